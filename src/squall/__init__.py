@@ -1,0 +1,72 @@
+"""squall: a fast, safe chaos-engineering toolkit for the Chaos Toolkit's experiment format.
+
+The public API is what ``__all__`` lists; everything else is internal. Names are loaded
+lazily so that ``import squall`` (and ``squall --version``) stay cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from squall._version import __version__
+
+if TYPE_CHECKING:
+    from squall.api import check_experiment, load_experiment, run_experiment
+    from squall.errors import (
+        ActivityFailed,
+        ActivityTimeout,
+        InputError,
+        Interrupted,
+        LoadError,
+        Problem,
+        SquallError,
+        ValidationError,
+    )
+    from squall.experiment.model import Activity, Experiment
+    from squall.journal.model import Journal
+
+__all__ = [
+    "Activity",
+    "ActivityFailed",
+    "ActivityTimeout",
+    "Experiment",
+    "InputError",
+    "Interrupted",
+    "Journal",
+    "LoadError",
+    "Problem",
+    "SquallError",
+    "ValidationError",
+    "__version__",
+    "check_experiment",
+    "load_experiment",
+    "run_experiment",
+]
+
+_LAZY = {
+    "check_experiment": "squall.api",
+    "load_experiment": "squall.api",
+    "run_experiment": "squall.api",
+    "ActivityFailed": "squall.errors",
+    "ActivityTimeout": "squall.errors",
+    "InputError": "squall.errors",
+    "Interrupted": "squall.errors",
+    "LoadError": "squall.errors",
+    "Problem": "squall.errors",
+    "SquallError": "squall.errors",
+    "ValidationError": "squall.errors",
+    "Activity": "squall.experiment.model",
+    "Experiment": "squall.experiment.model",
+    "Journal": "squall.journal.model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'squall' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value

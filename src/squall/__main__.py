@@ -1,0 +1,5 @@
+"""``python -m squall``."""
+
+from squall.cli import main
+
+raise SystemExit(main())

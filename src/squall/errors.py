@@ -1,0 +1,125 @@
+"""The exception tree of squall; each user-facing error knows its exit code.
+
+    SquallError                      base; ``exit_code`` is what ``squall`` exits with
+    ├── InputError (2)               the user gave something squall cannot use
+    │   ├── LoadError                a source cannot be read or parsed
+    │   └── ValidationError          a document is readable but wrong (all problems at once)
+    ├── ActivityFailed (3)           a driver function's way to say "this did not work"
+    │   └── ActivityTimeout          an activity overran its ``timeout``
+    └── Interrupted (130)            a signal or a control stopped the run
+
+``Problem`` is one finding about a document: what is wrong, where (JSON pointer and, when
+known, file:line:column) and how to fix it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+__all__ = [
+    "ActivityFailed",
+    "ActivityTimeout",
+    "InputError",
+    "Interrupted",
+    "LoadError",
+    "Problem",
+    "SquallError",
+    "ValidationError",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a document, located by JSON pointer (and line:column if known)."""
+
+    pointer: str
+    message: str
+    hint: str = ""
+    source: str = ""
+    line: int | None = None
+    column: int | None = None
+
+    def located(self, source: str, line: int | None, column: int | None) -> Problem:
+        """Return a copy that knows its file and position."""
+        return replace(self, source=source, line=line, column=column)
+
+    def where(self) -> str:
+        """``file:line:column`` (or the parts known), then the JSON pointer."""
+        place = self.source or "<experiment>"
+        if self.line is not None:
+            place += f":{self.line}"
+            if self.column is not None:
+                place += f":{self.column}"
+        return f"{place} at {self.pointer or '/'}"
+
+    def __str__(self) -> str:
+        text = f"{self.where()}: {self.message}"
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+class SquallError(Exception):
+    """Base of every error squall raises on purpose."""
+
+    exit_code: int = 2
+
+
+class InputError(SquallError):
+    """Something the user gave (file, option, value) cannot be used."""
+
+    exit_code = 2
+
+
+class LoadError(InputError):
+    """A source could not be read or parsed."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[Problem] = problems or []
+
+    def __str__(self) -> str:
+        head = super().__str__()
+        if not self.problems:
+            return head
+        return head + "".join(f"\n  - {p}" for p in self.problems)
+
+
+class ValidationError(InputError):
+    """A document has one or more problems; all of them are listed."""
+
+    def __init__(self, problems: list[Problem], source: str = "") -> None:
+        self.problems = problems
+        self.source = source
+        count = len(problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"{source or 'experiment'}: {count} {noun} found")
+
+    def __str__(self) -> str:
+        lines = [super().__str__()]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class ActivityFailed(SquallError):
+    """Raised by a driver to report that an activity did not do its job.
+
+    Any other exception raised by a driver function is treated the same way; this class
+    only lets a driver choose the message. It is compatible in spirit with
+    ``chaoslib.exceptions.ActivityFailed``.
+    """
+
+    exit_code = 3
+
+
+class ActivityTimeout(ActivityFailed):
+    """An activity ran longer than its ``timeout`` and was abandoned."""
+
+
+class Interrupted(SquallError):
+    """A signal (or a control) asked the run to stop."""
+
+    exit_code = 130
+
+    def __init__(self, reason: str, signal_name: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.signal_name = signal_name
