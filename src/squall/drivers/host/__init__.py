@@ -1,0 +1,1 @@
+"""Host drivers: processes, files, disk, CPU and memory."""

@@ -1,0 +1,1 @@
+"""Network fault drivers (a fault-injecting TCP proxy on loopback)."""
