@@ -129,8 +129,8 @@ def make_leaf(
 
     ``authority=None`` makes it self-signed. Negative ``days_valid`` (with ``days_before``
     larger than its absolute value) gives an expired certificate: it was valid from
-    ``now - days_before`` to ``now + days_valid``. ``hash_name`` may be ``sha1`` to make a
-    weak signature (accepted by ``cryptography`` for signing).
+    ``now - days_before`` to ``now + days_valid``. ``hash_name`` is ``sha256``, ``sha384``
+    or ``sha512`` (current ``cryptography`` refuses to sign with SHA-1 or MD5).
     """
     names = names or ["localhost", "127.0.0.1"]
     key = _new_key(key_type, key_size)
@@ -138,7 +138,7 @@ def make_leaf(
     subject = _name(common_name or names[0])
     issuer = authority.cert.subject if authority else subject
     signing_key = authority.key if authority else key
-    algorithm = {"sha1": hashes.SHA1(), "sha384": hashes.SHA384()}.get(hash_name, hashes.SHA256())
+    algorithm = {"sha384": hashes.SHA384(), "sha512": hashes.SHA512()}.get(hash_name, hashes.SHA256())
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)
