@@ -1,0 +1,110 @@
+"""A small helper that reads typed fields from a mapping and collects problems."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from squall.errors import Problem
+
+
+def pointer_join(base: str, token: str | int) -> str:
+    """Append one token to a JSON pointer, escaping ``~`` and ``/``."""
+    text = str(token).replace("~", "~0").replace("/", "~1")
+    return f"{base}/{text}"
+
+
+class Reader:
+    """Collects problems while fields are read; never raises."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, pointer: str, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(pointer, message, hint))
+
+    def mapping(self, value: Any, pointer: str, what: str) -> Mapping[str, Any] | None:
+        if isinstance(value, Mapping):
+            return value
+        self.add(pointer, f"{what} must be an object, found {_kind(value)}")
+        return None
+
+    def text(
+        self, obj: Mapping[str, Any], key: str, pointer: str, *, required: bool, what: str
+    ) -> str | None:
+        """A non-empty string field."""
+        if key not in obj:
+            if required:
+                self.add(pointer, f"{what} requires '{key}'", f"add a non-empty '{key}' string")
+            return None
+        value = obj[key]
+        if not isinstance(value, str) or not value.strip():
+            self.add(
+                pointer_join(pointer, key),
+                f"'{key}' must be a non-empty string, found {_kind(value)}",
+            )
+            return None
+        return value
+
+    def boolean(self, obj: Mapping[str, Any], key: str, pointer: str, default: bool) -> bool:
+        value = obj.get(key, default)
+        if isinstance(value, bool):
+            return value
+        self.add(pointer_join(pointer, key), f"'{key}' must be true or false, found {_kind(value)}")
+        return default
+
+    def number(
+        self, obj: Mapping[str, Any], key: str, pointer: str, *, allow_var: bool = False
+    ) -> float | str | None:
+        """A non-negative number, or (if ``allow_var``) a string that is exactly ``${name}``."""
+        if key not in obj or obj[key] is None:
+            return None
+        value = obj[key]
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            self.add(pointer_join(pointer, key), f"'{key}' must be a number, found {_kind(value)}")
+            return None
+        if isinstance(value, str):
+            if allow_var and is_whole_placeholder(value):
+                return value
+            hint = "use a number of seconds" + (" or a '${name}' variable" if allow_var else "")
+            self.add(pointer_join(pointer, key), f"'{key}' must be a number, found {value!r}", hint)
+            return None
+        if value < 0:
+            self.add(pointer_join(pointer, key), f"'{key}' must not be negative, found {value}")
+            return None
+        return float(value)
+
+    def str_list(self, obj: Mapping[str, Any], key: str, pointer: str) -> tuple[str, ...]:
+        value = obj.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.add(pointer_join(pointer, key), f"'{key}' must be a list of non-empty strings")
+            return ()
+        return tuple(value)
+
+
+def is_whole_placeholder(value: str) -> bool:
+    """True for a string that is exactly one ``${name}`` placeholder."""
+    return (
+        value.startswith("${")
+        and value.endswith("}")
+        and value[2:-1].isidentifier()
+        and value[2:-1].isascii()
+    )
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
+
+
+kind_of = _kind

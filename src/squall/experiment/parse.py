@@ -1,0 +1,436 @@
+"""Turn a mapping into a typed ``Experiment``, collecting every problem in one pass."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from squall.errors import ValidationError
+from squall.experiment._reader import Reader, kind_of, pointer_join
+from squall.experiment.model import (
+    Activity,
+    ActivityType,
+    ConfigEnv,
+    ConfigProbe,
+    ConfigValue,
+    ControlDecl,
+    DryMode,
+    Experiment,
+    GenericSpec,
+    HttpSpec,
+    Hypothesis,
+    HypothesisStrategy,
+    Pauses,
+    ProcessSpec,
+    ProviderSpec,
+    PythonSpec,
+    RollbackStrategy,
+    Runtime,
+    SecretEnv,
+    SecretValue,
+    SecretVault,
+)
+from squall.experiment.tolerance import parse_tolerance
+
+__all__ = ["parse_activity", "parse_experiment"]
+
+ENV_VAR_TYPES = ("str", "string", "int", "integer", "float", "number", "bytes", "bool", "json")
+
+
+def parse_experiment(data: Mapping[str, Any], source: str = "") -> Experiment:
+    """Parse an experiment mapping.
+
+    Raises:
+        ValidationError: with every problem found (JSON pointers, not yet line:column).
+    """
+    r = Reader()
+    experiment = _experiment(r, data, source)
+    if r.problems or experiment is None:
+        raise ValidationError(r.problems, source)
+    return experiment
+
+
+def _experiment(r: Reader, d: Mapping[str, Any], source: str) -> Experiment | None:
+    title = r.text(d, "title", "", required=True, what="an experiment")
+    description = r.text(d, "description", "", required=True, what="an experiment")
+    tags = r.str_list(d, "tags", "")
+    contributions = d.get("contributions") or {}
+    if not isinstance(contributions, Mapping):
+        r.add("/contributions", "'contributions' must be an object of name: high|medium|low|none")
+        contributions = {}
+    extensions = _extensions(r, d.get("extensions"))
+    hypothesis = _hypothesis(r, d.get("steady-state-hypothesis"))
+    if "method" not in d:
+        r.add("", "an experiment requires a 'method'", "add \"method\": [] (it may be empty)")
+    method = _activities(r, d.get("method"), "/method")
+    rollbacks = _activities(r, d.get("rollbacks"), "/rollbacks")
+    experiment = Experiment(
+        title=title or "",
+        description=description or "",
+        method=method,
+        raw=d,
+        source=source,
+        tags=tags,
+        contributions=contributions,
+        configuration=_configuration(r, d.get("configuration")),
+        secrets=_secrets(r, d.get("secrets")),
+        extensions=extensions,
+        controls=_controls(r, d.get("controls"), "/controls"),
+        hypothesis=hypothesis,
+        rollbacks=rollbacks,
+        runtime=_runtime(r, d.get("runtime")),
+    )
+    return experiment if title is not None and description is not None else None
+
+
+def _extensions(r: Reader, value: Any) -> tuple[Mapping[str, Any], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        r.add("/extensions", f"'extensions' must be a list, found {kind_of(value)}")
+        return ()
+    out = []
+    for i, ext in enumerate(value):
+        pointer = pointer_join("/extensions", i)
+        if r.mapping(ext, pointer, "an extension") is not None:
+            r.text(ext, "name", pointer, required=True, what="an extension")
+            out.append(ext)
+    return tuple(out)
+
+
+def _hypothesis(r: Reader, value: Any) -> Hypothesis | None:
+    if value is None:
+        return None
+    pointer = "/steady-state-hypothesis"
+    d = r.mapping(value, pointer, "'steady-state-hypothesis'")
+    if d is None:
+        return None
+    title = r.text(d, "title", pointer, required=True, what="the steady-state hypothesis")
+    probes = _activities(r, d.get("probes"), pointer + "/probes", in_hypothesis=True)
+    controls = _controls(r, d.get("controls"), pointer + "/controls")
+    return Hypothesis(title=title or "", probes=probes, controls=controls, raw=d)
+
+
+def _activities(
+    r: Reader, value: Any, pointer: str, *, in_hypothesis: bool = False
+) -> tuple[Activity, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        r.add(pointer, f"must be a list of activities, found {kind_of(value)}")
+        return ()
+    out = []
+    for i, item in enumerate(value):
+        activity = parse_activity(r, item, pointer_join(pointer, i), in_hypothesis=in_hypothesis)
+        if activity is not None:
+            out.append(activity)
+    return tuple(out)
+
+
+def parse_activity(
+    r: Reader, value: Any, pointer: str, *, in_hypothesis: bool = False
+) -> Activity | None:
+    """Parse one probe/action (or ``ref``); problems go to ``r``."""
+    d = r.mapping(value, pointer, "an activity")
+    if d is None:
+        return None
+    if "ref" in d:
+        ref = r.text(d, "ref", pointer, required=True, what="a reference")
+        if ref is None:
+            return None
+        tolerance = _activity_tolerance(r, d, pointer, in_hypothesis, is_ref=True)
+        return Activity(
+            name=ref, type=ActivityType.PROBE, provider=None, pointer=pointer, raw=d, ref=ref,
+            tolerance=tolerance,
+        )
+    kind = _activity_type(r, d, pointer)
+    name = r.text(d, "name", pointer, required=True, what="an activity")
+    provider = _provider(r, d.get("provider"), pointer)
+    tolerance = _activity_tolerance(r, d, pointer, in_hypothesis, is_ref=False)
+    timeout = r.number(d, "timeout", pointer)
+    dry = d.get("dry")
+    if dry is not None and not (isinstance(dry, str) and dry in DryMode.__members__.values()):
+        dry = None  # the reference ignores any other value (a boolean from addons' bypass)
+    activity = Activity(
+        name=name or "",
+        type=kind or ActivityType.ACTION,
+        provider=provider,
+        pointer=pointer,
+        raw=d,
+        tolerance=tolerance,
+        pauses=_pauses(r, d.get("pauses"), pointer),
+        background=r.boolean(d, "background", pointer, False),
+        timeout=float(timeout) if isinstance(timeout, float) else None,
+        controls=_controls(r, d.get("controls"), pointer + "/controls"),
+        dry=dry,
+    )
+    if kind is None or name is None or provider is None:
+        return None
+    return activity
+
+
+def _activity_type(r: Reader, d: Mapping[str, Any], pointer: str) -> ActivityType | None:
+    kind = d.get("type")
+    if kind in ("probe", "action"):
+        return ActivityType(kind)
+    if kind is None:
+        r.add(pointer, "an activity requires 'type'", "set \"type\": \"probe\" or \"action\"")
+    else:
+        r.add(
+            pointer + "/type",
+            f"unknown activity type {kind!r}",
+            "use \"probe\" (observes) or \"action\" (changes the system)",
+        )
+    return None
+
+
+def _activity_tolerance(
+    r: Reader, d: Mapping[str, Any], pointer: str, in_hypothesis: bool, *, is_ref: bool
+) -> Any:
+    if "tolerance" in d:
+        return parse_tolerance(r, d["tolerance"], pointer + "/tolerance", parse_activity)
+    if in_hypothesis and not is_ref:
+        r.add(
+            pointer,
+            "a steady-state hypothesis probe requires a 'tolerance'",
+            "add the value the probe must return, e.g. \"tolerance\": true",
+        )
+    return None
+
+
+def _pauses(r: Reader, value: Any, pointer: str) -> Pauses:
+    if value is None:
+        return Pauses()
+    d = r.mapping(value, pointer + "/pauses", "'pauses'")
+    if d is None:
+        return Pauses()
+    where = pointer + "/pauses"
+    return Pauses(
+        before=r.number(d, "before", where, allow_var=True),
+        after=r.number(d, "after", where, allow_var=True),
+    )
+
+
+def _provider(r: Reader, value: Any, pointer: str) -> ProviderSpec | None:
+    where = pointer + "/provider"
+    if value is None:
+        r.add(pointer, "an activity requires a 'provider'", "add a python, process or http provider")
+        return None
+    d = r.mapping(value, where, "'provider'")
+    if d is None:
+        return None
+    kind = d.get("type")
+    secrets = r.str_list(d, "secrets", where)
+    if kind == "python":
+        return _python(r, d, where, secrets)
+    if kind == "process":
+        return _process(r, d, where, secrets)
+    if kind == "http":
+        return _http(r, d, where, secrets)
+    if not isinstance(kind, str) or not kind:
+        r.add(where, "a provider requires 'type'", "use \"python\", \"process\" or \"http\"")
+        return None
+    return GenericSpec(type=kind, raw=d, secrets=secrets)
+
+
+def _python(r: Reader, d: Mapping[str, Any], where: str, secrets: tuple[str, ...]) -> PythonSpec | None:
+    module = r.text(d, "module", where, required=True, what="a python provider")
+    func = r.text(d, "func", where, required=True, what="a python provider")
+    arguments = d.get("arguments") or {}
+    if not isinstance(arguments, Mapping):
+        r.add(where + "/arguments", "python 'arguments' must be an object of name: value")
+        arguments = {}
+    if module is None or func is None:
+        return None
+    return PythonSpec(module=module, func=func, arguments=arguments, secrets=secrets)
+
+
+def _process(
+    r: Reader, d: Mapping[str, Any], where: str, secrets: tuple[str, ...]
+) -> ProcessSpec | None:
+    path = r.text(d, "path", where, required=True, what="a process provider")
+    arguments = d.get("arguments")
+    if arguments is not None and not isinstance(arguments, list | str | Mapping):
+        r.add(where + "/arguments", "process 'arguments' must be a list (or a string)")
+    timeout = r.number(d, "timeout", where, allow_var=True)
+    if path is None:
+        return None
+    return ProcessSpec(path=path, arguments=arguments, timeout=timeout, secrets=secrets)
+
+
+def _http(r: Reader, d: Mapping[str, Any], where: str, secrets: tuple[str, ...]) -> HttpSpec | None:
+    url = r.text(d, "url", where, required=True, what="an http provider")
+    method = d.get("method", "GET")
+    if not isinstance(method, str) or not method:
+        r.add(where + "/method", "'method' must be an HTTP verb such as \"GET\"")
+        method = "GET"
+    headers = d.get("headers") or {}
+    if not isinstance(headers, Mapping):
+        r.add(where + "/headers", "'headers' must be an object of name: value")
+        headers = {}
+    timeout = d.get("timeout")
+    if isinstance(timeout, list):
+        if len(timeout) != 2 or not all(isinstance(t, int | float) for t in timeout):
+            r.add(where + "/timeout", "a timeout list must be [connect, read] seconds")
+    else:
+        timeout = r.number(d, "timeout", where, allow_var=True)
+    retries = d.get("max_retries", 0)
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        r.add(where + "/max_retries", "'max_retries' must be a non-negative integer")
+        retries = 0
+    if url is None:
+        return None
+    return HttpSpec(
+        url=url, method=method, headers=headers, arguments=d.get("arguments"), timeout=timeout,
+        verify_tls=r.boolean(d, "verify_tls", where, True), max_retries=retries,
+        expected_status=d.get("expected_status"), secrets=secrets,
+    )
+
+
+def _controls(r: Reader, value: Any, pointer: str) -> tuple[ControlDecl, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        r.add(pointer, f"'controls' must be a list, found {kind_of(value)}")
+        return ()
+    out = []
+    for i, item in enumerate(value):
+        where = pointer_join(pointer, i)
+        d = r.mapping(item, where, "a control")
+        if d is None:
+            continue
+        name = r.text(d, "name", where, required="ref" not in d, what="a control")
+        ref = d.get("ref") if isinstance(d.get("ref"), str) else None
+        module, arguments = _control_provider(r, d, where, needed=ref is None)
+        scope = d.get("scope")
+        if scope is not None and scope not in ("before", "after"):
+            r.add(where + "/scope", f"unknown control scope {scope!r}", "use \"before\" or \"after\"")
+            scope = None
+        automatic = r.boolean(d, "automatic", where, True)
+        out.append(
+            ControlDecl(
+                name=name or ref or "", module=module, arguments=arguments, scope=scope,
+                automatic=automatic, ref=ref, raw=d,
+            )
+        )
+    return tuple(out)
+
+
+def _control_provider(
+    r: Reader, d: Mapping[str, Any], where: str, *, needed: bool
+) -> tuple[str | None, Mapping[str, Any]]:
+    provider = d.get("provider")
+    if provider is None:
+        if needed:
+            r.add(where, "a control requires a 'provider'", "add {\"type\": \"python\", \"module\": ...}")
+        return None, {}
+    p = r.mapping(provider, where + "/provider", "a control provider")
+    if p is None:
+        return None, {}
+    if p.get("type", "python") != "python":
+        r.add(where + "/provider/type", "a control provider must be of type \"python\"")
+    module = r.text(p, "module", where + "/provider", required=True, what="a control provider")
+    arguments = p.get("arguments") or {}
+    if not isinstance(arguments, Mapping):
+        r.add(where + "/provider/arguments", "control 'arguments' must be an object")
+        arguments = {}
+    return module, arguments
+
+
+def _configuration(r: Reader, value: Any) -> Mapping[str, ConfigValue]:
+    if value is None:
+        return {}
+    d = r.mapping(value, "/configuration", "'configuration'")
+    if d is None:
+        return {}
+    return {key: _config_value(r, key, item) for key, item in d.items()}
+
+
+def _config_value(r: Reader, key: str, item: Any) -> ConfigValue:
+    where = pointer_join("/configuration", key)
+    if not isinstance(item, Mapping) or "type" not in item:
+        return item
+    if item["type"] == "env":
+        env_key = r.text(item, "key", where, required=True, what="an env configuration entry")
+        kind = item.get("env_var_type")
+        if kind is not None and kind not in ENV_VAR_TYPES:
+            r.add(where + "/env_var_type", f"unknown env_var_type {kind!r}",
+                  "use one of " + ", ".join(ENV_VAR_TYPES))
+            kind = None
+        return ConfigEnv(
+            key=env_key or "", default=item.get("default"), has_default="default" in item,
+            env_var_type=kind,
+        )
+    if item["type"] == "probe":
+        probe = parse_activity(r, {"type": "probe", **item}, where)
+        return ConfigProbe(probe=probe) if probe is not None else item
+    return item
+
+
+def _secrets(r: Reader, value: Any) -> Mapping[str, Mapping[str, SecretValue]]:
+    if value is None:
+        return {}
+    d = r.mapping(value, "/secrets", "'secrets'")
+    if d is None:
+        return {}
+    out: dict[str, Mapping[str, SecretValue]] = {}
+    for scope, entries in d.items():
+        where = pointer_join("/secrets", scope)
+        scope_map = r.mapping(entries, where, f"secret scope {scope!r}")
+        if scope_map is not None:
+            out[scope] = {k: _secret_value(r, pointer_join(where, k), v) for k, v in scope_map.items()}
+    return out
+
+
+def _secret_value(r: Reader, where: str, item: Any) -> SecretValue:
+    if not isinstance(item, Mapping) or "type" not in item:
+        return item
+    if item["type"] == "env":
+        key = r.text(item, "key", where, required=True, what="an env secret")
+        return SecretEnv(key=key or "")
+    if item["type"] == "vault":
+        path = item.get("path")
+        return SecretVault(path=path if isinstance(path, str) else None, key=item.get("key"))
+    return item
+
+
+def _runtime(r: Reader, value: Any) -> Runtime:
+    if value is None:
+        return Runtime()
+    d = r.mapping(value, "/runtime", "'runtime'")
+    if d is None:
+        return Runtime()
+    rollback = _strategy_block(r, d, "rollbacks")
+    hypothesis = _strategy_block(r, d, "hypothesis")
+    rollback_strategy = hypothesis_strategy = None
+    if "strategy" in rollback:
+        try:
+            rollback_strategy = RollbackStrategy(rollback["strategy"])
+        except ValueError:
+            r.add("/runtime/rollbacks/strategy", f"unknown rollback strategy {rollback['strategy']!r}",
+                  "use default, always, never or deviated")
+    if "strategy" in hypothesis:
+        try:
+            hypothesis_strategy = HypothesisStrategy.parse(hypothesis["strategy"])
+        except ValueError:
+            r.add("/runtime/hypothesis/strategy",
+                  f"unknown hypothesis strategy {hypothesis['strategy']!r}",
+                  "use " + ", ".join(s.value for s in HypothesisStrategy))
+    frequency = r.number(hypothesis, "frequency", "/runtime/hypothesis")
+    ratio = r.number(hypothesis, "fail_fast_ratio", "/runtime/hypothesis")
+    fail_fast = hypothesis.get("fail_fast")
+    return Runtime(
+        present=True,
+        rollback_strategy=rollback_strategy,
+        hypothesis_strategy=hypothesis_strategy,
+        hypothesis_frequency=frequency if isinstance(frequency, float) else None,
+        fail_fast=fail_fast if isinstance(fail_fast, bool) else None,
+        fail_fast_ratio=ratio if isinstance(ratio, float) else None,
+    )
+
+
+def _strategy_block(r: Reader, d: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    block = d.get(key)
+    if block is None:
+        return {}
+    return r.mapping(block, f"/runtime/{key}", f"'runtime.{key}'") or {}

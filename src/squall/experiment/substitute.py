@@ -1,0 +1,43 @@
+"""``${name}`` substitution with the reference's rules (``string.Template`` semantics).
+
+A string that is exactly one ``${name}`` placeholder becomes the typed value; other strings
+are interpolated; unknown names are left as they are; ``$$`` escapes a dollar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from string import Template
+from typing import Any
+
+__all__ = ["substitute"]
+
+
+def substitute(value: Any, variables: Mapping[str, Any]) -> Any:
+    """Substitute recursively inside strings, lists (tuples become lists) and mappings."""
+    if isinstance(value, str):
+        return _one(value, variables) if "$" in value else value
+    if isinstance(value, Mapping):
+        return {k: substitute(v, variables) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [substitute(v, variables) for v in value]
+    return value
+
+
+def _one(value: str, variables: Mapping[str, Any]) -> Any:
+    if value.startswith("${") and value.endswith("}"):
+        name = value[2:-1]
+        if name in variables and name.isidentifier():
+            return variables[name]
+    return Template(value).safe_substitute(variables)
+
+
+def contains_placeholder(value: Any) -> bool:
+    """True when substitution could change ``value`` (it holds a ``$`` somewhere)."""
+    if isinstance(value, str):
+        return "$" in value
+    if isinstance(value, Mapping):
+        return any(contains_placeholder(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_placeholder(v) for v in value)
+    return False

@@ -1,0 +1,228 @@
+"""Tolerances: parse them, and decide whether an output is within one.
+
+Matching follows the reference engine rule by rule (see docs/compatibility.md): a bare
+value is compared for equality (with ``status`` for process/http outputs when it is an
+integer), a two-item list without ``status`` is an inclusive range, ``regex`` uses
+``re.search``, ``jsonpath`` counts or compares matches. ``probe`` tolerances need the
+engine and are not decided here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+from squall.experiment._reader import Reader, kind_of
+from squall.experiment.model import (
+    Activity,
+    JsonPathTolerance,
+    ListTolerance,
+    ProbeTolerance,
+    RangeTolerance,
+    RegexTolerance,
+    Tolerance,
+    ValueTolerance,
+)
+
+__all__ = ["Verdict", "check_tolerance", "parse_tolerance"]
+
+Substitute = Callable[[Any], Any]
+ActivityParser = Callable[..., Activity | None]
+TOLERANCE_TYPES = ("range", "regex", "jsonpath", "probe")
+
+
+class Verdict:
+    """Whether a tolerance was met, and a short explanation when it was not."""
+
+    __slots__ = ("met", "why")
+
+    def __init__(self, met: bool, why: str = "") -> None:
+        self.met = met
+        self.why = why
+
+
+def parse_tolerance(r: Reader, value: Any, pointer: str, parse_activity: ActivityParser) -> Any:
+    """Parse a tolerance; problems go to ``r``. Returns None when it is unusable."""
+    if isinstance(value, bool | int | float | str):
+        return ValueTolerance(value=value)
+    if isinstance(value, list):
+        return ListTolerance(values=tuple(value))
+    if not isinstance(value, Mapping):
+        r.add(pointer, f"a tolerance cannot be {kind_of(value)}",
+              "use a value, a list, or an object with 'type' range/regex/jsonpath/probe")
+        return None
+    kind = value.get("type")
+    target = value.get("target")
+    if target is not None and not isinstance(target, str):
+        r.add(pointer + "/target", "'target' must be a string such as \"stdout\" or \"body\"")
+        target = None
+    if kind == "range":
+        return _range(r, value, pointer, target)
+    if kind == "regex":
+        return _regex(r, value, pointer, target)
+    if kind == "jsonpath":
+        return _jsonpath(r, value, pointer, target)
+    if kind == "probe":
+        probe = parse_activity(r, {**value, "type": "probe"}, pointer)
+        return ProbeTolerance(probe=probe) if probe is not None else None
+    r.add(pointer + ("/type" if kind is not None else ""), f"unsupported tolerance type {kind!r}",
+          "use " + ", ".join(TOLERANCE_TYPES))
+    return None
+
+
+def _range(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None) -> Any:
+    bounds = d.get("range")
+    ok = (
+        isinstance(bounds, list)
+        and len(bounds) == 2
+        and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+    )
+    if not ok:
+        r.add(pointer + "/range", "a range tolerance needs 'range': [low, high] with two numbers")
+        return None
+    return RangeTolerance(low=bounds[0], high=bounds[1], target=target)
+
+
+def _regex(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None) -> Any:
+    pattern = d.get("pattern")
+    if not isinstance(pattern, str):
+        r.add(pointer, "a regex tolerance needs a 'pattern' string")
+        return None
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        r.add(pointer + "/pattern", f"invalid regular expression: {exc}")
+        return None
+    return RegexTolerance(pattern=pattern, target=target)
+
+
+def _jsonpath(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None) -> Any:
+    path = d.get("path")
+    if not isinstance(path, str) or not path.strip():
+        r.add(pointer, "a jsonpath tolerance needs a non-empty 'path'", "e.g. \"$.items[*].id\"")
+        return None
+    if "${" not in path:
+        try:
+            _compile_jsonpath(path)
+        except Exception as exc:  # jsonpath-ng raises several unrelated types
+            r.add(pointer + "/path", f"invalid JSONPath {path!r}: {exc}")
+            return None
+    count = d.get("count")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+        r.add(pointer + "/count", "'count' must be an integer")
+        count = None
+    return JsonPathTolerance(
+        path=path, expect=d.get("expect"), has_expect="expect" in d, count=count, target=target
+    )
+
+
+@lru_cache(maxsize=256)
+def _compile_jsonpath(path: str) -> Any:
+    from jsonpath_ng.ext import parse
+
+    return parse(path)
+
+
+# --- matching ---------------------------------------------------------------------------
+
+
+def _has_status(output: Any) -> bool:
+    return isinstance(output, Mapping) and "status" in output
+
+
+def _pick(output: Any, target: str | None) -> Any:
+    if target is None:
+        return output
+    if isinstance(output, Mapping):
+        return output.get(target)
+    return None
+
+
+def check_tolerance(tolerance: Tolerance, output: Any, substitute: Substitute) -> Verdict:
+    """Decide a non-probe tolerance; ``substitute`` resolves ``${name}`` where allowed."""
+    if isinstance(tolerance, ValueTolerance):
+        return _check_value(tolerance.value, output, substitute)
+    if isinstance(tolerance, ListTolerance):
+        return _check_list(tolerance.values, output)
+    if isinstance(tolerance, RangeTolerance):
+        return _check_range(tolerance, output)
+    if isinstance(tolerance, RegexTolerance):
+        return _check_regex(tolerance, output, substitute)
+    if isinstance(tolerance, JsonPathTolerance):
+        return _check_jsonpath(tolerance, output, substitute)
+    raise TypeError(f"{type(tolerance).__name__} is decided by the engine")
+
+
+def _verdict(met: bool, expected: Any, actual: Any) -> Verdict:
+    return Verdict(True) if met else Verdict(False, f"expected {expected!r}, got {actual!r}")
+
+
+def _check_value(expected: Any, output: Any, substitute: Substitute) -> Verdict:
+    if isinstance(expected, str):
+        expected = substitute(expected)
+        return _verdict(output == expected, expected, output)
+    if not isinstance(expected, bool) and _has_status(output):
+        return _verdict(output["status"] == expected, expected, output["status"])
+    return _verdict(output == expected, expected, output)
+
+
+def _check_list(values: tuple[Any, ...], output: Any) -> Verdict:
+    if _has_status(output):
+        return _verdict(output["status"] in values, list(values), output["status"])
+    if len(values) == 2:
+        try:
+            met = bool(values[0] <= output <= values[1])
+        except TypeError:
+            met = False
+        return _verdict(met, f"between {values[0]} and {values[1]}", output)
+    return _verdict(output in values, f"one of {list(values)}", output)
+
+
+def _check_range(tolerance: RangeTolerance, output: Any) -> Verdict:
+    value = _pick(output, tolerance.target)
+    expected = f"between {tolerance.low} and {tolerance.high}"
+    try:
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return Verdict(False, f"expected a number {expected}, got {value!r}")
+    met = Decimal(str(tolerance.low)) <= number <= Decimal(str(tolerance.high))
+    return _verdict(met, expected, value)
+
+
+def _check_regex(tolerance: RegexTolerance, output: Any, substitute: Substitute) -> Verdict:
+    value = _pick(output, tolerance.target)
+    pattern = str(substitute(tolerance.pattern))
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        hint = " (set 'target', e.g. stdout or body)" if tolerance.target is None else ""
+        return Verdict(False, f"regex {pattern!r} needs text, got {kind_of(value)}{hint}")
+    met = re.search(pattern, value) is not None
+    return Verdict(True) if met else Verdict(False, f"{pattern!r} not found in {value[:120]!r}")
+
+
+def _check_jsonpath(tolerance: JsonPathTolerance, output: Any, substitute: Substitute) -> Verdict:
+    value = _pick(output, tolerance.target)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return Verdict(False, f"output is not JSON: {value[:120]!r}")
+    path = str(substitute(tolerance.path))
+    try:
+        matches = [m.value for m in _compile_jsonpath(path).find(value)]
+    except Exception as exc:  # a bad substituted path or an odd value
+        return Verdict(False, f"JSONPath {path!r} failed: {exc}")
+    if tolerance.has_expect:
+        expect = substitute(tolerance.expect)
+        wanted = expect if isinstance(expect, list) else [expect]
+        return _verdict(matches == wanted, wanted, matches)
+    if tolerance.count is not None:
+        return _verdict(len(matches) == tolerance.count, f"{tolerance.count} matches", matches)
+    return Verdict(True) if matches else Verdict(False, f"no match for {path!r}")
