@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from squall.demo.config import DEFAULT_BASE_PORT, MISCONFIGURATION, DemoError
-from squall.demo.manage import ComponentStatus, DemoInfo, DemoStatus, down, status, up
+from squall.demo.manage import ComponentStatus, DemoInfo, DemoStatus, down, reload, status, up
 
 __all__ = [
     "DEFAULT_BASE_PORT",
@@ -13,6 +13,7 @@ __all__ = [
     "DemoInfo",
     "DemoStatus",
     "down",
+    "reload",
     "status",
     "up",
 ]

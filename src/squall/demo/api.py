@@ -98,7 +98,8 @@ class ApiHandler(JsonHandler):
         path = urlsplit(self.path).path
         config = self.policy.config
         if path == "/health":
-            self._reply(200, {"status": "ok", "component": "api", "time": iso(now(config))})
+            body = {"status": "ok", "component": "api", "generation": self.server.generation}
+            self._reply(200, {**body, "time": iso(now(config))})
             return
         if not self.policy.limiter.allow(self.client_address[0]):
             retry = max(1, round(60 / max(float(config.get("rate_limit_per_minute", 60)), 1)))

@@ -65,7 +65,9 @@ class AuthHandler(JsonHandler):
 
     def do_GET(self) -> None:
         if self.path.split("?")[0] == "/health":
-            self.send_json(200, {"status": "ok", "component": "auth"})
+            self.send_json(
+                200, {"status": "ok", "component": "auth", "generation": self.server.generation}
+            )
         else:
             self.send_json(404, {"error": "not found"})
 

@@ -120,6 +120,8 @@ class QuietServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     component = "demo"
+    generation = 0
+    """How many times the configuration was reloaded (shown by ``/health``)."""
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
@@ -147,6 +149,8 @@ def serve(
             return
         try:
             on_reload()
+            if isinstance(server, QuietServer):
+                server.generation += 1
             log(name, "configuration reloaded")
         except Exception as exc:
             log(name, f"reload failed, keeping the previous configuration: {exc!r}")

@@ -195,6 +195,7 @@ class StatusHandler(JsonHandler):
                 "status": "ok" if fresh else "stale",
                 "component": "detector",
                 "polls": d.polls,
+                "generation": self.server.generation,
                 "last_poll": d.last_poll,
                 "alerts": d.alerter.count,
             },
@@ -224,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGHUP, lambda *_: _safe_reload(detector))
+    signal.signal(signal.SIGHUP, lambda *_: _safe_reload(detector, server))
     threading.Thread(target=server.serve_forever, args=(0.2,), daemon=True).start()
     pidfile = state_dir / "detector.pid"
     detector.poll()
@@ -247,9 +248,11 @@ def main(argv: list[str] | None = None) -> None:
         log("detector", "stopped")
 
 
-def _safe_reload(detector: Detector) -> None:
+def _safe_reload(detector: Detector, server: StatusServer) -> None:
     try:
         detector.reload()
+        server.generation += 1
+        log("detector", "configuration reloaded")
     except Exception as exc:
         log("detector", f"reload failed: {exc!r}")
 

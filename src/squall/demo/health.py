@@ -11,7 +11,7 @@ import httpx
 from squall.demo.config import DemoError, Layout
 from squall.demo.procs import is_alive
 
-__all__ = ["check_health", "wait_healthy"]
+__all__ = ["check_health", "generation", "wait_healthy"]
 
 
 def _url(name: str, info: dict[str, Any]) -> str:
@@ -30,6 +30,18 @@ def check_health(name: str, info: dict[str, Any], timeout: float = 1.0) -> bool:
             return client.get(_url(name, info)).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def generation(name: str, info: dict[str, Any], timeout: float = 1.0) -> int:
+    """How many reloads the component reports in ``/health`` (-1 if it does not answer).
+
+    The certificate is not verified: an experiment may have swapped in a bad one.
+    """
+    try:
+        with httpx.Client(verify=False, timeout=timeout, trust_env=False) as client:
+            return int(client.get(_url(name, info)).json().get("generation", -1))
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return -1
 
 
 def wait_healthy(

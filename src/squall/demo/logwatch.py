@@ -85,7 +85,8 @@ class AuditWatcher:
         path, status = str(record.get("path", "")), int(record.get("status") or 0)
         if path == "/login" and record.get("event") in ("login_failed", "rate_limited"):
             self._failed_login(record)
-        if path.startswith("/api") and 200 <= status < 300 and record.get("user") is None:
+        protected = path.startswith("/api") and record.get("method") != "OPTIONS"
+        if protected and 200 <= status < 300 and record.get("user") is None:
             mode = str(record.get("auth", "unknown"))
             current = time.time()
             if current - self.bypass_alerted.get(mode, 0.0) >= _BYPASS_COOLDOWN:

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import signal
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,10 +22,19 @@ from squall.demo.config import (
     build_config,
     new_password,
 )
-from squall.demo.health import check_health, wait_healthy
+from squall.demo.health import check_health, generation, wait_healthy
 from squall.demo.procs import free_ports, is_alive, is_ours, port_free, read_pid, spawn, terminate
 
-__all__ = ["ComponentStatus", "DemoError", "DemoInfo", "DemoStatus", "down", "status", "up"]
+__all__ = [
+    "ComponentStatus",
+    "DemoError",
+    "DemoInfo",
+    "DemoStatus",
+    "down",
+    "reload",
+    "status",
+    "up",
+]
 
 _START_ORDER = ("webhook", "auth", "api", "detector")
 
@@ -244,3 +254,27 @@ def status(state_dir: Path) -> DemoStatus:
         healthy = pid is not None and check_health(name, data)
         components[name] = ComponentStatus(name, pid, port, pid is not None, healthy)
     return DemoStatus(layout.state_dir, components, bool(data.get("misconfigured")))
+
+
+def reload(state_dir: Path, components: tuple[str, ...] = ("api", "auth", "detector")) -> list[str]:
+    """Send SIGHUP to ``components`` so they re-read ``config.json``; return those signalled."""
+    layout = Layout(Path(state_dir).resolve())
+    running = _running_pids(layout)
+    missing = [name for name in components if name not in running]
+    if missing:
+        raise DemoError(f"not running in {layout.state_dir}: {', '.join(missing)}")
+    data = _read_demo(layout)
+    before = {name: generation(name, data) for name in components}
+    for name in components:
+        os.kill(running[name], signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    pending = list(components)
+    while pending and time.monotonic() < deadline:
+        pending = [n for n in pending if generation(n, data) <= before[n]]
+        if pending:
+            time.sleep(0.05)
+    if pending:
+        raise DemoError(
+            f"{', '.join(pending)} did not reload (bad config.json?); see {layout.logs_dir}"
+        )
+    return list(components)
