@@ -265,6 +265,18 @@ def serve(certs: Certs) -> Iterator[Callable[..., AppServer]]:
 
 
 @pytest.fixture
+def app_type() -> type[App]:
+    """The :class:`App` class, to build app behaviours (``app_type(cors="reflect")``)."""
+    return App
+
+
+@pytest.fixture
+def token() -> Callable[..., str]:
+    """:func:`make_token`: ``token(60)`` is valid for a minute, ``token(-60)`` has expired."""
+    return make_token
+
+
+@pytest.fixture
 def closed_port() -> int:
     """A loopback port with nothing listening on it (bound, then released)."""
     with socket.socket() as sock:
