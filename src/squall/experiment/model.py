@@ -306,6 +306,15 @@ class Experiment:
     rollbacks: tuple[Activity, ...] = ()
     runtime: Runtime = field(default_factory=Runtime)
 
+    def referable(self) -> dict[str, Activity]:
+        """Activities a ``ref`` may name: the method and hypothesis probes (first wins)."""
+        found: dict[str, Activity] = {}
+        probes = self.hypothesis.probes if self.hypothesis else ()
+        for activity in (*self.method, *probes):
+            if activity.ref is None:
+                found.setdefault(activity.name, activity)
+        return found
+
     def activities(self) -> list[Activity]:
         """Every declared activity: hypothesis probes, method, then rollbacks."""
         probes = list(self.hypothesis.probes) if self.hypothesis else []

@@ -1,0 +1,98 @@
+"""The top-level conveniences behind ``squall.load_experiment``, ``check_experiment`` and
+``run_experiment``: thin calls into the layers, as a program would use them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from squall.engine import Engine, Listener, RunOptions
+from squall.errors import Problem, ValidationError
+from squall.experiment import Document, load_source, parse_experiment
+from squall.experiment.model import Experiment
+from squall.journal.model import Journal
+from squall.plan import PlanOptions, make_plan
+from squall.providers import ProviderRegistry, default_registry
+from squall.validate import check_experiment as _check
+
+__all__ = ["check_experiment", "load_experiment", "parse_document", "run_experiment"]
+
+
+def parse_document(document: Document) -> Experiment:
+    """Parse a loaded document; problems carry file:line:column.
+
+    Raises:
+        ValidationError: every problem found.
+    """
+    try:
+        return parse_experiment(document.data, document.name)
+    except ValidationError as exc:
+        raise ValidationError(document.located(exc.problems), document.name) from None
+
+
+def load_experiment(
+    source: str | Path, *, verify_tls: bool = True, auths: Mapping[str, Any] | None = None
+) -> Experiment:
+    """Load and parse an experiment from a path, URL or ``-``.
+
+    Raises:
+        LoadError: the source cannot be read or parsed.
+        ValidationError: the document is not a valid experiment.
+    """
+    return parse_document(load_source(str(source), verify_tls=verify_tls, auths=auths))
+
+
+def check_experiment(
+    experiment: Experiment,
+    *,
+    registry: ProviderRegistry | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[Problem]:
+    """Problems found without running anything (imports, signatures, paths, refs, env)."""
+    return _check(
+        experiment, registry or default_registry(), overrides=overrides,
+        secret_overrides=secret_overrides,
+    )
+
+
+def run_experiment(
+    experiment: Experiment | str | Path,
+    *,
+    plan_options: PlanOptions | None = None,
+    run_options: RunOptions | None = None,
+    validate: bool = True,
+    registry: ProviderRegistry | None = None,
+    listener: Listener | None = None,
+) -> Journal:
+    """Validate (unless told not to), plan and run an experiment; returns its journal.
+
+    Raises:
+        LoadError, ValidationError: the experiment cannot be used (nothing was run).
+        InputError: configuration or secrets cannot be resolved (nothing was run).
+    """
+    if not isinstance(experiment, Experiment):
+        experiment = load_experiment(experiment)
+    registry = registry or default_registry()
+    run_options = run_options or RunOptions()
+    if validate:
+        problems = check_experiment(
+            experiment, registry=registry, overrides=run_options.overrides,
+            secret_overrides=run_options.secret_overrides,
+        )
+        if problems:
+            raise ValidationError(_locate(experiment, problems), experiment.source)
+    plan = make_plan(experiment, plan_options or PlanOptions())
+    return Engine(registry, listener).run(plan, run_options)
+
+
+def _locate(experiment: Experiment, problems: list[Problem]) -> list[Problem]:
+    """Add line:column when the experiment came from a file we can read again."""
+    if not experiment.source or experiment.source.startswith(("http://", "https://", "<")):
+        return problems
+    try:
+        document = load_source(experiment.source)
+    except Exception:
+        return [p.located(experiment.source, None, None) for p in problems]
+    return document.located(problems)

@@ -1,0 +1,49 @@
+"""EDGE: the ``squall`` command. Nothing imports this package.
+
+``main`` answers ``--version`` before importing click, so that stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (tests call this in-process)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:
+        from squall._version import __version__
+
+        sys.stdout.write(f"squall {__version__}\n")
+        return 0
+    from squall.cli.app import cli
+
+    try:
+        result = cli.main(args=args, prog_name="squall", standalone_mode=False)
+    except SystemExit as exc:  # pragma: no cover - click's own exits
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        sys.stderr.write("squall: interrupted\n")
+        return 130
+    except Exception as exc:
+        return _handle(exc)
+    return int(result or 0)
+
+
+def _handle(exc: Exception) -> int:
+    import click
+
+    from squall.errors import SquallError
+
+    if isinstance(exc, click.exceptions.Abort):
+        sys.stderr.write("squall: aborted\n")
+        return 130
+    if isinstance(exc, click.ClickException):
+        exc.show()
+        return 2
+    if isinstance(exc, SquallError):
+        sys.stderr.write(f"squall: error: {exc}\n")
+        return exc.exit_code
+    raise exc

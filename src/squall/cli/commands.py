@@ -1,0 +1,134 @@
+"""``squall schema``, ``squall settings``, ``squall info``; re-exports run and validate."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from typing import Any
+
+import click
+
+from squall.cli.run import run, validate
+
+__all__ = ["info", "run", "schema", "settings_group", "validate"]
+
+
+@click.command()
+def schema() -> int:
+    """Print the JSON Schema of the experiment format."""
+    from squall.experiment.schema import experiment_schema
+
+    click.echo(json.dumps(experiment_schema(), indent=2))
+    return 0
+
+
+def _dump(value: Any, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(value, indent=2)
+    if fmt == "string":
+        return str(value)
+    import yaml
+
+    return str(yaml.safe_dump(value, sort_keys=False)).rstrip()
+
+
+@click.group("settings")
+def settings_group() -> None:
+    """Show and change the settings file."""
+
+
+def _path_and_settings(ctx: click.Context) -> tuple[Any, dict[str, Any]]:
+    from squall.settings import default_settings_path, load_settings
+
+    path = ctx.obj.get("settings_path") or default_settings_path()
+    return path, load_settings(path)
+
+
+@settings_group.command("show")
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="yaml")
+@click.pass_context
+def settings_show(ctx: click.Context, fmt: str) -> int:
+    """Print the whole settings file."""
+    _, settings = _path_and_settings(ctx)
+    click.echo(_dump(settings, fmt))
+    return 0
+
+
+@settings_group.command("get")
+@click.argument("key")
+@click.option("--format", "fmt", type=click.Choice(["string", "json", "yaml"]), default="yaml")
+@click.pass_context
+def settings_get(ctx: click.Context, key: str, fmt: str) -> int:
+    """Print one value (dotted KEY; `\\.` escapes a dot; `name[0]` indexes a list)."""
+    from squall.settings import get_key
+
+    path, settings = _path_and_settings(ctx)
+    try:
+        click.echo(_dump(get_key(settings, key), fmt))
+    except KeyError:
+        click.echo(f"squall: no key {key!r} in {path}", err=True)
+        return 1
+    return 0
+
+
+@settings_group.command("set")
+@click.argument("key")
+@click.argument("value")
+@click.pass_context
+def settings_set(ctx: click.Context, key: str, value: str) -> int:
+    """Set KEY to VALUE (JSON; a bare word is taken as a string). Creates missing keys."""
+    from squall.settings import save_settings, set_key
+
+    path, settings = _path_and_settings(ctx)
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value
+    try:
+        set_key(settings, key, parsed)
+    except KeyError:
+        click.echo(f"squall: cannot set {key!r}: a parent is not a mapping or list", err=True)
+        return 1
+    save_settings(settings, path)
+    return 0
+
+
+@settings_group.command("remove")
+@click.argument("key")
+@click.pass_context
+def settings_remove(ctx: click.Context, key: str) -> int:
+    """Remove KEY."""
+    from squall.settings import remove_key, save_settings
+
+    path, settings = _path_and_settings(ctx)
+    try:
+        remove_key(settings, key)
+    except KeyError:
+        click.echo(f"squall: no key {key!r} in {path}", err=True)
+        return 1
+    save_settings(settings, path)
+    return 0
+
+
+@click.command()
+@click.argument("what", type=click.Choice(["core", "settings", "extensions"]), default="core")
+@click.pass_context
+def info(ctx: click.Context, what: str) -> int:
+    """Versions (core), the settings file (settings), installed drivers (extensions)."""
+    from squall._version import __version__
+
+    if what == "core":
+        click.echo(f"squall {__version__}\npython {platform.python_version()} ({sys.executable})\n"
+                   f"platform {platform.system()} {platform.release()} {platform.machine()}")
+    elif what == "settings":
+        path, settings = _path_and_settings(ctx)
+        click.echo(f"# {path}\n{_dump(settings, 'yaml')}")
+    else:
+        from importlib.metadata import distributions
+
+        for dist in sorted(distributions(), key=lambda d: d.metadata["Name"].lower()):
+            name = dist.metadata["Name"]
+            if name.lower().startswith(("squall-", "chaostoolkit-")):
+                click.echo(f"{name} {dist.version}  {dist.metadata.get('Summary') or ''}")
+    return 0

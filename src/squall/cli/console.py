@@ -1,0 +1,92 @@
+"""What a person sees: one progress line per activity, then a verdict that says why."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any, TextIO
+
+from squall.experiment.model import Activity
+from squall.journal.model import ActivityRun, HypothesisRun, Journal, Outcome, RunStatus
+
+__all__ = ["Console"]
+
+_PHASE = {
+    "hypothesis-before": "before",
+    "hypothesis-during": "during",
+    "hypothesis-after": "after",
+    "method": "method",
+    "rollbacks": "rollback",
+}
+_COLOURS = {"ok": "32", "FAIL": "31", "MISS": "33", "warn": "33", "dry": "36"}
+
+
+class Console:
+    """A Listener that writes to stderr, as text or JSON lines."""
+
+    def __init__(self, *, json_lines: bool = False, quiet: bool = False, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.json_lines = json_lines
+        self.quiet = quiet
+        self.colour = self.stream.isatty() and "NO_COLOR" not in os.environ and not json_lines
+
+    def _paint(self, word: str) -> str:
+        code = _COLOURS.get(word)
+        return f"\x1b[{code}m{word}\x1b[0m" if self.colour and code else word
+
+    def _emit(self, text: str, **record: Any) -> None:
+        if self.json_lines:
+            record.setdefault("ts", time.time())
+            self.stream.write(json.dumps(record, default=str) + "\n")
+        else:
+            self.stream.write(text + "\n")
+
+    def start(self, title: str, source: str) -> None:
+        if not self.quiet:
+            self._emit(f"squall: running {title!r} ({source})", event="start", title=title, source=source)
+
+    def phase(self, name: str) -> None:
+        pass
+
+    def activity_started(self, activity: Activity, phase: str) -> None:
+        pass
+
+    def activity_finished(self, run: ActivityRun, phase: str) -> None:
+        if self.quiet:
+            return
+        kind = str(run.activity.get("type", "activity"))
+        if run.status is RunStatus.FAILED:
+            mark, detail = "FAIL", run.reason
+        elif run.tolerance_met is False:
+            mark, detail = "MISS", run.reason or "tolerance not met"
+        else:
+            mark, detail = "ok", ""
+        text = f"  {self._paint(mark):>4} {_PHASE.get(phase, phase):<8} {kind:<6} {run.name}  {run.duration * 1000:.1f} ms"
+        if detail:
+            text += f"  {detail}"
+        self._emit(text, event="activity", phase=phase, type=kind, name=run.name,
+                   status=run.status.value, tolerance_met=run.tolerance_met,
+                   duration=run.duration, reason=run.reason)
+
+    def hypothesis_finished(self, phase: str, result: HypothesisRun) -> None:
+        pass
+
+    def warning(self, text: str) -> None:
+        self._emit(f"  {self._paint('warn')} {text}", event="warning", message=text)
+
+    def verdict(self, journal: Journal, journal_path: str | None) -> None:
+        outcome = journal.outcome or Outcome.BROKEN
+        word = {
+            Outcome.HELD: "HELD", Outcome.DEVIATED: "DEVIATED", Outcome.BROKEN: "BROKEN",
+            Outcome.NOT_RUN: "NOT RUN", Outcome.INTERRUPTED: "INTERRUPTED",
+        }[outcome]
+        reasons = "; ".join(journal.reasons)
+        where = f"\n  journal: {journal_path}" if journal_path else ""
+        self._emit(
+            f"squall: {word} (exit {outcome.exit_code}): {reasons}{where}",
+            event="verdict", outcome=outcome.value, exit_code=outcome.exit_code,
+            reasons=journal.reasons, status=journal.status.value, deviated=journal.deviated,
+            journal=journal_path,
+        )

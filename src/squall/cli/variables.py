@@ -1,0 +1,80 @@
+"""``--var key[:type]=value`` and ``--var-file`` (JSON/YAML, or a .env file)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from squall.engine.configuration import convert_env_value
+
+__all__ = ["parse_var", "read_var_files"]
+
+_TYPES = ("str", "string", "int", "integer", "float", "number", "bytes", "bool", "json")
+
+
+def parse_var(text: str) -> tuple[str, Any]:
+    """Parse one ``--var``; raises click.BadParameter with what is wrong."""
+    if "=" not in text:
+        raise click.BadParameter(f"{text!r} is not key=value (e.g. --var port:int=8080)", param_hint="--var")
+    key, value = text.split("=", 1)
+    kind = None
+    if ":" in key:
+        key, kind = key.split(":", 1)
+        if kind not in _TYPES:
+            raise click.BadParameter(f"unknown type {kind!r} in {text!r}; use one of {', '.join(_TYPES)}",
+                                     param_hint="--var")
+    if not key:
+        raise click.BadParameter(f"{text!r} has an empty key", param_hint="--var")
+    try:
+        return key, convert_env_value(value, kind)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r}: {exc}", param_hint="--var") from None
+
+
+def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Configuration and secret overrides from var files (later files win).
+
+    A file that is not JSON or YAML is read as ``.env`` (KEY=VALUE lines) and sets
+    environment variables, so only ``env`` sources see it (the reference's rule).
+    """
+    configuration: dict[str, Any] = {}
+    secrets: dict[str, dict[str, Any]] = {}
+    for name in paths:
+        path = Path(name)
+        if path.suffix.lower() not in (".json", ".yaml", ".yml"):
+            _load_dotenv(path)
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            raise click.BadParameter(f"cannot read {name}: {exc}", param_hint="--var-file") from None
+        if not isinstance(data, dict):
+            raise click.BadParameter(f"{name} must hold an object with 'configuration' and/or 'secrets'",
+                                     param_hint="--var-file")
+        configuration.update(data.get("configuration") or {})
+        for scope, values in (data.get("secrets") or {}).items():
+            secrets.setdefault(scope, {}).update(values or {})
+    return configuration, secrets
+
+
+def _load_dotenv(path: Path) -> None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--var-file") from None
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[7:]
+        if "=" not in line:
+            raise click.BadParameter(f"{path}:{number}: expected KEY=VALUE", param_hint="--var-file")
+        key, value = line.split("=", 1)
+        os.environ[key.strip()] = value.strip().strip("'\"")

@@ -1,0 +1,134 @@
+"""Run one activity: pauses, dry mode, timeout, timing, provider call -> ActivityRun."""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from squall.errors import ActivityFailed, Interrupted
+from squall.engine.context import RunContext, now_iso
+from squall.experiment.model import Activity
+from squall.experiment.substitute import substitute
+from squall.journal.model import ActivityRun, RunStatus
+from squall.providers import Call
+from squall.providers.python import UserCodeError
+
+__all__ = ["ActivityInterrupted", "call_provider", "run_activity"]
+
+
+class ActivityInterrupted(Exception):
+    """A signal stopped an activity; carries the interruption and the activity's entry."""
+
+    def __init__(self, interrupted: Interrupted, run: ActivityRun) -> None:
+        super().__init__(str(interrupted))
+        self.interrupted = interrupted
+        self.run = run
+
+
+def call_provider(
+    ctx: RunContext,
+    activity: Activity,
+    *,
+    in_hypothesis: bool = False,
+    extra_arguments: dict[str, Any] | None = None,
+    warnings: list[str] | None = None,
+) -> Any:
+    """Execute the activity's provider and return its output.
+
+    Raises:
+        ActivityFailed: the provider is unknown, the ref unresolved, or the call failed.
+    """
+    spec = activity.provider
+    if spec is None:
+        raise ActivityFailed(f"reference to unknown activity {activity.ref!r}")
+    provider = ctx.registry.get(spec.type)
+    if provider is None:
+        raise ActivityFailed(f"unknown provider type {spec.type!r}; nothing was run")
+    call = Call(
+        name=activity.name, variables=ctx.variables, configuration=ctx.configuration,
+        secrets=ctx.secrets, timeout=activity.timeout, in_hypothesis=in_hypothesis,
+        extra_arguments=extra_arguments or {},
+    )
+    if warnings is not None:
+        call.warnings = warnings
+    return provider.run(spec, call)
+
+
+@contextmanager
+def signals_may_raise(ctx: RunContext) -> Iterator[None]:
+    """Let a signal raise ``Interrupted`` here (main thread only: user code and sleeps)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    ctx.raise_on_signal = True
+    try:
+        yield
+    finally:
+        ctx.raise_on_signal = False
+
+
+def _pause(ctx: RunContext, seconds: Any) -> None:
+    if seconds is None:
+        return
+    value = float(substitute(seconds, ctx.variables))
+    if value <= 0:
+        return
+    if threading.current_thread() is threading.main_thread():
+        time.sleep(value)  # a signal raises Interrupted out of the sleep
+    elif ctx.stop.wait(value):
+        raise Interrupted("the run was stopped during a pause")
+
+
+def run_activity(ctx: RunContext, activity: Activity, phase: str, *, in_hypothesis: bool = False) -> ActivityRun:
+    """Run one activity and return its run entry (failures are recorded, not raised).
+
+    Raises:
+        ActivityInterrupted: a signal arrived while it ran; it carries the (failed) entry.
+    """
+    ctx.listener.activity_started(activity, phase)
+    run = ActivityRun(activity=activity.raw, start=now_iso())
+    started = time.perf_counter()
+    dry = ctx.plan.is_dry(activity)
+    skip_pauses = ctx.plan.skips_pauses(activity)
+    warnings: list[str] = []
+    interrupted: Interrupted | None = None
+    try:
+        with signals_may_raise(ctx):
+            if not skip_pauses:
+                _pause(ctx, activity.pauses.before)
+            if not dry:
+                run.output = call_provider(
+                    ctx, activity, in_hypothesis=in_hypothesis, warnings=warnings
+                )
+    except UserCodeError as exc:
+        _fail(run, str(exc), exc.lines)
+    except ActivityFailed as exc:
+        _fail(run, str(exc), traceback.format_exception_only(exc))
+    except Interrupted as exc:
+        interrupted = exc
+        _fail(run, f"interrupted by {exc.signal_name or 'a stop request'}",
+              traceback.format_exception_only(exc))
+    run.end = now_iso()
+    run.duration = time.perf_counter() - started
+    if interrupted is None and not skip_pauses and activity.pauses.after is not None:
+        try:
+            with signals_may_raise(ctx):
+                _pause(ctx, activity.pauses.after)
+        except Interrupted as exc:
+            interrupted = exc
+    for text in warnings:
+        ctx.listener.warning(f"{activity.name}: {text}")
+    ctx.listener.activity_finished(run, phase)
+    if interrupted is not None:
+        raise ActivityInterrupted(interrupted, run)
+    return run
+
+
+def _fail(run: ActivityRun, reason: str, lines: list[str]) -> None:
+    run.status = RunStatus.FAILED
+    run.reason = reason
+    run.exception = lines

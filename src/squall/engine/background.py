@@ -1,0 +1,91 @@
+"""Daemon threads for background activities and the continuous hypothesis.
+
+Daemon threads, not a pool: an activity that hangs after the run was interrupted must not
+keep the process alive.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from squall.engine.activity import ActivityInterrupted, run_activity
+from squall.engine.context import RunContext
+from squall.engine.hypothesis import run_hypothesis
+from squall.experiment.model import Activity
+from squall.journal.recorder import Phase
+
+__all__ = ["Background", "Continuous"]
+
+
+class Background:
+    """Starts activities in the background and waits for them."""
+
+    def __init__(self, ctx: RunContext, phase: str) -> None:
+        self.ctx = ctx
+        self.phase = phase
+        self._threads: list[threading.Thread] = []
+
+    def start(self, activity: Activity) -> None:
+        index = self.ctx.recorder.reserve(self.phase, activity.raw)
+        thread = threading.Thread(
+            target=self._work, args=(activity, index), name=f"squall-bg-{activity.name}",
+            daemon=True,
+        )
+        self._threads.append(thread)
+        thread.start()
+
+    def _work(self, activity: Activity, index: int) -> None:
+        try:
+            run = run_activity(self.ctx, activity, self.phase)
+        except ActivityInterrupted as exc:
+            run = exc.run
+        self.ctx.recorder.record(self.phase, run, index)
+
+    def wait(self, should_stop: Callable[[], bool]) -> None:
+        """Wait for every background activity, unless ``should_stop`` says to give up."""
+        for thread in self._threads:
+            while thread.is_alive():
+                if should_stop():
+                    return
+                thread.join(0.05)
+
+
+class Continuous:
+    """Re-runs the hypothesis every ``frequency`` seconds while the method runs."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self._deviated = 0
+        self._total = 0
+        self._thread = threading.Thread(target=self._loop, name="squall-hypothesis", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.done.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        ctx = self.ctx
+        try:
+            while not self.done.is_set() and not ctx.stop.is_set():
+                result = run_hypothesis(ctx, Phase.DURING)
+                self._total += 1
+                self._deviated += 0 if result.steady_state_met else 1
+                if ctx.plan.fail_fast and self._tripped():
+                    ctx.fail_fast_tripped = True
+                    return
+                self.done.wait(ctx.plan.frequency)
+        except ActivityInterrupted:
+            return
+        except Exception as exc:  # reported as an aborted run
+            self.error = exc
+
+    def _tripped(self) -> bool:
+        if not self._deviated:
+            return False
+        return self._deviated * 100.0 / self._total >= self.ctx.plan.fail_fast_ratio

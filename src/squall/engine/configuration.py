@@ -1,0 +1,156 @@
+"""Resolve ``configuration`` and ``secrets`` at run start: inline values, environment,
+Vault, command-line overrides, then dynamic (probe) configuration."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import ChainMap
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from squall.errors import InputError
+from squall.experiment.model import (
+    Activity,
+    ConfigEnv,
+    ConfigProbe,
+    Experiment,
+    SecretEnv,
+    SecretVault,
+)
+
+__all__ = ["convert_env_value", "load_configuration", "load_secrets", "variables_of"]
+
+log = logging.getLogger(__name__)
+
+ProbeRunner = Callable[[Activity, Mapping[str, Any], Mapping[str, Mapping[str, Any]]], Any]
+
+
+def convert_env_value(value: str, kind: str | None) -> Any:
+    """Convert an environment string by ``env_var_type`` (the reference's rules)."""
+    if kind in (None, "str", "string"):
+        return value
+    if kind in ("int", "integer"):
+        return int(value)
+    if kind in ("float", "number"):
+        return float(value)
+    if kind == "bytes":
+        return value.encode("utf-8")
+    if kind == "bool":
+        return value.strip().lower() not in ("false", "0", "no")
+    if kind == "json":
+        return json.loads(value) if value else value
+    raise ValueError(f"unknown type {kind!r}")
+
+
+def _env(entry: ConfigEnv, key: str) -> Any:
+    raw = os.environ.get(entry.key)
+    if raw is None:
+        if entry.has_default:
+            return entry.default
+        raise InputError(
+            f"configuration {key!r} reads environment variable {entry.key!r}, which is not set "
+            f"(export it, add a 'default', or pass --var {key}=...)"
+        )
+    try:
+        return convert_env_value(raw, entry.env_var_type)
+    except ValueError as exc:
+        raise InputError(
+            f"configuration {key!r}: environment variable {entry.key}={raw!r} is not a valid "
+            f"{entry.env_var_type}: {exc}"
+        ) from None
+
+
+def load_configuration(
+    experiment: Experiment,
+    overrides: Mapping[str, Any],
+    secrets: Mapping[str, Mapping[str, Any]],
+    run_probe: ProbeRunner,
+) -> dict[str, Any]:
+    """Static values and env sources, overrides, then dynamic probes in declaration order.
+
+    Overrides replace declared keys and add undeclared ones (the reference ignores those).
+    A failing dynamic probe omits its key and logs a warning; the run goes on.
+
+    Raises:
+        InputError: an environment variable is missing or not convertible.
+    """
+    config: dict[str, Any] = {}
+    probes: list[tuple[str, ConfigProbe]] = []
+    for key, value in experiment.configuration.items():
+        if key in overrides:
+            value = overrides[key]
+            if isinstance(value, Mapping) and value.get("type") == "env":  # var-file source
+                value = ConfigEnv(
+                    key=str(value.get("key")), default=value.get("default"),
+                    has_default="default" in value, env_var_type=value.get("env_var_type"),
+                )
+        if isinstance(value, ConfigEnv):
+            config[key] = _env(value, key)
+        elif isinstance(value, ConfigProbe):
+            probes.append((key, value))
+        else:
+            config[key] = value
+    for key, value in overrides.items():
+        config.setdefault(key, value)
+    failed = []
+    for key, entry in probes:
+        try:
+            config[key] = run_probe(entry.probe, config, secrets)
+        except Exception as exc:
+            log.debug("dynamic configuration %r failed", key, exc_info=True)
+            failed.append(f"{key} ({exc})")
+    if failed:
+        log.warning("dynamic configuration failed, keys omitted: %s", ", ".join(failed))
+    return config
+
+
+def load_secrets(
+    experiment: Experiment,
+    overrides: Mapping[str, Mapping[str, Any]],
+    configuration: Mapping[str, Any],
+) -> dict[str, dict[str, Any]]:
+    """Every secret scope with its values. Overrides merge key by key into a scope.
+
+    Raises:
+        InputError: an environment variable is missing, or Vault cannot be read.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for scope, entries in experiment.secrets.items():
+        values: dict[str, Any] = {}
+        for key, value in entries.items():
+            if key in overrides.get(scope, {}):
+                values[key] = overrides[scope][key]
+            else:
+                values[key] = _secret(scope, key, value, configuration)
+        out[scope] = values
+    for scope, entries in overrides.items():
+        out.setdefault(scope, {}).update(
+            {k: v for k, v in entries.items() if k not in out[scope]}
+        )
+    return out
+
+
+def _secret(scope: str, key: str, value: Any, configuration: Mapping[str, Any]) -> Any:
+    if isinstance(value, SecretEnv):
+        if value.key not in os.environ:
+            raise InputError(
+                f"secret {scope}.{key} reads environment variable {value.key!r}, "
+                "which is not set (export it or pass --var-file)"
+            )
+        return os.environ[value.key]
+    if isinstance(value, SecretVault):
+        from squall.engine.vault import read_vault_secret
+
+        return read_vault_secret(value, configuration)
+    if isinstance(value, Mapping) and "type" not in value:
+        return {k: _secret(scope, f"{key}.{k}", v, configuration) for k, v in value.items()}
+    return value
+
+
+def variables_of(
+    configuration: Mapping[str, Any], secrets: Mapping[str, Mapping[str, Any]]
+) -> Mapping[str, Any]:
+    """The lookup for ``${name}``: configuration first, then each secret scope in order."""
+    return ChainMap(dict(configuration), *(dict(s) for s in secrets.values()))

@@ -1,0 +1,73 @@
+"""Run the steady-state hypothesis: probes in order, each judged by its tolerance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from squall.engine.activity import ActivityInterrupted, call_provider, run_activity
+from squall.engine.context import RunContext
+from squall.errors import ActivityFailed
+from squall.experiment.model import Activity, ProbeTolerance
+from squall.experiment.substitute import substitute
+from squall.experiment.tolerance import Verdict, check_tolerance
+from squall.journal.model import ActivityRun, HypothesisRun, RunStatus
+
+__all__ = ["run_hypothesis"]
+
+
+def run_hypothesis(ctx: RunContext, phase: str) -> HypothesisRun:
+    """Run every probe until one fails or misses its tolerance.
+
+    Raises:
+        ActivityInterrupted: a signal stopped a probe; the partial result is recorded first.
+    """
+    result = HypothesisRun(steady_state_met=None)
+    met = True
+    try:
+        for probe in ctx.plan.probes:
+            run = run_activity(ctx, probe, phase, in_hypothesis=True)
+            _judge(ctx, probe, run)
+            result.probes.append(run)
+            ctx.recorder.probe(phase, run)
+            if not run.tolerance_met:
+                met = False
+                break
+    except ActivityInterrupted as exc:
+        exc.run.tolerance_met = False
+        result.probes.append(exc.run)
+        result.steady_state_met = False
+        ctx.recorder.hypothesis(phase, result)
+        raise
+    result.steady_state_met = met
+    ctx.recorder.hypothesis(phase, result)
+    ctx.listener.hypothesis_finished(phase, result)
+    return result
+
+
+def _judge(ctx: RunContext, probe: Activity, run: ActivityRun) -> None:
+    if run.status is RunStatus.FAILED:
+        run.tolerance_met = False
+        return
+    if ctx.plan.is_dry(probe) or probe.tolerance is None:
+        run.tolerance_met = True
+        return
+    verdict = _verdict(ctx, probe, run.output)
+    run.tolerance_met = verdict.met
+    if not verdict.met:
+        run.reason = verdict.why
+
+
+def _verdict(ctx: RunContext, probe: Activity, output: Any) -> Verdict:
+    tolerance = probe.tolerance
+    if isinstance(tolerance, ProbeTolerance):
+        try:
+            value = call_provider(
+                ctx, tolerance.probe, in_hypothesis=True, extra_arguments={"value": output}
+            )
+        except ActivityFailed as exc:
+            return Verdict(False, f"tolerance probe {tolerance.probe.name!r} failed: {exc}")
+        if value:
+            return Verdict(True)
+        return Verdict(False, f"tolerance probe {tolerance.probe.name!r} returned {value!r}")
+    assert tolerance is not None
+    return check_tolerance(tolerance, output, lambda v: substitute(v, ctx.variables))

@@ -1,0 +1,248 @@
+"""Engine.run(plan) -> Journal: the order of phases, and nothing else."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from squall._version import __version__
+from squall.engine.activity import ActivityInterrupted, call_provider, run_activity, signals_may_raise
+from squall.engine.background import Background, Continuous
+from squall.engine.configuration import load_configuration, load_secrets, variables_of
+from squall.engine.context import Interruption, Listener, NullListener, RunContext, now_iso
+from squall.engine.hypothesis import run_hypothesis
+from squall.engine.signals import handle_signals
+from squall.engine.verdict import RunFacts, decide
+from squall.errors import Interrupted
+from squall.experiment.model import Activity, HypothesisStrategy, RollbackStrategy, SecretEnv, SecretVault
+from squall.experiment.substitute import substitute
+from squall.journal.model import ActivityRun, Journal, JournalStatus, RunStatus
+from squall.journal.recorder import Phase, Recorder
+from squall.journal.store import events_path_for, write_journal
+from squall.plan import Plan
+from squall.providers import Call, ProviderRegistry, default_registry
+
+__all__ = ["Engine", "RunOptions"]
+
+_BEFORE = (HypothesisStrategy.DEFAULT, HypothesisStrategy.BEFORE_METHOD_ONLY, HypothesisStrategy.CONTINUOUSLY)
+_DURING = (HypothesisStrategy.DURING_METHOD_ONLY, HypothesisStrategy.CONTINUOUSLY)
+_AFTER = (HypothesisStrategy.DEFAULT, HypothesisStrategy.AFTER_METHOD_ONLY, HypothesisStrategy.CONTINUOUSLY)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    """Run-time inputs that are not part of the plan."""
+
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    secret_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    journal_path: Path | None = None
+    keep_events: bool = False
+    run_id: str | None = None
+
+
+class Engine:
+    """Runs plans; owns the provider registry (and so its caches)."""
+
+    def __init__(self, registry: ProviderRegistry | None = None, listener: Listener | None = None) -> None:
+        self.registry = registry or default_registry()
+        self.listener: Listener = listener or NullListener()
+
+    def run(self, plan: Plan, options: RunOptions | None = None) -> Journal:
+        """Run the plan and return its journal (also written to ``journal_path`` if given).
+
+        Raises:
+            InputError: configuration or secrets cannot be resolved (nothing was run).
+        """
+        options = options or RunOptions()
+        run_id = options.run_id or uuid.uuid4().hex[:12]
+        os.environ["SQUALL_RUN_ID"] = run_id
+        secrets = load_secrets(plan.experiment, options.secret_overrides, {})
+        configuration = load_configuration(
+            plan.experiment, options.overrides, secrets, self._config_probe
+        )
+        configuration.setdefault("squall_run_id", run_id)
+        variables = variables_of(configuration, secrets)
+        journal = Journal(
+            experiment=_journal_experiment(plan, variables),
+            start=now_iso(), platform=_platform(), node=socket.gethostname(),
+            squall_version=__version__, run_id=run_id,
+        )
+        events = events_path_for(options.journal_path) if options.journal_path else None
+        recorder = Recorder(journal, events)
+        ctx = RunContext(
+            plan=plan, registry=self.registry, recorder=recorder, listener=self.listener,
+            configuration=configuration, secrets=secrets, variables=variables,
+        )
+        started = time.perf_counter()
+        facts = RunFacts()
+        with handle_signals(ctx):
+            self._run_phases(ctx, facts)
+            if _should_roll_back(ctx, facts):
+                try:
+                    self._play(ctx, plan.rollbacks, Phase.ROLLBACKS, facts)
+                except (ActivityInterrupted, Interrupted):
+                    pass  # a signal during rollbacks stops the remaining ones
+        journal.end = now_iso()
+        journal.duration = time.perf_counter() - started
+        _finish(ctx, facts)
+        if options.journal_path is not None:
+            write_journal(journal.to_dict(), options.journal_path)
+        recorder.close(keep_events=options.keep_events or options.journal_path is None)
+        return journal
+
+    def _config_probe(
+        self, probe: Activity, configuration: Mapping[str, Any], secrets: Mapping[str, Mapping[str, Any]]
+    ) -> Any:
+        spec = probe.provider
+        provider = self.registry.get(spec.type) if spec else None
+        if spec is None or provider is None:
+            raise ValueError(f"unknown provider for dynamic configuration {probe.name!r}")
+        call = Call(
+            name=probe.name, variables=variables_of(configuration, secrets),
+            configuration=configuration, secrets=secrets, timeout=probe.timeout,
+        )
+        output = provider.run(spec, call)
+        if spec.type == "process":
+            if output["status"] != 0:
+                raise ValueError(f"process exited with {output['status']}")
+            return output["stdout"].strip()
+        if spec.type == "http":
+            return output["body"]
+        return output
+
+    def _run_phases(self, ctx: RunContext, facts: RunFacts) -> None:
+        plan, journal = ctx.plan, ctx.recorder.journal
+        strategy = plan.hypothesis_strategy
+        try:
+            if plan.has_hypothesis and strategy in _BEFORE:
+                self.listener.phase("steady-state hypothesis (before)")
+                before = run_hypothesis(ctx, Phase.BEFORE)
+                if not before.steady_state_met:
+                    facts.gate_failed = True
+                    if any(p.status is RunStatus.FAILED for p in before.probes):
+                        journal.status = JournalStatus.FAILED
+                    return
+            if ctx.stop.is_set():
+                return
+            continuous = Continuous(ctx) if plan.has_hypothesis and strategy in _DURING else None
+            if continuous:
+                continuous.start()
+            facts.method_started = True
+            try:
+                self.listener.phase("method")
+                self._play(ctx, plan.method, Phase.METHOD, facts)
+            finally:
+                if continuous:
+                    continuous.stop()
+            if continuous and continuous.error is not None:
+                journal.status = JournalStatus.ABORTED
+                facts.aborted_reason = f"the continuous hypothesis raised {continuous.error!r}"
+                return
+            if ctx.fail_fast_tripped:
+                journal.status = JournalStatus.FAILED
+                return
+            if plan.has_hypothesis and strategy in _AFTER and not ctx.stop.is_set():
+                self.listener.phase("steady-state hypothesis (after)")
+                after = run_hypothesis(ctx, Phase.AFTER)
+                journal.deviated = not after.steady_state_met
+                if any(p.status is RunStatus.FAILED for p in after.probes):
+                    journal.status = JournalStatus.FAILED
+        except ActivityInterrupted:
+            pass  # the entry was recorded where it ran; ctx.interruption says why
+        except Interrupted:
+            pass
+        except Exception as exc:  # a bug or a broken plugin: keep the journal, say so
+            journal.status = JournalStatus.ABORTED
+            facts.aborted_reason = f"{type(exc).__name__}: {exc}"
+
+    def _play(self, ctx: RunContext, activities: tuple[Activity, ...], phase: str, facts: RunFacts) -> None:
+        """Run activities in order (background ones in parallel), then wait for those."""
+        if phase == Phase.ROLLBACKS:
+            if not activities:
+                return
+            self.listener.phase("rollbacks")
+            ctx.stop.clear()  # a new signal during rollbacks stops the remaining ones
+        background = Background(ctx, phase)
+        try:
+            for activity in activities:
+                if ctx.stop.is_set() or ctx.fail_fast_tripped:
+                    break
+                if activity.background:
+                    background.start(activity)
+                    continue
+                try:
+                    run = run_activity(ctx, activity, phase)
+                except ActivityInterrupted as exc:
+                    ctx.recorder.record(phase, exc.run)
+                    raise
+                ctx.recorder.record(phase, run)
+        finally:
+            with signals_may_raise(ctx):
+                background.wait(lambda: _abandon_background(ctx))
+
+
+def _abandon_background(ctx: RunContext) -> bool:
+    interruption = ctx.interruption
+    return ctx.stop.is_set() and not (interruption and interruption.wait_background)
+
+
+def _should_roll_back(ctx: RunContext, facts: RunFacts) -> bool:
+    """Rollback strategies; ``default`` plays them when the method started and the run
+    was not interrupted (see docs/compatibility.md for how this differs)."""
+    interruption = ctx.interruption
+    if interruption is not None and not interruption.play_rollbacks:
+        return False
+    strategy = ctx.plan.rollback_strategy
+    if strategy is RollbackStrategy.NEVER:
+        return False
+    if strategy is RollbackStrategy.ALWAYS:
+        return True
+    if strategy is RollbackStrategy.DEVIATED:
+        return ctx.recorder.journal.deviated
+    return facts.method_started and interruption is None
+
+
+def _finish(ctx: RunContext, facts: RunFacts) -> None:
+    journal = ctx.recorder.journal
+    for phase, entries in ((Phase.METHOD, journal.run), (Phase.ROLLBACKS, journal.rollbacks)):
+        for index in ctx.recorder.pending(phase):
+            entries[index] = ActivityRun(
+                activity={"name": "(background activity)"}, start=journal.end,
+                status=RunStatus.FAILED, end=journal.end,
+                exception=["still running when the run stopped\n"],
+                reason="still running when the run stopped",
+            )
+    interruption: Interruption | None = ctx.interruption
+    if interruption is not None:
+        journal.status = JournalStatus.INTERRUPTED
+        journal.interruption = {"kind": "signal", "name": interruption.name, "reason": interruption.reason}
+    journal.outcome, journal.reasons = decide(journal, facts)
+
+
+def _journal_experiment(plan: Plan, variables: Mapping[str, Any]) -> dict[str, Any]:
+    """The experiment as run: substituted title, dry mode, inline secret values masked."""
+    copy = dict(plan.experiment.raw)
+    copy["title"] = substitute(plan.experiment.title, variables)
+    copy["dry"] = plan.dry.value if plan.dry else None
+    raw_secrets = copy.get("secrets")
+    if isinstance(raw_secrets, Mapping):
+        copy["secrets"] = {
+            scope: {
+                key: raw_secrets[scope][key] if isinstance(value, SecretEnv | SecretVault) else "***"
+                for key, value in entries.items()
+            }
+            for scope, entries in plan.experiment.secrets.items()
+        }
+    return copy
+
+
+def _platform() -> str:
+    """Like platform.platform() without forking ``uname -p`` on every run."""
+    u = os.uname()
+    return f"{u.sysname}-{u.release}-{u.machine}"

@@ -1,0 +1,67 @@
+"""Read secrets from HashiCorp Vault (extra ``vault``: ``pip install squall[vault]``).
+
+Authentication in the reference's order: token, AppRole (role id + secret id), then a
+Kubernetes service-account token. Settings come from the experiment's configuration
+(``vault_addr``, ``vault_token``, ``vault_role_id``, ``vault_role_secret``,
+``vault_sa_role``, ``vault_sa_token_path``, ``vault_k8s_mount_point``,
+``vault_kv_version``, ``vault_secrets_mount_point``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from squall.errors import InputError
+from squall.experiment.model import SecretVault
+
+__all__ = ["read_vault_secret"]
+
+log = logging.getLogger(__name__)
+
+
+def _client(configuration: Mapping[str, Any]) -> Any:
+    try:
+        import hvac
+    except ImportError:
+        raise InputError(
+            "a secret comes from Vault but the 'hvac' package is missing: "
+            "pip install 'squall[vault]'"
+        ) from None
+    client = hvac.Client(url=configuration.get("vault_addr"))
+    if configuration.get("vault_token"):
+        client.token = configuration["vault_token"]
+    elif configuration.get("vault_role_id") and configuration.get("vault_role_secret"):
+        client.auth.approle.login(
+            role_id=configuration["vault_role_id"], secret_id=configuration["vault_role_secret"]
+        )
+    elif configuration.get("vault_sa_role"):
+        path = configuration.get(
+            "vault_sa_token_path", "/var/run/secrets/kubernetes.io/serviceaccount/token"
+        )
+        with open(path, encoding="utf-8") as handle:
+            jwt = handle.read().strip()
+        client.auth.kubernetes.login(
+            configuration["vault_sa_role"], jwt,
+            mount_point=configuration.get("vault_k8s_mount_point", "kubernetes"),
+        )
+    return client
+
+
+def read_vault_secret(secret: SecretVault, configuration: Mapping[str, Any]) -> Any:
+    """The secret payload at ``path`` (or its ``key`` field)."""
+    if not secret.path:
+        log.warning("a vault secret has no 'path'; its value is empty")
+        return None
+    client = _client(configuration)
+    mount = configuration.get("vault_secrets_mount_point", "secret")
+    try:
+        if str(configuration.get("vault_kv_version", "2")) == "1":
+            data = client.secrets.kv.v1.read_secret(path=secret.path, mount_point=mount)["data"]
+        else:
+            response = client.secrets.kv.v2.read_secret_version(path=secret.path, mount_point=mount)
+            data = response["data"]["data"]
+    except Exception as exc:
+        raise InputError(f"cannot read Vault secret {secret.path!r}: {exc}") from exc
+    return data.get(secret.key) if secret.key else data

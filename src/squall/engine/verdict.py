@@ -1,0 +1,65 @@
+"""squall's verdict on a finished run: outcome (-> exit code) and the reasons for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from squall.journal.model import ActivityRun, HypothesisRun, Journal, JournalStatus, Outcome, RunStatus
+
+__all__ = ["RunFacts", "decide"]
+
+
+@dataclass(slots=True)
+class RunFacts:
+    """What the engine knows beyond the journal."""
+
+    gate_failed: bool = False
+    method_started: bool = False
+    aborted_reason: str = ""
+
+
+def _probe_reason(result: HypothesisRun) -> str:
+    for probe in result.probes:
+        if not probe.tolerance_met:
+            why = probe.reason or "tolerance not met"
+            return f"probe {probe.name!r}: {why}"
+    return "no probe result"
+
+
+def _failed(runs: list[ActivityRun | None], label: str) -> list[str]:
+    return [
+        f"{label} {r.name!r} failed: {r.reason or 'see the journal'}"
+        for r in runs
+        if r is not None and r.status is RunStatus.FAILED
+    ]
+
+
+def decide(journal: Journal, facts: RunFacts) -> tuple[Outcome, list[str]]:
+    """Outcome precedence: interrupted > not run > broken > deviated > held."""
+    if journal.status is JournalStatus.INTERRUPTED:
+        reason = (journal.interruption or {}).get("reason", "interrupted")
+        return Outcome.INTERRUPTED, [str(reason)]
+    if facts.gate_failed and journal.before is not None:
+        return Outcome.NOT_RUN, [
+            "the steady state did not hold before the method, nothing was injected: "
+            + _probe_reason(journal.before)
+        ]
+    broken = _failed(journal.run, "activity") + _failed(journal.rollbacks, "rollback")
+    if facts.aborted_reason:
+        broken.insert(0, f"the run aborted: {facts.aborted_reason}")
+    if broken:
+        return Outcome.BROKEN, broken
+    deviations = []
+    if journal.deviated and journal.after is not None:
+        deviations.append("the steady state deviated after the method: " + _probe_reason(journal.after))
+    missed = [h for h in journal.during if not h.steady_state_met]
+    if missed:
+        deviations.append(
+            f"the steady state deviated during the method ({len(missed)} of "
+            f"{len(journal.during)} checks): " + _probe_reason(missed[0])
+        )
+    if deviations:
+        return Outcome.DEVIATED, deviations
+    if journal.before or journal.after or journal.during:
+        return Outcome.HELD, ["the steady state held"]
+    return Outcome.HELD, ["the method ran (no steady-state hypothesis to check)"]

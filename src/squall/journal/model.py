@@ -1,0 +1,168 @@
+"""The journal: what happened during a run, as typed records.
+
+``Journal.to_dict`` gives the Chaos Toolkit-compatible document (same keys, same statuses,
+same order) plus a ``squall`` section with squall's own verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ActivityRun",
+    "HypothesisRun",
+    "Journal",
+    "JournalStatus",
+    "Outcome",
+    "RunStatus",
+]
+
+#: The Chaos Toolkit journal format version that squall writes (``chaoslib-version``).
+FORMAT_VERSION = "1.45.1"
+
+
+class RunStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class JournalStatus(StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    ABORTED = "aborted"
+    INTERRUPTED = "interrupted"
+
+
+class Outcome(StrEnum):
+    """squall's verdict; each maps to one exit code of ``squall run``."""
+
+    HELD = "held"  # 0
+    DEVIATED = "deviated"  # 1
+    BROKEN = "broken"  # 3
+    NOT_RUN = "not-run"  # 4
+    INTERRUPTED = "interrupted"  # 130
+
+    @property
+    def exit_code(self) -> int:
+        return _EXIT_CODES[self]
+
+
+_EXIT_CODES = {
+    Outcome.HELD: 0,
+    Outcome.DEVIATED: 1,
+    Outcome.BROKEN: 3,
+    Outcome.NOT_RUN: 4,
+    Outcome.INTERRUPTED: 130,
+}
+
+
+@dataclass(slots=True)
+class ActivityRun:
+    """One execution of an activity (a run entry of the journal)."""
+
+    activity: Mapping[str, Any]
+    start: str
+    status: RunStatus = RunStatus.SUCCEEDED
+    output: Any = None
+    end: str = ""
+    duration: float = 0.0
+    exception: list[str] | None = None
+    tolerance_met: bool | None = None
+    reason: str = ""  # why it failed or why its tolerance was not met (not journaled as is)
+
+    def to_dict(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "activity": self.activity,
+            "output": self.output,
+            "start": self.start,
+            "status": self.status.value,
+        }
+        if self.exception is not None:
+            entry["exception"] = self.exception
+        entry["end"] = self.end
+        entry["duration"] = self.duration
+        if self.tolerance_met is not None:
+            entry["tolerance_met"] = self.tolerance_met
+        return entry
+
+    @property
+    def name(self) -> str:
+        return str(self.activity.get("name", ""))
+
+
+@dataclass(slots=True)
+class HypothesisRun:
+    steady_state_met: bool | None
+    probes: list[ActivityRun] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "steady_state_met": self.steady_state_met,
+            "probes": [p.to_dict() for p in self.probes],
+        }
+
+
+@dataclass(slots=True)
+class Journal:
+    """The whole record of a run."""
+
+    experiment: Mapping[str, Any]
+    start: str
+    platform: str
+    node: str
+    squall_version: str
+    status: JournalStatus = JournalStatus.COMPLETED
+    deviated: bool = False
+    before: HypothesisRun | None = None
+    after: HypothesisRun | None = None
+    during: list[HypothesisRun] = field(default_factory=list)
+    run: list[ActivityRun | None] = field(default_factory=list)
+    rollbacks: list[ActivityRun | None] = field(default_factory=list)
+    end: str = ""
+    duration: float = 0.0
+    interruption: dict[str, Any] | None = None
+    outcome: Outcome | None = None
+    reasons: list[str] = field(default_factory=list)
+    run_id: str = ""
+
+    def header(self) -> dict[str, Any]:
+        """The keys known at the start of a run (the first record of the event stream)."""
+        return {
+            "chaoslib-version": FORMAT_VERSION,
+            "platform": self.platform,
+            "node": self.node,
+            "experiment": self.experiment,
+            "start": self.start,
+        }
+
+    def squall_section(self) -> dict[str, Any]:
+        outcome = self.outcome
+        return {
+            "version": self.squall_version,
+            "run_id": self.run_id,
+            "outcome": outcome.value if outcome else None,
+            "exit_code": outcome.exit_code if outcome else None,
+            "reasons": self.reasons,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = self.header()
+        doc["status"] = self.status.value
+        doc["deviated"] = self.deviated
+        doc["steady_states"] = {
+            "before": self.before.to_dict() if self.before else None,
+            "after": self.after.to_dict() if self.after else None,
+            "during": [h.to_dict() for h in self.during],
+        }
+        doc["run"] = [r.to_dict() for r in self.run if r is not None]
+        doc["rollbacks"] = [r.to_dict() for r in self.rollbacks if r is not None]
+        doc["end"] = self.end
+        doc["duration"] = self.duration
+        if self.interruption is not None:
+            doc["interruption"] = self.interruption
+        doc["squall"] = self.squall_section()
+        return doc

@@ -1,0 +1,93 @@
+"""The Recorder: the only writer of a Journal during a run; streams every event to disk."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from squall.journal.model import ActivityRun, HypothesisRun, Journal
+from squall.journal.store import EventStream
+
+__all__ = ["Phase", "Recorder"]
+
+
+class Phase:
+    """Where a run entry belongs."""
+
+    BEFORE = "hypothesis-before"
+    DURING = "hypothesis-during"
+    AFTER = "hypothesis-after"
+    METHOD = "method"
+    ROLLBACKS = "rollbacks"
+    CONFIGURATION = "configuration"
+
+
+class Recorder:
+    """Appends run entries to the journal (thread-safe) and to the event stream."""
+
+    def __init__(self, journal: Journal, events_path: Path | None) -> None:
+        self.journal = journal
+        self._lock = threading.Lock()
+        self._stream = EventStream(events_path) if events_path else None
+        self._emit("start", run_id=journal.run_id, squall_version=journal.squall_version,
+                   journal=journal.header())
+
+    def _emit(self, event: str, **data: Any) -> None:
+        if self._stream is not None:
+            self._stream.emit(event, **data)
+
+    def _entries(self, phase: str) -> list[ActivityRun | None]:
+        return self.journal.rollbacks if phase == Phase.ROLLBACKS else self.journal.run
+
+    def reserve(self, phase: str, activity: dict[str, Any] | Any) -> int:
+        """Keep the place of an activity that starts now and ends later (background)."""
+        with self._lock:
+            entries = self._entries(phase)
+            entries.append(None)
+            index = len(entries) - 1
+            self._emit("activity-start", phase=phase, index=index, activity=activity)
+            return index
+
+    def record(self, phase: str, run: ActivityRun, index: int | None = None) -> None:
+        """Add a finished run entry (at its reserved place if it had one)."""
+        with self._lock:
+            entries = self._entries(phase)
+            if index is None:
+                entries.append(run)
+                index = len(entries) - 1
+            else:
+                entries[index] = run
+            self._emit("activity", phase=phase, index=index, run=run.to_dict())
+
+    def probe(self, phase: str, run: ActivityRun) -> None:
+        """Stream a hypothesis probe (it is stored with its hypothesis result)."""
+        with self._lock:
+            self._emit("probe", phase=phase, run=run.to_dict())
+
+    def hypothesis(self, phase: str, result: HypothesisRun) -> None:
+        with self._lock:
+            if phase == Phase.BEFORE:
+                self.journal.before = result
+            elif phase == Phase.AFTER:
+                self.journal.after = result
+            else:
+                self.journal.during.append(result)
+            self._emit("hypothesis", phase=phase, steady_state_met=result.steady_state_met)
+
+    def mark(self, event: str, **data: Any) -> None:
+        """A lifecycle event (phase started, interruption...)."""
+        with self._lock:
+            self._emit(event, **data)
+
+    def pending(self, phase: str) -> list[int]:
+        """Reserved places still without an entry."""
+        with self._lock:
+            return [i for i, run in enumerate(self._entries(phase)) if run is None]
+
+    def close(self, *, keep_events: bool) -> None:
+        with self._lock:
+            self._emit("end", journal={"status": self.journal.status.value,
+                                       "deviated": self.journal.deviated})
+            if self._stream is not None:
+                self._stream.close(remove=not keep_events)

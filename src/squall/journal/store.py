@@ -1,0 +1,108 @@
+"""Write and read journal files; the event stream that makes a crashed run recoverable.
+
+The final journal is written atomically (temporary file, then rename). Its layout keeps
+each run entry on one line: readable, diff-friendly, and written by the C JSON encoder
+(pretty-printing with ``indent`` would use the slow pure-Python encoder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["EventStream", "events_path_for", "format_journal", "read_journal", "write_journal"]
+
+
+def _default(value: Any) -> Any:
+    """Encode what JSON cannot: dates, decimals, UUIDs, sets, bytes, exceptions."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
+    return str(value)
+
+
+_compact = json.JSONEncoder(ensure_ascii=False, default=_default, separators=(", ", ": "))
+
+
+def dumps(value: Any) -> str:
+    """One-line JSON with the same encoding rules as the journal."""
+    return _compact.encode(value)
+
+
+def format_journal(doc: Mapping[str, Any]) -> str:
+    """The journal as text: top-level keys one per line, run entries one per line."""
+    lines = ["{"]
+    items = list(doc.items())
+    for index, (key, value) in enumerate(items):
+        comma = "," if index < len(items) - 1 else ""
+        lines.append(f"  {dumps(key)}: {_block(value, 2)}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _block(value: Any, depth: int) -> str:
+    pad = " " * (depth + 2)
+    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        inner = f",\n{pad}".join(dumps(v) for v in value)
+        return f"[\n{pad}{inner}\n{' ' * depth}]"
+    if isinstance(value, Mapping) and value and any(isinstance(v, list | Mapping) for v in value.values()):
+        parts = [f"{dumps(k)}: {_block(v, depth + 2)}" for k, v in value.items()]
+        inner = f",\n{pad}".join(parts)
+        return f"{{\n{pad}{inner}\n{' ' * depth}}}"
+    return dumps(value)
+
+
+def write_journal(doc: Mapping[str, Any], path: Path) -> Path:
+    """Write the journal atomically; returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(format_journal(doc))
+    os.replace(tmp, path)
+    return path
+
+
+def read_journal(path: Path) -> dict[str, Any]:
+    """Read a journal file written by squall or the Chaos Toolkit."""
+    with path.open(encoding="utf-8") as handle:
+        data = json.load(handle)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a journal (top level is not an object)")
+    return data
+
+
+def events_path_for(journal_path: Path) -> Path:
+    """Where the event stream of a run writing ``journal_path`` lives."""
+    return journal_path.with_name(journal_path.name + ".events.jsonl")
+
+
+class EventStream:
+    """Append-only JSON-lines file, flushed after every event."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._handle: IO[str] | None = path.open("w", encoding="utf-8")
+
+    def emit(self, event: str, **data: Any) -> None:
+        handle = self._handle
+        if handle is None:
+            return
+        data["event"] = event
+        handle.write(dumps(data) + "\n")
+        handle.flush()
+
+    def close(self, *, remove: bool) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if remove:
+            self.path.unlink(missing_ok=True)

@@ -1,0 +1,135 @@
+"""Decide, before running, what will run: refs inlined, strategies and dry flags settled."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from squall.experiment.model import (
+    Activity,
+    ActivityType,
+    DryMode,
+    Experiment,
+    HypothesisStrategy,
+    RollbackStrategy,
+)
+
+__all__ = ["Plan", "PlanOptions", "make_plan"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanOptions:
+    """Choices from the command line and settings (None: not given there)."""
+
+    dry: DryMode | None = None
+    rollback_strategy: RollbackStrategy | None = None
+    hypothesis_strategy: HypothesisStrategy | None = None
+    hypothesis_frequency: float | None = None
+    fail_fast: bool | None = None
+    fail_fast_ratio: float | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    experiment: Experiment
+    probes: tuple[Activity, ...]
+    method: tuple[Activity, ...]
+    rollbacks: tuple[Activity, ...]
+    hypothesis_strategy: HypothesisStrategy
+    rollback_strategy: RollbackStrategy
+    frequency: float
+    fail_fast: bool
+    fail_fast_ratio: float
+    dry: DryMode | None
+
+    @property
+    def has_hypothesis(self) -> bool:
+        """A hypothesis counts only if it has at least one probe (the reference's rule)."""
+        return bool(self.probes)
+
+    def is_dry(self, activity: Activity) -> bool:
+        """Whether this activity is skipped (its own ``dry`` wins over the run's)."""
+        mode = DryMode(activity.dry) if activity.dry else self.dry
+        if mode is None or mode is DryMode.PAUSE:
+            return False
+        if mode is DryMode.ACTIVITIES:
+            return True
+        return (mode is DryMode.PROBES) == (activity.type is ActivityType.PROBE)
+
+    def skips_pauses(self, activity: Activity) -> bool:
+        return self.dry is DryMode.PAUSE or self.is_dry(activity)
+
+    def describe(self) -> dict[str, Any]:
+        """A printable summary (``squall run --plan``)."""
+
+        def line(a: Activity) -> str:
+            flags = [f for f, on in (("background", a.background), ("dry", self.is_dry(a))) if on]
+            return f"{a.type.value} {a.name}" + (f" [{', '.join(flags)}]" if flags else "")
+
+        return {
+            "title": self.experiment.title,
+            "hypothesis_strategy": self.hypothesis_strategy.value,
+            "rollback_strategy": self.rollback_strategy.value,
+            "dry": self.dry.value if self.dry else None,
+            "frequency": self.frequency,
+            "fail_fast": self.fail_fast,
+            "steady_state_probes": [line(a) for a in self.probes],
+            "method": [line(a) for a in self.method],
+            "rollbacks": [line(a) for a in self.rollbacks],
+        }
+
+
+def make_plan(experiment: Experiment, options: PlanOptions) -> Plan:
+    """Resolve refs and strategies. Unresolvable refs are left for the engine to report."""
+    declared = experiment.referable()
+    probes = experiment.hypothesis.probes if experiment.hypothesis else ()
+    runtime = experiment.runtime
+    return Plan(
+        experiment=experiment,
+        probes=tuple(_resolve(a, declared) for a in probes),
+        method=tuple(_resolve(a, declared) for a in experiment.method),
+        rollbacks=tuple(_resolve(a, declared) for a in experiment.rollbacks),
+        hypothesis_strategy=_first(
+            options.hypothesis_strategy, runtime.hypothesis_strategy,
+            _setting(options.settings, "hypothesis", HypothesisStrategy.parse),
+            HypothesisStrategy.DEFAULT,
+        ),
+        rollback_strategy=_first(
+            options.rollback_strategy, runtime.rollback_strategy,
+            _setting(options.settings, "rollbacks", RollbackStrategy),
+            RollbackStrategy.DEFAULT,
+        ),
+        frequency=_first(options.hypothesis_frequency, runtime.hypothesis_frequency, 1.0),
+        fail_fast=_first(options.fail_fast, runtime.fail_fast, False),
+        fail_fast_ratio=_first(options.fail_fast_ratio, runtime.fail_fast_ratio, 0.0),
+        dry=options.dry,
+    )
+
+
+def _first(*values: Any) -> Any:
+    return next(v for v in values if v is not None)
+
+
+def _setting(settings: Mapping[str, Any], key: str, parse: Any) -> Any:
+    runtime = settings.get("runtime")
+    block = runtime.get(key) if isinstance(runtime, Mapping) else None
+    value = block.get("strategy") if isinstance(block, Mapping) else None
+    try:
+        return parse(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+
+def _resolve(activity: Activity, declared: Mapping[str, Activity]) -> Activity:
+    if activity.ref is None:
+        return activity
+    target = declared.get(activity.ref)
+    if target is None:
+        return activity  # the engine records it as a failed activity
+    if activity.tolerance is not None:
+        return dataclasses.replace(target, tolerance=activity.tolerance, pointer=activity.pointer)
+    return dataclasses.replace(target, pointer=activity.pointer)

@@ -1,0 +1,96 @@
+"""``process`` provider: run an executable, capture its exit code and output."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from typing import Any
+
+from squall.errors import ActivityFailed, ActivityTimeout, Problem
+from squall.experiment.model import ProcessSpec
+from squall.experiment.substitute import substitute
+from squall.providers.base import Call
+
+__all__ = ["ProcessProvider"]
+
+
+class ProcessProvider:
+    """Runs processes without a shell (list arguments) or through one (string arguments)."""
+
+    type = "process"
+
+    def __init__(self) -> None:
+        self._paths: dict[str, str | None] = {}
+
+    def check(self, spec: ProcessSpec, pointer: str) -> list[Problem]:
+        if "$" in spec.path or self._which(spec.path):
+            return []
+        return [
+            Problem(
+                f"{pointer}/provider/path",
+                f"executable {spec.path!r} not found or not executable",
+                "give an absolute path, or a program on PATH: " + os.environ.get("PATH", ""),
+            )
+        ]
+
+    def run(self, spec: ProcessSpec, call: Call) -> Any:
+        path = str(substitute(spec.path, call.variables))
+        executable = self._which(path)
+        if executable is None:
+            raise ActivityFailed(f"executable {path!r} not found or not executable")
+        timeout = _timeout(substitute(spec.timeout, call.variables), call.timeout)
+        arguments = substitute(spec.arguments, call.variables)
+        try:
+            if isinstance(arguments, str):
+                completed = subprocess.run(  # noqa: S602 - the format asks for a shell here
+                    f"{executable} {arguments}", shell=True, capture_output=True, timeout=timeout,
+                    check=False,
+                )
+            else:
+                completed = subprocess.run(  # noqa: S603
+                    [executable, *_argv(arguments)], capture_output=True, timeout=timeout,
+                    check=False,
+                )
+        except subprocess.TimeoutExpired:
+            raise ActivityTimeout(
+                f"process {path!r} took longer than {timeout:g}s and was killed"
+            ) from None
+        except OSError as exc:
+            raise ActivityFailed(f"cannot run {path!r}: {exc}") from exc
+        if completed.returncode != 0 and not call.in_hypothesis:
+            call.warnings.append(f"process {path!r} exited with code {completed.returncode}")
+        return {
+            "status": completed.returncode,
+            "stdout": _decode(completed.stdout),
+            "stderr": _decode(completed.stderr),
+        }
+
+    def _which(self, path: str) -> str | None:
+        if path not in self._paths:
+            self._paths[path] = shutil.which(os.path.expanduser(path))
+        return self._paths[path]
+
+
+def _timeout(provider_timeout: Any, activity_timeout: float | None) -> float | None:
+    values = [float(t) for t in (provider_timeout, activity_timeout) if t is not None]
+    return min(values) if values else None
+
+
+def _argv(arguments: Any) -> list[str]:
+    if arguments is None:
+        return []
+    if isinstance(arguments, Mapping):  # deprecated by the reference: key, value pairs
+        flat: list[Any] = []
+        for key, value in arguments.items():
+            flat += [key, value]
+        arguments = flat
+    return [str(a) for a in arguments if a is not None and a != ""]
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")

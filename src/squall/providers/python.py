@@ -1,0 +1,181 @@
+"""``python`` provider: import ``module``, bind ``arguments`` to ``func`` and call it."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from squall.errors import ActivityFailed, ActivityTimeout, Interrupted, Problem
+from squall.experiment.model import PythonSpec
+from squall.experiment.substitute import substitute
+from squall.providers.base import Call, select_secrets
+
+__all__ = ["PythonProvider", "UserCodeError"]
+
+INJECTED = ("configuration", "secrets")
+
+
+class UserCodeError(ActivityFailed):
+    """A driver function raised; keeps the formatted traceback for the journal."""
+
+    def __init__(self, message: str, lines: list[str]) -> None:
+        super().__init__(message)
+        self.lines = lines
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    func: Callable[..., Any]
+    params: frozenset[str] | None  # None: unknown signature (a builtin) or **kwargs
+    required: frozenset[str]
+    wants_configuration: bool
+    wants_secrets: bool
+
+
+class PythonProvider:
+    """Calls plain Python functions; module imports and signatures are cached per engine."""
+
+    type = "python"
+
+    def __init__(self) -> None:
+        self._targets: dict[tuple[str, str], _Target] = {}
+
+    def check(self, spec: PythonSpec, pointer: str) -> list[Problem]:
+        try:
+            target = self._target(spec.module, spec.func)
+        except ActivityFailed as exc:
+            field_name = "module" if "module" in str(exc).split(":")[0] else "func"
+            return [Problem(f"{pointer}/provider/{field_name}", str(exc), _hint(exc))]
+        return _check_arguments(target, spec, pointer)
+
+    def run(self, spec: PythonSpec, call: Call) -> Any:
+        target = self._target(spec.module, spec.func)
+        kwargs = substitute(spec.arguments, call.variables) if spec.arguments else {}
+        if call.extra_arguments:
+            kwargs = {**kwargs, **call.extra_arguments}
+        if target.wants_configuration:
+            kwargs["configuration"] = dict(call.configuration)
+        if target.wants_secrets and spec.secrets:
+            kwargs["secrets"] = select_secrets(call, spec.secrets)
+        if call.timeout is None:
+            return _invoke(target.func, kwargs)
+        return _invoke_with_timeout(target.func, kwargs, call.timeout, call.name)
+
+    def _target(self, module_name: str, func_name: str) -> _Target:
+        key = (module_name, func_name)
+        target = self._targets.get(key)
+        if target is None:
+            target = self._targets[key] = _resolve(module_name, func_name)
+        return target
+
+
+def _hint(exc: ActivityFailed) -> str:
+    text = str(exc)
+    if "cannot import module" in text:
+        return f"install the driver into the interpreter squall runs on ({sys.executable})"
+    return "check the spelling of 'func' against the module's functions"
+
+
+def _resolve(module_name: str, func_name: str) -> _Target:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        missing = f" (missing: {exc.name})" if exc.name and exc.name != module_name else ""
+        raise ActivityFailed(
+            f"cannot import module {module_name!r}: {exc}{missing}; interpreter {sys.executable}"
+        ) from exc
+    except Exception as exc:
+        raise ActivityFailed(
+            f"cannot import module {module_name!r}: importing it raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    func = getattr(module, func_name, None)
+    if func is None or not callable(func):
+        raise ActivityFailed(f"function {func_name!r} not found in module {module_name!r}")
+    return _describe(func)
+
+
+def _describe(func: Callable[..., Any]) -> _Target:
+    try:
+        signature = inspect.signature(func)
+    except (ValueError, TypeError):  # builtins without a signature, e.g. time.time
+        return _Target(func, None, frozenset(), False, False)
+    params = signature.parameters
+    var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    named = frozenset(
+        n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    )
+    required = frozenset(
+        n for n, p in params.items()
+        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        and n not in INJECTED
+    )
+    return _Target(
+        func=func,
+        params=None if var_kw else named,
+        required=required,
+        wants_configuration="configuration" in params,
+        wants_secrets="secrets" in params,
+    )
+
+
+def _check_arguments(target: _Target, spec: PythonSpec, pointer: str) -> list[Problem]:
+    given = set(spec.arguments)
+    where = f"{pointer}/provider/arguments"
+    problems = []
+    if target.params is not None:
+        for name in sorted(given - target.params):
+            accepted = ", ".join(sorted(target.params - set(INJECTED))) or "none"
+            problems.append(
+                Problem(f"{where}/{name}", f"{spec.func}() has no argument {name!r}",
+                        f"accepted arguments: {accepted}")
+            )
+    for name in sorted(target.required - given):
+        problems.append(
+            Problem(where, f"{spec.func}() requires argument {name!r}", f"add \"{name}\" to arguments")
+        )
+    return problems
+
+
+def _invoke(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    try:
+        return func(**kwargs)
+    except Interrupted:
+        raise
+    except ActivityFailed as exc:
+        raise UserCodeError(str(exc), traceback.format_exception(exc)) from exc
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        raise UserCodeError(message, traceback.format_exception(exc)) from exc
+
+
+def _invoke_with_timeout(
+    func: Callable[..., Any], kwargs: dict[str, Any], timeout: float, name: str
+) -> Any:
+    """Run in a daemon thread; abandon it if it overruns (Python cannot kill a thread)."""
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box["value"] = _invoke(func, kwargs)
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name=f"squall-activity-{name}", daemon=True).start()
+    if not done.wait(timeout):
+        raise ActivityTimeout(
+            f"activity {name!r} did not finish within its timeout of {timeout:g}s; "
+            "it was abandoned (use a process provider, or isolation, to have it killed)"
+        )
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")

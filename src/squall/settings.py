@@ -1,0 +1,146 @@
+"""The settings file (YAML): loader auths, global controls, notifications, runtime strategies.
+
+Location: ``--settings``, else ``$SQUALL_SETTINGS``, else ``~/.squall/settings.yaml``; when
+that does not exist and the Chaos Toolkit's ``~/.chaostoolkit/settings.yaml`` does, that one
+is read (so existing set-ups keep working).
+Keys are addressed with dots (``runtime.rollbacks.strategy``); ``\\.`` escapes a dot inside
+a key (``auths.example\\.com.type``) and ``name[2]`` indexes a list.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from squall.errors import InputError
+
+__all__ = [
+    "default_settings_path",
+    "get_key",
+    "load_settings",
+    "remove_key",
+    "save_settings",
+    "set_key",
+]
+
+_INDEX = re.compile(r"^(.*)\[(\d+)\]$")
+
+
+def default_settings_path() -> Path:
+    env = os.environ.get("SQUALL_SETTINGS")
+    if env:
+        return Path(env)
+    own = Path.home() / ".squall" / "settings.yaml"
+    legacy = Path.home() / ".chaostoolkit" / "settings.yaml"
+    return legacy if not own.exists() and legacy.exists() else own
+
+
+def load_settings(path: Path | None = None) -> dict[str, Any]:
+    """The settings as a mapping; a missing file gives an empty one.
+
+    Raises:
+        InputError: the file is not valid YAML or not a mapping.
+    """
+    path = path or default_settings_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise InputError(f"cannot read settings {path}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"settings {path} are not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(f"settings {path} must be a mapping at the top level")
+    return data
+
+
+def save_settings(settings: dict[str, Any], path: Path | None = None) -> Path:
+    """Write the settings (mode 0600: they may hold credentials)."""
+    path = path or default_settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.touch(mode=0o600)
+    tmp.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def _tokens(key: str) -> list[str | int]:
+    parts = re.split(r"(?<!\\)\.", key)
+    out: list[str | int] = []
+    for part in parts:
+        part = part.replace("\\.", ".")
+        indexes: list[int] = []
+        match = _INDEX.match(part)
+        while match:
+            indexes.insert(0, int(match.group(2)))
+            part = match.group(1)
+            match = _INDEX.match(part)
+        if part:
+            out.append(part)
+        out.extend(indexes)
+    if not out:
+        raise InputError(f"empty settings key {key!r}")
+    return out
+
+
+def _walk(settings: Any, tokens: list[str | int], key: str, create: bool) -> Any:
+    node = settings
+    for token in tokens:
+        if isinstance(token, int):
+            if not isinstance(node, list) or token >= len(node):
+                raise KeyError(key)
+            node = node[token]
+        elif isinstance(node, MutableMapping):
+            if token not in node:
+                if not create:
+                    raise KeyError(key)
+                node[token] = {}
+            node = node[token]
+        else:
+            raise KeyError(key)
+    return node
+
+
+def get_key(settings: dict[str, Any], key: str) -> Any:
+    """Raises KeyError when the key does not exist."""
+    return _walk(settings, _tokens(key), key, create=False)
+
+
+def set_key(settings: dict[str, Any], key: str, value: Any) -> None:
+    """Set a value, creating missing levels (the reference can only replace)."""
+    tokens = _tokens(key)
+    parent = _walk(settings, tokens[:-1], key, create=True)
+    last = tokens[-1]
+    if isinstance(last, int):
+        if not isinstance(parent, list) or last > len(parent):
+            raise KeyError(key)
+        if last == len(parent):
+            parent.append(value)
+        else:
+            parent[last] = value
+    elif isinstance(parent, MutableMapping):
+        parent[last] = value
+    else:
+        raise KeyError(key)
+
+
+def remove_key(settings: dict[str, Any], key: str) -> None:
+    """Raises KeyError when the key does not exist."""
+    tokens = _tokens(key)
+    parent = _walk(settings, tokens[:-1], key, create=False)
+    last = tokens[-1]
+    try:
+        del parent[last]
+    except (KeyError, IndexError, TypeError):
+        raise KeyError(key) from None

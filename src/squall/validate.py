@@ -1,0 +1,107 @@
+"""Problems that need the world: modules import, arguments bind, executables exist,
+references resolve, environment variables are set."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from squall.errors import Problem
+from squall.experiment.model import (
+    Activity,
+    ConfigEnv,
+    ConfigProbe,
+    Experiment,
+    GenericSpec,
+    ProbeTolerance,
+    SecretEnv,
+)
+from squall.experiment._reader import pointer_join
+from squall.providers import ProviderRegistry
+
+__all__ = ["check_experiment"]
+
+
+def check_experiment(
+    experiment: Experiment,
+    registry: ProviderRegistry,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[Problem]:
+    """Every problem that can be found without running anything; never raises.
+
+    ``overrides`` are configuration values given on the command line (``--var``,
+    ``--var-file``): an ``env`` entry they replace need not be set.
+    """
+    problems: list[Problem] = []
+    problems += _check_refs(experiment)
+    declared = experiment.referable()
+    for activity in experiment.activities():
+        problems += _check_activity(activity, registry, declared)
+    for key, value in experiment.configuration.items():
+        where = pointer_join("/configuration", key)
+        if isinstance(value, ConfigEnv) and not value.has_default:
+            if key not in (overrides or {}) and value.key not in os.environ:
+                problems.append(_missing_env(where, value.key, "configuration"))
+        if isinstance(value, ConfigProbe):
+            problems += _check_activity(value.probe, registry, declared)
+    for scope, entries in experiment.secrets.items():
+        for key, value in entries.items():
+            if not isinstance(value, SecretEnv) or value.key in os.environ:
+                continue
+            if key in (secret_overrides or {}).get(scope, {}):
+                continue
+            where = pointer_join(pointer_join("/secrets", scope), key)
+            problems.append(_missing_env(where, value.key, "secret"))
+    return problems
+
+
+def _missing_env(where: str, key: str, what: str) -> Problem:
+    return Problem(
+        where,
+        f"{what} reads environment variable {key!r}, which is not set",
+        f"export {key}=..., give a 'default', or pass --var/--var-file",
+    )
+
+
+
+def _check_refs(experiment: Experiment) -> list[Problem]:
+    declared = experiment.referable()
+    problems = []
+    for activity in experiment.activities():
+        if activity.ref is not None and activity.ref not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            problems.append(
+                Problem(activity.pointer + "/ref", f"reference to unknown activity {activity.ref!r}",
+                        f"declared activities: {known}")
+            )
+    return problems
+
+
+def _check_activity(
+    activity: Activity, registry: ProviderRegistry, declared: Mapping[str, Activity]
+) -> list[Problem]:
+    if activity.ref is not None or activity.provider is None:
+        return []
+    problems = check_provider(activity, registry)
+    if isinstance(activity.tolerance, ProbeTolerance):
+        problems += _check_activity(activity.tolerance.probe, registry, declared)
+    return problems
+
+
+def check_provider(activity: Activity, registry: ProviderRegistry) -> list[Problem]:
+    """The provider's own checks, or a problem if its type is unknown."""
+    spec = activity.provider
+    if spec is None:
+        return []
+    provider = registry.get(spec.type)
+    if provider is None:
+        known = ", ".join(registry.types())
+        kind = spec.type if isinstance(spec, GenericSpec) else spec.type
+        return [
+            Problem(f"{activity.pointer}/provider/type", f"unknown provider type {kind!r}",
+                    f"use one of: {known} (or install the plugin that provides it)")
+        ]
+    return provider.check(spec, activity.pointer)
