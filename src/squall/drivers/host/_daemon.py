@@ -24,7 +24,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +79,14 @@ def spawn(
     rollback: dict[str, Any],
     configuration: Mapping[str, Any] | None,
     data: dict[str, Any] | None = None,
+    prepare: Callable[[Path], list[str]] | None = None,
     startup_timeout: float = 15.0,
 ) -> tuple[Record, dict[str, Any]]:
-    """Record, then start ``python -m module`` as a daemon; return the record and its report."""
+    """Record, then start ``python -m module`` as a daemon; return the record and its report.
+
+    ``prepare`` is called with the injection's private artefact directory (removed with
+    the record) to write files the daemon needs; it returns extra arguments.
+    """
     store = StateStore.for_configuration(configuration)
     record = store.create(
         kind,
@@ -91,8 +96,11 @@ def spawn(
         configuration=configuration,
     )
     try:
-        log_file = store.artefact_dir(record.key) / "daemon.log"
-        cmd = [sys.executable, "-m", module, "--label", label, "--log-file", str(log_file), *args]
+        artefacts = store.artefact_dir(record.key)
+        extra = prepare(artefacts) if prepare else []
+        log_file = artefacts / "daemon.log"
+        cmd = [sys.executable, "-m", module, "--label", label, "--log-file", str(log_file)]
+        cmd += [*args, *extra]
         info = _run_launcher(cmd, startup_timeout, f"{kind} {target}")
     except BaseException:
         store.remove(record)

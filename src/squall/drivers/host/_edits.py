@@ -176,6 +176,11 @@ def text_edit(path: Path, content: bytes, substitutions: list[tuple[str, str]]) 
     )
 
 
+def _restore_anyway(path: Path, undo: Mapping[str, Any]) -> str:
+    _restore_snapshot(undo["snapshot"])
+    return "restored the original over the later change"
+
+
 def _apply_undo(path: Path, undo: Mapping[str, Any]) -> str:
     kind = undo.get("type")
     if kind == "json":
@@ -194,6 +199,22 @@ def _apply_undo(path: Path, undo: Mapping[str, Any]) -> str:
                 text = text.replace(new, old, 1)
         atomic_write(path, text.encode())
         return "file changed since injection: undid only squall's text changes"
+    if kind == "remove_line":
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        for index, line in enumerate(lines):
+            if line.rstrip("\r\n") == undo["line"]:
+                del lines[index]
+                break
+        atomic_write(path, "".join(lines).encode())
+        return "file changed since injection: removed only the line squall added"
+    if kind == "remove_item":
+        items = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(items, list) and undo["item"] in items:
+            items.remove(undo["item"])
+        atomic_write(path, (json.dumps(items, indent=2) + "\n").encode())
+        return "file changed since injection: removed only the entry squall added"
+    if kind == "restore":
+        return "file changed since injection: " + _restore_anyway(path, undo)
     if kind == "delete":
         path.unlink()
         return "file changed since injection: deleted it anyway (squall created it)"
@@ -218,10 +239,11 @@ def apply_edits(
     reload = reload or Reload()
     reload.check()  # refuse a bad pid before touching anything
     store = StateStore.for_configuration(configuration)
-    files: list[dict[str, Any]] = [
-        {"snapshot": _snapshot(e.path), "written_sha256": sha256(e.content), "undo": e.undo}
-        for e in edits
-    ]
+    files: list[dict[str, Any]] = []
+    for edit in edits:
+        snap = _snapshot(edit.path)
+        undo = {**edit.undo, "snapshot": snap} if edit.undo["type"] == "restore" else edit.undo
+        files.append({"snapshot": snap, "written_sha256": sha256(edit.content), "undo": undo})
     record = store.create(
         kind,
         target,
