@@ -52,7 +52,9 @@ def check_experiment(
 ) -> list[Problem]:
     """Problems found without running anything (imports, signatures, paths, refs, env)."""
     return _check(
-        experiment, registry or default_registry(), overrides=overrides,
+        experiment,
+        registry or default_registry(),
+        overrides=overrides,
         secret_overrides=secret_overrides,
     )
 
@@ -78,7 +80,9 @@ def run_experiment(
     run_options = run_options or RunOptions()
     if validate:
         problems = check_experiment(
-            experiment, registry=registry, overrides=run_options.overrides,
+            experiment,
+            registry=registry,
+            overrides=run_options.overrides,
             secret_overrides=run_options.secret_overrides,
         )
         if problems:

@@ -93,12 +93,14 @@ def make_plan(experiment: Experiment, options: PlanOptions) -> Plan:
         method=tuple(_resolve(a, declared) for a in experiment.method),
         rollbacks=tuple(_resolve(a, declared) for a in experiment.rollbacks),
         hypothesis_strategy=_first(
-            options.hypothesis_strategy, runtime.hypothesis_strategy,
+            options.hypothesis_strategy,
+            runtime.hypothesis_strategy,
             _setting(options.settings, "hypothesis", HypothesisStrategy.parse),
             HypothesisStrategy.DEFAULT,
         ),
         rollback_strategy=_first(
-            options.rollback_strategy, runtime.rollback_strategy,
+            options.rollback_strategy,
+            runtime.rollback_strategy,
             _setting(options.settings, "rollbacks", RollbackStrategy),
             RollbackStrategy.DEFAULT,
         ),
@@ -121,7 +123,6 @@ def _setting(settings: Mapping[str, Any], key: str, parse: Any) -> Any:
         return parse(value) if isinstance(value, str) else None
     except ValueError:
         return None
-
 
 
 def _resolve(activity: Activity, declared: Mapping[str, Activity]) -> Activity:

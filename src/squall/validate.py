@@ -8,16 +8,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from squall.errors import Problem
+from squall.experiment._reader import pointer_join
 from squall.experiment.model import (
     Activity,
     ConfigEnv,
     ConfigProbe,
     Experiment,
-    GenericSpec,
     ProbeTolerance,
     SecretEnv,
 )
-from squall.experiment._reader import pointer_join
 from squall.providers import ProviderRegistry
 
 __all__ = ["check_experiment"]
@@ -42,9 +41,8 @@ def check_experiment(
         problems += _check_activity(activity, registry, declared)
     for key, value in experiment.configuration.items():
         where = pointer_join("/configuration", key)
-        if isinstance(value, ConfigEnv) and not value.has_default:
-            if key not in (overrides or {}) and value.key not in os.environ:
-                problems.append(_missing_env(where, value.key, "configuration"))
+        if isinstance(value, ConfigEnv) and _env_missing(value, key, overrides):
+            problems.append(_missing_env(where, value.key, "configuration"))
         if isinstance(value, ConfigProbe):
             problems += _check_activity(value.probe, registry, declared)
     for scope, entries in experiment.secrets.items():
@@ -58,13 +56,16 @@ def check_experiment(
     return problems
 
 
+def _env_missing(value: ConfigEnv, key: str, overrides: Mapping[str, Any] | None) -> bool:
+    return not value.has_default and key not in (overrides or {}) and value.key not in os.environ
+
+
 def _missing_env(where: str, key: str, what: str) -> Problem:
     return Problem(
         where,
         f"{what} reads environment variable {key!r}, which is not set",
         f"export {key}=..., give a 'default', or pass --var/--var-file",
     )
-
 
 
 def _check_refs(experiment: Experiment) -> list[Problem]:
@@ -74,8 +75,11 @@ def _check_refs(experiment: Experiment) -> list[Problem]:
         if activity.ref is not None and activity.ref not in declared:
             known = ", ".join(sorted(declared)) or "none"
             problems.append(
-                Problem(activity.pointer + "/ref", f"reference to unknown activity {activity.ref!r}",
-                        f"declared activities: {known}")
+                Problem(
+                    activity.pointer + "/ref",
+                    f"reference to unknown activity {activity.ref!r}",
+                    f"declared activities: {known}",
+                )
             )
     return problems
 
@@ -99,9 +103,12 @@ def check_provider(activity: Activity, registry: ProviderRegistry) -> list[Probl
     provider = registry.get(spec.type)
     if provider is None:
         known = ", ".join(registry.types())
-        kind = spec.type if isinstance(spec, GenericSpec) else spec.type
+        kind = spec.type
         return [
-            Problem(f"{activity.pointer}/provider/type", f"unknown provider type {kind!r}",
-                    f"use one of: {known} (or install the plugin that provides it)")
+            Problem(
+                f"{activity.pointer}/provider/type",
+                f"unknown provider type {kind!r}",
+                f"use one of: {known} (or install the plugin that provides it)",
+            )
         ]
     return provider.check(spec, activity.pointer)

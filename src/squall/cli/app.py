@@ -20,26 +20,38 @@ class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         import json
 
-        return json.dumps({
-            "ts": record.created, "level": record.levelname, "logger": record.name,
-            "module": record.module, "line": record.lineno, "message": record.getMessage(),
-        })
+        return json.dumps(
+            {
+                "ts": record.created,
+                "level": record.levelname,
+                "logger": record.name,
+                "module": record.module,
+                "line": record.lineno,
+                "message": record.getMessage(),
+            }
+        )
 
 
-def _configure_logging(verbose: bool, log_file: str | None, log_level: str, log_format: str) -> None:
+def _configure_logging(
+    verbose: bool, log_file: str | None, log_level: str, log_format: str
+) -> None:
     root = logging.getLogger("squall")
     root.setLevel(logging.DEBUG)
     root.handlers.clear()
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
     console.setFormatter(
-        _JsonFormatter() if log_format == "json" else logging.Formatter("squall: %(levelname)s: %(message)s")
+        _JsonFormatter()
+        if log_format == "json"
+        else logging.Formatter("squall: %(levelname)s: %(message)s")
     )
     root.addHandler(console)
     if log_file:
         handler = logging.FileHandler(log_file, encoding="utf-8")
         handler.setLevel(getattr(logging, log_level.upper()))
-        handler.setFormatter(logging.Formatter("[%(asctime)s %(levelname)s] [%(module)s:%(lineno)d] %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("[%(asctime)s %(levelname)s] [%(module)s:%(lineno)d] %(message)s")
+        )
         root.addHandler(handler)
     root.propagate = False
 
@@ -47,23 +59,55 @@ def _configure_logging(verbose: bool, log_file: str | None, log_level: str, log_
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="squall")
 @click.option("--verbose", "-v", is_flag=True, help="Show debug messages.")
-@click.option("--settings", "settings_path", type=click.Path(dir_okay=False), default=None,
-              help="Settings file (default: $SQUALL_SETTINGS or ~/.squall/settings.yaml).")
-@click.option("--log-file", default=None, type=click.Path(dir_okay=False),
-              help="Also write a log file (off by default).")
+@click.option(
+    "--settings",
+    "settings_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Settings file (default: $SQUALL_SETTINGS or ~/.squall/settings.yaml).",
+)
+@click.option(
+    "--log-file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Also write a log file (off by default).",
+)
 @click.option("--no-log-file", is_flag=True, help="Do not write a log file (the default).")
-@click.option("--log-file-level", default="debug",
-              type=click.Choice(["debug", "info", "warning", "error"]), show_default=True)
-@click.option("--log-format", default="string", type=click.Choice(["string", "json"]),
-              show_default=True, help="Console format; json also makes progress lines JSON.")
-@click.option("--change-dir", type=click.Path(file_okay=False, exists=True), default=None,
-              help="Change to this directory first.")
-@click.option("--no-version-check", is_flag=True, hidden=True,
-              help="Accepted for compatibility with `chaos`; squall never checks online.")
+@click.option(
+    "--log-file-level",
+    default="debug",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    show_default=True,
+)
+@click.option(
+    "--log-format",
+    default="string",
+    type=click.Choice(["string", "json"]),
+    show_default=True,
+    help="Console format; json also makes progress lines JSON.",
+)
+@click.option(
+    "--change-dir",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Change to this directory first.",
+)
+@click.option(
+    "--no-version-check",
+    is_flag=True,
+    hidden=True,
+    help="Accepted for compatibility with `chaos`; squall never checks online.",
+)
 @click.pass_context
 def cli(
-    ctx: click.Context, verbose: bool, settings_path: str | None, log_file: str | None,
-    no_log_file: bool, log_file_level: str, log_format: str, change_dir: str | None,
+    ctx: click.Context,
+    verbose: bool,
+    settings_path: str | None,
+    log_file: str | None,
+    no_log_file: bool,
+    log_file_level: str,
+    log_format: str,
+    change_dir: str | None,
     no_version_check: bool,
 ) -> None:
     """squall: run chaos experiments (Chaos Toolkit format), fast and safely."""

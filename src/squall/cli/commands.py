@@ -119,8 +119,10 @@ def info(ctx: click.Context, what: str) -> int:
     from squall._version import __version__
 
     if what == "core":
-        click.echo(f"squall {__version__}\npython {platform.python_version()} ({sys.executable})\n"
-                   f"platform {platform.system()} {platform.release()} {platform.machine()}")
+        click.echo(
+            f"squall {__version__}\npython {platform.python_version()} ({sys.executable})\n"
+            f"platform {platform.system()} {platform.release()} {platform.machine()}"
+        )
     elif what == "settings":
         path, settings = _path_and_settings(ctx)
         click.echo(f"# {path}\n{_dump(settings, 'yaml')}")
@@ -130,5 +132,5 @@ def info(ctx: click.Context, what: str) -> int:
         for dist in sorted(distributions(), key=lambda d: d.metadata["Name"].lower()):
             name = dist.metadata["Name"]
             if name.lower().startswith(("squall-", "chaostoolkit-")):
-                click.echo(f"{name} {dist.version}  {dist.metadata.get('Summary') or ''}")
+                click.echo(f"{name} {dist.version}  {dist.metadata['Summary'] or ''}")
     return 0

@@ -26,7 +26,9 @@ _COLOURS = {"ok": "32", "FAIL": "31", "MISS": "33", "warn": "33", "dry": "36"}
 class Console:
     """A Listener that writes to stderr, as text or JSON lines."""
 
-    def __init__(self, *, json_lines: bool = False, quiet: bool = False, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, *, json_lines: bool = False, quiet: bool = False, stream: TextIO | None = None
+    ) -> None:
         self.stream = stream or sys.stderr
         self.json_lines = json_lines
         self.quiet = quiet
@@ -45,7 +47,9 @@ class Console:
 
     def start(self, title: str, source: str) -> None:
         if not self.quiet:
-            self._emit(f"squall: running {title!r} ({source})", event="start", title=title, source=source)
+            self._emit(
+                f"squall: running {title!r} ({source})", event="start", title=title, source=source
+            )
 
     def phase(self, name: str) -> None:
         pass
@@ -63,12 +67,21 @@ class Console:
             mark, detail = "MISS", run.reason or "tolerance not met"
         else:
             mark, detail = "ok", ""
-        text = f"  {self._paint(mark):>4} {_PHASE.get(phase, phase):<8} {kind:<6} {run.name}  {run.duration * 1000:.1f} ms"
+        where = f"{_PHASE.get(phase, phase):<8} {kind:<6}"
+        text = f"  {self._paint(mark):>4} {where} {run.name}  {run.duration * 1000:.1f} ms"
         if detail:
             text += f"  {detail}"
-        self._emit(text, event="activity", phase=phase, type=kind, name=run.name,
-                   status=run.status.value, tolerance_met=run.tolerance_met,
-                   duration=run.duration, reason=run.reason)
+        self._emit(
+            text,
+            event="activity",
+            phase=phase,
+            type=kind,
+            name=run.name,
+            status=run.status.value,
+            tolerance_met=run.tolerance_met,
+            duration=run.duration,
+            reason=run.reason,
+        )
 
     def hypothesis_finished(self, phase: str, result: HypothesisRun) -> None:
         pass
@@ -79,14 +92,21 @@ class Console:
     def verdict(self, journal: Journal, journal_path: str | None) -> None:
         outcome = journal.outcome or Outcome.BROKEN
         word = {
-            Outcome.HELD: "HELD", Outcome.DEVIATED: "DEVIATED", Outcome.BROKEN: "BROKEN",
-            Outcome.NOT_RUN: "NOT RUN", Outcome.INTERRUPTED: "INTERRUPTED",
+            Outcome.HELD: "HELD",
+            Outcome.DEVIATED: "DEVIATED",
+            Outcome.BROKEN: "BROKEN",
+            Outcome.NOT_RUN: "NOT RUN",
+            Outcome.INTERRUPTED: "INTERRUPTED",
         }[outcome]
         reasons = "; ".join(journal.reasons)
         where = f"\n  journal: {journal_path}" if journal_path else ""
         self._emit(
             f"squall: {word} (exit {outcome.exit_code}): {reasons}{where}",
-            event="verdict", outcome=outcome.value, exit_code=outcome.exit_code,
-            reasons=journal.reasons, status=journal.status.value, deviated=journal.deviated,
+            event="verdict",
+            outcome=outcome.value,
+            exit_code=outcome.exit_code,
+            reasons=journal.reasons,
+            status=journal.status.value,
+            deviated=journal.deviated,
             journal=journal_path,
         )

@@ -15,8 +15,15 @@ from squall.errors import ValidationError
 
 __all__ = ["run", "validate"]
 
-_HYPOTHESIS = ["default", "before-method-only", "after-method-only", "during-method-only",
-               "continuously", "continously", "skip"]
+_HYPOTHESIS = [
+    "default",
+    "before-method-only",
+    "after-method-only",
+    "during-method-only",
+    "continuously",
+    "continously",
+    "skip",
+]
 
 
 def _settings(ctx: click.Context) -> dict[str, Any]:
@@ -25,7 +32,9 @@ def _settings(ctx: click.Context) -> dict[str, Any]:
     return load_settings(ctx.obj.get("settings_path"))
 
 
-def _overrides(variables: tuple[str, ...], var_files: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+def _overrides(
+    variables: tuple[str, ...], var_files: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     configuration, secrets = read_var_files(var_files)
     configuration.update(dict(parse_var(v) for v in variables))
     return configuration, secrets
@@ -41,32 +50,86 @@ def _print_problems(error: ValidationError) -> None:
 
 @click.command()
 @click.argument("source")
-@click.option("--journal-path", default="./journal.json", show_default=True, type=click.Path(dir_okay=False),
-              help="Where to write the journal.")
-@click.option("--dry", type=click.Choice(["probes", "actions", "activities", "pause"]), default=None,
-              help="Do not execute these (pause: skip pauses only).")
+@click.option(
+    "--journal-path",
+    default="./journal.json",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the journal.",
+)
+@click.option(
+    "--dry",
+    type=click.Choice(["probes", "actions", "activities", "pause"]),
+    default=None,
+    help="Do not execute these (pause: skip pauses only).",
+)
 @click.option("--no-validation", is_flag=True, help="Skip validation before running.")
 @click.option("--no-verify-tls", is_flag=True, help="Do not verify TLS when loading a URL.")
-@click.option("--rollback-strategy", type=click.Choice(["default", "always", "never", "deviated"]), default=None)
-@click.option("--var", "variables", multiple=True, metavar="KEY[:TYPE]=VALUE",
-              help="Configuration value (repeatable); types: str int float bytes bool json.")
-@click.option("--var-file", "var_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="JSON/YAML file with configuration/secrets, or a .env file (repeatable).")
-@click.option("--control-file", "control_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="JSON/YAML file of global controls (repeatable).")
+@click.option(
+    "--rollback-strategy",
+    type=click.Choice(["default", "always", "never", "deviated"]),
+    default=None,
+)
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="KEY[:TYPE]=VALUE",
+    help="Configuration value (repeatable); types: str int float bytes bool json.",
+)
+@click.option(
+    "--var-file",
+    "var_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON/YAML file with configuration/secrets, or a .env file (repeatable).",
+)
+@click.option(
+    "--control-file",
+    "control_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON/YAML file of global controls (repeatable).",
+)
 @click.option("--hypothesis-strategy", type=click.Choice(_HYPOTHESIS), default=None)
-@click.option("--hypothesis-frequency", type=float, default=None, help="Seconds between checks (1.0).")
-@click.option("--fail-fast", is_flag=True, default=None, help="Stop the method when the hypothesis deviates during it.")
-@click.option("--fail-fast-ratio", type=click.FloatRange(0, 100), default=None,
-              help="Percentage of deviated checks that trips --fail-fast (default 0: the first).")
+@click.option(
+    "--hypothesis-frequency", type=float, default=None, help="Seconds between checks (1.0)."
+)
+@click.option(
+    "--fail-fast",
+    is_flag=True,
+    default=None,
+    help="Stop the method when the hypothesis deviates during it.",
+)
+@click.option(
+    "--fail-fast-ratio",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="Percentage of deviated checks that trips --fail-fast (default 0: the first).",
+)
 @click.option("--plan", "show_plan", is_flag=True, help="Print the resolved plan and exit.")
-@click.option("--keep-events", is_flag=True, help="Keep the event stream file after the journal is written.")
+@click.option(
+    "--keep-events", is_flag=True, help="Keep the event stream file after the journal is written."
+)
 @click.pass_context
-def run(ctx: click.Context, source: str, journal_path: str, dry: str | None, no_validation: bool,
-        no_verify_tls: bool, rollback_strategy: str | None, variables: tuple[str, ...],
-        var_files: tuple[str, ...], control_files: tuple[str, ...], hypothesis_strategy: str | None,
-        hypothesis_frequency: float | None, fail_fast: bool | None, fail_fast_ratio: float | None,
-        show_plan: bool, keep_events: bool) -> int:
+def run(
+    ctx: click.Context,
+    source: str,
+    journal_path: str,
+    dry: str | None,
+    no_validation: bool,
+    no_verify_tls: bool,
+    rollback_strategy: str | None,
+    variables: tuple[str, ...],
+    var_files: tuple[str, ...],
+    control_files: tuple[str, ...],
+    hypothesis_strategy: str | None,
+    hypothesis_frequency: float | None,
+    fail_fast: bool | None,
+    fail_fast_ratio: float | None,
+    show_plan: bool,
+    keep_events: bool,
+) -> int:
     """Run an experiment. Exit codes: 0 held, 1 deviated, 2 bad input, 3 broke,
     4 not run (steady state did not hold before), 130 interrupted."""
     from squall.api import check_experiment, parse_document
@@ -85,30 +148,45 @@ def run(ctx: click.Context, source: str, journal_path: str, dry: str | None, no_
         _print_problems(exc)
         return 2
     if control_files:
-        raise click.UsageError("--control-file: controls are not supported yet by this version of squall")
+        raise click.UsageError(
+            "--control-file: controls are not supported yet by this version of squall"
+        )
     registry = default_registry()
     if not no_validation:
-        problems = check_experiment(experiment, registry=registry, overrides=overrides,
-                                    secret_overrides=secret_overrides)
+        problems = check_experiment(
+            experiment, registry=registry, overrides=overrides, secret_overrides=secret_overrides
+        )
         if problems:
             _print_problems(ValidationError(document.located(problems), document.name))
             return 2
-    plan = make_plan(experiment, PlanOptions(
-        dry=DryMode(dry) if dry else None,
-        rollback_strategy=RollbackStrategy(rollback_strategy) if rollback_strategy else None,
-        hypothesis_strategy=HypothesisStrategy.parse(hypothesis_strategy) if hypothesis_strategy else None,
-        hypothesis_frequency=hypothesis_frequency, fail_fast=fail_fast, fail_fast_ratio=fail_fast_ratio,
-        settings=settings,
-    ))
+    plan = make_plan(
+        experiment,
+        PlanOptions(
+            dry=DryMode(dry) if dry else None,
+            rollback_strategy=RollbackStrategy(rollback_strategy) if rollback_strategy else None,
+            hypothesis_strategy=HypothesisStrategy.parse(hypothesis_strategy)
+            if hypothesis_strategy
+            else None,
+            hypothesis_frequency=hypothesis_frequency,
+            fail_fast=fail_fast,
+            fail_fast_ratio=fail_fast_ratio,
+            settings=settings,
+        ),
+    )
     if show_plan:
         click.echo(json.dumps(plan.describe(), indent=2))
         return 0
     console = Console(json_lines=ctx.obj["json"])
     console.start(experiment.title, document.name)
-    journal = Engine(registry, console).run(plan, RunOptions(
-        overrides=overrides, secret_overrides=secret_overrides, journal_path=Path(journal_path),
-        keep_events=keep_events,
-    ))
+    journal = Engine(registry, console).run(
+        plan,
+        RunOptions(
+            overrides=overrides,
+            secret_overrides=secret_overrides,
+            journal_path=Path(journal_path),
+            keep_events=keep_events,
+        ),
+    )
     console.verdict(journal, journal_path)
     assert journal.outcome is not None
     return journal.outcome.exit_code
@@ -118,10 +196,17 @@ def run(ctx: click.Context, source: str, journal_path: str, dry: str | None, no_
 @click.argument("source")
 @click.option("--no-verify-tls", is_flag=True, help="Do not verify TLS when loading a URL.")
 @click.option("--var", "variables", multiple=True, metavar="KEY[:TYPE]=VALUE")
-@click.option("--var-file", "var_files", multiple=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--var-file", "var_files", multiple=True, type=click.Path(exists=True, dir_okay=False)
+)
 @click.pass_context
-def validate(ctx: click.Context, source: str, no_verify_tls: bool, variables: tuple[str, ...],
-             var_files: tuple[str, ...]) -> int:
+def validate(
+    ctx: click.Context,
+    source: str,
+    no_verify_tls: bool,
+    variables: tuple[str, ...],
+    var_files: tuple[str, ...],
+) -> int:
     """Check an experiment without running it (exit 0 valid, 2 problems found)."""
     from squall.api import check_experiment, parse_document
     from squall.experiment import load_source

@@ -20,14 +20,18 @@ _TYPES = ("str", "string", "int", "integer", "float", "number", "bytes", "bool",
 def parse_var(text: str) -> tuple[str, Any]:
     """Parse one ``--var``; raises click.BadParameter with what is wrong."""
     if "=" not in text:
-        raise click.BadParameter(f"{text!r} is not key=value (e.g. --var port:int=8080)", param_hint="--var")
+        raise click.BadParameter(
+            f"{text!r} is not key=value (e.g. --var port:int=8080)", param_hint="--var"
+        )
     key, value = text.split("=", 1)
     kind = None
     if ":" in key:
         key, kind = key.split(":", 1)
         if kind not in _TYPES:
-            raise click.BadParameter(f"unknown type {kind!r} in {text!r}; use one of {', '.join(_TYPES)}",
-                                     param_hint="--var")
+            raise click.BadParameter(
+                f"unknown type {kind!r} in {text!r}; use one of {', '.join(_TYPES)}",
+                param_hint="--var",
+            )
     if not key:
         raise click.BadParameter(f"{text!r} has an empty key", param_hint="--var")
     try:
@@ -53,10 +57,14 @@ def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, di
             text = path.read_text(encoding="utf-8")
             data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
         except (OSError, ValueError, yaml.YAMLError) as exc:
-            raise click.BadParameter(f"cannot read {name}: {exc}", param_hint="--var-file") from None
+            raise click.BadParameter(
+                f"cannot read {name}: {exc}", param_hint="--var-file"
+            ) from None
         if not isinstance(data, dict):
-            raise click.BadParameter(f"{name} must hold an object with 'configuration' and/or 'secrets'",
-                                     param_hint="--var-file")
+            raise click.BadParameter(
+                f"{name} must hold an object with 'configuration' and/or 'secrets'",
+                param_hint="--var-file",
+            )
         configuration.update(data.get("configuration") or {})
         for scope, values in (data.get("secrets") or {}).items():
             secrets.setdefault(scope, {}).update(values or {})
@@ -75,6 +83,8 @@ def _load_dotenv(path: Path) -> None:
         if line.startswith("export "):
             line = line[7:]
         if "=" not in line:
-            raise click.BadParameter(f"{path}:{number}: expected KEY=VALUE", param_hint="--var-file")
+            raise click.BadParameter(
+                f"{path}:{number}: expected KEY=VALUE", param_hint="--var-file"
+            )
         key, value = line.split("=", 1)
         os.environ[key.strip()] = value.strip().strip("'\"")

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from squall.errors import ActivityFailed, Interrupted
 from squall.engine.context import RunContext, now_iso
+from squall.errors import ActivityFailed, Interrupted
 from squall.experiment.model import Activity
 from squall.experiment.substitute import substitute
 from squall.journal.model import ActivityRun, RunStatus
@@ -49,8 +49,12 @@ def call_provider(
     if provider is None:
         raise ActivityFailed(f"unknown provider type {spec.type!r}; nothing was run")
     call = Call(
-        name=activity.name, variables=ctx.variables, configuration=ctx.configuration,
-        secrets=ctx.secrets, timeout=activity.timeout, in_hypothesis=in_hypothesis,
+        name=activity.name,
+        variables=ctx.variables,
+        configuration=ctx.configuration,
+        secrets=ctx.secrets,
+        timeout=activity.timeout,
+        in_hypothesis=in_hypothesis,
         extra_arguments=extra_arguments or {},
     )
     if warnings is not None:
@@ -83,7 +87,9 @@ def _pause(ctx: RunContext, seconds: Any) -> None:
         raise Interrupted("the run was stopped during a pause")
 
 
-def run_activity(ctx: RunContext, activity: Activity, phase: str, *, in_hypothesis: bool = False) -> ActivityRun:
+def run_activity(
+    ctx: RunContext, activity: Activity, phase: str, *, in_hypothesis: bool = False
+) -> ActivityRun:
     """Run one activity and return its run entry (failures are recorded, not raised).
 
     Raises:
@@ -110,8 +116,11 @@ def run_activity(ctx: RunContext, activity: Activity, phase: str, *, in_hypothes
         _fail(run, str(exc), traceback.format_exception_only(exc))
     except Interrupted as exc:
         interrupted = exc
-        _fail(run, f"interrupted by {exc.signal_name or 'a stop request'}",
-              traceback.format_exception_only(exc))
+        _fail(
+            run,
+            f"interrupted by {exc.signal_name or 'a stop request'}",
+            traceback.format_exception_only(exc),
+        )
     run.end = now_iso()
     run.duration = time.perf_counter() - started
     if interrupted is None and not skip_pauses and activity.pauses.after is not None:

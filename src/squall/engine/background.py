@@ -29,7 +29,9 @@ class Background:
     def start(self, activity: Activity) -> None:
         index = self.ctx.recorder.reserve(self.phase, activity.raw)
         thread = threading.Thread(
-            target=self._work, args=(activity, index), name=f"squall-bg-{activity.name}",
+            target=self._work,
+            args=(activity, index),
+            name=f"squall-bg-{activity.name}",
             daemon=True,
         )
         self._threads.append(thread)

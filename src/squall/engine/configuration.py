@@ -83,8 +83,10 @@ def load_configuration(
             value = overrides[key]
             if isinstance(value, Mapping) and value.get("type") == "env":  # var-file source
                 value = ConfigEnv(
-                    key=str(value.get("key")), default=value.get("default"),
-                    has_default="default" in value, env_var_type=value.get("env_var_type"),
+                    key=str(value.get("key")),
+                    default=value.get("default"),
+                    has_default="default" in value,
+                    env_var_type=value.get("env_var_type"),
                 )
         if isinstance(value, ConfigEnv):
             config[key] = _env(value, key)
@@ -126,9 +128,7 @@ def load_secrets(
                 values[key] = _secret(scope, key, value, configuration)
         out[scope] = values
     for scope, entries in overrides.items():
-        out.setdefault(scope, {}).update(
-            {k: v for k, v in entries.items() if k not in out[scope]}
-        )
+        out.setdefault(scope, {}).update({k: v for k, v in entries.items() if k not in out[scope]})
     return out
 
 

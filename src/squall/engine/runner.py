@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -12,7 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from squall._version import __version__
-from squall.engine.activity import ActivityInterrupted, call_provider, run_activity, signals_may_raise
+from squall.engine.activity import (
+    ActivityInterrupted,
+    run_activity,
+    signals_may_raise,
+)
 from squall.engine.background import Background, Continuous
 from squall.engine.configuration import load_configuration, load_secrets, variables_of
 from squall.engine.context import Interruption, Listener, NullListener, RunContext, now_iso
@@ -20,7 +25,13 @@ from squall.engine.hypothesis import run_hypothesis
 from squall.engine.signals import handle_signals
 from squall.engine.verdict import RunFacts, decide
 from squall.errors import Interrupted
-from squall.experiment.model import Activity, HypothesisStrategy, RollbackStrategy, SecretEnv, SecretVault
+from squall.experiment.model import (
+    Activity,
+    HypothesisStrategy,
+    RollbackStrategy,
+    SecretEnv,
+    SecretVault,
+)
 from squall.experiment.substitute import substitute
 from squall.journal.model import ActivityRun, Journal, JournalStatus, RunStatus
 from squall.journal.recorder import Phase, Recorder
@@ -30,9 +41,17 @@ from squall.providers import Call, ProviderRegistry, default_registry
 
 __all__ = ["Engine", "RunOptions"]
 
-_BEFORE = (HypothesisStrategy.DEFAULT, HypothesisStrategy.BEFORE_METHOD_ONLY, HypothesisStrategy.CONTINUOUSLY)
+_BEFORE = (
+    HypothesisStrategy.DEFAULT,
+    HypothesisStrategy.BEFORE_METHOD_ONLY,
+    HypothesisStrategy.CONTINUOUSLY,
+)
 _DURING = (HypothesisStrategy.DURING_METHOD_ONLY, HypothesisStrategy.CONTINUOUSLY)
-_AFTER = (HypothesisStrategy.DEFAULT, HypothesisStrategy.AFTER_METHOD_ONLY, HypothesisStrategy.CONTINUOUSLY)
+_AFTER = (
+    HypothesisStrategy.DEFAULT,
+    HypothesisStrategy.AFTER_METHOD_ONLY,
+    HypothesisStrategy.CONTINUOUSLY,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,7 +68,9 @@ class RunOptions:
 class Engine:
     """Runs plans; owns the provider registry (and so its caches)."""
 
-    def __init__(self, registry: ProviderRegistry | None = None, listener: Listener | None = None) -> None:
+    def __init__(
+        self, registry: ProviderRegistry | None = None, listener: Listener | None = None
+    ) -> None:
         self.registry = registry or default_registry()
         self.listener: Listener = listener or NullListener()
 
@@ -70,24 +91,31 @@ class Engine:
         variables = variables_of(configuration, secrets)
         journal = Journal(
             experiment=_journal_experiment(plan, variables),
-            start=now_iso(), platform=_platform(), node=socket.gethostname(),
-            squall_version=__version__, run_id=run_id,
+            start=now_iso(),
+            platform=_platform(),
+            node=socket.gethostname(),
+            squall_version=__version__,
+            run_id=run_id,
         )
         events = events_path_for(options.journal_path) if options.journal_path else None
         recorder = Recorder(journal, events)
         ctx = RunContext(
-            plan=plan, registry=self.registry, recorder=recorder, listener=self.listener,
-            configuration=configuration, secrets=secrets, variables=variables,
+            plan=plan,
+            registry=self.registry,
+            recorder=recorder,
+            listener=self.listener,
+            configuration=configuration,
+            secrets=secrets,
+            variables=variables,
         )
         started = time.perf_counter()
         facts = RunFacts()
         with handle_signals(ctx):
             self._run_phases(ctx, facts)
             if _should_roll_back(ctx, facts):
-                try:
+                # a signal during rollbacks stops the remaining ones
+                with contextlib.suppress(ActivityInterrupted, Interrupted):
                     self._play(ctx, plan.rollbacks, Phase.ROLLBACKS, facts)
-                except (ActivityInterrupted, Interrupted):
-                    pass  # a signal during rollbacks stops the remaining ones
         journal.end = now_iso()
         journal.duration = time.perf_counter() - started
         _finish(ctx, facts)
@@ -97,15 +125,21 @@ class Engine:
         return journal
 
     def _config_probe(
-        self, probe: Activity, configuration: Mapping[str, Any], secrets: Mapping[str, Mapping[str, Any]]
+        self,
+        probe: Activity,
+        configuration: Mapping[str, Any],
+        secrets: Mapping[str, Mapping[str, Any]],
     ) -> Any:
         spec = probe.provider
         provider = self.registry.get(spec.type) if spec else None
         if spec is None or provider is None:
             raise ValueError(f"unknown provider for dynamic configuration {probe.name!r}")
         call = Call(
-            name=probe.name, variables=variables_of(configuration, secrets),
-            configuration=configuration, secrets=secrets, timeout=probe.timeout,
+            name=probe.name,
+            variables=variables_of(configuration, secrets),
+            configuration=configuration,
+            secrets=secrets,
+            timeout=probe.timeout,
         )
         output = provider.run(spec, call)
         if spec.type == "process":
@@ -161,7 +195,9 @@ class Engine:
             journal.status = JournalStatus.ABORTED
             facts.aborted_reason = f"{type(exc).__name__}: {exc}"
 
-    def _play(self, ctx: RunContext, activities: tuple[Activity, ...], phase: str, facts: RunFacts) -> None:
+    def _play(
+        self, ctx: RunContext, activities: tuple[Activity, ...], phase: str, facts: RunFacts
+    ) -> None:
         """Run activities in order (background ones in parallel), then wait for those."""
         if phase == Phase.ROLLBACKS:
             if not activities:
@@ -213,15 +249,21 @@ def _finish(ctx: RunContext, facts: RunFacts) -> None:
     for phase, entries in ((Phase.METHOD, journal.run), (Phase.ROLLBACKS, journal.rollbacks)):
         for index in ctx.recorder.pending(phase):
             entries[index] = ActivityRun(
-                activity={"name": "(background activity)"}, start=journal.end,
-                status=RunStatus.FAILED, end=journal.end,
+                activity={"name": "(background activity)"},
+                start=journal.end,
+                status=RunStatus.FAILED,
+                end=journal.end,
                 exception=["still running when the run stopped\n"],
                 reason="still running when the run stopped",
             )
     interruption: Interruption | None = ctx.interruption
     if interruption is not None:
         journal.status = JournalStatus.INTERRUPTED
-        journal.interruption = {"kind": "signal", "name": interruption.name, "reason": interruption.reason}
+        journal.interruption = {
+            "kind": "signal",
+            "name": interruption.name,
+            "reason": interruption.reason,
+        }
     journal.outcome, journal.reasons = decide(journal, facts)
 
 
@@ -234,7 +276,9 @@ def _journal_experiment(plan: Plan, variables: Mapping[str, Any]) -> dict[str, A
     if isinstance(raw_secrets, Mapping):
         copy["secrets"] = {
             scope: {
-                key: raw_secrets[scope][key] if isinstance(value, SecretEnv | SecretVault) else "***"
+                key: raw_secrets[scope][key]
+                if isinstance(value, SecretEnv | SecretVault)
+                else "***"
                 for key, value in entries.items()
             }
             for scope, entries in plan.experiment.secrets.items()

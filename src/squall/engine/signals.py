@@ -20,7 +20,8 @@ _SIGNALS = {
     "SIGTERM": Interruption("SIGTERM", "terminated by SIGTERM"),
     "SIGUSR1": Interruption("SIGUSR1", "asked to exit gracefully (SIGUSR1)", wait_background=True),
     "SIGUSR2": Interruption(
-        "SIGUSR2", "asked to exit ungracefully (SIGUSR2): rollbacks are not played",
+        "SIGUSR2",
+        "asked to exit ungracefully (SIGUSR2): rollbacks are not played",
         play_rollbacks=False,
     ),
 }

@@ -43,7 +43,8 @@ def _client(configuration: Mapping[str, Any]) -> Any:
         with open(path, encoding="utf-8") as handle:
             jwt = handle.read().strip()
         client.auth.kubernetes.login(
-            configuration["vault_sa_role"], jwt,
+            configuration["vault_sa_role"],
+            jwt,
             mount_point=configuration.get("vault_k8s_mount_point", "kubernetes"),
         )
     return client

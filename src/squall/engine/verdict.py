@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from squall.journal.model import ActivityRun, HypothesisRun, Journal, JournalStatus, Outcome, RunStatus
+from squall.journal.model import (
+    ActivityRun,
+    HypothesisRun,
+    Journal,
+    JournalStatus,
+    Outcome,
+    RunStatus,
+)
 
 __all__ = ["RunFacts", "decide"]
 
@@ -51,7 +58,9 @@ def decide(journal: Journal, facts: RunFacts) -> tuple[Outcome, list[str]]:
         return Outcome.BROKEN, broken
     deviations = []
     if journal.deviated and journal.after is not None:
-        deviations.append("the steady state deviated after the method: " + _probe_reason(journal.after))
+        deviations.append(
+            "the steady state deviated after the method: " + _probe_reason(journal.after)
+        )
     missed = [h for h in journal.during if not h.steady_state_met]
     if missed:
         deviations.append(

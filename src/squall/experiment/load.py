@@ -103,7 +103,7 @@ def parse_text(text: str, name: str, fmt: str | None = None) -> Document:
             ) from None
     else:
         try:
-            data = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a safe loader
+            data = yaml.load(text, Loader=_YamlLoader)
         except yaml.YAMLError as exc:
             raise LoadError(f"cannot parse {name} as YAML", [_yaml_problem(exc, name)]) from None
     return Document(data=data, name=name, text=text, fmt=fmt)
@@ -161,9 +161,7 @@ def _load_path(source: str) -> Document:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise LoadError(
-            f"experiment file not found: {source} (looked in {Path.cwd()})"
-        ) from None
+        raise LoadError(f"experiment file not found: {source} (looked in {Path.cwd()})") from None
     except IsADirectoryError:
         raise LoadError(f"{source} is a directory, not an experiment file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -203,5 +201,5 @@ def _load_url(url: str, *, verify_tls: bool, auths: Mapping[str, Any]) -> Docume
     content_type = response.headers.get("content-type", "").split(";")[0].strip()
     fmt = {"application/json": "json", "application/x-yaml": "yaml", "text/yaml": "yaml"}.get(
         content_type
-    ) or _format_for(url.split("?")[0])
+    ) or _format_for(url.split("?", maxsplit=1)[0])
     return parse_text(response.text, url, fmt)

@@ -61,7 +61,7 @@ def _experiment(r: Reader, d: Mapping[str, Any], source: str) -> Experiment | No
     extensions = _extensions(r, d.get("extensions"))
     hypothesis = _hypothesis(r, d.get("steady-state-hypothesis"))
     if "method" not in d:
-        r.add("", "an experiment requires a 'method'", "add \"method\": [] (it may be empty)")
+        r.add("", "an experiment requires a 'method'", 'add "method": [] (it may be empty)')
     method = _activities(r, d.get("method"), "/method")
     rollbacks = _activities(r, d.get("rollbacks"), "/rollbacks")
     experiment = Experiment(
@@ -140,7 +140,12 @@ def parse_activity(
             return None
         tolerance = _activity_tolerance(r, d, pointer, in_hypothesis, is_ref=True)
         return Activity(
-            name=ref, type=ActivityType.PROBE, provider=None, pointer=pointer, raw=d, ref=ref,
+            name=ref,
+            type=ActivityType.PROBE,
+            provider=None,
+            pointer=pointer,
+            raw=d,
+            ref=ref,
             tolerance=tolerance,
         )
     kind = _activity_type(r, d, pointer)
@@ -174,12 +179,12 @@ def _activity_type(r: Reader, d: Mapping[str, Any], pointer: str) -> ActivityTyp
     if kind in ("probe", "action"):
         return ActivityType(kind)
     if kind is None:
-        r.add(pointer, "an activity requires 'type'", "set \"type\": \"probe\" or \"action\"")
+        r.add(pointer, "an activity requires 'type'", 'set "type": "probe" or "action"')
     else:
         r.add(
             pointer + "/type",
             f"unknown activity type {kind!r}",
-            "use \"probe\" (observes) or \"action\" (changes the system)",
+            'use "probe" (observes) or "action" (changes the system)',
         )
     return None
 
@@ -193,7 +198,7 @@ def _activity_tolerance(
         r.add(
             pointer,
             "a steady-state hypothesis probe requires a 'tolerance'",
-            "add the value the probe must return, e.g. \"tolerance\": true",
+            'add the value the probe must return, e.g. "tolerance": true',
         )
     return None
 
@@ -214,7 +219,9 @@ def _pauses(r: Reader, value: Any, pointer: str) -> Pauses:
 def _provider(r: Reader, value: Any, pointer: str) -> ProviderSpec | None:
     where = pointer + "/provider"
     if value is None:
-        r.add(pointer, "an activity requires a 'provider'", "add a python, process or http provider")
+        r.add(
+            pointer, "an activity requires a 'provider'", "add a python, process or http provider"
+        )
         return None
     d = r.mapping(value, where, "'provider'")
     if d is None:
@@ -228,12 +235,14 @@ def _provider(r: Reader, value: Any, pointer: str) -> ProviderSpec | None:
     if kind == "http":
         return _http(r, d, where, secrets)
     if not isinstance(kind, str) or not kind:
-        r.add(where, "a provider requires 'type'", "use \"python\", \"process\" or \"http\"")
+        r.add(where, "a provider requires 'type'", 'use "python", "process" or "http"')
         return None
     return GenericSpec(type=kind, raw=d, secrets=secrets)
 
 
-def _python(r: Reader, d: Mapping[str, Any], where: str, secrets: tuple[str, ...]) -> PythonSpec | None:
+def _python(
+    r: Reader, d: Mapping[str, Any], where: str, secrets: tuple[str, ...]
+) -> PythonSpec | None:
     module = r.text(d, "module", where, required=True, what="a python provider")
     func = r.text(d, "func", where, required=True, what="a python provider")
     arguments = d.get("arguments") or {}
@@ -281,9 +290,15 @@ def _http(r: Reader, d: Mapping[str, Any], where: str, secrets: tuple[str, ...])
     if url is None:
         return None
     return HttpSpec(
-        url=url, method=method, headers=headers, arguments=d.get("arguments"), timeout=timeout,
-        verify_tls=r.boolean(d, "verify_tls", where, True), max_retries=retries,
-        expected_status=d.get("expected_status"), secrets=secrets,
+        url=url,
+        method=method,
+        headers=headers,
+        arguments=d.get("arguments"),
+        timeout=timeout,
+        verify_tls=r.boolean(d, "verify_tls", where, True),
+        max_retries=retries,
+        expected_status=d.get("expected_status"),
+        secrets=secrets,
     )
 
 
@@ -304,13 +319,18 @@ def _controls(r: Reader, value: Any, pointer: str) -> tuple[ControlDecl, ...]:
         module, arguments = _control_provider(r, d, where, needed=ref is None)
         scope = d.get("scope")
         if scope is not None and scope not in ("before", "after"):
-            r.add(where + "/scope", f"unknown control scope {scope!r}", "use \"before\" or \"after\"")
+            r.add(where + "/scope", f"unknown control scope {scope!r}", 'use "before" or "after"')
             scope = None
         automatic = r.boolean(d, "automatic", where, True)
         out.append(
             ControlDecl(
-                name=name or ref or "", module=module, arguments=arguments, scope=scope,
-                automatic=automatic, ref=ref, raw=d,
+                name=name or ref or "",
+                module=module,
+                arguments=arguments,
+                scope=scope,
+                automatic=automatic,
+                ref=ref,
+                raw=d,
             )
         )
     return tuple(out)
@@ -322,13 +342,13 @@ def _control_provider(
     provider = d.get("provider")
     if provider is None:
         if needed:
-            r.add(where, "a control requires a 'provider'", "add {\"type\": \"python\", \"module\": ...}")
+            r.add(where, "a control requires a 'provider'", 'add {"type": "python", "module": ...}')
         return None, {}
     p = r.mapping(provider, where + "/provider", "a control provider")
     if p is None:
         return None, {}
     if p.get("type", "python") != "python":
-        r.add(where + "/provider/type", "a control provider must be of type \"python\"")
+        r.add(where + "/provider/type", 'a control provider must be of type "python"')
     module = r.text(p, "module", where + "/provider", required=True, what="a control provider")
     arguments = p.get("arguments") or {}
     if not isinstance(arguments, Mapping):
@@ -354,11 +374,16 @@ def _config_value(r: Reader, key: str, item: Any) -> ConfigValue:
         env_key = r.text(item, "key", where, required=True, what="an env configuration entry")
         kind = item.get("env_var_type")
         if kind is not None and kind not in ENV_VAR_TYPES:
-            r.add(where + "/env_var_type", f"unknown env_var_type {kind!r}",
-                  "use one of " + ", ".join(ENV_VAR_TYPES))
+            r.add(
+                where + "/env_var_type",
+                f"unknown env_var_type {kind!r}",
+                "use one of " + ", ".join(ENV_VAR_TYPES),
+            )
             kind = None
         return ConfigEnv(
-            key=env_key or "", default=item.get("default"), has_default="default" in item,
+            key=env_key or "",
+            default=item.get("default"),
+            has_default="default" in item,
             env_var_type=kind,
         )
     if item["type"] == "probe":
@@ -378,7 +403,9 @@ def _secrets(r: Reader, value: Any) -> Mapping[str, Mapping[str, SecretValue]]:
         where = pointer_join("/secrets", scope)
         scope_map = r.mapping(entries, where, f"secret scope {scope!r}")
         if scope_map is not None:
-            out[scope] = {k: _secret_value(r, pointer_join(where, k), v) for k, v in scope_map.items()}
+            out[scope] = {
+                k: _secret_value(r, pointer_join(where, k), v) for k, v in scope_map.items()
+            }
     return out
 
 
@@ -407,15 +434,20 @@ def _runtime(r: Reader, value: Any) -> Runtime:
         try:
             rollback_strategy = RollbackStrategy(rollback["strategy"])
         except ValueError:
-            r.add("/runtime/rollbacks/strategy", f"unknown rollback strategy {rollback['strategy']!r}",
-                  "use default, always, never or deviated")
+            r.add(
+                "/runtime/rollbacks/strategy",
+                f"unknown rollback strategy {rollback['strategy']!r}",
+                "use default, always, never or deviated",
+            )
     if "strategy" in hypothesis:
         try:
             hypothesis_strategy = HypothesisStrategy.parse(hypothesis["strategy"])
         except ValueError:
-            r.add("/runtime/hypothesis/strategy",
-                  f"unknown hypothesis strategy {hypothesis['strategy']!r}",
-                  "use " + ", ".join(s.value for s in HypothesisStrategy))
+            r.add(
+                "/runtime/hypothesis/strategy",
+                f"unknown hypothesis strategy {hypothesis['strategy']!r}",
+                "use " + ", ".join(s.value for s in HypothesisStrategy),
+            )
     frequency = r.number(hypothesis, "frequency", "/runtime/hypothesis")
     ratio = r.number(hypothesis, "fail_fast_ratio", "/runtime/hypothesis")
     fail_fast = hypothesis.get("fail_fast")

@@ -52,13 +52,16 @@ def parse_tolerance(r: Reader, value: Any, pointer: str, parse_activity: Activit
     if isinstance(value, list):
         return ListTolerance(values=tuple(value))
     if not isinstance(value, Mapping):
-        r.add(pointer, f"a tolerance cannot be {kind_of(value)}",
-              "use a value, a list, or an object with 'type' range/regex/jsonpath/probe")
+        r.add(
+            pointer,
+            f"a tolerance cannot be {kind_of(value)}",
+            "use a value, a list, or an object with 'type' range/regex/jsonpath/probe",
+        )
         return None
     kind = value.get("type")
     target = value.get("target")
     if target is not None and not isinstance(target, str):
-        r.add(pointer + "/target", "'target' must be a string such as \"stdout\" or \"body\"")
+        r.add(pointer + "/target", '\'target\' must be a string such as "stdout" or "body"')
         target = None
     if kind == "range":
         return _range(r, value, pointer, target)
@@ -69,8 +72,11 @@ def parse_tolerance(r: Reader, value: Any, pointer: str, parse_activity: Activit
     if kind == "probe":
         probe = parse_activity(r, {**value, "type": "probe"}, pointer)
         return ProbeTolerance(probe=probe) if probe is not None else None
-    r.add(pointer + ("/type" if kind is not None else ""), f"unsupported tolerance type {kind!r}",
-          "use " + ", ".join(TOLERANCE_TYPES))
+    r.add(
+        pointer + ("/type" if kind is not None else ""),
+        f"unsupported tolerance type {kind!r}",
+        "use " + ", ".join(TOLERANCE_TYPES),
+    )
     return None
 
 
@@ -84,6 +90,7 @@ def _range(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None) ->
     if not ok:
         r.add(pointer + "/range", "a range tolerance needs 'range': [low, high] with two numbers")
         return None
+    assert isinstance(bounds, list)
     return RangeTolerance(low=bounds[0], high=bounds[1], target=target)
 
 
@@ -103,7 +110,7 @@ def _regex(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None) ->
 def _jsonpath(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None) -> Any:
     path = d.get("path")
     if not isinstance(path, str) or not path.strip():
-        r.add(pointer, "a jsonpath tolerance needs a non-empty 'path'", "e.g. \"$.items[*].id\"")
+        r.add(pointer, "a jsonpath tolerance needs a non-empty 'path'", 'e.g. "$.items[*].id"')
         return None
     if "${" not in path:
         try:
@@ -122,9 +129,9 @@ def _jsonpath(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None)
 
 @lru_cache(maxsize=256)
 def _compile_jsonpath(path: str) -> Any:
-    from jsonpath_ng.ext import parse
+    from jsonpath_ng.ext import parser
 
-    return parse(path)
+    return parser.parse(path)
 
 
 # --- matching ---------------------------------------------------------------------------

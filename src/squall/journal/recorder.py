@@ -30,8 +30,12 @@ class Recorder:
         self.journal = journal
         self._lock = threading.Lock()
         self._stream = EventStream(events_path) if events_path else None
-        self._emit("start", run_id=journal.run_id, squall_version=journal.squall_version,
-                   journal=journal.header())
+        self._emit(
+            "start",
+            run_id=journal.run_id,
+            squall_version=journal.squall_version,
+            journal=journal.header(),
+        )
 
     def _emit(self, event: str, **data: Any) -> None:
         if self._stream is not None:
@@ -87,7 +91,9 @@ class Recorder:
 
     def close(self, *, keep_events: bool) -> None:
         with self._lock:
-            self._emit("end", journal={"status": self.journal.status.value,
-                                       "deviated": self.journal.deviated})
+            self._emit(
+                "end",
+                journal={"status": self.journal.status.value, "deviated": self.journal.deviated},
+            )
             if self._stream is not None:
                 self._stream.close(remove=not keep_events)

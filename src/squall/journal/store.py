@@ -53,7 +53,11 @@ def _block(value: Any, depth: int) -> str:
     if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
         inner = f",\n{pad}".join(dumps(v) for v in value)
         return f"[\n{pad}{inner}\n{' ' * depth}]"
-    if isinstance(value, Mapping) and value and any(isinstance(v, list | Mapping) for v in value.values()):
+    if (
+        isinstance(value, Mapping)
+        and value
+        and any(isinstance(v, list | Mapping) for v in value.values())
+    ):
         parts = [f"{dumps(k)}: {_block(v, depth + 2)}" for k, v in value.items()]
         inner = f",\n{pad}".join(parts)
         return f"{{\n{pad}{inner}\n{' ' * depth}}}"

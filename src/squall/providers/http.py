@@ -7,7 +7,6 @@ connections to the same host are reused (the reference opens a new session per c
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Mapping
 from typing import Any
 
 from squall.errors import ActivityFailed, ActivityTimeout, Problem
@@ -30,8 +29,11 @@ class HttpProvider:
         parsed = urllib.parse.urlsplit(spec.url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             return [
-                Problem(f"{pointer}/provider/url", f"invalid URL {spec.url!r}",
-                        "use an absolute http:// or https:// URL")
+                Problem(
+                    f"{pointer}/provider/url",
+                    f"invalid URL {spec.url!r}",
+                    "use an absolute http:// or https:// URL",
+                )
             ]
         return []
 
@@ -99,5 +101,3 @@ def _body(response: Any) -> Any:
         except ValueError:
             return response.text
     return response.text
-
-

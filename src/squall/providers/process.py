@@ -44,13 +44,18 @@ class ProcessProvider:
         arguments = substitute(spec.arguments, call.variables)
         try:
             if isinstance(arguments, str):
-                completed = subprocess.run(  # noqa: S602 - the format asks for a shell here
-                    f"{executable} {arguments}", shell=True, capture_output=True, timeout=timeout,
+                completed = subprocess.run(
+                    f"{executable} {arguments}",
+                    shell=True,
+                    capture_output=True,
+                    timeout=timeout,
                     check=False,
                 )
             else:
-                completed = subprocess.run(  # noqa: S603
-                    [executable, *_argv(arguments)], capture_output=True, timeout=timeout,
+                completed = subprocess.run(
+                    [executable, *_argv(arguments)],
+                    capture_output=True,
+                    timeout=timeout,
                     check=False,
                 )
         except subprocess.TimeoutExpired:

@@ -49,9 +49,8 @@ class PythonProvider:
     def check(self, spec: PythonSpec, pointer: str) -> list[Problem]:
         try:
             target = self._target(spec.module, spec.func)
-        except ActivityFailed as exc:
-            field_name = "module" if "module" in str(exc).split(":")[0] else "func"
-            return [Problem(f"{pointer}/provider/{field_name}", str(exc), _hint(exc))]
+        except _ResolveError as exc:
+            return [Problem(f"{pointer}/provider/{exc.field}", str(exc), exc.hint)]
         return _check_arguments(target, spec, pointer)
 
     def run(self, spec: PythonSpec, call: Call) -> Any:
@@ -75,11 +74,13 @@ class PythonProvider:
         return target
 
 
-def _hint(exc: ActivityFailed) -> str:
-    text = str(exc)
-    if "cannot import module" in text:
-        return f"install the driver into the interpreter squall runs on ({sys.executable})"
-    return "check the spelling of 'func' against the module's functions"
+class _ResolveError(ActivityFailed):
+    """The module or function of a python provider cannot be found."""
+
+    def __init__(self, message: str, field: str, hint: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.hint = hint
 
 
 def _resolve(module_name: str, func_name: str) -> _Target:
@@ -87,17 +88,27 @@ def _resolve(module_name: str, func_name: str) -> _Target:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         missing = f" (missing: {exc.name})" if exc.name and exc.name != module_name else ""
-        raise ActivityFailed(
-            f"cannot import module {module_name!r}: {exc}{missing}; interpreter {sys.executable}"
+        raise _ResolveError(
+            f"cannot import module {module_name!r}: {exc}{missing}; interpreter {sys.executable}",
+            "module",
+            f"install the driver into the interpreter squall runs on ({sys.executable})",
         ) from exc
     except Exception as exc:
-        raise ActivityFailed(
+        raise _ResolveError(
             f"cannot import module {module_name!r}: importing it raised "
-            f"{type(exc).__name__}: {exc}"
+            f"{type(exc).__name__}: {exc}",
+            "module",
+            "the module itself is broken: run `python -c 'import "
+            f"{module_name}'` to see the traceback",
         ) from exc
     func = getattr(module, func_name, None)
     if func is None or not callable(func):
-        raise ActivityFailed(f"function {func_name!r} not found in module {module_name!r}")
+        public = sorted(n for n in getattr(module, "__all__", dir(module)) if not n.startswith("_"))
+        raise _ResolveError(
+            f"function {func_name!r} not found in module {module_name!r}",
+            "func",
+            "available: " + ", ".join(public[:15]) + (" ..." if len(public) > 15 else ""),
+        )
     return _describe(func)
 
 
@@ -112,8 +123,10 @@ def _describe(func: Callable[..., Any]) -> _Target:
         n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     )
     required = frozenset(
-        n for n, p in params.items()
-        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        n
+        for n, p in params.items()
+        if p.default is p.empty
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         and n not in INJECTED
     )
     return _Target(
@@ -133,12 +146,17 @@ def _check_arguments(target: _Target, spec: PythonSpec, pointer: str) -> list[Pr
         for name in sorted(given - target.params):
             accepted = ", ".join(sorted(target.params - set(INJECTED))) or "none"
             problems.append(
-                Problem(f"{where}/{name}", f"{spec.func}() has no argument {name!r}",
-                        f"accepted arguments: {accepted}")
+                Problem(
+                    f"{where}/{name}",
+                    f"{spec.func}() has no argument {name!r}",
+                    f"accepted arguments: {accepted}",
+                )
             )
     for name in sorted(target.required - given):
         problems.append(
-            Problem(where, f"{spec.func}() requires argument {name!r}", f"add \"{name}\" to arguments")
+            Problem(
+                where, f"{spec.func}() requires argument {name!r}", f'add "{name}" to arguments'
+            )
         )
     return problems
 

@@ -103,9 +103,15 @@ def make_authority(
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -138,7 +144,11 @@ def make_leaf(
     subject = _name(common_name or names[0])
     issuer = authority.cert.subject if authority else subject
     signing_key = authority.key if authority else key
-    algorithm = {"sha384": hashes.SHA384(), "sha512": hashes.SHA512()}.get(hash_name, hashes.SHA256())
+    algorithm: hashes.SHA256 | hashes.SHA384 | hashes.SHA512 = hashes.SHA256()
+    if hash_name == "sha384":
+        algorithm = hashes.SHA384()
+    elif hash_name == "sha512":
+        algorithm = hashes.SHA512()
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)
