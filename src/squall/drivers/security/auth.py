@@ -20,7 +20,7 @@ __all__ = ["auth_enforced", "rate_limit_enforced"]
 MAX_BURST = 10000
 
 
-def auth_enforced(  # noqa: PLR0917
+def auth_enforced(
     url: str,
     method: str = "GET",
     valid_token: str | None = None,
@@ -130,7 +130,7 @@ def auth_enforced(  # noqa: PLR0917
     }
 
 
-def rate_limit_enforced(  # noqa: PLR0917
+def rate_limit_enforced(
     url: str,
     requests: int = 50,
     within: int | None = None,

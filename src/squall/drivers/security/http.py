@@ -31,7 +31,7 @@ _VERSION = re.compile(r"\d+\.\d+|/\s*\d")
 _BAD_REFERRER = frozenset({"unsafe-url", "no-referrer-when-downgrade"})
 
 
-def http_security_headers(  # noqa: PLR0917
+def http_security_headers(
     url: str,
     method: str = "GET",
     headers: dict[str, str] | None = None,
@@ -207,7 +207,7 @@ def _leaks(got: dict[str, str]) -> dict[str, Any]:
     return {"ok": not leaks, "value": None, "problems": problems, "leaks": leaks}
 
 
-def cors_policy(  # noqa: PLR0917
+def cors_policy(
     url: str,
     origins: list[str] | None = None,
     method: str = "GET",

@@ -19,7 +19,7 @@ __all__ = ["listening_ports"]
 _LISTEN = "0A"
 
 
-def listening_ports(  # noqa: PLR0917
+def listening_ports(
     allowed: list[int] | None = None,
     required: list[int] | None = None,
     ports: list[int] | None = None,

@@ -27,7 +27,7 @@ __all__ = ["tls_certificate"]
 _WEAK_HASHES = frozenset({"md2", "md4", "md5", "sha1"})
 
 
-def tls_certificate(  # noqa: PLR0917
+def tls_certificate(
     host: str = "127.0.0.1",
     port: int = 443,
     server_name: str | None = None,

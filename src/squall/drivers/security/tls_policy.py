@@ -31,7 +31,7 @@ WEAK_FAMILIES = {
 _FS_KEX = ("kx-ecdhe", "kx-dhe", "kx-any")
 
 
-def tls_protocols(  # noqa: PLR0917
+def tls_protocols(
     host: str = "127.0.0.1",
     port: int = 443,
     server_name: str | None = None,
@@ -131,7 +131,7 @@ def _try_version(host: str, port: int, name: str, timeout: float, label: str) ->
     return entry
 
 
-def tls_ciphers(  # noqa: PLR0917
+def tls_ciphers(
     host: str = "127.0.0.1",
     port: int = 443,
     server_name: str | None = None,
