@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import alerts, api_client, configured, login, read_jsonl, start_demo, wait_for
+from demo_support import alerts, api_client, configured, login, read_jsonl, start_demo, wait_for
 
 from squall.demo import DemoInfo, status
 from squall.drivers.security.pki import make_authority, make_leaf
@@ -27,10 +27,27 @@ def test_up_reports_everything(demo: DemoInfo) -> None:
     result = status(demo.state_dir)
     assert result.running and result.healthy
     data = json.loads((demo.state_dir / "demo.json").read_text())
-    for key in ("api_url", "auth_url", "webhook_url", "ports", "pids", "pidfiles", "config_file",
-                "cert_file", "key_file", "ca_file", "signing_key_file", "revoked_tokens_file",
-                "audit_log", "alerts_file", "webhook_file", "heartbeat_file", "secrets_dir",
-                "user", "password"):
+    for key in (
+        "api_url",
+        "auth_url",
+        "webhook_url",
+        "ports",
+        "pids",
+        "pidfiles",
+        "config_file",
+        "cert_file",
+        "key_file",
+        "ca_file",
+        "signing_key_file",
+        "revoked_tokens_file",
+        "audit_log",
+        "alerts_file",
+        "webhook_file",
+        "heartbeat_file",
+        "secrets_dir",
+        "user",
+        "password",
+    ):
         assert key in data, key
     for name, pidfile in data["pidfiles"].items():
         assert Path(pidfile).read_text().strip() == str(data["pids"][name])
@@ -41,13 +58,17 @@ def test_up_reports_everything(demo: DemoInfo) -> None:
 
 def test_tls_handshake_against_the_demo_ca(demo: DemoInfo) -> None:
     ctx = ssl.create_default_context(cafile=str(demo.path("ca_file")))
-    with socket.create_connection(("127.0.0.1", demo.ports["api"]), timeout=5) as raw, \
-            ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+    with (
+        socket.create_connection(("127.0.0.1", demo.ports["api"]), timeout=5) as raw,
+        ctx.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
         assert tls.version() in ("TLSv1.2", "TLSv1.3")
         assert tls.getpeercert() is not None
     untrusting = ssl.create_default_context()
-    with socket.create_connection(("127.0.0.1", demo.ports["api"]), timeout=5) as raw, \
-            pytest.raises(ssl.SSLCertVerificationError):
+    with (
+        socket.create_connection(("127.0.0.1", demo.ports["api"]), timeout=5) as raw,
+        pytest.raises(ssl.SSLCertVerificationError),
+    ):
         untrusting.wrap_socket(raw, server_hostname="localhost")
 
 
@@ -88,12 +109,16 @@ def test_login_gives_a_working_token_and_failures_are_audited(demo: DemoInfo) ->
     token = login(demo)
     with api_client(demo) as client:
         items = client.get("/api/items", headers={"Authorization": f"Bearer {token}"})
-        failed = client.post("/login", json={"user": "alice", "password": "wrong"},
-                             headers={"X-Squall-Run-Id": "run-audit"})
+        failed = client.post(
+            "/login",
+            json={"user": "alice", "password": "wrong"},
+            headers={"X-Squall-Run-Id": "run-audit"},
+        )
     assert items.status_code == 200 and items.json()["user"] == "alice"
     assert failed.status_code == 401
-    records = wait_for(lambda: [r for r in read_jsonl(demo.path("audit_log"))
-                                if r.get("run_id") == "run-audit"])
+    records = wait_for(
+        lambda: [r for r in read_jsonl(demo.path("audit_log")) if r.get("run_id") == "run-audit"]
+    )
     assert records[0]["event"] == "login_failed" and records[0]["status"] == 401
     assert {"time", "client", "path", "status", "user"} <= records[0].keys()
 
@@ -138,8 +163,11 @@ def test_rate_limit_gives_429(demo: DemoInfo) -> None:
 def test_brute_force_is_detected(demo: DemoInfo) -> None:
     with api_client(demo) as client:
         for _ in range(12):
-            client.post("/login", json={"user": "alice", "password": "guess"},
-                        headers={"X-Squall-Run-Id": "run-brute"})
+            client.post(
+                "/login",
+                json={"user": "alice", "password": "guess"},
+                headers={"X-Squall-Run-Id": "run-brute"},
+            )
     found = wait_for(lambda: alerts(demo, "brute_force"))
     assert found[0]["run_id"] == "run-brute"
 
@@ -179,8 +207,9 @@ def test_expired_certificate_swap_is_refused_and_noticed(demo: DemoInfo, tmp_pat
         tmp_path / "expired.crt", tmp_path / "expired.key"
     )
     try:
-        with configured(demo, cert_file=str(tmp_path / "expired.crt"),
-                        key_file=str(tmp_path / "expired.key")):
+        with configured(
+            demo, cert_file=str(tmp_path / "expired.crt"), key_file=str(tmp_path / "expired.key")
+        ):
             with api_client(demo) as client, pytest.raises(httpx.ConnectError):
                 client.get("/health")
             wait_for(lambda: alerts(demo, "cert_expired"))

@@ -1,0 +1,85 @@
+"""The ``demo`` click group and ``python -m squall.demo``; up/down leave nothing behind."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from squall.demo import down, status
+from squall.demo.cli import default_state_dir, demo
+from squall.demo.procs import is_alive
+
+
+def test_up_status_reload_down(tmp_path: Path) -> None:
+    runner = CliRunner()
+    state = str(tmp_path / "state")
+    try:
+        result = runner.invoke(demo, ["up", "--base-port", "0", "--state-dir", state, "--json"])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        pids = list(data["pids"].values())
+        assert all(is_alive(pid) for pid in pids)
+
+        result = runner.invoke(demo, ["status", "--json", "--state-dir", state])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["healthy"] is True
+
+        again = runner.invoke(demo, ["up", "--base-port", "0", "--state-dir", state])
+        assert again.exit_code == 3 and "already running" in again.output
+
+        result = runner.invoke(demo, ["reload", "--state-dir", state])
+        assert result.exit_code == 0 and "api" in result.output
+    finally:
+        result = runner.invoke(demo, ["down", "--state-dir", state])
+    assert result.exit_code == 0, result.output
+    assert not [pid for pid in pids if is_alive(pid)]
+    assert not list(Path(state).glob("*.pid"))
+    result = runner.invoke(demo, ["status", "--state-dir", state])
+    assert result.exit_code == 1 and "stopped" in result.output
+    assert runner.invoke(demo, ["down", "--state-dir", state]).exit_code == 0
+
+
+def test_taken_port_gives_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = CliRunner().invoke(
+            demo, ["up", "--base-port", str(port), "--state-dir", str(tmp_path)]
+        )
+    assert result.exit_code == 3
+    assert f"{port} (api)" in result.output and "already in use" in result.output
+    assert not status(tmp_path).components
+    down(tmp_path)
+
+
+def test_default_state_dir_honours_the_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SQUALL_DEMO_DIR", str(tmp_path))
+    assert default_state_dir() == tmp_path
+    monkeypatch.delenv("SQUALL_DEMO_DIR")
+    assert default_state_dir().name == "demo"
+
+
+def test_python_dash_m(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "squall.demo", "status", "--state-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 1 and "no demo" in done.stdout
+    helped = subprocess.run(
+        [sys.executable, "-m", "squall.demo", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert helped.returncode == 0
+    assert all(word in helped.stdout for word in ("up", "down", "status"))
