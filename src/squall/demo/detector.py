@@ -37,9 +37,8 @@ class Detector:
         self.config = load_config(state_dir)
         self._config_stamp = self._stamp(state_dir / "config.json")
         self.alerter = Alerter(Path(self.config["alerts_file"]), self.config.get("webhook_url"))
-        own = {int(self.config[f"{name}_port"]) for name in ("api", "auth", "webhook", "detector")}
-        extra = {int(p) for p in self.config.get("port_allowlist", [])}
-        self.allowed_ports = set(listening_ports()) | own | extra
+        self.baseline_ports = set(listening_ports())
+        self.allowed_ports = self._allowed_ports()
         self.alerted_ports: set[int] = set()
         self.secret_stamps: dict[Path, tuple[int, int]] = {}
         self.secrets_alerted: set[tuple[str, str, str]] = set()
@@ -49,6 +48,13 @@ class Detector:
         self.audit = AuditWatcher(Path(self.config["log_file"]), self.config, self.alerter)
         self.polls = 0
         self.last_poll = 0.0
+
+    def _allowed_ports(self) -> set[int]:
+        """Ports listening at start, the demo's own and ``port_allowlist``."""
+        names = ("api", "auth", "webhook", "detector")
+        own = {int(self.config[f"{name}_port"]) for name in names}
+        extra = {int(p) for p in self.config.get("port_allowlist", [])}
+        return self.baseline_ports | own | extra
 
     @staticmethod
     def _stamp(path: Path) -> tuple[int, int]:
@@ -65,6 +71,7 @@ class Detector:
             for kind, detail, data in config_findings(self.config, new):
                 self.alerter.emit(kind, detail, data)
         self.config = new
+        self.allowed_ports = self._allowed_ports()
         self.audit.configure(new)
 
     def poll(self) -> None:
