@@ -1,0 +1,82 @@
+"""Activities used by the test experiments: a tiny driver with plain functions."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "append_line",
+    "boom",
+    "count_lines",
+    "echo",
+    "file_exists",
+    "is_positive",
+    "read_config",
+    "remove_file",
+    "secret_length",
+    "sleep",
+    "touch",
+]
+
+
+def echo(value: Any = None) -> Any:
+    """Return the value unchanged."""
+    return value
+
+
+def sleep(seconds: float = 1.0) -> float:
+    time.sleep(float(seconds))
+    return float(seconds)
+
+
+def boom(message: str = "boom") -> None:
+    raise RuntimeError(message)
+
+
+def touch(path: str) -> str:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).touch()
+    return path
+
+
+def remove_file(path: str) -> bool:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def file_exists(path: str) -> bool:
+    return os.path.exists(path)
+
+
+def append_line(path: str, text: str) -> int:
+    """Append a line (with a timestamp) and return the number of lines."""
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(f"{time.monotonic():.6f} {text}\n")
+    return count_lines(path)
+
+
+def count_lines(path: str) -> int:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return sum(1 for _ in handle)
+    except FileNotFoundError:
+        return 0
+
+
+def secret_length(name: str, secrets: dict[str, Any] | None = None) -> int:
+    return len(str((secrets or {}).get(name) or ""))
+
+
+def read_config(key: str, configuration: dict[str, Any] | None = None) -> Any:
+    return (configuration or {}).get(key, "absent")
+
+
+def is_positive(value: Any = None) -> bool:
+    """A tolerance probe: receives the probed output as ``value``."""
+    return isinstance(value, int | float) and value > 0
