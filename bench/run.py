@@ -90,7 +90,7 @@ TARGETS: list[tuple[str, str, float, str]] = [
     ("version", "case:version", 0.2, "--version wall"),
     ("trivial", "case:trivial", 0.3, "trivial run wall"),
     ("per-python-activity", "derived:per-python-activity", 0.15, "per python activity (N=1000)"),
-    ("yaml-1000", "case:yaml-1000", 0.3, "YAML, 1000 activities, wall"),
+    ("yaml-1000", "case:yaml-1000", 0.3, "YAML 1000 activities wall"),
     ("peak-memory", "derived:peak-memory-trivial", 0.8, "peak RSS, trivial run"),
 ]
 
@@ -432,9 +432,11 @@ def explain_failure(cmd: list[str], env: dict[str, str], cwd: Path, timeout: flo
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, tools: dict[str, str], work: Path, port: int):
+    def __init__(
+        self, args: argparse.Namespace, tools: dict[str, list[str]], work: Path, port: int
+    ):
         self.args = args
-        self.tools = tools  # tool -> executable
+        self.tools = tools  # tool -> argv prefix (the executable)
         self.work = work
         self.exp_dir = work / "experiments"
         self.journals = work / "journals"
@@ -445,17 +447,17 @@ class Bench:
         self.env.pop("PYTHONPATH", None)
 
     def command(self, tool: str, case: str) -> tuple[list[str], Path | None]:
-        exe = self.tools[tool]
+        exe = self.tools[tool]  # an argv prefix
         exp_name = CASES[case][0]
         if exp_name is None:
-            return [exe, "--version"], None
+            return [*exe, "--version"], None
         journal = self.journals / f"{tool}-{case}.json"
         exp = str(self.exp_dir / exp_name)
         if tool == SQUALL:
-            cmd = [exe, "run", "--journal-path", str(journal), exp]
+            cmd = [*exe, "run", "--journal-path", str(journal), exp]
         else:
             cmd = [
-                exe,
+                *exe,
                 "--no-version-check",
                 "--settings",
                 str(self.settings),
@@ -667,11 +669,11 @@ def shebang_python(script: str) -> str | None:
     return None
 
 
-def tool_info(exe: str) -> dict[str, Any]:
-    info: dict[str, Any] = {"executable": exe}
-    res = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
+def tool_info(exe: list[str]) -> dict[str, Any]:
+    info: dict[str, Any] = {"command": exe}
+    res = subprocess.run([*exe, "--version"], capture_output=True, text=True, check=False)
     info["version"] = (res.stdout or res.stderr).strip()
-    py = shebang_python(exe)
+    py = exe[0] if len(exe) > 1 else shebang_python(exe[0])
     if py:
         v = python_version_of(py)
         info["python"] = v[1] if v else None
@@ -698,11 +700,13 @@ def git_state() -> dict[str, Any] | None:
     return {"commit": head, "src_dirty": bool(dirty)}
 
 
-def default_squall() -> str | None:
+def default_squall() -> list[str]:
+    """The squall script beside this interpreter, else on PATH, else `python -m squall`."""
     beside = Path(sys.executable).parent / "squall"
     if beside.exists():
-        return str(beside)
-    return shutil.which("squall")
+        return [str(beside)]
+    found = shutil.which("squall")
+    return [found] if found else [sys.executable, "-m", "squall"]
 
 
 # ------------------------------------------------------------------ main
@@ -719,7 +723,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--reuse-venv", action="store_true", help="keep WORK/ctk-venv if its pins match"
     )
     ap.add_argument("--ctk-python", default=None, help="Python >= 3.12 for the CTK venv")
-    ap.add_argument("--squall", default=None, help="squall executable (default: beside python)")
+    ap.add_argument(
+        "--squall",
+        default=None,
+        help="squall executable (default: beside this python, else on PATH, else -m squall)",
+    )
     ap.add_argument(
         "--squall-only", action="store_true", help="measure squall only (no CTK venv needed)"
     )
@@ -745,16 +753,19 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     out: Path = (args.out or work / "results.json").resolve()
 
-    squall = args.squall or default_squall()
-    if not squall or not os.path.exists(squall):
-        print("bench: squall executable not found (pass --squall PATH)", file=sys.stderr)
-        return 2
-    tools = {SQUALL: os.path.abspath(squall)}
+    if args.squall:
+        if not os.path.exists(args.squall):
+            print(f"bench: squall executable {args.squall} not found", file=sys.stderr)
+            return 2
+        squall = [os.path.abspath(args.squall)]
+    else:
+        squall = default_squall()
+    tools = {SQUALL: squall}
     server = None
     try:
         if not args.squall_only:
             venv = ensure_ctk_venv(work, args.reuse_venv, args.ctk_python)
-            tools[CTK] = str(venv / "bin" / "chaos")
+            tools[CTK] = [str(venv / "bin" / "chaos")]
         order = [t for t in (CTK, SQUALL) if t in tools]  # A = CTK, B = squall
 
         write_experiments(work / "experiments")
