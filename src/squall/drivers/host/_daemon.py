@@ -17,7 +17,6 @@ pid still belongs to the daemon before signalling it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -142,9 +141,8 @@ def daemonize(info: Mapping[str, Any], log_file: str | None) -> None:
 
 
 def gone(pid: int) -> bool:
-    """True when ``pid`` no longer runs (missing or a zombie, which is reaped if ours)."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+    """True when ``pid`` no longer runs (missing, or a zombie: it is not reaped here, so a
+    parent that started it still gets its exit status)."""
     return process_state(pid) in (None, "Z")
 
 
