@@ -1,0 +1,52 @@
+"""The journal is streamed while the run goes: a run killed with SIGKILL leaves every
+finished activity on disk."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import EXAMPLES, subprocess_env
+
+
+def test_sigkill_mid_run_leaves_the_event_stream(tmp_path: Path) -> None:
+    journal, log = tmp_path / "journal.json", tmp_path / "log.txt"
+    events = tmp_path / "journal.json.events.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "squall", "--settings", str(tmp_path / "s.yaml"), "run",
+         "--journal-path", str(journal), str(EXAMPLES / "interrupt-python.json"), "--var", f"log={log}"],
+        env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 15
+    while not (log.exists() and "method-started" in log.read_text()):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert not journal.exists(), "no final journal after SIGKILL"
+    records = [json.loads(line) for line in events.read_text().splitlines()]
+    kinds = [r["event"] for r in records]
+    assert kinds[0] == "start"
+    assert records[0]["journal"]["experiment"]["title"] == "a long python action to interrupt"
+    finished = [r["run"]["activity"]["name"] for r in records if r["event"] == "activity"]
+    assert finished == ["started"]
+    assert "end" not in kinds
+
+
+def test_event_stream_is_removed_after_a_finished_run_unless_kept(tmp_path: Path) -> None:
+    journal = tmp_path / "j.json"
+    events = tmp_path / "j.json.events.jsonl"
+    for keep, exists in (((), False), (("--keep-events",), True)):
+        subprocess.run(
+            [sys.executable, "-m", "squall", "--settings", str(tmp_path / "s.yaml"), "run",
+             "--journal-path", str(journal), *keep, str(EXAMPLES / "trivial.json")],
+            env=subprocess_env(), check=True, capture_output=True,
+        )
+        assert events.exists() is exists
+    kinds = [json.loads(line)["event"] for line in events.read_text().splitlines()]
+    assert kinds == ["start", "probe", "hypothesis", "activity", "probe", "hypothesis", "end"]

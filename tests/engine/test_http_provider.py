@@ -1,0 +1,83 @@
+"""The http provider against a real server on loopback (plain HTTP and HTTPS)."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from squall import run_experiment
+from squall.engine import RunOptions
+from squall.experiment import parse_experiment
+from squall.drivers.security.pki import make_authority, make_leaf
+
+from conftest import EXAMPLES
+
+
+def test_get_query_post_json_form_and_404(http_server: Any) -> None:
+    journal = run_experiment(EXAMPLES / "http.json", run_options=RunOptions(overrides={"base": http_server.url}))
+    assert journal.outcome is not None and journal.outcome.value == "held"
+    by_name = {r.name: r for r in journal.run}
+    assert by_name["post-json"].output["body"]["body"] == '{"a":1}'
+    assert by_name["post-json"].output["body"]["content_type"] == "application/json"
+    assert by_name["post-form"].output["body"]["body"] == "a=1"
+    missing = by_name["not-found-is-not-a-failure"]
+    assert missing.status.value == "succeeded" and missing.output["status"] == 404
+    assert journal.before is not None and journal.before.probes[0].output["body"] == "ok"
+
+
+def test_connection_refused_is_a_failed_activity() -> None:
+    journal = run_experiment(EXAMPLES / "http.json", run_options=RunOptions(overrides={"base": "http://127.0.0.1:9"}))
+    assert journal.outcome is not None and journal.outcome.value == "not-run"
+    assert journal.before is not None and journal.before.probes[0].status.value == "failed"
+
+
+class _Hello(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "5")
+        self.end_headers()
+        self.wfile.write(b"hello")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def https_url(tmp_path: Path) -> Iterator[str]:
+    authority = make_authority()
+    cert, key = make_leaf(authority, ["127.0.0.1"]).write(tmp_path / "c.pem", tmp_path / "k.pem")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _probe(url: str, verify: bool) -> dict[str, Any]:
+    return {
+        "title": "tls", "description": "d", "method": [
+            {"type": "probe", "name": "get", "provider": {"type": "http", "url": url, "verify_tls": verify}}
+        ],
+    }
+
+
+def test_verify_tls_refuses_an_unknown_ca_and_can_be_disabled(https_url: str) -> None:
+    refused = run_experiment(parse_experiment(_probe(https_url, True)))
+    assert refused.run[0] is not None and refused.run[0].status.value == "failed"
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.run[0].reason
+    accepted = run_experiment(parse_experiment(_probe(https_url, False)))
+    assert accepted.run[0] is not None and accepted.run[0].output["body"] == "hello"
+    assert json.dumps(accepted.run[0].output)

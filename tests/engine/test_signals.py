@@ -1,0 +1,72 @@
+"""Signals stop a real ``squall run`` cleanly: exit 130, journal written, rollbacks per
+strategy, every run entry with a status."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import EXAMPLES, subprocess_env
+
+
+def start(tmp_path: Path, experiment: str, *extra: str) -> tuple[subprocess.Popen[str], Path, Path]:
+    journal, log = tmp_path / "journal.json", tmp_path / "log.txt"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "squall", "--settings", str(tmp_path / "s.yaml"), "run",
+         "--journal-path", str(journal), str(EXAMPLES / experiment), "--var", f"log={log}", *extra],
+        env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 15
+    while not (log.exists() and "method-started" in log.read_text()):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the run did not start"
+        time.sleep(0.02)
+    time.sleep(0.2)
+    return proc, journal, log
+
+
+@pytest.mark.parametrize(
+    ("experiment", "sig", "target", "extra", "rolled_back"),
+    [
+        ("interrupt.json", signal.SIGINT, "group", (), False),
+        ("interrupt.json", signal.SIGINT, "pid", (), False),
+        ("interrupt.json", signal.SIGINT, "group", ("--rollback-strategy", "always"), True),
+        ("interrupt.json", signal.SIGTERM, "pid", (), False),
+        ("interrupt-python.json", signal.SIGINT, "pid", (), False),
+        ("interrupt-python.json", signal.SIGUSR1, "pid", ("--rollback-strategy", "always"), True),
+        ("interrupt-python.json", signal.SIGUSR2, "pid", ("--rollback-strategy", "always"), False),
+    ],
+    ids=["int-group", "int-pid", "int-always", "term", "int-python", "usr1-always", "usr2-always"],
+)
+def test_signal_interrupts(tmp_path: Path, experiment: str, sig: signal.Signals, target: str,
+                           extra: tuple[str, ...], rolled_back: bool) -> None:
+    proc, journal_path, log = start(tmp_path, experiment, *extra)
+    sent = time.monotonic()
+    if target == "group":
+        import os
+
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=20)
+    assert time.monotonic() - sent < 5, "the run stopped promptly"
+    assert proc.returncode == 130, stderr
+    journal: dict[str, Any] = json.loads(journal_path.read_text())
+    assert journal["status"] == "interrupted"
+    assert journal["interruption"]["name"] == sig.name
+    assert all("status" in entry for entry in journal["run"] + journal["rollbacks"])
+    assert [e["activity"]["name"] for e in journal["run"]] == ["started", "long-sleep"]
+    assert journal["run"][1]["status"] == "failed"
+    assert ("rollback" in log.read_text()) is rolled_back
+    assert "never" not in log.read_text()
+    assert "INTERRUPTED (exit 130)" in stderr
+    assert "Traceback" not in stderr
