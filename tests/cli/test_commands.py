@@ -1,0 +1,140 @@
+"""The other commands: --version, validate, --plan, settings, info, log formats, loading
+from stdin and URLs (with the loader's bearer token and settings auths)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from squall.cli import main
+
+from conftest import EXAMPLES, subprocess_env
+
+
+def test_version_is_answered_without_importing_click() -> None:
+    code = (
+        "import sys; from squall.cli import main; rc = main(['--version']); "
+        "assert 'click' not in sys.modules, 'click imported'; sys.exit(rc)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("squall ")
+
+
+def test_python_dash_m_and_help(squall: Any) -> None:
+    result = squall("--help")
+    assert result.code == 0 and "run" in result.stdout and "validate" in result.stdout
+
+
+def test_validate_ok(squall: Any) -> None:
+    result = squall("validate", str(EXAMPLES / "trivial.yaml"))
+    assert result.code == 0 and "valid (2 activities)" in result.stderr
+
+
+def test_plan_prints_the_resolved_plan_and_runs_nothing(squall: Any, tmp_path: Path) -> None:
+    marker = tmp_path / "m"
+    result = squall("run", "--plan", "--rollback-strategy", "always", "--dry", "probes",
+                    str(EXAMPLES / "deviated.json"), "--var", f"marker={marker}")
+    assert result.code == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["rollback_strategy"] == "always"
+    assert plan["steady_state_probes"] == ["probe marker-absent [dry]"]
+    assert plan["method"] == ["action create-marker"]
+    assert not marker.exists() and result.journal is None
+
+
+def test_settings_set_get_show_remove(tmp_path: Path, capsys: Any) -> None:
+    settings = tmp_path / "settings.yaml"
+    base = ["--settings", str(settings), "settings"]
+    assert main([*base, "set", "runtime.rollbacks.strategy", "always"]) == 0
+    assert main([*base, "set", "auths.example\\.com:8443", '{"type": "bearer", "value": "t"}']) == 0
+    assert main([*base, "set", "notifications", '[{"type": "http", "url": "http://127.0.0.1:1"}]']) == 0
+    data = yaml.safe_load(settings.read_text())
+    assert data["runtime"]["rollbacks"]["strategy"] == "always"
+    assert data["auths"]["example.com:8443"]["type"] == "bearer"
+    assert settings.stat().st_mode & 0o777 == 0o600
+    capsys.readouterr()
+    assert main([*base, "get", "notifications[0].url", "--format", "string"]) == 0
+    assert capsys.readouterr().out.strip() == "http://127.0.0.1:1"
+    assert main([*base, "get", "nope.nothing"]) == 1
+    assert main([*base, "remove", "runtime.rollbacks"]) == 0
+    assert main([*base, "remove", "runtime.rollbacks"]) == 1
+    assert main([*base, "show", "--format", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["runtime"] == {} and "auths" in shown
+
+
+def test_settings_runtime_strategy_is_used_by_run(squall: Any, tmp_path: Path) -> None:
+    (tmp_path / "settings.yaml").write_text("runtime:\n  rollbacks:\n    strategy: never\n")
+    result = squall("run", str(EXAMPLES / "deviated.json"), "--var", f"marker={tmp_path / 'm'}")
+    assert result.code == 1 and result.journal["rollbacks"] == []
+
+
+def test_bad_settings_file_is_a_clear_error(squall: Any, tmp_path: Path) -> None:
+    (tmp_path / "settings.yaml").write_text("- just\n- a list\n")
+    result = squall("run", str(EXAMPLES / "trivial.json"))
+    assert result.code == 2 and "must be a mapping" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_info(squall: Any) -> None:
+    core = squall("info", "core")
+    assert core.code == 0 and core.stdout.startswith("squall ")
+    assert squall("info", "extensions").code == 0
+
+
+def test_json_log_format_makes_progress_machine_readable(squall: Any) -> None:
+    result = squall("--log-format", "json", "run", str(EXAMPLES / "trivial.json"))
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    events = [r["event"] for r in records]
+    assert events[0] == "start" and events[-1] == "verdict"
+    assert records[-1]["exit_code"] == 0 and records[-1]["outcome"] == "held"
+
+
+def test_log_file_and_change_dir(squall: Any, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    result = squall("--change-dir", str(work), "--verbose", "--log-file", "squall.log", "run",
+                    str(EXAMPLES / "dynamic-config.json"), "--journal-path", "j.json")
+    assert result.code == 0, result.stderr
+    assert (work / "j.json").exists()
+    assert "dynamic configuration failed" in (work / "squall.log").read_text()
+
+
+def test_stdin_source(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "squall", "--settings", str(tmp_path / "s.yaml"), "run",
+         "--journal-path", str(tmp_path / "j.json"), "-"],
+        input=(EXAMPLES / "trivial.yaml").read_text(), capture_output=True, text=True,
+        env=subprocess_env(), check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "j.json").read_text())["experiment"]["title"] == "trivial (YAML)"
+
+
+def test_url_source_with_bearer_token(squall: Any, http_server: Any) -> None:
+    http_server.httpd.token = "s3cret"
+    url = f"{http_server.url}/experiment.json"
+    denied = squall("run", url)
+    assert denied.code == 2 and "HTTP 401" in denied.stderr
+    for var in ("SQUALL_LOADER_AUTH_BEARER_TOKEN", "CHAOSTOOLKIT_LOADER_AUTH_BEARER_TOKEN"):
+        allowed = squall("run", url, env={var: "s3cret"})
+        assert allowed.code == 0, allowed.stderr
+    yaml_doc = squall("validate", f"{http_server.url}/experiment.yaml")
+    assert yaml_doc.code == 0, yaml_doc.stderr
+
+
+def test_url_source_with_settings_auths(squall: Any, http_server: Any, tmp_path: Path) -> None:
+    http_server.httpd.token = "from-settings"
+    host, port = http_server.httpd.server_address[:2]
+    (tmp_path / "settings.yaml").write_text(
+        yaml.safe_dump({"auths": {f"{host}:{port}": {"type": "Bearer", "value": "from-settings"}}})
+    )
+    assert squall("run", f"{http_server.url}/experiment.json").code == 0
+    headers = http_server.requests[-1][2]
+    assert headers["Authorization"] == "Bearer from-settings"
+    assert "application/json" in headers["Accept"]
