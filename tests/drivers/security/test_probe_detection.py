@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 
 import pytest
 
@@ -28,14 +29,14 @@ while True:
 @pytest.fixture
 def agent(tmp_path):
     """A stub security agent: a real process touching a heartbeat file every 50 ms."""
-    script = tmp_path / "squall_stub_agent.py"
+    script = tmp_path / f"squall_stub_agent_{uuid.uuid4().hex[:8]}.py"
     script.write_text(AGENT)
     beat = tmp_path / "heartbeat"
     process = subprocess.Popen([sys.executable, str(script), str(beat)])
     deadline = time.monotonic() + 5
     while not beat.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    yield process, beat
+    yield process, beat, script.name
     if process.poll() is None:
         os.kill(process.pid, signal.SIGCONT)
         process.kill()
@@ -46,13 +47,13 @@ def agent(tmp_path):
 
 
 def test_running_agent_is_alive(agent, tmp_path):
-    process, beat = agent
+    process, beat, script = agent
     pidfile = tmp_path / "agent.pid"
     pidfile.write_text(f"{process.pid}\n")
     result = agent_alive(
         pid=process.pid,
         pidfile=str(pidfile),
-        name="squall_stub_agent.py",
+        name=script,
         heartbeat_file=str(beat),
         max_heartbeat_age=2,
     )
@@ -63,7 +64,7 @@ def test_running_agent_is_alive(agent, tmp_path):
 
 
 def test_paused_agent_is_not_alive_and_heartbeat_goes_stale(agent):
-    process, beat = agent
+    process, beat, _ = agent
     os.kill(process.pid, signal.SIGSTOP)
     try:
         time.sleep(0.4)
@@ -77,7 +78,7 @@ def test_paused_agent_is_not_alive_and_heartbeat_goes_stale(agent):
 
 
 def test_killed_agent_zombie_then_gone(agent):
-    process, _ = agent
+    process, _, script = agent
     process.kill()
     deadline = time.monotonic() + 5
     while agent_alive(pid=process.pid)["processes"][0]["state"] != "Z":
@@ -87,9 +88,7 @@ def test_killed_agent_zombie_then_gone(agent):
     process.wait(5)
     gone = agent_alive(pid=process.pid)
     assert gone["ok"] is False and gone["processes"][0]["state_name"] == "not running"
-    assert agent_alive(name="squall_stub_agent.py")["problems"] == [
-        "no process named 'squall_stub_agent.py'"
-    ]
+    assert agent_alive(name=script)["problems"] == [f"no process named {script!r}"]
 
 
 def test_missing_pidfile_and_heartbeat(tmp_path):
