@@ -8,9 +8,21 @@ import sys
 import squall
 
 EXPECTED = [
-    "Activity", "ActivityFailed", "ActivityTimeout", "Experiment", "InputError", "Interrupted",
-    "Journal", "LoadError", "Problem", "SquallError", "ValidationError", "__version__",
-    "check_experiment", "load_experiment", "run_experiment",
+    "Activity",
+    "ActivityFailed",
+    "ActivityTimeout",
+    "Experiment",
+    "InputError",
+    "Interrupted",
+    "Journal",
+    "LoadError",
+    "Problem",
+    "SquallError",
+    "ValidationError",
+    "__version__",
+    "check_experiment",
+    "load_experiment",
+    "run_experiment",
 ]
 
 

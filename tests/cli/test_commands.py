@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqharness import EXAMPLES, subprocess_env
 
 from squall.cli import main
-
-from conftest import EXAMPLES, subprocess_env
 
 
 def test_version_is_answered_without_importing_click() -> None:
@@ -38,8 +37,17 @@ def test_validate_ok(squall: Any) -> None:
 
 def test_plan_prints_the_resolved_plan_and_runs_nothing(squall: Any, tmp_path: Path) -> None:
     marker = tmp_path / "m"
-    result = squall("run", "--plan", "--rollback-strategy", "always", "--dry", "probes",
-                    str(EXAMPLES / "deviated.json"), "--var", f"marker={marker}")
+    result = squall(
+        "run",
+        "--plan",
+        "--rollback-strategy",
+        "always",
+        "--dry",
+        "probes",
+        str(EXAMPLES / "deviated.json"),
+        "--var",
+        f"marker={marker}",
+    )
     assert result.code == 0, result.stderr
     plan = json.loads(result.stdout)
     assert plan["rollback_strategy"] == "always"
@@ -53,7 +61,10 @@ def test_settings_set_get_show_remove(tmp_path: Path, capsys: Any) -> None:
     base = ["--settings", str(settings), "settings"]
     assert main([*base, "set", "runtime.rollbacks.strategy", "always"]) == 0
     assert main([*base, "set", "auths.example\\.com:8443", '{"type": "bearer", "value": "t"}']) == 0
-    assert main([*base, "set", "notifications", '[{"type": "http", "url": "http://127.0.0.1:1"}]']) == 0
+    assert (
+        main([*base, "set", "notifications", '[{"type": "http", "url": "http://127.0.0.1:1"}]'])
+        == 0
+    )
     data = yaml.safe_load(settings.read_text())
     assert data["runtime"]["rollbacks"]["strategy"] == "always"
     assert data["auths"]["example.com:8443"]["type"] == "bearer"
@@ -78,7 +89,11 @@ def test_settings_runtime_strategy_is_used_by_run(squall: Any, tmp_path: Path) -
 def test_bad_settings_file_is_a_clear_error(squall: Any, tmp_path: Path) -> None:
     (tmp_path / "settings.yaml").write_text("- just\n- a list\n")
     result = squall("run", str(EXAMPLES / "trivial.json"))
-    assert result.code == 2 and "must be a mapping" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.code == 2
+        and "must be a mapping" in result.stderr
+        and "Traceback" not in result.stderr
+    )
 
 
 def test_info(squall: Any) -> None:
@@ -98,8 +113,17 @@ def test_json_log_format_makes_progress_machine_readable(squall: Any) -> None:
 def test_log_file_and_change_dir(squall: Any, tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
-    result = squall("--change-dir", str(work), "--verbose", "--log-file", "squall.log", "run",
-                    str(EXAMPLES / "dynamic-config.json"), "--journal-path", "j.json")
+    result = squall(
+        "--change-dir",
+        str(work),
+        "--verbose",
+        "--log-file",
+        "squall.log",
+        "run",
+        str(EXAMPLES / "dynamic-config.json"),
+        "--journal-path",
+        "j.json",
+    )
     assert result.code == 0, result.stderr
     assert (work / "j.json").exists()
     assert "dynamic configuration failed" in (work / "squall.log").read_text()
@@ -107,10 +131,22 @@ def test_log_file_and_change_dir(squall: Any, tmp_path: Path) -> None:
 
 def test_stdin_source(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "squall", "--settings", str(tmp_path / "s.yaml"), "run",
-         "--journal-path", str(tmp_path / "j.json"), "-"],
-        input=(EXAMPLES / "trivial.yaml").read_text(), capture_output=True, text=True,
-        env=subprocess_env(), check=False,
+        [
+            sys.executable,
+            "-m",
+            "squall",
+            "--settings",
+            str(tmp_path / "s.yaml"),
+            "run",
+            "--journal-path",
+            str(tmp_path / "j.json"),
+            "-",
+        ],
+        input=(EXAMPLES / "trivial.yaml").read_text(),
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "j.json").read_text())["experiment"]["title"] == "trivial (YAML)"

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import EXAMPLES
+from sqharness import EXAMPLES
 
 
 def statuses(entries: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -32,8 +31,19 @@ def test_trivial_json_and_yaml_hold(squall: Any) -> None:
 def test_journal_keys_are_the_reference_keys_in_order(squall: Any) -> None:
     journal = squall("run", str(EXAMPLES / "trivial.json")).journal
     assert list(journal) == [
-        "chaoslib-version", "platform", "node", "experiment", "start", "status", "deviated",
-        "steady_states", "run", "rollbacks", "end", "duration", "squall",
+        "chaoslib-version",
+        "platform",
+        "node",
+        "experiment",
+        "start",
+        "status",
+        "deviated",
+        "steady_states",
+        "run",
+        "rollbacks",
+        "end",
+        "duration",
+        "squall",
     ]
     entry = journal["run"][0]
     assert list(entry) == ["activity", "output", "start", "status", "end", "duration"]
@@ -87,12 +97,16 @@ def test_failing_action_is_broken_but_the_method_goes_on(squall: Any) -> None:
 
 def test_every_provider_enforces_the_activity_timeout(squall: Any, http_server: Any) -> None:
     started = time.monotonic()
-    result = squall("run", str(EXAMPLES / "timeouts.json"), "--var", f"slow_url={http_server.url}/slow?s=3")
+    result = squall(
+        "run", str(EXAMPLES / "timeouts.json"), "--var", f"slow_url={http_server.url}/slow?s=3"
+    )
     elapsed = time.monotonic() - started
     assert result.code == 3, result.stderr
     runs = result.journal["run"]
     assert statuses(runs) == [
-        ("python-sleeps", "failed"), ("process-sleeps", "failed"), ("http-slow", "failed"),
+        ("python-sleeps", "failed"),
+        ("process-sleeps", "failed"),
+        ("http-slow", "failed"),
         ("still-runs", "succeeded"),
     ]
     for entry in runs[:3]:
@@ -151,18 +165,28 @@ def test_builtin_without_signature_validates_and_runs(squall: Any) -> None:
     [
         ('{"description": "d", "method": []}', "requires 'title'"),
         ('{"title": "t", "description": "d"}', "requires a 'method'"),
-        ('{"title": "t", "description": "d", "method": [{"type": "actoin", "name": "x",'
-         ' "provider": {"type": "python", "module": "os", "func": "getpid"}}]}',
-         "unknown activity type 'actoin'"),
-        ('{"title": "t", "description": "d", "method": [{"type": "action", "name": "x",'
-         ' "provider": {"type": "process", "path": "/nonexistent/bin/x"}}]}', "not found"),
-        ('{"title": "t", "description": "d", "method": [{"type": "action", "name": "x",'
-         ' "provider": {"type": "python", "module": "os.path", "func": "exists",'
-         ' "arguments": {"bogus": 1}}}]}', "has no argument 'bogus'"),
+        (
+            '{"title": "t", "description": "d", "method": [{"type": "actoin", "name": "x",'
+            ' "provider": {"type": "python", "module": "os", "func": "getpid"}}]}',
+            "unknown activity type 'actoin'",
+        ),
+        (
+            '{"title": "t", "description": "d", "method": [{"type": "action", "name": "x",'
+            ' "provider": {"type": "process", "path": "/nonexistent/bin/x"}}]}',
+            "not found",
+        ),
+        (
+            '{"title": "t", "description": "d", "method": [{"type": "action", "name": "x",'
+            ' "provider": {"type": "python", "module": "os.path", "func": "exists",'
+            ' "arguments": {"bogus": 1}}}]}',
+            "has no argument 'bogus'",
+        ),
     ],
     ids=["no-title", "no-method", "bad-activity-type", "missing-process-path", "bad-argument"],
 )
-def test_invalid_experiments_exit_2_with_a_located_message(squall: Any, tmp_path: Path, body: str, needle: str) -> None:
+def test_invalid_experiments_exit_2_with_a_located_message(
+    squall: Any, tmp_path: Path, body: str, needle: str
+) -> None:
     path = tmp_path / "exp.json"
     path.write_text(body)
     for command in ("run", "validate"):
@@ -206,7 +230,9 @@ def test_malformed_yaml_and_missing_file(squall: Any, tmp_path: Path) -> None:
 
 def test_unsafe_yaml_tags_are_rejected(squall: Any, tmp_path: Path) -> None:
     path = tmp_path / "evil.yaml"
-    path.write_text("title: !!python/object/apply:os.system ['touch pwned']\ndescription: d\nmethod: []\n")
+    path.write_text(
+        "title: !!python/object/apply:os.system ['touch pwned']\ndescription: d\nmethod: []\n"
+    )
     result = squall("run", str(path))
     assert result.code == 2 and "only plain YAML" in result.stderr
     assert not (tmp_path / "pwned").exists()
@@ -214,8 +240,10 @@ def test_unsafe_yaml_tags_are_rejected(squall: Any, tmp_path: Path) -> None:
 
 def test_process_non_zero_exit_is_recorded_not_failed(squall: Any, tmp_path: Path) -> None:
     path = tmp_path / "exp.json"
-    path.write_text('{"title": "t", "description": "d", "method": [{"type": "action", "name": "false",'
-                    ' "provider": {"type": "process", "path": "false"}}]}')
+    path.write_text(
+        '{"title": "t", "description": "d", "method": [{"type": "action", "name": "false",'
+        ' "provider": {"type": "process", "path": "false"}}]}'
+    )
     result = squall("run", str(path))
     assert result.code == 0
     assert result.journal["run"][0]["status"] == "succeeded"
@@ -225,7 +253,9 @@ def test_process_non_zero_exit_is_recorded_not_failed(squall: Any, tmp_path: Pat
 
 def test_dry_activities_runs_nothing(squall: Any, tmp_path: Path) -> None:
     marker = tmp_path / "marker"
-    result = squall("run", "--dry", "activities", str(EXAMPLES / "deviated.json"), "--var", f"marker={marker}")
+    result = squall(
+        "run", "--dry", "activities", str(EXAMPLES / "deviated.json"), "--var", f"marker={marker}"
+    )
     assert result.code == 0
     assert result.journal["experiment"]["dry"] == "activities"
     assert [e["output"] for e in result.journal["run"]] == [None]

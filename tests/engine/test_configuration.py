@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import EXAMPLES
+from sqharness import EXAMPLES
 
 
 def probes(journal: dict[str, Any]) -> dict[str, Any]:
@@ -15,8 +15,13 @@ def probes(journal: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_sources_types_and_precedence(squall: Any) -> None:
-    result = squall("run", str(EXAMPLES / "config-secrets.yaml"), "--var", "overridden=from-cli",
-                    env={"SQUALL_TEST_TOKEN": "twelve-chars"})
+    result = squall(
+        "run",
+        str(EXAMPLES / "config-secrets.yaml"),
+        "--var",
+        "overridden=from-cli",
+        env={"SQUALL_TEST_TOKEN": "twelve-chars"},
+    )
     assert result.code == 0, result.stderr
     found = probes(result.journal)
     assert found["port-is-typed"]["output"] == 8080
@@ -28,8 +33,13 @@ def test_sources_types_and_precedence(squall: Any) -> None:
 
 
 def test_env_var_type_conversion(squall: Any) -> None:
-    result = squall("run", str(EXAMPLES / "config-secrets.yaml"), "--var", "overridden=from-cli",
-                    env={"SQUALL_TEST_TOKEN": "twelve-chars", "SQUALL_TEST_PORT": "9090"})
+    result = squall(
+        "run",
+        str(EXAMPLES / "config-secrets.yaml"),
+        "--var",
+        "overridden=from-cli",
+        env={"SQUALL_TEST_TOKEN": "twelve-chars", "SQUALL_TEST_PORT": "9090"},
+    )
     found = probes(result.journal)
     assert found["port-is-typed"]["output"] == 9090
     assert found["port-is-typed"]["tolerance_met"] is False
@@ -38,20 +48,34 @@ def test_env_var_type_conversion(squall: Any) -> None:
 
 def test_var_file_then_var_precedence(squall: Any) -> None:
     var_file = EXAMPLES / "vars" / "vars-config.json"
-    result = squall("run", str(EXAMPLES / "config-secrets.yaml"), "--var-file", str(var_file),
-                    "--var", "overridden=from-cli")
+    result = squall(
+        "run",
+        str(EXAMPLES / "config-secrets.yaml"),
+        "--var-file",
+        str(var_file),
+        "--var",
+        "overridden=from-cli",
+    )
     assert result.code == 0, result.stderr
     found = probes(result.journal)
     assert found["override-wins"]["output"] == "from-cli"
-    assert found["token-length"]["output"] == len("from-varfile"), "the var file supplies the secret"
+    assert found["token-length"]["output"] == len("from-varfile"), (
+        "the var file supplies the secret"
+    )
     only_file = squall("run", str(EXAMPLES / "config-secrets.yaml"), "--var-file", str(var_file))
     assert only_file.code == 4
     assert probes(only_file.journal)["override-wins"]["output"] == "from-var-file"
 
 
 def test_dotenv_var_file_feeds_env_sources(squall: Any) -> None:
-    result = squall("run", str(EXAMPLES / "config-secrets.yaml"), "--var-file",
-                    str(EXAMPLES / "vars" / "test.env"), "--var", "overridden=from-cli")
+    result = squall(
+        "run",
+        str(EXAMPLES / "config-secrets.yaml"),
+        "--var-file",
+        str(EXAMPLES / "vars" / "test.env"),
+        "--var",
+        "overridden=from-cli",
+    )
     assert result.code == 0, result.stderr
     assert probes(result.journal)["token-length"]["output"] == 12
 
@@ -65,19 +89,57 @@ def test_missing_secret_env_is_bad_input_before_anything_runs(squall: Any) -> No
 
 def test_typed_vars_and_bad_vars(squall: Any, tmp_path: Path) -> None:
     exp = tmp_path / "e.json"
-    exp.write_text(json.dumps({
-        "title": "t", "description": "d", "configuration": {"n": 1, "flag": False, "doc": None},
-        "steady-state-hypothesis": {"title": "h", "probes": [
-            {"type": "probe", "name": "n", "tolerance": 5,
-             "provider": {"type": "python", "module": "sqtest", "func": "echo", "arguments": {"value": "${n}"}}},
-            {"type": "probe", "name": "flag", "tolerance": True,
-             "provider": {"type": "python", "module": "sqtest", "func": "echo", "arguments": {"value": "${flag}"}}},
-            {"type": "probe", "name": "doc", "tolerance": {"type": "jsonpath", "path": "$.a", "expect": 1},
-             "provider": {"type": "python", "module": "sqtest", "func": "echo", "arguments": {"value": "${doc}"}}},
-        ]},
-        "method": [],
-    }))
-    good = squall("run", str(exp), "--var", "n:int=5", "--var", "flag:bool=yes", "--var", 'doc:json={"a": 1}')
+    exp.write_text(
+        json.dumps(
+            {
+                "title": "t",
+                "description": "d",
+                "configuration": {"n": 1, "flag": False, "doc": None},
+                "steady-state-hypothesis": {
+                    "title": "h",
+                    "probes": [
+                        {
+                            "type": "probe",
+                            "name": "n",
+                            "tolerance": 5,
+                            "provider": {
+                                "type": "python",
+                                "module": "sqtest",
+                                "func": "echo",
+                                "arguments": {"value": "${n}"},
+                            },
+                        },
+                        {
+                            "type": "probe",
+                            "name": "flag",
+                            "tolerance": True,
+                            "provider": {
+                                "type": "python",
+                                "module": "sqtest",
+                                "func": "echo",
+                                "arguments": {"value": "${flag}"},
+                            },
+                        },
+                        {
+                            "type": "probe",
+                            "name": "doc",
+                            "tolerance": {"type": "jsonpath", "path": "$.a", "expect": 1},
+                            "provider": {
+                                "type": "python",
+                                "module": "sqtest",
+                                "func": "echo",
+                                "arguments": {"value": "${doc}"},
+                            },
+                        },
+                    ],
+                },
+                "method": [],
+            }
+        )
+    )
+    good = squall(
+        "run", str(exp), "--var", "n:int=5", "--var", "flag:bool=yes", "--var", 'doc:json={"a": 1}'
+    )
     assert good.code == 0, good.stderr
     bad = squall("run", str(exp), "--var", "n:int=five")
     assert bad.code == 2 and "--var" in bad.stderr
@@ -95,8 +157,13 @@ def test_dynamic_configuration_in_order_and_failures_omitted(squall: Any) -> Non
 
 
 def test_secret_values_never_reach_the_journal(squall: Any) -> None:
-    result = squall("run", str(EXAMPLES / "config-secrets.yaml"), "--var", "overridden=from-cli",
-                    env={"SQUALL_TEST_TOKEN": "twelve-chars"})
+    result = squall(
+        "run",
+        str(EXAMPLES / "config-secrets.yaml"),
+        "--var",
+        "overridden=from-cli",
+        env={"SQUALL_TEST_TOKEN": "twelve-chars"},
+    )
     text = json.dumps(result.journal)
     assert "not-so-secret" not in text and "twelve-chars" not in text
     secrets = result.journal["experiment"]["secrets"]["app"]
@@ -105,9 +172,15 @@ def test_secret_values_never_reach_the_journal(squall: Any) -> None:
 
 def test_validate_considers_vars_for_env_entries(squall: Any, tmp_path: Path) -> None:
     exp = tmp_path / "e.json"
-    exp.write_text(json.dumps({
-        "title": "t", "description": "d",
-        "configuration": {"url": {"type": "env", "key": "SQUALL_TEST_UNSET_URL"}}, "method": [],
-    }))
+    exp.write_text(
+        json.dumps(
+            {
+                "title": "t",
+                "description": "d",
+                "configuration": {"url": {"type": "env", "key": "SQUALL_TEST_UNSET_URL"}},
+                "method": [],
+            }
+        )
+    )
     assert squall("validate", str(exp)).code == 2
     assert squall("validate", str(exp), "--var", "url=http://127.0.0.1").code == 0

@@ -10,16 +10,29 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import EXAMPLES, subprocess_env
+from sqharness import EXAMPLES, subprocess_env
 
 
 def test_sigkill_mid_run_leaves_the_event_stream(tmp_path: Path) -> None:
     journal, log = tmp_path / "journal.json", tmp_path / "log.txt"
     events = tmp_path / "journal.json.events.jsonl"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "squall", "--settings", str(tmp_path / "s.yaml"), "run",
-         "--journal-path", str(journal), str(EXAMPLES / "interrupt-python.json"), "--var", f"log={log}"],
-        env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "squall",
+            "--settings",
+            str(tmp_path / "s.yaml"),
+            "run",
+            "--journal-path",
+            str(journal),
+            str(EXAMPLES / "interrupt-python.json"),
+            "--var",
+            f"log={log}",
+        ],
+        env=subprocess_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 15
     while not (log.exists() and "method-started" in log.read_text()):
@@ -43,9 +56,21 @@ def test_event_stream_is_removed_after_a_finished_run_unless_kept(tmp_path: Path
     events = tmp_path / "j.json.events.jsonl"
     for keep, exists in (((), False), (("--keep-events",), True)):
         subprocess.run(
-            [sys.executable, "-m", "squall", "--settings", str(tmp_path / "s.yaml"), "run",
-             "--journal-path", str(journal), *keep, str(EXAMPLES / "trivial.json")],
-            env=subprocess_env(), check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "squall",
+                "--settings",
+                str(tmp_path / "s.yaml"),
+                "run",
+                "--journal-path",
+                str(journal),
+                *keep,
+                str(EXAMPLES / "trivial.json"),
+            ],
+            env=subprocess_env(),
+            check=True,
+            capture_output=True,
         )
         assert events.exists() is exists
     kinds = [json.loads(line)["event"] for line in events.read_text().splitlines()]

@@ -11,17 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqharness import EXAMPLES
 
 from squall import run_experiment
+from squall.drivers.security.pki import make_authority, make_leaf
 from squall.engine import RunOptions
 from squall.experiment import parse_experiment
-from squall.drivers.security.pki import make_authority, make_leaf
-
-from conftest import EXAMPLES
 
 
 def test_get_query_post_json_form_and_404(http_server: Any) -> None:
-    journal = run_experiment(EXAMPLES / "http.json", run_options=RunOptions(overrides={"base": http_server.url}))
+    journal = run_experiment(
+        EXAMPLES / "http.json", run_options=RunOptions(overrides={"base": http_server.url})
+    )
     assert journal.outcome is not None and journal.outcome.value == "held"
     by_name = {r.name: r for r in journal.run}
     assert by_name["post-json"].output["body"]["body"] == '{"a":1}'
@@ -33,7 +34,9 @@ def test_get_query_post_json_form_and_404(http_server: Any) -> None:
 
 
 def test_connection_refused_is_a_failed_activity() -> None:
-    journal = run_experiment(EXAMPLES / "http.json", run_options=RunOptions(overrides={"base": "http://127.0.0.1:9"}))
+    journal = run_experiment(
+        EXAMPLES / "http.json", run_options=RunOptions(overrides={"base": "http://127.0.0.1:9"})
+    )
     assert journal.outcome is not None and journal.outcome.value == "not-run"
     assert journal.before is not None and journal.before.probes[0].status.value == "failed"
 
@@ -68,8 +71,14 @@ def https_url(tmp_path: Path) -> Iterator[str]:
 
 def _probe(url: str, verify: bool) -> dict[str, Any]:
     return {
-        "title": "tls", "description": "d", "method": [
-            {"type": "probe", "name": "get", "provider": {"type": "http", "url": url, "verify_tls": verify}}
+        "title": "tls",
+        "description": "d",
+        "method": [
+            {
+                "type": "probe",
+                "name": "get",
+                "provider": {"type": "http", "url": url, "verify_tls": verify},
+            }
         ],
     }
 

@@ -12,16 +12,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import EXAMPLES, subprocess_env
+from sqharness import EXAMPLES, subprocess_env
 
 
 def start(tmp_path: Path, experiment: str, *extra: str) -> tuple[subprocess.Popen[str], Path, Path]:
     journal, log = tmp_path / "journal.json", tmp_path / "log.txt"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "squall", "--settings", str(tmp_path / "s.yaml"), "run",
-         "--journal-path", str(journal), str(EXAMPLES / experiment), "--var", f"log={log}", *extra],
-        env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "squall",
+            "--settings",
+            str(tmp_path / "s.yaml"),
+            "run",
+            "--journal-path",
+            str(journal),
+            str(EXAMPLES / experiment),
+            "--var",
+            f"log={log}",
+            *extra,
+        ],
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
@@ -47,8 +61,14 @@ def start(tmp_path: Path, experiment: str, *extra: str) -> tuple[subprocess.Pope
     ],
     ids=["int-group", "int-pid", "int-always", "term", "int-python", "usr1-always", "usr2-always"],
 )
-def test_signal_interrupts(tmp_path: Path, experiment: str, sig: signal.Signals, target: str,
-                           extra: tuple[str, ...], rolled_back: bool) -> None:
+def test_signal_interrupts(
+    tmp_path: Path,
+    experiment: str,
+    sig: signal.Signals,
+    target: str,
+    extra: tuple[str, ...],
+    rolled_back: bool,
+) -> None:
     proc, journal_path, log = start(tmp_path, experiment, *extra)
     sent = time.monotonic()
     if target == "group":

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqharness import EXAMPLES
 
 from squall import load_experiment, run_experiment
 from squall.engine import RunOptions
@@ -15,13 +16,13 @@ from squall.experiment.model import DryMode, HypothesisStrategy, RollbackStrateg
 from squall.journal import Journal, Outcome
 from squall.plan import PlanOptions
 
-from conftest import EXAMPLES
-
 
 def run(name: str, marker: Path | None = None, **plan: Any) -> Journal:
     overrides = {"marker": str(marker)} if marker else {}
     return run_experiment(
-        EXAMPLES / name, plan_options=PlanOptions(**plan), run_options=RunOptions(overrides=overrides)
+        EXAMPLES / name,
+        plan_options=PlanOptions(**plan),
+        run_options=RunOptions(overrides=overrides),
     )
 
 
@@ -38,7 +39,9 @@ def names(entries: list[Any]) -> list[str]:
         (HypothesisStrategy.SKIP, False, False, True),
     ],
 )
-def test_hypothesis_strategies(tmp_path: Path, strategy: HypothesisStrategy, before: bool, after: bool, method_ran: bool) -> None:
+def test_hypothesis_strategies(
+    tmp_path: Path, strategy: HypothesisStrategy, before: bool, after: bool, method_ran: bool
+) -> None:
     journal = run("deviated.json", tmp_path / "m", hypothesis_strategy=strategy)
     assert (journal.before is not None) is before
     assert (journal.after is not None) is after
@@ -50,8 +53,12 @@ def test_hypothesis_strategies(tmp_path: Path, strategy: HypothesisStrategy, bef
 def test_during_method_only_checks_periodically_and_deviation_counts(tmp_path: Path) -> None:
     marker = tmp_path / "m"
     marker.touch()  # the hypothesis (no marker) fails on every check during the method
-    journal = run("continuous.json", marker, hypothesis_strategy=HypothesisStrategy.DURING_METHOD_ONLY,
-                  hypothesis_frequency=0.1)
+    journal = run(
+        "continuous.json",
+        marker,
+        hypothesis_strategy=HypothesisStrategy.DURING_METHOD_ONLY,
+        hypothesis_frequency=0.1,
+    )
     assert journal.before is None and journal.after is None
     assert 6 <= len(journal.during) <= 12
     assert all(h.steady_state_met is False for h in journal.during)
@@ -61,8 +68,12 @@ def test_during_method_only_checks_periodically_and_deviation_counts(tmp_path: P
 
 
 def test_continuously_checks_before_during_and_after(tmp_path: Path) -> None:
-    journal = run("continuous.json", tmp_path / "m", hypothesis_strategy=HypothesisStrategy.CONTINUOUSLY,
-                  hypothesis_frequency=0.2)
+    journal = run(
+        "continuous.json",
+        tmp_path / "m",
+        hypothesis_strategy=HypothesisStrategy.CONTINUOUSLY,
+        hypothesis_frequency=0.2,
+    )
     assert journal.before is not None and journal.after is not None
     assert 3 <= len(journal.during) <= 7
     assert journal.outcome is Outcome.HELD
@@ -72,8 +83,13 @@ def test_fail_fast_stops_the_method(tmp_path: Path) -> None:
     marker = tmp_path / "m"
     marker.touch()
     started = time.monotonic()
-    journal = run("continuous.json", marker, hypothesis_strategy=HypothesisStrategy.DURING_METHOD_ONLY,
-                  hypothesis_frequency=0.05, fail_fast=True)
+    journal = run(
+        "continuous.json",
+        marker,
+        hypothesis_strategy=HypothesisStrategy.DURING_METHOD_ONLY,
+        hypothesis_frequency=0.05,
+        fail_fast=True,
+    )
     # the method's only activity had already started; fail-fast stops launching new ones
     assert journal.status.value == "failed"
     assert journal.outcome is Outcome.DEVIATED
@@ -89,7 +105,9 @@ def test_fail_fast_stops_the_method(tmp_path: Path) -> None:
         (RollbackStrategy.DEVIATED, True),
     ],
 )
-def test_rollback_strategies_after_a_deviation(tmp_path: Path, strategy: RollbackStrategy, played: bool) -> None:
+def test_rollback_strategies_after_a_deviation(
+    tmp_path: Path, strategy: RollbackStrategy, played: bool
+) -> None:
     marker = tmp_path / "m"
     journal = run("deviated.json", marker, rollback_strategy=strategy)
     assert names(journal.rollbacks) == (["remove-marker"] if played else [])
@@ -97,20 +115,30 @@ def test_rollback_strategies_after_a_deviation(tmp_path: Path, strategy: Rollbac
 
 
 def test_deviated_strategy_skips_rollbacks_when_the_hypothesis_held(tmp_path: Path) -> None:
-    journal = run("deviated.json", tmp_path / "m", rollback_strategy=RollbackStrategy.DEVIATED,
-                  dry=DryMode.ACTIONS)
+    journal = run(
+        "deviated.json",
+        tmp_path / "m",
+        rollback_strategy=RollbackStrategy.DEVIATED,
+        dry=DryMode.ACTIONS,
+    )
     assert journal.deviated is False and journal.rollbacks == []
 
 
 def test_gate_not_met_plays_rollbacks_only_when_always() -> None:
     assert run("gate-not-met.json").rollbacks == []
-    assert names(run("gate-not-met.json", rollback_strategy=RollbackStrategy.ALWAYS).rollbacks) == ["rollback"]
+    assert names(run("gate-not-met.json", rollback_strategy=RollbackStrategy.ALWAYS).rollbacks) == [
+        "rollback"
+    ]
 
 
 @pytest.mark.parametrize(
     ("mode", "probe_output", "action_ran"),
-    [(DryMode.PROBES, None, True), (DryMode.ACTIONS, False, False), (DryMode.ACTIVITIES, None, False),
-     (DryMode.PAUSE, False, True)],
+    [
+        (DryMode.PROBES, None, True),
+        (DryMode.ACTIONS, False, False),
+        (DryMode.ACTIVITIES, None, False),
+        (DryMode.PAUSE, False, True),
+    ],
 )
 def test_dry_modes(tmp_path: Path, mode: DryMode, probe_output: Any, action_ran: bool) -> None:
     marker = tmp_path / "m"
@@ -180,5 +208,10 @@ def test_settings_strategy_applies_when_experiment_runtime_is_silent(tmp_path: P
     settings = {"runtime": {"rollbacks": {"strategy": "never"}}}
     journal = run("deviated.json", tmp_path / "m", settings=settings)
     assert journal.rollbacks == []
-    cli_wins = run("deviated.json", tmp_path / "m2", settings=settings, rollback_strategy=RollbackStrategy.ALWAYS)
+    cli_wins = run(
+        "deviated.json",
+        tmp_path / "m2",
+        settings=settings,
+        rollback_strategy=RollbackStrategy.ALWAYS,
+    )
     assert names(cli_wins.rollbacks) == ["remove-marker"]

@@ -9,8 +9,15 @@ import pytest
 from squall.errors import ValidationError
 from squall.experiment import parse_experiment, parse_text
 from squall.experiment.model import (
-    HttpSpec, JsonPathTolerance, ListTolerance, ProbeTolerance, ProcessSpec, PythonSpec,
-    RangeTolerance, RegexTolerance, ValueTolerance,
+    HttpSpec,
+    JsonPathTolerance,
+    ListTolerance,
+    ProbeTolerance,
+    ProcessSpec,
+    PythonSpec,
+    RangeTolerance,
+    RegexTolerance,
+    ValueTolerance,
 )
 
 
@@ -19,19 +26,62 @@ def minimal(**extra: Any) -> dict[str, Any]:
 
 
 def test_unknown_keys_are_kept_in_raw() -> None:
-    doc = minimal(**{"x-team": "sre", "method": [{"type": "action", "name": "a", "x-owner": "me",
-                                                  "provider": {"type": "python", "module": "os", "func": "getpid"}}]})
+    doc = minimal(
+        **{
+            "x-team": "sre",
+            "method": [
+                {
+                    "type": "action",
+                    "name": "a",
+                    "x-owner": "me",
+                    "provider": {"type": "python", "module": "os", "func": "getpid"},
+                }
+            ],
+        }
+    )
     experiment = parse_experiment(doc)
     assert experiment.raw["x-team"] == "sre"
     assert experiment.method[0].raw["x-owner"] == "me"
 
 
 def test_providers_are_typed() -> None:
-    experiment = parse_experiment(minimal(method=[
-        {"type": "action", "name": "p", "provider": {"type": "python", "module": "m", "func": "f", "arguments": {"a": 1}, "secrets": ["s"]}},
-        {"type": "action", "name": "q", "provider": {"type": "process", "path": "ls", "arguments": ["-l"], "timeout": 3}},
-        {"type": "probe", "name": "r", "provider": {"type": "http", "url": "http://127.0.0.1/", "timeout": [1, 2], "verify_tls": False}},
-    ]))
+    experiment = parse_experiment(
+        minimal(
+            method=[
+                {
+                    "type": "action",
+                    "name": "p",
+                    "provider": {
+                        "type": "python",
+                        "module": "m",
+                        "func": "f",
+                        "arguments": {"a": 1},
+                        "secrets": ["s"],
+                    },
+                },
+                {
+                    "type": "action",
+                    "name": "q",
+                    "provider": {
+                        "type": "process",
+                        "path": "ls",
+                        "arguments": ["-l"],
+                        "timeout": 3,
+                    },
+                },
+                {
+                    "type": "probe",
+                    "name": "r",
+                    "provider": {
+                        "type": "http",
+                        "url": "http://127.0.0.1/",
+                        "timeout": [1, 2],
+                        "verify_tls": False,
+                    },
+                },
+            ]
+        )
+    )
     python, process, http = (a.provider for a in experiment.method)
     assert isinstance(python, PythonSpec) and python.secrets == ("s",)
     assert isinstance(process, ProcessSpec) and process.timeout == 3.0
@@ -40,24 +90,73 @@ def test_providers_are_typed() -> None:
 
 @pytest.mark.parametrize(
     ("tolerance", "kind"),
-    [(True, ValueTolerance), (200, ValueTolerance), ("ok", ValueTolerance), ([1, 2], ListTolerance),
-     ({"type": "range", "range": [1, 2]}, RangeTolerance), ({"type": "regex", "pattern": "a+"}, RegexTolerance),
-     ({"type": "jsonpath", "path": "$.a"}, JsonPathTolerance),
-     ({"type": "probe", "name": "t", "provider": {"type": "python", "module": "m", "func": "f"}}, ProbeTolerance)],
+    [
+        (True, ValueTolerance),
+        (200, ValueTolerance),
+        ("ok", ValueTolerance),
+        ([1, 2], ListTolerance),
+        ({"type": "range", "range": [1, 2]}, RangeTolerance),
+        ({"type": "regex", "pattern": "a+"}, RegexTolerance),
+        ({"type": "jsonpath", "path": "$.a"}, JsonPathTolerance),
+        (
+            {
+                "type": "probe",
+                "name": "t",
+                "provider": {"type": "python", "module": "m", "func": "f"},
+            },
+            ProbeTolerance,
+        ),
+    ],
 )
 def test_tolerances_are_typed(tolerance: Any, kind: type) -> None:
-    experiment = parse_experiment(minimal(**{"steady-state-hypothesis": {"title": "h", "probes": [
-        {"type": "probe", "name": "p", "tolerance": tolerance, "provider": {"type": "python", "module": "m", "func": "f"}}]}}))
+    experiment = parse_experiment(
+        minimal(
+            **{
+                "steady-state-hypothesis": {
+                    "title": "h",
+                    "probes": [
+                        {
+                            "type": "probe",
+                            "name": "p",
+                            "tolerance": tolerance,
+                            "provider": {"type": "python", "module": "m", "func": "f"},
+                        }
+                    ],
+                }
+            }
+        )
+    )
     assert experiment.hypothesis is not None
     assert isinstance(experiment.hypothesis.probes[0].tolerance, kind)
 
 
 def test_every_problem_at_once_with_pointers() -> None:
     doc = {
-        "description": "", "tags": ["ok", ""],
-        "steady-state-hypothesis": {"probes": [{"type": "probe", "name": "p", "provider": {"type": "python", "module": "m", "func": "f"}}]},
-        "method": [{"type": "action", "name": "a", "provider": {"type": "http"}, "pauses": {"before": "soon"}},
-                   {"type": "probe", "name": "b", "provider": {"type": "process", "path": "x"}, "background": "yes"}],
+        "description": "",
+        "tags": ["ok", ""],
+        "steady-state-hypothesis": {
+            "probes": [
+                {
+                    "type": "probe",
+                    "name": "p",
+                    "provider": {"type": "python", "module": "m", "func": "f"},
+                }
+            ]
+        },
+        "method": [
+            {
+                "type": "action",
+                "name": "a",
+                "provider": {"type": "http"},
+                "pauses": {"before": "soon"},
+            },
+            {
+                "type": "probe",
+                "name": "b",
+                "provider": {"type": "process", "path": "x"},
+                "background": "yes",
+            },
+        ],
         "rollbacks": "nope",
         "runtime": {"rollbacks": {"strategy": "sometimes"}},
         "controls": [{"name": "c", "scope": "post", "provider": {"type": "python", "module": "m"}}],
@@ -66,25 +165,57 @@ def test_every_problem_at_once_with_pointers() -> None:
     with pytest.raises(ValidationError) as info:
         parse_experiment(doc)
     pointers = sorted(p.pointer for p in info.value.problems)
-    assert pointers == sorted([
-        "", "/description", "/tags", "/steady-state-hypothesis", "/steady-state-hypothesis/probes/0",
-        "/method/0/provider", "/method/0/pauses/before", "/method/1/background", "/rollbacks",
-        "/runtime/rollbacks/strategy", "/controls/0/scope",
-    ])
+    assert pointers == sorted(
+        [
+            "",
+            "/description",
+            "/tags",
+            "/steady-state-hypothesis",
+            "/steady-state-hypothesis/probes/0",
+            "/method/0/provider",
+            "/method/0/pauses/before",
+            "/method/1/background",
+            "/rollbacks",
+            "/runtime/rollbacks/strategy",
+            "/controls/0/scope",
+        ]
+    )
 
 
 def test_bad_tolerances_are_reported() -> None:
-    doc = minimal(**{"steady-state-hypothesis": {"title": "h", "probes": [
-        {"type": "probe", "name": f"p{i}", "tolerance": t, "provider": {"type": "python", "module": "m", "func": "f"}}
-        for i, t in enumerate([{"type": "range", "range": ["a", 2]}, {"type": "regex", "pattern": "("},
-                               {"type": "jsonpath", "path": "$[[["}, {"type": "mystery"}, None])]}})
+    doc = minimal(
+        **{
+            "steady-state-hypothesis": {
+                "title": "h",
+                "probes": [
+                    {
+                        "type": "probe",
+                        "name": f"p{i}",
+                        "tolerance": t,
+                        "provider": {"type": "python", "module": "m", "func": "f"},
+                    }
+                    for i, t in enumerate(
+                        [
+                            {"type": "range", "range": ["a", 2]},
+                            {"type": "regex", "pattern": "("},
+                            {"type": "jsonpath", "path": "$[[["},
+                            {"type": "mystery"},
+                            None,
+                        ]
+                    )
+                ],
+            }
+        }
+    )
     with pytest.raises(ValidationError) as info:
         parse_experiment(doc)
     assert len(info.value.problems) == 5
 
 
 def test_positions_of_json_and_yaml() -> None:
-    document = parse_text('{\n  "title": "t",\n  "method": [\n    {"type": "oops"}\n  ]\n}', "x.json")
+    document = parse_text(
+        '{\n  "title": "t",\n  "method": [\n    {"type": "oops"}\n  ]\n}', "x.json"
+    )
     assert document.locate("/method/0/type") == (4, 14)
     assert document.locate("/method/7") == (3, 13), "a missing child gives its parent's place"
     yaml_doc = parse_text("title: t\nmethod:\n  - type: oops\n", "x.yaml")

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from squall.experiment.model import JsonPathTolerance, ListTolerance, RangeTolerance, RegexTolerance, ValueTolerance
+from squall.experiment.model import (
+    JsonPathTolerance,
+    ListTolerance,
+    RangeTolerance,
+    RegexTolerance,
+    ValueTolerance,
+)
 from squall.experiment.substitute import substitute
 from squall.experiment.tolerance import check_tolerance
 

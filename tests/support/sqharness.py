@@ -1,0 +1,105 @@
+"""Shared test helpers (importable as ``harness``: tests/support is on sys.path)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+TESTS = Path(__file__).resolve().parent.parent
+ROOT = TESTS.parent
+EXAMPLES = TESTS / "examples"
+SUPPORT = TESTS / "support"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(SUPPORT), env.get("PYTHONPATH", "")]).strip(os.pathsep)
+    env.pop("SQUALL_RUN_ID", None)
+    env.update(extra)
+    return env
+
+
+class CliResult:
+    def __init__(self, code: int, stdout: str, stderr: str, journal: dict[str, Any] | None) -> None:
+        self.code = code
+        self.stdout = stdout
+        self.stderr = stderr
+        self.journal = journal
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: Any, content_type: str = "application/json") -> None:
+        data = (json.dumps(body) if content_type == "application/json" else str(body)).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _route(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        self.server.requests.append((self.command, self.path, dict(self.headers), body))  # type: ignore[attr-defined]
+        if url.path == "/health":
+            self._send(200, "ok", "text/plain")
+        elif url.path == "/echo":
+            self._send(
+                200,
+                {
+                    "method": self.command,
+                    "query": parse_qs(url.query),
+                    "body": body,
+                    "content_type": self.headers.get("Content-Type"),
+                },
+            )
+        elif url.path == "/slow":
+            time.sleep(float(parse_qs(url.query).get("s", ["2"])[0]))
+            self._send(200, "slow", "text/plain")
+        elif url.path == "/experiment.json":
+            auth = self.headers.get("Authorization")
+            if self.server.token and auth != f"Bearer {self.server.token}":  # type: ignore[attr-defined]
+                self._send(401, {"error": "unauthorised"})
+                return
+            self._send(200, json.loads((EXAMPLES / "trivial.json").read_text()))
+        elif url.path == "/experiment.yaml":
+            self._send(200, (EXAMPLES / "trivial.yaml").read_text(), "application/x-yaml")
+        else:
+            self._send(404, {"error": "not found"})
+
+    do_GET = do_POST = do_PUT = do_DELETE = _route
+
+
+class LocalServer:
+    def __init__(self) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.requests = []  # type: ignore[attr-defined]
+        self.httpd.token = None  # type: ignore[attr-defined]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def requests(self) -> list[tuple[str, str, dict[str, str], str]]:
+        return self.httpd.requests  # type: ignore[attr-defined, no-any-return]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
