@@ -445,6 +445,16 @@ class Bench:
         self.settings.write_text("")  # an empty settings file for the CTK
         self.env = dict(os.environ, CTK_HTTP_PORT=str(port))
         self.env.pop("PYTHONPATH", None)
+        if not args.inherit_pyc_env:
+            # Both tools run from cached bytecode, as after a normal install: an editable
+            # squall has no .pyc of its own and PYTHONDONTWRITEBYTECODE=1 (set in some
+            # sandboxes and CI images) would make every squall run compile its sources,
+            # while pip precompiled the CTK.  The cache goes under WORK, not the repo.
+            self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+            self.env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+
+    def bytecode_env(self) -> dict[str, str | None]:
+        return {k: self.env.get(k) for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
 
     def command(self, tool: str, case: str) -> tuple[list[str], Path | None]:
         exe = self.tools[tool]  # an argv prefix
@@ -737,6 +747,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"comma-separated subset of: {', '.join(CASES)}",
     )
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per run (300)")
+    ap.add_argument(
+        "--inherit-pyc-env",
+        action="store_true",
+        help="keep PYTHONDONTWRITEBYTECODE / PYTHONPYCACHEPREFIX from the environment "
+        "(default: bytecode cached under WORK/pycache for both tools)",
+    )
     a = ap.parse_args(argv)
     a.case_list = [c.strip() for c in a.cases.split(",") if c.strip()]
     unknown = [c for c in a.case_list if c not in CASES]
@@ -793,6 +809,7 @@ def main(argv: list[str] | None = None) -> int:
             "tools": {t: tool_info(exe) for t, exe in tools.items()},
             "squall_git": git_state(),
             "http_port": port,
+            "bytecode_env": bench.bytecode_env(),
             "work": str(work),
         }
         log(

@@ -46,6 +46,9 @@ def test_squall_only_writes_well_formed_result(tmp_path: Path) -> None:
     assert res["machine"]["nproc"] >= 1
     assert res["tools"]["squall"]["version"].startswith("squall")
     assert "ctk" not in res["tools"]
+    # bytecode is cached under the work dir, never in the repo
+    assert res["bytecode_env"]["PYTHONDONTWRITEBYTECODE"] is None
+    assert res["bytecode_env"]["PYTHONPYCACHEPREFIX"] == str(tmp_path / "work" / "pycache")
 
     assert [c["name"] for c in res["cases"]] == CASES
     for case in res["cases"]:
