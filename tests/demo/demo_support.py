@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import ssl
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,18 +16,36 @@ import httpx
 import pytest
 
 from squall.demo import DemoInfo, down, reload, up
-from squall.demo.procs import is_alive
+from squall.demo.procs import is_alive, terminate
 
 
-def start_demo(state_dir: Path, *, misconfigured: bool = False) -> Iterator[DemoInfo]:
-    """Bring a demo up on free ports; always bring it down and check no process is left."""
-    info = up(state_dir, misconfigured=misconfigured)
+@contextlib.contextmanager
+def private_dir() -> Iterator[Path]:
+    """A temporary directory of our own.
+
+    Not pytest's ``tmp_path``: concurrent pytest sessions of the same user prune each other's
+    old base directories, and a demo whose state directory vanished could not be found again.
+    """
+    path = Path(tempfile.mkdtemp(prefix="squall-demo-test-"))
     try:
-        yield info
+        yield path
     finally:
-        down(state_dir)
-        left = [pid for pid in info.pids.values() if is_alive(pid)]
-        assert not left, f"demo processes left behind: {left}"
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def start_demo(*, misconfigured: bool = False) -> Iterator[DemoInfo]:
+    """Bring a demo up on free ports; always bring it down and check no process is left."""
+    with private_dir() as state_dir:
+        info = up(state_dir / "state", misconfigured=misconfigured)
+        try:
+            yield info
+        finally:
+            try:
+                down(info.state_dir)
+            finally:
+                left = [pid for pid in info.pids.values() if is_alive(pid)]
+                terminate(left)
+            assert not left, f"demo processes left behind: {left}"
 
 
 def api_client(info: DemoInfo, **kwargs: Any) -> httpx.Client:

@@ -9,15 +9,21 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from demo_support import private_dir
 
 from squall.demo import down, status
 from squall.demo.cli import default_state_dir, demo
 from squall.demo.procs import is_alive
 
 
-def test_up_status_reload_down(tmp_path: Path) -> None:
+def test_up_status_reload_down() -> None:
+    with private_dir() as tmp_path:
+        _up_status_reload_down(str(tmp_path / "state"))
+
+
+def _up_status_reload_down(state: str) -> None:
     runner = CliRunner()
-    state = str(tmp_path / "state")
+    pids: list[int] = []
     try:
         result = runner.invoke(demo, ["up", "--base-port", "0", "--state-dir", state, "--json"])
         assert result.exit_code == 0, result.output

@@ -16,8 +16,8 @@ from squall.demo import MISCONFIGURATION, DemoInfo, status
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoInfo]:
-    yield from start_demo(tmp_path_factory.mktemp("demo-bad"), misconfigured=True)
+def demo() -> Iterator[DemoInfo]:
+    yield from start_demo(misconfigured=True)
 
 
 def test_config_carries_the_mistakes(demo: DemoInfo) -> None:

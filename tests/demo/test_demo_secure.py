@@ -19,8 +19,8 @@ from squall.drivers.security.pki import make_authority, make_leaf
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoInfo]:
-    yield from start_demo(tmp_path_factory.mktemp("demo"))
+def demo() -> Iterator[DemoInfo]:
+    yield from start_demo()
 
 
 def test_up_reports_everything(demo: DemoInfo) -> None:
@@ -199,7 +199,8 @@ def test_planted_aws_key_is_alerted_with_its_run_id(demo: DemoInfo) -> None:
     planted.unlink()
 
 
-def test_expired_certificate_swap_is_refused_and_noticed(demo: DemoInfo, tmp_path: Path) -> None:
+def test_expired_certificate_swap_is_refused_and_noticed(demo: DemoInfo) -> None:
+    tmp_path = demo.state_dir
     cert_file, key_file = demo.path("cert_file"), demo.path("key_file")
     saved = cert_file.read_bytes(), key_file.read_bytes()
     authority = make_authority()
