@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import Target, write_target_files
+from act_harness import Target, write_target_files
 
 from squall import ActivityFailed
 from squall.drivers.security.actions_auth import (

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Target, snapshot_tree
+from act_harness import Target, snapshot_tree
 
 from squall import ActivityFailed
 from squall.drivers.host.files import break_logging, restore_logging

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import Target, peer_certificate, unverified_context
+from act_harness import Target, peer_certificate, unverified_context
 
 from squall import ActivityFailed
 from squall.drivers._safety import process_state

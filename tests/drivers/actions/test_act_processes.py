@@ -40,9 +40,7 @@ def test_pause_then_resume(sleeper: subprocess.Popen[bytes], squall_env: dict[st
 def test_kill_then_restart_with_recorded_command(tmp_path: Path) -> None:
     marker = f"squall-test-restart-{uuid.uuid4().hex[:8]}"
     pidfile = tmp_path / "svc.pid"
-    code = (
-        "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
-    )
+    code = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
     command = [sys.executable, "-c", code, str(pidfile), marker]
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
     new_pid = None

@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from conftest import Target, peer_certificate, snapshot_tree, write_target_files
+from act_harness import Target, peer_certificate, snapshot_tree, write_target_files
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -169,7 +169,7 @@ def test_downgrade_tls_rollback_in_another_process_keeps_later_changes(
 def test_downgrade_tls_refusals(target: Target, tmp_path: Path) -> None:
     with pytest.raises(ActivityFailed, match="min_tls_version must be"):
         downgrade_tls(str(target.config_file), "SSLv3")
-    with pytest.raises(ActivityFailed, match="already TLSv1.2"):
+    with pytest.raises(ActivityFailed, match=r"already TLSv1\.2"):
         downgrade_tls(str(target.config_file), "TLSv1.2")
     with pytest.raises(ActivityFailed, match="init"):
         downgrade_tls(str(target.config_file), pid=1)
