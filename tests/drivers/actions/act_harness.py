@@ -43,7 +43,7 @@ class Target:
         return self.process.pid
 
     def path(self, key: str) -> Path:
-        return self.directory / json.loads(self.config_file.read_text())[key]
+        return self.directory / str(json.loads(self.config_file.read_text())[key])
 
     def request(self, path: str, token: str | None = None, method: str = "GET") -> tuple[int, Any]:
         conn = http.client.HTTPSConnection(
