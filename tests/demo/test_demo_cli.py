@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from demo_support import private_dir
 
-from squall.demo import down, status
+from squall.demo import down, status, up
 from squall.demo.cli import default_state_dir, demo
 from squall.demo.procs import is_alive
 
@@ -89,3 +89,15 @@ def test_python_dash_m(tmp_path: Path) -> None:
     )
     assert helped.returncode == 0
     assert all(word in helped.stdout for word in ("up", "down", "status"))
+
+
+def test_down_finds_processes_even_without_pidfiles() -> None:
+    with private_dir() as tmp_path:
+        info = up(tmp_path / "state")
+        try:
+            for pidfile in info.data["pidfiles"].values():
+                Path(pidfile).unlink()
+            (info.state_dir / "demo.json").unlink()
+        finally:
+            down(info.state_dir)
+        assert not [pid for pid in info.pids.values() if is_alive(pid)]

@@ -11,7 +11,11 @@ import httpx
 from squall.demo.config import DemoError, Layout
 from squall.demo.procs import is_alive
 
-__all__ = ["check_health", "generation", "wait_healthy"]
+__all__ = ["PortInUse", "check_health", "generation", "wait_healthy"]
+
+
+class PortInUse(DemoError):
+    """A component could not bind its port."""
 
 
 def _url(name: str, info: dict[str, Any]) -> str:
@@ -50,7 +54,9 @@ def wait_healthy(
     """Wait until ``name`` is healthy; raise ``DemoError`` with its log tail if it dies or hangs."""
     while time.monotonic() < deadline:
         if not is_alive(pid):
-            raise DemoError(f"demo {name} exited during start-up:\n{_tail(layout, name)}")
+            tail = _tail(layout, name)
+            error = PortInUse if "Address already in use" in tail else DemoError
+            raise error(f"demo {name} exited during start-up:\n{tail}")
         if layout.pidfile(name).exists() and check_health(name, config, timeout=0.5):
             return
         time.sleep(0.05)

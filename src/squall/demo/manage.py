@@ -22,8 +22,17 @@ from squall.demo.config import (
     build_config,
     new_password,
 )
-from squall.demo.health import check_health, generation, wait_healthy
-from squall.demo.procs import free_ports, is_alive, is_ours, port_free, read_pid, spawn, terminate
+from squall.demo.health import PortInUse, check_health, generation, wait_healthy
+from squall.demo.procs import (
+    find_processes,
+    free_ports,
+    is_alive,
+    is_ours,
+    port_free,
+    read_pid,
+    spawn,
+    terminate,
+)
 
 __all__ = [
     "ComponentStatus",
@@ -109,7 +118,7 @@ def _read_demo(layout: Layout) -> dict[str, Any]:
 
 
 def _running_pids(layout: Layout) -> dict[str, int]:
-    """Components of this state dir whose process is alive (pidfile first, then demo.json)."""
+    """Live components of this state dir: pidfile, then demo.json, then a /proc scan."""
     recorded = _read_demo(layout).get("pids", {})
     found: dict[str, int] = {}
     for name in COMPONENTS:
@@ -117,6 +126,9 @@ def _running_pids(layout: Layout) -> dict[str, int]:
             if isinstance(pid, int) and is_alive(pid) and is_ours(pid, name, layout.state_dir):
                 found[name] = pid
                 break
+        else:
+            if scanned := find_processes(name, layout.state_dir):
+                found[name] = scanned[0]
     return found
 
 
@@ -165,10 +177,12 @@ def _prepare(
     readme.write_text(
         "Files here are scanned by the demo detector for secrets.\n", encoding="utf-8"
     )
+    layout.demo_file.unlink(missing_ok=True)
     for key in ("log_file", "alerts_file", "webhook_file", "heartbeat_file"):
         files[key].unlink(missing_ok=True)
     for name in COMPONENTS:
         layout.pidfile(name).unlink(missing_ok=True)
+        layout.logfile(name).write_text("", encoding="utf-8")
     password = new_password()
     config = build_config(layout, ports, password, misconfigured=misconfigured)
     write_json_atomic(layout.config_file, config)
@@ -201,15 +215,8 @@ def _demo_data(
     }
 
 
-def up(state_dir: Path, *, misconfigured: bool = False, base_port: int | None = None) -> DemoInfo:
-    """Start the four processes, wait until each is healthy and write ``demo.json``."""
-    layout = Layout(Path(state_dir).resolve())
-    if running := _running_pids(layout):
-        raise DemoError(
-            f"the demo in {layout.state_dir} is already running (pids {running}); run down first"
-        )
-    ports = _choose_ports(base_port)
-    config, password = _prepare(layout, ports, misconfigured)
+def _start_all(layout: Layout, config: dict[str, Any]) -> dict[str, int]:
+    """Start the components in order, each healthy before the next; all or nothing."""
     pids: dict[str, int] = {}
     try:
         for name in _START_ORDER:
@@ -223,6 +230,26 @@ def up(state_dir: Path, *, misconfigured: bool = False, base_port: int | None = 
         for name in COMPONENTS:
             layout.pidfile(name).unlink(missing_ok=True)
         raise
+    return pids
+
+
+def up(state_dir: Path, *, misconfigured: bool = False, base_port: int | None = None) -> DemoInfo:
+    """Start the four processes, wait until each is healthy and write ``demo.json``."""
+    layout = Layout(Path(state_dir).resolve())
+    if running := _running_pids(layout):
+        raise DemoError(
+            f"the demo in {layout.state_dir} is already running (pids {running}); run down first"
+        )
+    for attempt in range(3):
+        ports = _choose_ports(base_port)
+        config, password = _prepare(layout, ports, misconfigured)
+        try:
+            pids = _start_all(layout, config)
+            break
+        except PortInUse:
+            # A free port was taken between choosing and binding: choose again.
+            if base_port or attempt == 2:
+                raise
     data = _demo_data(layout, ports, pids, password, misconfigured)
     write_json_atomic(layout.demo_file, data)
     return DemoInfo(layout.state_dir, data)

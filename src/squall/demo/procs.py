@@ -11,7 +11,16 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["free_ports", "is_alive", "is_ours", "port_free", "read_pid", "spawn", "terminate"]
+__all__ = [
+    "find_processes",
+    "free_ports",
+    "is_alive",
+    "is_ours",
+    "port_free",
+    "read_pid",
+    "spawn",
+    "terminate",
+]
 
 # A short-lived launcher starts the component in a new session and exits at once, so the
 # component is re-parented (no zombie left in the caller, no Popen object to outlive).
@@ -77,6 +86,16 @@ def is_ours(pid: int, component: str, state_dir: Path) -> bool:
         return is_alive(pid) and not sys.platform.startswith("linux")
     words = [a.decode(errors="replace") for a in argv]
     return f"squall.demo.{component}" in words and str(state_dir) in words
+
+
+def find_processes(component: str, state_dir: Path) -> list[int]:
+    """Live pids running ``squall.demo.<component>`` for ``state_dir`` (a /proc scan)."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        pid = int(entry.name) if entry.name.isdigit() else 0
+        if pid and is_ours(pid, component, state_dir) and is_alive(pid):
+            found.append(pid)
+    return found
 
 
 def terminate(pids: list[int], timeout: float = 5.0) -> list[int]:
