@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -46,7 +47,12 @@ _FROM_OPENSSL = {
 NO_CHECK_TIME = 0x200000
 
 PERMISSIVE_CIPHERS = "ALL:COMPLEMENTOFALL:@SECLEVEL=0"
+#: Everything that authenticates the server: a handshake with these always yields a certificate.
+CERTIFICATE_CIPHERS = "ALL:!aNULL:@SECLEVEL=0"
 TYPICAL_CIPHERS = "DEFAULT:@SECLEVEL=0"
+
+# ``warnings.catch_warnings`` changes process-wide state; serialise our own uses of it.
+_WARNINGS_LOCK = threading.Lock()
 
 
 def version_label(name: str) -> str:
@@ -69,7 +75,7 @@ def label_of(openssl_version: str | None) -> str | None:
 
 def set_versions(context: ssl.SSLContext, minimum: str | None, maximum: str | None) -> None:
     """Pin the context's protocol range (labels); raises ``ValueError`` if impossible."""
-    with warnings.catch_warnings():
+    with _WARNINGS_LOCK, warnings.catch_warnings():
         # Python deprecates naming TLS 1.0/1.1; probing for them is the point here.
         warnings.simplefilter("ignore", DeprecationWarning)
         if minimum is not None:

@@ -81,7 +81,8 @@ def listening_ports(
     problems = []
     unexpected: list[int] = []
     if allowed is not None:
-        unexpected = [p for p in listening if p not in {_int("allowed", a) for a in allowed}]
+        permitted = {_int("allowed", a) for a in allowed}
+        unexpected = [p for p in listening if p not in permitted]
         problems += [f"unexpected listening port {p}" for p in unexpected]
     missing = sorted({_int("required", p) for p in required or []} - set(listening))
     problems += [f"required port {p} is not listening" for p in missing]

@@ -95,7 +95,8 @@ def exposed_secrets(
         paths: files or directories to scan (directories recursively, symlinks not
             followed, binary files skipped). A path that does not exist is listed in
             ``missing``; it is not an error.
-        urls: URLs whose response bodies are scanned.
+        urls: URLs whose response bodies are scanned (certificates are not verified;
+            redirects are not followed).
         base_url: a site root; each of ``leak_paths`` is requested under it, and any that
             answers 2xx with a non-HTML body is an exposure (its body is scanned too).
         leak_paths: paths to try under ``base_url`` (default: ``/.env``, ``/.git/config``,

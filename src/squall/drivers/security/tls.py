@@ -93,7 +93,9 @@ def tls_certificate(
         "server_name": name,
     }
     try:
-        shake = _tls.handshake(host, port, name, timeout, _tls.probe_context())
+        shake = _tls.handshake(
+            host, port, name, timeout, _tls.probe_context(_tls.CERTIFICATE_CIPHERS)
+        )
     except OSError as exc:
         _, detail = _tls.classify(exc)
         result["error"] = detail
@@ -248,7 +250,7 @@ def _chain_context(ca_bundle: str | None) -> ssl.SSLContext:
         raise ActivityFailed(f"cannot load CA bundle {ca_bundle!r}: {exc}") from exc
     context.check_hostname = False
     context.verify_flags |= _tls.NO_CHECK_TIME
-    context.set_ciphers(_tls.PERMISSIVE_CIPHERS)
+    context.set_ciphers(_tls.CERTIFICATE_CIPHERS)
     _tls.set_versions(context, "TLSv1.0", None)
     return context
 
