@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import ssl
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -199,6 +200,16 @@ def test_planted_aws_key_is_alerted_with_its_run_id(demo: DemoInfo) -> None:
     planted.unlink()
 
 
+def test_canary_token_carries_its_run_id(demo: DemoInfo) -> None:
+    planted = demo.path("secrets_dir") / "notes.md"
+    planted.write_text("deploy token: squall-canary-run77\n")
+    found = wait_for(
+        lambda: [a for a in alerts(demo, "secret_exposed") if a["run_id"] == "run77"], timeout=4
+    )
+    assert found[0]["data"]["pattern"] == "squall_canary"
+    planted.unlink()
+
+
 def test_expired_certificate_swap_is_refused_and_noticed(demo: DemoInfo) -> None:
     tmp_path = demo.state_dir
     cert_file, key_file = demo.path("cert_file"), demo.path("key_file")
@@ -220,8 +231,33 @@ def test_expired_certificate_swap_is_refused_and_noticed(demo: DemoInfo) -> None
         assert client.get("/health").status_code == 200
 
 
-def test_tls_downgrade_is_noticed(demo: DemoInfo) -> None:
+def _handshake_tls10(port: int) -> str:
+    """The version negotiated by a TLS 1.0-only client, or the error text."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+            ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1
+    except (ValueError, ssl.SSLError) as exc:
+        pytest.skip(f"this client cannot speak TLS 1.0: {exc}")
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+            ctx.wrap_socket(raw) as tls,
+        ):
+            return str(tls.version())
+    except ssl.SSLError as exc:
+        if "NO_PROTOCOLS_AVAILABLE" in str(exc):
+            pytest.skip("this client cannot speak TLS 1.0")
+        return str(exc)
+
+
+def test_tls_downgrade_is_real_and_noticed(demo: DemoInfo) -> None:
+    assert _handshake_tls10(demo.ports["api"]) != "TLSv1"
     with configured(demo, min_tls_version="TLSv1"):
+        assert _handshake_tls10(demo.ports["api"]) == "TLSv1"
         found = wait_for(lambda: alerts(demo, "tls_downgrade"))
     assert found[0]["data"]["new"] == "TLSv1"
 
