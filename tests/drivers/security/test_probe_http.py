@@ -206,3 +206,22 @@ def test_rate_limit_bad_input_and_unreachable(closed_port):
         rate_limit_enforced("http://127.0.0.1:1/", requests=0)
     result = rate_limit_enforced(f"http://127.0.0.1:{closed_port}/", requests=3)
     assert result["reachable"] is False and result["errors"] == 3 and result["ok"] is False
+
+
+# -- the loopback rule -------------------------------------------------------------------------
+
+
+def test_loopback_rule_and_driver_wide_allowlist():
+    from squall.drivers.security._net import is_loopback, require_host
+
+    for host in ("127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "api.localhost"):
+        assert is_loopback(host), host
+    for host in ("10.0.0.1", "example.com", "0.0.0.0", "localhost.example.com"):
+        assert not is_loopback(host), host
+    allow = {"squall_allowed_networks": ["192.0.2.0/24"]}
+    assert require_host("192.0.2.7", False, allow) == "192.0.2.7"
+    assert require_host("203.0.113.5", True) == "203.0.113.5"
+    with pytest.raises(ActivityFailed, match="squall_allowed_networks"):
+        require_host("198.51.100.1", False, allow)
+    with pytest.raises(ActivityFailed, match="non-loopback"):
+        require_host("192.0.2.7", False)

@@ -1,16 +1,22 @@
 """Private helpers shared by the security probes: the loopback safety rule and URL checks.
 
 The rule: a probe talks only to loopback targets (``127.0.0.0/8``, ``::1``, ``localhost`` and
-names under ``.localhost``) unless the experiment passes ``allow_non_loopback=True``. Names
-are never resolved to decide, so the check itself sends no traffic and cannot be fooled by DNS.
+names under ``.localhost``) unless the activity passes ``allow_non_loopback=True`` or the
+experiment's configuration lists the target's network in ``squall_allowed_networks`` (the
+driver-wide allowlist that squall's actions honour too, see ``squall.drivers._safety``).
+Loopback names and literals are recognised without resolving anything, so the common case
+sends no traffic; only a name checked against ``squall_allowed_networks`` is resolved.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from squall import ActivityFailed
+from squall.drivers._safety import check_host
 
 __all__: list[str] = []
 
@@ -28,16 +34,23 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def require_host(host: str, allow_non_loopback: bool) -> str:
+def require_host(
+    host: str, allow_non_loopback: bool, configuration: Mapping[str, Any] | None = None
+) -> str:
     """Return ``host`` if it may be probed; raise ``ActivityFailed`` if it may not."""
     if not isinstance(host, str) or not host.strip():
         raise ActivityFailed("a target host is required")
-    if not allow_non_loopback and not is_loopback(host):
-        raise ActivityFailed(
-            f"refusing to probe non-loopback host {host!r}: squall's security probes only "
-            "talk to loopback targets unless the activity passes allow_non_loopback=true"
-        )
-    return host.strip().strip("[]")
+    name = host.strip().strip("[]")
+    if allow_non_loopback or is_loopback(name):
+        return name
+    if (configuration or {}).get("squall_allowed_networks"):
+        check_host(name, configuration)  # raises unless every address is allowed
+        return name
+    raise ActivityFailed(
+        f"refusing to probe non-loopback host {host!r}: squall's security probes only talk "
+        "to loopback targets unless the activity passes allow_non_loopback=true or the "
+        "configuration's squall_allowed_networks covers it"
+    )
 
 
 def require_port(port: int) -> int:
@@ -47,7 +60,9 @@ def require_port(port: int) -> int:
     return port
 
 
-def require_url(url: str, allow_non_loopback: bool) -> str:
+def require_url(
+    url: str, allow_non_loopback: bool, configuration: Mapping[str, Any] | None = None
+) -> str:
     """Return ``url`` if it is an http(s) URL to an allowed host; raise ``ActivityFailed``."""
     if not isinstance(url, str):
         raise ActivityFailed(f"url must be a string, not {type(url).__name__}")
@@ -58,7 +73,7 @@ def require_url(url: str, allow_non_loopback: bool) -> str:
         _ = parts.port
     except ValueError as exc:
         raise ActivityFailed(f"url {url!r} has a bad port: {exc}") from exc
-    require_host(parts.hostname, allow_non_loopback)
+    require_host(parts.hostname, allow_non_loopback, configuration)
     return url
 
 

@@ -63,8 +63,10 @@ def auth_enforced(
         verify: verify the server's certificate.
         ca_bundle: PEM file of trusted CAs; implies ``verify``.
         timeout: seconds allowed per request.
-        allow_non_loopback: allow a host outside ``127.0.0.0/8``, ``::1`` and ``localhost``.
-        configuration: injected by the engine; unused.
+        allow_non_loopback: allow a host that is neither loopback (``127.0.0.0/8``,
+            ``::1``, ``localhost``) nor in the configuration's ``squall_allowed_networks``.
+        configuration: injected by the engine; ``squall_allowed_networks`` (CIDRs) widens
+            the loopback-only rule for every squall driver.
         secrets: injected by the engine; ``valid_token`` and ``expired_token`` are read.
 
     Returns:
@@ -73,7 +75,7 @@ def auth_enforced(
         ``{"expected": "refused" | "accepted", "outcome": "accepted" | "refused" |
         "unexpected" | "unreachable", "status", "www_authenticate", "error", "ok"}``.
     """
-    url = require_url(url, allow_non_loopback)
+    url = require_url(url, allow_non_loopback, configuration)
     timeout = require_positive("timeout", timeout)
     refused = set(refused_statuses or [401, 403])
     secrets = secrets or {}
@@ -163,8 +165,10 @@ def rate_limit_enforced(
         verify: verify the server's certificate.
         ca_bundle: PEM file of trusted CAs; implies ``verify``.
         timeout: seconds allowed per request.
-        allow_non_loopback: allow a host outside ``127.0.0.0/8``, ``::1`` and ``localhost``.
-        configuration: injected by the engine; unused.
+        allow_non_loopback: allow a host that is neither loopback (``127.0.0.0/8``,
+            ``::1``, ``localhost``) nor in the configuration's ``squall_allowed_networks``.
+        configuration: injected by the engine; ``squall_allowed_networks`` (CIDRs) widens
+            the loopback-only rule for every squall driver.
         secrets: injected by the engine; unused.
 
     Returns:
@@ -174,7 +178,7 @@ def rate_limit_enforced(
         ``retry_after`` (the first limited response's Retry-After, if any), ``elapsed_s``
         and ``requests_per_second``.
     """
-    url = require_url(url, allow_non_loopback)
+    url = require_url(url, allow_non_loopback, configuration)
     timeout = require_positive("timeout", timeout)
     if isinstance(requests, bool) or not isinstance(requests, int) or not 0 < requests <= MAX_BURST:
         raise ActivityFailed(f"requests must be an integer from 1 to {MAX_BURST}, not {requests!r}")

@@ -44,7 +44,8 @@ def agent_alive(
         heartbeat_file: a file the agent touches or writes regularly.
         max_heartbeat_age: the heartbeat must have been modified within this many seconds.
         proc_root: mount point of procfs.
-        configuration: injected by the engine; unused.
+        configuration: injected by the engine; ``squall_allowed_networks`` (CIDRs) widens
+            the loopback-only rule for every squall driver.
         secrets: injected by the engine; unused.
 
     Returns:
@@ -180,8 +181,10 @@ def alert_observed(
         not_before: only count events whose ``time_field`` (epoch seconds or ISO 8601) is
             at or after this epoch time; events without a readable time are not counted.
         time_field: dotted path of the event's time.
-        allow_non_loopback: allow a non-loopback ``webhook_host``.
-        configuration: injected by the engine; unused.
+        allow_non_loopback: allow a ``webhook_host`` that is neither loopback nor in the
+            configuration's ``squall_allowed_networks``.
+        configuration: injected by the engine; ``squall_allowed_networks`` (CIDRs) widens
+            the loopback-only rule for every squall driver.
         secrets: injected by the engine; unused.
 
     Returns:
@@ -198,7 +201,9 @@ def alert_observed(
     interval = require_positive("poll_interval", poll_interval)
     receiver = None
     if webhook_port is not None:
-        receiver = Receiver(require_host(webhook_host, allow_non_loopback), webhook_port)
+        receiver = Receiver(
+            require_host(webhook_host, allow_non_loopback, configuration), webhook_port
+        )
     reader = SinkReader(Path(sink), start_offset) if sink is not None else None
     started = time.monotonic()
     found: tuple[str, dict[str, Any]] | None = None
@@ -268,7 +273,8 @@ def audit_log_present(
         must_grow: with a baseline, the log must have grown since.
         max_age: the log must have been written within this many seconds.
         record: write the current state to ``state_file`` (when one is given).
-        configuration: injected by the engine; unused.
+        configuration: injected by the engine; ``squall_allowed_networks`` (CIDRs) widens
+            the loopback-only rule for every squall driver.
         secrets: injected by the engine; unused.
 
     Returns:

@@ -65,8 +65,10 @@ def http_security_headers(
             certificates; this probe judges headers).
         ca_bundle: PEM file of trusted CAs; implies ``verify``.
         timeout: seconds allowed for the request.
-        allow_non_loopback: allow a host outside ``127.0.0.0/8``, ``::1`` and ``localhost``.
-        configuration: injected by the engine; unused.
+        allow_non_loopback: allow a host that is neither loopback (``127.0.0.0/8``,
+            ``::1``, ``localhost``) nor in the configuration's ``squall_allowed_networks``.
+        configuration: injected by the engine; ``squall_allowed_networks`` (CIDRs) widens
+            the loopback-only rule for every squall driver.
         secrets: injected by the engine; unused.
 
     Returns:
@@ -77,7 +79,7 @@ def http_security_headers(
         ``via`` for ``frame_options``, the parsed ``cookies`` list and the ``leaks`` mapping)
         and ``headers`` (all response headers, lower-case names).
     """
-    url = require_url(url, allow_non_loopback)
+    url = require_url(url, allow_non_loopback, configuration)
     timeout = require_positive("timeout", timeout)
     skipped = set(ignore or [])
     if skipped - set(CHECKS):
@@ -240,8 +242,10 @@ def cors_policy(
         verify: verify the server's certificate.
         ca_bundle: PEM file of trusted CAs; implies ``verify``.
         timeout: seconds allowed per request.
-        allow_non_loopback: allow a host outside ``127.0.0.0/8``, ``::1`` and ``localhost``.
-        configuration: injected by the engine; unused.
+        allow_non_loopback: allow a host that is neither loopback (``127.0.0.0/8``,
+            ``::1``, ``localhost``) nor in the configuration's ``squall_allowed_networks``.
+        configuration: injected by the engine; ``squall_allowed_networks`` (CIDRs) widens
+            the loopback-only rule for every squall driver.
         secrets: injected by the engine; unused.
 
     Returns:
@@ -250,7 +254,7 @@ def cors_policy(
         "allow_origin", "allow_credentials", "reflected", "wildcard"}``), ``reflected`` (a
         hostile origin was echoed) and ``reflected_with_credentials``.
     """
-    url = require_url(url, allow_non_loopback)
+    url = require_url(url, allow_non_loopback, configuration)
     timeout = require_positive("timeout", timeout)
     hostile = origins or ["https://squall-hostile.example", "null"]
     extra = check_headers(headers)

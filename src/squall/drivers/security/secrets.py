@@ -111,8 +111,10 @@ def exposed_secrets(
         max_file_bytes: larger files and bodies are skipped (files) or cut (bodies).
         max_findings: stop recording findings after this many (``truncated`` is set).
         timeout: seconds allowed per HTTP request.
-        allow_non_loopback: allow URLs to hosts outside loopback.
-        configuration: injected by the engine; unused.
+        allow_non_loopback: allow URLs to hosts that are neither loopback nor in the
+            configuration's ``squall_allowed_networks``.
+        configuration: injected by the engine; ``squall_allowed_networks`` (CIDRs) widens
+            the loopback-only rule for every squall driver.
         secrets: injected by the engine; unused.
 
     Returns:
@@ -128,7 +130,7 @@ def exposed_secrets(
     if set(chosen) - set(KINDS):
         raise ActivityFailed(f"unknown kinds {sorted(set(chosen) - set(KINDS))} (use {KINDS})")
     for url in [*(urls or []), *([base_url] if base_url else [])]:
-        require_url(url, allow_non_loopback)
+        require_url(url, allow_non_loopback, configuration)
     scanner = _Scanner(chosen, min_entropy, min_token_length, set(ignore_values or []))
     scanner.max_findings = max_findings
     report: dict[str, Any] = {"files_scanned": 0, "bytes_scanned": 0, "skipped": []}

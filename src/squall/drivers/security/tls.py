@@ -59,8 +59,10 @@ def tls_certificate(
         min_rsa_bits: smallest acceptable RSA (or DSA) key size.
         min_ec_bits: smallest acceptable elliptic-curve key size.
         timeout: seconds allowed for connecting and for each handshake.
-        allow_non_loopback: allow a host outside ``127.0.0.0/8``, ``::1`` and ``localhost``.
-        configuration: injected by the engine; unused.
+        allow_non_loopback: allow a host that is neither loopback (``127.0.0.0/8``,
+            ``::1``, ``localhost``) nor in the configuration's ``squall_allowed_networks``.
+        configuration: injected by the engine; ``squall_allowed_networks`` (CIDRs) widens
+            the loopback-only rule for every squall driver.
         secrets: injected by the engine; unused.
 
     Returns:
@@ -78,7 +80,7 @@ def tls_certificate(
         ``sha256WithRSAEncryption``), ``signature_hash``, ``weak_signature``,
         ``fingerprint_sha256`` (hex).
     """
-    host = require_host(host, allow_non_loopback)
+    host = require_host(host, allow_non_loopback, configuration)
     port = require_port(port)
     timeout = require_positive("timeout", timeout)
     name = server_name or host

@@ -56,8 +56,10 @@ def tls_protocols(
         require_verified: if true, a version this client cannot offer (so the server's
             answer is unknown) is a problem too.
         timeout: seconds allowed per connection and handshake.
-        allow_non_loopback: allow a host outside ``127.0.0.0/8``, ``::1`` and ``localhost``.
-        configuration: injected by the engine; unused.
+        allow_non_loopback: allow a host that is neither loopback (``127.0.0.0/8``,
+            ``::1``, ``localhost``) nor in the configuration's ``squall_allowed_networks``.
+        configuration: injected by the engine; ``squall_allowed_networks`` (CIDRs) widens
+            the loopback-only rule for every squall driver.
         secrets: injected by the engine; unused.
 
     Returns:
@@ -67,7 +69,7 @@ def tls_protocols(
         "cipher": ..., "detail": ...}``), and the version lists ``accepted``, ``refused``,
         ``client_unsupported`` and ``errors``; ``openssl`` is this client's OpenSSL.
     """
-    host = require_host(host, allow_non_loopback)
+    host = require_host(host, allow_non_loopback, configuration)
     port = require_port(port)
     timeout = require_positive("timeout", timeout)
     allowed_set = {_tls.version_label(v) for v in (allowed or ["TLSv1.2", "TLSv1.3"])}
@@ -157,8 +159,10 @@ def tls_ciphers(
             ``static-RSA`` (no forward secrecy). Default: all of them.
         require_forward_secrecy: a negotiated suite without forward secrecy is a problem.
         timeout: seconds allowed per connection and handshake.
-        allow_non_loopback: allow a host outside ``127.0.0.0/8``, ``::1`` and ``localhost``.
-        configuration: injected by the engine; unused.
+        allow_non_loopback: allow a host that is neither loopback (``127.0.0.0/8``,
+            ``::1``, ``localhost``) nor in the configuration's ``squall_allowed_networks``.
+        configuration: injected by the engine; ``squall_allowed_networks`` (CIDRs) widens
+            the loopback-only rule for every squall driver.
         secrets: injected by the engine; unused.
 
     Returns:
@@ -169,7 +173,7 @@ def tls_ciphers(
         ``error``, with ``cipher`` when accepted), ``weak_accepted`` (list of families the
         server accepted) and ``client_unsupported`` (families this OpenSSL cannot offer).
     """
-    host = require_host(host, allow_non_loopback)
+    host = require_host(host, allow_non_loopback, configuration)
     port = require_port(port)
     timeout = require_positive("timeout", timeout)
     chosen = list(WEAK_FAMILIES) if families is None else families
