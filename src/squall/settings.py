@@ -15,8 +15,6 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from squall.errors import InputError
 
 __all__ = [
@@ -53,6 +51,8 @@ def load_settings(path: Path | None = None) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise InputError(f"cannot read settings {path}: {exc}") from None
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -66,6 +66,8 @@ def load_settings(path: Path | None = None) -> dict[str, Any]:
 
 def save_settings(settings: dict[str, Any], path: Path | None = None) -> Path:
     """Write the settings (mode 0600: they may hold credentials)."""
+    import yaml
+
     path = path or default_settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

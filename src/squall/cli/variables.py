@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from squall.engine.configuration import convert_env_value
 
@@ -53,6 +52,8 @@ def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, di
         if path.suffix.lower() not in (".json", ".yaml", ".yml"):
             _load_dotenv(path)
             continue
+        import yaml
+
         try:
             text = path.read_text(encoding="utf-8")
             data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)

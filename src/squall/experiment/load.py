@@ -12,18 +12,21 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from functools import cache
 from typing import Any
-
-import yaml
 
 from squall.errors import LoadError, Problem
 
 __all__ = ["Document", "load_source", "parse_text"]
 
-try:  # the C loader is ~10x faster; fall back to pure Python when libyaml is missing
-    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _YamlLoader = yaml.SafeLoader
+
+@cache
+def _yaml() -> tuple[Any, Any]:
+    """PyYAML and its fastest safe loader, imported on first use (JSON never needs it)."""
+    import yaml
+
+    # the C loader is ~10x faster; fall back to pure Python when libyaml is missing
+    return yaml, getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 BEARER_ENV_VARS = ("SQUALL_LOADER_AUTH_BEARER_TOKEN", "CHAOSTOOLKIT_LOADER_AUTH_BEARER_TOKEN")
 
@@ -41,8 +44,9 @@ class Document:
     def locate(self, pointer: str) -> tuple[int, int] | None:
         """1-based (line, column) of the value at ``pointer``, or of its nearest parent."""
         if self._tree is None:
+            yaml, loader = _yaml()
             try:
-                self._tree = yaml.compose(self.text, Loader=_YamlLoader) or False
+                self._tree = yaml.compose(self.text, Loader=loader) or False
             except yaml.YAMLError:
                 self._tree = False
         node = self._tree
@@ -73,6 +77,7 @@ def _split_pointer(pointer: str) -> list[str]:
 
 
 def _child(node: Any, token: str) -> Any:
+    yaml, _ = _yaml()
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.value == token:
@@ -109,7 +114,7 @@ def parse_text(text: str, name: str, fmt: str | None = None) -> Document:
     return Document(data=data, name=name, text=text, fmt=fmt)
 
 
-def _yaml_problem(exc: yaml.YAMLError, name: str) -> Problem:
+def _yaml_problem(exc: Exception, name: str) -> Problem:
     mark = getattr(exc, "problem_mark", None)
     what = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
