@@ -551,6 +551,15 @@ def build_results(
         c = entry[CTK]["wall"]["median"] if entry[CTK] else None
         s = entry[SQUALL]["wall"]["median"] if entry[SQUALL] else None
         entry["ratio"] = ratio(c, s)
+        # the median of the per-round ratios: each pair ran back to back, so slow drift
+        # of the machine cancels out (a check on the ratio of the medians)
+        entry["paired_ratio"] = (
+            statistics.median(
+                b["wall"] / a["wall"] for a, b in zip(per_tool[CTK], per_tool[SQUALL], strict=True)
+            )
+            if CTK in tools and SQUALL in tools
+            else None
+        )
         cases.append(entry)
         by_name[name] = entry
 
@@ -632,20 +641,21 @@ def _verdict(t: dict[str, Any] | None) -> str:
 def format_table(res: dict[str, Any]) -> str:
     tmap = {t["metric"]: t for t in res["targets"]}
     lines = [
-        "| case | CTK median | squall median | squall/CTK | target |",
-        "|---|---|---|---|---|",
+        "| case | CTK median | squall median | squall/CTK | paired | target |",
+        "|---|---|---|---|---|---|",
     ]
     for c in res["cases"]:
         t = tmap.get(f"case:{c['name']}")
         lines.append(
-            f"| {c['name']} | {_ms(c[CTK])} | {_ms(c[SQUALL])} | {_r(c['ratio'])} | {_verdict(t)} |"
+            f"| {c['name']} | {_ms(c[CTK])} | {_ms(c[SQUALL])} | {_r(c['ratio'])} "
+            f"| {_r(c['paired_ratio'])} | {_verdict(t)} |"
         )
     for d in res["derived"]:
         t = tmap.get(f"derived:{d['name']}")
         vc, vs = (
             "-" if d[t] is None else f"{d[t]['value']:.1f} {d['unit']}" for t in (CTK, SQUALL)
         )
-        lines.append(f"| {d['name']} | {vc} | {vs} | {_r(d['ratio'])} | {_verdict(t)} |")
+        lines.append(f"| {d['name']} | {vc} | {vs} | {_r(d['ratio'])} | | {_verdict(t)} |")
     misses = [t["label"] for t in res["targets"] if t["met"] is False]
     met = [t for t in res["targets"] if t["met"] is not None]
     if met:
