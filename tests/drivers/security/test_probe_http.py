@@ -32,6 +32,7 @@ def test_hardened_https_app_is_ok(serve, app_type):
     assert checks["cookies"]["cookies"] == [
         {"name": "session", "secure": True, "httponly": True, "samesite": "Strict"}
     ]
+    assert result["headers"]["set-cookie"] == "session=…; Path=/; Secure; HttpOnly; SameSite=Strict"
     json.dumps(result)
 
 
@@ -63,6 +64,7 @@ def test_short_hsts_unsafe_csp_and_weak_cookies(serve, app_type):
     )
     result = http_security_headers(serve(tls="valid", app=app).url + "/")
     problems = result["problems"]
+    assert "abc" not in result["headers"]["set-cookie"]
     assert "Strict-Transport-Security max-age 300 is below 31536000" in problems
     assert "Content-Security-Policy allows unsafe-inline scripts" in result["warnings"]
     assert not result["checks"]["frame_options"]["ok"]

@@ -77,7 +77,8 @@ def http_security_headers(
         ``{"ok": ..., "value": ..., ...}`` with per-check facts: ``max_age`` and
         ``include_subdomains`` for ``hsts``, ``unsafe`` and ``frame_ancestors`` for ``csp``,
         ``via`` for ``frame_options``, the parsed ``cookies`` list and the ``leaks`` mapping)
-        and ``headers`` (all response headers, lower-case names).
+        and ``headers`` (all response headers, lower-case names; cookie values are
+        replaced by ``…``).
     """
     url = require_url(url, allow_non_loopback, configuration)
     timeout = require_positive("timeout", timeout)
@@ -111,6 +112,9 @@ def http_security_headers(
             problems.extend(check["problems"])
         elif not check["ok"]:
             result["warnings"].extend(f"(ignored) {p}" for p in check["problems"])
+    cookie_lines = answer.response.headers.get_list("set-cookie")
+    if cookie_lines:  # keep session values out of the journal
+        got["set-cookie"] = ", ".join(_redact_cookie(line) for line in cookie_lines)
     result.update(reachable=True, status=answer.status, checks=checks, headers=got)
     result["ok"] = not problems
     return result
@@ -128,6 +132,8 @@ def _hsts(value: str | None, https: bool, min_age: int) -> dict[str, Any]:
     subdomains = "includesubdomains" in (value or "").lower()
     if value is None:
         problem = "Strict-Transport-Security is missing"
+    elif age is None:
+        problem = "Strict-Transport-Security has no max-age"
     else:
         problem = f"Strict-Transport-Security max-age {age} is below {min_age}"
     ok = age is not None and age >= min_age
@@ -198,6 +204,12 @@ def _cookies(raw: list[str], https: bool) -> dict[str, Any]:
         elif str(cookie["samesite"]).lower() == "none" and not cookie["secure"]:
             problems.append(f"cookie {name!r} has SameSite=None without Secure")
     return {"ok": not problems, "value": len(cookies), "problems": problems, "cookies": cookies}
+
+
+def _redact_cookie(line: str) -> str:
+    first, sep, attributes = line.partition(";")
+    name = first.partition("=")[0].strip()
+    return f"{name}=…{sep}{attributes}"
 
 
 def _leaks(got: dict[str, str]) -> dict[str, Any]:
