@@ -11,8 +11,8 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from squall.errors import LoadError, Problem
@@ -27,6 +27,7 @@ def _yaml() -> tuple[Any, Any]:
 
     # the C loader is ~10x faster; fall back to pure Python when libyaml is missing
     return yaml, getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 BEARER_ENV_VARS = ("SQUALL_LOADER_AUTH_BEARER_TOKEN", "CHAOSTOOLKIT_LOADER_AUTH_BEARER_TOKEN")
 
@@ -107,8 +108,9 @@ def parse_text(text: str, name: str, fmt: str | None = None) -> Document:
                 [problem.located(name, exc.lineno, exc.colno)],
             ) from None
     else:
+        yaml, loader = _yaml()
         try:
-            data = yaml.load(text, Loader=_YamlLoader)
+            data = yaml.load(text, Loader=loader)
         except yaml.YAMLError as exc:
             raise LoadError(f"cannot parse {name} as YAML", [_yaml_problem(exc, name)]) from None
     return Document(data=data, name=name, text=text, fmt=fmt)
