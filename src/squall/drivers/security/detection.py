@@ -49,9 +49,11 @@ def agent_alive(
         secrets: injected by the engine; unused.
 
     Returns:
-        ``ok``, ``problems``, ``processes`` (``{"pid", "name", "state", "alive"}`` for
-        each process found; ``state`` is the kernel's letter, e.g. ``S``, ``R``, ``T``
-        when stopped by SIGSTOP, ``Z`` for a zombie), ``running`` (at least one is alive),
+        ``ok``, ``problems``, ``processes`` (``{"pid", "name", "state", "state_name",
+        "alive"}`` for each process found; ``state`` is the kernel's letter, e.g. ``S``,
+        ``R``, ``T`` when stopped by SIGSTOP, ``Z`` for a zombie, and ``state_name`` says it
+        in words: ``running``, ``stopped``, ``zombie``, ``not running``...), ``running``
+        (at least one is alive),
         and ``heartbeat`` (``{"path", "exists", "age_s", "fresh"}`` or ``null``).
     """
     if pid is None and pidfile is None and name is None and heartbeat_file is None:
