@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -130,3 +133,42 @@ def test_clock_skew_shifts_the_target_clock_then_restores(target: Target) -> Non
     assert target.wait_generation(3)["clock_offset_seconds"] == 0
     with pytest.raises(ActivityFailed, match="non-zero"):
         clock_skew(str(target.config_file))
+
+
+def test_reload_signals_every_named_process(target: Target, tmp_path: Path) -> None:
+    """Several components reading one config: each pidfile in the list gets SIGHUP."""
+    hups = tmp_path / "hups.txt"
+    code = (
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGHUP, lambda *a: open(sys.argv[1], 'a').write('hup\\n'))\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    other = subprocess.Popen(
+        [sys.executable, "-c", code, str(hups), "target_app-sidecar"],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        assert other.stdout is not None
+        other.stdout.readline()
+        sidecar_pidfile = tmp_path / "sidecar.pid"
+        sidecar_pidfile.write_text(str(other.pid))
+        pidfiles = [str(target.pidfile), str(sidecar_pidfile)]
+        result = disable_auth(str(target.config_file), pidfile=pidfiles, process_name="target_app")
+        assert result["reloaded_pids"] == [target.pid, other.pid]
+        assert target.wait_generation(2)["auth_enabled"] is False
+        undone = enable_auth(str(target.config_file))
+        assert undone["reloaded_pids"] == [target.pid, other.pid]
+        assert target.wait_generation(3)["auth_enabled"] is True
+        deadline = time.monotonic() + 5
+        while (not hups.exists() or hups.read_text().count("hup") < 2) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.01)
+        assert hups.read_text() == "hup\nhup\n"
+    finally:
+        other.kill()
+        other.wait(5)
+        if other.stdout:
+            other.stdout.close()

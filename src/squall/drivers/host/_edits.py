@@ -31,6 +31,8 @@ from squall.drivers._state import StateStore, atomic_write, nothing_to_restore
 __all__ = [
     "MISSING",
     "FileEdit",
+    "PidArg",
+    "PidfileArg",
     "Reload",
     "apply_edits",
     "config_path",
@@ -50,17 +52,30 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+PidArg = int | list[int] | None
+PidfileArg = str | list[str] | None
+
+
 @dataclass(slots=True)
 class Reload:
-    """How to tell a reloadable target to re-read its files (SIGHUP)."""
+    """How to tell a reloadable target to re-read its files: SIGHUP to every named process.
 
-    pid: int | None = None
-    pidfile: str | None = None
+    ``pid`` and ``pidfile`` each name one process or a list of them (several components
+    that read the same config file).
+    """
+
+    pid: PidArg = None
+    pidfile: PidfileArg = None
     process_name: str | None = None
+
+    def _sources(self) -> list[tuple[int | None, str | None]]:
+        pids = [] if self.pid is None else [self.pid] if isinstance(self.pid, int) else self.pid
+        files = [self.pidfile] if isinstance(self.pidfile, str) else list(self.pidfile or [])
+        return [(pid, None) for pid in pids] + [(None, f) for f in files if f]
 
     @property
     def wanted(self) -> bool:
-        return self.pid is not None or bool(self.pidfile)
+        return bool(self._sources())
 
     def to_json(self) -> dict[str, Any]:
         return {"pid": self.pid, "pidfile": self.pidfile, "process_name": self.process_name}
@@ -70,38 +85,37 @@ class Reload:
         raw = raw or {}
         return cls(raw.get("pid"), raw.get("pidfile"), raw.get("process_name"))
 
-    def check(self) -> int | None:
-        """The checked pid to signal, or None when no process was named."""
-        if not self.wanted:
-            return None
-        return resolve_pid(self.pid, self.pidfile, self.process_name)
+    def check(self) -> list[int]:
+        """The checked pids to signal (empty when no process was named)."""
+        return [resolve_pid(pid, pidfile, self.process_name) for pid, pidfile in self._sources()]
 
-    def send(self) -> int | None:
-        """Send SIGHUP; ``ActivityFailed`` if the named process cannot be signalled."""
-        pid = self.check()
-        if pid is None:
-            return None
-        try:
-            os.kill(pid, signal.SIGHUP)
-        except OSError as exc:
-            raise ActivityFailed(f"cannot send SIGHUP to pid {pid}: {exc}") from exc
-        return pid
+    def send(self) -> list[int]:
+        """Send SIGHUP to each; ``ActivityFailed`` if one cannot be signalled."""
+        pids = self.check()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGHUP)
+            except OSError as exc:
+                raise ActivityFailed(f"cannot send SIGHUP to pid {pid}: {exc}") from exc
+        return pids
 
-    def send_if_running(self) -> tuple[int | None, str]:
+    def send_if_running(self) -> tuple[list[int], str]:
         """SIGHUP at rollback time: never fails, says what happened."""
         if not self.wanted:
-            return None, "no process named"
-        try:
-            pid = read_pidfile(self.pidfile) if self.pidfile else self.pid
-        except ActivityFailed as exc:
-            return None, f"not signalled: {exc}"
-        if pid is None or process_state(pid) in (None, "Z"):
-            return None, f"not signalled: pid {pid} is not running"
-        try:
-            Reload(pid, None, self.process_name).send()
-        except ActivityFailed as exc:
-            return None, f"not signalled: {exc}"
-        return pid, f"SIGHUP sent to pid {pid}"
+            return [], "no process named"
+        sent: list[int] = []
+        notes: list[str] = []
+        for pid, pidfile in self._sources():
+            try:
+                current = read_pidfile(pidfile) if pidfile else pid
+                if current is None or process_state(current) in (None, "Z"):
+                    notes.append(f"pid {current} is not running")
+                    continue
+                sent += Reload(current, None, self.process_name).send()
+            except ActivityFailed as exc:
+                notes.append(str(exc))
+        text = f"SIGHUP sent to {sent}" if sent else "not signalled"
+        return sent, "; ".join([text, *notes])
 
 
 @dataclass(slots=True)
@@ -260,7 +274,7 @@ def apply_edits(
             else:
                 atomic_write(edit.path, edit.content, 0o600 if edit.mode is None else edit.mode)
             done.append(snap)
-        pid = reload.send()
+        pids = reload.send()
     except BaseException as exc:
         for snap in reversed(done):
             with contextlib.suppress(OSError):
@@ -277,7 +291,8 @@ def apply_edits(
         "run_id": record.run_id,
         "state_key": record.key,
         "files": [str(e.path) for e in edits],
-        "reloaded_pid": pid,
+        "reloaded_pid": pids[0] if pids else None,
+        "reloaded_pids": pids,
     }
 
 
@@ -305,7 +320,7 @@ def revert_edits(kind: str, target: str, configuration: Mapping[str, Any] | None
         else:
             exact = False
             notes.append(f"{path}: {_apply_undo(path, entry['undo'])}")
-    pid, signalled = Reload.from_json(record.data.get("reload")).send_if_running()
+    pids, signalled = Reload.from_json(record.data.get("reload")).send_if_running()
     store.remove(record)
     return {
         "restored": True,
@@ -315,7 +330,8 @@ def revert_edits(kind: str, target: str, configuration: Mapping[str, Any] | None
         "run_id": record.run_id,
         "state_key": record.key,
         "files": [e["snapshot"]["path"] for e in record.data.get("files", [])],
-        "reloaded_pid": pid,
+        "reloaded_pid": pids[0] if pids else None,
+        "reloaded_pids": pids,
         "reload": signalled,
         "notes": notes,
     }
@@ -334,8 +350,8 @@ def reconfigure(
     config_file: str,
     updates: Mapping[str, Any],
     *,
-    pid: int | None,
-    pidfile: str | None,
+    pid: PidArg,
+    pidfile: PidfileArg,
     process_name: str | None,
     rollback_function: str,
     configuration: Mapping[str, Any] | None,

@@ -9,7 +9,7 @@ from typing import Any
 from squall import ActivityFailed
 from squall.drivers._safety import check_path, process_uid
 from squall.drivers._state import StateStore, nothing_to_restore
-from squall.drivers.host._edits import Reload, config_path, load_json
+from squall.drivers.host._edits import PidArg, PidfileArg, Reload, config_path, load_json
 
 __all__ = ["break_logging", "restore_logging"]
 
@@ -34,8 +34,8 @@ def break_logging(
     config_file: str | None = None,
     method: str = "read-only",
     *,
-    pid: int | None = None,
-    pidfile: str | None = None,
+    pid: PidArg = None,
+    pidfile: PidfileArg = None,
     process_name: str | None = None,
     configuration: dict[str, Any] | None = None,
     secrets: dict[str, Any] | None = None,
@@ -56,13 +56,13 @@ def break_logging(
         config_file: a reloadable target's JSON config whose ``log_file`` key names the log
             (relative paths are relative to the config file).
         method: ``read-only`` (default) or ``move``.
-        pid: the writer's pid, sent SIGHUP after the change (optional).
-        pidfile: a file holding the writer's pid (optional).
+        pid: the writer's pid (or a list of pids), sent SIGHUP after the change (optional).
+        pidfile: a file holding the writer's pid (or a list of such files) (optional).
         process_name: a substring the writer's command line must contain.
 
     Returns:
         ``log_file``, ``method``, ``moved_to`` (for ``move``), ``modes`` (old modes, for
-        ``read-only``), ``reloaded_pid``, ``run_id``, ``state_key``.
+        ``read-only``), ``reloaded_pids``, ``run_id``, ``state_key``.
     """
     if method not in ("read-only", "move"):
         raise ActivityFailed(f"method must be 'read-only' or 'move', got {method!r}")
@@ -71,14 +71,15 @@ def break_logging(
     if not directory.is_dir():
         raise ActivityFailed(f"log directory {directory} does not exist")
     reload = Reload(pid, pidfile, process_name)
-    writer = reload.check()
+    writers = reload.check()
     store = StateStore.for_configuration(configuration)
     data: dict[str, Any] = {"log_file": str(log), "method": method, "reload": reload.to_json()}
     result: dict[str, Any] = {"log_file": str(log), "method": method}
     if method == "read-only":
-        if writer is not None and process_uid(writer) == 0:
+        root = [pid for pid in writers if process_uid(pid) == 0]
+        if root:
             raise ActivityFailed(
-                f"pid {writer} runs as root, which ignores file modes: read-only logging "
+                f"pid {root[0]} runs as root, which ignores file modes: read-only logging "
                 "would not be injected; use method='move'"
             )
         modes = {str(directory): directory.stat().st_mode & 0o7777}
@@ -123,7 +124,7 @@ def break_logging(
             raise ActivityFailed(f"cannot move {log}: {exc}") from exc
         result["moved_to"] = str(moved)
     try:
-        result["reloaded_pid"] = reload.send()
+        result["reloaded_pids"] = reload.send()
     except ActivityFailed:
         restore_logging(log_file, config_file, configuration)
         raise
@@ -153,7 +154,7 @@ def restore_logging(
         config_file: the same ``config_file`` given to the action.
 
     Returns:
-        ``restored``, ``log_file``, ``method``, ``reloaded_pid``, ``run_id``, ``state_key``;
+        ``restored``, ``log_file``, ``method``, ``reloaded_pids``, ``run_id``, ``state_key``;
         a no-op (``restored`` false) when nothing was recorded.
     """
     log = _log_path(log_file, config_file)
@@ -179,13 +180,13 @@ def restore_logging(
             os.replace(moved, log)
         else:
             notes.append(f"{moved} is gone; nothing to move back")
-    pid, signalled = Reload.from_json(data.get("reload")).send_if_running()
+    pids, signalled = Reload.from_json(data.get("reload")).send_if_running()
     store.remove(record)
     return {
         "restored": True,
         "log_file": str(log),
         "method": data["method"],
-        "reloaded_pid": pid,
+        "reloaded_pids": pids,
         "reload": signalled,
         "notes": notes,
         "run_id": record.run_id,

@@ -15,6 +15,8 @@ from squall import ActivityFailed
 from squall.drivers._safety import check_path
 from squall.drivers.host._edits import (
     FileEdit,
+    PidArg,
+    PidfileArg,
     Reload,
     apply_edits,
     config_path,
@@ -91,8 +93,8 @@ def expire_or_revoke_credentials(
     token_id: str | None = None,
     revoked_tokens_file: str | None = None,
     signing_key_file: str | None = None,
-    pid: int | None = None,
-    pidfile: str | None = None,
+    pid: PidArg = None,
+    pidfile: PidfileArg = None,
     process_name: str | None = None,
     configuration: dict[str, Any] | None = None,
     secrets: dict[str, Any] | None = None,
@@ -113,13 +115,13 @@ def expire_or_revoke_credentials(
         token_id: the token's id (e.g. its ``jti``), used instead of the token if given.
         revoked_tokens_file: the deny-list file (overrides the config).
         signing_key_file: the signing key file (overrides the config).
-        pid: the target's pid, sent SIGHUP after the change.
-        pidfile: a file holding the target's pid.
+        pid: the target's pid (or a list of pids), sent SIGHUP after the change.
+        pidfile: a file holding the target's pid (or a list of such files).
         process_name: a substring the target's command line must contain.
 
     Returns:
         ``method``, ``files``, ``entry_sha256`` (revoke: a fingerprint of the entry, not the
-        entry), ``reloaded_pid``, ``run_id``, ``state_key``.
+        entry), ``reloaded_pids``, ``run_id``, ``state_key``.
     """
     if method not in METHODS:
         raise ActivityFailed(f"method must be one of {METHODS}, got {method!r}")
@@ -176,7 +178,7 @@ def restore_credentials(
         signing_key_file: the same ``signing_key_file`` given to the action.
 
     Returns:
-        ``restored``, ``exact``, ``files``, ``reloaded_pid``, ``run_id``, ``state_key``
+        ``restored``, ``exact``, ``files``, ``reloaded_pids``, ``run_id``, ``state_key``
         (of the last file restored); a no-op (``restored`` false) when nothing was recorded.
     """
     results = []
@@ -196,8 +198,8 @@ def restore_credentials(
 def disable_auth(
     config_file: str,
     *,
-    pid: int | None = None,
-    pidfile: str | None = None,
+    pid: PidArg = None,
+    pidfile: PidfileArg = None,
     process_name: str | None = None,
     configuration: dict[str, Any] | None = None,
     secrets: dict[str, Any] | None = None,
@@ -206,13 +208,13 @@ def disable_auth(
 
     Args:
         config_file: the target's JSON config file.
-        pid: the target's pid, sent SIGHUP after the edit.
-        pidfile: a file holding the target's pid.
+        pid: the target's pid (or a list of pids), sent SIGHUP after the edit.
+        pidfile: a file holding the target's pid (or a list of such files).
         process_name: a substring the target's command line must contain.
 
     Returns:
         ``changed`` (``{"auth_enabled": {"old": ..., "new": false}}``), ``files``,
-        ``reloaded_pid``, ``run_id``, ``state_key``.
+        ``reloaded_pids``, ``run_id``, ``state_key``.
     """
     if load_json(config_path(config_file)).get("auth_enabled", True) is False:
         raise ActivityFailed("auth_enabled is already false: nothing to inject")
@@ -239,7 +241,7 @@ def enable_auth(
         config_file: the same ``config_file`` given to the action.
 
     Returns:
-        ``restored``, ``exact``, ``files``, ``reloaded_pid``, ``run_id``, ``state_key``;
+        ``restored``, ``exact``, ``files``, ``reloaded_pids``, ``run_id``, ``state_key``;
         a no-op (``restored`` false) when nothing was recorded.
     """
     return restore_config(KIND_AUTH, config_file, configuration)
@@ -250,8 +252,8 @@ def clock_skew(
     offset_seconds: float = 0.0,
     *,
     offset_days: float = 0.0,
-    pid: int | None = None,
-    pidfile: str | None = None,
+    pid: PidArg = None,
+    pidfile: PidfileArg = None,
     process_name: str | None = None,
     configuration: dict[str, Any] | None = None,
     secrets: dict[str, Any] | None = None,
@@ -266,13 +268,13 @@ def clock_skew(
         config_file: the target's JSON config file.
         offset_seconds: seconds to add to the target's clock (negative: the past).
         offset_days: days to add (combined with ``offset_seconds``).
-        pid: the target's pid, sent SIGHUP after the edit.
-        pidfile: a file holding the target's pid.
+        pid: the target's pid (or a list of pids), sent SIGHUP after the edit.
+        pidfile: a file holding the target's pid (or a list of such files).
         process_name: a substring the target's command line must contain.
 
     Returns:
         ``changed`` (``{"clock_offset_seconds": {"old": ..., "new": ...}}``),
-        ``shift_seconds``, ``files``, ``reloaded_pid``, ``run_id``, ``state_key``.
+        ``shift_seconds``, ``files``, ``reloaded_pids``, ``run_id``, ``state_key``.
     """
     shift = float(offset_seconds) + float(offset_days) * 86400.0
     if shift == 0:
@@ -305,7 +307,7 @@ def restore_clock(
         config_file: the same ``config_file`` given to the action.
 
     Returns:
-        ``restored``, ``exact``, ``files``, ``reloaded_pid``, ``run_id``, ``state_key``;
+        ``restored``, ``exact``, ``files``, ``reloaded_pids``, ``run_id``, ``state_key``;
         a no-op (``restored`` false) when nothing was recorded.
     """
     return restore_config(KIND_CLOCK, config_file, configuration)

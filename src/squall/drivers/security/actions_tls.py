@@ -10,6 +10,8 @@ from squall.drivers._safety import check_path
 from squall.drivers._state import run_id
 from squall.drivers.host._edits import (
     FileEdit,
+    PidArg,
+    PidfileArg,
     Reload,
     apply_edits,
     config_path,
@@ -87,8 +89,8 @@ def swap_certificate(
     wrong_names: list[str] | None = None,
     ca_cert_file: str | None = None,
     ca_key_file: str | None = None,
-    pid: int | None = None,
-    pidfile: str | None = None,
+    pid: PidArg = None,
+    pidfile: PidfileArg = None,
     process_name: str | None = None,
     configuration: dict[str, Any] | None = None,
     secrets: dict[str, Any] | None = None,
@@ -109,13 +111,13 @@ def swap_certificate(
             ``ca_key_file`` the new certificate has only the chosen flaw. Without them a
             throw-away CA issues it, so it is also untrusted.
         ca_key_file: that CA's private key.
-        pid: the target's pid, sent SIGHUP after the swap.
-        pidfile: a file holding the target's pid.
+        pid: the target's pid (or a list of pids), sent SIGHUP after the swap.
+        pidfile: a file holding the target's pid (or a list of such files).
         process_name: a substring the target's command line must contain.
 
     Returns:
         ``variant``, ``files``, ``names``, ``not_valid_before``/``not_valid_after`` (ISO),
-        ``fingerprint_sha256`` of the new certificate, ``reloaded_pid``, ``run_id``,
+        ``fingerprint_sha256`` of the new certificate, ``reloaded_pids``, ``run_id``,
         ``state_key``. The certificate's common name carries the run id.
     """
     if variant not in VARIANTS:
@@ -183,7 +185,7 @@ def restore_certificate(
         key_file: the same ``key_file`` given to the action.
 
     Returns:
-        ``restored``, ``exact``, ``files``, ``reloaded_pid``, ``run_id``, ``state_key``;
+        ``restored``, ``exact``, ``files``, ``reloaded_pids``, ``run_id``, ``state_key``;
         a no-op (``restored`` false) when nothing was recorded.
     """
     cert_path, _ = _cert_paths(config_file, cert_file, key_file)
@@ -194,8 +196,8 @@ def downgrade_tls(
     config_file: str,
     min_tls_version: str = "TLSv1",
     *,
-    pid: int | None = None,
-    pidfile: str | None = None,
+    pid: PidArg = None,
+    pidfile: PidfileArg = None,
     process_name: str | None = None,
     configuration: dict[str, Any] | None = None,
     secrets: dict[str, Any] | None = None,
@@ -205,13 +207,13 @@ def downgrade_tls(
     Args:
         config_file: the target's JSON config file.
         min_tls_version: ``TLSv1``, ``TLSv1.1``, ``TLSv1.2`` or ``TLSv1.3``.
-        pid: the target's pid, sent SIGHUP after the edit.
-        pidfile: a file holding the target's pid.
+        pid: the target's pid (or a list of pids), sent SIGHUP after the edit.
+        pidfile: a file holding the target's pid (or a list of such files).
         process_name: a substring the target's command line must contain.
 
     Returns:
         ``changed`` (``{"min_tls_version": {"old": ..., "new": ...}}``), ``files``,
-        ``reloaded_pid``, ``run_id``, ``state_key``.
+        ``reloaded_pids``, ``run_id``, ``state_key``.
     """
     if min_tls_version not in TLS_VERSIONS:
         raise ActivityFailed(f"min_tls_version must be one of {TLS_VERSIONS}")
@@ -241,7 +243,7 @@ def restore_tls(
         config_file: the same ``config_file`` given to the action.
 
     Returns:
-        ``restored``, ``exact``, ``files``, ``reloaded_pid``, ``run_id``, ``state_key``;
+        ``restored``, ``exact``, ``files``, ``reloaded_pids``, ``run_id``, ``state_key``;
         a no-op (``restored`` false) when nothing was recorded.
     """
     return restore_config(KIND_TLS, config_file, configuration)
