@@ -221,3 +221,25 @@ def test_describe_cipher_flags():
 def test_unknown_family_is_bad_input():
     with pytest.raises(ActivityFailed, match="unknown cipher families"):
         tls_ciphers(port=443, families=["ROT13"])
+
+
+def test_client_side_refusal_is_detected_without_network():
+    from squall.drivers.security import _tls
+
+    # a TLS 1.2-only suite cannot be offered in a TLS 1.1 ClientHello: OpenSSL says so locally
+    impossible = _tls.probe_context("AES128-GCM-SHA256", minimum="TLSv1.1", maximum="TLSv1.1")
+    assert _tls.client_cannot_offer(impossible) == "NO_CIPHERS_AVAILABLE"
+    assert _tls.client_cannot_offer(_tls.probe_context(minimum="TLSv1.3")) is None
+
+
+def test_error_classification():
+    import socket
+    import ssl
+
+    from squall.drivers.security import _tls
+
+    assert _tls.classify(ConnectionRefusedError()) == ("unreachable", "connection refused")
+    assert _tls.classify(TimeoutError())[0] == "error"
+    assert _tls.classify(ConnectionResetError())[0] == "refused"
+    assert _tls.classify(ssl.SSLEOFError())[0] == "refused"
+    assert _tls.classify(socket.gaierror("no such host"))[0] == "unreachable"

@@ -114,7 +114,7 @@ def client_cannot_offer(context: ssl.SSLContext) -> str | None:
     except ssl.SSLWantReadError:
         return None
     except ssl.SSLError as exc:
-        return exc.reason or str(exc)
+        return getattr(exc, "reason", None) or str(exc)
     return None  # pragma: no cover - a handshake cannot complete without a peer
 
 
@@ -168,7 +168,7 @@ _REFUSALS = (
 def classify(exc: BaseException) -> tuple[str, str]:
     """Sort a handshake error into ``refused``, ``unreachable`` or ``error`` (+ detail)."""
     if isinstance(exc, ssl.SSLError):
-        reason = exc.reason or ""
+        reason = getattr(exc, "reason", None) or ""
         detail = f"{reason or type(exc).__name__}: {exc.strerror or exc}"
         if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
             return "refused", "server closed the connection during the handshake"
