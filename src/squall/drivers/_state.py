@@ -82,7 +82,7 @@ def state_dir(configuration: Mapping[str, Any] | None = None) -> Path:
     """The directory holding injection records (see the module docstring for the order)."""
     value = (configuration or {}).get("squall_state_dir") or os.environ.get(ENV_STATE_DIR)
     if value:
-        return Path(str(value)).expanduser()
+        return Path(str(value)).expanduser().absolute()
     import platformdirs
 
     return platformdirs.user_state_path("squall") / "injections"
@@ -123,6 +123,20 @@ def atomic_write(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _link_exclusive(source: str, final: Path) -> None:
+    """Publish ``source`` as ``final`` unless ``final`` exists (``FileExistsError``)."""
+    try:
+        os.link(source, final)  # atomic and exclusive
+    except FileExistsError:
+        raise
+    except OSError:  # a filesystem without hard links: exclusive create, then copy
+        fd = os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(Path(source).read_bytes())
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 @dataclass(slots=True)
@@ -217,7 +231,7 @@ class StateStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             try:
-                os.link(tmp, final)  # atomic and exclusive: fails if the record exists
+                _link_exclusive(tmp, final)
             except FileExistsError:
                 existing = self.load_key(record.key)
                 since = f" by run {existing.run_id} at {existing.created}" if existing else ""

@@ -74,10 +74,15 @@ def test_open_unexpected_port_refusals() -> None:
     assert close_unexpected_port("busy")["restored"] is False
 
 
-def test_open_unexpected_port_exits_after_its_lifetime() -> None:
-    result = open_unexpected_port(max_lifetime_seconds=0.3, name="short")
-    assert _gone(result["pid"], 5)
+def test_daemons_exit_after_their_lifetime(echo_server: int) -> None:
+    port = open_unexpected_port(max_lifetime_seconds=0.3, name="short")
+    proxy = start_fault_proxy(echo_server, name="short", max_lifetime_seconds=0.3)
+    impostor = impostor_endpoint(name="short", max_lifetime_seconds=0.3)
+    for result in (port, proxy, impostor):
+        assert _gone(result["pid"], 5)
     assert close_unexpected_port("short")["status"] == "already exited"
+    assert stop_fault_proxy("short")["status"] == "already exited"
+    assert stop_impostor_endpoint("short")["status"] == "already exited"
 
 
 def test_impostor_endpoint_fails_validation_and_serves_tagged_answers(

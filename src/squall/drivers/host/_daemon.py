@@ -120,11 +120,12 @@ def spawn_command(command: list[str], cwd: str | None, log_file: str | None = No
     return int(info["pid"])
 
 
-def daemonize(info: Mapping[str, Any], log_file: str | None) -> None:
+def daemonize(info: Mapping[str, Any], log_file: str | None, *, chdir_root: bool = True) -> None:
     """Fork; the parent prints ``info`` + the child's pid as JSON and exits; the child returns.
 
-    The child runs in a new session with stdin on /dev/null and stdout/stderr appended to
-    ``log_file`` (or /dev/null).
+    The child runs in a new session with stdin on /dev/null, stdout/stderr appended to
+    ``log_file`` (or /dev/null) and, unless ``chdir_root`` is false, ``/`` as its working
+    directory (so it pins no directory or mount).
     """
     sys.stdout.flush()
     sys.stderr.flush()
@@ -133,6 +134,8 @@ def daemonize(info: Mapping[str, Any], log_file: str | None) -> None:
         os.write(1, (json.dumps({**info, "pid": child}) + "\n").encode())
         os._exit(0)
     os.setsid()
+    if chdir_root:
+        os.chdir("/")
     null = os.open(os.devnull, os.O_RDWR)
     out = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) if log_file else null
     os.dup2(null, 0)
@@ -209,7 +212,7 @@ def _main(argv: list[str]) -> None:
         raise SystemExit("usage: python -m squall.drivers.host._daemon [--cwd D] -- CMD ...")
     if cwd:
         os.chdir(cwd)
-    daemonize({"command": command}, log_file)
+    daemonize({"command": command}, log_file, chdir_root=False)
     try:
         os.execvp(command[0], command)
     except OSError as exc:
