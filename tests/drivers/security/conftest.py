@@ -4,7 +4,8 @@ Everything binds ``127.0.0.1`` port 0 and is shut down (threads joined) at the e
 
 * ``certs`` (session): PEM files for a CA and leaves: ``valid``, ``expired``, ``soon`` (expires
   in 2 days), ``wrong_san``, ``self_signed``, ``weak_rsa`` (RSA-1024), ``rsa`` (RSA-2048).
-* ``serve``: a factory ``serve(tls=..., min_version=..., max_version=..., ciphers=...)`` that
+* ``serve``: a factory ``serve(tls=..., min_version=..., max_version=..., ciphers=...)`` (``tls``
+  is a ``certs`` name or a ``(cert_path, key_path)`` pair) that
   starts an :class:`AppServer` (an ``http.server`` app whose behaviour ``server.app`` toggles:
   headers, cookies, files, bearer auth with HMAC tokens, a rate limit, CORS).
 """
@@ -250,7 +251,7 @@ def serve(certs: Certs) -> Iterator[Callable[..., AppServer]]:
     started: list[AppServer] = []
 
     def start(
-        tls: str | None = None,
+        tls: str | tuple[Path, Path] | None = None,
         app: App | None = None,
         min_version: str | None = None,
         max_version: str | None = None,
@@ -258,7 +259,8 @@ def serve(certs: Certs) -> Iterator[Callable[..., AppServer]]:
     ) -> AppServer:
         context = None
         if tls is not None:
-            context = server_context(certs[tls], min_version, max_version, ciphers)
+            files = CertFiles(*tls) if isinstance(tls, tuple) else certs[tls]
+            context = server_context(files, min_version, max_version, ciphers)
         server = AppServer(app or App(), context)
         server.thread.start()
         started.append(server)

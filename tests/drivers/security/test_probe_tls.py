@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import pytest
 
@@ -85,6 +87,25 @@ def test_weak_rsa_key_is_flagged(serve, certs):
     strong = tls_certificate(port=serve(tls="rsa").port, ca_bundle=str(certs.ca_file))
     assert strong["key_size"] == 2048 and strong["weak_key"] is False and strong["ok"] is True
     assert strong["signature_algorithm"] == "ecdsa-with-SHA256"
+
+
+def test_sha1_signature_is_flagged(serve, tmp_path):
+    """``cryptography`` refuses to sign with SHA-1, so the openssl CLI makes this one."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command")
+    cert, key = tmp_path / "sha1.crt", tmp_path / "sha1.key"
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-sha1", "-nodes", "-days", "5"]
+    command += ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"]
+    command += ["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+    done = subprocess.run(command, capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"openssl cannot make a SHA-1 certificate: {done.stderr[-200:]!r}")
+    server = serve(tls=(cert, key))
+    result = tls_certificate(port=server.port, check_chain=False)
+    assert result["signature_algorithm"] == "sha1WithRSAEncryption"
+    assert result["weak_signature"] is True and result["ok"] is False
+    assert "weak signature algorithm sha1WithRSAEncryption" in result["problems"]
+    assert result["self_signed"] is True
 
 
 def test_expected_issuer(serve, certs):

@@ -14,9 +14,9 @@ import ssl
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
 from squall import ActivityFailed
 from squall.drivers.security import _tls
@@ -183,7 +183,26 @@ def _names(
 def _signs_itself(cert: x509.Certificate) -> bool:
     try:
         cert.verify_directly_issued_by(cert)
-    except (ValueError, TypeError, InvalidSignature):
+    except InvalidSignature:
+        return False
+    except (ValueError, TypeError):
+        # e.g. "Unsupported signature algorithm" for SHA-1: verify by hand, old hashes allowed
+        return _verify_by_hand(cert)
+    return True
+
+
+def _verify_by_hand(cert: x509.Certificate) -> bool:
+    key, algorithm = cert.public_key(), cert.signature_hash_algorithm
+    if cert.issuer != cert.subject or algorithm is None:
+        return False
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(algorithm))
+        else:
+            return False
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
         return False
     return True
 
