@@ -9,7 +9,7 @@ from typing import Any
 from squall import ActivityFailed
 from squall.drivers._safety import check_path, process_uid
 from squall.drivers._state import StateStore, nothing_to_restore
-from squall.drivers.host._edits import PidArg, PidfileArg, Reload, config_path, load_json
+from squall.drivers.host._edits import Reload, config_path, load_json
 
 __all__ = ["break_logging", "restore_logging"]
 
@@ -34,8 +34,8 @@ def break_logging(
     config_file: str | None = None,
     method: str = "read-only",
     *,
-    pid: PidArg = None,
-    pidfile: PidfileArg = None,
+    pid: int | list[int] | None = None,
+    pidfile: str | list[str] | None = None,
     process_name: str | None = None,
     configuration: dict[str, Any] | None = None,
     secrets: dict[str, Any] | None = None,
