@@ -100,3 +100,15 @@ def test_unknown_case_is_a_usage_error(tmp_path: Path) -> None:
     proc = run_bench("--squall-only", "--cases", "nope", "--work", str(tmp_path))
     assert proc.returncode == 2
     assert "unknown case" in proc.stderr
+
+
+def test_no_python_312_for_the_ctk_exits_2(tmp_path: Path) -> None:
+    fake = tmp_path / "python3"
+    fake.write_text("#!/bin/sh\necho 3 11 3.11.0 /fake/python3\n")
+    fake.chmod(0o755)
+    proc = run_bench(
+        "--ctk-python", str(fake), "--runs", "1", "--cases", "version", "--work", str(tmp_path)
+    )
+    assert proc.returncode == 2
+    assert "no Python >= 3.12" in proc.stderr
+    assert not (tmp_path / "ctk-venv").exists()
