@@ -7,7 +7,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from squall.errors import Problem
+from squall.errors import InputError, Problem
+from squall.hooks.controls import load_control_module
 from squall.experiment._reader import pointer_join
 from squall.experiment.model import (
     Activity,
@@ -36,6 +37,7 @@ def check_experiment(
     """
     problems: list[Problem] = []
     problems += _check_refs(experiment)
+    problems += _check_controls(experiment)
     declared = experiment.referable()
     for activity in experiment.activities():
         problems += _check_activity(activity, registry, declared)
@@ -53,6 +55,31 @@ def check_experiment(
                 continue
             where = pointer_join(pointer_join("/secrets", scope), key)
             problems.append(_missing_env(where, value.key, "secret"))
+    return problems
+
+
+def _check_controls(experiment: Experiment) -> list[Problem]:
+    """Every declared control module imports (a safeguard that cannot load is an error)."""
+    found = [(f"/controls/{i}", c) for i, c in enumerate(experiment.controls)]
+    if experiment.hypothesis:
+        where = "/steady-state-hypothesis/controls"
+        found += [(f"{where}/{i}", c) for i, c in enumerate(experiment.hypothesis.controls)]
+    for activity in experiment.activities():
+        found += [(f"{activity.pointer}/controls/{i}", c) for i, c in enumerate(activity.controls)]
+    problems = []
+    for pointer, decl in found:
+        if decl.module is None:
+            continue
+        try:
+            load_control_module(decl)
+        except InputError as exc:
+            problems.append(
+                Problem(
+                    pointer + "/provider/module",
+                    str(exc),
+                    "install the control's package or fix 'module'",
+                )
+            )
     return problems
 
 

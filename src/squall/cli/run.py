@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from squall.cli.console import Console
-from squall.cli.variables import parse_var, read_var_files
+from squall.cli.variables import parse_var, read_global_controls, read_var_files
 from squall.errors import ValidationError
 
 __all__ = ["run", "validate"]
@@ -147,10 +147,6 @@ def run(
     except ValidationError as exc:
         _print_problems(exc)
         return 2
-    if control_files:
-        raise click.UsageError(
-            "--control-file: controls are not supported yet by this version of squall"
-        )
     registry = default_registry()
     if not no_validation:
         problems = check_experiment(
@@ -185,6 +181,8 @@ def run(
             secret_overrides=secret_overrides,
             journal_path=Path(journal_path),
             keep_events=keep_events,
+            settings=settings,
+            global_controls=read_global_controls(settings, control_files),
         ),
     )
     console.verdict(journal, journal_path)

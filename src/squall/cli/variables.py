@@ -10,8 +10,11 @@ from typing import Any
 import click
 
 from squall.engine.configuration import convert_env_value
+from squall.errors import InputError
+from squall.experiment.model import ControlDecl
+from squall.experiment.parse import parse_controls
 
-__all__ = ["parse_var", "read_var_files"]
+__all__ = ["parse_var", "read_global_controls", "read_var_files"]
 
 _TYPES = ("str", "string", "int", "integer", "float", "number", "bytes", "bool", "json")
 
@@ -89,3 +92,39 @@ def _load_dotenv(path: Path) -> None:
             )
         key, value = line.split("=", 1)
         os.environ[key.strip()] = value.strip().strip("'\"")
+
+
+def _read_mapping(path: Path) -> Any:
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+
+
+def read_global_controls(
+    settings: dict[str, Any], control_files: tuple[str, ...]
+) -> tuple[ControlDecl, ...]:
+    """Global controls: settings ``controls`` then each ``--control-file`` (same shape:
+    a mapping of name to declaration); a later one with the same name replaces it.
+
+    Raises:
+        InputError: a file cannot be read or a declaration is invalid.
+    """
+    sources: list[tuple[str, Any]] = [("settings", settings.get("controls") or {})]
+    for name in control_files:
+        try:
+            sources.append((name, _read_mapping(Path(name))))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read control file {name}: {exc}") from None
+    chosen: dict[str, ControlDecl] = {}
+    for origin, block in sources:
+        if not isinstance(block, dict):
+            raise InputError(f"{origin}: controls must be a mapping of name to declaration")
+        entries = [
+            {"name": key, **value} for key, value in block.items() if isinstance(value, dict)
+        ]
+        decls, problems = parse_controls(entries, "/controls")
+        if problems:
+            raise InputError(f"{origin}: " + "; ".join(f"{p.message}" for p in problems))
+        chosen.update({d.name: d for d in decls})
+    return tuple(chosen.values())

@@ -102,10 +102,18 @@ def run_activity(
     skip_pauses = ctx.plan.skips_pauses(activity)
     warnings: list[str] = []
     interrupted: Interrupted | None = None
+    hooked = ctx.hooked("squall_before_activity") or ctx.hooked("squall_after_activity")
+    mutable = dict(activity.raw) if hooked else {}
     try:
+        if hooked:
+            ctx.fire("squall_before_activity", activity=mutable, phase=phase)
+            if mutable.get("dry") is True:  # a control (e.g. bypass) asked to skip it
+                dry = skip_pauses = True
         with signals_may_raise(ctx):
-            if not skip_pauses:
+            if not skip_pauses and activity.pauses.before is not None:
                 _pause(ctx, activity.pauses.before)
+                run.start = now_iso()  # the duration excludes pauses
+                started = time.perf_counter()
             if not dry:
                 run.output = call_provider(
                     ctx, activity, in_hypothesis=in_hypothesis, warnings=warnings
@@ -131,6 +139,11 @@ def run_activity(
             interrupted = exc
     for text in warnings:
         ctx.listener.warning(f"{activity.name}: {text}")
+    if hooked and interrupted is None:
+        try:
+            ctx.fire("squall_after_activity", activity=mutable, phase=phase, entry=run)
+        except Interrupted as exc:
+            interrupted = exc
     ctx.listener.activity_finished(run, phase)
     if interrupted is not None:
         raise ActivityInterrupted(interrupted, run)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from squall.engine.activity import ActivityInterrupted, run_activity
 from squall.engine.context import RunContext
 from squall.engine.hypothesis import run_hypothesis
+from squall.errors import Interrupted
 from squall.experiment.model import Activity
 from squall.journal.recorder import Phase
 
@@ -82,7 +83,7 @@ class Continuous:
                     ctx.fail_fast_tripped = True
                     return
                 self.done.wait(ctx.plan.frequency)
-        except ActivityInterrupted:
+        except (ActivityInterrupted, Interrupted):
             return
         except Exception as exc:  # reported as an aborted run
             self.error = exc

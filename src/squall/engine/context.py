@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from squall.experiment.model import Activity
+from squall.hooks import HookCaller, RunView
 from squall.journal.model import ActivityRun, HypothesisRun
 from squall.journal.recorder import Recorder
 from squall.plan import Plan
@@ -77,3 +78,13 @@ class RunContext:
     raise_on_signal: bool = False
     fail_fast_tripped: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hooks: HookCaller | None = None
+    view: RunView | None = None
+
+    def fire(self, name: str, **kwargs: Any) -> None:
+        """Call a lifecycle hook (no cost when no plugin implements it)."""
+        if self.hooks is not None and self.hooks.active(name):
+            self.hooks.call(name, run=self.view, **kwargs)
+
+    def hooked(self, name: str) -> bool:
+        return self.hooks is not None and self.hooks.active(name)

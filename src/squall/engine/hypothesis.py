@@ -24,6 +24,7 @@ def run_hypothesis(ctx: RunContext, phase: str) -> HypothesisRun:
     result = HypothesisRun(steady_state_met=None)
     met = True
     try:
+        ctx.fire("squall_before_hypothesis", phase=phase)
         for probe in ctx.plan.probes:
             run = run_activity(ctx, probe, phase, in_hypothesis=True)
             _judge(ctx, probe, run)
@@ -41,6 +42,7 @@ def run_hypothesis(ctx: RunContext, phase: str) -> HypothesisRun:
     result.steady_state_met = met
     ctx.recorder.hypothesis(phase, result)
     ctx.listener.hypothesis_finished(phase, result)
+    ctx.fire("squall_after_hypothesis", phase=phase, result=result)
     return result
 
 

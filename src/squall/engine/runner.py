@@ -22,17 +22,20 @@ from squall.engine.background import Background, Continuous
 from squall.engine.configuration import load_configuration, load_secrets, variables_of
 from squall.engine.context import Interruption, Listener, NullListener, RunContext, now_iso
 from squall.engine.hypothesis import run_hypothesis
-from squall.engine.signals import handle_signals
+from squall.engine.signals import handle_signals, request_stop
 from squall.engine.verdict import RunFacts, decide
 from squall.errors import Interrupted
 from squall.experiment.model import (
     Activity,
+    ControlDecl,
     HypothesisStrategy,
     RollbackStrategy,
     SecretEnv,
     SecretVault,
 )
 from squall.experiment.substitute import substitute
+from squall.hooks import HookCaller, RunView, make_plugin_manager
+from squall.hooks.controls import ControlPlugin
 from squall.journal.model import ActivityRun, Journal, JournalStatus, RunStatus
 from squall.journal.recorder import Phase, Recorder
 from squall.journal.store import events_path_for, write_journal
@@ -63,24 +66,61 @@ class RunOptions:
     journal_path: Path | None = None
     keep_events: bool = False
     run_id: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    global_controls: tuple[ControlDecl, ...] = ()
 
 
 class Engine:
     """Runs plans; owns the provider registry (and so its caches)."""
 
     def __init__(
-        self, registry: ProviderRegistry | None = None, listener: Listener | None = None
+        self,
+        registry: ProviderRegistry | None = None,
+        listener: Listener | None = None,
+        plugins: tuple[object, ...] = (),
+        *,
+        entry_points: bool = True,
     ) -> None:
         self.registry = registry or default_registry()
         self.listener: Listener = listener or NullListener()
+        self.plugins = plugins
+        self.entry_points = entry_points
 
     def run(self, plan: Plan, options: RunOptions | None = None) -> Journal:
         """Run the plan and return its journal (also written to ``journal_path`` if given).
 
         Raises:
-            InputError: configuration or secrets cannot be resolved (nothing was run).
+            InputError: configuration, secrets or controls cannot be resolved (nothing ran).
         """
         options = options or RunOptions()
+        ctx = self._prepare(plan, options)
+        journal = ctx.recorder.journal
+        started = time.perf_counter()
+        facts = RunFacts()
+        with handle_signals(ctx):
+            with contextlib.suppress(Interrupted):
+                ctx.fire("squall_configure")
+                ctx.fire("squall_before_experiment")
+            if not ctx.stop.is_set():
+                self._run_phases(ctx, facts)
+            if _should_roll_back(ctx, facts):
+                # a signal during rollbacks stops the remaining ones
+                with contextlib.suppress(ActivityInterrupted, Interrupted):
+                    self._play(ctx, plan.rollbacks, Phase.ROLLBACKS)
+            journal.end = now_iso()
+            journal.duration = time.perf_counter() - started
+            _finish(ctx, facts)
+            with contextlib.suppress(Interrupted):
+                ctx.fire("squall_after_experiment", journal=journal)
+            with contextlib.suppress(Interrupted):
+                ctx.fire("squall_cleanup")
+        if options.journal_path is not None:
+            write_journal(journal.to_dict(), options.journal_path)
+        ctx.recorder.close(keep_events=options.keep_events or options.journal_path is None)
+        return journal
+
+    def _prepare(self, plan: Plan, options: RunOptions) -> RunContext:
+        """Resolve configuration, secrets and controls; create the journal and recorder."""
         run_id = options.run_id or uuid.uuid4().hex[:12]
         os.environ["SQUALL_RUN_ID"] = run_id
         secrets = load_secrets(plan.experiment, options.secret_overrides, {})
@@ -89,6 +129,9 @@ class Engine:
         )
         configuration.setdefault("squall_run_id", run_id)
         variables = variables_of(configuration, secrets)
+        controls = ControlPlugin(plan.experiment, options.global_controls)
+        plugins = self.plugins if controls.empty else (*self.plugins, controls)
+        hooks = HookCaller(make_plugin_manager(plugins, entry_points=self.entry_points))
         journal = Journal(
             experiment=_journal_experiment(plan, variables),
             start=now_iso(),
@@ -98,31 +141,25 @@ class Engine:
             run_id=run_id,
         )
         events = events_path_for(options.journal_path) if options.journal_path else None
-        recorder = Recorder(journal, events)
         ctx = RunContext(
             plan=plan,
             registry=self.registry,
-            recorder=recorder,
+            recorder=Recorder(journal, events),
             listener=self.listener,
             configuration=configuration,
             secrets=secrets,
             variables=variables,
+            hooks=hooks,
         )
-        started = time.perf_counter()
-        facts = RunFacts()
-        with handle_signals(ctx):
-            self._run_phases(ctx, facts)
-            if _should_roll_back(ctx, facts):
-                # a signal during rollbacks stops the remaining ones
-                with contextlib.suppress(ActivityInterrupted, Interrupted):
-                    self._play(ctx, plan.rollbacks, Phase.ROLLBACKS, facts)
-        journal.end = now_iso()
-        journal.duration = time.perf_counter() - started
-        _finish(ctx, facts)
-        if options.journal_path is not None:
-            write_journal(journal.to_dict(), options.journal_path)
-        recorder.close(keep_events=options.keep_events or options.journal_path is None)
-        return journal
+        ctx.view = RunView(
+            experiment=plan.experiment,
+            journal=journal,
+            configuration=configuration,
+            secrets=secrets,
+            settings=options.settings,
+            stop=lambda name, reason: request_stop(ctx, Interruption(name, reason)),
+        )
+        return ctx
 
     def _config_probe(
         self,
@@ -170,7 +207,7 @@ class Engine:
             facts.method_started = True
             try:
                 self.listener.phase("method")
-                self._play(ctx, plan.method, Phase.METHOD, facts)
+                self._play(ctx, plan.method, Phase.METHOD)
             finally:
                 if continuous:
                     continuous.stop()
@@ -195,9 +232,7 @@ class Engine:
             journal.status = JournalStatus.ABORTED
             facts.aborted_reason = f"{type(exc).__name__}: {exc}"
 
-    def _play(
-        self, ctx: RunContext, activities: tuple[Activity, ...], phase: str, facts: RunFacts
-    ) -> None:
+    def _play(self, ctx: RunContext, activities: tuple[Activity, ...], phase: str) -> None:
         """Run activities in order (background ones in parallel), then wait for those."""
         if phase == Phase.ROLLBACKS:
             if not activities:
@@ -205,6 +240,11 @@ class Engine:
             self.listener.phase("rollbacks")
             ctx.stop.clear()  # a new signal during rollbacks stops the remaining ones
         background = Background(ctx, phase)
+        entries = (
+            ctx.recorder.journal.rollbacks if phase == Phase.ROLLBACKS else ctx.recorder.journal.run
+        )
+        which = "rollbacks" if phase == Phase.ROLLBACKS else "method"
+        ctx.fire(f"squall_before_{which}")
         try:
             for activity in activities:
                 if ctx.stop.is_set() or ctx.fail_fast_tripped:
@@ -221,6 +261,7 @@ class Engine:
         finally:
             with signals_may_raise(ctx):
                 background.wait(lambda: _abandon_background(ctx))
+        ctx.fire(f"squall_after_{which}", entries=entries)
 
 
 def _abandon_background(ctx: RunContext) -> bool:

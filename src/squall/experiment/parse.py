@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from squall.errors import ValidationError
+from squall.errors import Problem, ValidationError
 from squall.experiment._reader import Reader, kind_of, pointer_join
 from squall.experiment.model import (
     Activity,
@@ -32,7 +32,7 @@ from squall.experiment.model import (
 )
 from squall.experiment.tolerance import parse_tolerance
 
-__all__ = ["parse_activity", "parse_experiment"]
+__all__ = ["parse_activity", "parse_controls", "parse_experiment"]
 
 ENV_VAR_TYPES = ("str", "string", "int", "integer", "float", "number", "bytes", "bool", "json")
 
@@ -355,6 +355,12 @@ def _control_provider(
         r.add(where + "/provider/arguments", "control 'arguments' must be an object")
         arguments = {}
     return module, arguments
+
+
+def parse_controls(value: Any, pointer: str) -> tuple[tuple[ControlDecl, ...], list[Problem]]:
+    """Parse a list of control declarations (settings, control files, activities)."""
+    r = Reader()
+    return _controls(r, value, pointer), r.problems
 
 
 def _configuration(r: Reader, value: Any) -> Mapping[str, ConfigValue]:

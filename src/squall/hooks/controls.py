@@ -1,0 +1,263 @@
+"""Chaos Toolkit controls: modules of ``<when>_<level>_control`` functions, run by squall
+exactly once per point (the reference may run a control twice or skip global ones).
+
+Levels and what a control receives (as the reference passes them):
+
+    level       context               state (after)
+    experiment  the experiment        the journal
+    hypothesis  the hypothesis block  the hypothesis result
+    method      the experiment        the method's run entries
+    rollback    the experiment        the rollbacks' run entries
+    activity    the activity          its run entry
+
+Plus, when the function names them: ``configuration``, ``secrets``, ``experiment``,
+``extensions``, ``settings``, and the control's ``provider.arguments`` as keyword
+arguments. ``InterruptExecution`` (the reference's) or ``squall.Interrupted`` raised by a
+control stops the run cleanly; any other exception is reported with the control's name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any
+
+from squall.errors import InputError, Interrupted
+from squall.experiment.model import ControlDecl, Experiment
+from squall.experiment.parse import parse_controls
+from squall.experiment.substitute import substitute
+from squall.hooks.markers import hookimpl
+from squall.hooks.view import RunView
+
+__all__ = ["ControlPlugin", "load_control_module"]
+
+log = logging.getLogger(__name__)
+_INJECTED = ("configuration", "secrets", "experiment", "extensions", "settings")
+
+
+def load_control_module(decl: ControlDecl) -> ModuleType:
+    """Import a control's module.
+
+    Raises:
+        InputError: the module cannot be imported (a control that cannot run is never
+            silently skipped: it may be the run's safeguard).
+    """
+    try:
+        return importlib.import_module(decl.module or "")
+    except Exception as exc:
+        raise InputError(
+            f"control {decl.name!r}: cannot import module {decl.module!r}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
+
+
+class ControlPlugin:
+    """Runs the controls declared in settings, control files and the experiment."""
+
+    def __init__(
+        self, experiment: Experiment, global_controls: tuple[ControlDecl, ...] = ()
+    ) -> None:
+        self.experiment = experiment
+        self.global_controls = list(global_controls)
+        self.top = {c.name: c for c in experiment.controls if c.ref is None}
+        self._modules: dict[str, ModuleType] = {}
+        self._params: dict[Callable[..., Any], tuple[frozenset[str], bool]] = {}
+        self._local: dict[int, tuple[ControlDecl, ...]] = {}
+        for decl in [*self.global_controls, *self.top.values()]:
+            self._module(decl)
+
+    @property
+    def empty(self) -> bool:
+        return not self.global_controls and not self.top and not self._declares_local()
+
+    def _declares_local(self) -> bool:
+        hypothesis = self.experiment.hypothesis
+        if hypothesis and hypothesis.controls:
+            return True
+        return any(a.controls for a in self.experiment.activities())
+
+    def _module(self, decl: ControlDecl) -> ModuleType:
+        module = self._modules.get(decl.name)
+        if module is None:
+            module = self._modules[decl.name] = load_control_module(decl)
+            validate = getattr(module, "validate_control", None)
+            if callable(validate):
+                try:
+                    validate(decl.raw)
+                except Exception as exc:
+                    raise InputError(f"control {decl.name!r} is invalid: {exc}") from None
+        return module
+
+    # --- which controls run where -------------------------------------------------------
+
+    def _merged(
+        self, local: tuple[ControlDecl, ...], *, every_top: bool = False
+    ) -> list[ControlDecl]:
+        chosen: dict[str, ControlDecl] = {c.name: c for c in self.global_controls}
+        for decl in self.top.values():
+            if every_top or decl.automatic:
+                chosen[decl.name] = decl
+        for decl in local:
+            target = self.top.get(decl.ref) if decl.ref else decl
+            if target is not None:
+                chosen[target.name] = target
+        return list(chosen.values())
+
+    def _activity_controls(self, activity: Mapping[str, Any]) -> list[ControlDecl]:
+        raw = activity.get("controls")
+        if not raw:
+            return self._merged(())
+        key = id(raw)
+        if key not in self._local:
+            self._local[key], _ = parse_controls(raw, "/controls")
+        return self._merged(self._local[key])
+
+    # --- calling ----------------------------------------------------------------------
+
+    def _call(
+        self,
+        run: RunView,
+        decls: list[ControlDecl],
+        when: str,
+        level: str,
+        context: Any,
+        state: Any = None,
+    ) -> None:
+        for decl in decls:
+            if decl.scope is not None and decl.scope != when:
+                continue
+            func = getattr(self._module(decl), f"{when}_{level}_control", None)
+            if callable(func):
+                self._invoke(run, decl, func, {"context": context, "state": state})
+
+    def _invoke(
+        self, run: RunView, decl: ControlDecl, func: Callable[..., Any], base: dict[str, Any]
+    ) -> None:
+        names, var_kw = self._signature(func)
+        values = {
+            "configuration": run.configuration,
+            "secrets": run.secrets,
+            "experiment": dict(self.experiment.raw),
+            "extensions": list(self.experiment.extensions),
+            "settings": run.settings,
+            **base,
+        }
+        kwargs = {k: v for k, v in values.items() if k in names}
+        arguments = substitute(decl.arguments, {**run.configuration}) if decl.arguments else {}
+        kwargs.update({k: v for k, v in arguments.items() if var_kw or k in names})
+        try:
+            func(**kwargs)
+        except Interrupted:
+            raise
+        except Exception as exc:
+            if type(exc).__name__ in ("InterruptExecution", "ExperimentExitedException"):
+                run.request_stop(f"control {decl.name!r} interrupted the run: {exc}", decl.name)
+                raise Interrupted(str(exc), decl.name) from exc
+            log.warning(
+                "control %r raised in %s: %s: %s", decl.name, func.__name__, type(exc).__name__, exc
+            )
+
+    def _signature(self, func: Callable[..., Any]) -> tuple[frozenset[str], bool]:
+        found = self._params.get(func)
+        if found is None:
+            try:
+                params = inspect.signature(func).parameters
+            except (TypeError, ValueError):
+                params = {}  # type: ignore[assignment]
+            var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+            found = self._params[func] = (frozenset(params), var_kw)
+        return found
+
+    # --- hook implementations --------------------------------------------------------
+
+    @hookimpl
+    def squall_configure(self, run: RunView) -> None:
+        for decl in [*self.global_controls, *self.top.values()]:
+            func = getattr(self._module(decl), "configure_control", None)
+            if callable(func):
+                self._invoke(run, decl, func, {"event_registry": None})
+
+    @hookimpl
+    def squall_cleanup(self, run: RunView) -> None:
+        for decl in [*self.global_controls, *self.top.values()]:
+            func = getattr(self._module(decl), "cleanup_control", None)
+            if callable(func):
+                self._invoke(run, decl, func, {})
+
+    @hookimpl
+    def squall_before_experiment(self, run: RunView) -> None:
+        self._call(
+            run, self._merged((), every_top=True), "before", "experiment", dict(self.experiment.raw)
+        )
+
+    @hookimpl
+    def squall_after_experiment(self, run: RunView, journal: Any) -> None:
+        self._call(
+            run,
+            self._merged((), every_top=True),
+            "after",
+            "experiment",
+            dict(self.experiment.raw),
+            journal.to_dict(),
+        )
+
+    def _hypothesis_controls(self) -> list[ControlDecl]:
+        hypothesis = self.experiment.hypothesis
+        return self._merged(hypothesis.controls if hypothesis else ())
+
+    @hookimpl
+    def squall_before_hypothesis(self, run: RunView) -> None:
+        hypothesis = self.experiment.hypothesis
+        context = dict(hypothesis.raw) if hypothesis else {}
+        self._call(run, self._hypothesis_controls(), "before", "hypothesis", context)
+
+    @hookimpl
+    def squall_after_hypothesis(self, run: RunView, result: Any) -> None:
+        hypothesis = self.experiment.hypothesis
+        context = dict(hypothesis.raw) if hypothesis else {}
+        self._call(
+            run, self._hypothesis_controls(), "after", "hypothesis", context, result.to_dict()
+        )
+
+    @hookimpl
+    def squall_before_method(self, run: RunView) -> None:
+        self._call(run, self._merged(()), "before", "method", dict(self.experiment.raw))
+
+    @hookimpl
+    def squall_after_method(self, run: RunView, entries: list[Any]) -> None:
+        self._call(
+            run,
+            self._merged(()),
+            "after",
+            "method",
+            dict(self.experiment.raw),
+            [e.to_dict() for e in entries if e is not None],
+        )
+
+    @hookimpl
+    def squall_before_rollbacks(self, run: RunView) -> None:
+        self._call(run, self._merged(()), "before", "rollback", dict(self.experiment.raw))
+
+    @hookimpl
+    def squall_after_rollbacks(self, run: RunView, entries: list[Any]) -> None:
+        self._call(
+            run,
+            self._merged(()),
+            "after",
+            "rollback",
+            dict(self.experiment.raw),
+            [e.to_dict() for e in entries if e is not None],
+        )
+
+    @hookimpl
+    def squall_before_activity(self, run: RunView, activity: dict[str, Any]) -> None:
+        self._call(run, self._activity_controls(activity), "before", "activity", activity)
+
+    @hookimpl
+    def squall_after_activity(self, run: RunView, activity: dict[str, Any], entry: Any) -> None:
+        self._call(
+            run, self._activity_controls(activity), "after", "activity", activity, entry.to_dict()
+        )

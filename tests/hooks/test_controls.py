@@ -1,0 +1,144 @@
+"""Chaos Toolkit controls run unchanged, exactly once per point, at every level."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sqharness import EXAMPLES
+
+
+def control(log: Path, label: str, **arguments: Any) -> dict[str, Any]:
+    return {
+        "name": label,
+        "provider": {
+            "type": "python",
+            "module": "ctkcontrol",
+            "arguments": {"log": str(log), "label": label, **arguments},
+        },
+    }
+
+
+def experiment(log: Path, **top: Any) -> dict[str, Any]:
+    doc = json.loads((EXAMPLES / "trivial.json").read_text())
+    doc["rollbacks"] = [
+        {
+            "type": "action",
+            "name": "undo",
+            "provider": {"type": "python", "module": "os", "func": "getpid"},
+        }
+    ]
+    doc["runtime"] = {"rollbacks": {"strategy": "always"}}
+    doc.update(top)
+    return doc
+
+
+def events(log: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def write(tmp_path: Path, doc: dict[str, Any]) -> Path:
+    path = tmp_path / "exp.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_experiment_level_control_runs_once_at_every_point(squall: Any, tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    result = squall("run", str(write(tmp_path, experiment(log, controls=[control(log, "top")]))))
+    assert result.code == 0, result.stderr
+    seen = [(e["event"], e.get("name")) for e in events(log)]
+    assert seen == [
+        ("configure", None),
+        ("before_experiment", None),
+        ("before_hypothesis", None),
+        ("before_activity", "root-exists"),
+        ("after_activity", "root-exists"),
+        ("after_hypothesis", None),
+        ("before_method", None),
+        ("before_activity", "get-pid"),
+        ("after_activity", "get-pid"),
+        ("after_method", None),
+        ("before_hypothesis", None),
+        ("before_activity", "root-exists"),
+        ("after_activity", "root-exists"),
+        ("after_hypothesis", None),
+        ("before_rollback", None),
+        ("before_activity", "undo"),
+        ("after_activity", "undo"),
+        ("after_rollback", None),
+        ("after_experiment", None),
+        ("cleanup", None),
+    ]
+    assert events(log)[-2]["status"] == "completed"
+
+
+def test_global_and_local_controls_each_run_once(squall: Any, tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    doc = experiment(log, controls=[control(log, "top")])
+    doc["method"][0]["controls"] = [control(log, "local-a"), control(log, "local-b")]
+    control_file = tmp_path / "controls.yaml"
+    control_file.write_text(yaml.safe_dump({"global": control(log, "global")}))
+    (tmp_path / "settings.yaml").write_text(
+        yaml.safe_dump({"controls": {"from-settings": control(log, "from-settings")}})
+    )
+    result = squall("run", "--control-file", str(control_file), str(write(tmp_path, doc)))
+    assert result.code == 0, result.stderr
+    before_get_pid = [
+        e["label"]
+        for e in events(log)
+        if e["event"] == "before_activity" and e["name"] == "get-pid"
+    ]
+    assert before_get_pid == ["from-settings", "global", "top", "local-a", "local-b"]
+    before_method = [e["label"] for e in events(log) if e["event"] == "before_method"]
+    assert before_method == ["from-settings", "global", "top"], "global controls are not skipped"
+
+
+def test_a_control_can_skip_an_activity_like_bypass(squall: Any, tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    result = squall(
+        "run", str(write(tmp_path, experiment(log, controls=[control(log, "c", skip="get-pid")])))
+    )
+    assert result.code == 0
+    assert result.journal["run"][0]["output"] is None, (
+        "the boolean dry set by a control is honoured"
+    )
+
+
+def test_interrupt_execution_from_a_control_stops_cleanly(squall: Any, tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    doc = experiment(log, controls=[control(log, "c", stop_at="get-pid")])
+    doc["runtime"] = {}
+    result = squall("run", str(write(tmp_path, doc)))
+    assert result.code == 130, result.stderr
+    assert result.journal["status"] == "interrupted"
+    assert result.journal["interruption"]["name"] == "c"
+    assert result.journal["run"][0]["status"] == "failed"
+    assert result.journal["rollbacks"] == []
+    assert events(log)[-1]["event"] == "cleanup"
+
+
+def test_a_raising_control_is_reported_and_the_run_goes_on(squall: Any, tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    result = squall(
+        "run",
+        str(write(tmp_path, experiment(log, controls=[control(log, "buggy", fail_at="get-pid")]))),
+    )
+    assert result.code == 0
+    assert "control 'buggy' raised" in result.stderr and "a buggy control" in result.stderr
+    assert result.journal["run"][0]["status"] == "succeeded"
+
+
+def test_a_control_that_cannot_import_is_bad_input(squall: Any, tmp_path: Path) -> None:
+    doc = experiment(
+        tmp_path / "x",
+        controls=[
+            {"name": "gone", "provider": {"type": "python", "module": "no_such_control_mod"}}
+        ],
+    )
+    result = squall("run", str(write(tmp_path, doc)))
+    assert result.code == 2
+    assert "/controls/0/provider/module" in result.stderr and "no_such_control_mod" in result.stderr
