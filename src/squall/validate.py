@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from squall.errors import InputError, Problem
-from squall.hooks.controls import load_control_module
 from squall.experiment._reader import pointer_join
 from squall.experiment.model import (
     Activity,
@@ -18,6 +17,7 @@ from squall.experiment.model import (
     ProbeTolerance,
     SecretEnv,
 )
+from squall.hooks.controls import load_control_module
 from squall.providers import ProviderRegistry
 
 __all__ = ["check_experiment"]
