@@ -45,6 +45,7 @@ __all__ = [
     "StateStore",
     "atomic_write",
     "nothing_to_restore",
+    "play_rollbacks",
     "record_key",
     "run_id",
     "state_dir",
@@ -220,7 +221,7 @@ class StateStore:
             run_id=run_id(configuration),
             data=data,
             rollback=rollback,
-            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            created=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
             pid=os.getpid(),
         )
         final = self.path(record.key)
@@ -291,3 +292,45 @@ def nothing_to_restore(kind: str, target: str, store: StateStore) -> dict[str, A
         "state_key": record_key(kind, target),
         "message": f"nothing to restore: no active {kind} on {target} in {store.directory}",
     }
+
+
+def play_rollbacks(
+    configuration: Mapping[str, Any] | None = None,
+    *,
+    only_run: str | None = None,
+    allowed_prefixes: tuple[str, ...] = ("squall.drivers.",),
+) -> list[dict[str, Any]]:
+    """Call the recorded rollback of every active injection, newest first (``squall recover``).
+
+    Only rollbacks in modules under ``allowed_prefixes`` are called (a state file is data,
+    not a licence to run arbitrary code). ``only_run`` limits it to one run id. Each entry
+    of the result has ``key``, ``kind``, ``target``, ``function`` and either ``result`` or
+    ``error``; a failed rollback keeps its record for another attempt.
+    """
+    import importlib
+
+    store = StateStore.for_configuration(configuration)
+    done: list[dict[str, Any]] = []
+    for record in reversed(list(store.records())):
+        if only_run and record.run_id != only_run:
+            continue
+        function_name = str(record.rollback.get("function", ""))
+        entry: dict[str, Any] = {
+            "key": record.key,
+            "kind": record.kind,
+            "target": record.target,
+            "function": function_name,
+        }
+        module_name, _, attribute = function_name.rpartition(".")
+        if not module_name or not module_name.startswith(allowed_prefixes):
+            entry["error"] = f"rollback {function_name!r} is not in {allowed_prefixes}"
+            done.append(entry)
+            continue
+        arguments = dict(record.rollback.get("arguments") or {})
+        try:
+            function = getattr(importlib.import_module(module_name), attribute)
+            entry["result"] = function(**arguments, configuration=dict(configuration or {}))
+        except Exception as exc:
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+        done.append(entry)
+    return done

@@ -197,6 +197,9 @@ def test_fault_proxy_latency_bandwidth_reset_blackhole_drop(echo_server: int) ->
         sock.sendall(b"ping")
         sock.recv(10)
 
+    set_proxy_faults("p1", close_probability=1.0)
+    assert _roundtrip(port)[0] == b""  # the connection is closed instead of answered
+
     set_proxy_faults("p1", blackhole=True)
     with pytest.raises(TimeoutError):
         _roundtrip(port, timeout=0.3)

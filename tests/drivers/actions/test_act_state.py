@@ -13,7 +13,14 @@ import pytest
 
 from squall import ActivityFailed
 from squall.drivers._safety import check_host, check_path, check_pid, check_url, resolve_pid
-from squall.drivers._state import StateStore, atomic_write, record_key, run_id, state_dir
+from squall.drivers._state import (
+    StateStore,
+    atomic_write,
+    play_rollbacks,
+    record_key,
+    run_id,
+    state_dir,
+)
 from squall.drivers.security.actions_endpoints import open_unexpected_port
 from squall.drivers.security.actions_files import loosen_permissions, plant_canary_secret
 
@@ -74,14 +81,9 @@ def test_recover_plays_recorded_rollbacks_in_another_process(tmp_path: Path) -> 
     plant_canary_secret(str(tmp_path))
     port = open_unexpected_port()
     code = (
-        "import importlib, json\n"
-        "from squall.drivers._state import StateStore\n"
-        "done = []\n"
-        "for record in StateStore.for_configuration().records():\n"
-        "    module, _, name = record.rollback['function'].rpartition('.')\n"
-        "    function = getattr(importlib.import_module(module), name)\n"
-        "    done.append(function(**record.rollback['arguments'])['restored'])\n"
-        "print(json.dumps(done))\n"
+        "import json\n"
+        "from squall.drivers._state import play_rollbacks\n"
+        "print(json.dumps([e['result']['restored'] for e in play_rollbacks()]))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [True, True, True]
@@ -147,3 +149,23 @@ def test_check_pid_rules(tmp_path: Path) -> None:
         resolve_pid(None, str(pidfile))
     with pytest.raises(ActivityFailed, match="not both"):
         resolve_pid(5, str(pidfile))
+
+
+def test_play_rollbacks_refuses_foreign_functions_and_filters_runs(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s")
+    config = {"squall_state_dir": str(tmp_path / "s")}
+    store.create("x.evil", "t", {}, rollback={"function": "os.system", "arguments": {}})
+    store.create(
+        "x.other",
+        "t",
+        {},
+        rollback={"function": "squall.drivers.nothing.here", "arguments": {}},
+        configuration={"squall_run_id": "other-run"},
+    )
+    results = play_rollbacks(config)
+    assert [r["kind"] for r in results] == ["x.other", "x.evil"]
+    assert "ModuleNotFoundError" in results[0]["error"]
+    assert "not in" in results[1]["error"]
+    assert [r["kind"] for r in play_rollbacks(config, only_run="other-run")] == ["x.other"]
+    for record in list(store.records()):  # failed rollbacks keep their records
+        store.remove(record)

@@ -44,6 +44,7 @@ def start_fault_proxy(
     latency_ms: float = 0.0,
     jitter_ms: float = 0.0,
     drop_probability: float = 0.0,
+    close_probability: float = 0.0,
     reset_probability: float = 0.0,
     bandwidth_bytes_per_second: int = 0,
     blackhole: bool = False,
@@ -67,6 +68,8 @@ def start_fault_proxy(
         latency_ms: delay added to each chunk.
         jitter_ms: random ± variation of the delay.
         drop_probability: probability of dropping a chunk.
+        close_probability: probability of closing the connection instead of forwarding a
+            chunk (a connection lost mid-stream).
         reset_probability: probability of resetting a new connection (TCP RST).
         bandwidth_bytes_per_second: throughput limit (0: unlimited).
         blackhole: accept connections but never forward or answer.
@@ -82,6 +85,7 @@ def start_fault_proxy(
         latency_ms=latency_ms,
         jitter_ms=jitter_ms,
         drop_probability=drop_probability,
+        close_probability=close_probability,
         reset_probability=reset_probability,
         bandwidth_bytes_per_second=bandwidth_bytes_per_second,
         blackhole=blackhole,
@@ -144,6 +148,7 @@ def set_proxy_faults(
     latency_ms: float = 0.0,
     jitter_ms: float = 0.0,
     drop_probability: float = 0.0,
+    close_probability: float = 0.0,
     reset_probability: float = 0.0,
     bandwidth_bytes_per_second: int = 0,
     blackhole: bool = False,
@@ -161,6 +166,8 @@ def set_proxy_faults(
         latency_ms: delay added to each chunk.
         jitter_ms: random ± variation of the delay.
         drop_probability: probability of dropping a chunk.
+        close_probability: probability of closing the connection instead of forwarding a
+            chunk (a connection lost mid-stream).
         reset_probability: probability of resetting a new connection.
         bandwidth_bytes_per_second: throughput limit (0: unlimited).
         blackhole: accept connections but never forward or answer.
@@ -174,6 +181,7 @@ def set_proxy_faults(
         latency_ms=latency_ms,
         jitter_ms=jitter_ms,
         drop_probability=drop_probability,
+        close_probability=close_probability,
         reset_probability=reset_probability,
         bandwidth_bytes_per_second=bandwidth_bytes_per_second,
         blackhole=blackhole,

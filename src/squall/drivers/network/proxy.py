@@ -41,6 +41,8 @@ class Faults:
     - ``latency_ms``/``jitter_ms``: delay each chunk by latency ± uniform jitter.
     - ``drop_probability``: drop a chunk (its bytes never arrive; the stream is corrupted,
       which is what loss looks like above TCP).
+    - ``close_probability``: close the connection (both ends, a clean FIN) instead of
+      forwarding a chunk: a connection lost mid-stream.
     - ``reset_probability``: reset a new connection at once (TCP RST) with this probability.
     - ``bandwidth_bytes_per_second``: limit throughput (0: unlimited).
     - ``blackhole``: accept connections, read and discard everything, never answer.
@@ -51,6 +53,7 @@ class Faults:
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     drop_probability: float = 0.0
+    close_probability: float = 0.0
     reset_probability: float = 0.0
     bandwidth_bytes_per_second: int = 0
     blackhole: bool = False
@@ -68,7 +71,7 @@ class Faults:
             value = getattr(faults, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-        for name in ("drop_probability", "reset_probability"):
+        for name in ("drop_probability", "close_probability", "reset_probability"):
             value = getattr(faults, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
@@ -80,6 +83,10 @@ class Faults:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class _Cut(Exception):
+    """A chunk fault asked to close the connection."""
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:
@@ -161,6 +168,8 @@ class Proxy:
                     await asyncio.sleep(delay / 1000)
                 if faults.drop_probability and random.random() < faults.drop_probability:
                     continue
+                if faults.close_probability and random.random() < faults.close_probability:
+                    raise _Cut
                 if faults.bandwidth_bytes_per_second:
                     await asyncio.sleep(len(data) / faults.bandwidth_bytes_per_second)
             writer.write(data)
@@ -187,13 +196,17 @@ class Proxy:
             except (OSError, TimeoutError):
                 _reset(writer)
                 return
-            results = await asyncio.gather(
-                self.pump(reader, up_writer, "upstream"),
-                self.pump(up_reader, writer, "downstream"),
-                return_exceptions=True,
-            )
+            tasks = [
+                asyncio.ensure_future(self.pump(reader, up_writer, "upstream")),
+                asyncio.ensure_future(self.pump(up_reader, writer, "downstream")),
+            ]
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in tasks:
+                task.cancel()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            failed = [r for r in results if isinstance(r, Exception) and not isinstance(r, _Cut)]
             for end in (writer, up_writer):
-                if any(isinstance(r, BaseException) for r in results):
+                if failed:
                     _reset(end)
                 else:
                     end.close()
