@@ -4,10 +4,13 @@ Everything binds ``127.0.0.1`` port 0 and is shut down (threads joined) at the e
 
 * ``certs`` (session): PEM files for a CA and leaves: ``valid``, ``expired``, ``soon`` (expires
   in 2 days), ``wrong_san``, ``self_signed``, ``weak_rsa`` (RSA-1024), ``rsa`` (RSA-2048).
-* ``serve``: a factory ``serve(tls=..., min_version=..., max_version=..., ciphers=...)`` (``tls``
-  is a ``certs`` name or a ``(cert_path, key_path)`` pair) that
-  starts an :class:`AppServer` (an ``http.server`` app whose behaviour ``server.app`` toggles:
-  headers, cookies, files, bearer auth with HMAC tokens, a rate limit, CORS).
+* ``listeners``: open extra listening sockets; ``agent``: a stub agent process with a heartbeat.
+* ``serve``: a factory ``serve(tls=..., app=..., min_version=..., max_version=..., ciphers=...)``
+  that starts an :class:`AppServer`, an ``http.server`` app whose behaviour ``server.app``
+  toggles (headers, cookies, files, bearer auth with HMAC tokens, a rate limit, CORS). ``tls``
+  is a ``certs`` name or a ``(cert_path, key_path)`` pair; ``None`` serves plain HTTP.
+* ``app_type`` (the :class:`App` class), ``token`` (make an HMAC bearer token with ``exp``),
+  ``closed_port`` (a loopback port nobody listens on).
 """
 
 from __future__ import annotations
@@ -16,10 +19,15 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -289,6 +297,57 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# -- listening sockets and a stub agent -------------------------------------------------------
+
+
+@pytest.fixture
+def listeners() -> Iterator[Callable[..., int]]:
+    """``listeners(address="127.0.0.1", family=AF_INET)`` opens a listening TCP socket on
+    port 0 and returns the port. All are closed at the end of the test."""
+    opened: list[socket.socket] = []
+
+    def open_(address: str = "127.0.0.1", family: int = socket.AF_INET) -> int:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        opened.append(sock)
+        sock.bind((address, 0))
+        sock.listen()
+        return int(sock.getsockname()[1])
+
+    yield open_
+    for sock in opened:
+        sock.close()
+
+
+AGENT = """\
+import pathlib, sys, time
+beat = pathlib.Path(sys.argv[1])
+while True:
+    beat.write_text(str(time.time()))
+    time.sleep(0.05)
+"""
+
+
+@pytest.fixture
+def agent(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, str]]:
+    """A stub security agent: a real process touching a heartbeat file every 50 ms.
+
+    Yields ``(process, heartbeat_path, script_name)``; the script name is unique, so
+    ``agent_alive(name=...)`` finds this agent only. Killed (after SIGCONT) at the end.
+    """
+    script = tmp_path / f"squall_stub_agent_{uuid.uuid4().hex[:8]}.py"
+    script.write_text(AGENT)
+    beat = tmp_path / "heartbeat"
+    process = subprocess.Popen([sys.executable, str(script), str(beat)])
+    deadline = time.monotonic() + 5
+    while not beat.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    yield process, beat, script.name
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGCONT)
+        process.kill()
+    process.wait(5)
 
 
 @pytest.fixture(autouse=True)

@@ -5,43 +5,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
-import uuid
 
 import pytest
 
 from squall import ActivityFailed
 from squall.drivers.security.detection import agent_alive, alert_observed, audit_log_present
-
-AGENT = """\
-import pathlib, sys, time
-beat = pathlib.Path(sys.argv[1])
-while True:
-    beat.write_text(str(time.time()))
-    time.sleep(0.05)
-"""
-
-
-@pytest.fixture
-def agent(tmp_path):
-    """A stub security agent: a real process touching a heartbeat file every 50 ms."""
-    script = tmp_path / f"squall_stub_agent_{uuid.uuid4().hex[:8]}.py"
-    script.write_text(AGENT)
-    beat = tmp_path / "heartbeat"
-    process = subprocess.Popen([sys.executable, str(script), str(beat)])
-    deadline = time.monotonic() + 5
-    while not beat.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    yield process, beat, script.name
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGCONT)
-        process.kill()
-    process.wait(5)
-
 
 # -- agent_alive -------------------------------------------------------------------------------
 

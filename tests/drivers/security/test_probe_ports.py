@@ -13,29 +13,8 @@ from squall.drivers.security.ports import listening_ports, parse_table
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux procfs")
 
 
-def listen(family: int, address: str) -> socket.socket:
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.bind((address, 0))
-    sock.listen()
-    return sock
-
-
-@pytest.fixture
-def sockets():
-    opened: list[socket.socket] = []
-
-    def open_(address: str = "127.0.0.1", family: int = socket.AF_INET) -> int:
-        sock = listen(family, address)
-        opened.append(sock)
-        return int(sock.getsockname()[1])
-
-    yield open_
-    for sock in opened:
-        sock.close()
-
-
-def test_allowlisted_loopback_port_is_ok(sockets):
-    port = sockets()
+def test_allowlisted_loopback_port_is_ok(listeners):
+    port = listeners()
     result = listening_ports(allowed=[port], ports=[port], required=[port])
     assert result["ok"] is True, result["problems"]
     assert result["ports"] == [port]
@@ -44,8 +23,8 @@ def test_allowlisted_loopback_port_is_ok(sockets):
     assert entry["uid"] == os.getuid() and entry["family"] == "ipv4"
 
 
-def test_unexpected_and_wildcard_ports_are_flagged(sockets):
-    expected, extra, wild = sockets(), sockets(), sockets("0.0.0.0")
+def test_unexpected_and_wildcard_ports_are_flagged(listeners):
+    expected, extra, wild = listeners(), listeners(), listeners("0.0.0.0")
     result = listening_ports(allowed=[expected, wild], ports=[expected, extra, wild])
     assert result["unexpected"] == [extra]
     assert result["wildcard"] == [wild] and result["wildcard_disallowed"] == [wild]
@@ -56,18 +35,18 @@ def test_unexpected_and_wildcard_ports_are_flagged(sockets):
     assert exempt["ok"] is True
 
 
-def test_closed_port_is_missing(sockets):
-    port = sockets()
+def test_closed_port_is_missing(listeners):
+    port = listeners()
     scope = [port, port + 1 if port < 65535 else port - 1]
     result = listening_ports(required=scope, ports=scope)
     assert result["missing"] == [scope[1]] and result["ok"] is False
 
 
-def test_ipv6_loopback_and_processes(sockets):
+def test_ipv6_loopback_and_processes(listeners):
     if not socket.has_ipv6 or not os.path.exists("/proc/net/tcp6"):
         pytest.skip("no IPv6")
     try:
-        port = sockets("::1", socket.AF_INET6)
+        port = listeners("::1", socket.AF_INET6)
     except OSError:
         pytest.skip("::1 is not configured")
     result = listening_ports(ports=[port], with_processes=True)
@@ -77,8 +56,8 @@ def test_ipv6_loopback_and_processes(sockets):
     assert result["ok"] is True
 
 
-def test_port_range_and_netns_pid(sockets):
-    port = sockets()
+def test_port_range_and_netns_pid(listeners):
+    port = listeners()
     result = listening_ports(port_range=[port, port], netns_pid=os.getpid())
     assert result["ports"] == [port]
 
