@@ -7,6 +7,8 @@ Uses only the ``squall`` CLI (``python -m squall`` and ``squall.cli.main``), on 
 experiments as bench/run.py (written into WORK/experiments), with bytecode cached under
 WORK/pycache as in bench/run.py.  Prints markdown:
 
+0. a start-up ladder: the wall of ``python -c pass``, ``squall --version``, a few
+   imports and a trivial run, interleaved (the honest decomposition of start-up);
 1. ``-X importtime`` of ``squall --version`` and of a trivial run: the modules with the
    largest self time (median over --repeat runs) and the totals per top-level package.
    importtime inflates absolute figures; read them as shares.
@@ -29,6 +31,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -94,6 +97,41 @@ def importtime(cmd: list[str], env: dict[str, str], cwd: Path, repeat: int) -> d
         "cum_us": cum_us,
         "by_package_ms": {k: v / 1e3 for k, v in sorted(by_pkg.items(), key=lambda kv: -kv[1])},
     }
+
+
+# ------------------------------------------------------------------ start-up ladder
+LADDER = [
+    ("python -c pass", ["-c", "pass"]),
+    ("squall --version", ["-m", "squall", "--version"]),
+    ("python -c 'import dataclasses'", ["-c", "import dataclasses"]),
+    ("python -c 'import click'", ["-c", "import click"]),
+    ("python -c 'import importlib.metadata'", ["-c", "import importlib.metadata"]),
+    ("python -c 'import squall.experiment.model'", ["-c", "import squall.experiment.model"]),
+    ("python -c 'import squall.engine'", ["-c", "import squall.engine"]),
+    ("python -c 'import squall.cli.app'", ["-c", "import squall.cli.app"]),
+    ("squall --help", ["-m", "squall", "--help"]),
+    ("squall run trivial.json", ["-m", "squall", "run", "--journal-path", "{J}", "{E}"]),
+]
+
+
+def ladder(work: Path, env: dict[str, str], repeat: int) -> dict[str, float]:
+    """Median wall (ms) of each rung, interleaved, after one warm-up round."""
+    subs = {
+        "{J}": str(work / "journals" / "ladder.json"),
+        "{E}": str(work / "experiments" / "trivial.json"),
+    }
+    cmds = {name: [sys.executable, *(subs.get(a, a) for a in args)] for name, args in LADDER}
+    walls: dict[str, list[float]] = {name: [] for name in cmds}
+    for rnd in range(repeat + 1):
+        for name, cmd in cmds.items():
+            t0 = time.perf_counter()
+            res = subprocess.run(cmd, capture_output=True, env=env, cwd=work, check=False)
+            wall = time.perf_counter() - t0
+            if res.returncode != 0:
+                raise SystemExit(f"{name}: exit {res.returncode}\n{res.stderr[-2000:]!r}")
+            if rnd:
+                walls[name].append(wall)
+    return {name: statistics.median(w) * 1e3 for name, w in walls.items()}
 
 
 # ------------------------------------------------------------------ in-process
@@ -207,8 +245,17 @@ def per_activity(profiles: dict[str, Any], top: int) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ report
-def report(imports: dict[str, Any], inproc: dict[str, Any], pa: dict[str, Any], top: int) -> str:
-    out = []
+def report(
+    steps: dict[str, float],
+    imports: dict[str, Any],
+    inproc: dict[str, Any],
+    pa: dict[str, Any],
+    top: int,
+) -> str:
+    out = ["### Start-up ladder (wall, median, interleaved)\n"]
+    out.append("| command | wall ms |\n|---|---|")
+    out.extend(f"| `{name}` | {ms:.1f} |" for name, ms in steps.items())
+    out.append("")
     for label, it in imports.items():
         out.append(
             f"### `-X importtime`: {label} ({it['modules']} modules, "
@@ -251,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     _bench_run_module().write_experiments(work / "experiments")
     env = child_env(work)
     exp = work / "experiments"
+    steps = ladder(work, env, a.repeat)
     imports = {
         "squall --version": importtime(["-m", "squall", "--version"], env, work, a.repeat),
         "squall run trivial.json": importtime(
@@ -269,10 +317,17 @@ def main(argv: list[str] | None = None) -> int:
     }
     inproc = inprocess(work, env, a.repeat)
     pa = per_activity(inproc["profiles"], a.top)
-    print(report(imports, inproc, pa, a.top))
+    print(report(steps, imports, inproc, pa, a.top))
     if a.json:
         a.json.write_text(
-            json.dumps({"importtime": imports, "slopes": inproc["slopes"], "per_activity": pa})
+            json.dumps(
+                {
+                    "ladder_ms": steps,
+                    "importtime": imports,
+                    "slopes": inproc["slopes"],
+                    "per_activity": pa,
+                }
+            )
         )
     return 0
 
