@@ -264,3 +264,14 @@ def test_error_classification():
     assert _tls.classify(ConnectionResetError())[0] == "refused"
     assert _tls.classify(ssl.SSLEOFError())[0] == "refused"
     assert _tls.classify(socket.gaierror("no such host"))[0] == "unreachable"
+
+
+def test_not_yet_valid_certificate(serve, certs, tmp_path):
+    from squall.drivers.security.pki import make_leaf
+
+    leaf = make_leaf(certs.authority, ["localhost", "127.0.0.1"], days_before=-2, days_valid=30)
+    paths = leaf.write(tmp_path / "future.crt", tmp_path / "future.key")
+    result = tls_certificate(port=serve(tls=paths).port, ca_bundle=str(certs.ca_file))
+    assert result["not_yet_valid"] is True and result["expired"] is False
+    assert result["chain_verified"] is True
+    assert result["ok"] is False and any("not valid before" in p for p in result["problems"])
