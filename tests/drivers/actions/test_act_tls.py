@@ -179,3 +179,15 @@ def test_downgrade_tls_refusals(target: Target, tmp_path: Path) -> None:
         downgrade_tls("/etc/hostname")
     # nothing was changed by the refused calls
     assert json.loads(target.config_file.read_text())["min_tls_version"] == "TLSv1.2"
+
+
+def test_restore_certificate_after_a_later_change_still_restores_the_original(
+    tmp_path: Path,
+) -> None:
+    write_target_files(tmp_path)
+    before = snapshot_tree(tmp_path / "tls")
+    swap_certificate(str(tmp_path / "config.json"), "self-signed")
+    (tmp_path / "tls" / "api.crt").write_bytes(b"renewed by someone else\n")
+    undone = restore_certificate(str(tmp_path / "config.json"))
+    assert undone["exact"] is False and "restored the original" in undone["notes"][-1]
+    assert snapshot_tree(tmp_path / "tls") == before

@@ -190,12 +190,7 @@ def text_edit(path: Path, content: bytes, substitutions: list[tuple[str, str]]) 
     )
 
 
-def _restore_anyway(path: Path, undo: Mapping[str, Any]) -> str:
-    _restore_snapshot(undo["snapshot"])
-    return "restored the original over the later change"
-
-
-def _apply_undo(path: Path, undo: Mapping[str, Any]) -> str:
+def _apply_undo(path: Path, undo: Mapping[str, Any], snapshot: Mapping[str, Any]) -> str:
     kind = undo.get("type")
     if kind == "json":
         current = load_json(path)
@@ -228,7 +223,8 @@ def _apply_undo(path: Path, undo: Mapping[str, Any]) -> str:
         atomic_write(path, (json.dumps(items, indent=2) + "\n").encode())
         return "file changed since injection: removed only the entry squall added"
     if kind == "restore":
-        return "file changed since injection: " + _restore_anyway(path, undo)
+        _restore_snapshot(snapshot)
+        return "file changed since injection: restored the original over the later change"
     if kind == "delete":
         path.unlink()
         return "file changed since injection: deleted it anyway (squall created it)"
@@ -256,8 +252,7 @@ def apply_edits(
     files: list[dict[str, Any]] = []
     for edit in edits:
         snap = _snapshot(edit.path)
-        undo = {**edit.undo, "snapshot": snap} if edit.undo["type"] == "restore" else edit.undo
-        files.append({"snapshot": snap, "written_sha256": sha256(edit.content), "undo": undo})
+        files.append({"snapshot": snap, "written_sha256": sha256(edit.content), "undo": edit.undo})
     record = store.create(
         kind,
         target,
@@ -319,7 +314,7 @@ def revert_edits(kind: str, target: str, configuration: Mapping[str, Any] | None
                 notes.append(f"{path} was gone: restored the original")
         else:
             exact = False
-            notes.append(f"{path}: {_apply_undo(path, entry['undo'])}")
+            notes.append(f"{path}: {_apply_undo(path, entry['undo'], snap)}")
     pids, signalled = Reload.from_json(record.data.get("reload")).send_if_running()
     store.remove(record)
     return {
