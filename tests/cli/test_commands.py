@@ -174,3 +174,12 @@ def test_url_source_with_settings_auths(squall: Any, http_server: Any, tmp_path:
     headers = http_server.requests[-1][2]
     assert headers["Authorization"] == "Bearer from-settings"
     assert "application/json" in headers["Accept"]
+
+
+def test_demo_group_is_attached_and_lazy(squall: Any, tmp_path: Path) -> None:
+    result = squall("demo", "status", "--state-dir", str(tmp_path / "no-demo"))
+    assert result.code != 0
+    assert "Traceback" not in result.stderr
+    code = "import sys; from squall.cli.app import cli; print('squall.demo' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
