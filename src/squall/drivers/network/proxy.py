@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DIRECTIONS", "Faults"]
+__all__: list[str] = []  # a daemon entry point: no activities here (Faults is internal)
 
 DIRECTIONS = ("downstream", "upstream", "both")
 _CHUNK = 65536
