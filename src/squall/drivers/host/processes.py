@@ -159,7 +159,8 @@ def resume_or_restart_process(
     old_pid = int(data["pid"])
     expect = data.get("process_name") or None
     result = {"restored": True, "run_id": record.run_id, "state_key": record.key}
-    if data["signal"] == "SIGSTOP" and not gone(old_pid):
+    alive = not gone(old_pid) and _argv(old_pid) == list(data.get("cmdline") or [])
+    if data["signal"] == "SIGSTOP" and alive:
         os.kill(old_pid, signal.SIGCONT)
         if not _wait(lambda: not _stopped(old_pid), wait_seconds):
             raise ActivityFailed(f"pid {old_pid} is still stopped after SIGCONT")
