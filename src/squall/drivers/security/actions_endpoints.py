@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from squall import ActivityFailed
 from squall.drivers._safety import check_host, check_url
-from squall.drivers._state import run_id
+from squall.drivers._state import StateStore, run_id
 from squall.drivers.host import _daemon
 
 if TYPE_CHECKING:
@@ -113,8 +113,6 @@ def close_unexpected_port(
         ``restored``, ``pid``, ``status``, ``port``, ``run_id``, ``state_key``; a no-op
         (``restored`` false) when nothing was recorded.
     """
-    from squall.drivers._state import StateStore
-
     record = StateStore.for_configuration(configuration).load(KIND_PORT, name)
     result = _daemon.stop(KIND_PORT, name, configuration)
     if record is not None:
