@@ -17,7 +17,7 @@ from squall.experiment.model import (
     ProbeTolerance,
     SecretEnv,
 )
-from squall.hooks.controls import load_control_module
+from squall.hooks.loading import load_control_module
 from squall.providers import ProviderRegistry
 
 __all__ = ["check_experiment"]

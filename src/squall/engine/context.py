@@ -6,14 +6,17 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from squall.experiment.model import Activity
-from squall.hooks import HookCaller, RunView
 from squall.journal.model import ActivityRun, HypothesisRun
 from squall.journal.recorder import Recorder
 from squall.plan import Plan
 from squall.providers import ProviderRegistry
+
+if TYPE_CHECKING:
+    from squall.hooks.manager import HookCaller
+    from squall.hooks.view import RunView
 
 __all__ = ["Interruption", "Listener", "NullListener", "RunContext", "now_iso"]
 

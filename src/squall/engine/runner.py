@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from squall._version import __version__
 from squall.engine.activity import (
@@ -28,19 +28,24 @@ from squall.errors import Interrupted
 from squall.experiment.model import (
     Activity,
     ControlDecl,
+    Experiment,
     HypothesisStrategy,
     RollbackStrategy,
     SecretEnv,
     SecretVault,
 )
 from squall.experiment.substitute import substitute
-from squall.hooks import HookCaller, RunView, make_plugin_manager
-from squall.hooks.controls import ControlPlugin
+from squall.hooks.discovery import find_entry_points
+from squall.hooks.names import ENTRY_POINT_GROUP
+from squall.hooks.view import RunView
 from squall.journal.model import ActivityRun, Journal, JournalStatus, RunStatus
 from squall.journal.recorder import Phase, Recorder
 from squall.journal.store import events_path_for, write_journal
 from squall.plan import Plan
 from squall.providers import Call, ProviderRegistry, default_registry
+
+if TYPE_CHECKING:
+    from squall.hooks.manager import HookCaller
 
 __all__ = ["Engine", "RunOptions"]
 
@@ -129,9 +134,7 @@ class Engine:
         )
         configuration.setdefault("squall_run_id", run_id)
         variables = variables_of(configuration, secrets)
-        controls = ControlPlugin(plan.experiment, options.global_controls)
-        plugins = self.plugins if controls.empty else (*self.plugins, controls)
-        hooks = HookCaller(make_plugin_manager(plugins, entry_points=self.entry_points))
+        hooks = self._hooks(plan, options)
         journal = Journal(
             experiment=_journal_experiment(plan, variables),
             start=now_iso(),
@@ -160,6 +163,25 @@ class Engine:
             stop=lambda name, reason: request_stop(ctx, Interruption(name, reason)),
         )
         return ctx
+
+    def _hooks(self, plan: Plan, options: RunOptions) -> HookCaller | None:
+        """The hook bus, or None when no plugin and no control is there (pluggy is then
+        never imported).
+
+        Raises:
+            InputError: a control's module cannot be imported or is invalid.
+        """
+        plugins: tuple[object, ...] = self.plugins
+        if options.global_controls or _declares_controls(plan.experiment):
+            from squall.hooks.controls import ControlPlugin
+
+            plugins = (*plugins, ControlPlugin(plan.experiment, options.global_controls))
+        installed = self.entry_points and bool(find_entry_points(ENTRY_POINT_GROUP))
+        if not plugins and not installed:
+            return None
+        from squall.hooks.manager import HookCaller, make_plugin_manager
+
+        return HookCaller(make_plugin_manager(plugins, entry_points=self.entry_points))
 
     def _config_probe(
         self,
@@ -262,6 +284,15 @@ class Engine:
             with signals_may_raise(ctx):
                 background.wait(lambda: _abandon_background(ctx))
         ctx.fire(f"squall_after_{which}", entries=entries)
+
+
+def _declares_controls(experiment: Experiment) -> bool:
+    hypothesis = experiment.hypothesis
+    return bool(
+        experiment.controls
+        or (hypothesis and hypothesis.controls)
+        or any(a.controls for a in experiment.activities())
+    )
 
 
 def _abandon_background(ctx: RunContext) -> bool:

@@ -1,8 +1,17 @@
-"""EXTEND: one hook bus (pluggy) for controls, drivers' plugins and squall's built-ins."""
+"""EXTEND: one hook bus (pluggy) for controls, plugins and squall's built-ins.
 
-from squall.hooks.manager import HookCaller, make_plugin_manager
-from squall.hooks.markers import ENTRY_POINT_GROUP, PROJECT, hookimpl, hookspec
-from squall.hooks.view import RunView
+Names are loaded lazily: a run with no plugin and no control never imports pluggy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from squall.hooks.manager import HookCaller, installed_plugins, make_plugin_manager
+    from squall.hooks.markers import hookimpl, hookspec
+    from squall.hooks.names import ENTRY_POINT_GROUP, PROJECT
+    from squall.hooks.view import RunView
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -11,5 +20,28 @@ __all__ = [
     "RunView",
     "hookimpl",
     "hookspec",
+    "installed_plugins",
     "make_plugin_manager",
 ]
+
+_LAZY = {
+    "HookCaller": "squall.hooks.manager",
+    "installed_plugins": "squall.hooks.manager",
+    "make_plugin_manager": "squall.hooks.manager",
+    "ENTRY_POINT_GROUP": "squall.hooks.names",
+    "PROJECT": "squall.hooks.names",
+    "hookimpl": "squall.hooks.markers",
+    "hookspec": "squall.hooks.markers",
+    "RunView": "squall.hooks.view",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'squall.hooks' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

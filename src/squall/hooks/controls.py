@@ -18,7 +18,6 @@ control stops the run cleanly; any other exception is reported with the control'
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 from collections.abc import Callable, Mapping
@@ -29,29 +28,14 @@ from squall.errors import InputError, Interrupted
 from squall.experiment.model import ControlDecl, Experiment
 from squall.experiment.parse import parse_controls
 from squall.experiment.substitute import substitute
+from squall.hooks.loading import load_control_module
 from squall.hooks.markers import hookimpl
 from squall.hooks.view import RunView
 
-__all__ = ["ControlPlugin", "load_control_module"]
+__all__ = ["ControlPlugin"]
 
 log = logging.getLogger(__name__)
 _INJECTED = ("configuration", "secrets", "experiment", "extensions", "settings")
-
-
-def load_control_module(decl: ControlDecl) -> ModuleType:
-    """Import a control's module.
-
-    Raises:
-        InputError: the module cannot be imported (a control that cannot run is never
-            silently skipped: it may be the run's safeguard).
-    """
-    try:
-        return importlib.import_module(decl.module or "")
-    except Exception as exc:
-        raise InputError(
-            f"control {decl.name!r}: cannot import module {decl.module!r}: "
-            f"{type(exc).__name__}: {exc}"
-        ) from None
 
 
 class ControlPlugin:
@@ -68,16 +52,6 @@ class ControlPlugin:
         self._local: dict[int, tuple[ControlDecl, ...]] = {}
         for decl in [*self.global_controls, *self.top.values()]:
             self._module(decl)
-
-    @property
-    def empty(self) -> bool:
-        return not self.global_controls and not self.top and not self._declares_local()
-
-    def _declares_local(self) -> bool:
-        hypothesis = self.experiment.hypothesis
-        if hypothesis and hypothesis.controls:
-            return True
-        return any(a.controls for a in self.experiment.activities())
 
     def _module(self, decl: ControlDecl) -> ModuleType:
         module = self._modules.get(decl.name)

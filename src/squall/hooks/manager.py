@@ -9,10 +9,11 @@ from typing import Any
 import pluggy
 
 from squall.errors import Interrupted
-from squall.hooks.markers import ENTRY_POINT_GROUP, PROJECT
+from squall.hooks.discovery import EntryPoint, find_entry_points
+from squall.hooks.names import ENTRY_POINT_GROUP, PROJECT
 from squall.hooks.specs import LifecycleSpec
 
-__all__ = ["HookCaller", "make_plugin_manager"]
+__all__ = ["HookCaller", "installed_plugins", "make_plugin_manager"]
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,17 @@ def make_plugin_manager(
     for plugin in plugins:
         manager.register(plugin)
     if entry_points:
-        manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        for point in find_entry_points(ENTRY_POINT_GROUP):
+            if manager.is_blocked(point.name) or manager.get_plugin(point.name) is not None:
+                continue
+            manager.register(point.load(), name=point.name)
     manager.check_pending()
     return manager
+
+
+def installed_plugins() -> list[EntryPoint]:
+    """Plugins installed under the ``squall.plugins`` entry-point group (cheap to call)."""
+    return find_entry_points(ENTRY_POINT_GROUP)
 
 
 class HookCaller:

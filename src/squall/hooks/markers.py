@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pluggy
 
-__all__ = ["ENTRY_POINT_GROUP", "PROJECT", "hookimpl", "hookspec"]
+from squall.hooks.names import ENTRY_POINT_GROUP, PROJECT
 
-PROJECT = "squall"
-#: Installed packages register plugins under this entry-point group.
-ENTRY_POINT_GROUP = "squall.plugins"
+__all__ = ["ENTRY_POINT_GROUP", "PROJECT", "hookimpl", "hookspec"]
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)

@@ -1,0 +1,27 @@
+"""Import the module of a control declaration (no pluggy import here)."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from squall.errors import InputError
+from squall.experiment.model import ControlDecl
+
+__all__ = ["load_control_module"]
+
+
+def load_control_module(decl: ControlDecl) -> ModuleType:
+    """Import a control's module.
+
+    Raises:
+        InputError: the module cannot be imported (a control that cannot run is never
+            silently skipped: it may be the run's safeguard).
+    """
+    try:
+        return importlib.import_module(decl.module or "")
+    except Exception as exc:
+        raise InputError(
+            f"control {decl.name!r}: cannot import module {decl.module!r}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
