@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqharness import EXAMPLES, subprocess_env
 
 from squall.cli import main
+
+from sqharness import EXAMPLES, subprocess_env
 
 
 def test_version_is_answered_without_importing_click() -> None:

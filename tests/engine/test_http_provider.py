@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqharness import EXAMPLES
 
 from squall import run_experiment
 from squall.drivers.security.pki import make_authority, make_leaf
 from squall.engine import RunOptions
 from squall.experiment import parse_experiment
+
+from sqharness import EXAMPLES
 
 
 def test_get_query_post_json_form_and_404(http_server: Any) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from sqharness import EXAMPLES, subprocess_env
 
 

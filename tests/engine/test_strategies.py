@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqharness import EXAMPLES
 
 from squall import load_experiment, run_experiment
 from squall.engine import RunOptions
 from squall.experiment.model import DryMode, HypothesisStrategy, RollbackStrategy
 from squall.journal import Journal, Outcome
 from squall.plan import PlanOptions
+
+from sqharness import EXAMPLES
 
 
 def run(name: str, marker: Path | None = None, **plan: Any) -> Journal:
