@@ -6,7 +6,7 @@ same order) plus a ``squall`` section with squall's own verdict.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -73,6 +73,7 @@ class ActivityRun:
     exception: list[str] | None = None
     tolerance_met: bool | None = None
     reason: str = ""  # why it failed or why its tolerance was not met (not journaled as is)
+    encoded: str | None = None  # the entry as JSON, set once it is final (see Recorder)
 
     def to_dict(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -103,6 +104,12 @@ class HypothesisRun:
         return {
             "steady_state_met": self.steady_state_met,
             "probes": [p.to_dict() for p in self.probes],
+        }
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "steady_state_met": self.steady_state_met,
+            "probes": [_entry(p) for p in self.probes],
         }
 
 
@@ -150,19 +157,38 @@ class Journal:
         }
 
     def to_dict(self) -> dict[str, Any]:
+        """The journal as plain data (Chaos Toolkit-compatible keys and order)."""
+        return self._build(lambda entry: entry.to_dict(), lambda h: h.to_dict())
+
+    def to_document(self) -> dict[str, Any]:
+        """The same, with run entries as the JSON text recorded during the run (for files)."""
+        return self._build(_entry, lambda h: h.to_document())
+
+    def _build(
+        self, entry: Callable[[ActivityRun], Any], state: Callable[[HypothesisRun], Any]
+    ) -> dict[str, Any]:
         doc = self.header()
         doc["status"] = self.status.value
         doc["deviated"] = self.deviated
         doc["steady_states"] = {
-            "before": self.before.to_dict() if self.before else None,
-            "after": self.after.to_dict() if self.after else None,
-            "during": [h.to_dict() for h in self.during],
+            "before": state(self.before) if self.before else None,
+            "after": state(self.after) if self.after else None,
+            "during": [state(h) for h in self.during],
         }
-        doc["run"] = [r.to_dict() for r in self.run if r is not None]
-        doc["rollbacks"] = [r.to_dict() for r in self.rollbacks if r is not None]
+        doc["run"] = [entry(r) for r in self.run if r is not None]
+        doc["rollbacks"] = [entry(r) for r in self.rollbacks if r is not None]
         doc["end"] = self.end
         doc["duration"] = self.duration
         if self.interruption is not None:
             doc["interruption"] = self.interruption
         doc["squall"] = self.squall_section()
         return doc
+
+
+def _entry(run: ActivityRun) -> Any:
+    """The recorded JSON text of an entry if it has one, else its mapping."""
+    if run.encoded is None:
+        return run.to_dict()
+    from squall.journal.store import Encoded
+
+    return Encoded(run.encoded)

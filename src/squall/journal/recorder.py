@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from squall.journal.model import ActivityRun, HypothesisRun, Journal
-from squall.journal.store import EventStream
+from squall.journal.store import Encoded, EventStream, dumps
 
 __all__ = ["Phase", "Recorder"]
 
@@ -44,6 +44,11 @@ class Recorder:
     def _entries(self, phase: str) -> list[ActivityRun | None]:
         return self.journal.rollbacks if phase == Phase.ROLLBACKS else self.journal.run
 
+    def _stream_run(self, event: str, phase: str, index: int | None, run: ActivityRun) -> None:
+        encoded = run.encoded = dumps(run.to_dict())
+        if self._stream is not None:
+            self._stream.emit_run(event, phase, index, Encoded(encoded))
+
     def reserve(self, phase: str, activity: dict[str, Any] | Any) -> int:
         """Keep the place of an activity that starts now and ends later (background)."""
         with self._lock:
@@ -62,12 +67,12 @@ class Recorder:
                 index = len(entries) - 1
             else:
                 entries[index] = run
-            self._emit("activity", phase=phase, index=index, run=run.to_dict())
+            self._stream_run("activity", phase, index, run)
 
     def probe(self, phase: str, run: ActivityRun) -> None:
         """Stream a hypothesis probe (it is stored with its hypothesis result)."""
         with self._lock:
-            self._emit("probe", phase=phase, run=run.to_dict())
+            self._stream_run("probe", phase, None, run)
 
     def hypothesis(self, phase: str, result: HypothesisRun) -> None:
         with self._lock:

@@ -13,7 +13,22 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["EventStream", "events_path_for", "format_journal", "read_journal", "write_journal"]
+__all__ = [
+    "Encoded",
+    "EventStream",
+    "dumps",
+    "events_path_for",
+    "format_journal",
+    "read_journal",
+    "write_journal",
+]
+
+
+class Encoded(str):
+    """A value already encoded as JSON text; written as is (each run entry is encoded once,
+    for the event stream, and reused by the final journal)."""
+
+    __slots__ = ()
 
 
 def _default(value: Any) -> Any:
@@ -49,9 +64,11 @@ def format_journal(doc: Mapping[str, Any]) -> str:
 
 
 def _block(value: Any, depth: int) -> str:
+    if isinstance(value, Encoded):
+        return value
     pad = " " * (depth + 2)
-    if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-        inner = f",\n{pad}".join(dumps(v) for v in value)
+    if isinstance(value, list) and value and all(isinstance(v, Mapping | Encoded) for v in value):
+        inner = f",\n{pad}".join(v if isinstance(v, Encoded) else dumps(v) for v in value)
         return f"[\n{pad}{inner}\n{' ' * depth}]"
     if (
         isinstance(value, Mapping)
@@ -102,6 +119,15 @@ class EventStream:
             return
         data["event"] = event
         handle.write(dumps(data) + "\n")
+        handle.flush()
+
+    def emit_run(self, event: str, phase: str, index: int | None, run: Encoded) -> None:
+        """An event carrying an already encoded run entry (no second encoding)."""
+        handle = self._handle
+        if handle is None:
+            return
+        where = "" if index is None else f', "index": {index}'
+        handle.write(f'{{"event": "{event}", "phase": "{phase}"{where}, "run": {run}}}\n')
         handle.flush()
 
     def close(self, *, remove: bool) -> None:
