@@ -3,6 +3,7 @@ references resolve, environment variables are set."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +16,7 @@ from squall.experiment.model import (
     ConfigProbe,
     Experiment,
     ProbeTolerance,
+    PythonSpec,
     SecretEnv,
 )
 from squall.hooks.loading import load_control_module
@@ -118,7 +120,12 @@ def _check_activity(
         return []
     problems = check_provider(activity, registry)
     if isinstance(activity.tolerance, ProbeTolerance):
-        problems += _check_activity(activity.tolerance.probe, registry, declared)
+        probe = activity.tolerance.probe
+        spec = probe.provider
+        if isinstance(spec, PythonSpec):  # the engine passes the probed output as `value`
+            spec = dataclasses.replace(spec, arguments={"value": None, **spec.arguments})
+            probe = dataclasses.replace(probe, provider=spec)
+        problems += _check_activity(probe, registry, declared)
     return problems
 
 

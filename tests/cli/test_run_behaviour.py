@@ -266,3 +266,8 @@ def test_dry_activities_runs_nothing(squall: Any, tmp_path: Path) -> None:
 def test_stdout_stays_empty_in_text_mode(squall: Any) -> None:
     result = squall("run", str(EXAMPLES / "trivial.json"))
     assert result.stdout == ""
+
+
+def test_a_probe_tolerance_gets_value_injected_at_validation_too(squall: Any) -> None:
+    result = squall("validate", str(EXAMPLES / "tolerances.yaml"))
+    assert result.code == 0, result.stderr

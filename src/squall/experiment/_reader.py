@@ -39,9 +39,9 @@ class Reader:
             return None
         value = obj[key]
         if not isinstance(value, str) or not value.strip():
+            found = "an empty string" if isinstance(value, str) else _kind(value)
             self.add(
-                pointer_join(pointer, key),
-                f"'{key}' must be a non-empty string, found {_kind(value)}",
+                pointer_join(pointer, key), f"'{key}' must be a non-empty string, found {found}"
             )
             return None
         return value

@@ -62,6 +62,12 @@ def _experiment(r: Reader, d: Mapping[str, Any], source: str) -> Experiment | No
     hypothesis = _hypothesis(r, d.get("steady-state-hypothesis"))
     if "method" not in d:
         r.add("", "an experiment requires a 'method'", 'add "method": [] (it may be empty)')
+    elif d["method"] is None:
+        r.add(
+            "/method",
+            "'method' must be a list of activities, found null",
+            'use "method": [] for a hypothesis-only run',
+        )
     method = _activities(r, d.get("method"), "/method")
     rollbacks = _activities(r, d.get("rollbacks"), "/rollbacks")
     experiment = Experiment(
@@ -279,8 +285,9 @@ def _http(r: Reader, d: Mapping[str, Any], where: str, secrets: tuple[str, ...])
         headers = {}
     timeout = d.get("timeout")
     if isinstance(timeout, list):
-        if len(timeout) != 2 or not all(isinstance(t, int | float) for t in timeout):
-            r.add(where + "/timeout", "a timeout list must be [connect, read] seconds")
+        numbers = all(isinstance(t, int | float) and not isinstance(t, bool) for t in timeout)
+        if len(timeout) != 2 or not numbers or any(t < 0 for t in timeout):
+            r.add(where + "/timeout", "a timeout list must be [connect, read] seconds (>= 0)")
     else:
         timeout = r.number(d, "timeout", where, allow_var=True)
     retries = d.get("max_retries", 0)
@@ -314,9 +321,9 @@ def _controls(r: Reader, value: Any, pointer: str) -> tuple[ControlDecl, ...]:
         d = r.mapping(item, where, "a control")
         if d is None:
             continue
+        ref = r.text(d, "ref", where, required=False, what="a control reference")
         name = r.text(d, "name", where, required="ref" not in d, what="a control")
-        ref = d.get("ref") if isinstance(d.get("ref"), str) else None
-        module, arguments = _control_provider(r, d, where, needed=ref is None)
+        module, arguments = _control_provider(r, d, where, needed="ref" not in d)
         scope = d.get("scope")
         if scope is not None and scope not in ("before", "after"):
             r.add(where + "/scope", f"unknown control scope {scope!r}", 'use "before" or "after"')
@@ -457,6 +464,8 @@ def _runtime(r: Reader, value: Any) -> Runtime:
     frequency = r.number(hypothesis, "frequency", "/runtime/hypothesis")
     ratio = r.number(hypothesis, "fail_fast_ratio", "/runtime/hypothesis")
     fail_fast = hypothesis.get("fail_fast")
+    if fail_fast is not None and not isinstance(fail_fast, bool):
+        r.add("/runtime/hypothesis/fail_fast", "'fail_fast' must be true or false")
     return Runtime(
         present=True,
         rollback_strategy=rollback_strategy,

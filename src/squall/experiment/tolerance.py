@@ -91,6 +91,13 @@ def _range(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None) ->
         r.add(pointer + "/range", "a range tolerance needs 'range': [low, high] with two numbers")
         return None
     assert isinstance(bounds, list)
+    if bounds[0] > bounds[1]:
+        r.add(
+            pointer + "/range",
+            f"the range [{bounds[0]}, {bounds[1]}] is empty",
+            "write the lower bound first",
+        )
+        return None
     return RangeTolerance(low=bounds[0], high=bounds[1], target=target)
 
 
