@@ -268,6 +268,17 @@ def test_stdout_stays_empty_in_text_mode(squall: Any) -> None:
     assert result.stdout == ""
 
 
-def test_a_probe_tolerance_gets_value_injected_at_validation_too(squall: Any) -> None:
-    result = squall("validate", str(EXAMPLES / "tolerances.yaml"))
+def test_a_probe_tolerance_gets_value_injected_at_validation_too(squall: Any, tmp_path: Path) -> None:
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        "title: t\ndescription: d\nmethod: []\nsteady-state-hypothesis:\n  title: h\n  probes:\n"
+        "    - type: probe\n      name: n\n"
+        "      provider: {type: python, module: sqtest, func: echo, arguments: {value: 5}}\n"
+        "      tolerance: {type: probe, name: above, provider: {type: python, module: sqtest,"
+        " func: above, arguments: {threshold: 3}}}\n"
+    )
+    assert squall("validate", str(path)).code == 0
+    result = squall("run", str(path))
     assert result.code == 0, result.stderr
+    path.write_text(path.read_text().replace("threshold: 3", "threshold: 9"))
+    assert squall("run", str(path)).code == 4

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "above",
     "append_line",
     "boom",
     "count_lines",
@@ -80,3 +81,8 @@ def read_config(key: str, configuration: dict[str, Any] | None = None) -> Any:
 def is_positive(value: Any = None) -> bool:
     """A tolerance probe: receives the probed output as ``value``."""
     return isinstance(value, int | float) and value > 0
+
+
+def above(value: Any, threshold: float) -> bool:
+    """A tolerance probe whose ``value`` has no default: the engine must inject it."""
+    return isinstance(value, int | float) and value > threshold
