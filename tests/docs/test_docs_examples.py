@@ -40,6 +40,7 @@ EXPECTED_EXIT = {
     "broken-action.json": 3,
     "configuration-and-secrets.yaml": 0,
     "continuous.json": 0,
+    "controls.json": 0,
     "first-experiment.json": 0,
     "first-experiment.yaml": 0,
     "gate-not-met.json": 4,
@@ -149,9 +150,11 @@ def squall(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No inherited example variables, no user settings; the cwd is a fresh directory."""
+    """No inherited example variables, no user settings; the cwd is a fresh directory;
+    the examples' control module is importable (as with PYTHONPATH=. in docs/examples)."""
     for name in EXAMPLE_ENV:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.syspath_prepend(str(EXAMPLES))
     monkeypatch.delenv("SQUALL_SETTINGS", raising=False)
     workdir = tmp_path / "work"
     workdir.mkdir()
@@ -286,6 +289,40 @@ def test_activities_example_runs_background_ref_and_dry(
         "not-executed",
     ]
     assert journal["run"][-1]["output"] is None
+
+
+def test_stop_file_control_interrupts_the_run(
+    clean_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (Path.cwd() / "STOP").touch()
+    code, err, journal = _run(capsys, clean_env, tmp_path, EXAMPLES / "controls.json")
+    assert code == 130, err
+    assert journal["status"] == "interrupted"
+    assert journal["interruption"]["name"] == "stop-file"
+    assert journal["run"] == []
+    assert "stop-file control: the run ended interrupted" in err
+
+
+def test_stop_file_control_as_a_control_file(
+    clean_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    control_file = tmp_path / "stop-file.yaml"
+    control_file.write_text(
+        "stop-file:\n"
+        "  provider:\n"
+        "    type: python\n"
+        "    module: stop_file_control\n"
+        "    arguments:\n"
+        "      stop_file: STOP\n",
+        encoding="utf-8",
+    )
+    (Path.cwd() / "STOP").touch()
+    path = EXAMPLES / "first-experiment.json"
+    code, err, journal = _run(
+        capsys, clean_env, tmp_path, path, "--control-file", str(control_file)
+    )
+    assert code == 130, err
+    assert journal["interruption"]["name"] == "stop-file"
 
 
 @pytest.fixture
