@@ -241,7 +241,16 @@ def per_activity(profiles: dict[str, Any], top: int) -> dict[str, Any]:
     by_cum = sorted(
         (r for r in rows if "squall/" in r["function"]), key=lambda r: -r["cumtime_us"]
     )[:top]
-    return {"profiled_us_per_activity": slope, "by_tottime": by_tot, "by_cumtime_squall": by_cum}
+    squall_all = sorted(
+        (r for r in rows if "squall/" in r["function"] and r["cumtime_us"] >= 0.5),
+        key=lambda r: -r["cumtime_us"],
+    )
+    return {
+        "profiled_us_per_activity": slope,
+        "by_tottime": by_tot,
+        "by_cumtime_squall": by_cum,
+        "squall_all": squall_all,
+    }
 
 
 # ------------------------------------------------------------------ report
