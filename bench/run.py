@@ -396,20 +396,34 @@ def one_run(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) -> d
         env=env,
         cwd=cwd,
     )
-    killer = threading.Timer(timeout, lambda: os.kill(proc.pid, signal.SIGKILL))
+    lock = threading.Lock()
+    state = {"reaped": False, "timed_out": False}
+
+    def kill() -> None:
+        with lock:
+            if not state["reaped"]:
+                state["timed_out"] = True
+                os.kill(proc.pid, signal.SIGKILL)
+
+    killer = threading.Timer(timeout, kill)
     killer.start()
     try:
         _, status, ru = os.wait4(proc.pid, 0)
+        with lock:
+            state["reaped"] = True
     finally:
         killer.cancel()
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {
+    run = {
         "wall": wall,
         "cpu": ru.ru_utime + ru.ru_stime,
         "peak_mib": ru.ru_maxrss / 1024.0,
         "rc": proc.returncode,
     }
+    if state["timed_out"]:
+        run["timed_out"] = True
+    return run
 
 
 def explain_failure(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) -> str:
@@ -485,6 +499,11 @@ class Bench:
             journal.unlink()
         r = one_run(cmd, self.env, self.work, self.args.timeout)
         what = f"{TOOL_LABEL[tool]} {case}"
+        if r.get("timed_out"):
+            raise BenchError(
+                f"{what}: still running after --timeout {self.args.timeout:g} s, killed.\n"
+                f"  command: {' '.join(cmd)}"
+            )
         if r["rc"] != 0:
             why = explain_failure(cmd, self.env, self.work, self.args.timeout)
             raise BenchError(
