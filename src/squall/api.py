@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from squall.engine import Engine, Listener, RunOptions
 from squall.errors import Problem, ValidationError
@@ -15,6 +14,9 @@ from squall.journal.model import Journal
 from squall.plan import PlanOptions, make_plan
 from squall.providers import ProviderRegistry, default_registry
 from squall.validate import check_experiment as _check
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["check_experiment", "load_experiment", "parse_document", "run_experiment"]
 

@@ -14,7 +14,7 @@ known, file:line:column) and how to fix it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from squall._record import Record
 
 __all__ = [
     "ActivityFailed",
@@ -28,20 +28,30 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Record):
     """One thing wrong with a document, located by JSON pointer (and line:column if known)."""
 
-    pointer: str
-    message: str
-    hint: str = ""
-    source: str = ""
-    line: int | None = None
-    column: int | None = None
+    __slots__ = ("column", "hint", "line", "message", "pointer", "source")
+
+    def __init__(
+        self,
+        pointer: str,
+        message: str,
+        hint: str = "",
+        source: str = "",
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.pointer = pointer
+        self.message = message
+        self.hint = hint
+        self.source = source
+        self.line = line
+        self.column = column
 
     def located(self, source: str, line: int | None, column: int | None) -> Problem:
         """Return a copy that knows its file and position."""
-        return replace(self, source=source, line=line, column=column)
+        return self.replace(source=source, line=line, column=column)
 
     def where(self) -> str:
         """``file:line:column`` (or the parts known), then the JSON pointer."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from squall._record import Record
 from squall.experiment.model import (
     Activity,
     ActivityType,
@@ -19,31 +18,79 @@ from squall.experiment.model import (
 __all__ = ["Plan", "PlanOptions", "make_plan"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PlanOptions:
+class PlanOptions(Record):
     """Choices from the command line and settings (None: not given there)."""
 
-    dry: DryMode | None = None
-    rollback_strategy: RollbackStrategy | None = None
-    hypothesis_strategy: HypothesisStrategy | None = None
-    hypothesis_frequency: float | None = None
-    fail_fast: bool | None = None
-    fail_fast_ratio: float | None = None
-    settings: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = (
+        "dry",
+        "fail_fast",
+        "fail_fast_ratio",
+        "hypothesis_frequency",
+        "hypothesis_strategy",
+        "rollback_strategy",
+        "settings",
+    )
+
+    def __init__(
+        self,
+        *,
+        dry: DryMode | None = None,
+        rollback_strategy: RollbackStrategy | None = None,
+        hypothesis_strategy: HypothesisStrategy | None = None,
+        hypothesis_frequency: float | None = None,
+        fail_fast: bool | None = None,
+        fail_fast_ratio: float | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.dry = dry
+        self.rollback_strategy = rollback_strategy
+        self.hypothesis_strategy = hypothesis_strategy
+        self.hypothesis_frequency = hypothesis_frequency
+        self.fail_fast = fail_fast
+        self.fail_fast_ratio = fail_fast_ratio
+        self.settings: Mapping[str, Any] = settings or {}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Plan:
-    experiment: Experiment
-    probes: tuple[Activity, ...]
-    method: tuple[Activity, ...]
-    rollbacks: tuple[Activity, ...]
-    hypothesis_strategy: HypothesisStrategy
-    rollback_strategy: RollbackStrategy
-    frequency: float
-    fail_fast: bool
-    fail_fast_ratio: float
-    dry: DryMode | None
+class Plan(Record):
+    """What will run: resolved activities, strategies and the dry mode."""
+
+    __slots__ = (
+        "dry",
+        "experiment",
+        "fail_fast",
+        "fail_fast_ratio",
+        "frequency",
+        "hypothesis_strategy",
+        "method",
+        "probes",
+        "rollback_strategy",
+        "rollbacks",
+    )
+
+    def __init__(
+        self,
+        *,
+        experiment: Experiment,
+        probes: tuple[Activity, ...],
+        method: tuple[Activity, ...],
+        rollbacks: tuple[Activity, ...],
+        hypothesis_strategy: HypothesisStrategy,
+        rollback_strategy: RollbackStrategy,
+        frequency: float,
+        fail_fast: bool,
+        fail_fast_ratio: float,
+        dry: DryMode | None,
+    ) -> None:
+        self.experiment = experiment
+        self.probes = probes
+        self.method = method
+        self.rollbacks = rollbacks
+        self.hypothesis_strategy = hypothesis_strategy
+        self.rollback_strategy = rollback_strategy
+        self.frequency = frequency
+        self.fail_fast = fail_fast
+        self.fail_fast_ratio = fail_fast_ratio
+        self.dry = dry
 
     @property
     def has_hypothesis(self) -> bool:
@@ -132,5 +179,5 @@ def _resolve(activity: Activity, declared: Mapping[str, Activity]) -> Activity:
     if target is None:
         return activity  # the engine records it as a failed activity
     if activity.tolerance is not None:
-        return dataclasses.replace(target, tolerance=activity.tolerance, pointer=activity.pointer)
-    return dataclasses.replace(target, pointer=activity.pointer)
+        return target.replace(tolerance=activity.tolerance, pointer=activity.pointer)
+    return target.replace(pointer=activity.pointer)

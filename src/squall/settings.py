@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import MutableMapping
-from pathlib import Path
 from typing import Any
 
 from squall.errors import InputError
@@ -29,24 +28,29 @@ __all__ = [
 _INDEX = re.compile(r"^(.*)\[(\d+)\]$")
 
 
-def default_settings_path() -> Path:
+StrPath = str | os.PathLike[str]
+
+
+def default_settings_path() -> str:
     env = os.environ.get("SQUALL_SETTINGS")
     if env:
-        return Path(env)
-    own = Path.home() / ".squall" / "settings.yaml"
-    legacy = Path.home() / ".chaostoolkit" / "settings.yaml"
-    return legacy if not own.exists() and legacy.exists() else own
+        return env
+    home = os.path.expanduser("~")
+    own = os.path.join(home, ".squall", "settings.yaml")
+    legacy = os.path.join(home, ".chaostoolkit", "settings.yaml")
+    return legacy if not os.path.exists(own) and os.path.exists(legacy) else own
 
 
-def load_settings(path: Path | None = None) -> dict[str, Any]:
+def load_settings(path: StrPath | None = None) -> dict[str, Any]:
     """The settings as a mapping; a missing file gives an empty one.
 
     Raises:
         InputError: the file is not valid YAML or not a mapping.
     """
-    path = path or default_settings_path()
+    path = os.fspath(path or default_settings_path())
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
     except FileNotFoundError:
         return {}
     except OSError as exc:
@@ -64,15 +68,16 @@ def load_settings(path: Path | None = None) -> dict[str, Any]:
     return data
 
 
-def save_settings(settings: dict[str, Any], path: Path | None = None) -> Path:
+def save_settings(settings: dict[str, Any], path: StrPath | None = None) -> str:
     """Write the settings (mode 0600: they may hold credentials)."""
     import yaml
 
-    path = path or default_settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.touch(mode=0o600)
-    tmp.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    path = os.fspath(path or default_settings_path())
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".tmp"
+    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(yaml.safe_dump(settings, sort_keys=False))
     os.replace(tmp, path)
     return path
 

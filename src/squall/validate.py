@@ -3,7 +3,6 @@ references resolve, environment variables are set."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -123,8 +122,8 @@ def _check_activity(
         probe = activity.tolerance.probe
         spec = probe.provider
         if isinstance(spec, PythonSpec):  # the engine passes the probed output as `value`
-            spec = dataclasses.replace(spec, arguments={"value": None, **spec.arguments})
-            probe = dataclasses.replace(probe, provider=spec)
+            spec = spec.replace(arguments={"value": None, **spec.arguments})
+            probe = probe.replace(provider=spec)
         problems += _check_activity(probe, registry, declared)
     return problems
 

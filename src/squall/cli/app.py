@@ -2,58 +2,23 @@
 
 from __future__ import annotations
 
-import logging
+import functools
 import os
-import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
+from squall._log import configure
 from squall._version import __version__
 from squall.cli.commands import info, run, schema, settings_group, validate
 
 __all__ = ["cli"]
 
 
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        import json
+def _setup_logging(verbose: bool, log_file: str | None, level: str, fmt: str) -> None:
+    from squall.cli.logs import setup_logging
 
-        return json.dumps(
-            {
-                "ts": record.created,
-                "level": record.levelname,
-                "logger": record.name,
-                "module": record.module,
-                "line": record.lineno,
-                "message": record.getMessage(),
-            }
-        )
-
-
-def _configure_logging(
-    verbose: bool, log_file: str | None, log_level: str, log_format: str
-) -> None:
-    root = logging.getLogger("squall")
-    root.setLevel(logging.DEBUG)
-    root.handlers.clear()
-    console = logging.StreamHandler(sys.stderr)
-    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    console.setFormatter(
-        _JsonFormatter()
-        if log_format == "json"
-        else logging.Formatter("squall: %(levelname)s: %(message)s")
-    )
-    root.addHandler(console)
-    if log_file:
-        handler = logging.FileHandler(log_file, encoding="utf-8")
-        handler.setLevel(getattr(logging, log_level.upper()))
-        handler.setFormatter(
-            logging.Formatter("[%(asctime)s %(levelname)s] [%(module)s:%(lineno)d] %(message)s")
-        )
-        root.addHandler(handler)
-    root.propagate = False
+    setup_logging(verbose, log_file, level, fmt)
 
 
 class LazyGroup(click.Group):
@@ -132,9 +97,13 @@ def cli(
     """squall: run chaos experiments (Chaos Toolkit format), fast and safely."""
     if change_dir:
         os.chdir(change_dir)
-    _configure_logging(verbose, None if no_log_file else log_file, log_file_level, log_format)
+    log_file = None if no_log_file else log_file
+    configure(
+        functools.partial(_setup_logging, verbose, log_file, log_file_level, log_format),
+        now=verbose or log_file is not None,
+    )
     obj: dict[str, Any] = {
-        "settings_path": Path(settings_path) if settings_path else None,
+        "settings_path": settings_path,
         "json": log_format == "json",
         "verbose": verbose,
     }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -179,7 +178,7 @@ def run(
         RunOptions(
             overrides=overrides,
             secret_overrides=secret_overrides,
-            journal_path=Path(journal_path),
+            journal_path=journal_path,
             keep_events=keep_events,
             settings=settings,
             global_controls=read_global_controls(settings, control_files),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +12,9 @@ from squall.engine.configuration import convert_env_value
 from squall.errors import InputError
 from squall.experiment.model import ControlDecl
 from squall.experiment.parse import parse_controls
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["parse_var", "read_global_controls", "read_var_files"]
 
@@ -51,6 +53,8 @@ def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, di
     configuration: dict[str, Any] = {}
     secrets: dict[str, dict[str, Any]] = {}
     for name in paths:
+        from pathlib import Path
+
         path = Path(name)
         if path.suffix.lower() not in (".json", ".yaml", ".yml"):
             _load_dotenv(path)
@@ -112,6 +116,8 @@ def read_global_controls(
     """
     sources: list[tuple[str, Any]] = [("settings", settings.get("controls") or {})]
     for name in control_files:
+        from pathlib import Path
+
         try:
             sources.append((name, _read_mapping(Path(name))))
         except (OSError, ValueError) as exc:

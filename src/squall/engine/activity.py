@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -121,13 +120,13 @@ def run_activity(
     except UserCodeError as exc:
         _fail(run, str(exc), exc.lines)
     except ActivityFailed as exc:
-        _fail(run, str(exc), traceback.format_exception_only(exc))
+        _fail(run, str(exc), _exception_only(exc))
     except Interrupted as exc:
         interrupted = exc
         _fail(
             run,
             f"interrupted by {exc.signal_name or 'a stop request'}",
-            traceback.format_exception_only(exc),
+            _exception_only(exc),
         )
     run.end = now_iso()
     run.duration = time.perf_counter() - started
@@ -148,6 +147,11 @@ def run_activity(
     if interrupted is not None:
         raise ActivityInterrupted(interrupted, run)
     return run
+
+
+def _exception_only(exc: BaseException) -> list[str]:
+    """The journal's ``exception`` lines for an error without a useful traceback."""
+    return [f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}\n"]
 
 
 def _fail(run: ActivityRun, reason: str, lines: list[str]) -> None:

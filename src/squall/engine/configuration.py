@@ -4,12 +4,12 @@ Vault, command-line overrides, then dynamic (probe) configuration."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from squall._log import get_logger
 from squall.errors import InputError
 from squall.experiment.model import (
     Activity,
@@ -22,7 +22,7 @@ from squall.experiment.model import (
 
 __all__ = ["convert_env_value", "load_configuration", "load_secrets", "variables_of"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 ProbeRunner = Callable[[Activity, Mapping[str, Any], Mapping[str, Mapping[str, Any]]], Any]
 

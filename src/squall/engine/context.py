@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from squall._record import Record
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, HypothesisRun
 from squall.journal.recorder import Recorder
@@ -56,33 +56,67 @@ class NullListener:
         pass
 
 
-@dataclass(slots=True)
-class Interruption:
+class Interruption(Record):
     """Why the run was asked to stop."""
 
-    name: str  # SIGINT, SIGTERM, SIGUSR1, SIGUSR2, or a control's name
-    reason: str
-    play_rollbacks: bool = True  # False after SIGUSR2 (exit "ungracefully")
-    wait_background: bool = False  # True after SIGUSR1 (exit "gracefully")
+    __slots__ = ("name", "play_rollbacks", "reason", "wait_background")
+
+    def __init__(
+        self, name: str, reason: str, play_rollbacks: bool = True, wait_background: bool = False
+    ) -> None:
+        self.name = name  # SIGINT, SIGTERM, SIGUSR1, SIGUSR2, or a control's name
+        self.reason = reason
+        self.play_rollbacks = play_rollbacks  # False after SIGUSR2 (exit "ungracefully")
+        self.wait_background = wait_background  # True after SIGUSR1 (exit "gracefully")
 
 
-@dataclass(slots=True)
 class RunContext:
-    plan: Plan
-    registry: ProviderRegistry
-    recorder: Recorder
-    listener: Listener
-    configuration: dict[str, Any] = field(default_factory=dict)
-    secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    variables: Mapping[str, Any] = field(default_factory=dict)
-    stop: threading.Event = field(default_factory=threading.Event)
-    interruption: Interruption | None = None
-    #: True while the main thread runs user code or sleeps: a signal may raise there.
-    raise_on_signal: bool = False
-    fail_fast_tripped: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    hooks: HookCaller | None = None
-    view: RunView | None = None
+    """The state of one run, shared by the engine's functions and threads."""
+
+    __slots__ = (
+        "configuration",
+        "fail_fast_tripped",
+        "hooks",
+        "interruption",
+        "listener",
+        "lock",
+        "plan",
+        "raise_on_signal",
+        "recorder",
+        "registry",
+        "secrets",
+        "stop",
+        "variables",
+        "view",
+    )
+
+    def __init__(
+        self,
+        *,
+        plan: Plan,
+        registry: ProviderRegistry,
+        recorder: Recorder,
+        listener: Listener,
+        configuration: dict[str, Any] | None = None,
+        secrets: dict[str, dict[str, Any]] | None = None,
+        variables: Mapping[str, Any] | None = None,
+        hooks: HookCaller | None = None,
+    ) -> None:
+        self.plan = plan
+        self.registry = registry
+        self.recorder = recorder
+        self.listener = listener
+        self.configuration: dict[str, Any] = configuration or {}
+        self.secrets: dict[str, dict[str, Any]] = secrets or {}
+        self.variables: Mapping[str, Any] = variables or {}
+        self.hooks = hooks
+        self.view: RunView | None = None
+        self.stop = threading.Event()
+        self.interruption: Interruption | None = None
+        #: True while the main thread runs user code or sleeps: a signal may raise there.
+        self.raise_on_signal = False
+        self.fail_fast_tripped = False
+        self.lock = threading.Lock()
 
     def fire(self, name: str, **kwargs: Any) -> None:
         """Call a lifecycle hook (no cost when no plugin implements it)."""

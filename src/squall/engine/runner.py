@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import time
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from squall._record import Record
 from squall._version import __version__
 from squall.engine.activity import (
     ActivityInterrupted,
@@ -62,17 +59,37 @@ _AFTER = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunOptions:
+class RunOptions(Record):
     """Run-time inputs that are not part of the plan."""
 
-    overrides: Mapping[str, Any] = field(default_factory=dict)
-    secret_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    journal_path: Path | None = None
-    keep_events: bool = False
-    run_id: str | None = None
-    settings: Mapping[str, Any] = field(default_factory=dict)
-    global_controls: tuple[ControlDecl, ...] = ()
+    __slots__ = (
+        "global_controls",
+        "journal_path",
+        "keep_events",
+        "overrides",
+        "run_id",
+        "secret_overrides",
+        "settings",
+    )
+
+    def __init__(
+        self,
+        *,
+        overrides: Mapping[str, Any] | None = None,
+        secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        journal_path: str | os.PathLike[str] | None = None,
+        keep_events: bool = False,
+        run_id: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+        global_controls: tuple[ControlDecl, ...] = (),
+    ) -> None:
+        self.overrides: Mapping[str, Any] = overrides or {}
+        self.secret_overrides: Mapping[str, Mapping[str, Any]] = secret_overrides or {}
+        self.journal_path = journal_path
+        self.keep_events = keep_events
+        self.run_id = run_id
+        self.settings: Mapping[str, Any] = settings or {}
+        self.global_controls = global_controls
 
 
 class Engine:
@@ -126,7 +143,7 @@ class Engine:
 
     def _prepare(self, plan: Plan, options: RunOptions) -> RunContext:
         """Resolve configuration, secrets and controls; create the journal and recorder."""
-        run_id = options.run_id or uuid.uuid4().hex[:12]
+        run_id = options.run_id or os.urandom(6).hex()
         os.environ["SQUALL_RUN_ID"] = run_id
         secrets = load_secrets(plan.experiment, options.secret_overrides, {})
         configuration = load_configuration(
@@ -139,7 +156,7 @@ class Engine:
             experiment=_journal_experiment(plan, variables),
             start=now_iso(),
             platform=_platform(),
-            node=socket.gethostname(),
+            node=os.uname().nodename,
             squall_version=__version__,
             run_id=run_id,
         )

@@ -3,7 +3,6 @@ for background activities), SIGUSR2 stops without rollbacks (the reference's mea
 
 from __future__ import annotations
 
-import dataclasses
 import signal
 import threading
 from collections.abc import Iterator
@@ -47,7 +46,7 @@ def handle_signals(ctx: RunContext) -> Iterator[None]:
     def handler(signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         interruption = _SIGNALS[name]
-        request_stop(ctx, dataclasses.replace(interruption))
+        request_stop(ctx, interruption.replace())
         if ctx.raise_on_signal:
             raise Interrupted(interruption.reason, name)
 

@@ -9,16 +9,16 @@ Kubernetes service-account token. Settings come from the experiment's configurat
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
+from squall._log import get_logger
 from squall.errors import InputError
 from squall.experiment.model import SecretVault
 
 __all__ = ["read_vault_secret"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def _client(configuration: Mapping[str, Any]) -> Any:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from squall.journal.model import (
     ActivityRun,
     HypothesisRun,
@@ -16,13 +14,15 @@ from squall.journal.model import (
 __all__ = ["RunFacts", "decide"]
 
 
-@dataclass(slots=True)
 class RunFacts:
     """What the engine knows beyond the journal."""
 
-    gate_failed: bool = False
-    method_started: bool = False
-    aborted_reason: str = ""
+    __slots__ = ("aborted_reason", "gate_failed", "method_started")
+
+    def __init__(self) -> None:
+        self.gate_failed = False
+        self.method_started = False
+        self.aborted_reason = ""
 
 
 def _probe_reason(result: HypothesisRun) -> str:

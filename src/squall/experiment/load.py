@@ -10,9 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from squall.errors import LoadError, Problem
@@ -32,15 +30,17 @@ def _yaml() -> tuple[Any, Any]:
 BEARER_ENV_VARS = ("SQUALL_LOADER_AUTH_BEARER_TOKEN", "CHAOSTOOLKIT_LOADER_AUTH_BEARER_TOKEN")
 
 
-@dataclass(slots=True)
 class Document:
     """A parsed source: its data, its name (for messages) and its text (for positions)."""
 
-    data: Any
-    name: str
-    text: str
-    fmt: str
-    _tree: Any = field(default=None, repr=False)
+    __slots__ = ("_tree", "data", "fmt", "name", "text")
+
+    def __init__(self, *, data: Any, name: str, text: str, fmt: str) -> None:
+        self.data = data
+        self.name = name
+        self.text = text
+        self.fmt = fmt
+        self._tree: Any = None
 
     def locate(self, pointer: str) -> tuple[int, int] | None:
         """1-based (line, column) of the value at ``pointer``, or of its nearest parent."""
@@ -164,11 +164,12 @@ def load_source(
 
 
 def _load_path(source: str) -> Document:
-    path = Path(source).expanduser()
+    path = os.path.expanduser(source)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
     except FileNotFoundError:
-        raise LoadError(f"experiment file not found: {source} (looked in {Path.cwd()})") from None
+        raise LoadError(f"experiment file not found: {source} (looked in {os.getcwd()})") from None
     except IsADirectoryError:
         raise LoadError(f"{source} is a directory, not an experiment file") from None
     except (OSError, UnicodeDecodeError) as exc:

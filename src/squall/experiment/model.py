@@ -1,16 +1,17 @@
 """Typed model of an experiment in the Chaos Toolkit's open format.
 
 Every model keeps ``raw``: the mapping it was parsed from, unknown keys included, so the
-journal can copy it exactly as the reference engine does. Models are frozen; the engine
-never mutates them.
+journal can copy it exactly as the reference engine does. Models are records (see
+``squall._record``): treated as immutable; ``replace`` makes a changed copy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from squall._record import Record
 
 __all__ = [
     "Activity",
@@ -84,52 +85,103 @@ class DryMode(StrEnum):
 
 # --- providers -------------------------------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PythonSpec:
-    """``provider.type: python``: call ``module.func(**arguments)``."""
-
-    module: str
-    func: str
-    arguments: Mapping[str, Any] = field(default_factory=dict)
-    secrets: tuple[str, ...] = ()
-    type: str = "python"
+_EMPTY: Mapping[str, Any] = {}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProcessSpec:
+class PythonSpec(Record):
+    """``provider.type: python``: call ``module.func(**arguments)``.
+
+    ``templated`` tells whether any argument holds a ``$`` (so substitution can be skipped).
+    """
+
+    __slots__ = ("arguments", "func", "module", "secrets", "templated")
+    type = "python"
+
+    def __init__(
+        self,
+        *,
+        module: str,
+        func: str,
+        arguments: Mapping[str, Any] = _EMPTY,
+        secrets: tuple[str, ...] = (),
+        templated: bool = True,
+    ) -> None:
+        self.module = module
+        self.func = func
+        self.arguments = arguments
+        self.secrets = secrets
+        self.templated = templated
+
+
+class ProcessSpec(Record):
     """``provider.type: process``: run ``path`` with ``arguments``."""
 
-    path: str
-    arguments: Any = None  # list (preferred), string (shell) or mapping (deprecated)
-    timeout: Any = None  # number or "${var}"
-    secrets: tuple[str, ...] = ()
-    type: str = "process"
+    __slots__ = ("arguments", "path", "secrets", "timeout")
+    type = "process"
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        arguments: Any = None,
+        timeout: Any = None,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        self.path = path
+        self.arguments = arguments  # list (preferred), string (shell) or mapping (deprecated)
+        self.timeout = timeout  # number or "${var}"
+        self.secrets = secrets
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HttpSpec:
+class HttpSpec(Record):
     """``provider.type: http``: send a request to ``url``."""
 
-    url: str
-    method: str = "GET"
-    headers: Mapping[str, Any] = field(default_factory=dict)
-    arguments: Any = None
-    timeout: Any = None  # number, [connect, read] or "${var}"
-    verify_tls: bool = True
-    max_retries: int = 0
-    expected_status: Any = None  # documented by the reference, ignored by it and by us
-    secrets: tuple[str, ...] = ()
-    type: str = "http"
+    __slots__ = (
+        "arguments",
+        "expected_status",
+        "headers",
+        "max_retries",
+        "method",
+        "secrets",
+        "timeout",
+        "url",
+        "verify_tls",
+    )
+    type = "http"
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        method: str = "GET",
+        headers: Mapping[str, Any] = _EMPTY,
+        arguments: Any = None,
+        timeout: Any = None,
+        verify_tls: bool = True,
+        max_retries: int = 0,
+        expected_status: Any = None,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.arguments = arguments
+        self.timeout = timeout  # number, [connect, read] or "${var}"
+        self.verify_tls = verify_tls
+        self.max_retries = max_retries
+        self.expected_status = expected_status  # documented by the reference, ignored by both
+        self.secrets = secrets
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GenericSpec:
+class GenericSpec(Record):
     """A provider type that is not built in; a plugin provider must claim it."""
 
-    type: str
-    raw: Raw
-    secrets: tuple[str, ...] = ()
+    __slots__ = ("raw", "secrets", "type")
+
+    def __init__(self, *, type: str, raw: Raw, secrets: tuple[str, ...] = ()) -> None:
+        self.type = type
+        self.raw = raw
+        self.secrets = secrets
 
 
 ProviderSpec = PythonSpec | ProcessSpec | HttpSpec | GenericSpec
@@ -138,47 +190,67 @@ ProviderSpec = PythonSpec | ProcessSpec | HttpSpec | GenericSpec
 # --- tolerances ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ValueTolerance:
+class ValueTolerance(Record):
     """A bare ``true``/``false``, number or string tolerance."""
 
-    value: bool | int | float | str
+    __slots__ = ("value",)
+
+    def __init__(self, *, value: bool | int | float | str) -> None:
+        self.value = value
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ListTolerance:
+class ListTolerance(Record):
     """A bare list: membership (or, with two items and no ``status``, an inclusive range)."""
 
-    values: tuple[Any, ...]
+    __slots__ = ("values",)
+
+    def __init__(self, *, values: tuple[Any, ...]) -> None:
+        self.values = values
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RangeTolerance:
-    low: float
-    high: float
-    target: str | None = None
+class RangeTolerance(Record):
+    __slots__ = ("high", "low", "target")
+
+    def __init__(self, *, low: float, high: float, target: str | None = None) -> None:
+        self.low = low
+        self.high = high
+        self.target = target
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RegexTolerance:
-    pattern: str
-    target: str | None = None
+class RegexTolerance(Record):
+    __slots__ = ("pattern", "target")
+
+    def __init__(self, *, pattern: str, target: str | None = None) -> None:
+        self.pattern = pattern
+        self.target = target
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class JsonPathTolerance:
-    path: str
-    expect: Any = None
-    has_expect: bool = False
-    count: int | None = None
-    target: str | None = None
+class JsonPathTolerance(Record):
+    __slots__ = ("count", "expect", "has_expect", "path", "target")
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        expect: Any = None,
+        has_expect: bool = False,
+        count: int | None = None,
+        target: str | None = None,
+    ) -> None:
+        self.path = path
+        self.expect = expect
+        self.has_expect = has_expect
+        self.count = count
+        self.target = target
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProbeTolerance:
+class ProbeTolerance(Record):
     """A probe that receives the output as ``value`` and whose truthy return means 'met'."""
 
-    probe: Activity
+    __slots__ = ("probe",)
+
+    def __init__(self, *, probe: Activity) -> None:
+        self.probe = probe
 
 
 Tolerance = (
@@ -194,117 +266,245 @@ Tolerance = (
 # --- activities --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Pauses:
-    before: float | str | None = None
-    after: float | str | None = None
+class Pauses(Record):
+    __slots__ = ("after", "before")
+
+    def __init__(
+        self, *, before: float | str | None = None, after: float | str | None = None
+    ) -> None:
+        self.before = before
+        self.after = after
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ControlDecl:
+NO_PAUSES = Pauses()
+
+
+class ControlDecl(Record):
     """A control declaration (``controls`` at experiment, hypothesis or activity level)."""
 
-    name: str
-    module: str | None = None
-    arguments: Mapping[str, Any] = field(default_factory=dict)
-    scope: str | None = None  # "before", "after" or None for both
-    automatic: bool = True
-    ref: str | None = None
-    raw: Raw = field(default_factory=dict)
+    __slots__ = ("arguments", "automatic", "module", "name", "raw", "ref", "scope")
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        module: str | None = None,
+        arguments: Mapping[str, Any] = _EMPTY,
+        scope: str | None = None,
+        automatic: bool = True,
+        ref: str | None = None,
+        raw: Raw = _EMPTY,
+    ) -> None:
+        self.name = name
+        self.module = module
+        self.arguments = arguments
+        self.scope = scope  # "before", "after" or None for both
+        self.automatic = automatic
+        self.ref = ref
+        self.raw = raw
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Activity:
+class Activity(Record):
     """A probe or an action, or a ``ref`` to one declared elsewhere."""
 
-    name: str
-    type: ActivityType
-    provider: ProviderSpec | None
-    pointer: str
-    raw: Raw
-    ref: str | None = None
-    tolerance: Tolerance | None = None
-    pauses: Pauses = field(default_factory=Pauses)
-    background: bool = False
-    timeout: float | None = None
-    controls: tuple[ControlDecl, ...] = ()
-    dry: str | None = None
+    __slots__ = (
+        "background",
+        "controls",
+        "dry",
+        "name",
+        "pauses",
+        "pointer",
+        "provider",
+        "raw",
+        "ref",
+        "timeout",
+        "tolerance",
+        "type",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        type: ActivityType,
+        provider: ProviderSpec | None,
+        pointer: str,
+        raw: Raw,
+        ref: str | None = None,
+        tolerance: Tolerance | None = None,
+        pauses: Pauses = NO_PAUSES,
+        background: bool = False,
+        timeout: float | None = None,
+        controls: tuple[ControlDecl, ...] = (),
+        dry: str | None = None,
+    ) -> None:
+        self.name = name
+        self.type = type
+        self.provider = provider
+        self.pointer = pointer
+        self.raw = raw
+        self.ref = ref
+        self.tolerance = tolerance
+        self.pauses = pauses
+        self.background = background
+        self.timeout = timeout
+        self.controls = controls
+        self.dry = dry
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Hypothesis:
-    title: str
-    probes: tuple[Activity, ...]
-    controls: tuple[ControlDecl, ...] = ()
-    raw: Raw = field(default_factory=dict)
+class Hypothesis(Record):
+    __slots__ = ("controls", "probes", "raw", "title")
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        probes: tuple[Activity, ...],
+        controls: tuple[ControlDecl, ...] = (),
+        raw: Raw = _EMPTY,
+    ) -> None:
+        self.title = title
+        self.probes = probes
+        self.controls = controls
+        self.raw = raw
 
 
 # --- configuration and secrets ------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ConfigEnv:
-    key: str
-    default: Any = None
-    has_default: bool = False
-    env_var_type: str | None = None
+class ConfigEnv(Record):
+    __slots__ = ("default", "env_var_type", "has_default", "key")
+
+    def __init__(
+        self,
+        *,
+        key: str,
+        default: Any = None,
+        has_default: bool = False,
+        env_var_type: str | None = None,
+    ) -> None:
+        self.key = key
+        self.default = default
+        self.has_default = has_default
+        self.env_var_type = env_var_type
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ConfigProbe:
+class ConfigProbe(Record):
     """Dynamic configuration: the value is the output of a probe run at start."""
 
-    probe: Activity
+    __slots__ = ("probe",)
+
+    def __init__(self, *, probe: Activity) -> None:
+        self.probe = probe
 
 
 ConfigValue = ConfigEnv | ConfigProbe | Any
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SecretEnv:
-    key: str
+class SecretEnv(Record):
+    __slots__ = ("key",)
+
+    def __init__(self, *, key: str) -> None:
+        self.key = key
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SecretVault:
-    path: str | None
-    key: str | None = None
+class SecretVault(Record):
+    __slots__ = ("key", "path")
+
+    def __init__(self, *, path: str | None, key: str | None = None) -> None:
+        self.path = path
+        self.key = key
 
 
 SecretValue = SecretEnv | SecretVault | Any
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Runtime:
-    """``runtime`` block; ``present`` tells whether the experiment had one (a quirk needs it)."""
+class Runtime(Record):
+    """``runtime`` block; ``present`` tells whether the experiment had one."""
 
-    present: bool = False
-    rollback_strategy: RollbackStrategy | None = None
-    hypothesis_strategy: HypothesisStrategy | None = None
-    hypothesis_frequency: float | None = None
-    fail_fast: bool | None = None
-    fail_fast_ratio: float | None = None
+    __slots__ = (
+        "fail_fast",
+        "fail_fast_ratio",
+        "hypothesis_frequency",
+        "hypothesis_strategy",
+        "present",
+        "rollback_strategy",
+    )
+
+    def __init__(
+        self,
+        *,
+        present: bool = False,
+        rollback_strategy: RollbackStrategy | None = None,
+        hypothesis_strategy: HypothesisStrategy | None = None,
+        hypothesis_frequency: float | None = None,
+        fail_fast: bool | None = None,
+        fail_fast_ratio: float | None = None,
+    ) -> None:
+        self.present = present
+        self.rollback_strategy = rollback_strategy
+        self.hypothesis_strategy = hypothesis_strategy
+        self.hypothesis_frequency = hypothesis_frequency
+        self.fail_fast = fail_fast
+        self.fail_fast_ratio = fail_fast_ratio
+
+
+NO_RUNTIME = Runtime()
 
 
 # --- the experiment ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Experiment:
-    title: str
-    description: str
-    method: tuple[Activity, ...]
-    raw: Raw
-    source: str = ""
-    tags: tuple[str, ...] = ()
-    contributions: Mapping[str, str] = field(default_factory=dict)
-    configuration: Mapping[str, ConfigValue] = field(default_factory=dict)
-    secrets: Mapping[str, Mapping[str, SecretValue]] = field(default_factory=dict)
-    extensions: tuple[Raw, ...] = ()
-    controls: tuple[ControlDecl, ...] = ()
-    hypothesis: Hypothesis | None = None
-    rollbacks: tuple[Activity, ...] = ()
-    runtime: Runtime = field(default_factory=Runtime)
+class Experiment(Record):
+    __slots__ = (
+        "configuration",
+        "contributions",
+        "controls",
+        "description",
+        "extensions",
+        "hypothesis",
+        "method",
+        "raw",
+        "rollbacks",
+        "runtime",
+        "secrets",
+        "source",
+        "tags",
+        "title",
+    )
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        description: str,
+        method: tuple[Activity, ...],
+        raw: Raw,
+        source: str = "",
+        tags: tuple[str, ...] = (),
+        contributions: Mapping[str, str] = _EMPTY,
+        configuration: Mapping[str, ConfigValue] = _EMPTY,
+        secrets: Mapping[str, Mapping[str, SecretValue]] = _EMPTY,
+        extensions: tuple[Raw, ...] = (),
+        controls: tuple[ControlDecl, ...] = (),
+        hypothesis: Hypothesis | None = None,
+        rollbacks: tuple[Activity, ...] = (),
+        runtime: Runtime = NO_RUNTIME,
+    ) -> None:
+        self.title = title
+        self.description = description
+        self.method = method
+        self.raw = raw
+        self.source = source
+        self.tags = tags
+        self.contributions = contributions
+        self.configuration = configuration
+        self.secrets = secrets
+        self.extensions = extensions
+        self.controls = controls
+        self.hypothesis = hypothesis
+        self.rollbacks = rollbacks
+        self.runtime = runtime
 
     def referable(self) -> dict[str, Activity]:
         """Activities a ``ref`` may name: the method and hypothesis probes (first wins)."""

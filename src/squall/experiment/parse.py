@@ -30,6 +30,7 @@ from squall.experiment.model import (
     SecretValue,
     SecretVault,
 )
+from squall.experiment.substitute import contains_placeholder
 from squall.experiment.tolerance import parse_tolerance
 
 __all__ = ["parse_activity", "parse_controls", "parse_experiment"]
@@ -257,7 +258,13 @@ def _python(
         arguments = {}
     if module is None or func is None:
         return None
-    return PythonSpec(module=module, func=func, arguments=arguments, secrets=secrets)
+    return PythonSpec(
+        module=module,
+        func=func,
+        arguments=arguments,
+        secrets=secrets,
+        templated=contains_placeholder(arguments),
+    )
 
 
 def _process(

@@ -7,7 +7,6 @@ are interpolated; unknown names are left as they are; ``$$`` escapes a dollar.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from string import Template
 from typing import Any
 
 __all__ = ["substitute"]
@@ -29,6 +28,8 @@ def _one(value: str, variables: Mapping[str, Any]) -> Any:
         name = value[2:-1]
         if name in variables and name.isidentifier():
             return variables[name]
+    from string import Template  # only needed when a string interpolates variables
+
     return Template(value).safe_substitute(variables)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
@@ -197,6 +196,8 @@ def _check_list(values: tuple[Any, ...], output: Any) -> Verdict:
 
 
 def _check_range(tolerance: RangeTolerance, output: Any) -> Verdict:
+    from decimal import Decimal, InvalidOperation
+
     value = _pick(output, tolerance.target)
     expected = f"between {tolerance.low} and {tolerance.high}"
     try:

@@ -19,11 +19,11 @@ control stops the run cleanly; any other exception is reported with the control'
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
+from squall._log import get_logger
 from squall.errors import InputError, Interrupted
 from squall.experiment.model import ControlDecl, Experiment
 from squall.experiment.parse import parse_controls
@@ -34,7 +34,7 @@ from squall.hooks.view import RunView
 
 __all__ = ["ControlPlugin"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 _INJECTED = ("configuration", "secrets", "experiment", "extensions", "settings")
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 
 __all__ = ["EntryPoint", "find_entry_points"]
 
 
-@dataclass(frozen=True, slots=True)
 class EntryPoint:
-    name: str
-    value: str  # "module:attribute" or "module"
-    distribution: str
+    """One entry point: its name, ``module:attribute`` value and distribution."""
+
+    __slots__ = ("distribution", "name", "value")
+
+    def __init__(self, name: str, value: str, distribution: str) -> None:
+        self.name = name
+        self.value = value  # "module:attribute" or "module"
+        self.distribution = distribution
 
     def load(self) -> object:
         import importlib

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import Any
 
 import pluggy
 
+from squall._log import get_logger
 from squall.errors import Interrupted
 from squall.hooks.discovery import EntryPoint, find_entry_points
 from squall.hooks.names import ENTRY_POINT_GROUP, PROJECT
@@ -15,7 +15,7 @@ from squall.hooks.specs import LifecycleSpec
 
 __all__ = ["HookCaller", "installed_plugins", "make_plugin_manager"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def make_plugin_manager(

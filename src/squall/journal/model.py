@@ -7,9 +7,10 @@ same order) plus a ``squall`` section with squall's own verdict.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from squall._record import Record
 
 __all__ = [
     "FORMAT_VERSION",
@@ -60,20 +61,47 @@ _EXIT_CODES = {
 }
 
 
-@dataclass(slots=True)
-class ActivityRun:
+class ActivityRun(Record):
     """One execution of an activity (a run entry of the journal)."""
 
-    activity: Mapping[str, Any]
-    start: str
-    status: RunStatus = RunStatus.SUCCEEDED
-    output: Any = None
-    end: str = ""
-    duration: float = 0.0
-    exception: list[str] | None = None
-    tolerance_met: bool | None = None
-    reason: str = ""  # why it failed or why its tolerance was not met (not journaled as is)
-    encoded: str | None = None  # the entry as JSON, set once it is final (see Recorder)
+    __slots__ = (
+        "activity",
+        "duration",
+        "encoded",
+        "end",
+        "exception",
+        "output",
+        "reason",
+        "start",
+        "status",
+        "tolerance_met",
+    )
+
+    def __init__(
+        self,
+        *,
+        activity: Mapping[str, Any],
+        start: str,
+        status: RunStatus = RunStatus.SUCCEEDED,
+        output: Any = None,
+        end: str = "",
+        duration: float = 0.0,
+        exception: list[str] | None = None,
+        tolerance_met: bool | None = None,
+        reason: str = "",
+    ) -> None:
+        self.activity = activity
+        self.start = start
+        self.status = status
+        self.output = output
+        self.end = end
+        self.duration = duration
+        self.exception = exception
+        self.tolerance_met = tolerance_met
+        #: why it failed or why its tolerance was not met (shown, not journaled as is)
+        self.reason = reason
+        #: the entry as JSON, set once it is final (see Recorder)
+        self.encoded: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -95,10 +123,16 @@ class ActivityRun:
         return str(self.activity.get("name", ""))
 
 
-@dataclass(slots=True)
-class HypothesisRun:
-    steady_state_met: bool | None
-    probes: list[ActivityRun] = field(default_factory=list)
+class HypothesisRun(Record):
+    """One check of the steady-state hypothesis."""
+
+    __slots__ = ("probes", "steady_state_met")
+
+    def __init__(
+        self, steady_state_met: bool | None, probes: list[ActivityRun] | None = None
+    ) -> None:
+        self.steady_state_met = steady_state_met
+        self.probes: list[ActivityRun] = probes if probes is not None else []
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,28 +147,58 @@ class HypothesisRun:
         }
 
 
-@dataclass(slots=True)
-class Journal:
-    """The whole record of a run."""
+class Journal(Record):
+    """The whole record of a run (filled in by the Recorder and the engine)."""
 
-    experiment: Mapping[str, Any]
-    start: str
-    platform: str
-    node: str
-    squall_version: str
-    status: JournalStatus = JournalStatus.COMPLETED
-    deviated: bool = False
-    before: HypothesisRun | None = None
-    after: HypothesisRun | None = None
-    during: list[HypothesisRun] = field(default_factory=list)
-    run: list[ActivityRun | None] = field(default_factory=list)
-    rollbacks: list[ActivityRun | None] = field(default_factory=list)
-    end: str = ""
-    duration: float = 0.0
-    interruption: dict[str, Any] | None = None
-    outcome: Outcome | None = None
-    reasons: list[str] = field(default_factory=list)
-    run_id: str = ""
+    __slots__ = (
+        "after",
+        "before",
+        "deviated",
+        "duration",
+        "during",
+        "end",
+        "experiment",
+        "interruption",
+        "node",
+        "outcome",
+        "platform",
+        "reasons",
+        "rollbacks",
+        "run",
+        "run_id",
+        "squall_version",
+        "start",
+        "status",
+    )
+
+    def __init__(
+        self,
+        *,
+        experiment: Mapping[str, Any],
+        start: str,
+        platform: str,
+        node: str,
+        squall_version: str,
+        run_id: str = "",
+    ) -> None:
+        self.experiment = experiment
+        self.start = start
+        self.platform = platform
+        self.node = node
+        self.squall_version = squall_version
+        self.run_id = run_id
+        self.status = JournalStatus.COMPLETED
+        self.deviated = False
+        self.before: HypothesisRun | None = None
+        self.after: HypothesisRun | None = None
+        self.during: list[HypothesisRun] = []
+        self.run: list[ActivityRun | None] = []
+        self.rollbacks: list[ActivityRun | None] = []
+        self.end = ""
+        self.duration = 0.0
+        self.interruption: dict[str, Any] | None = None
+        self.outcome: Outcome | None = None
+        self.reasons: list[str] = []
 
     def header(self) -> dict[str, Any]:
         """The keys known at the start of a run (the first record of the event stream)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 from squall.journal.model import ActivityRun, HypothesisRun, Journal
@@ -26,7 +25,7 @@ class Phase:
 class Recorder:
     """Appends run entries to the journal (thread-safe) and to the event stream."""
 
-    def __init__(self, journal: Journal, events_path: Path | None) -> None:
+    def __init__(self, journal: Journal, events_path: str | None) -> None:
         self.journal = journal
         self._lock = threading.Lock()
         self._stream = EventStream(events_path) if events_path else None

@@ -7,10 +7,10 @@ each run entry on one line: readable, diff-friendly, and written by the C JSON e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
@@ -81,37 +81,48 @@ def _block(value: Any, depth: int) -> str:
     return dumps(value)
 
 
-def write_journal(doc: Mapping[str, Any], path: Path) -> Path:
+StrPath = str | os.PathLike[str]
+
+
+def _make_parent(path: str) -> None:
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+
+
+def write_journal(doc: Mapping[str, Any], path: StrPath) -> str:
     """Write the journal atomically; returns the path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
+    path = os.fspath(path)
+    _make_parent(path)
+    head, name = os.path.split(path)
+    tmp = os.path.join(head, f".{name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
         handle.write(format_journal(doc))
     os.replace(tmp, path)
     return path
 
 
-def read_journal(path: Path) -> dict[str, Any]:
+def read_journal(path: StrPath) -> dict[str, Any]:
     """Read a journal file written by squall or the Chaos Toolkit."""
-    with path.open(encoding="utf-8") as handle:
+    with open(path, encoding="utf-8") as handle:
         data = json.load(handle)
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not a journal (top level is not an object)")
     return data
 
 
-def events_path_for(journal_path: Path) -> Path:
+def events_path_for(journal_path: StrPath) -> str:
     """Where the event stream of a run writing ``journal_path`` lives."""
-    return journal_path.with_name(journal_path.name + ".events.jsonl")
+    return os.fspath(journal_path) + ".events.jsonl"
 
 
 class EventStream:
     """Append-only JSON-lines file, flushed after every event."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._handle: IO[str] | None = path.open("w", encoding="utf-8")
+    def __init__(self, path: StrPath) -> None:
+        self.path = os.fspath(path)
+        _make_parent(self.path)
+        self._handle: IO[str] | None = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
 
     def emit(self, event: str, **data: Any) -> None:
         handle = self._handle
@@ -135,4 +146,5 @@ class EventStream:
             self._handle.close()
             self._handle = None
         if remove:
-            self.path.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.path)

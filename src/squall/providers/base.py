@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from squall.errors import Problem
@@ -11,18 +10,40 @@ from squall.errors import Problem
 __all__ = ["Call", "Provider", "ProviderRegistry"]
 
 
-@dataclass(slots=True, kw_only=True)
 class Call:
     """What a provider gets for one execution."""
 
-    name: str
-    variables: Mapping[str, Any]  # configuration, then secrets, for ${name} substitution
-    configuration: Mapping[str, Any] = field(default_factory=dict)
-    secrets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    timeout: float | None = None  # activity-level timeout, enforced by every provider
-    in_hypothesis: bool = False
-    extra_arguments: Mapping[str, Any] = field(default_factory=dict)  # e.g. probe tolerance value
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = (
+        "configuration",
+        "extra_arguments",
+        "in_hypothesis",
+        "name",
+        "secrets",
+        "timeout",
+        "variables",
+        "warnings",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        variables: Mapping[str, Any],
+        configuration: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, Mapping[str, Any]] | None = None,
+        timeout: float | None = None,
+        in_hypothesis: bool = False,
+        extra_arguments: Mapping[str, Any] | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.variables = variables  # configuration, then secrets, for ${name} substitution
+        self.configuration: Mapping[str, Any] = configuration or {}
+        self.secrets: Mapping[str, Mapping[str, Any]] = secrets or {}
+        self.timeout = timeout  # activity-level timeout, enforced by every provider
+        self.in_hypothesis = in_hypothesis
+        self.extra_arguments: Mapping[str, Any] = extra_arguments or {}  # e.g. tolerance value
+        self.warnings: list[str] = [] if warnings is None else warnings
 
 
 class Provider(Protocol):

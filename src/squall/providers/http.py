@@ -6,7 +6,6 @@ connections to the same host are reused (the reference opens a new session per c
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import Any
 
 from squall.errors import ActivityFailed, ActivityTimeout, Problem
@@ -26,6 +25,8 @@ class HttpProvider:
     def check(self, spec: HttpSpec, pointer: str) -> list[Problem]:
         if "$" in spec.url:
             return []
+        import urllib.parse
+
         parsed = urllib.parse.urlsplit(spec.url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             return [

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,6 +38,8 @@ class ProcessProvider:
         executable = self._which(path)
         if executable is None:
             raise ActivityFailed(f"executable {path!r} not found or not executable")
+        import subprocess  # imported on first use: a run without processes never needs it
+
         timeout = _timeout(substitute(spec.timeout, call.variables), call.timeout)
         arguments = substitute(spec.arguments, call.variables)
         try:
@@ -74,6 +74,8 @@ class ProcessProvider:
 
     def _which(self, path: str) -> str | None:
         if path not in self._paths:
+            import shutil
+
             self._paths[path] = shutil.which(os.path.expanduser(path))
         return self._paths[path]
 

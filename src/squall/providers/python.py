@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import sys
 import threading
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from types import CodeType, FunctionType
 from typing import Any
 
 from squall.errors import ActivityFailed, ActivityTimeout, Interrupted, Problem
@@ -29,13 +27,24 @@ class UserCodeError(ActivityFailed):
         self.lines = lines
 
 
-@dataclass(frozen=True, slots=True)
 class _Target:
-    func: Callable[..., Any]
-    params: frozenset[str] | None  # None: unknown signature (a builtin) or **kwargs
-    required: frozenset[str]
-    wants_configuration: bool
-    wants_secrets: bool
+    """A resolved function and what its signature accepts."""
+
+    __slots__ = ("func", "params", "required", "wants_configuration", "wants_secrets")
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        params: frozenset[str] | None,  # None: unknown signature (a builtin) or **kwargs
+        required: frozenset[str],
+        wants_configuration: bool,
+        wants_secrets: bool,
+    ) -> None:
+        self.func = func
+        self.params = params
+        self.required = required
+        self.wants_configuration = wants_configuration
+        self.wants_secrets = wants_secrets
 
 
 class PythonProvider:
@@ -55,7 +64,9 @@ class PythonProvider:
 
     def run(self, spec: PythonSpec, call: Call) -> Any:
         target = self._target(spec.module, spec.func)
-        kwargs = substitute(spec.arguments, call.variables) if spec.arguments else {}
+        kwargs = (
+            substitute(spec.arguments, call.variables) if spec.templated else dict(spec.arguments)
+        )
         if call.extra_arguments:
             kwargs = {**kwargs, **call.extra_arguments}
         if target.wants_configuration:
@@ -112,7 +123,41 @@ def _resolve(module_name: str, func_name: str) -> _Target:
     return _describe(func)
 
 
+_CO_VARKEYWORDS = 0x08
+
+
 def _describe(func: Callable[..., Any]) -> _Target:
+    """What ``func`` accepts; read from its code object when it is a plain function
+    (``inspect`` is costly to import), with ``inspect.signature`` for anything else."""
+    if type(func) is FunctionType and not hasattr(func, "__wrapped__"):
+        code = func.__code__
+        if code.co_posonlyargcount == 0:
+            return _from_code(func, code)
+    return _from_signature(func)
+
+
+def _from_code(func: FunctionType, code: CodeType) -> _Target:
+    count, kw_count = code.co_argcount, code.co_kwonlyargcount
+    positional = code.co_varnames[:count]
+    keyword_only = code.co_varnames[count : count + kw_count]
+    defaults = len(func.__defaults__ or ())
+    kw_defaults = func.__kwdefaults__ or {}
+    names = frozenset(positional + keyword_only)
+    required = frozenset(positional[: count - defaults]) | {
+        n for n in keyword_only if n not in kw_defaults
+    }
+    return _Target(
+        func=func,
+        params=None if code.co_flags & _CO_VARKEYWORDS else names,
+        required=required - set(INJECTED),
+        wants_configuration="configuration" in names,
+        wants_secrets="secrets" in names,
+    )
+
+
+def _from_signature(func: Callable[..., Any]) -> _Target:
+    import inspect
+
     try:
         signature = inspect.signature(func)
     except (ValueError, TypeError):  # builtins without a signature, e.g. time.time
@@ -167,10 +212,16 @@ def _invoke(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     except Interrupted:
         raise
     except ActivityFailed as exc:
-        raise UserCodeError(str(exc), traceback.format_exception(exc)) from exc
+        raise UserCodeError(str(exc), _traceback(exc)) from exc
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
-        raise UserCodeError(message, traceback.format_exception(exc)) from exc
+        raise UserCodeError(message, _traceback(exc)) from exc
+
+
+def _traceback(exc: BaseException) -> list[str]:
+    import traceback
+
+    return traceback.format_exception(exc)
 
 
 def _invoke_with_timeout(

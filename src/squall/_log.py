@@ -1,0 +1,62 @@
+"""Loggers that import :mod:`logging` only when something is logged.
+
+A plain run logs nothing, and importing ``logging`` (with ``traceback``, ``tokenize``,
+``textwrap``...) is a sizeable part of start-up. ``get_logger(__name__)`` stands in for
+``logging.getLogger(__name__)``; ``configure`` records how the console and log file should
+look and is applied the first time a logger is used (or at once when asked to).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["LazyLogger", "configure", "get_logger"]
+
+_pending: list[Callable[[], None]] = []
+
+
+def configure(setup: Callable[[], None], *, now: bool = False) -> None:
+    """Run ``setup`` (which configures :mod:`logging`) before the first record, or now."""
+    _pending[:] = [setup]
+    if now:
+        _apply()
+
+
+def _apply() -> None:
+    while _pending:
+        _pending.pop()()
+
+
+class LazyLogger:
+    """The subset of :class:`logging.Logger` that squall uses."""
+
+    __slots__ = ("_logger", "_name")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._logger: Any = None
+
+    def _get(self) -> Any:
+        if self._logger is None:
+            import logging
+
+            _apply()
+            self._logger = logging.getLogger(self._name)
+        return self._logger
+
+    def debug(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        self._get().debug(msg, *args, **kwargs)
+
+    def info(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        self._get().info(msg, *args, **kwargs)
+
+    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        self._get().warning(msg, *args, **kwargs)
+
+    def error(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        self._get().error(msg, *args, **kwargs)
+
+
+def get_logger(name: str) -> LazyLogger:
+    return LazyLogger(name)
