@@ -60,28 +60,32 @@ class Console:
     def activity_finished(self, run: ActivityRun, phase: str) -> None:
         if self.quiet:
             return
-        kind = str(run.activity.get("type", "activity"))
+        kind = run.activity.get("type", "activity")
+        name = run.activity.get("name", "")
         if run.status is RunStatus.FAILED:
             mark, detail = "FAIL", run.reason
         elif run.tolerance_met is False:
             mark, detail = "MISS", run.reason or "tolerance not met"
         else:
             mark, detail = "ok", ""
-        where = f"{_PHASE.get(phase, phase):<8} {kind:<6}"
-        text = f"  {self._paint(mark):>4} {where} {run.name}  {run.duration * 1000:.1f} ms"
-        if detail:
-            text += f"  {detail}"
-        self._emit(
-            text,
-            event="activity",
-            phase=phase,
-            type=kind,
-            name=run.name,
-            status=run.status.value,
-            tolerance_met=run.tolerance_met,
-            duration=run.duration,
-            reason=run.reason,
+        if self.json_lines:
+            self._emit(
+                "",
+                event="activity",
+                phase=phase,
+                type=kind,
+                name=name,
+                status=run.status,
+                tolerance_met=run.tolerance_met,
+                duration=run.duration,
+                reason=run.reason,
+            )
+            return
+        text = (
+            f"  {self._paint(mark):>4} {_PHASE.get(phase, phase):<8} {kind:<6} {name}"
+            f"  {run.duration * 1000:.1f} ms"
         )
+        self.stream.write(f"{text}  {detail}\n" if detail else text + "\n")
 
     def hypothesis_finished(self, phase: str, result: HypothesisRun) -> None:
         pass

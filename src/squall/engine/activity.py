@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from squall.engine.context import RunContext, now_iso
@@ -61,17 +59,22 @@ def call_provider(
     return provider.run(spec, call)
 
 
-@contextmanager
-def signals_may_raise(ctx: RunContext) -> Iterator[None]:
+class signals_may_raise:
     """Let a signal raise ``Interrupted`` here (main thread only: user code and sleeps)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    ctx.raise_on_signal = True
-    try:
-        yield
-    finally:
-        ctx.raise_on_signal = False
+
+    __slots__ = ("ctx", "main")
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.main = threading.current_thread() is threading.main_thread()
+
+    def __enter__(self) -> None:
+        if self.main:
+            self.ctx.raise_on_signal = True
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.main:
+            self.ctx.raise_on_signal = False
 
 
 def _pause(ctx: RunContext, seconds: Any) -> None:

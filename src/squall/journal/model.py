@@ -108,7 +108,7 @@ class ActivityRun(Record):
             "activity": self.activity,
             "output": self.output,
             "start": self.start,
-            "status": self.status.value,
+            "status": self.status,  # a StrEnum: encoded as its string
         }
         if self.exception is not None:
             entry["exception"] = self.exception
