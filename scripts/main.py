@@ -1,59 +1,280 @@
-"""The main job: run every bundled experiment and print a verdict table.
+"""The main job: run the security experiments against the demo, healthy then misconfigured.
 
-    python scripts/main.py [PATH ...]      (default: examples/)
+    .venv/bin/python scripts/main.py              the whole job (``./dev main``)
+    .venv/bin/python scripts/main.py vars DIR     print the var file for the demo in DIR
 
-Each experiment runs through the real ``squall run`` command; journals go to
-``out/journals/``. The table shows the verdict, the exit code and why.
+The job starts ``squall demo`` in a fresh temporary state directory on free ports, writes
+the var file that feeds every experiment in ``examples/security/``, runs each one through
+the real ``squall run`` command (journals in ``out/journals/normal/``), restarts the demo
+``--misconfigured`` and runs them again (``out/journals/misconfigured/``), and stops the
+demo whatever happens. It also runs ``examples/basics/`` once (no demo needed). Then it
+prints one verdict table and exits 0 only if every security experiment held on the
+healthy demo and nothing broke anywhere (exit 2 or 3).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import signal
+import socket
+import ssl
 import subprocess
 import sys
+import tempfile
+import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+SECURITY = ROOT / "examples" / "security"
+BASICS = ROOT / "examples" / "basics"
 OUT = ROOT / "out" / "journals"
 SUFFIXES = (".json", ".yaml", ".yml")
+KINDS = ("prevention", "detection", "alerting", "fail-safe")
+RUN_TIMEOUT = 120
 
 
-def experiments(paths: list[Path]) -> list[Path]:
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES)
-        else:
-            found.append(path)
-    return found
+@dataclass
+class Result:
+    """One ``squall run``: its outcome, exit code, reasons and the experiment's tags."""
+
+    outcome: str
+    code: int
+    reasons: list[str]
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return f"{self.outcome} ({self.code})"
 
 
-def run_one(experiment: Path) -> tuple[str, int, str]:
-    journal = OUT / (experiment.stem + ".journal.json")
-    done = subprocess.run(
-        [sys.executable, "-m", "squall", "run", "--journal-path", str(journal), str(experiment)],
-        capture_output=True, text=True, check=False,
+def squall(*args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m squall ARGS`` with this interpreter (the venv's)."""
+    command = [sys.executable, "-m", "squall", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+# -- the demo ---------------------------------------------------------------------------
+
+
+def demo_up(state_dir: Path, misconfigured: bool) -> dict[str, Any]:
+    """Start the demo on free ports; returns demo.json."""
+    args = ["demo", "up", "--base-port", "0", "--state-dir", str(state_dir), "--json"]
+    done = squall(*args, *(["--misconfigured"] if misconfigured else []), timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"squall demo up failed: {done.stderr.strip()}")
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
+
+
+def demo_down(state_dir: Path) -> None:
+    """Stop the demo (idempotent) and say so if it did not stop."""
+    done = squall("demo", "down", "--state-dir", str(state_dir), timeout=60)
+    if done.returncode != 0:
+        print(f"WARNING: squall demo down failed: {done.stderr.strip()}", file=sys.stderr)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def login(demo: dict[str, Any]) -> str:
+    """Log in as the demo user through the API (TLS checked against the demo CA)."""
+    context = ssl.create_default_context(cafile=demo["ca_file"])
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
     )
-    if journal.exists():
-        data = json.loads(journal.read_text())
-        section = data.get("squall") or {}
-        return str(section.get("outcome")), done.returncode, "; ".join(section.get("reasons") or [])
-    last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-    return "error", done.returncode, last
+    body = json.dumps({"user": demo["user"], "password": demo["password"]}).encode()
+    request = urllib.request.Request(
+        demo["api_hostname_url"] + "/login",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    with opener.open(request, timeout=10) as response:
+        token: str = json.load(response)["token"]
+        return token
+
+
+def var_file(demo: dict[str, Any]) -> dict[str, Any]:
+    """The ``--var-file`` content for examples/security/, made from a running demo.
+
+    Configuration: every plain value of demo.json (``api_url``, ``config_file``,
+    ``alerts_file``...), ``<component>_port`` and ``<component>_pidfile``, the python that
+    runs squall (``python``), a private squall state directory (``squall_state_dir``) and
+    two free ports (``unexpected_port``, ``auth_proxy_port``). Secrets: two tokens from two
+    logins: ``demo.valid_token`` stays valid, ``revocable.token`` (also given as
+    ``revocable.expired_token``: a credential that must be refused) is the one revoked.
+    """
+    configuration = {k: v for k, v in demo.items() if isinstance(v, str | int | bool)}
+    for name, port in demo["ports"].items():
+        configuration[f"{name}_port"] = port
+    for name, pidfile in demo["pidfiles"].items():
+        configuration[f"{name}_pidfile"] = pidfile
+    configuration["python"] = sys.executable
+    configuration["squall_state_dir"] = str(Path(demo["state_dir"]) / "injections")
+    configuration["unexpected_port"] = free_port()
+    configuration["auth_proxy_port"] = free_port()
+    revocable = login(demo)
+    return {
+        "configuration": configuration,
+        "secrets": {
+            "demo": {"valid_token": login(demo)},
+            "revocable": {"token": revocable, "expired_token": revocable},
+        },
+    }
+
+
+def write_var_file(demo: dict[str, Any], path: Path) -> Path:
+    path.write_text(json.dumps(var_file(demo), indent=2) + "\n")
+    path.chmod(0o600)  # it holds tokens
+    return path
+
+
+# -- running experiments ----------------------------------------------------------------
+
+
+def experiments(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.suffix in SUFFIXES)
+
+
+def run_experiment(experiment: Path, journal: Path, variables: Path | None = None) -> Result:
+    """``squall run`` one experiment; the verdict comes from the journal's squall section."""
+    args = ["run", "--journal-path", str(journal), str(experiment)]
+    if variables is not None:
+        args += ["--var-file", str(variables)]
+    journal.unlink(missing_ok=True)
+    try:
+        done = squall(*args)
+    except subprocess.TimeoutExpired:
+        return Result("timeout", -1, [f"no verdict after {RUN_TIMEOUT}s"])
+    if not journal.exists():
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return Result("error", done.returncode, [last])
+    data = json.loads(journal.read_text())
+    section = data.get("squall") or {}
+    tags = (data.get("experiment") or {}).get("tags") or []
+    return Result(str(section.get("outcome")), done.returncode, section.get("reasons") or [], tags)
+
+
+def run_all(paths: list[Path], journal_dir: Path, variables: Path | None) -> dict[str, Result]:
+    journal_dir.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for path in paths:
+        results[path.name] = run_experiment(
+            path, journal_dir / f"{path.stem}.journal.json", variables
+        )
+        print(f"  {path.name:<42} {results[path.name].verdict}", file=sys.stderr)
+    return results
+
+
+def against_demo(misconfigured: bool, paths: list[Path]) -> dict[str, Result]:
+    """Start a fresh demo, run every experiment against it, always stop it."""
+    label = "misconfigured" if misconfigured else "normal"
+    state_dir = Path(tempfile.mkdtemp(prefix=f"squall-main-{label}-"))
+    print(f"squall demo ({label}) in {state_dir}", file=sys.stderr)
+    try:
+        demo = demo_up(state_dir, misconfigured)
+        variables = write_var_file(demo, state_dir / "vars.json")
+        return run_all(paths, OUT / label, variables)
+    finally:
+        demo_down(state_dir)
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+# -- the verdict table ------------------------------------------------------------------
+
+Row = tuple[str, Result | None, Result | None]  # name, normal demo, misconfigured demo
+
+
+def kind_of(result: Result | None) -> str:
+    kinds = [t for t in (result.tags if result else []) if t in KINDS]
+    return "+".join(kinds) or "-"
+
+
+def shorten(reasons: list[str], width: int = 110) -> str:
+    """Reasons without the boilerplate: "after: probe 'p': what it saw", cut to ``width``."""
+    text = "; ".join(reasons)
+    text = text.replace("the steady state deviated after the method: ", "after: ")
+    text = text.replace(
+        "the steady state did not hold before the method, nothing was injected: ", "before: "
+    )
+    text = re.sub(r"expected \[\[\]\], got \[\[(.*?)\]\]", r"\1", text)  # $.problems lists
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def why(normal: Result | None, misconfigured: Result | None) -> str:
+    """The reasons worth reading: a failure on the healthy demo first, then the other."""
+    if normal is not None and normal.code != 0:
+        return "normal: " + shorten(normal.reasons)
+    if misconfigured is not None and misconfigured.code != 0:
+        return "misconfigured: " + shorten(misconfigured.reasons)
+    return shorten((normal or misconfigured or Result("", 0, [])).reasons)
+
+
+def table(rows: list[Row]) -> str:
+    header = ("experiment", "hypothesis kind", "normal demo", "misconfigured demo", "why")
+    lines = [
+        (name, kind_of(normal or misconf), normal.verdict if normal else "-",
+         misconf.verdict if misconf else "-", why(normal, misconf))
+        for name, normal, misconf in rows
+    ]  # fmt: skip
+    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(4)]
+    out = []
+    for row in [header, *lines]:
+        cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
+        out.append(" | ".join([*cells, row[4]]))
+    out.insert(1, "-+-".join("-" * w for w in [*widths, 3]))
+    return "\n".join(out)
+
+
+def failures(rows: list[Row]) -> list[str]:
+    """Why the job fails: a security experiment that did not hold on the healthy demo, or
+    any run that broke (exit 2 or 3) or gave no verdict."""
+    found = []
+    for name, normal, misconfigured in rows:
+        if not name.startswith("basics/") and (normal is None or normal.code != 0):
+            found.append(f"{name}: {normal.verdict if normal else 'no run'} on the normal demo")
+        for label, result in (("normal", normal), ("misconfigured", misconfigured)):
+            if result is not None and (result.code in (2, 3) or result.code < 0):
+                found.append(f"{name}: {result.verdict} on the {label} run")
+    return list(dict.fromkeys(found))
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(a) for a in argv] or [ROOT / "examples"]
-    OUT.mkdir(parents=True, exist_ok=True)
-    rows = [(exp.relative_to(ROOT) if exp.is_relative_to(ROOT) else exp, *run_one(exp))
-            for exp in experiments(paths)]
-    width = max((len(str(r[0])) for r in rows), default=10)
-    print(f"{'experiment':<{width}}  {'verdict':<11} exit  why")
-    for name, outcome, code, why in rows:
-        print(f"{name!s:<{width}}  {outcome:<11} {code:>4}  {why}")
-    print(f"\njournals: {OUT.relative_to(ROOT)}/")
-    broken = [r for r in rows if r[2] in (2, 3)]
-    return 1 if broken else 0
+    if argv[:1] == ["vars"] and len(argv) == 2:
+        demo = json.loads((Path(argv[1]) / "demo.json").read_text())
+        print(json.dumps(var_file(demo), indent=2))
+        return 0
+    if argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks
+    paths = experiments(SECURITY)
+    try:
+        print("examples/basics (no demo)", file=sys.stderr)
+        basics = run_all(experiments(BASICS), OUT / "basics", None)
+        normal = against_demo(False, paths)
+        misconfigured = against_demo(True, paths)
+    except KeyboardInterrupt:
+        print("interrupted: the demo was stopped", file=sys.stderr)
+        return 130
+    except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    rows: list[Row] = [(p.name, normal.get(p.name), misconfigured.get(p.name)) for p in paths]
+    rows += [(f"basics/{name}", result, None) for name, result in basics.items()]
+    print(table(rows))
+    print(f"\njournals: {OUT.relative_to(ROOT)}/{{normal,misconfigured,basics}}/")
+    problems = failures(rows)
+    for problem in problems:
+        print(f"FAILED: {problem}")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
