@@ -1,0 +1,138 @@
+"""Every experiment of examples/security/ against a real demo, healthy and misconfigured.
+
+On the healthy demo each one must hold and its rollbacks must leave the demo exactly as
+they found it. On the misconfigured demo each one must give the verdict that
+docs/security/index.md states, for the reason it states. Finally the main job
+(scripts/main.py) runs end to end.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from security_support import (
+    MAIN_SCRIPT,
+    ROOT,
+    SECURITY,
+    Demo,
+    load_main,
+    processes_with,
+    security_experiments,
+)
+
+EXPERIMENTS = security_experiments()
+
+# experiment -> (exit code on the misconfigured demo, probe named by the reason, what it saw)
+MISCONFIGURED = {
+    "auth-disabled-alerted.json": (0, None, None),
+    "brute-force-rate-limited.yaml": (1, "attacker-gets-429", "no limit reached"),
+    "canary-secret-detected.json": (0, None, None),
+    "expired-certificate.json": (0, None, None),
+    "revoked-token-refused.yaml": (1, "revoked-token-is-refused", "got accepted (status 200)"),
+    "security-headers-hold-under-load.json": (
+        4,
+        "security-headers-present",
+        "Strict-Transport-Security is missing",
+    ),
+    "slow-auth-fails-closed.yaml": (
+        1,
+        "unverified-requests-are-refused",
+        "got accepted (status 200)",
+    ),
+    "stalled-detector-catches-up.json": (0, None, None),
+    "tls-downgrade-detected.yaml": (4, "tls-1.0-refused-or-flagged", "TLS 1.0 accepted"),
+    "unexpected-port-detected.yaml": (1, "detector-flags-the-port", "no event matching"),
+}
+OUTCOMES = {0: "held", 1: "deviated", 4: "not-run"}
+
+
+def ids(paths: list[Path]) -> list[str]:
+    return [p.name for p in paths]
+
+
+def test_the_catalogue_is_complete() -> None:
+    assert len(EXPERIMENTS) >= 8
+    assert {p.suffix for p in EXPERIMENTS} >= {".json", ".yaml"}
+    assert set(ids(EXPERIMENTS)) == set(MISCONFIGURED), "declare each experiment's verdicts here"
+    assert sum(code == 1 for code, _, _ in MISCONFIGURED.values()) >= 3
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=ids(EXPERIMENTS))
+def test_validates_with_the_var_file(normal_demo: Demo, experiment: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "squall", "validate", "--var-file", str(normal_demo.variables),
+         str(experiment)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def check_restored(demo: Demo, before: dict[str, object], journal: dict[str, object]) -> None:
+    after = demo.snapshot()
+    for key, value in before.items():
+        assert after[key] == value, f"{key} not restored"
+    run_id = journal["squall"]["run_id"]  # type: ignore[index]
+    assert processes_with(f":{run_id}") == [], "a helper process of the run is still alive"
+    assert demo.healthy(), "the demo is not healthy after the rollbacks"
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=ids(EXPERIMENTS))
+def test_holds_on_the_normal_demo(normal_demo: Demo, experiment: Path) -> None:
+    before = normal_demo.snapshot()
+    code, journal, stderr = normal_demo.run(experiment)
+    assert code == 0, stderr
+    assert journal["squall"]["outcome"] == "held"
+    assert all(r["status"] == "succeeded" for r in journal["rollbacks"]), journal["rollbacks"]
+    check_restored(normal_demo, before, journal)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=ids(EXPERIMENTS))
+def test_misconfigured_demo_gives_the_documented_verdict(
+    misconfigured_demo: Demo, experiment: Path
+) -> None:
+    expected_code, probe, seen = MISCONFIGURED[experiment.name]
+    before = misconfigured_demo.snapshot()
+    code, journal, stderr = misconfigured_demo.run(experiment)
+    assert code == expected_code, stderr
+    section = journal["squall"]
+    assert section["outcome"] == OUTCOMES[expected_code]
+    if probe is not None:
+        reasons = " ".join(section["reasons"])
+        assert f"probe '{probe}'" in reasons
+        assert seen in reasons
+    check_restored(misconfigured_demo, before, journal)
+
+
+def test_documented_verdicts_match_the_docs() -> None:
+    page = (ROOT / "docs" / "security" / "index.md").read_text()
+    for name, (code, probe, _) in MISCONFIGURED.items():
+        row = next((line for line in page.splitlines() if f"`{name}`" in line), None)
+        assert row is not None, f"{name} is not in the catalogue"
+        assert f"{OUTCOMES[code]} ({code})" in row, f"{name}: the docs claim another verdict"
+        if probe is not None:
+            assert probe in row
+
+
+def test_main_job_end_to_end() -> None:
+    done = subprocess.run(
+        [sys.executable, str(MAIN_SCRIPT)],
+        capture_output=True, text=True, timeout=170, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    header = [cell.strip() for cell in lines[0].split("|")]
+    assert header == ["experiment", "hypothesis kind", "normal demo", "misconfigured demo", "why"]
+    rows = {line.split("|")[0].strip(): [c.strip() for c in line.split("|")] for line in lines[2:]}
+    for name, (code, _, _) in MISCONFIGURED.items():
+        assert rows[name][2] == "held (0)"
+        assert rows[name][3] == f"{OUTCOMES[code]} ({code})"
+        assert rows[name][1] != "-"
+    assert "basics/hello.json" in rows
+    main = load_main()
+    for label in ("normal", "misconfigured"):
+        journals = {p.name for p in (main.OUT / label).glob("*.journal.json")}
+        assert {f"{p.stem}.journal.json" for p in SECURITY.iterdir()} <= journals
+    assert processes_with("squall-main-") == [], "the main job left demo processes behind"
