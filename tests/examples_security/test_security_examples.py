@@ -109,7 +109,7 @@ def test_misconfigured_demo_gives_the_documented_verdict(
 def test_documented_verdicts_match_the_docs() -> None:
     page = (ROOT / "docs" / "security" / "index.md").read_text()
     for name, (code, probe, _) in MISCONFIGURED.items():
-        row = next((line for line in page.splitlines() if f"`{name}`" in line), None)
+        row = next((ln for ln in page.splitlines() if ln.startswith(f"| `{name}` |")), None)
         assert row is not None, f"{name} is not in the catalogue"
         assert f"{OUTCOMES[code]} ({code})" in row, f"{name}: the docs claim another verdict"
         if probe is not None:
