@@ -107,7 +107,8 @@ class Plan(Record):
         return (mode is DryMode.PROBES) == (activity.type is ActivityType.PROBE)
 
     def skips_pauses(self, activity: Activity) -> bool:
-        return self.dry is DryMode.PAUSE or self.is_dry(activity)
+        mode = DryMode(activity.dry) if activity.dry else self.dry
+        return mode is DryMode.PAUSE or self.is_dry(activity)
 
     def describe(self) -> dict[str, Any]:
         """A printable summary (``squall run --plan``)."""

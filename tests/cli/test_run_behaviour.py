@@ -268,7 +268,9 @@ def test_stdout_stays_empty_in_text_mode(squall: Any) -> None:
     assert result.stdout == ""
 
 
-def test_a_probe_tolerance_gets_value_injected_at_validation_too(squall: Any, tmp_path: Path) -> None:
+def test_a_probe_tolerance_gets_value_injected_at_validation_too(
+    squall: Any, tmp_path: Path
+) -> None:
     path = tmp_path / "exp.yaml"
     path.write_text(
         "title: t\ndescription: d\nmethod: []\nsteady-state-hypothesis:\n  title: h\n  probes:\n"
@@ -282,3 +284,31 @@ def test_a_probe_tolerance_gets_value_injected_at_validation_too(squall: Any, tm
     assert result.code == 0, result.stderr
     path.write_text(path.read_text().replace("threshold: 3", "threshold: 9"))
     assert squall("run", str(path)).code == 4
+
+
+def test_sys_exit_in_an_activity_fails_it_and_the_run_goes_on(squall: Any, tmp_path: Path) -> None:
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        "title: t\ndescription: d\nmethod:\n"
+        "  - {type: action, name: quits, provider: {type: python, module: sqtest, func: exit_now, arguments: {code: 0}}}\n"
+        "  - {type: action, name: next, provider: {type: python, module: os, func: getpid}}\n"
+    )
+    result = squall("run", str(path))
+    assert result.code == 3, result.stderr
+    assert statuses(result.journal["run"]) == [("quits", "failed"), ("next", "succeeded")]
+    assert "SystemExit" in result.journal["run"][0]["exception"][-1]
+
+
+def test_console_shows_the_substituted_title_and_missed_tolerances(
+    squall: Any, tmp_path: Path
+) -> None:
+    result = squall(
+        "run",
+        str(EXAMPLES / "config-secrets.yaml"),
+        "--var",
+        "overridden=nope",
+        env={"SQUALL_TEST_TOKEN": "twelve-chars"},
+    )
+    assert "running 'configuration hello and secrets'" in result.stderr
+    assert "MISS before   probe  override-wins" in result.stderr
+    assert "expected 'from-cli', got 'nope'" in result.stderr

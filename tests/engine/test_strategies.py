@@ -216,3 +216,15 @@ def test_settings_strategy_applies_when_experiment_runtime_is_silent(tmp_path: P
         rollback_strategy=RollbackStrategy.ALWAYS,
     )
     assert names(cli_wins.rollbacks) == ["remove-marker"]
+
+
+def test_activity_level_pause_dry_skips_only_its_pauses() -> None:
+    experiment = load_experiment(EXAMPLES / "pauses.json")
+    raw = dict(experiment.raw)
+    raw["method"] = [{**raw["method"][0], "dry": "pause"}]
+    from squall.experiment import parse_experiment
+
+    started = time.monotonic()
+    journal = run_experiment(parse_experiment(raw))
+    assert time.monotonic() - started < 0.3
+    assert isinstance(journal.run[0].output, int), "the activity itself still ran"

@@ -116,6 +116,7 @@ def test_interrupt_execution_from_a_control_stops_cleanly(squall: Any, tmp_path:
     assert result.code == 130, result.stderr
     assert result.journal["status"] == "interrupted"
     assert result.journal["interruption"]["name"] == "c"
+    assert result.journal["interruption"]["kind"] == "control"
     assert result.journal["run"][0]["status"] == "failed"
     assert result.journal["rollbacks"] == []
     assert events(log)[-1]["event"] == "cleanup"
@@ -142,3 +143,13 @@ def test_a_control_that_cannot_import_is_bad_input(squall: Any, tmp_path: Path) 
     result = squall("run", str(write(tmp_path, doc)))
     assert result.code == 2
     assert "/controls/0/provider/module" in result.stderr and "no_such_control_mod" in result.stderr
+
+
+def test_a_control_raising_squall_interrupted_stops_the_run(squall: Any, tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    doc = experiment(log, controls=[control(log, "c", squall_stop_at="get-pid")])
+    doc["runtime"] = {}
+    result = squall("run", str(write(tmp_path, doc)))
+    assert result.code == 130, result.stderr
+    assert result.journal["status"] == "interrupted"
+    assert result.journal["interruption"]["kind"] == "control"

@@ -83,7 +83,7 @@ def test_a_raising_plugin_is_named_and_the_run_goes_on(caplog: pytest.LogCapture
 def test_a_plugin_can_stop_the_run() -> None:
     journal = run_with(Stopper())
     assert journal.outcome is Outcome.INTERRUPTED
-    assert journal.interruption == {"kind": "signal", "name": "stopper", "reason": "enough"}
+    assert journal.interruption == {"kind": "plugin", "name": "stopper", "reason": "enough"}
     assert journal.after is None
 
 

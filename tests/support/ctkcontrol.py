@@ -87,6 +87,10 @@ def before_activity_control(
         raise InterruptExecution(f"stop requested at {stop_at}")
     if context.get("name") == fail_at:
         raise RuntimeError("a buggy control")
+    if context.get("name") == kw.get("squall_stop_at"):
+        from squall import Interrupted
+
+        raise Interrupted("squall-style stop", "c")
 
 
 def after_activity_control(

@@ -13,6 +13,7 @@ __all__ = [
     "boom",
     "count_lines",
     "echo",
+    "exit_now",
     "file_exists",
     "is_positive",
     "read_config",
@@ -26,6 +27,11 @@ __all__ = [
 def echo(value: Any = None) -> Any:
     """Return the value unchanged."""
     return value
+
+
+def exit_now(code: int = 0) -> None:
+    """A badly behaved driver function."""
+    raise SystemExit(code)
 
 
 def sleep(seconds: float = 1.0) -> float:

@@ -27,8 +27,14 @@ class Console:
     """A Listener that writes to stderr, as text or JSON lines."""
 
     def __init__(
-        self, *, json_lines: bool = False, quiet: bool = False, stream: TextIO | None = None
+        self,
+        *,
+        source: str = "",
+        json_lines: bool = False,
+        quiet: bool = False,
+        stream: TextIO | None = None,
     ) -> None:
+        self.source = source
         self.stream = stream or sys.stderr
         self.json_lines = json_lines
         self.quiet = quiet
@@ -45,10 +51,14 @@ class Console:
         else:
             self.stream.write(text + "\n")
 
-    def start(self, title: str, source: str) -> None:
+    def run_started(self, title: str, run_id: str) -> None:
         if not self.quiet:
             self._emit(
-                f"squall: running {title!r} ({source})", event="start", title=title, source=source
+                f"squall: running {title!r} ({self.source}, run {run_id})",
+                event="start",
+                title=title,
+                source=self.source,
+                run_id=run_id,
             )
 
     def phase(self, name: str) -> None:

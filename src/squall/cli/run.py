@@ -171,8 +171,7 @@ def run(
     if show_plan:
         click.echo(json.dumps(plan.describe(), indent=2))
         return 0
-    console = Console(json_lines=ctx.obj["json"])
-    console.start(experiment.title, document.name)
+    console = Console(source=document.name, json_lines=ctx.obj["json"])
     journal = Engine(registry, console).run(
         plan,
         RunOptions(

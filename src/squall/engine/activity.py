@@ -146,7 +146,8 @@ def run_activity(
             ctx.fire("squall_after_activity", activity=mutable, phase=phase, entry=run)
         except Interrupted as exc:
             interrupted = exc
-    ctx.listener.activity_finished(run, phase)
+    if not in_hypothesis:  # probes are reported once their tolerance is judged
+        ctx.listener.activity_finished(run, phase)
     if interrupted is not None:
         raise ActivityInterrupted(interrupted, run)
     return run

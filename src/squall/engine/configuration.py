@@ -20,7 +20,13 @@ from squall.experiment.model import (
     SecretVault,
 )
 
-__all__ = ["convert_env_value", "load_configuration", "load_secrets", "variables_of"]
+__all__ = [
+    "convert_env_value",
+    "load_configuration",
+    "load_secrets",
+    "run_dynamic_configuration",
+    "variables_of",
+]
 
 log = get_logger(__name__)
 
@@ -65,13 +71,12 @@ def _env(entry: ConfigEnv, key: str) -> Any:
 def load_configuration(
     experiment: Experiment,
     overrides: Mapping[str, Any],
-    secrets: Mapping[str, Mapping[str, Any]],
-    run_probe: ProbeRunner,
-) -> dict[str, Any]:
-    """Static values and env sources, overrides, then dynamic probes in declaration order.
+) -> tuple[dict[str, Any], list[tuple[str, ConfigProbe]]]:
+    """Static values, env sources and overrides; plus the dynamic entries, to be run by
+    ``run_dynamic_configuration`` once the secrets are loaded (Vault needs the static
+    configuration, dynamic probes may need the secrets: the reference's order).
 
     Overrides replace declared keys and add undeclared ones (the reference ignores those).
-    A failing dynamic probe omits its key and logs a warning; the run goes on.
 
     Raises:
         InputError: an environment variable is missing or not convertible.
@@ -96,6 +101,17 @@ def load_configuration(
             config[key] = value
     for key, value in overrides.items():
         config.setdefault(key, value)
+    return config, probes
+
+
+def run_dynamic_configuration(
+    config: dict[str, Any],
+    probes: list[tuple[str, ConfigProbe]],
+    secrets: Mapping[str, Mapping[str, Any]],
+    run_probe: ProbeRunner,
+) -> None:
+    """Run dynamic entries in order, each seeing the configuration so far. A failing one
+    omits its key and logs a warning; the run goes on."""
     failed = []
     for key, entry in probes:
         try:
@@ -105,7 +121,6 @@ def load_configuration(
             failed.append(f"{key} ({exc})")
     if failed:
         log.warning("dynamic configuration failed, keys omitted: %s", ", ".join(failed))
-    return config
 
 
 def load_secrets(

@@ -38,6 +38,8 @@ class Listener(Protocol):
 
     def warning(self, text: str) -> None: ...
 
+    def run_started(self, title: str, run_id: str) -> None: ...
+
 
 class NullListener:
     def phase(self, name: str) -> None:
@@ -55,15 +57,24 @@ class NullListener:
     def warning(self, text: str) -> None:
         pass
 
+    def run_started(self, title: str, run_id: str) -> None:
+        pass
+
 
 class Interruption(Record):
     """Why the run was asked to stop."""
 
-    __slots__ = ("name", "play_rollbacks", "reason", "wait_background")
+    __slots__ = ("kind", "name", "play_rollbacks", "reason", "wait_background")
 
     def __init__(
-        self, name: str, reason: str, play_rollbacks: bool = True, wait_background: bool = False
+        self,
+        name: str,
+        reason: str,
+        play_rollbacks: bool = True,
+        wait_background: bool = False,
+        kind: str = "signal",
     ) -> None:
+        self.kind = kind  # "signal", "control" or "plugin"
         self.name = name  # SIGINT, SIGTERM, SIGUSR1, SIGUSR2, or a control's name
         self.reason = reason
         self.play_rollbacks = play_rollbacks  # False after SIGUSR2 (exit "ungracefully")

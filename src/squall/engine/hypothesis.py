@@ -28,6 +28,7 @@ def run_hypothesis(ctx: RunContext, phase: str) -> HypothesisRun:
         for probe in ctx.plan.probes:
             run = run_activity(ctx, probe, phase, in_hypothesis=True)
             _judge(ctx, probe, run)
+            ctx.listener.activity_finished(run, phase)
             result.probes.append(run)
             ctx.recorder.probe(phase, run)
             if not run.tolerance_met:
@@ -35,6 +36,7 @@ def run_hypothesis(ctx: RunContext, phase: str) -> HypothesisRun:
                 break
     except ActivityInterrupted as exc:
         exc.run.tolerance_met = False
+        ctx.listener.activity_finished(exc.run, phase)
         result.probes.append(exc.run)
         result.steady_state_met = False
         ctx.recorder.hypothesis(phase, result)

@@ -16,7 +16,12 @@ from squall.engine.activity import (
     signals_may_raise,
 )
 from squall.engine.background import Background, Continuous
-from squall.engine.configuration import load_configuration, load_secrets, variables_of
+from squall.engine.configuration import (
+    load_configuration,
+    load_secrets,
+    run_dynamic_configuration,
+    variables_of,
+)
 from squall.engine.context import Interruption, Listener, NullListener, RunContext, now_iso
 from squall.engine.hypothesis import run_hypothesis
 from squall.engine.signals import handle_signals, request_stop
@@ -117,6 +122,7 @@ class Engine:
         options = options or RunOptions()
         ctx = self._prepare(plan, options)
         journal = ctx.recorder.journal
+        self.listener.run_started(str(journal.experiment.get("title", "")), journal.run_id)
         started = time.perf_counter()
         facts = RunFacts()
         with handle_signals(ctx):
@@ -145,10 +151,9 @@ class Engine:
         """Resolve configuration, secrets and controls; create the journal and recorder."""
         run_id = options.run_id or os.urandom(6).hex()
         os.environ["SQUALL_RUN_ID"] = run_id
-        secrets = load_secrets(plan.experiment, options.secret_overrides, {})
-        configuration = load_configuration(
-            plan.experiment, options.overrides, secrets, self._config_probe
-        )
+        configuration, dynamic = load_configuration(plan.experiment, options.overrides)
+        secrets = load_secrets(plan.experiment, options.secret_overrides, configuration)
+        run_dynamic_configuration(configuration, dynamic, secrets, self._config_probe)
         configuration.setdefault("squall_run_id", run_id)
         variables = variables_of(configuration, secrets)
         hooks = self._hooks(plan, options)
@@ -177,7 +182,9 @@ class Engine:
             configuration=configuration,
             secrets=secrets,
             settings=options.settings,
-            stop=lambda name, reason: request_stop(ctx, Interruption(name, reason)),
+            stop=lambda name, reason, kind: request_stop(
+                ctx, Interruption(name, reason, kind=kind)
+            ),
         )
         return ctx
 
@@ -349,7 +356,7 @@ def _finish(ctx: RunContext, facts: RunFacts) -> None:
     if interruption is not None:
         journal.status = JournalStatus.INTERRUPTED
         journal.interruption = {
-            "kind": "signal",
+            "kind": interruption.kind,
             "name": interruption.name,
             "reason": interruption.reason,
         }

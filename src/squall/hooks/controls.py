@@ -124,11 +124,16 @@ class ControlPlugin:
         kwargs.update({k: v for k, v in arguments.items() if var_kw or k in names})
         try:
             func(**kwargs)
-        except Interrupted:
+        except Interrupted as exc:
+            run.request_stop(
+                f"control {decl.name!r} interrupted the run: {exc}", decl.name, "control"
+            )
             raise
         except Exception as exc:
             if type(exc).__name__ in ("InterruptExecution", "ExperimentExitedException"):
-                run.request_stop(f"control {decl.name!r} interrupted the run: {exc}", decl.name)
+                run.request_stop(
+                    f"control {decl.name!r} interrupted the run: {exc}", decl.name, "control"
+                )
                 raise Interrupted(str(exc), decl.name) from exc
             log.warning(
                 "control %r raised in %s: %s: %s", decl.name, func.__name__, type(exc).__name__, exc

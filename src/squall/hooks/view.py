@@ -22,7 +22,7 @@ class RunView:
         configuration: dict[str, Any],
         secrets: dict[str, dict[str, Any]],
         settings: Mapping[str, Any],
-        stop: Callable[[str, str], object],
+        stop: Callable[[str, str, str], object],
     ) -> None:
         self.experiment = experiment
         self.journal = journal
@@ -35,6 +35,6 @@ class RunView:
     def run_id(self) -> str:
         return self.journal.run_id
 
-    def request_stop(self, reason: str, name: str = "hook") -> None:
+    def request_stop(self, reason: str, name: str = "plugin", kind: str = "plugin") -> None:
         """Interrupt the run cleanly (as a signal would); rollbacks follow the strategy."""
-        self._stop(name, reason)
+        self._stop(name, reason, kind)

@@ -6,6 +6,7 @@ connections to the same host are reused (the reference opens a new session per c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from squall.errors import ActivityFailed, ActivityTimeout, Problem
@@ -44,6 +45,8 @@ class HttpProvider:
         url = str(substitute(spec.url, call.variables))
         headers = {str(k): str(v) for k, v in substitute(spec.headers, call.variables).items()}
         arguments = substitute(spec.arguments, call.variables)
+        if call.extra_arguments and (arguments is None or isinstance(arguments, Mapping)):
+            arguments = {**(arguments or {}), **call.extra_arguments}  # a tolerance's `value`
         timeout = _timeout(substitute(spec.timeout, call.variables), call.timeout)
         request: dict[str, Any] = {"headers": headers, "timeout": timeout}
         if spec.method.upper() == "GET":
@@ -74,7 +77,7 @@ class HttpProvider:
         client = self._clients.get(key)
         if client is None:
             transport = httpx.HTTPTransport(verify=verify, retries=retries)
-            client = self._clients[key] = httpx.Client(transport=transport, follow_redirects=False)
+            client = self._clients[key] = httpx.Client(transport=transport, follow_redirects=True)
         return client
 
     def close(self) -> None:

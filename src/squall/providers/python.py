@@ -213,7 +213,7 @@ def _invoke(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         raise
     except ActivityFailed as exc:
         raise UserCodeError(str(exc), _traceback(exc)) from exc
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in a driver must not end squall
         message = f"{type(exc).__name__}: {exc}"
         raise UserCodeError(message, _traceback(exc)) from exc
 
