@@ -7,14 +7,17 @@ The job starts ``squall demo`` in a fresh temporary state directory on free port
 the var file that feeds every experiment in ``examples/security/``, runs each one through
 the real ``squall run`` command (journals in ``out/journals/normal/``), restarts the demo
 ``--misconfigured`` and runs them again (``out/journals/misconfigured/``), and stops the
-demo whatever happens. It also runs ``examples/basics/`` once (no demo needed). Then it
+demo whatever happens (after replaying the rollbacks an interrupted run left in its state
+store). It also runs ``examples/basics/`` once (no demo needed). Then it
 prints one verdict table and exits 0 only if every security experiment held on the
-healthy demo and nothing broke anywhere (exit 2 or 3).
+healthy demo and nothing broke anywhere (exit 2 or 3). ``SQUALL_MAIN_OUT`` moves the
+journals elsewhere (the tests use it, so that they never clobber a run of yours).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -31,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SECURITY = ROOT / "examples" / "security"
 BASICS = ROOT / "examples" / "basics"
-OUT = ROOT / "out" / "journals"
+OUT = Path(os.environ.get("SQUALL_MAIN_OUT") or ROOT / "out" / "journals")
 SUFFIXES = (".json", ".yaml", ".yml")
 KINDS = ("prevention", "detection", "alerting", "fail-safe")
 RUN_TIMEOUT = 120
@@ -75,6 +78,25 @@ def demo_down(state_dir: Path) -> None:
     done = squall("demo", "down", "--state-dir", str(state_dir), timeout=60)
     if done.returncode != 0:
         print(f"WARNING: squall demo down failed: {done.stderr.strip()}", file=sys.stderr)
+
+
+def recover(state_dir: Path) -> None:
+    """Play the rollbacks still recorded in the run's state store (an interrupted run).
+
+    squall has no ``recover`` command yet, so this calls its building block,
+    ``squall.drivers._state.play_rollbacks``, in a squall subprocess: it stops the helper
+    processes (listener, fault proxy) that an interrupted experiment left running.
+    """
+    store = state_dir / "injections"
+    if not any(store.glob("*.json")):
+        return
+    code = (
+        "import json, sys; from squall.drivers._state import play_rollbacks; "
+        "print(json.dumps(play_rollbacks({'squall_state_dir': sys.argv[1]}), default=str))"
+    )
+    command = [sys.executable, "-c", code, str(store)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    print(f"rolled back what an interrupted run left: {done.stdout.strip()}", file=sys.stderr)
 
 
 def free_port() -> int:
@@ -183,6 +205,7 @@ def against_demo(misconfigured: bool, paths: list[Path]) -> dict[str, Result]:
         variables = write_var_file(demo, state_dir / "vars.json")
         return run_all(paths, OUT / label, variables)
     finally:
+        recover(state_dir)
         demo_down(state_dir)
         shutil.rmtree(state_dir, ignore_errors=True)
 
@@ -270,7 +293,8 @@ def main(argv: list[str]) -> int:
     rows: list[Row] = [(p.name, normal.get(p.name), misconfigured.get(p.name)) for p in paths]
     rows += [(f"basics/{name}", result, None) for name, result in basics.items()]
     print(table(rows))
-    print(f"\njournals: {OUT.relative_to(ROOT)}/{{normal,misconfigured,basics}}/")
+    shown = OUT.relative_to(ROOT) if OUT.is_relative_to(ROOT) else OUT
+    print(f"\njournals: {shown}/{{normal,misconfigured,basics}}/")
     problems = failures(rows)
     for problem in problems:
         print(f"FAILED: {problem}")

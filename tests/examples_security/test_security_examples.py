@@ -8,17 +8,19 @@ docs/security/index.md states, for the reason it states. Finally the main job
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 from security_support import (
     MAIN_SCRIPT,
     ROOT,
-    SECURITY,
     Demo,
-    load_main,
     processes_with,
     security_experiments,
 )
@@ -117,22 +119,38 @@ def test_documented_verdicts_match_the_docs() -> None:
 
 
 def test_main_job_end_to_end() -> None:
-    done = subprocess.run(
-        [sys.executable, str(MAIN_SCRIPT)],
-        capture_output=True, text=True, timeout=170, check=False, cwd=ROOT,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    lines = done.stdout.splitlines()
-    header = [cell.strip() for cell in lines[0].split("|")]
-    assert header == ["experiment", "hypothesis kind", "normal demo", "misconfigured demo", "why"]
-    rows = {line.split("|")[0].strip(): [c.strip() for c in line.split("|")] for line in lines[2:]}
-    for name, (code, _, _) in MISCONFIGURED.items():
-        assert rows[name][2] == "held (0)"
-        assert rows[name][3] == f"{OUTCOMES[code]} ({code})"
-        assert rows[name][1] != "-"
-    assert "basics/hello.json" in rows
-    main = load_main()
-    for label in ("normal", "misconfigured"):
-        journals = {p.name for p in (main.OUT / label).glob("*.journal.json")}
-        assert {f"{p.stem}.journal.json" for p in SECURITY.iterdir()} <= journals
-    assert processes_with("squall-main-") == [], "the main job left demo processes behind"
+    out = Path(tempfile.mkdtemp(prefix="squall-main-journals-"))
+    try:
+        done = subprocess.run(
+            [sys.executable, str(MAIN_SCRIPT)],
+            capture_output=True, text=True, timeout=170, check=False, cwd=ROOT,
+            env={**os.environ, "SQUALL_MAIN_OUT": str(out)},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        lines = done.stdout.splitlines()
+        header = [cell.strip() for cell in lines[0].split("|")]
+        assert header == [
+            "experiment",
+            "hypothesis kind",
+            "normal demo",
+            "misconfigured demo",
+            "why",
+        ]
+        rows = {ln.split("|")[0].strip(): [c.strip() for c in ln.split("|")] for ln in lines[2:]}
+        for name, (code, probe, _) in MISCONFIGURED.items():
+            assert rows[name][2] == "held (0)"
+            assert rows[name][3] == f"{OUTCOMES[code]} ({code})"
+            assert rows[name][1] != "-"
+            if probe is not None:
+                assert probe in rows[name][4]
+        assert rows["basics/hello.json"][2] == "held (0)"
+        for label in ("normal", "misconfigured"):
+            journals = {p.name for p in (out / label).glob("*.journal.json")}
+            assert {f"{p.stem}.journal.json" for p in EXPERIMENTS} <= journals
+        state_dirs = re.findall(r"squall demo \(\w+\) in (\S+)", done.stderr)
+        assert len(state_dirs) == 2
+        for state_dir in state_dirs:
+            assert not Path(state_dir).exists()
+            assert processes_with(state_dir) == [], "the main job left demo processes behind"
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
