@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -100,10 +101,26 @@ def recover(state_dir: Path) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A free loopback port *below* the kernel's ephemeral range.
+
+    The port is only reserved by being written into the var file, so it is taken from a
+    range the OS never hands out by itself (to client sockets or to servers bound to port
+    0, such as other demos): nothing else grabs it between now and the experiment.
+    """
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    candidates = random.sample(range(max(1024, low - 10000), low), 100) if low > 2048 else []
+    for port in [*candidates, 0]:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            chosen: int = sock.getsockname()[1]
+            return chosen
+    raise RuntimeError("no free port on 127.0.0.1")
 
 
 def login(demo: dict[str, Any]) -> str:
