@@ -8,6 +8,7 @@ docs/security/index.md states, for the reason it states. Finally the main job
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -70,6 +71,22 @@ def test_validates_with_the_var_file(normal_demo: Demo, experiment: Path) -> Non
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+def test_every_example_follows_the_json_schema() -> None:
+    import jsonschema
+    import yaml
+
+    done = subprocess.run(
+        [sys.executable, "-m", "squall", "schema"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    validator = jsonschema.Draft202012Validator(json.loads(done.stdout))
+    for path in EXPERIMENTS:
+        text = path.read_text()
+        document = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        problems = [error.message for error in validator.iter_errors(document)]
+        assert problems == [], f"{path.name}: {problems}"
 
 
 def check_restored(demo: Demo, before: dict[str, object], journal: dict[str, object]) -> None:
