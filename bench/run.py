@@ -49,7 +49,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -385,45 +384,100 @@ def ensure_ctk_venv(work: Path, reuse: bool, explicit_python: str | None) -> Pat
 
 
 # ------------------------------------------------------------------ timing
-def one_run(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) -> dict[str, Any]:
-    """Spawn, reap with os.wait4: wall, user+sys CPU, peak RSS (MiB), exit code."""
+# The runs are started by a small helper process, not by this harness.  Linux records the
+# RSS high-water mark of the memory a process had before exec into its ru_maxrss, and a
+# child forked (or vforked) by this harness starts with the harness's memory (Python, the
+# http server thread, the results so far: about 26 MiB): every peak would read at least
+# that.  The helper is a bare ``python -I -S`` (about 9 MiB) that forks, execs, reaps with
+# os.wait4 and reports wall, CPU and peak; its own peak is recorded as the floor below
+# which no peak can be read.
+SPAWNER = r"""
+import json, os, signal, sys, time
+inp, out = sys.stdin.buffer, sys.stdout.buffer
+env = json.loads(inp.readline())
+devnull = os.open(os.devnull, os.O_RDWR)
+state = {"pid": 0, "timed_out": False}
+def on_alarm(signum, frame):
+    if state["pid"]:
+        state["timed_out"] = True
+        os.kill(state["pid"], signal.SIGKILL)
+signal.signal(signal.SIGALRM, on_alarm)
+floor = None  # this helper's own high-water RSS (VmHWM): a child forked from it starts there
+try:
+    with open("/proc/self/status") as f:
+        floor = next(int(ln.split()[1]) / 1024.0 for ln in f if ln.startswith("VmHWM:"))
+except (OSError, StopIteration, ValueError):
+    pass
+out.write(json.dumps({"floor_mib": floor}).encode() + b"\n")
+out.flush()
+for line in inp:
+    req = json.loads(line)
+    cmd = req["cmd"]
+    state["timed_out"] = False
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        cwd=cwd,
-    )
-    lock = threading.Lock()
-    state = {"reaped": False, "timed_out": False}
-
-    def kill() -> None:
-        with lock:
-            if not state["reaped"]:
-                state["timed_out"] = True
-                os.kill(proc.pid, signal.SIGKILL)
-
-    killer = threading.Timer(timeout, kill)
-    killer.start()
-    try:
-        _, status, ru = os.wait4(proc.pid, 0)
-        with lock:
-            state["reaped"] = True
-    finally:
-        killer.cancel()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.chdir(req["cwd"])
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)
+            os.execve(cmd[0], cmd, env)
+        finally:
+            os._exit(127)
+    state["pid"] = pid
+    signal.setitimer(signal.ITIMER_REAL, req["timeout"])
+    _, status, ru = os.wait4(pid, 0)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    state["pid"] = 0
     wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    run = {
-        "wall": wall,
-        "cpu": ru.ru_utime + ru.ru_stime,
-        "peak_mib": ru.ru_maxrss / 1024.0,
-        "rc": proc.returncode,
-    }
+    res = {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "peak_mib": ru.ru_maxrss / 1024.0,
+           "rc": os.waitstatus_to_exitcode(status)}
     if state["timed_out"]:
-        run["timed_out"] = True
-    return run
+        res["timed_out"] = True
+    out.write(json.dumps(res).encode() + b"\n")
+    out.flush()
+"""
+
+
+class Spawner:
+    """Runs commands from a small helper process; see SPAWNER."""
+
+    def __init__(self, env: dict[str, str]):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", SPAWNER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.proc.stdin and self.proc.stdout
+        self._in, self._out = self.proc.stdin, self.proc.stdout
+        self._send(env)
+        self.floor_mib: float | None = self._receive()["floor_mib"]
+
+    def _send(self, obj: Any) -> None:
+        self._in.write(json.dumps(obj).encode() + b"\n")
+        self._in.flush()
+
+    def _receive(self) -> dict[str, Any]:
+        line = self._out.readline()
+        if not line:
+            raise BenchError(f"the spawner helper died (exit {self.proc.wait()})")
+        return json.loads(line)
+
+    def run(self, cmd: list[str], cwd: Path, timeout: float) -> dict[str, Any]:
+        """Spawn, reap with os.wait4: wall, user+sys CPU, peak RSS (MiB), exit code."""
+        exe = cmd[0] if os.sep in cmd[0] else shutil.which(cmd[0]) or cmd[0]
+        self._send({"cmd": [exe, *cmd[1:]], "cwd": str(cwd), "timeout": timeout})
+        return self._receive()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self._in.close()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._out.close()
 
 
 def explain_failure(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) -> str:
@@ -466,6 +520,7 @@ class Bench:
             # while pip precompiled the CTK.  The cache goes under WORK, not the repo.
             self.env.pop("PYTHONDONTWRITEBYTECODE", None)
             self.env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+        self.spawner = Spawner(self.env)
 
     def bytecode_env(self) -> dict[str, str | None]:
         return {k: self.env.get(k) for k in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
@@ -497,7 +552,7 @@ class Bench:
         cmd, journal = self.command(tool, case)
         if journal is not None and journal.exists():
             journal.unlink()
-        r = one_run(cmd, self.env, self.work, self.args.timeout)
+        r = self.spawner.run(cmd, self.work, self.args.timeout)
         what = f"{TOOL_LABEL[tool]} {case}"
         if r.get("timed_out"):
             raise BenchError(
@@ -814,6 +869,7 @@ def main(argv: list[str] | None = None) -> int:
         squall = default_squall()
     tools = {SQUALL: squall}
     server = None
+    bench: Bench | None = None
     try:
         if not args.squall_only:
             venv = ensure_ctk_venv(work, args.reuse_venv, args.ctk_python)
@@ -846,6 +902,7 @@ def main(argv: list[str] | None = None) -> int:
             "squall_git": git_state(),
             "http_port": port,
             "bytecode_env": bench.bytecode_env(),
+            "peak_floor_mib": bench.spawner.floor_mib,
             "work": str(work),
         }
         log(
@@ -859,6 +916,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: ABORTED: {exc}", file=sys.stderr)
         return 1
     finally:
+        if bench is not None:
+            bench.spawner.close()
         if server is not None:
             server.shutdown()
             server.server_close()
