@@ -2,7 +2,7 @@
 
 Every action writes one JSON record *before* it injects its fault (write-ahead), and its
 rollback reads the record, restores the prior state and removes the record. Because the
-record is a file, the rollback may run in another process (a later ``squall recover``,
+record is a file, the rollback may run in another process (a planned ``squall recover``,
 after a crash) and still find the backup, the pid or the port it needs.
 
 Layout: one file ``<key>.json`` per active injection under the state directory, plus an

@@ -41,6 +41,7 @@ def test_plant_canary_secret_then_remove(
     text = (repo / "canary.env").read_text()
     assert re.search(pattern, text) and re.fullmatch(pattern + ".*", result["canary_id"])
     assert squall_env["run_id"] in text and result["token"] in text
+    assert f"SQUALL_CANARY_RUN_ID={squall_env['run_id']}" in text, "scanners read the run id as is"
     assert "NOT a real credential" in text
     assert result["created"] is True
     undone = remove_canary_secret(str(repo))

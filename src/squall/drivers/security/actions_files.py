@@ -51,12 +51,13 @@ def _canary_lines(kind: str, run: str) -> tuple[list[str], str]:
         alphabet = string.ascii_letters + string.digits + "+/"
         secret = "".join(alphabet[b % len(alphabet)] for b in hashlib.sha512(digest).digest()[:40])
         lines = [f"AWS_ACCESS_KEY_ID={key_id}", f"AWS_SECRET_ACCESS_KEY={secret}"]
-        return [*lines, f"SQUALL_CANARY_TOKEN={token}"], key_id
+        return [*lines, f"SQUALL_CANARY_TOKEN={token}", f"SQUALL_CANARY_RUN_ID={run}"], key_id
     if kind == "github":
         alphabet = string.ascii_letters + string.digits
         body = "".join(alphabet[b % len(alphabet)] for b in hashlib.sha512(digest).digest()[:36])
-        return [f"GITHUB_TOKEN=ghp_{body}", f"SQUALL_CANARY_TOKEN={token}"], f"ghp_{body}"
-    return [f"API_KEY={token}", f"SQUALL_CANARY_TOKEN={token}"], token
+        tag = [f"SQUALL_CANARY_TOKEN={token}", f"SQUALL_CANARY_RUN_ID={run}"]
+        return [f"GITHUB_TOKEN=ghp_{body}", *tag], f"ghp_{body}"
+    return [f"API_KEY={token}", f"SQUALL_CANARY_TOKEN={token}", f"SQUALL_CANARY_RUN_ID={run}"], token
 
 
 def plant_canary_secret(
