@@ -58,7 +58,8 @@ SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
         r"(?i)aws_secret_access_key\s*[:=]\s*[\"']?([A-Za-z0-9/+=]{40})"
     ),
 }
-_RUN_ID = re.compile(r"(?i)run[_-]?id[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9._-]+)")  # e.g. CANARY_RUN_ID=
+# run_id=..., RUN-ID: ..., SQUALL_CANARY_RUN_ID=... (what plant_canary_secret writes)
+_RUN_ID = re.compile(r"(?i)run[_-]?id[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9._-]+)")
 _CANARY_TAG = re.compile(r"squall-canary[-_:=]([A-Za-z0-9._-]+)")
 
 

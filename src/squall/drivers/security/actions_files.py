@@ -45,19 +45,19 @@ def _canary_lines(kind: str, run: str) -> tuple[list[str], str]:
     """The secret lines of a canary of ``kind`` and its identifier (what scanners report)."""
     nonce = secrets_module.token_hex(8)
     token = f"squall-canary-{run}-{nonce}"
+    tag = [f"SQUALL_CANARY_TOKEN={token}", f"SQUALL_CANARY_RUN_ID={run}"]
     digest = hashlib.sha256(token.encode()).digest()
     if kind == "aws":
         key_id = "AKIA" + base64.b32encode(digest).decode()[:16]
         alphabet = string.ascii_letters + string.digits + "+/"
         secret = "".join(alphabet[b % len(alphabet)] for b in hashlib.sha512(digest).digest()[:40])
         lines = [f"AWS_ACCESS_KEY_ID={key_id}", f"AWS_SECRET_ACCESS_KEY={secret}"]
-        return [*lines, f"SQUALL_CANARY_TOKEN={token}", f"SQUALL_CANARY_RUN_ID={run}"], key_id
+        return [*lines, *tag], key_id
     if kind == "github":
         alphabet = string.ascii_letters + string.digits
         body = "".join(alphabet[b % len(alphabet)] for b in hashlib.sha512(digest).digest()[:36])
-        tag = [f"SQUALL_CANARY_TOKEN={token}", f"SQUALL_CANARY_RUN_ID={run}"]
         return [f"GITHUB_TOKEN=ghp_{body}", *tag], f"ghp_{body}"
-    return [f"API_KEY={token}", f"SQUALL_CANARY_TOKEN={token}", f"SQUALL_CANARY_RUN_ID={run}"], token
+    return [f"API_KEY={token}", *tag], token
 
 
 def plant_canary_secret(
