@@ -6,9 +6,9 @@ lazily so that ``import squall`` (and ``squall --version``) stay cheap.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from squall._version import __version__
+
+TYPE_CHECKING = False  # not imported from typing: `squall --version` stays cheap
 
 if TYPE_CHECKING:
     from squall.api import check_experiment, load_experiment, run_experiment
@@ -61,7 +61,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'squall' has no attribute {name!r}")

@@ -24,18 +24,34 @@ def _setup_logging(verbose: bool, log_file: str | None, level: str, fmt: str) ->
 class LazyGroup(click.Group):
     """A group whose heavier subcommands are imported only when used."""
 
-    lazy: dict[str, str] = {"demo": "squall.demo.cli:demo"}
+    #: name -> (import target, short help shown by --help without importing it)
+    lazy: dict[str, tuple[str, str]] = {
+        "demo": ("squall.demo.cli:demo", "A small, real target system to practise on."),
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy:
+                rows.append((name, self.lazy[name][1]))
+                continue
+            command = super().get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = self.lazy.get(cmd_name)
-        if target is None:
+        entry = self.lazy.get(cmd_name)
+        if entry is None:
             return super().get_command(ctx, cmd_name)
         import importlib
 
-        module, _, attr = target.partition(":")
+        module, _, attr = entry[0].partition(":")
         command = getattr(importlib.import_module(module), attr)
         return command if isinstance(command, click.Command) else None
 

@@ -143,7 +143,9 @@ class Engine:
             with contextlib.suppress(Interrupted):
                 ctx.fire("squall_cleanup")
         if options.journal_path is not None:
-            write_journal(journal.to_document(), options.journal_path)
+            write_journal(
+                journal.to_document(), options.journal_path, ctx.recorder.encoded_activities
+            )
         ctx.recorder.close(keep_events=options.keep_events or options.journal_path is None)
         return journal
 

@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 from squall.journal.model import ActivityRun, HypothesisRun, Journal
-from squall.journal.store import Encoded, EventStream, dumps
+from squall.journal.store import Encoded, EventStream, dumps, encode_entry
 
 __all__ = ["Phase", "Recorder"]
 
@@ -27,6 +27,8 @@ class Recorder:
 
     def __init__(self, journal: Journal, events_path: str | None) -> None:
         self.journal = journal
+        #: id() of each activity definition -> its JSON (activities live as long as the run)
+        self.encoded_activities: dict[int, str] = {}
         self._lock = threading.Lock()
         self._stream = EventStream(events_path) if events_path else None
         self._emit(
@@ -44,7 +46,11 @@ class Recorder:
         return self.journal.rollbacks if phase == Phase.ROLLBACKS else self.journal.run
 
     def _stream_run(self, event: str, phase: str, index: int | None, run: ActivityRun) -> None:
-        encoded = run.encoded = dumps(run.to_dict())
+        key = id(run.activity)
+        activity = self.encoded_activities.get(key)
+        if activity is None:
+            activity = self.encoded_activities[key] = dumps(run.activity)
+        encoded = run.encoded = encode_entry(run, activity)
         if self._stream is not None:
             self._stream.emit_run(event, phase, index, Encoded(encoded))
 

@@ -17,6 +17,7 @@ __all__ = [
     "Encoded",
     "EventStream",
     "dumps",
+    "encode_entry",
     "events_path_for",
     "format_journal",
     "read_journal",
@@ -52,30 +53,60 @@ def dumps(value: Any) -> str:
     return _compact.encode(value)
 
 
-def format_journal(doc: Mapping[str, Any]) -> str:
-    """The journal as text: top-level keys one per line, run entries one per line."""
+def format_journal(doc: Mapping[str, Any], known: Mapping[int, str] | None = None) -> str:
+    """The journal as text: top-level keys one per line, run entries one per line.
+
+    ``known`` maps ``id()`` of mappings already encoded during the run (the activities)
+    to their JSON, which is reused instead of encoding them again.
+    """
+    known = known or {}
     lines = ["{"]
     items = list(doc.items())
     for index, (key, value) in enumerate(items):
         comma = "," if index < len(items) - 1 else ""
-        lines.append(f"  {dumps(key)}: {_block(value, 2)}{comma}")
+        lines.append(f"  {dumps(key)}: {_block(value, 2, known)}{comma}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _block(value: Any, depth: int) -> str:
+def encode_entry(run: Any, activity_json: str) -> str:
+    """A run entry as ``dumps(run.to_dict())`` would write it, with the activity's JSON
+    given (encoded once per activity, not once per entry and again for the journal)."""
+    parts = [
+        '{"activity": ',
+        activity_json,
+        ', "output": ',
+        dumps(run.output),
+        ', "start": ',
+        dumps(run.start),
+        ', "status": "',
+        run.status,
+        '"',
+    ]
+    if run.exception is not None:
+        parts += [', "exception": ', dumps(run.exception)]
+    parts += [', "end": ', dumps(run.end), ', "duration": ', repr(run.duration)]
+    if run.tolerance_met is not None:
+        parts.append(', "tolerance_met": true' if run.tolerance_met else ', "tolerance_met": false')
+    parts.append("}")
+    return "".join(parts)
+
+
+def _block(value: Any, depth: int, known: Mapping[int, str]) -> str:
     if isinstance(value, Encoded):
         return value
     pad = " " * (depth + 2)
     if isinstance(value, list) and value and all(isinstance(v, Mapping | Encoded) for v in value):
-        inner = f",\n{pad}".join(v if isinstance(v, Encoded) else dumps(v) for v in value)
+        inner = f",\n{pad}".join(
+            v if isinstance(v, Encoded) else known.get(id(v)) or dumps(v) for v in value
+        )
         return f"[\n{pad}{inner}\n{' ' * depth}]"
     if (
         isinstance(value, Mapping)
         and value
         and any(isinstance(v, list | Mapping) for v in value.values())
     ):
-        parts = [f"{dumps(k)}: {_block(v, depth + 2)}" for k, v in value.items()]
+        parts = [f"{dumps(k)}: {_block(v, depth + 2, known)}" for k, v in value.items()]
         inner = f",\n{pad}".join(parts)
         return f"{{\n{pad}{inner}\n{' ' * depth}}}"
     return dumps(value)
@@ -90,14 +121,16 @@ def _make_parent(path: str) -> None:
         os.makedirs(parent, exist_ok=True)
 
 
-def write_journal(doc: Mapping[str, Any], path: StrPath) -> str:
-    """Write the journal atomically; returns the path."""
+def write_journal(
+    doc: Mapping[str, Any], path: StrPath, known: Mapping[int, str] | None = None
+) -> str:
+    """Write the journal atomically; returns the path (``known``: see format_journal)."""
     path = os.fspath(path)
     _make_parent(path)
     head, name = os.path.split(path)
     tmp = os.path.join(head, f".{name}.tmp")
     with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(format_journal(doc))
+        handle.write(format_journal(doc, known))
     os.replace(tmp, path)
     return path
 
