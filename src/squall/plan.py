@@ -99,6 +99,8 @@ class Plan(Record):
 
     def is_dry(self, activity: Activity) -> bool:
         """Whether this activity is skipped (its own ``dry`` wins over the run's)."""
+        if activity.dry is None and self.dry is None:
+            return False
         mode = DryMode(activity.dry) if activity.dry else self.dry
         if mode is None or mode is DryMode.PAUSE:
             return False
@@ -107,6 +109,8 @@ class Plan(Record):
         return (mode is DryMode.PROBES) == (activity.type is ActivityType.PROBE)
 
     def skips_pauses(self, activity: Activity) -> bool:
+        if activity.dry is None and self.dry is None:
+            return False
         mode = DryMode(activity.dry) if activity.dry else self.dry
         return mode is DryMode.PAUSE or self.is_dry(activity)
 

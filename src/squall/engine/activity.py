@@ -59,6 +59,9 @@ def call_provider(
     return provider.run(spec, call)
 
 
+_MAIN_THREAD = threading.main_thread().ident
+
+
 class signals_may_raise:
     """Let a signal raise ``Interrupted`` here (main thread only: user code and sleeps)."""
 
@@ -66,7 +69,7 @@ class signals_may_raise:
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
-        self.main = threading.current_thread() is threading.main_thread()
+        self.main = threading.get_ident() == _MAIN_THREAD
 
     def __enter__(self) -> None:
         if self.main:
@@ -83,7 +86,7 @@ def _pause(ctx: RunContext, seconds: Any) -> None:
     value = float(substitute(seconds, ctx.variables))
     if value <= 0:
         return
-    if threading.current_thread() is threading.main_thread():
+    if threading.get_ident() == _MAIN_THREAD:
         time.sleep(value)  # a signal raises Interrupted out of the sleep
     elif ctx.stop.wait(value):
         raise Interrupted("the run was stopped during a pause")
@@ -104,7 +107,7 @@ def run_activity(
     skip_pauses = ctx.plan.skips_pauses(activity)
     warnings: list[str] = []
     interrupted: Interrupted | None = None
-    hooked = ctx.hooked("squall_before_activity") or ctx.hooked("squall_after_activity")
+    hooked = ctx.activity_hooks
     mutable = dict(activity.raw) if hooked else {}
     try:
         if hooked:

@@ -85,6 +85,7 @@ class RunContext:
     """The state of one run, shared by the engine's functions and threads."""
 
     __slots__ = (
+        "activity_hooks",
         "configuration",
         "fail_fast_tripped",
         "hooks",
@@ -121,6 +122,10 @@ class RunContext:
         self.secrets: dict[str, dict[str, Any]] = secrets or {}
         self.variables: Mapping[str, Any] = variables or {}
         self.hooks = hooks
+        #: whether any plugin or control wants to see each activity (checked per activity)
+        self.activity_hooks = self.hooked("squall_before_activity") or self.hooked(
+            "squall_after_activity"
+        )
         self.view: RunView | None = None
         self.stop = threading.Event()
         self.interruption: Interruption | None = None
