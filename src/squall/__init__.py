@@ -6,6 +6,7 @@ lazily so that ``import squall`` (and ``squall --version``) stay cheap.
 
 from __future__ import annotations
 
+from squall._lazy import lazy_attributes
 from squall._version import __version__
 
 TYPE_CHECKING = False  # not imported from typing: `squall --version` stays cheap
@@ -61,12 +62,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'squall' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _LAZY, __name__)

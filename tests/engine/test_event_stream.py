@@ -7,40 +7,16 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from sqharness import EXAMPLES, subprocess_env
+from sqharness import EXAMPLES, start_run, subprocess_env
 
 
 def test_sigkill_mid_run_leaves_the_event_stream(tmp_path: Path) -> None:
-    journal, log = tmp_path / "journal.json", tmp_path / "log.txt"
     events = tmp_path / "journal.json.events.jsonl"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "squall",
-            "--settings",
-            str(tmp_path / "s.yaml"),
-            "run",
-            "--journal-path",
-            str(journal),
-            str(EXAMPLES / "interrupt-python.json"),
-            "--var",
-            f"log={log}",
-        ],
-        env=subprocess_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 15
-    while not (log.exists() and "method-started" in log.read_text()):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    time.sleep(0.2)
+    proc, journal, _ = start_run(tmp_path, "interrupt-python.json")
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
+    proc.communicate(timeout=10)
     assert not journal.exists(), "no final journal after SIGKILL"
     records = [json.loads(line) for line in events.read_text().splitlines()]
     kinds = [r["event"] for r in records]

@@ -5,48 +5,13 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sqharness import EXAMPLES, subprocess_env
-
-
-def start(tmp_path: Path, experiment: str, *extra: str) -> tuple[subprocess.Popen[str], Path, Path]:
-    journal, log = tmp_path / "journal.json", tmp_path / "log.txt"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "squall",
-            "--settings",
-            str(tmp_path / "s.yaml"),
-            "run",
-            "--journal-path",
-            str(journal),
-            str(EXAMPLES / experiment),
-            "--var",
-            f"log={log}",
-            *extra,
-        ],
-        env=subprocess_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    deadline = time.monotonic() + 15
-    while not (log.exists() and "method-started" in log.read_text()):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the run did not start"
-        time.sleep(0.02)
-    time.sleep(0.2)
-    return proc, journal, log
+from sqharness import start_run
 
 
 @pytest.mark.parametrize(
@@ -70,7 +35,7 @@ def test_signal_interrupts(
     extra: tuple[str, ...],
     rolled_back: bool,
 ) -> None:
-    proc, journal_path, log = start(tmp_path, experiment, *extra)
+    proc, journal_path, log = start_run(tmp_path, experiment, *extra, new_session=True)
     sent = time.monotonic()
     if target == "group":
         import os

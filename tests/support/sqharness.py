@@ -108,3 +108,45 @@ class LocalServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join()
+
+
+def start_run(
+    tmp_path: Path, experiment: str, *extra: str, new_session: bool = False
+) -> tuple[Any, Path, Path]:
+    """Start ``squall run`` on an example that logs ``method-started`` to ``${log}``; return
+    (process, journal path, log path) once its method has started."""
+    import signal
+    import subprocess
+    import sys
+
+    journal, log = tmp_path / "journal.json", tmp_path / "log.txt"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "squall",
+            "--settings",
+            str(tmp_path / "s.yaml"),
+            "run",
+            "--journal-path",
+            str(journal),
+            str(EXAMPLES / experiment),
+            "--var",
+            f"log={log}",
+            *extra,
+        ],
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=new_session,
+        # a child of a non-interactive shell may inherit SIGINT as ignored: restore it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 15
+    while not (log.exists() and "method-started" in log.read_text()):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the run did not start"
+        time.sleep(0.02)
+    time.sleep(0.2)
+    return proc, journal, log

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -47,6 +48,31 @@ def _print_problems(error: ValidationError) -> None:
             sys.stderr.write(f"      hint: {problem.hint}\n")
 
 
+def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that ``run`` and ``validate`` share: how the experiment and its
+    variables are read."""
+    options = [
+        click.option("--no-verify-tls", is_flag=True, help="Do not verify TLS when loading a URL."),
+        click.option(
+            "--var",
+            "variables",
+            multiple=True,
+            metavar="KEY[:TYPE]=VALUE",
+            help="Configuration value (repeatable); types: str int float bytes bool json.",
+        ),
+        click.option(
+            "--var-file",
+            "var_files",
+            multiple=True,
+            type=click.Path(exists=True, dir_okay=False),
+            help="JSON/YAML file with configuration/secrets, or a .env file (repeatable).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.command()
 @click.argument("source")
 @click.option(
@@ -63,25 +89,11 @@ def _print_problems(error: ValidationError) -> None:
     help="Do not execute these (pause: skip pauses only).",
 )
 @click.option("--no-validation", is_flag=True, help="Skip validation before running.")
-@click.option("--no-verify-tls", is_flag=True, help="Do not verify TLS when loading a URL.")
+@_input_options
 @click.option(
     "--rollback-strategy",
     type=click.Choice(["default", "always", "never", "deviated"]),
     default=None,
-)
-@click.option(
-    "--var",
-    "variables",
-    multiple=True,
-    metavar="KEY[:TYPE]=VALUE",
-    help="Configuration value (repeatable); types: str int float bytes bool json.",
-)
-@click.option(
-    "--var-file",
-    "var_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="JSON/YAML file with configuration/secrets, or a .env file (repeatable).",
 )
 @click.option(
     "--control-file",
@@ -190,11 +202,7 @@ def run(
 
 @click.command()
 @click.argument("source")
-@click.option("--no-verify-tls", is_flag=True, help="Do not verify TLS when loading a URL.")
-@click.option("--var", "variables", multiple=True, metavar="KEY[:TYPE]=VALUE")
-@click.option(
-    "--var-file", "var_files", multiple=True, type=click.Path(exists=True, dir_okay=False)
-)
+@_input_options
 @click.pass_context
 def validate(
     ctx: click.Context,

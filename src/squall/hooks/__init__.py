@@ -5,7 +5,9 @@ Names are loaded lazily: a run with no plugin and no control never imports plugg
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from squall._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from squall.hooks.manager import HookCaller, installed_plugins, make_plugin_manager
@@ -36,12 +38,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'squall.hooks' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _LAZY, __name__)
