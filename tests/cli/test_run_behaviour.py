@@ -312,3 +312,33 @@ def test_console_shows_the_substituted_title_and_missed_tolerances(
     assert "running 'configuration hello and secrets'" in result.stderr
     assert "MISS before   probe  override-wins" in result.stderr
     assert "expected 'from-cli', got 'nope'" in result.stderr
+
+
+def test_an_unwritable_journal_location_is_refused_before_anything_runs(
+    squall: Any, tmp_path: Path
+) -> None:
+    marker = tmp_path / "m"
+    result = squall(
+        "run",
+        "--journal-path",
+        "/proc/no-such-dir/j.json",
+        str(EXAMPLES / "deviated.json"),
+        "--var",
+        f"marker={marker}",
+    )
+    assert result.code == 2
+    assert "cannot write the journal's event stream" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not marker.exists(), "nothing was injected"
+
+
+def test_a_journal_that_cannot_be_written_at_the_end_keeps_the_event_stream(tmp_path: Path) -> None:
+    from squall import run_experiment
+    from squall.engine import RunOptions
+
+    target = tmp_path / "journal.json"
+    target.mkdir()  # writing the journal over a directory fails; the event stream does not
+    journal = run_experiment(EXAMPLES / "trivial.json", run_options=RunOptions(journal_path=target))
+    assert journal.outcome is not None and journal.outcome.value == "held"
+    assert any("could not be written" in r for r in journal.reasons)
+    assert (tmp_path / "journal.json.events.jsonl").exists()

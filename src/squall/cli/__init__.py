@@ -46,4 +46,16 @@ def _handle(exc: Exception) -> int:
     if isinstance(exc, SquallError):
         sys.stderr.write(f"squall: error: {exc}\n")
         return exc.exit_code
-    raise exc
+    if isinstance(exc, OSError):
+        sys.stderr.write(f"squall: error: {exc}\n")
+        return 2
+    # a bug in squall or a plugin: one line, the traceback only when asked for
+    sys.stderr.write(
+        f"squall: internal error: {type(exc).__name__}: {exc} (please report it; "
+        "run with --verbose to see the traceback)\n"
+    )
+    if "--verbose" in sys.argv or "-v" in sys.argv:
+        import traceback
+
+        traceback.print_exception(exc)
+    return 3

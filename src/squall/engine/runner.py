@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from squall._log import get_logger
 from squall._record import Record
 from squall._version import __version__
 from squall.engine.activity import (
@@ -26,7 +27,7 @@ from squall.engine.context import Interruption, Listener, NullListener, RunConte
 from squall.engine.hypothesis import run_hypothesis
 from squall.engine.signals import handle_signals, request_stop
 from squall.engine.verdict import RunFacts, decide
-from squall.errors import Interrupted
+from squall.errors import InputError, Interrupted
 from squall.experiment.model import (
     Activity,
     ControlDecl,
@@ -62,6 +63,9 @@ _AFTER = (
     HypothesisStrategy.AFTER_METHOD_ONLY,
     HypothesisStrategy.CONTINUOUSLY,
 )
+
+
+log = get_logger(__name__)
 
 
 class RunOptions(Record):
@@ -142,11 +146,20 @@ class Engine:
                 ctx.fire("squall_after_experiment", journal=journal)
             with contextlib.suppress(Interrupted):
                 ctx.fire("squall_cleanup")
+        keep_events = options.keep_events or options.journal_path is None
         if options.journal_path is not None:
-            write_journal(
-                journal.to_document(), options.journal_path, ctx.recorder.encoded_activities
-            )
-        ctx.recorder.close(keep_events=options.keep_events or options.journal_path is None)
+            try:
+                write_journal(
+                    journal.to_document(), options.journal_path, ctx.recorder.encoded_activities
+                )
+            except OSError as exc:  # nothing is lost: the event stream stays
+                keep_events = True
+                journal.reasons.append(
+                    f"the journal could not be written ({exc}); the event stream "
+                    f"{events_path_for(options.journal_path)} holds the run"
+                )
+                log.error("cannot write the journal %s: %s", options.journal_path, exc)
+        ctx.recorder.close(keep_events=keep_events)
         return journal
 
     def _prepare(self, plan: Plan, options: RunOptions) -> RunContext:
@@ -168,10 +181,17 @@ class Engine:
             run_id=run_id,
         )
         events = events_path_for(options.journal_path) if options.journal_path else None
+        try:
+            recorder = Recorder(journal, events)
+        except OSError as exc:
+            raise InputError(
+                f"cannot write the journal's event stream {events}: {exc.strerror or exc}; "
+                "choose a writable --journal-path"
+            ) from None
         ctx = RunContext(
             plan=plan,
             registry=self.registry,
-            recorder=Recorder(journal, events),
+            recorder=recorder,
             listener=self.listener,
             configuration=configuration,
             secrets=secrets,
