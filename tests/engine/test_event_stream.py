@@ -24,6 +24,8 @@ def test_sigkill_mid_run_leaves_the_event_stream(tmp_path: Path) -> None:
     assert records[0]["journal"]["experiment"]["title"] == "a long python action to interrupt"
     finished = [r["run"]["activity"]["name"] for r in records if r["event"] == "activity"]
     assert finished == ["started"]
+    started = [r["name"] for r in records if r["event"] == "activity-start"]
+    assert started == ["started", "long-sleep"], "the running action is known to have started"
     assert "end" not in kinds
 
 
@@ -50,4 +52,13 @@ def test_event_stream_is_removed_after_a_finished_run_unless_kept(tmp_path: Path
         )
         assert events.exists() is exists
     kinds = [json.loads(line)["event"] for line in events.read_text().splitlines()]
-    assert kinds == ["start", "probe", "hypothesis", "activity", "probe", "hypothesis", "end"]
+    assert kinds == [
+        "start",
+        "probe",
+        "hypothesis",
+        "activity-start",
+        "activity",
+        "probe",
+        "hypothesis",
+        "end",
+    ]

@@ -28,7 +28,7 @@ class Background:
         self._threads: list[threading.Thread] = []
 
     def start(self, activity: Activity) -> None:
-        index = self.ctx.recorder.reserve(self.phase, activity.raw)
+        index = self.ctx.recorder.reserve(self.phase, activity.name)
         thread = threading.Thread(
             target=self._work,
             args=(activity, index),

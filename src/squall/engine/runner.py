@@ -182,7 +182,13 @@ class Engine:
         )
         events = events_path_for(options.journal_path) if options.journal_path else None
         try:
-            recorder = Recorder(journal, events)
+            recorder = Recorder(
+                journal,
+                events,
+                rollback_strategy=plan.rollback_strategy,
+                hypothesis_strategy=plan.hypothesis_strategy,
+                dry=plan.dry,
+            )
         except OSError as exc:
             raise InputError(
                 f"cannot write the journal's event stream {events}: {exc.strerror or exc}; "
@@ -320,12 +326,13 @@ class Engine:
                 if activity.background:
                     background.start(activity)
                     continue
+                index = ctx.recorder.reserve(phase, activity.name)
                 try:
                     run = run_activity(ctx, activity, phase)
                 except ActivityInterrupted as exc:
-                    ctx.recorder.record(phase, exc.run)
+                    ctx.recorder.record(phase, exc.run, index)
                     raise
-                ctx.recorder.record(phase, run)
+                ctx.recorder.record(phase, run, index)
         finally:
             with signals_may_raise(ctx):
                 background.wait(lambda: _abandon_background(ctx))

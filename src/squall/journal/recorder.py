@@ -25,18 +25,24 @@ class Phase:
 class Recorder:
     """Appends run entries to the journal (thread-safe) and to the event stream."""
 
-    def __init__(self, journal: Journal, events_path: str | None) -> None:
+    def __init__(
+        self, journal: Journal, events_path: str | None, *, append: bool = False, **start: Any
+    ) -> None:
+        """``start``: facts a later ``squall recover`` needs (strategies, dry mode).
+        ``append``: continue an existing stream (recovery) instead of starting one."""
         self.journal = journal
         #: id() of each activity definition -> its JSON (activities live as long as the run)
         self.encoded_activities: dict[int, str] = {}
         self._lock = threading.Lock()
-        self._stream = EventStream(events_path) if events_path else None
-        self._emit(
-            "start",
-            run_id=journal.run_id,
-            squall_version=journal.squall_version,
-            journal=journal.header(),
-        )
+        self._stream = EventStream(events_path, append=append) if events_path else None
+        if not append:
+            self._emit(
+                "start",
+                run_id=journal.run_id,
+                squall_version=journal.squall_version,
+                journal=journal.header(),
+                **start,
+            )
 
     def _emit(self, event: str, **data: Any) -> None:
         if self._stream is not None:
@@ -54,13 +60,14 @@ class Recorder:
         if self._stream is not None:
             self._stream.emit_run(event, phase, index, Encoded(encoded))
 
-    def reserve(self, phase: str, activity: dict[str, Any] | Any) -> int:
-        """Keep the place of an activity that starts now and ends later (background)."""
+    def reserve(self, phase: str, name: str) -> int:
+        """Keep the place of an activity that starts now; the stream says it started (so a
+        run killed during it is known to have begun injecting)."""
         with self._lock:
             entries = self._entries(phase)
             entries.append(None)
             index = len(entries) - 1
-            self._emit("activity-start", phase=phase, index=index, activity=activity)
+            self._emit("activity-start", phase=phase, index=index, name=name)
             return index
 
     def record(self, phase: str, run: ActivityRun, index: int | None = None) -> None:

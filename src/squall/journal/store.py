@@ -152,10 +152,11 @@ def events_path_for(journal_path: StrPath) -> str:
 class EventStream:
     """Append-only JSON-lines file, flushed after every event."""
 
-    def __init__(self, path: StrPath) -> None:
+    def __init__(self, path: StrPath, *, append: bool = False) -> None:
         self.path = os.fspath(path)
         _make_parent(self.path)
-        self._handle: IO[str] | None = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+        mode = "a" if append else "w"
+        self._handle: IO[str] | None = open(self.path, mode, encoding="utf-8")  # noqa: SIM115
 
     def emit(self, event: str, **data: Any) -> None:
         handle = self._handle
