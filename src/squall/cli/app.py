@@ -27,6 +27,9 @@ class LazyGroup(click.Group):
     #: name -> (import target, short help shown by --help without importing it)
     lazy: dict[str, tuple[str, str]] = {
         "demo": ("squall.demo.cli:demo", "A small, real target system to practise on."),
+        "discover": ("squall.cli.discover:discover", "Describe a driver's activities."),
+        "drivers": ("squall.cli.discover:drivers", "List installed drivers and activities."),
+        "init": ("squall.cli.discover:init", "Build an experiment from a discovery."),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -1,0 +1,1 @@
+"""My first squall driver: probes observe, actions change things (and are undone)."""

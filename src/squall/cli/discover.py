@@ -1,0 +1,129 @@
+"""``squall discover``, ``squall drivers`` and ``squall init`` (imported only when used)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["discover", "drivers", "init"]
+
+
+def _fail(message: str) -> None:
+    click.echo(f"squall: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command()
+@click.argument("package")
+@click.option("--no-system-info", is_flag=True, help="Do not ask the driver about its system.")
+@click.option(
+    "--discovery-path",
+    type=click.Path(dir_okay=False),
+    default="discovery.json",
+    show_default=True,
+    help="Where to write the discovery.",
+)
+def discover(package: str, no_system_info: bool, discovery_path: str) -> None:
+    """Describe a driver's activities (import, distribution or driver name)."""
+    from squall.discovery.document import DiscoveryError
+    from squall.discovery.document import discover as build
+
+    try:
+        document = build(package, system_info=not no_system_info)
+    except DiscoveryError as exc:
+        _fail(str(exc))
+        return
+    Path(discovery_path).write_text(json.dumps(document, indent=4) + "\n", encoding="utf-8")
+    activities = document.get("activities", [])
+    probes = sum(1 for a in activities if a.get("type") == "probe")
+    click.echo(
+        f"{discovery_path}: {len(activities)} activities "
+        f"({probes} probes, {len(activities) - probes} actions) from "
+        f"{document.get('extension', {}).get('name', package)}"
+    )
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def drivers(as_json: bool) -> None:
+    """List installed drivers and their activities."""
+    from squall.discovery.drivers import installed_drivers
+
+    found = installed_drivers()
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+    else:
+        for driver in found:
+            version = f" {driver['version']}" if driver.get("version") else ""
+            click.echo(f"{driver['name']}  ({driver['module']}, {driver['distribution']}{version})")
+            if "error" in driver:
+                click.echo(f"  error: {driver['error']}")
+            for activity in driver.get("activities", []):
+                click.echo(f"  {activity['type']:<6} {activity['name']}  {activity['doc']}")
+    if any("error" in d for d in found):
+        sys.exit(1)
+
+
+@click.command()
+@click.option(
+    "--discovery-path",
+    type=click.Path(dir_okay=False),
+    default="discovery.json",
+    show_default=True,
+)
+@click.option(
+    "--experiment-path",
+    type=click.Path(dir_okay=False),
+    default="experiment.json",
+    show_default=True,
+    help="Written as YAML when it ends in .yaml/.yml, else as JSON.",
+)
+@click.option(
+    "--answers",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="A YAML/JSON file with the answers (no prompts).",
+)
+def init(discovery_path: str, experiment_path: str, answers: str | None) -> None:
+    """Build an experiment from a discovery, by prompts or from an answers file."""
+    import yaml
+
+    from squall.discovery.builder import InitError, build_experiment
+
+    try:
+        discovery: dict[str, Any] = json.loads(Path(discovery_path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _fail(f"no discovery at {discovery_path}: run `squall discover PACKAGE` first")
+        return
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read the discovery {discovery_path}: {exc}")
+        return
+    if answers is not None:
+        try:
+            given = yaml.safe_load(Path(answers).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            _fail(f"cannot read the answers {answers}: {exc}")
+            return
+        if not isinstance(given, dict):
+            _fail(f"the answers {answers} must be a mapping")
+            return
+    else:
+        from squall.discovery.prompts import ask
+
+        given = ask(discovery)
+    try:
+        experiment = build_experiment(discovery, given)
+    except InitError as exc:
+        _fail(str(exc))
+        return
+    path = Path(experiment_path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        text = yaml.safe_dump(experiment, sort_keys=False, allow_unicode=True)
+    else:
+        text = json.dumps(experiment, indent=4) + "\n"
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"{experiment_path}: experiment written")

@@ -1,0 +1,4 @@
+"""Driver discovery: ``squall discover``, ``squall drivers`` and ``squall init``.
+
+Imported only by those commands (never at CLI start).
+"""

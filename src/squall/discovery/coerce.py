@@ -1,0 +1,81 @@
+"""Check and convert argument values by their portable type (``squall init``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+__all__ = ["CoercionError", "coerce"]
+
+_TRUE = ("true", "yes", "y", "on", "1")
+_FALSE = ("false", "no", "n", "off", "0")
+_CONTAINERS = {"list": list, "tuple": list, "set": list, "mapping": dict}
+
+
+class CoercionError(ValueError):
+    """A value does not fit its portable type."""
+
+
+def coerce(value: Any, portable: str | None) -> Any:
+    """``value`` as ``portable`` says; text (what a prompt gives) is parsed.
+
+    Raises:
+        CoercionError: the value does not fit.
+    """
+    if portable is None or portable == "object":
+        return _parse(value) if isinstance(value, str) else value
+    if portable == "null":
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "null")):
+            return None
+        raise CoercionError(f"expected null, got {value!r}")
+    if portable == "boolean":
+        return _boolean(value)
+    if portable == "integer":
+        return _number(value, int)
+    if portable == "number":
+        return _number(value, float)
+    if portable in ("string", "byte"):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool | int | float):
+            return str(value)
+        raise CoercionError(f"expected {portable}, got {value!r}")
+    kind = _CONTAINERS.get(portable)
+    if kind is not None:
+        parsed = _parse(value) if isinstance(value, str) else value
+        if portable != "mapping" and isinstance(parsed, tuple | set | frozenset):
+            parsed = list(parsed)
+        if not isinstance(parsed, kind):
+            raise CoercionError(f"expected {portable}, got {value!r}")
+        return parsed
+    return value
+
+
+def _parse(text: str) -> Any:
+    try:
+        return yaml.safe_load(text) if text.strip() else text
+    except yaml.YAMLError:
+        return text
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise CoercionError(f"expected boolean, got {value!r}")
+
+
+def _number(value: Any, kind: type[int] | type[float]) -> int | float:
+    name = "integer" if kind is int else "number"
+    if isinstance(value, bool):
+        raise CoercionError(f"expected {name}, got {value!r}")
+    if isinstance(value, int) or (kind is float and isinstance(value, float)):
+        return kind(value)
+    if isinstance(value, str):
+        try:
+            return kind(value.strip())
+        except ValueError:
+            pass
+    raise CoercionError(f"expected {name}, got {value!r}")

@@ -1,0 +1,84 @@
+"""Build a discovery document (the Chaos Toolkit's ``discovery.json`` keys)."""
+
+from __future__ import annotations
+
+import platform
+import sys
+import uuid
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+from squall.discovery.activities import activities_of
+from squall.discovery.resolve import distribution_of, import_package
+
+__all__ = ["DiscoveryError", "discover", "platform_info"]
+
+#: the chaostoolkit-lib format version these documents are compatible with
+CHAOSLIB_VERSION = "1.45.0"
+
+
+class DiscoveryError(Exception):
+    """The package cannot be discovered (one line, shown as is)."""
+
+
+def platform_info() -> dict[str, str]:
+    return {
+        "system": platform.system(),
+        "node": platform.node(),
+        "release": platform.release(),
+        "version": platform.version(),
+        "machine": platform.machine(),
+        "proc": platform.processor(),
+        "python": platform.python_version(),
+    }
+
+
+def discover(package: str, *, system_info: bool = True) -> dict[str, Any]:
+    """The discovery document of ``package`` (an import, distribution or driver name).
+
+    A package with a ``discover()`` function (a Chaos Toolkit driver) is asked for it;
+    any other package is walked (see ``squall.discovery.activities``).
+
+    Raises:
+        DiscoveryError: the package cannot be imported, or its ``discover()`` failed.
+    """
+    module = import_package(package)
+    custom = getattr(module, "discover", None)
+    if callable(custom):
+        return _from_driver(module, custom, system_info)
+    name, version = distribution_of(module)
+    try:
+        activities = activities_of(module)
+    except ImportError as exc:
+        raise DiscoveryError(import_error_line(exc)) from exc
+    return {
+        "chaoslib_version": CHAOSLIB_VERSION,
+        "id": str(uuid.uuid4()),
+        "target": module.__name__.rsplit(".", 1)[-1],
+        "date": datetime.now(UTC).isoformat(),
+        "platform": platform_info(),
+        "extension": {"name": name, "version": version},
+        "activities": activities,
+        "system": None,
+    }
+
+
+def _from_driver(module: ModuleType, custom: Any, system_info: bool) -> dict[str, Any]:
+    try:
+        result = custom(discover_system=system_info)
+    except Exception as exc:
+        raise DiscoveryError(
+            f"{module.__name__}.discover() raised {type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(result, dict) or not isinstance(result.get("activities"), list):
+        raise DiscoveryError(
+            f"{module.__name__}.discover() did not return a discovery (no 'activities' list)"
+        )
+    result.setdefault("chaoslib_version", CHAOSLIB_VERSION)
+    return result
+
+
+def import_error_line(exc: ImportError) -> str:
+    missing = f" (missing: {exc.name})" if exc.name else ""
+    return f"cannot import {exc.name or 'module'}: {exc}{missing}; interpreter {sys.executable}"
