@@ -11,6 +11,7 @@ import click
 from squall._log import configure
 from squall._version import __version__
 from squall.cli.commands import info, run, schema, settings_group, validate
+from squall.cli.recover import recover
 
 __all__ = ["cli"]
 
@@ -134,3 +135,4 @@ cli.add_command(validate)
 cli.add_command(schema)
 cli.add_command(settings_group)
 cli.add_command(info)
+cli.add_command(recover)

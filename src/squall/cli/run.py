@@ -13,7 +13,7 @@ from squall.cli.console import Console
 from squall.cli.variables import parse_var, read_global_controls, read_var_files
 from squall.errors import ValidationError
 
-__all__ = ["run", "validate"]
+__all__ = ["load_cli_settings", "read_overrides", "run", "validate"]
 
 _HYPOTHESIS = [
     "default",
@@ -26,13 +26,13 @@ _HYPOTHESIS = [
 ]
 
 
-def _settings(ctx: click.Context) -> dict[str, Any]:
+def load_cli_settings(ctx: click.Context) -> dict[str, Any]:
     from squall.settings import load_settings
 
     return load_settings(ctx.obj.get("settings_path"))
 
 
-def _overrides(
+def read_overrides(
     variables: tuple[str, ...], var_files: tuple[str, ...]
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     configuration, secrets = read_var_files(var_files)
@@ -150,8 +150,8 @@ def run(
     from squall.plan import PlanOptions, make_plan
     from squall.providers import default_registry
 
-    settings = _settings(ctx)
-    overrides, secret_overrides = _overrides(variables, var_files)
+    settings = load_cli_settings(ctx)
+    overrides, secret_overrides = read_overrides(variables, var_files)
     document = load_source(source, verify_tls=not no_verify_tls, auths=settings.get("auths") or {})
     try:
         experiment = parse_document(document)
@@ -215,8 +215,8 @@ def validate(
     from squall.api import check_experiment, parse_document
     from squall.experiment import load_source
 
-    settings = _settings(ctx)
-    overrides, secret_overrides = _overrides(variables, var_files)
+    settings = load_cli_settings(ctx)
+    overrides, secret_overrides = read_overrides(variables, var_files)
     document = load_source(source, verify_tls=not no_verify_tls, auths=settings.get("auths") or {})
     try:
         experiment = parse_document(document)

@@ -146,32 +146,13 @@ class Engine:
                 ctx.fire("squall_after_experiment", journal=journal)
             with contextlib.suppress(Interrupted):
                 ctx.fire("squall_cleanup")
-        keep_events = options.keep_events or options.journal_path is None
-        if options.journal_path is not None:
-            try:
-                write_journal(
-                    journal.to_document(), options.journal_path, ctx.recorder.encoded_activities
-                )
-            except OSError as exc:  # nothing is lost: the event stream stays
-                keep_events = True
-                journal.reasons.append(
-                    f"the journal could not be written ({exc}); the event stream "
-                    f"{events_path_for(options.journal_path)} holds the run"
-                )
-                log.error("cannot write the journal %s: %s", options.journal_path, exc)
-        ctx.recorder.close(keep_events=keep_events)
+        self._write(ctx, options)
         return journal
 
     def _prepare(self, plan: Plan, options: RunOptions) -> RunContext:
         """Resolve configuration, secrets and controls; create the journal and recorder."""
         run_id = options.run_id or os.urandom(6).hex()
-        os.environ["SQUALL_RUN_ID"] = run_id
-        configuration, dynamic = load_configuration(plan.experiment, options.overrides)
-        secrets = load_secrets(plan.experiment, options.secret_overrides, configuration)
-        run_dynamic_configuration(configuration, dynamic, secrets, self._config_probe)
-        configuration.setdefault("squall_run_id", run_id)
-        variables = variables_of(configuration, secrets)
-        hooks = self._hooks(plan, options)
+        configuration, secrets, variables = self._resolve(plan, options, run_id)
         journal = Journal(
             experiment=_journal_experiment(plan, variables),
             start=now_iso(),
@@ -180,15 +161,39 @@ class Engine:
             squall_version=__version__,
             run_id=run_id,
         )
+        start = {
+            "rollback_strategy": plan.rollback_strategy,
+            "hypothesis_strategy": plan.hypothesis_strategy,
+            "dry": plan.dry,
+            "source": plan.experiment.source,
+        }
+        return self._context(plan, options, journal, (configuration, secrets, variables), start)
+
+    def _resolve(
+        self, plan: Plan, options: RunOptions, run_id: str
+    ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], Mapping[str, Any]]:
+        """Configuration (static, then secrets, then dynamic) and the ${} lookup."""
+        os.environ["SQUALL_RUN_ID"] = run_id
+        configuration, dynamic = load_configuration(plan.experiment, options.overrides)
+        secrets = load_secrets(plan.experiment, options.secret_overrides, configuration)
+        run_dynamic_configuration(configuration, dynamic, secrets, self._config_probe)
+        configuration.setdefault("squall_run_id", run_id)
+        return configuration, secrets, variables_of(configuration, secrets)
+
+    def _context(
+        self,
+        plan: Plan,
+        options: RunOptions,
+        journal: Journal,
+        resolved: tuple[dict[str, Any], dict[str, dict[str, Any]], Mapping[str, Any]],
+        start: dict[str, Any] | None,
+    ) -> RunContext:
+        """The run's context; ``start`` None continues an existing event stream."""
+        configuration, secrets, variables = resolved
+        hooks = self._hooks(plan, options)
         events = events_path_for(options.journal_path) if options.journal_path else None
         try:
-            recorder = Recorder(
-                journal,
-                events,
-                rollback_strategy=plan.rollback_strategy,
-                hypothesis_strategy=plan.hypothesis_strategy,
-                dry=plan.dry,
-            )
+            recorder = Recorder(journal, events, append=start is None, **(start or {}))
         except OSError as exc:
             raise InputError(
                 f"cannot write the journal's event stream {events}: {exc.strerror or exc}; "
@@ -215,6 +220,54 @@ class Engine:
             ),
         )
         return ctx
+
+    def recover(
+        self,
+        plan: Plan,
+        journal: Journal,
+        owed: tuple[Activity, ...],
+        options: RunOptions,
+        *,
+        interrupted: bool = True,
+    ) -> Journal:
+        """Play the rollbacks a stopped run still owes, append them to its event stream,
+        and write its final journal (the stream is then removed)."""
+        resolved = self._resolve(plan, options, journal.run_id)
+        ctx = self._context(plan, options, journal, resolved, None)
+        facts = RunFacts()
+        facts.method_started = True
+        if interrupted:
+            ctx.interruption = Interruption(
+                "recovered",
+                "the run stopped before it finished (killed or crashed); "
+                "squall recover played the rollbacks it owed",
+                kind="crash",
+            )
+        with handle_signals(ctx), contextlib.suppress(ActivityInterrupted, Interrupted):
+            ctx.stop.clear()
+            self._play(ctx, owed, Phase.ROLLBACKS)
+        journal.end = now_iso()
+        _finish(ctx, facts)
+        self._write(ctx, options)
+        return journal
+
+    def _write(self, ctx: RunContext, options: RunOptions) -> None:
+        """Write the final journal; keep the event stream when that fails (nothing lost)."""
+        journal = ctx.recorder.journal
+        keep_events = options.keep_events or options.journal_path is None
+        if options.journal_path is not None:
+            try:
+                write_journal(
+                    journal.to_document(), options.journal_path, ctx.recorder.encoded_activities
+                )
+            except OSError as exc:  # nothing is lost: the event stream stays
+                keep_events = True
+                journal.reasons.append(
+                    f"the journal could not be written ({exc}); the event stream "
+                    f"{events_path_for(options.journal_path)} holds the run"
+                )
+                log.error("cannot write the journal %s: %s", options.journal_path, exc)
+        ctx.recorder.close(keep_events=keep_events)
 
     def _hooks(self, plan: Plan, options: RunOptions) -> HookCaller | None:
         """The hook bus, or None when no plugin and no control is there (pluggy is then

@@ -1,0 +1,129 @@
+"""Read an event stream back (a run that was killed or crashed) into journal records."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from squall.journal.model import ActivityRun, HypothesisRun, Journal, RunStatus
+
+__all__ = ["StreamState", "read_event_stream"]
+
+
+class StreamState:
+    """What the stream of one run says happened."""
+
+    __slots__ = ("end", "ended", "journal", "rollback_names", "start", "started_method")
+
+    def __init__(self, start: dict[str, Any], journal: Journal) -> None:
+        self.start = start  # the "start" event: run id, strategies, journal header
+        self.journal = journal
+        self.ended = False  # the run reached its end (only the final write may be missing)
+        self.end: dict[str, Any] = {}  # the "end" event's status and deviation
+        self.started_method = False  # a method activity began: something may be injected
+        self.rollback_names: list[str] = []  # rollbacks that completed
+
+
+def _entry(data: dict[str, Any]) -> ActivityRun:
+    return ActivityRun(
+        activity=data.get("activity") or {},
+        start=data.get("start", ""),
+        status=RunStatus(data.get("status", "failed")),
+        output=data.get("output"),
+        end=data.get("end", ""),
+        duration=float(data.get("duration") or 0.0),
+        exception=data.get("exception"),
+        tolerance_met=data.get("tolerance_met"),
+    )
+
+
+def _events(path: str) -> list[dict[str, Any]]:
+    records = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+            except ValueError:  # the last line of a killed run may be cut short
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+    return records
+
+
+def read_event_stream(path: str) -> StreamState:
+    """Rebuild the journal of a run from its event stream.
+
+    Raises:
+        ValueError: the file has no ``start`` event (not a squall event stream).
+    """
+    records = _events(path)
+    if not records or records[0].get("event") != "start":
+        raise ValueError(f"{path} is not a squall event stream (no start event)")
+    start = records[0]
+    header = start.get("journal") or {}
+    journal = Journal(
+        experiment=header.get("experiment") or {},
+        start=header.get("start", ""),
+        platform=header.get("platform", ""),
+        node=header.get("node", ""),
+        squall_version=str(start.get("squall_version", "")),
+        run_id=str(start.get("run_id", "")),
+    )
+    state = StreamState(start, journal)
+    probes: list[ActivityRun] = []
+    names: dict[tuple[str, int], str] = {}
+    for record in records[1:]:
+        if record.get("event") == "activity-start":
+            names[(str(record.get("phase")), int(record.get("index", -1)))] = str(
+                record.get("name")
+            )
+        _apply(state, record, probes)
+    for phase, entries in (("method", journal.run), ("rollbacks", journal.rollbacks)):
+        for index, entry in enumerate(entries):
+            if entry is None:
+                entries[index] = _unfinished(names.get((phase, index), "?"))
+    return state
+
+
+def _unfinished(name: str) -> ActivityRun:
+    """An activity that was running when the run stopped."""
+    why = "still running when the run stopped (killed or crashed)"
+    return ActivityRun(
+        activity={"name": name},
+        start="",
+        status=RunStatus.FAILED,
+        exception=[f"{why}\n"],
+        reason=why,
+    )
+
+
+def _apply(state: StreamState, record: dict[str, Any], probes: list[ActivityRun]) -> None:
+    event, phase = record.get("event"), record.get("phase")
+    journal = state.journal
+    entries = journal.rollbacks if phase == "rollbacks" else journal.run
+    if event == "activity-start":
+        state.started_method |= phase == "method"
+        index = int(record.get("index", len(entries)))
+        entries.extend([None] * (index + 1 - len(entries)))
+    elif event == "activity":
+        index = int(record.get("index", len(entries)))
+        entries.extend([None] * (index + 1 - len(entries)))
+        entries[index] = _entry(record.get("run") or {})
+        state.started_method |= phase == "method"
+        if phase == "rollbacks" and entries[index] is not None:
+            state.rollback_names.append(str(entries[index].name))  # type: ignore[union-attr]
+    elif event == "probe":
+        probes.append(_entry(record.get("run") or {}))
+    elif event == "hypothesis":
+        result = HypothesisRun(record.get("steady_state_met"), list(probes))
+        probes.clear()
+        if phase == "hypothesis-before":
+            journal.before = result
+        elif phase == "hypothesis-after":
+            journal.after = result
+            journal.deviated = result.steady_state_met is False
+        else:
+            journal.during.append(result)
+    elif event == "end":
+        state.ended = True
+        state.end = record.get("journal") or {}
