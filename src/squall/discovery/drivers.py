@@ -3,6 +3,7 @@ distributions whose top-level module has modules with ``__all__``."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from typing import Any
@@ -12,20 +13,43 @@ from squall.discovery.document import DiscoveryError, discover
 __all__ = ["installed_drivers"]
 
 
-def _chaostoolkit_distributions(paths: list[str]) -> list[str]:
-    found: list[str] = []
-    for directory in paths:
+def _top_level(info: str) -> list[str]:
+    """Top-level module names a ``*.dist-info`` directory declares (top_level.txt, RECORD)."""
+    names: list[str] = []
+    for file, column in (("top_level.txt", False), ("RECORD", True)):
         try:
-            names = sorted(os.listdir(directory or "."))
+            with open(os.path.join(info, file), encoding="utf-8") as f:
+                lines = f.read().splitlines()
         except OSError:
             continue
-        for name in names:
-            if name.endswith(".dist-info") and name.lower().startswith("chaostoolkit_"):
-                dist = name.rsplit("-", 1)[0] if name.count("-") else name
-                dist = dist.removesuffix(".dist-info").lower().replace("_", "-")
-                if dist not in ("chaostoolkit-lib",) and dist not in found:
-                    found.append(dist)
-    return found
+        for line in lines:
+            path = line.split(",", 1)[0] if column else line.strip()
+            top = path.split("/", 1)[0].removesuffix(".py")
+            if top and not top.endswith((".dist-info", ".data")) and top != "..":
+                names.append(top)
+    return list(dict.fromkeys(names))
+
+
+def _chaostoolkit_distributions(paths: list[str]) -> list[tuple[str, str]]:
+    """(distribution, top-level module) of installed ``chaostoolkit-*`` drivers."""
+    found: dict[str, str] = {}
+    for directory in paths:
+        try:
+            entries = sorted(os.scandir(directory or "."), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if not (name.endswith(".dist-info") and name.lower().startswith("chaostoolkit_")):
+                continue
+            dist = name.split("-", 1)[0].lower().replace("_", "-")
+            if dist in found or dist in ("chaostoolkit-lib", "chaostoolkit"):
+                continue
+            for module in _top_level(entry.path):
+                if importlib.util.find_spec(module) is not None:
+                    found[dist] = module
+                    break
+    return list(found.items())
 
 
 def installed_drivers(paths: list[str] | None = None) -> list[dict[str, Any]]:
@@ -41,8 +65,8 @@ def installed_drivers(paths: list[str] | None = None) -> list[dict[str, Any]]:
         }
         for point in find_entry_points("squall.drivers", paths)
     ]
-    for dist in _chaostoolkit_distributions(paths if paths is not None else sys.path):
-        drivers.append({"name": dist, "module": dist, "distribution": dist})
+    for dist, module in _chaostoolkit_distributions(paths if paths is not None else sys.path):
+        drivers.append({"name": dist, "module": module, "distribution": dist})
     listed = []
     for driver in drivers:
         try:
@@ -52,10 +76,8 @@ def installed_drivers(paths: list[str] | None = None) -> list[dict[str, Any]]:
             listed.append(driver)
             continue
         activities = document["activities"]
-        if driver["module"] == driver["distribution"] and not activities:
+        if driver["name"] == driver["distribution"] and not activities:
             continue  # a chaostoolkit-* distribution without activities is not a driver
-        if driver["module"] == driver["distribution"] and activities:
-            driver["module"] = str(activities[0].get("mod", "")).split(".")[0]
         driver["version"] = document.get("extension", {}).get("version")
         driver["activities"] = [
             {

@@ -4,7 +4,7 @@ as an ``--answers`` file (see ``squall.discovery.builder``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
@@ -25,20 +25,29 @@ def ask(discovery: Mapping[str, Any]) -> dict[str, Any]:
     probes = [a for a in activities if a.get("type") == "probe"]
     if probes and click.confirm("Add a steady-state hypothesis?", default=True):
         title = click.prompt("Hypothesis' title")
-        chosen = []
-        for activity in _pick(probes, "probe for the hypothesis"):
-            answer = _answer(activity)
-            answer["tolerance"] = _parse(click.prompt("Tolerance (a value, list or object)"))
-            chosen.append(answer)
+        chosen = _pick(probes, "probe for the hypothesis", _hypothesis_probe)
         answers["hypothesis"] = {"title": title, "probes": chosen}
-    answers["method"] = [_answer(a) for a in _pick(activities, "activity for the method", 1)]
+    answers["method"] = _pick(activities, "activity for the method", _answer, at_least=1)
     actions = [a for a in activities if a.get("type") == "action"]
     if actions and click.confirm("Add rollbacks?", default=False):
-        answers["rollbacks"] = [_answer(a) for a in _pick(actions, "rollback action")]
+        answers["rollbacks"] = _pick(actions, "rollback action", _answer)
     return answers
 
 
-def _pick(activities: list[dict[str, Any]], what: str, at_least: int = 0) -> list[Any]:
+def _hypothesis_probe(activity: Mapping[str, Any]) -> dict[str, Any]:
+    answer = _answer(activity)
+    answer["tolerance"] = _parse(click.prompt("Tolerance (a value, list or object)"))
+    return answer
+
+
+def _pick(
+    activities: list[dict[str, Any]],
+    what: str,
+    make: Callable[[Mapping[str, Any]], dict[str, Any]],
+    at_least: int = 0,
+) -> list[dict[str, Any]]:
+    """Show the numbered list, then ask for numbers until an empty answer; each picked
+    activity's arguments are asked at once (``make``)."""
     picked: list[dict[str, Any]] = []
     lines = [
         f"{i + 1:3}. {a['type']:<6} {a['name']}  {_first_line(a.get('doc'))}"
@@ -67,7 +76,7 @@ def _pick(activities: list[dict[str, Any]], what: str, at_least: int = 0) -> lis
             continue
         click.echo(activity.get("doc") or "(no documentation)")
         if click.confirm(f"Use {activity['name']}?", default=True):
-            picked.append(activity)
+            picked.append(make(activity))
 
 
 def _answer(activity: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,10 +18,12 @@ class Response:
 
 
 class LoopbackHTTPServer:
-    """Serves what ``set()`` says for a path (404 otherwise), records the requests."""
+    """Serves what ``queue()`` or ``set()`` say for a path (404 otherwise) and records
+    the requests."""
 
     def __init__(self) -> None:
         self.responses: dict[str, Response] = {}
+        self.queued: dict[str, list[Response]] = {}
         self.requests: list[dict[str, Any]] = []
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -43,6 +45,19 @@ class LoopbackHTTPServer:
         headers: dict[str, str] | None = None,
     ) -> None:
         self.responses[path] = Response(status, body, dict(headers or {}))
+
+    def queue(self, path: str, *responses: Response | int) -> None:
+        """Answer the next requests of ``path`` with these responses, in order (then
+        with what ``set()`` gave, or 404): a service that changes during a run."""
+        self.queued.setdefault(path, []).extend(
+            r if isinstance(r, Response) else Response(r) for r in responses
+        )
+
+    def _next(self, path: str) -> Response:
+        queued = self.queued.get(path)
+        if queued:
+            return queued.pop(0)
+        return self.responses.get(path, Response(404))
 
     def start(self) -> LoopbackHTTPServer:
         self._thread.start()
@@ -67,7 +82,7 @@ class LoopbackHTTPServer:
                         "body": self.rfile.read(length) if length else b"",
                     }
                 )
-                response = server.responses.get(self.path.split("?", 1)[0], Response(404))
+                response = server._next(self.path.split("?", 1)[0])
                 body = response.body.encode() if isinstance(response.body, str) else response.body
                 self.send_response(response.status)
                 for name, value in response.headers.items():

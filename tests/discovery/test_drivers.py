@@ -1,0 +1,56 @@
+"""squall drivers: entry points of squall.drivers, and chaostoolkit-* distributions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from squall.cli.app import cli
+from squall.discovery.drivers import installed_drivers
+
+
+def test_lists_squall_own_drivers() -> None:
+    result = CliRunner().invoke(cli, ["drivers"])
+    assert result.exit_code == 0, result.output
+    assert "security  (squall.drivers.security, squall" in result.output
+    assert "  probe  tls_certificate  Fetch the server's certificate" in result.output
+    assert "  action break_logging  " in result.output
+
+
+def test_json() -> None:
+    result = CliRunner().invoke(cli, ["drivers", "--json"])
+    assert result.exit_code == 0, result.output
+    found = {d["name"]: d for d in json.loads(result.output)}
+    assert {"security", "network", "host"} <= set(found)
+    network = found["network"]
+    assert network["module"] == "squall.drivers.network"
+    assert {a["name"]: a["type"] for a in network["activities"]}["start_fault_proxy"] == "action"
+    assert all("\n" not in a["doc"] for a in network["activities"])
+
+
+def _dist(site: Path, dist: str, entry_points: str = "", top: str = "") -> None:
+    info = site / f"{dist}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    if entry_points:
+        (info / "entry_points.txt").write_text(entry_points)
+    if top:
+        (info / "RECORD").write_text(f"{top}/__init__.py,sha256=x,1\n{info.name}/METADATA,,\n")
+
+
+def test_entry_points_and_chaostoolkit_distributions(driver_path: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    _dist(site, "my_driver", "[squall.drivers]\nfake = fakedrv\nbroken = brokendrv\n")
+    _dist(site, "chaostoolkit_ctkdrv", top="ctkdrv")
+    _dist(site, "chaostoolkit_nothing", top="chaosnothing")  # no importable module: not a driver
+    found = {d["name"]: d for d in installed_drivers([str(site)])}
+    assert sorted(found) == ["broken", "chaostoolkit-ctkdrv", "fake"]
+    assert found["fake"]["distribution"] == "my-driver"
+    assert len(found["fake"]["activities"]) == 7
+    assert "no_such_dependency" in found["broken"]["error"]
+    assert sys.executable in found["broken"]["error"]
+    assert found["chaostoolkit-ctkdrv"]["module"] == "ctkdrv"
+    assert found["chaostoolkit-ctkdrv"]["activities"][0]["name"] == "p"

@@ -1,0 +1,112 @@
+"""The squall pytest plugin (registered as the pytest11 entry point ``squall``)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from squall.testing import JournalAssertions, LoopbackHTTPServer, Response
+
+pytest_plugins = ["pytester"]
+
+
+def _probe(name: str, url: str, tolerance: Any = 200) -> dict[str, Any]:
+    return {
+        "type": "probe",
+        "name": name,
+        "provider": {"type": "http", "url": url, "timeout": 3},
+        "tolerance": tolerance,
+    }
+
+
+def _experiment(url: str) -> dict[str, Any]:
+    return {
+        "title": "the service answers",
+        "description": "plugin test",
+        "steady-state-hypothesis": {"title": "200", "probes": [_probe("health", url)]},
+        "method": [
+            {
+                "type": "action",
+                "name": "sleep",
+                "provider": {
+                    "type": "python",
+                    "module": "json",
+                    "func": "loads",
+                    "arguments": {"s": "[]"},
+                },
+            }
+        ],
+        "rollbacks": [
+            {
+                "type": "action",
+                "name": "undo",
+                "provider": {
+                    "type": "python",
+                    "module": "os.path",
+                    "func": "exists",
+                    "arguments": {"path": "/"},
+                },
+            }
+        ],
+    }
+
+
+def test_loopback_http_server(loopback_http_server: LoopbackHTTPServer) -> None:
+    server = loopback_http_server
+    server.set("/x", status=201, body="made", headers={"X-Test": "1"})
+    with urllib.request.urlopen(server.url("/x?q=1")) as response:
+        assert response.status == 201 and response.read() == b"made"
+        assert response.headers["X-Test"] == "1"
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(server.url("/missing"))
+    caught.value.close()
+    assert caught.value.code == 404
+    assert [r["path"] for r in server.requests] == ["/x?q=1", "/missing"]
+    assert server.host == "127.0.0.1" and server.port > 0
+
+
+def test_squall_run_held_then_deviated(squall_run: Any, loopback_http_server: Any) -> None:
+    loopback_http_server.set("/health", status=200)
+    result = squall_run(_experiment(loopback_http_server.url("/health")))
+    assert isinstance(result, JournalAssertions)
+    result.assert_held().assert_rolled_back("undo").assert_succeeded("sleep")
+    assert result.exit_code == 0
+    assert result.output("health", "before")["status"] == 200
+    with pytest.raises(AssertionError, match="expected 'deviated', got outcome 'held'"):
+        result.assert_deviated()
+    with pytest.raises(AssertionError, match="no activity 'nope'"):
+        result.entry("nope")
+
+    loopback_http_server.queue("/health", 200, Response(503, "down"))
+    result = squall_run(_experiment(loopback_http_server.url("/health")))
+    result.assert_deviated()
+    assert result.exit_code == 1
+
+
+def test_squall_run_a_file_and_broken(squall_run: Any, tmp_path: Path) -> None:
+    experiment = _experiment("http://127.0.0.1:9/")
+    del experiment["steady-state-hypothesis"]
+    experiment["method"][0]["provider"]["arguments"] = {"s": "not json"}
+    path = tmp_path / "given.json"
+    path.write_text(json.dumps(experiment))
+    result = squall_run(path)
+    result.assert_broken()
+    with pytest.raises(AssertionError, match="'sleep' failed"):
+        result.assert_succeeded("sleep")
+
+
+def test_registered_by_entry_point(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_fixtures(squall_run, loopback_http_server):
+            loopback_http_server.set("/", status=204)
+            assert loopback_http_server.port
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
