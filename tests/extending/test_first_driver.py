@@ -1,5 +1,6 @@
-"""The "write a driver" tutorial is real: every file it shows exists under
-docs/examples/first-driver/, and its steps work in a fresh virtual environment.
+"""The "write a driver" tutorial is real: every file it (and "write a control") shows
+exists under docs/examples/first-driver/, and its steps work in a fresh virtual
+environment.
 
 How: a plain venv (no system site-packages, so nothing leaks from the dev venv) gets
 squall from this repository (``pip install <repo>``, not editable) and runs the
@@ -23,7 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "first-driver"
-PAGE = ROOT / "docs" / "extending" / "write-a-driver.md"
+PAGES = [ROOT / "docs" / "extending" / f"write-a-{what}.md" for what in ("driver", "control")]
 SNIPPET = re.compile(r'--8<-- "([^"]+)"')
 
 
@@ -36,7 +37,7 @@ def _example_files() -> set[str]:
 
 
 def test_every_file_of_the_example_is_shown_and_exists() -> None:
-    shown = set(SNIPPET.findall(PAGE.read_text(encoding="utf-8")))
+    shown = {path for page in PAGES for path in SNIPPET.findall(page.read_text(encoding="utf-8"))}
     assert shown, "the tutorial includes the example's files with --8<--"
     assert {p for p in shown if "first-driver" in p} == _example_files()
     for path in shown:
