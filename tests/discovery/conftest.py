@@ -85,6 +85,9 @@ FILES = {
                 "system": {"asked": discover_system},
             }
     """,
+    "raisingdrv/__init__.py": "raise RuntimeError('needs a license file')\n",
+    "halfdrv/__init__.py": "",
+    "halfdrv/probes.py": "raise ValueError('bad config')\n",
     "brokendrv/__init__.py": '"""Broken."""\n',
     "brokendrv/probes.py": "__all__ = []\nfrom no_such_dependency import thing  # noqa\n",
 }
@@ -101,5 +104,5 @@ def driver_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.chdir(tmp_path)
     yield root
     for name in list(sys.modules):
-        if name.split(".")[0] in ("fakedrv", "ctkdrv", "brokendrv"):
+        if name.split(".")[0] in ("fakedrv", "ctkdrv", "brokendrv", "raisingdrv", "halfdrv"):
             del sys.modules[name]

@@ -118,6 +118,7 @@ def test_missing_dependency_names_it(driver_path: Path) -> None:
     code, _, out = _discover("brokendrv")
     assert code == 2
     assert "missing: no_such_dependency" in out and sys.executable in out
+    assert out.startswith("squall: cannot import 'brokendrv.probes': ")
     assert "Traceback" not in out
 
 
@@ -143,3 +144,14 @@ def test_activity_type_rule() -> None:
     assert activity_type("a.actions_x", check) == "action"
     assert activity_type("a.misc", restart_it) == "action"
     assert activity_type("a.misc", check) == "probe"
+
+
+def test_a_module_that_raises_is_one_line_exit_2(driver_path: Path) -> None:
+    for package, module, error in [
+        ("raisingdrv", "raisingdrv", "RuntimeError: needs a license file"),
+        ("halfdrv", "halfdrv.probes", "ValueError: bad config"),
+    ]:
+        code, _, out = _discover(package)
+        assert code == 2, out
+        assert out.startswith(f"squall: cannot import {module!r}: importing it raised {error}")
+        assert out.count("\n") == 1 and "Traceback" not in out

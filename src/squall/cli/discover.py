@@ -29,8 +29,8 @@ def _fail(message: str) -> None:
 )
 def discover(package: str, no_system_info: bool, discovery_path: str) -> None:
     """Describe a driver's activities (import, distribution or driver name)."""
-    from squall.discovery.document import DiscoveryError
     from squall.discovery.document import discover as build
+    from squall.discovery.errors import DiscoveryError
 
     try:
         document = build(package, system_info=not no_system_info)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
+from squall.discovery.errors import import_failure
 from squall.discovery.portable import portable_type
 
 __all__ = ["ACTION_VERBS", "activities_of", "activity_type", "describe", "iter_modules"]
@@ -91,11 +92,18 @@ def iter_modules(package: ModuleType) -> Iterator[ModuleType]:
         parts = name.split(".")[len(package.__name__.split(".")) :]
         if any(p.startswith(("_", "test_")) or p in _SKIPPED_PARTS for p in parts):
             continue
-        yield importlib.import_module(name)
+        yield _import(name)
+
+
+def _import(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:
+        raise import_failure(name, exc) from exc
 
 
 def _reraise(name: str) -> None:
-    importlib.import_module(name)  # raises the ImportError of the sub-package
+    _import(name)  # raises the error of the sub-package
 
 
 def activity_type(module_name: str, func: Callable[..., Any]) -> str:

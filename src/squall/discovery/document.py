@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import platform
-import sys
 import uuid
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
 from squall.discovery.activities import activities_of
+from squall.discovery.errors import DiscoveryError
 from squall.discovery.resolve import distribution_of, import_package
 
 __all__ = ["DiscoveryError", "discover", "platform_info"]
 
 #: the chaostoolkit-lib format version these documents are compatible with
 CHAOSLIB_VERSION = "1.45.0"
-
-
-class DiscoveryError(Exception):
-    """The package cannot be discovered (one line, shown as is)."""
 
 
 def platform_info() -> dict[str, str]:
@@ -48,10 +44,7 @@ def discover(package: str, *, system_info: bool = True) -> dict[str, Any]:
     if callable(custom):
         return _from_driver(module, custom, system_info)
     name, version = distribution_of(module)
-    try:
-        activities = activities_of(module)
-    except ImportError as exc:
-        raise DiscoveryError(import_error_line(exc)) from exc
+    activities = activities_of(module)
     return {
         "chaoslib_version": CHAOSLIB_VERSION,
         "id": str(uuid.uuid4()),
@@ -77,8 +70,3 @@ def _from_driver(module: ModuleType, custom: Any, system_info: bool) -> dict[str
         )
     result.setdefault("chaoslib_version", CHAOSLIB_VERSION)
     return result
-
-
-def import_error_line(exc: ImportError) -> str:
-    missing = f" (missing: {exc.name})" if exc.name else ""
-    return f"cannot import {exc.name or 'module'}: {exc}{missing}; interpreter {sys.executable}"

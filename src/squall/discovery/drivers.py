@@ -8,7 +8,8 @@ import os
 import sys
 from typing import Any
 
-from squall.discovery.document import DiscoveryError, discover
+from squall.discovery.document import discover
+from squall.discovery.errors import DiscoveryError
 
 __all__ = ["installed_drivers"]
 

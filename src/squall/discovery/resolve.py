@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import importlib
 import re
-import sys
 from types import ModuleType
 
+from squall.discovery.errors import import_failure
+
 __all__ = ["distribution_of", "import_package", "top_level_of"]
-
-
-def _error(package: str, exc: ImportError) -> Exception:
-    from squall.discovery.document import DiscoveryError
-
-    missing = exc.name or package
-    return DiscoveryError(
-        f"cannot import {package!r}: {exc} (missing: {missing}); interpreter {sys.executable}"
-    )
 
 
 def import_package(package: str) -> ModuleType:
@@ -38,9 +30,11 @@ def import_package(package: str) -> ModuleType:
         except ImportError as exc:
             # the module exists but one of its own imports is missing: report that
             if exc.name and exc.name != name and not name.startswith(exc.name + "."):
-                raise _error(package, exc) from exc
+                raise import_failure(name, exc) from exc
             first = first or exc
-    raise _error(package, first or ImportError(f"no module named {package!r}", name=package))
+        except Exception as exc:  # the module's own code is broken
+            raise import_failure(name, exc) from exc
+    raise import_failure(package, first or ImportError(f"No module named {package!r}"))
 
 
 def top_level_of(distribution: str) -> list[str]:
