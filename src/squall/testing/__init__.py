@@ -1,7 +1,9 @@
 """Testing helpers for driver authors (the ``squall`` pytest plugin).
 
-Enabled automatically once squall is installed (entry point ``pytest11: squall``), or
-with ``-p squall.testing.plugin``. Uses only the public ``squall`` API.
+Loaded by pytest once squall is installed (entry point ``pytest11: squall``; ``-p
+no:squall`` turns it off); from a source tree that is not installed, load it with ``-p
+squall.testing.plugin`` (not both: pytest refuses to register it twice). Uses only the
+public ``squall`` API.
 
 - ``squall_run``: run an experiment (a dict or a file) in a temporary directory and get
   a ``JournalAssertions`` back;
