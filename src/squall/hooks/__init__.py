@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from squall._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from squall.hooks.manager import HookCaller, installed_plugins, make_plugin_manager
+    from squall.hooks.manager import HookCaller, make_plugin_manager
     from squall.hooks.markers import hookimpl, hookspec
     from squall.hooks.names import ENTRY_POINT_GROUP, PROJECT
     from squall.hooks.view import RunView
@@ -22,13 +22,11 @@ __all__ = [
     "RunView",
     "hookimpl",
     "hookspec",
-    "installed_plugins",
     "make_plugin_manager",
 ]
 
 _LAZY = {
     "HookCaller": "squall.hooks.manager",
-    "installed_plugins": "squall.hooks.manager",
     "make_plugin_manager": "squall.hooks.manager",
     "ENTRY_POINT_GROUP": "squall.hooks.names",
     "PROJECT": "squall.hooks.names",

@@ -9,11 +9,11 @@ import pluggy
 
 from squall._log import get_logger
 from squall.errors import Interrupted
-from squall.hooks.discovery import EntryPoint, find_entry_points
+from squall.hooks.discovery import find_entry_points
 from squall.hooks.names import ENTRY_POINT_GROUP, PROJECT
 from squall.hooks.specs import LifecycleSpec
 
-__all__ = ["HookCaller", "installed_plugins", "make_plugin_manager"]
+__all__ = ["HookCaller", "make_plugin_manager"]
 
 log = get_logger(__name__)
 
@@ -36,11 +36,6 @@ def make_plugin_manager(
             manager.register(point.load(), name=point.name)
     manager.check_pending()
     return manager
-
-
-def installed_plugins() -> list[EntryPoint]:
-    """Plugins installed under the ``squall.plugins`` entry-point group (cheap to call)."""
-    return find_entry_points(ENTRY_POINT_GROUP)
 
 
 class HookCaller:

@@ -19,7 +19,6 @@ class Phase:
     AFTER = "hypothesis-after"
     METHOD = "method"
     ROLLBACKS = "rollbacks"
-    CONFIGURATION = "configuration"
 
 
 class Recorder:
@@ -95,11 +94,6 @@ class Recorder:
             else:
                 self.journal.during.append(result)
             self._emit("hypothesis", phase=phase, steady_state_met=result.steady_state_met)
-
-    def mark(self, event: str, **data: Any) -> None:
-        """A lifecycle event (phase started, interruption...)."""
-        with self._lock:
-            self._emit(event, **data)
 
     def pending(self, phase: str) -> list[int]:
         """Reserved places still without an entry."""
