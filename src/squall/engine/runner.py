@@ -25,23 +25,26 @@ from squall.engine.configuration import (
 )
 from squall.engine.context import Interruption, Listener, NullListener, RunContext, now_iso
 from squall.engine.hypothesis import run_hypothesis
+from squall.engine.rules import (
+    abandon_background,
+    declares_controls,
+    finish_run,
+    journal_experiment,
+    platform_name,
+    should_roll_back,
+)
 from squall.engine.signals import handle_signals, request_stop
-from squall.engine.verdict import RunFacts, decide
+from squall.engine.verdict import RunFacts
 from squall.errors import InputError, Interrupted
 from squall.experiment.model import (
     Activity,
     ControlDecl,
-    Experiment,
     HypothesisStrategy,
-    RollbackStrategy,
-    SecretEnv,
-    SecretVault,
 )
-from squall.experiment.substitute import substitute
 from squall.hooks.discovery import find_entry_points
 from squall.hooks.names import ENTRY_POINT_GROUP
 from squall.hooks.view import RunView
-from squall.journal.model import ActivityRun, Journal, JournalStatus, RunStatus
+from squall.journal.model import Journal, JournalStatus, RunStatus
 from squall.journal.recorder import Phase, Recorder
 from squall.journal.store import events_path_for, write_journal
 from squall.plan import Plan
@@ -135,13 +138,13 @@ class Engine:
                 ctx.fire("squall_before_experiment")
             if not ctx.stop.is_set():
                 self._run_phases(ctx, facts)
-            if _should_roll_back(ctx, facts):
+            if should_roll_back(ctx, facts):
                 # a signal during rollbacks stops the remaining ones
                 with contextlib.suppress(ActivityInterrupted, Interrupted):
                     self._play(ctx, plan.rollbacks, Phase.ROLLBACKS)
             journal.end = now_iso()
             journal.duration = time.perf_counter() - started
-            _finish(ctx, facts)
+            finish_run(ctx, facts)
             with contextlib.suppress(Interrupted):
                 ctx.fire("squall_after_experiment", journal=journal)
             with contextlib.suppress(Interrupted):
@@ -154,9 +157,9 @@ class Engine:
         run_id = options.run_id or os.urandom(6).hex()
         configuration, secrets, variables = self._resolve(plan, options, run_id)
         journal = Journal(
-            experiment=_journal_experiment(plan, variables),
+            experiment=journal_experiment(plan, variables),
             start=now_iso(),
-            platform=_platform(),
+            platform=platform_name(),
             node=os.uname().nodename,
             squall_version=__version__,
             run_id=run_id,
@@ -247,7 +250,7 @@ class Engine:
             ctx.stop.clear()
             self._play(ctx, owed, Phase.ROLLBACKS)
         journal.end = now_iso()
-        _finish(ctx, facts)
+        finish_run(ctx, facts)
         self._write(ctx, options)
         return journal
 
@@ -277,7 +280,7 @@ class Engine:
             InputError: a control's module cannot be imported or is invalid.
         """
         plugins: tuple[object, ...] = self.plugins
-        if options.global_controls or _declares_controls(plan.experiment):
+        if options.global_controls or declares_controls(plan.experiment):
             from squall.hooks.controls import ControlPlugin
 
             plugins = (*plugins, ControlPlugin(plan.experiment, options.global_controls))
@@ -388,83 +391,5 @@ class Engine:
                 ctx.recorder.record(phase, run, index)
         finally:
             with signals_may_raise(ctx):
-                background.wait(lambda: _abandon_background(ctx))
+                background.wait(lambda: abandon_background(ctx))
         ctx.fire(f"squall_after_{which}", entries=entries)
-
-
-def _declares_controls(experiment: Experiment) -> bool:
-    hypothesis = experiment.hypothesis
-    return bool(
-        experiment.controls
-        or (hypothesis and hypothesis.controls)
-        or any(a.controls for a in experiment.activities())
-    )
-
-
-def _abandon_background(ctx: RunContext) -> bool:
-    interruption = ctx.interruption
-    return ctx.stop.is_set() and not (interruption and interruption.wait_background)
-
-
-def _should_roll_back(ctx: RunContext, facts: RunFacts) -> bool:
-    """Rollback strategies; ``default`` plays them when the method started and the run
-    was not interrupted (see docs/compatibility.md for how this differs)."""
-    interruption = ctx.interruption
-    if interruption is not None and not interruption.play_rollbacks:
-        return False
-    strategy = ctx.plan.rollback_strategy
-    if strategy is RollbackStrategy.NEVER:
-        return False
-    if strategy is RollbackStrategy.ALWAYS:
-        return True
-    if strategy is RollbackStrategy.DEVIATED:
-        return ctx.recorder.journal.deviated
-    return facts.method_started and interruption is None
-
-
-def _finish(ctx: RunContext, facts: RunFacts) -> None:
-    journal = ctx.recorder.journal
-    for phase, entries in ((Phase.METHOD, journal.run), (Phase.ROLLBACKS, journal.rollbacks)):
-        for index in ctx.recorder.pending(phase):
-            entries[index] = ActivityRun(
-                activity={"name": "(background activity)"},
-                start=journal.end,
-                status=RunStatus.FAILED,
-                end=journal.end,
-                exception=["still running when the run stopped\n"],
-                reason="still running when the run stopped",
-            )
-    interruption: Interruption | None = ctx.interruption
-    if interruption is not None:
-        journal.status = JournalStatus.INTERRUPTED
-        journal.interruption = {
-            "kind": interruption.kind,
-            "name": interruption.name,
-            "reason": interruption.reason,
-        }
-    journal.outcome, journal.reasons = decide(journal, facts)
-
-
-def _journal_experiment(plan: Plan, variables: Mapping[str, Any]) -> dict[str, Any]:
-    """The experiment as run: substituted title, dry mode, inline secret values masked."""
-    copy = dict(plan.experiment.raw)
-    copy["title"] = substitute(plan.experiment.title, variables)
-    copy["dry"] = plan.dry.value if plan.dry else None
-    raw_secrets = copy.get("secrets")
-    if isinstance(raw_secrets, Mapping):
-        copy["secrets"] = {
-            scope: {
-                key: raw_secrets[scope][key]
-                if isinstance(value, SecretEnv | SecretVault)
-                else "***"
-                for key, value in entries.items()
-            }
-            for scope, entries in plan.experiment.secrets.items()
-        }
-    return copy
-
-
-def _platform() -> str:
-    """Like platform.platform() without forking ``uname -p`` on every run."""
-    u = os.uname()
-    return f"{u.sysname}-{u.release}-{u.machine}"

@@ -1,0 +1,103 @@
+"""The rules that end a run: which rollbacks a strategy plays, how the journal is
+finished, and what the journal keeps of the experiment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from squall.engine.context import Interruption, RunContext
+from squall.engine.verdict import RunFacts, decide
+from squall.experiment.model import Experiment, RollbackStrategy, SecretEnv, SecretVault
+from squall.experiment.substitute import substitute
+from squall.journal.model import ActivityRun, JournalStatus, RunStatus
+from squall.journal.recorder import Phase
+from squall.plan import Plan
+
+__all__ = [
+    "abandon_background",
+    "declares_controls",
+    "finish_run",
+    "journal_experiment",
+    "platform_name",
+    "should_roll_back",
+]
+
+
+def declares_controls(experiment: Experiment) -> bool:
+    hypothesis = experiment.hypothesis
+    return bool(
+        experiment.controls
+        or (hypothesis and hypothesis.controls)
+        or any(a.controls for a in experiment.activities())
+    )
+
+
+def abandon_background(ctx: RunContext) -> bool:
+    interruption = ctx.interruption
+    return ctx.stop.is_set() and not (interruption and interruption.wait_background)
+
+
+def should_roll_back(ctx: RunContext, facts: RunFacts) -> bool:
+    """Rollback strategies; ``default`` plays them when the method started and the run
+    was not interrupted (see docs/compatibility.md for how this differs)."""
+    interruption = ctx.interruption
+    if interruption is not None and not interruption.play_rollbacks:
+        return False
+    strategy = ctx.plan.rollback_strategy
+    if strategy is RollbackStrategy.NEVER:
+        return False
+    if strategy is RollbackStrategy.ALWAYS:
+        return True
+    if strategy is RollbackStrategy.DEVIATED:
+        return ctx.recorder.journal.deviated
+    return facts.method_started and interruption is None
+
+
+def finish_run(ctx: RunContext, facts: RunFacts) -> None:
+    journal = ctx.recorder.journal
+    for phase, entries in ((Phase.METHOD, journal.run), (Phase.ROLLBACKS, journal.rollbacks)):
+        for index in ctx.recorder.pending(phase):
+            entries[index] = ActivityRun(
+                activity={"name": "(background activity)"},
+                start=journal.end,
+                status=RunStatus.FAILED,
+                end=journal.end,
+                exception=["still running when the run stopped\n"],
+                reason="still running when the run stopped",
+            )
+    interruption: Interruption | None = ctx.interruption
+    if interruption is not None:
+        journal.status = JournalStatus.INTERRUPTED
+        journal.interruption = {
+            "kind": interruption.kind,
+            "name": interruption.name,
+            "reason": interruption.reason,
+        }
+    journal.outcome, journal.reasons = decide(journal, facts)
+
+
+def journal_experiment(plan: Plan, variables: Mapping[str, Any]) -> dict[str, Any]:
+    """The experiment as run: substituted title, dry mode, inline secret values masked."""
+    copy = dict(plan.experiment.raw)
+    copy["title"] = substitute(plan.experiment.title, variables)
+    copy["dry"] = plan.dry.value if plan.dry else None
+    raw_secrets = copy.get("secrets")
+    if isinstance(raw_secrets, Mapping):
+        copy["secrets"] = {
+            scope: {
+                key: raw_secrets[scope][key]
+                if isinstance(value, SecretEnv | SecretVault)
+                else "***"
+                for key, value in entries.items()
+            }
+            for scope, entries in plan.experiment.secrets.items()
+        }
+    return copy
+
+
+def platform_name() -> str:
+    """Like platform.platform() without forking ``uname -p`` on every run."""
+    u = os.uname()
+    return f"{u.sysname}-{u.release}-{u.machine}"
