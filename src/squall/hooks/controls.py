@@ -14,6 +14,10 @@ Plus, when the function names them: ``configuration``, ``secrets``, ``experiment
 ``extensions``, ``settings``, and the control's ``provider.arguments`` as keyword
 arguments. ``InterruptExecution`` (the reference's) or ``squall.Interrupted`` raised by a
 control stops the run cleanly; any other exception is reported with the control's name.
+
+The activities squall runs are fixed when the run starts: a control that inserts or
+removes entries in the experiment's activity lists (``chaosaddons.controls.repeat`` does)
+changes nothing, so squall gives it lists of its own and warns instead of ignoring it.
 """
 
 from __future__ import annotations
@@ -38,6 +42,28 @@ log = get_logger(__name__)
 _INJECTED = ("configuration", "secrets", "experiment", "extensions", "settings")
 
 
+def _own_lists(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A shallow copy of the experiment whose activity lists are copies too."""
+    view = dict(raw)
+    hypothesis = view.get("steady-state-hypothesis")
+    if isinstance(hypothesis, Mapping):
+        hypothesis = view["steady-state-hypothesis"] = dict(hypothesis)
+        if isinstance(hypothesis.get("probes"), list):
+            hypothesis["probes"] = list(hypothesis["probes"])
+    for key in ("method", "rollbacks"):
+        if isinstance(view.get(key), list):
+            view[key] = list(view[key])
+    return view
+
+
+def _counts(experiment: Mapping[str, Any]) -> dict[str, int]:
+    hypothesis = experiment.get("steady-state-hypothesis")
+    probes = hypothesis.get("probes") if isinstance(hypothesis, Mapping) else None
+    found = {"steady-state-hypothesis": probes}
+    found.update({key: experiment.get(key) for key in ("method", "rollbacks")})
+    return {key: len(value) if isinstance(value, list) else 0 for key, value in found.items()}
+
+
 class ControlPlugin:
     """Runs the controls declared in settings, control files and the experiment."""
 
@@ -50,6 +76,7 @@ class ControlPlugin:
         self._modules: dict[str, ModuleType] = {}
         self._params: dict[Callable[..., Any], tuple[frozenset[str], bool]] = {}
         self._local: dict[int, tuple[ControlDecl, ...]] = {}
+        self._warned: set[str] = set()
         for decl in [*self.global_controls, *self.top.values()]:
             self._module(decl)
 
@@ -111,10 +138,11 @@ class ControlPlugin:
         self, run: RunView, decl: ControlDecl, func: Callable[..., Any], base: dict[str, Any]
     ) -> None:
         names, var_kw = self._signature(func)
+        experiment = _own_lists(self.experiment.raw)
         values = {
             "configuration": run.configuration,
             "secrets": run.secrets,
-            "experiment": dict(self.experiment.raw),
+            "experiment": experiment,
             "extensions": list(self.experiment.extensions),
             "settings": run.settings,
             **base,
@@ -137,6 +165,24 @@ class ControlPlugin:
                 raise Interrupted(str(exc), decl.name) from exc
             log.warning(
                 "control %r raised in %s: %s: %s", decl.name, func.__name__, type(exc).__name__, exc
+            )
+        if "experiment" in kwargs:
+            self._check_lists(decl, experiment)
+
+    def _check_lists(self, decl: ControlDecl, experiment: Mapping[str, Any]) -> None:
+        before, after = _counts(self.experiment.raw), _counts(experiment)
+        if after != before and decl.name not in self._warned:
+            self._warned.add(decl.name)
+            changed = ", ".join(
+                f"{key} {n} -> {after[key]}" for key, n in before.items() if n != after[key]
+            )
+            log.warning(
+                "control %r (%s) changed the experiment's activity lists (%s): squall runs the "
+                "activities fixed when the run started and ignores the change; a control that "
+                "adds activities, such as chaosaddons.controls.repeat, is not supported",
+                decl.name,
+                decl.module,
+                changed,
             )
 
     def _signature(self, func: Callable[..., Any]) -> tuple[frozenset[str], bool]:
