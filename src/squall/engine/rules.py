@@ -41,7 +41,8 @@ def abandon_background(ctx: RunContext) -> bool:
 
 def should_roll_back(ctx: RunContext, facts: RunFacts) -> bool:
     """Rollback strategies; ``default`` plays them when the method started and the run
-    was not interrupted (see docs/compatibility.md for how this differs)."""
+    was not interrupted by a signal or a control; a run stopped by its deadline
+    (``runtime.timeout``) does play them (see docs/compatibility.md)."""
     interruption = ctx.interruption
     if interruption is not None and not interruption.play_rollbacks:
         return False
@@ -52,7 +53,7 @@ def should_roll_back(ctx: RunContext, facts: RunFacts) -> bool:
         return True
     if strategy is RollbackStrategy.DEVIATED:
         return ctx.recorder.journal.deviated
-    return facts.method_started and interruption is None
+    return facts.method_started and (interruption is None or interruption.kind == "deadline")
 
 
 def finish_run(ctx: RunContext, facts: RunFacts) -> None:

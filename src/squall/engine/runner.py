@@ -33,7 +33,7 @@ from squall.engine.rules import (
     platform_name,
     should_roll_back,
 )
-from squall.engine.signals import handle_signals, request_stop
+from squall.engine.signals import disarm_deadline, handle_signals, request_stop
 from squall.engine.verdict import RunFacts
 from squall.errors import InputError, Interrupted
 from squall.experiment.model import (
@@ -132,12 +132,13 @@ class Engine:
         self.listener.run_started(str(journal.experiment.get("title", "")), journal.run_id)
         started = time.perf_counter()
         facts = RunFacts()
-        with handle_signals(ctx):
+        with handle_signals(ctx, plan.experiment.runtime.timeout):
             with contextlib.suppress(Interrupted):
                 ctx.fire("squall_configure")
                 ctx.fire("squall_before_experiment")
             if not ctx.stop.is_set():
                 self._run_phases(ctx, facts)
+            disarm_deadline()
             if should_roll_back(ctx, facts):
                 # a signal during rollbacks stops the remaining ones
                 with contextlib.suppress(ActivityInterrupted, Interrupted):

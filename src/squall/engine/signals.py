@@ -12,7 +12,7 @@ from types import FrameType
 from squall.engine.context import Interruption, RunContext
 from squall.errors import Interrupted
 
-__all__ = ["handle_signals", "request_stop"]
+__all__ = ["disarm_deadline", "handle_signals", "request_stop"]
 
 _SIGNALS = {
     "SIGINT": Interruption("SIGINT", "interrupted by SIGINT (Ctrl-C)"),
@@ -37,23 +37,41 @@ def request_stop(ctx: RunContext, interruption: Interruption) -> bool:
 
 
 @contextmanager
-def handle_signals(ctx: RunContext) -> Iterator[None]:
-    """Install the handlers for the duration of a run (main thread only)."""
+def handle_signals(ctx: RunContext, deadline: float | None = None) -> Iterator[None]:
+    """Install the handlers for the duration of a run (main thread only). ``deadline``
+    (seconds, ``runtime.timeout``) arms a real timer whose SIGALRM stops the run the same
+    way a signal does; ``disarm_deadline`` stops it before the rollbacks."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    known = dict(_SIGNALS)
+    if deadline:
+        known["SIGALRM"] = Interruption(
+            "deadline",
+            f"the run exceeded its deadline of {deadline:g}s (runtime.timeout)",
+            kind="deadline",
+        )
 
     def handler(signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
-        interruption = _SIGNALS[name]
+        interruption = known[name]
         request_stop(ctx, interruption.replace())
         if ctx.raise_on_signal:
-            raise Interrupted(interruption.reason, name)
+            raise Interrupted(interruption.reason, interruption.name)
 
-    names = [n for n in _SIGNALS if hasattr(signal, n)]
+    names = [n for n in known if hasattr(signal, n)]
     previous = {n: signal.signal(getattr(signal, n), handler) for n in names}
+    if deadline:
+        signal.setitimer(signal.ITIMER_REAL, deadline)
     try:
         yield
     finally:
+        disarm_deadline()
         for name, old in previous.items():
             signal.signal(getattr(signal, name), old)
+
+
+def disarm_deadline() -> None:
+    """Stop the run's deadline timer (the rollbacks are not cut short by it)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.setitimer(signal.ITIMER_REAL, 0)

@@ -42,10 +42,14 @@ def _failed(runs: list[ActivityRun | None], label: str) -> list[str]:
 
 
 def decide(journal: Journal, facts: RunFacts) -> tuple[Outcome, list[str]]:
-    """Outcome precedence: interrupted > not run > broken > deviated > held."""
+    """Outcome precedence: interrupted > not run > broken > deviated > held. A run stopped
+    by its deadline is broken (exit 3), not interrupted."""
     if journal.status is JournalStatus.INTERRUPTED:
-        reason = (journal.interruption or {}).get("reason", "interrupted")
-        return Outcome.INTERRUPTED, [str(reason)]
+        interruption = journal.interruption or {}
+        reason = str(interruption.get("reason", "interrupted"))
+        if interruption.get("kind") == "deadline":  # the run broke its bound, not a person
+            return Outcome.BROKEN, [reason, *_failed(journal.rollbacks, "rollback")]
+        return Outcome.INTERRUPTED, [reason]
     if facts.gate_failed and journal.before is not None:
         return Outcome.NOT_RUN, [
             "the steady state did not hold before the method, nothing was injected: "

@@ -429,12 +429,14 @@ class Runtime(Record):
         "hypothesis_strategy",
         "present",
         "rollback_strategy",
+        "timeout",
     )
 
     def __init__(
         self,
         *,
         present: bool = False,
+        timeout: float | None = None,
         rollback_strategy: RollbackStrategy | None = None,
         hypothesis_strategy: HypothesisStrategy | None = None,
         hypothesis_frequency: float | None = None,
@@ -442,6 +444,7 @@ class Runtime(Record):
         fail_fast_ratio: float | None = None,
     ) -> None:
         self.present = present
+        self.timeout = timeout  # a deadline for the whole run (squall addition)
         self.rollback_strategy = rollback_strategy
         self.hypothesis_strategy = hypothesis_strategy
         self.hypothesis_frequency = hypothesis_frequency

@@ -375,8 +375,10 @@ def _runtime(r: Reader, value: Any) -> Runtime:
     fail_fast = hypothesis.get("fail_fast")
     if fail_fast is not None and not isinstance(fail_fast, bool):
         r.add("/runtime/hypothesis/fail_fast", "'fail_fast' must be true or false")
+    timeout = r.number(d, "timeout", "/runtime")
     return Runtime(
         present=True,
+        timeout=timeout if isinstance(timeout, float) and timeout > 0 else None,
         rollback_strategy=rollback_strategy,
         hypothesis_strategy=hypothesis_strategy,
         hypothesis_frequency=frequency if isinstance(frequency, float) else None,
