@@ -9,6 +9,7 @@ loopback unless ``allow_non_loopback=true`` is passed.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 from squall import ActivityFailed
@@ -112,10 +113,14 @@ def tls_protocols(
     }
 
 
-def _try_version(host: str, port: int, name: str, timeout: float, label: str) -> dict[str, Any]:
+def _attempt(
+    host: str, port: int, name: str, timeout: float, make_context: Callable[[], ssl.SSLContext]
+) -> dict[str, Any]:
+    """One handshake with the context ``make_context`` builds: ``accepted`` with the
+    cipher, or why it did not happen (``client_unsupported``, or the classified error)."""
     entry: dict[str, Any] = {"status": "error", "cipher": None, "detail": None}
     try:
-        context = _tls.probe_context(minimum=label, maximum=label)
+        context = make_context()
     except (ValueError, ssl.SSLError) as exc:
         entry.update(status="client_unsupported", detail=str(exc))
         return entry
@@ -131,6 +136,12 @@ def _try_version(host: str, port: int, name: str, timeout: float, label: str) ->
         return entry
     entry.update(status="accepted", cipher=shake.cipher, detail=shake.protocol)
     return entry
+
+
+def _try_version(host: str, port: int, name: str, timeout: float, label: str) -> dict[str, Any]:
+    return _attempt(
+        host, port, name, timeout, lambda: _tls.probe_context(minimum=label, maximum=label)
+    )
 
 
 def tls_ciphers(
@@ -221,23 +232,12 @@ def tls_ciphers(
 
 
 def _try_family(host: str, port: int, name: str, timeout: float, family: str) -> dict[str, Any]:
-    entry: dict[str, Any] = {"status": "error", "cipher": None, "detail": None}
-    try:
-        context = _tls.probe_context(f"{WEAK_FAMILIES[family]}:@SECLEVEL=0", maximum="TLSv1.2")
-    except (ValueError, ssl.SSLError) as exc:
-        entry.update(status="client_unsupported", detail=str(exc))
-        return entry
-    reason = _tls.client_cannot_offer(context)
-    if reason is not None:
-        entry.update(status="client_unsupported", detail=reason)
-        return entry
-    try:
-        shake = _tls.handshake(host, port, name, timeout, context)
-    except OSError as exc:
-        status, detail = _tls.classify(exc)
-        entry.update(status="refused" if status == "unreachable" else status, detail=detail)
-        return entry
-    entry.update(status="accepted", cipher=shake.cipher, detail=shake.protocol)
+    suites = f"{WEAK_FAMILIES[family]}:@SECLEVEL=0"
+    entry = _attempt(
+        host, port, name, timeout, lambda: _tls.probe_context(suites, maximum="TLSv1.2")
+    )
+    if entry["status"] == "unreachable":  # a server that drops the handshake refuses it
+        entry["status"] = "refused"
     return entry
 
 
