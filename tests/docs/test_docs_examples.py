@@ -38,6 +38,7 @@ SUFFIXES = (".json", ".yaml", ".yml")
 EXPECTED_EXIT = {
     "activities.json": 0,
     "broken-action.json": 3,
+    "builtin-controls.json": 0,
     "configuration-and-secrets.yaml": 0,
     "continuous.json": 0,
     "controls.json": 0,

@@ -1,6 +1,5 @@
 """The real chaostoolkit-addons controls (from PyPI, pinned in the dev extra) run
-unchanged through the ``squall`` CLI: safeguards, bypass, and repeat (not supported: it
-must say so)."""
+unchanged through the ``squall`` CLI: safeguards, bypass, and repeat (run as the reference runs it)."""
 
 from __future__ import annotations
 
@@ -75,14 +74,16 @@ def test_bypass_skips_by_type_and_by_name(squall: Any, tmp_path: Path) -> None:
     assert all("dry" not in a for a in result.journal["experiment"]["method"])
 
 
-def test_repeat_is_not_supported_and_says_so(squall: Any, tmp_path: Path) -> None:
+def test_real_repeat_control_runs_the_iterations(squall: Any, tmp_path: Path) -> None:
+    """chaosaddons.controls.repeat inserts copies of the activity into the experiment's
+    method; squall turns that into repeat requests: three runs, as the reference does."""
     result = squall("run", str(ADDONS / "repeat.json"))
     assert result.code == 0, result.stderr
-    assert "control 'repeat-me' (chaosaddons.controls.repeat)" in result.stderr
-    assert "method 2 -> 4" in result.stderr
-    assert "not supported" in result.stderr
-    assert result.stderr.count("not supported") == 1
-    # the action ran once, and the journal's experiment is the one that was run
-    assert len((tmp_path / "count.txt").read_text().splitlines()) == 1
+    assert "not supported" not in result.stderr
+    assert len((tmp_path / "count.txt").read_text().splitlines()) == 3
+    run = result.journal["run"]
+    assert names(run) == ["count", "count", "count", "after"]
+    assert [e["activity"].get("iteration_index") for e in run] == [None, 1, 2, None]
+    assert run[-1]["output"] == 3
+    # the journal's experiment is the one declared (the copies are run entries only)
     assert [a["name"] for a in result.journal["experiment"]["method"]] == ["count", "after"]
-    assert [e["output"] for e in result.journal["run"]] == [1, 1]

@@ -114,6 +114,7 @@ def run_activity(
             ctx.fire("squall_before_activity", activity=mutable, phase=phase)
             if mutable.get("dry") is True:  # a control (e.g. bypass) asked to skip it
                 dry = skip_pauses = True
+                run.activity = {**activity.raw, "dry": True}  # the entry says so
         with signals_may_raise(ctx):
             if not skip_pauses and activity.pauses.before is not None:
                 _pause(ctx, activity.pauses.before)
@@ -145,15 +146,27 @@ def run_activity(
     for text in warnings:
         ctx.listener.warning(f"{activity.name}: {text}")
     if hooked and interrupted is None:
-        try:
-            ctx.fire("squall_after_activity", activity=mutable, phase=phase, entry=run)
-        except Interrupted as exc:
-            interrupted = exc
+        interrupted = _after_hooks(ctx, activity, mutable, phase, run)
     if not in_hypothesis:  # probes are reported once their tolerance is judged
         ctx.listener.activity_finished(run, phase)
     if interrupted is not None:
         raise ActivityInterrupted(interrupted, run)
     return run
+
+
+def _after_hooks(
+    ctx: RunContext, activity: Activity, mutable: dict[str, Any], phase: str, run: ActivityRun
+) -> Interrupted | None:
+    """Fire ``squall_after_activity``; keep the iterations a hook asked for (repeat)."""
+    interrupted = None
+    try:
+        ctx.fire("squall_after_activity", activity=mutable, phase=phase, entry=run)
+    except Interrupted as exc:
+        interrupted = exc
+    repeats = ctx.repeats.pop(id(mutable), 0)
+    if repeats and phase in ("method", "rollbacks"):  # Engine._run_one runs them
+        ctx.repeats[id(activity)] = repeats
+    return interrupted
 
 
 def _exception_only(exc: BaseException) -> list[str]:

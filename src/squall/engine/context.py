@@ -96,6 +96,7 @@ class RunContext:
         "raise_on_signal",
         "recorder",
         "registry",
+        "repeats",
         "secrets",
         "stop",
         "variables",
@@ -133,6 +134,8 @@ class RunContext:
         self.raise_on_signal = False
         self.fail_fast_tripped = False
         self.lock = threading.Lock()
+        #: iterations asked for by hooks (RunView.request_repeat), by id of the mapping
+        self.repeats: dict[int, int] = {}
 
     def fire(self, name: str, **kwargs: Any) -> None:
         """Call a lifecycle hook (no cost when no plugin implements it)."""

@@ -12,7 +12,7 @@ from squall.experiment.substitute import substitute
 from squall.experiment.tolerance import Verdict, check_tolerance
 from squall.journal.model import ActivityRun, HypothesisRun, RunStatus
 
-__all__ = ["run_hypothesis"]
+__all__ = ["judge_probe", "run_hypothesis"]
 
 
 def run_hypothesis(ctx: RunContext, phase: str) -> HypothesisRun:
@@ -27,7 +27,7 @@ def run_hypothesis(ctx: RunContext, phase: str) -> HypothesisRun:
         ctx.fire("squall_before_hypothesis", phase=phase)
         for probe in ctx.plan.probes:
             run = run_activity(ctx, probe, phase, in_hypothesis=True)
-            _judge(ctx, probe, run)
+            judge_probe(ctx, probe, run)
             ctx.listener.activity_finished(run, phase)
             result.probes.append(run)
             ctx.recorder.probe(phase, run)
@@ -48,7 +48,8 @@ def run_hypothesis(ctx: RunContext, phase: str) -> HypothesisRun:
     return result
 
 
-def _judge(ctx: RunContext, probe: Activity, run: ActivityRun) -> None:
+def judge_probe(ctx: RunContext, probe: Activity, run: ActivityRun) -> None:
+    """Set ``tolerance_met`` (and ``reason`` when not met) on a probe's entry."""
     if run.status is RunStatus.FAILED:
         run.tolerance_met = False
         return

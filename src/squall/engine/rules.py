@@ -42,7 +42,8 @@ def abandon_background(ctx: RunContext) -> bool:
 def should_roll_back(ctx: RunContext, facts: RunFacts) -> bool:
     """Rollback strategies; ``default`` plays them when the method started and the run
     was not interrupted by a signal or a control; a run stopped by its deadline
-    (``runtime.timeout``) does play them (see docs/compatibility.md)."""
+    (``runtime.timeout``) or by a safeguard (kind ``safeguard``) does play them (see
+    docs/compatibility.md)."""
     interruption = ctx.interruption
     if interruption is not None and not interruption.play_rollbacks:
         return False
@@ -53,7 +54,9 @@ def should_roll_back(ctx: RunContext, facts: RunFacts) -> bool:
         return True
     if strategy is RollbackStrategy.DEVIATED:
         return ctx.recorder.journal.deviated
-    return facts.method_started and (interruption is None or interruption.kind == "deadline")
+    return facts.method_started and (
+        interruption is None or interruption.kind in ("deadline", "safeguard")
+    )
 
 
 def finish_run(ctx: RunContext, facts: RunFacts) -> None:

@@ -33,7 +33,8 @@ from squall.engine.rules import (
     platform_name,
     should_roll_back,
 )
-from squall.engine.signals import disarm_deadline, handle_signals, request_stop
+from squall.engine.sideprobe import run_side_probe
+from squall.engine.signals import disarm_deadline, handle_signals, request_stop_now
 from squall.engine.verdict import RunFacts
 from squall.errors import InputError, Interrupted
 from squall.experiment.model import (
@@ -102,6 +103,11 @@ class RunOptions(Record):
         self.run_id = run_id
         self.settings: Mapping[str, Any] = settings or {}
         self.global_controls = global_controls
+
+
+def _add_repeat(ctx: RunContext, activity: Mapping[str, Any], times: int) -> None:
+    with ctx.lock:
+        ctx.repeats[id(activity)] = ctx.repeats.get(id(activity), 0) + times
 
 
 class Engine:
@@ -219,9 +225,11 @@ class Engine:
             configuration=configuration,
             secrets=secrets,
             settings=options.settings,
-            stop=lambda name, reason, kind: request_stop(
+            stop=lambda name, reason, kind: request_stop_now(
                 ctx, Interruption(name, reason, kind=kind)
             ),
+            probe=lambda raw: run_side_probe(ctx, raw),
+            repeat=lambda activity, times: _add_repeat(ctx, activity, times),
         )
         return ctx
 
@@ -383,14 +391,26 @@ class Engine:
                 if activity.background:
                     background.start(activity)
                     continue
-                index = ctx.recorder.reserve(phase, activity.name)
-                try:
-                    run = run_activity(ctx, activity, phase)
-                except ActivityInterrupted as exc:
-                    ctx.recorder.record(phase, exc.run, index)
-                    raise
-                ctx.recorder.record(phase, run, index)
+                self._run_one(ctx, activity, phase)
         finally:
             with signals_may_raise(ctx):
                 background.wait(lambda: abandon_background(ctx))
         ctx.fire(f"squall_after_{which}", entries=entries)
+
+    def _run_one(self, ctx: RunContext, activity: Activity, phase: str) -> None:
+        """Run a foreground activity, then the iterations a hook asked for (repeat)."""
+        iteration, remaining, current = 0, 1, activity
+        while remaining > 0:
+            remaining -= 1
+            index = ctx.recorder.reserve(phase, current.name)
+            try:
+                run = run_activity(ctx, current, phase)
+            except ActivityInterrupted as exc:
+                ctx.recorder.record(phase, exc.run, index)
+                raise
+            ctx.recorder.record(phase, run, index)
+            remaining += ctx.repeats.pop(id(current), 0)
+            if remaining and (ctx.stop.is_set() or ctx.fail_fast_tripped):
+                return
+            iteration += 1
+            current = activity.replace(raw={**activity.raw, "iteration_index": iteration})

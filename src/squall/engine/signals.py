@@ -12,7 +12,7 @@ from types import FrameType
 from squall.engine.context import Interruption, RunContext
 from squall.errors import Interrupted
 
-__all__ = ["disarm_deadline", "handle_signals", "request_stop"]
+__all__ = ["disarm_deadline", "handle_signals", "request_stop", "request_stop_now"]
 
 _SIGNALS = {
     "SIGINT": Interruption("SIGINT", "interrupted by SIGINT (Ctrl-C)"),
@@ -36,6 +36,19 @@ def request_stop(ctx: RunContext, interruption: Interruption) -> bool:
     return first
 
 
+def request_stop_now(ctx: RunContext, interruption: Interruption) -> None:
+    """A stop asked from a thread (a plugin, a safeguard): also break into the main
+    thread's current activity or pause, as a signal would: SIGUSR1 is sent to the main
+    thread only while the run's own handler is installed (the first request keeps its
+    reason)."""
+    first = request_stop(ctx, interruption)
+    main = threading.main_thread()
+    if not first or threading.current_thread() is main or not hasattr(signal, "SIGUSR1"):
+        return
+    if ctx.raise_on_signal and callable(signal.getsignal(signal.SIGUSR1)) and main.ident:
+        signal.pthread_kill(main.ident, signal.SIGUSR1)
+
+
 @contextmanager
 def handle_signals(ctx: RunContext, deadline: float | None = None) -> Iterator[None]:
     """Install the handlers for the duration of a run (main thread only). ``deadline``
@@ -57,7 +70,8 @@ def handle_signals(ctx: RunContext, deadline: float | None = None) -> Iterator[N
         interruption = known[name]
         request_stop(ctx, interruption.replace())
         if ctx.raise_on_signal:
-            raise Interrupted(interruption.reason, interruption.name)
+            first = ctx.interruption or interruption  # the first request gives the reason
+            raise Interrupted(first.reason, first.name)
 
     names = [n for n in known if hasattr(signal, n)]
     previous = {n: signal.signal(getattr(signal, n), handler) for n in names}

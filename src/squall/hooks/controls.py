@@ -12,12 +12,16 @@ Levels and what a control receives (as the reference passes them):
 
 Plus, when the function names them: ``configuration``, ``secrets``, ``experiment``,
 ``extensions``, ``settings``, and the control's ``provider.arguments`` as keyword
-arguments. ``InterruptExecution`` (the reference's) or ``squall.Interrupted`` raised by a
-control stops the run cleanly; any other exception is reported with the control's name.
+arguments; squall adds ``run`` (the ``RunView``: ``request_stop``, ``run_probe``,
+``request_repeat``) and, for activity controls, ``phase``. ``InterruptExecution`` (the
+reference's) or ``squall.Interrupted`` raised by a control stops the run cleanly; any other
+exception is reported with the control's name.
 
-The activities squall runs are fixed when the run starts: a control that inserts or
-removes entries in the experiment's activity lists (``chaosaddons.controls.repeat`` does)
-changes nothing, so squall gives it lists of its own and warns instead of ignoring it.
+The activities squall runs are fixed when the run starts: a control gets activity lists
+of its own. One change is understood: copies of the activity just run, marked
+``iteration_index`` and inserted right after it in the method or the rollbacks (what
+``chaosaddons.controls.repeat`` does) become repeat requests; any other change is
+ignored with a warning.
 """
 
 from __future__ import annotations
@@ -62,6 +66,25 @@ def _counts(experiment: Mapping[str, Any]) -> dict[str, int]:
     found = {"steady-state-hypothesis": probes}
     found.update({key: experiment.get(key) for key in ("method", "rollbacks")})
     return {key: len(value) if isinstance(value, list) else 0 for key, value in found.items()}
+
+
+def _inserted_copies(experiment: Mapping[str, Any], context: Any, phase: Any) -> int:
+    """How many copies of ``context`` (marked ``iteration_index``) a control inserted
+    right after it in the list of ``phase`` (method or rollbacks), as a repeat does."""
+    key = {"method": "method", "rollbacks": "rollbacks"}.get(str(phase))
+    items = experiment.get(key) if key else None
+    if not isinstance(context, Mapping) or not isinstance(items, list):
+        return 0
+    name = context.get("name")
+    for position, item in enumerate(items):
+        if isinstance(item, Mapping) and item.get("name") == name:
+            count = 0
+            for follower in items[position + 1 :]:
+                if not (isinstance(follower, Mapping) and "iteration_index" in follower):
+                    break
+                count += 1
+            return count
+    return 0
 
 
 class ControlPlugin:
@@ -126,13 +149,17 @@ class ControlPlugin:
         level: str,
         context: Any,
         state: Any = None,
+        phase: str | None = None,
     ) -> None:
         for decl in decls:
             if decl.scope is not None and decl.scope != when:
                 continue
             func = getattr(self._module(decl), f"{when}_{level}_control", None)
             if callable(func):
-                self._invoke(run, decl, func, {"context": context, "state": state})
+                base = {"context": context, "state": state}
+                if phase is not None:
+                    base["phase"] = phase
+                self._invoke(run, decl, func, base)
 
     def _invoke(
         self, run: RunView, decl: ControlDecl, func: Callable[..., Any], base: dict[str, Any]
@@ -145,6 +172,7 @@ class ControlPlugin:
             "experiment": experiment,
             "extensions": list(self.experiment.extensions),
             "settings": run.settings,
+            "run": run,
             **base,
         }
         kwargs = {k: v for k, v in values.items() if k in names}
@@ -167,19 +195,32 @@ class ControlPlugin:
                 "control %r raised in %s: %s: %s", decl.name, func.__name__, type(exc).__name__, exc
             )
         if "experiment" in kwargs:
-            self._check_lists(decl, experiment)
+            self._check_lists(decl, experiment, run, base)
 
-    def _check_lists(self, decl: ControlDecl, experiment: Mapping[str, Any]) -> None:
+    def _check_lists(
+        self,
+        decl: ControlDecl,
+        experiment: Mapping[str, Any],
+        run: RunView,
+        base: Mapping[str, Any],
+    ) -> None:
         before, after = _counts(self.experiment.raw), _counts(experiment)
-        if after != before and decl.name not in self._warned:
+        if after == before:
+            return
+        copies = _inserted_copies(experiment, base.get("context"), base.get("phase"))
+        if copies:  # chaosaddons.controls.repeat: copies right after the activity
+            run.request_repeat(base["context"], copies)
+            return
+        if decl.name not in self._warned:
             self._warned.add(decl.name)
             changed = ", ".join(
                 f"{key} {n} -> {after[key]}" for key, n in before.items() if n != after[key]
             )
             log.warning(
                 "control %r (%s) changed the experiment's activity lists (%s): squall runs the "
-                "activities fixed when the run started and ignores the change; a control that "
-                "adds activities, such as chaosaddons.controls.repeat, is not supported",
+                "activities fixed when the run started and ignores the change (only copies "
+                "of a method or rollback activity inserted right after it, as "
+                "chaosaddons.controls.repeat does, are run)",
                 decl.name,
                 decl.module,
                 changed,
@@ -282,7 +323,15 @@ class ControlPlugin:
         self._call(run, self._activity_controls(activity), "before", "activity", activity)
 
     @hookimpl
-    def squall_after_activity(self, run: RunView, activity: dict[str, Any], entry: Any) -> None:
+    def squall_after_activity(
+        self, run: RunView, activity: dict[str, Any], entry: Any, phase: str
+    ) -> None:
         self._call(
-            run, self._activity_controls(activity), "after", "activity", activity, entry.to_dict()
+            run,
+            self._activity_controls(activity),
+            "after",
+            "activity",
+            activity,
+            entry.to_dict(),
+            phase,
         )

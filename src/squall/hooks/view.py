@@ -23,6 +23,8 @@ class RunView:
         secrets: dict[str, dict[str, Any]],
         settings: Mapping[str, Any],
         stop: Callable[[str, str, str], object],
+        probe: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
+        repeat: Callable[[Mapping[str, Any], int], object] | None = None,
     ) -> None:
         self.experiment = experiment
         self.journal = journal
@@ -30,6 +32,8 @@ class RunView:
         self.secrets = secrets
         self.settings = settings
         self._stop = stop
+        self._probe = probe
+        self._repeat = repeat
 
     @property
     def run_id(self) -> str:
@@ -38,3 +42,23 @@ class RunView:
     def request_stop(self, reason: str, name: str = "plugin", kind: str = "plugin") -> None:
         """Interrupt the run cleanly (as a signal would); rollbacks follow the strategy."""
         self._stop(name, reason, kind)
+
+    def run_probe(self, probe: Mapping[str, Any]) -> dict[str, Any]:
+        """Run a probe declaration (any provider type the run knows) beside the run and
+        return its entry as a mapping: ``status``, ``output``, ``tolerance_met``,
+        ``reason``. It is not journaled and fires no hook (safeguards use it).
+
+        Raises:
+            squall.InputError: the declaration is not a valid probe.
+        """
+        if self._probe is None:
+            raise RuntimeError("this run cannot run probes")
+        return self._probe(probe)
+
+    def request_repeat(self, activity: Mapping[str, Any], times: int = 1) -> None:
+        """From ``squall_after_activity``: run ``activity`` (the mapping the hook got)
+        ``times`` more times right after this run of it. Each iteration is a run entry
+        whose activity has ``iteration_index`` 1, 2, ... (as the Chaos Toolkit writes
+        it). Honoured for method and rollback activities run in the foreground."""
+        if self._repeat is not None and times > 0:
+            self._repeat(activity, times)

@@ -1,0 +1,130 @@
+"""Stop conditions: probes that must keep holding while the experiment runs.
+
+The arguments are those of ``chaosaddons.controls.safeguards``: ``probes``, a list of
+probe declarations (any provider type, with a ``tolerance``). A probe with neither
+``background`` nor ``frequency`` runs before the experiment, and the run does not start
+unless it holds; ``background: true`` runs once in a background thread as the run starts;
+``frequency: <seconds>`` runs in a background thread at that interval until the
+rollbacks begin.
+
+A probe that fails or misses its tolerance is a **breach**: the run stops at once (the
+running activity is cut short as by a signal), the journal's status is ``interrupted``
+with ``interruption.kind: safeguard`` and a reason naming the probe, the rollbacks are
+played (strategy ``default`` plays them once the method started; ``never`` does not),
+and ``squall run`` exits 130.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from squall import Interrupted
+from squall.controls._args import arguments_of
+
+if TYPE_CHECKING:
+    from squall.hooks import RunView
+
+__all__: list[str] = []  # control functions, not activities (for `squall discover`)
+
+log = logging.getLogger("squall.controls.safeguards")
+
+
+def validate_control(control: Mapping[str, Any]) -> None:
+    probes = arguments_of(control).get("probes")
+    if not isinstance(probes, list) or not probes:
+        raise ValueError("'probes' must be a non-empty list of probe declarations")
+    for index, probe in enumerate(probes):
+        where = f"probes[{index}]"
+        if not isinstance(probe, Mapping) or not isinstance(probe.get("name"), str):
+            raise ValueError(f"{where} must be a probe declaration with a 'name'")
+        frequency = probe.get("frequency")
+        if frequency is not None and (
+            isinstance(frequency, bool) or not isinstance(frequency, int | float) or frequency <= 0
+        ):
+            raise ValueError(f"{where}.frequency must be a number of seconds > 0")
+
+
+class Guard:
+    """The safeguards of one run: the threads that watch, and the breach they report."""
+
+    def __init__(self, run: RunView, probes: list[Mapping[str, Any]]) -> None:
+        self.run = run
+        self.blocking = [p for p in probes if not p.get("frequency") and not p.get("background")]
+        self.watching = [p for p in probes if p.get("frequency") or p.get("background")]
+        self.done = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.breached: str | None = None
+
+    def check(self, probe: Mapping[str, Any]) -> bool:
+        """Run one probe; on a breach, stop the run (once) and return False."""
+        try:
+            entry = self.run.run_probe(probe)
+        except Exception as exc:  # an invalid declaration is a breach too: never guess
+            entry = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
+        if entry.get("status") == "succeeded" and entry.get("tolerance_met") is not False:
+            return True
+        if self.done.is_set():  # the run is past the point where it may be stopped
+            return True
+        why = entry.get("reason") or ("it failed" if entry.get("status") != "succeeded" else "")
+        reason = f"safeguard probe {probe['name']!r} breached: {why or 'tolerance not met'}"
+        if self.breached is None:
+            self.breached = reason
+            log.warning("%s: stopping the run", reason)
+            self.run.request_stop(reason, str(probe["name"]), "safeguard")
+        return False
+
+    def start(self) -> None:
+        for probe in self.watching:
+            thread = threading.Thread(
+                target=self._watch, args=(probe,), name=f"squall-safeguard-{probe['name']}"
+            )
+            thread.daemon = True
+            self.threads.append(thread)
+            thread.start()
+
+    def _watch(self, probe: Mapping[str, Any]) -> None:
+        frequency = probe.get("frequency")
+        while not self.done.is_set():
+            if not self.check(probe) or not frequency:
+                return
+            if self.done.wait(float(frequency)):
+                return
+
+    def stop(self, wait: float = 5.0) -> None:
+        self.done.set()
+        for thread in self.threads:
+            thread.join(wait)
+
+
+_GUARDS: dict[str, Guard] = {}  # by run id (a process may run several experiments)
+
+
+def configure_control(run: RunView, probes: list[Mapping[str, Any]] | None = None) -> None:
+    _GUARDS[run.run_id] = Guard(run, list(probes or ()))
+
+
+def before_experiment_control(run: RunView) -> None:
+    """Check the blocking probes, then start watching; a breach stops the run here."""
+    guard = _GUARDS.get(run.run_id)
+    if guard is None:
+        return
+    for probe in guard.blocking:
+        if not guard.check(probe):
+            raise Interrupted(guard.breached or "safeguard breached", str(probe["name"]))
+    guard.start()
+
+
+def before_rollback_control(run: RunView) -> None:
+    """The rollbacks undo the faults: a safeguard never stops them."""
+    guard = _GUARDS.get(run.run_id)
+    if guard is not None:
+        guard.stop(wait=0)
+
+
+def cleanup_control(run: RunView) -> None:
+    guard = _GUARDS.pop(run.run_id, None)
+    if guard is not None:
+        guard.stop()

@@ -1,0 +1,129 @@
+"""squall's own controls (squall.controls.*) run through the real ``squall`` CLI, declared
+in experiments exactly as a third-party control would be."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from sqharness import EXAMPLES, LocalServer
+
+CONTROLS = EXAMPLES / "controls"
+
+
+def names(entries: list[dict[str, Any]]) -> list[str]:
+    return [entry["activity"]["name"] for entry in entries]
+
+
+def test_safeguard_breach_stops_the_run_at_once_and_plays_rollbacks(
+    squall: Any, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    result = squall("run", str(CONTROLS / "safeguard-trips.json"))
+    elapsed = time.monotonic() - started
+    assert result.code == 130, result.stderr
+    journal = result.journal
+    assert journal["status"] == "interrupted"
+    assert journal["interruption"]["kind"] == "safeguard"
+    assert journal["interruption"]["name"] == "not-tripped"
+    assert "safeguard probe 'not-tripped' breached" in journal["interruption"]["reason"]
+    # the 30 s action was cut short, the next one never ran
+    assert elapsed < 20, elapsed
+    assert names(journal["run"]) == ["trip-later", "long-wait"]
+    long_wait = journal["run"][1]
+    assert long_wait["status"] == "failed"
+    assert not (tmp_path / "reached").exists()
+    # a breach plays the rollbacks (default strategy): the faults are undone
+    assert [(e["activity"]["name"], e["status"]) for e in journal["rollbacks"]] == [
+        ("cleanup", "succeeded")
+    ]
+    assert (tmp_path / "rolled-back").exists()
+    assert "safeguard probe 'not-tripped' breached" in result.stderr
+
+
+def test_safeguard_breach_under_never_plays_no_rollback(squall: Any, tmp_path: Path) -> None:
+    result = squall("run", "--rollback-strategy", "never", str(CONTROLS / "safeguard-trips.json"))
+    assert result.code == 130, result.stderr
+    assert result.journal["rollbacks"] == []
+    assert not (tmp_path / "rolled-back").exists()
+
+
+def test_blocking_safeguard_that_holds_lets_the_run_go(
+    squall: Any, tmp_path: Path, http_server: LocalServer
+) -> None:
+    result = squall(
+        "run",
+        "--var",
+        f"health_url={http_server.url}/health",
+        str(CONTROLS / "safeguard-before.json"),
+    )
+    assert result.code == 0, result.stderr
+    assert result.journal["status"] == "completed"
+    assert (tmp_path / "injected").exists()
+    assert [r[1] for r in http_server.requests] == ["/health"]
+
+
+def test_blocking_safeguard_breach_injects_nothing(
+    squall: Any, tmp_path: Path, http_server: LocalServer
+) -> None:
+    result = squall(
+        "run",
+        "--var",
+        f"health_url={http_server.url}/down",
+        str(CONTROLS / "safeguard-before.json"),
+    )
+    assert result.code == 130, result.stderr
+    journal = result.journal
+    assert journal["status"] == "interrupted"
+    assert journal["interruption"]["name"] == "service-healthy"
+    assert journal["run"] == []
+    assert journal["rollbacks"] == []  # nothing was injected, nothing to undo
+    assert not (tmp_path / "injected").exists()
+
+
+def test_safeguard_with_invalid_arguments_is_refused_before_the_run(
+    squall: Any, tmp_path: Path
+) -> None:
+    experiment = tmp_path / "bad.json"
+    experiment.write_text(
+        '{"title": "t", "description": "d", "controls": [{"name": "guard", "provider": '
+        '{"type": "python", "module": "squall.controls.safeguards", "arguments": '
+        '{"probes": []}}}], "method": [{"type": "action", "name": "a", "provider": '
+        '{"type": "python", "module": "sqtest", "func": "touch", "arguments": {"path": "x"}}}]}'
+    )
+    result = squall("run", str(experiment))
+    assert result.code == 2, result.stderr
+    assert "control 'guard' is invalid: 'probes' must be a non-empty list" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_repeat_runs_each_iteration_as_its_own_entry(squall: Any, tmp_path: Path) -> None:
+    result = squall("run", str(CONTROLS / "repeat.json"))
+    assert result.code == 3, result.stderr  # 'flaky' failed: the experiment broke
+    run = result.journal["run"]
+    assert names(run) == ["count", "count", "count", "flaky", "after"]
+    assert [e["activity"].get("iteration_index") for e in run[:3]] == [None, 1, 2]
+    lines = (tmp_path / "count.txt").read_text().splitlines()
+    assert [line.split()[-1] for line in lines] == ["ran", "ran", "ran"]
+    assert run[4]["output"] == 3
+    # break_if_previous_iteration_failed: the failing action is not repeated
+    assert run[3]["status"] == "failed"
+
+
+def test_bypass_skips_by_type_and_name_and_the_journal_says_so(squall: Any, tmp_path: Path) -> None:
+    result = squall("run", "--rollback-strategy", "always", str(CONTROLS / "bypass.json"))
+    assert result.code == 0, result.stderr
+    run = {e["activity"]["name"]: e for e in result.journal["run"]}
+    assert run["skip-me"]["activity"]["dry"] is True
+    assert run["method-probe"]["activity"]["dry"] is True
+    assert "dry" not in run["run-me"]["activity"]
+    assert [run[n]["output"] for n in ("skip-me", "run-me", "method-probe")] == [
+        None,
+        "ran",
+        None,
+    ]
+    assert not (tmp_path / "skipped-ran").exists()
+    assert not (tmp_path / "method-probe-ran").exists()
+    assert (tmp_path / "ran").exists() and (tmp_path / "undone").exists()
+    assert "these activities will not be executed: skip-me" in result.stderr
