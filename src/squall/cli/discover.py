@@ -12,9 +12,21 @@ import click
 __all__ = ["discover", "drivers", "init"]
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, event: str | None = None, payload: Any = None) -> None:
     click.echo(f"squall: {message}", err=True)
+    if event:
+        _notify(event, payload, message)
     sys.exit(2)
+
+
+def _notify(event: str, payload: Any, error: Any = None) -> None:
+    """Send a flow event to the settings' notification channels (see notifications)."""
+    from squall.notifications import notify
+    from squall.settings import load_settings
+
+    obj = click.get_current_context().find_root().obj or {}
+    settings = load_settings(obj.get("settings_path"))
+    notify(settings, event, payload, error)
 
 
 @click.command()
@@ -32,11 +44,13 @@ def discover(package: str, no_system_info: bool, discovery_path: str) -> None:
     from squall.discovery.document import discover as build
     from squall.discovery.errors import DiscoveryError
 
+    _notify("discovery-started", package)
     try:
         document = build(package, system_info=not no_system_info)
     except DiscoveryError as exc:
-        _fail(str(exc))
+        _fail(str(exc), "discovery-failed", package)
         return
+    _notify("discovery-completed", document)
     Path(discovery_path).write_text(json.dumps(document, indent=4) + "\n", encoding="utf-8")
     activities = document.get("activities", [])
     probes = sum(1 for a in activities if a.get("type") == "probe")
@@ -94,6 +108,7 @@ def init(discovery_path: str, experiment_path: str, answers: str | None) -> None
 
     from squall.discovery.builder import InitError, build_experiment
 
+    _notify("init-started", None)
     try:
         discovery: dict[str, Any] = json.loads(Path(discovery_path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -118,7 +133,7 @@ def init(discovery_path: str, experiment_path: str, answers: str | None) -> None
     try:
         experiment = build_experiment(discovery, given)
     except InitError as exc:
-        _fail(str(exc))
+        _fail(str(exc), "init-failed")
         return
     path = Path(experiment_path)
     if path.suffix.lower() in (".yaml", ".yml"):
@@ -127,3 +142,4 @@ def init(discovery_path: str, experiment_path: str, answers: str | None) -> None
         text = json.dumps(experiment, indent=4) + "\n"
     path.write_text(text, encoding="utf-8")
     click.echo(f"{experiment_path}: experiment written")
+    _notify("init-completed", experiment)

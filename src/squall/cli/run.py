@@ -147,16 +147,19 @@ def run(
     from squall.engine import Engine, RunOptions
     from squall.experiment import load_source
     from squall.experiment.model import DryMode, HypothesisStrategy, RollbackStrategy
+    from squall.notifications import notify, run_events
     from squall.plan import PlanOptions, make_plan
     from squall.providers import default_registry
 
     settings = load_cli_settings(ctx)
     overrides, secret_overrides = read_overrides(variables, var_files)
     document = load_source(source, verify_tls=not no_verify_tls, auths=settings.get("auths") or {})
+    notify(settings, "run-started", document.data)
     try:
         experiment = parse_document(document)
     except ValidationError as exc:
         _print_problems(exc)
+        notify(settings, "validate-failed", document.data, exc)
         return 2
     registry = default_registry()
     if not no_validation:
@@ -164,7 +167,9 @@ def run(
             experiment, registry=registry, overrides=overrides, secret_overrides=secret_overrides
         )
         if problems:
-            _print_problems(ValidationError(document.located(problems), document.name))
+            error = ValidationError(document.located(problems), document.name)
+            _print_problems(error)
+            notify(settings, "validate-failed", document.data, error)
             return 2
     plan = make_plan(
         experiment,
@@ -196,6 +201,10 @@ def run(
         ),
     )
     console.verdict(journal, journal_path)
+    if settings.get("notifications"):
+        finished = journal.to_dict()
+        for event in run_events(finished):
+            notify(settings, event, finished)
     assert journal.outcome is not None
     return journal.outcome.exit_code
 
@@ -214,19 +223,24 @@ def validate(
     """Check an experiment without running it (exit 0 valid, 2 problems found)."""
     from squall.api import check_experiment, parse_document
     from squall.experiment import load_source
+    from squall.notifications import notify
 
     settings = load_cli_settings(ctx)
     overrides, secret_overrides = read_overrides(variables, var_files)
     document = load_source(source, verify_tls=not no_verify_tls, auths=settings.get("auths") or {})
+    notify(settings, "validate-started", document.data)
     try:
         experiment = parse_document(document)
+        problems = check_experiment(
+            experiment, overrides=overrides, secret_overrides=secret_overrides
+        )
+        if problems:
+            raise ValidationError(document.located(problems), document.name)
     except ValidationError as exc:
         _print_problems(exc)
+        notify(settings, "validate-failed", document.data, exc)
         return 2
-    problems = check_experiment(experiment, overrides=overrides, secret_overrides=secret_overrides)
-    if problems:
-        _print_problems(ValidationError(document.located(problems), document.name))
-        return 2
+    notify(settings, "validate-completed", document.data)
     count = len(experiment.activities())
     sys.stderr.write(f"squall: {document.name}: valid ({count} activities)\n")
     return 0

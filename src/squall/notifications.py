@@ -1,0 +1,117 @@
+"""Notifications: the Chaos Toolkit's ``notifications`` settings, sent at the points of the
+command flows where the reference sends them.
+
+Settings (the reference's format)::
+
+    notifications:
+      - type: http                 # POST the event as JSON (GET, no body, when
+        url: https://hooks.example/chaos      # forward_event_payload is false)
+        verify_tls: true
+        headers: {Authorization: "Bearer ..."}
+        forward_event_payload: true
+        events: [run-failed, run-deviated]    # optional: only these events
+      - type: plugin               # call module.func(channel, event)
+        module: mypackage.notify
+        func: notify               # default "notify"
+
+The event is ``{"name", "payload", "phase", "ts", "error"?}``. A channel that fails is
+logged as a warning and never changes the command's result.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from squall._log import get_logger
+
+__all__ = ["EVENTS", "notify", "run_events"]
+
+log = get_logger("squall.notifications")
+
+#: Every event, by flow (the reference's names); the flow is the event's ``phase``.
+EVENTS: dict[str, str] = {
+    **{f"discovery-{s}": "discovery" for s in ("started", "failed", "completed")},
+    **{f"init-{s}": "init" for s in ("started", "failed", "completed")},
+    **{f"run-{s}": "run" for s in ("started", "failed", "completed", "deviated")},
+    **{f"validate-{s}": "validate" for s in ("started", "failed", "completed")},
+}
+
+
+def run_events(journal: Mapping[str, Any]) -> list[str]:
+    """The events that end a run, as the reference sends them: ``run-completed`` when
+    the run completed, else ``run-failed``; ``run-deviated`` too when it deviated."""
+    events = ["run-completed" if journal.get("status") == "completed" else "run-failed"]
+    if journal.get("deviated"):
+        events.append("run-deviated")
+    return events
+
+
+def notify(
+    settings: Mapping[str, Any] | None, event: str, payload: Any = None, error: Any = None
+) -> None:
+    """Send ``event`` to every channel of the settings that wants it (never raises)."""
+    channels = (settings or {}).get("notifications")
+    if not channels:
+        return
+    if not isinstance(channels, list):
+        log.warning("settings 'notifications' must be a list of channels; none was sent")
+        return
+    message: dict[str, Any] = {
+        "name": event,
+        "payload": payload,
+        "phase": EVENTS.get(event, "unknown"),
+        "ts": time.time(),
+    }
+    if error is not None:
+        message["error"] = str(error)
+    for index, channel in enumerate(channels):
+        if not isinstance(channel, Mapping):
+            log.warning("notification channel %d is not a mapping; skipped", index)
+            continue
+        wanted = channel.get("events")
+        if wanted and event not in wanted:
+            continue
+        kind = channel.get("type")
+        try:
+            if kind == "http":
+                _http(channel, message)
+            elif kind == "plugin":
+                _plugin(channel, message)
+            else:
+                log.warning("notification channel %d has unknown type %r", index, kind)
+        except Exception as exc:
+            where = channel.get("url") or channel.get("module") or f"channel {index}"
+            log.warning(
+                "notification %s to %s failed: %s: %s", event, where, type(exc).__name__, exc
+            )
+
+
+def _http(channel: Mapping[str, Any], message: Mapping[str, Any]) -> None:
+    url = channel.get("url")
+    if not url:
+        raise ValueError("the http channel has no 'url'")
+    import httpx
+
+    options: dict[str, Any] = {
+        "headers": dict(channel.get("headers") or {}),
+        "timeout": httpx.Timeout(5.0, connect=2.0),
+    }
+    with httpx.Client(verify=bool(channel.get("verify_tls", True))) as client:
+        if channel.get("forward_event_payload", True):
+            body = json.dumps(message, default=str).encode("utf-8")
+            options["headers"].setdefault("Content-Type", "application/json")
+            response = client.post(str(url), content=body, **options)
+        else:
+            response = client.get(str(url), **options)
+    response.raise_for_status()
+
+
+def _plugin(channel: Mapping[str, Any], message: Mapping[str, Any]) -> None:
+    import importlib
+
+    module = importlib.import_module(str(channel.get("module")))
+    func = getattr(module, str(channel.get("func", "notify")))
+    func(dict(channel), dict(message))
