@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,13 @@ if str(SUPPORT) not in sys.path:
     sys.path.insert(0, str(SUPPORT))
 
 from sqharness import EXAMPLES, CliResult, LocalServer, subprocess_env  # noqa: E402
+
+# No test writes to the real run history in the user's data directory: every squall run
+# (in-process or in a subprocess, which inherits the environment) records into a file
+# under a temporary directory unless a test chooses another place.
+_HISTORY_DIR = tempfile.mkdtemp(prefix="squall-test-history-")
+atexit.register(shutil.rmtree, _HISTORY_DIR, ignore_errors=True)
+os.environ["SQUALL_HISTORY"] = os.path.join(_HISTORY_DIR, "history.sqlite3")
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +85,13 @@ def http_server() -> Iterator[LocalServer]:
     server = LocalServer()
     yield server
     server.close()
+
+
+@pytest.fixture(params=["sqlite"])
+def history_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """An empty run store of each kind the machine can run."""
+    from squall.journal.history import open_history
+
+    store = open_history(str(tmp_path / "history.sqlite3"))
+    yield store
+    store.close()

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from squall.cli.console import Console
+from squall.cli.history import history_options, open_cli_history
 from squall.cli.variables import parse_var, read_global_controls, read_var_files
 from squall.errors import ValidationError
 
@@ -122,6 +123,12 @@ def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--keep-events", is_flag=True, help="Keep the event stream file after the journal is written."
 )
+@click.option(
+    "--no-events",
+    is_flag=True,
+    help="Do not stream the journal while running (a crashed run cannot be recovered).",
+)
+@history_options
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -140,6 +147,9 @@ def run(
     fail_fast_ratio: float | None,
     show_plan: bool,
     keep_events: bool,
+    no_events: bool,
+    history: str | None,
+    no_history: bool,
 ) -> int:
     """Run an experiment. Exit codes: 0 held, 1 deviated, 2 bad input, 3 broke,
     4 not run (steady state did not hold before), 130 interrupted."""
@@ -189,17 +199,24 @@ def run(
         click.echo(json.dumps(plan.describe(), indent=2))
         return 0
     console = Console(source=document.name, json_lines=ctx.obj["json"])
-    journal = Engine(registry, console).run(
-        plan,
-        RunOptions(
-            overrides=overrides,
-            secret_overrides=secret_overrides,
-            journal_path=journal_path,
-            keep_events=keep_events,
-            settings=settings,
-            global_controls=read_global_controls(settings, control_files),
-        ),
-    )
+    store = open_cli_history(history, no_history, settings)
+    try:
+        journal = Engine(registry, console).run(
+            plan,
+            RunOptions(
+                overrides=overrides,
+                secret_overrides=secret_overrides,
+                journal_path=journal_path,
+                keep_events=keep_events,
+                settings=settings,
+                global_controls=read_global_controls(settings, control_files),
+                history=store,
+                events=not no_events,
+            ),
+        )
+    finally:
+        if store is not None:
+            store.close()
     console.verdict(journal, journal_path)
     if settings.get("notifications"):
         finished = journal.to_dict()

@@ -13,7 +13,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from squall.engine.context import Listener
 from squall.engine.runner import Engine, RunOptions
@@ -25,6 +25,9 @@ from squall.journal.store import events_path_for
 from squall.journal.stream import StreamState, read_event_stream
 from squall.plan import Plan, PlanOptions, make_plan
 from squall.providers import ProviderRegistry
+
+if TYPE_CHECKING:
+    from squall.journal.history import RunHistory
 
 __all__ = ["recover_journal"]
 
@@ -47,8 +50,9 @@ def recover_journal(
     settings: Mapping[str, Any] | None = None,
     registry: ProviderRegistry | None = None,
     listener: Listener | None = None,
+    history: RunHistory | None = None,
 ) -> Journal:
-    """Finish the run that was writing ``journal_path``.
+    """Finish the run that was writing ``journal_path`` (and say so in ``history``).
 
     Raises:
         InputError: there is nothing to recover, or the stream cannot be read.
@@ -73,6 +77,7 @@ def recover_journal(
             journal_path=journal_path,
             run_id=state.journal.run_id,
             settings=settings,
+            history=history,
         )
         engine = Engine(registry, listener, entry_points=False)
         if state.ended:  # the run finished; only its final journal was not written

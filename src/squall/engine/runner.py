@@ -47,12 +47,13 @@ from squall.hooks.names import ENTRY_POINT_GROUP
 from squall.hooks.view import RunView
 from squall.journal.model import Journal, JournalStatus, RunStatus
 from squall.journal.recorder import Phase, Recorder
-from squall.journal.store import events_path_for, write_journal
+from squall.journal.store import events_path_for, format_journal, write_journal_text
 from squall.plan import Plan
 from squall.providers import Call, ProviderRegistry, default_registry
 
 if TYPE_CHECKING:
     from squall.hooks.manager import HookCaller
+    from squall.journal.history import RunHistory, RunRecord
 
 __all__ = ["Engine", "RunOptions"]
 
@@ -76,7 +77,9 @@ class RunOptions(Record):
     """Run-time inputs that are not part of the plan."""
 
     __slots__ = (
+        "events",
         "global_controls",
+        "history",
         "journal_path",
         "keep_events",
         "overrides",
@@ -95,6 +98,8 @@ class RunOptions(Record):
         run_id: str | None = None,
         settings: Mapping[str, Any] | None = None,
         global_controls: tuple[ControlDecl, ...] = (),
+        history: RunHistory | None = None,
+        events: bool = True,
     ) -> None:
         self.overrides: Mapping[str, Any] = overrides or {}
         self.secret_overrides: Mapping[str, Mapping[str, Any]] = secret_overrides or {}
@@ -103,6 +108,11 @@ class RunOptions(Record):
         self.run_id = run_id
         self.settings: Mapping[str, Any] = settings or {}
         self.global_controls = global_controls
+        #: the run history to record the run in (None: not recorded)
+        self.history = history
+        #: stream the journal to JOURNAL.events.jsonl as the run goes (False: the run
+        #: cannot be recovered after a crash; for measuring the stream's cost)
+        self.events = events
 
 
 def _add_repeat(ctx: RunContext, activity: Mapping[str, Any], times: int) -> None:
@@ -135,6 +145,7 @@ class Engine:
         options = options or RunOptions()
         ctx = self._prepare(plan, options)
         journal = ctx.recorder.journal
+        record = self._record_start(ctx, options)
         self.listener.run_started(str(journal.experiment.get("title", "")), journal.run_id)
         started = time.perf_counter()
         facts = RunFacts()
@@ -156,7 +167,7 @@ class Engine:
                 ctx.fire("squall_after_experiment", journal=journal)
             with contextlib.suppress(Interrupted):
                 ctx.fire("squall_cleanup")
-        self._write(ctx, options)
+        self._write(ctx, options, record)
         return journal
 
     def _prepare(self, plan: Plan, options: RunOptions) -> RunContext:
@@ -201,7 +212,11 @@ class Engine:
         """The run's context; ``start`` None continues an existing event stream."""
         configuration, secrets, variables = resolved
         hooks = self._hooks(plan, options)
-        events = events_path_for(options.journal_path) if options.journal_path else None
+        events = (
+            events_path_for(options.journal_path)
+            if options.journal_path and options.events
+            else None
+        )
         try:
             recorder = Recorder(journal, events, append=start is None, **(start or {}))
         except OSError as exc:
@@ -246,6 +261,7 @@ class Engine:
         and write its final journal (the stream is then removed)."""
         resolved = self._resolve(plan, options, journal.run_id)
         ctx = self._context(plan, options, journal, resolved, None)
+        record = self._record_start(ctx, options, recovering=True)
         facts = RunFacts()
         facts.method_started = True
         if interrupted:
@@ -260,18 +276,37 @@ class Engine:
             self._play(ctx, owed, Phase.ROLLBACKS)
         journal.end = now_iso()
         finish_run(ctx, facts)
-        self._write(ctx, options)
+        self._write(ctx, options, record)
         return journal
 
-    def _write(self, ctx: RunContext, options: RunOptions) -> None:
-        """Write the final journal; keep the event stream when that fails (nothing lost)."""
+    def _record_start(
+        self, ctx: RunContext, options: RunOptions, *, recovering: bool = False
+    ) -> RunRecord | None:
+        """Record the run in the history as it starts (a recovery keeps the first record
+        and only says how the run ended)."""
+        if options.history is None:
+            return None
+        from squall.engine.history import record_start, start_record
+
+        record = start_record(
+            ctx.plan, ctx.recorder.journal, options.journal_path, ctx.recorder.events_path
+        )
+        if recovering:
+            return record.replace(recovered=True)
+        record_start(options.history, record, self.listener)
+        return record
+
+    def _write(self, ctx: RunContext, options: RunOptions, record: RunRecord | None) -> None:
+        """Write the final journal (and its copy in the history); keep the event stream
+        when the file cannot be written (nothing lost)."""
         journal = ctx.recorder.journal
         keep_events = options.keep_events or options.journal_path is None
-        if options.journal_path is not None:
+        text = None
+        if options.journal_path is not None or record is not None:
+            text = format_journal(journal.to_document(), ctx.recorder.encoded_activities)
+        if options.journal_path is not None and text is not None:
             try:
-                write_journal(
-                    journal.to_document(), options.journal_path, ctx.recorder.encoded_activities
-                )
+                write_journal_text(text, options.journal_path)
             except OSError as exc:  # nothing is lost: the event stream stays
                 keep_events = True
                 journal.reasons.append(
@@ -279,6 +314,12 @@ class Engine:
                     f"{events_path_for(options.journal_path)} holds the run"
                 )
                 log.error("cannot write the journal %s: %s", options.journal_path, exc)
+        if options.history is not None and record is not None and text is not None:
+            from squall.engine.history import record_end
+
+            record_end(
+                options.history, record, journal, text, self.listener, recovered=record.recovered
+            )
         ctx.recorder.close(keep_events=keep_events)
 
     def _hooks(self, plan: Plan, options: RunOptions) -> HookCaller | None:

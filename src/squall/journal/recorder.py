@@ -34,6 +34,8 @@ class Recorder:
         self.encoded_activities: dict[int, str] = {}
         self._lock = threading.Lock()
         self._stream = EventStream(events_path, append=append) if events_path else None
+        #: where the event stream is written (None: not streamed)
+        self.events_path = events_path
         if not append:
             self._emit(
                 "start",

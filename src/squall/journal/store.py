@@ -22,6 +22,7 @@ __all__ = [
     "format_journal",
     "read_journal",
     "write_journal",
+    "write_journal_text",
 ]
 
 
@@ -125,12 +126,17 @@ def write_journal(
     doc: Mapping[str, Any], path: StrPath, known: Mapping[int, str] | None = None
 ) -> str:
     """Write the journal atomically; returns the path (``known``: see format_journal)."""
+    return write_journal_text(format_journal(doc, known), path)
+
+
+def write_journal_text(text: str, path: StrPath) -> str:
+    """Write a formatted journal atomically (temporary file, then rename)."""
     path = os.fspath(path)
     _make_parent(path)
     head, name = os.path.split(path)
     tmp = os.path.join(head, f".{name}.tmp")
     with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(format_journal(doc, known))
+        handle.write(text)
     os.replace(tmp, path)
     return path
 

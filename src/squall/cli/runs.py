@@ -1,0 +1,188 @@
+"""``squall runs list|show|diff``: the run history."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from squall.cli.history import history_options, open_cli_history
+
+if TYPE_CHECKING:
+    from squall.journal.history import RunHistory, RunRecord
+
+__all__ = ["runs"]
+
+_OUTCOMES = ["held", "deviated", "broken", "not-run", "interrupted"]
+
+
+@contextmanager
+def _store(ctx: click.Context, history: str | None, no_history: bool) -> Iterator[RunHistory]:
+    from squall.cli.run import load_cli_settings
+    from squall.errors import InputError
+
+    store = open_cli_history(history, no_history, load_cli_settings(ctx))
+    if store is None:
+        raise InputError("the run history is turned off (--no-history, or SQUALL_HISTORY=off)")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _state(record: RunRecord) -> str:
+    """The outcome, or ``running``; a run whose process on this machine is gone is
+    ``stopped`` (killed or crashed: ``squall recover`` it)."""
+    if record.finished:
+        return record.outcome or record.status
+    if record.pid and record.node == os.uname().nodename:
+        try:
+            os.kill(record.pid, 0)
+        except ProcessLookupError:
+            return "stopped"
+        except PermissionError:
+            pass
+    return "running"
+
+
+@click.group()
+def runs() -> None:
+    """List, show and compare past runs (the run history)."""
+
+
+@runs.command("list")
+@click.option("--experiment", default=None, help="Only runs of this title (part), hash or path.")
+@click.option("--outcome", type=click.Choice([*_OUTCOMES, "running"]), default=None)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one array).")
+@history_options
+@click.pass_context
+def list_runs(
+    ctx: click.Context,
+    experiment: str | None,
+    outcome: str | None,
+    limit: int,
+    as_json: bool,
+    history: str | None,
+    no_history: bool,
+) -> int:
+    """List runs, newest first."""
+    with _store(ctx, history, no_history) as store:
+        status = "running" if outcome == "running" else None
+        found = store.runs(
+            experiment=experiment,
+            outcome=None if status else outcome,
+            status=status,
+            limit=limit,
+        )
+    if as_json:
+        click.echo(json.dumps([{**r.summary(), "state": _state(r)} for r in found], indent=2))
+        return 0
+    if not found:
+        sys.stderr.write(f"squall: no runs in {store.where}\n")
+        return 0
+    click.echo(f"{'RUN ID':<12}  {'STARTED (UTC)':<19}  {'OUTCOME':<11}  EXIT  {'TIME':>8}  TITLE")
+    for r in found:
+        took = f"{r.duration:.2f}s" if r.duration is not None and r.finished else "-"
+        code = "-" if r.exit_code is None else str(r.exit_code)
+        click.echo(
+            f"{r.run_id:<12}  {r.started_at[:19].replace('T', ' '):<19}  {_state(r):<11}  "
+            f"{code:>4}  {took:>8}  {r.title}"
+        )
+    return 0
+
+
+@runs.command("show")
+@click.argument("run_id")
+@click.option("--journal", "show_journal", is_flag=True, help="Print the run's stored journal.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@history_options
+@click.pass_context
+def show_run(
+    ctx: click.Context,
+    run_id: str,
+    show_journal: bool,
+    as_json: bool,
+    history: str | None,
+    no_history: bool,
+) -> int:
+    """Show one run (RUN_ID may be a unique prefix)."""
+    from squall.errors import InputError
+
+    with _store(ctx, history, no_history) as store:
+        record = store.get(run_id)
+    if show_journal:
+        if not record.journal:
+            raise InputError(
+                f"run {record.run_id} has no stored journal: it has not finished "
+                f"({_state(record)}); `squall recover {record.run_id}` finishes a killed run"
+            )
+        sys.stdout.write(record.journal)
+        return 0
+    if as_json:
+        click.echo(json.dumps({**record.summary(), "state": _state(record)}, indent=2))
+        return 0
+    click.echo(_describe(record))
+    return 0
+
+
+def _describe(record: RunRecord) -> str:
+    state = _state(record)
+    rows = [
+        ("run", record.run_id),
+        ("experiment", f"{record.title} ({record.experiment_hash[:12]})"),
+        ("source", record.source or "-"),
+        ("state", state + (" (recovered)" if record.recovered else "")),
+        ("exit code", "-" if record.exit_code is None else str(record.exit_code)),
+        ("started", record.started_at),
+        ("ended", record.ended_at or "-"),
+        ("duration", f"{record.duration:.3f}s" if record.duration is not None else "-"),
+        ("journal", record.journal_path or "-"),
+        ("events", record.events_path or "-"),
+        ("node", f"{record.node or '-'} (pid {record.pid or '-'})"),
+        ("squall", record.squall_version or "-"),
+    ]
+    data = record.journal_data() or {}
+    reasons = (data.get("squall") or {}).get("reasons") or []
+    if reasons:
+        rows.append(("why", "; ".join(str(r) for r in reasons)))
+    if state == "stopped":
+        rows.append(("next", f"squall recover {record.run_id}"))
+    return "\n".join(f"{name + ':':<12}{value}" for name, value in rows)
+
+
+@runs.command("diff")
+@click.argument("run_a")
+@click.argument("run_b")
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@history_options
+@click.pass_context
+def diff_runs_command(
+    ctx: click.Context,
+    run_a: str,
+    run_b: str,
+    as_json: bool,
+    history: str | None,
+    no_history: bool,
+) -> int:
+    """What changed from RUN_A to RUN_B: verdict, probes' tolerances, activities'
+    statuses, durations and outputs."""
+    from squall.errors import InputError
+    from squall.journal.history.diff import diff_runs, format_diff
+
+    with _store(ctx, history, no_history) as store:
+        a, b = store.get(run_a), store.get(run_b)
+    for record in (a, b):
+        if not record.journal:
+            raise InputError(f"run {record.run_id} has not finished ({_state(record)}): no journal")
+    diff: dict[str, Any] = diff_runs(a, b)
+    if as_json:
+        click.echo(json.dumps(diff, indent=2, default=str))
+    else:
+        sys.stdout.write(format_diff(diff))
+    return 0

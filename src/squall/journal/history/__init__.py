@@ -1,0 +1,76 @@
+"""Run history: every run, kept in an embedded SQLite file (or a team's PostgreSQL).
+
+A run is recorded when it starts (status ``running``, so a killed run stays visible) and
+updated when it ends or is recovered. ``open_history`` picks the store from a target:
+a file path (SQLite, the default under the user's data directory) or a
+``postgresql://`` URL. Nothing here is imported on a plain ``squall --version``; sqlite3
+and psycopg are imported only when a store is opened.
+"""
+
+from __future__ import annotations
+
+import os
+
+from squall.journal.history.record import RunRecord, experiment_hash
+from squall.journal.history.store import HistoryError, RunHistory, UnknownRun
+
+__all__ = [
+    "HistoryError",
+    "RunHistory",
+    "RunRecord",
+    "UnknownRun",
+    "default_history_path",
+    "experiment_hash",
+    "is_off",
+    "open_history",
+]
+
+#: values of SQUALL_HISTORY / the ``history`` setting that turn history off
+_OFF = {"off", "none", "no", "false", "0", "disabled"}
+
+
+def is_off(target: str) -> bool:
+    return target.strip().lower() in _OFF
+
+
+def default_history_path() -> str:
+    """``history.sqlite3`` in the user's data directory (platformdirs)."""
+    import platformdirs
+
+    return os.path.join(platformdirs.user_data_dir("squall", appauthor=False), "history.sqlite3")
+
+
+def open_history(target: str | None) -> RunHistory:
+    """Open (and create if needed) the store named by ``target``: a path, ``sqlite:///path``,
+    or ``postgresql://...``; None or empty means the default SQLite file.
+
+    Raises:
+        HistoryError: the store cannot be opened (message says which and why).
+    """
+    target = (target or "").strip()
+    if target.startswith(("postgresql://", "postgres://")):
+        from squall.journal.history.postgres import connect_postgres, postgres_errors
+
+        return RunHistory(connect_postgres(target), "%s", _redact(target), postgres_errors())
+    if target.startswith("sqlite:///"):
+        target = target[len("sqlite://") :]
+    elif "://" in target:
+        raise HistoryError(
+            f"run history {target!r}: unknown kind of store "
+            "(give a file path for SQLite, or a postgresql:// URL)"
+        )
+    from squall.journal.history.sqlite import connect_sqlite, sqlite_errors
+
+    path = os.path.abspath(os.path.expanduser(target or default_history_path()))
+    return RunHistory(connect_sqlite(path), "?", path, sqlite_errors())
+
+
+def _redact(url: str) -> str:
+    """The URL without its password (for messages)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

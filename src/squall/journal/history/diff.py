@@ -1,0 +1,155 @@
+"""What changed between two runs: verdict, probes' tolerances, activities' statuses,
+durations and outputs (``squall runs diff``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from squall.journal.history.record import RunRecord
+
+__all__ = ["diff_runs", "format_diff"]
+
+_VERDICT = ("outcome", "exit_code", "status", "deviated")
+
+
+def _verdict(record: RunRecord, journal: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "outcome": record.outcome,
+        "exit_code": record.exit_code,
+        "status": journal.get("status", record.status),
+        "deviated": journal.get("deviated"),
+    }
+
+
+def _keyed(entries: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[tuple[str, str, int], Any]:
+    """Entries keyed by (phase, name, occurrence) so repeated names pair up in order."""
+    seen: dict[tuple[str, str], int] = {}
+    out: dict[tuple[str, str, int], Any] = {}
+    for phase, entry in entries:
+        activity = entry.get("activity") or {}
+        name = str(activity.get("name", "?"))
+        n = seen[(phase, name)] = seen.get((phase, name), -1) + 1
+        out[(phase, name, n)] = entry
+    return out
+
+
+def _probes(journal: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    states = journal.get("steady_states") or {}
+    for phase in ("before", "after"):
+        for probe in (states.get(phase) or {}).get("probes") or []:
+            yield phase, probe
+
+
+def _activities(journal: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    for phase in ("run", "rollbacks"):
+        for entry in journal.get(phase) or []:
+            yield ("method" if phase == "run" else "rollbacks"), entry
+
+
+def _facts(entry: Mapping[str, Any] | None, *fields: str) -> dict[str, Any] | None:
+    if entry is None:
+        return None
+    return {f: entry.get(f) for f in fields}
+
+
+def _pair(
+    a: dict[tuple[str, str, int], Any], b: dict[tuple[str, str, int], Any], fields: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    rows = []
+    for key in [*a, *(k for k in b if k not in a)]:
+        left, right = _facts(a.get(key), *fields), _facts(b.get(key), *fields)
+        if left is None or right is None:
+            changed = ["presence"]
+        else:
+            changed = [f for f in fields if f != "duration" and left[f] != right[f]]
+        entry = a.get(key) or b.get(key) or {}
+        kind = (entry.get("activity") or {}).get("type", "")
+        row = {"phase": key[0], "name": key[1], "type": kind, "a": left, "b": right}
+        rows.append({**row, "changed": changed})
+    return rows
+
+
+def diff_runs(a: RunRecord, b: RunRecord) -> dict[str, Any]:
+    """The differences between two finished runs, as plain data (``--json``)."""
+    ja, jb = a.journal_data() or {}, b.journal_data() or {}
+    va, vb = _verdict(a, ja), _verdict(b, jb)
+    return {
+        "a": a.summary(),
+        "b": b.summary(),
+        "same_experiment": a.experiment_hash == b.experiment_hash,
+        "verdict": {k: {"a": va[k], "b": vb[k], "changed": va[k] != vb[k]} for k in _VERDICT},
+        "probes": _pair(
+            _keyed(_probes(ja)), _keyed(_probes(jb)), ("status", "tolerance_met", "output")
+        ),
+        "activities": _pair(
+            _keyed(_activities(ja)),
+            _keyed(_activities(jb)),
+            ("status", "duration", "output"),
+        ),
+    }
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _ms(value: Any) -> str:
+    return f"{float(value) * 1000:.1f} ms" if isinstance(value, int | float) else "?"
+
+
+def _change(name: str, left: Any, right: Any, show: Any = _short) -> str:
+    if left == right:
+        return f"{name} {show(left)}"
+    return f"{name} {show(left)} -> {show(right)}"
+
+
+def _row(row: dict[str, Any], labels: tuple[str, str]) -> str:
+    left, right = row["a"], row["b"]
+    where = f"{row['phase']:<9} {row['type'] or '':<6} {row['name']}"
+    if left is None or right is None:
+        only = labels[0] if right is None else labels[1]
+        return f"  {'-' if right is None else '+'} {where}: only in run {only}"
+    parts = [_change("", left["status"], right["status"], str).strip()]
+    if "tolerance_met" in left:
+        parts.append(_change("tolerance met", left["tolerance_met"], right["tolerance_met"]))
+    if "duration" in left:
+        parts.append(_change("", left["duration"], right["duration"], _ms).strip())
+    if left["output"] != right["output"]:
+        parts.append(_change("output", left["output"], right["output"]))
+    mark = "~" if row["changed"] else " "
+    return f"  {mark} {where}: {', '.join(parts)}"
+
+
+def format_diff(diff: dict[str, Any]) -> str:
+    """The diff as text: ``~`` changed, ``-`` only in the first run, ``+`` only in the
+    second; unchanged rows are shown without a mark (durations always differ a little)."""
+    a, b = diff["a"], diff["b"]
+    labels = (a["run_id"], b["run_id"])
+    lines = [
+        f"run {a['run_id']} ({a['started_at']}) -> run {b['run_id']} ({b['started_at']})",
+        f"experiment: {a['title']!r}"
+        + (
+            " (same experiment)"
+            if diff["same_experiment"]
+            else f" -> {b['title']!r} (the experiment changed: "
+            f"{a['experiment_hash'][:12]} -> {b['experiment_hash'][:12]})"
+        ),
+    ]
+    verdict = diff["verdict"]
+    for key in _VERDICT:
+        item = verdict[key]
+        mark = "~" if item["changed"] else " "
+        lines.append(f"{mark} {key}: {_change('', item['a'], item['b']).strip()}")
+    sections = (("steady-state probes", diff["probes"]), ("activities", diff["activities"]))
+    for title, rows in sections:
+        if rows:
+            lines.append(f"{title}:")
+            lines += [_row(row, labels) for row in rows]
+    changes = sum(1 for v in verdict.values() if v["changed"]) + sum(
+        1 for r in (*diff["probes"], *diff["activities"]) if r["changed"]
+    )
+    lines.append(f"{changes} change(s)" if changes else "no changes (besides timings)")
+    return "\n".join(lines) + "\n"

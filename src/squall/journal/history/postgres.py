@@ -1,0 +1,40 @@
+"""The PostgreSQL run store (a team's shared history), through psycopg 3 (extra
+``squall[postgres]``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from squall.journal.history.store import HistoryError
+
+__all__ = ["connect_postgres", "postgres_errors"]
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise HistoryError(
+            "a PostgreSQL run history needs psycopg: pip install 'squall[postgres]'"
+        ) from None
+    return psycopg
+
+
+def postgres_errors() -> tuple[type[Exception], ...]:
+    return (_psycopg().Error,)
+
+
+def connect_postgres(url: str) -> Any:
+    """A connection to the database at ``url``.
+
+    Raises:
+        HistoryError: psycopg is missing or the server cannot be reached.
+    """
+    psycopg = _psycopg()
+    try:
+        return psycopg.connect(url, connect_timeout=10)
+    except psycopg.Error as exc:
+        from squall.journal.history import _redact
+
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HistoryError(f"cannot connect to the run history {_redact(url)}: {first}") from None

@@ -1,0 +1,39 @@
+"""The SQLite run store (the default: one file under the user's data directory)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from squall.journal.history.store import HistoryError
+
+__all__ = ["connect_sqlite", "sqlite_errors"]
+
+
+def sqlite_errors() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    return (sqlite3.Error,)
+
+
+def connect_sqlite(path: str) -> Any:
+    """A connection to the history file at ``path`` (its directory is created).
+
+    Raises:
+        HistoryError: the file or its directory cannot be created or opened.
+    """
+    import sqlite3
+
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        # runs of several squall processes may write at once: wait for the lock
+        connection = sqlite3.connect(path, timeout=30)
+        connection.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a commit survives a killed process (not a power cut) without an fsync
+        connection.execute("PRAGMA synchronous=NORMAL")
+    except (OSError, sqlite3.Error) as exc:
+        raise HistoryError(
+            f"cannot open the run history {path}: {exc}; choose another place with "
+            "--history PATH (or SQUALL_HISTORY), or turn it off with --no-history"
+        ) from None
+    return connection

@@ -1,0 +1,231 @@
+"""RunHistory: the run store, the same SQL on SQLite and PostgreSQL (DB-API connections)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any
+
+from squall.errors import InputError
+from squall.journal.history.record import COLUMNS, SUMMARY_COLUMNS, RunRecord
+
+__all__ = ["HistoryError", "RunHistory", "UnknownRun"]
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS squall_runs (
+        run_id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        experiment_hash TEXT NOT NULL,
+        source TEXT,
+        status TEXT NOT NULL,
+        outcome TEXT,
+        exit_code INTEGER,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        duration DOUBLE PRECISION,
+        journal_path TEXT,
+        events_path TEXT,
+        node TEXT,
+        pid INTEGER,
+        squall_version TEXT,
+        recovered INTEGER NOT NULL DEFAULT 0,
+        journal TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS squall_runs_started ON squall_runs (started_at)",
+    "CREATE INDEX IF NOT EXISTS squall_runs_experiment ON squall_runs (experiment_hash)",
+)
+
+#: what ``finish`` changes (the rest was recorded when the run started)
+_END_COLUMNS = (
+    "status",
+    "outcome",
+    "exit_code",
+    "ended_at",
+    "duration",
+    "journal_path",
+    "events_path",
+    "recovered",
+    "journal",
+)
+
+_ID = re.compile(r"^[0-9A-Za-z_-]+$")
+
+
+class HistoryError(InputError):
+    """The run history cannot be opened, read or written."""
+
+
+class UnknownRun(HistoryError):
+    """No run (or more than one) has this id or id prefix."""
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class RunHistory:
+    """One open store. ``param`` is the driver's placeholder (``?`` or ``%s``); ``where``
+    names the store in messages; ``errors`` are the driver's exception classes."""
+
+    def __init__(
+        self, connection: Any, param: str, where: str, errors: tuple[type[Exception], ...] = ()
+    ) -> None:
+        self.connection = connection
+        self.where = where
+        self._param = param
+        self._errors = errors or (Exception,)
+        with self._guard("create the schema of"):
+            for statement in _SCHEMA:
+                connection.execute(statement)
+            connection.commit()
+
+    def _sql(self, text: str) -> str:
+        return text.replace("?", self._param)
+
+    def _guard(self, doing: str) -> _Guard:
+        return _Guard(self, doing)
+
+    def _execute(self, text: str, args: tuple[Any, ...] = ()) -> Any:
+        return self.connection.execute(self._sql(text), args)
+
+    def start(self, record: RunRecord) -> None:
+        """Record a run that starts now (or replace the record of that id)."""
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
+        marks = ", ".join("?" for _ in COLUMNS)
+        with self._guard("record the run in"):
+            self._execute(
+                f"INSERT INTO squall_runs ({', '.join(COLUMNS)}) VALUES ({marks}) "
+                f"ON CONFLICT (run_id) DO UPDATE SET {updates}",
+                record.row(),
+            )
+            self.connection.commit()
+
+    def finish(self, record: RunRecord) -> None:
+        """Record how a run ended (inserts the whole record if its start was not kept)."""
+        sets = ", ".join(f"{c} = ?" for c in _END_COLUMNS)
+        values = tuple(int(v) if c == "recovered" else v for c, v in _end_values(record))
+        with self._guard("record the end of the run in"):
+            cursor = self._execute(
+                f"UPDATE squall_runs SET {sets} WHERE run_id = ?", (*values, record.run_id)
+            )
+            if cursor.rowcount == 0:
+                marks = ", ".join("?" for _ in COLUMNS)
+                self._execute(
+                    f"INSERT INTO squall_runs ({', '.join(COLUMNS)}) VALUES ({marks})",
+                    record.row(),
+                )
+            self.connection.commit()
+
+    def get(self, run_id: str) -> RunRecord:
+        """The run with this id, or the only one whose id starts with it.
+
+        Raises:
+            UnknownRun: no run, or several, match (the message names near matches).
+        """
+        wanted = run_id.strip().lower()
+        if not _ID.match(wanted):
+            raise UnknownRun(f"{run_id!r} is not a run id (run ids are letters and digits)")
+        with self._guard("read"):
+            rows = self._execute(
+                "SELECT run_id FROM squall_runs WHERE run_id LIKE ? ESCAPE '\\' "
+                "ORDER BY started_at DESC LIMIT 11",
+                (_like(wanted) + "%",),
+            ).fetchall()
+            ids = [str(r[0]) for r in rows]
+            if wanted in ids:
+                ids = [wanted]
+            if len(ids) == 1:
+                row = self._execute(
+                    f"SELECT {', '.join(COLUMNS)} FROM squall_runs WHERE run_id = ?", (ids[0],)
+                ).fetchone()
+                return RunRecord.from_row(tuple(row))
+        if ids:
+            more = ", ..." if len(ids) > 10 else ""
+            raise UnknownRun(
+                f"run id {run_id!r} is ambiguous in {self.where}: it starts "
+                f"{', '.join(ids[:10])}{more}; give more characters"
+            )
+        raise UnknownRun(f"no run {run_id!r} in {self.where}{self._near(wanted)}")
+
+    def _near(self, wanted: str) -> str:
+        import difflib
+
+        with self._guard("read"):
+            rows = self._execute(
+                "SELECT run_id FROM squall_runs ORDER BY started_at DESC LIMIT 1000"
+            ).fetchall()
+        known = [str(r[0]) for r in rows]
+        # compare with each id cut to the length given (the id may be a typo'd prefix)
+        cut: dict[str, str] = {}
+        for run in known:
+            cut.setdefault(run[: len(wanted)], run)
+        near = [cut[c] for c in difflib.get_close_matches(wanted, list(cut), n=3, cutoff=0.5)]
+        if near:
+            return f"; near matches: {', '.join(near)} (see `squall runs list`)"
+        return "; see `squall runs list`" if known else " (the history is empty)"
+
+    def runs(
+        self,
+        *,
+        experiment: str | None = None,
+        outcome: str | None = None,
+        status: str | None = None,
+        limit: int | None = 20,
+    ) -> list[RunRecord]:
+        """Runs, newest first (without their journals). ``experiment`` matches a title
+        (substring, any case), a hash prefix or a source path."""
+        where, args = [], []
+        if experiment:
+            where.append(
+                "(LOWER(title) LIKE ? ESCAPE '\\' OR experiment_hash LIKE ? ESCAPE '\\' "
+                "OR source = ?)"
+            )
+            args += [f"%{_like(experiment.lower())}%", _like(experiment.lower()) + "%", experiment]
+        if outcome:
+            where.append("outcome = ?")
+            args.append(outcome)
+        if status:
+            where.append("status = ?")
+            args.append(status)
+        text = f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM squall_runs"
+        if where:
+            text += " WHERE " + " AND ".join(where)
+        text += " ORDER BY started_at DESC, run_id DESC"
+        if limit is not None:
+            text += f" LIMIT {int(limit)}"
+        with self._guard("read"):
+            rows = self._execute(text, tuple(args)).fetchall()
+        return [RunRecord.from_row(tuple(r), SUMMARY_COLUMNS) for r in rows]
+
+    def close(self) -> None:
+        with contextlib.suppress(*self._errors):
+            self.connection.close()
+
+
+def _end_values(record: RunRecord) -> list[tuple[str, Any]]:
+    return [(c, getattr(record, c)) for c in _END_COLUMNS]
+
+
+class _Guard:
+    """Turns a driver error into a HistoryError that says what failed and where."""
+
+    __slots__ = ("doing", "history")
+
+    def __init__(self, history: RunHistory, doing: str) -> None:
+        self.history = history
+        self.doing = doing
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
+        if exc is None or isinstance(exc, HistoryError):
+            return
+        if not isinstance(exc, self.history._errors):
+            return
+        with contextlib.suppress(*self.history._errors):
+            self.history.connection.rollback()
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HistoryError(
+            f"cannot {self.doing} the run history {self.history.where}: {message}"
+        ) from None

@@ -1,0 +1,226 @@
+"""``squall runs`` and the run history as the CLI records it: every run (also a killed
+one) is kept, listed newest first, shown, compared; ``recover RUN_ID`` finds a run."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqharness import EXAMPLES, subprocess_env
+
+DIFF = str(EXAMPLES / "history-diff.json")
+
+
+def in_history(squall: Any, tmp_path: Path) -> Any:
+    """The squall fixture with the history in tmp_path."""
+    env = {"SQUALL_HISTORY": str(tmp_path / "h.sqlite3")}
+
+    def run(*args: str, **kwargs: Any) -> Any:
+        return squall(*args, env={**env, **kwargs.pop("env", {})}, **kwargs)
+
+    return run
+
+
+def two_runs(sq: Any, tmp_path: Path) -> tuple[str, str]:
+    """A held run, then a deviated run, of the same experiment; their ids."""
+    held = sq(
+        "run", DIFF, "--var", f"marker={tmp_path / 'a'}", "--var", f"watched={tmp_path / 'b'}"
+    )
+    assert held.code == 0, held.stderr
+    deviated = sq(
+        "run", DIFF, "--var", f"marker={tmp_path / 'b'}", "--var", f"watched={tmp_path / 'b'}"
+    )
+    assert deviated.code == 1, deviated.stderr
+    return held.journal["squall"]["run_id"], deviated.journal["squall"]["run_id"]
+
+
+def test_runs_are_listed_newest_first_with_filters(squall: Any, tmp_path: Path) -> None:
+    sq = in_history(squall, tmp_path)
+    held, deviated = two_runs(sq, tmp_path)
+    trivial = sq("run", str(EXAMPLES / "trivial.json")).journal["squall"]["run_id"]
+    listed = sq("runs", "list")
+    assert listed.code == 0, listed.stderr
+    rows = listed.stdout.splitlines()
+    assert rows[0].startswith("RUN ID")
+    assert [row.split()[0] for row in rows[1:]] == [trivial, deviated, held]
+    assert "deviated" in rows[2] and "the watched file stays absent" in rows[2]
+    data = json.loads(sq("runs", "list", "--json").stdout)
+    assert [r["run_id"] for r in data] == [trivial, deviated, held]
+    assert data[1]["outcome"] == "deviated" and data[1]["exit_code"] == 1
+    assert data[1]["journal_path"] == str(tmp_path / "journal.json")
+    assert data[1]["source"] == DIFF and data[0]["title"] == "trivial"
+    assert data[1]["experiment_hash"] == data[2]["experiment_hash"] != data[0]["experiment_hash"]
+    only = json.loads(sq("runs", "list", "--json", "--outcome", "held").stdout)
+    assert [r["run_id"] for r in only] == [trivial, held]
+    by_title = json.loads(sq("runs", "list", "--json", "--experiment", "WATCHED").stdout)
+    assert [r["run_id"] for r in by_title] == [deviated, held]
+    assert [
+        r["run_id"] for r in json.loads(sq("runs", "list", "--json", "--limit", "1").stdout)
+    ] == [trivial]
+
+
+def test_show_and_the_stored_journal(squall: Any, tmp_path: Path) -> None:
+    sq = in_history(squall, tmp_path)
+    _, deviated = two_runs(sq, tmp_path)
+    shown = sq("runs", "show", deviated[:5])
+    assert shown.code == 0, shown.stderr
+    assert f"run:        {deviated}" in shown.stdout
+    assert "state:      deviated" in shown.stdout and "exit code:  1" in shown.stdout
+    assert "expected False, got True" in shown.stdout  # the verdict's reason
+    stored = sq("runs", "show", deviated, "--journal")
+    assert stored.stdout == (tmp_path / "journal.json").read_text()
+    summary = json.loads(sq("runs", "show", deviated, "--json").stdout)
+    assert summary["outcome"] == "deviated" and summary["state"] == "deviated"
+
+
+def test_diff_of_two_runs(squall: Any, tmp_path: Path) -> None:
+    sq = in_history(squall, tmp_path)
+    held, deviated = two_runs(sq, tmp_path)
+    text = sq("runs", "diff", held, deviated)
+    assert text.code == 0, text.stderr
+    out = text.stdout
+    assert "(same experiment)" in out
+    assert '~ outcome: "held" -> "deviated"' in out
+    assert "~ exit_code: 0 -> 1" in out
+    assert "~ deviated: false -> true" in out
+    assert "~ after     probe  watched-absent: succeeded, tolerance met true -> false" in out
+    assert "    before    probe  watched-absent: succeeded, tolerance met true" in out
+    touched = next(line for line in out.splitlines() if "touch-marker" in line)
+    assert touched.startswith("  ~ method    action touch-marker: succeeded, ")
+    assert 'output "' in touched and ' -> "' in touched  # long outputs are cut to 60 chars
+    assert out.rstrip().endswith("5 change(s)")
+    data = json.loads(sq("runs", "diff", held[:6], deviated[:6], "--json").stdout)
+    assert data["verdict"]["outcome"] == {"a": "held", "b": "deviated", "changed": True}
+    after = next(p for p in data["probes"] if p["phase"] == "after")
+    assert (after["a"]["tolerance_met"], after["b"]["tolerance_met"]) == (True, False)
+    method = next(a for a in data["activities"] if a["phase"] == "method")
+    assert method["changed"] == ["output"] and method["a"]["status"] == "succeeded"
+    assert isinstance(method["b"]["duration"], float)
+    same = json.loads(sq("runs", "diff", held, held, "--json").stdout)
+    assert not any(v["changed"] for v in same["verdict"].values())
+    assert "no changes (besides timings)" in sq("runs", "diff", held, held).stdout
+
+
+def test_a_bad_run_id_is_a_clear_error(squall: Any, tmp_path: Path) -> None:
+    sq = in_history(squall, tmp_path)
+    held, _ = two_runs(sq, tmp_path)
+    typo = ("0" if held[0] != "0" else "1") + held[1:8]
+    result = sq("runs", "show", typo)
+    assert result.code == 2
+    assert f"no run '{typo}'" in result.stderr and f"near matches: {held}" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = sq("runs", "diff", held, "nope!")
+    assert result.code == 2 and "not a run id" in result.stderr
+
+
+def test_no_history_records_nothing(squall: Any, tmp_path: Path) -> None:
+    sq = in_history(squall, tmp_path)
+    assert sq("run", "--no-history", str(EXAMPLES / "trivial.json")).code == 0
+    assert sq("run", str(EXAMPLES / "trivial.json"), env={"SQUALL_HISTORY": "off"}).code == 0
+    assert not (tmp_path / "h.sqlite3").exists()
+    off = sq("runs", "list", "--no-history")
+    assert off.code == 2 and "turned off" in off.stderr
+
+
+def test_history_option_and_setting_choose_the_store(squall: Any, tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite3"
+    assert squall("run", "--history", str(other), str(EXAMPLES / "trivial.json")).code == 0
+    assert len(json.loads(squall("runs", "list", "--json", "--history", str(other)).stdout)) == 1
+    (tmp_path / "settings.yaml").write_text(f"history: {tmp_path / 'set.sqlite3'}\n")
+    env = {"SQUALL_HISTORY": ""}
+    assert squall("run", str(EXAMPLES / "trivial.json"), env=env).code == 0
+    assert (tmp_path / "set.sqlite3").exists()
+
+
+def test_an_unusable_history_stops_the_run_before_it_starts(squall: Any, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    marker = tmp_path / "m"
+    result = squall(
+        "run",
+        "--history",
+        str(tmp_path / "file" / "h.sqlite3"),
+        str(EXAMPLES / "deviated.json"),
+        env={"SQUALL_TEST_MARKER": str(marker)},
+    )
+    assert result.code == 2 and "cannot open the run history" in result.stderr
+    assert result.journal is None and not marker.exists()
+
+
+def test_a_killed_run_is_visible_and_recovered_by_id(squall: Any, tmp_path: Path) -> None:
+    history = tmp_path / "h.sqlite3"
+    env = subprocess_env(SQUALL_HISTORY=str(history))
+    proc, journal, log = _start(tmp_path, env)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    sq = in_history(squall, tmp_path)
+    rows = json.loads(sq("runs", "list", "--json").stdout)
+    assert [(r["status"], r["state"], r["outcome"]) for r in rows] == [("running", "stopped", None)]
+    run_id = rows[0]["run_id"]
+    assert f"next:       squall recover {run_id}" in sq("runs", "show", run_id).stdout
+    assert sq("runs", "show", run_id, "--journal").code == 2
+    done = sq("recover", run_id[:5], "--var", f"log={log}", "--var", "method_sleep:int=0")
+    assert done.code == 0, done.stderr
+    assert "3 rollback(s) played" in done.stderr
+    record = json.loads(sq("runs", "show", run_id, "--json").stdout)
+    assert (record["outcome"], record["exit_code"], record["recovered"]) == (
+        "interrupted",
+        130,
+        True,
+    )
+    assert json.loads(sq("runs", "show", run_id, "--journal").stdout) == json.loads(
+        journal.read_text()
+    )
+    again = sq("recover", run_id)
+    assert again.code == 2 and "nothing to do" in again.stderr
+
+
+def _start(tmp_path: Path, env: dict[str, str]) -> tuple[Any, Path, Path]:
+    import time
+
+    journal, log = tmp_path / "journal.json", tmp_path / "log.txt"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "squall",
+            "--settings",
+            str(tmp_path / "settings.yaml"),
+            "run",
+            "--journal-path",
+            str(journal),
+            str(EXAMPLES / "recover.json"),
+            "--var",
+            f"log={log}",
+            "--var",
+            "method_sleep:int=60",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not (log.exists() and "method-started" in log.read_text()):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    return proc, journal, log
+
+
+def test_start_up_imports_no_database_driver() -> None:
+    code = (
+        "import sys; from squall.cli import main; rc = main({argv}); "
+        "bad = {{'sqlite3', '_sqlite3', 'psycopg'}} & set(sys.modules); "
+        "assert not bad, bad; sys.exit(rc)"
+    )
+    for argv in (["--version"], ["--help"], ["run", "--help"]):
+        done = subprocess.run(
+            [sys.executable, "-c", code.format(argv=argv)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=subprocess_env(),
+        )
+        assert done.returncode == 0, done.stderr
