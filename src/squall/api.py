@@ -10,6 +10,7 @@ from squall.engine import Engine, Listener, RunOptions
 from squall.errors import Problem, ValidationError
 from squall.experiment import Document, load_source, parse_experiment
 from squall.experiment.model import Experiment
+from squall.hooks.registration import registrations
 from squall.journal.model import Journal
 from squall.plan import PlanOptions, make_plan
 from squall.providers import ProviderRegistry, default_registry
@@ -18,7 +19,18 @@ from squall.validate import check_experiment as _check
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["check_experiment", "load_experiment", "parse_document", "run_experiment"]
+__all__ = [
+    "check_experiment",
+    "load_experiment",
+    "parse_document",
+    "plugin_registry",
+    "run_experiment",
+]
+
+
+def plugin_registry() -> ProviderRegistry:
+    """The built-in providers plus those installed plugins register."""
+    return registrations().add_providers(default_registry())  # type: ignore[no-any-return]
 
 
 def parse_document(document: Document) -> Experiment:
@@ -27,6 +39,7 @@ def parse_document(document: Document) -> Experiment:
     Raises:
         ValidationError: every problem found.
     """
+    registrations()  # plugins' tolerance types must be known to the parser
     try:
         return parse_experiment(document.data, document.name)
     except ValidationError as exc:
@@ -55,7 +68,7 @@ def check_experiment(
     """Problems found without running anything (imports, signatures, paths, refs, env)."""
     return _check(
         experiment,
-        registry or default_registry(),
+        registry or plugin_registry(),
         overrides=overrides,
         secret_overrides=secret_overrides,
     )
@@ -78,7 +91,7 @@ def run_experiment(
     """
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment)
-    registry = registry or default_registry()
+    registry = registry or plugin_registry()
     run_options = run_options or RunOptions()
     if validate:
         problems = check_experiment(

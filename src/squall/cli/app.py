@@ -35,7 +35,8 @@ class LazyGroup(click.Group):
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *self.lazy])
+        own = [*super().list_commands(ctx), *self.lazy]
+        return sorted([*own, *(n for n in _plugin_commands() if n not in own)])
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
@@ -43,7 +44,7 @@ class LazyGroup(click.Group):
             if name in self.lazy:
                 rows.append((name, self.lazy[name][1]))
                 continue
-            command = super().get_command(ctx, name)
+            command = self.get_command(ctx, name)
             if command is not None and not command.hidden:
                 rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
         if rows:
@@ -53,12 +54,25 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = self.lazy.get(cmd_name)
         if entry is None:
-            return super().get_command(ctx, cmd_name)
+            found = super().get_command(ctx, cmd_name)
+            return found if found is not None else _plugin_commands().get(cmd_name)
         import importlib
 
         module, _, attr = entry[0].partition(":")
         command = getattr(importlib.import_module(module), attr)
         return command if isinstance(command, click.Command) else None
+
+
+def _plugin_commands() -> dict[str, click.Command]:
+    """Commands installed plugins add (squall_register_commands); read only for an
+    unknown command or --help, so ``squall --version`` and known commands stay fast."""
+    from squall.hooks.registration import registrations
+
+    found: dict[str, click.Command] = {}
+    for command in registrations().commands:
+        if isinstance(command, click.Command) and command.name:
+            found.setdefault(command.name, command)
+    return found
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

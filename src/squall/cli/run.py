@@ -153,13 +153,12 @@ def run(
 ) -> int:
     """Run an experiment. Exit codes: 0 held, 1 deviated, 2 bad input, 3 broke,
     4 not run (steady state did not hold before), 130 interrupted."""
-    from squall.api import check_experiment, parse_document
+    from squall.api import check_experiment, parse_document, plugin_registry
     from squall.engine import Engine, RunOptions
     from squall.experiment import load_source
     from squall.experiment.model import DryMode, HypothesisStrategy, RollbackStrategy
     from squall.notifications import notify, run_events
     from squall.plan import PlanOptions, make_plan
-    from squall.providers import default_registry
 
     settings = load_cli_settings(ctx)
     overrides, secret_overrides = read_overrides(variables, var_files)
@@ -171,7 +170,7 @@ def run(
         _print_problems(exc)
         notify(settings, "validate-failed", document.data, exc)
         return 2
-    registry = default_registry()
+    registry = plugin_registry()
     if not no_validation:
         problems = check_experiment(
             experiment, registry=registry, overrides=overrides, secret_overrides=secret_overrides

@@ -8,7 +8,7 @@ from typing import Any
 
 from squall.engine.context import RunContext, now_iso
 from squall.errors import ActivityFailed, Interrupted
-from squall.experiment.model import Activity
+from squall.experiment.model import Activity, GenericSpec
 from squall.experiment.substitute import substitute
 from squall.journal.model import ActivityRun, RunStatus
 from squall.providers import Call
@@ -45,6 +45,8 @@ def call_provider(
     provider = ctx.registry.get(spec.type)
     if provider is None:
         raise ActivityFailed(f"unknown provider type {spec.type!r}; nothing was run")
+    if isinstance(spec, GenericSpec):  # a plugin's type: it gets its mapping substituted
+        spec = spec.replace(raw=substitute(spec.raw, ctx.variables))
     call = Call(
         name=activity.name,
         variables=ctx.variables,

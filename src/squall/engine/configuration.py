@@ -161,7 +161,29 @@ def _secret(scope: str, key: str, value: Any, configuration: Mapping[str, Any]) 
         return read_vault_secret(value, configuration)
     if isinstance(value, Mapping) and "type" not in value:
         return {k: _secret(scope, f"{key}.{k}", v, configuration) for k, v in value.items()}
+    if isinstance(value, Mapping):
+        return _plugin_secret(scope, key, value, configuration)
     return value
+
+
+def _plugin_secret(
+    scope: str, key: str, value: Mapping[str, Any], configuration: Mapping[str, Any]
+) -> Any:
+    """A secret of a type a plugin registered (else the mapping itself, as the reference)."""
+    from squall.hooks.registration import registrations
+
+    fetch = registrations().secret_backends.get(str(value.get("type")))
+    if fetch is None:
+        return value
+    try:
+        return fetch(dict(value), configuration)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(
+            f"secret {scope}.{key} (type {value.get('type')!r}) cannot be read: "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
 
 
 def variables_of(

@@ -321,6 +321,13 @@ class Engine:
                 options.history, record, journal, text, self.listener, recovered=record.recovered
             )
         ctx.recorder.close(keep_events=keep_events)
+        if self.entry_points:
+            from squall.hooks.registration import registrations
+
+            found = registrations()
+            if found.sinks:
+                path = os.fspath(options.journal_path) if options.journal_path else None
+                found.ship(journal.to_dict(), path)
 
     def _hooks(self, plan: Plan, options: RunOptions) -> HookCaller | None:
         """The hook bus, or None when no plugin and no control is there (pluggy is then

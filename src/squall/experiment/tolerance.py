@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from squall.experiment._reader import Reader, kind_of
+from squall.experiment.custom import CustomTolerance, tolerance_check
 from squall.experiment.model import (
     Activity,
     JsonPathTolerance,
@@ -71,6 +72,9 @@ def parse_tolerance(r: Reader, value: Any, pointer: str, parse_activity: Activit
     if kind == "probe":
         probe = parse_activity(r, {**value, "type": "probe"}, pointer)
         return ProbeTolerance(probe=probe) if probe is not None else None
+    check = tolerance_check(kind)
+    if check is not None:  # a type a plugin registered
+        return CustomTolerance(type=str(kind), raw=value, check=check)
     r.add(
         pointer + ("/type" if kind is not None else ""),
         f"unsupported tolerance type {kind!r}",
@@ -167,6 +171,8 @@ def check_tolerance(tolerance: Tolerance, output: Any, substitute: Substitute) -
         return _check_regex(tolerance, output, substitute)
     if isinstance(tolerance, JsonPathTolerance):
         return _check_jsonpath(tolerance, output, substitute)
+    if isinstance(tolerance, CustomTolerance):
+        return Verdict(*tolerance.decide(output))
     raise TypeError(f"{type(tolerance).__name__} is decided by the engine")
 
 

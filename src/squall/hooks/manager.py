@@ -11,6 +11,7 @@ from squall._log import get_logger
 from squall.errors import Interrupted
 from squall.hooks.discovery import find_entry_points
 from squall.hooks.names import ENTRY_POINT_GROUP, PROJECT
+from squall.hooks.regspecs import RegistrationSpec
 from squall.hooks.specs import LifecycleSpec
 
 __all__ = ["HookCaller", "make_plugin_manager"]
@@ -25,6 +26,7 @@ def make_plugin_manager(
     installed under the ``squall.plugins`` entry-point group, minus ``blocked`` names."""
     manager = pluggy.PluginManager(PROJECT)
     manager.add_hookspecs(LifecycleSpec)
+    manager.add_hookspecs(RegistrationSpec)
     for name in blocked:
         manager.set_blocked(name)
     for plugin in plugins:
@@ -33,7 +35,8 @@ def make_plugin_manager(
         for point in find_entry_points(ENTRY_POINT_GROUP):
             if manager.is_blocked(point.name) or manager.get_plugin(point.name) is not None:
                 continue
-            manager.register(point.load(), name=point.name)
+            plugin = point.load()
+            manager.register(plugin() if isinstance(plugin, type) else plugin, name=point.name)
     manager.check_pending()
     return manager
 
