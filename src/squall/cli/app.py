@@ -31,6 +31,7 @@ class LazyGroup(click.Group):
         "discover": ("squall.cli.discover:discover", "Describe a driver's activities."),
         "drivers": ("squall.cli.discover:drivers", "List installed drivers and activities."),
         "init": ("squall.cli.discover:init", "Build an experiment from a discovery."),
+        "lint": ("squall.cli.lint:lint", "Flag risky experiments (nothing is run)."),
         "runs": ("squall.cli.runs:runs", "List, show and compare past runs (run history)."),
     }
 

@@ -1,0 +1,118 @@
+"""``squall lint``: flag risky experiments (nothing is run, nothing is imported)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from squall.cli.run import _input_options, _print_problems, load_cli_settings, read_overrides
+from squall.errors import LoadError, ValidationError
+
+if TYPE_CHECKING:
+    from squall.lint import Finding
+
+__all__ = ["lint"]
+
+_THRESHOLDS = ("info", "warning", "error", "none")
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True, metavar="EXPERIMENT...")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
+    show_default=True, help="How findings are printed (on stdout).",
+)  # fmt: skip
+@click.option(
+    "--fail-on", type=click.Choice(_THRESHOLDS), default="warning", show_default=True,
+    help="Exit 1 when a finding is at least this severe (none: never).",
+)  # fmt: skip
+@click.option(
+    "--disable", "disabled", multiple=True, metavar="RULE",
+    help="Turn a rule off (repeatable; SQ101, or SQ101:<name> for one activity).",
+)  # fmt: skip
+@click.option(
+    "--long-run-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+    help="A run that may wait longer than this needs a stop condition (SQ301; default 10).",
+)  # fmt: skip
+@_input_options
+@click.pass_context
+def lint(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    fmt: str,
+    fail_on: str,
+    disabled: tuple[str, ...],
+    long_run_minutes: float | None,
+    no_verify_tls: bool,
+    variables: tuple[str, ...],
+    var_files: tuple[str, ...],
+) -> int:
+    """Flag risky experiments. Exit codes: 0 nothing at or above --fail-on, 1 findings,
+    2 bad input (an experiment cannot be loaded or parsed)."""
+    from squall._version import __version__
+    from squall.api import parse_document
+    from squall.experiment import load_source
+    from squall.lint import RULES, LintOptions, Severity, lint_experiment, locate
+    from squall.lint.output import as_json, as_sarif, as_text
+
+    unknown = [d for d in disabled if d.partition(":")[0] not in RULES]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown rule {unknown[0]!r} (known: {', '.join(RULES)})", param_hint="--disable"
+        )
+    settings = load_cli_settings(ctx)
+    overrides, secret_overrides = read_overrides(variables, var_files)
+    known = set(overrides) | {k for scope in secret_overrides.values() for k in scope}
+    options = LintOptions(
+        known_names=frozenset(known),
+        long_run_minutes=long_run_minutes,
+        disabled=frozenset(disabled),
+    )
+    findings: list[Finding] = []
+    names: list[str] = []
+    bad = False
+    for source in sources:
+        try:
+            document = load_source(
+                source, verify_tls=not no_verify_tls, auths=settings.get("auths") or {}
+            )
+            experiment = parse_document(document)
+        except LoadError as exc:
+            sys.stderr.write(f"squall: error: {exc}\n")
+            bad = True
+            continue
+        except ValidationError as exc:
+            _print_problems(exc)
+            bad = True
+            continue
+        names.append(document.name)
+        findings += locate(lint_experiment(experiment, options), document)
+    if fmt == "json":
+        click.echo(as_json(findings, names))
+    elif fmt == "sarif":
+        click.echo(as_sarif(findings, __version__))
+    elif findings:
+        click.echo(as_text(findings))
+    _summary(findings, len(names))
+    if bad:
+        return 2
+    if fail_on == "none":
+        return 0
+    threshold = Severity.parse(fail_on)
+    return 1 if any(f.severity >= threshold for f in findings) else 0
+
+
+def _summary(findings: list[Finding], files: int) -> None:
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.severity.label] = counts.get(f.severity.label, 0) + 1
+    detail = ", ".join(f"{n} {label}{'s' if n != 1 else ''}" for label, n in counts.items())
+    noun = "file" if files == 1 else "files"
+    total = sum(counts.values())
+    sys.stderr.write(
+        f"squall lint: {files} {noun}, {total} finding{'s' if total != 1 else ''}"
+        + (f" ({detail})" if detail else "")
+        + "\n"
+    )
