@@ -33,6 +33,7 @@ SEARCHED = ("examples/basics", "docs/examples", "tests/examples", "tests/example
 EXPECTED: dict[str, set[str]] = {
     "docs/examples/activities.json": {"SQ101", "SQ301"},
     "docs/examples/broken-action.json": {"SQ101", "SQ201"},
+    "docs/examples/builtin-controls.json": {"SQ101", "SQ201"},
     "docs/examples/configuration-and-secrets.yaml": {"SQ501", "SQ601"},
     "docs/examples/continuous.json": {"SQ101", "SQ301"},
     "docs/examples/controls.json": {"SQ101"},

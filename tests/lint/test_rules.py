@@ -229,14 +229,22 @@ def test_background_needs_a_stop_condition() -> None:
     assert rules(base(method=[{**STOP, "background": True}])) == ["SQ301"]
 
 
+def guard(module: str) -> dict[str, Any]:
+    return {"controls": [{"name": "guard", "provider": {"type": "python", "module": module}}]}
+
+
 @pytest.mark.parametrize(
     "stop",
     [{"runtime": {"timeout": 900}},
-     {"controls": [{"name": "guard", "provider": {"type": "python",
-                                                    "module": "chaosaddons.controls.safeguards"}}]}],
+     guard("chaosaddons.controls.safeguards"),
+     guard("squall.controls.safeguards")],
 )  # fmt: skip
 def test_a_timeout_or_safeguards_is_a_stop_condition(stop: Any) -> None:
     assert rules(base(method=long_method(3600), **stop)) == []
+
+
+def test_other_controls_are_no_stop_condition() -> None:
+    assert rules(base(method=long_method(3600), **guard("squall.controls.repeat"))) == ["SQ301"]
 
 
 # --- SQ401-SQ404 -------------------------------------------------------------------------

@@ -9,8 +9,9 @@ this sum exceeds ``long_run_minutes`` (default 10). A continuous hypothesis (str
 ``continuously`` or ``during-method-only``) or a background activity in the method makes a
 run open-ended whatever the sum.
 
-A stop condition is an experiment-level control from ``chaosaddons.controls.safeguards``
-(or any control module whose last part is ``safeguards``) or a ``runtime.timeout``.
+A stop condition is an experiment-level safeguards control (``squall.controls.safeguards``,
+``chaosaddons.controls.safeguards``, or any control module whose last part is
+``safeguards``) or a ``runtime.timeout``.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def check(ctx: Context) -> Iterator[Finding]:
     yield finding(
         rule("SQ301"), "/runtime" if experiment.runtime.present else "",
         f"{why}, and nothing can stop it early",
-        'add "runtime": {"timeout": <seconds>} or a chaosaddons.controls.safeguards control '
-        "whose probes detect harm",
+        'add "runtime": {"timeout": <seconds>} or a safeguards control (squall.controls.'
+        "safeguards or chaosaddons.controls.safeguards) whose probes detect harm",
     )  # fmt: skip
 
 
