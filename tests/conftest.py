@@ -19,6 +19,7 @@ SUPPORT = Path(__file__).resolve().parent / "support"
 if str(SUPPORT) not in sys.path:
     sys.path.insert(0, str(SUPPORT))
 
+from pgserver import PostgresServer, postgres_or_skip  # noqa: E402
 from sqharness import EXAMPLES, CliResult, LocalServer, subprocess_env  # noqa: E402
 
 # No test writes to the real run history in the user's data directory: every squall run
@@ -87,11 +88,30 @@ def http_server() -> Iterator[LocalServer]:
     server.close()
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server on loopback for the session (skips when not installed;
+    fails instead under CI=true)."""
+    server = PostgresServer(postgres_or_skip())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The URL of a fresh, empty database on the test server."""
+    return postgres_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
 def history_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    """An empty run store of each kind the machine can run."""
+    """An empty run store of each kind (SQLite file; database on a real PostgreSQL)."""
     from squall.journal.history import open_history
 
-    store = open_history(str(tmp_path / "history.sqlite3"))
+    if request.param == "postgresql":
+        target = request.getfixturevalue("postgres_url")
+    else:
+        target = str(tmp_path / "history.sqlite3")
+    store = open_history(target)
     yield store
     store.close()

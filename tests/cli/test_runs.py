@@ -10,14 +10,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sqharness import EXAMPLES, subprocess_env
 
 DIFF = str(EXAMPLES / "history-diff.json")
 
 
-def in_history(squall: Any, tmp_path: Path) -> Any:
-    """The squall fixture with the history in tmp_path."""
-    env = {"SQUALL_HISTORY": str(tmp_path / "h.sqlite3")}
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the history is: a SQLite file in tmp_path, or a real PostgreSQL database."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return str(tmp_path / "h.sqlite3")
+
+
+def in_history(squall: Any, tmp_path: Path, target: str | None = None) -> Any:
+    """The squall fixture with the history at ``target`` (default: a file in tmp_path)."""
+    env = {"SQUALL_HISTORY": target or str(tmp_path / "h.sqlite3")}
 
     def run(*args: str, **kwargs: Any) -> Any:
         return squall(*args, env={**env, **kwargs.pop("env", {})}, **kwargs)
@@ -38,8 +48,10 @@ def two_runs(sq: Any, tmp_path: Path) -> tuple[str, str]:
     return held.journal["squall"]["run_id"], deviated.journal["squall"]["run_id"]
 
 
-def test_runs_are_listed_newest_first_with_filters(squall: Any, tmp_path: Path) -> None:
-    sq = in_history(squall, tmp_path)
+def test_runs_are_listed_newest_first_with_filters(
+    squall: Any, tmp_path: Path, target: str
+) -> None:
+    sq = in_history(squall, tmp_path, target)
     held, deviated = two_runs(sq, tmp_path)
     trivial = sq("run", str(EXAMPLES / "trivial.json")).journal["squall"]["run_id"]
     listed = sq("runs", "list")
@@ -63,8 +75,8 @@ def test_runs_are_listed_newest_first_with_filters(squall: Any, tmp_path: Path) 
     ] == [trivial]
 
 
-def test_show_and_the_stored_journal(squall: Any, tmp_path: Path) -> None:
-    sq = in_history(squall, tmp_path)
+def test_show_and_the_stored_journal(squall: Any, tmp_path: Path, target: str) -> None:
+    sq = in_history(squall, tmp_path, target)
     _, deviated = two_runs(sq, tmp_path)
     shown = sq("runs", "show", deviated[:5])
     assert shown.code == 0, shown.stderr
@@ -77,8 +89,8 @@ def test_show_and_the_stored_journal(squall: Any, tmp_path: Path) -> None:
     assert summary["outcome"] == "deviated" and summary["state"] == "deviated"
 
 
-def test_diff_of_two_runs(squall: Any, tmp_path: Path) -> None:
-    sq = in_history(squall, tmp_path)
+def test_diff_of_two_runs(squall: Any, tmp_path: Path, target: str) -> None:
+    sq = in_history(squall, tmp_path, target)
     held, deviated = two_runs(sq, tmp_path)
     text = sq("runs", "diff", held, deviated)
     assert text.code == 0, text.stderr
@@ -136,6 +148,13 @@ def test_history_option_and_setting_choose_the_store(squall: Any, tmp_path: Path
     assert (tmp_path / "set.sqlite3").exists()
 
 
+def test_an_unreachable_postgresql_is_a_clear_error(squall: Any, tmp_path: Path) -> None:
+    result = squall("runs", "list", "--history", "postgresql://squall:secret@127.0.0.1:9/nowhere")
+    assert result.code == 2, result.stderr
+    assert "cannot connect to the run history postgresql://squall:***@127.0.0.1:9" in result.stderr
+    assert "secret" not in result.stderr and "Traceback" not in result.stderr
+
+
 def test_an_unusable_history_stops_the_run_before_it_starts(squall: Any, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     marker = tmp_path / "m"
@@ -150,13 +169,14 @@ def test_an_unusable_history_stops_the_run_before_it_starts(squall: Any, tmp_pat
     assert result.journal is None and not marker.exists()
 
 
-def test_a_killed_run_is_visible_and_recovered_by_id(squall: Any, tmp_path: Path) -> None:
-    history = tmp_path / "h.sqlite3"
-    env = subprocess_env(SQUALL_HISTORY=str(history))
+def test_a_killed_run_is_visible_and_recovered_by_id(
+    squall: Any, tmp_path: Path, target: str
+) -> None:
+    env = subprocess_env(SQUALL_HISTORY=target)
     proc, journal, log = _start(tmp_path, env)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    sq = in_history(squall, tmp_path)
+    sq = in_history(squall, tmp_path, target)
     rows = json.loads(sq("runs", "list", "--json").stdout)
     assert [(r["status"], r["state"], r["outcome"]) for r in rows] == [("running", "stopped", None)]
     run_id = rows[0]["run_id"]
