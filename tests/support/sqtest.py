@@ -20,6 +20,7 @@ __all__ = [
     "remove_file",
     "secret_length",
     "sleep",
+    "stop_point",
     "touch",
 ]
 
@@ -92,3 +93,33 @@ def is_positive(value: Any = None) -> bool:
 def above(value: Any, threshold: float) -> bool:
     """A tolerance probe whose ``value`` has no default: the engine must inject it."""
     return isinstance(value, int | float) and value > threshold
+
+
+def stop_point(
+    points: str,
+    name: str,
+    stop_at: str = "none",
+    effects: str | None = None,
+    effect: str | None = None,
+) -> str:
+    """A named point a test can kill a run at, deterministically.
+
+    Appends ``name#n`` (n: the how-manieth time this point is reached) to ``points``;
+    when ``stop_at`` is ``name`` or ``name#n`` it then blocks (the test sees the line
+    and kills the process while it is inside this activity). Only after that does it
+    append ``effect`` to ``effects``: an activity killed here has had no effect.
+    """
+    with open(points, "a+", encoding="utf-8") as handle:
+        handle.seek(0)
+        seen = sum(1 for line in handle if line.split("#")[0] == name)
+        label = f"{name}#{seen + 1}"
+        handle.write(label + "\n")
+    if stop_at in (name, label):
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:  # the test kills us here
+            time.sleep(0.05)
+        raise RuntimeError(f"{label}: nobody killed this run")
+    if effects and effect:
+        with open(effects, "a", encoding="utf-8") as handle:
+            handle.write(effect + "\n")
+    return label

@@ -155,6 +155,18 @@ def events_path_for(journal_path: StrPath) -> str:
     return os.fspath(journal_path) + ".events.jsonl"
 
 
+def _ends_mid_line(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() == 0:
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) != b"\n"
+    except FileNotFoundError:
+        return False
+
+
 class EventStream:
     """Append-only JSON-lines file, flushed after every event."""
 
@@ -162,7 +174,11 @@ class EventStream:
         self.path = os.fspath(path)
         _make_parent(self.path)
         mode = "a" if append else "w"
+        torn = append and _ends_mid_line(self.path)
         self._handle: IO[str] | None = open(self.path, mode, encoding="utf-8")  # noqa: SIM115
+        if torn:  # a killed writer left half a line: continue on a line of our own
+            self._handle.write("\n")
+            self._handle.flush()
 
     def emit(self, event: str, **data: Any) -> None:
         handle = self._handle
