@@ -87,7 +87,9 @@ class Context:
                           "use disable, vars, long_run_minutes or note")  # fmt: skip
 
     def _names(self, ext: Mapping[str, Any], key: str, where: str) -> list[str]:
-        value = ext.get(key, [])
+        value = ext.get(key)
+        if value is None:
+            return []
         if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
             return list(value)
         self._bad(pointer_join(where, key), f"'{key}' must be a list of non-empty strings",
