@@ -118,3 +118,12 @@ def test_bad_input_exits_2_with_validates_errors_and_still_lints_the_rest(
 def test_lint_is_listed_without_being_imported(squall: Any) -> None:
     result = squall("--help")
     assert "lint      Flag risky experiments" in result.stdout
+
+
+def test_list_rules_and_no_experiment(squall: Any) -> None:
+    listed = squall("lint", "--list-rules")
+    assert listed.code == 0
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == list(RULES)
+    assert "SQ202  error    tolerance-accepts-everything" in listed.stdout
+    nothing = squall("lint")
+    assert nothing.code == 2 and "give at least one EXPERIMENT" in nothing.stderr

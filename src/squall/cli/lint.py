@@ -19,7 +19,7 @@ _THRESHOLDS = ("info", "warning", "error", "none")
 
 
 @click.command()
-@click.argument("sources", nargs=-1, required=True, metavar="EXPERIMENT...")
+@click.argument("sources", nargs=-1, metavar="EXPERIMENT...")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
     show_default=True, help="How findings are printed (on stdout).",
@@ -36,6 +36,7 @@ _THRESHOLDS = ("info", "warning", "error", "none")
     "--long-run-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
     help="A run that may wait longer than this needs a stop condition (SQ301; default 10).",
 )  # fmt: skip
+@click.option("--list-rules", is_flag=True, help="Print every rule and exit.")
 @_input_options
 @click.pass_context
 def lint(
@@ -45,6 +46,7 @@ def lint(
     fail_on: str,
     disabled: tuple[str, ...],
     long_run_minutes: float | None,
+    list_rules: bool,
     no_verify_tls: bool,
     variables: tuple[str, ...],
     var_files: tuple[str, ...],
@@ -57,6 +59,12 @@ def lint(
     from squall.lint import RULES, LintOptions, Severity, lint_experiment, locate
     from squall.lint.output import as_json, as_sarif, as_text
 
+    if list_rules:
+        for rule in RULES.values():
+            click.echo(f"{rule.id}  {rule.severity.label:<7}  {rule.name:<30}  {rule.summary}")
+        return 0
+    if not sources:
+        raise click.UsageError("give at least one EXPERIMENT (a path, a URL or -)")
     unknown = [d for d in disabled if d.partition(":")[0] not in RULES]
     if unknown:
         raise click.BadParameter(
