@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from squall._record import Record
+from squall.experiment.groups import blocks
 from squall.experiment.model import (
     Activity,
     ActivityType,
@@ -14,6 +15,7 @@ from squall.experiment.model import (
     HypothesisStrategy,
     RollbackStrategy,
 )
+from squall.experiment.outputs import activity_output_refs
 
 __all__ = ["Plan", "PlanOptions", "make_plan"]
 
@@ -117,10 +119,6 @@ class Plan(Record):
     def describe(self) -> dict[str, Any]:
         """A printable summary (``squall run --plan``)."""
 
-        def line(a: Activity) -> str:
-            flags = [f for f, on in (("background", a.background), ("dry", self.is_dry(a))) if on]
-            return f"{a.type.value} {a.name}" + (f" [{', '.join(flags)}]" if flags else "")
-
         return {
             "title": self.experiment.title,
             "hypothesis_strategy": self.hypothesis_strategy.value,
@@ -128,10 +126,34 @@ class Plan(Record):
             "dry": self.dry.value if self.dry else None,
             "frequency": self.frequency,
             "fail_fast": self.fail_fast,
-            "steady_state_probes": [line(a) for a in self.probes],
-            "method": [line(a) for a in self.method],
-            "rollbacks": [line(a) for a in self.rollbacks],
+            "steady_state_probes": [self._line(a) for a in self.probes],
+            "method": self._lines(self.method),
+            "rollbacks": self._lines(self.rollbacks),
         }
+
+    def _line(self, a: Activity) -> str:
+        flags = [f for f, on in (("background", a.background), ("dry", self.is_dry(a))) if on]
+        uses = sorted({r.name for r in activity_output_refs(a)})
+        if uses:
+            flags.append("uses outputs of " + ", ".join(uses))
+        return f"{a.type.value} {a.name}" + (f" [{'; '.join(flags)}]" if flags else "")
+
+    def _lines(self, activities: tuple[Activity, ...]) -> list[Any]:
+        """One line per activity; a parallel group as an object listing its own."""
+        out: list[Any] = []
+        for block in blocks(activities, self.experiment.groups):
+            if isinstance(block, Activity):
+                out.append(self._line(block))
+            else:
+                group, members = block
+                out.append(
+                    {
+                        "parallel": group.name,
+                        "join": group.join,
+                        "activities": [self._line(a) for a in members],
+                    }
+                )
+        return out
 
 
 def make_plan(experiment: Experiment, options: PlanOptions) -> Plan:

@@ -18,6 +18,7 @@ from squall.experiment.model import (
     PythonSpec,
     SecretEnv,
 )
+from squall.experiment.outputs_rules import output_problems
 from squall.hooks.loading import load_control_module
 from squall.providers import ProviderRegistry
 
@@ -39,6 +40,7 @@ def check_experiment(
     problems: list[Problem] = []
     problems += _check_refs(experiment)
     problems += _check_controls(experiment)
+    problems += output_problems(experiment)
     declared = experiment.referable()
     for activity in experiment.activities():
         problems += _check_activity(activity, registry, declared)

@@ -47,6 +47,7 @@ EXPECTED_EXIT = {
     "gate-not-met.json": 4,
     "lock-file-deviates.json": 1,
     "minimal.json": 0,
+    "parallel-and-outputs.json": 0,
     "runtime-always-rollback.json": 4,
     "timeouts.json": 3,
     "tolerances.yaml": 0,

@@ -16,10 +16,12 @@ __all__ = [
     "exit_now",
     "file_exists",
     "is_positive",
+    "pid_alive",
     "read_config",
     "remove_file",
     "secret_length",
     "sleep",
+    "spawn_sleeper",
     "stop_point",
     "touch",
 ]
@@ -123,3 +125,31 @@ def stop_point(
         with open(effects, "a", encoding="utf-8") as handle:
             handle.write(effect + "\n")
     return label
+
+
+def spawn_sleeper(seconds: float = 60.0) -> dict[str, Any]:
+    """Start a real ``sleep`` process in its own session; return its pid and argv."""
+    import subprocess
+
+    argv = ["sleep", str(seconds)]
+    process = subprocess.Popen(
+        argv, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    return {"pid": process.pid, "argv": argv}
+
+
+def pid_alive(pid: int, wait: float = 5.0) -> bool:
+    """Whether a process with this pid exists and is not a zombie (it is given ``wait``
+    seconds to end: a signal is delivered asynchronously)."""
+    deadline = time.monotonic() + wait
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return _pid_alive(pid)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{int(pid)}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False

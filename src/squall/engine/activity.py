@@ -124,7 +124,10 @@ def run_activity(
                 started = time.perf_counter()
             if not dry:
                 run.output = call_provider(
-                    ctx, activity, in_hypothesis=in_hypothesis, warnings=warnings
+                    ctx,
+                    ctx.outputs.resolve(activity, run, ctx.secrets),  # ${outputs...}
+                    in_hypothesis=in_hypothesis,
+                    warnings=warnings,
                 )
     except UserCodeError as exc:
         _fail(run, str(exc), exc.lines)
@@ -153,6 +156,7 @@ def run_activity(
         ctx.listener.activity_finished(run, phase)
     if interrupted is not None:
         raise ActivityInterrupted(interrupted, run)
+    ctx.outputs.keep(activity.name, run, phase, ran=not dry)
     return run
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from squall._record import Record
+from squall.engine.outputs import OutputStore
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, HypothesisRun
 from squall.journal.recorder import Recorder
@@ -92,6 +93,7 @@ class RunContext:
         "interruption",
         "listener",
         "lock",
+        "outputs",
         "plan",
         "raise_on_signal",
         "recorder",
@@ -136,6 +138,8 @@ class RunContext:
         self.lock = threading.Lock()
         #: iterations asked for by hooks (RunView.request_repeat), by id of the mapping
         self.repeats: dict[int, int] = {}
+        #: outputs of finished activities, for ${outputs...} (see engine/outputs.py)
+        self.outputs = OutputStore()
 
     def fire(self, name: str, **kwargs: Any) -> None:
         """Call a lifecycle hook (no cost when no plugin implements it)."""

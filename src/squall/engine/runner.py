@@ -25,6 +25,7 @@ from squall.engine.configuration import (
 )
 from squall.engine.context import Interruption, Listener, NullListener, RunContext, now_iso
 from squall.engine.hypothesis import run_hypothesis
+from squall.engine.parallel import run_group
 from squall.engine.rules import (
     abandon_background,
     declares_controls,
@@ -37,6 +38,7 @@ from squall.engine.sideprobe import run_side_probe
 from squall.engine.signals import disarm_deadline, handle_signals, request_stop_now
 from squall.engine.verdict import RunFacts
 from squall.errors import InputError, Interrupted
+from squall.experiment.groups import blocks
 from squall.experiment.model import (
     Activity,
     ControlDecl,
@@ -262,6 +264,7 @@ class Engine:
         resolved = self._resolve(plan, options, journal.run_id)
         ctx = self._context(plan, options, journal, resolved, None)
         record = self._record_start(ctx, options, recovering=True)
+        ctx.outputs.seed(journal)  # rollbacks may use ${outputs...} of the stopped run
         facts = RunFacts()
         facts.method_started = True
         if interrupted:
@@ -433,9 +436,12 @@ class Engine:
         which = "rollbacks" if phase == Phase.ROLLBACKS else "method"
         ctx.fire(f"squall_before_{which}")
         try:
-            for activity in activities:
+            for activity in blocks(activities, ctx.plan.experiment.groups):
                 if ctx.stop.is_set() or ctx.fail_fast_tripped:
                     break
+                if not isinstance(activity, Activity):  # a parallel group and its own
+                    run_group(ctx, activity[0], activity[1], phase)
+                    continue
                 if activity.background:
                     background.start(activity)
                     continue

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from squall._record import Record
+from squall.experiment.groups import ParallelGroup
 
 __all__ = [
     "Activity",
@@ -28,6 +29,7 @@ __all__ = [
     "HypothesisStrategy",
     "JsonPathTolerance",
     "ListTolerance",
+    "ParallelGroup",
     "Pauses",
     "ProbeTolerance",
     "ProcessSpec",
@@ -465,6 +467,7 @@ class Experiment(Record):
         "controls",
         "description",
         "extensions",
+        "groups",
         "hypothesis",
         "method",
         "raw",
@@ -493,6 +496,7 @@ class Experiment(Record):
         hypothesis: Hypothesis | None = None,
         rollbacks: tuple[Activity, ...] = (),
         runtime: Runtime = NO_RUNTIME,
+        groups: Mapping[str, ParallelGroup] = _EMPTY,
     ) -> None:
         self.title = title
         self.description = description
@@ -508,6 +512,8 @@ class Experiment(Record):
         self.hypothesis = hypothesis
         self.rollbacks = rollbacks
         self.runtime = runtime
+        #: parallel groups by JSON pointer (their activities are in method/rollbacks)
+        self.groups = groups
 
     def referable(self) -> dict[str, Activity]:
         """Activities a ``ref`` may name: the method and hypothesis probes (first wins)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from squall.errors import Problem, ValidationError
 from squall.experiment._reader import Reader, kind_of, pointer_join
+from squall.experiment.groups import ParallelGroup, is_group, parse_group
 from squall.experiment.model import (
     Activity,
     ActivityType,
@@ -64,8 +65,9 @@ def _experiment(r: Reader, d: Mapping[str, Any], source: str) -> Experiment | No
             "'method' must be a list of activities, found null",
             'use "method": [] for a hypothesis-only run',
         )
-    method = _activities(r, d.get("method"), "/method")
-    rollbacks = _activities(r, d.get("rollbacks"), "/rollbacks")
+    groups: dict[str, ParallelGroup] = {}
+    method = _activities(r, d.get("method"), "/method", groups=groups)
+    rollbacks = _activities(r, d.get("rollbacks"), "/rollbacks", groups=groups)
     experiment = Experiment(
         title=title or "",
         description=description or "",
@@ -81,6 +83,7 @@ def _experiment(r: Reader, d: Mapping[str, Any], source: str) -> Experiment | No
         hypothesis=hypothesis,
         rollbacks=rollbacks,
         runtime=_runtime(r, d.get("runtime")),
+        groups=groups,
     )
     return experiment if title is not None and description is not None else None
 
@@ -114,19 +117,44 @@ def _hypothesis(r: Reader, value: Any) -> Hypothesis | None:
 
 
 def _activities(
-    r: Reader, value: Any, pointer: str, *, in_hypothesis: bool = False
+    r: Reader,
+    value: Any,
+    pointer: str,
+    *,
+    in_hypothesis: bool = False,
+    groups: dict[str, ParallelGroup] | None = None,
 ) -> tuple[Activity, ...]:
+    """``groups`` collects parallel groups (None: none allowed here)."""
     if value is None:
         return ()
     if not isinstance(value, list):
         r.add(pointer, f"must be a list of activities, found {kind_of(value)}")
         return ()
-    out = []
+    out: list[Activity] = []
     for i, item in enumerate(value):
+        if is_group(item):
+            out += _group(r, item, pointer_join(pointer, i), groups)
+            continue
         activity = parse_activity(r, item, pointer_join(pointer, i), in_hypothesis=in_hypothesis)
         if activity is not None:
             out.append(activity)
     return tuple(out)
+
+
+def _group(
+    r: Reader, item: Any, pointer: str, groups: dict[str, ParallelGroup] | None
+) -> list[Activity]:
+    if groups is None:
+        r.add(
+            pointer + "/type",
+            "a parallel group is allowed only in the method and the rollbacks",
+            "move the group into the method, or list its probes one by one",
+        )
+        return []
+    group, members = parse_group(r, item, pointer, parse_activity)
+    if group is not None:
+        groups[group.pointer] = group
+    return members
 
 
 def parse_activity(

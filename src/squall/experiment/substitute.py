@@ -6,20 +6,26 @@ are interpolated; unknown names are left as they are; ``$$`` escapes a dollar.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["substitute"]
+__all__ = ["map_strings", "substitute"]
 
 
 def substitute(value: Any, variables: Mapping[str, Any]) -> Any:
     """Substitute recursively inside strings, lists (tuples become lists) and mappings."""
+    return map_strings(value, lambda text: _one(text, variables) if "$" in text else text)
+
+
+def map_strings(value: Any, change: Callable[[str], Any]) -> Any:
+    """``value`` with ``change`` applied to every string inside lists (tuples become
+    lists) and mappings."""
     if isinstance(value, str):
-        return _one(value, variables) if "$" in value else value
+        return change(value)
     if isinstance(value, Mapping):
-        return {k: substitute(v, variables) for k, v in value.items()}
+        return {k: map_strings(v, change) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [substitute(v, variables) for v in value]
+        return [map_strings(v, change) for v in value]
     return value
 
 

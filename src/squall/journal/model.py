@@ -72,6 +72,7 @@ class ActivityRun(Record):
         "exception",
         "output",
         "reason",
+        "squall",
         "start",
         "status",
         "tolerance_met",
@@ -89,6 +90,7 @@ class ActivityRun(Record):
         exception: list[str] | None = None,
         tolerance_met: bool | None = None,
         reason: str = "",
+        squall: dict[str, Any] | None = None,
     ) -> None:
         self.activity = activity
         self.start = start
@@ -100,6 +102,8 @@ class ActivityRun(Record):
         self.tolerance_met = tolerance_met
         #: why it failed or why its tolerance was not met (shown, not journaled as is)
         self.reason = reason
+        #: squall's additions to the entry (parallel group, outputs used); None: nothing
+        self.squall = squall
         #: the entry as JSON, set once it is final (see Recorder)
         self.encoded: str | None = None
 
@@ -116,6 +120,8 @@ class ActivityRun(Record):
         entry["duration"] = self.duration
         if self.tolerance_met is not None:
             entry["tolerance_met"] = self.tolerance_met
+        if self.squall is not None:
+            entry["squall"] = self.squall
         return entry
 
     @property
@@ -158,6 +164,7 @@ class Journal(Record):
         "during",
         "end",
         "experiment",
+        "groups",
         "interruption",
         "node",
         "outcome",
@@ -199,6 +206,8 @@ class Journal(Record):
         self.interruption: dict[str, Any] | None = None
         self.outcome: Outcome | None = None
         self.reasons: list[str] = []
+        #: parallel groups' own outcomes (squall addition), in the order they started
+        self.groups: list[dict[str, Any]] = []
 
     def header(self) -> dict[str, Any]:
         """The keys known at the start of a run (the first record of the event stream)."""
@@ -212,13 +221,16 @@ class Journal(Record):
 
     def squall_section(self) -> dict[str, Any]:
         outcome = self.outcome
-        return {
+        section: dict[str, Any] = {
             "version": self.squall_version,
             "run_id": self.run_id,
             "outcome": outcome.value if outcome else None,
             "exit_code": outcome.exit_code if outcome else None,
             "reasons": self.reasons,
         }
+        if self.groups:
+            section["groups"] = self.groups
+        return section
 
     def to_dict(self) -> dict[str, Any]:
         """The journal as plain data (Chaos Toolkit-compatible keys and order)."""

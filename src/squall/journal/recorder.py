@@ -82,6 +82,19 @@ class Recorder:
                 entries[index] = run
             self._stream_run("activity", phase, index, run)
 
+    def group(self, summary: dict[str, Any]) -> None:
+        """A parallel group started (``status`` "running") or ended: its summary is kept
+        (replaced at the end) and streamed."""
+        with self._lock:
+            groups = self.journal.groups
+            for index, known in enumerate(groups):
+                if known["phase"] == summary["phase"] and known["start"] == summary["start"]:
+                    groups[index] = summary
+                    break
+            else:
+                groups.append(summary)
+            self._emit("group", group=summary)
+
     def probe(self, phase: str, run: ActivityRun) -> None:
         """Stream a hypothesis probe (it is stored with its hypothesis result)."""
         with self._lock:

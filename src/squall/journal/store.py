@@ -89,6 +89,8 @@ def encode_entry(run: Any, activity_json: str) -> str:
     parts += [', "end": ', dumps(run.end), ', "duration": ', repr(run.duration)]
     if run.tolerance_met is not None:
         parts.append(', "tolerance_met": true' if run.tolerance_met else ', "tolerance_met": false')
+    if run.squall is not None:
+        parts += [', "squall": ', dumps(run.squall)]
     parts.append("}")
     return "".join(parts)
 

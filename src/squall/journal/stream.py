@@ -34,6 +34,7 @@ def _entry(data: dict[str, Any]) -> ActivityRun:
         duration=float(data.get("duration") or 0.0),
         exception=data.get("exception"),
         tolerance_met=data.get("tolerance_met"),
+        squall=data.get("squall"),
     )
 
 
@@ -124,6 +125,22 @@ def _apply(state: StreamState, record: dict[str, Any], probes: list[ActivityRun]
             journal.deviated = result.steady_state_met is False
         else:
             journal.during.append(result)
+    elif event == "group":
+        _group(journal, record.get("group") or {})
     elif event == "end":
         state.ended = True
         state.end = record.get("journal") or {}
+
+
+def _group(journal: Journal, summary: dict[str, Any]) -> None:
+    """A parallel group's start or end; one still "running" when the stream ends is
+    marked unfinished by ``read_event_stream``'s caller through its status."""
+    if summary.get("status") == "running":
+        summary = {**summary, "status": "unfinished"}  # replaced if its end was streamed
+    for index, known in enumerate(journal.groups):
+        if known.get("phase") == summary.get("phase") and known.get("start") == summary.get(
+            "start"
+        ):
+            journal.groups[index] = summary
+            return
+    journal.groups.append(summary)

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from squall.errors import Problem
 
-__all__ = ["Call", "Provider", "ProviderRegistry"]
+__all__ = ["Call", "Provider", "ProviderRegistry", "cancellable"]
+
+_CANCEL = threading.local()
+
+
+class cancellable:
+    """Within this block (one thread), calls carry ``event`` as ``Call.cancel``: a provider
+    that can stop its work early (the process provider kills its process) does so when it
+    is set. The engine uses it for the activities of a parallel group."""
+
+    __slots__ = ("event",)
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def __enter__(self) -> None:
+        _CANCEL.event = self.event
+
+    def __exit__(self, *exc_info: object) -> None:
+        _CANCEL.event = None
 
 
 class Call:
     """What a provider gets for one execution."""
 
     __slots__ = (
+        "cancel",
         "configuration",
         "extra_arguments",
         "in_hypothesis",
@@ -44,6 +65,8 @@ class Call:
         self.in_hypothesis = in_hypothesis
         self.extra_arguments: Mapping[str, Any] = extra_arguments or {}  # e.g. tolerance value
         self.warnings: list[str] = [] if warnings is None else warnings
+        #: set when the engine wants this call to stop early (see ``cancellable``)
+        self.cancel: threading.Event | None = getattr(_CANCEL, "event", None)
 
 
 class Provider(Protocol):

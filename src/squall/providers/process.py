@@ -42,21 +42,14 @@ class ProcessProvider:
 
         timeout = _timeout(substitute(spec.timeout, call.variables), call.timeout)
         arguments = substitute(spec.arguments, call.variables)
+        shell = isinstance(arguments, str)
+        argv: Any = f"{executable} {arguments}" if shell else [executable, *_argv(arguments)]
         try:
-            if isinstance(arguments, str):
-                completed = subprocess.run(
-                    f"{executable} {arguments}",
-                    shell=True,
-                    capture_output=True,
-                    timeout=timeout,
-                    check=False,
-                )
+            if call.cancel is not None:
+                completed = _run_cancellable(argv, shell, timeout, call.cancel, path)
             else:
                 completed = subprocess.run(
-                    [executable, *_argv(arguments)],
-                    capture_output=True,
-                    timeout=timeout,
-                    check=False,
+                    argv, shell=shell, capture_output=True, timeout=timeout, check=False
                 )
         except subprocess.TimeoutExpired:
             raise ActivityTimeout(
@@ -78,6 +71,38 @@ class ProcessProvider:
 
             self._paths[path] = shutil.which(os.path.expanduser(path))
         return self._paths[path]
+
+
+def _run_cancellable(argv: Any, shell: bool, timeout: float | None, cancel: Any, path: str) -> Any:
+    """``subprocess.run`` that kills the process as soon as ``cancel`` is set.
+
+    Raises:
+        ActivityFailed: cancelled (the process was killed).
+        subprocess.TimeoutExpired: it overran ``timeout`` (it was killed).
+    """
+    import subprocess
+    import time
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with subprocess.Popen(
+        argv, shell=shell, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        while True:
+            try:
+                stdout, stderr = process.communicate(timeout=0.05)
+                break
+            except subprocess.TimeoutExpired:
+                if cancel.is_set():
+                    process.kill()
+                    process.communicate()
+                    raise ActivityFailed(
+                        f"process {path!r} was cancelled and killed (pid {process.pid})"
+                    ) from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    process.kill()
+                    process.communicate()
+                    raise subprocess.TimeoutExpired(argv, timeout or 0.0) from None
+    return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
 
 
 def _timeout(provider_timeout: Any, activity_timeout: float | None) -> float | None:

@@ -1,0 +1,147 @@
+"""Activity outputs kept during a run, for ``${outputs...}`` in later activities.
+
+Outputs are kept from the steady-state probes of the hypothesis before the method, the
+method's activities and the rollbacks (the latest finished run of a name wins). Probes of
+the hypothesis during and after the method do not replace them. Each run entry that used
+outputs lists them in its ``squall.outputs`` (a value holding a secret is written ``***``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from squall.errors import ActivityFailed
+from squall.experiment.model import Activity, GenericSpec, HttpSpec, ProcessSpec, PythonSpec
+from squall.experiment.outputs import (
+    OutputPathError,
+    OutputRef,
+    activity_output_refs,
+    follow_path,
+    substitute_outputs,
+)
+from squall.journal.model import ActivityRun, Journal, RunStatus
+from squall.journal.recorder import Phase
+
+__all__ = ["OutputStore", "mask_secrets"]
+
+#: Phases whose outputs later activities can use.
+_SOURCES = (Phase.BEFORE, Phase.METHOD, Phase.ROLLBACKS)
+MASK = "***"
+
+
+class _Source:
+    __slots__ = ("output", "phase", "start")
+
+    def __init__(self, output: Any, phase: str, start: str) -> None:
+        self.output = output
+        self.phase = phase
+        self.start = start
+
+
+class OutputStore:
+    """Outputs by activity name (thread-safe: parallel groups record at once)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._outputs: dict[str, _Source] = {}
+        self._refs: dict[int, list[OutputRef]] = {}  # id(activity.raw) -> its expressions
+
+    def keep(self, name: str, run: ActivityRun, phase: str, *, ran: bool = True) -> None:
+        """Keep a finished run's output if it ran (not dry), succeeded, and its phase is a
+        source."""
+        if ran and phase in _SOURCES and run.status is RunStatus.SUCCEEDED:
+            with self._lock:
+                self._outputs[name] = _Source(run.output, phase, run.start)
+
+    def seed(self, journal: Journal) -> None:
+        """Refill from a journal read back from an event stream (``squall recover``)."""
+        before = journal.before.probes if journal.before else []
+        for phase, entries in (
+            (Phase.BEFORE, before),
+            (Phase.METHOD, journal.run),
+            (Phase.ROLLBACKS, journal.rollbacks),
+        ):
+            for entry in entries:
+                if entry is not None:
+                    self.keep(entry.name, entry, phase)
+
+    def refs(self, activity: Activity) -> list[OutputRef]:
+        key = id(activity.raw)
+        found = self._refs.get(key)
+        if found is None:
+            found = self._refs[key] = activity_output_refs(activity)
+        return found
+
+    def resolve(
+        self, activity: Activity, run: ActivityRun, secrets: Mapping[str, Mapping[str, Any]]
+    ) -> Activity:
+        """The activity with its ``${outputs...}`` replaced; what it used goes to
+        ``run.squall["outputs"]``.
+
+        Raises:
+            ActivityFailed: an output is missing or has no such key/index (named).
+        """
+        if activity.provider is None or not self.refs(activity):
+            return activity
+        used: list[dict[str, Any]] = []
+
+        def lookup(ref: OutputRef) -> Any:
+            with self._lock:
+                source = self._outputs.get(ref.name)
+            if source is None:
+                raise OutputPathError(
+                    f"{ref.expression}: no output of {ref.name!r} yet (it did not run, "
+                    "failed, or was dry)"
+                )
+            value = follow_path(source.output, ref)
+            used.append(
+                {
+                    "expression": ref.expression,
+                    "from": {"activity": ref.name, "phase": source.phase, "start": source.start},
+                    "value": mask_secrets(value, secrets),
+                }
+            )
+            return value
+
+        try:
+            provider = _substituted(activity.provider, lookup)
+        except OutputPathError as exc:
+            raise ActivityFailed(str(exc)) from None
+        finally:
+            if used:
+                run.squall = {**(run.squall or {}), "outputs": used}
+        return activity.replace(provider=provider)
+
+
+def _substituted(spec: Any, lookup: Any) -> Any:
+    if isinstance(spec, PythonSpec):
+        return spec.replace(arguments=substitute_outputs(spec.arguments, lookup), templated=True)
+    if isinstance(spec, ProcessSpec):
+        return spec.replace(
+            path=substitute_outputs(spec.path, lookup),
+            arguments=substitute_outputs(spec.arguments, lookup),
+            timeout=substitute_outputs(spec.timeout, lookup),
+        )
+    if isinstance(spec, HttpSpec):
+        return spec.replace(
+            url=substitute_outputs(spec.url, lookup),
+            headers=substitute_outputs(spec.headers, lookup),
+            arguments=substitute_outputs(spec.arguments, lookup),
+            timeout=substitute_outputs(spec.timeout, lookup),
+        )
+    if isinstance(spec, GenericSpec):
+        return spec.replace(raw=substitute_outputs(spec.raw, lookup))
+    return spec
+
+
+def mask_secrets(value: Any, secrets: Mapping[str, Mapping[str, Any]]) -> Any:
+    """``***`` when the value is, or contains, the text of a secret."""
+    texts = [v for scope in secrets.values() for v in scope.values() if isinstance(v, str) and v]
+    if not texts:
+        return value
+    from squall.journal.store import dumps
+
+    encoded = value if isinstance(value, str) else dumps(value)
+    return MASK if any(t in encoded for t in texts) else value

@@ -1,0 +1,119 @@
+"""Parallel groups: real concurrency, join rules, cancellation, signals (real processes)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from squall import run_experiment
+from squall.engine import RunOptions
+from squall.journal.store import read_journal
+
+from sqharness import EXAMPLES, subprocess_env
+from sqtest import pid_alive
+
+
+def at(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def test_groups_run_together_then_first_failure_cancels(tmp_path: Path) -> None:
+    path = tmp_path / "journal.json"
+    started = time.monotonic()
+    run_experiment(EXAMPLES / "parallel.json", run_options=RunOptions(journal_path=path))
+    assert time.monotonic() - started < 20  # the 30 s activities were cut short
+    doc = read_journal(path)
+    run = {e["activity"]["name"]: e for e in doc["run"]}
+    load = [run[n] for n in ("sleep-a", "sleep-b", "sleep-py")]
+    for one in load:  # every interval overlaps every other: they ran at the same time
+        assert all(at(one["start"]) < at(other["end"]) for other in load)
+        assert one["squall"]["group"] == "load" and one["status"] == "succeeded"
+    # entries keep the declared order
+    assert [e["activity"]["name"] for e in doc["run"]] == [
+        "sleep-a", "sleep-b", "sleep-py", "long-process", "long-python", "fails", "after-groups"
+    ]  # fmt: skip
+    assert "cancelled and killed" in run["long-process"]["exception"][0]
+    assert "abandoned" in run["long-python"]["exception"][0]
+    assert run["after-groups"]["output"] == 1.5  # the method went on; outputs of a group
+    groups = {g["name"]: g for g in doc["squall"]["groups"]}
+    assert groups["load"]["status"] == "succeeded"
+    stop = groups["stop-early"]
+    assert (stop["status"], stop["failed"]) == ("failed", ["fails"])
+    assert sorted(stop["cancelled"]) == ["long-process", "long-python"]
+    assert [e["activity"]["name"] for e in doc["rollbacks"]] == ["sleep-a", "undo-py"]
+    assert groups["undo"]["phase"] == "rollbacks" and groups["undo"]["status"] == "succeeded"
+    assert doc["squall"]["exit_code"] == 3
+
+
+def test_a_signal_stops_the_group_and_kills_its_processes(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "squall", "--settings", str(tmp_path / "s.yaml"), "run",
+         "--journal-path", str(journal), str(EXAMPLES / "parallel.json"),
+         "--var", "hold:float=30"],
+        env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    events = Path(str(journal) + ".events.jsonl")
+    deadline = time.monotonic() + 20
+    while events.read_text().count('"activity-start"') < 3 if events.exists() else True:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.5)
+    interrupted = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=20) == 130
+    assert time.monotonic() - interrupted < 15  # not the 30 s the activities wanted
+    doc = json.loads(journal.read_text())
+    assert doc["status"] == "interrupted"
+    group = doc["squall"]["groups"][0]
+    assert (group["name"], group["status"]) == ("load", "interrupted")
+    reasons = [e["exception"][0] for e in doc["run"]]
+    assert sum("cancelled and killed" in r for r in reasons) == 2  # both sleep processes
+    assert len(doc["run"]) == 3  # the next group never started
+
+
+def test_plan_shows_groups(squall: Any) -> None:
+    result = squall("run", "--plan", str(EXAMPLES / "parallel.json"))
+    plan = json.loads(result.stdout)
+    assert plan["method"][0] == {
+        "parallel": "load",
+        "join": "all",
+        "activities": ["action sleep-a", "action sleep-b", "probe sleep-py"],
+    }
+    assert plan["method"][1]["join"] == "first-failure"
+    assert plan["method"][2] == "probe after-groups [uses outputs of sleep-py]"
+    assert plan["rollbacks"][0]["activities"] == ["action sleep-a", "action undo-py"]
+
+
+def test_killed_inside_a_group_then_recovered_with_outputs(squall: Any, tmp_path: Path) -> None:
+    journal, log = tmp_path / "journal.json", tmp_path / "log.txt"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "squall", "--settings", str(tmp_path / "s.yaml"), "run",
+         "--journal-path", str(journal), str(EXAMPLES / "recover-outputs.json"),
+         "--var", f"log={log}"],
+        env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not (log.exists() and "in-group" in log.read_text()):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    result = squall("recover", str(journal), "--var", f"log={log}")
+    assert result.code == 0, result.stderr
+    doc = json.loads(journal.read_text())
+    pid = doc["run"][0]["output"]["pid"]
+    assert not pid_alive(pid)  # the rollback killed it, by the pid from the stream
+    used = doc["rollbacks"][0]["squall"]["outputs"][0]
+    assert (used["expression"], used["value"]) == ("${outputs.start-worker.pid}", pid)
+    assert [e["status"] for e in doc["run"]] == ["succeeded", "succeeded", "failed"]
+    assert "still running" in doc["run"][2]["exception"][0]
+    group = doc["squall"]["groups"][0]
+    assert (group["name"], group["status"]) == ("hold", "unfinished")
