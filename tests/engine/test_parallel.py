@@ -13,7 +13,9 @@ from typing import Any
 
 from squall import run_experiment
 from squall.engine import RunOptions
+from squall.experiment.model import DryMode
 from squall.journal.store import read_journal
+from squall.plan import PlanOptions
 
 from sqharness import EXAMPLES, subprocess_env
 from sqtest import pid_alive
@@ -51,12 +53,13 @@ def test_groups_run_together_then_first_failure_cancels(tmp_path: Path) -> None:
     assert doc["squall"]["exit_code"] == 3
 
 
-def test_a_signal_stops_the_group_and_kills_its_processes(tmp_path: Path) -> None:
+def start_parallel(tmp_path: Path, hold: float) -> tuple[subprocess.Popen[bytes], Path]:
+    """Run parallel.json in a subprocess; return once the first group has started."""
     journal = tmp_path / "journal.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "squall", "--settings", str(tmp_path / "s.yaml"), "run",
          "--journal-path", str(journal), str(EXAMPLES / "parallel.json"),
-         "--var", "hold:float=30"],
+         "--var", f"hold:float={hold}"],
         env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     events = Path(str(journal) + ".events.jsonl")
@@ -65,6 +68,11 @@ def test_a_signal_stops_the_group_and_kills_its_processes(tmp_path: Path) -> Non
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.05)
     time.sleep(0.5)
+    return proc, journal
+
+
+def test_a_signal_stops_the_group_and_kills_its_processes(tmp_path: Path) -> None:
+    proc, journal = start_parallel(tmp_path, 30)
     interrupted = time.monotonic()
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=20) == 130
@@ -117,3 +125,44 @@ def test_killed_inside_a_group_then_recovered_with_outputs(squall: Any, tmp_path
     assert "still running" in doc["run"][2]["exception"][0]
     group = doc["squall"]["groups"][0]
     assert (group["name"], group["status"]) == ("hold", "unfinished")
+
+
+def test_sigusr1_waits_for_the_group(tmp_path: Path) -> None:
+    proc, journal = start_parallel(tmp_path, 3)
+    proc.send_signal(signal.SIGUSR1)
+    assert proc.wait(timeout=30) == 130
+    doc = json.loads(journal.read_text())
+    assert [e["status"] for e in doc["run"]] == ["succeeded"] * 3  # waited, nothing killed
+    assert doc["squall"]["groups"][0]["status"] == "succeeded"
+
+
+def test_dry_actions_in_groups_are_skipped_and_probes_still_run() -> None:
+    started = time.monotonic()
+    journal = run_experiment(
+        EXAMPLES / "parallel.json", plan_options=PlanOptions(dry=DryMode.ACTIONS)
+    )
+    assert time.monotonic() - started < 15  # the 30 s actions did not run
+    run = {e.name: e for e in journal.run if e is not None}
+    assert run["sleep-a"].output is None and run["sleep-a"].squall == {"group": "load"}
+    assert run["sleep-py"].output == 1.5
+    assert [g["status"] for g in journal.groups] == ["succeeded"] * 3
+
+
+def test_each_activity_keeps_its_own_timeout(tmp_path: Path) -> None:
+    slow = {"type": "process", "path": "sleep", "arguments": ["20"]}
+    quick = {"type": "python", "module": "sqtest", "func": "echo", "arguments": {"value": 1}}
+    path = tmp_path / "timeouts.json"
+    path.write_text(json.dumps({
+        "title": "timeouts", "description": "each activity of a group keeps its timeout",
+        "method": [{"type": "parallel", "name": "g", "activities": [
+            {"type": "action", "name": "slow", "timeout": 0.5, "provider": slow},
+            {"type": "probe", "name": "quick", "provider": quick},
+        ]}],
+    }))  # fmt: skip
+    started = time.monotonic()
+    journal = run_experiment(path)
+    assert time.monotonic() - started < 10
+    slow_run, quick_run = journal.run
+    assert slow_run is not None and "0.5" in slow_run.reason
+    assert quick_run is not None and quick_run.output == 1
+    assert journal.groups[0]["failed"] == ["slow"] and journal.groups[0]["cancelled"] == []

@@ -91,8 +91,10 @@ class Console:
                 reason=run.reason,
             )
             return
+        group = (run.squall or {}).get("group")
+        where = f" (in parallel group {group})" if group else ""
         text = (
-            f"  {self._paint(mark):>4} {_PHASE.get(phase, phase):<8} {kind:<6} {name}"
+            f"  {self._paint(mark):>4} {_PHASE.get(phase, phase):<8} {kind:<6} {name}{where}"
             f"  {run.duration * 1000:.1f} ms"
         )
         self.stream.write(f"{text}  {detail}\n" if detail else text + "\n")

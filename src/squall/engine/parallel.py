@@ -3,8 +3,9 @@
 ``join: all`` waits for every one; ``join: first-failure`` stops waiting at the first
 failure and cancels the others: a process activity is killed; python code cannot be
 stopped, so it is abandoned (its entry says so; it may still be running). A signal or a
-stop request cancels the group the same way. Entries keep the declared order; each says
-its group and its own start and end.
+stop request cancels the group the same way, except SIGUSR1 ("exit gracefully"), which
+waits for the group as it waits for background activities. Entries keep the declared
+order; each says its group and its own start and end.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from squall.engine.activity import ActivityInterrupted, run_activity
 from squall.engine.context import RunContext, now_iso
+from squall.engine.rules import abandon_background
 from squall.experiment.groups import ParallelGroup
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, RunStatus
@@ -106,7 +108,7 @@ def _wait(state: _Group, members: list[_Member]) -> None:
     """Until all have ended, or (first-failure, or a stop) the group is cancelled."""
     with state.lock:
         while any(m.run is None for m in members):
-            if state.ctx.stop.is_set():
+            if abandon_background(state.ctx):  # a stop; SIGUSR1 (graceful) waits
                 state.cancel.set()
             if state.cancel.is_set():
                 return
@@ -152,7 +154,7 @@ def _outcome(state: _Group, members: list[_Member]) -> dict[str, Any]:
         if run is not None and run.status is RunStatus.FAILED:
             cancel = (run.squall or {}).get("cancelled")
             (cancelled if cancel else failed).append(member.activity.name)
-    if state.ctx.stop.is_set():
+    if state.ctx.stop.is_set() and state.cancel.is_set():
         status = "interrupted"
     elif failed or cancelled:
         status = "failed"
