@@ -123,8 +123,10 @@ def test_killed_inside_a_group_then_recovered_with_outputs(squall: Any, tmp_path
     assert (used["expression"], used["value"]) == ("${outputs.start-worker.pid}", pid)
     assert [e["status"] for e in doc["run"]] == ["succeeded", "succeeded", "failed"]
     assert "still running" in doc["run"][2]["exception"][0]
-    group = doc["squall"]["groups"][0]
-    assert (group["name"], group["status"]) == ("hold", "unfinished")
+    hold, undo = doc["squall"]["groups"]
+    assert (hold["name"], hold["status"]) == ("hold", "unfinished")
+    assert (undo["name"], undo["phase"], undo["status"]) == ("undo", "rollbacks", "succeeded")
+    assert f"undone {pid}" in log.read_text()  # the rollback group ran both, with outputs
 
 
 def test_sigusr1_waits_for_the_group(tmp_path: Path) -> None:

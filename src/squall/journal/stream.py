@@ -133,10 +133,10 @@ def _apply(state: StreamState, record: dict[str, Any], probes: list[ActivityRun]
 
 
 def _group(journal: Journal, summary: dict[str, Any]) -> None:
-    """A parallel group's start or end; one still "running" when the stream ends is
-    marked unfinished by ``read_event_stream``'s caller through its status."""
+    """A parallel group's start or end line: its end replaces its start, so a group whose
+    end was never streamed (the run died during it) stays "unfinished"."""
     if summary.get("status") == "running":
-        summary = {**summary, "status": "unfinished"}  # replaced if its end was streamed
+        summary = {**summary, "status": "unfinished"}
     for index, known in enumerate(journal.groups):
         if known.get("phase") == summary.get("phase") and known.get("start") == summary.get(
             "start"
