@@ -110,8 +110,8 @@ def _http(channel: Mapping[str, Any], message: Mapping[str, Any]) -> None:
 
 
 def _plugin(channel: Mapping[str, Any], message: Mapping[str, Any]) -> None:
-    import importlib
+    from squall.compat import import_module
 
-    module = importlib.import_module(str(channel.get("module")))
+    module = import_module(str(channel.get("module")))
     func = getattr(module, str(channel.get("func", "notify")))
     func(dict(channel), dict(message))

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from sqvenv import squall_venv
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "first-driver"
 PAGES = [ROOT / "docs" / "extending" / f"write-a-{what}.md" for what in ("driver", "control")]
@@ -67,40 +69,10 @@ def test_answers_build_the_shipped_experiment(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_tutorial_in_a_fresh_venv(tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("PYTHONPATH", "VIRTUAL_ENV", "SQUALL_SETTINGS", "PYTHONHOME")
-    }
-    env.update(
-        PIP_CACHE_DIR=str(tmp_path / "pip-cache"),
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
-        HOME=str(tmp_path),  # no user settings
-        PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
-        VIRTUAL_ENV=str(venv),
-    )
-
-    def run(*args: str, cwd: Path = tmp_path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            args, check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-        )
-
-    made = run(sys.executable, "-m", "venv", str(venv))
-    assert made.returncode == 0, made.stderr
+    venv = squall_venv(tmp_path)
+    run = venv.run
     work = tmp_path / "first-driver"
     shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    # squall from this checkout (a copy: the build must not write into the repository)
-    source = tmp_path / "squall-src"
-    shutil.copytree(
-        ROOT,
-        source,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "__pycache__", "site", "out", "bench", "tests", "docs", "*.egg-info"
-        ),
-    )
-    installed = run(str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(source))
-    assert installed.returncode == 0, installed.stderr
 
     ci = run("bash", str(work / "ci.sh"), cwd=work)
     out = ci.stdout
@@ -118,5 +90,5 @@ def test_the_tutorial_in_a_fresh_venv(tmp_path: Path) -> None:
     discovery = json.loads((work / "discovery.json").read_text())
     assert discovery["extension"] == {"name": "squall-first-driver", "version": "0.1.0"}
     # the squall in that venv is the one installed there, not the dev checkout
-    where = run(str(venv / "bin" / "python"), "-c", "import squall; print(squall.__file__)")
-    assert str(venv) in where.stdout
+    where = run(str(venv.python), "-c", "import squall; print(squall.__file__)")
+    assert str(venv.root) in where.stdout

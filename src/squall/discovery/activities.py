@@ -17,7 +17,6 @@ The rule (documented in docs/extending/write-a-driver.md):
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 import pkgutil
@@ -26,6 +25,7 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
+from squall.compat import import_module
 from squall.discovery.errors import import_failure
 from squall.discovery.portable import portable_type
 
@@ -97,7 +97,7 @@ def iter_modules(package: ModuleType) -> Iterator[ModuleType]:
 
 def _import(name: str) -> ModuleType:
     try:
-        return importlib.import_module(name)
+        return import_module(name)
     except Exception as exc:
         raise import_failure(name, exc) from exc
 

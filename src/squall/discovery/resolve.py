@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from types import ModuleType
 
+from squall.compat import import_module
 from squall.discovery.errors import import_failure
 
 __all__ = ["distribution_of", "import_package", "top_level_of"]
@@ -26,7 +26,7 @@ def import_package(package: str) -> ModuleType:
         if not re.fullmatch(r"[A-Za-z_][\w.]*", name):
             continue
         try:
-            return importlib.import_module(name)
+            return import_module(name)
         except ImportError as exc:
             # the module exists but one of its own imports is missing: report that
             if exc.name and exc.name != name and not name.startswith(exc.name + "."):

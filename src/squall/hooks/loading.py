@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
+from squall.compat import import_module
 from squall.errors import InputError
 from squall.experiment.model import ControlDecl
 
@@ -19,7 +19,7 @@ def load_control_module(decl: ControlDecl) -> ModuleType:
             silently skipped: it may be the run's safeguard).
     """
     try:
-        return importlib.import_module(decl.module or "")
+        return import_module(decl.module or "")
     except Exception as exc:
         raise InputError(
             f"control {decl.name!r}: cannot import module {decl.module!r}: "

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 import threading
 from collections.abc import Callable
 from types import CodeType, FunctionType
 from typing import Any
 
+from squall.compat import import_module
 from squall.errors import ActivityFailed, ActivityTimeout, Interrupted, Problem
 from squall.experiment.model import PythonSpec
 from squall.experiment.substitute import substitute
@@ -96,7 +96,7 @@ class _ResolveError(ActivityFailed):
 
 def _resolve(module_name: str, func_name: str) -> _Target:
     try:
-        module = importlib.import_module(module_name)
+        module = import_module(module_name)
     except ImportError as exc:
         missing = f" (missing: {exc.name})" if exc.name and exc.name != module_name else ""
         raise _ResolveError(

@@ -1,0 +1,112 @@
+"""A stand-in for ``chaoslib`` and ``logzero``, for Chaos Toolkit drivers and controls run
+where ``chaostoolkit-lib`` is not installed.
+
+Drivers often import a few names from ``chaoslib`` (types, exceptions, exit helpers,
+discovery helpers) and ``logger`` from ``logzero``. When importing a driver, control or
+notification module fails *only* because ``chaoslib`` or ``logzero`` is missing,
+``import_module`` installs a finder that serves ``squall.compat.chaoslib`` (and
+``squall.compat.logzero``) under those names, and imports the module again. When the
+real packages are installed they are always used: the stand-in is never installed.
+
+The exceptions carry the reference's class names, which is what squall matches on: an
+``ActivityFailed`` raised by a driver fails its activity, an ``InterruptExecution``
+raised by a control interrupts the run, exactly as the real ones do.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+from types import ModuleType
+
+__all__ = ["COVERED", "import_module", "install"]
+
+#: the modules the stand-in provides, and where they live
+COVERED = {
+    "chaoslib": "squall.compat.chaoslib",
+    "chaoslib.types": "squall.compat.chaoslib.types",
+    "chaoslib.exceptions": "squall.compat.chaoslib.exceptions",
+    "chaoslib.exit": "squall.compat.chaoslib.exit",
+    "chaoslib.discovery": "squall.compat.chaoslib.discovery",
+    "chaoslib.discovery.discover": "squall.compat.chaoslib.discovery.discover",
+    "logzero": "squall.compat.logzero",
+}
+_TOPS = ("chaoslib", "logzero")
+
+
+class _Alias(importlib.abc.Loader):
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return importlib.import_module(self.target)  # the same module under both names
+
+    def exec_module(self, module: ModuleType) -> None:
+        pass
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    """Serves the covered names whose real package is missing."""
+
+    def __init__(self, tops: frozenset[str]) -> None:
+        self.tops = tops
+
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname.split(".", 1)[0] not in self.tops:
+            return None
+        real = COVERED.get(fullname)
+        if real is None:
+            return None
+        package = fullname in ("chaoslib", "chaoslib.discovery")
+        return importlib.util.spec_from_loader(fullname, _Alias(real), is_package=package)
+
+
+_installed: _Finder | None = None
+
+
+def install() -> bool:
+    """Serve the stand-in for each of ``chaoslib``/``logzero`` that cannot be imported;
+    True if it serves any (the real packages always win)."""
+    global _installed
+    if _installed is None:
+        missing = frozenset(t for t in _TOPS if importlib.util.find_spec(t) is None)
+        _installed = _Finder(missing)
+        if missing:  # first: PathFinder would load a second copy of each module
+            sys.meta_path.insert(0, _installed)
+    return bool(_installed.tops)
+
+
+def import_module(name: str) -> ModuleType:
+    """``importlib.import_module``, retried with the stand-in when the module failed
+    only because ``chaoslib`` or ``logzero`` is not installed.
+
+    Raises:
+        ImportError: as importlib does; for a ``chaoslib`` module the stand-in does not
+            cover, the message says so.
+    """
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").split(".", 1)[0]
+        if top not in _TOPS or not install() or top not in _installed_tops():
+            raise
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".", 1)[0] not in _TOPS:
+            raise
+        covered = ", ".join(sorted(COVERED))
+        raise ModuleNotFoundError(
+            f"{exc}: chaostoolkit-lib is not installed and squall's stand-in covers only "
+            f"{covered}; install chaostoolkit-lib next to squall",
+            name=exc.name,
+        ) from None
+
+
+def _installed_tops() -> frozenset[str]:
+    return _installed.tops if _installed is not None else frozenset()
