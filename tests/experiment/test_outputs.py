@@ -84,6 +84,7 @@ def test_rules_of_visibility() -> None:
                     echo("a", "${outputs.first}"), echo("b", "${outputs.a.x}")
                 ]},
                 echo("later", "${outputs.nobody} ${outputs.b} ${outputs.}"),
+                {**echo("judged", "x"), "tolerance": "${outputs.first}"},
             ],
             rollbacks=[echo("undo", "${outputs.later.x}", "action")],
             configuration={"c": {"type": "probe", "name": "p", "provider": {
@@ -97,8 +98,10 @@ def test_rules_of_visibility() -> None:
         ("/method/1/activities/1/provider/arguments/obj", "${outputs.a.x}"),
         ("/method/2/provider/arguments/obj", "${outputs.nobody}"),
         ("/method/2/provider/arguments/obj", "${outputs.}"),
+        ("/method/3/tolerance", "${outputs.first}"),
         ("/configuration/c/provider/arguments/key", "${outputs.first}"),
     ]
     assert "comes later, or runs in the same parallel group" in problems[0].message
     assert "no activity has that name" in problems[2].message
-    assert "dynamic configuration" in problems[4].message
+    assert "only in an activity's provider, not in its 'tolerance'" in problems[4].message
+    assert "dynamic configuration" in problems[5].message

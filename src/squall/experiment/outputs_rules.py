@@ -7,7 +7,8 @@ An activity sees the outputs of the activities that finish before it starts:
   (not those of its own parallel group, which run at the same time);
 - a rollback: every steady-state probe and method activity, and the rollbacks before it.
 
-Configuration probes and tolerance probes cannot use outputs. ``squall validate`` and
+Only an activity's provider can use outputs (not its tolerance, a tolerance probe or
+pauses), and configuration probes cannot. ``squall validate`` and
 ``squall lint`` report the rest through ``output_problems``.
 """
 
@@ -16,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from squall.errors import Problem
+from squall.experiment._reader import pointer_join
 from squall.experiment.groups import blocks
-from squall.experiment.model import Activity, ConfigProbe, Experiment, ProbeTolerance
+from squall.experiment.model import Activity, ConfigProbe, Experiment
 from squall.experiment.outputs import OutputPathError, OutputRef, find_output_refs
 
 __all__ = ["output_problems", "visible_outputs"]
@@ -51,12 +53,29 @@ def output_problems(experiment: Experiment) -> list[Problem]:
             problem = _judge(ref, pointer, visible, everything)
             if problem is not None:
                 problems.append(problem)
-        if isinstance(activity.tolerance, ProbeTolerance):
-            problems += _nowhere(
-                [activity.tolerance.probe], "a tolerance probe cannot use ${outputs...}"
-            )
+        problems += _outside_provider(activity)
     config = [v.probe for v in experiment.configuration.values() if isinstance(v, ConfigProbe)]
     problems += _nowhere(config, "dynamic configuration runs before any activity")
+    return problems
+
+
+def _outside_provider(activity: Activity) -> list[Problem]:
+    """Expressions elsewhere than in the provider (tolerances, tolerance probes, pauses,
+    controls) are not substituted: say so rather than compare with the literal text."""
+    problems = []
+    for key, value in activity.raw.items():
+        if key == "provider":
+            continue
+        for pointer, ref in find_output_refs(value, pointer_join(activity.pointer, key)):
+            expression = ref.expression if isinstance(ref, OutputRef) else str(ref)
+            problems.append(
+                Problem(
+                    pointer,
+                    f"{expression}: outputs can be used only in an activity's provider, "
+                    f"not in its {key!r}",
+                    "pass the value through the provider's arguments instead",
+                )
+            )
     return problems
 
 
