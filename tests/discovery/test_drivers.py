@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from squall.cli.app import cli
-from squall.discovery.drivers import installed_drivers
+from squall.discovery.drivers import installed_controls, installed_drivers
 
 
 def test_lists_squall_own_drivers() -> None:
@@ -18,6 +18,10 @@ def test_lists_squall_own_drivers() -> None:
     assert "security  (squall.drivers.security, squall" in result.output
     assert "  probe  tls_certificate  Fetch the server's certificate" in result.output
     assert "  action break_logging  " in result.output
+    # squall's own controls, registered under squall.controls like a third party's
+    assert "controls (squall.controls entry points):" in result.output
+    assert "  safeguards  (squall.controls.safeguards, squall)  Stop conditions" in result.output
+    assert "  repeat  (squall.controls.repeat, squall)  Repeat an activity" in result.output
 
 
 def test_json() -> None:
@@ -54,3 +58,14 @@ def test_entry_points_and_chaostoolkit_distributions(driver_path: Path, tmp_path
     assert sys.executable in found["broken"]["error"]
     assert found["chaostoolkit-ctkdrv"]["module"] == "ctkdrv"
     assert found["chaostoolkit-ctkdrv"]["activities"][0]["name"] == "p"
+
+
+def test_installed_controls_from_entry_points(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    _dist(
+        site, "my_controls", "[squall.controls]\nguard = squall.controls.bypass\nbad = nope_xyz\n"
+    )
+    found = {c["name"]: c for c in installed_controls([str(site)])}
+    assert found["guard"]["doc"] == "Skip activities by name or type; the journal marks them dry."
+    assert found["guard"]["distribution"] == "my-controls"
+    assert "nope_xyz" in found["bad"]["error"]

@@ -78,8 +78,22 @@ def drivers(as_json: bool) -> None:
                 click.echo(f"  error: {driver['error']}")
             for activity in driver.get("activities", []):
                 click.echo(f"  {activity['type']:<6} {activity['name']}  {activity['doc']}")
+        _show_controls()
     if any("error" in d for d in found):
         sys.exit(1)
+
+
+def _show_controls() -> None:
+    """The controls registered under ``squall.controls`` (text output only)."""
+    from squall.discovery.drivers import installed_controls
+
+    controls = installed_controls()
+    if controls:
+        click.echo("controls (squall.controls entry points):")
+    for control in controls:
+        where = f"({control['module']}, {control['distribution']})"
+        detail = control.get("doc") or f"error: {control.get('error')}"
+        click.echo(f"  {control['name']}  {where}  {detail}")
 
 
 @click.command()

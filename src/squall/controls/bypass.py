@@ -1,5 +1,7 @@
-"""Skip activities: those named in ``target_names``, those of ``target_type`` (``action``
-or ``probe``), or every one with ``target_all: true``. The arguments of
+"""Skip activities by name or type; the journal marks them dry.
+
+Skipped: those named in ``target_names``, those of ``target_type`` (``action`` or
+``probe``), or every one with ``target_all: true``. The arguments of
 ``chaosaddons.controls.bypass`` (``target_type``, ``target_names``) work unchanged.
 
 A skipped activity is not executed: its run entry has ``status: succeeded``, ``output:

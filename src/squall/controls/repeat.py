@@ -1,4 +1,6 @@
-"""Run an activity of the method or the rollbacks ``repeat_count`` times in all (the
+"""Repeat an activity: each iteration is a run entry of its own.
+
+An activity of the method or the rollbacks runs ``repeat_count`` times in all (the
 arguments of ``chaosaddons.controls.repeat``). Each iteration is a run entry of its own,
 its ``activity`` carrying ``iteration_index`` (1, 2, ...) as the Chaos Toolkit writes it.
 With ``break_if_previous_iteration_failed: true`` the iterations stop after one that

@@ -11,7 +11,7 @@ from typing import Any
 from squall.discovery.document import discover
 from squall.discovery.errors import DiscoveryError
 
-__all__ = ["installed_drivers"]
+__all__ = ["installed_controls", "installed_drivers"]
 
 
 def _top_level(info: str) -> list[str]:
@@ -91,3 +91,29 @@ def installed_drivers(paths: list[str] | None = None) -> list[dict[str, Any]]:
         ]
         listed.append(driver)
     return listed
+
+
+def installed_controls(paths: list[str] | None = None) -> list[dict[str, Any]]:
+    """The controls installed packages register under ``squall.controls`` (squall's own
+    included): name, module, distribution and the first line of the module's doc (or
+    the one-line error that kept it from being imported)."""
+    from squall.compat import import_module
+    from squall.discovery.errors import import_failure
+    from squall.hooks.discovery import find_entry_points
+
+    found = []
+    for point in find_entry_points("squall.controls", paths):
+        module = point.value.partition(":")[0].strip()
+        control: dict[str, Any] = {
+            "name": point.name,
+            "module": module,
+            "distribution": point.distribution,
+        }
+        try:
+            doc = import_module(module).__doc__ or ""
+        except Exception as exc:
+            control["error"] = str(import_failure(module, exc))
+        else:
+            control["doc"] = (doc.strip().splitlines() or [""])[0]
+        found.append(control)
+    return found
