@@ -121,9 +121,12 @@ def test_the_page_documents_every_rule_with_both_examples() -> None:
     page = LINT_PAGE.read_text(encoding="utf-8")
     headings = re.findall(r"^### (SQ\d{3}) ", page, re.MULTILINE)
     assert headings == list(RULES)
-    for rule in RULES:
+    for rule in RULES.values():
+        row = f"| [{rule.id}](#{rule.id.lower()}-{rule.name}) | `{rule.name}` | {rule.severity.label} |"
+        assert f"{row} {rule.summary} |" in page, f"the table row of {rule.id} is out of date"
+        assert f"**{rule.severity.label}**: {rule.summary}." in page
         for kind in ("bad", "fixed"):
-            assert f'--8<-- "docs/examples/lint/{rule}-{kind}.yaml"' in page
+            assert f'--8<-- "docs/examples/lint/{rule.id}-{kind}.yaml"' in page
 
 
 # --- what ships ---------------------------------------------------------------------------

@@ -356,11 +356,11 @@ def test_outputs_of_earlier_activities_are_known() -> None:
     ("method_ref", "hypothesis_ref", "pointer", "says"),
     [
         ("${outputs.read-hos.body}", "answers", "/method/1/provider/arguments/1",
-         "names no activity"),
-        ("${outputs.stop}", "answers", "/method/1/provider/arguments/1", "has not run yet"),
-        ("${outputs.start}", "answers", "/method/1/provider/arguments/1", "has not run yet"),
-        ("x", "read-host", "/steady-state-hypothesis/probes/1/provider/url", "has not run yet"),
-        ("x", "second", "/steady-state-hypothesis/probes/1/provider/url", "has not run yet"),
+         "no activity has that name"),
+        ("${outputs.stop}", "answers", "/method/1/provider/arguments/1", "does not finish before this activity starts"),
+        ("${outputs.start}", "answers", "/method/1/provider/arguments/1", "does not finish before this activity starts"),
+        ("x", "read-host", "/steady-state-hypothesis/probes/1/provider/url", "does not finish before this activity starts"),
+        ("x", "second", "/steady-state-hypothesis/probes/1/provider/url", "does not finish before this activity starts"),
     ],
 )  # fmt: skip
 def test_outputs_that_are_not_there_yet(
@@ -370,6 +370,29 @@ def test_outputs_that_are_not_there_yet(
     findings = lint_experiment(parse_experiment(doc))
     assert [(f.rule.id, f.problem.pointer) for f in findings] == [("SQ502", pointer)]
     assert says in findings[0].problem.message
+
+
+def test_outputs_outside_providers_are_never_substituted() -> None:
+    doc = base(title="after ${outputs.answers}")
+    doc["steady-state-hypothesis"] = probe("${outputs.answers.status}")
+    assert found(doc) == [
+        ("SQ502", "/title"),
+        ("SQ502", "/steady-state-hypothesis/probes/0/tolerance"),
+    ]
+
+
+def test_members_of_a_parallel_group_do_not_see_each_other() -> None:
+    second = {**STOP, "name": "warm", "provider": {**STOP["provider"],
+                                                     "arguments": ["${outputs.stop}"]}}  # fmt: skip
+    group = {"type": "parallel", "name": "both", "activities": [copy.deepcopy(STOP), second]}
+    doc = base(method=[group])
+    assert found(doc) == [("SQ502", "/method/0/activities/1/provider/arguments/0")]
+
+
+def test_an_output_finding_can_be_silenced_for_its_activity() -> None:
+    doc = outputs_doc("${outputs.nope}")
+    assert rules(doc) == ["SQ502"]
+    assert rules(doc, disabled=frozenset({"SQ502:stop"})) == []
 
 
 def test_outputs_in_a_rollback_see_the_whole_method() -> None:

@@ -38,7 +38,7 @@ RULES: dict[str, Rule] = {
         Rule(id="SQ501", name="unknown-variable", severity=_E,
              summary="a ${name} that no configuration, secret or declared variable defines"),
         Rule(id="SQ502", name="unknown-output", severity=_E,
-             summary="a ${outputs.<activity>} that names no activity run earlier"),
+             summary="an ${outputs.<activity>} that names no activity finished earlier"),
         Rule(id="SQ601", name="inline-secret", severity=_W,
              summary="a literal password or token in the experiment instead of env or vault"),
     )
