@@ -373,10 +373,13 @@ def test_outputs_that_are_not_there_yet(
 
 
 def test_outputs_outside_providers_are_never_substituted() -> None:
-    doc = base(title="after ${outputs.answers}")
+    control = {"name": "c", "provider": {"type": "python", "module": "m",
+                                         "arguments": {"x": "${outputs.answers}"}}}  # fmt: skip
+    doc = base(title="after ${outputs.answers}", controls=[control])
     doc["steady-state-hypothesis"] = probe("${outputs.answers.status}")
-    assert found(doc) == [
+    assert found(doc) == [  # each once: the activity's by output_problems, the rest by lint
         ("SQ502", "/title"),
+        ("SQ502", "/controls/0/provider/arguments/x"),
         ("SQ502", "/steady-state-hypothesis/probes/0/tolerance"),
     ]
 

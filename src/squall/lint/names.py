@@ -7,8 +7,8 @@ and is skipped; a bare ``$name`` is left alone (shell commands use it).
 
 ``${outputs.<activity>...}`` is judged by the rules the engine and ``squall validate`` use
 (``squall.experiment.outputs_rules``): it must name an activity that finishes before this
-one starts. Outputs are substituted in providers only, so one anywhere else (the title,
-pauses, a tolerance, control arguments) is reported too.
+one starts, and stand in an activity's provider (not its tolerance or pauses). One in the
+title or in experiment or hypothesis controls is reported too: it is never substituted.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def is_output(name: str) -> bool:
 
 def check(ctx: Context) -> Iterator[Finding]:
     known = ctx.known_names()
-    for _, base, value in _places(ctx):
+    for activity, base, value in _places(ctx):
+        # outputs in activities and configuration probes: output_problems judges them
+        judged = activity is not None or base.startswith("/configuration/")
         for pointer, _, leaf in leaves(value, base):
             if not isinstance(leaf, str) or "${" not in leaf:
                 continue
@@ -50,7 +52,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 if not is_output(name):
                     if name not in known:
                         yield _unknown(name, pointer, known)
-                elif not _in_provider(pointer):
+                elif not judged:
                     yield finding(
                         rule("SQ502"), pointer,
                         f"${{{name}}} is never substituted here: outputs are substituted in "
@@ -58,11 +60,6 @@ def check(ctx: Context) -> Iterator[Finding]:
                         f"move it into the provider of an activity ({_OUTPUTS_DOC})",
                     )  # fmt: skip
     yield from _outputs(ctx)
-
-
-def _in_provider(pointer: str) -> bool:
-    """Inside an activity's provider (where the outputs rules apply), not a control's."""
-    return "/provider" in pointer and "/controls/" not in pointer
 
 
 def _outputs(ctx: Context) -> Iterator[Finding]:
