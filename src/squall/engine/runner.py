@@ -44,7 +44,7 @@ from squall.experiment.model import (
     ControlDecl,
     HypothesisStrategy,
 )
-from squall.hooks.discovery import find_entry_points
+from squall.hooks.discovery import installed_entry_points
 from squall.hooks.names import ENTRY_POINT_GROUP
 from squall.hooks.view import RunView
 from squall.journal.model import Journal, JournalStatus, RunStatus
@@ -344,7 +344,7 @@ class Engine:
             from squall.hooks.controls import ControlPlugin
 
             plugins = (*plugins, ControlPlugin(plan.experiment, options.global_controls))
-        installed = self.entry_points and bool(find_entry_points(ENTRY_POINT_GROUP))
+        installed = self.entry_points and bool(installed_entry_points(ENTRY_POINT_GROUP))
         if not plugins and not installed:
             return None
         from squall.hooks.manager import HookCaller, make_plugin_manager

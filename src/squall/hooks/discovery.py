@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["EntryPoint", "find_entry_points"]
+__all__ = ["EntryPoint", "find_entry_points", "installed_entry_points"]
 
 
 class EntryPoint:
@@ -72,4 +72,17 @@ def find_entry_points(group: str, paths: list[str] | None = None) -> list[EntryP
                     continue
                 if f"[{group}]" in text:
                     found += [EntryPoint(n, v, distribution) for n, v in _section(text, group)]
+    return found
+
+
+_SEEN: dict[tuple[str, tuple[str, ...]], list[EntryPoint]] = {}
+
+
+def installed_entry_points(group: str) -> list[EntryPoint]:
+    """``find_entry_points(group)`` on ``sys.path``, scanned once per process for a
+    given ``sys.path`` (a run asks several times; each scan reads every distribution)."""
+    key = (group, tuple(sys.path))
+    found = _SEEN.get(key)
+    if found is None:
+        found = _SEEN[key] = find_entry_points(group)
     return found

@@ -9,7 +9,7 @@ from typing import Any
 
 from squall._log import get_logger
 from squall.experiment.custom import register_tolerance_type
-from squall.hooks.discovery import find_entry_points
+from squall.hooks.discovery import installed_entry_points
 from squall.hooks.names import ENTRY_POINT_GROUP
 
 __all__ = ["Registrations", "registrations", "reset_registrations"]
@@ -65,7 +65,7 @@ def registrations() -> Registrations:
     global _found
     if _found is None:
         _found = Registrations()
-        if find_entry_points(ENTRY_POINT_GROUP):
+        if installed_entry_points(ENTRY_POINT_GROUP):
             _collect(_found)
     return _found
 
