@@ -3,6 +3,7 @@ errors are clear (the same tests run on SQLite and, when available, PostgreSQL).
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,5 @@ def test_open_errors_are_clear(tmp_path: Path) -> None:
 def test_experiment_hash_ignores_layout() -> None:
     assert experiment_hash({"a": 1, "b": [1, 2]}) == experiment_hash({"b": [1, 2], "a": 1})
     assert experiment_hash({"a": 1}) != experiment_hash({"a": 2})
+    canonical = '{"a":1,"title":"été"}'.encode()
+    assert experiment_hash({"title": "été", "a": 1}) == hashlib.sha256(canonical).hexdigest()

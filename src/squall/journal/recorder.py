@@ -68,7 +68,8 @@ class Recorder:
             entries = self._entries(phase)
             entries.append(None)
             index = len(entries) - 1
-            self._emit("activity-start", phase=phase, index=index, name=name)
+            if self._stream is not None:
+                self._stream.emit_start(phase, index, name)
             return index
 
     def record(self, phase: str, run: ActivityRun, index: int | None = None) -> None:
