@@ -127,3 +127,53 @@ def test_bypass_skips_by_type_and_name_and_the_journal_says_so(squall: Any, tmp_
     assert not (tmp_path / "method-probe-ran").exists()
     assert (tmp_path / "ran").exists() and (tmp_path / "undone").exists()
     assert "these activities will not be executed: skip-me" in result.stderr
+
+
+def test_safeguard_from_the_settings_with_a_background_probe(squall: Any, tmp_path: Path) -> None:
+    """A global safeguard (settings ``controls``) whose ``background`` probe runs once as
+    the run starts and breaches while the first action sleeps."""
+    import yaml
+
+    (tmp_path / "tripped").touch()
+    settings = {
+        "controls": {
+            "global-guard": {
+                "provider": {
+                    "type": "python",
+                    "module": "squall.controls.safeguards",
+                    "arguments": {
+                        "probes": [
+                            {
+                                "type": "probe",
+                                "name": "nothing-tripped",
+                                "background": True,
+                                "tolerance": False,
+                                "provider": {
+                                    "type": "python",
+                                    "module": "sqtest",
+                                    "func": "file_exists",
+                                    "arguments": {"path": "tripped"},
+                                },
+                            }
+                        ]
+                    },
+                }
+            }
+        }
+    }
+    (tmp_path / "settings.yaml").write_text(yaml.safe_dump(settings))
+    experiment = tmp_path / "plain.json"
+    experiment.write_text(
+        '{"title": "t", "description": "d", "method": ['
+        '{"type": "action", "name": "sleepy", "provider": {"type": "python", "module": "sqtest",'
+        ' "func": "sleep", "arguments": {"seconds": 30}}},'
+        '{"type": "action", "name": "after", "provider": {"type": "python", "module": "sqtest",'
+        ' "func": "touch", "arguments": {"path": "reached"}}}]}'
+    )
+    started = time.monotonic()
+    result = squall("run", str(experiment))
+    assert result.code == 130, result.stderr
+    assert time.monotonic() - started < 20
+    assert result.journal["interruption"]["name"] == "nothing-tripped"
+    assert names(result.journal["run"]) == ["sleepy"]
+    assert not (tmp_path / "reached").exists()
