@@ -175,5 +175,7 @@ def test_safeguard_from_the_settings_with_a_background_probe(squall: Any, tmp_pa
     assert result.code == 130, result.stderr
     assert time.monotonic() - started < 20
     assert result.journal["interruption"]["name"] == "nothing-tripped"
-    assert names(result.journal["run"]) == ["sleepy"]
+    # the one-shot probe runs in the background as the run starts: the breach stops
+    # the run before or during the first action, never later
+    assert names(result.journal["run"]) in ([], ["sleepy"])
     assert not (tmp_path / "reached").exists()
