@@ -51,6 +51,7 @@ EXPECTED_EXIT = {
     "runtime-always-rollback.json": 4,
     "timeouts.json": 3,
     "tolerances.yaml": 0,
+    "watched-file.json": 0,
 }
 
 #: Environment variables the examples read; unset so the defaults apply.

@@ -131,6 +131,14 @@ def show_run(
     return 0
 
 
+def _events(record: RunRecord) -> str:
+    if record.events_path is None:
+        return "- (not streamed: --no-events)"
+    if record.finished and not os.path.exists(record.events_path):
+        return f"{record.events_path} (removed when the run ended)"
+    return record.events_path
+
+
 def _describe(record: RunRecord) -> str:
     state = _state(record)
     rows = [
@@ -143,7 +151,7 @@ def _describe(record: RunRecord) -> str:
         ("ended", record.ended_at or "-"),
         ("duration", f"{record.duration:.3f}s" if record.duration is not None else "-"),
         ("journal", record.journal_path or "-"),
-        ("events", record.events_path or "-"),
+        ("events", _events(record)),
         ("node", f"{record.node or '-'} (pid {record.pid or '-'})"),
         ("squall", record.squall_version or "-"),
     ]
