@@ -32,6 +32,7 @@ from sqharness import EXAMPLES, subprocess_env
 
 EXPERIMENT = str(EXAMPLES / "kill-points.json")
 BOTH = ["undo-1", "undo-2"]
+DEVIATE = "check_pattern=^check#1$"
 
 
 class Run:
@@ -104,6 +105,10 @@ POINTS = [
     ("inject#1", ("--rollback-strategy", "never"), []),
     ("inject#1", ("--rollback-strategy", "deviated"), []),  # no deviation was seen
     ("undo-1#1", ("--rollback-strategy", "always"), BOTH),
+    # deviated: the check after the method fails (it accepts only the first check)
+    ("check#2", ("--rollback-strategy", "deviated", "--var", DEVIATE), []),  # not yet known
+    ("undo-1#1", ("--rollback-strategy", "deviated", "--var", DEVIATE), BOTH),
+    ("undo-2#1", ("--rollback-strategy", "deviated", "--var", DEVIATE), BOTH),
 ]
 
 
