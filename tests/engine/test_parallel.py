@@ -168,3 +168,28 @@ def test_each_activity_keeps_its_own_timeout(tmp_path: Path) -> None:
     assert slow_run is not None and "0.5" in slow_run.reason
     assert quick_run is not None and quick_run.output == 1
     assert journal.groups[0]["failed"] == ["slow"] and journal.groups[0]["cancelled"] == []
+
+
+def test_the_run_deadline_cancels_a_group_and_the_rollbacks_run(
+    squall: Any, tmp_path: Path
+) -> None:
+    sleep = {"type": "process", "path": "sleep", "arguments": ["30"]}
+    note = {"type": "python", "module": "sqtest", "func": "touch",
+            "arguments": {"path": str(tmp_path / "undone")}}  # fmt: skip
+    path = tmp_path / "deadline.json"
+    path.write_text(json.dumps({
+        "title": "deadline", "description": "runtime.timeout stops a group",
+        "runtime": {"timeout": 1},
+        "method": [{"type": "parallel", "name": "g", "activities": [
+            {"type": "action", "name": "a", "provider": sleep},
+            {"type": "action", "name": "b", "provider": sleep},
+        ]}],
+        "rollbacks": [{"type": "action", "name": "undo", "provider": note}],
+    }))  # fmt: skip
+    started = time.monotonic()
+    result = squall("run", str(path))
+    assert time.monotonic() - started < 15
+    assert result.code == 3, result.stderr
+    assert result.journal["squall"]["groups"][0]["status"] == "interrupted"
+    assert all("cancelled and killed" in e["exception"][0] for e in result.journal["run"])
+    assert (tmp_path / "undone").exists()
