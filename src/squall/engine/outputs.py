@@ -8,7 +8,6 @@ outputs lists them in its ``squall.outputs`` (a value holding a secret is writte
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,20 +30,15 @@ _SOURCES = (Phase.BEFORE, Phase.METHOD, Phase.ROLLBACKS)
 MASK = "***"
 
 
-class _Source:
-    __slots__ = ("output", "phase", "start")
-
-    def __init__(self, output: Any, phase: str, start: str) -> None:
-        self.output = output
-        self.phase = phase
-        self.start = start
+#: (output, phase, start of its run entry)
+_Source = tuple[Any, str, str]
 
 
 class OutputStore:
-    """Outputs by activity name (thread-safe: parallel groups record at once)."""
+    """Outputs by activity name. Parallel groups record at once: each record is one dict
+    assignment (atomic), so no lock is needed."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._outputs: dict[str, _Source] = {}
         self._refs: dict[int, list[OutputRef]] = {}  # id(activity.raw) -> its expressions
 
@@ -52,8 +46,7 @@ class OutputStore:
         """Keep a finished run's output if it ran (not dry), succeeded, and its phase is a
         source."""
         if ran and phase in _SOURCES and run.status is RunStatus.SUCCEEDED:
-            with self._lock:
-                self._outputs[name] = _Source(run.output, phase, run.start)
+            self._outputs[name] = (run.output, phase, run.start)
 
     def seed(self, journal: Journal) -> None:
         """Refill from a journal read back from an event stream (``squall recover``)."""
@@ -88,18 +81,18 @@ class OutputStore:
         used: list[dict[str, Any]] = []
 
         def lookup(ref: OutputRef) -> Any:
-            with self._lock:
-                source = self._outputs.get(ref.name)
+            source = self._outputs.get(ref.name)
             if source is None:
                 raise OutputPathError(
                     f"{ref.expression}: no output of {ref.name!r} yet (it did not run, "
                     "failed, or was dry)"
                 )
-            value = follow_path(source.output, ref)
+            output, phase, start = source
+            value = follow_path(output, ref)
             used.append(
                 {
                     "expression": ref.expression,
-                    "from": {"activity": ref.name, "phase": source.phase, "start": source.start},
+                    "from": {"activity": ref.name, "phase": phase, "start": start},
                     "value": mask_secrets(value, secrets),
                 }
             )
