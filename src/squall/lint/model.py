@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import IntEnum
 from typing import Any
 
 from squall._record import Record
 from squall.errors import Problem
 
-__all__ = ["DEFAULT_LONG_RUN_MINUTES", "Finding", "LintOptions", "Rule", "Severity"]
+__all__ = ["DEFAULT_LONG_RUN_MINUTES", "Finding", "LintOptions", "Rule", "Severity", "finding"]
 
 #: A run that may wait longer than this (pauses, timeouts, durations) needs a stop condition.
 DEFAULT_LONG_RUN_MINUTES = 10.0
@@ -101,7 +100,5 @@ class LintOptions(Record):
 
 
 def finding(rule: Rule, pointer: str, message: str, fix: str, subject: str = "") -> Finding:
+    """A finding at ``pointer`` (located later, once the document is known)."""
     return Finding(rule=rule, problem=Problem(pointer, message, fix), subject=subject)
-
-
-Raw = Mapping[str, Any]
