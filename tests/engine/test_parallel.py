@@ -147,7 +147,7 @@ def test_dry_actions_in_groups_are_skipped_and_probes_still_run() -> None:
     run = {e.name: e for e in journal.run if e is not None}
     assert run["sleep-a"].output is None and run["sleep-a"].squall == {"group": "load"}
     assert run["sleep-py"].output == 1.5
-    assert [g["status"] for g in journal.groups] == ["succeeded"] * 3
+    assert [g.status for g in journal.groups] == ["succeeded"] * 3
 
 
 def test_each_activity_keeps_its_own_timeout(tmp_path: Path) -> None:
@@ -167,7 +167,7 @@ def test_each_activity_keeps_its_own_timeout(tmp_path: Path) -> None:
     slow_run, quick_run = journal.run
     assert slow_run is not None and "0.5" in slow_run.reason
     assert quick_run is not None and quick_run.output == 1
-    assert journal.groups[0]["failed"] == ["slow"] and journal.groups[0]["cancelled"] == []
+    assert (journal.groups[0].failed, journal.groups[0].cancelled) == (["slow"], [])
 
 
 def test_the_run_deadline_cancels_a_group_and_the_rollbacks_run(

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 from squall.engine.activity import ActivityInterrupted, run_activity
 from squall.engine.context import RunContext, now_iso
 from squall.engine.rules import abandon_background
 from squall.experiment.groups import ParallelGroup
 from squall.experiment.model import Activity
-from squall.journal.model import ActivityRun, RunStatus
+from squall.journal.model import ActivityRun, GroupRun, RunStatus
 from squall.providers.base import cancellable
 
 __all__ = ["run_group"]
@@ -78,15 +77,14 @@ def run_group(
     """Start the activities together and wait as ``group.join`` says."""
     state = _Group(ctx, group, phase)
     members = [_Member(a, ctx.recorder.reserve(phase, a.name)) for a in activities]
-    summary: dict[str, Any] = {
-        "name": group.name,
-        "phase": phase,
-        "join": group.join,
-        "status": "running",
-        "start": now_iso(),
-        "activities": [a.name for a in activities],
-    }
-    ctx.recorder.group(dict(summary))
+    summary = GroupRun(
+        name=group.name,
+        phase=phase,
+        join=group.join,
+        start=now_iso(),
+        activities=[a.name for a in activities],
+    )
+    ctx.recorder.group(summary.replace())
     started = time.perf_counter()
     for member in members:
         member.start = now_iso()
@@ -98,9 +96,9 @@ def run_group(
     _wait(state, members)
     if state.cancel.is_set():
         _abandon(state, members)
-    summary.update(_outcome(state, members))
-    summary["end"] = now_iso()
-    summary["duration"] = time.perf_counter() - started
+    _outcome(state, members, summary)
+    summary.end = now_iso()
+    summary.duration = time.perf_counter() - started
     ctx.recorder.group(summary)
 
 
@@ -146,18 +144,15 @@ def _abandon(state: _Group, members: list[_Member]) -> None:
             state.ctx.listener.activity_finished(member.run, state.phase)
 
 
-def _outcome(state: _Group, members: list[_Member]) -> dict[str, Any]:
-    failed: list[str] = []
-    cancelled: list[str] = []
+def _outcome(state: _Group, members: list[_Member], summary: GroupRun) -> None:
     for member in members:
         run = member.run
         if run is not None and run.status is RunStatus.FAILED:
-            cancel = (run.squall or {}).get("cancelled")
-            (cancelled if cancel else failed).append(member.activity.name)
+            cancelled = (run.squall or {}).get("cancelled")
+            (summary.cancelled if cancelled else summary.failed).append(member.activity.name)
     if state.ctx.stop.is_set() and state.cancel.is_set():
-        status = "interrupted"
-    elif failed or cancelled:
-        status = "failed"
+        summary.status = "interrupted"
+    elif summary.failed or summary.cancelled:
+        summary.status = "failed"
     else:
-        status = "succeeded"
-    return {"status": status, "failed": failed, "cancelled": cancelled}
+        summary.status = "succeeded"

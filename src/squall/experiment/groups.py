@@ -10,10 +10,13 @@ In the model a group's activities are listed in ``method``/``rollbacks`` like an
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from squall._record import Record
 from squall.experiment._reader import Reader, kind_of, pointer_join
+
+if TYPE_CHECKING:  # the model imports this module
+    from squall.experiment.model import Activity
 
 __all__ = ["JOINS", "ParallelGroup", "blocks", "group_pointer", "is_group", "parse_group"]
 
@@ -50,8 +53,8 @@ def parse_group(
     r: Reader,
     d: Mapping[str, Any],
     pointer: str,
-    parse_member: Callable[[Reader, Any, str], Any],
-) -> tuple[ParallelGroup | None, list[Any]]:
+    parse_member: Callable[[Reader, Any, str], Activity | None],
+) -> tuple[ParallelGroup | None, list[Activity]]:
     """Parse a group; its members are parsed by ``parse_member`` (problems go to ``r``)."""
     name = r.text(d, "name", pointer, required=True, what="a parallel group")
     join = d.get("join", "all")
@@ -89,12 +92,12 @@ def parse_group(
 
 
 def blocks(
-    activities: tuple[Any, ...], groups: Mapping[str, ParallelGroup]
-) -> list[Any | tuple[ParallelGroup, tuple[Any, ...]]]:
+    activities: tuple[Activity, ...], groups: Mapping[str, ParallelGroup]
+) -> list[Activity | tuple[ParallelGroup, tuple[Activity, ...]]]:
     """Activities in order, the members of each group gathered as ``(group, members)``."""
-    out: list[Any] = []
+    out: list[Activity | tuple[ParallelGroup, tuple[Activity, ...]]] = []
     current: ParallelGroup | None = None
-    members: list[Any] = []
+    members: list[Activity] = []
     for activity in activities:
         group = groups.get(group_pointer(activity.pointer) or "") if groups else None
         if group is not current and current is not None:

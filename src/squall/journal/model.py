@@ -15,6 +15,7 @@ from squall._record import Record
 __all__ = [
     "FORMAT_VERSION",
     "ActivityRun",
+    "GroupRun",
     "HypothesisRun",
     "Journal",
     "JournalStatus",
@@ -129,6 +130,87 @@ class ActivityRun(Record):
         return str(self.activity.get("name", ""))
 
 
+class GroupRun(Record):
+    """A parallel group's own outcome (squall addition; in ``squall.groups``)."""
+
+    __slots__ = (
+        "activities",
+        "cancelled",
+        "duration",
+        "end",
+        "failed",
+        "join",
+        "name",
+        "phase",
+        "start",
+        "status",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        phase: str,
+        join: str,
+        start: str,
+        activities: list[str],
+        status: str = "running",
+        failed: list[str] | None = None,
+        cancelled: list[str] | None = None,
+        end: str = "",
+        duration: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.phase = phase
+        self.join = join
+        self.start = start
+        self.activities = activities
+        self.status = status  # running, succeeded, failed, interrupted or unfinished
+        self.failed: list[str] = failed or []
+        self.cancelled: list[str] = cancelled or []
+        self.end = end
+        self.duration = duration
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "phase": self.phase,
+            "join": self.join,
+            "status": self.status,
+            "start": self.start,
+            "end": self.end,
+            "duration": self.duration,
+            "activities": self.activities,
+            "failed": self.failed,
+            "cancelled": self.cancelled,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GroupRun:
+        """Read back from an event stream (a malformed field gets its default)."""
+
+        def names(key: str) -> list[str]:
+            value = data.get(key)
+            return [str(v) for v in value] if isinstance(value, list) else []
+
+        return cls(
+            name=str(data.get("name", "")),
+            phase=str(data.get("phase", "")),
+            join=str(data.get("join", "all")),
+            start=str(data.get("start", "")),
+            activities=names("activities"),
+            status=str(data.get("status", "unfinished")),
+            failed=names("failed"),
+            cancelled=names("cancelled"),
+            end=str(data.get("end", "")),
+            duration=float(data.get("duration") or 0.0),
+        )
+
+    def same(self, other: GroupRun) -> bool:
+        """The same group run (its start line and its end line)."""
+        return (self.phase, self.start) == (other.phase, other.start)
+
+
 class HypothesisRun(Record):
     """One check of the steady-state hypothesis."""
 
@@ -207,7 +289,7 @@ class Journal(Record):
         self.outcome: Outcome | None = None
         self.reasons: list[str] = []
         #: parallel groups' own outcomes (squall addition), in the order they started
-        self.groups: list[dict[str, Any]] = []
+        self.groups: list[GroupRun] = []
 
     def header(self) -> dict[str, Any]:
         """The keys known at the start of a run (the first record of the event stream)."""
@@ -229,7 +311,7 @@ class Journal(Record):
             "reasons": self.reasons,
         }
         if self.groups:
-            section["groups"] = self.groups
+            section["groups"] = [g.to_dict() for g in self.groups]
         return section
 
     def to_dict(self) -> dict[str, Any]:

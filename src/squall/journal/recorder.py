@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from squall.journal.model import ActivityRun, HypothesisRun, Journal
+from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal
 from squall.journal.store import Encoded, EventStream, dumps, encode_entry
 
-__all__ = ["Phase", "Recorder"]
+__all__ = ["Phase", "Recorder", "put_group"]
 
 
 class Phase:
@@ -83,18 +83,12 @@ class Recorder:
                 entries[index] = run
             self._stream_run("activity", phase, index, run)
 
-    def group(self, summary: dict[str, Any]) -> None:
-        """A parallel group started (``status`` "running") or ended: its summary is kept
-        (replaced at the end) and streamed."""
+    def group(self, run: GroupRun) -> None:
+        """A parallel group started (status "running") or ended: kept in the journal (the
+        end replaces the start) and streamed."""
         with self._lock:
-            groups = self.journal.groups
-            for index, known in enumerate(groups):
-                if known["phase"] == summary["phase"] and known["start"] == summary["start"]:
-                    groups[index] = summary
-                    break
-            else:
-                groups.append(summary)
-            self._emit("group", group=summary)
+            put_group(self.journal.groups, run)
+            self._emit("group", group=run.to_dict())
 
     def probe(self, phase: str, run: ActivityRun) -> None:
         """Stream a hypothesis probe (it is stored with its hypothesis result)."""
@@ -124,3 +118,12 @@ class Recorder:
             )
             if self._stream is not None:
                 self._stream.close(remove=not keep_events)
+
+
+def put_group(groups: list[GroupRun], run: GroupRun) -> None:
+    """Replace the entry of the same group run, or add it."""
+    for index, known in enumerate(groups):
+        if known.same(run):
+            groups[index] = run
+            return
+    groups.append(run)

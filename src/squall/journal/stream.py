@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from squall.journal.model import ActivityRun, HypothesisRun, Journal, RunStatus
+from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal, RunStatus
+from squall.journal.recorder import put_group
 
 __all__ = ["StreamState", "read_event_stream"]
 
@@ -132,15 +133,10 @@ def _apply(state: StreamState, record: dict[str, Any], probes: list[ActivityRun]
         state.end = record.get("journal") or {}
 
 
-def _group(journal: Journal, summary: dict[str, Any]) -> None:
+def _group(journal: Journal, data: dict[str, Any]) -> None:
     """A parallel group's start or end line: its end replaces its start, so a group whose
     end was never streamed (the run died during it) stays "unfinished"."""
-    if summary.get("status") == "running":
-        summary = {**summary, "status": "unfinished"}
-    for index, known in enumerate(journal.groups):
-        if known.get("phase") == summary.get("phase") and known.get("start") == summary.get(
-            "start"
-        ):
-            journal.groups[index] = summary
-            return
-    journal.groups.append(summary)
+    run = GroupRun.from_dict(data)
+    if run.status == "running":
+        run.status = "unfinished"
+    put_group(journal.groups, run)
