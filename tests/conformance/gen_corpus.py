@@ -240,12 +240,28 @@ def basics(c: Corpus) -> None:
         "description: anchors and block scalars\n"
         "configuration:\n  http: {type: env, key: CONF_HTTP}\n"
         "method:\n"
-        "  - &echo\n    type: probe\n    name: first\n"
-        "    provider: {type: python, module: confhelpers, func: echo,\n"
-        "               arguments: {value: |\n          two\n          lines\n}}\n"
-        "  - type: probe\n    name: folded\n"
-        "    provider:\n      type: python\n      module: confhelpers\n      func: echo\n"
-        "      arguments:\n        value: >-\n          folded\n          text\n",
+        "  - &first\n"
+        "    type: probe\n"
+        "    name: literal\n"
+        "    provider:\n"
+        "      type: python\n"
+        "      module: confhelpers\n"
+        "      func: echo\n"
+        "      arguments:\n"
+        "        value: |\n"
+        "          two\n"
+        "          lines\n"
+        "  - type: probe\n"
+        "    name: folded\n"
+        "    provider:\n"
+        "      type: python\n"
+        "      module: confhelpers\n"
+        "      func: echo\n"
+        "      arguments:\n"
+        "        value: >-\n"
+        "          folded\n"
+        "          text\n"
+        "  - {<<: *first, name: merged-key}  # a merge key reuses the first activity\n",
         yaml_file=True,
     )
     c.add(
@@ -385,8 +401,8 @@ def tolerances(c: Corpus) -> None:
                 "name": "is-five",
                 "provider": {
                     "type": "python",
-                    "module": "operator",
-                    "func": "truth",
+                    "module": H,
+                    "func": "is_truthy",
                     "arguments": {},
                 },
             },
@@ -402,8 +418,8 @@ def tolerances(c: Corpus) -> None:
                 "name": "is-truthy",
                 "provider": {
                     "type": "python",
-                    "module": "operator",
-                    "func": "truth",
+                    "module": H,
+                    "func": "is_truthy",
                     "arguments": {},
                 },
             },
@@ -536,6 +552,22 @@ def strategies(c: Corpus) -> None:
     )
 
     # hypothesis strategies: a counting probe shows how often the hypothesis ran
+    c.add(
+        "hs-periodic",
+        exp(
+            "periodic hypothesis strategies",
+            [py("work", "sleep_then", {"seconds": 0.6})],
+            hypo(echo("healthy", True, True)),
+        ),
+    )
+    for strategy in ("during-method-only", "continuously", "continously"):
+        run_with(
+            c,
+            "hs-periodic",
+            strategy,
+            args=["--hypothesis-strategy", strategy, "--hypothesis-frequency", "0.2"],
+            weight=1,
+        )
     counted = exp(
         "hypothesis strategies",
         [py("work", "sleep_then", {"seconds": 0.6})],
@@ -549,12 +581,7 @@ def strategies(c: Corpus) -> None:
         ),
     )
     c.add("hs-default", counted)
-    for strategy in (
-        "before-method-only",
-        "after-method-only",
-        "during-method-only",
-        "continuously",
-    ):
+    for strategy in ("before-method-only", "after-method-only"):
         run_with(
             c,
             "hs-default",
@@ -562,12 +589,6 @@ def strategies(c: Corpus) -> None:
             args=["--hypothesis-strategy", strategy, "--hypothesis-frequency", "0.2"],
             weight=1,
         )
-    run_with(
-        c,
-        "hs-default",
-        "continously-alias",
-        args=["--hypothesis-strategy", "continously", "--hypothesis-frequency", "0.2"],
-    )
     c.add(
         "hs-runtime-block",
         exp(
@@ -597,8 +618,9 @@ def strategies(c: Corpus) -> None:
         exp(
             "the hypothesis deviates during the method only",
             [
-                py("set", "mark", {"name": "flag"}),
-                py("work", "sleep_then", {"seconds": 0.8}),
+                # the pause lets the periodic check see the flag before the next activity
+                py("set", "mark", {"name": "flag"}, pauses={"after": 0.7}),
+                py("work", "sleep_then", {"seconds": 0.3}),
                 py("clear", "remove", {"path": "flag"}, module="os"),
             ],
             hypo(
@@ -1467,7 +1489,6 @@ def addons(c: Corpus) -> None:
         "addon-safeguard-holds",
         exp("a blocking safeguard holds", [mark("work")], None, rb, controls=[blocking]),
     )
-    run_with(c, "addon-safeguard-holds", "tripped", files={"tripped": "x"})
     c.add(
         "addon-synchronization",
         exp(

@@ -17,6 +17,7 @@ __all__ = [
     "count_calls",
     "echo",
     "fail_if_marked",
+    "is_truthy",
     "mark",
     "secret_value",
     "sleep_then",
@@ -81,3 +82,8 @@ def fail_if_marked(name: str) -> bool:
     if os.path.exists(os.path.join(_work(), name)):
         raise RuntimeError(f"{name} is marked")
     return True
+
+
+def is_truthy(value: Any = None) -> bool:
+    """A probe tolerance: the probed value is truthy."""
+    return bool(value)
