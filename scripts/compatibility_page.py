@@ -75,11 +75,17 @@ def case_table(entries: list[dict[str, Any]], case_ids: list[str]) -> str:
 
 def _conditions(m: dict[str, Any]) -> str:
     parts = [
-        f"{side} has {path} = {json.dumps(value)}"
+        f"{side} has {path} {_values(value)}"
         for side in ("ctk", "squall")
         for path, value in (m.get(side) or {}).items()
     ]
     return _cell("; ".join(parts).replace("ctk has", "the Chaos Toolkit has")) or "always"
+
+
+def _values(value: Any) -> str:
+    if isinstance(value, list) and len(value) != 1:
+        return "in " + ", ".join(json.dumps(v) for v in value)
+    return "= " + json.dumps(value[0] if isinstance(value, list) else value)
 
 
 def render(page: str, data: dict[str, Any], case_ids: list[str]) -> str:
@@ -88,10 +94,10 @@ def render(page: str, data: dict[str, Any], case_ids: list[str]) -> str:
         "cases": case_table(data["differences"], case_ids),
     }
     for name, body in blocks.items():
-        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", re.DOTALL)
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.DOTALL)
         if not pattern.search(page):
             raise SystemExit(f"{PAGE}: no <!-- BEGIN {name} --> ... <!-- END {name} --> block")
-        page = pattern.sub(lambda m, body=body: m.group(1) + body + m.group(2), page)
+        page = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), page)
     return page
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import compare
-import ctkenv
+
 from sqharness import LocalServer
 
 HERE = Path(__file__).resolve().parent

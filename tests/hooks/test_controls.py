@@ -153,3 +153,48 @@ def test_a_control_raising_squall_interrupted_stops_the_run(squall: Any, tmp_pat
     assert result.code == 130, result.stderr
     assert result.journal["status"] == "interrupted"
     assert result.journal["interruption"]["kind"] == "control"
+
+
+def test_local_controls_are_configured_and_cleaned_up_once_without_arguments(
+    squall: Any, tmp_path: Path
+) -> None:
+    """As the Chaos Toolkit: every declared control (hypothesis and activity level too) is
+    configured once per name, and cleanup_control() is called with no arguments."""
+    log = tmp_path / "calls.jsonl"
+    doc = experiment(log)
+    doc["steady-state-hypothesis"]["controls"] = [control(log, "hyp")]
+    doc["method"][0]["controls"] = [control(log, "act")]
+    doc["rollbacks"][0]["controls"] = [control(log, "act")]  # the same name: once
+    result = squall("run", str(write(tmp_path, doc)))
+    assert result.code == 0, result.stderr
+    lifecycle = [(e["event"], e.get("label")) for e in events(log)]
+    lifecycle = [x for x in lifecycle if x[0] in ("configure", "cleanup")]
+    assert lifecycle == [
+        ("configure", "hyp"),
+        ("configure", "act"),
+        ("cleanup", None),
+        ("cleanup", None),
+    ]
+    assert "cleanup_control" not in result.stderr
+
+
+def test_after_method_and_rollback_controls_run_as_in_the_reference(
+    squall: Any, tmp_path: Path
+) -> None:
+    """A control that interrupts before an activity still gets after_method; rollback
+    controls run when the strategy plays the rollbacks even if there are none."""
+    log = tmp_path / "calls.jsonl"
+    doc = experiment(log, controls=[control(log, "c", stop_at="get-pid")])
+    doc["rollbacks"] = []
+    result = squall("run", str(write(tmp_path, doc)))
+    assert result.code == 130, result.stderr
+    seen = [e["event"] for e in events(log)]
+    assert seen[seen.index("before_method") :] == [
+        "before_method",
+        "before_activity",
+        "after_method",
+        "before_rollback",
+        "after_rollback",
+        "after_experiment",
+        "cleanup",
+    ]

@@ -10,6 +10,9 @@ class InterruptExecution(Exception):
     """Stands in for chaoslib.exceptions.InterruptExecution (matched by name)."""
 
 
+_LOG: list[str] = []  # cleanup_control gets no arguments: it logs where configure did
+
+
 def _log(path: str, event: str, **data: Any) -> None:
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps({"event": event, **data}) + "\n")
@@ -23,11 +26,13 @@ def configure_control(
     log: str = "",
     label: str = "",
 ) -> None:
+    _LOG.append(log)
     _log(log, "configure", label=label, title=(experiment or {}).get("title"))
 
 
-def cleanup_control(log: str = "", label: str = "") -> None:
-    _log(log, "cleanup", label=label)
+def cleanup_control() -> None:
+    """Called without arguments, as the Chaos Toolkit calls it."""
+    _log(_LOG.pop(0), "cleanup")
 
 
 def before_experiment_control(context: Any, log: str = "", label: str = "", **kw: Any) -> None:

@@ -423,10 +423,12 @@ class Engine:
             facts.aborted_reason = f"{type(exc).__name__}: {exc}"
 
     def _play(self, ctx: RunContext, activities: tuple[Activity, ...], phase: str) -> None:
-        """Run activities in order (background ones in parallel), then wait for those."""
-        if phase == Phase.ROLLBACKS:
-            if not activities:
-                return
+        """Run activities in order (background ones in parallel), then wait for those.
+
+        The level's controls run around them even when there are none (rollbacks the
+        strategy plays) and their after-hooks even when the level was interrupted, as the
+        reference's."""
+        if phase == Phase.ROLLBACKS and activities:
             self.listener.phase("rollbacks")
             ctx.stop.clear()  # a new signal during rollbacks stops the remaining ones
         background = Background(ctx, phase)
@@ -434,8 +436,8 @@ class Engine:
             ctx.recorder.journal.rollbacks if phase == Phase.ROLLBACKS else ctx.recorder.journal.run
         )
         which = "rollbacks" if phase == Phase.ROLLBACKS else "method"
-        ctx.fire(f"squall_before_{which}")
         try:
+            ctx.fire(f"squall_before_{which}")
             for activity in blocks(activities, ctx.plan.experiment.groups):
                 if ctx.stop.is_set() or ctx.fail_fast_tripped:
                     break
@@ -447,9 +449,11 @@ class Engine:
                     continue
                 self._run_one(ctx, activity, phase)
         finally:
-            with signals_may_raise(ctx):
-                background.wait(lambda: abandon_background(ctx))
-        ctx.fire(f"squall_after_{which}", entries=entries)
+            try:
+                with signals_may_raise(ctx):
+                    background.wait(lambda: abandon_background(ctx))
+            finally:
+                ctx.fire(f"squall_after_{which}", entries=entries)
 
     def _run_one(self, ctx: RunContext, activity: Activity, phase: str) -> None:
         """Run a foreground activity, then the iterations a hook asked for (repeat)."""

@@ -130,14 +130,35 @@ class ControlPlugin:
                 chosen[target.name] = target
         return list(chosen.values())
 
-    def _activity_controls(self, activity: Mapping[str, Any]) -> list[ControlDecl]:
-        raw = activity.get("controls")
+    def _parsed(self, raw: Any) -> tuple[ControlDecl, ...]:
         if not raw:
-            return self._merged(())
+            return ()
         key = id(raw)
         if key not in self._local:
             self._local[key], _ = parse_controls(raw, "/controls")
-        return self._merged(self._local[key])
+        return self._local[key]
+
+    def _activity_controls(self, activity: Mapping[str, Any]) -> list[ControlDecl]:
+        return self._merged(self._parsed(activity.get("controls")))
+
+    def _declared(self) -> tuple[list[ControlDecl], list[ControlDecl]]:
+        """(global controls, the experiment's own) to configure and clean up, each name
+        once, as the reference does: top-level, hypothesis and activity-level controls."""
+        raw = self.experiment.raw
+        hypothesis = raw.get("steady-state-hypothesis")
+        hypothesis = hypothesis if isinstance(hypothesis, Mapping) else {}
+        own = [*self.top.values()]
+        own += self.experiment.hypothesis.controls if self.experiment.hypothesis else ()
+        for activities in (hypothesis.get("probes"), raw.get("method"), raw.get("rollbacks")):
+            for activity in activities if isinstance(activities, list) else ():
+                if isinstance(activity, Mapping):
+                    own += self._parsed(activity.get("controls"))
+        seen = {c.name for c in self.global_controls}
+        chosen: dict[str, ControlDecl] = {}
+        for decl in own:
+            if decl.ref is None and decl.name not in seen:
+                chosen.setdefault(decl.name, decl)
+        return list(self.global_controls), list(chosen.values())
 
     # --- calling ----------------------------------------------------------------------
 
@@ -162,21 +183,30 @@ class ControlPlugin:
                 self._invoke(run, decl, func, base)
 
     def _invoke(
-        self, run: RunView, decl: ControlDecl, func: Callable[..., Any], base: dict[str, Any]
+        self,
+        run: RunView,
+        decl: ControlDecl,
+        func: Callable[..., Any],
+        base: dict[str, Any],
+        *,
+        bare: bool = False,
     ) -> None:
         names, var_kw = self._signature(func)
         experiment = _own_lists(self.experiment.raw)
-        values = {
-            "configuration": run.configuration,
-            "secrets": run.secrets,
-            "experiment": experiment,
-            "extensions": list(self.experiment.extensions),
-            "settings": run.settings,
-            "run": run,
-            **base,
-        }
+        values: dict[str, Any] = {"run": run}
+        if not bare:  # cleanup_control gets no arguments from the reference (squall's run only)
+            values.update(
+                configuration=run.configuration,
+                secrets=run.secrets,
+                experiment=experiment,
+                extensions=list(self.experiment.extensions),
+                settings=run.settings,
+                **base,
+            )
         kwargs = {k: v for k, v in values.items() if k in names}
-        arguments = substitute(decl.arguments, {**run.configuration}) if decl.arguments else {}
+        arguments = (
+            substitute(decl.arguments, {**run.configuration}) if decl.arguments and not bare else {}
+        )
         kwargs.update({k: v for k, v in arguments.items() if var_kw or k in names})
         try:
             func(**kwargs)
@@ -241,17 +271,19 @@ class ControlPlugin:
 
     @hookimpl
     def squall_configure(self, run: RunView) -> None:
-        for decl in [*self.global_controls, *self.top.values()]:
+        global_controls, own = self._declared()
+        for decl in [*global_controls, *own]:
             func = getattr(self._module(decl), "configure_control", None)
             if callable(func):
                 self._invoke(run, decl, func, {"event_registry": None})
 
     @hookimpl
     def squall_cleanup(self, run: RunView) -> None:
-        for decl in [*self.global_controls, *self.top.values()]:
+        global_controls, own = self._declared()
+        for decl in [*own, *global_controls]:  # the experiment's first, as the reference
             func = getattr(self._module(decl), "cleanup_control", None)
             if callable(func):
-                self._invoke(run, decl, func, {})
+                self._invoke(run, decl, func, {}, bare=True)
 
     @hookimpl
     def squall_before_experiment(self, run: RunView) -> None:
