@@ -27,9 +27,9 @@ CASES = ROOT / "tests" / "conformance" / "cases.json"
 
 
 def _anchor(heading: str) -> str:
-    """The anchor mkdocs gives a heading (lower case, punctuation dropped, dashes)."""
-    text = re.sub(r"[^\w\- ]", "", heading.lower()).strip()
-    return re.sub(r"[\s]+", "-", text)
+    """The anchor Python-Markdown's toc gives a heading (its default slugify)."""
+    text = re.sub(r"[^\w\s-]", "", heading).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
 
 
 def _cell(text: str) -> str:

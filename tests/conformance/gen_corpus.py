@@ -619,7 +619,7 @@ def strategies(c: Corpus) -> None:
             "the hypothesis deviates during the method only",
             [
                 # the pause lets the periodic check see the flag before the next activity
-                py("set", "mark", {"name": "flag"}, pauses={"after": 0.7}),
+                py("set", "mark", {"name": "flag"}, pauses={"after": 1.0}),
                 py("work", "sleep_then", {"seconds": 0.3}),
                 py("clear", "remove", {"path": "flag"}, module="os"),
             ],
