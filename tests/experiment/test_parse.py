@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from squall.errors import ValidationError
+from squall.errors import LoadError, ValidationError
 from squall.experiment import parse_experiment, parse_text
 from squall.experiment.model import (
     HttpSpec,
@@ -220,3 +220,23 @@ def test_positions_of_json_and_yaml() -> None:
     assert document.locate("/method/7") == (3, 13), "a missing child gives its parent's place"
     yaml_doc = parse_text("title: t\nmethod:\n  - type: oops\n", "x.yaml")
     assert yaml_doc.locate("/method/0/type") == (3, 11)
+
+
+@pytest.mark.parametrize("arguments", ["[a, ${x}]", "[${x}, b]", "{x: ${x}}"])
+def test_an_unquoted_placeholder_in_a_yaml_flow_collection_gets_a_quoting_hint(
+    arguments: str,
+) -> None:
+    text = f"title: t\ndescription: d\nmethod:\n  - arguments: {arguments}\n"
+    with pytest.raises(LoadError) as caught:
+        parse_text(text, "x.yaml")
+    problem = caught.value.problems[0]
+    assert problem.line == 4
+    assert problem.hint.startswith('quote the placeholder: "${name}"')
+    quoted = parse_text(text.replace("${x}", '"${x}"'), "x.yaml")  # the fix works
+    assert "${x}" in str(quoted.data["method"][0]["arguments"])
+
+
+def test_other_yaml_errors_keep_the_general_hint() -> None:
+    with pytest.raises(LoadError) as caught:
+        parse_text("title: t\nmethod: [a, b\n", "x.yaml")
+    assert caught.value.problems[0].hint == "check indentation and quoting there"

@@ -112,11 +112,13 @@ def parse_text(text: str, name: str, fmt: str | None = None) -> Document:
         try:
             data = yaml.load(text, Loader=loader)
         except yaml.YAMLError as exc:
-            raise LoadError(f"cannot parse {name} as YAML", [_yaml_problem(exc, name)]) from None
+            raise LoadError(
+                f"cannot parse {name} as YAML", [_yaml_problem(exc, name, text)]
+            ) from None
     return Document(data=data, name=name, text=text, fmt=fmt)
 
 
-def _yaml_problem(exc: Exception, name: str) -> Problem:
+def _yaml_problem(exc: Exception, name: str, text: str) -> Problem:
     mark = getattr(exc, "problem_mark", None)
     what = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
@@ -124,10 +126,22 @@ def _yaml_problem(exc: Exception, name: str) -> Problem:
     hint = "check indentation and quoting there"
     if "could not determine a constructor" in str(exc):
         hint = "only plain YAML is accepted; remove the '!!python/...' or custom tag"
+    elif mark is not None and _unquoted_placeholder_in_flow(exc, text, mark.line):
+        hint = (
+            'quote the placeholder: "${name}" (inside [...] or {...} YAML reads an unquoted '
+            "'{' as the start of a mapping)"
+        )
     problem = Problem("", message, hint)
     if mark is None:
         return problem.located(name, None, None)
     return problem.located(name, mark.line + 1, mark.column + 1)
+
+
+def _unquoted_placeholder_in_flow(exc: Exception, text: str, line: int) -> bool:
+    """The classic: ``args: [a, ${x}]`` (the Chaos Toolkit's issue #292)."""
+    context = getattr(exc, "context", None) or ""
+    lines = text.splitlines()
+    return "flow" in context and line < len(lines) and "${" in lines[line]
 
 
 def _format_for(name: str) -> str | None:
