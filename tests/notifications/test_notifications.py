@@ -149,3 +149,22 @@ def test_discover_sends_discovery_events(
     assert events[0]["payload"] == "sqtest"
     assert events[1]["payload"]["extension"]["name"] == "sqtest"
     assert "no_such_driver_module" in events[3]["error"]
+
+
+def test_a_run_that_cannot_start_sends_run_failed(
+    squall: Any, tmp_path: Path, http_server: LocalServer
+) -> None:
+    settings(tmp_path, [{"type": "http", "url": f"{http_server.url}/echo"}])
+    experiment = tmp_path / "needs-env.json"
+    experiment.write_text(
+        '{"title": "t", "description": "d", "secrets": {"s": {"k": {"type": "env", '
+        '"key": "SQUALL_TEST_UNSET_VARIABLE"}}}, "method": [{"type": "action", "name": "a", '
+        '"provider": {"type": "python", "module": "sqtest", "func": "echo"}}]}'
+    )
+    # validation would catch it first (validate-failed); without it the engine does
+    result = squall("run", "--no-validation", str(experiment))
+    assert result.code == 2, result.stderr
+    events = posted(http_server)
+    assert [e["name"] for e in events] == ["run-started", "run-failed"]
+    assert "SQUALL_TEST_UNSET_VARIABLE" in events[1]["error"]
+    assert events[1]["payload"]["title"] == "t"

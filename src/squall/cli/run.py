@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -15,6 +15,8 @@ from squall.cli.variables import parse_var, read_global_controls, read_var_files
 from squall.errors import ValidationError
 
 __all__ = ["load_cli_settings", "read_overrides", "run", "validate"]
+
+_T = TypeVar("_T")
 
 _HYPOTHESIS = [
     "default",
@@ -200,17 +202,21 @@ def run(
     console = Console(source=document.name, json_lines=ctx.obj["json"])
     store = open_cli_history(history, no_history, settings)
     try:
-        journal = Engine(registry, console).run(
-            plan,
-            RunOptions(
-                overrides=overrides,
-                secret_overrides=secret_overrides,
-                journal_path=journal_path,
-                keep_events=keep_events,
-                settings=settings,
-                global_controls=read_global_controls(settings, control_files),
-                history=store,
-                events=not no_events,
+        journal = _run_notified(
+            settings,
+            document.data,
+            lambda: Engine(registry, console).run(
+                plan,
+                RunOptions(
+                    overrides=overrides,
+                    secret_overrides=secret_overrides,
+                    journal_path=journal_path,
+                    keep_events=keep_events,
+                    settings=settings,
+                    global_controls=read_global_controls(settings, control_files),
+                    history=store,
+                    events=not no_events,
+                ),
             ),
         )
     finally:
@@ -223,6 +229,19 @@ def run(
             notify(settings, event, finished)
     assert journal.outcome is not None
     return journal.outcome.exit_code
+
+
+def _run_notified(settings: dict[str, Any], experiment: Any, run: Callable[[], _T]) -> _T:
+    """``run()``; when it cannot start (configuration, secrets, controls), the settings'
+    notification channels get ``run-failed`` with the error first."""
+    from squall.errors import SquallError
+    from squall.notifications import notify
+
+    try:
+        return run()
+    except SquallError as exc:
+        notify(settings, "run-failed", experiment, exc)
+        raise
 
 
 @click.command()
