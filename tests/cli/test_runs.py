@@ -247,3 +247,12 @@ def test_start_up_imports_no_database_driver() -> None:
             env=subprocess_env(),
         )
         assert done.returncode == 0, done.stderr
+
+
+def test_the_default_history_is_in_the_user_data_directory(squall: Any, tmp_path: Path) -> None:
+    env = {"SQUALL_HISTORY": "", "HOME": str(tmp_path / "home"), "XDG_DATA_HOME": ""}
+    assert squall("run", str(EXAMPLES / "trivial.json"), env=env).code == 0
+    default = tmp_path / "home" / ".local" / "share" / "squall" / "history.sqlite3"
+    assert default.exists()
+    listed = json.loads(squall("runs", "list", "--json", env=env).stdout)
+    assert [r["title"] for r in listed] == ["trivial"]

@@ -130,3 +130,19 @@ def test_experiment_hash_ignores_layout() -> None:
     assert experiment_hash({"a": 1}) != experiment_hash({"a": 2})
     canonical = '{"a":1,"title":"été"}'.encode()
     assert experiment_hash({"title": "été", "a": 1}) == hashlib.sha256(canonical).hexdigest()
+
+
+@pytest.mark.parametrize("xdg", [None, "", "/srv/data"])
+def test_the_default_place_is_platformdirs_user_data_dir(
+    xdg: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import platformdirs
+
+    from squall.journal.history import default_history_path
+
+    if xdg is None:
+        monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_DATA_HOME", xdg)
+    expected = Path(platformdirs.user_data_dir("squall", appauthor=False)) / "history.sqlite3"
+    assert Path(default_history_path()) == expected

@@ -10,6 +10,7 @@ and psycopg are imported only when a store is opened.
 from __future__ import annotations
 
 import os
+import sys
 
 from squall.journal.history.record import RunRecord, experiment_hash
 from squall.journal.history.store import HistoryError, RunHistory, UnknownRun
@@ -34,10 +35,22 @@ def is_off(target: str) -> bool:
 
 
 def default_history_path() -> str:
-    """``history.sqlite3`` in the user's data directory (platformdirs)."""
+    """``history.sqlite3`` in the user's data directory, as platformdirs names it."""
+    return os.path.join(_user_data_dir(), "history.sqlite3")
+
+
+def _user_data_dir() -> str:
+    """platformdirs' user data directory of squall. On Linux its rule (XDG) is applied
+    here: importing platformdirs costs about 15 ms (pathlib, tempfile, ...), more than
+    recording the run; tests/journal/test_history.py checks both agree."""
+    if sys.platform == "linux":
+        base = os.environ.get("XDG_DATA_HOME", "")
+        if not base.strip():
+            base = os.path.expanduser("~/.local/share")
+        return os.path.join(base, "squall")
     import platformdirs
 
-    return os.path.join(platformdirs.user_data_dir("squall", appauthor=False), "history.sqlite3")
+    return platformdirs.user_data_dir("squall", appauthor=False)
 
 
 def open_history(target: str | None) -> RunHistory:
