@@ -256,3 +256,38 @@ def test_the_default_history_is_in_the_user_data_directory(squall: Any, tmp_path
     assert default.exists()
     listed = json.loads(squall("runs", "list", "--json", env=env).stdout)
     assert [r["title"] for r in listed] == ["trivial"]
+
+
+def test_a_history_lost_during_the_run_only_warns(squall: Any, tmp_path: Path) -> None:
+    history = tmp_path / "h.sqlite3"
+    result = squall(
+        "run",
+        "--history",
+        str(history),
+        str(EXAMPLES / "history-lost.json"),
+        "--var",
+        f"history={history}",
+    )
+    assert result.code == 0, result.stderr
+    assert "warn run history: cannot record the end of the run in the run history" in result.stderr
+    assert "no such table: squall_runs" in result.stderr
+    assert result.journal is not None and result.journal["squall"]["outcome"] == "held"
+
+
+def test_the_python_api_records_when_given_a_store(tmp_path: Path) -> None:
+    from squall import run_experiment
+    from squall.engine import RunOptions
+    from squall.journal.history import open_history
+
+    store = open_history(str(tmp_path / "api.sqlite3"))
+    try:
+        journal = run_experiment(
+            EXAMPLES / "trivial.json",
+            run_options=RunOptions(journal_path=tmp_path / "j.json", history=store),
+        )
+        record = store.get(journal.run_id)
+    finally:
+        store.close()
+    assert (record.outcome, record.exit_code, record.title) == ("held", 0, "trivial")
+    assert record.journal == (tmp_path / "j.json").read_text()
+    assert record.journal_path == str(tmp_path / "j.json")

@@ -153,3 +153,11 @@ def _pid_alive(pid: int) -> bool:
             return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (FileNotFoundError, ProcessLookupError):
         return False
+
+
+def sql(path: str, statement: str) -> int:
+    """Run one SQL statement on the SQLite file at ``path``; returns the changed rows."""
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        return connection.execute(statement).rowcount
