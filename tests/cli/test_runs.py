@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from sqharness import EXAMPLES, subprocess_env
+from sqharness import EXAMPLES, start_run, subprocess_env
 
 DIFF = str(EXAMPLES / "history-diff.json")
 
@@ -173,10 +173,10 @@ def test_an_unusable_history_stops_the_run_before_it_starts(squall: Any, tmp_pat
 
 
 def test_a_killed_run_is_visible_and_recovered_by_id(
-    squall: Any, tmp_path: Path, target: str
+    squall: Any, tmp_path: Path, target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = subprocess_env(SQUALL_HISTORY=target)
-    proc, journal, log = _start(tmp_path, env)
+    monkeypatch.setenv("SQUALL_HISTORY", target)  # the run's subprocess inherits it
+    proc, journal, log = start_run(tmp_path, "recover.json", "--var", "method_sleep:int=60")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     sq = in_history(squall, tmp_path, target)
@@ -199,37 +199,6 @@ def test_a_killed_run_is_visible_and_recovered_by_id(
     )
     again = sq("recover", run_id)
     assert again.code == 2 and "nothing to do" in again.stderr
-
-
-def _start(tmp_path: Path, env: dict[str, str]) -> tuple[Any, Path, Path]:
-    import time
-
-    journal, log = tmp_path / "journal.json", tmp_path / "log.txt"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "squall",
-            "--settings",
-            str(tmp_path / "settings.yaml"),
-            "run",
-            "--journal-path",
-            str(journal),
-            str(EXAMPLES / "recover.json"),
-            "--var",
-            f"log={log}",
-            "--var",
-            "method_sleep:int=60",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while not (log.exists() and "method-started" in log.read_text()):
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.02)
-    return proc, journal, log
 
 
 def test_start_up_imports_no_database_driver() -> None:
