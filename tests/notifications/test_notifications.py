@@ -168,3 +168,22 @@ def test_a_run_that_cannot_start_sends_run_failed(
     assert [e["name"] for e in events] == ["run-started", "run-failed"]
     assert "SQUALL_TEST_UNSET_VARIABLE" in events[1]["error"]
     assert events[1]["payload"]["title"] == "t"
+
+
+def test_init_sends_init_events(squall: Any, tmp_path: Path, http_server: LocalServer) -> None:
+    settings(tmp_path, [{"type": "http", "url": f"{http_server.url}/echo"}])
+    assert squall("discover", "--no-system-info", "sqtest").code == 0
+    good = {"title": "t", "description": "d", "method": [{"activity": "echo"}]}
+    (tmp_path / "good.yaml").write_text(yaml.safe_dump(good))
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump({**good, "method": [{"activity": "nope"}]}))
+    assert squall("init", "--answers", "good.yaml").code == 0
+    assert squall("init", "--answers", "bad.yaml", "--experiment-path", "x.json").code == 2
+    events = [e for e in posted(http_server) if e["phase"] == "init"]
+    assert [e["name"] for e in events] == [
+        "init-started",
+        "init-completed",
+        "init-started",
+        "init-failed",
+    ]
+    assert events[1]["payload"] == json.loads((tmp_path / "experiment.json").read_text())
+    assert "nope" in events[3]["error"]
