@@ -74,7 +74,7 @@ def _check_controls(experiment: Experiment) -> list[Problem]:
         if decl.module is None:
             continue
         try:
-            load_control_module(decl)
+            module = load_control_module(decl)
         except InputError as exc:
             problems.append(
                 Problem(
@@ -83,7 +83,29 @@ def _check_controls(experiment: Experiment) -> list[Problem]:
                     "install the control's package or fix 'module'",
                 )
             )
+            continue
+        problems += _control_arguments(pointer, decl.name, module, decl.raw)
     return problems
+
+
+def _control_arguments(
+    pointer: str, name: str, module: Any, raw: Mapping[str, Any]
+) -> list[Problem]:
+    """The control module's own ``validate_control(declaration)``, if it has one."""
+    check = getattr(module, "validate_control", None)
+    if not callable(check):
+        return []
+    try:
+        check(raw)
+    except Exception as exc:
+        return [
+            Problem(
+                pointer + "/provider/arguments",
+                f"control {name!r} is invalid: {exc}",
+                "see the control's documentation for its arguments",
+            )
+        ]
+    return []
 
 
 def _env_missing(value: ConfigEnv, key: str, overrides: Mapping[str, Any] | None) -> bool:

@@ -92,9 +92,11 @@ def test_safeguard_with_invalid_arguments_is_refused_before_the_run(
         '{"probes": []}}}], "method": [{"type": "action", "name": "a", "provider": '
         '{"type": "python", "module": "sqtest", "func": "touch", "arguments": {"path": "x"}}}]}'
     )
-    result = squall("run", str(experiment))
-    assert result.code == 2, result.stderr
-    assert "control 'guard' is invalid: 'probes' must be a non-empty list" in result.stderr
+    for command in ("validate", "run"):
+        result = squall(command, str(experiment))
+        assert result.code == 2, result.stderr
+        assert "control 'guard' is invalid: 'probes' must be a non-empty list" in result.stderr
+        assert "/controls/0/provider/arguments" in result.stderr
     assert not (tmp_path / "x").exists()
 
 
