@@ -3,6 +3,7 @@ in experiments exactly as a third-party control would be."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -181,3 +182,53 @@ def test_safeguard_from_the_settings_with_a_background_probe(squall: Any, tmp_pa
     # the run before or during the first action, never later
     assert names(result.journal["run"]) in ([], ["sleepy"])
     assert not (tmp_path / "reached").exists()
+
+
+def test_two_safeguard_declarations_both_guard(squall: Any, tmp_path: Path) -> None:
+    """Each declaration's probes are kept (the module serves every declaration of the
+    run); the second one's blocking probe breaches, and is checked once."""
+    probe = {
+        "type": "probe",
+        "tolerance": 1,
+        "provider": {
+            "type": "python",
+            "module": "sqtest",
+            "func": "append_line",
+            "arguments": {"path": "checks.txt", "text": "x"},
+        },
+    }
+    controls = [
+        {
+            "name": f"guard-{n}",
+            "provider": {
+                "type": "python",
+                "module": "squall.controls.safeguards",
+                "arguments": {"probes": [{**probe, "name": f"check-{n}"}]},
+            },
+        }
+        for n in (1, 2)
+    ]
+    experiment = {
+        "title": "t",
+        "description": "d",
+        "controls": controls,
+        "method": [
+            {
+                "type": "action",
+                "name": "a",
+                "provider": {
+                    "type": "python",
+                    "module": "sqtest",
+                    "func": "touch",
+                    "arguments": {"path": "x"},
+                },
+            }
+        ],
+    }
+    (tmp_path / "two.json").write_text(json.dumps(experiment))
+    result = squall("run", "two.json")
+    assert result.code == 130, result.stderr
+    # check-1 appended line 1 (tolerance 1: held), check-2 appended line 2: breached
+    assert result.journal["interruption"]["name"] == "check-2"
+    assert len((tmp_path / "checks.txt").read_text().splitlines()) == 2
+    assert not (tmp_path / "x").exists()

@@ -50,13 +50,20 @@ def validate_control(control: Mapping[str, Any]) -> None:
 class Guard:
     """The safeguards of one run: the threads that watch, and the breach they report."""
 
-    def __init__(self, run: RunView, probes: list[Mapping[str, Any]]) -> None:
+    def __init__(self, run: RunView) -> None:
         self.run = run
-        self.blocking = [p for p in probes if not p.get("frequency") and not p.get("background")]
-        self.watching = [p for p in probes if p.get("frequency") or p.get("background")]
+        self.blocking: list[Mapping[str, Any]] = []
+        self.watching: list[Mapping[str, Any]] = []
         self.done = threading.Event()
         self.threads: list[threading.Thread] = []
         self.breached: str | None = None
+        self.started = False
+
+    def add(self, probes: list[Mapping[str, Any]]) -> None:
+        """Probes of one more declaration (a run may declare several safeguards)."""
+        for probe in probes:
+            watched = probe.get("frequency") or probe.get("background")
+            (self.watching if watched else self.blocking).append(probe)
 
     def check(self, probe: Mapping[str, Any]) -> bool:
         """Run one probe; on a breach, stop the run (once) and return False."""
@@ -103,14 +110,19 @@ _GUARDS: dict[str, Guard] = {}  # by run id (a process may run several experimen
 
 
 def configure_control(run: RunView, probes: list[Mapping[str, Any]] | None = None) -> None:
-    _GUARDS[run.run_id] = Guard(run, list(probes or ()))
+    guard = _GUARDS.get(run.run_id)
+    if guard is None:
+        guard = _GUARDS[run.run_id] = Guard(run)
+    guard.add(list(probes or ()))
 
 
 def before_experiment_control(run: RunView) -> None:
-    """Check the blocking probes, then start watching; a breach stops the run here."""
+    """Check the blocking probes, then start watching; a breach stops the run here.
+    Called once per declaration: the first call does it for all of them."""
     guard = _GUARDS.get(run.run_id)
-    if guard is None:
+    if guard is None or guard.started:
         return
+    guard.started = True
     for probe in guard.blocking:
         if not guard.check(probe):
             raise Interrupted(guard.breached or "safeguard breached", str(probe["name"]))
