@@ -17,7 +17,7 @@ from squall.experiment.model import DryMode
 from squall.journal.store import read_journal
 from squall.plan import PlanOptions
 
-from sqharness import EXAMPLES, subprocess_env
+from sqharness import EXAMPLES, ROOT, subprocess_env
 from sqtest import pid_alive
 
 
@@ -193,3 +193,15 @@ def test_the_run_deadline_cancels_a_group_and_the_rollbacks_run(
     assert result.journal["squall"]["groups"][0]["status"] == "interrupted"
     assert all("cancelled and killed" in e["exception"][0] for e in result.journal["run"])
     assert (tmp_path / "undone").exists()
+
+
+def test_console_names_the_group(squall: Any) -> None:
+    example = str(ROOT / "docs" / "examples" / "parallel-and-outputs.json")
+    result = squall("run", example)
+    assert result.code == 0, result.stderr
+    assert "pause-worker (in parallel group pause-and-watch)" in result.stdout + result.stderr
+    result = squall("--log-format", "json", "run", example)
+    lines = (result.stdout + result.stderr).splitlines()
+    events = [json.loads(line) for line in lines if line.startswith("{")]
+    grouped = {e["name"]: e.get("group") for e in events if e.get("event") == "activity"}
+    assert grouped["load-average"] == "pause-and-watch" and grouped["worker"] is None

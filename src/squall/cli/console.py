@@ -78,6 +78,7 @@ class Console:
             mark, detail = "MISS", run.reason or "tolerance not met"
         else:
             mark, detail = "ok", ""
+        group = (run.squall or {}).get("group")
         if self.json_lines:
             self._emit(
                 "",
@@ -89,9 +90,9 @@ class Console:
                 tolerance_met=run.tolerance_met,
                 duration=run.duration,
                 reason=run.reason,
+                **({"group": group} if group else {}),
             )
             return
-        group = (run.squall or {}).get("group")
         where = f" (in parallel group {group})" if group else ""
         text = (
             f"  {self._paint(mark):>4} {_PHASE.get(phase, phase):<8} {kind:<6} {name}{where}"

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from squall.engine.activity import ActivityInterrupted, run_activity
-from squall.engine.context import RunContext, now_iso
+from squall.engine.context import Listener, RunContext, now_iso
 from squall.engine.rules import abandon_background
 from squall.experiment.groups import ParallelGroup
 from squall.experiment.model import Activity
@@ -53,7 +54,7 @@ class _Group:
         with self.lock:
             if member.run is not None:
                 return
-            run.squall = {"group": self.group.name, **(run.squall or {})}
+            run.squall = {**(run.squall or {}), "group": self.group.name}
             if self.cancel.is_set() and run.status is RunStatus.FAILED:
                 run.squall["cancelled"] = True  # it failed because the group was cancelled
             member.run = run
@@ -71,10 +72,39 @@ class _Group:
         self.settle(member, run)
 
 
+class _Tagging:
+    """The run's listener, which sees the group's entries already tagged with it (they
+    are reported from inside ``run_activity``, before the group records them)."""
+
+    def __init__(self, listener: Listener, name: str, raws: set[int]) -> None:
+        self.listener = listener
+        self.name = name
+        self.raws = raws
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self.listener, attribute)
+
+    def activity_finished(self, run: ActivityRun, phase: str) -> None:
+        if id(run.activity) in self.raws and not (run.squall or {}).get("group"):
+            run.squall = {"group": self.name, **(run.squall or {})}
+        self.listener.activity_finished(run, phase)
+
+
 def run_group(
     ctx: RunContext, group: ParallelGroup, activities: tuple[Activity, ...], phase: str
 ) -> None:
     """Start the activities together and wait as ``group.join`` says."""
+    listener = ctx.listener
+    ctx.listener = _Tagging(listener, group.name, {id(a.raw) for a in activities})
+    try:
+        _run_group(ctx, group, activities, phase)
+    finally:
+        ctx.listener = listener
+
+
+def _run_group(
+    ctx: RunContext, group: ParallelGroup, activities: tuple[Activity, ...], phase: str
+) -> None:
     state = _Group(ctx, group, phase)
     members = [_Member(a, ctx.recorder.reserve(phase, a.name)) for a in activities]
     summary = GroupRun(
