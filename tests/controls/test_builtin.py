@@ -232,3 +232,26 @@ def test_two_safeguard_declarations_both_guard(squall: Any, tmp_path: Path) -> N
     assert result.journal["interruption"]["name"] == "check-2"
     assert len((tmp_path / "checks.txt").read_text().splitlines()) == 2
     assert not (tmp_path / "x").exists()
+
+
+def test_bypass_all_skips_every_activity_rollbacks_included(squall: Any, tmp_path: Path) -> None:
+    experiment = json.loads((CONTROLS / "bypass.json").read_text())
+    experiment["controls"] = [
+        {
+            "name": "dry-everything",
+            "provider": {
+                "type": "python",
+                "module": "squall.controls.bypass",
+                "arguments": {"target_all": True},
+            },
+        }
+    ]
+    (tmp_path / "all.json").write_text(json.dumps(experiment))
+    result = squall("run", "--rollback-strategy", "always", "all.json")
+    assert result.code == 0, result.stderr
+    entries = result.journal["run"] + result.journal["rollbacks"]
+    assert len(entries) == 4
+    assert all(e["activity"]["dry"] is True and e["output"] is None for e in entries)
+    for name in ("skipped-ran", "ran", "method-probe-ran", "undone"):
+        assert not (tmp_path / name).exists()
+    assert "bypass: no activity will be executed" in result.stderr
