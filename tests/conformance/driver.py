@@ -97,7 +97,11 @@ def run_case(
     if command == "run":
         argv += ["--journal-path", str(journal)]
     argv += [_expand(a, work, experiments) for a in case.get("args", [])]
-    argv.append(str(experiments / case["experiment"]))
+    source = case.get("source")  # a URL on the test's server, e.g. {http}/experiment.json
+    if source:
+        argv.append(source.replace("{http}", os.environ.get("CONF_HTTP", "")))
+    else:
+        argv.append(str(experiments / case["experiment"]))
     started = time.perf_counter()
     proc = subprocess.Popen(
         argv,

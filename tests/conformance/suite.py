@@ -63,6 +63,11 @@ def _driver(side: str, python: str, prefix: list[str], out: Path, env: dict[str,
 
 def run_suite(out: Path, ctk_venv: Path) -> SuiteRun:
     server = LocalServer()
+    for name, kind in (
+        ("trivial.json", "application/json"),
+        ("trivial-yaml.yaml", "application/x-yaml"),
+    ):
+        server.serve(f"/conformance/{name}", (EXPERIMENTS / name).read_text(), kind)
     try:
         env = dict(os.environ, CONF_HTTP=server.url)
         env.pop("SQUALL_RUN_ID", None)

@@ -73,6 +73,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(401, {"error": "unauthorised"})
                 return
             self._send(200, json.loads((EXAMPLES / "trivial.json").read_text()))
+        elif url.path in self.server.files:  # type: ignore[attr-defined]
+            content_type, text = self.server.files[url.path]  # type: ignore[attr-defined]
+            self._send(200, text, content_type)
         elif url.path == "/experiment.yaml":
             self._send(200, (EXAMPLES / "trivial.yaml").read_text(), "application/x-yaml")
         else:
@@ -92,6 +95,8 @@ class LocalServer:
         self.httpd.daemon_threads = True
         self.httpd.requests = []  # type: ignore[attr-defined]
         self.httpd.token = None  # type: ignore[attr-defined]
+        # extra documents to serve: path -> (content type, text)
+        self.httpd.files = {}  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -99,6 +104,10 @@ class LocalServer:
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
+
+    def serve(self, path: str, text: str, content_type: str) -> None:
+        """Serve ``text`` at ``path`` (e.g. an experiment to load by URL)."""
+        self.httpd.files[path] = (content_type, text)  # type: ignore[attr-defined]
 
     @property
     def requests(self) -> list[tuple[str, str, dict[str, str], str]]:
