@@ -13,8 +13,10 @@ pytestmark = pytest.mark.conformance
 
 def test_committed_files_match_the_generator(tmp_path: Path) -> None:
     gen_corpus.main(["--out", str(tmp_path)])
-    generated = {p.name for p in tmp_path.glob("*") if p.suffix in (".json", ".yaml")}
-    committed = {p.name for p in gen_corpus.EXPERIMENTS.glob("*") if p.suffix in (".json", ".yaml")}
+    generated = {p.name for p in tmp_path.glob("*") if p.suffix in gen_corpus.SUFFIXES}
+    committed = {
+        p.name for p in gen_corpus.EXPERIMENTS.glob("*") if p.suffix in gen_corpus.SUFFIXES
+    }
     assert committed == generated - {"cases.json"}, "rerun tests/conformance/gen_corpus.py"
     for name in sorted(committed):
         assert (gen_corpus.EXPERIMENTS / name).read_text() == (tmp_path / name).read_text(), (
