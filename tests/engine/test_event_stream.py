@@ -60,5 +60,6 @@ def test_event_stream_is_removed_after_a_finished_run_unless_kept(tmp_path: Path
         "activity",
         "probe",
         "hypothesis",
+        "rollbacks-decided",
         "end",
     ]

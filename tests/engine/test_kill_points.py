@@ -268,3 +268,29 @@ def test_a_recovery_after_a_torn_line_starts_a_new_line(squall: Any, tmp_path: P
     ]
     assert run.recover(squall).code == 0
     assert [e for e in run.lines(run.effects) if e.startswith("undo")] == BOTH
+
+
+def test_a_run_that_decided_not_to_roll_back_is_recovered_by_its_decision(
+    squall: Any, tmp_path: Path
+) -> None:
+    """SIGINT during the method: the default strategy plays no rollbacks (as the Chaos
+    Toolkit). Killed after that decision, before its journal was written (here: the
+    stream of such a run without its ``end`` line), the run must not be rolled back by
+    ``recover`` either."""
+    run = Run(tmp_path)
+    argv = ["run", "--keep-events", "--journal-path", str(run.journal), EXPERIMENT]
+    proc = run.start([*argv, *run.variables("hold#1")])
+    deadline = time.monotonic() + 60
+    while "hold#1" not in run.lines(run.points):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    events = Path(events_path_for(run.journal))
+    records = [json.loads(line) for line in events.read_text().splitlines()]
+    assert records[-2] == {"play": False, "event": "rollbacks-decided"}
+    events.write_text("".join(line + "\n" for line in events.read_text().splitlines()[:-1]))
+    run.journal.unlink()
+    assert run.recover(squall).code == 0
+    assert run.lines(run.effects) == ["injected"], "no rollback: the run had decided so"
+    assert json.loads(run.journal.read_text())["rollbacks"] == []

@@ -119,16 +119,21 @@ def _names(activities: tuple[Activity, ...]) -> list[str]:
 def owed_rollbacks(plan: Plan, state: StreamState) -> tuple[Activity, ...]:
     """Rollbacks the strategy owes a run that stopped abruptly, minus those it finished.
 
-    ``default`` owes them once the method started (something may be injected); ``always``
-    always; ``never`` never; ``deviated`` only when the after-check deviated.
+    When the run had decided (its stream says whether it plays its rollbacks, after its
+    strategy and any interruption), that decision holds. Before that: ``default`` owes
+    them once the method started (something may be injected); ``always`` always;
+    ``never`` never; ``deviated`` only when the after-check deviated.
     """
     strategy = plan.rollback_strategy
-    if strategy is RollbackStrategy.NEVER:
+    if state.play_rollbacks is False:
         return ()
-    if strategy is RollbackStrategy.DEVIATED and not state.journal.deviated:
-        return ()
-    if strategy is RollbackStrategy.DEFAULT and not state.started_method:
-        return ()
+    if state.play_rollbacks is None:
+        if strategy is RollbackStrategy.NEVER:
+            return ()
+        if strategy is RollbackStrategy.DEVIATED and not state.journal.deviated:
+            return ()
+        if strategy is RollbackStrategy.DEFAULT and not state.started_method:
+            return ()
     done = Counter(state.rollback_names)
     owed = []
     for activity in plan.rollbacks:

@@ -158,7 +158,9 @@ class Engine:
             if not ctx.stop.is_set():
                 self._run_phases(ctx, facts)
             disarm_deadline()
-            if should_roll_back(ctx, facts):
+            play = should_roll_back(ctx, facts)
+            ctx.recorder.rollbacks_decided(play)  # a recovery keeps to this decision
+            if play:
                 # a signal during rollbacks stops the remaining ones
                 with contextlib.suppress(ActivityInterrupted, Interrupted):
                     self._play(ctx, plan.rollbacks, Phase.ROLLBACKS)

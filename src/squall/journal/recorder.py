@@ -105,6 +105,12 @@ class Recorder:
                 self.journal.during.append(result)
             self._emit("hypothesis", phase=phase, steady_state_met=result.steady_state_met)
 
+    def rollbacks_decided(self, play: bool) -> None:
+        """Whether the run plays its rollbacks (its strategy, its interruption): a run
+        killed after this point is recovered by the same decision."""
+        with self._lock:
+            self._emit("rollbacks-decided", play=play)
+
     def pending(self, phase: str) -> list[int]:
         """Reserved places still without an entry."""
         with self._lock:

@@ -14,7 +14,15 @@ __all__ = ["StreamState", "read_event_stream"]
 class StreamState:
     """What the stream of one run says happened."""
 
-    __slots__ = ("end", "ended", "journal", "rollback_names", "start", "started_method")
+    __slots__ = (
+        "end",
+        "ended",
+        "journal",
+        "play_rollbacks",
+        "rollback_names",
+        "start",
+        "started_method",
+    )
 
     def __init__(self, start: dict[str, Any], journal: Journal) -> None:
         self.start = start  # the "start" event: run id, strategies, journal header
@@ -23,6 +31,8 @@ class StreamState:
         self.end: dict[str, Any] = {}  # the "end" event's status and deviation
         self.started_method = False  # a method activity began: something may be injected
         self.rollback_names: list[str] = []  # rollbacks that completed
+        #: the run's own decision to play its rollbacks or not (None: not reached)
+        self.play_rollbacks: bool | None = None
 
 
 def _entry(data: dict[str, Any]) -> ActivityRun:
@@ -128,6 +138,8 @@ def _apply(state: StreamState, record: dict[str, Any], probes: list[ActivityRun]
             journal.during.append(result)
     elif event == "group":
         _group(journal, record.get("group") or {})
+    elif event == "rollbacks-decided":
+        state.play_rollbacks = bool(record.get("play"))
     elif event == "end":
         state.ended = True
         state.end = record.get("journal") or {}
