@@ -67,12 +67,16 @@ class PostgresServer:
             shutil.chown(self.sockets, "nobody")
             # setpriv execs (runuser would stay as a parent that keeps signals to itself)
             self.as_user = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        #: the server stops (fast shutdown) if the test process dies without stopping it;
+        #: set by the last setpriv (a change of user clears it)
+        self.until_we_die = ["setpriv", "--pdeathsig", "SIGINT"] if shutil.which("setpriv") else []
         self.port = _free_port()
         self._initdb()
         self.log = open(self.root / "server.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             [
                 *self.as_user,
+                *self.until_we_die,
                 str(bindir / "postgres"),
                 "-D",
                 str(self.data),
