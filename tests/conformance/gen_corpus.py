@@ -1089,6 +1089,13 @@ def providers(c: Corpus) -> None:
         ),
     )
     c.add(
+        "process-dict-args",
+        exp(
+            "process arguments as a mapping (deprecated)",
+            [proc("dict", "sh", {"-c": "echo from-dict"}, "probe")],
+        ),
+    )
+    c.add(
         "process-nonzero-action",
         exp("a process action exits 1: not a failure", [proc("false", "false")]),
     )
@@ -1274,6 +1281,21 @@ def invalid(c: Corpus) -> None:
         "invalid-control-scope",
         exp("a control with a bad scope", [echo("a", 1)], controls=[ctl("c") | {"scope": "post"}]),
     )
+    c.add(
+        "invalid-http-headers",
+        exp(
+            "http headers that are not a mapping",
+            [
+                {
+                    "type": "probe",
+                    "name": "h",
+                    "provider": {"type": "http", "url": "${http}/health", "headers": ["X-A: 1"]},
+                }
+            ],
+        ),
+    )
+    run_with(c, "invalid-no-title", "no-validation", args=["--no-validation"])
+    run_with(c, "invalid-no-method", "no-validation", args=["--no-validation"])
     c.add("validate-ok", {}, experiment="trivial.json", command="validate")
     c.add("validate-invalid", {}, experiment="invalid-no-title.json", command="validate")
     c.add("validate-builtin", {}, experiment="python-builtin-no-signature.json", command="validate")
