@@ -2,7 +2,8 @@
 
     .venv/bin/python tests/conformance/ctkenv.py [run|report]   # build or reuse; print path
 
-Two venvs live in ``.conformance/`` at the repository root (gitignored), each rebuilt
+Two venvs live in ``.conformance/`` at the repository root (gitignored; $CONF_CTK_CACHE
+chooses another folder), each rebuilt
 when its requirements change: ``ctk-run`` runs the experiments, ``ctk-report`` holds
 chaostoolkit-reporting. They are separate because the reporting plugin is imported by
 every ``chaos`` command and brings matplotlib, numpy and cairo with it: about 0.8 s of
@@ -25,7 +26,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CACHE = ROOT / ".conformance"
+CACHE = Path(os.environ.get("CONF_CTK_CACHE") or ROOT / ".conformance")
 CORE = ["chaostoolkit==1.21.4", "chaostoolkit-lib[jsonpath]==1.45.1"]
 REQUIREMENTS = {
     "run": [*CORE, "chaostoolkit-addons==0.12.0"],
