@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from squall._record import Record
+from squall.experiment.flow import FailurePolicy
 from squall.experiment.groups import blocks
 from squall.experiment.model import (
     Activity,
@@ -64,6 +65,7 @@ class Plan(Record):
         "frequency",
         "hypothesis_strategy",
         "method",
+        "on_failure",
         "probes",
         "rollback_strategy",
         "rollbacks",
@@ -82,6 +84,7 @@ class Plan(Record):
         fail_fast: bool,
         fail_fast_ratio: float,
         dry: DryMode | None,
+        on_failure: FailurePolicy | None = None,
     ) -> None:
         self.experiment = experiment
         self.probes = probes
@@ -93,6 +96,11 @@ class Plan(Record):
         self.fail_fast = fail_fast
         self.fail_fast_ratio = fail_fast_ratio
         self.dry = dry
+        self.on_failure = on_failure  # runtime.on_failure; None: go on, the run is broken
+
+    def failure_policy(self, activity: Activity) -> FailurePolicy | None:
+        """The policy for a failure of this method activity (its own, else the run's)."""
+        return activity.flow.on_failure or self.on_failure
 
     @property
     def has_hypothesis(self) -> bool:
@@ -126,6 +134,7 @@ class Plan(Record):
             "dry": self.dry.value if self.dry else None,
             "frequency": self.frequency,
             "fail_fast": self.fail_fast,
+            "on_failure": self.on_failure.value if self.on_failure else "default",
             "steady_state_probes": [self._line(a) for a in self.probes],
             "method": self._lines(self.method),
             "rollbacks": self._lines(self.rollbacks),
@@ -133,6 +142,7 @@ class Plan(Record):
 
     def _line(self, a: Activity) -> str:
         flags = [f for f, on in (("background", a.background), ("dry", self.is_dry(a))) if on]
+        flags += a.flow.labels()
         uses = sorted({r.name for r in activity_output_refs(a)})
         if uses:
             flags.append("uses outputs of " + ", ".join(uses))
@@ -182,6 +192,7 @@ def make_plan(experiment: Experiment, options: PlanOptions) -> Plan:
         fail_fast=_first(options.fail_fast, runtime.fail_fast, False),
         fail_fast_ratio=_first(options.fail_fast_ratio, runtime.fail_fast_ratio, 0.0),
         dry=options.dry,
+        on_failure=runtime.on_failure,
     )
 
 

@@ -41,6 +41,8 @@ EXPECTED_EXIT = {
     "builtin-controls.json": 0,
     "configuration-and-secrets.yaml": 0,
     "continuous.json": 0,
+    "control-flow.json": 0,
+    "control-flow-abort.json": 3,
     "controls.json": 0,
     "first-experiment.json": 0,
     "first-experiment.yaml": 0,
@@ -382,3 +384,31 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "site" / "index.html").exists()
+
+
+def test_control_flow_example_retries_waits_and_kills(
+    clean_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err, journal = _run(capsys, clean_env, tmp_path, EXAMPLES / "control-flow.json")
+    assert code == 0, err
+    runs = {r["activity"]["name"]: r for r in journal["run"]}
+    collect = runs["collect-job-result"]
+    assert collect["status"] == "succeeded"
+    assert len(collect["squall"]["attempts"]) > 1
+    assert "FileNotFoundError" in collect["squall"]["attempts"][0]["error"]
+    alert = runs["alert-appears-within-10s"]["squall"]["wait_until"]
+    assert alert["held"] is True and alert["polls"] > 1
+    hung = runs["hung-driver-call"]
+    assert hung["status"] == "failed" and hung["squall"]["excused"] is True
+    assert "was killed" in hung["exception"][0]
+
+
+def test_control_flow_abort_example_stops_the_method(
+    clean_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err, journal = _run(capsys, clean_env, tmp_path, EXAMPLES / "control-flow-abort.json")
+    assert code == 3, err
+    assert journal["status"] == "aborted"
+    assert [r["activity"]["name"] for r in journal["run"]] == ["inject-the-fault"]
+    assert journal["steady_states"]["after"] is None
+    assert [r["activity"]["name"] for r in journal["rollbacks"]] == ["undo-the-fault"]

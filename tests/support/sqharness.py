@@ -67,6 +67,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path == "/slow":
             time.sleep(float(parse_qs(url.query).get("s", ["2"])[0]))
             self._send(200, "slow", "text/plain")
+        elif url.path == "/flaky":
+            self._flaky(self.path, parse_qs(url.query))
         elif url.path == "/experiment.json":
             auth = self.headers.get("Authorization")
             if self.server.token and auth != f"Bearer {self.server.token}":  # type: ignore[attr-defined]
@@ -80,6 +82,25 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, (EXAMPLES / "trivial.yaml").read_text(), "application/x-yaml")
         else:
             self._send(404, {"error": "not found"})
+
+    def _flaky(self, path: str, query: dict[str, list[str]]) -> None:
+        """``/flaky?fail=N`` answers 503 (``&drop=1``: closes the connection without an
+        answer) to its first N requests, then 200; ``/flaky?after=S`` does so until S
+        seconds after its first request. Each distinct query string counts on its own."""
+        server: Any = self.server
+        hits = sum(1 for r in server.requests if r[1] == path)
+        first = server.first_hit.setdefault(path, time.monotonic())
+        if "after" in query:
+            failing = time.monotonic() - first < float(query["after"][0])
+        else:
+            failing = hits <= int(query.get("fail", ["2"])[0])
+        if failing and "drop" in query:
+            self.close_connection = True
+            return
+        if failing:
+            self._send(503, {"ready": False, "hits": hits})
+        else:
+            self._send(200, {"ready": True, "hits": hits})
 
     do_GET = do_POST = do_PUT = do_DELETE = _route
 
@@ -97,6 +118,7 @@ class LocalServer:
         self.httpd.token = None  # type: ignore[attr-defined]
         # extra documents to serve: path -> (content type, text)
         self.httpd.files = {}  # type: ignore[attr-defined]
+        self.httpd.first_hit = {}  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 

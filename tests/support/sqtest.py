@@ -14,9 +14,11 @@ __all__ = [
     "count_lines",
     "echo",
     "exit_now",
+    "fail_times",
     "file_exists",
     "is_positive",
     "pid_alive",
+    "pid_then_sleep",
     "read_config",
     "remove_file",
     "secret_length",
@@ -24,6 +26,7 @@ __all__ = [
     "spawn_sleeper",
     "stop_point",
     "touch",
+    "whoami",
 ]
 
 
@@ -161,3 +164,27 @@ def sql(path: str, statement: str) -> int:
 
     with sqlite3.connect(path) as connection:
         return connection.execute(statement).rowcount
+
+
+def pid_then_sleep(path: str, seconds: float = 3600.0) -> None:
+    """Write this process's pid (and that of a ``sleep`` it starts) to ``path``, then hang."""
+    import subprocess
+
+    child = subprocess.Popen(["sleep", str(seconds)])
+    Path(path).write_text(f"{os.getpid()} {child.pid}\n", encoding="utf-8")
+    time.sleep(float(seconds))
+
+
+def whoami(
+    configuration: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None
+) -> Any:
+    """Where the call ran, and what it was given."""
+    return {"pid": os.getpid(), "configuration": configuration, "secrets": secrets}
+
+
+def fail_times(path: str, times: int) -> int:
+    """Raise for the first ``times`` calls (counted in the file ``path``), then succeed."""
+    calls = append_line(path, "call")
+    if calls <= int(times):
+        raise ConnectionError(f"call {calls} failed on purpose")
+    return calls

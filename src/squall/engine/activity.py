@@ -6,13 +6,14 @@ import threading
 import time
 from typing import Any
 
+from squall.engine.attempts import call_provider, exception_only, fail, perform
 from squall.engine.context import RunContext, now_iso
 from squall.errors import ActivityFailed, Interrupted
-from squall.experiment.model import Activity, GenericSpec
+from squall.experiment.flow import FailurePolicy
+from squall.experiment.model import Activity
 from squall.experiment.substitute import substitute
 from squall.journal.model import ActivityRun, RunStatus
-from squall.providers import Call
-from squall.providers.python import UserCodeError
+from squall.journal.recorder import Phase
 
 __all__ = ["ActivityInterrupted", "call_provider", "run_activity"]
 
@@ -24,41 +25,6 @@ class ActivityInterrupted(Exception):
         super().__init__(str(interrupted))
         self.interrupted = interrupted
         self.run = run
-
-
-def call_provider(
-    ctx: RunContext,
-    activity: Activity,
-    *,
-    in_hypothesis: bool = False,
-    extra_arguments: dict[str, Any] | None = None,
-    warnings: list[str] | None = None,
-) -> Any:
-    """Execute the activity's provider and return its output.
-
-    Raises:
-        ActivityFailed: the provider is unknown, the ref unresolved, or the call failed.
-    """
-    spec = activity.provider
-    if spec is None:
-        raise ActivityFailed(f"reference to unknown activity {activity.ref!r}")
-    provider = ctx.registry.get(spec.type)
-    if provider is None:
-        raise ActivityFailed(f"unknown provider type {spec.type!r}; nothing was run")
-    if isinstance(spec, GenericSpec):  # a plugin's type: it gets its mapping substituted
-        spec = spec.replace(raw=substitute(spec.raw, ctx.variables))
-    call = Call(
-        name=activity.name,
-        variables=ctx.variables,
-        configuration=ctx.configuration,
-        secrets=ctx.secrets,
-        timeout=activity.timeout,
-        in_hypothesis=in_hypothesis,
-        extra_arguments=extra_arguments or {},
-    )
-    if warnings is not None:
-        call.warnings = warnings
-    return provider.run(spec, call)
 
 
 _MAIN_THREAD = threading.main_thread().ident
@@ -123,22 +89,21 @@ def run_activity(
                 run.start = now_iso()  # the duration excludes pauses
                 started = time.perf_counter()
             if not dry:
-                run.output = call_provider(
+                perform(
                     ctx,
                     ctx.outputs.resolve(activity, run, ctx.secrets),  # ${outputs...}
+                    run,
                     in_hypothesis=in_hypothesis,
                     warnings=warnings,
                 )
-    except UserCodeError as exc:
-        _fail(run, str(exc), exc.lines)
-    except ActivityFailed as exc:
-        _fail(run, str(exc), _exception_only(exc))
+    except ActivityFailed as exc:  # an ${outputs...} that cannot be resolved
+        fail(run, str(exc), exception_only(exc))
     except Interrupted as exc:
         interrupted = exc
-        _fail(
+        fail(
             run,
             f"interrupted by {exc.signal_name or 'a stop request'}",
-            _exception_only(exc),
+            exception_only(exc),
         )
     run.end = now_iso()
     run.duration = time.perf_counter() - started
@@ -148,6 +113,8 @@ def run_activity(
                 _pause(ctx, activity.pauses.after)
         except Interrupted as exc:
             interrupted = exc
+    if phase == Phase.METHOD and interrupted is None and run.status is RunStatus.FAILED:
+        _apply_failure_policy(ctx, activity, run)
     for text in warnings:
         ctx.listener.warning(f"{activity.name}: {text}")
     if hooked and interrupted is None:
@@ -175,12 +142,17 @@ def _after_hooks(
     return interrupted
 
 
-def _exception_only(exc: BaseException) -> list[str]:
-    """The journal's ``exception`` lines for an error without a useful traceback."""
-    return [f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}\n"]
-
-
-def _fail(run: ActivityRun, reason: str, lines: list[str]) -> None:
-    run.status = RunStatus.FAILED
-    run.reason = reason
-    run.exception = lines
+def _apply_failure_policy(ctx: RunContext, activity: Activity, run: ActivityRun) -> None:
+    """Mark a failed method activity with its policy; ``abort`` asks the method to stop."""
+    policy = ctx.plan.failure_policy(activity)
+    if policy is None:
+        return
+    extra = run.squall if run.squall is not None else {}
+    extra["on_failure"] = policy.value
+    if policy is FailurePolicy.CONTINUE:
+        extra["excused"] = True
+    else:
+        with ctx.lock:
+            if not ctx.aborted_by:
+                ctx.aborted_by = activity.name
+    run.squall = extra

@@ -86,6 +86,7 @@ class RunContext:
     """The state of one run, shared by the engine's functions and threads."""
 
     __slots__ = (
+        "aborted_by",
         "activity_hooks",
         "configuration",
         "fail_fast_tripped",
@@ -135,6 +136,8 @@ class RunContext:
         #: True while the main thread runs user code or sleeps: a signal may raise there.
         self.raise_on_signal = False
         self.fail_fast_tripped = False
+        #: the method activity whose failure policy ("abort") stopped the method
+        self.aborted_by = ""
         self.lock = threading.Lock()
         #: iterations asked for by hooks (RunView.request_repeat), by id of the mapping
         self.repeats: dict[int, int] = {}

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from squall.engine.activity import ActivityInterrupted, call_provider, run_activity
+from squall.engine.activity import ActivityInterrupted, run_activity
+from squall.engine.attempts import judge
 from squall.engine.context import RunContext
-from squall.errors import ActivityFailed
-from squall.experiment.model import Activity, ProbeTolerance
-from squall.experiment.substitute import substitute
-from squall.experiment.tolerance import Verdict, check_tolerance
+from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, HypothesisRun, RunStatus
 
 __all__ = ["judge_probe", "run_hypothesis"]
@@ -53,26 +49,12 @@ def judge_probe(ctx: RunContext, probe: Activity, run: ActivityRun) -> None:
     if run.status is RunStatus.FAILED:
         run.tolerance_met = False
         return
+    if run.tolerance_met is not None:  # judged already, by wait_until
+        return
     if ctx.plan.is_dry(probe) or probe.tolerance is None:
         run.tolerance_met = True
         return
-    verdict = _verdict(ctx, probe, run.output)
+    verdict = judge(ctx, probe, run.output)
     run.tolerance_met = verdict.met
     if not verdict.met:
         run.reason = verdict.why
-
-
-def _verdict(ctx: RunContext, probe: Activity, output: Any) -> Verdict:
-    tolerance = probe.tolerance
-    if isinstance(tolerance, ProbeTolerance):
-        try:
-            value = call_provider(
-                ctx, tolerance.probe, in_hypothesis=True, extra_arguments={"value": output}
-            )
-        except ActivityFailed as exc:
-            return Verdict(False, f"tolerance probe {tolerance.probe.name!r} failed: {exc}")
-        if value:
-            return Verdict(True)
-        return Verdict(False, f"tolerance probe {tolerance.probe.name!r} returned {value!r}")
-    assert tolerance is not None
-    return check_tolerance(tolerance, output, lambda v: substitute(v, ctx.variables))

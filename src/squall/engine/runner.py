@@ -410,6 +410,12 @@ class Engine:
             if ctx.fail_fast_tripped:
                 journal.status = JournalStatus.FAILED
                 return
+            if ctx.aborted_by:
+                journal.status = JournalStatus.ABORTED
+                facts.aborted_reason = (
+                    f"activity {ctx.aborted_by!r} failed and its failure policy is abort"
+                )
+                return
             if plan.has_hypothesis and strategy in _AFTER and not ctx.stop.is_set():
                 self.listener.phase("steady-state hypothesis (after)")
                 after = run_hypothesis(ctx, Phase.AFTER)
@@ -442,6 +448,8 @@ class Engine:
             ctx.fire(f"squall_before_{which}")
             for activity in blocks(activities, ctx.plan.experiment.groups):
                 if ctx.stop.is_set() or ctx.fail_fast_tripped:
+                    break
+                if ctx.aborted_by and phase == Phase.METHOD:
                     break
                 if not isinstance(activity, Activity):  # a parallel group and its own
                     run_group(ctx, activity[0], activity[1], phase)

@@ -37,7 +37,15 @@ def _failed(runs: list[ActivityRun | None], label: str) -> list[str]:
     return [
         f"{label} {r.name!r} failed: {r.reason or 'see the journal'}"
         for r in runs
-        if r is not None and r.status is RunStatus.FAILED
+        if r is not None and r.status is RunStatus.FAILED and not r.excused
+    ]
+
+
+def _excused(runs: list[ActivityRun | None]) -> list[str]:
+    return [
+        f"activity {r.name!r} failed, excused by its failure policy (on_failure: continue)"
+        for r in runs
+        if r is not None and r.status is RunStatus.FAILED and r.excused
     ]
 
 
@@ -71,8 +79,9 @@ def decide(journal: Journal, facts: RunFacts) -> tuple[Outcome, list[str]]:
             f"the steady state deviated during the method ({len(missed)} of "
             f"{len(journal.during)} checks): " + _probe_reason(missed[0])
         )
+    excused = _excused(journal.run)
     if deviations:
-        return Outcome.DEVIATED, deviations
+        return Outcome.DEVIATED, deviations + excused
     if journal.before or journal.after or journal.during:
-        return Outcome.HELD, ["the steady state held"]
-    return Outcome.HELD, ["the method ran (no steady-state hypothesis to check)"]
+        return Outcome.HELD, ["the steady state held", *excused]
+    return Outcome.HELD, ["the method ran (no steady-state hypothesis to check)", *excused]

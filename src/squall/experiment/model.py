@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from squall._record import Record
+from squall.experiment.flow import NO_FLOW, FailurePolicy, Flow
 from squall.experiment.groups import ParallelGroup
 
 __all__ = [
@@ -313,6 +314,7 @@ class Activity(Record):
         "background",
         "controls",
         "dry",
+        "flow",
         "name",
         "pauses",
         "pointer",
@@ -339,6 +341,7 @@ class Activity(Record):
         timeout: float | None = None,
         controls: tuple[ControlDecl, ...] = (),
         dry: str | None = None,
+        flow: Flow = NO_FLOW,
     ) -> None:
         self.name = name
         self.type = type
@@ -352,6 +355,7 @@ class Activity(Record):
         self.timeout = timeout
         self.controls = controls
         self.dry = dry
+        self.flow = flow  # retry, wait_until, isolation, on_failure (squall additions)
 
 
 class Hypothesis(Record):
@@ -429,6 +433,7 @@ class Runtime(Record):
         "fail_fast_ratio",
         "hypothesis_frequency",
         "hypothesis_strategy",
+        "on_failure",
         "present",
         "rollback_strategy",
         "timeout",
@@ -444,6 +449,7 @@ class Runtime(Record):
         hypothesis_frequency: float | None = None,
         fail_fast: bool | None = None,
         fail_fast_ratio: float | None = None,
+        on_failure: FailurePolicy | None = None,
     ) -> None:
         self.present = present
         self.timeout = timeout  # a deadline for the whole run (squall addition)
@@ -452,6 +458,7 @@ class Runtime(Record):
         self.hypothesis_frequency = hypothesis_frequency
         self.fail_fast = fail_fast
         self.fail_fast_ratio = fail_fast_ratio
+        self.on_failure = on_failure  # what a failed method activity does (squall addition)
 
 
 NO_RUNTIME = Runtime()

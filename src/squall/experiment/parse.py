@@ -7,6 +7,7 @@ from typing import Any
 
 from squall.errors import Problem, ValidationError
 from squall.experiment._reader import Reader, kind_of, pointer_join
+from squall.experiment.flow import parse_failure_policy, parse_flow
 from squall.experiment.groups import ParallelGroup, is_group, parse_group
 from squall.experiment.model import (
     Activity,
@@ -198,6 +199,14 @@ def parse_activity(
         timeout=float(timeout) if isinstance(timeout, float) else None,
         controls=_controls(r, d.get("controls"), pointer + "/controls"),
         dry=dry,
+        flow=parse_flow(
+            r,
+            d,
+            pointer,
+            provider_type=provider.type if provider is not None else None,
+            has_tolerance=tolerance is not None,
+            in_hypothesis=in_hypothesis,
+        ),
     )
     if kind is None or name is None or provider is None:
         return None
@@ -412,6 +421,7 @@ def _runtime(r: Reader, value: Any) -> Runtime:
         hypothesis_frequency=frequency if isinstance(frequency, float) else None,
         fail_fast=fail_fast if isinstance(fail_fast, bool) else None,
         fail_fast_ratio=ratio if isinstance(ratio, float) else None,
+        on_failure=parse_failure_policy(r, d.get("on_failure"), "/runtime/on_failure"),
     )
 
 

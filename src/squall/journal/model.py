@@ -103,7 +103,8 @@ class ActivityRun(Record):
         self.tolerance_met = tolerance_met
         #: why it failed or why its tolerance was not met (shown, not journaled as is)
         self.reason = reason
-        #: squall's additions to the entry (parallel group, outputs used); None: nothing
+        #: squall's additions to the entry (parallel group, outputs used, retry attempts,
+        #: wait_until, failure policy); None: nothing
         self.squall = squall
         #: the entry as JSON, set once it is final (see Recorder)
         self.encoded: str | None = None
@@ -124,6 +125,11 @@ class ActivityRun(Record):
         if self.squall is not None:
             entry["squall"] = self.squall
         return entry
+
+    @property
+    def excused(self) -> bool:
+        """A failure its ``on_failure: continue`` policy excuses (the run is not broken)."""
+        return bool(self.squall and self.squall.get("excused"))
 
     @property
     def name(self) -> str:

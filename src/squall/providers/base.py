@@ -38,8 +38,10 @@ class Call:
         "configuration",
         "extra_arguments",
         "in_hypothesis",
+        "isolation",
         "name",
         "secrets",
+        "stop",
         "timeout",
         "variables",
         "warnings",
@@ -56,6 +58,8 @@ class Call:
         in_hypothesis: bool = False,
         extra_arguments: Mapping[str, Any] | None = None,
         warnings: list[str] | None = None,
+        isolation: str | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.name = name
         self.variables = variables  # configuration, then secrets, for ${name} substitution
@@ -67,6 +71,8 @@ class Call:
         self.warnings: list[str] = [] if warnings is None else warnings
         #: set when the engine wants this call to stop early (see ``cancellable``)
         self.cancel: threading.Event | None = getattr(_CANCEL, "event", None)
+        self.isolation = isolation  # "process": run a python function in a child process
+        self.stop = stop  # the run's stop request: an isolated python call is then killed
 
 
 class Provider(Protocol):

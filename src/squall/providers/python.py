@@ -73,6 +73,10 @@ class PythonProvider:
             kwargs["configuration"] = dict(call.configuration)
         if target.wants_secrets and spec.secrets:
             kwargs["secrets"] = select_secrets(call, spec.secrets)
+        if call.isolation == "process":
+            from squall.providers.isolation import run_isolated
+
+            return run_isolated(spec.module, spec.func, kwargs, call)
         if call.timeout is None:
             return _invoke(target.func, kwargs)
         return _invoke_with_timeout(target.func, kwargs, call.timeout, call.name)
