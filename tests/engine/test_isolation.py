@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sqharness import EXAMPLES, start_run
 
 FLOW = EXAMPLES / "flow"
@@ -64,19 +66,24 @@ def test_a_hung_isolated_function_is_killed_and_the_run_goes_on(
     assert "RuntimeError: no permission" in result.stderr
 
 
-def test_an_interrupt_kills_the_isolated_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("experiment", "signum"),
+    [("isolation-interrupt.json", signal.SIGINT), ("isolation-background.json", signal.SIGTERM)],
+    ids=["foreground-sigint", "background-sigterm"],
+)
+def test_an_interrupt_kills_the_isolated_process(
+    tmp_path: Path, experiment: str, signum: signal.Signals
+) -> None:
     (tmp_path / "s.yaml").write_text("{}\n")
     pidfile = tmp_path / "pids"
-    proc, journal, _ = start_run(
-        tmp_path, "flow/isolation-interrupt.json", "--var", f"pidfile={pidfile}"
-    )
+    proc, journal, _ = start_run(tmp_path, f"flow/{experiment}", "--var", f"pidfile={pidfile}")
     deadline = time.monotonic() + 10
     while not pidfile.exists() or not pidfile.read_text().strip():
         assert time.monotonic() < deadline, proc.communicate()
         time.sleep(0.02)
     child, grandchild = (int(p) for p in pidfile.read_text().split())
     started = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=20)
     assert time.monotonic() - started < 5, "the interrupt did not wait for the function"
     assert proc.returncode == 130, err

@@ -208,6 +208,18 @@ def test_durations_in_arguments_count() -> None:
                                                                "module": "m", "func": "f"})])) == ["SQ301"]  # fmt: skip
 
 
+def test_retries_and_wait_until_count() -> None:
+    # 5 attempts x 100 s timeout + delays 60 + 120 + 120 + 120 (max_delay) = 920 s
+    retried = {**STOP, "timeout": 100,
+               "retry": {"attempts": 5, "delay": 60, "backoff": 2, "max_delay": 120}}  # fmt: skip
+    assert rules(base(method=[retried])) == ["SQ301"]
+    assert rules(base(method=[{**retried, "retry": {"attempts": 2}}])) == []
+    # 600 s + 3 s timeout; a method probe with wait_until has its tolerance checked (no SQ102)
+    waiting = {**PROBE, "name": "waits", "wait_until": {"timeout": 600, "interval": 5}}
+    assert rules(base(method=[STOP, waiting])) == ["SQ301"]
+    assert rules(base(method=[STOP, {**waiting, "wait_until": {"timeout": 60}}])) == []
+
+
 def test_long_is_configurable() -> None:
     doc = base(method=long_method(300))
     assert rules(doc, long_run_minutes=4) == ["SQ301"]

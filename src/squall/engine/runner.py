@@ -478,7 +478,8 @@ class Engine:
                 raise
             ctx.recorder.record(phase, run, index)
             remaining += ctx.repeats.pop(id(current), 0)
-            if remaining and (ctx.stop.is_set() or ctx.fail_fast_tripped):
+            aborted = ctx.aborted_by and phase == Phase.METHOD
+            if remaining and (ctx.stop.is_set() or ctx.fail_fast_tripped or aborted):
                 return
             iteration += 1
             current = activity.replace(raw={**activity.raw, "iteration_index": iteration})

@@ -88,11 +88,14 @@ def _actions_without_rollback(ctx: Context) -> Iterator[Finding]:
 
 def _method_probe_tolerance(ctx: Context) -> Iterator[Finding]:
     for activity in ctx.experiment.method:
+        if activity.flow.wait_until is not None:  # wait_until checks it
+            continue
         if activity.type is ActivityType.PROBE and "tolerance" in activity.raw:
             yield finding(
                 rule("SQ102"), activity.pointer + "/tolerance",
                 f"probe {activity.name!r} is in the method, where its tolerance is never checked",
-                "move the probe into the steady-state hypothesis, or remove its tolerance",
+                "move the probe into the steady-state hypothesis, give it a wait_until, "
+                "or remove its tolerance",
                 activity.name,
             )  # fmt: skip
 

@@ -2,7 +2,8 @@
 
 "Long" is measured, not guessed: the time the experiment may wait on purpose, that is the
 sum over every activity of its pauses (before and after), its timeout (the activity's
-``timeout``, or else its process/http provider's) and any numeric ``duration`` argument;
+``timeout``, or else its process/http provider's, once per ``retry`` attempt, plus the
+retry delays) and any numeric ``duration`` argument, and a ``wait_until``'s timeout;
 hypothesis probes count twice when the hypothesis runs before and after the method. A
 ``${name}`` is read from the configuration when that holds a number. A run is long when
 this sum exceeds ``long_run_minutes`` (default 10). A continuous hypothesis (strategy
@@ -91,6 +92,13 @@ def _activity_seconds(activity: Activity, config: Mapping[str, Any]) -> float:
     arguments = provider.get("arguments")
     if isinstance(arguments, Mapping):
         total += sum(_number(arguments.get(k), config) for k in _DURATION_KEYS)
+    flow = activity.flow
+    if flow.retry is not None:  # every attempt may take its timeout, plus the delays
+        retry = flow.retry
+        delays = sum(retry.delay_before(n) for n in range(2, retry.attempts + 1))
+        return total + timeout * retry.attempts + delays
+    if flow.wait_until is not None:  # the polling, then one last call at the deadline
+        return total + flow.wait_until.timeout + timeout
     return total + timeout
 
 

@@ -9,6 +9,7 @@ asks for isolation.
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import select
@@ -27,6 +28,10 @@ __all__ = ["run_isolated"]
 
 #: How often a waiting call checks for a stop request (the main thread's signals need no poll).
 _POLL = 0.05
+
+#: Children still running: killed when squall exits (a background activity's thread may be
+#: abandoned by an interrupted run before it sees the stop request).
+_RUNNING: set[subprocess.Popen[bytes]] = set()
 
 
 @cache
@@ -62,6 +67,7 @@ def run_isolated(module: str, func: str, kwargs: dict[str, Any], call: Call) -> 
         )
     finally:
         os.close(writer)
+    _RUNNING.add(child)
     try:
         data = _exchange(child, reader, request, call)
     except BaseException:
@@ -69,6 +75,7 @@ def run_isolated(module: str, func: str, kwargs: dict[str, Any], call: Call) -> 
         raise
     finally:
         os.close(reader)
+        _RUNNING.discard(child)
     return _answer(data, child.wait(), call.name)
 
 
@@ -114,6 +121,12 @@ def _answer(data: bytes, code: int, name: str) -> Any:
     if answer[0] == "ok":
         return answer[1]
     raise UserCodeError(answer[1], answer[2] or [f"{answer[1]}\n"])
+
+
+@atexit.register
+def _kill_running() -> None:
+    for child in list(_RUNNING):
+        _kill(child)
 
 
 def _kill(child: subprocess.Popen[bytes]) -> None:
