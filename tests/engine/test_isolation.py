@@ -99,3 +99,25 @@ def test_isolation_is_only_for_python_activities(squall: Any) -> None:
     assert "/method/0/isolation" in result.stderr
     assert "applies to python activities" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_cancelled_parallel_group_kills_its_isolated_activity(
+    squall: Any, tmp_path: Path
+) -> None:
+    pidfile, log = tmp_path / "pids", tmp_path / "log.txt"
+    started = time.monotonic()
+    result = squall(
+        "run", str(FLOW / "isolation-group.json"), "--var", f"pidfile={pidfile}", "--var",
+        f"log={log}",
+    )  # fmt: skip
+    assert time.monotonic() - started < 20
+    assert result.code == 3, result.stderr
+    child, grandchild = (int(p) for p in pidfile.read_text().split())
+    assert wait_gone(child) and wait_gone(grandchild)
+    hang, fails = result.journal["run"]
+    assert hang["status"] == "failed"
+    assert hang["squall"]["cancelled"] is True
+    assert "was cancelled; its process was killed" in hang["exception"][0]
+    assert fails["squall"]["on_failure"] == "abort"
+    assert result.journal["status"] == "aborted"
+    assert log.read_text().split()[1::2] == ["undo"], "the method stopped after the group"

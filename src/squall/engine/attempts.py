@@ -15,9 +15,13 @@ from squall.experiment.substitute import substitute
 from squall.experiment.tolerance import Verdict, check_tolerance
 from squall.journal.model import ActivityRun, RunStatus
 from squall.providers import Call
+from squall.providers.base import cancel_event
 from squall.providers.python import UserCodeError
 
 __all__ = ["call_provider", "exception_only", "fail", "judge", "perform"]
+
+#: How often a delay inside a parallel group checks whether the group was cancelled.
+_CANCEL_POLL = 0.05
 
 
 def call_provider(
@@ -128,9 +132,24 @@ def _again(run: ActivityRun) -> None:
 
 def _wait(ctx: RunContext, seconds: float, what: str) -> None:
     """Sleep between two calls; a stop request (or a signal in the main thread, which
-    raises from inside the wait) ends it at once."""
-    if ctx.stop.is_set() or (seconds > 0 and ctx.stop.wait(seconds)):
-        raise Interrupted(f"the run was stopped during {what}")
+    raises from inside the wait) ends it at once, and so does the cancelling of the
+    parallel group the activity belongs to.
+
+    Raises:
+        Interrupted: the run was asked to stop.
+        ActivityFailed: the activity's parallel group was cancelled.
+    """
+    cancel = cancel_event()
+    end = time.monotonic() + seconds
+    while True:
+        if ctx.stop.is_set():
+            raise Interrupted(f"the run was stopped during {what}")
+        if cancel is not None and cancel.is_set():
+            raise ActivityFailed(f"cancelled during {what} (its parallel group was cancelled)")
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        ctx.stop.wait(left if cancel is None else min(left, _CANCEL_POLL))
 
 
 def _last(warnings: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from squall.errors import Problem
 
-__all__ = ["Call", "Provider", "ProviderRegistry", "cancellable"]
+__all__ = ["Call", "Provider", "ProviderRegistry", "cancel_event", "cancellable"]
 
 _CANCEL = threading.local()
 
@@ -28,6 +28,11 @@ class cancellable:
 
     def __exit__(self, *exc_info: object) -> None:
         _CANCEL.event = None
+
+
+def cancel_event() -> threading.Event | None:
+    """The event of the ``cancellable`` block this thread is in, if any."""
+    return getattr(_CANCEL, "event", None)
 
 
 class Call:
@@ -70,7 +75,7 @@ class Call:
         self.extra_arguments: Mapping[str, Any] = extra_arguments or {}  # e.g. tolerance value
         self.warnings: list[str] = [] if warnings is None else warnings
         #: set when the engine wants this call to stop early (see ``cancellable``)
-        self.cancel: threading.Event | None = getattr(_CANCEL, "event", None)
+        self.cancel = cancel_event()
         self.isolation = isolation  # "process": run a python function in a child process
         self.stop = stop  # the run's stop request: an isolated python call is then killed
 

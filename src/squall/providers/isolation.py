@@ -46,7 +46,8 @@ def run_isolated(module: str, func: str, kwargs: dict[str, Any], call: Call) -> 
     Raises:
         UserCodeError: the function raised (its traceback text is kept).
         ActivityTimeout: it overran ``call.timeout``; the child was killed.
-        ActivityFailed: the child died, or the call or its value cannot be pickled.
+        ActivityFailed: the child died, the call or its value cannot be pickled, or its
+            parallel group was cancelled (the child was killed).
         Interrupted: the run was asked to stop; the child was killed.
     """
     try:
@@ -88,13 +89,15 @@ def _exchange(child: subprocess.Popen[bytes], reader: int, request: bytes, call:
         pass
     deadline = None if call.timeout is None else time.monotonic() + call.timeout
     chunks: list[bytes] = []
-    stops = [event for event in (call.stop, call.cancel) if event is not None]
+    polled = call.stop is not None or call.cancel is not None
     while True:
-        if any(event.is_set() for event in stops):
+        if call.stop is not None and call.stop.is_set():
             raise Interrupted(
                 f"the run was stopped while {call.name!r} ran; its process was killed"
             )
-        wait = _POLL if stops else None
+        if call.cancel is not None and call.cancel.is_set():  # its parallel group's
+            raise ActivityFailed(f"{call.name!r} was cancelled; its process was killed")
+        wait = _POLL if polled else None
         if deadline is not None:
             left = deadline - time.monotonic()
             if left <= 0:
