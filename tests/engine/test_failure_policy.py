@@ -142,7 +142,8 @@ def test_abort_from_a_background_activity_stops_the_method(squall: Any, tmp_path
     path.write_text(json.dumps(doc))
     result = squall("run", str(path))
     assert result.code == 3, result.stderr
-    assert logged(tmp_path) == ["first", "wait", "undo"]
+    # "wait" runs or not depending on when the background failure lands; "last" never does
+    assert logged(tmp_path) in (["first", "wait", "undo"], ["first", "undo"])
     assert result.journal["status"] == "aborted"
 
 

@@ -101,6 +101,7 @@ def perform(
 
     Raises:
         Interrupted: a stop was requested during a call or between two.
+        ActivityFailed: its parallel group was cancelled between two calls.
     """
     flow = activity.flow
     if flow.wait_until is not None and activity.tolerance is not None:
