@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -121,3 +123,15 @@ def test_a_cancelled_parallel_group_kills_its_isolated_activity(
     assert fails["squall"]["on_failure"] == "abort"
     assert result.journal["status"] == "aborted"
     assert log.read_text().split()[1::2] == ["undo"], "the method stopped after the group"
+
+
+def test_a_run_without_isolation_never_imports_it() -> None:
+    code = (
+        "import sys; from squall.api import load_experiment, run_experiment; "
+        f"run_experiment(load_experiment({str(EXAMPLES / 'trivial.json')!r})); "
+        "print('squall.providers.isolation' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False", done.stderr
