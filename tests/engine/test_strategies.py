@@ -3,6 +3,7 @@ run through the public API on real example files."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,74 @@ def test_activity_level_pause_dry_skips_only_its_pauses() -> None:
     journal = run_experiment(parse_experiment(raw))
     assert time.monotonic() - started < 0.3
     assert isinstance(journal.run[0].output, int), "the activity itself still ran"
+
+
+def test_fail_fast_still_plays_the_rollbacks(tmp_path: Path) -> None:
+    """Fail-fast stops the method, never the rollbacks that undo what it injected."""
+    marker, undone = tmp_path / "m", tmp_path / "undone"
+    marker.touch()  # the hypothesis fails at its first check during the method
+    experiment = {
+        "title": "fail-fast with a rollback",
+        "description": "the method stops early; the rollback must still run",
+        "steady-state-hypothesis": {
+            "title": "no marker",
+            "probes": [
+                {
+                    "type": "probe",
+                    "name": "marker-absent",
+                    "tolerance": False,
+                    "provider": {
+                        "type": "python",
+                        "module": "sqtest",
+                        "func": "file_exists",
+                        "arguments": {"path": str(marker)},
+                    },
+                }
+            ],
+        },
+        "method": [
+            {
+                "type": "action",
+                "name": "inject",
+                "provider": {
+                    "type": "python",
+                    "module": "sqtest",
+                    "func": "sleep",
+                    # long enough for a check during the method on a loaded machine
+                    "arguments": {"seconds": 1.0},
+                },
+            },
+            {
+                "type": "action",
+                "name": "never-launched",
+                "provider": {"type": "python", "module": "sqtest", "func": "echo"},
+            },
+        ],
+        "rollbacks": [
+            {
+                "type": "action",
+                "name": "undo",
+                "provider": {
+                    "type": "python",
+                    "module": "sqtest",
+                    "func": "append_line",
+                    "arguments": {"path": str(undone), "text": "undone"},
+                },
+            }
+        ],
+    }
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps(experiment))
+    journal = run_experiment(
+        path,
+        plan_options=PlanOptions(
+            hypothesis_strategy=HypothesisStrategy.DURING_METHOD_ONLY,
+            hypothesis_frequency=0.05,
+            fail_fast=True,
+        ),
+    )
+    assert journal.status.value == "failed", journal.during
+    # the first check may fail before or while "inject" runs; nothing launches after it
+    assert names(journal.run) in ([], ["inject"])
+    assert names(journal.rollbacks) == ["undo"]
+    assert undone.read_text().split()[-1:] == ["undone"]

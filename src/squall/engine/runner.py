@@ -447,10 +447,10 @@ class Engine:
         try:
             ctx.fire(f"squall_before_{which}")
             for activity in blocks(activities, ctx.plan.experiment.groups):
-                if ctx.stop.is_set() or ctx.fail_fast_tripped:
+                if ctx.stop.is_set():
                     break
-                if ctx.aborted_by and phase == Phase.METHOD:
-                    break
+                if phase == Phase.METHOD and (ctx.fail_fast_tripped or ctx.aborted_by):
+                    break  # fail-fast and abort stop the method, never the rollbacks
                 if not isinstance(activity, Activity):  # a parallel group and its own
                     run_group(ctx, activity[0], activity[1], phase)
                     continue
@@ -478,8 +478,8 @@ class Engine:
                 raise
             ctx.recorder.record(phase, run, index)
             remaining += ctx.repeats.pop(id(current), 0)
-            aborted = ctx.aborted_by and phase == Phase.METHOD
-            if remaining and (ctx.stop.is_set() or ctx.fail_fast_tripped or aborted):
+            ended = phase == Phase.METHOD and (ctx.fail_fast_tripped or ctx.aborted_by)
+            if remaining and (ctx.stop.is_set() or ended):
                 return
             iteration += 1
             current = activity.replace(raw={**activity.raw, "iteration_index": iteration})
