@@ -222,6 +222,7 @@ def run(
     finally:
         if store is not None:
             store.close()
+    _ignore_late_stop_signals()
     console.verdict(journal, journal_path)
     if settings.get("notifications"):
         finished = journal.to_dict()
@@ -229,6 +230,16 @@ def run(
             notify(settings, event, finished)
     assert journal.outcome is not None
     return journal.outcome.exit_code
+
+
+def _ignore_late_stop_signals() -> None:
+    """The run is over and its journal written: a SIGUSR1/SIGUSR2 sent now (a control's
+    thread asking, too late, to stop the run, as chaosaddons' safeguards may) has nothing
+    left to stop and must not kill squall and change its exit code."""
+    import signal
+
+    for name in ("SIGUSR1", "SIGUSR2"):
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
 
 
 def _run_notified(settings: dict[str, Any], experiment: Any, run: Callable[[], _T]) -> _T:
