@@ -16,11 +16,12 @@ raised by a control interrupts the run, exactly as the real ones do.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import sys
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from squall.compat._finder import StandInFinder
 
 __all__ = ["COVERED", "import_module", "install"]
 
@@ -37,36 +38,7 @@ COVERED = {
 _TOPS = ("chaoslib", "logzero")
 
 
-class _Alias(importlib.abc.Loader):
-    def __init__(self, target: str) -> None:
-        self.target = target
-
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
-        return importlib.import_module(self.target)  # the same module under both names
-
-    def exec_module(self, module: ModuleType) -> None:
-        pass
-
-
-class _Finder(importlib.abc.MetaPathFinder):
-    """Serves the covered names whose real package is missing."""
-
-    def __init__(self, tops: frozenset[str]) -> None:
-        self.tops = tops
-
-    def find_spec(
-        self, fullname: str, path: object = None, target: object = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if fullname.split(".", 1)[0] not in self.tops:
-            return None
-        real = COVERED.get(fullname)
-        if real is None:
-            return None
-        package = fullname in ("chaoslib", "chaoslib.discovery")
-        return importlib.util.spec_from_loader(fullname, _Alias(real), is_package=package)
-
-
-_installed: _Finder | None = None
+_installed: StandInFinder | None = None
 
 
 def install() -> bool:
@@ -74,8 +46,13 @@ def install() -> bool:
     True if it serves any (the real packages always win)."""
     global _installed
     if _installed is None:
+        import importlib.util
+
+        # importlib.abc (and importlib.resources behind it) costs ~15 ms: only here
+        from squall.compat._finder import StandInFinder
+
         missing = frozenset(t for t in _TOPS if importlib.util.find_spec(t) is None)
-        _installed = _Finder(missing)
+        _installed = StandInFinder(missing)
         if missing:  # first: PathFinder would load a second copy of each module
             sys.meta_path.insert(0, _installed)
     return bool(_installed.tops)
