@@ -30,17 +30,23 @@ __all__ = [
     "activity_output_refs",
     "find_output_refs",
     "follow_path",
+    "mentions_outputs",
     "parse_output_ref",
     "substitute_outputs",
 ]
 
-#: ``$$`` (an escaped dollar, kept) or one ``${outputs...}`` expression.
-_TOKEN = re.compile(
-    r"\$\$|\$\{outputs(?P<path>(?:[.\[](?:[^}'\"]|'[^'}]*'|\"[^\"}]*\")*)?)\}",
-)
-_SEGMENT = re.compile(
-    r"\.(?P<bare>[^.\[\]}]+)|\[(?:(?P<int>-?\d+)|'(?P<sq>[^'}]*)'|\"(?P<dq>[^\"}]*)\")\]"
-)
+#: ``$$`` (an escaped dollar, kept) or one ``${outputs...}`` expression; and one path
+#: segment. Compiled on first use: a run without outputs never pays for them.
+_TOKEN_RE = r"\$\$|\$\{outputs(?P<path>(?:[.\[](?:[^}'\"]|'[^'}]*'|\"[^\"}]*\")*)?)\}"
+_SEGMENT_RE = r"\.(?P<bare>[^.\[\]}]+)|\[(?:(?P<int>-?\d+)|'(?P<sq>[^'}]*)'|\"(?P<dq>[^\"}]*)\")\]"
+
+
+def _token() -> re.Pattern[str]:
+    return re.compile(_TOKEN_RE)  # re caches compiled patterns
+
+
+def _segment() -> re.Pattern[str]:
+    return re.compile(_SEGMENT_RE)
 
 
 class OutputRef(Record):
@@ -64,7 +70,7 @@ def parse_output_ref(expression: str) -> OutputRef:
     Raises:
         OutputPathError: malformed, with what is wrong and how to write it.
     """
-    match = _TOKEN.fullmatch(expression)
+    match = _token().fullmatch(expression)
     if match is None or match.group(0) == "$$":
         raise OutputPathError(f"{expression!r} is not an ${{outputs.<activity>...}} expression")
     return _parse_path(expression, match.group("path") or "")
@@ -74,7 +80,7 @@ def _parse_path(expression: str, text: str) -> OutputRef:
     segments: list[str | int] = []
     position = 0
     while position < len(text):
-        match = _SEGMENT.match(text, position)
+        match = _segment().match(text, position)
         if match is None:
             raise OutputPathError(
                 f"{expression}: cannot read the path at {text[position:]!r}; write "
@@ -104,6 +110,15 @@ def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
             yield from _strings(item, pointer_join(pointer, index))
 
 
+def mentions_outputs(value: Any) -> bool:
+    """Whether ``value`` may hold a string with ``${outputs`` (never False when one does).
+
+    ``repr`` keeps that text as it is (it has no quote, backslash or unprintable
+    character to escape), so one C-speed search replaces a walk of every string; a
+    mapping key with that text only costs the slow path."""
+    return "${outputs" in repr(value)
+
+
 def find_output_refs(
     value: Any, pointer: str = ""
 ) -> list[tuple[str, OutputRef | OutputPathError]]:
@@ -111,10 +126,12 @@ def find_output_refs(
     JSON pointer of its string (``pointer`` is where ``value`` is); a malformed one comes
     as its error, so a checker can report all of them."""
     found: list[tuple[str, OutputRef | OutputPathError]] = []
+    if not mentions_outputs(value):  # the common case, without building pointers
+        return found
     for where, text in _strings(value, pointer):
         if "${outputs" not in text:
             continue
-        for match in _TOKEN.finditer(text):
+        for match in _token().finditer(text):
             if match.group(0) == "$$":
                 continue
             try:
@@ -204,7 +221,7 @@ def substitute_outputs(value: Any, lookup: Callable[[OutputRef], Any]) -> Any:
 
 
 def _substitute_text(text: str, lookup: Callable[[OutputRef], Any]) -> Any:
-    whole = _TOKEN.fullmatch(text)
+    whole = _token().fullmatch(text)
     if whole is not None and whole.group(0) != "$$":
         return _escape(lookup(_parse_path(text, whole.group("path") or "")))
 
@@ -214,4 +231,4 @@ def _substitute_text(text: str, lookup: Callable[[OutputRef], Any]) -> Any:
         ref = _parse_path(match.group(0), match.group("path") or "")
         return _as_text(lookup(ref)).replace("$", "$$")
 
-    return _TOKEN.sub(one, text)
+    return _token().sub(one, text)

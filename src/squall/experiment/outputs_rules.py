@@ -20,7 +20,12 @@ from squall.errors import Problem
 from squall.experiment._reader import pointer_join
 from squall.experiment.groups import blocks
 from squall.experiment.model import Activity, ConfigProbe, Experiment
-from squall.experiment.outputs import OutputPathError, OutputRef, find_output_refs
+from squall.experiment.outputs import (
+    OutputPathError,
+    OutputRef,
+    find_output_refs,
+    mentions_outputs,
+)
 
 __all__ = ["output_problems", "visible_outputs"]
 
@@ -47,8 +52,12 @@ def output_problems(experiment: Experiment) -> list[Problem]:
     """Malformed expressions, names no earlier activity has, and outputs used where none
     are available."""
     problems: list[Problem] = []
-    everything = {a.name for a in experiment.activities()}
-    for activity, visible in visible_outputs(experiment):
+    activities = experiment.activities()
+    if not any(mentions_outputs(a.raw) for a in activities):
+        # nothing uses outputs (the common case): skip building what each activity sees
+        activities = []
+    everything = {a.name for a in activities}
+    for activity, visible in visible_outputs(experiment) if activities else ():
         for pointer, ref in _refs(activity):
             problem = _judge(ref, pointer, visible, everything)
             if problem is not None:
