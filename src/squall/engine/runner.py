@@ -479,7 +479,7 @@ class Engine:
             ctx.recorder.record(phase, run, index)
             remaining += ctx.repeats.pop(id(current), 0)
             ended = phase == Phase.METHOD and (ctx.fail_fast_tripped or ctx.aborted_by)
-            if remaining and (ctx.stop.is_set() or ended):
+            if not remaining or ctx.stop.is_set() or ended:
                 return
             iteration += 1
             current = activity.replace(raw={**activity.raw, "iteration_index": iteration})
