@@ -513,6 +513,13 @@ class Bench:
         self.settings.write_text("")  # an empty settings file for the CTK
         self.env = dict(os.environ, CTK_HTTP_PORT=str(port))
         self.env.pop("PYTHONPATH", None)
+        # squall records every run in its run history (on by default, as for users): a
+        # fresh history under WORK, so the figures do not depend on the size of the
+        # user's own history (which the benchmark would otherwise grow by ~1 MB a round)
+        history = work / "history.sqlite3"
+        for leftover in work.glob("history.sqlite3*"):
+            leftover.unlink()
+        self.env["SQUALL_HISTORY"] = str(history)
         if not args.inherit_pyc_env:
             # Both tools run from cached bytecode, as after a normal install: an editable
             # squall has no .pyc of its own and PYTHONDONTWRITEBYTECODE=1 (set in some
