@@ -260,3 +260,36 @@ def test_the_python_api_records_when_given_a_store(tmp_path: Path) -> None:
     assert (record.outcome, record.exit_code, record.title) == ("held", 0, "trivial")
     assert record.journal == (tmp_path / "j.json").read_text()
     assert record.journal_path == str(tmp_path / "j.json")
+
+
+def test_prune_keeps_the_newest_and_every_unfinished_run(
+    squall: Any, tmp_path: Path, target: str
+) -> None:
+    from squall.journal.history import RunRecord, open_history
+
+    sq = in_history(squall, tmp_path, target)
+    held, deviated = two_runs(sq, tmp_path)
+    trivial = sq("run", str(EXAMPLES / "trivial.json")).journal["squall"]["run_id"]
+    store = open_history(target)  # an unfinished run, older than all (as if killed)
+    try:
+        store.start(RunRecord(run_id="0ld0unfinished", started_at="2000-01-01T00:00:00+00:00"))
+    finally:
+        store.close()
+
+    refused = sq("runs", "prune")
+    assert refused.code == 2 and "--keep N" in refused.stderr
+    dry = sq("runs", "prune", "--keep", "1", "--dry-run")
+    assert dry.code == 0, dry.stderr
+    assert dry.stdout.split() == [deviated, held] and "would delete 2 run(s)" in dry.stderr
+    assert len(json.loads(sq("runs", "list", "--json").stdout)) == 4, "a dry run deletes nothing"
+
+    assert sq("runs", "prune", "--older-than", "1").stdout.split() == []  # all are recent
+    done = sq("runs", "prune", "--keep", "1")
+    assert done.code == 0 and done.stdout.split() == [deviated, held]
+    left = [r["run_id"] for r in json.loads(sq("runs", "list", "--json").stdout)]
+    assert left == [trivial, "0ld0unfinished"]
+    assert sq("runs", "show", held).code == 2
+    # the unfinished run stays even when everything finished is older than the limit
+    assert sq("runs", "prune", "--older-than", "0").stdout.split() == [trivial]
+    left = [r["run_id"] for r in json.loads(sq("runs", "list", "--json").stdout)]
+    assert left == ["0ld0unfinished"]

@@ -194,3 +194,47 @@ def diff_runs_command(
     else:
         sys.stdout.write(format_diff(diff))
     return 0
+
+
+@runs.command("prune")
+@click.option(
+    "--keep", type=click.IntRange(min=0), default=None, help="Keep the newest N finished runs."
+)
+@click.option(
+    "--older-than",
+    "older_than",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Delete finished runs started more than DAYS days ago.",
+    metavar="DAYS",
+)
+@click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
+@history_options
+@click.pass_context
+def prune_runs(
+    ctx: click.Context,
+    keep: int | None,
+    older_than: float | None,
+    dry_run: bool,
+    history: str | None,
+    no_history: bool,
+) -> int:
+    """Delete old runs from the history (unfinished runs are always kept)."""
+    from datetime import UTC, datetime, timedelta
+
+    from squall.errors import InputError
+
+    if keep is None and older_than is None:
+        raise InputError(
+            "say what to delete: --keep N (keep the newest N runs), --older-than DAYS, or both"
+        )
+    before = None
+    if older_than is not None:
+        before = (datetime.now(UTC) - timedelta(days=older_than)).isoformat()
+    with _store(ctx, history, no_history) as store:
+        doomed = store.prune(keep=keep, before=before, dry_run=dry_run)
+    for run_id in doomed:
+        click.echo(run_id)
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"{verb} {len(doomed)} run(s)", err=True)
+    return 0

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from squall.errors import InputError
-from squall.journal.history.record import COLUMNS, SUMMARY_COLUMNS, RunRecord
+from squall.journal.history.record import COLUMNS, RUNNING, SUMMARY_COLUMNS, RunRecord
 
 __all__ = ["HistoryError", "RunHistory", "UnknownRun"]
 
@@ -196,6 +196,34 @@ class RunHistory:
         with self._guard("read"):
             rows = self._execute(text, tuple(args)).fetchall()
         return [RunRecord.from_row(tuple(r), SUMMARY_COLUMNS) for r in rows]
+
+    def prune(
+        self, *, keep: int | None = None, before: str | None = None, dry_run: bool = False
+    ) -> list[str]:
+        """Delete the finished runs beyond the newest ``keep`` and/or those started
+        before ``before`` (an ISO 8601 UTC time); returns their ids, newest first.
+
+        Unfinished runs (``running``) are never deleted: ``squall recover`` may still
+        need them, and they do not count towards ``keep``.
+        """
+        with self._guard("read"):
+            rows = self._execute(
+                "SELECT run_id, started_at FROM squall_runs WHERE status <> ? "
+                "ORDER BY started_at DESC, run_id DESC",
+                (RUNNING,),
+            ).fetchall()
+        doomed = [
+            str(run_id)
+            for index, (run_id, started_at) in enumerate(rows)
+            if (keep is not None and index >= keep)
+            or (before is not None and str(started_at) < before)
+        ]
+        if doomed and not dry_run:
+            with self._guard("prune"):
+                for run_id in doomed:
+                    self._execute("DELETE FROM squall_runs WHERE run_id = ?", (run_id,))
+                self.connection.commit()
+        return doomed
 
     def close(self) -> None:
         with contextlib.suppress(*self._errors):
