@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sqharness import EXAMPLES, subprocess_env
+from sqharness import start_run
 
 ZERO = ("--var", "gate_sleep:int=0", "--var", "method_sleep:int=0", "--var", "rollback_sleep:int=0")
 
@@ -23,35 +21,10 @@ def lines(log: Path) -> list[str]:
 
 
 def kill_when(tmp_path: Path, marker: str, where: str, *extra: str) -> tuple[Path, Path]:
-    journal, log = tmp_path / "journal.json", tmp_path / "log.txt"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "squall",
-            "--settings",
-            str(tmp_path / "s.yaml"),
-            "run",
-            "--journal-path",
-            str(journal),
-            str(EXAMPLES / "recover.json"),
-            "--var",
-            f"log={log}",
-            *ZERO,
-            "--var",
-            f"{where}:int=30",
-            *extra,
-        ],
-        env=subprocess_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    proc, journal, log = start_run(
+        tmp_path, "recover.json", *ZERO, "--var", f"{where}:int=30", *extra, marker=marker
     )
-    deadline = time.monotonic() + 15
-    while marker not in lines(log):
-        assert proc.poll() is None, "the run ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    time.sleep(0.3)
+    time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     assert not journal.exists()

@@ -142,10 +142,15 @@ class LocalServer:
 
 
 def start_run(
-    tmp_path: Path, experiment: str, *extra: str, new_session: bool = False
+    tmp_path: Path,
+    experiment: str,
+    *extra: str,
+    new_session: bool = False,
+    marker: str = "method-started",
 ) -> tuple[Any, Path, Path]:
-    """Start ``squall run`` on an example that logs ``method-started`` to ``${log}``; return
-    (process, journal path, log path) once its method has started."""
+    """Start ``squall run`` on an example that logs ``marker`` (by default
+    ``method-started``) to ``${log}``; return (process, journal path, log path) once it
+    has logged it."""
     import signal
     import subprocess
     import sys
@@ -175,9 +180,9 @@ def start_run(
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 15
-    while not (log.exists() and "method-started" in log.read_text()):
+    while not (log.exists() and marker in log.read_text()):
         assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the run did not start"
+        assert time.monotonic() < deadline, f"the run did not log {marker!r}"
         time.sleep(0.02)
     time.sleep(0.2)
     return proc, journal, log
