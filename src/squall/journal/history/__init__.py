@@ -63,8 +63,9 @@ def open_history(target: str | None) -> RunHistory:
     target = (target or "").strip()
     if target.startswith(("postgresql://", "postgres://")):
         from squall.journal.history.postgres import connect_postgres, postgres_errors
+        from squall.masking import redact_url
 
-        return RunHistory(connect_postgres(target), "%s", _redact(target), postgres_errors())
+        return RunHistory(connect_postgres(target), "%s", redact_url(target), postgres_errors())
     if target.startswith("sqlite:///"):
         target = target[len("sqlite://") :]
     elif "://" in target:
@@ -76,14 +77,3 @@ def open_history(target: str | None) -> RunHistory:
 
     path = os.path.abspath(os.path.expanduser(target or default_history_path()))
     return RunHistory(connect_sqlite(path), "?", path, sqlite_errors())
-
-
-def _redact(url: str) -> str:
-    """The URL without its password (for messages)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))

@@ -34,7 +34,9 @@ def connect_postgres(url: str) -> Any:
     try:
         return psycopg.connect(url, connect_timeout=10)
     except psycopg.Error as exc:
-        from squall.journal.history import _redact
+        from squall.masking import redact_url
 
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise HistoryError(f"cannot connect to the run history {_redact(url)}: {first}") from None
+        raise HistoryError(
+            f"cannot connect to the run history {redact_url(url)}: {first}"
+        ) from None
