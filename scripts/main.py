@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import shutil
 import signal
-import socket
-import ssl
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from squall.demo.variables import var_file, write_var_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SECURITY = ROOT / "examples" / "security"
@@ -98,81 +96,6 @@ def recover(state_dir: Path) -> None:
     command = [sys.executable, "-c", code, str(store)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     print(f"rolled back what an interrupted run left: {done.stdout.strip()}", file=sys.stderr)
-
-
-def free_port() -> int:
-    """A free loopback port *below* the kernel's ephemeral range.
-
-    The port is only reserved by being written into the var file, so it is taken from a
-    range the OS never hands out by itself (to client sockets or to servers bound to port
-    0, such as other demos): nothing else grabs it between now and the experiment.
-    """
-    try:
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    candidates = random.sample(range(max(1024, low - 10000), low), 100) if low > 2048 else []
-    for port in [*candidates, 0]:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            chosen: int = sock.getsockname()[1]
-            return chosen
-    raise RuntimeError("no free port on 127.0.0.1")
-
-
-def login(demo: dict[str, Any]) -> str:
-    """Log in as the demo user through the API (TLS checked against the demo CA)."""
-    context = ssl.create_default_context(cafile=demo["ca_file"])
-    opener = urllib.request.build_opener(
-        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
-    )
-    body = json.dumps({"user": demo["user"], "password": demo["password"]}).encode()
-    request = urllib.request.Request(
-        demo["api_hostname_url"] + "/login",
-        data=body,
-        headers={"Content-Type": "application/json"},
-    )
-    with opener.open(request, timeout=10) as response:
-        token: str = json.load(response)["token"]
-        return token
-
-
-def var_file(demo: dict[str, Any]) -> dict[str, Any]:
-    """The ``--var-file`` content for examples/security/, made from a running demo.
-
-    Configuration: every plain value of demo.json (``api_url``, ``config_file``,
-    ``alerts_file``...), ``<component>_port`` and ``<component>_pidfile``, the python that
-    runs squall (``python``), a private squall state directory (``squall_state_dir``) and
-    two free ports (``unexpected_port``, ``auth_proxy_port``). Secrets: two tokens from two
-    logins: ``demo.valid_token`` stays valid, ``revocable.token`` (also given as
-    ``revocable.expired_token``: a credential that must be refused) is the one revoked.
-    """
-    configuration = {k: v for k, v in demo.items() if isinstance(v, str | int | bool)}
-    for name, port in demo["ports"].items():
-        configuration[f"{name}_port"] = port
-    for name, pidfile in demo["pidfiles"].items():
-        configuration[f"{name}_pidfile"] = pidfile
-    configuration["python"] = sys.executable
-    configuration["squall_state_dir"] = str(Path(demo["state_dir"]) / "injections")
-    configuration["unexpected_port"] = free_port()
-    configuration["auth_proxy_port"] = free_port()
-    revocable = login(demo)
-    return {
-        "configuration": configuration,
-        "secrets": {
-            "demo": {"valid_token": login(demo)},
-            "revocable": {"token": revocable, "expired_token": revocable},
-        },
-    }
-
-
-def write_var_file(demo: dict[str, Any], path: Path) -> Path:
-    path.write_text(json.dumps(var_file(demo), indent=2) + "\n")
-    path.chmod(0o600)  # it holds tokens
-    return path
 
 
 # -- running experiments ----------------------------------------------------------------

@@ -40,6 +40,8 @@ def _up_status_reload_down(state: str) -> None:
 
         result = runner.invoke(demo, ["reload", "--state-dir", state])
         assert result.exit_code == 0 and "api" in result.output
+
+        _vars_are_made_from_the_running_demo(runner, state, data)
     finally:
         result = runner.invoke(demo, ["down", "--state-dir", state])
     assert result.exit_code == 0, result.output
@@ -48,6 +50,36 @@ def _up_status_reload_down(state: str) -> None:
     result = runner.invoke(demo, ["status", "--state-dir", state])
     assert result.exit_code == 1 and "stopped" in result.output
     assert runner.invoke(demo, ["down", "--state-dir", state]).exit_code == 0
+
+
+def _vars_are_made_from_the_running_demo(
+    runner: CliRunner, state: str, data: dict[str, object]
+) -> None:
+    """``squall demo vars`` prints the var file; ``--output`` writes it with mode 0600."""
+    printed = runner.invoke(demo, ["vars", "--state-dir", state])
+    assert printed.exit_code == 0, printed.output
+    variables = json.loads(printed.stdout)
+    assert set(variables) == {"configuration", "secrets"}
+    configuration = variables["configuration"]
+    assert configuration["api_url"] == data["api_url"]
+    assert configuration["api_port"] == data["ports"]["api"]  # type: ignore[index]
+    assert configuration["python"] == sys.executable
+    assert configuration["unexpected_port"] != configuration["auth_proxy_port"]
+    tokens = variables["secrets"]
+    assert tokens["demo"]["valid_token"].startswith("sq1.")
+    assert tokens["revocable"]["token"] != tokens["demo"]["valid_token"]
+    out = Path(state).parent / "demo-vars.json"
+    written = runner.invoke(demo, ["vars", "--state-dir", state, "--output", str(out)])
+    assert written.exit_code == 0, written.output
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert json.loads(out.read_text())["configuration"]["api_url"] == data["api_url"]
+
+
+def test_vars_without_a_demo_says_what_to_do(tmp_path: Path) -> None:
+    result = CliRunner().invoke(demo, ["vars", "--state-dir", str(tmp_path)])
+    assert result.exit_code == 3
+    assert "run `squall demo up` first" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_taken_port_gives_a_clear_error(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from demo_support import alerts, api_client, configured, login, read_jsonl, start_demo, wait_for
 
 from squall.demo import DemoInfo, status
-from squall.drivers.security.pki import make_authority, make_leaf
+from squall.drivers.security._pki import make_authority, make_leaf
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ def test_lists_squall_own_drivers() -> None:
     assert "security  (squall.drivers.security, squall" in result.output
     assert "  probe  tls_certificate  Fetch the server's certificate" in result.output
     assert "  action break_logging  " in result.output
+    # helper libraries (TLS material for the demo and tests) are not activities
+    assert "make_authority" not in result.output and "make_leaf" not in result.output
     # squall's own controls, registered under squall.controls like a third party's
     assert "controls (squall.controls entry points):" in result.output
     assert "  safeguards  (squall.controls.safeguards, squall)  Stop conditions" in result.output

@@ -184,3 +184,22 @@ def test_validate_considers_vars_for_env_entries(squall: Any, tmp_path: Path) ->
     )
     assert squall("validate", str(exp)).code == 2
     assert squall("validate", str(exp), "--var", "url=http://127.0.0.1").code == 0
+
+
+def test_var_file_with_unknown_keys_is_bad_input(squall: Any, tmp_path: Path) -> None:
+    """A var file's top level holds configuration/secrets only; anything else is reported
+    (exit 2, nothing runs) rather than silently ignored."""
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("configuraton:\n  overridden: x\n", encoding="utf-8")
+    result = squall("run", str(EXAMPLES / "config-secrets.yaml"), "--var-file", str(typo))
+    assert result.code == 2 and result.journal is None
+    assert "unknown key(s) 'configuraton'" in result.stderr
+    assert "only 'configuration' and/or 'secrets'" in result.stderr
+
+    state = tmp_path / "demo.json"  # the demo's own state file, passed by mistake
+    state.write_text(json.dumps({"version": 1, "api_url": "https://127.0.0.1:1", "ports": {}}))
+    result = squall("validate", str(EXAMPLES / "config-secrets.yaml"), "--var-file", str(state))
+    assert result.code == 2
+    assert "demo's state file (demo.json)" in result.stderr
+    assert "squall demo vars --output demo-vars.json" in result.stderr
+    assert "Traceback" not in result.stderr

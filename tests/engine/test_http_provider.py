@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from squall import run_experiment
-from squall.drivers.security.pki import make_authority, make_leaf
+from squall.drivers.security._pki import make_authority, make_leaf
 from squall.engine import RunOptions
 from squall.experiment import parse_experiment
 

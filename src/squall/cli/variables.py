@@ -73,10 +73,31 @@ def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, di
                 f"{name} must hold an object with 'configuration' and/or 'secrets'",
                 param_hint="--var-file",
             )
+        _check_var_file_keys(name, data)
         configuration.update(data.get("configuration") or {})
         for scope, values in (data.get("secrets") or {}).items():
             secrets.setdefault(scope, {}).update(values or {})
     return configuration, secrets
+
+
+_VAR_FILE_KEYS = ("configuration", "secrets")
+
+
+def _check_var_file_keys(name: str, data: dict[Any, Any]) -> None:
+    """A var file holds ``configuration`` and/or ``secrets``; anything else is a mistake
+    that would otherwise be ignored silently (the Chaos Toolkit ignores it)."""
+    unknown = [str(key) for key in data if key not in _VAR_FILE_KEYS]
+    if not unknown:
+        return
+    if "ports" in data and "api_url" in data:
+        hint = (
+            "this is the demo's state file (demo.json), not a var file; "
+            "make one with: squall demo vars --output demo-vars.json"
+        )
+    else:
+        hint = "a var file holds only 'configuration' and/or 'secrets' at its top level"
+    shown = ", ".join(repr(key) for key in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+    raise click.BadParameter(f"{name}: unknown key(s) {shown}; {hint}", param_hint="--var-file")
 
 
 def _load_dotenv(path: Path) -> None:

@@ -120,3 +120,28 @@ def reload_command(state_dir: Path | None) -> None:
     except DemoError as exc:
         raise _DemoFailed(str(exc)) from exc
     click.echo("reloaded " + ", ".join(signalled))
+
+
+@demo.command("vars")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the var file here (mode 0600: it holds tokens) instead of printing it.",
+)
+@_state_dir_option
+def vars_command(output: Path | None, state_dir: Path | None) -> None:
+    """The --var-file for the security examples: the demo's files, ports and two tokens."""
+    from squall.demo.config import DemoError
+    from squall.demo.variables import read_demo, var_file, write_var_file
+
+    try:
+        data = read_demo(state_dir or default_state_dir())
+        if output is None:
+            click.echo(json.dumps(var_file(data), indent=2))
+            return
+        write_var_file(data, output)
+    except DemoError as exc:
+        raise _DemoFailed(str(exc)) from exc
+    click.echo(f"wrote {output} (use it with: squall run --var-file {output} EXPERIMENT)", err=True)

@@ -150,7 +150,7 @@ def _choose_ports(base_port: int | None) -> dict[str, int]:
 def _prepare(
     layout: Layout, ports: dict[str, int], misconfigured: bool
 ) -> tuple[dict[str, Any], str]:
-    from squall.drivers.security.pki import make_authority, make_leaf
+    from squall.drivers.security._pki import make_authority, make_leaf
 
     files = layout.files()
     for directory in (

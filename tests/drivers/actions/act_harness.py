@@ -20,7 +20,7 @@ from typing import Any
 
 from cryptography import x509
 
-from squall.drivers.security import pki
+from squall.drivers.security import _pki as pki
 
 HERE = Path(__file__).parent
 

@@ -37,7 +37,7 @@ from typing import Any
 
 import pytest
 
-from squall.drivers.security.pki import Authority, make_authority, make_leaf
+from squall.drivers.security._pki import Authority, make_authority, make_leaf
 
 TOKEN_KEY = b"squall-test-signing-key"
 

@@ -8,8 +8,8 @@ import pwd
 import pytest
 
 from squall import ActivityFailed
+from squall.drivers.security._pki import make_leaf
 from squall.drivers.security.permissions import file_permissions, parse_mode
-from squall.drivers.security.pki import make_leaf
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from squall import ActivityFailed
-from squall.drivers.security.pki import make_leaf
+from squall.drivers.security._pki import make_leaf
 from squall.drivers.security.secrets import exposed_secrets, shannon_entropy
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"

@@ -267,7 +267,7 @@ def test_error_classification():
 
 
 def test_not_yet_valid_certificate(serve, certs, tmp_path):
-    from squall.drivers.security.pki import make_leaf
+    from squall.drivers.security._pki import make_leaf
 
     leaf = make_leaf(certs.authority, ["localhost", "127.0.0.1"], days_before=-2, days_valid=30)
     paths = leaf.write(tmp_path / "future.crt", tmp_path / "future.key")

@@ -176,7 +176,7 @@ def impostor_endpoint(
         if not cert_file:
             from cryptography.hazmat.primitives import hashes
 
-            from squall.drivers.security import pki
+            from squall.drivers.security import _pki as pki
 
             leaf = pki.make_leaf(None, names, common_name=f"squall impostor {run}"[:64])
             cert, key = leaf.write(directory / "cert.pem", directory / "key.pem")

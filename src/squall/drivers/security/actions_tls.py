@@ -61,7 +61,7 @@ def _authority(ca_cert_file: str | None, ca_key_file: str | None, run: str) -> A
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    from squall.drivers.security import pki
+    from squall.drivers.security import _pki as pki
 
     if not ca_cert_file and not ca_key_file:
         return pki.make_authority(f"squall untrusted CA {run}"[:64])
@@ -122,7 +122,7 @@ def swap_certificate(
         raise ActivityFailed(f"variant must be one of {VARIANTS}, got {variant!r}")
     from cryptography.hazmat.primitives import hashes
 
-    from squall.drivers.security import pki
+    from squall.drivers.security import _pki as pki
 
     cert_path, key_path = _cert_paths(config_file, cert_file, key_file)
     run = run_id(configuration)

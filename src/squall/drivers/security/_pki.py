@@ -1,5 +1,8 @@
 """Generate TLS material (a CA and leaf certificates) for drivers, the demo and tests.
 
+Private (a helper library, not activities): ``squall drivers`` and discovery skip modules
+whose name starts with ``_``, so ``make_authority`` and ``make_leaf`` are not listed as probes.
+
 Uses ``cryptography``; everything is in memory until ``write_pem`` / ``Leaf.write``.
 """
 
