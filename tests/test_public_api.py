@@ -17,6 +17,7 @@ EXPECTED = [
     "Journal",
     "LoadError",
     "Problem",
+    "RunOptions",
     "SquallError",
     "ValidationError",
     "__version__",

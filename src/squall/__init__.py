@@ -13,6 +13,7 @@ TYPE_CHECKING = False  # not imported from typing: `squall --version` stays chea
 
 if TYPE_CHECKING:
     from squall.api import check_experiment, load_experiment, run_experiment
+    from squall.engine.runner import RunOptions
     from squall.errors import (
         ActivityFailed,
         ActivityTimeout,
@@ -36,6 +37,7 @@ __all__ = [
     "Journal",
     "LoadError",
     "Problem",
+    "RunOptions",
     "SquallError",
     "ValidationError",
     "__version__",
@@ -59,6 +61,7 @@ _LAZY = {
     "Activity": "squall.experiment.model",
     "Experiment": "squall.experiment.model",
     "Journal": "squall.journal.model",
+    "RunOptions": "squall.engine.runner",
 }
 
 

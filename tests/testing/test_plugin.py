@@ -70,6 +70,42 @@ def test_loopback_http_server(loopback_http_server: LoopbackHTTPServer) -> None:
     assert server.host == "127.0.0.1" and server.port > 0
 
 
+def test_a_header_sent_twice(loopback_http_server: LoopbackHTTPServer) -> None:
+    """Two Set-Cookie headers (a list value): both reach the client, in order."""
+    cookies = ["session=1; Secure; HttpOnly", "tracking=2"]
+    loopback_http_server.set("/c", headers={"Set-Cookie": cookies, "X-One": "1"})
+    with urllib.request.urlopen(loopback_http_server.url("/c")) as response:
+        assert response.headers.get_all("Set-Cookie") == cookies
+        assert response.headers.get_all("X-One") == ["1"]
+
+
+def _configured(url: str) -> dict[str, Any]:
+    experiment = _experiment("${health_url}")
+    experiment["configuration"] = {"health_url": "http://127.0.0.1:9/"}
+    experiment["secrets"] = {"svc": {"token": "inline"}}
+    experiment["method"][0]["provider"]["arguments"] = {"s": "${token}"}
+    experiment["method"][0]["secrets"] = ["svc"]
+    return experiment
+
+
+def test_squall_run_takes_configuration_and_secrets(
+    squall_run: Any, loopback_http_server: Any
+) -> None:
+    """Overrides work as --var/--var-file do: the experiment's own values are replaced."""
+    loopback_http_server.set("/health", status=200)
+    url = loopback_http_server.url("/health")
+    result = squall_run(
+        _configured(url),
+        configuration={"health_url": url},
+        secrets={"svc": {"token": "[1, 2]"}},
+    )
+    result.assert_held()
+    assert result.output("sleep") == [1, 2]
+    assert [r["path"] for r in loopback_http_server.requests] == ["/health", "/health"]
+    # without the overrides the declared values apply (port 9: nothing listens)
+    squall_run(_configured(url)).assert_outcome("not-run")
+
+
 def test_squall_run_held_then_deviated(squall_run: Any, loopback_http_server: Any) -> None:
     loopback_http_server.set("/health", status=200)
     result = squall_run(_experiment(loopback_http_server.url("/health")))

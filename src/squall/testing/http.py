@@ -7,14 +7,19 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LoopbackHTTPServer", "Response"]
+__all__ = ["HeaderValue", "LoopbackHTTPServer", "Response"]
+
+
+#: Header values: a string, or a list of strings to send the header once per item
+#: (two ``Set-Cookie`` headers: ``{"Set-Cookie": ["a=1; Secure", "b=2"]}``).
+HeaderValue = str | list[str]
 
 
 @dataclass
 class Response:
     status: int = 200
     body: bytes | str = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, HeaderValue] = field(default_factory=dict)
 
 
 class LoopbackHTTPServer:
@@ -42,8 +47,10 @@ class LoopbackHTTPServer:
         path: str,
         status: int = 200,
         body: bytes | str = b"",
-        headers: dict[str, str] | None = None,
+        headers: dict[str, HeaderValue] | None = None,
     ) -> None:
+        """Answer ``path`` with this response; a header whose value is a list is sent once
+        per item."""
         self.responses[path] = Response(status, body, dict(headers or {}))
 
     def queue(self, path: str, *responses: Response | int) -> None:
@@ -86,7 +93,8 @@ class LoopbackHTTPServer:
                 body = response.body.encode() if isinstance(response.body, str) else response.body
                 self.send_response(response.status)
                 for name, value in response.headers.items():
-                    self.send_header(name, value)
+                    for item in [value] if isinstance(value, str) else value:
+                        self.send_header(name, item)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if self.command != "HEAD":

@@ -22,10 +22,17 @@ Runner = Callable[..., JournalAssertions]
 def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
     """Run an experiment (a dict, or a path to a JSON/YAML file) through
     ``squall.run_experiment`` with a temporary working directory; returns a
-    ``JournalAssertions``. Validation problems raise ``squall.ValidationError``."""
+    ``JournalAssertions``. Validation problems raise ``squall.ValidationError``.
+
+    ``configuration`` and ``secrets`` override the experiment's values as ``--var`` and
+    ``--var-file`` do on the command line (``secrets`` is scope -> key -> value)."""
 
     def run(
-        experiment: Mapping[str, Any] | str | Path, *, validate: bool = True
+        experiment: Mapping[str, Any] | str | Path,
+        *,
+        validate: bool = True,
+        configuration: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> JournalAssertions:
         if isinstance(experiment, Mapping):
             path = tmp_path / "experiment.json"
@@ -33,7 +40,13 @@ def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
         else:
             path = Path(experiment).resolve()
         monkeypatch.chdir(tmp_path)
-        journal = squall.run_experiment(squall.load_experiment(path), validate=validate)
+        options = squall.RunOptions(
+            overrides=dict(configuration or {}),
+            secret_overrides={scope: dict(values) for scope, values in (secrets or {}).items()},
+        )
+        journal = squall.run_experiment(
+            squall.load_experiment(path), validate=validate, run_options=options
+        )
         return JournalAssertions(journal)
 
     return run
