@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 
 from squall import run_experiment
 from squall.engine import RunOptions
+from squall.experiment.model import HypothesisStrategy
 from squall.journal.model import ActivityRun, RunStatus
 from squall.journal.store import dumps, encode_entry
+from squall.plan import PlanOptions
 
 from sqharness import EXAMPLES
 
@@ -64,3 +66,21 @@ def test_written_journal_reads_back_as_the_journal_data(tmp_path: Path) -> None:
     expected = json.loads(json.dumps(journal.to_dict(), default=str))
     assert on_disk == expected
     assert on_disk["experiment"]["method"][0]["name"] == "bg-1"
+
+
+def test_probes_checked_during_the_method_are_written_as_objects(tmp_path: Path) -> None:
+    """Regression: the hypothesis results of the "during" list were written with their
+    already encoded probes as JSON strings (``"probes": ["{\\"activity\\": ..."]``)."""
+    path = tmp_path / "journal.json"
+    journal = run_experiment(
+        EXAMPLES / "continuous.json",
+        plan_options=PlanOptions(
+            hypothesis_strategy=HypothesisStrategy.CONTINUOUSLY, hypothesis_frequency=0.2
+        ),
+        run_options=RunOptions(journal_path=path, overrides={"marker": str(tmp_path / "m")}),
+    )
+    on_disk = json.loads(path.read_text())
+    during = on_disk["steady_states"]["during"]
+    assert during, "the example checks the hypothesis during its method"
+    assert all(isinstance(p, dict) for check in during for p in check["probes"])
+    assert on_disk == json.loads(json.dumps(journal.to_dict(), default=str))

@@ -32,6 +32,10 @@ class LazyGroup(click.Group):
         "drivers": ("squall.cli.discover:drivers", "List installed drivers and activities."),
         "init": ("squall.cli.discover:init", "Build an experiment from a discovery."),
         "lint": ("squall.cli.lint:lint", "Flag risky experiments (nothing is run)."),
+        "report": (
+            "squall.cli.report:report",
+            "Render journals as HTML, Markdown, JUnit XML, JSON or PDF.",
+        ),
         "runs": ("squall.cli.runs:runs", "List, show and compare past runs (run history)."),
     }
 

@@ -126,6 +126,29 @@ class ActivityRun(Record):
             entry["squall"] = self.squall
         return entry
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ActivityRun:
+        """Read back a journal's run entry (an event stream's, or a written journal's,
+        squall's or the Chaos Toolkit's); a malformed field gets its default."""
+        activity = data.get("activity")
+        status = RunStatus.SUCCEEDED if data.get("status") == "succeeded" else RunStatus.FAILED
+        exception = data.get("exception")
+        if exception is not None and not isinstance(exception, list):
+            exception = [str(exception)]
+        tolerance_met = data.get("tolerance_met")
+        extra = data.get("squall")
+        return cls(
+            activity=activity if isinstance(activity, Mapping) else {},
+            start=str(data.get("start") or ""),
+            status=status,
+            output=data.get("output"),
+            end=str(data.get("end") or ""),
+            duration=_seconds(data.get("duration")),
+            exception=[str(line) for line in exception] if exception is not None else None,
+            tolerance_met=tolerance_met if isinstance(tolerance_met, bool) else None,
+            squall=extra if isinstance(extra, dict) else None,
+        )
+
     @property
     def excused(self) -> bool:
         """A failure its ``on_failure: continue`` policy excuses (the run is not broken)."""
@@ -347,6 +370,13 @@ class Journal(Record):
             doc["interruption"] = self.interruption
         doc["squall"] = self.squall_section()
         return doc
+
+
+def _seconds(value: Any) -> float:
+    """A duration read back: a number, else 0.0 (never NaN, never negative)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        return 0.0
+    return float(min(value, 1e12))
 
 
 def _entry(run: ActivityRun) -> Any:

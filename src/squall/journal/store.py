@@ -101,7 +101,7 @@ def _block(value: Any, depth: int, known: Mapping[int, str]) -> str:
     pad = " " * (depth + 2)
     if isinstance(value, list) and value and all(isinstance(v, Mapping | Encoded) for v in value):
         inner = f",\n{pad}".join(
-            v if isinstance(v, Encoded) else known.get(id(v)) or dumps(v) for v in value
+            v if isinstance(v, Encoded) else known.get(id(v)) or _line(v) for v in value
         )
         return f"[\n{pad}{inner}\n{' ' * depth}]"
     if (
@@ -112,6 +112,18 @@ def _block(value: Any, depth: int, known: Mapping[int, str]) -> str:
         parts = [f"{dumps(k)}: {_block(v, depth + 2, known)}" for k, v in value.items()]
         inner = f",\n{pad}".join(parts)
         return f"{{\n{pad}{inner}\n{' ' * depth}}}"
+    return dumps(value)
+
+
+def _line(value: Any) -> str:
+    """One line of JSON; entries already encoded inside it (the probes of a hypothesis
+    checked during the method) are written as they are, not as strings."""
+    if isinstance(value, Encoded):
+        return value
+    if isinstance(value, Mapping) and any(isinstance(v, list | Encoded) for v in value.values()):
+        return "{" + ", ".join(f"{dumps(k)}: {_line(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list) and any(isinstance(v, Mapping | Encoded) for v in value):
+        return "[" + ", ".join(_line(v) for v in value) + "]"
     return dumps(value)
 
 

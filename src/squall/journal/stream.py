@@ -36,17 +36,7 @@ class StreamState:
 
 
 def _entry(data: dict[str, Any]) -> ActivityRun:
-    return ActivityRun(
-        activity=data.get("activity") or {},
-        start=data.get("start", ""),
-        status=RunStatus(data.get("status", "failed")),
-        output=data.get("output"),
-        end=data.get("end", ""),
-        duration=float(data.get("duration") or 0.0),
-        exception=data.get("exception"),
-        tolerance_met=data.get("tolerance_met"),
-        squall=data.get("squall"),
-    )
+    return ActivityRun.from_dict(data)
 
 
 def _events(path: str) -> list[dict[str, Any]]:

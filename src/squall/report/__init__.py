@@ -1,0 +1,75 @@
+"""RENDER: reports of finished runs, from squall's journals and the Chaos Toolkit's.
+
+    reports = [read_journal("journal.json")]
+    text = render(reports, "markdown")         # html, markdown, junit, json (str)
+    write_report(reports, "pdf", "report.pdf")   # pdf needs a headless Chromium
+
+Formats (see docs/reports.md): ``html`` (one self-contained file, SVG timeline),
+``markdown`` (a summary for a pull request or ``$GITHUB_STEP_SUMMARY``), ``junit`` (JUnit
+XML for CI), ``json`` (the summary as data), ``pdf`` (the HTML printed by Chromium).
+Jinja2 is imported only by the HTML formats.
+"""
+
+from __future__ import annotations
+
+import os
+
+from squall.report.model import Entry, HypothesisCheck, RunReport
+from squall.report.read import read_journal, report_from_journal
+
+__all__ = [
+    "FORMATS",
+    "Entry",
+    "HypothesisCheck",
+    "RunReport",
+    "read_journal",
+    "render",
+    "report_from_journal",
+    "write_report",
+]
+
+#: every format ``squall report -f`` knows, and its usual file suffix
+FORMATS = {"markdown": ".md", "json": ".json"}
+
+
+def render(reports: list[RunReport], fmt: str) -> str:
+    """The report as text (every format but pdf).
+
+    Raises:
+        ValueError: an unknown format, or pdf (use ``write_report``).
+    """
+    if fmt == "markdown":
+        from squall.report.markdown import render_markdown
+
+        return render_markdown(reports)
+    if fmt == "json":
+        import json
+
+        from squall.report.summary import summary_document
+
+        return json.dumps(summary_document(reports), indent=2, ensure_ascii=False) + "\n"
+    raise ValueError(f"unknown report format {fmt!r} (text formats: html, markdown, junit, json)")
+
+
+def write_report(reports: list[RunReport], fmt: str, path: str) -> str:
+    """Write the report to ``path`` (atomically: a reader never sees half a report);
+    returns the path.
+
+    Raises:
+        InputError: pdf without a Chromium to print it, or the file cannot be written.
+    """
+    from squall.errors import InputError
+
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(render(reports, fmt))
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(f"cannot write the report {path}: {exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,120 @@
+"""The Markdown report: a summary for a pull request comment or ``$GITHUB_STEP_SUMMARY``.
+
+Journal text is untrusted: every value is escaped (HTML and Markdown), so a title or an
+output cannot add markup, a link or an image to the page it is posted on.
+"""
+
+from __future__ import annotations
+
+from squall.report.model import Entry, RunReport
+from squall.report.summary import LABELS, failing, overview
+
+__all__ = ["render_markdown"]
+
+#: GitHub keeps at most 1 MiB of step summary: a long run lists its first rows only
+MAX_ROWS = 50
+_ICONS = {
+    "held": "✅",
+    "deviated": "❌",
+    "broken": "💥",
+    "not-run": "⏭️",
+    "interrupted": "⏹️",
+}
+_SPECIAL = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "|": "\\|",
+        "\\": "\\\\",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+        "[": "\\[",
+        "]": "\\]",
+        "#": "\\#",
+        "!": "\\!",
+        "~": "\\~",
+        "\n": " ",
+        "\r": " ",
+    }
+)
+
+
+def md(text: object, width: int = 300) -> str:
+    """Text safe inside Markdown (and inside a table cell), on one line."""
+    value = str(text)
+    if len(value) > width:
+        value = value[: width - 1] + "…"
+    return value.translate(_SPECIAL)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f} s" if value < 120 else f"{value / 60:.1f} min"
+
+
+def _verdict(report: RunReport) -> str:
+    return f"{_ICONS.get(report.outcome, '')} {LABELS.get(report.outcome, report.outcome)}"
+
+
+def _table(reports: list[RunReport]) -> list[str]:
+    lines = [
+        "| Experiment | Verdict | Exit | Duration | Started (UTC) |",
+        "|---|---|---:|---:|---|",
+    ]
+    for report in reports:
+        lines.append(
+            f"| {md(report.title)} | {_verdict(report)} | {report.exit_code} | "
+            f"{_seconds(report.duration)} | {md(report.start[:19].replace('T', ' '))} |"
+        )
+    return lines
+
+
+def _entries(entries: list[Entry]) -> list[str]:
+    lines = ["| Phase | Activity | Status | Expected | Actual / error |", "|---|---|---|---|---|"]
+    for entry in entries[:MAX_ROWS]:
+        expected = md(entry.expected, 80) if entry.tolerance_met is not None else ""
+        lines.append(
+            f"| {md(_phase(entry))} | {md(entry.name)} | {md(entry.status)} | {expected} | "
+            f"{md(entry.actual, 160)} |"
+        )
+    if len(entries) > MAX_ROWS:
+        lines.append(f"\n… and {len(entries) - MAX_ROWS} more (see the HTML report).")
+    return lines
+
+
+def _phase(entry: Entry) -> str:
+    if entry.phase == "during":
+        return f"during (check {entry.check})"
+    return entry.phase
+
+
+def _run(report: RunReport) -> list[str]:
+    lines = [f"### {_verdict(report)}: {md(report.title)}", ""]
+    lines += [f"- {md(reason, 500)}" for reason in report.reasons]
+    bad = failing(report)
+    if bad:
+        lines += ["", *_entries(bad)]
+    ran = len(report.method) + len(report.rollbacks)
+    lines += [
+        "",
+        f"<sub>{ran} activities and {len(report.probes)} probe runs in "
+        f"{_seconds(report.duration)}; run {md(report.run_id or '-')}, journal "
+        f"{md(report.source)}, {md(_engine(report))}</sub>",
+    ]
+    return lines
+
+
+def _engine(report: RunReport) -> str:
+    if report.origin == "squall":
+        return f"squall {report.squall_version}"
+    return f"Chaos Toolkit journal {report.chaoslib_version}".strip()
+
+
+def render_markdown(reports: list[RunReport]) -> str:
+    lines = [f"## squall report: {md(overview(reports))}", ""]
+    if len(reports) > 1:
+        lines += [*_table(reports), ""]
+    for report in reports:
+        lines += [*_run(report), ""]
+    return "\n".join(lines)

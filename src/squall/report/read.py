@@ -1,0 +1,324 @@
+"""Read a journal file, squall's or the Chaos Toolkit's, into a RunReport.
+
+A journal is untrusted text: every field is checked for its type and a malformed one gets
+a neutral default, so a report is always written; a file that is not a journal at all is
+bad input (exit 2) with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from squall.errors import InputError
+from squall.report.model import Entry, Group, HypothesisCheck, RunReport, short
+
+__all__ = ["read_journal", "report_from_journal"]
+
+_OUTCOMES = {"held": 0, "deviated": 1, "broken": 3, "not-run": 4, "interrupted": 130}
+
+
+def read_journal(path: str) -> RunReport:
+    """Read and interpret one journal file.
+
+    Raises:
+        InputError: the file cannot be read, is not JSON, or is not a journal.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read journal {path}: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path}:{exc.lineno}:{exc.colno}: not a journal (not JSON: {exc.msg})"
+        ) from None
+    except RecursionError:
+        raise InputError(f"{path}: not a journal (JSON nested too deeply)") from None
+    return report_from_journal(data, path)
+
+
+def report_from_journal(data: Any, source: str = "journal") -> RunReport:
+    """Interpret a journal already parsed.
+
+    Raises:
+        InputError: it is not a journal (no ``experiment`` mapping and ``run`` list).
+    """
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: not a journal (a JSON object is expected)")
+    experiment = data.get("experiment")
+    if not isinstance(experiment, Mapping) or not isinstance(data.get("run", []), list):
+        raise InputError(
+            f"{source}: not a journal (no `experiment` object; is it an experiment file?)"
+        )
+    clock = _Clock(_text(data.get("start")))
+    states = _mapping(data.get("steady_states"))
+    before = _check(states.get("before"), "before", clock)
+    after = _check(states.get("after"), "after", clock)
+    during = [
+        _check(item, "during", clock, number)
+        for number, item in enumerate(_list(states.get("during")), 1)
+    ]
+    squall = _mapping(data.get("squall"))
+    report = RunReport(
+        source=source,
+        origin="squall" if squall else "chaostoolkit",
+        title=_text(experiment.get("title")) or "(untitled experiment)",
+        description=_text(experiment.get("description")),
+        outcome="",
+        exit_code=0,
+        reasons=[],
+        status=_text(data.get("status")),
+        deviated=data.get("deviated") is True,
+        squall_version=_text(squall.get("version")),
+        chaoslib_version=_text(data.get("chaoslib-version")),
+        node=_text(data.get("node")),
+        platform=_text(data.get("platform")),
+        run_id=_text(squall.get("run_id")),
+        digest=_digest(experiment),
+        start=_text(data.get("start")),
+        end=_text(data.get("end")),
+        duration=_number(data.get("duration")),
+        before=before,
+        after=after,
+        during=[c for c in during if c is not None],
+        method=[_entry(e, "method", clock) for e in _list(data.get("run")) if _is_map(e)],
+        rollbacks=[
+            _entry(e, "rollbacks", clock) for e in _list(data.get("rollbacks")) if _is_map(e)
+        ],
+        groups=[_group(g, clock) for g in _list(squall.get("groups")) if _is_map(g)],
+        declared=_declared(experiment.get("method")),
+        controls=_names(experiment.get("controls")),
+        interruption=_text(_mapping(data.get("interruption")).get("reason")),
+    )
+    report.deviation_at = _deviation_at(report)
+    _verdict(report, data, squall)
+    return report
+
+
+def _verdict(report: RunReport, data: dict[str, Any], squall: Mapping[str, Any]) -> None:
+    """squall's own verdict when the journal has one; otherwise (a Chaos Toolkit journal, or
+    a squall run that never finished) the same rules as squall's engine, applied to it."""
+    outcome = squall.get("outcome")
+    if isinstance(outcome, str) and outcome in _OUTCOMES:
+        report.outcome, report.exit_code = outcome, _OUTCOMES[outcome]
+        report.reasons = [str(r) for r in _list(squall.get("reasons"))]
+        return
+    from squall.engine.verdict import RunFacts, decide
+    from squall.journal.model import Outcome
+
+    journal = _journal(data, report)
+    facts = RunFacts()
+    facts.gate_failed = bool(report.before and report.before.met is False and not report.method)
+    if report.status == "aborted":
+        facts.aborted_reason = "the journal's status is `aborted`"
+    verdict, reasons = decide(journal, facts)
+    if verdict is Outcome.HELD and report.status == "failed":
+        verdict, reasons = Outcome.BROKEN, ["the journal's status is `failed` (a probe failed)"]
+    report.outcome, report.exit_code, report.reasons = verdict.value, verdict.exit_code, reasons
+
+
+def _journal(data: Mapping[str, Any], report: RunReport) -> Any:
+    """The journal as the engine's model, for its verdict rules."""
+    from squall.journal.model import (
+        ActivityRun,
+        HypothesisRun,
+        Journal,
+        JournalStatus,
+    )
+
+    def run(entry: Entry, raw: Any) -> ActivityRun:
+        item = ActivityRun.from_dict(raw if _is_map(raw) else {})
+        item.reason = entry.error or (
+            f"expected {entry.expected}, got {entry.actual}" if entry.tolerance_met is False else ""
+        )
+        return item
+
+    def hypothesis(check: HypothesisCheck | None, raw: Any) -> HypothesisRun | None:
+        if check is None:
+            return None
+        probes = _list(_mapping(raw).get("probes"))
+        return HypothesisRun(
+            check.met, [run(p, r) for p, r in zip(check.probes, probes, strict=False)]
+        )
+
+    journal = Journal(experiment={}, start=report.start, platform="", node="", squall_version="")
+    statuses = {s.value: s for s in JournalStatus}
+    journal.status = statuses.get(report.status, JournalStatus.COMPLETED)
+    journal.deviated = report.deviated
+    states = _mapping(data.get("steady_states"))
+    journal.before = hypothesis(report.before, states.get("before"))
+    journal.after = hypothesis(report.after, states.get("after"))
+    raw_during = _list(states.get("during"))
+    journal.during = [
+        h for h in (hypothesis(c, r) for c, r in zip(report.during, raw_during, strict=False)) if h
+    ]
+    raws = [e for e in _list(data.get("run")) if _is_map(e)]
+    journal.run = [run(e, r) for e, r in zip(report.method, raws, strict=True)]
+    raws = [e for e in _list(data.get("rollbacks")) if _is_map(e)]
+    journal.rollbacks = [run(e, r) for e, r in zip(report.rollbacks, raws, strict=True)]
+    if journal.status is JournalStatus.INTERRUPTED:
+        journal.interruption = dict(_mapping(data.get("interruption"))) or {
+            "reason": "interrupted (the journal's status)"
+        }
+    return journal
+
+
+class _Clock:
+    """Offsets in seconds from the start of the run."""
+
+    def __init__(self, start: str) -> None:
+        self.zero = _instant(start)
+
+    def offset(self, when: str) -> float | None:
+        moment = _instant(when)
+        if moment is None:
+            return None
+        if self.zero is None:
+            self.zero = moment
+        return (moment - self.zero).total_seconds()
+
+
+def _instant(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    # the Chaos Toolkit writes naive UTC times
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _entry(raw: Mapping[str, Any], phase: str, clock: _Clock, check: int = 0) -> Entry:
+    activity = _mapping(raw.get("activity"))
+    provider = _mapping(activity.get("provider"))
+    extra = _mapping(raw.get("squall"))
+    exception = raw.get("exception")
+    lines = [str(x) for x in exception] if isinstance(exception, list) else []
+    if exception is not None and not isinstance(exception, list):
+        lines = [str(exception)]
+    tolerance_met = raw.get("tolerance_met")
+    succeeded = raw.get("status") == "succeeded"
+    status = "succeeded" if succeeded else "failed"
+    if extra.get("cancelled"):
+        status = "cancelled"
+    elif extra.get("excused") and not succeeded:
+        status = "excused"
+    elif succeeded and tolerance_met is False:
+        status = "not-met"
+    pauses = _mapping(activity.get("pauses"))
+    start = _text(raw.get("start"))
+    return Entry(
+        phase=phase,
+        name=_text(activity.get("name")) or "(unnamed)",
+        kind=_text(activity.get("type")) or "?",
+        status=status,
+        start=start,
+        end=_text(raw.get("end")),
+        duration=_number(raw.get("duration")),
+        offset=clock.offset(start),
+        provider=_provider(provider),
+        arguments=provider.get("arguments"),
+        output=raw.get("output"),
+        error="".join(lines).strip().splitlines()[-1] if "".join(lines).strip() else "",
+        traceback="".join(lines),
+        tolerance=activity.get("tolerance"),
+        tolerance_met=tolerance_met if isinstance(tolerance_met, bool) else None,
+        background=activity.get("background") is True,
+        group=_text(extra.get("group")),
+        pause_before=_number(pauses.get("before")),
+        pause_after=_number(pauses.get("after")),
+        controls=_names(activity.get("controls")),
+        check=check,
+    )
+
+
+def _check(raw: Any, phase: str, clock: _Clock, number: int = 0) -> HypothesisCheck | None:
+    if not _is_map(raw):
+        return None
+    met = raw.get("steady_state_met")
+    probes = [_entry(p, phase, clock, number) for p in _list(raw.get("probes")) if _is_map(p)]
+    return HypothesisCheck(phase=phase, met=met if isinstance(met, bool) else None, probes=probes)
+
+
+def _group(raw: Mapping[str, Any], clock: _Clock) -> Group:
+    return Group(
+        name=_text(raw.get("name")),
+        phase=_text(raw.get("phase")),
+        join=_text(raw.get("join")) or "all",
+        status=_text(raw.get("status")),
+        offset=clock.offset(_text(raw.get("start"))),
+        duration=_number(raw.get("duration")),
+        activities=[str(a) for a in _list(raw.get("activities"))],
+    )
+
+
+def _deviation_at(report: RunReport) -> float | None:
+    for check in [*report.during, *([report.after] if report.after else [])]:
+        for probe in check.probes:
+            if probe.tolerance_met is False and probe.offset is not None:
+                return probe.offset + probe.duration
+    return None
+
+
+def _declared(method: Any) -> list[tuple[str, str]]:
+    """The method's activities as declared (kind, name), parallel groups flattened."""
+    found: list[tuple[str, str]] = []
+    for item in _list(method):
+        if not _is_map(item):
+            continue
+        if item.get("type") == "parallel":
+            found += _declared(item.get("activities"))
+        elif "ref" in item:
+            found.append(("ref", _text(item.get("ref"))))
+        else:
+            found.append((_text(item.get("type")) or "?", _text(item.get("name")) or "(unnamed)"))
+    return found
+
+
+def _provider(provider: Mapping[str, Any]) -> str:
+    kind = _text(provider.get("type"))
+    if kind == "python":
+        return f"python {_text(provider.get('module'))}.{_text(provider.get('func'))}"
+    if kind == "process":
+        return f"process {_text(provider.get('path'))}"
+    if kind == "http":
+        return f"http {_text(provider.get('method')) or 'GET'} {_text(provider.get('url'))}"
+    return kind
+
+
+def _digest(experiment: Mapping[str, Any]) -> str:
+    from squall.journal.history import experiment_hash
+
+    return experiment_hash(experiment)
+
+
+def _names(controls: Any) -> list[str]:
+    return [_text(c.get("name")) or "(unnamed)" for c in _list(controls) if _is_map(c)]
+
+
+def _is_map(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else short(value)
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        return 0.0
+    return float(min(value, 1e9))

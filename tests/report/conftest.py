@@ -1,0 +1,78 @@
+"""Real journals for the report tests: squall runs the bundled experiments once per
+session (in parallel subprocesses); the Chaos Toolkit's journals are in data/ctk/
+(made by the real Chaos Toolkit: see make_ctk_journals.py)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sqharness import EXAMPLES, start_run, subprocess_env
+
+DATA = Path(__file__).resolve().parent / "data"
+CTK = DATA / "ctk"
+
+#: journal name -> (experiment, extra arguments, the verdict squall reaches)
+RUNS: dict[str, tuple[Path, list[str], str]] = {
+    "held": (EXAMPLES / "trivial.json", [], "held"),
+    "deviated": (EXAMPLES / "deviated.json", [], "deviated"),
+    "broken": (EXAMPLES / "action-fails.yaml", [], "broken"),
+    "not-run": (EXAMPLES / "gate-not-met.json", [], "not-run"),
+    "parallel": (EXAMPLES / "parallel.json", ["--var", "hold:float=0.3"], "broken"),
+    "background": (EXAMPLES / "background.json", [], "held"),
+    "pauses": (EXAMPLES / "pauses.json", [], "held"),
+    "showcase": (DATA / "showcase.json", [], "deviated"),
+    "hostile": (DATA / "hostile.json", [], "broken"),
+}
+
+
+def run_all(folder: Path) -> dict[str, Path]:
+    """Run every experiment of RUNS at once; the interrupted one gets a real SIGINT."""
+    procs: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
+    for name, (experiment, extra, _) in RUNS.items():
+        journal = folder / f"{name}.json"
+        marker = folder / f"{name}.marker"
+        argv = [sys.executable, "-m", "squall", "run", "--journal-path", str(journal)]
+        procs[name] = (
+            subprocess.Popen(
+                [*argv, str(experiment), "--var", f"marker={marker}", *extra],
+                env=subprocess_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=folder,
+            ),
+            journal,
+        )
+    interrupted = folder / "interrupted"
+    interrupted.mkdir()
+    proc, journal, _ = start_run(interrupted, "interrupt.json")
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    found = {"interrupted": journal}
+    for name, (process, path) in procs.items():
+        process.wait(timeout=60)
+        found[name] = path
+    return found
+
+
+@pytest.fixture(scope="session")
+def journals(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """name -> the path of a journal squall wrote (see RUNS; plus "interrupted")."""
+    return run_all(tmp_path_factory.mktemp("journals"))
+
+
+@pytest.fixture(scope="session")
+def outcomes() -> dict[str, str]:
+    """name -> the verdict squall reaches on that journal's run."""
+    return {name: outcome for name, (_, _, outcome) in RUNS.items()}
+
+
+@pytest.fixture(scope="session")
+def ctk_journals() -> dict[str, Path]:
+    """name -> a journal the real Chaos Toolkit wrote (held, deviated, broken, not-run,
+    background, during-deviates, interrupted)."""
+    return {path.stem: path for path in sorted(CTK.glob("*.json"))}
