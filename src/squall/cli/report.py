@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import click
 
-__all__ = ["report", "report_format"]
+__all__ = [
+    "report",
+    "report_format",
+    "report_targets",
+    "run_report_options",
+    "write_run_reports",
+]
 
-_FORMATS = ["markdown", "json"]
+_FORMATS = ["markdown", "junit", "json"]
 _BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "markdown", ".xml": "junit"}
 _BY_SUFFIX |= {".json": "json", ".pdf": "pdf"}
 
@@ -54,3 +62,80 @@ def report(journals: tuple[str, ...], fmt: str | None, output: str | None) -> in
     write_report(reports, fmt, output)
     sys.stderr.write(f"squall: {fmt} report of {len(reports)} run(s) written to {output}\n")
     return 0
+
+
+def run_report_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--report FORMAT:PATH`` (repeatable) and ``--junit PATH`` of ``squall run``
+    (passed as ``reports`` and ``junit``)."""
+    command = click.option(
+        "--junit",
+        "junit",
+        default=None,
+        type=click.Path(dir_okay=False),
+        help="Write a JUnit XML report here when the run ends (= --report junit:PATH).",
+    )(command)
+    return click.option(
+        "--report",
+        "reports",
+        multiple=True,
+        metavar="FORMAT:PATH",
+        help="Write a report when the run ends (repeatable); FORMAT: "
+        + ", ".join(_FORMATS)
+        + ". The `reports` setting gives defaults.",
+    )(command)
+
+
+def report_targets(
+    reports: tuple[str, ...], junit: str | None, settings: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """(format, path) pairs to write after the run: the options, else the ``reports``
+    setting (a mapping of format to path). Checked before the run starts.
+
+    Raises:
+        click.BadParameter: an unknown format or an empty path (exit 2).
+    """
+    targets: list[tuple[str, str]] = []
+    for spec in reports:
+        fmt, sep, path = spec.partition(":")
+        if not sep or not path or fmt not in _FORMATS:
+            raise click.BadParameter(
+                f"{spec!r}: expected FORMAT:PATH with FORMAT one of {', '.join(_FORMATS)}",
+                param_hint="--report",
+            )
+        targets.append((fmt, path))
+    if junit:
+        targets.append(("junit", junit))
+    if targets:
+        return targets
+    configured = settings.get("reports") or {}
+    if not isinstance(configured, Mapping) or any(
+        fmt not in _FORMATS or not isinstance(path, str) or not path
+        for fmt, path in configured.items()
+    ):
+        raise click.BadParameter(
+            f"the `reports` setting maps a format ({', '.join(_FORMATS)}) to a file path",
+            param_hint="settings",
+        )
+    return list(configured.items())
+
+
+def write_run_reports(targets: list[tuple[str, str]], journal_path: str) -> None:
+    """Write the reports of a finished run from its journal. A report that cannot be
+    written is said on stderr; the run's exit code stays its verdict's."""
+    if not targets:
+        return
+    from squall.errors import SquallError
+    from squall.report import read_journal, write_report
+
+    try:
+        reports = [read_journal(journal_path)]
+    except SquallError as exc:
+        sys.stderr.write(f"squall: error: no report: {exc}\n")
+        return
+    for fmt, path in targets:
+        try:
+            write_report(reports, fmt, path)
+        except SquallError as exc:
+            sys.stderr.write(f"squall: error: {fmt} report not written: {exc}\n")
+        else:
+            sys.stderr.write(f"  {fmt} report: {path}\n")

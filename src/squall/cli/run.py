@@ -11,6 +11,7 @@ import click
 
 from squall.cli.console import Console
 from squall.cli.history import history_options, open_cli_history
+from squall.cli.report import report_targets, run_report_options, write_run_reports
 from squall.cli.variables import parse_var, read_global_controls, read_var_files
 from squall.errors import ValidationError
 
@@ -131,6 +132,7 @@ def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="Do not stream the journal while running (a crashed run cannot be recovered).",
 )
 @history_options
+@run_report_options
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -152,6 +154,8 @@ def run(
     no_events: bool,
     history: str | None,
     no_history: bool,
+    reports: tuple[str, ...],
+    junit: str | None,
 ) -> int:
     """Run an experiment. Exit codes: 0 held, 1 deviated, 2 bad input, 3 broke,
     4 not run (steady state did not hold before), 130 interrupted."""
@@ -163,6 +167,7 @@ def run(
     from squall.plan import PlanOptions, make_plan
 
     settings = load_cli_settings(ctx)
+    targets = report_targets(reports, junit, settings)
     overrides, secret_overrides = read_overrides(variables, var_files)
     document = load_source(source, verify_tls=not no_verify_tls, auths=settings.get("auths") or {})
     notify(settings, "run-started", document.data)
@@ -224,6 +229,7 @@ def run(
             store.close()
     _ignore_late_stop_signals()
     console.verdict(journal, journal_path)
+    write_run_reports(targets, journal_path)
     if settings.get("notifications"):
         finished = journal.to_dict()
         for event in run_events(finished):

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: every format ``squall report -f`` knows, and its usual file suffix
-FORMATS = {"markdown": ".md", "json": ".json"}
+FORMATS = {"markdown": ".md", "junit": ".xml", "json": ".json"}
 
 
 def render(reports: list[RunReport], fmt: str) -> str:
@@ -48,6 +48,10 @@ def render(reports: list[RunReport], fmt: str) -> str:
         from squall.report.summary import summary_document
 
         return json.dumps(summary_document(reports), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "junit":
+        from squall.report.junit import render_junit
+
+        return render_junit(reports)
     raise ValueError(f"unknown report format {fmt!r} (text formats: html, markdown, junit, json)")
 
 

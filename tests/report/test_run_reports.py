@@ -1,0 +1,86 @@
+"""``squall run --report FORMAT:PATH --junit PATH`` and the ``reports`` setting."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sqharness import EXAMPLES, subprocess_env
+
+
+def squall_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "squall",
+            "--settings",
+            str(tmp_path / "settings.yaml"),
+            "run",
+            "--journal-path",
+            str(tmp_path / "journal.json"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_run_writes_the_reports_it_was_asked_for(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    done = squall_run(
+        tmp_path,
+        str(EXAMPLES / "deviated.json"),
+        "--var",
+        f"marker={marker}",
+        "--report",
+        "json:out/report.json",
+        "--report",
+        "markdown:summary.md",
+        "--junit",
+        "out/junit.xml",
+    )
+    assert done.returncode == 1, done.stderr
+    data = json.loads((tmp_path / "out" / "report.json").read_text())
+    journal = json.loads((tmp_path / "journal.json").read_text())
+    assert data["runs"][0]["run_id"] == journal["squall"]["run_id"]
+    assert data["runs"][0]["outcome"] == "deviated"
+    assert "❌ deviated: a marker file appears" in (tmp_path / "summary.md").read_text()
+    assert 'failures="1"' in (tmp_path / "out" / "junit.xml").read_text()
+    assert "junit report: out/junit.xml" in done.stderr
+
+
+def test_reports_setting(tmp_path: Path) -> None:
+    (tmp_path / "settings.yaml").write_text("reports:\n  junit: ci/junit.xml\n")
+    done = squall_run(tmp_path, str(EXAMPLES / "trivial.json"))
+    assert done.returncode == 0, done.stderr
+    assert 'failures="0"' in (tmp_path / "ci" / "junit.xml").read_text()
+    # options replace the setting
+    done = squall_run(tmp_path, str(EXAMPLES / "trivial.json"), "--report", "json:r.json")
+    assert (tmp_path / "r.json").exists()
+
+
+def test_a_bad_report_option_stops_before_the_run(tmp_path: Path) -> None:
+    done = squall_run(tmp_path, str(EXAMPLES / "trivial.json"), "--report", "docx:r.docx")
+    assert done.returncode == 2
+    assert "expected FORMAT:PATH" in done.stderr
+    assert not (tmp_path / "journal.json").exists()
+    (tmp_path / "settings.yaml").write_text("reports: [junit.xml]\n")
+    done = squall_run(tmp_path, str(EXAMPLES / "trivial.json"))
+    assert done.returncode == 2 and "the `reports` setting maps a format" in done.stderr
+
+
+def test_a_report_that_cannot_be_written_keeps_the_verdict(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    done = squall_run(
+        tmp_path, str(EXAMPLES / "trivial.json"), "--report", "markdown:file/inside.md"
+    )
+    assert done.returncode == 0
+    assert "markdown report not written: cannot write the report file/inside.md" in done.stderr
+    assert (tmp_path / "journal.json").exists()
