@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from squall.cli.run import _input_options, _print_problems, load_cli_settings, read_overrides
+from squall.cli.run import (
+    _input_options,
+    _print_problems,
+    load_cli_document,
+    load_cli_settings,
+    read_overrides,
+)
 from squall.errors import LoadError, ValidationError
 
 if TYPE_CHECKING:
@@ -55,7 +61,6 @@ def lint(
     2 bad input (an experiment cannot be loaded or parsed)."""
     from squall._version import __version__
     from squall.api import parse_document
-    from squall.experiment import load_source
     from squall.lint import RULES, LintOptions, Severity, lint_experiment, locate
     from squall.lint.output import as_json, as_sarif, as_text
 
@@ -83,9 +88,7 @@ def lint(
     bad = False
     for source in sources:
         try:
-            document = load_source(
-                source, verify_tls=not no_verify_tls, auths=settings.get("auths") or {}
-            )
+            document = load_cli_document(source, no_verify_tls, settings)
             experiment = parse_document(document)
         except LoadError as exc:
             sys.stderr.write(f"squall: error: {exc}\n")

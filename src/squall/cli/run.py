@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -15,7 +15,10 @@ from squall.cli.report import report_targets, run_report_options, write_run_repo
 from squall.cli.variables import parse_var, read_global_controls, read_var_files
 from squall.errors import ValidationError
 
-__all__ = ["load_cli_settings", "read_overrides", "run", "validate"]
+if TYPE_CHECKING:
+    from squall.experiment import Document
+
+__all__ = ["load_cli_document", "load_cli_settings", "read_overrides", "run", "validate"]
 
 _T = TypeVar("_T")
 
@@ -34,6 +37,19 @@ def load_cli_settings(ctx: click.Context) -> dict[str, Any]:
     from squall.settings import load_settings
 
     return load_settings(ctx.obj.get("settings_path"))
+
+
+def load_cli_document(source: str, no_verify_tls: bool, settings: dict[str, Any]) -> Document:
+    """Load ``source`` with the settings' loader auths and input limits."""
+    from squall.experiment import load_source
+    from squall.experiment.limits import Limits
+
+    return load_source(
+        source,
+        verify_tls=not no_verify_tls,
+        auths=settings.get("auths") or {},
+        limits=Limits.resolve(settings),
+    )
 
 
 def read_overrides(
@@ -161,7 +177,6 @@ def run(
     4 not run (steady state did not hold before), 130 interrupted."""
     from squall.api import check_experiment, parse_document, plugin_registry
     from squall.engine import Engine, RunOptions
-    from squall.experiment import load_source
     from squall.experiment.model import DryMode, HypothesisStrategy, RollbackStrategy
     from squall.notifications import notify, run_events
     from squall.plan import PlanOptions, make_plan
@@ -169,7 +184,7 @@ def run(
     settings = load_cli_settings(ctx)
     targets = report_targets(reports, junit, settings)
     overrides, secret_overrides = read_overrides(variables, var_files)
-    document = load_source(source, verify_tls=not no_verify_tls, auths=settings.get("auths") or {})
+    document = load_cli_document(source, no_verify_tls, settings)
     notify(settings, "run-started", document.data)
     try:
         experiment = parse_document(document)
@@ -274,12 +289,11 @@ def validate(
 ) -> int:
     """Check an experiment without running it (exit 0 valid, 2 problems found)."""
     from squall.api import check_experiment, parse_document
-    from squall.experiment import load_source
     from squall.notifications import notify
 
     settings = load_cli_settings(ctx)
     overrides, secret_overrides = read_overrides(variables, var_files)
-    document = load_source(source, verify_tls=not no_verify_tls, auths=settings.get("auths") or {})
+    document = load_cli_document(source, no_verify_tls, settings)
     notify(settings, "validate-started", document.data)
     try:
         experiment = parse_document(document)

@@ -10,6 +10,7 @@ from squall.engine.attempts import call_provider, exception_only, fail, perform
 from squall.engine.context import RunContext, now_iso
 from squall.errors import ActivityFailed, Interrupted
 from squall.experiment.flow import FailurePolicy
+from squall.experiment.limits import seconds as duration
 from squall.experiment.model import Activity
 from squall.experiment.substitute import substitute
 from squall.journal.model import ActivityRun, RunStatus
@@ -51,7 +52,10 @@ class signals_may_raise:
 def _pause(ctx: RunContext, seconds: Any) -> None:
     if seconds is None:
         return
-    value = float(substitute(seconds, ctx.variables))
+    try:
+        value = duration(substitute(seconds, ctx.variables))
+    except ValueError as exc:  # a ${name} that resolved to no usable number
+        raise ActivityFailed(f"cannot pause: {exc}") from None
     if value <= 0:
         return
     if threading.get_ident() == _MAIN_THREAD:
@@ -113,6 +117,8 @@ def run_activity(
                 _pause(ctx, activity.pauses.after)
         except Interrupted as exc:
             interrupted = exc
+        except ActivityFailed as exc:
+            fail(run, str(exc), exception_only(exc))
     if phase == Phase.METHOD and interrupted is None and run.status is RunStatus.FAILED:
         _apply_failure_policy(ctx, activity, run)
     for text in warnings:

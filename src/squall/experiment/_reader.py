@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from squall.errors import Problem
+from squall.experiment.limits import MAX_SECONDS
 
 
 def pointer_join(base: str, token: str | int) -> str:
@@ -71,6 +72,12 @@ class Reader:
             return None
         if value < 0:
             self.add(pointer_join(pointer, key), f"'{key}' must not be negative, found {value}")
+            return None
+        if not value <= MAX_SECONDS:  # also NaN, in a document built by a program
+            self.add(
+                pointer_join(pointer, key),
+                f"'{key}' must be at most {MAX_SECONDS:,} (a year in seconds), found {value!s:.20}",
+            )
             return None
         return float(value)
 

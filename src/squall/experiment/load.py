@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from squall.errors import LoadError, Problem
+from squall.experiment.limits import MAX_INT_DIGITS, Limits, TooLongInteger, tree_problems
 
 __all__ = ["Document", "load_source", "parse_text"]
 
@@ -24,7 +26,31 @@ def _yaml() -> tuple[Any, Any]:
     import yaml
 
     # the C loader is ~10x faster; fall back to pure Python when libyaml is missing
-    return yaml, getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[valid-type,misc]
+        """The safe loader, with timestamps read as the text written (JSON has no dates;
+        a date object breaks every driver and the journal) and over-long integers kept
+        for the limits' walk to report with their place."""
+
+    def timestamp(loader: Any, node: Any) -> Any:
+        return loader.construct_scalar(node)
+
+    def integer(loader: Any, node: Any) -> Any:
+        text = loader.construct_scalar(node)
+        digits = sum(c.isdigit() for c in text)
+        if digits > MAX_INT_DIGITS:
+            return TooLongInteger(digits)
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
+    Loader.add_constructor("tag:yaml.org,2002:int", integer)
+    return yaml, Loader
+
+
+def _json_int(text: str) -> Any:
+    digits = len(text) - text.startswith("-")
+    return TooLongInteger(digits) if digits > MAX_INT_DIGITS else int(text)
 
 
 BEARER_ENV_VARS = ("SQUALL_LOADER_AUTH_BEARER_TOKEN", "CHAOSTOOLKIT_LOADER_AUTH_BEARER_TOKEN")
@@ -46,8 +72,11 @@ class Document:
         """1-based (line, column) of the value at ``pointer``, or of its nearest parent."""
         if self._tree is None:
             yaml, loader = _yaml()
+            text = self.text
+            if self.fmt == "json":  # YAML refuses lone surrogate escapes; same length
+                text = re.sub(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}", r"\\u0058", text)
             try:
-                self._tree = yaml.compose(self.text, Loader=loader) or False
+                self._tree = yaml.compose(text, Loader=loader) or False
             except yaml.YAMLError:
                 self._tree = False
         node = self._tree
@@ -90,32 +119,76 @@ def _child(node: Any, token: str) -> Any:
     return None
 
 
-def parse_text(text: str, name: str, fmt: str | None = None) -> Document:
-    """Parse ``text`` as JSON or YAML (``fmt`` None: guess from the first character).
+def parse_text(
+    text: str, name: str, fmt: str | None = None, limits: Limits | None = None
+) -> Document:
+    """Parse ``text`` as JSON or YAML (``fmt`` None: guess from the first character), then
+    check it against the input limits (``limits`` None: ``Limits.resolve()``).
 
     Raises:
-        LoadError: the text is not valid JSON/YAML; the error has line and column.
+        LoadError: the text is not valid JSON/YAML, or breaks a limit; each problem has
+            its line and column.
     """
+    limits = limits or Limits.resolve()
     if fmt is None:
         fmt = "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
+    try:
+        data = _parse(text, name, fmt)
+    except RecursionError:
+        raise _too_deep(text, name, limits) from None
+    document = Document(data=data, name=name, text=text, fmt=fmt)
+    problems = tree_problems(data, limits)
+    if problems:
+        raise LoadError(f"{name} breaks squall's input limits", document.located(problems))
+    return document
+
+
+def _too_deep(text: str, name: str, limits: Limits) -> LoadError:
+    """The parser itself ran out of stack: say where the nesting passes the limit."""
+    line, column = nesting_position(text, limits.depth)
+    problem = Problem("", f"nesting deeper than {limits.depth} levels", "flatten the document")
+    return LoadError(f"{name} breaks squall's input limits", [problem.located(name, line, column)])
+
+
+def nesting_position(text: str, depth: int) -> tuple[int | None, int | None]:
+    """1-based line:column of the bracket that opens level ``depth + 1`` (strings skipped)."""
+    level, quote, escaped, line, start = 0, False, False, 1, 0
+    for index, char in enumerate(text):
+        if char == "\n":
+            line, start = line + 1, index + 1
+        elif quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quote = False
+        elif char == '"':
+            quote = True
+        elif char in "[{":
+            level += 1
+            if level > depth:
+                return line, index - start + 1
+        elif char in "]}":
+            level -= 1
+    return None, None
+
+
+def _parse(text: str, name: str, fmt: str) -> Any:
     if fmt == "json":
         try:
-            data = json.loads(text)
+            return json.loads(text, parse_int=_json_int)
         except json.JSONDecodeError as exc:
             problem = Problem("", f"invalid JSON: {exc.msg}", "fix the syntax at that place")
             raise LoadError(
                 f"cannot parse {name} as JSON",
                 [problem.located(name, exc.lineno, exc.colno)],
             ) from None
-    else:
-        yaml, loader = _yaml()
-        try:
-            data = yaml.load(text, Loader=loader)
-        except yaml.YAMLError as exc:
-            raise LoadError(
-                f"cannot parse {name} as YAML", [_yaml_problem(exc, name, text)]
-            ) from None
-    return Document(data=data, name=name, text=text, fmt=fmt)
+    yaml, loader = _yaml()
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        raise LoadError(f"cannot parse {name} as YAML", [_yaml_problem(exc, name, text)]) from None
 
 
 def _yaml_problem(exc: Exception, name: str, text: str) -> Problem:
@@ -158,18 +231,25 @@ def load_source(
     *,
     verify_tls: bool = True,
     auths: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
 ) -> Document:
     """Load an experiment from a file path, an ``http(s)://`` URL, or ``-`` (stdin).
 
+    ``limits`` None: ``Limits.resolve()`` (defaults and ``SQUALL_LIMIT_*``).
+
     Raises:
-        LoadError: the source cannot be read, or is not JSON/YAML, or is not a mapping.
+        LoadError: the source cannot be read, or is not JSON/YAML, or breaks an input limit,
+            or is not a mapping.
     """
+    limits = limits or Limits.resolve()
     if source == "-":
-        document = parse_text(sys.stdin.read(), "<stdin>")
+        stream = getattr(sys.stdin, "buffer", None)
+        raw = stream.read(limits.document_bytes + 1) if stream else sys.stdin.read().encode()
+        document = parse_text(_decode(raw, "<stdin>", limits), "<stdin>", limits=limits)
     elif source.startswith(("http://", "https://")):
-        document = _load_url(source, verify_tls=verify_tls, auths=auths or {})
+        document = _load_url(source, verify_tls=verify_tls, auths=auths or {}, limits=limits)
     else:
-        document = _load_path(source)
+        document = _load_path(source, limits)
     if not isinstance(document.data, dict):
         kind = type(document.data).__name__ if document.data is not None else "nothing"
         problem = Problem("", f"an experiment must be a mapping (object), found {kind}")
@@ -177,18 +257,39 @@ def load_source(
     return document
 
 
-def _load_path(source: str) -> Document:
+def _decode(raw: bytes, name: str, limits: Limits, charset: str = "utf-8") -> str:
+    """The text of ``raw``; too large or not in ``charset`` is a located problem."""
+    if len(raw) > limits.document_bytes:
+        problem = Problem(
+            "",
+            f"the document is larger than {limits.document_bytes:,} bytes",
+            "raise the limit with SQUALL_LIMIT_DOCUMENT_BYTES or the settings' "
+            "limits.document_bytes (see docs/reference/limits.md)",
+        )
+        raise LoadError(f"{name} breaks squall's input limits", [problem.located(name, None, None)])
+    try:
+        return raw.decode(charset)
+    except (UnicodeDecodeError, LookupError) as exc:
+        start = getattr(exc, "start", 0)
+        line = raw.count(b"\n", 0, start) + 1
+        column = start - (raw.rfind(b"\n", 0, start) + 1) + 1
+        problem = Problem("", f"the text is not valid {charset}: {exc}", "save the file as UTF-8")
+        raise LoadError(f"cannot read {name}", [problem.located(name, line, column)]) from None
+
+
+def _load_path(source: str, limits: Limits) -> Document:
     path = os.path.expanduser(source)
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            raw = handle.read(limits.document_bytes + 1)
     except FileNotFoundError:
         raise LoadError(f"experiment file not found: {source} (looked in {os.getcwd()})") from None
     except IsADirectoryError:
         raise LoadError(f"{source} is a directory, not an experiment file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise LoadError(f"cannot read {source}: {exc}") from None
-    return parse_text(text, source, _format_for(source))
+    text = _decode(raw, source, limits)
+    return parse_text(text, source, _format_for(source), limits)
 
 
 def _auth_header(url: str, auths: Mapping[str, Any]) -> str | None:
@@ -207,7 +308,7 @@ def _auth_header(url: str, auths: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _load_url(url: str, *, verify_tls: bool, auths: Mapping[str, Any]) -> Document:
+def _load_url(url: str, *, verify_tls: bool, auths: Mapping[str, Any], limits: Limits) -> Document:
     import httpx
 
     headers = {"Accept": "application/json, application/x-yaml"}
@@ -215,13 +316,19 @@ def _load_url(url: str, *, verify_tls: bool, auths: Mapping[str, Any]) -> Docume
     if auth:
         headers["Authorization"] = auth
     try:
-        response = httpx.get(url, headers=headers, verify=verify_tls, timeout=30.0)
+        with httpx.stream("GET", url, headers=headers, verify=verify_tls, timeout=30.0) as response:
+            if response.status_code != 200:
+                raise LoadError(f"cannot fetch {url}: HTTP {response.status_code}")
+            raw = b""
+            for chunk in response.iter_bytes():
+                raw += chunk
+                if len(raw) > limits.document_bytes:
+                    break
     except httpx.HTTPError as exc:
         raise LoadError(f"cannot fetch {url}: {exc}") from None
-    if response.status_code != 200:
-        raise LoadError(f"cannot fetch {url}: HTTP {response.status_code}")
     content_type = response.headers.get("content-type", "").split(";")[0].strip()
     fmt = {"application/json": "json", "application/x-yaml": "yaml", "text/yaml": "yaml"}.get(
         content_type
     ) or _format_for(url.split("?", maxsplit=1)[0])
-    return parse_text(response.text, url, fmt)
+    text = _decode(raw, url, limits, response.charset_encoding or "utf-8")
+    return parse_text(text, url, fmt, limits)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from squall.errors import ActivityFailed, ActivityTimeout, Problem
+from squall.experiment.limits import seconds
 from squall.experiment.model import HttpSpec
 from squall.experiment.substitute import substitute
 from squall.providers.base import Call
@@ -93,11 +94,11 @@ def _timeout(value: Any, activity_timeout: float | None) -> Any:
     import httpx
 
     if isinstance(value, list | tuple) and len(value) == 2:
-        connect, read = float(value[0]), float(value[1])
+        connect, read = seconds(value[0]), seconds(value[1])
         if activity_timeout is not None:
             connect, read = min(connect, activity_timeout), min(read, activity_timeout)
         return httpx.Timeout(read, connect=connect)
-    values = [float(t) for t in (value, activity_timeout) if t is not None]
+    values = [seconds(t) for t in (value, activity_timeout) if t is not None]
     return httpx.Timeout(min(values)) if values else httpx.Timeout(None)
 
 

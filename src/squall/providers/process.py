@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from squall.errors import ActivityFailed, ActivityTimeout, Problem
+from squall.experiment.limits import seconds
 from squall.experiment.model import ProcessSpec
 from squall.experiment.substitute import substitute
 from squall.providers.base import Call
@@ -106,7 +107,7 @@ def _run_cancellable(argv: Any, shell: bool, timeout: float | None, cancel: Any,
 
 
 def _timeout(provider_timeout: Any, activity_timeout: float | None) -> float | None:
-    values = [float(t) for t in (provider_timeout, activity_timeout) if t is not None]
+    values = [seconds(t) for t in (provider_timeout, activity_timeout) if t is not None]
     return min(values) if values else None
 
 

@@ -1,0 +1,321 @@
+"""Input limits: what a document may hold before squall refuses it (exit 2, located).
+
+A document is checked once, right after it is parsed and before anything walks it:
+
+- its size in bytes (read no further than the limit);
+- its nesting depth;
+- its size after YAML aliases are expanded (a "billion laughs" document is a few hundred
+  bytes that expand to 10^9 values), and aliases that refer to themselves (a cycle);
+- its keys (text only: YAML reads ``1:``, ``on:`` or ``null:`` as a number, a boolean, null);
+- its numbers (finite, integers of at most ``MAX_INT_DIGITS`` digits) and its text (no lone
+  surrogate, which no file or journal can hold as UTF-8).
+
+The walk is iterative and visits each distinct container once (aliases share objects), so it
+is cheap even for the documents it refuses. The limits are documented in
+docs/reference/limits.md; ``Limits.resolve`` reads the settings' ``limits`` block and the
+``SQUALL_LIMIT_*`` environment variables.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from squall._record import Record
+from squall.errors import InputError, Problem
+
+__all__ = ["MAX_INT_DIGITS", "MAX_SECONDS", "Limits", "TooLongInteger", "seconds", "tree_problems"]
+
+MAX_INT_DIGITS = 4300
+"""Python's own limit on converting text to an integer (``sys.get_int_max_str_digits``)."""
+
+MAX_SECONDS = 366 * 24 * 3600
+"""The longest duration (timeout, pause, delay) squall accepts: a year, far below what the
+clocks and ``threading`` can wait for (about 292 years) and far above any run."""
+
+MAX_DEPTH_CEILING = 500
+"""The depth limit cannot be raised past this: deeper documents would exhaust the stack."""
+
+_SETTINGS = {"document_bytes": "SQUALL_LIMIT_DOCUMENT_BYTES", "depth": "SQUALL_LIMIT_DEPTH"}
+_SETTINGS["nodes"] = "SQUALL_LIMIT_NODES"
+
+
+class Limits(Record):
+    """How large, deep and wide a document may be."""
+
+    __slots__ = ("depth", "document_bytes", "nodes")
+
+    def __init__(
+        self, *, document_bytes: int = 16 * 1024 * 1024, depth: int = 100, nodes: int = 1_000_000
+    ) -> None:
+        self.document_bytes = document_bytes
+        self.depth = depth
+        self.nodes = nodes
+
+    @classmethod
+    def resolve(cls, settings: Mapping[str, Any] | None = None) -> Limits:
+        """The defaults, changed by the settings' ``limits`` block, then by the environment.
+
+        Raises:
+            InputError: a limit is not a positive integer (or the depth is above the ceiling).
+        """
+        block = (settings or {}).get("limits") or {}
+        if not isinstance(block, Mapping):
+            raise InputError("settings: 'limits' must be a mapping of name: number")
+        values: dict[str, int] = {}
+        for key, env in _SETTINGS.items():
+            raw = os.environ.get(env)
+            where = f"${env}"
+            if raw is None:
+                raw, where = block.get(key), f"settings 'limits.{key}'"
+            if raw is not None:
+                values[key] = _positive(raw, where)
+        unknown = sorted(set(block) - set(_SETTINGS))
+        if unknown:
+            known = ", ".join(_SETTINGS)
+            raise InputError(f"settings: unknown limit(s) {', '.join(map(str, unknown))}: {known}")
+        if values.get("depth", 0) > MAX_DEPTH_CEILING:
+            raise InputError(f"the depth limit cannot be raised above {MAX_DEPTH_CEILING}")
+        return cls(**values)
+
+
+def seconds(value: Any) -> float:
+    """A duration given at run time (a ``${name}`` resolved): a finite number of seconds,
+    0 to ``MAX_SECONDS``.
+
+    Raises:
+        ValueError: with a message naming what is wrong.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"a duration must be a number of seconds, found {type(value).__name__}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"a duration must be a number of seconds, found {value!r:.40}") from None
+    except OverflowError:
+        number = math.inf
+    if not 0 <= number <= MAX_SECONDS:  # NaN fails too
+        raise ValueError(
+            f"a duration must be 0 to {MAX_SECONDS:,} seconds (a year), found {value!r:.40}"
+        )
+    return number
+
+
+def _positive(raw: Any, where: str) -> int:
+    try:
+        value = int(raw) if not isinstance(raw, bool) else 0
+    except (TypeError, ValueError):
+        value = 0
+    if value <= 0:
+        raise InputError(f"{where} must be a positive whole number, found {raw!r}")
+    return value
+
+
+class TooLongInteger:
+    """Stands in for an integer literal too long to convert; the walk reports it."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def tree_problems(data: Any, limits: Limits) -> list[Problem]:
+    """Every limit ``data`` (parsed JSON/YAML) breaks, each at a JSON pointer."""
+    walk = _Walk(limits)
+    walk.run(data)
+    if walk.problems:
+        return walk.problems  # a cycle or a bad value: sizes are meaningless then
+    height, size = walk.shape(data)
+    if height > limits.depth:
+        return [walk.too_deep(data)]
+    if size > limits.nodes:
+        return [walk.too_large(data, size)]
+    return []
+
+
+JSON_TYPES = (str, int, float, bool, type(None))
+
+
+class _Walk:
+    """One iterative pass: values checked, each container's height and expanded size."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.problems: list[Problem] = []
+        self.sizes: dict[int, tuple[int, int]] = {}  # id -> (height, expanded size)
+
+    def run(self, root: Any) -> None:
+        if not isinstance(root, dict | list):
+            self._scalar(root, "")
+            return
+        visiting: set[int] = set()
+        stack: list[tuple[Any, str, bool]] = [(root, "", False)]
+        while stack:
+            node, pointer, done = stack.pop()
+            key = id(node)
+            if done:
+                visiting.discard(key)
+                self.sizes[key] = self._measure(node)
+                continue
+            if key in self.sizes:
+                continue
+            if key in visiting:
+                self.problems.append(_cycle(pointer))
+                continue
+            if len(self.problems) >= 20:
+                return  # enough said
+            visiting.add(key)
+            stack.append((node, pointer, True))
+            for child, where in self._children(node, pointer):
+                if isinstance(child, dict | list):
+                    stack.append((child, where, False))
+                else:
+                    self._scalar(child, where)
+
+    def _children(self, node: Any, pointer: str) -> list[tuple[Any, str]]:
+        """The children to walk; a mapping's keys are checked on the way."""
+        if isinstance(node, list):
+            return self._kids(node, pointer)
+        for k in node:
+            if not isinstance(k, str):
+                self.problems.append(_bad_key(_join(pointer, _key_text(k)), k))
+            elif _has_surrogate(k):
+                shown = k.encode("utf-8", "backslashreplace").decode("utf-8")
+                self.problems.append(_surrogate(_join(pointer, shown)))
+        return [(v, _join(pointer, k)) for k, v in node.items() if isinstance(k, str)]
+
+    def _scalar(self, value: Any, pointer: str) -> None:
+        if isinstance(value, str):
+            if _has_surrogate(value):
+                self.problems.append(_surrogate(pointer))
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                self.problems.append(_non_finite(pointer, value))
+        elif isinstance(value, TooLongInteger):
+            self.problems.append(_too_long(pointer, value.digits))
+        elif not isinstance(value, JSON_TYPES):
+            self.problems.append(_not_json(pointer, value))
+
+    def _measure(self, node: Any) -> tuple[int, int]:
+        values = node.values() if isinstance(node, dict) else node
+        height, size = 0, 1
+        for child in values:
+            if isinstance(child, dict | list):
+                h, s = self.sizes.get(id(child), (0, 1))
+                height, size = max(height, h), size + s
+            else:
+                size += 1
+        return height + 1, size
+
+    def shape(self, node: Any) -> tuple[int, int]:
+        if isinstance(node, dict | list):
+            return self.sizes.get(id(node), (1, 1))
+        return 0, 1
+
+    def _kids(self, node: Any, pointer: str) -> list[tuple[Any, str]]:
+        if isinstance(node, list):
+            return [(v, f"{pointer}/{i}") for i, v in enumerate(node)]
+        return [(v, _join(pointer, str(k))) for k, v in node.items()]
+
+    def too_deep(self, root: Any) -> Problem:
+        """Follow the deepest branch down to the level that breaks the limit."""
+        node, pointer = root, ""
+        for _ in range(self.limits.depth):
+            kids = [(self.shape(v)[0], v, p) for v, p in self._kids(node, pointer)]
+            _, node, pointer = max(kids, key=lambda kid: kid[0])
+        return Problem(
+            pointer,
+            f"nesting deeper than {self.limits.depth} levels",
+            "flatten the document, or raise the limit with SQUALL_LIMIT_DEPTH or the "
+            "settings' limits.depth (see docs/reference/limits.md)",
+        )
+
+    def too_large(self, root: Any, size: int) -> Problem:
+        """The smallest subtree that alone breaks the limit (where the aliases multiply)."""
+        node, pointer = root, ""
+        while isinstance(node, dict | list):
+            kids = self._kids(node, pointer)
+            big = [(v, p) for v, p in kids if self.shape(v)[1] > self.limits.nodes]
+            if not big:
+                break
+            node, pointer = big[0]
+        return Problem(
+            pointer,
+            f"the document expands to {size:,} values (limit {self.limits.nodes:,}), "
+            "YAML aliases multiplying it",
+            "use fewer aliases of aliases, or raise the limit with SQUALL_LIMIT_NODES or the "
+            "settings' limits.nodes (see docs/reference/limits.md)",
+        )
+
+
+def _join(base: str, token: str) -> str:
+    return f"{base}/{token.replace('~', '~0').replace('/', '~1')}"
+
+
+def _key_text(key: Any) -> str:
+    return "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
+
+
+def _has_surrogate(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _cycle(pointer: str) -> Problem:
+    return Problem(
+        pointer,
+        "a YAML alias refers to a node that contains it (the value would be infinite)",
+        "replace the alias (*name) by a copy of the value, without the alias inside",
+    )
+
+
+def _bad_key(pointer: str, key: Any) -> Problem:
+    kind = "null" if key is None else type(key).__name__
+    return Problem(
+        pointer,
+        f"a key must be text, found {kind} {key!r}",
+        f"quote the key ('{_key_text(key)}': ...); YAML reads 1, on, yes, no and null "
+        "unquoted as numbers, booleans and null",
+    )
+
+
+def _surrogate(pointer: str) -> Problem:
+    return Problem(
+        pointer,
+        "text holds a lone surrogate (a \\ud800-\\udfff escape without its pair), "
+        "which cannot be written as UTF-8",
+        "remove the escape, or write the character itself",
+    )
+
+
+def _non_finite(pointer: str, value: float) -> Problem:
+    return Problem(
+        pointer,
+        f"a number must be finite, found {value}",
+        "use a finite number (NaN, Infinity and overflowing literals such as 1e999 are "
+        "refused: no duration, comparison or JSON journal can use them)",
+    )
+
+
+def _too_long(pointer: str, digits: int) -> Problem:
+    return Problem(
+        pointer,
+        f"an integer of {digits} digits is too long (limit {MAX_INT_DIGITS})",
+        "quote it to pass it as text",
+    )
+
+
+def _not_json(pointer: str, value: Any) -> Problem:
+    return Problem(
+        pointer,
+        f"a value of type {type(value).__name__} cannot be used (only JSON types)",
+        "quote it to pass it as text",
+    )
