@@ -119,16 +119,17 @@ def report_targets(
     return list(configured.items())
 
 
-def write_run_reports(targets: list[tuple[str, str]], journal_path: str) -> None:
-    """Write the reports of a finished run from its journal. A report that cannot be
-    written is said on stderr; the run's exit code stays its verdict's."""
+def write_run_reports(targets: list[tuple[str, str]], journal_paths: list[str]) -> None:
+    """Write the reports of finished runs (one, or a suite's) from their journals, one
+    report for all. A report that cannot be written is said on stderr; the exit code stays
+    the verdict's."""
     if not targets:
         return
     from squall.errors import SquallError
     from squall.report import read_journal, write_report
 
     try:
-        reports = [read_journal(journal_path)]
+        reports = [read_journal(path) for path in journal_paths]
     except SquallError as exc:
         sys.stderr.write(f"squall: error: no report: {exc}\n")
         return

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from squall.cli.console import Console
 from squall.cli.history import history_options, open_cli_history
@@ -17,6 +19,7 @@ from squall.errors import ValidationError
 
 if TYPE_CHECKING:
     from squall.experiment import Document
+    from squall.plan import Plan, PlanOptions
 
 __all__ = ["load_cli_document", "load_cli_settings", "read_overrides", "run", "validate"]
 
@@ -94,13 +97,25 @@ def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.command()
-@click.argument("source")
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option(
     "--journal-path",
     default="./journal.json",
     show_default=True,
     type=click.Path(dir_okay=False),
-    help="Where to write the journal.",
+    help="Where to write the journal (one experiment).",
+)
+@click.option(
+    "--journal-dir",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Several experiments: where each writes <name>.journal.json.",
+)
+@click.option(
+    "--stop-on-failure",
+    is_flag=True,
+    help="Several experiments: stop after the first that does not hold.",
 )
 @click.option(
     "--dry",
@@ -152,8 +167,10 @@ def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.pass_context
 def run(
     ctx: click.Context,
-    source: str,
+    sources: tuple[str, ...],
     journal_path: str,
+    journal_dir: str,
+    stop_on_failure: bool,
     dry: str | None,
     no_validation: bool,
     no_verify_tls: bool,
@@ -173,84 +190,182 @@ def run(
     reports: tuple[str, ...],
     junit: str | None,
 ) -> int:
-    """Run an experiment. Exit codes: 0 held, 1 deviated, 2 bad input, 3 broke,
-    4 not run (steady state did not hold before), 130 interrupted."""
-    from squall.api import check_experiment, parse_document, plugin_registry
-    from squall.engine import Engine, RunOptions
+    """Run one experiment, or several in turn (files, URLs, directories of experiment
+    files). Exit codes: 0 held, 1 deviated, 2 bad input, 3 broke, 4 not run (steady state
+    did not hold before), 130 interrupted; several: the most severe of their codes."""
+    from squall.cli.suite import expand_sources, journal_paths
     from squall.experiment.model import DryMode, HypothesisStrategy, RollbackStrategy
-    from squall.notifications import notify, run_events
-    from squall.plan import PlanOptions, make_plan
+    from squall.plan import PlanOptions
 
+    experiments = expand_sources(sources)
+    suite = len(experiments) > 1 or experiments != list(sources)
+    if suite and ctx.get_parameter_source("journal_path") is not ParameterSource.DEFAULT:
+        raise click.UsageError("--journal-path names one journal: use --journal-dir")
     settings = load_cli_settings(ctx)
     targets = report_targets(reports, junit, settings)
     overrides, secret_overrides = read_overrides(variables, var_files)
-    document = load_cli_document(source, no_verify_tls, settings)
+    options = PlanOptions(
+        dry=DryMode(dry) if dry else None,
+        rollback_strategy=RollbackStrategy(rollback_strategy) if rollback_strategy else None,
+        hypothesis_strategy=HypothesisStrategy.parse(hypothesis_strategy)
+        if hypothesis_strategy
+        else None,
+        hypothesis_frequency=hypothesis_frequency,
+        fail_fast=fail_fast,
+        fail_fast_ratio=fail_fast_ratio,
+        settings=settings,
+    )
+    inputs = _Inputs(settings, overrides, secret_overrides, no_verify_tls, no_validation)
+    prepared = [_prepare(source, inputs, options) for source in experiments]
+    if any(p is None for p in prepared):
+        return 2
+    if show_plan:
+        for p in prepared:
+            assert p is not None
+            click.echo(json.dumps(p.plan.describe(), indent=2))
+        return 0
+    paths = journal_paths(experiments, journal_dir) if suite else [journal_path]
+    store = open_cli_history(history, no_history, settings)
+    try:
+        execute = _Execute(
+            ctx.obj["json"],
+            inputs,
+            {
+                "overrides": overrides,
+                "secret_overrides": secret_overrides,
+                "keep_events": keep_events,
+                "settings": settings,
+                "global_controls": read_global_controls(settings, control_files),
+                "history": store,
+                "events": not no_events,
+            },
+        )
+        if suite:
+            code, ran = _run_suite(execute, [p for p in prepared if p], paths, stop_on_failure)
+        else:
+            assert prepared[0] is not None
+            code, ran = execute(prepared[0], journal_path).exit_code, paths
+    finally:
+        if store is not None:
+            store.close()
+    write_run_reports(targets, ran)
+    return code
+
+
+@dataclass
+class _Inputs:
+    """How every experiment of this command is read and checked."""
+
+    settings: dict[str, Any]
+    overrides: dict[str, Any]
+    secret_overrides: dict[str, dict[str, Any]]
+    no_verify_tls: bool
+    no_validation: bool
+
+
+@dataclass
+class _Prepared:
+    """An experiment loaded, checked and planned: ready to run."""
+
+    source: str
+    document: Document
+    plan: Plan
+
+
+def _prepare(source: str, inputs: _Inputs, options: PlanOptions) -> _Prepared | None:
+    """Load, parse, check and plan one experiment; ``None`` (problems printed) when it is
+    not valid."""
+    from squall.api import check_experiment, parse_document, plugin_registry
+    from squall.notifications import notify
+    from squall.plan import make_plan
+
+    settings = inputs.settings
+    document = load_cli_document(source, inputs.no_verify_tls, settings)
     notify(settings, "run-started", document.data)
     try:
         experiment = parse_document(document)
     except ValidationError as exc:
         _print_problems(exc)
         notify(settings, "validate-failed", document.data, exc)
-        return 2
-    registry = plugin_registry()
-    if not no_validation:
+        return None
+    if not inputs.no_validation:
         problems = check_experiment(
-            experiment, registry=registry, overrides=overrides, secret_overrides=secret_overrides
+            experiment,
+            registry=plugin_registry(),
+            overrides=inputs.overrides,
+            secret_overrides=inputs.secret_overrides,
         )
         if problems:
             error = ValidationError(document.located(problems), document.name)
             _print_problems(error)
             notify(settings, "validate-failed", document.data, error)
-            return 2
-    plan = make_plan(
-        experiment,
-        PlanOptions(
-            dry=DryMode(dry) if dry else None,
-            rollback_strategy=RollbackStrategy(rollback_strategy) if rollback_strategy else None,
-            hypothesis_strategy=HypothesisStrategy.parse(hypothesis_strategy)
-            if hypothesis_strategy
-            else None,
-            hypothesis_frequency=hypothesis_frequency,
-            fail_fast=fail_fast,
-            fail_fast_ratio=fail_fast_ratio,
-            settings=settings,
-        ),
-    )
-    if show_plan:
-        click.echo(json.dumps(plan.describe(), indent=2))
-        return 0
-    console = Console(source=document.name, json_lines=ctx.obj["json"])
-    store = open_cli_history(history, no_history, settings)
-    try:
+            return None
+    return _Prepared(source, document, make_plan(experiment, options))
+
+
+@dataclass
+class _Execute:
+    """Runs one prepared experiment: progress on the console, its journal, notifications."""
+
+    json_lines: bool
+    inputs: _Inputs
+    options: dict[str, Any]  # RunOptions' arguments but the journal path
+
+    def __call__(self, prepared: _Prepared, journal_path: str) -> _RunResult:
+        from squall.api import plugin_registry
+        from squall.engine import Engine, RunOptions
+        from squall.notifications import notify, run_events
+
+        settings = self.inputs.settings
+        console = Console(source=prepared.document.name, json_lines=self.json_lines)
+        options = RunOptions(journal_path=journal_path, **self.options)
         journal = _run_notified(
             settings,
-            document.data,
-            lambda: Engine(registry, console).run(
-                plan,
-                RunOptions(
-                    overrides=overrides,
-                    secret_overrides=secret_overrides,
-                    journal_path=journal_path,
-                    keep_events=keep_events,
-                    settings=settings,
-                    global_controls=read_global_controls(settings, control_files),
-                    history=store,
-                    events=not no_events,
-                ),
-            ),
+            prepared.document.data,
+            lambda: Engine(plugin_registry(), console).run(prepared.plan, options),
         )
-    finally:
-        if store is not None:
-            store.close()
-    _ignore_late_stop_signals()
-    console.verdict(journal, journal_path)
-    write_run_reports(targets, journal_path)
-    if settings.get("notifications"):
-        finished = journal.to_dict()
-        for event in run_events(finished):
-            notify(settings, event, finished)
-    assert journal.outcome is not None
-    return journal.outcome.exit_code
+        _ignore_late_stop_signals()
+        console.verdict(journal, journal_path)
+        if settings.get("notifications"):
+            finished = journal.to_dict()
+            for event in run_events(finished):
+                notify(settings, event, finished)
+        assert journal.outcome is not None
+        return _RunResult(journal.outcome.exit_code, journal.reasons)
+
+
+@dataclass
+class _RunResult:
+    """What a suite keeps of one run."""
+
+    exit_code: int
+    reasons: list[str]
+
+
+def _run_suite(
+    execute: _Execute, prepared: list[_Prepared], paths: list[str], stop_on_failure: bool
+) -> tuple[int, list[str]]:
+    """Each experiment in turn; one summary; the most severe exit code and the journals
+    written."""
+    import time
+
+    from squall.cli.suite import SuiteEntry, print_summary, worst_exit_code
+
+    entries: list[SuiteEntry] = []
+    for index, (p, path) in enumerate(zip(prepared, paths, strict=True)):
+        started = time.monotonic()
+        result = execute(p, path)
+        reason = result.reasons[0] if result.reasons else ""
+        entries.append(
+            SuiteEntry(p.source, result.exit_code, time.monotonic() - started, reason, path)
+        )
+        if result.exit_code == 130 or (stop_on_failure and result.exit_code != 0):
+            skipped = [q.source for q in prepared[index + 1 :]]
+            break
+    else:
+        skipped = []
+    print_summary(entries, skipped, json_lines=execute.json_lines)
+    return worst_exit_code(e.exit_code for e in entries), [e.journal for e in entries if e.journal]
 
 
 def _ignore_late_stop_signals() -> None:

@@ -1,0 +1,118 @@
+"""Suites: ``squall run a.json b.yaml dir/`` runs several experiments in turn.
+
+The rules (docs/reference/cli.md, "Several experiments"):
+
+- a directory stands for its experiment files (``*.json``, ``*.yaml``, ``*.yml``, not its
+  subdirectories), in name order; files and URLs run in the order given;
+- every experiment is checked before the first one runs: one invalid experiment means none
+  runs (exit 2), as for a single run, nothing is injected before everything was checked;
+- each run keeps its own journal, named after its experiment in ``--journal-dir``;
+- the suite ends with one summary table and the most severe exit code (``SEVERITY``);
+- ``--stop-on-failure`` stops after the first run that did not hold; an interrupted run
+  (a signal) always stops the suite.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+__all__ = [
+    "SEVERITY",
+    "SuiteEntry",
+    "expand_sources",
+    "journal_paths",
+    "print_summary",
+    "worst_exit_code",
+]
+
+#: exit codes from the least to the most severe: held, deviated, broken, not run, bad
+#: input, interrupted. The order of the outcomes is the one a single run uses
+#: (squall.engine.verdict.decide: interrupted > not run > broken > deviated > held); bad
+#: input (2) ranks just below an interruption: the suite did not do what was asked.
+SEVERITY: tuple[int, ...] = (0, 1, 3, 4, 2, 130)
+
+_SUFFIXES = (".json", ".yaml", ".yml")
+_WORDS = {0: "held", 1: "deviated", 2: "bad input", 3: "broken", 4: "not run", 130: "interrupted"}
+
+
+@dataclass
+class SuiteEntry:
+    """One experiment of a suite, once it ran (or was refused)."""
+
+    source: str
+    exit_code: int
+    seconds: float
+    reason: str
+    journal: str | None
+
+
+def _is_remote(source: str) -> bool:
+    return source == "-" or source.startswith(("http://", "https://"))
+
+
+def expand_sources(sources: Iterable[str]) -> list[str]:
+    """The experiments named by ``sources``: directories stand for their experiment files."""
+    expanded: list[str] = []
+    for source in sources:
+        path = Path(source)
+        if not _is_remote(source) and path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix in _SUFFIXES and p.is_file())
+            if not found:
+                raise click.UsageError(f"{source}: no experiment files (*.json, *.yaml, *.yml)")
+            expanded.extend(str(p) for p in found)
+        else:
+            expanded.append(source)
+    if expanded.count("-") > 1:
+        raise click.UsageError("'-' (standard input) can be read only once")
+    return expanded
+
+
+def journal_paths(sources: list[str], directory: str) -> list[str]:
+    """One journal per experiment, named after it: ``DIR/<stem>.journal.json``; a name that
+    two experiments share gets ``-2``, ``-3`` ... in the order given."""
+    taken: set[str] = set()
+    paths = []
+    for source in sources:
+        stem = "stdin" if source == "-" else Path(source.rstrip("/").split("?")[0]).stem
+        name, n = f"{stem}.journal.json", 1
+        while name in taken:
+            n += 1
+            name = f"{stem}-{n}.journal.json"
+        taken.add(name)
+        paths.append(str(Path(directory) / name))
+    return paths
+
+
+def worst_exit_code(codes: Iterable[int]) -> int:
+    """The most severe of ``codes`` by ``SEVERITY`` (an unknown code counts as broken)."""
+    rank = {code: i for i, code in enumerate(SEVERITY)}
+    return max(codes, key=lambda code: rank.get(code, rank[3]), default=0)
+
+
+def print_summary(entries: list[SuiteEntry], skipped: list[str], *, json_lines: bool) -> None:
+    """One table on stderr (one JSON line with ``--log-format json``)."""
+    code = worst_exit_code(e.exit_code for e in entries)
+    if json_lines:
+        import json
+
+        record = {
+            "event": "suite",
+            "exit_code": code,
+            "runs": [e.__dict__ for e in entries],
+            "skipped": skipped,
+        }
+        sys.stderr.write(json.dumps(record) + "\n")
+        return
+    width = max(len(e.source) for e in entries)
+    out = [f"squall: {len(entries)} experiment(s), exit {code} ({_WORDS.get(code, '?')})"]
+    for e in entries:
+        word = _WORDS.get(e.exit_code, f"exit {e.exit_code}")
+        timing = f"{e.exit_code:>3}  {e.seconds:6.1f} s"
+        out.append(f"  {e.source:<{width}}  {word:<11} {timing}  {e.reason}")
+    out.extend(f"  {source:<{width}}  not run (--stop-on-failure)" for source in skipped)
+    sys.stderr.write("\n".join(out) + "\n")
