@@ -171,6 +171,7 @@ class Engine:
                 ctx.fire("squall_after_experiment", journal=journal)
             with contextlib.suppress(Interrupted):
                 ctx.fire("squall_cleanup")
+        self.registry.close()  # kept-alive connections end with the run
         self._write(ctx, options, record)
         return journal
 

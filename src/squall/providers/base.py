@@ -115,6 +115,14 @@ class ProviderRegistry:
     def types(self) -> list[str]:
         return sorted(self._providers)
 
+    def close(self) -> None:
+        """The run is over: providers that keep something open for it (the http
+        provider's kept-alive connections) close it."""
+        for provider in self._providers.values():
+            close = getattr(provider, "close", None)
+            if callable(close):
+                close()
+
 
 def select_secrets(call: Call, scopes: tuple[str, ...]) -> dict[str, Any]:
     """The listed secret scopes merged into one flat mapping (the reference's rule)."""

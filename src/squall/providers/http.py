@@ -1,21 +1,41 @@
 """``http`` provider: send a request, return status, headers and body.
 
-httpx is imported on first use; one client per TLS setting is kept for the run, so
-connections to the same host are reused (the reference opens a new session per call).
+Plain ``http://`` requests go through ``_wire`` (a small HTTP/1.1 client on a socket, a few
+milliseconds to import); ``https://``, proxies from the environment and URLs it does not
+handle go through httpx, imported on first use. Both keep connections alive for the run
+(one httpx client per TLS setting; one ``_wire`` pool), and the engine closes them when the
+run ends. Redirects are followed here, by one set of rules for both paths (``_redirect``).
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from squall._version import __version__
 from squall.errors import ActivityFailed, ActivityTimeout, Problem
 from squall.experiment.limits import seconds
 from squall.experiment.model import HttpSpec
 from squall.experiment.substitute import substitute
 from squall.providers.base import Call
 
+if TYPE_CHECKING:  # imported when the first request is sent (a run without http skips them)
+    from squall.providers._redirect import Hop
+    from squall.providers._wire import Pool, WireResponse
+
 __all__ = ["HttpProvider"]
+
+#: sent unless the activity gives its own (httpx would send python-httpx/...)
+DEFAULT_HEADERS = {
+    "Accept": "*/*",
+    "Accept-Encoding": "gzip, deflate",
+    "Connection": "keep-alive",
+    "User-Agent": f"squall/{__version__}",
+}
+_PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
+_MAX_REDIRECTS = 20  # httpx's
 
 
 class HttpProvider:
@@ -23,6 +43,8 @@ class HttpProvider:
 
     def __init__(self) -> None:
         self._clients: dict[tuple[bool, int], Any] = {}
+        self._pool: Pool | None = None
+        self._lock = threading.Lock()
 
     def check(self, spec: HttpSpec, pointer: str) -> list[Problem]:
         if "$" in spec.url:
@@ -41,71 +63,236 @@ class HttpProvider:
         return []
 
     def run(self, spec: HttpSpec, call: Call) -> Any:
-        import httpx
+        from squall.providers._wire import WireError, WireTimeout
 
         url = str(substitute(spec.url, call.variables))
         headers = {str(k): str(v) for k, v in substitute(spec.headers, call.variables).items()}
         arguments = substitute(spec.arguments, call.variables)
         if call.extra_arguments and (arguments is None or isinstance(arguments, Mapping)):
             arguments = {**(arguments or {}), **call.extra_arguments}  # a tolerance's `value`
-        timeout = _timeout(substitute(spec.timeout, call.variables), call.timeout)
-        request: dict[str, Any] = {"headers": headers, "timeout": timeout}
-        if spec.method.upper() == "GET":
-            request["params"] = arguments
-        elif headers.get("Content-Type", headers.get("content-type")) == "application/json":
-            import json
-
-            # the bytes the reference (requests' json=) sends: default separators, ASCII
-            request["content"] = json.dumps(arguments, allow_nan=False).encode()
-        elif arguments is not None:
-            request["data"] = arguments
-        client = self._client(spec.verify_tls, spec.max_retries)
+        timeouts = _timeouts(substitute(spec.timeout, call.variables), call.timeout)
         try:
-            response = client.request(spec.method.upper(), url, **request)
-        except httpx.TimeoutException as exc:
-            raise ActivityTimeout(f"HTTP {spec.method} {url} timed out: {exc}") from exc
-        except httpx.HTTPError as exc:
-            raise ActivityFailed(f"HTTP {spec.method} {url} failed: {exc}") from exc
-        if response.status_code >= 400 and not call.in_hypothesis:
-            call.warnings.append(f"HTTP {spec.method} {url} returned {response.status_code}")
+            hop = _first_hop(spec.method.upper(), url, headers, arguments)
+            response = self._follow(hop, timeouts, spec)
+        except WireTimeout as exc:
+            raise ActivityTimeout(f"HTTP {spec.method} {url} timed out: {exc}") from None
+        except WireError as exc:
+            raise ActivityFailed(f"HTTP {spec.method} {url} failed: {exc}") from None
+        if response.status >= 400 and not call.in_hypothesis:
+            call.warnings.append(f"HTTP {spec.method} {url} returned {response.status}")
         return {
-            "status": response.status_code,
-            "headers": dict(response.headers),
+            "status": response.status,
+            "headers": response_headers(response.headers),
             "body": _body(response),
         }
 
+    def _follow(
+        self, hop: Hop, timeouts: tuple[float | None, float | None], spec: HttpSpec
+    ) -> WireResponse:
+        from squall.providers._redirect import next_hop
+        from squall.providers._wire import WireError
+
+        for _ in range(_MAX_REDIRECTS + 1):
+            if hop.plain and not _proxied():
+                response = self._wire().request(
+                    hop.method, hop.address, hop.head(), hop.body, timeouts, spec.max_retries
+                )
+            else:
+                response = self._httpx(hop, timeouts, spec)
+            following = next_hop(hop, response)
+            if following is None:
+                return response
+            hop = following
+        raise WireError(f"Exceeded maximum allowed redirects ({_MAX_REDIRECTS}).")
+
+    def _wire(self) -> Pool:
+        from squall.providers._wire import Pool
+
+        with self._lock:
+            if self._pool is None:
+                self._pool = Pool()
+            return self._pool
+
+    def _httpx(
+        self, hop: Hop, timeouts: tuple[float | None, float | None], spec: HttpSpec
+    ) -> WireResponse:
+        import httpx
+
+        from squall.providers._wire import WireError, WireResponse, WireTimeout, decode_headers
+
+        client = self._client(spec.verify_tls, spec.max_retries)
+        connect, read = timeouts
+        try:
+            response = client.request(
+                hop.method,
+                hop.url,
+                headers=hop.headers,
+                content=hop.body or None,
+                timeout=httpx.Timeout(read, connect=connect),
+            )
+        except httpx.TimeoutException as exc:
+            raise WireTimeout(str(exc)) from None
+        except httpx.HTTPError as exc:
+            raise WireError(str(exc)) from None
+        headers = decode_headers(response.headers.raw)
+        return WireResponse(response.status_code, headers, response.content)
+
     def _client(self, verify: bool, retries: int) -> Any:
+        import http.cookiejar
+
         import httpx
 
         key = (verify, retries)
-        client = self._clients.get(key)
-        if client is None:
-            transport = httpx.HTTPTransport(verify=verify, retries=retries)
-            client = self._clients[key] = httpx.Client(transport=transport, follow_redirects=True)
-        return client
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                transport = httpx.HTTPTransport(verify=verify, retries=retries)
+                # cookies live in one activity's redirect chain (``_redirect``), never longer
+                jar = http.cookiejar.CookieJar(
+                    http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+                )
+                client = self._clients[key] = httpx.Client(
+                    transport=transport, follow_redirects=False, cookies=jar
+                )
+            return client
 
     def close(self) -> None:
-        for client in self._clients.values():
-            client.close()
-        self._clients.clear()
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
 
 
-def _timeout(value: Any, activity_timeout: float | None) -> Any:
-    import httpx
+def _proxied() -> bool:
+    """A proxy is configured for http:// (httpx honours it; ``_wire`` does not do proxies)."""
+    return any(os.environ.get(name) for name in _PROXY_VARIABLES)
 
+
+def _first_hop(method: str, url: str, headers: dict[str, str], arguments: Any) -> Hop:
+    from squall.providers._redirect import Hop
+
+    body = b""
+    given = {k.lower() for k in headers}
+    extra: dict[str, str] = {}
+    if method == "GET":
+        if arguments is not None:
+            url = _with_params(url, arguments)
+    elif headers.get("Content-Type", headers.get("content-type")) == "application/json":
+        import json
+
+        # the bytes the reference (requests' json=) sends: default separators, ASCII
+        body = json.dumps(arguments, allow_nan=False).encode()
+    elif arguments is not None:
+        body = _form(arguments)
+        extra["Content-Type"] = "application/x-www-form-urlencoded"
+    if body or method in ("POST", "PUT", "PATCH"):
+        extra["Content-Length"] = str(len(body))
+    merged = {k: v for k, v in DEFAULT_HEADERS.items() if k.lower() not in given}
+    merged.update({k: v for k, v in extra.items() if k.lower() not in given})
+    merged.update(headers)
+    return Hop(method, url, merged, body)
+
+
+def _with_params(url: str, arguments: Any) -> str:
+    """The URL with ``arguments`` as its query (merged into a query it already has)."""
+    import urllib.parse
+
+    if isinstance(arguments, str):
+        pairs = urllib.parse.parse_qsl(arguments, keep_blank_values=True)
+    elif isinstance(arguments, Mapping):
+        pairs = _pairs(arguments)
+    else:
+        from squall.providers._wire import WireError
+
+        raise WireError(f"cannot send {type(arguments).__name__} arguments as query parameters")
+    if not pairs:
+        return url
+    parts = urllib.parse.urlsplit(url)
+    merged: dict[str, list[str]] = {}
+    for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
+        merged.setdefault(key, []).append(value)
+    given: dict[str, list[str]] = {}
+    for key, value in pairs:
+        given.setdefault(key, []).append(value)
+    merged.update(given)  # a parameter given in `arguments` replaces the URL's
+    query = urllib.parse.urlencode([(k, v) for k, vs in merged.items() for v in vs])
+    return urllib.parse.urlunsplit(parts._replace(query=query))
+
+
+def _form(arguments: Any) -> bytes:
+    import urllib.parse
+
+    if isinstance(arguments, Mapping):
+        return urllib.parse.urlencode(_pairs(arguments)).encode()
+    if isinstance(arguments, str | bytes):
+        return arguments.encode() if isinstance(arguments, str) else arguments
+    from squall.providers._wire import WireError
+
+    raise WireError(f"cannot send {type(arguments).__name__} arguments as a form")
+
+
+def _pairs(arguments: Mapping[Any, Any]) -> list[tuple[str, str]]:
+    """Form and query pairs as httpx makes them: lists repeat the key; true/false/''."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in arguments.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            pairs.append((str(key), _text(item)))
+    return pairs
+
+
+def _text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
+
+
+def response_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """The output's ``headers``: names in lower case, repeated headers joined by ", "."""
+    merged: dict[str, str] = {}
+    for key, value in headers:
+        key = key.lower()
+        merged[key] = f"{merged[key]}, {value}" if key in merged else value
+    return merged
+
+
+def _timeouts(value: Any, activity_timeout: float | None) -> tuple[float | None, float | None]:
+    """(connect, read) seconds; None waits for ever."""
     if isinstance(value, list | tuple) and len(value) == 2:
         connect, read = seconds(value[0]), seconds(value[1])
         if activity_timeout is not None:
             connect, read = min(connect, activity_timeout), min(read, activity_timeout)
-        return httpx.Timeout(read, connect=connect)
+        return connect, read
     values = [seconds(t) for t in (value, activity_timeout) if t is not None]
-    return httpx.Timeout(min(values)) if values else httpx.Timeout(None)
+    return (min(values), min(values)) if values else (None, None)
 
 
-def _body(response: Any) -> Any:
-    if response.headers.get("Content-Type") == "application/json":
+def _body(response: WireResponse) -> Any:
+    text = response.body.decode(_charset(response.header("Content-Type")), errors="replace")
+    if response.header("Content-Type") == "application/json":
+        import json
+
         try:
-            return response.json()
+            return json.loads(response.body)
         except ValueError:
-            return response.text
-    return response.text
+            return text
+    return text
+
+
+def _charset(content_type: str | None) -> str:
+    """The charset of a Content-Type when Python knows it, else UTF-8 (httpx's default)."""
+    if content_type:
+        for parameter in content_type.split(";")[1:]:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "charset":
+                import codecs
+
+                try:
+                    return codecs.lookup(value.strip().strip("'\"")).name
+                except LookupError:
+                    break
+    return "utf-8"
