@@ -160,7 +160,27 @@ def _pick(output: Any, target: str | None) -> Any:
 
 
 def check_tolerance(tolerance: Tolerance, output: Any, substitute: Substitute) -> Verdict:
-    """Decide a non-probe tolerance; ``substitute`` resolves ``${name}`` where allowed."""
+    """Decide a non-probe tolerance; ``substitute`` resolves ``${name}`` where allowed.
+
+    When it is not met and the output says why itself (a mapping with a non-empty
+    ``problems`` list of sentences, as every security probe returns), the explanation is
+    those sentences, not "expected [True], got [False]": the verdict says *why*.
+    """
+    verdict = _decide(tolerance, output, substitute)
+    if not verdict.met and (problems := _problems(output)):
+        return Verdict(False, "; ".join(problems))
+    return verdict
+
+
+def _problems(output: Any) -> list[str]:
+    """The ``problems`` sentences of an output, if it carries any."""
+    found = output.get("problems") if isinstance(output, Mapping) else None
+    if not isinstance(found, list):
+        return []
+    return [item for item in found if isinstance(item, str) and item]
+
+
+def _decide(tolerance: Tolerance, output: Any, substitute: Substitute) -> Verdict:
     if isinstance(tolerance, ValueTolerance):
         return _check_value(tolerance.value, output, substitute)
     if isinstance(tolerance, ListTolerance):
