@@ -20,6 +20,7 @@ if str(SUPPORT) not in sys.path:
     sys.path.insert(0, str(SUPPORT))
 
 from pgserver import PostgresServer, postgres_or_skip  # noqa: E402
+from sqdemo import running_demo  # noqa: E402
 from sqharness import EXAMPLES, CliResult, LocalServer, subprocess_env  # noqa: E402
 
 # No test writes to the real run history in the user's data directory: every squall run
@@ -42,6 +43,19 @@ def _no_env_leak() -> Iterator[None]:
         del os.environ[key]
     os.environ.update(before)
     assert after == before, "the test leaked environment changes"
+
+
+@pytest.fixture(scope="session")
+def shared_demo() -> Iterator[Any]:
+    """The demo (healthy), started once per session (per xdist worker); a test that
+    changes it must put it back (rollbacks), as every experiment does."""
+    yield from running_demo(misconfigured=False)
+
+
+@pytest.fixture(scope="session")
+def shared_misconfigured_demo() -> Iterator[Any]:
+    """The misconfigured demo, started once per session (per xdist worker)."""
+    yield from running_demo(misconfigured=True)
 
 
 @pytest.fixture

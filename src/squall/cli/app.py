@@ -37,6 +37,7 @@ class LazyGroup(click.Group):
             "Render journals as HTML, Markdown, JUnit XML, JSON or PDF.",
         ),
         "runs": ("squall.cli.runs:runs", "List, show and compare past runs (run history)."),
+        "workshop": ("squall.workshop.cli:workshop", "The self-paced course's exercises."),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# CI for the driver: tests, discovery, then the experiment against a target.
+#   ./ci.sh                       tests and discovery only
+#   VARS=demo-vars.json ./ci.sh   also validate and run the experiment with that var file
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+echo "== test (the squall pytest plugin is loaded automatically)"
+python -m pytest -q -p no:cacheprovider tests
+
+echo "== discover"
+squall drivers > drivers.txt
+grep -q "ws_revocation" drivers.txt || { echo "not installed: pip install -e ."; exit 2; }
+squall discover ws_revocation --no-system-info --discovery-path discovery.json
+
+if [ -z "${VARS:-}" ]; then
+  echo "no VARS: the experiment needs a target (VARS=demo-vars.json ./ci.sh)"
+  exit 0
+fi
+echo "== validate and run"
+squall validate experiment.json --var-file "$VARS"
+code=0
+squall run experiment.json --var-file "$VARS" --journal-path journal.json || code=$?
+case "$code" in
+  0) echo "held: the revoked token is refused" ;;
+  1) echo "deviated: a weakness was found, see journal.json" ;;
+  4) echo "not run: the target was not in its steady state, nothing was injected" ;;
+  *) echo "broken (exit $code): fix the experiment or the driver first" ;;
+esac
+exit "$code"

@@ -1,0 +1,31 @@
+"""A real demo for a whole test session, shared by the tests that only read it or that
+restore what they change (the workshop's exercises, the docs' console blocks)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from squall.demo import DemoInfo, down, up
+from squall.demo.procs import is_alive, terminate
+
+
+def running_demo(*, misconfigured: bool) -> Iterator[DemoInfo]:
+    """Up on free ports in a private directory (not pytest's tmp_path, which concurrent
+    sessions prune); always down, and no process may be left behind."""
+    where = Path(tempfile.mkdtemp(prefix="squall-shared-demo-"))
+    try:
+        info = up(where / "state", misconfigured=misconfigured)
+        try:
+            yield info
+        finally:
+            try:
+                down(info.state_dir)
+            finally:
+                left = [pid for pid in info.pids.values() if is_alive(pid)]
+                terminate(left)
+            assert not left, f"demo processes left behind: {left}"
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
