@@ -19,11 +19,39 @@ from sqharness import EXAMPLES, subprocess_env
 def test_version_is_answered_without_importing_click() -> None:
     code = (
         "import sys; from squall.cli import main; rc = main(['--version']); "
-        "assert 'click' not in sys.modules, 'click imported'; sys.exit(rc)"
+        "assert 'click' not in sys.modules, 'click imported'; "
+        "assert 'jinja2' not in sys.modules, 'jinja2 imported'; sys.exit(rc)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("squall ")
+
+
+def test_a_run_imports_no_report_library_unless_asked(tmp_path: Path) -> None:
+    """Jinja2 (the HTML report) is imported only when an HTML report is written."""
+    code = (
+        "import sys; from squall.cli import main; rc = main({argv}); "
+        "print(sorted({{'jinja2', 'markupsafe', 'squall.report'}} & set(sys.modules)))"
+    )
+    journal = str(tmp_path / "j.json")
+    run = ["run", "--no-history", "--journal-path", journal, str(EXAMPLES / "trivial.json")]
+    for argv, imported in (
+        (run, "[]"),
+        ([*run, "--junit", str(tmp_path / "j.xml")], "['squall.report']"),
+        (
+            [*run, "--report", f"html:{tmp_path / 'r.html'}"],
+            "['jinja2', 'markupsafe', 'squall.report']",
+        ),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", code.format(argv=argv)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=subprocess_env(),
+            timeout=60,
+        )
+        assert done.stdout.strip().splitlines()[-1] == imported, done.stderr
 
 
 def test_python_dash_m_and_help(squall: Any) -> None:

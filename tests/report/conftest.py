@@ -4,14 +4,19 @@ session (in parallel subprocesses); the Chaos Toolkit's journals are in data/ctk
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from sqharness import EXAMPLES, start_run, subprocess_env
+from cdp import Browser, CdpError, Page, find_chromium
+from sqharness import EXAMPLES, ROOT, LocalServer, start_run, subprocess_env
 
 DATA = Path(__file__).resolve().parent / "data"
 CTK = DATA / "ctk"
@@ -76,3 +81,49 @@ def ctk_journals() -> dict[str, Path]:
     """name -> a journal the real Chaos Toolkit wrote (held, deviated, broken, not-run,
     background, during-deviates, interrupted)."""
     return {path.stem: path for path in sorted(CTK.glob("*.json"))}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One real headless Chromium for the session (Debian's chromium; .ci/run installs it).
+    Missing: the tests fail under CI=true, elsewhere they are skipped with the reason."""
+    executable = find_chromium()
+    if executable is None:
+        message = "chromium is not installed (Debian: apt-get install chromium; .ci/run does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    running = Browser(executable)
+    yield running
+    running.close()
+
+
+@pytest.fixture(scope="session")
+def web() -> Iterator[LocalServer]:
+    """A loopback HTTP server that serves reports and records every request."""
+    server = LocalServer()
+    yield server
+    server.close()
+
+
+@contextmanager
+def screenshot_on_failure(page: Page, name: str) -> Iterator[None]:
+    """Keep a screenshot of the page when the block fails (in $SQUALL_TEST_ARTIFACTS,
+    else .artifacts/ at the repository root), and say where."""
+    try:
+        yield
+    except BaseException:
+        folder = Path(os.environ.get("SQUALL_TEST_ARTIFACTS") or ROOT / ".artifacts")
+        try:
+            shot = page.screenshot(folder / f"{name}.png", full=False)
+        except CdpError as exc:
+            print(f"no screenshot of the failing page: {exc}")
+        else:
+            print(f"screenshot of the failing page: {shot}")
+        raise
+
+
+@pytest.fixture(scope="session")
+def keep_screenshot() -> Any:
+    """``with keep_screenshot(page, name):`` screenshots the page if the block fails."""
+    return screenshot_on_failure

@@ -17,7 +17,7 @@ __all__ = [
     "write_run_reports",
 ]
 
-_FORMATS = ["markdown", "junit", "json"]
+_FORMATS = ["html", "markdown", "junit", "json", "pdf"]
 _BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "markdown", ".xml": "junit"}
 _BY_SUFFIX |= {".json": "json", ".pdf": "pdf"}
 
@@ -27,7 +27,7 @@ def report_format(fmt: str | None, output: str | None) -> str:
     if fmt:
         return fmt
     suffix = os.path.splitext(output or "")[1].lower()
-    return _BY_SUFFIX.get(suffix, "markdown")
+    return _BY_SUFFIX.get(suffix, "html")
 
 
 @click.command()
@@ -54,9 +54,11 @@ def report(journals: tuple[str, ...], fmt: str | None, output: str | None) -> in
 
     fmt = report_format(fmt, output)
     reports = [read_journal(path) for path in journals]
-    if fmt not in _FORMATS:
-        raise click.UsageError(f"-o {output}: the {fmt} format is not available yet")
+    if output is None and fmt in ("html", "pdf"):
+        output = f"report.{fmt}"
     if output is None or output == "-":
+        if fmt == "pdf":
+            raise click.UsageError("-f pdf writes a file: give -o FILE")
         sys.stdout.write(render(reports, fmt))
         return 0
     write_report(reports, fmt, output)

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: every format ``squall report -f`` knows, and its usual file suffix
-FORMATS = {"markdown": ".md", "junit": ".xml", "json": ".json"}
+FORMATS = {"html": ".html", "markdown": ".md", "junit": ".xml", "json": ".json", "pdf": ".pdf"}
 
 
 def render(reports: list[RunReport], fmt: str) -> str:
@@ -52,6 +52,10 @@ def render(reports: list[RunReport], fmt: str) -> str:
         from squall.report.junit import render_junit
 
         return render_junit(reports)
+    if fmt == "html":
+        from squall.report.html import render_html
+
+        return render_html(reports)
     raise ValueError(f"unknown report format {fmt!r} (text formats: html, markdown, junit, json)")
 
 
@@ -68,8 +72,13 @@ def write_report(reports: list[RunReport], fmt: str, path: str) -> str:
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
         os.makedirs(directory, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(render(reports, fmt))
+        if fmt == "pdf":
+            from squall.report.pdf import print_pdf
+
+            print_pdf(render(reports, "html"), tmp)
+        else:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.write(render(reports, fmt))
         os.replace(tmp, path)
     except OSError as exc:
         raise InputError(f"cannot write the report {path}: {exc}") from None
