@@ -10,9 +10,10 @@ longer text, as well as its usual encodings: JSON-escaped (both ``ensure_ascii``
 ``repr``-escaped, and percent-encoded (URL path and query forms).
 
 Limits (documented in docs/safety.md): a secret shorter than :data:`MIN_LENGTH`
-characters is not masked inside other text (masking every ``"1"`` would garble the
-journal; a warning says so); other transformations (base64, hashes, a substring, a value
-built from two secrets) are not recognised.
+characters is masked only where it is a whole text, not inside other text (masking every
+``"1"`` would garble the journal; a warning says so); a numeric secret is masked as a whole
+number only; other transformations (base64, hashes, a substring, a value built from two
+secrets) are not recognised.
 
 This module sits below every other layer and imports nothing of squall.
 """
@@ -26,12 +27,14 @@ from typing import Any
 __all__ = [
     "MASK",
     "MIN_LENGTH",
+    "MaskedStream",
     "Masker",
     "mask_document",
     "mask_text",
     "mask_value",
     "redact_url",
     "register_secrets",
+    "secret_suffix",
     "secret_texts",
 ]
 
@@ -80,6 +83,36 @@ def _forms(secret: str) -> set[str]:
     return {form for form in forms if len(form) >= MIN_LENGTH}
 
 
+def _expression(needle: str) -> str:
+    """A numeric secret is masked as a whole number, not as digits inside another number
+    (a duration ``0.0012345`` does not reveal, nor hide, the secret ``2345``)."""
+    import re
+
+    escaped = re.escape(needle)
+    if needle.strip("0123456789.") == "":
+        return f"(?<![0-9]){escaped}(?![0-9])"
+    return escaped
+
+
+class MaskedStream:
+    """A text stream whose writes are masked (the CLI's stdout and stderr: whatever
+    squall, a driver or a control prints goes through it)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(mask_text(text))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 class Masker:
     """A set of secret texts and what replaces them. Thread-safe: adding builds a new
     pattern and swaps it in; masking reads one consistent snapshot."""
@@ -96,7 +129,7 @@ class Masker:
         self.add(secrets)
 
     def __bool__(self) -> bool:
-        return bool(self._needles)
+        return bool(self._secrets)
 
     @property
     def too_short(self) -> frozenset[str]:
@@ -118,20 +151,33 @@ class Masker:
             import re
 
             ordered = tuple(sorted(needles, key=lambda n: (-len(n), n)))  # longest first
-            pattern = re.compile("|".join(re.escape(n) for n in ordered)) if ordered else None
+            pattern = re.compile("|".join(_expression(n) for n in ordered)) if ordered else None
             self._needles, self._pattern = ordered, pattern
 
     def text(self, text: str) -> str:
         """``text`` with every secret (and its encodings) replaced by ``***``."""
         needles, pattern = self._needles, self._pattern
+        if text in self._short:  # a short secret is masked when it is the whole text
+            return MASK
         if pattern is None or not any(n in text for n in needles):
             return text
         return str(pattern.sub(MASK, text))
 
+    def suffix(self, text: str) -> int:
+        """The length of the longest end of ``text`` that begins a secret (a text cut
+        inside a secret would show its start): 0 when none does."""
+        longest = 0
+        for needle in self._needles:
+            for size in range(min(len(needle) - 1, len(text)), longest, -1):
+                if text.endswith(needle[:size]):
+                    longest = size
+                    break
+        return longest
+
     def value(self, value: Any) -> Any:
         """A copy of ``value`` (JSON-like data) with every text masked; what holds no
         secret is returned as is (not copied). Keys are masked too."""
-        if not self._needles:
+        if not self._secrets:
             return value
         return self._walk(value)
 
@@ -179,6 +225,12 @@ def mask_text(text: str) -> str:
     calls on what it writes (console, journal, event stream, history, logs,
     notifications, error messages)."""
     return _MASKER.text(text)
+
+
+def secret_suffix(text: str) -> int:
+    """How many characters at the end of ``text`` begin a registered secret (hide them
+    when ``text`` was cut from a longer one)."""
+    return _MASKER.suffix(text)
 
 
 def mask_value(value: Any) -> Any:

@@ -14,8 +14,10 @@ Settings (the reference's format)::
         module: mypackage.notify
         func: notify               # default "notify"
 
-The event is ``{"name", "payload", "phase", "ts", "error"?}``. A channel that fails is
-logged as a warning and never changes the command's result.
+The event is ``{"name", "payload", "phase", "ts", "error"?}``, masked (squall.masking):
+an experiment's inline secrets are replaced by ``***`` and every known secret value in
+the payload and the error too. A channel that fails is logged as a warning and never
+changes the command's result.
 """
 
 from __future__ import annotations
@@ -59,14 +61,16 @@ def notify(
     if not isinstance(channels, list):
         log.warning("settings 'notifications' must be a list of channels; none was sent")
         return
+    from squall.masking import mask_document, mask_text
+
     message: dict[str, Any] = {
         "name": event,
-        "payload": payload,
+        "payload": mask_document(payload),
         "phase": EVENTS.get(event, "unknown"),
         "ts": time.time(),
     }
     if error is not None:
-        message["error"] = str(error)
+        message["error"] = mask_text(str(error))
     for index, channel in enumerate(channels):
         if not isinstance(channel, Mapping):
             log.warning("notification channel %d is not a mapping; skipped", index)
@@ -83,7 +87,11 @@ def notify(
             else:
                 log.warning("notification channel %d has unknown type %r", index, kind)
         except Exception as exc:
-            where = channel.get("url") or channel.get("module") or f"channel {index}"
+            from squall.masking import redact_url
+
+            where = redact_url(
+                str(channel.get("url") or channel.get("module") or f"channel {index}")
+            )
             log.warning(
                 "notification %s to %s failed: %s: %s", event, where, type(exc).__name__, exc
             )

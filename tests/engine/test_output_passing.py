@@ -29,7 +29,7 @@ def test_a_pid_flows_to_actions_probes_and_the_rollback(tmp_path: Any) -> None:
     assert not pid_alive(pid)
     # embedded: text; $${...} stays literal; whole string: the typed value
     assert entry(journal, "describe").output == (
-        f"pid {pid} runs sleep for 60s; ${{outputs.kept}}; auth s3cr3t-token"
+        f"pid {pid} runs sleep for 60s; ${{outputs.kept}}; auth ***"  # the secret: masked
     )
     assert entry(journal, "typed").output == ["sleep", "60"]
     used = read_journal(path)["rollbacks"][0]["squall"]["outputs"]

@@ -40,6 +40,7 @@ def test_short_secrets_are_not_masked_inside_text_and_are_reported() -> None:
     masker = Masker([short, "longenough"])
     assert masker.too_short == {short}
     assert masker.text(f"{short} longenough") == f"{short} {MASK}"
+    assert masker.text(short) == MASK and masker.value({"pin": short}) == {"pin": MASK}
 
 
 def test_value_masks_every_string_and_keeps_json_valid() -> None:
@@ -100,3 +101,29 @@ def test_redact_url_hides_a_userinfo_password() -> None:
     )
     assert redact_url("http://127.0.0.1/plain") == "http://127.0.0.1/plain"
     assert redact_url("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_a_numeric_secret_is_masked_as_a_whole_number_only() -> None:
+    masker = Masker(["2345"])
+    assert masker.text("pin 2345, duration 0.0012345") == f"pin {MASK}, duration 0.0012345"
+    assert masker.text("x2345y") == f"x{MASK}y"
+
+
+def test_a_secret_cut_at_the_end_of_a_text_is_found() -> None:
+    masker = Masker(["abcdefgh"])
+    assert masker.suffix("xxxxabcd") == 4
+    assert masker.suffix("xxxx") == 0
+
+
+def test_masked_stream_masks_every_write() -> None:
+    import io
+
+    from squall.masking import MaskedStream
+
+    register_secrets(["stream-canary-1"])
+    raw = io.StringIO()
+    stream = MaskedStream(raw)
+    assert stream.write("a stream-canary-1 b\n") == len("a stream-canary-1 b\n")
+    stream.writelines(["stream-canary-1\n"])
+    assert raw.getvalue() == f"a {MASK} b\n{MASK}\n"
+    assert stream.getvalue() == raw.getvalue()  # everything else is the stream's own

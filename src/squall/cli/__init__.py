@@ -18,6 +18,18 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"squall {__version__}\n")
         return 0
+    from squall.masking import MaskedStream
+
+    # every line squall (or a driver, a control) prints is masked (squall.masking)
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = MaskedStream(sys.stdout), MaskedStream(sys.stderr)
+    try:
+        return _main(args)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(args: list[str]) -> int:
     from squall.cli.app import cli
 
     try:

@@ -24,6 +24,22 @@ class _JsonFormatter(logging.Formatter):
         )
 
 
+class _MaskSecrets(logging.Filter):
+    """Masks the message, arguments and traceback of every record (squall.masking)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from squall.masking import mask_text
+
+        record.msg, record.args = mask_text(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_text(record.stack_info)
+        return True
+
+
 def setup_logging(verbose: bool, log_file: str | None, log_level: str, log_format: str) -> None:
     root = logging.getLogger("squall")
     root.setLevel(logging.DEBUG)
@@ -35,6 +51,7 @@ def setup_logging(verbose: bool, log_file: str | None, log_level: str, log_forma
         if log_format == "json"
         else logging.Formatter("squall: %(levelname)s: %(message)s")
     )
+    console.addFilter(_MaskSecrets())
     root.addHandler(console)
     if log_file:
         handler = logging.FileHandler(log_file, encoding="utf-8")
@@ -42,4 +59,5 @@ def setup_logging(verbose: bool, log_file: str | None, log_level: str, log_forma
         handler.setFormatter(
             logging.Formatter("[%(asctime)s %(levelname)s] [%(module)s:%(lineno)d] %(message)s")
         )
+        handler.addFilter(_MaskSecrets())
         root.addHandler(handler)

@@ -58,8 +58,11 @@ def load_cli_document(source: str, no_verify_tls: bool, settings: dict[str, Any]
 def read_overrides(
     variables: tuple[str, ...], var_files: tuple[str, ...]
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    from squall.masking import register_secrets
+
     configuration, secrets = read_var_files(var_files)
     configuration.update(dict(parse_var(v) for v in variables))
+    register_secrets(secrets)  # masked from now on (a notification may be sent first)
     return configuration, secrets
 
 
@@ -162,6 +165,13 @@ def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
     is_flag=True,
     help="Do not stream the journal while running (a crashed run cannot be recovered).",
 )
+@click.option(
+    "--max-output",
+    default=None,
+    metavar="SIZE",
+    help="Most output an activity keeps in the journal and history, e.g. 1MiB (the "
+    "default, or the runtime.max_output setting), 64k, or 'unlimited'.",
+)
 @history_options
 @run_report_options
 @click.pass_context
@@ -185,6 +195,7 @@ def run(
     show_plan: bool,
     keep_events: bool,
     no_events: bool,
+    max_output: str | None,
     history: str | None,
     no_history: bool,
     reports: tuple[str, ...],
@@ -203,6 +214,7 @@ def run(
         raise click.UsageError("--journal-path names one journal: use --journal-dir")
     settings = load_cli_settings(ctx)
     targets = report_targets(reports, junit, settings)
+    output_limit = _output_limit(max_output, settings)
     overrides, secret_overrides = read_overrides(variables, var_files)
     options = PlanOptions(
         dry=DryMode(dry) if dry else None,
@@ -238,6 +250,7 @@ def run(
                 "global_controls": read_global_controls(settings, control_files),
                 "history": store,
                 "events": not no_events,
+                "max_output": output_limit,
             },
         )
         if suite:
@@ -366,6 +379,26 @@ def _run_suite(
         skipped = []
     print_summary(entries, skipped, json_lines=execute.json_lines)
     return worst_exit_code(e.exit_code for e in entries), [e.journal for e in entries if e.journal]
+
+
+def _output_limit(option: str | None, settings: dict[str, Any]) -> int | None:
+    """``--max-output``, else the ``runtime.max_output`` setting, else 1 MiB.
+
+    Raises:
+        click.BadParameter: not a size.
+    """
+    from squall.journal.limits import DEFAULT_MAX_OUTPUT, parse_size
+
+    runtime = settings.get("runtime")
+    setting = runtime.get("max_output") if isinstance(runtime, dict) else None
+    value = option if option is not None else setting
+    if value is None:
+        return DEFAULT_MAX_OUTPUT
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        where = "--max-output" if option is not None else "setting runtime.max_output"
+        raise click.BadParameter(str(exc), param_hint=where) from None
 
 
 def _ignore_late_stop_signals() -> None:

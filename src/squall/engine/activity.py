@@ -95,7 +95,7 @@ def run_activity(
             if not dry:
                 perform(
                     ctx,
-                    ctx.outputs.resolve(activity, run, ctx.secrets),  # ${outputs...}
+                    ctx.outputs.resolve(activity, run),  # ${outputs...}
                     run,
                     in_hypothesis=in_hypothesis,
                     warnings=warnings,

@@ -19,6 +19,7 @@ from squall.experiment.model import (
     SecretEnv,
     SecretVault,
 )
+from squall.masking import secret_texts
 
 __all__ = [
     "convert_env_value",
@@ -144,7 +145,28 @@ def load_secrets(
         out[scope] = values
     for scope, entries in overrides.items():
         out.setdefault(scope, {}).update({k: v for k, v in entries.items() if k not in out[scope]})
+    _mask(out)
     return out
+
+
+def _mask(secrets: dict[str, dict[str, Any]]) -> None:
+    """Every value is masked in every sink from now on; say which cannot be."""
+    from squall.masking import MIN_LENGTH, register_secrets
+
+    short = register_secrets(secrets)
+    if short:
+        names = sorted(
+            f"{scope}.{key}"
+            for scope, values in secrets.items()
+            for key, value in values.items()
+            if not short.isdisjoint(secret_texts(value))
+        )
+        log.warning(
+            "secrets %s are shorter than %d characters: they are masked where they are a "
+            "whole value, not inside longer texts",
+            ", ".join(names),
+            MIN_LENGTH,
+        )
 
 
 def _secret(scope: str, key: str, value: Any, configuration: Mapping[str, Any]) -> Any:

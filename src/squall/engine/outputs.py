@@ -3,12 +3,11 @@
 Outputs are kept from the steady-state probes of the hypothesis before the method, the
 method's activities and the rollbacks (the latest finished run of a name wins). Probes of
 the hypothesis during and after the method do not replace them. Each run entry that used
-outputs lists them in its ``squall.outputs`` (a value holding a secret is written ``***``).
+outputs lists them in its ``squall.outputs`` (secrets masked, as everywhere in the journal).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from squall.errors import ActivityFailed
@@ -23,11 +22,10 @@ from squall.experiment.outputs import (
 from squall.journal.model import ActivityRun, Journal, RunStatus
 from squall.journal.recorder import Phase
 
-__all__ = ["OutputStore", "mask_secrets"]
+__all__ = ["OutputStore"]
 
 #: Phases whose outputs later activities can use.
 _SOURCES = (Phase.BEFORE, Phase.METHOD, Phase.ROLLBACKS)
-MASK = "***"
 
 
 #: (output, phase, start of its run entry)
@@ -67,9 +65,7 @@ class OutputStore:
             found = self._refs[key] = activity_output_refs(activity)
         return found
 
-    def resolve(
-        self, activity: Activity, run: ActivityRun, secrets: Mapping[str, Mapping[str, Any]]
-    ) -> Activity:
+    def resolve(self, activity: Activity, run: ActivityRun) -> Activity:
         """The activity with its ``${outputs...}`` replaced; what it used goes to
         ``run.squall["outputs"]``.
 
@@ -93,7 +89,7 @@ class OutputStore:
                 {
                     "expression": ref.expression,
                     "from": {"activity": ref.name, "phase": phase, "start": start},
-                    "value": mask_secrets(value, secrets),
+                    "value": value,  # the recorder masks secrets (squall.masking)
                 }
             )
             return value
@@ -127,14 +123,3 @@ def _substituted(spec: Any, lookup: Any) -> Any:
     if isinstance(spec, GenericSpec):
         return spec.replace(raw=substitute_outputs(spec.raw, lookup))
     return spec
-
-
-def mask_secrets(value: Any, secrets: Mapping[str, Mapping[str, Any]]) -> Any:
-    """``***`` when the value is, or contains, the text of a secret."""
-    texts = [v for scope in secrets.values() for v in scope.values() if isinstance(v, str) and v]
-    if not texts:
-        return value
-    from squall.journal.store import dumps
-
-    encoded = value if isinstance(value, str) else dumps(value)
-    return MASK if any(t in encoded for t in texts) else value

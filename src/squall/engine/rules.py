@@ -9,10 +9,11 @@ from typing import Any
 
 from squall.engine.context import Interruption, RunContext
 from squall.engine.verdict import RunFacts, decide
-from squall.experiment.model import Experiment, RollbackStrategy, SecretEnv, SecretVault
+from squall.experiment.model import Experiment, RollbackStrategy
 from squall.experiment.substitute import substitute
 from squall.journal.model import ActivityRun, JournalStatus, RunStatus
 from squall.journal.recorder import Phase
+from squall.masking import mask_document, mask_text, mask_value
 from squall.plan import Plan
 
 __all__ = [
@@ -74,31 +75,20 @@ def finish_run(ctx: RunContext, facts: RunFacts) -> None:
     interruption: Interruption | None = ctx.interruption
     if interruption is not None:
         journal.status = JournalStatus.INTERRUPTED
-        journal.interruption = {
-            "kind": interruption.kind,
-            "name": interruption.name,
-            "reason": interruption.reason,
-        }
-    journal.outcome, journal.reasons = decide(journal, facts)
+        journal.interruption = mask_value(
+            {"kind": interruption.kind, "name": interruption.name, "reason": interruption.reason}
+        )
+    journal.outcome, reasons = decide(journal, facts)
+    journal.reasons = [mask_text(reason) for reason in reasons]
 
 
 def journal_experiment(plan: Plan, variables: Mapping[str, Any]) -> dict[str, Any]:
-    """The experiment as run: substituted title, dry mode, inline secret values masked."""
+    """The experiment as run: substituted title, dry mode, inline secret values replaced
+    by ``***`` (references to env, Vault... kept) and every other secret text masked."""
     copy = dict(plan.experiment.raw)
     copy["title"] = substitute(plan.experiment.title, variables)
     copy["dry"] = plan.dry.value if plan.dry else None
-    raw_secrets = copy.get("secrets")
-    if isinstance(raw_secrets, Mapping):
-        copy["secrets"] = {
-            scope: {
-                key: raw_secrets[scope][key]
-                if isinstance(value, SecretEnv | SecretVault)
-                else "***"
-                for key, value in entries.items()
-            }
-            for scope, entries in plan.experiment.secrets.items()
-        }
-    return copy
+    return dict(mask_document(copy))
 
 
 def platform_name() -> str:

@@ -47,6 +47,7 @@ from squall.experiment.model import (
 from squall.hooks.discovery import installed_entry_points
 from squall.hooks.names import ENTRY_POINT_GROUP
 from squall.hooks.view import RunView
+from squall.journal.limits import DEFAULT_MAX_OUTPUT
 from squall.journal.model import Journal, JournalStatus, RunStatus
 from squall.journal.recorder import Phase, Recorder
 from squall.journal.store import events_path_for, format_journal, write_journal_text
@@ -84,6 +85,7 @@ class RunOptions(Record):
         "history",
         "journal_path",
         "keep_events",
+        "max_output",
         "overrides",
         "run_id",
         "secret_overrides",
@@ -102,6 +104,7 @@ class RunOptions(Record):
         global_controls: tuple[ControlDecl, ...] = (),
         history: RunHistory | None = None,
         events: bool = True,
+        max_output: int | None = DEFAULT_MAX_OUTPUT,
     ) -> None:
         self.overrides: Mapping[str, Any] = overrides or {}
         self.secret_overrides: Mapping[str, Mapping[str, Any]] = secret_overrides or {}
@@ -115,6 +118,8 @@ class RunOptions(Record):
         #: stream the journal to JOURNAL.events.jsonl as the run goes (False: the run
         #: cannot be recovered after a crash; for measuring the stream's cost)
         self.events = events
+        #: the most characters of output an activity's journal entry keeps (None: all)
+        self.max_output = max_output
 
 
 def _add_repeat(ctx: RunContext, activity: Mapping[str, Any], times: int) -> None:
@@ -223,7 +228,13 @@ class Engine:
             else None
         )
         try:
-            recorder = Recorder(journal, events, append=start is None, **(start or {}))
+            recorder = Recorder(
+                journal,
+                events,
+                append=start is None,
+                max_output=options.max_output,
+                **(start or {}),
+            )
         except OSError as exc:
             raise InputError(
                 f"cannot write the journal's event stream {events}: {exc.strerror or exc}; "
@@ -332,8 +343,10 @@ class Engine:
 
             found = registrations()
             if found.sinks:
+                from squall.masking import mask_value
+
                 path = os.fspath(options.journal_path) if options.journal_path else None
-                found.ship(journal.to_dict(), path)
+                found.ship(mask_value(journal.to_dict()), path)
 
     def _hooks(self, plan: Plan, options: RunOptions) -> HookCaller | None:
         """The hook bus, or None when no plugin and no control is there (pluggy is then

@@ -1,12 +1,18 @@
-"""The Recorder: the only writer of a Journal during a run; streams every event to disk."""
+"""The Recorder: the only writer of a Journal during a run; streams every event to disk.
+
+Each run entry is made fit for every sink before it is kept or written: its output cut
+to the per-activity limit, and every secret in its activity, output, reason, exception
+and squall section masked (squall.journal.limits, squall.masking)."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
+from squall.journal.limits import DEFAULT_MAX_OUTPUT, cap_output
 from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal
 from squall.journal.store import Encoded, EventStream, dumps, encode_entry
+from squall.masking import mask_text, mask_value
 
 __all__ = ["Phase", "Recorder", "put_group"]
 
@@ -25,11 +31,19 @@ class Recorder:
     """Appends run entries to the journal (thread-safe) and to the event stream."""
 
     def __init__(
-        self, journal: Journal, events_path: str | None, *, append: bool = False, **start: Any
+        self,
+        journal: Journal,
+        events_path: str | None,
+        *,
+        append: bool = False,
+        max_output: int | None = DEFAULT_MAX_OUTPUT,
+        **start: Any,
     ) -> None:
         """``start``: facts a later ``squall recover`` needs (strategies, dry mode).
-        ``append``: continue an existing stream (recovery) instead of starting one."""
+        ``append``: continue an existing stream (recovery) instead of starting one.
+        ``max_output``: the per-activity output limit (None: no limit)."""
         self.journal = journal
+        self.max_output = max_output
         #: id() of each activity definition -> its JSON (activities live as long as the run)
         self.encoded_activities: dict[int, str] = {}
         self._lock = threading.Lock()
@@ -52,11 +66,23 @@ class Recorder:
     def _entries(self, phase: str) -> list[ActivityRun | None]:
         return self.journal.rollbacks if phase == Phase.ROLLBACKS else self.journal.run
 
+    def _keepable(self, run: ActivityRun) -> None:
+        """Cut the entry's output to the limit and mask its secrets (in place: the journal
+        keeps only this)."""
+        run.output, cut = cap_output(run.output, self.max_output)
+        run.reason = mask_text(run.reason)
+        run.exception = mask_value(run.exception)
+        squall = mask_value(run.squall)
+        if cut is not None:
+            squall = {**(squall or {}), "output_truncated": cut}
+        run.squall = squall
+
     def _stream_run(self, event: str, phase: str, index: int | None, run: ActivityRun) -> None:
+        self._keepable(run)
         key = id(run.activity)
         activity = self.encoded_activities.get(key)
         if activity is None:
-            activity = self.encoded_activities[key] = dumps(run.activity)
+            activity = self.encoded_activities[key] = dumps(mask_value(run.activity))
         encoded = run.encoded = encode_entry(run, activity)
         if self._stream is not None:
             self._stream.emit_run(event, phase, index, Encoded(encoded))

@@ -19,6 +19,7 @@ from squall.errors import ActivityFailed, ActivityTimeout, Problem
 from squall.experiment.limits import seconds
 from squall.experiment.model import HttpSpec
 from squall.experiment.substitute import substitute
+from squall.masking import redact_url
 from squall.providers.base import Call
 
 if TYPE_CHECKING:  # imported when the first request is sent (a run without http skips them)
@@ -75,11 +76,13 @@ class HttpProvider:
             hop = _first_hop(spec.method.upper(), url, headers, arguments)
             response = self._follow(hop, timeouts, spec)
         except WireTimeout as exc:
-            raise ActivityTimeout(f"HTTP {spec.method} {url} timed out: {exc}") from None
+            raise ActivityTimeout(
+                f"HTTP {spec.method} {redact_url(url)} timed out: {exc}"
+            ) from None
         except WireError as exc:
-            raise ActivityFailed(f"HTTP {spec.method} {url} failed: {exc}") from None
+            raise ActivityFailed(f"HTTP {spec.method} {redact_url(url)} failed: {exc}") from None
         if response.status >= 400 and not call.in_hypothesis:
-            call.warnings.append(f"HTTP {spec.method} {url} returned {response.status}")
+            call.warnings.append(f"HTTP {spec.method} {redact_url(url)} returned {response.status}")
         return {
             "status": response.status,
             "headers": response_headers(response.headers),

@@ -90,6 +90,7 @@ class RunHistory:
 
     def start(self, record: RunRecord) -> None:
         """Record a run that starts now (or replace the record of that id)."""
+        record = _masked(record)
         updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
         marks = ", ".join("?" for _ in COLUMNS)
         with self._guard("record the run in"):
@@ -102,6 +103,7 @@ class RunHistory:
 
     def finish(self, record: RunRecord) -> None:
         """Record how a run ended (inserts the whole record if its start was not kept)."""
+        record = _masked(record)
         sets = ", ".join(f"{c} = ?" for c in _END_COLUMNS)
         values = tuple(int(v) if c == "recovered" else v for c, v in _end_values(record))
         with self._guard("record the end of the run in"):
@@ -228,6 +230,16 @@ class RunHistory:
     def close(self) -> None:
         with contextlib.suppress(*self._errors):
             self.connection.close()
+
+
+def _masked(record: RunRecord) -> RunRecord:
+    """The record with its texts masked (the journal text is written from masked data)."""
+    from squall.masking import mask_text
+
+    return record.replace(
+        title=mask_text(record.title),
+        source=mask_text(record.source) if record.source else record.source,
+    )
 
 
 def _end_values(record: RunRecord) -> list[tuple[str, Any]]:
