@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ import pytest
 from squall.report import read_journal, render
 
 from cdp import Browser
-from sqharness import LocalServer, subprocess_env
+from sqharness import LocalServer, run_squall
 
 
 def hostile_copy(journal: Path, url: str, folder: Path) -> Path:
@@ -103,14 +101,7 @@ def test_report_renders_with_no_error_and_no_request(
 
 def test_squall_report_pdf(journals: dict[str, Path], browser: Browser, tmp_path: Path) -> None:
     out = tmp_path / "report.pdf"
-    done = subprocess.run(
-        [sys.executable, "-m", "squall", "report", str(journals["showcase"]), "-o", str(out)],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(),
-        check=False,
-        timeout=180,
-    )
+    done = run_squall("report", str(journals["showcase"]), "-o", str(out), timeout=180)
     assert done.returncode == 0, done.stderr
     data = out.read_bytes()
     assert data.startswith(b"%PDF-") and len(data) > 10_000
@@ -118,23 +109,10 @@ def test_squall_report_pdf(journals: dict[str, Path], browser: Browser, tmp_path
 
 
 def test_pdf_without_chromium_says_so(journals: dict[str, Path], tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "squall",
-            "report",
-            "-f",
-            "pdf",
-            "-o",
-            str(tmp_path / "r.pdf"),
-            str(journals["held"]),
-        ],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(SQUALL_CHROMIUM=str(tmp_path / "no-such-chromium")),
-        check=False,
-        timeout=60,
+    out = tmp_path / "r.pdf"
+    missing = str(tmp_path / "no-such-chromium")
+    done = run_squall(
+        "report", "-f", "pdf", "-o", str(out), str(journals["held"]), SQUALL_CHROMIUM=missing
     )
     assert done.returncode == 2
     assert "the pdf format needs a headless Chromium, and none was found" in done.stderr

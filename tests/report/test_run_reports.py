@@ -4,32 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
-from sqharness import EXAMPLES, subprocess_env
+from sqharness import EXAMPLES, run_squall
 
 
 def squall_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "squall",
-            "--settings",
-            str(tmp_path / "settings.yaml"),
-            "run",
-            "--journal-path",
-            str(tmp_path / "journal.json"),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(),
-        cwd=tmp_path,
-        check=False,
-        timeout=60,
-    )
+    settings, journal = str(tmp_path / "settings.yaml"), str(tmp_path / "journal.json")
+    return run_squall("--settings", settings, "run", "--journal-path", journal, *args, cwd=tmp_path)
 
 
 def test_run_writes_the_reports_it_was_asked_for(tmp_path: Path) -> None:

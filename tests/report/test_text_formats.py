@@ -5,24 +5,15 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 from squall.report import read_journal, render
 
-from sqharness import subprocess_env
+from sqharness import run_squall
 
 
-def squall_report(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "squall", "report", *args],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(),
-        cwd=cwd,
-        check=False,
-        timeout=60,
-    )
+def squall_report(*args: str) -> subprocess.CompletedProcess[str]:
+    return run_squall("report", *args)
 
 
 def test_markdown_of_several_runs_has_the_summary_table_first(

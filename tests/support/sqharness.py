@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -186,3 +188,19 @@ def start_run(
         time.sleep(0.02)
     time.sleep(0.2)
     return proc, journal, log
+
+
+def run_squall(
+    *args: str, cwd: Path | None = None, timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``python -m squall ARGS`` in a subprocess (tests/support on its path, ``env``
+    added to its environment)."""
+    return subprocess.run(
+        [sys.executable, "-m", "squall", *args],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(**env),
+        cwd=cwd,
+        check=False,
+        timeout=timeout,
+    )

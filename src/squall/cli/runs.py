@@ -1,4 +1,4 @@
-"""``squall runs list|show|diff``: the run history."""
+"""``squall runs list|show|diff|prune|report``: the run history."""
 
 from __future__ import annotations
 
@@ -237,4 +237,41 @@ def prune_runs(
         click.echo(run_id)
     verb = "would delete" if dry_run else "deleted"
     click.echo(f"{verb} {len(doomed)} run(s)", err=True)
+    return 0
+
+
+@runs.command("report")
+@click.option(
+    "-o",
+    "--output",
+    default="history.html",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The page; each run's report goes in OUTPUT-runs/ beside it.",
+)
+@click.option("--experiment", default=None, help="Only runs of this title (part), hash or path.")
+@click.option("--limit", type=click.IntRange(min=1), default=500, show_default=True)
+@history_options
+@click.pass_context
+def report_runs(
+    ctx: click.Context,
+    output: str,
+    experiment: str | None,
+    limit: int,
+    history: str | None,
+    no_history: bool,
+) -> int:
+    """The run history as one HTML page: per experiment, verdicts over time, the
+    duration trend, the last failure and why; each run links to its own report."""
+    from squall.report.history import write_history
+
+    with _store(ctx, history, no_history) as store:
+        found = [store.get(r.run_id) for r in store.runs(experiment=experiment, limit=limit)]
+        where = store.where
+    written, folder = write_history(found, output, _state, where, limit)
+    click.echo(
+        f"squall: run history of {len(found)} run(s) written to {output} "
+        f"({written} run reports in {folder}/)",
+        err=True,
+    )
     return 0

@@ -13,6 +13,7 @@ Jinja2 is imported only by the HTML formats.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from squall.report.model import Entry, HypothesisCheck, RunReport
 from squall.report.read import read_journal, report_from_journal
@@ -26,6 +27,7 @@ __all__ = [
     "render",
     "report_from_journal",
     "write_report",
+    "write_text",
 ]
 
 #: every format ``squall report -f`` knows, and its usual file suffix
@@ -66,19 +68,35 @@ def write_report(reports: list[RunReport], fmt: str, path: str) -> str:
     Raises:
         InputError: pdf without a Chromium to print it, or the file cannot be written.
     """
+    if fmt == "pdf":
+        from squall.report.pdf import print_pdf
+
+        return _atomic(path, lambda tmp: print_pdf(render(reports, "html"), tmp))
+    return write_text(path, render(reports, fmt))
+
+
+def write_text(path: str, text: str) -> str:
+    """Write a text file atomically (its folder made if missing); returns the path.
+
+    Raises:
+        InputError: it cannot be written.
+    """
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+    return _atomic(path, write)
+
+
+def _atomic(path: str, produce: Callable[[str], None]) -> str:
     from squall.errors import InputError
 
     directory = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
         os.makedirs(directory, exist_ok=True)
-        if fmt == "pdf":
-            from squall.report.pdf import print_pdf
-
-            print_pdf(render(reports, "html"), tmp)
-        else:
-            with open(tmp, "w", encoding="utf-8") as handle:
-                handle.write(render(reports, fmt))
+        produce(tmp)
         os.replace(tmp, path)
     except OSError as exc:
         raise InputError(f"cannot write the report {path}: {exc}") from None

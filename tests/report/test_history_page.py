@@ -1,0 +1,99 @@
+"""``squall runs report``: the run history as one page, each run linking to its report."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cdp import Browser
+from sqharness import EXAMPLES, run_squall
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def sq(history: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run_squall(*args, "--history", str(history), cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A history of five real runs of three experiments: held, held, deviated, held and
+    a hostile title (broken)."""
+    folder = tmp_path_factory.mktemp("history")
+    store = folder / "history.sqlite3"
+    marker = f"marker={folder / 'marker'}"
+    for experiment, extra in (
+        (EXAMPLES / "trivial.json", []),
+        (EXAMPLES / "trivial.json", []),
+        (EXAMPLES / "deviated.json", ["--var", marker]),
+        (EXAMPLES / "trivial.json", []),
+        (DATA / "hostile.json", []),
+    ):
+        done = sq(store, "run", str(experiment), *extra, cwd=folder)
+        assert done.returncode in (0, 1, 3), done.stderr
+    return folder, store
+
+
+def test_history_page_per_experiment_with_linked_run_reports(history: tuple[Path, Path]) -> None:
+    folder, store = history
+    done = sq(store, "runs", "report", "-o", "site/history.html", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "run history of 5 run(s) written to site/history.html (5 run reports" in done.stderr
+    page = (folder / "site" / "history.html").read_text()
+    assert page.count('class="history-row') == 3
+    links = re.findall(r'<a href="(history-runs/[0-9a-f]+\.html)">', page)
+    assert len(set(links)) == 5
+    for link in links:
+        report = (folder / "site" / link).read_text()
+        assert 'class="timeline-chart"' in report
+    # newest experiment first: the hostile one; its title stays text
+    first = page.index('class="history-row')
+    assert page.index("&lt;script&gt;document.title=", first) < page.index("a marker file appears")
+    assert "<script>" not in page
+    # the last failure of the deviated experiment, and why
+    assert "expected False, got True" in page
+    assert "Never failed in these runs." in page  # trivial.json
+    assert page.count('points="') == 1  # a trend needs two runs: only trivial.json has three
+
+
+def test_run_reports_are_written_once(history: tuple[Path, Path]) -> None:
+    folder, store = history
+    assert sq(store, "runs", "report", "-o", "again.html", cwd=folder).returncode == 0
+    reports = sorted((folder / "again-runs").iterdir())
+    stamps = {p: p.stat().st_mtime_ns for p in reports}
+    reports[0].write_text("kept")
+    done = sq(store, "runs", "report", "-o", "again.html", "--experiment", "trivial", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "run history of 3 run(s)" in done.stderr
+    assert reports[0].read_text() == "kept"
+    assert {p: p.stat().st_mtime_ns for p in reports[1:]} == {p: stamps[p] for p in reports[1:]}
+
+
+def test_an_empty_history(tmp_path: Path) -> None:
+    done = sq(tmp_path / "h.sqlite3", "runs", "report", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "No runs in" in (tmp_path / "history.html").read_text()
+
+
+def test_history_page_in_chromium(
+    history: tuple[Path, Path], browser: Browser, keep_screenshot: Any
+) -> None:
+    folder, store = history
+    assert sq(store, "runs", "report", "-o", "b/history.html", cwd=folder).returncode == 0
+    page = browser.open((folder / "b" / "history.html").as_uri())
+    with keep_screenshot(page, "history-in-chromium"):
+        assert page.errors() == [] and page.requests() == []
+        marks = page.evaluate(
+            "[...document.querySelectorAll('.run-mark')].map(m => "
+            "[m.classList[1], m.getBoundingClientRect().width, !!m.closest('a')])"
+        )
+        assert sorted(m[0] for m in marks) == ["broken", "deviated", "held", "held", "held"]
+        assert all(width > 0 and linked for _, width, linked in marks)
+        assert "pwned" not in page.evaluate("document.title")
+    page.close()
+    assert os.path.isdir(folder / "b" / "history-runs")
