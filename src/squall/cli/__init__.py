@@ -1,6 +1,7 @@
 """EDGE: the ``squall`` command. Nothing imports this package.
 
-``main`` answers ``--version`` before importing click, so that stays fast.
+``main`` answers ``--version`` before importing click, so that stays fast, and runs the
+usual ``squall run`` command lines without click (``squall.cli.fast``).
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: list[str]) -> int:
-    from squall.cli.app import cli
-
     try:
-        result = cli.main(args=args, prog_name="squall", standalone_mode=False)
+        result = _without_click(args)
+        if result is None:
+            from squall.cli.app import cli
+
+            result = cli.main(args=args, prog_name="squall", standalone_mode=False)
     except SystemExit as exc:  # pragma: no cover - click's own exits
         return int(exc.code or 0)
     except KeyboardInterrupt:
@@ -42,6 +45,16 @@ def _main(args: list[str]) -> int:
     except Exception as exc:
         return _handle(exc)
     return int(result or 0)
+
+
+def _without_click(args: list[str]) -> int | None:
+    """``squall run`` for the usual command lines, without importing click; None when
+    click should handle the command line."""
+    if "run" not in args:
+        return None
+    from squall.cli.fast import run
+
+    return run(args)
 
 
 def _handle(exc: Exception) -> int:

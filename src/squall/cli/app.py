@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import os
-from typing import Any
-
 import click
 
-from squall._log import configure
 from squall._version import __version__
 from squall.cli.commands import info, run, schema, settings_group, validate
+from squall.cli.fast import global_setup
 from squall.cli.recover import recover
 
 __all__ = ["cli"]
-
-
-def _setup_logging(verbose: bool, log_file: str | None, level: str, fmt: str) -> None:
-    from squall.cli.logs import setup_logging
-
-    setup_logging(verbose, log_file, level, fmt)
 
 
 class LazyGroup(click.Group):
@@ -136,19 +126,16 @@ def cli(
     no_version_check: bool,
 ) -> None:
     """squall: run chaos experiments (Chaos Toolkit format), fast and safely."""
-    if change_dir:
-        os.chdir(change_dir)
-    log_file = None if no_log_file else log_file
-    configure(
-        functools.partial(_setup_logging, verbose, log_file, log_file_level, log_format),
-        now=verbose or log_file is not None,
+    ctx.obj = global_setup(
+        verbose=verbose,
+        settings_path=settings_path,
+        log_file=log_file,
+        no_log_file=no_log_file,
+        log_file_level=log_file_level,
+        log_format=log_format,
+        change_dir=change_dir,
+        no_version_check=no_version_check,
     )
-    obj: dict[str, Any] = {
-        "settings_path": settings_path,
-        "json": log_format == "json",
-        "verbose": verbose,
-    }
-    ctx.obj = obj
 
 
 cli.add_command(run)

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import click
+from squall.cli._errors import bad_parameter
 
 if TYPE_CHECKING:
     from squall.journal.history import RunHistory
@@ -17,6 +17,8 @@ __all__ = ["history_options", "history_target", "open_cli_history"]
 
 def history_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``--history TARGET`` and ``--no-history`` (passed as ``history`` and ``no_history``)."""
+    import click
+
     command = click.option(
         "--no-history", is_flag=True, help="Do not use the run history (not recorded)."
     )(command)
@@ -40,7 +42,7 @@ def history_target(
         return None
     target = history or os.environ.get("SQUALL_HISTORY") or settings.get("history") or ""
     if not isinstance(target, str):
-        raise click.BadParameter(
+        raise bad_parameter(
             "the `history` setting must be a path, a postgresql:// URL or `off`",
             param_hint="settings",
         )

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 import click
 from click.core import ParameterSource
 
-from squall.cli.console import Console
-from squall.cli.history import history_options, open_cli_history
-from squall.cli.report import report_targets, run_report_options, write_run_reports
-from squall.cli.variables import parse_var, read_global_controls, read_var_files
+from squall.cli.history import history_options
+from squall.cli.report import run_report_options
+from squall.cli.runcore import load_cli_document, print_problems, read_overrides
 from squall.errors import ValidationError
-
-if TYPE_CHECKING:
-    from squall.experiment import Document
-    from squall.plan import Plan, PlanOptions
 
 __all__ = ["load_cli_document", "load_cli_settings", "read_overrides", "run", "validate"]
 
-_T = TypeVar("_T")
+_print_problems = print_problems  # the name other commands import
 
 _HYPOTHESIS = [
     "default",
@@ -40,38 +33,6 @@ def load_cli_settings(ctx: click.Context) -> dict[str, Any]:
     from squall.settings import load_settings
 
     return load_settings(ctx.obj.get("settings_path"))
-
-
-def load_cli_document(source: str, no_verify_tls: bool, settings: dict[str, Any]) -> Document:
-    """Load ``source`` with the settings' loader auths and input limits."""
-    from squall.experiment import load_source
-    from squall.experiment.limits import Limits
-
-    return load_source(
-        source,
-        verify_tls=not no_verify_tls,
-        auths=settings.get("auths") or {},
-        limits=Limits.resolve(settings),
-    )
-
-
-def read_overrides(
-    variables: tuple[str, ...], var_files: tuple[str, ...]
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    from squall.masking import register_secrets
-
-    configuration, secrets = read_var_files(var_files)
-    configuration.update(dict(parse_var(v) for v in variables))
-    register_secrets(secrets)  # masked from now on (a notification may be sent first)
-    return configuration, secrets
-
-
-def _print_problems(error: ValidationError) -> None:
-    sys.stderr.write(f"squall: {error.source or 'experiment'}: {len(error.problems)} problem(s)\n")
-    for problem in error.problems:
-        sys.stderr.write(f"  {problem.where()}: {problem.message}\n")
-        if problem.hint:
-            sys.stderr.write(f"      hint: {problem.hint}\n")
 
 
 def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -175,253 +136,14 @@ def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @history_options
 @run_report_options
 @click.pass_context
-def run(
-    ctx: click.Context,
-    sources: tuple[str, ...],
-    journal_path: str,
-    journal_dir: str,
-    stop_on_failure: bool,
-    dry: str | None,
-    no_validation: bool,
-    no_verify_tls: bool,
-    rollback_strategy: str | None,
-    variables: tuple[str, ...],
-    var_files: tuple[str, ...],
-    control_files: tuple[str, ...],
-    hypothesis_strategy: str | None,
-    hypothesis_frequency: float | None,
-    fail_fast: bool | None,
-    fail_fast_ratio: float | None,
-    show_plan: bool,
-    keep_events: bool,
-    no_events: bool,
-    max_output: str | None,
-    history: str | None,
-    no_history: bool,
-    reports: tuple[str, ...],
-    junit: str | None,
-) -> int:
+def run(ctx: click.Context, /, **params: Any) -> int:
     """Run one experiment, or several in turn (files, URLs, directories of experiment
     files). Exit codes: 0 held, 1 deviated, 2 bad input, 3 broke, 4 not run (steady state
     did not hold before), 130 interrupted; several: the most severe of their codes."""
-    from squall.cli.suite import expand_sources, journal_paths
-    from squall.experiment.model import DryMode, HypothesisStrategy, RollbackStrategy
-    from squall.plan import PlanOptions
+    from squall.cli.runcore import run_command
 
-    experiments = expand_sources(sources)
-    suite = len(experiments) > 1 or experiments != list(sources)
-    if suite and ctx.get_parameter_source("journal_path") is not ParameterSource.DEFAULT:
-        raise click.UsageError("--journal-path names one journal: use --journal-dir")
-    settings = load_cli_settings(ctx)
-    targets = report_targets(reports, junit, settings)
-    output_limit = _output_limit(max_output, settings)
-    overrides, secret_overrides = read_overrides(variables, var_files)
-    options = PlanOptions(
-        dry=DryMode(dry) if dry else None,
-        rollback_strategy=RollbackStrategy(rollback_strategy) if rollback_strategy else None,
-        hypothesis_strategy=HypothesisStrategy.parse(hypothesis_strategy)
-        if hypothesis_strategy
-        else None,
-        hypothesis_frequency=hypothesis_frequency,
-        fail_fast=fail_fast,
-        fail_fast_ratio=fail_fast_ratio,
-        settings=settings,
-    )
-    inputs = _Inputs(settings, overrides, secret_overrides, no_verify_tls, no_validation)
-    prepared = [_prepare(source, inputs, options) for source in experiments]
-    if any(p is None for p in prepared):
-        return 2
-    if show_plan:
-        for p in prepared:
-            assert p is not None
-            click.echo(json.dumps(p.plan.describe(), indent=2))
-        return 0
-    paths = journal_paths(experiments, journal_dir) if suite else [journal_path]
-    store = open_cli_history(history, no_history, settings)
-    try:
-        execute = _Execute(
-            ctx.obj["json"],
-            inputs,
-            {
-                "overrides": overrides,
-                "secret_overrides": secret_overrides,
-                "keep_events": keep_events,
-                "settings": settings,
-                "global_controls": read_global_controls(settings, control_files),
-                "history": store,
-                "events": not no_events,
-                "max_output": output_limit,
-            },
-        )
-        if suite:
-            code, ran = _run_suite(execute, [p for p in prepared if p], paths, stop_on_failure)
-        else:
-            assert prepared[0] is not None
-            code, ran = execute(prepared[0], journal_path).exit_code, paths
-    finally:
-        if store is not None:
-            store.close()
-    write_run_reports(targets, ran)
-    return code
-
-
-@dataclass
-class _Inputs:
-    """How every experiment of this command is read and checked."""
-
-    settings: dict[str, Any]
-    overrides: dict[str, Any]
-    secret_overrides: dict[str, dict[str, Any]]
-    no_verify_tls: bool
-    no_validation: bool
-
-
-@dataclass
-class _Prepared:
-    """An experiment loaded, checked and planned: ready to run."""
-
-    source: str
-    document: Document
-    plan: Plan
-
-
-def _prepare(source: str, inputs: _Inputs, options: PlanOptions) -> _Prepared | None:
-    """Load, parse, check and plan one experiment; ``None`` (problems printed) when it is
-    not valid."""
-    from squall.api import check_experiment, parse_document, plugin_registry
-    from squall.notifications import notify
-    from squall.plan import make_plan
-
-    settings = inputs.settings
-    document = load_cli_document(source, inputs.no_verify_tls, settings)
-    notify(settings, "run-started", document.data)
-    try:
-        experiment = parse_document(document)
-    except ValidationError as exc:
-        _print_problems(exc)
-        notify(settings, "validate-failed", document.data, exc)
-        return None
-    if not inputs.no_validation:
-        problems = check_experiment(
-            experiment,
-            registry=plugin_registry(),
-            overrides=inputs.overrides,
-            secret_overrides=inputs.secret_overrides,
-        )
-        if problems:
-            error = ValidationError(document.located(problems), document.name)
-            _print_problems(error)
-            notify(settings, "validate-failed", document.data, error)
-            return None
-    return _Prepared(source, document, make_plan(experiment, options))
-
-
-@dataclass
-class _Execute:
-    """Runs one prepared experiment: progress on the console, its journal, notifications."""
-
-    json_lines: bool
-    inputs: _Inputs
-    options: dict[str, Any]  # RunOptions' arguments but the journal path
-
-    def __call__(self, prepared: _Prepared, journal_path: str) -> _RunResult:
-        from squall.api import plugin_registry
-        from squall.engine import Engine, RunOptions
-        from squall.notifications import notify, run_events
-
-        settings = self.inputs.settings
-        console = Console(source=prepared.document.name, json_lines=self.json_lines)
-        options = RunOptions(journal_path=journal_path, **self.options)
-        journal = _run_notified(
-            settings,
-            prepared.document.data,
-            lambda: Engine(plugin_registry(), console).run(prepared.plan, options),
-        )
-        _ignore_late_stop_signals()
-        console.verdict(journal, journal_path)
-        if settings.get("notifications"):
-            finished = journal.to_dict()
-            for event in run_events(finished):
-                notify(settings, event, finished)
-        assert journal.outcome is not None
-        return _RunResult(journal.outcome.exit_code, journal.reasons)
-
-
-@dataclass
-class _RunResult:
-    """What a suite keeps of one run."""
-
-    exit_code: int
-    reasons: list[str]
-
-
-def _run_suite(
-    execute: _Execute, prepared: list[_Prepared], paths: list[str], stop_on_failure: bool
-) -> tuple[int, list[str]]:
-    """Each experiment in turn; one summary; the most severe exit code and the journals
-    written."""
-    import time
-
-    from squall.cli.suite import SuiteEntry, print_summary, worst_exit_code
-
-    entries: list[SuiteEntry] = []
-    for index, (p, path) in enumerate(zip(prepared, paths, strict=True)):
-        started = time.monotonic()
-        result = execute(p, path)
-        reason = result.reasons[0] if result.reasons else ""
-        entries.append(
-            SuiteEntry(p.source, result.exit_code, time.monotonic() - started, reason, path)
-        )
-        if result.exit_code == 130 or (stop_on_failure and result.exit_code != 0):
-            skipped = [q.source for q in prepared[index + 1 :]]
-            break
-    else:
-        skipped = []
-    print_summary(entries, skipped, json_lines=execute.json_lines)
-    return worst_exit_code(e.exit_code for e in entries), [e.journal for e in entries if e.journal]
-
-
-def _output_limit(option: str | None, settings: dict[str, Any]) -> int | None:
-    """``--max-output``, else the ``runtime.max_output`` setting, else 1 MiB.
-
-    Raises:
-        click.BadParameter: not a size.
-    """
-    from squall.journal.limits import DEFAULT_MAX_OUTPUT, parse_size
-
-    runtime = settings.get("runtime")
-    setting = runtime.get("max_output") if isinstance(runtime, dict) else None
-    value = option if option is not None else setting
-    if value is None:
-        return DEFAULT_MAX_OUTPUT
-    try:
-        return parse_size(value)
-    except ValueError as exc:
-        where = "--max-output" if option is not None else "setting runtime.max_output"
-        raise click.BadParameter(str(exc), param_hint=where) from None
-
-
-def _ignore_late_stop_signals() -> None:
-    """The run is over and its journal written: a SIGUSR1/SIGUSR2 sent now (a control's
-    thread asking, too late, to stop the run, as chaosaddons' safeguards may) has nothing
-    left to stop and must not kill squall and change its exit code."""
-    import signal
-
-    for name in ("SIGUSR1", "SIGUSR2"):
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
-
-
-def _run_notified(settings: dict[str, Any], experiment: Any, run: Callable[[], _T]) -> _T:
-    """``run()``; when it cannot start (configuration, secrets, controls), the settings'
-    notification channels get ``run-failed`` with the error first."""
-    from squall.errors import SquallError
-    from squall.notifications import notify
-
-    try:
-        return run()
-    except SquallError as exc:
-        notify(settings, "run-failed", experiment, exc)
-        raise
+    given = ctx.get_parameter_source("journal_path") is not ParameterSource.DEFAULT
+    return run_command(ctx.obj, given, **params)
 
 
 @click.command()

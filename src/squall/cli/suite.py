@@ -14,12 +14,11 @@ The rules (docs/reference/cli.md, "Several experiments"):
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
 
-import click
+from squall.cli._errors import usage_error
 
 __all__ = [
     "SEVERITY",
@@ -40,15 +39,17 @@ _SUFFIXES = (".json", ".yaml", ".yml")
 _WORDS = {0: "held", 1: "deviated", 2: "bad input", 3: "broken", 4: "not run", 130: "interrupted"}
 
 
-@dataclass
 class SuiteEntry:
     """One experiment of a suite, once it ran (or was refused)."""
 
-    source: str
-    exit_code: int
-    seconds: float
-    reason: str
-    journal: str | None
+    def __init__(
+        self, source: str, exit_code: int, seconds: float, reason: str, journal: str | None
+    ) -> None:
+        self.source = source
+        self.exit_code = exit_code
+        self.seconds = seconds
+        self.reason = reason
+        self.journal = journal
 
 
 def _is_remote(source: str) -> bool:
@@ -59,22 +60,26 @@ def expand_sources(sources: Iterable[str]) -> list[str]:
     """The experiments named by ``sources``: directories stand for their experiment files."""
     expanded: list[str] = []
     for source in sources:
-        path = Path(source)
-        if not _is_remote(source) and path.is_dir():
+        if not _is_remote(source) and os.path.isdir(source):
+            from pathlib import Path
+
+            path = Path(source)
             found = sorted(p for p in path.iterdir() if p.suffix in _SUFFIXES and p.is_file())
             if not found:
-                raise click.UsageError(f"{source}: no experiment files (*.json, *.yaml, *.yml)")
+                raise usage_error(f"{source}: no experiment files (*.json, *.yaml, *.yml)")
             expanded.extend(str(p) for p in found)
         else:
             expanded.append(source)
     if expanded.count("-") > 1:
-        raise click.UsageError("'-' (standard input) can be read only once")
+        raise usage_error("'-' (standard input) can be read only once")
     return expanded
 
 
 def journal_paths(sources: list[str], directory: str) -> list[str]:
     """One journal per experiment, named after it: ``DIR/<stem>.journal.json``; a name that
     two experiments share gets ``-2``, ``-3`` ... in the order given."""
+    from pathlib import Path
+
     taken: set[str] = set()
     paths = []
     for source in sources:

@@ -6,8 +6,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-import click
-
+from squall.cli._errors import bad_parameter
 from squall.engine.configuration import convert_env_value
 from squall.errors import InputError
 from squall.experiment.model import ControlDecl
@@ -24,7 +23,7 @@ _TYPES = ("str", "string", "int", "integer", "float", "number", "bytes", "bool",
 def parse_var(text: str) -> tuple[str, Any]:
     """Parse one ``--var``; raises click.BadParameter with what is wrong."""
     if "=" not in text:
-        raise click.BadParameter(
+        raise bad_parameter(
             f"{text!r} is not key=value (e.g. --var port:int=8080)", param_hint="--var"
         )
     key, value = text.split("=", 1)
@@ -32,16 +31,16 @@ def parse_var(text: str) -> tuple[str, Any]:
     if ":" in key:
         key, kind = key.split(":", 1)
         if kind not in _TYPES:
-            raise click.BadParameter(
+            raise bad_parameter(
                 f"unknown type {kind!r} in {text!r}; use one of {', '.join(_TYPES)}",
                 param_hint="--var",
             )
     if not key:
-        raise click.BadParameter(f"{text!r} has an empty key", param_hint="--var")
+        raise bad_parameter(f"{text!r} has an empty key", param_hint="--var")
     try:
         return key, convert_env_value(value, kind)
     except ValueError as exc:
-        raise click.BadParameter(f"{text!r}: {exc}", param_hint="--var") from None
+        raise bad_parameter(f"{text!r}: {exc}", param_hint="--var") from None
 
 
 def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -65,11 +64,9 @@ def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, di
             text = path.read_text(encoding="utf-8")
             data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
         except (OSError, ValueError, yaml.YAMLError) as exc:
-            raise click.BadParameter(
-                f"cannot read {name}: {exc}", param_hint="--var-file"
-            ) from None
+            raise bad_parameter(f"cannot read {name}: {exc}", param_hint="--var-file") from None
         if not isinstance(data, dict):
-            raise click.BadParameter(
+            raise bad_parameter(
                 f"{name} must hold an object with 'configuration' and/or 'secrets'",
                 param_hint="--var-file",
             )
@@ -97,14 +94,14 @@ def _check_var_file_keys(name: str, data: dict[Any, Any]) -> None:
     else:
         hint = "a var file holds only 'configuration' and/or 'secrets' at its top level"
     shown = ", ".join(repr(key) for key in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
-    raise click.BadParameter(f"{name}: unknown key(s) {shown}; {hint}", param_hint="--var-file")
+    raise bad_parameter(f"{name}: unknown key(s) {shown}; {hint}", param_hint="--var-file")
 
 
 def _load_dotenv(path: Path) -> None:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--var-file") from None
+        raise bad_parameter(f"cannot read {path}: {exc}", param_hint="--var-file") from None
     for number, line in enumerate(lines, 1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -112,9 +109,7 @@ def _load_dotenv(path: Path) -> None:
         if line.startswith("export "):
             line = line[7:]
         if "=" not in line:
-            raise click.BadParameter(
-                f"{path}:{number}: expected KEY=VALUE", param_hint="--var-file"
-            )
+            raise bad_parameter(f"{path}:{number}: expected KEY=VALUE", param_hint="--var-file")
         key, value = line.split("=", 1)
         os.environ[key.strip()] = value.strip().strip("'\"")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
-from types import CodeType, FunctionType
+from types import BuiltinFunctionType, CodeType, FunctionType
 from typing import Any
 
 from squall.compat import import_module
@@ -137,7 +137,55 @@ def _describe(func: Callable[..., Any]) -> _Target:
         code = func.__code__
         if code.co_posonlyargcount == 0:
             return _from_code(func, code)
+    if type(func) is BuiltinFunctionType:  # os.getpid, time.sleep ...
+        target = _from_text_signature(func)
+        if target is not None:
+            return target
     return _from_signature(func)
+
+
+def _from_text_signature(func: Callable[..., Any]) -> _Target | None:
+    """A builtin's ``__text_signature__`` read as ``inspect.signature`` reads it, when it
+    is a simple list of names (None otherwise: quotes, brackets or annotations)."""
+    text = getattr(func, "__text_signature__", None)
+    if not text or not (text.startswith("(") and text.endswith(")")):
+        return None
+    inner = text[1:-1]
+    if any(c in inner for c in "'\"()[]{}:<>"):
+        return None
+    tokens = [t.strip() for t in inner.split(",") if t.strip()]
+    if tokens and tokens[0].startswith("$"):
+        tokens = tokens[1:]  # the module or the object the builtin is bound to
+    if "/" in tokens:
+        tokens = tokens[tokens.index("/") + 1 :]  # positional-only: never given by name
+    named: list[str] = []
+    required: list[str] = []
+    all_names: list[str] = []
+    var_keyword = False
+    for token in tokens:
+        name, has_default, _ = token.partition("=")
+        name = name.strip()
+        if name == "*":
+            continue
+        if name.startswith("**"):
+            var_keyword = True
+            all_names.append(name[2:])
+        elif name.startswith("*"):
+            all_names.append(name[1:])
+        elif name.isidentifier():
+            named.append(name)
+            all_names.append(name)
+            if not has_default and name not in INJECTED:
+                required.append(name)
+        else:
+            return None
+    return _Target(
+        func=func,
+        params=None if var_keyword else frozenset(named),
+        required=frozenset(required),
+        wants_configuration="configuration" in all_names,
+        wants_secrets="secrets" in all_names,
+    )
 
 
 def _from_code(func: FunctionType, code: CodeType) -> _Target:
