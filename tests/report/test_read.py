@@ -95,3 +95,31 @@ def test_malformed_fields_get_neutral_defaults(journal: dict[str, object]) -> No
     report = report_from_journal(journal)
     assert report.outcome in {"held", "broken"}
     assert isinstance(report.title, str)
+
+
+def test_secrets_this_process_resolved_are_masked_in_reports(journals: dict[str, Path]) -> None:
+    """A report is a sink: ``squall run --report`` writes it in the process that resolved
+    the secrets, and every format goes through squall.masking."""
+    import subprocess
+    import sys
+
+    data = json.loads(journals["held"].read_text())
+    data["run"][0]["output"] = "token=canary-9f8e7d6c in the output"
+    data["experiment"]["title"] = "title with canary-9f8e7d6c"
+    code = (
+        "import json, sys; from squall.masking import register_secrets; "
+        "from squall.report import render, report_from_journal; "
+        "register_secrets({'api': {'token': 'canary-9f8e7d6c'}}); "
+        "r = report_from_journal(json.loads(sys.stdin.read())); "
+        "print('\\n'.join(render([r], f) for f in ('html', 'markdown', 'junit', 'json')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(data),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert "canary-9f8e7d6c" not in done.stdout
+    assert "title with ***" in done.stdout and "token=***" in done.stdout

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from squall.errors import InputError
+from squall.masking import mask_value
 from squall.report.model import Entry, Group, HypothesisCheck, RunReport, short
 
 __all__ = ["read_journal", "report_from_journal"]
@@ -50,6 +51,9 @@ def report_from_journal(data: Any, source: str = "journal") -> RunReport:
     """
     if not isinstance(data, dict):
         raise InputError(f"{source}: not a journal (a JSON object is expected)")
+    # the journal is masked already; a report written by the run that made it also masks
+    # every secret this process resolved (squall.masking: every sink goes through it)
+    data = mask_value(data)
     experiment = data.get("experiment")
     if not isinstance(experiment, Mapping) or not isinstance(data.get("run", []), list):
         raise InputError(
