@@ -6,8 +6,8 @@ It runs bundled experiments with ``chaos run`` from the conformance suite's refe
 (tests/conformance/ctkenv.py: chaostoolkit 1.21.4, chaostoolkit-lib 1.45.1 on Python 3.12;
 built in .conformance/ on first use) and keeps each journal as the Chaos Toolkit wrote it.
 The report tests read these files, so they run without that venv (which needs Python 3.12
-and several minutes to build); tests/report/test_ctk_live.py (conformance marker) makes a
-fresh one with the venv and checks the report reads it the same way.
+and several minutes to build); tests/conformance/test_report_ctk.py makes fresh ones with
+that venv and checks squall reads them as it reads these.
 """
 
 from __future__ import annotations

@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from squall.errors import InputError
-from squall.report import read_journal, report_from_journal
+from squall.report import read_journal, render, report_from_journal
 
 
 def test_squall_journals_keep_squalls_own_verdict(
@@ -123,3 +125,85 @@ def test_secrets_this_process_resolved_are_masked_in_reports(journals: dict[str,
     )
     assert "canary-9f8e7d6c" not in done.stdout
     assert "title with ***" in done.stdout and "token=***" in done.stdout
+
+
+_leaf = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+_json = st.recursive(
+    _leaf,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "activity",
+                    "status",
+                    "output",
+                    "start",
+                    "end",
+                    "duration",
+                    "exception",
+                    "tolerance_met",
+                    "squall",
+                    "name",
+                    "type",
+                    "pauses",
+                    "before",
+                    "after",
+                    "probes",
+                    "steady_state_met",
+                    "during",
+                    "group",
+                    "groups",
+                    "outcome",
+                    "reasons",
+                    "provider",
+                    "arguments",
+                    "tolerance",
+                    "background",
+                    "controls",
+                ]
+            )
+            | st.text(max_size=8),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    run=_json,
+    states=_json,
+    rollbacks=_json,
+    squall=_json,
+    start=_leaf,
+    status=_leaf,
+)
+def test_any_journal_shaped_data_gives_a_report_in_every_text_format(
+    run: object, states: object, rollbacks: object, squall: object, start: object, status: object
+) -> None:
+    """Fuzz: whatever a journal's fields hold, reading it and rendering every text format
+    either works or is bad input; never another exception."""
+    data = {
+        "experiment": {"title": "fuzz", "method": run if isinstance(run, list) else []},
+        "run": run,
+        "steady_states": states,
+        "rollbacks": rollbacks,
+        "squall": squall,
+        "start": start,
+        "status": status,
+    }
+    try:
+        report = report_from_journal(data)
+    except InputError:
+        return
+    for fmt in ("html", "markdown", "junit", "json"):
+        assert render([report], fmt)
+
+
+def test_pauses_named_by_a_configuration_value(journals: dict[str, Path]) -> None:
+    # pauses.json: "before": "${wait}" with "configuration": {"wait": 0.2}, "after": 0.2
+    (entry,) = read_journal(str(journals["pauses"])).method
+    assert (entry.pause_before, entry.pause_after) == (0.2, 0.2)

@@ -59,7 +59,7 @@ def report_from_journal(data: Any, source: str = "journal") -> RunReport:
         raise InputError(
             f"{source}: not a journal (no `experiment` object; is it an experiment file?)"
         )
-    clock = _Clock(_text(data.get("start")))
+    clock = _Clock(_text(data.get("start")), _mapping(experiment.get("configuration")))
     states = _mapping(data.get("steady_states"))
     before = _check(states.get("before"), "before", clock)
     after = _check(states.get("after"), "after", clock)
@@ -173,10 +173,18 @@ def _journal(data: Mapping[str, Any], report: RunReport) -> Any:
 
 
 class _Clock:
-    """Offsets in seconds from the start of the run."""
+    """Offsets in seconds from the start of the run, and pauses in seconds."""
 
-    def __init__(self, start: str) -> None:
+    def __init__(self, start: str, configuration: Mapping[str, Any]) -> None:
         self.zero = _instant(start)
+        self.configuration = configuration
+
+    def pause(self, value: Any) -> float:
+        """A pause as declared: a number, or ``${name}`` of a configuration number (the
+        journal keeps placeholders); anything else 0."""
+        if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
+            value = self.configuration.get(value[2:-1])
+        return _number(value)
 
     def offset(self, when: str) -> float | None:
         moment = _instant(when)
@@ -233,8 +241,8 @@ def _entry(raw: Mapping[str, Any], phase: str, clock: _Clock, check: int = 0) ->
         tolerance_met=tolerance_met if isinstance(tolerance_met, bool) else None,
         background=activity.get("background") is True,
         group=_text(extra.get("group")),
-        pause_before=_number(pauses.get("before")),
-        pause_after=_number(pauses.get("after")),
+        pause_before=clock.pause(pauses.get("before")),
+        pause_after=clock.pause(pauses.get("after")),
         controls=_names(activity.get("controls")),
         check=check,
     )
