@@ -84,18 +84,23 @@ def var_file(demo: dict[str, Any], python: str | None = None) -> dict[str, Any]:
 
     Configuration: every plain value of demo.json (``api_url``, ``config_file``,
     ``alerts_file``...), ``<component>_port`` and ``<component>_pidfile``, the python that
-    runs squall (``python``), a private squall state directory (``squall_state_dir``) and
-    two free ports (``unexpected_port``, ``auth_proxy_port``). Secrets: two tokens from two
+    runs squall (``python``), a private squall state directory (``squall_state_dir``), the
+    demo's state directory as the drivers' allow-list (``squall_allowed_paths``: every
+    file the examples change and every pidfile they read is in it) and two free ports
+    (``unexpected_port``, ``auth_proxy_port``). Secrets: two tokens from two
     logins: ``demo.valid_token`` stays valid, ``revocable.token`` (also given as
     ``revocable.expired_token``: a credential that must be refused) is the one revoked.
     """
-    configuration = {k: v for k, v in demo.items() if isinstance(v, str | int | bool)}
+    configuration: dict[str, Any] = {
+        k: v for k, v in demo.items() if isinstance(v, str | int | bool)
+    }
     for name, port in demo["ports"].items():
         configuration[f"{name}_port"] = port
     for name, pidfile in demo["pidfiles"].items():
         configuration[f"{name}_pidfile"] = pidfile
     configuration["python"] = python or sys.executable
     configuration["squall_state_dir"] = str(Path(demo["state_dir"]) / "injections")
+    configuration["squall_allowed_paths"] = [str(demo["state_dir"])]
     configuration["unexpected_port"] = free_port()
     configuration["auth_proxy_port"] = free_port()
     revocable = login(demo)

@@ -1,7 +1,10 @@
 """Fixtures for the action tests: a private state store and run id per test, a reloadable
 HTTPS target (``target_app.py``) with real TLS material, and TLS/HTTP client helpers.
 
-Every test ends with the state store empty (each action rolled back) and no process left
+The test's temporary directory is the allowed directory of the path allow-list
+(``SQUALL_ALLOWED_PATHS``), and the demo's default state directory is moved into it
+(``SQUALL_DEMO_DIR``), so nothing outside it can be touched. Every test ends with the
+state store empty (each action rolled back) and no process left
 whose command line carries the test's run id.
 """
 
@@ -43,6 +46,9 @@ def squall_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
     run = f"test-{uuid.uuid4().hex[:10]}"
     monkeypatch.setenv("SQUALL_STATE_DIR", str(state))
     monkeypatch.setenv("SQUALL_RUN_ID", run)
+    monkeypatch.setenv("SQUALL_ALLOWED_PATHS", str(tmp_path))
+    monkeypatch.setenv("SQUALL_DEMO_DIR", str(tmp_path / "demo"))
+    monkeypatch.delenv("SQUALL_ALLOWED_PIDS", raising=False)
     yield {"state_dir": str(state), "run_id": run}
     leaked = _pids_with(run)
     for pid in leaked:

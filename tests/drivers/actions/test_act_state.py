@@ -106,14 +106,18 @@ def test_check_path_refuses_system_and_home_roots(path: str) -> None:
 
 
 def test_check_path_refuses_the_python_installation_and_symlinks_into_etc(tmp_path: Path) -> None:
-    with pytest.raises(ActivityFailed, match="refusing"):
+    with pytest.raises(ActivityFailed, match="not inside an allowed directory"):
         check_path(sys.executable)
     link = tmp_path / "innocent"
     link.symlink_to("/etc/hostname")
-    with pytest.raises(ActivityFailed, match="system directory"):
+    with pytest.raises(ActivityFailed, match="symbolic link"):
         check_path(str(link))
-    assert check_path(str(tmp_path)) == tmp_path.resolve()
-    assert check_path("/var/tmp", must_exist=False) == Path("/var/tmp").resolve()
+    with pytest.raises(ActivityFailed, match="allowed directory itself"):
+        check_path(str(tmp_path))
+    inside = tmp_path / "inside"
+    assert check_path(str(inside), must_exist=False) == inside.resolve()
+    with pytest.raises(ActivityFailed, match="not inside an allowed directory"):
+        check_path("/var/tmp", must_exist=False)
 
 
 def test_check_host_loopback_by_default_allowlist_extends() -> None:

@@ -67,6 +67,7 @@ class Reload:
     pid: PidArg = None
     pidfile: PidfileArg = None
     process_name: str | None = None
+    configuration: Mapping[str, Any] | None = None  # the allow-lists; never serialised
 
     def _sources(self) -> list[tuple[int | None, str | None]]:
         pids = [] if self.pid is None else [self.pid] if isinstance(self.pid, int) else self.pid
@@ -81,13 +82,18 @@ class Reload:
         return {"pid": self.pid, "pidfile": self.pidfile, "process_name": self.process_name}
 
     @classmethod
-    def from_json(cls, raw: Mapping[str, Any] | None) -> Reload:
+    def from_json(
+        cls, raw: Mapping[str, Any] | None, configuration: Mapping[str, Any] | None = None
+    ) -> Reload:
         raw = raw or {}
-        return cls(raw.get("pid"), raw.get("pidfile"), raw.get("process_name"))
+        return cls(raw.get("pid"), raw.get("pidfile"), raw.get("process_name"), configuration)
 
     def check(self) -> list[int]:
         """The checked pids to signal (empty when no process was named)."""
-        return [resolve_pid(pid, pidfile, self.process_name) for pid, pidfile in self._sources()]
+        return [
+            resolve_pid(pid, pidfile, self.process_name, self.configuration)
+            for pid, pidfile in self._sources()
+        ]
 
     def send(self) -> list[int]:
         """Send SIGHUP to each; ``ActivityFailed`` if one cannot be signalled."""
@@ -111,7 +117,7 @@ class Reload:
                 if current is None or process_state(current) in (None, "Z"):
                     notes.append(f"pid {current} is not running")
                     continue
-                sent += Reload(current, None, self.process_name).send()
+                sent += Reload(pid, pidfile, self.process_name, self.configuration).send()
             except ActivityFailed as exc:
                 notes.append(str(exc))
         text = f"SIGHUP sent to {sent}" if sent else "not signalled"
@@ -247,6 +253,7 @@ def apply_edits(
     the record removed, and ``ActivityFailed`` raised. Returns the action's result dict.
     """
     reload = reload or Reload()
+    reload.configuration = configuration
     reload.check()  # refuse a bad pid before touching anything
     store = StateStore.for_configuration(configuration)
     files: list[dict[str, Any]] = []
@@ -302,6 +309,9 @@ def revert_edits(kind: str, target: str, configuration: Mapping[str, Any] | None
     for entry in reversed(record.data.get("files", [])):
         snap = entry["snapshot"]
         path = Path(snap["path"])
+        # the same allow-list as the action: a link swapped in meanwhile is refused, and
+        # the record stays for another attempt
+        check_path(path, configuration, must_exist=False)
         try:
             current = path.read_bytes()
         except FileNotFoundError:
@@ -315,7 +325,8 @@ def revert_edits(kind: str, target: str, configuration: Mapping[str, Any] | None
         else:
             exact = False
             notes.append(f"{path}: {_apply_undo(path, entry['undo'], snap)}")
-    pids, signalled = Reload.from_json(record.data.get("reload")).send_if_running()
+    reload = Reload.from_json(record.data.get("reload"), configuration)
+    pids, signalled = reload.send_if_running()
     store.remove(record)
     return {
         "restored": True,
@@ -332,9 +343,9 @@ def revert_edits(kind: str, target: str, configuration: Mapping[str, Any] | None
     }
 
 
-def config_path(config_file: str) -> Path:
+def config_path(config_file: str, configuration: Mapping[str, Any] | None = None) -> Path:
     """The checked, resolved path of an existing config file."""
-    path = check_path(config_file)
+    path = check_path(config_file, configuration)
     if not path.is_file():
         raise ActivityFailed(f"{path} is not a file")
     return path
@@ -352,13 +363,13 @@ def reconfigure(
     configuration: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """Set ``updates`` in a reloadable target's JSON config, then SIGHUP it."""
-    path = config_path(config_file)
+    path = config_path(config_file, configuration)
     edit = json_edit(path, updates)
     result = apply_edits(
         kind,
         str(path),
         [edit],
-        reload=Reload(pid, pidfile, process_name),
+        reload=Reload(pid, pidfile, process_name, configuration),
         rollback={"function": rollback_function, "arguments": {"config_file": str(path)}},
         configuration=configuration,
     )

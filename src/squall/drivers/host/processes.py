@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from squall import ActivityFailed
-from squall.drivers._safety import process_cmdline, process_state, read_pidfile, resolve_pid
+from squall.drivers._safety import (
+    process_cmdline,
+    process_start,
+    process_state,
+    read_pidfile,
+    resolve_pid,
+)
 from squall.drivers._state import StateStore, nothing_to_restore
 from squall.drivers.host._daemon import gone, spawn_command
 
@@ -61,9 +67,14 @@ def kill_or_pause_process(
 ) -> dict[str, Any]:
     """Stop (SIGSTOP), terminate (SIGTERM) or kill (SIGKILL) a process the caller names.
 
+    Only a process squall may signal: one squall started (a descendant of squall), one a
+    pidfile inside an allowed directory names (the demo's pidfiles), or one whose pid is
+    listed in ``squall_allowed_pids`` / ``SQUALL_ALLOWED_PIDS``; any other pid is refused.
+
     Args:
         pid: the process id; give this or ``pidfile``.
-        pidfile: a file holding the pid.
+        pidfile: a file holding the pid, inside an allowed directory; a process that
+            started after the pidfile was written (a recycled pid) is refused.
         signal_name: ``SIGSTOP`` (pause, the default), ``SIGTERM`` or ``SIGKILL``.
         process_name: a substring the process's command line must contain (guards against
             a recycled pid); strongly advised.
@@ -83,7 +94,7 @@ def kill_or_pause_process(
         name = "SIG" + name
     if name not in _SIGNALS:
         raise ActivityFailed(f"signal_name must be one of {sorted(_SIGNALS)}, got {signal_name!r}")
-    target_pid = resolve_pid(pid, pidfile, process_name)
+    target_pid = resolve_pid(pid, pidfile, process_name, configuration)
     try:
         cwd = os.readlink(f"/proc/{target_pid}/cwd")
     except OSError:
@@ -94,6 +105,7 @@ def kill_or_pause_process(
         _target(pid, pidfile),
         {
             "pid": target_pid,
+            "start_ticks": process_start(target_pid),
             "pidfile": pidfile,
             "process_name": process_name,
             "signal": name,
@@ -159,7 +171,14 @@ def resume_or_restart_process(
     old_pid = int(data["pid"])
     expect = data.get("process_name") or None
     result = {"restored": True, "run_id": record.run_id, "state_key": record.key}
-    alive = not gone(old_pid) and _argv(old_pid) == list(data.get("cmdline") or [])
+    # the same process: same command line and, when recorded, the same start time (a pid
+    # recycled since the injection is never sent SIGCONT)
+    started = data.get("start_ticks")
+    alive = (
+        not gone(old_pid)
+        and _argv(old_pid) == list(data.get("cmdline") or [])
+        and (started is None or process_start(old_pid) == started)
+    )
     if data["signal"] == "SIGSTOP" and alive:
         os.kill(old_pid, signal.SIGCONT)
         if not _wait(lambda: not _stopped(old_pid), wait_seconds):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from squall import ActivityFailed
-from squall.drivers._safety import check_host
+from squall.drivers._safety import check_host, connect_address
 from squall.drivers._state import StateStore, atomic_write, record_key, run_id
 from squall.drivers.host import _daemon
 from squall.drivers.network.proxy import Faults
@@ -111,11 +111,11 @@ def start_fault_proxy(
         "squall.drivers.network.proxy",
         [
             "--listen-host",
-            listen_host,
+            connect_address(listen_host),
             "--listen-port",
             str(listen_port),
             "--upstream-host",
-            upstream_host,
+            connect_address(upstream_host),
             "--upstream-port",
             str(upstream_port),
             "--max-lifetime",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from squall import ActivityFailed
+from squall.drivers._safety import connect_address
 
 __all__: list[str] = []
 
@@ -125,7 +126,7 @@ class Receiver:
                 pass
 
         try:
-            self.server = ThreadingHTTPServer((host, port), Handler)
+            self.server = ThreadingHTTPServer((connect_address(host), port), Handler)
         except OSError as exc:
             raise ActivityFailed(f"cannot listen for webhooks on {host}:{port}: {exc}") from exc
         self.server.daemon_threads = False

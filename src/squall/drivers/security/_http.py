@@ -1,8 +1,9 @@
 """Private HTTP helpers shared by the HTTP probes: one way to build a client and send.
 
 ``httpx`` is imported lazily (start-up cost). Clients ignore proxy environment variables
-(``trust_env=False``) so a loopback probe never leaves the machine through a proxy, and they
-do not follow redirects: the probes judge the first answer.
+(``trust_env=False``) so a loopback probe never leaves the machine through a proxy, connect
+``*.localhost`` names to loopback without asking a resolver (``squall.drivers._hosts``), and
+they do not follow redirects: the probes judge the first answer.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from squall import ActivityFailed
+from squall.drivers._safety import http_client
 from squall.drivers.security._net import describe_error
 
 if TYPE_CHECKING:
@@ -22,7 +24,6 @@ __all__: list[str] = []
 
 def make_client(timeout: float, verify: bool, ca_bundle: str | None) -> httpx.Client:
     """An ``httpx.Client`` for probing; ``verify``/``ca_bundle`` control TLS checking."""
-    import httpx
 
     tls: ssl.SSLContext | bool = False
     if verify or ca_bundle:
@@ -30,9 +31,7 @@ def make_client(timeout: float, verify: bool, ca_bundle: str | None) -> httpx.Cl
             tls = ssl.create_default_context(cafile=ca_bundle)
         except (OSError, ssl.SSLError) as exc:
             raise ActivityFailed(f"cannot load CA bundle {ca_bundle!r}: {exc}") from exc
-    return httpx.Client(
-        timeout=timeout, verify=tls, trust_env=False, follow_redirects=False, http2=False
-    )
+    return http_client(timeout=timeout, verify=tls, follow_redirects=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass
 
 from squall import ActivityFailed
+from squall.drivers._safety import connect_address
 
 __all__: list[str] = []
 
@@ -136,7 +137,7 @@ def handshake(
     Raises ``OSError`` (``ssl.SSLError`` included) as the socket layer does.
     """
     with (
-        socket.create_connection((host, port), timeout=timeout) as raw,
+        socket.create_connection((connect_address(host), port), timeout=timeout) as raw,
         context.wrap_socket(raw, server_hostname=server_name or None) as tls,
     ):
         cipher = tls.cipher()

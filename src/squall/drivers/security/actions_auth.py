@@ -39,14 +39,19 @@ KIND_CLOCK = "security.clock_skew"
 METHODS = ("revoke", "rotate-key")
 
 
-def _named_file(config_file: str | None, explicit: str | None, key: str) -> Path | None:
+def _named_file(
+    config_file: str | None,
+    explicit: str | None,
+    key: str,
+    configuration: dict[str, Any] | None,
+) -> Path | None:
     if explicit:
-        return check_path(explicit, must_exist=False)
+        return check_path(explicit, configuration, must_exist=False)
     if not config_file:
         return None
-    path = config_path(config_file)
+    path = config_path(config_file, configuration)
     value = load_json(path).get(key)
-    return check_path(path.parent / str(value), must_exist=False) if value else None
+    return check_path(path.parent / str(value), configuration, must_exist=False) if value else None
 
 
 def _revocation_edit(path: Path, entry: str) -> FileEdit:
@@ -125,7 +130,7 @@ def expire_or_revoke_credentials(
         raise ActivityFailed(f"method must be one of {METHODS}, got {method!r}")
     extra: dict[str, Any] = {"method": method}
     if method == "revoke":
-        path = _named_file(config_file, revoked_tokens_file, "revoked_tokens_file")
+        path = _named_file(config_file, revoked_tokens_file, "revoked_tokens_file", configuration)
         if path is None:
             raise ActivityFailed("give revoked_tokens_file, or a config_file naming one")
         entry = token_id or token or (secrets or {}).get("token")
@@ -134,7 +139,7 @@ def expire_or_revoke_credentials(
         edit = _revocation_edit(path, str(entry))
         extra["entry_sha256"] = hashlib.sha256(str(entry).encode()).hexdigest()
     else:
-        path = _named_file(config_file, signing_key_file, "signing_key_file")
+        path = _named_file(config_file, signing_key_file, "signing_key_file", configuration)
         if path is None or not path.is_file():
             raise ActivityFailed("give an existing signing_key_file, or a config_file naming one")
         edit = FileEdit(path, _rotated_key(path), {"type": "restore"})
@@ -142,7 +147,7 @@ def expire_or_revoke_credentials(
         KIND_CREDENTIALS,
         str(path),
         [edit],
-        reload=Reload(pid, pidfile, process_name),
+        reload=Reload(pid, pidfile, process_name, configuration),
         rollback={
             "function": f"{__name__}.restore_credentials",
             "arguments": {"config_file": config_file, f"{_file_arg(method)}": str(path)},
@@ -184,7 +189,7 @@ def restore_credentials(
         (revoked_tokens_file, "revoked_tokens_file"),
         (signing_key_file, "signing_key_file"),
     ):
-        path = _named_file(config_file, explicit, key)
+        path = _named_file(config_file, explicit, key, configuration)
         if path is not None:
             results.append(revert_edits(KIND_CREDENTIALS, str(path), configuration))
     if not results:
@@ -214,7 +219,7 @@ def disable_auth(
         ``changed`` (``{"auth_enabled": {"old": ..., "new": false}}``), ``files``,
         ``reloaded_pids``, ``run_id``, ``state_key``.
     """
-    if load_json(config_path(config_file)).get("auth_enabled", True) is False:
+    if load_json(config_path(config_file, configuration)).get("auth_enabled", True) is False:
         raise ActivityFailed("auth_enabled is already false: nothing to inject")
     return reconfigure(
         KIND_AUTH,
@@ -277,7 +282,7 @@ def clock_skew(
     shift = float(offset_seconds) + float(offset_days) * 86400.0
     if shift == 0:
         raise ActivityFailed("give a non-zero offset_seconds or offset_days")
-    current = load_json(config_path(config_file)).get("clock_offset_seconds") or 0
+    current = load_json(config_path(config_file, configuration)).get("clock_offset_seconds") or 0
     if not isinstance(current, int | float):
         raise ActivityFailed(f"clock_offset_seconds is not a number: {current!r}")
     new = current + shift

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from squall import ActivityFailed
-from squall.drivers._safety import check_host, check_url
+from squall.drivers._safety import check_host, check_url, connect_address, http_client
 from squall.drivers._state import StateStore, run_id
 from squall.drivers.host import _daemon
 
@@ -38,7 +38,7 @@ _SERVERS = "squall.drivers.network.servers"
 
 def _port_open(host: str, port: int) -> bool:
     try:
-        with socket.create_connection((host, port), timeout=1.0):
+        with socket.create_connection((connect_address(host), port), timeout=1.0):
             return True
     except OSError:
         return False
@@ -78,7 +78,7 @@ def open_unexpected_port(
         KIND_PORT,
         name,
         _SERVERS,
-        ["listener", "--host", host, "--port", str(port), "--max-lifetime", life],
+        ["listener", "--host", connect_address(host), "--port", str(port), "--max-lifetime", life],
         label=label,
         rollback={"function": f"{__name__}.close_unexpected_port", "arguments": {"name": name}},
         configuration=configuration,
@@ -195,7 +195,7 @@ def impostor_endpoint(
         KIND_IMPOSTOR,
         name,
         _SERVERS,
-        ["impostor", "--host", host, "--port", str(port), "--max-lifetime", life],
+        ["impostor", "--host", connect_address(host), "--port", str(port), "--max-lifetime", life],
         label=label,
         rollback={"function": f"{__name__}.stop_impostor_endpoint", "arguments": {"name": name}},
         configuration=configuration,
@@ -254,6 +254,7 @@ def _burst(
     """Run ``send(client, i)`` for i in range(count) within ``duration_seconds``."""
     import httpx
 
+    # never through a proxy from the environment; *.localhost straight to loopback
     statuses: list[int] = []
     errors: Counter[str] = Counter()
     lock = threading.Lock()
@@ -262,7 +263,7 @@ def _burst(
     stopped = threading.Event()
 
     def worker() -> None:
-        with httpx.Client(**client_options) as client:
+        with http_client(**client_options) as client:
             while not stopped.is_set() and time.monotonic() < deadline:
                 with lock:
                     index = next(next_index, None)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from squall import ActivityFailed
-from squall.drivers._safety import check_path
+from squall.drivers._safety import check_path, chmod_beneath, identity, open_beneath
 from squall.drivers._state import StateStore, nothing_to_restore, run_id
 from squall.drivers.host._edits import FileEdit, apply_edits, revert_edits, text_edit
 
@@ -90,10 +90,11 @@ def plant_canary_secret(
         raise ActivityFailed(f"kind must be one of {CANARY_KINDS}, got {kind!r}")
     if not filename or Path(filename).name != filename:
         raise ActivityFailed(f"filename must be a plain file name, got {filename!r}")
-    folder = check_path(directory)
-    if not folder.is_dir():
-        raise ActivityFailed(f"{folder} is not a directory")
-    path = folder / filename
+    if not Path(directory).expanduser().is_dir():
+        raise ActivityFailed(f"{directory} is not a directory")
+    # the file planted must be inside an allowed directory (the directory may be one)
+    path = check_path(Path(directory) / filename, configuration, must_exist=False)
+    folder = path.parent
     run = run_id(configuration)
     lines, canary_id = _canary_lines(kind, run)
     block = "\n".join(
@@ -177,6 +178,12 @@ def loosen_permissions(
 ) -> dict[str, Any]:
     """chmod a file or directory to a looser mode (a private key to 0644, a dir to 0777).
 
+    The path must be inside an allowed directory (the demo's state directory, or one
+    listed in ``squall_allowed_paths``), must not be a file with several hard links, and
+    must not resolve out of the allowed directories through a symbolic link. The mode is
+    changed through a descriptor opened without following links, and the rollback
+    restores it only on the very file that was changed.
+
     Args:
         path: the file or directory.
         mode: the new mode, as an int (420) or an octal string (``"0644"``); default
@@ -187,16 +194,18 @@ def loosen_permissions(
 
     Raises ``ActivityFailed`` when the path already has that mode (nothing to inject).
     """
-    target = check_path(path)
+    with open_beneath(path, configuration) as fd:
+        info = os.fstat(fd)
+    target = check_path(path, configuration)
     new = _parse_mode(mode) if mode is not None else (0o777 if target.is_dir() else 0o644)
-    old = target.stat().st_mode & 0o7777
+    old = info.st_mode & 0o7777
     if old == new:
         raise ActivityFailed(f"{target} already has mode {oct(new)}: nothing to inject")
     store = StateStore.for_configuration(configuration)
     record = store.create(
         KIND_PERMISSIONS,
         str(target),
-        {"path": str(target), "old_mode": old, "new_mode": new},
+        {"path": str(target), "old_mode": old, "new_mode": new, "identity": identity(info)},
         rollback={
             "function": f"{__name__}.restore_permissions",
             "arguments": {"path": str(target)},
@@ -204,8 +213,8 @@ def loosen_permissions(
         configuration=configuration,
     )
     try:
-        os.chmod(target, new)
-    except OSError as exc:
+        chmod_beneath(target, new, configuration, expect=identity(info))
+    except (OSError, ActivityFailed) as exc:
         store.remove(record)
         raise ActivityFailed(f"cannot chmod {target}: {exc}") from exc
     return {
@@ -237,10 +246,12 @@ def restore_permissions(
     if record is None:
         return nothing_to_restore(KIND_PERMISSIONS, str(target), store)
     old = int(record.data["old_mode"])
-    if not target.exists():
+    if not os.path.lexists(target):
         store.remove(record)
         return {"restored": False, "path": str(target), "message": f"{target} is gone"}
-    os.chmod(target, old)
+    # the same checks as the action, and only the very file squall changed: a hard link or
+    # a symbolic link put in its place meanwhile is refused and the record kept
+    chmod_beneath(target, old, configuration, expect=record.data.get("identity"))
     store.remove(record)
     return {
         "restored": True,
@@ -298,7 +309,7 @@ def add_vulnerable_dependency(
         ``path``, ``package``, ``version``, ``advisory``, ``line`` (the pin written),
         ``run_id``, ``state_key``.
     """
-    path = check_path(requirements_file)
+    path = check_path(requirements_file, configuration)
     if not path.is_file():
         raise ActivityFailed(f"{path} is not a file")
     known = KNOWN_VULNERABLE.get(_normal(package))

@@ -28,19 +28,22 @@ TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
 
 def _cert_paths(
-    config_file: str | None, cert_file: str | None, key_file: str | None
+    config_file: str | None,
+    cert_file: str | None,
+    key_file: str | None,
+    configuration: dict[str, Any] | None,
 ) -> tuple[Path, Path]:
     """The certificate and key files: given, or named by the config (``cert_file``...)."""
     config: dict[str, Any] = {}
     base = Path.cwd()
     if config_file:
-        path = config_path(config_file)
+        path = config_path(config_file, configuration)
         config, base = load_json(path), path.parent
     cert = cert_file or config.get("cert_file")
     key = key_file or config.get("key_file") or cert
     if not cert or not key:
         raise ActivityFailed("give cert_file (and key_file), or a config_file naming them")
-    return check_path(base / str(cert)), check_path(base / str(key))
+    return check_path(base / str(cert), configuration), check_path(base / str(key), configuration)
 
 
 def _current_names(cert_path: Path) -> list[str]:
@@ -67,10 +70,10 @@ def _authority(ca_cert_file: str | None, ca_key_file: str | None, run: str) -> A
         return pki.make_authority(f"squall untrusted CA {run}"[:64])
     if not (ca_cert_file and ca_key_file):
         raise ActivityFailed("give both ca_cert_file and ca_key_file, or neither")
-    try:
-        cert = x509.load_pem_x509_certificate(check_path(ca_cert_file).read_bytes())
-        key = serialization.load_pem_private_key(check_path(ca_key_file).read_bytes(), None)
-    except (ValueError, TypeError) as exc:
+    try:  # read only: an input, not a target, so not limited to the allowed directories
+        cert = x509.load_pem_x509_certificate(Path(ca_cert_file).expanduser().read_bytes())
+        key = serialization.load_pem_private_key(Path(ca_key_file).expanduser().read_bytes(), None)
+    except (OSError, ValueError, TypeError) as exc:
         raise ActivityFailed(f"cannot load the CA: {exc}") from exc
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise ActivityFailed("the CA key must be RSA or EC")
@@ -124,7 +127,7 @@ def swap_certificate(
 
     from squall.drivers.security import _pki as pki
 
-    cert_path, key_path = _cert_paths(config_file, cert_file, key_file)
+    cert_path, key_path = _cert_paths(config_file, cert_file, key_file, configuration)
     run = run_id(configuration)
     names = names or _current_names(cert_path)
     authority = None if variant == "self-signed" else _authority(ca_cert_file, ca_key_file, run)
@@ -149,7 +152,7 @@ def swap_certificate(
         KIND_CERT,
         str(cert_path),
         edits,
-        reload=Reload(pid, pidfile, process_name),
+        reload=Reload(pid, pidfile, process_name, configuration),
         rollback={
             "function": f"{__name__}.restore_certificate",
             "arguments": {"cert_file": str(cert_path)},
@@ -186,7 +189,7 @@ def restore_certificate(
         ``restored``, ``exact``, ``files``, ``reloaded_pids``, ``run_id``, ``state_key``;
         a no-op (``restored`` false) when nothing was recorded.
     """
-    cert_path, _ = _cert_paths(config_file, cert_file, key_file)
+    cert_path, _ = _cert_paths(config_file, cert_file, key_file, configuration)
     return revert_edits(KIND_CERT, str(cert_path), configuration)
 
 
@@ -215,7 +218,7 @@ def downgrade_tls(
     """
     if min_tls_version not in TLS_VERSIONS:
         raise ActivityFailed(f"min_tls_version must be one of {TLS_VERSIONS}")
-    current = load_json(config_path(config_file)).get("min_tls_version")
+    current = load_json(config_path(config_file, configuration)).get("min_tls_version")
     if current == min_tls_version:
         raise ActivityFailed(f"min_tls_version is already {min_tls_version}: nothing to inject")
     return reconfigure(

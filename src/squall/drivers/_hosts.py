@@ -1,0 +1,131 @@
+"""Where squall's drivers may connect: loopback by default, never through a proxy.
+
+- **Loopback only** unless the configuration widens the allowlist with
+  ``squall_allowed_networks`` (a list of CIDRs). A name is resolved and *every* address it
+  resolves to must be allowed.
+- **Local names never reach a resolver.** ``localhost`` and every name under
+  ``.localhost`` are loopback by definition (RFC 6761, section 6.3): they are mapped to
+  ``127.0.0.1`` here, without asking DNS or ``/etc/hosts``, both when checking a target and
+  when connecting to it (``connect_address``, ``http_client``). ``ip6-localhost`` and
+  ``ip6-loopback`` are mapped to ``::1`` the same way. The original name is still sent as
+  the TLS server name (SNI) and in the HTTP ``Host`` header, and certificates are checked
+  against it.
+- **No proxy.** HTTP clients made by ``http_client`` ignore ``HTTP(S)_PROXY``,
+  ``ALL_PROXY``, ``NO_PROXY`` and ``.netrc`` (``trust_env=False``): a loopback flood or
+  probe never leaves the machine through a proxy.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from squall import ActivityFailed
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "check_host",
+    "check_url",
+    "connect_address",
+    "http_client",
+    "is_local_name",
+]
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_LOOPBACK: tuple[IPNetwork, ...] = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("::1/128"),
+)
+_IP6_NAMES = frozenset({"ip6-localhost", "ip6-loopback"})
+
+
+def _bare(host: str) -> str:
+    return host.strip().strip("[]").lower().rstrip(".")
+
+
+def is_local_name(host: str) -> bool:
+    """True for ``localhost``, any ``*.localhost`` name and the ``ip6-`` loopback names."""
+    name = _bare(host)
+    return name == "localhost" or name.endswith(".localhost") or name in _IP6_NAMES
+
+
+def connect_address(host: str) -> str:
+    """The address to connect to for ``host``: a local name's loopback address, without
+    any lookup; any other host unchanged (IP literals lose their brackets)."""
+    if is_local_name(host):
+        return "::1" if _bare(host) in _IP6_NAMES else "127.0.0.1"
+    return host.strip().strip("[]")
+
+
+def _allowed_networks(configuration: Mapping[str, Any] | None) -> list[IPNetwork]:
+    networks = list(_LOOPBACK)
+    extra = (configuration or {}).get("squall_allowed_networks") or []
+    if isinstance(extra, str):
+        extra = [extra]
+    for item in extra:
+        try:
+            networks.append(ipaddress.ip_network(str(item), strict=False))
+        except ValueError as exc:
+            raise ActivityFailed(f"squall_allowed_networks: {item!r} is not a network") from exc
+    return networks
+
+
+def check_host(host: str, configuration: Mapping[str, Any] | None = None) -> str:
+    """Refuse a host outside the allowlist; return its first address.
+
+    Local names (``*.localhost``...) are answered without a lookup; other names are
+    resolved, and every address must be allowed.
+    """
+    if not host:
+        raise ActivityFailed("no host given")
+    target = connect_address(host)
+    try:
+        infos = socket.getaddrinfo(target, None, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise ActivityFailed(f"cannot resolve host {host!r}: {exc}") from exc
+    networks = _allowed_networks(configuration)
+    addresses = [str(info[4][0]).split("%")[0] for info in infos]
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        if not any(ip in net for net in networks if net.version == ip.version):
+            raise ActivityFailed(
+                f"refusing target {host!r} ({address}): not loopback and not in "
+                "configuration 'squall_allowed_networks'"
+            )
+    return addresses[0]
+
+
+def check_url(url: str, configuration: Mapping[str, Any] | None = None) -> str:
+    """Refuse a URL whose host is outside the allowlist; return the host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ActivityFailed(f"not an http(s) URL: {url!r}")
+    check_host(parts.hostname, configuration)
+    return parts.hostname
+
+
+def http_client(**options: Any) -> httpx.Client:
+    """An ``httpx.Client`` that ignores the proxy environment and connects local names
+    (``*.localhost``) to loopback without a lookup; ``options`` go to ``httpx.Client``
+    (``timeout``, ``verify``, ``follow_redirects``...)."""
+    import httpx
+
+    class _LocalNames(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            host = request.url.host
+            if is_local_name(host):
+                # The Host header was set from the original URL; SNI and the certificate
+                # check keep the original name too.
+                request.extensions = {**request.extensions, "sni_hostname": host}
+                request.url = request.url.copy_with(host=connect_address(host))
+            return super().handle_request(request)
+
+    verify = options.pop("verify", True)
+    http2 = bool(options.pop("http2", False))
+    transport = _LocalNames(verify=verify, http2=http2, trust_env=False)
+    return httpx.Client(transport=transport, verify=verify, trust_env=False, **options)

@@ -1,0 +1,301 @@
+"""Which files squall's destructive actions may touch: an allow-list of directories.
+
+An action touches a path only if it lies strictly *inside* an allowed directory:
+
+- the demo's state directory (``SQUALL_DEMO_DIR``, else the platform's user state
+  directory for squall, ``/demo``), always;
+- every directory in the experiment's configuration key ``squall_allowed_paths`` (a list,
+  or one string);
+- every directory in the environment variable ``SQUALL_ALLOWED_PATHS`` (separated by
+  ``os.pathsep``, ``:`` on Linux).
+
+An allowed directory may not be ``/``, a top-level directory (``/tmp``, ``/var``...), the
+home directory or one of its ancestors, or anything under ``/proc``, ``/sys`` or ``/dev``:
+such an entry is refused with a message rather than silently widening the allow-list.
+The allowed directory itself is never a target (a chmod of it is a parent's chmod).
+
+A path is checked twice: as written (after ``~`` expansion and ``..`` folding) and after
+resolving every symbolic link. Both must be inside an allowed directory, so a link inside
+the tree that points out, and a link outside that points in, are both refused. A file with
+more than one hard link (``st_nlink > 1``) is refused too: its other names may be
+anywhere. ``open_beneath`` then re-walks the resolved path from the allowed directory one
+component at a time with ``O_NOFOLLOW``, so a link swapped in after the check is refused
+rather than followed, and ``chmod_beneath`` changes the mode through that descriptor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from squall import ActivityFailed
+
+__all__ = [
+    "CONFIG_ALLOWED_PATHS",
+    "ENV_ALLOWED_PATHS",
+    "Allowed",
+    "allowed_roots",
+    "check_path",
+    "chmod_beneath",
+    "identity",
+    "open_beneath",
+    "rename_beneath",
+]
+
+ENV_ALLOWED_PATHS = "SQUALL_ALLOWED_PATHS"
+CONFIG_ALLOWED_PATHS = "squall_allowed_paths"
+_PSEUDO = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+@dataclass(frozen=True, slots=True)
+class Allowed:
+    """One allowed directory: as written, resolved, and where the entry came from."""
+
+    path: Path
+    real: Path
+    source: str
+
+
+def _demo_dir() -> Path:
+    from squall.demo.cli import default_state_dir
+
+    return default_state_dir()
+
+
+def _entries(configuration: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    found = [(str(_demo_dir()), "the demo's state directory")]
+    value = (configuration or {}).get(CONFIG_ALLOWED_PATHS) or []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ActivityFailed(f"{CONFIG_ALLOWED_PATHS} must be a list of directories")
+    found += [(str(item), f"configuration '{CONFIG_ALLOWED_PATHS}'") for item in items]
+    env = os.environ.get(ENV_ALLOWED_PATHS, "")
+    found += [(item, ENV_ALLOWED_PATHS) for item in env.split(os.pathsep) if item.strip()]
+    return found
+
+
+def _lexical(path: str | os.PathLike[str]) -> Path:
+    """Absolute, ``~`` expanded, ``.``/``..`` folded, no link resolved."""
+    return Path(os.path.normpath(Path(path).expanduser().absolute()))
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return root in path.parents
+
+
+def _too_broad(real: Path) -> str | None:
+    home = Path(os.path.realpath(Path.home()))
+    if len(real.parts) <= 2:
+        return "the root or a top-level directory"
+    if real == home or _inside(home, real):
+        return "the home directory or one of its ancestors"
+    if any(real == p or _inside(real, p) for p in _PSEUDO):
+        return "a kernel pseudo-filesystem"
+    return None
+
+
+def allowed_roots(configuration: Mapping[str, Any] | None = None) -> list[Allowed]:
+    """The allowed directories (see the module docstring); an entry that is too broad is
+    refused with ``ActivityFailed``, one that does not exist is left out."""
+    roots: list[Allowed] = []
+    for text, source in _entries(configuration):
+        if "\0" in text or not text.strip():
+            raise ActivityFailed(f"{source}: {text!r} is not a directory name")
+        lexical = _lexical(text)
+        real = Path(os.path.realpath(lexical))
+        reason = _too_broad(real)
+        if reason:
+            raise ActivityFailed(
+                f"{source}: refusing to allow {lexical}: {reason} is too broad to allow; "
+                "name a directory inside it"
+            )
+        if real.is_dir():
+            roots.append(Allowed(lexical, real, source))
+    return roots
+
+
+def _describe(configuration: Mapping[str, Any] | None) -> str:
+    entries = []
+    for text, source in _entries(configuration):
+        missing = "" if _lexical(text).is_dir() else ", does not exist"
+        entries.append(f"{_lexical(text)} ({source}{missing})")
+    return "; ".join(entries)
+
+
+def _refuse(path: Path, why: str, configuration: Mapping[str, Any] | None) -> ActivityFailed:
+    return ActivityFailed(
+        f"refusing {path}: {why}. Allowed directories: {_describe(configuration)}. Allow "
+        f"another with configuration '{CONFIG_ALLOWED_PATHS}' or {ENV_ALLOWED_PATHS}"
+    )
+
+
+def _root_of(real: Path, roots: list[Allowed]) -> Allowed | None:
+    return next((root for root in roots if _inside(real, root.real)), None)
+
+
+def check_path(
+    path: str | os.PathLike[str],
+    configuration: Mapping[str, Any] | None = None,
+    *,
+    must_exist: bool = True,
+) -> Path:
+    """The resolved path, if an action may touch it (module docstring); else ``ActivityFailed``.
+
+    A path that does not exist (``must_exist=False``, a file an action creates) is
+    checked the same way; its parent directory must exist.
+    """
+    if not str(path) or "\0" in str(path):
+        raise ActivityFailed(f"not a path: {str(path)!r}")
+    roots = allowed_roots(configuration)
+    lexical = _lexical(path)
+    real = Path(os.path.realpath(lexical))
+    if not any(_inside(lexical, r.path) or _inside(lexical, r.real) for r in roots):
+        if any(lexical in (r.path, r.real) for r in roots):
+            raise _refuse(lexical, "an allowed directory itself is not a target", configuration)
+        raise _refuse(lexical, "not inside an allowed directory", configuration)
+    if _root_of(real, roots) is None:
+        raise _refuse(lexical, f"it resolves to {real} through a symbolic link", configuration)
+    try:
+        info = os.lstat(real)
+    except FileNotFoundError:
+        if must_exist:
+            raise ActivityFailed(f"{lexical} does not exist") from None
+        if not real.parent.is_dir():
+            raise ActivityFailed(f"the directory of {lexical} does not exist") from None
+        return real
+    except OSError as exc:
+        raise ActivityFailed(f"cannot inspect {lexical}: {exc}") from exc
+    _check_links(lexical, info)
+    return real
+
+
+def _check_links(path: Path, info: os.stat_result) -> None:
+    if not stat.S_ISDIR(info.st_mode) and info.st_nlink > 1:
+        raise ActivityFailed(
+            f"refusing {path}: it has {info.st_nlink} hard links, and the others may be "
+            "outside the allowed directories"
+        )
+
+
+def identity(info: os.stat_result) -> list[int]:
+    """What makes a file the same file: ``[st_dev, st_ino]``."""
+    return [info.st_dev, info.st_ino]
+
+
+def _walk(real: Path, root: Allowed, parts: tuple[str, ...], final_flags: int) -> int:
+    """Open ``root.real / parts`` one component at a time, never following a link."""
+    nofollow = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    directory = os.O_RDONLY | os.O_DIRECTORY | nofollow
+    fd = os.open(root.real, directory)
+    try:
+        for index, name in enumerate(parts):
+            flags = final_flags | nofollow if index == len(parts) - 1 else directory
+            try:
+                child = os.open(name, flags, dir_fd=fd)
+            except OSError as exc:
+                raise ActivityFailed(
+                    f"refusing {real}: cannot open {name!r} without following a link "
+                    f"({exc.strerror})"
+                ) from exc
+            os.close(fd)
+            fd = child
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _checked_root(real: Path, configuration: Mapping[str, Any] | None) -> Allowed:
+    root = _root_of(real, allowed_roots(configuration))
+    if root is None:  # pragma: no cover - check_path guarantees it
+        raise ActivityFailed(f"refusing {real}: not inside an allowed directory")
+    return root
+
+
+@contextlib.contextmanager
+def open_beneath(
+    path: str | os.PathLike[str],
+    configuration: Mapping[str, Any] | None = None,
+    flags: int | None = None,
+) -> Iterator[int]:
+    """A descriptor of the checked ``path``, reached from its allowed directory without
+    following any symbolic link (``O_NOFOLLOW`` at each step); closed on exit.
+
+    ``flags`` default to ``O_PATH`` on Linux (the descriptor works whatever the file's
+    mode). The file must be a regular file or a directory, with a single hard link
+    (directories excepted).
+    """
+    real = check_path(path, configuration)
+    root = _checked_root(real, configuration)
+    if flags is None:
+        flags = getattr(os, "O_PATH", os.O_RDONLY | os.O_NONBLOCK)
+    fd = _walk(real, root, real.relative_to(root.real).parts, flags)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISLNK(info.st_mode):
+            raise ActivityFailed(f"refusing {real}: it is a symbolic link now")
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+            raise ActivityFailed(f"refusing {real}: not a regular file or a directory")
+        _check_links(real, info)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def rename_beneath(
+    path: str | os.PathLike[str],
+    new_name: str,
+    configuration: Mapping[str, Any] | None = None,
+    *,
+    replace: bool = False,
+) -> Path:
+    """Rename the checked ``path`` to ``new_name`` in the same directory, through a
+    descriptor of that directory; an existing ``new_name`` is replaced only with
+    ``replace`` (and must then pass the same checks)."""
+    if not new_name or os.sep in new_name or new_name in (".", ".."):
+        raise ActivityFailed(f"not a plain file name: {new_name!r}")
+    with open_beneath(path, configuration):
+        pass  # the file itself: inside, not a link, a single hard link
+    real = check_path(path, configuration)
+    root = _checked_root(real, configuration)
+    parts = real.parent.relative_to(root.real).parts
+    fd = _walk(real, root, parts, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            os.stat(new_name, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            pass
+        else:
+            if not replace:
+                raise ActivityFailed(f"refusing to move {real}: {real.with_name(new_name)} exists")
+        os.rename(real.name, new_name, src_dir_fd=fd, dst_dir_fd=fd)
+        return real.with_name(new_name)
+    finally:
+        os.close(fd)
+
+
+def chmod_beneath(
+    path: str | os.PathLike[str],
+    mode: int,
+    configuration: Mapping[str, Any] | None = None,
+    *,
+    expect: list[int] | None = None,
+) -> os.stat_result:
+    """chmod the checked ``path`` itself (never a link, never a parent) through
+    ``open_beneath``; with ``expect`` (an ``identity``), only if it is still that file.
+    Returns the file's status *before* the change."""
+    with open_beneath(path, configuration) as fd:
+        before = os.fstat(fd)
+        if expect is not None and identity(before) != list(expect):
+            raise ActivityFailed(f"refusing {path}: it was replaced since squall recorded it")
+        if hasattr(os, "O_PATH"):
+            # chmod through the descriptor's /proc entry: the file it names, never a link.
+            os.chmod(f"/proc/self/fd/{fd}", mode)
+        else:  # pragma: no cover - not Linux
+            os.fchmod(fd, mode)
+        return before
