@@ -78,6 +78,7 @@ def test_the_fast_parser_knows_exactly_the_click_options(
         ["run", "--fail-fast-ratio", "50", "--hypothesis-frequency", "0.5", "--", "-x.json"],
         ["--settings", "s.yaml", "--no-version-check", "run", "--dry", "probes", "a.json"],
         ["run", "--report", "json:r.json", "--junit", "j.xml", "--history", "h.db", "a.json"],
+        ["run", "-q", "--journal-dir", "out", "a.json", "dir/"],
     ],
 )
 def test_the_fast_parser_gives_click_s_parameters(args: list[str]) -> None:
@@ -89,8 +90,11 @@ def test_the_fast_parser_gives_click_s_parameters(args: list[str]) -> None:
     sub = cli.commands["run"].make_context("run", args[index + 1 :], parent=parent)
     assert params == sub.params
     assert glob == {k: v for k, v in parent.params.items() if k in fast.GLOBAL_DEFAULTS}
-    source = sub.get_parameter_source("journal_path")
-    assert given == (source is not click.core.ParameterSource.DEFAULT)
+    assert given == {
+        name
+        for name in ("journal_path", "journal_dir")
+        if sub.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    }
 
 
 @pytest.mark.parametrize(

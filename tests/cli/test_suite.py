@@ -153,6 +153,8 @@ def test_usage_errors(tmp_path: Path) -> None:
     a, b = write(tmp_path / "a.json"), write(tmp_path / "b.json")
     done = run(tmp_path, str(a), str(b), "--journal-path", "j.json")
     assert done.returncode == 2 and "use --journal-dir" in done.stderr
+    done = run(tmp_path, str(a), "--journal-path", "j.json", "--journal-dir", "d")
+    assert done.returncode == 2 and "use --journal-dir" in done.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
     done = run(tmp_path, str(empty))
@@ -191,3 +193,10 @@ def test_one_report_and_one_junit_file_for_the_whole_suite(tmp_path: Path) -> No
     assert [s.get("name") for s in suites] == ["held", "broken"]
     markdown = (tmp_path / "r.md").read_text()
     assert "held" in markdown and "broken" in markdown
+
+
+def test_journal_dir_names_the_journal_of_a_single_experiment_too(tmp_path: Path) -> None:
+    done = run(tmp_path, str(write(tmp_path / "only.json")), "--journal-dir", "out")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "out" / "only.journal.json").read_text())["status"] == "completed"
+    assert "experiment(s)" not in done.stderr  # one experiment: no suite summary

@@ -57,6 +57,8 @@ HYPOTHESIS_STRATEGIES = (
 RUN: Spec = {
     "--journal-path": ("journal_path", "file", ()),
     "--journal-dir": ("journal_dir", "dir", ()),
+    "-q": ("quiet", "flag", ()),
+    "--quiet": ("quiet", "flag", ()),
     "--stop-on-failure": ("stop_on_failure", "flag", ()),
     "--dry": ("dry", "choice", ("probes", "actions", "activities", "pause")),
     "--no-validation": ("no_validation", "flag", ()),
@@ -85,6 +87,7 @@ RUN: Spec = {
 RUN_DEFAULTS: dict[str, Any] = {
     "journal_path": "./journal.json",
     "journal_dir": ".",
+    "quiet": False,
     "stop_on_failure": False,
     "dry": None,
     "no_validation": False,
@@ -114,9 +117,9 @@ class _Unsure(Exception):
     """Leave this command line to click."""
 
 
-def parse(args: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any], bool] | None:
-    """(global parameters, run parameters, whether --journal-path was given), or None when
-    click should handle ``args``."""
+def parse(args: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any], frozenset[str]] | None:
+    """(global parameters, run parameters, which of --journal-path and --journal-dir were
+    given), or None when click should handle ``args``."""
     try:
         index = args.index("run")
     except ValueError:
@@ -129,7 +132,7 @@ def parse(args: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any], bool] | 
         return None
     if not params["sources"] or glob["change_dir"]:
         return None  # click checks the run's paths after changing directory
-    return glob, params, "journal_path" in given
+    return glob, params, frozenset(given & {"journal_path", "journal_dir"})
 
 
 def _options(

@@ -74,7 +74,13 @@ def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
     default=".",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Several experiments: where each writes <name>.journal.json.",
+    help="Where each experiment writes <name>.journal.json (several experiments).",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only warnings and the verdict (no progress lines).",
 )
 @click.option(
     "--stop-on-failure",
@@ -142,7 +148,11 @@ def run(ctx: click.Context, /, **params: Any) -> int:
     did not hold before), 130 interrupted; several: the most severe of their codes."""
     from squall.cli.runcore import run_command
 
-    given = ctx.get_parameter_source("journal_path") is not ParameterSource.DEFAULT
+    given = frozenset(
+        name
+        for name in ("journal_path", "journal_dir")
+        if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT
+    )
     return run_command(ctx.obj, given, **params)
 
 

@@ -61,11 +61,12 @@ def print_problems(error: ValidationError) -> None:
 
 def run_command(
     obj: Mapping[str, Any],
-    journal_path_given: bool,
+    given: frozenset[str],
     *,
     sources: tuple[str, ...],
     journal_path: str,
     journal_dir: str,
+    quiet: bool,
     stop_on_failure: bool,
     dry: str | None,
     no_validation: bool,
@@ -97,7 +98,7 @@ def run_command(
 
     experiments = expand_sources(sources)
     suite = len(experiments) > 1 or experiments != list(sources)
-    if suite and journal_path_given:
+    if "journal_path" in given and (suite or "journal_dir" in given):
         import click
 
         raise click.UsageError("--journal-path names one journal: use --journal-dir")
@@ -129,11 +130,13 @@ def run_command(
             assert p is not None
             sys.stdout.write(json.dumps(p.plan.describe(), indent=2) + "\n")
         return 0
-    paths = journal_paths(experiments, journal_dir) if suite else [journal_path]
+    named = suite or "journal_dir" in given
+    paths = journal_paths(experiments, journal_dir) if named else [journal_path]
     store = open_cli_history(history, no_history, settings)
     try:
         execute = _Execute(
             obj["json"],
+            quiet,
             inputs,
             {
                 "overrides": overrides,
@@ -150,7 +153,7 @@ def run_command(
             code, ran = _run_suite(execute, [p for p in prepared if p], paths, stop_on_failure)
         else:
             assert prepared[0] is not None
-            code, ran = execute(prepared[0], journal_path).exit_code, paths
+            code, ran = execute(prepared[0], paths[0]).exit_code, paths
     finally:
         if store is not None:
             store.close()
@@ -226,10 +229,13 @@ def _prepare(source: str, inputs: _Inputs, options: PlanOptions) -> _Prepared | 
 class _Execute:
     """Runs one prepared experiment: progress on the console, its journal, notifications."""
 
-    __slots__ = ("inputs", "json_lines", "options")
+    __slots__ = ("inputs", "json_lines", "options", "quiet")
 
-    def __init__(self, json_lines: bool, inputs: _Inputs, options: dict[str, Any]) -> None:
+    def __init__(
+        self, json_lines: bool, quiet: bool, inputs: _Inputs, options: dict[str, Any]
+    ) -> None:
         self.json_lines = json_lines
+        self.quiet = quiet
         self.inputs = inputs
         self.options = options  # RunOptions' arguments but the journal path
 
@@ -239,7 +245,9 @@ class _Execute:
         from squall.notifications import notify, run_events
 
         settings = self.inputs.settings
-        console = Console(source=prepared.document.name, json_lines=self.json_lines)
+        console = Console(
+            source=prepared.document.name, json_lines=self.json_lines, quiet=self.quiet
+        )
         options = RunOptions(journal_path=journal_path, **self.options)
         journal = _run_notified(
             settings,
