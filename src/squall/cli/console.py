@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from squall.cli.live import Live
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, HypothesisRun, Journal, Outcome, RunStatus
 
@@ -38,7 +39,16 @@ class Console:
         self.stream = stream or sys.stderr
         self.json_lines = json_lines
         self.quiet = quiet
-        self.colour = self.stream.isatty() and "NO_COLOR" not in os.environ and not json_lines
+        tty = self.stream.isatty()
+        self.colour = tty and "NO_COLOR" not in os.environ and not json_lines
+        #: what is running now (not for JSON lines, which consumers parse, nor --quiet)
+        self.live = None if quiet or json_lines else Live(self.stream, tty=tty)
+
+    def _line(self, text: str) -> None:
+        if self.live is not None:
+            self.live.write(text)
+        else:
+            self.stream.write(text + "\n")
 
     def _paint(self, word: str) -> str:
         code = _COLOURS.get(word)
@@ -49,7 +59,7 @@ class Console:
             record.setdefault("ts", time.time())
             self.stream.write(json.dumps(record, default=str) + "\n")
         else:
-            self.stream.write(text + "\n")
+            self._line(text)
 
     def run_started(self, title: str, run_id: str) -> None:
         if not self.quiet:
@@ -65,11 +75,20 @@ class Console:
         pass
 
     def activity_started(self, activity: Activity, phase: str) -> None:
-        pass
+        if self.live is not None:
+            kind = activity.raw.get("type", "activity")
+            label = f"{_PHASE.get(phase, phase):<8} {kind:<6} {activity.name}"
+            self.live.started(id(activity.raw), label)
+
+    def pausing(self, activity: Activity, where: str, seconds: float) -> None:
+        if self.live is not None:
+            self.live.pausing(id(activity.raw), f"({where} {activity.name})", seconds)
 
     def activity_finished(self, run: ActivityRun, phase: str) -> None:
         if self.quiet:
             return
+        if self.live is not None:
+            self.live.finished(id(run.activity), str(run.activity.get("name", "")))
         kind = run.activity.get("type", "activity")
         name = run.activity.get("name", "")
         if run.status is RunStatus.FAILED:
@@ -98,7 +117,7 @@ class Console:
             f"  {self._paint(mark):>4} {_PHASE.get(phase, phase):<8} {kind:<6} {name}{where}"
             f"  {run.duration * 1000:.1f} ms"
         )
-        self.stream.write(f"{text}  {detail}\n" if detail else text + "\n")
+        self._line(f"{text}  {detail}" if detail else text)
 
     def hypothesis_finished(self, phase: str, result: HypothesisRun) -> None:
         pass
@@ -107,6 +126,8 @@ class Console:
         self._emit(f"  {self._paint('warn')} {text}", event="warning", message=text)
 
     def verdict(self, journal: Journal, journal_path: str | None) -> None:
+        if self.live is not None:
+            self.live.close()
         outcome = journal.outcome or Outcome.BROKEN
         word = {
             Outcome.HELD: "HELD",

@@ -49,7 +49,7 @@ class signals_may_raise:
             self.ctx.raise_on_signal = False
 
 
-def _pause(ctx: RunContext, seconds: Any) -> None:
+def _pause(ctx: RunContext, seconds: Any, activity: Activity, where: str) -> None:
     if seconds is None:
         return
     try:
@@ -58,6 +58,7 @@ def _pause(ctx: RunContext, seconds: Any) -> None:
         raise ActivityFailed(f"cannot pause: {exc}") from None
     if value <= 0:
         return
+    ctx.listener.pausing(activity, where, value)
     if threading.get_ident() == _MAIN_THREAD:
         time.sleep(value)  # a signal raises Interrupted out of the sleep
     elif ctx.stop.wait(value):
@@ -89,7 +90,7 @@ def run_activity(
                 run.activity = {**activity.raw, "dry": True}  # the entry says so
         with signals_may_raise(ctx):
             if not skip_pauses and activity.pauses.before is not None:
-                _pause(ctx, activity.pauses.before)
+                _pause(ctx, activity.pauses.before, activity, "before")
                 run.start = now_iso()  # the duration excludes pauses
                 started = time.perf_counter()
             if not dry:
@@ -114,7 +115,7 @@ def run_activity(
     if interrupted is None and not skip_pauses and activity.pauses.after is not None:
         try:
             with signals_may_raise(ctx):
-                _pause(ctx, activity.pauses.after)
+                _pause(ctx, activity.pauses.after, activity, "after")
         except Interrupted as exc:
             interrupted = exc
         except ActivityFailed as exc:

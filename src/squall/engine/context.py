@@ -33,6 +33,8 @@ class Listener(Protocol):
 
     def activity_started(self, activity: Activity, phase: str) -> None: ...
 
+    def pausing(self, activity: Activity, where: str, seconds: float) -> None: ...
+
     def activity_finished(self, run: ActivityRun, phase: str) -> None: ...
 
     def hypothesis_finished(self, phase: str, result: HypothesisRun) -> None: ...
@@ -47,6 +49,9 @@ class NullListener:
         pass
 
     def activity_started(self, activity: Activity, phase: str) -> None:
+        pass
+
+    def pausing(self, activity: Activity, where: str, seconds: float) -> None:
         pass
 
     def activity_finished(self, run: ActivityRun, phase: str) -> None:
