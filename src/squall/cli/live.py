@@ -13,7 +13,6 @@ whose activities all end quickly never writes anything here.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 from typing import TextIO
@@ -118,12 +117,19 @@ class Live:
                 what = f"{item.label}  {now - item.since:.1f} s"
             more = f"  (+{len(items) - 1} running)" if len(items) > 1 else ""
             line = f"  {_SPIN[turn % len(_SPIN)]} {what}{more}"
-            line = line[: shutil.get_terminal_size().columns - 1]  # a wrapped line stays
+            line = line[: self._columns() - 1]  # a wrapped line could not be erased
         with self.lock:
             if line or self.shown:
                 self.stream.write(f"\r\x1b[K{line}")
                 self.stream.flush()
                 self.shown = bool(line)
+
+    def _columns(self) -> int:
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError):
+            columns = 0
+        return columns or 80  # a terminal that does not know its size says 0
 
     def _announce(self, items: list[_Item]) -> None:
         now = time.monotonic()
