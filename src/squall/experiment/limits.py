@@ -124,6 +124,8 @@ class TooLongInteger:
 
 def tree_problems(data: Any, limits: Limits) -> list[Problem]:
     """Every limit ``data`` (parsed JSON/YAML) breaks, each at a JSON pointer."""
+    if _within(data, limits):
+        return []  # the usual case, found without building a pointer for every value
     walk = _Walk(limits)
     walk.run(data)
     if walk.problems:
@@ -137,6 +139,58 @@ def tree_problems(data: Any, limits: Limits) -> list[Problem]:
 
 
 JSON_TYPES = (str, int, float, bool, type(None))
+
+
+def _within(root: Any, limits: Limits) -> bool:
+    """True when ``root`` certainly breaks no limit: the checks of ``_Walk`` without the
+    pointers (which only a problem needs). Anything unusual answers False, and ``_Walk``
+    then decides and says where."""
+    if not isinstance(root, dict | list):
+        return False
+    sizes: dict[int, tuple[int, int]] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            visiting.discard(key)
+            height, size = 0, 1
+            for child in node.values() if isinstance(node, dict) else node:
+                if isinstance(child, dict | list):
+                    h, s = sizes[id(child)]
+                    height, size = max(height, h), size + s
+                else:
+                    size += 1
+            sizes[key] = (height + 1, size)
+            continue
+        if key in sizes:
+            continue
+        if key in visiting:
+            return False  # a cycle
+        visiting.add(key)
+        stack.append((node, True))
+        if isinstance(node, dict):
+            for k in node:
+                if type(k) is not str or (not k.isascii() and _has_surrogate(k)):
+                    return False
+            values: Any = node.values()
+        else:
+            values = node
+        for child in values:
+            kind = type(child)
+            if kind is dict or kind is list:
+                stack.append((child, False))
+            elif kind is str:
+                if not child.isascii() and _has_surrogate(child):
+                    return False
+            elif kind is float:
+                if not math.isfinite(child):
+                    return False
+            elif child is not None and kind is not int and kind is not bool:
+                return False
+    height, size = sizes[id(root)]
+    return height <= limits.depth and size <= limits.nodes
 
 
 class _Walk:
