@@ -38,10 +38,9 @@ def _clean(value: Any, places: dict[str, str]) -> Any:
         return [_clean(v, places) for v in value]
     if isinstance(value, dict):
         if "headers" in value and "status" in value and isinstance(value["headers"], dict):
+            # names keep the server's spelling: both engines must return it as sent
             headers = {
-                k.lower(): v
-                for k, v in value["headers"].items()
-                if k.lower() not in DROPPED_HEADERS
+                k: v for k, v in value["headers"].items() if k.lower() not in DROPPED_HEADERS
             }
             value = {**value, "headers": headers}
         return {k: _clean(v, places) for k, v in value.items()}

@@ -92,3 +92,47 @@ def test_verify_tls_refuses_an_unknown_ca_and_can_be_disabled(https_url: str) ->
     accepted = run_experiment(parse_experiment(_probe(https_url, False)))
     assert accepted.run[0] is not None and accepted.run[0].output["body"] == "hello"
     assert json.dumps(accepted.run[0].output)
+
+
+class _Headers(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("X-Request-ID", "r-1")
+        self.send_header("set-cookie", "a=1")
+        self.send_header("Set-Cookie", "b=2")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_header_names_keep_the_servers_case_and_repeats_are_joined() -> None:
+    """As the reference (requests) returns them: a tolerance on ``$["Content-Type"]``
+    with target ``headers`` holds under both engines."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Headers)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        doc = _probe(url, True)
+        doc["method"][0]["tolerance"] = {
+            "type": "jsonpath",
+            "path": '$["Content-Type"]',
+            "expect": "text/plain",
+            "target": "headers",
+        }
+        doc["steady-state-hypothesis"] = {"title": "h", "probes": [doc["method"][0]]}
+        journal = run_experiment(parse_experiment(doc))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert journal.outcome is not None and journal.outcome.value == "held"
+    headers = journal.run[0].output["headers"] if journal.run[0] else {}
+    assert headers["Content-Type"] == "text/plain"
+    assert headers["X-Request-ID"] == "r-1"
+    assert headers["set-cookie"] == "a=1, b=2"  # the first spelling names a repeated header
+    assert "content-type" not in headers

@@ -255,10 +255,13 @@ def _text(value: Any) -> str:
 
 
 def response_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
-    """The output's ``headers``: names in lower case, repeated headers joined by ", "."""
+    """The output's ``headers``, names spelt as the server sent them (``Content-Type``),
+    as the reference returns them; a header sent more than once has its values joined
+    by ", " under the first spelling of its name."""
+    spelling: dict[str, str] = {}
     merged: dict[str, str] = {}
-    for key, value in headers:
-        key = key.lower()
+    for name, value in headers:
+        key = spelling.setdefault(name.lower(), name)
         merged[key] = f"{merged[key]}, {value}" if key in merged else value
     return merged
 
