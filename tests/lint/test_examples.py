@@ -72,6 +72,7 @@ EXPECTED: dict[str, set[str]] = {
     "tests/examples/addons/safeguard-trips.json": {"SQ101", "SQ201"},
     "tests/examples/schema/valid-activity-options.yaml": {"SQ101", "SQ201", "SQ301"},
     "tests/examples/schema/valid-configuration.yaml": {"SQ201"},
+    "tests/examples/schema/valid-config-probe-without-name.yaml": {"SQ201"},
     "tests/examples/schema/valid-controls.json": {"SQ101", "SQ201"},
     "tests/examples/schema/valid-full.yaml": {"SQ301", "SQ601"},
     "tests/examples/schema/valid-minimal.json": {"SQ201"},

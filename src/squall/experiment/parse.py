@@ -346,7 +346,8 @@ def _config_value(r: Reader, key: str, item: Any) -> ConfigValue:
             env_var_type=kind,
         )
     if item["type"] == "probe":
-        probe = parse_activity(r, {"type": "probe", **item}, where)
+        # the name is optional here, as in the reference: the key names the probe
+        probe = parse_activity(r, {"name": key, **item, "type": "probe"}, where)
         return ConfigProbe(probe=probe) if probe is not None else item
     return item
 
