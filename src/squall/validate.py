@@ -3,8 +3,9 @@ references resolve, environment variables are set."""
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from squall.errors import InputError, Problem
@@ -13,16 +14,18 @@ from squall.experiment.model import (
     Activity,
     ConfigEnv,
     ConfigProbe,
+    ControlDecl,
     Experiment,
     ProbeTolerance,
     PythonSpec,
     SecretEnv,
 )
 from squall.experiment.outputs_rules import output_problems
+from squall.experiment.placeholders import BUILTIN_NAMES, undefined_names
 from squall.hooks.loading import load_control_module
 from squall.providers import ProviderRegistry
 
-__all__ = ["check_experiment"]
+__all__ = ["check_experiment", "placeholder_findings"]
 
 
 def check_experiment(
@@ -61,16 +64,21 @@ def check_experiment(
     return problems
 
 
-def _check_controls(experiment: Experiment) -> list[Problem]:
-    """Every declared control module imports (a safeguard that cannot load is an error)."""
+def _declared_controls(experiment: Experiment) -> list[tuple[str, ControlDecl]]:
+    """(pointer, declaration) of every control the experiment declares."""
     found = [(f"/controls/{i}", c) for i, c in enumerate(experiment.controls)]
     if experiment.hypothesis:
         where = "/steady-state-hypothesis/controls"
         found += [(f"{where}/{i}", c) for i, c in enumerate(experiment.hypothesis.controls)]
     for activity in experiment.activities():
         found += [(f"{activity.pointer}/controls/{i}", c) for i, c in enumerate(activity.controls)]
+    return found
+
+
+def _check_controls(experiment: Experiment) -> list[Problem]:
+    """Every declared control module imports (a safeguard that cannot load is an error)."""
     problems = []
-    for pointer, decl in found:
+    for pointer, decl in _declared_controls(experiment):
         if decl.module is None:
             continue
         try:
@@ -169,3 +177,85 @@ def check_provider(activity: Activity, registry: ProviderRegistry) -> list[Probl
             )
         ]
     return provider.check(spec, activity.pointer)
+
+
+# ------------------------------------------------------------ undefined ${name}
+
+
+def placeholder_findings(
+    experiment: Experiment,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    global_controls: Iterable[ControlDecl] = (),
+) -> tuple[list[Problem], list[Problem]]:
+    """(warnings, notes) about ``${name}`` placeholders that nothing defines before the run.
+
+    The Chaos Toolkit sends such a placeholder on as its literal text, and squall does the
+    same (a shell command may mean ``${HOME}``), but never silently. A name that a control
+    of the run may set (any control whose functions receive the ``configuration``: the
+    Terraform control publishes ``tf_out__*`` so) is a note naming those controls; any
+    other is a warning. The engine warns again if the name is still undefined when the
+    activity runs.
+    """
+    known = set(experiment.configuration) | set(overrides or {}) | BUILTIN_NAMES
+    for scope in (experiment.secrets, secret_overrides or {}):
+        for entries in scope.values():
+            known |= set(entries)
+    missing = undefined_names(experiment, known)
+    if not missing:
+        return [], []
+    names = _configuring_controls([d for _, d in _declared_controls(experiment)], global_controls)
+    setters = ("control " if len(names) == 1 else "controls ") + ", ".join(map(repr, names))
+    warnings, notes = [], []
+    for pointer, name in missing:
+        if names:
+            notes.append(
+                Problem(
+                    pointer,
+                    f"${{{name}}} is not defined before the run; {setters} may set it in the "
+                    "configuration",
+                    "squall warns when an activity runs while it is still undefined",
+                )
+            )
+        else:
+            warnings.append(
+                Problem(
+                    pointer,
+                    f"${{{name}}} is not defined by the configuration, the secrets or --var: "
+                    f"it is sent as the literal text '${{{name}}}' (as the Chaos Toolkit does)",
+                    f"declare {name!r} in 'configuration' or pass --var {name}=...; write "
+                    f"$${{{name}}} to send the text on (e.g. to a shell) without this warning",
+                )
+            )
+    return warnings, notes
+
+
+def _configuring_controls(
+    declared: Iterable[ControlDecl], global_controls: Iterable[ControlDecl]
+) -> list[str]:
+    """Names of the controls with a ``*_control`` function that receives ``configuration``
+    (by name or ``**kwargs``): they may add keys to the run's configuration."""
+    names: list[str] = []
+    for decl in [*global_controls, *declared]:
+        if decl.module is None or decl.name in names:
+            continue
+        try:
+            module = load_control_module(decl)
+        except InputError:
+            continue  # reported by check_experiment
+        if any(_receives_configuration(f) for n, f in vars(module).items() if _is_control(n, f)):
+            names.append(decl.name)
+    return names
+
+
+def _is_control(name: str, func: Any) -> bool:
+    return callable(func) and (name == "configure_control" or name.endswith("_control"))
+
+
+def _receives_configuration(func: Any) -> bool:
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return "configuration" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())

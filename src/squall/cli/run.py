@@ -12,11 +12,20 @@ from click.core import ParameterSource
 from squall.cli.history import history_options
 from squall.cli.report import run_report_options
 from squall.cli.runcore import load_cli_document, print_problems, read_overrides
-from squall.errors import ValidationError
+from squall.errors import Problem, ValidationError
 
 __all__ = ["load_cli_document", "load_cli_settings", "read_overrides", "run", "validate"]
 
 _print_problems = print_problems  # the name other commands import
+
+
+def _print_findings(kind: str, findings: list[Problem]) -> None:
+    """Warnings and notes: printed, located, without failing the command."""
+    for finding in findings:
+        sys.stderr.write(f"squall: {finding.where()}: {kind}: {finding.message}\n")
+        if finding.hint:
+            sys.stderr.write(f"      hint: {finding.hint}\n")
+
 
 _HYPOTHESIS = [
     "default",
@@ -159,6 +168,11 @@ def run(ctx: click.Context, /, **params: Any) -> int:
 @click.command()
 @click.argument("source")
 @_input_options
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat warnings (a ${name} nothing defines) as problems: exit 2.",
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -166,10 +180,13 @@ def validate(
     no_verify_tls: bool,
     variables: tuple[str, ...],
     var_files: tuple[str, ...],
+    strict: bool,
 ) -> int:
     """Check an experiment without running it (exit 0 valid, 2 problems found)."""
     from squall.api import check_experiment, parse_document
+    from squall.cli.variables import read_global_controls
     from squall.notifications import notify
+    from squall.validate import placeholder_findings
 
     settings = load_cli_settings(ctx)
     overrides, secret_overrides = read_overrides(variables, var_files)
@@ -180,6 +197,16 @@ def validate(
         problems = check_experiment(
             experiment, overrides=overrides, secret_overrides=secret_overrides
         )
+        warnings, notes = placeholder_findings(
+            experiment,
+            overrides=overrides,
+            secret_overrides=secret_overrides,
+            global_controls=read_global_controls(settings, ()),
+        )
+        if strict:
+            problems, warnings = problems + warnings, []
+        _print_findings("warning", document.located(warnings))
+        _print_findings("note", document.located(notes))
         if problems:
             raise ValidationError(document.located(problems), document.name)
     except ValidationError as exc:

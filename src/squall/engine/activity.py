@@ -12,6 +12,7 @@ from squall.errors import ActivityFailed, Interrupted
 from squall.experiment.flow import FailurePolicy
 from squall.experiment.limits import seconds as duration
 from squall.experiment.model import Activity
+from squall.experiment.placeholders import unresolved
 from squall.experiment.substitute import substitute
 from squall.journal.model import ActivityRun, RunStatus
 from squall.journal.recorder import Phase
@@ -96,7 +97,7 @@ def run_activity(
             if not dry:
                 perform(
                     ctx,
-                    ctx.outputs.resolve(activity, run),  # ${outputs...}
+                    _warn_undefined(ctx, ctx.outputs.resolve(activity, run)),  # ${outputs...}
                     run,
                     in_hypothesis=in_hypothesis,
                     warnings=warnings,
@@ -132,6 +133,18 @@ def run_activity(
         raise ActivityInterrupted(interrupted, run)
     ctx.outputs.keep(activity.name, run, phase, ran=not dry)
     return run
+
+
+def _warn_undefined(ctx: RunContext, activity: Activity) -> Activity:
+    """The activity (its ``${outputs...}`` resolved), after a warning for each ``${name}``
+    still undefined now (no configuration key, secret or control's value): it is sent as
+    its literal text, as the reference does, but never silently."""
+    for name in unresolved(activity.raw.get("provider"), ctx.variables):
+        ctx.listener.warning(
+            f"{activity.name}: ${{{name}}} is not defined: sent as the literal text "
+            f"(declare it in 'configuration' or pass --var {name}=...)"
+        )
+    return activity
 
 
 def _after_hooks(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import os
 from collections import ChainMap
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any, cast
 
 from squall._log import get_logger
 from squall.errors import InputError
@@ -211,5 +211,12 @@ def _plugin_secret(
 def variables_of(
     configuration: Mapping[str, Any], secrets: Mapping[str, Mapping[str, Any]]
 ) -> Mapping[str, Any]:
-    """The lookup for ``${name}``: configuration first, then each secret scope in order."""
-    return ChainMap(dict(configuration), *(dict(s) for s in secrets.values()))
+    """The lookup for ``${name}``: configuration first, then each secret scope in order.
+
+    It is live, as the reference's: a key a control adds to the run's configuration (the
+    Terraform control's ``tf_out__*``) is seen by every activity substituted after that,
+    since each activity is substituted when it runs."""
+    return ChainMap(
+        cast(MutableMapping[str, Any], configuration),
+        *(cast(MutableMapping[str, Any], s) for s in secrets.values()),
+    )

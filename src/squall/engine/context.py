@@ -127,9 +127,10 @@ class RunContext:
         self.registry = registry
         self.recorder = recorder
         self.listener = listener
-        self.configuration: dict[str, Any] = configuration or {}
-        self.secrets: dict[str, dict[str, Any]] = secrets or {}
-        self.variables: Mapping[str, Any] = variables or {}
+        # the same objects the ${} lookup reads: a control's change is seen by later activities
+        self.configuration: dict[str, Any] = {} if configuration is None else configuration
+        self.secrets: dict[str, dict[str, Any]] = {} if secrets is None else secrets
+        self.variables: Mapping[str, Any] = {} if variables is None else variables
         self.hooks = hooks
         #: whether any plugin or control wants to see each activity (checked per activity)
         self.activity_hooks = self.hooked("squall_before_activity") or self.hooked(

@@ -17,15 +17,13 @@ from typing import Any
 
 from squall.experiment._reader import pointer_join
 from squall.experiment.model import Activity, ActivityType, Experiment
+from squall.experiment.placeholders import BUILTIN_NAMES
 from squall.lint.model import DEFAULT_LONG_RUN_MINUTES, Finding, LintOptions, finding
 from squall.lint.rules import RULES, rule
 
 __all__ = ["EXTENSION_NAME", "Context"]
 
 EXTENSION_NAME = "squall-lint"
-
-#: Configuration names the engine itself adds to every run (see engine/runner.py).
-BUILTIN_NAMES = frozenset({"squall_run_id"})
 
 
 class Context:

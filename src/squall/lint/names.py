@@ -13,31 +13,24 @@ title or in experiment or hypothesis controls is reported too: it is never subst
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from squall.experiment.model import Activity, ConfigProbe
 from squall.experiment.outputs_rules import output_problems
+from squall.experiment.placeholders import (
+    is_output,
+    is_variable,
+    leaves,
+    placeholders,
+    substituted_places,
+)
 from squall.lint.context import Context
 from squall.lint.model import Finding, finding
 from squall.lint.rules import rule
-from squall.lint.walk import leaves, substituted_places
 
 __all__ = ["check", "placeholders"]
 
-_PLACEHOLDER = re.compile(r"\$(?:\$|\{([^}]*)\})")
-_IDENTIFIER = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*\Z")
 _OUTPUTS_DOC = "see docs/reference/parallel-and-outputs.md"
-
-
-def placeholders(text: str) -> list[str]:
-    """The names inside ``${...}`` in ``text`` (an escaped ``$${`` is not one)."""
-    return [m.group(1) for m in _PLACEHOLDER.finditer(text) if m.group(1) is not None]
-
-
-def is_output(name: str) -> bool:
-    """``outputs``, ``outputs.x...`` or ``outputs[...]``: an outputs expression."""
-    return name == "outputs" or name.startswith(("outputs.", "outputs["))
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -89,7 +82,7 @@ def _places(ctx: Context) -> Iterator[tuple[Activity | None, str, object]]:
 
 
 def _unknown(name: str, pointer: str, known: set[str]) -> Finding:
-    if not _IDENTIFIER.match(name):
+    if not is_variable(name):
         message = f"${{{name}}} is never substituted: {name!r} is not a valid variable name"
         fix = "use letters, digits and underscores only (or ${outputs.<activity>...})"
     else:
