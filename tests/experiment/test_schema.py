@@ -36,7 +36,7 @@ SUFFIXES = (".json", ".yaml", ".yml")
 # Rules the parser enforces that JSON Schema cannot express. When the schema accepts a
 # document and the parser rejects it only for these reasons, that is expected.
 PARSER_ONLY_RULES = (
-    # JSONPath syntax is checked by compiling the path with jsonpath-ng.
+    # JSONPath syntax is checked by compiling the path with jsonpath2.
     "invalid JSONPath",
     # JSON Schema counts 2.0 as an integer; the parser wants an integer literal.
     "'count' must be an integer",
