@@ -3,7 +3,6 @@ references resolve, environment variables are set."""
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -254,6 +253,8 @@ def _is_control(name: str, func: Any) -> bool:
 
 
 def _receives_configuration(func: Any) -> bool:
+    import inspect  # only validate asks (a run does not import inspect)
+
     try:
         params = inspect.signature(func).parameters
     except (TypeError, ValueError):
