@@ -78,9 +78,7 @@ def check_contents(wheel: Path, sdist: Path) -> None:
 
 
 def run(cmd: list[str], *, cwd: Path, ok: tuple[int, ...] = (0,)) -> str:
-    done = subprocess.run(
-        cmd, cwd=cwd, capture_output=True, text=True, timeout=300, check=False
-    )
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
     if done.returncode not in ok:
         shown = " ".join(cmd)
         raise CheckFailed(f"`{shown}` exited {done.returncode}:\n{done.stdout}{done.stderr}")
@@ -90,8 +88,10 @@ def run(cmd: list[str], *, cwd: Path, ok: tuple[int, ...] = (0,)) -> str:
 def install(wheel: Path, where: Path) -> Path:
     run([sys.executable, "-m", "venv", str(where / "venv")], cwd=where)
     python = where / "venv" / "bin" / "python"
-    run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
-        cwd=where)
+    run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+        cwd=where,
+    )
     return where / "venv" / "bin" / "squall"
 
 
@@ -108,8 +108,19 @@ def smoke(squall: Path, work: Path, want: str) -> None:
     try:
         run([str(squall), "demo", "vars", "--state-dir", str(state), "-o", "vars.json"], cwd=work)
         shutil.copy(EXAMPLE, work / EXAMPLE.name)
-        run([str(squall), "run", EXAMPLE.name, "--var-file", "vars.json",
-             "--journal-path", "journal.json", "--no-history"], cwd=work)
+        run(
+            [
+                str(squall),
+                "run",
+                EXAMPLE.name,
+                "--var-file",
+                "vars.json",
+                "--journal-path",
+                "journal.json",
+                "--no-history",
+            ],
+            cwd=work,
+        )
     finally:
         run([str(squall), "demo", "down", "--state-dir", str(state)], cwd=work)
     for fmt, out in (("html", "report.html"), ("markdown", "report.md"), ("junit", "junit.xml")):

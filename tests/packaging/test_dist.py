@@ -19,12 +19,18 @@ def test_built_dists_install_and_run(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     built = subprocess.run(
         [sys.executable, "-m", "build", "--outdir", str(dist), str(ROOT)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert built.returncode == 0, built.stdout + built.stderr
     checked = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "check_dist.py"), str(dist)],
-        capture_output=True, text=True, timeout=900, check=False,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.count("ok  ") == 3, checked.stdout
@@ -34,7 +40,10 @@ def test_check_dist_refuses_a_folder_without_both_dists(tmp_path: Path) -> None:
     (tmp_path / "squall-0.0.0-py3-none-any.whl").write_bytes(b"")
     checked = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "check_dist.py"), str(tmp_path)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert checked.returncode == 1
     assert "want one wheel and one sdist" in checked.stderr
