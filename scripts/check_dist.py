@@ -72,7 +72,15 @@ def check_contents(wheel: Path, sdist: Path) -> None:
     inner = [name.removeprefix(top + "/") for name in members]
     if "pyproject.toml" not in inner or "src/squall/__init__.py" not in inner:
         raise CheckFailed(f"{sdist.name} lacks pyproject.toml or the sources")
-    leaked = sorted({bad for bad in SDIST_NEVER for name in inner if bad in name})
+    parts = [(name.split("/"), name.rsplit("/", 1)[-1]) for name in inner]
+    leaked = sorted(
+        {
+            bad
+            for bad in SDIST_NEVER
+            for dirs, base in parts
+            if (bad.endswith("/") and bad[:-1] in dirs[:-1]) or bad == base
+        }
+    )
     if leaked:
         raise CheckFailed(f"{sdist.name} packs what it must not: {leaked}")
 

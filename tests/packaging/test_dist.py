@@ -63,3 +63,49 @@ def test_release_workflow_runs_the_same_check_before_publishing() -> None:
     assert any(u.startswith("pypa/gh-action-pypi-publish@") for u in uses)
     # trusted publishing: an OIDC token, no API token stored in the repository
     assert publish["permissions"]["id-token"] == "write"
+
+
+def _sdist(where: Path, *names: str) -> Path:
+    import io
+    import tarfile
+
+    path = where / "squall-0.0.0.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for name in ("pyproject.toml", "src/squall/__init__.py", *names):
+            info = tarfile.TarInfo(f"squall-0.0.0/{name}")
+            archive.addfile(info, io.BytesIO(b""))
+    return path
+
+
+def _wheel(where: Path) -> Path:
+    import zipfile
+
+    path = where / "squall-0.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in ("squall/experiment/schema.json", "squall/py.typed", "squall/demo/x.py"):
+            archive.writestr(name, "")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("names", "leaked"),
+    [
+        (("tests/report/data/showcase-journal.json",), None),
+        (("journal.json",), "journal.json"),
+        ((".venv/bin/python",), ".venv/"),
+        (("src/squall/__pycache__/x.pyc",), "__pycache__/"),
+    ],
+)
+def test_the_sdist_check_knows_a_leak_from_a_lookalike(
+    tmp_path: Path, names: tuple[str, ...], leaked: str | None
+) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import check_dist
+    finally:
+        sys.path.pop(0)
+    if leaked is None:
+        check_dist.check_contents(_wheel(tmp_path), _sdist(tmp_path, *names))
+    else:
+        with pytest.raises(check_dist.CheckFailed, match=leaked.replace(".", "\\.")):
+            check_dist.check_contents(_wheel(tmp_path), _sdist(tmp_path, *names))
