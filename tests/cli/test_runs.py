@@ -293,3 +293,38 @@ def test_prune_keeps_the_newest_and_every_unfinished_run(
     assert sq("runs", "prune", "--older-than", "0").stdout.split() == [trivial]
     left = [r["run_id"] for r in json.loads(sq("runs", "list", "--json").stdout)]
     assert left == ["0ld0unfinished"]
+
+
+def test_prune_gives_the_disk_space_back(squall: Any, tmp_path: Path, target: str) -> None:
+    """Large journals pruned: the SQLite file shrinks (it kept its size before); on
+    PostgreSQL the table is vacuumed (VACUUM, not autovacuum: last_vacuum is set)."""
+    from squall.journal.history import RunRecord, open_history
+
+    store = open_history(target)
+    try:
+        for number in range(4):  # ~4 MB of journals
+            store.finish(
+                RunRecord(
+                    run_id=f"big{number}",
+                    started_at=f"2026-01-0{number + 1}T00:00:00+00:00",
+                    status="completed",
+                    journal=json.dumps({"output": f"{number}" * 1_000_000}),
+                )
+            )
+    finally:
+        store.close()
+    sq = in_history(squall, tmp_path, target)
+    done = sq("runs", "prune", "--keep", "0")
+    assert done.code == 0 and "deleted 4 run(s)" in done.stderr, done.stderr
+    if target.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(target) as connection:
+            (vacuumed,) = connection.execute(
+                "SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'squall_runs'"
+            ).fetchone()
+        assert vacuumed is not None
+    else:
+        assert "MB of disk space reclaimed" in done.stderr
+        assert Path(target).stat().st_size < 200_000
+        assert sq("runs", "list", "--json").stdout.strip() == "[]"

@@ -233,11 +233,28 @@ def prune_runs(
         before = (datetime.now(UTC) - timedelta(days=older_than)).isoformat()
     with _store(ctx, history, no_history) as store:
         doomed = store.prune(keep=keep, before=before, dry_run=dry_run)
-    for run_id in doomed:
-        click.echo(run_id)
-    verb = "would delete" if dry_run else "deleted"
-    click.echo(f"{verb} {len(doomed)} run(s)", err=True)
+        for run_id in doomed:
+            click.echo(run_id)
+        verb = "would delete" if dry_run else "deleted"
+        click.echo(
+            f"{verb} {len(doomed)} run(s){_reclaimed(store, not dry_run)}",
+            err=True,
+        )
     return 0
+
+
+def _reclaimed(store: RunHistory, wanted: bool) -> str:
+    """Give the space of deleted runs back (these and earlier ones); say how much (a busy
+    store keeps it until the next prune, with a warning: the runs are deleted either way)."""
+    from squall.journal.history import HistoryError
+
+    if not wanted:
+        return ""
+    try:
+        freed = store.reclaim()
+    except HistoryError as exc:
+        return f" (the disk space was not reclaimed: {exc}; prune again later)"
+    return f"; {freed / 1e6:.1f} MB of disk space reclaimed" if freed else ""
 
 
 @runs.command("report")

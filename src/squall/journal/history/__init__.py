@@ -62,10 +62,20 @@ def open_history(target: str | None) -> RunHistory:
     """
     target = (target or "").strip()
     if target.startswith(("postgresql://", "postgres://")):
-        from squall.journal.history.postgres import connect_postgres, postgres_errors
+        from squall.journal.history.postgres import (
+            connect_postgres,
+            postgres_errors,
+            vacuum_postgres,
+        )
         from squall.masking import redact_url
 
-        return RunHistory(connect_postgres(target), "%s", redact_url(target), postgres_errors())
+        return RunHistory(
+            connect_postgres(target),
+            "%s",
+            redact_url(target),
+            postgres_errors(),
+            vacuum_postgres,
+        )
     if target.startswith("sqlite:///"):
         target = target[len("sqlite://") :]
     elif "://" in target:
@@ -73,7 +83,7 @@ def open_history(target: str | None) -> RunHistory:
             f"run history {target!r}: unknown kind of store "
             "(give a file path for SQLite, or a postgresql:// URL)"
         )
-    from squall.journal.history.sqlite import connect_sqlite, sqlite_errors
+    from squall.journal.history.sqlite import connect_sqlite, sqlite_errors, vacuum_sqlite
 
     path = os.path.abspath(os.path.expanduser(target or default_history_path()))
-    return RunHistory(connect_sqlite(path), "?", path, sqlite_errors())
+    return RunHistory(connect_sqlite(path), "?", path, sqlite_errors(), vacuum_sqlite)

@@ -7,7 +7,7 @@ from typing import Any
 
 from squall.journal.history.store import HistoryError
 
-__all__ = ["connect_postgres", "postgres_errors"]
+__all__ = ["connect_postgres", "postgres_errors", "vacuum_postgres"]
 
 
 def _psycopg() -> Any:
@@ -40,3 +40,15 @@ def connect_postgres(url: str) -> Any:
         raise HistoryError(
             f"cannot connect to the run history {redact_url(url)}: {first}"
         ) from None
+
+
+def vacuum_postgres(connection: Any) -> None:
+    """VACUUM the table: the space of deleted runs is reused by the next ones (a plain
+    VACUUM takes no lock that stops other squall processes; it returns space to the
+    operating system only at the table's end)."""
+    connection.commit()
+    connection.autocommit = True
+    try:
+        connection.execute("VACUUM squall_runs")
+    finally:
+        connection.autocommit = False

@@ -7,7 +7,7 @@ from typing import Any
 
 from squall.journal.history.store import HistoryError
 
-__all__ = ["connect_sqlite", "sqlite_errors"]
+__all__ = ["connect_sqlite", "sqlite_errors", "vacuum_sqlite"]
 
 
 def sqlite_errors() -> tuple[type[Exception], ...]:
@@ -51,3 +51,22 @@ def connect_sqlite(path: str) -> Any:
             "--history PATH (or SQUALL_HISTORY), or turn it off with --no-history"
         ) from None
     return connection
+
+
+def _size(connection: Any) -> int:
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    return int(pages) * int(connection.execute("PRAGMA page_size").fetchone()[0])
+
+
+def vacuum_sqlite(connection: Any) -> int:
+    """Rewrite the file without the space deleted rows left (SQLite keeps it otherwise:
+    a pruned history stays as large as it ever was), then fold the write-ahead log back
+    so the file on disk shrinks now (nothing is done when no page is free); returns the
+    bytes freed."""
+    connection.commit()
+    if not connection.execute("PRAGMA freelist_count").fetchone()[0]:
+        return 0
+    before = _size(connection)
+    connection.execute("VACUUM")
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return max(before - _size(connection), 0)

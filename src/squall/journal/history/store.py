@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from typing import Any
 
 from squall.errors import InputError
@@ -65,13 +66,21 @@ def _like(text: str) -> str:
 
 class RunHistory:
     """One open store. ``param`` is the driver's placeholder (``?`` or ``%s``); ``where``
-    names the store in messages; ``errors`` are the driver's exception classes."""
+    names the store in messages; ``errors`` are the driver's exception classes;
+    ``reclaim`` gives the space of deleted rows back (the kind of store knows how) and
+    returns the bytes the store's files shrank by, when it can tell."""
 
     def __init__(
-        self, connection: Any, param: str, where: str, errors: tuple[type[Exception], ...] = ()
+        self,
+        connection: Any,
+        param: str,
+        where: str,
+        errors: tuple[type[Exception], ...] = (),
+        reclaim: Callable[[Any], int | None] | None = None,
     ) -> None:
         self.connection = connection
         self.where = where
+        self._reclaim = reclaim
         self._param = param
         self._errors = errors or (Exception,)
         with self._guard("create the schema of"):
@@ -226,6 +235,18 @@ class RunHistory:
                     self._execute("DELETE FROM squall_runs WHERE run_id = ?", (run_id,))
                 self.connection.commit()
         return doomed
+
+    def reclaim(self) -> int | None:
+        """Give the space of deleted runs back (SQLite: VACUUM, the file shrinks;
+        PostgreSQL: VACUUM, the space is reused); returns the bytes freed if known.
+
+        Raises:
+            HistoryError: the store is busy or the space cannot be reclaimed.
+        """
+        if self._reclaim is None:
+            return None
+        with self._guard("reclaim the space of"):
+            return self._reclaim(self.connection)
 
     def close(self) -> None:
         with contextlib.suppress(*self._errors):
