@@ -33,6 +33,7 @@ __all__ = [
     "mask_text",
     "mask_value",
     "redact_url",
+    "register_inline_secrets",
     "register_secrets",
     "secret_suffix",
     "secret_texts",
@@ -250,10 +251,9 @@ def mask_document(document: Any) -> Any:
     values registered and replaced by ``***``; references (``type: env``, ``vault``...)
     are kept. Works on any data, valid or not (notifications send documents that failed
     validation too)."""
-    if not isinstance(document, Mapping):
-        return mask_value(document)
-    scopes = document.get("secrets")
-    if not isinstance(scopes, Mapping):
+    register_inline_secrets(document)
+    scopes = document.get("secrets") if isinstance(document, Mapping) else None
+    if not isinstance(document, Mapping) or not isinstance(scopes, Mapping):
         return mask_value(document)
     inline: dict[str, Any] = {}
     for scope, entries in scopes.items():
@@ -261,10 +261,17 @@ def mask_document(document: Any) -> Any:
             inline[str(scope)] = _inline(entries)
         else:
             inline[str(scope)] = MASK
-    register_secrets(_values(scopes))
     copy = dict(document)
     copy["secrets"] = inline
     return mask_value(copy)
+
+
+def register_inline_secrets(document: Any) -> None:
+    """Mask the inline secret values of an experiment document (as read) from now on:
+    called as soon as a document is loaded, before anything about it is printed."""
+    scopes = document.get("secrets") if isinstance(document, Mapping) else None
+    if isinstance(scopes, Mapping):
+        register_secrets(_values(scopes))
 
 
 def _inline(entries: Mapping[str, Any]) -> dict[str, Any]:

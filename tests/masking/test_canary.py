@@ -325,3 +325,44 @@ def test_no_canary_reaches_the_postgresql_history(
     stored = json.dumps([list(map(str, row)) for row in rows])
     assert "***" in stored and MARK not in stored
     assert not sinks.leaks()
+
+
+def test_no_canary_in_problems_plans_or_validate_notifications(
+    servers: dict[str, Any], tmp_path: Path
+) -> None:
+    """Before any run: an inline secret quoted by a problem message, a plan, and the
+    validate events sent to the webhook."""
+    document = {
+        "title": "canary",
+        "description": "an invalid URL that holds an inline secret",
+        "secrets": {"canary": {"inline_token": INLINE}},
+        "method": [_http("bad-url", f"ftp://example/{INLINE}")],
+    }
+    (tmp_path / "invalid.json").write_text(json.dumps(document))
+    document["method"] = [_process("fine", f"echo {INLINE}")]
+    (tmp_path / "valid.json").write_text(json.dumps(document))
+    hook = {"notifications": [{"type": "http", "url": servers["echo"].url + "/echo?hook=1"}]}
+    (tmp_path / "settings.yaml").write_text(yaml.safe_dump(hook))
+    before = len(servers["echo"].requests)
+    env = subprocess_env(SQUALL_HISTORY="off")
+    outputs = []
+    for args, code in (
+        (["--settings", "settings.yaml", "validate", "invalid.json"], 2),
+        (["--settings", "settings.yaml", "run", "invalid.json"], 2),
+        (["--settings", "none.yaml", "validate", "invalid.json"], 2),  # no notification
+        (["--settings", "none.yaml", "run", "--plan", "valid.json"], 0),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "squall", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == code, done.stderr
+        outputs.append(done.stdout + done.stderr)
+    assert all("invalid URL" in text and "***" in text for text in outputs[:3])
+    posted = [r[3] for r in servers["echo"].requests[before:] if r[1] == "/echo?hook=1"]
+    assert len(posted) == 4 and all("***" in body for body in posted)
+    assert not [text for text in outputs + posted if MARK in text]

@@ -28,16 +28,20 @@ _T = TypeVar("_T")
 
 
 def load_cli_document(source: str, no_verify_tls: bool, settings: dict[str, Any]) -> Document:
-    """Load ``source`` with the settings' loader auths and input limits."""
+    """Load ``source`` with the settings' loader auths and input limits; its inline
+    secrets are masked from now on (in problems, plans, notifications...)."""
     from squall.experiment import load_source
     from squall.experiment.limits import Limits
+    from squall.masking import register_inline_secrets
 
-    return load_source(
+    document = load_source(
         source,
         verify_tls=not no_verify_tls,
         auths=settings.get("auths") or {},
         limits=Limits.resolve(settings),
     )
+    register_inline_secrets(document.data)
+    return document
 
 
 def read_overrides(
