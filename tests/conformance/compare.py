@@ -82,10 +82,44 @@ def _state(state: Any, places: dict[str, str]) -> Any:
     }
 
 
-def normalise(result: dict[str, Any], http_url: str) -> dict[str, Any]:
-    """The comparable part of one side's result for one case."""
+def case_secrets(case: dict[str, Any], journal: Any) -> list[Any]:
+    """The secret values of a case as the reference resolved them: the inline values of
+    its journal's copy of the experiment (the reference writes them as they are), the
+    environment values its ``env`` secrets read, and its var files' secrets."""
+    import json
+    import os
+
+    found: list[Any] = []
+    experiment = journal.get("experiment") if isinstance(journal, dict) else None
+    scopes = experiment.get("secrets") if isinstance(experiment, dict) else None
+    env = {k: v for k, v in os.environ.items() if k not in case.get("unset_env", [])}
+    env.update(case.get("env", {}))
+    for entries in (scopes or {}).values():
+        for value in (entries or {}).values() if isinstance(entries, dict) else []:
+            if isinstance(value, dict) and value.get("type") == "env":
+                found.append(env.get(str(value.get("key")), ""))
+            elif not (isinstance(value, dict) and "type" in value):
+                found.append(value)
+    for name, text in case.get("files", {}).items():
+        if name.endswith((".json", ".yaml", ".yml")):
+            data = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+            if isinstance(data, dict):
+                found.append(data.get("secrets") or {})
+    return found
+
+
+def normalise(
+    result: dict[str, Any], http_url: str, secrets: list[Any] | None = None
+) -> dict[str, Any]:
+    """The comparable part of one side's result for one case; ``secrets``: values to mask
+    as squall does (applied to the reference's journal: squall masks secrets in every
+    sink, docs/safety.md, so its journal is compared with the reference's masked)."""
     places = {result["work"]: "<work>", http_url: "<http>"}
     journal = result.get("journal")
+    if secrets and isinstance(journal, dict):
+        from squall.masking import Masker, secret_texts
+
+        journal = Masker(secret_texts(secrets)).value(journal)
     out: dict[str, Any] = {"exit": result["exit"], "journal": journal is not None}
     if result.get("hung"):
         out["hung"] = True

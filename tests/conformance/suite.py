@@ -35,8 +35,11 @@ class SuiteRun:
     out: Path
 
     def normalised(self, case_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        case = next(c for c in self.cases if c["id"] == case_id)
+        ctk = self.ctk[case_id]
+        secrets = compare.case_secrets(case, ctk.get("journal"))
         return (
-            compare.normalise(self.ctk[case_id], self.http_url),
+            compare.normalise(ctk, self.http_url, secrets),
             compare.normalise(self.squall[case_id], self.http_url),
         )
 

@@ -48,6 +48,7 @@ EXPECTED_EXIT = {
     "first-experiment.yaml": 0,
     "gate-not-met.json": 4,
     "lock-file-deviates.json": 1,
+    "masked-secrets.json": 4,
     "minimal.json": 0,
     "parallel-and-outputs.json": 0,
     "runtime-always-rollback.json": 4,
