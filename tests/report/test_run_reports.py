@@ -66,3 +66,27 @@ def test_a_report_that_cannot_be_written_keeps_the_verdict(tmp_path: Path) -> No
     assert done.returncode == 0
     assert "markdown report not written: cannot write the report file/inside.md" in done.stderr
     assert (tmp_path / "journal.json").exists()
+
+
+def test_report_lines_are_json_with_log_format_json(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")  # so file/x.md cannot be written
+    done = run_squall(
+        "--log-format",
+        "json",
+        "run",
+        "--journal-path",
+        str(tmp_path / "journal.json"),
+        str(EXAMPLES / "trivial.json"),
+        "--junit",
+        "junit.xml",
+        "--report",
+        "markdown:file/x.md",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stderr.splitlines()]
+    reports = [r for r in records if r["event"] == "report"]
+    assert [(r["format"], r["path"], "error" in r) for r in reports] == [
+        ("markdown", "file/x.md", True),
+        ("junit", "junit.xml", False),
+    ]

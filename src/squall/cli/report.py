@@ -121,24 +121,40 @@ def report_targets(
     return list(configured.items())
 
 
-def write_run_reports(targets: list[tuple[str, str]], journal_paths: list[str]) -> None:
+def write_run_reports(
+    targets: list[tuple[str, str]], journal_paths: list[str], json_lines: bool = False
+) -> None:
     """Write the reports of finished runs (one, or a suite's) from their journals, one
-    report for all. A report that cannot be written is said on stderr; the exit code stays
-    the verdict's."""
+    report for all. A report that cannot be written is said on stderr (a JSON line with
+    ``--log-format json``); the exit code stays the verdict's."""
     if not targets:
         return
     from squall.errors import SquallError
     from squall.report import read_journal, write_report
 
+    def say(fmt: str, path: str, error: str = "") -> None:
+        if json_lines:
+            import json
+            import time
+
+            record = {"event": "report", "format": fmt, "path": path, "ts": time.time()}
+            sys.stderr.write(json.dumps({**record, **({"error": error} if error else {})}))
+            sys.stderr.write("\n")
+        elif error:
+            sys.stderr.write(f"squall: error: {fmt} report not written: {error}\n")
+        else:
+            sys.stderr.write(f"  {fmt} report: {path}\n")
+
     try:
         reports = [read_journal(path) for path in journal_paths]
     except SquallError as exc:
-        sys.stderr.write(f"squall: error: no report: {exc}\n")
+        for fmt, path in targets:
+            say(fmt, path, f"no report: {exc}")
         return
     for fmt, path in targets:
         try:
             write_report(reports, fmt, path)
         except SquallError as exc:
-            sys.stderr.write(f"squall: error: {fmt} report not written: {exc}\n")
+            say(fmt, path, str(exc))
         else:
-            sys.stderr.write(f"  {fmt} report: {path}\n")
+            say(fmt, path)

@@ -164,7 +164,7 @@ def run_command(
     if targets:
         from squall.cli.report import write_run_reports
 
-        write_run_reports(targets, ran)
+        write_run_reports(targets, ran, json_lines=obj["json"])
     return code
 
 

@@ -85,7 +85,7 @@ def _entries(entries: list[Entry]) -> list[str]:
 
 def _phase(entry: Entry) -> str:
     if entry.phase == "during":
-        return f"during (check {entry.check})"
+        return f"during (first miss: check {entry.check})"
     return entry.phase
 
 

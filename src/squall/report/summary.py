@@ -23,8 +23,20 @@ LABELS = {
 
 
 def failing(report: RunReport) -> list[Entry]:
-    """The entries to look at: probes out of tolerance, failed or cancelled activities."""
-    return [e for e in report.entries if e.failed]
+    """The entries to look at: probes out of tolerance, failed or cancelled activities.
+    Of the checks during the method, only each probe's first miss (the reasons count
+    them all)."""
+    seen: set[str] = set()
+    found = []
+    for entry in report.entries:
+        if not entry.failed:
+            continue
+        if entry.phase == "during":
+            if entry.name in seen:
+                continue
+            seen.add(entry.name)
+        found.append(entry)
+    return found
 
 
 def overview(reports: list[RunReport]) -> str:
