@@ -71,7 +71,7 @@ def test_squall_only_writes_well_formed_result(tmp_path: Path) -> None:
     assert all(d["ctk"] is None and d["ratio"] is None for d in derived.values())
 
     targets = {t["name"]: t for t in res["targets"]}
-    assert set(targets) == {"version", "trivial", "per-python-activity", "peak-memory"}
+    assert set(targets) == {"version", "trivial", "per-python-activity", "http-100", "peak-memory"}
     assert all(t["met"] is None for t in targets.values())
 
     # the journals were written in the work dir, and the table was printed

@@ -33,6 +33,20 @@ def _yaml() -> tuple[Any, Any]:
         a date object breaks every driver and the journal) and over-long integers kept
         for the limits' walk to report with their place."""
 
+        def construct_document(self, node: Any) -> Any:
+            try:
+                data = _plain(self, node, {}, set())
+            except Exception:  # anything unusual: PyYAML's own way, and its errors
+                self._reset()
+                return super().construct_document(node)
+            self._reset()
+            return data
+
+        def _reset(self) -> None:
+            self.constructed_objects: dict[Any, Any] = {}
+            self.recursive_objects: dict[Any, Any] = {}
+            self.state_generators: list[Any] = []
+
     def timestamp(loader: Any, node: Any) -> Any:
         return loader.construct_scalar(node)
 
@@ -46,6 +60,45 @@ def _yaml() -> tuple[Any, Any]:
     Loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
     Loader.add_constructor("tag:yaml.org,2002:int", integer)
     return yaml, Loader
+
+
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{kind}" for kind in ("str", "seq", "map"))
+
+
+class _Unusual(Exception):
+    """A node ``_plain`` leaves to PyYAML's constructor (merge keys, sets, recursion...)."""
+
+
+def _plain(loader: Any, node: Any, done: dict[Any, Any], active: set[Any]) -> Any:
+    """What PyYAML's safe constructor builds from ``node``, built directly for the plain
+    nodes of an experiment (strings, lists and mappings; other scalars still go through
+    PyYAML's constructors): about twice as fast, and the same objects (an alias is the
+    same object, as with PyYAML)."""
+    if node in done:
+        return done[node]
+    tag = node.tag
+    if tag == _STR and type(node.value) is str:
+        value: Any = node.value
+    elif tag in (_SEQ, _MAP):
+        if node in active:
+            raise _Unusual  # a recursive structure
+        active.add(node)
+        if tag == _SEQ:
+            value = [_plain(loader, child, done, active) for child in node.value]
+        else:
+            value = {}
+            for key_node, value_node in node.value:
+                key = _plain(loader, key_node, done, active)
+                if isinstance(key, list | dict) or key_node.tag == "tag:yaml.org,2002:merge":
+                    raise _Unusual
+                value[key] = _plain(loader, value_node, done, active)
+        active.discard(node)
+    elif type(node.value) is str:  # a scalar: int, float, bool, null, timestamp...
+        value = loader.construct_object(node)
+    else:
+        raise _Unusual
+    done[node] = value
+    return value
 
 
 def _json_int(text: str) -> Any:
