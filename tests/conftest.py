@@ -58,6 +58,17 @@ def shared_misconfigured_demo() -> Iterator[Any]:
     yield from running_demo(misconfigured=True)
 
 
+_RECOVERY_DIRS = iter(range(1 << 30))
+
+
+@pytest.fixture(autouse=True)
+def _own_recovery_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test has its own recovery directory (the runs' event streams), so a run one
+    test leaves unrecovered is not listed, nor warned about, in another."""
+    path = os.path.join(_HISTORY_DIR, f"recovery-{next(_RECOVERY_DIRS)}")
+    monkeypatch.setenv("SQUALL_RECOVERY_DIR", path)
+
+
 @pytest.fixture
 def examples() -> Path:
     return EXAMPLES

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from squall.journal.recovery import stream_path
+
 from sqharness import EXAMPLES, start_run, subprocess_env
 
 DIFF = str(EXAMPLES / "history-diff.json")
@@ -83,9 +85,7 @@ def test_show_and_the_stored_journal(squall: Any, tmp_path: Path, target: str) -
     assert f"run:        {deviated}" in shown.stdout
     assert "state:      deviated" in shown.stdout and "exit code:  1" in shown.stdout
     assert "expected False, got True" in shown.stdout  # the verdict's reason
-    assert f"events:     {tmp_path / 'journal.json.events.jsonl'} (removed when the run ended)" in (
-        shown.stdout
-    )
+    assert f"events:     {stream_path(deviated)} (removed when the run ended)" in shown.stdout
     stored = sq("runs", "show", deviated, "--journal")
     assert stored.stdout == (tmp_path / "journal.json").read_text()
     summary = json.loads(sq("runs", "show", deviated, "--json").stdout)

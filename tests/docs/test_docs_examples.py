@@ -29,6 +29,8 @@ import yaml
 
 from squall.cli import main
 
+from sqharness import run_streams
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 EXAMPLES = DOCS / "examples"
@@ -231,6 +233,7 @@ def _run(
     )
     assert journal.exists(), f"no journal:\n{err}"
     assert not Path(f"{journal}.events.jsonl").exists(), "the event file is removed at the end"
+    assert run_streams() == [], "nothing is left to recover"
     return code, err, json.loads(journal.read_text(encoding="utf-8"))
 
 

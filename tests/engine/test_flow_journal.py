@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from sqharness import EXAMPLES, start_run
+from sqharness import EXAMPLES, run_streams, start_run
 
 FLOW = EXAMPLES / "flow"
 
@@ -39,7 +39,8 @@ def test_attempts_and_policy_survive_a_crash_and_recover(squall: Any, tmp_path: 
     )
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=10)
-    events = Path(f"{journal}.events.jsonl").read_text().splitlines()
+    (stream,) = run_streams()
+    events = stream.read_text().splitlines()
     streamed = [json.loads(e) for e in events if '"flaky"' in e and '"squall"' in e]
     assert streamed, "the entry with its attempts was streamed before the crash"
     result = squall("recover", str(journal), "--var", f"log={log}", "--var", f"count={count}")

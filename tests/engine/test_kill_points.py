@@ -25,10 +25,11 @@ from typing import Any
 
 import pytest
 
-from squall.engine.recover import recover_journal
+from squall.engine.recover import recover_run
+from squall.journal.recovery import stream_path
 from squall.journal.store import events_path_for
 
-from sqharness import EXAMPLES, subprocess_env
+from sqharness import EXAMPLES, run_streams, subprocess_env
 
 EXPERIMENT = str(EXAMPLES / "kill-points.json")
 BOTH = ["undo-1", "undo-2"]
@@ -82,7 +83,7 @@ class Run:
         argv = ["run", "--journal-path", str(self.journal), EXPERIMENT, *self.variables(label)]
         self.kill_at(self.start([*argv, *extra]), label)
         assert not self.journal.exists()
-        assert Path(events_path_for(self.journal)).exists()
+        assert len(run_streams()) == 1
 
     def recover(self, squall: Any, stop_at: str = "none") -> Any:
         return squall(
@@ -138,7 +139,7 @@ def test_kill_at_a_point_then_recover(
         stopped = [e for e in entries if e["activity"]["name"] == killed]
         assert stopped[0]["status"] == "failed"
         assert "still running when the run stopped" in stopped[0]["exception"][0]
-    assert not Path(events_path_for(run.journal)).exists()
+    assert run_streams() == []
     again = run.recover(squall)
     assert again.code == 2 and "nothing to do" in again.stderr
     assert run.lines(run.effects) == effects, "a second recover plays nothing"
@@ -227,12 +228,16 @@ def test_recover_from_every_prefix_of_the_stream(tmp_path: Path) -> None:
     for n, prefix in cuts:
         run = Run(tmp_path / f"cut-{n}-{len(prefix[-1])}")
         run.dir.mkdir()
-        Path(events_path_for(run.journal)).write_text("".join(prefix))
+        start = json.loads(prefix[0])
+        start["journal_path"] = str(run.journal)
+        events = Path(stream_path(start["run_id"]))
+        events.parent.mkdir(parents=True, exist_ok=True)
+        events.write_text("".join([json.dumps(start) + "\n", *prefix[1:]]))
         before = _effects_of(prefix)
         run.effects.write_text("".join(e + "\n" for e in before))
         started_method = any('"phase": "method"' in line for line in prefix)
-        journal = recover_journal(
-            str(run.journal),
+        journal = recover_run(
+            str(events),
             overrides={"points": str(run.points), "effects": str(run.effects), "stop_at": "none"},
         )
         after = run.lines(run.effects)
@@ -243,7 +248,7 @@ def test_recover_from_every_prefix_of_the_stream(tmp_path: Path) -> None:
         data = json.loads(run.journal.read_text())
         assert data["status"] == ("completed" if ended else "interrupted"), n
         assert (journal.outcome is not None) and data["squall"]["outcome"] == journal.outcome.value
-        assert not Path(events_path_for(run.journal)).exists()
+        assert not events.exists()
         shutil.rmtree(run.dir)
 
 

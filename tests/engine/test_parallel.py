@@ -17,7 +17,7 @@ from squall.experiment.model import DryMode
 from squall.journal.store import read_journal
 from squall.plan import PlanOptions
 
-from sqharness import EXAMPLES, ROOT, subprocess_env
+from sqharness import EXAMPLES, ROOT, run_streams, subprocess_env
 from sqtest import pid_alive
 
 
@@ -62,9 +62,8 @@ def start_parallel(tmp_path: Path, hold: float) -> tuple[subprocess.Popen[bytes]
          "--var", f"hold:float={hold}"],
         env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    events = Path(str(journal) + ".events.jsonl")
     deadline = time.monotonic() + 20
-    while events.read_text().count('"activity-start"') < 3 if events.exists() else True:
+    while sum(e.read_text().count('"activity-start"') for e in run_streams()) < 3:
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.05)
     time.sleep(0.5)

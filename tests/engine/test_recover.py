@@ -83,4 +83,60 @@ def test_never_strategy_owes_nothing(squall: Any, tmp_path: Path) -> None:
 
 def test_nothing_to_recover(squall: Any, tmp_path: Path) -> None:
     result = squall("recover", str(tmp_path / "nope.json"))
-    assert result.code == 2 and "no event stream" in result.stderr
+    assert result.code == 2 and "nothing to recover" in result.stderr
+
+
+def _signalled_during_rollbacks(tmp_path: Path, *signals: signal.Signals) -> tuple[Any, Path, Path]:
+    """A run whose ``slow-undo`` rollback (``rollback_sleep`` seconds) receives
+    ``signals`` (0.2 s apart) after ``undo-1`` finished."""
+    proc, journal, log = start_run(
+        tmp_path, "recover.json", *ZERO[:4], "--var", "rollback_sleep:int=2", marker="undo-1"
+    )
+    for sig in signals:
+        proc.send_signal(sig)
+        time.sleep(0.2)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    return stderr, journal, log
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_rollbacks_leaves_the_rest_owed(
+    squall: Any, tmp_path: Path, sig: signal.Signals
+) -> None:
+    """The rollback that runs finishes; the rest are owed, not lost: the stream is kept,
+    and ``recover`` plays them (before, the stream was removed: "nothing to do")."""
+    stderr, journal, log = _signalled_during_rollbacks(tmp_path, sig)
+    data = json.loads(journal.read_text())
+    assert [(r["activity"]["name"], r["status"]) for r in data["rollbacks"]] == [
+        ("undo-1", "succeeded"),
+        ("slow-undo", "succeeded"),  # it was let finish
+    ]
+    assert data["status"] == "interrupted"
+    assert any("'undo-2'" in r and "owed" in r for r in data["squall"]["reasons"])
+    assert "squall recover" in stderr
+    done = recover(squall, journal, log)
+    assert done.code == 0, done.stderr
+    assert [line for line in lines(log) if line.startswith("undo")] == ["undo-1", "undo-2"]
+    again = recover(squall, journal, log)
+    assert again.code == 2 and "nothing to do" in again.stderr
+
+
+def test_a_second_signal_stops_the_running_rollback_which_stays_owed(
+    squall: Any, tmp_path: Path
+) -> None:
+    _, journal, log = _signalled_during_rollbacks(tmp_path, signal.SIGTERM, signal.SIGTERM)
+    data = json.loads(journal.read_text())
+    stopped = data["rollbacks"][-1]
+    assert stopped["activity"]["name"] == "slow-undo" and stopped["status"] == "failed"
+    assert stopped["squall"]["interrupted"] is True
+    done = recover(squall, journal, log)
+    assert done.code == 0, done.stderr
+    recovered = json.loads(journal.read_text())["rollbacks"]
+    assert [r["activity"]["name"] for r in recovered] == [
+        "undo-1",
+        "slow-undo",  # stopped half-way by the second signal
+        "slow-undo",  # played again by recover
+        "undo-2",
+    ]
+    assert [line for line in lines(log) if line.startswith("undo")] == ["undo-1", "undo-2"]

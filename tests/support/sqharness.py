@@ -143,6 +143,33 @@ class LocalServer:
         self.thread.join()
 
 
+def run_argv(journal: Path, source: str | Path, *extra: str) -> list[str]:
+    """``squall run --no-history --journal-path JOURNAL SOURCE EXTRA...`` as argv."""
+    import sys
+
+    return [
+        sys.executable, "-m", "squall", "run", "--no-history", "--journal-path", str(journal),
+        str(source), *extra,
+    ]  # fmt: skip
+
+
+def catches(pid: int, sig: int) -> bool:
+    """Whether process ``pid`` handles signal ``sig`` already (its /proc status)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (sig - 1)))
+    except OSError:
+        pass
+    return False
+
+
+def run_streams() -> list[Path]:
+    """The event streams in this test's recovery directory (runs not finished)."""
+    return sorted(Path(os.environ["SQUALL_RECOVERY_DIR"]).glob("*.events.jsonl"))
+
+
 def start_run(
     tmp_path: Path,
     experiment: str,

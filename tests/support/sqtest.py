@@ -17,6 +17,8 @@ __all__ = [
     "fail_times",
     "file_exists",
     "is_positive",
+    "log_then_sleep",
+    "mark_after",
     "pid_alive",
     "pid_then_sleep",
     "read_config",
@@ -43,6 +45,24 @@ def exit_now(code: int = 0) -> None:
 def sleep(seconds: float = 1.0) -> float:
     time.sleep(float(seconds))
     return float(seconds)
+
+
+def log_then_sleep(path: str, seconds: float = 1.0) -> None:
+    """Log ``isolated-started``, sleep, then log ``isolated-late`` (an orphan's work)."""
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("isolated-started\n")
+    time.sleep(float(seconds))
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("isolated-late\n")
+
+
+def mark_after(path: str, name: str, seconds: float = 0.0, parent: bool = False) -> None:
+    """Sleep, then append ``name <pid> <time>``: the rollback's effect, when it completes
+    (``pid``: the squall process that played it; ``parent``: this is its child)."""
+    time.sleep(float(seconds))
+    pid = os.getppid() if parent else os.getpid()
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(f"{name} {pid} {time.time():.6f}\n")
 
 
 def boom(message: str = "boom") -> None:

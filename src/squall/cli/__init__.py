@@ -12,22 +12,31 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (tests call this in-process)."""
+    """Run the CLI; returns the exit code (tests call this in-process, with ``argv``:
+    then the process's signal handlers are left alone)."""
     args = sys.argv[1:] if argv is None else argv
     if args == ["--version"]:
         from squall._version import __version__
 
         sys.stdout.write(f"squall {__version__}\n")
         return 0
-    from squall.masking import MaskedStream
-
+    if argv is None:  # the real command: its own process's signals
+        _stop_on_sigterm()
+    try:
+        from squall.masking import MaskedStream
+    except KeyboardInterrupt:
+        sys.stderr.write("squall: interrupted\n")
+        return 130
     # every line squall (or a driver, a control) prints is masked (squall.masking)
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = MaskedStream(sys.stdout), MaskedStream(sys.stderr)
     try:
-        return _main(args)
+        code = _main(args)
     finally:
         sys.stdout, sys.stderr = streams
+    if argv is None:
+        _ignore_stop_signals()
+    return code
 
 
 def _main(args: list[str]) -> int:
@@ -55,6 +64,27 @@ def _without_click(args: list[str]) -> int | None:
     from squall.cli.fast import run
 
     return run(args)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops squall as SIGINT does (exit 130) from the start, not only once a run
+    installs its own handlers: a SIGTERM while loading must not kill squall with -15."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _ignore_stop_signals() -> None:
+    """The command is done and its exit code known: a SIGINT or SIGTERM now (while
+    Python shuts down, when it puts the default handlers back) must not turn it into
+    -2 or -15."""
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def _handle(exc: Exception) -> int:

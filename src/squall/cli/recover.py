@@ -1,7 +1,8 @@
-"""``squall recover``: finish a run that was killed or crashed."""
+"""``squall recover``: finish a run that was killed, crashed, or left rollbacks owed."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -12,57 +13,77 @@ from squall.cli.console import Console
 from squall.cli.history import history_options, open_cli_history
 
 if TYPE_CHECKING:
+    from squall.engine.recover import Unrecovered
     from squall.journal.history import RunHistory
 
 __all__ = ["recover"]
 
 
 @click.command()
-@click.argument("target", metavar="JOURNAL|RUN_ID")
+@click.argument("target", metavar="RUN_ID|JOURNAL", required=False)
+@click.option(
+    "--list",
+    "list_runs",
+    is_flag=True,
+    help="List the runs that can be recovered (and the rollbacks each owes), then exit.",
+)
+@click.option("--json", "as_json", is_flag=True, help="With --list: one JSON document.")
 @click.option(
     "--var",
     "variables",
     multiple=True,
     metavar="KEY[:TYPE]=VALUE",
-    help="Configuration value the rollbacks need (as given to the run).",
+    help="Configuration value (the run's own --var values are kept; this overrides them).",
 )
 @click.option(
     "--var-file",
     "var_files",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="JSON/YAML file with configuration/secrets, or a .env file.",
+    help="JSON/YAML file with configuration/secrets (inline secrets are not kept), or .env.",
 )
 @history_options
 @click.pass_context
 def recover(
     ctx: click.Context,
-    target: str,
+    target: str | None,
+    list_runs: bool,
+    as_json: bool,
     variables: tuple[str, ...],
     var_files: tuple[str, ...],
     history: str | None,
     no_history: bool,
 ) -> int:
-    """Finish a run that was killed or crashed: play the rollbacks its strategy owes
-    (each finished rollback is not played again) and write its journal.
+    """Finish a run that was killed, crashed, or stopped with rollbacks owed: play the
+    rollbacks its strategy still owes (a finished one is never played again) and write
+    its journal where the run would have.
 
-    JOURNAL is the --journal-path the run used; its event stream JOURNAL.events.jsonl
-    holds what happened. RUN_ID (or a unique prefix of it) finds that file through the
-    run history. Exit 0 when every owed rollback succeeded, 3 otherwise.
+    RUN_ID (or a unique prefix of it) names the run, as `--list` shows it; JOURNAL, the
+    --journal-path the run used, finds it too. Works from any directory: the run's event
+    stream holds the experiment as it ran. Exit 0 when every owed rollback succeeded,
+    3 when one failed, 130 when interrupted with rollbacks still owed, 2 when there is
+    nothing to recover.
     """
     from squall.cli.run import load_cli_settings, read_overrides
-    from squall.engine.recover import recover_journal
+    from squall.engine.recover import find_stream, recover_run, unrecovered
+    from squall.errors import InputError
     from squall.journal.model import RunStatus
 
     settings: dict[str, Any] = load_cli_settings(ctx)
+    if list_runs:
+        _print_list(unrecovered(settings), as_json)
+        return 0
+    if not target:
+        raise InputError("give the RUN_ID (or JOURNAL) of the run to recover, or --list")
     overrides, secret_overrides = read_overrides(variables, var_files)
     store = open_cli_history(history, no_history, settings)
     try:
-        journal_path = _journal_path(target, store)
-        console = Console(source=journal_path, json_lines=ctx.obj["json"])
-        before = _played(journal_path)
-        journal = recover_journal(
-            journal_path,
+        events = _stream_of(target, store, find_stream)
+        journal_path = _journal_of(events)
+        console = Console(source=target, json_lines=ctx.obj["json"])
+        before = _played(events)
+        journal = recover_run(
+            events,
             overrides=overrides,
             secret_overrides=secret_overrides,
             settings=settings,
@@ -74,43 +95,82 @@ def recover(
             store.close()
     played = [r for r in journal.rollbacks if r is not None][before:]
     failed = [r for r in played if r.status is RunStatus.FAILED]
+    owed = os.path.exists(events)
     sys.stderr.write(
         f"squall: recovered run {journal.run_id}: {len(played)} rollback(s) played, "
         f"{len(failed)} failed; journal: {journal_path}\n"
     )
+    if owed:
+        sys.stderr.write(f"squall: rollbacks are still owed: `squall recover {journal.run_id}`\n")
+        return 130
     return 3 if failed else 0
 
 
-def _journal_path(target: str, store: RunHistory | None) -> str:
-    """The journal path given, or the one the run history knows for a run id.
+def _journal_of(events: str) -> str:
+    """Where the recovered journal goes: the run's (absolute) journal path."""
+    from squall.journal.recovery import read_start
+
+    start = read_start(events) or {}
+    return str(start.get("journal_path") or events.removesuffix(".events.jsonl"))
+
+
+def _stream_of(target: str, store: RunHistory | None, find: Any) -> str:
+    """The run's event stream: in the recovery directory, else the one the run history
+    knows for a run id (a stream written by an older squall).
 
     Raises:
-        HistoryError: a run id matches no run (or several) in the history.
-        InputError: the run wrote no journal file, or already finished.
+        InputError: nothing to recover.
     """
     from squall.errors import InputError
-    from squall.journal.store import events_path_for
+    from squall.journal.history import HistoryError
 
-    looks_like_path = os.sep in target or target.endswith((".json", ".yaml", ".yml"))
-    if store is None or looks_like_path or os.path.exists(events_path_for(target)):
-        return target
-    record = store.get(target)
-    if record.journal_path is None:
-        raise InputError(f"run {record.run_id} wrote no journal file: nothing to recover")
-    if record.finished and not os.path.exists(events_path_for(record.journal_path)):
-        raise InputError(
-            f"run {record.run_id} finished ({record.outcome or record.status}); "
-            f"nothing to do (its journal: {record.journal_path})"
-        )
-    return record.journal_path
+    try:
+        events: str = find(target)
+    except InputError:
+        if store is None or os.sep in target or target.endswith((".json", ".yaml", ".yml")):
+            raise
+        try:
+            record = store.get(target)
+        except HistoryError:
+            raise InputError(f"no unrecovered run {target!r}: nothing to recover") from None
+        if record.events_path is None or not os.path.exists(record.events_path):
+            raise InputError(
+                f"run {record.run_id} finished ({record.outcome or record.status}); "
+                f"nothing to do (its journal: {record.journal_path})"
+            ) from None
+        events = record.events_path
+    return events
 
 
-def _played(journal_path: str) -> int:
+def _played(events: str) -> int:
     """How many rollbacks had finished before recovery (to report only the new ones)."""
-    from squall.journal.store import events_path_for
     from squall.journal.stream import read_event_stream
 
     try:
-        return len(read_event_stream(events_path_for(journal_path)).journal.rollbacks)
+        return len(read_event_stream(events).journal.rollbacks)
     except (OSError, ValueError):
         return 0
+
+
+def _print_list(runs: list[Unrecovered], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"runs": [r.to_dict() for r in runs]}, indent=2))
+        return
+    if not runs:
+        sys.stderr.write("squall: no run to recover\n")
+        return
+    click.echo(f"{'RUN ID':<14}{'STARTED':<27}{'STATE':<22}EXPERIMENT")
+    for run in runs:
+        info = run.info
+        if info.running:
+            state = f"running (pid {info.start.get('pid')})"
+        elif run.problem:
+            state = "unreadable"
+        else:
+            state = f"{len(run.owed)} rollback(s) owed"
+        where = info.start.get("source") or ""
+        click.echo(f"{info.run_id:<14}{info.started[:25]:<27}{state:<22}{info.title} {where}")
+        if run.owed:
+            click.echo(f"{'':<14}owed: {', '.join(run.owed)}")
+        if run.problem:
+            click.echo(f"{'':<14}{run.problem}")

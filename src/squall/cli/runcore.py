@@ -245,10 +245,13 @@ class _Execute:
 
     def __call__(self, prepared: _Prepared, journal_path: str) -> _RunResult:
         from squall.api import plugin_registry
+        from squall.cli.unrecovered import warn_unrecovered
         from squall.engine import Engine, RunOptions
         from squall.notifications import notify, run_events
 
         settings = self.inputs.settings
+        experiment = prepared.plan.experiment
+        warn_unrecovered(experiment.source or prepared.document.name, experiment.raw, settings)
         console = Console(
             source=prepared.document.name, json_lines=self.json_lines, quiet=self.quiet
         )

@@ -62,7 +62,7 @@ def _pause(ctx: RunContext, seconds: Any, activity: Activity, where: str) -> Non
     ctx.listener.pausing(activity, where, value)
     if threading.get_ident() == _MAIN_THREAD:
         time.sleep(value)  # a signal raises Interrupted out of the sleep
-    elif ctx.stop.wait(value):
+    elif ctx.halt.wait(value):
         raise Interrupted("the run was stopped during a pause")
 
 

@@ -54,7 +54,7 @@ def call_provider(
         in_hypothesis=in_hypothesis,
         extra_arguments=extra_arguments or {},
         isolation=activity.flow.isolation,
-        stop=ctx.stop,
+        stop=ctx.halt,
     )
     if warnings is not None:
         call.warnings = warnings
@@ -143,14 +143,14 @@ def _wait(ctx: RunContext, seconds: float, what: str) -> None:
     cancel = cancel_event()
     end = time.monotonic() + seconds
     while True:
-        if ctx.stop.is_set():
+        if ctx.halt.is_set():
             raise Interrupted(f"the run was stopped during {what}")
         if cancel is not None and cancel.is_set():
             raise ActivityFailed(f"cancelled during {what} (its parallel group was cancelled)")
         left = end - time.monotonic()
         if left <= 0:
             return
-        ctx.stop.wait(left if cancel is None else min(left, _CANCEL_POLL))
+        ctx.halt.wait(left if cancel is None else min(left, _CANCEL_POLL))
 
 
 def _last(warnings: list[str]) -> list[str]:

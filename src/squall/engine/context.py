@@ -95,6 +95,7 @@ class RunContext:
         "activity_hooks",
         "configuration",
         "fail_fast_tripped",
+        "halt",
         "hooks",
         "interruption",
         "listener",
@@ -106,6 +107,7 @@ class RunContext:
         "registry",
         "repeats",
         "secrets",
+        "shield",
         "stop",
         "variables",
         "view",
@@ -137,10 +139,17 @@ class RunContext:
             "squall_after_activity"
         )
         self.view: RunView | None = None
+        #: the run was asked to stop: no further activity starts
         self.stop = threading.Event()
+        #: the activity that runs must stop now (set with ``stop``, except by the first
+        #: signal during rollbacks, which lets the running rollback finish)
+        self.halt = threading.Event()
         self.interruption: Interruption | None = None
         #: True while the main thread runs user code or sleeps: a signal may raise there.
         self.raise_on_signal = False
+        #: while rollbacks play: signals received (the first lets the current rollback
+        #: finish and leaves the rest owed; a second may stop it); None outside rollbacks
+        self.shield: int | None = None
         self.fail_fast_tripped = False
         #: the method activity whose failure policy ("abort") stopped the method
         self.aborted_by = ""

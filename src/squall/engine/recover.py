@@ -1,27 +1,36 @@
-"""``squall recover``: finish a run that was killed or crashed, from its event stream.
+"""``squall recover``: finish a run that was killed, crashed, or stopped with rollbacks
+owed, from its event stream (see docs/recovery.md).
 
-The rollbacks the strategy owes are played once: a rollback the stream shows as finished
-is not played again; one that was running when the run stopped is played again (so
-rollbacks should be idempotent, as squall's own drivers' are). The recovery is appended to
-the same stream under an exclusive lock, so a second ``recover`` finds nothing to do.
+The stream is the run's own (keyed by its run id in the recovery directory) and holds
+everything needed: the experiment as it ran (never the file as it is now), the
+configuration given on the command line, and which inline secrets it left out. Secrets
+are resolved again from their sources; an inline secret an owed rollback uses must be
+given again (``--var-file``), else recovery refuses rather than play with ``***``.
+
+The rollbacks the strategy owes are played once: a rollback the stream shows as
+finished is not played again; one that was running when the run stopped is played again
+(so rollbacks should be idempotent, as squall's own drivers' are). The recovery is
+appended to the same stream, which it holds locked, so a second ``recover`` finds
+nothing to do.
 """
 
 from __future__ import annotations
 
-import fcntl
+import json
 import os
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from squall.engine.context import Listener
+from squall.engine.rules import unplayed
 from squall.engine.runner import Engine, RunOptions
-from squall.errors import InputError, SquallError
-from squall.experiment import load_source, parse_experiment
-from squall.experiment.model import Activity, DryMode, Experiment, RollbackStrategy
+from squall.errors import InputError
+from squall.experiment import parse_experiment
+from squall.experiment.model import Activity, DryMode, RollbackStrategy
 from squall.journal.model import Journal, JournalStatus
-from squall.journal.store import events_path_for
+from squall.journal.recovery import StreamInfo, list_streams
+from squall.journal.store import EventStream, StreamBusy, events_path_for
 from squall.journal.stream import StreamState, read_event_stream
 from squall.plan import Plan, PlanOptions, make_plan
 from squall.providers import ProviderRegistry
@@ -29,21 +38,41 @@ from squall.providers import ProviderRegistry
 if TYPE_CHECKING:
     from squall.journal.history import RunHistory
 
-__all__ = ["recover_journal"]
+__all__ = ["Unrecovered", "find_stream", "owed_rollbacks", "recover_run", "unrecovered"]
 
 
-@contextmanager
-def _exclusive(path: str) -> Iterator[None]:
-    with open(path, "a", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise InputError(f"{path} is being recovered by another process") from None
-        yield
+def find_stream(target: str) -> str:
+    """The event stream of the run named by ``target``: a run id (or a unique prefix of
+    one) in the recovery directory, or the journal path the run was given.
+
+    Raises:
+        InputError: nothing matches, or several runs do.
+    """
+    streams = list_streams()
+    by_id = [s for s in streams if target and s.run_id.startswith(target)]
+    if len(by_id) == 1:
+        return by_id[0].path
+    where = os.path.abspath(target)
+    by_journal = [s for s in streams if s.journal_path == where]
+    if len(by_journal) == 1:
+        return by_journal[0].path
+    several = by_id or by_journal
+    if several:
+        ids = ", ".join(f"{s.run_id} (started {s.started})" for s in several)
+        raise InputError(f"{target!r} names several unrecovered runs: {ids}; give a run id")
+    legacy = events_path_for(target)  # a stream written next to its journal (squall < 0.9)
+    if os.path.exists(legacy):
+        return legacy
+    if os.path.exists(target):
+        raise InputError(f"{target}: the run finished (or was recovered); nothing to do")
+    raise InputError(
+        f"no unrecovered run {target!r}: nothing to recover (`squall recover --list` "
+        "shows the runs that can be recovered)"
+    )
 
 
-def recover_journal(
-    journal_path: str,
+def recover_run(
+    events: str,
     *,
     overrides: Mapping[str, Any] | None = None,
     secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
@@ -52,68 +81,122 @@ def recover_journal(
     listener: Listener | None = None,
     history: RunHistory | None = None,
 ) -> Journal:
-    """Finish the run that was writing ``journal_path`` (and say so in ``history``).
+    """Finish the run whose event stream is ``events`` (and say so in ``history``).
 
     Raises:
-        InputError: there is nothing to recover, or the stream cannot be read.
+        InputError: the stream cannot be read, is held by a live process, or an owed
+            rollback needs an inline secret that was not given again.
     """
-    events = events_path_for(journal_path)
-    if not os.path.exists(events):
-        if os.path.exists(journal_path):
-            raise InputError(f"{journal_path}: the run finished (or was recovered); nothing to do")
+    try:
+        stream = EventStream(events, append=True)
+    except StreamBusy:
         raise InputError(
-            f"no event stream {events}: nothing to recover (give the --journal-path the run used)"
-        )
-    with _exclusive(events):
-        try:
-            state = read_event_stream(events)
-        except (OSError, ValueError) as exc:
-            raise InputError(str(exc)) from None
-        experiment = _experiment(state)
-        plan = make_plan(experiment, _plan_options(state, settings or {}))
+            f"{events} is held by another squall process: the run is still going, or "
+            "being recovered"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"cannot open {events}: {exc.strerror or exc}") from None
+    try:
+        state = read_event_stream(events)
+        journal_path = state.start.get("journal_path") or _legacy_journal(events)
+        plan = make_plan(parse_experiment(state.journal.experiment), _plan_options(state, settings))
+        owed = () if state.ended else owed_rollbacks(plan, state)
+        secret_overrides = secret_overrides or {}
+        _check_secrets(state, owed, secret_overrides)
         options = RunOptions(
-            overrides=overrides,
+            overrides={**(state.start.get("overrides") or {}), **(overrides or {})},
             secret_overrides=secret_overrides,
             journal_path=journal_path,
             run_id=state.journal.run_id,
             settings=settings,
             history=history,
         )
-        engine = Engine(registry, listener, entry_points=False)
+    except BaseException:
+        stream.close(remove=False)
+        raise
+    engine = Engine(registry, listener, entry_points=False)
+    with _in_directory(state.start.get("cwd")):
         if state.ended:  # the run finished; only its final journal was not written
             state.journal.status = JournalStatus(state.end.get("status", "completed"))
-            return engine.recover(plan, state.journal, (), options, interrupted=False)
-        return engine.recover(plan, state.journal, owed_rollbacks(plan, state), options)
+            return engine.recover(plan, state.journal, (), options, stream, interrupted=False)
+        return engine.recover(plan, state.journal, owed, options, stream)
 
 
-def _plan_options(state: StreamState, settings: Mapping[str, Any]) -> PlanOptions:
+@contextmanager
+def _in_directory(path: Any) -> Iterator[None]:
+    """Work in the run's own directory (when it still exists), as the run did."""
+    before = os.getcwd()
+    moved = isinstance(path, str) and os.path.isdir(path)
+    if moved:
+        os.chdir(path)
+    try:
+        yield
+    finally:
+        if moved:
+            os.chdir(before)
+
+
+def _legacy_journal(events: str) -> str:
+    return events[: -len(".events.jsonl")] if events.endswith(".events.jsonl") else events
+
+
+def _plan_options(state: StreamState, settings: Mapping[str, Any] | None) -> PlanOptions:
     strategy = state.start.get("rollback_strategy")
     dry = state.start.get("dry")
     return PlanOptions(
         rollback_strategy=RollbackStrategy(strategy) if strategy else None,
         dry=DryMode(dry) if dry else None,
-        settings=settings,
+        settings=settings or {},
     )
 
 
-def _experiment(state: StreamState) -> Experiment:
-    """The experiment as run: re-read from its source when that still matches (it holds
-    the inline secrets the journal masks), else the journal's copy."""
-    copy = parse_experiment(state.journal.experiment)
-    source = state.start.get("source")
-    if source and os.path.exists(source):
-        try:
-            document = load_source(source)
-            original = parse_experiment(document.data, document.name)
-        except SquallError:
-            return copy
-        if _names(original.rollbacks) == _names(copy.rollbacks):
-            return original
-    return copy
+def _check_secrets(
+    state: StreamState,
+    owed: tuple[Activity, ...],
+    given: Mapping[str, Mapping[str, Any]],
+) -> None:
+    """Refuse to play a rollback with an inline secret the stream does not hold.
+
+    Raises:
+        InputError: an owed rollback uses an inline secret that was not given again.
+    """
+    missing = [
+        (scope, key)
+        for scope, key in _inline(state)
+        if key not in given.get(scope, {}) and any(_uses(a, scope, key) for a in owed)
+    ]
+    if missing:
+        names = ", ".join(f"{scope}.{key}" for scope, key in missing)
+        raise InputError(
+            f"the rollbacks run {state.journal.run_id} owes use inline secrets ({names}) "
+            "whose values are never written to disk: give them again with --var-file "
+            "FILE (a `secrets:` section), or move them to `env`/`vault` secrets; nothing "
+            "was played"
+        )
 
 
-def _names(activities: tuple[Activity, ...]) -> list[str]:
-    return [a.name for a in activities]
+def _inline(state: StreamState) -> list[tuple[str, str]]:
+    listed = state.start.get("inline_secrets")
+    if isinstance(listed, list):
+        return [(str(p[0]), str(p[1])) for p in listed if isinstance(p, list) and len(p) == 2]
+    declared = state.journal.experiment.get("secrets") or {}  # an older stream: "***"
+    return [
+        (scope, key)
+        for scope, entries in declared.items()
+        if isinstance(entries, dict)
+        for key, value in entries.items()
+        if value == "***"
+    ]
+
+
+def _uses(activity: Activity, scope: str, key: str) -> bool:
+    """Whether the activity may see secret ``scope.key``: it names the scope in its
+    provider's ``secrets``, or ``${key}`` appears in it."""
+    provider = activity.raw.get("provider") or {}
+    scopes = provider.get("secrets") if isinstance(provider, dict) else None
+    if isinstance(scopes, list | str) and scope in scopes:
+        return True
+    return ("${" + key + "}") in json.dumps(activity.raw)
 
 
 def owed_rollbacks(plan: Plan, state: StreamState) -> tuple[Activity, ...]:
@@ -134,11 +217,46 @@ def owed_rollbacks(plan: Plan, state: StreamState) -> tuple[Activity, ...]:
             return ()
         if strategy is RollbackStrategy.DEFAULT and not state.started_method:
             return ()
-    done = Counter(state.rollback_names)
-    owed = []
-    for activity in plan.rollbacks:
-        if done[activity.name]:
-            done[activity.name] -= 1
-        else:
-            owed.append(activity)
-    return tuple(owed)
+    return unplayed(plan.rollbacks, state.rollback_names)
+
+
+class Unrecovered:
+    """A run that stopped without finishing: what ``recover --list`` shows."""
+
+    __slots__ = ("info", "owed", "problem")
+
+    def __init__(self, info: StreamInfo, owed: tuple[str, ...], problem: str = "") -> None:
+        self.info = info
+        self.owed = owed  # names of the rollbacks still owed
+        self.problem = problem  # why the stream cannot be read (then nothing is known)
+
+    def to_dict(self) -> dict[str, Any]:
+        start = self.info.start
+        return {
+            "run_id": self.info.run_id,
+            "title": self.info.title,
+            "started": self.info.started,
+            "source": start.get("source"),
+            "journal_path": self.info.journal_path,
+            "events_path": self.info.path,
+            "running": self.info.running,
+            "pid": start.get("pid"),
+            "owed": list(self.owed),
+            "problem": self.problem or None,
+        }
+
+
+def unrecovered(settings: Mapping[str, Any] | None = None) -> list[Unrecovered]:
+    """Every run of the recovery directory, with the rollbacks it still owes."""
+    found = []
+    for info in list_streams():
+        try:
+            state = read_event_stream(info.path)
+            plan = make_plan(
+                parse_experiment(state.journal.experiment), _plan_options(state, settings)
+            )
+            owed = () if state.ended else owed_rollbacks(plan, state)
+            found.append(Unrecovered(info, tuple(a.name for a in owed)))
+        except Exception as exc:  # a damaged stream is still listed
+            found.append(Unrecovered(info, (), f"{type(exc).__name__}: {exc}"))
+    return found

@@ -4,12 +4,13 @@ finished, and what the journal keeps of the experiment."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from squall.engine.context import Interruption, RunContext
 from squall.engine.verdict import RunFacts, decide
-from squall.experiment.model import Experiment, RollbackStrategy
+from squall.experiment.model import Activity, Experiment, RollbackStrategy
 from squall.experiment.substitute import substitute
 from squall.journal.model import ActivityRun, JournalStatus, RunStatus
 from squall.journal.recorder import Phase
@@ -22,7 +23,9 @@ __all__ = [
     "finish_run",
     "journal_experiment",
     "platform_name",
+    "played_names",
     "should_roll_back",
+    "unplayed",
 ]
 
 
@@ -37,7 +40,7 @@ def declares_controls(experiment: Experiment) -> bool:
 
 def abandon_background(ctx: RunContext) -> bool:
     interruption = ctx.interruption
-    return ctx.stop.is_set() and not (interruption and interruption.wait_background)
+    return ctx.halt.is_set() and not (interruption and interruption.wait_background)
 
 
 def should_roll_back(ctx: RunContext, facts: RunFacts) -> bool:
@@ -60,7 +63,27 @@ def should_roll_back(ctx: RunContext, facts: RunFacts) -> bool:
     )
 
 
-def finish_run(ctx: RunContext, facts: RunFacts) -> None:
+def played_names(entries: Iterable[ActivityRun | None]) -> list[str]:
+    """Names of the rollbacks that were played to their end (succeeded or failed); one
+    a signal stopped half-way (``squall.interrupted``) or still running is not."""
+    return [
+        e.name for e in entries if e is not None and not (e.squall and e.squall.get("interrupted"))
+    ]
+
+
+def unplayed(rollbacks: tuple[Activity, ...], played: Iterable[str]) -> tuple[Activity, ...]:
+    """The rollbacks not yet played, in order (each played name counts once)."""
+    done = Counter(played)
+    owed = []
+    for activity in rollbacks:
+        if done[activity.name]:
+            done[activity.name] -= 1
+        else:
+            owed.append(activity)
+    return tuple(owed)
+
+
+def finish_run(ctx: RunContext, facts: RunFacts, owed: tuple[Activity, ...] = ()) -> None:
     journal = ctx.recorder.journal
     for phase, entries in ((Phase.METHOD, journal.run), (Phase.ROLLBACKS, journal.rollbacks)):
         for index in ctx.recorder.pending(phase):
@@ -79,6 +102,12 @@ def finish_run(ctx: RunContext, facts: RunFacts) -> None:
             {"kind": interruption.kind, "name": interruption.name, "reason": interruption.reason}
         )
     journal.outcome, reasons = decide(journal, facts)
+    if owed:
+        names = ", ".join(repr(a.name) for a in owed)
+        reasons.append(
+            f"{len(owed)} rollback(s) not played ({names}): they are owed; "
+            f"`squall recover {journal.run_id}` plays them"
+        )
     journal.reasons = [mask_text(reason) for reason in reasons]
 
 

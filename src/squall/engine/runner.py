@@ -32,12 +32,15 @@ from squall.engine.rules import (
     finish_run,
     journal_experiment,
     platform_name,
+    played_names,
     should_roll_back,
+    unplayed,
 )
 from squall.engine.sideprobe import run_side_probe
 from squall.engine.signals import disarm_deadline, handle_signals, request_stop_now
+from squall.engine.snapshot import new_recorder, start_facts
 from squall.engine.verdict import RunFacts
-from squall.errors import InputError, Interrupted
+from squall.errors import Interrupted
 from squall.experiment.groups import blocks
 from squall.experiment.model import (
     Activity,
@@ -50,7 +53,7 @@ from squall.hooks.view import RunView
 from squall.journal.limits import DEFAULT_MAX_OUTPUT
 from squall.journal.model import Journal, JournalStatus, RunStatus
 from squall.journal.recorder import Phase, Recorder
-from squall.journal.store import events_path_for, format_journal, write_journal_text
+from squall.journal.store import EventStream, events_path_for, format_journal, write_journal_text
 from squall.plan import Plan
 from squall.providers import Call, ProviderRegistry, default_registry
 
@@ -165,20 +168,33 @@ class Engine:
             disarm_deadline()
             play = should_roll_back(ctx, facts)
             ctx.recorder.rollbacks_decided(play)  # a recovery keeps to this decision
-            if play:
-                # a signal during rollbacks stops the remaining ones
-                with contextlib.suppress(ActivityInterrupted, Interrupted):
-                    self._play(ctx, plan.rollbacks, Phase.ROLLBACKS)
+            owed = self._play_rollbacks(ctx, plan.rollbacks) if play else ()
             journal.end = now_iso()
             journal.duration = time.perf_counter() - started
-            finish_run(ctx, facts)
+            finish_run(ctx, facts, owed)
             with contextlib.suppress(Interrupted):
                 ctx.fire("squall_after_experiment", journal=journal)
             with contextlib.suppress(Interrupted):
                 ctx.fire("squall_cleanup")
         self.registry.close()  # kept-alive connections end with the run
-        self._write(ctx, options, record)
+        self._write(ctx, options, record, owed=bool(owed))
         return journal
+
+    def _play_rollbacks(
+        self, ctx: RunContext, rollbacks: tuple[Activity, ...]
+    ) -> tuple[Activity, ...]:
+        """Play the rollbacks; return those still owed. A signal lets the rollback that
+        runs finish and stops the rest (they stay owed: the event stream is kept for
+        ``squall recover``); a second signal stops the running one too."""
+        ctx.stop.clear()
+        ctx.halt.clear()
+        ctx.shield = 0
+        try:
+            with contextlib.suppress(ActivityInterrupted, Interrupted):
+                self._play(ctx, rollbacks, Phase.ROLLBACKS)
+        finally:
+            ctx.shield = None
+        return unplayed(rollbacks, played_names(ctx.recorder.journal.rollbacks))
 
     def _prepare(self, plan: Plan, options: RunOptions) -> RunContext:
         """Resolve configuration, secrets and controls; create the journal and recorder."""
@@ -192,12 +208,7 @@ class Engine:
             squall_version=__version__,
             run_id=run_id,
         )
-        start = {
-            "rollback_strategy": plan.rollback_strategy,
-            "hypothesis_strategy": plan.hypothesis_strategy,
-            "dry": plan.dry,
-            "source": plan.experiment.source,
-        }
+        start = start_facts(plan, options.overrides, options.journal_path)
         return self._context(plan, options, journal, (configuration, secrets, variables), start)
 
     def _resolve(
@@ -217,29 +228,19 @@ class Engine:
         options: RunOptions,
         journal: Journal,
         resolved: tuple[dict[str, Any], dict[str, dict[str, Any]], Mapping[str, Any]],
-        start: dict[str, Any] | None,
+        start: dict[str, Any] | EventStream,
     ) -> RunContext:
-        """The run's context; ``start`` None continues an existing event stream."""
+        """The run's context; ``start`` is the new stream's facts, or the stream a
+        recovery continues."""
         configuration, secrets, variables = resolved
         hooks = self._hooks(plan, options)
-        events = (
-            events_path_for(options.journal_path)
-            if options.journal_path and options.events
-            else None
-        )
-        try:
-            recorder = Recorder(
-                journal,
-                events,
-                append=start is None,
-                max_output=options.max_output,
-                **(start or {}),
+        if isinstance(start, EventStream):
+            recorder = Recorder(journal, None, stream=start, max_output=options.max_output)
+        else:
+            events = options.events and options.journal_path is not None
+            recorder = new_recorder(
+                journal, options.journal_path, start, events=events, max_output=options.max_output
             )
-        except OSError as exc:
-            raise InputError(
-                f"cannot write the journal's event stream {events}: {exc.strerror or exc}; "
-                "choose a writable --journal-path"
-            ) from None
         ctx = RunContext(
             plan=plan,
             registry=self.registry,
@@ -270,13 +271,15 @@ class Engine:
         journal: Journal,
         owed: tuple[Activity, ...],
         options: RunOptions,
+        stream: EventStream,
         *,
         interrupted: bool = True,
     ) -> Journal:
-        """Play the rollbacks a stopped run still owes, append them to its event stream,
-        and write its final journal (the stream is then removed)."""
+        """Play the rollbacks a stopped run still owes, append them to its event
+        ``stream`` (opened, and locked, by the caller), and write its final journal (the
+        stream is then removed)."""
         resolved = self._resolve(plan, options, journal.run_id)
-        ctx = self._context(plan, options, journal, resolved, None)
+        ctx = self._context(plan, options, journal, resolved, stream)
         record = self._record_start(ctx, options, recovering=True)
         ctx.outputs.seed(journal)  # rollbacks may use ${outputs...} of the stopped run
         facts = RunFacts()
@@ -288,12 +291,11 @@ class Engine:
                 "squall recover played the rollbacks it owed",
                 kind="crash",
             )
-        with handle_signals(ctx), contextlib.suppress(ActivityInterrupted, Interrupted):
-            ctx.stop.clear()
-            self._play(ctx, owed, Phase.ROLLBACKS)
+        with handle_signals(ctx):
+            left = self._play_rollbacks(ctx, owed)
         journal.end = now_iso()
-        finish_run(ctx, facts)
-        self._write(ctx, options, record)
+        finish_run(ctx, facts, left)
+        self._write(ctx, options, record, owed=bool(left))
         return journal
 
     def _record_start(
@@ -313,11 +315,14 @@ class Engine:
         record_start(options.history, record, self.listener)
         return record
 
-    def _write(self, ctx: RunContext, options: RunOptions, record: RunRecord | None) -> None:
+    def _write(
+        self, ctx: RunContext, options: RunOptions, record: RunRecord | None, *, owed: bool
+    ) -> None:
         """Write the final journal (and its copy in the history); keep the event stream
-        when the file cannot be written (nothing lost)."""
+        when the file cannot be written (nothing lost) or rollbacks are still ``owed``
+        (the stream then does not end: ``squall recover`` plays them)."""
         journal = ctx.recorder.journal
-        keep_events = options.keep_events or options.journal_path is None
+        keep_events = options.keep_events or options.journal_path is None or owed
         text = None
         if options.journal_path is not None or record is not None:
             text = format_journal(journal.to_document(), ctx.recorder.encoded_activities)
@@ -328,7 +333,7 @@ class Engine:
                 keep_events = True
                 journal.reasons.append(
                     f"the journal could not be written ({exc}); the event stream "
-                    f"{events_path_for(options.journal_path)} holds the run"
+                    f"{ctx.recorder.events_path} holds the run"
                 )
                 log.error("cannot write the journal %s: %s", options.journal_path, exc)
         if options.history is not None and record is not None and text is not None:
@@ -337,7 +342,10 @@ class Engine:
             record_end(
                 options.history, record, journal, text, self.listener, recovered=record.recovered
             )
-        ctx.recorder.close(keep_events=keep_events)
+        keep_as = None
+        if options.keep_events and options.journal_path is not None and not owed:
+            keep_as = events_path_for(options.journal_path)  # beside the journal
+        ctx.recorder.close(keep_events=keep_events, ended=not owed, keep_as=keep_as)
         if self.entry_points:
             from squall.hooks.registration import registrations
 
@@ -452,7 +460,6 @@ class Engine:
         reference's."""
         if phase == Phase.ROLLBACKS and activities:
             self.listener.phase("rollbacks")
-            ctx.stop.clear()  # a new signal during rollbacks stops the remaining ones
         background = Background(ctx, phase)
         entries = (
             ctx.recorder.journal.rollbacks if phase == Phase.ROLLBACKS else ctx.recorder.journal.run
@@ -488,6 +495,8 @@ class Engine:
             try:
                 run = run_activity(ctx, current, phase)
             except ActivityInterrupted as exc:
+                if phase == Phase.ROLLBACKS:  # stopped half-way: still owed
+                    exc.run.squall = {**(exc.run.squall or {}), "interrupted": True}
                 ctx.recorder.record(phase, exc.run, index)
                 raise
             ctx.recorder.record(phase, run, index)

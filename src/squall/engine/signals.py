@@ -1,5 +1,9 @@
 """Signals -> an orderly stop: SIGINT/SIGTERM interrupt, SIGUSR1 stops gracefully (waits
-for background activities), SIGUSR2 stops without rollbacks (the reference's meanings)."""
+for background activities), SIGUSR2 stops without rollbacks (the reference's meanings).
+
+While rollbacks play (``RunContext.shield`` is set), a first signal does not break into
+the rollback that is running: it finishes, and the rest are left owed for ``squall
+recover``; a second signal stops that rollback too (it is then owed again)."""
 
 from __future__ import annotations
 
@@ -33,6 +37,11 @@ def request_stop(ctx: RunContext, interruption: Interruption) -> bool:
         if first:
             ctx.interruption = interruption
         ctx.stop.set()
+        if ctx.shield is not None:  # rollbacks: the first request lets the current one end
+            ctx.shield += 1
+            if ctx.shield < 2:
+                return first
+        ctx.halt.set()
     return first
 
 
@@ -69,7 +78,7 @@ def handle_signals(ctx: RunContext, deadline: float | None = None) -> Iterator[N
         name = signal.Signals(signum).name
         interruption = known[name]
         request_stop(ctx, interruption.replace())
-        if ctx.raise_on_signal:
+        if ctx.raise_on_signal and ctx.halt.is_set():
             first = ctx.interruption or interruption  # the first request gives the reason
             raise Interrupted(first.reason, first.name)
 

@@ -35,28 +35,31 @@ class Recorder:
         journal: Journal,
         events_path: str | None,
         *,
-        append: bool = False,
+        stream: EventStream | None = None,
         max_output: int | None = DEFAULT_MAX_OUTPUT,
         **start: Any,
     ) -> None:
-        """``start``: facts a later ``squall recover`` needs (strategies, dry mode).
-        ``append``: continue an existing stream (recovery) instead of starting one.
-        ``max_output``: the per-activity output limit (None: no limit)."""
+        """``start``: facts a later ``squall recover`` needs (strategies, dry mode...).
+        ``stream``: continue that open stream (a recovery) instead of starting one at
+        ``events_path``. ``max_output``: the per-activity output limit (None: no limit)."""
         self.journal = journal
         self.max_output = max_output
         #: id() of each activity definition -> its JSON (activities live as long as the run)
         self.encoded_activities: dict[int, str] = {}
         self._lock = threading.Lock()
-        self._stream = EventStream(events_path, append=append) if events_path else None
+        append = stream is not None
+        if stream is None and events_path:
+            stream = EventStream(events_path)
+        self._stream = stream
         #: where the event stream is written (None: not streamed)
-        self.events_path = events_path
+        self.events_path = stream.path if stream is not None else None
         if not append:
             self._emit(
                 "start",
                 run_id=journal.run_id,
                 squall_version=journal.squall_version,
                 journal=journal.header(),
-                **start,
+                **mask_value(start),  # the run's --var values too: never a secret's
             )
 
     def _emit(self, event: str, **data: Any) -> None:
@@ -142,14 +145,21 @@ class Recorder:
         with self._lock:
             return [i for i, run in enumerate(self._entries(phase)) if run is None]
 
-    def close(self, *, keep_events: bool) -> None:
+    def close(self, *, keep_events: bool, ended: bool = True, keep_as: str | None = None) -> None:
+        """Close the stream (kept: moved to ``keep_as`` when given); ``ended`` False: the
+        run left rollbacks owed, so its stream gets no ``end`` event (``squall recover``
+        finishes it)."""
         with self._lock:
-            self._emit(
-                "end",
-                journal={"status": self.journal.status.value, "deviated": self.journal.deviated},
-            )
+            if ended:
+                self._emit(
+                    "end",
+                    journal={
+                        "status": self.journal.status.value,
+                        "deviated": self.journal.deviated,
+                    },
+                )
             if self._stream is not None:
-                self._stream.close(remove=not keep_events)
+                self._stream.close(remove=not keep_events, keep_as=keep_as)
 
 
 def put_group(groups: list[GroupRun], run: GroupRun) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 __all__ = [
     "Encoded",
     "EventStream",
+    "StreamBusy",
     "dumps",
     "encode_entry",
     "events_path_for",
@@ -181,18 +182,39 @@ def _ends_mid_line(path: str) -> bool:
         return False
 
 
+class StreamBusy(OSError):
+    """Another process holds the event stream (its run, or a recovery, is still going)."""
+
+
 class EventStream:
     """Append-only JSON-lines file: each event is one ``write`` system call on an
     unbuffered descriptor, so it is in the file (the kernel's page cache) before the
-    engine goes on; a killed process loses nothing it had written."""
+    engine goes on; a killed process loses nothing it had written.
+
+    The writer holds an exclusive lock on the file for as long as it is open: a stream
+    that can be locked belongs to no live process. A new stream is never written over an
+    existing file; it is readable by its owner only (mode 0600, its directory 0700)."""
 
     def __init__(self, path: StrPath, *, append: bool = False) -> None:
+        """Raises:
+        StreamBusy: another process holds the stream.
+        FileExistsError: a new stream's file exists already.
+        OSError: it cannot be created or opened."""
+        import fcntl
+
         self.path = os.fspath(path)
-        _make_parent(self.path)
-        torn = append and _ends_mid_line(self.path)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (0 if append else os.O_TRUNC)
-        self._fd: int | None = os.open(self.path, flags, 0o644)
-        if torn:  # a killed writer left half a line: continue on a line of our own
+        parent = os.path.dirname(self.path)
+        if parent:
+            os.makedirs(parent, mode=0o700, exist_ok=True)
+        flags = os.O_WRONLY | os.O_APPEND | (0 if append else os.O_CREAT | os.O_EXCL)
+        self._fd: int | None = os.open(self.path, flags, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._fd)
+            self._fd = None
+            raise StreamBusy(f"{self.path} is held by another squall process") from None
+        if append and _ends_mid_line(self.path):  # a killed writer left half a line
             self._write("\n")
 
     def _write(self, text: str) -> None:
@@ -220,10 +242,17 @@ class EventStream:
         where = "" if index is None else f', "index": {index}'
         self._write(f'{{"event": "{event}", "phase": "{phase}"{where}, "run": {run}}}\n')
 
-    def close(self, *, remove: bool) -> None:
+    def close(self, *, remove: bool, keep_as: str | None = None) -> None:
+        """Close (and unlock) the stream; ``remove`` it, or move it to ``keep_as``."""
+        if keep_as is not None and not remove:
+            import shutil
+
+            with contextlib.suppress(OSError):
+                _make_parent(keep_as)
+                shutil.move(self.path, keep_as)
+        elif remove:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.path)  # before the lock goes: no one recovers it meanwhile
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-        if remove:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(self.path)

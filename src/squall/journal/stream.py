@@ -112,8 +112,10 @@ def _apply(state: StreamState, record: dict[str, Any], probes: list[ActivityRun]
         entries.extend([None] * (index + 1 - len(entries)))
         entries[index] = _entry(record.get("run") or {})
         state.started_method |= phase == "method"
-        if phase == "rollbacks" and entries[index] is not None:
-            state.rollback_names.append(str(entries[index].name))  # type: ignore[union-attr]
+        entry = entries[index]
+        stopped = entry is not None and entry.squall and entry.squall.get("interrupted")
+        if phase == "rollbacks" and entry is not None and not stopped:  # stopped: owed
+            state.rollback_names.append(entry.name)
     elif event == "probe":
         probes.append(_entry(record.get("run") or {}))
     elif event == "hypothesis":

@@ -1,10 +1,11 @@
 """``isolation: "process"``: call a python function in a child process that can be killed.
 
 The child is ``sys.executable -c <_child.py>`` in a new session (its own process group),
-so a timeout, a signal or a stop request kills it and whatever it started. The call is
-sent pickled on its stdin; the answer comes back on a pipe of its own (the function's
-prints go to squall's stdout and stderr, as in-process). Imported only when an activity
-asks for isolation.
+so a timeout, a signal or a stop request kills it and whatever it started; it is
+registered with the reaper (``children``) before it gets its call, so it dies with
+squall. The call is sent pickled on its stdin; the answer comes back on a pipe of its
+own (the function's prints go to squall's stdout and stderr, as in-process). Imported
+only when an activity asks for isolation.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from squall.errors import ActivityFailed, ActivityTimeout, Interrupted
 from squall.providers.base import Call
+from squall.providers.children import forget, register
 
 __all__ = ["run_isolated"]
 
@@ -69,6 +71,7 @@ def run_isolated(module: str, func: str, kwargs: dict[str, Any], call: Call) -> 
     finally:
         os.close(writer)
     _RUNNING.add(child)
+    register(child.pid)  # before it gets its call: it cannot outlive squall
     try:
         data = _exchange(child, reader, request, call)
     except BaseException:
@@ -77,6 +80,7 @@ def run_isolated(module: str, func: str, kwargs: dict[str, Any], call: Call) -> 
     finally:
         os.close(reader)
         _RUNNING.discard(child)
+        forget(child.pid)
     return _answer(data, child.wait(), call.name)
 
 

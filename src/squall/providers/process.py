@@ -46,18 +46,18 @@ class ProcessProvider:
         shell = isinstance(arguments, str)
         argv: Any = f"{executable} {arguments}" if shell else [executable, *_argv(arguments)]
         try:
-            if call.cancel is not None:
-                completed = _run_cancellable(argv, shell, timeout, call.cancel, path)
-            else:
-                completed = subprocess.run(
-                    argv, shell=shell, capture_output=True, timeout=timeout, check=False
-                )
+            completed = _run(argv, shell, timeout, call.cancel)
         except subprocess.TimeoutExpired:
             raise ActivityTimeout(
                 f"process {path!r} took longer than {timeout:g}s and was killed"
             ) from None
+        except _Cancelled as exc:
+            raise ActivityFailed(f"process {path!r} was cancelled and killed (pid {exc})") from None
         except OSError as exc:
             raise ActivityFailed(f"cannot run {path!r}: {exc}") from exc
+        if completed.returncode in (126, 127) and completed.stderr.startswith(b"squall-child:"):
+            why = _decode(completed.stderr).strip().rpartition(": ")[2]
+            raise ActivityFailed(f"cannot run {path!r}: {why}")
         if completed.returncode != 0 and not call.in_hypothesis:
             call.warnings.append(f"process {path!r} exited with code {completed.returncode}")
         return {
@@ -74,35 +74,50 @@ class ProcessProvider:
         return self._paths[path]
 
 
-def _run_cancellable(argv: Any, shell: bool, timeout: float | None, cancel: Any, path: str) -> Any:
-    """``subprocess.run`` that kills the process as soon as ``cancel`` is set.
+class _Cancelled(Exception):
+    """The activity's parallel group was cancelled (the process was killed)."""
+
+
+def _run(argv: Any, shell: bool, timeout: float | None, cancel: Any) -> Any:
+    """``subprocess.run`` in a session of its own that dies with squall (see
+    ``children``); its whole process group is killed on a timeout or when ``cancel`` is set.
 
     Raises:
-        ActivityFailed: cancelled (the process was killed).
-        subprocess.TimeoutExpired: it overran ``timeout`` (it was killed).
+        _Cancelled: ``cancel`` was set (the group was killed).
+        subprocess.TimeoutExpired: it overran ``timeout`` (the group was killed).
+        OSError: it cannot be started.
     """
     import subprocess
     import time
 
+    from squall.providers.children import forget, kill_group, spawn
+
     deadline = None if timeout is None else time.monotonic() + timeout
-    with subprocess.Popen(
-        argv, shell=shell, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    ) as process:
-        while True:
-            try:
-                stdout, stderr = process.communicate(timeout=0.05)
-                break
-            except subprocess.TimeoutExpired:
-                if cancel.is_set():
-                    process.kill()
-                    process.communicate()
-                    raise ActivityFailed(
-                        f"process {path!r} was cancelled and killed (pid {process.pid})"
-                    ) from None
-                if deadline is not None and time.monotonic() >= deadline:
-                    process.kill()
-                    process.communicate()
-                    raise subprocess.TimeoutExpired(argv, timeout or 0.0) from None
+    poll = None if cancel is None else 0.05
+    with spawn(argv, shell=shell) as process:
+        try:
+            while True:
+                wait = poll
+                if deadline is not None:
+                    left = max(deadline - time.monotonic(), 0.0)
+                    wait = left if wait is None else min(wait, left)
+                try:
+                    stdout, stderr = process.communicate(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    if cancel is not None and cancel.is_set():
+                        kill_group(process)
+                        process.communicate()
+                        raise _Cancelled(process.pid) from None
+                    if deadline is not None and time.monotonic() >= deadline:
+                        kill_group(process)
+                        process.communicate()
+                        raise subprocess.TimeoutExpired(argv, timeout or 0.0) from None
+        except BaseException:  # a signal (KeyboardInterrupt, Interrupted): not left behind
+            kill_group(process)
+            raise
+        finally:
+            forget(process.pid)
     return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
 
 
