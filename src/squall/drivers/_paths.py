@@ -18,17 +18,16 @@ A path is checked twice: as written (after ``~`` expansion and ``..`` folding) a
 resolving every symbolic link. Both must be inside an allowed directory, so a link inside
 the tree that points out, and a link outside that points in, are both refused. A file with
 more than one hard link (``st_nlink > 1``) is refused too: its other names may be
-anywhere. ``open_beneath`` then re-walks the resolved path from the allowed directory one
-component at a time with ``O_NOFOLLOW``, so a link swapped in after the check is refused
-rather than followed, and ``chmod_beneath`` changes the mode through that descriptor.
+anywhere. ``squall.drivers._beneath`` then acts through descriptors walked from the
+allowed directory with ``O_NOFOLLOW``, so a link swapped in after the check is refused
+rather than followed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,11 +39,10 @@ __all__ = [
     "ENV_ALLOWED_PATHS",
     "Allowed",
     "allowed_roots",
+    "check_links",
     "check_path",
-    "chmod_beneath",
     "identity",
-    "open_beneath",
-    "rename_beneath",
+    "root_of",
 ]
 
 ENV_ALLOWED_PATHS = "SQUALL_ALLOWED_PATHS"
@@ -138,6 +136,14 @@ def _root_of(real: Path, roots: list[Allowed]) -> Allowed | None:
     return next((root for root in roots if _inside(real, root.real)), None)
 
 
+def root_of(real: Path, configuration: Mapping[str, Any] | None) -> Allowed:
+    """The allowed directory holding the checked, resolved path ``real``."""
+    root = _root_of(real, allowed_roots(configuration))
+    if root is None:
+        raise ActivityFailed(f"refusing {real}: not inside an allowed directory")
+    return root
+
+
 def check_path(
     path: str | os.PathLike[str],
     configuration: Mapping[str, Any] | None = None,
@@ -170,11 +176,12 @@ def check_path(
         return real
     except OSError as exc:
         raise ActivityFailed(f"cannot inspect {lexical}: {exc}") from exc
-    _check_links(lexical, info)
+    check_links(lexical, info)
     return real
 
 
-def _check_links(path: Path, info: os.stat_result) -> None:
+def check_links(path: Path, info: os.stat_result) -> None:
+    """Refuse a file (not a directory) with more than one hard link."""
     if not stat.S_ISDIR(info.st_mode) and info.st_nlink > 1:
         raise ActivityFailed(
             f"refusing {path}: it has {info.st_nlink} hard links, and the others may be "
@@ -185,117 +192,3 @@ def _check_links(path: Path, info: os.stat_result) -> None:
 def identity(info: os.stat_result) -> list[int]:
     """What makes a file the same file: ``[st_dev, st_ino]``."""
     return [info.st_dev, info.st_ino]
-
-
-def _walk(real: Path, root: Allowed, parts: tuple[str, ...], final_flags: int) -> int:
-    """Open ``root.real / parts`` one component at a time, never following a link."""
-    nofollow = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    directory = os.O_RDONLY | os.O_DIRECTORY | nofollow
-    fd = os.open(root.real, directory)
-    try:
-        for index, name in enumerate(parts):
-            flags = final_flags | nofollow if index == len(parts) - 1 else directory
-            try:
-                child = os.open(name, flags, dir_fd=fd)
-            except OSError as exc:
-                raise ActivityFailed(
-                    f"refusing {real}: cannot open {name!r} without following a link "
-                    f"({exc.strerror})"
-                ) from exc
-            os.close(fd)
-            fd = child
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _checked_root(real: Path, configuration: Mapping[str, Any] | None) -> Allowed:
-    root = _root_of(real, allowed_roots(configuration))
-    if root is None:  # pragma: no cover - check_path guarantees it
-        raise ActivityFailed(f"refusing {real}: not inside an allowed directory")
-    return root
-
-
-@contextlib.contextmanager
-def open_beneath(
-    path: str | os.PathLike[str],
-    configuration: Mapping[str, Any] | None = None,
-    flags: int | None = None,
-) -> Iterator[int]:
-    """A descriptor of the checked ``path``, reached from its allowed directory without
-    following any symbolic link (``O_NOFOLLOW`` at each step); closed on exit.
-
-    ``flags`` default to ``O_PATH`` on Linux (the descriptor works whatever the file's
-    mode). The file must be a regular file or a directory, with a single hard link
-    (directories excepted).
-    """
-    real = check_path(path, configuration)
-    root = _checked_root(real, configuration)
-    if flags is None:
-        flags = getattr(os, "O_PATH", os.O_RDONLY | os.O_NONBLOCK)
-    fd = _walk(real, root, real.relative_to(root.real).parts, flags)
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISLNK(info.st_mode):
-            raise ActivityFailed(f"refusing {real}: it is a symbolic link now")
-        if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
-            raise ActivityFailed(f"refusing {real}: not a regular file or a directory")
-        _check_links(real, info)
-        yield fd
-    finally:
-        os.close(fd)
-
-
-def rename_beneath(
-    path: str | os.PathLike[str],
-    new_name: str,
-    configuration: Mapping[str, Any] | None = None,
-    *,
-    replace: bool = False,
-) -> Path:
-    """Rename the checked ``path`` to ``new_name`` in the same directory, through a
-    descriptor of that directory; an existing ``new_name`` is replaced only with
-    ``replace`` (and must then pass the same checks)."""
-    if not new_name or os.sep in new_name or new_name in (".", ".."):
-        raise ActivityFailed(f"not a plain file name: {new_name!r}")
-    with open_beneath(path, configuration):
-        pass  # the file itself: inside, not a link, a single hard link
-    real = check_path(path, configuration)
-    root = _checked_root(real, configuration)
-    parts = real.parent.relative_to(root.real).parts
-    fd = _walk(real, root, parts, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        try:
-            os.stat(new_name, dir_fd=fd, follow_symlinks=False)
-        except FileNotFoundError:
-            pass
-        else:
-            if not replace:
-                raise ActivityFailed(f"refusing to move {real}: {real.with_name(new_name)} exists")
-        os.rename(real.name, new_name, src_dir_fd=fd, dst_dir_fd=fd)
-        return real.with_name(new_name)
-    finally:
-        os.close(fd)
-
-
-def chmod_beneath(
-    path: str | os.PathLike[str],
-    mode: int,
-    configuration: Mapping[str, Any] | None = None,
-    *,
-    expect: list[int] | None = None,
-) -> os.stat_result:
-    """chmod the checked ``path`` itself (never a link, never a parent) through
-    ``open_beneath``; with ``expect`` (an ``identity``), only if it is still that file.
-    Returns the file's status *before* the change."""
-    with open_beneath(path, configuration) as fd:
-        before = os.fstat(fd)
-        if expect is not None and identity(before) != list(expect):
-            raise ActivityFailed(f"refusing {path}: it was replaced since squall recorded it")
-        if hasattr(os, "O_PATH"):
-            # chmod through the descriptor's /proc entry: the file it names, never a link.
-            os.chmod(f"/proc/self/fd/{fd}", mode)
-        else:  # pragma: no cover - not Linux
-            os.fchmod(fd, mode)
-        return before

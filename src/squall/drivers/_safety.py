@@ -6,7 +6,7 @@
 - **Paths** (``squall.drivers._paths``): only strictly inside the demo's state directory
   or a directory listed in ``squall_allowed_paths`` / ``SQUALL_ALLOWED_PATHS``, checked as
   written and after resolving links; no hard-linked files; changes made through
-  descriptors opened without following links.
+  descriptors opened without following links (``squall.drivers._beneath``).
 - **Processes** (``squall.drivers._procs``): only those squall started, those a pidfile in
   an allowed directory names, or those listed in ``squall_allowed_pids`` /
   ``SQUALL_ALLOWED_PIDS``; start times guard against recycled pids.
@@ -16,14 +16,16 @@ This module gathers them so that every driver imports its checks from one place.
 
 from __future__ import annotations
 
-from squall.drivers._hosts import check_host, check_url, connect_address, http_client
-from squall.drivers._paths import (
-    check_path,
+from squall.drivers._beneath import (
     chmod_beneath,
-    identity,
     open_beneath,
+    read_beneath,
     rename_beneath,
+    unlink_beneath,
+    write_beneath,
 )
+from squall.drivers._hosts import check_host, check_url, connect_address, http_client
+from squall.drivers._paths import check_path, identity
 from squall.drivers._procs import (
     check_pid,
     process_cmdline,
@@ -48,7 +50,10 @@ __all__ = [
     "process_start",
     "process_state",
     "process_uid",
+    "read_beneath",
     "read_pidfile",
     "rename_beneath",
     "resolve_pid",
+    "unlink_beneath",
+    "write_beneath",
 ]

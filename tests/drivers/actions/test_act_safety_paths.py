@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from squall import ActivityFailed
-from squall.drivers import _paths
+from squall.drivers import _beneath
 from squall.drivers._safety import check_path, chmod_beneath, open_beneath
 from squall.drivers._state import StateStore
 from squall.drivers.host.files import break_logging, restore_logging
@@ -180,13 +180,13 @@ def test_a_link_swapped_in_after_the_check_is_not_followed(
     target.unlink()
     sub.rmdir()
     sub.symlink_to(tree["outside"], target_is_directory=True)
-    monkeypatch.setattr(_paths, "check_path", lambda *args, **kwargs: checked)
+    monkeypatch.setattr(_beneath, "check_path", lambda *args, **kwargs: checked)
     with pytest.raises(ActivityFailed, match="without following a link"):
         chmod_beneath(target, 0o666)
     assert mode(tree["protected"]) == 0o600
     final = tree["allowed"] / "final.key"  # the last component a link: refused too
     final.symlink_to(tree["protected"])
-    monkeypatch.setattr(_paths, "check_path", lambda *args, **kwargs: final)
+    monkeypatch.setattr(_beneath, "check_path", lambda *args, **kwargs: final)
     with pytest.raises(ActivityFailed, match="symbolic link now"):
         chmod_beneath(final, 0o666)
     assert mode(tree["protected"]) == 0o600
@@ -257,3 +257,63 @@ def test_the_refusal_shown_in_the_safety_page_is_the_real_one(
     with pytest.raises(ActivityFailed) as refused:
         loosen_permissions("~/.ssh/authorized_keys")
     assert str(refused.value).replace(str(tree["home"]), "/home/me") == shown
+
+
+# -- file edits (config, keys, canaries) go through the same descriptors -------------------
+
+
+def test_an_edit_rollback_never_follows_a_directory_swapped_for_a_link_out(
+    tree: dict[str, Path], squall_env: dict[str, str]
+) -> None:
+    site = tree["allowed"] / "site"
+    site.mkdir()
+    plant_canary_secret(str(site))
+    decoy = tree["outside"] / "canary.env"  # what a link out would make squall delete
+    decoy.write_text("not squall's\n")
+    site.rename(tree["allowed"] / "site.moved")
+    site.symlink_to(tree["outside"], target_is_directory=True)
+    # the rollback resolves the directory as it is now: outside, where squall planted
+    # nothing, so it deletes nothing (and keeps its record); the decoy is untouched
+    assert remove_canary_secret(str(site))["restored"] is False
+    assert decoy.read_text() == "not squall's\n"
+    site.unlink()
+    (tree["allowed"] / "site.moved").rename(site)
+    assert remove_canary_secret(str(site))["restored"]  # the record was kept
+    assert list(site.iterdir()) == []
+
+
+def test_an_edit_rollback_refuses_a_file_swapped_for_a_hard_link(tree: dict[str, Path]) -> None:
+    from squall.drivers.security.actions_files import (
+        add_vulnerable_dependency,
+        remove_vulnerable_dependency,
+    )
+
+    requirements = tree["allowed"] / "requirements.txt"
+    requirements.write_text("requests==2.32.0\n")
+    add_vulnerable_dependency(str(requirements))
+    requirements.rename(tree["allowed"] / "requirements.kept")
+    os.link(tree["protected"], requirements)
+    with pytest.raises(ActivityFailed, match="2 hard links"):
+        remove_vulnerable_dependency(str(requirements))
+    assert tree["protected"].read_text() == "secret\n" and mode(tree["protected"]) == 0o600
+    requirements.unlink()
+    (tree["allowed"] / "requirements.kept").rename(requirements)
+    assert remove_vulnerable_dependency(str(requirements))["exact"]
+    assert requirements.read_text() == "requests==2.32.0\n"
+
+
+def test_a_write_after_the_check_does_not_follow_a_swapped_directory(
+    tree: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from squall.drivers._beneath import write_beneath
+
+    sub = tree["allowed"] / "conf"
+    sub.mkdir()
+    checked = check_path(sub / "protected.key", must_exist=False)
+    sub.rmdir()
+    sub.symlink_to(tree["outside"], target_is_directory=True)
+    monkeypatch.setattr(_beneath, "check_path", lambda *args, **kwargs: checked)
+    with pytest.raises(ActivityFailed, match="without following a link"):
+        write_beneath(sub / "protected.key", b"overwritten")
+    assert tree["protected"].read_text() == "secret\n"
+    assert sorted(p.name for p in tree["outside"].iterdir()) == ["protected.key"]

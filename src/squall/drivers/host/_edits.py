@@ -25,8 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from squall import ActivityFailed
-from squall.drivers._safety import check_path, process_state, read_pidfile, resolve_pid
-from squall.drivers._state import StateStore, atomic_write, nothing_to_restore
+from squall.drivers._safety import (
+    check_path,
+    process_state,
+    read_beneath,
+    read_pidfile,
+    resolve_pid,
+    unlink_beneath,
+    write_beneath,
+)
+from squall.drivers._state import StateStore, nothing_to_restore
 
 __all__ = [
     "MISSING",
@@ -134,11 +142,14 @@ class FileEdit:
     mode: int | None = None  # for a new file; an existing file keeps its mode
 
 
-def _snapshot(path: Path) -> dict[str, Any]:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
+Configuration = Mapping[str, Any] | None
+
+
+def _snapshot(path: Path, configuration: Configuration) -> dict[str, Any]:
+    found = read_beneath(path, configuration)
+    if found is None:
         return {"path": str(path), "existed": False}
+    content, st = found
     return {
         "path": str(path),
         "existed": True,
@@ -147,23 +158,30 @@ def _snapshot(path: Path) -> dict[str, Any]:
         "gid": st.st_gid,
         "atime_ns": st.st_atime_ns,
         "mtime_ns": st.st_mtime_ns,
-        "content_b64": base64.b64encode(path.read_bytes()).decode("ascii"),
+        "content_b64": base64.b64encode(content).decode("ascii"),
     }
 
 
-def _restore_snapshot(snapshot: Mapping[str, Any]) -> None:
+def _restore_snapshot(snapshot: Mapping[str, Any], configuration: Configuration) -> None:
     path = Path(snapshot["path"])
     if not snapshot["existed"]:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        unlink_beneath(path, configuration)
         return
-    atomic_write(
+    write_beneath(
         path,
         base64.b64decode(snapshot["content_b64"]),
-        int(snapshot["mode"]),
-        (int(snapshot["uid"]), int(snapshot["gid"])),
+        configuration,
+        mode=int(snapshot["mode"]),
+        owner=(int(snapshot["uid"]), int(snapshot["gid"])),
+        times_ns=(int(snapshot["atime_ns"]), int(snapshot["mtime_ns"])),
     )
-    os.utime(path, ns=(int(snapshot["atime_ns"]), int(snapshot["mtime_ns"])))
+
+
+def _read_text(path: Path, configuration: Configuration) -> str:
+    found = read_beneath(path, configuration)
+    if found is None:
+        raise ActivityFailed(f"{path} does not exist")
+    return found[0].decode("utf-8")
 
 
 def load_json(path: Path) -> dict[str, Any]:
@@ -196,8 +214,14 @@ def text_edit(path: Path, content: bytes, substitutions: list[tuple[str, str]]) 
     )
 
 
-def _apply_undo(path: Path, undo: Mapping[str, Any], snapshot: Mapping[str, Any]) -> str:
+def _apply_undo(
+    path: Path, undo: Mapping[str, Any], snapshot: Mapping[str, Any], configuration: Configuration
+) -> str:
     kind = undo.get("type")
+
+    def write(data: bytes) -> None:
+        write_beneath(path, data, configuration)
+
     if kind == "json":
         current = load_json(path)
         for key, value in dict(undo["old"]).items():
@@ -205,34 +229,34 @@ def _apply_undo(path: Path, undo: Mapping[str, Any], snapshot: Mapping[str, Any]
                 current.pop(key, None)
             else:
                 current[key] = value
-        atomic_write(path, _dump_json(current))
+        write(_dump_json(current))
         return "file changed since injection: restored only the keys squall set"
     if kind == "text":
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path, configuration)
         for new, old in undo["substitutions"]:
             if new in text:
                 text = text.replace(new, old, 1)
-        atomic_write(path, text.encode())
+        write(text.encode())
         return "file changed since injection: undid only squall's text changes"
     if kind == "remove_line":
-        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        lines = _read_text(path, configuration).splitlines(keepends=True)
         for index, line in enumerate(lines):
             if line.rstrip("\r\n") == undo["line"]:
                 del lines[index]
                 break
-        atomic_write(path, "".join(lines).encode())
+        write("".join(lines).encode())
         return "file changed since injection: removed only the line squall added"
     if kind == "remove_item":
-        items = json.loads(path.read_text(encoding="utf-8"))
+        items = json.loads(_read_text(path, configuration))
         if isinstance(items, list) and undo["item"] in items:
             items.remove(undo["item"])
-        atomic_write(path, (json.dumps(items, indent=2) + "\n").encode())
+        write((json.dumps(items, indent=2) + "\n").encode())
         return "file changed since injection: removed only the entry squall added"
     if kind == "restore":
-        _restore_snapshot(snapshot)
+        _restore_snapshot(snapshot, configuration)
         return "file changed since injection: restored the original over the later change"
     if kind == "delete":
-        path.unlink()
+        unlink_beneath(path, configuration)
         return "file changed since injection: deleted it anyway (squall created it)"
     raise ActivityFailed(f"unknown undo {kind!r} for {path}")
 
@@ -258,7 +282,7 @@ def apply_edits(
     store = StateStore.for_configuration(configuration)
     files: list[dict[str, Any]] = []
     for edit in edits:
-        snap = _snapshot(edit.path)
+        snap = _snapshot(edit.path, configuration)
         files.append({"snapshot": snap, "written_sha256": sha256(edit.content), "undo": edit.undo})
     record = store.create(
         kind,
@@ -272,15 +296,19 @@ def apply_edits(
         for edit, entry in zip(edits, files, strict=True):
             snap = entry["snapshot"]
             if snap["existed"]:
-                atomic_write(edit.path, edit.content, snap["mode"], (snap["uid"], snap["gid"]))
+                owner = (snap["uid"], snap["gid"])
+                write_beneath(
+                    edit.path, edit.content, configuration, mode=snap["mode"], owner=owner
+                )
             else:
-                atomic_write(edit.path, edit.content, 0o600 if edit.mode is None else edit.mode)
+                mode = 0o600 if edit.mode is None else edit.mode
+                write_beneath(edit.path, edit.content, configuration, mode=mode)
             done.append(snap)
         pids = reload.send()
     except BaseException as exc:
         for snap in reversed(done):
-            with contextlib.suppress(OSError):
-                _restore_snapshot(snap)
+            with contextlib.suppress(OSError, ActivityFailed):
+                _restore_snapshot(snap, configuration)
         store.remove(record)
         if isinstance(exc, ActivityFailed):
             raise
@@ -311,20 +339,17 @@ def revert_edits(kind: str, target: str, configuration: Mapping[str, Any] | None
         path = Path(snap["path"])
         # the same allow-list as the action: a link swapped in meanwhile is refused, and
         # the record stays for another attempt
-        check_path(path, configuration, must_exist=False)
-        try:
-            current = path.read_bytes()
-        except FileNotFoundError:
-            current = None
+        found = read_beneath(path, configuration)
+        current = found[0] if found is not None else None
         if current is not None and sha256(current) == entry["written_sha256"]:
-            _restore_snapshot(snap)
+            _restore_snapshot(snap, configuration)
         elif current is None:
             if snap["existed"]:
-                _restore_snapshot(snap)
+                _restore_snapshot(snap, configuration)
                 notes.append(f"{path} was gone: restored the original")
         else:
             exact = False
-            notes.append(f"{path}: {_apply_undo(path, entry['undo'], snap)}")
+            notes.append(f"{path}: {_apply_undo(path, entry['undo'], snap, configuration)}")
     reload = Reload.from_json(record.data.get("reload"), configuration)
     pids, signalled = reload.send_if_running()
     store.remove(record)
