@@ -15,7 +15,8 @@ def _psycopg() -> Any:
         import psycopg
     except ImportError:
         raise HistoryError(
-            "a PostgreSQL run history needs psycopg: pip install 'squall[postgres]'"
+            "a PostgreSQL run history needs psycopg: pip install 'psycopg[binary]' "
+            "(or, in a clone of squall, pip install -e '.[postgres]')"
         ) from None
     return psycopg
 
