@@ -12,7 +12,7 @@ from squall.cli import main
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "limits.md"
 EXAMPLE = re.compile(
-    r"<!-- invalid -->\n```yaml\n(?P<doc>.*?)```\n\n```console\n"
+    r"<!-- invalid -->\n```yaml\n(?P<doc>.*?)```\n\n(?:<!-- console: [^\n]* -->\n)?```console\n"
     r"\$ squall validate (?P<name>\S+)\n(?P<out>.*?)(?:\$ echo \$\?\n(?P<rc>\d+)\n)?```",
     re.S,
 )
