@@ -36,8 +36,15 @@ RUNS: dict[str, tuple[Path, list[str], str]] = {
 
 
 def run_all(folder: Path) -> dict[str, Path]:
-    """Run every experiment of RUNS at once; the interrupted one gets a real SIGINT."""
-    procs: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
+    """Run every experiment of RUNS; the interrupted one first, alone (it waits for its
+    method to start, then gets a real SIGINT), then the others at once."""
+    interrupted = folder / "interrupted"
+    interrupted.mkdir()
+    proc, journal, _ = start_run(interrupted, "interrupt.json")
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    found = {"interrupted": journal}
+    procs: dict[str, tuple[subprocess.Popen[str], Path]] = {}
     for name, (experiment, extra, _) in RUNS.items():
         journal = folder / f"{name}.json"
         marker = folder / f"{name}.marker"
@@ -47,19 +54,15 @@ def run_all(folder: Path) -> dict[str, Path]:
                 [*argv, str(experiment), "--var", f"marker={marker}", *extra],
                 env=subprocess_env(),
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
                 cwd=folder,
             ),
             journal,
         )
-    interrupted = folder / "interrupted"
-    interrupted.mkdir()
-    proc, journal, _ = start_run(interrupted, "interrupt.json")
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=30)
-    found = {"interrupted": journal}
     for name, (process, path) in procs.items():
-        process.wait(timeout=60)
+        _, err = process.communicate(timeout=180)
+        assert path.exists(), f"{name}: no journal (exit {process.returncode}): {err[-2000:]}"
         found[name] = path
     return found
 

@@ -95,6 +95,13 @@ def test_report_renders_with_no_error_and_no_request(
         assert by_name["hostile-bait"]["title"].startswith("<script>document.title='pwned-title'")
         pdf = page.pdf()
         assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000
+        # the print stylesheet unfolds what is folded on screen
+        folded = "[...document.querySelectorAll('details:not([open]) pre')]"
+        visible = f"{folded}.map(p => p.checkVisibility())"
+        assert page.evaluate(f"{folded}.length") > 10
+        assert not any(page.evaluate(visible))  # on screen: folded
+        browser.send("Emulation.setEmulatedMedia", {"media": "print"}, session=page.session)
+        assert all(page.evaluate(visible))  # printed: unfolded
     page.close()
     assert [r[1] for r in web.requests[before:]] == ["/report.html"]
 
