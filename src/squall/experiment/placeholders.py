@@ -122,9 +122,25 @@ def unresolved(value: Any, variables: Container[str]) -> list[str]:
     """The names of ``${name}`` placeholders in ``value`` that ``variables`` lacks now
     (each once): what substitution would leave as literal text."""
     names: list[str] = []
-    for _, _, leaf in leaves(value, ""):
-        if isinstance(leaf, str) and "${" in leaf:
-            for name in placeholders(leaf):
-                if is_variable(name) and name not in variables and name not in names:
-                    names.append(name)
+    for leaf in _texts_with_placeholders(value):
+        for name in placeholders(leaf):
+            if is_variable(name) and name not in variables and name not in names:
+                names.append(name)
     return names
+
+
+def _texts_with_placeholders(value: Any) -> list[str]:
+    """The texts inside ``value`` that hold ``${``, in document order: ``leaves``
+    without the pointers (the engine asks before every activity)."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "${" in item:
+                found.append(item)
+        elif isinstance(item, Mapping):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list | tuple):
+            stack.extend(reversed(item))
+    return found
