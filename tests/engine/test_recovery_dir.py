@@ -19,10 +19,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqharness import EXAMPLES, run_streams, subprocess_env
+from sqharness import EXAMPLES, documented_line, run_streams, shape_line, subprocess_env
 
 SECRET = "inline-s3cr3t"
 ENV = {"SQTEST_FROM_ENV": "env-value"}
+
+
+def documented(start: str) -> str:
+    return documented_line("recovery.md", start)
 
 
 def squall_in(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Any:
@@ -86,6 +90,9 @@ def test_a_second_run_keeps_the_first_ones_stream_and_warns(tmp_path: Path) -> N
     assert entry["run_id"] == first and entry["owed"] == ["undo"] and not entry["running"]
     assert entry["journal_path"] == str(work / "journal.json")
     text = squall_in(tmp_path, "recover", "--list").stdout
+    assert shape_line(text.splitlines()[0]) == documented("RUN ID ")
+    warning = [line for line in second.stderr.splitlines() if "warning" in line]
+    assert [shape_line(line) for line in warning] == [documented("squall: warning: run")]
     assert first in text and "1 rollback(s) owed" in text and "owed: undo" in text
     done = squall_in(tmp_path, "recover", first[:6], "--var-file", str(secrets_file(tmp_path)))
     assert done.returncode == 0, done.stderr
@@ -108,6 +115,7 @@ def test_recover_from_elsewhere_refuses_without_the_inline_secret(tmp_path: Path
     elsewhere.mkdir()
     refused = squall_in(elsewhere, "recover", run_id)
     assert refused.returncode == 2
+    assert shape_line(refused.stderr.strip()) == documented("squall: error: the rollbacks")
     assert "app.token" in refused.stderr and "--var-file" in refused.stderr
     assert "nothing was played" in refused.stderr and "Traceback" not in refused.stderr
     assert undo_lines(work / "log.txt") == [], "never played with a masked value"
@@ -120,6 +128,7 @@ def test_recover_from_elsewhere_refuses_without_the_inline_secret(tmp_path: Path
     done = squall_in(elsewhere, "recover", run_id, "--var-file", str(secrets_file(elsewhere)))
     assert done.returncode == 0, done.stderr
     assert f"journal: {work / 'journal.json'}" in done.stderr
+    assert shape_line(done.stderr.strip().splitlines()[-1]) == documented("squall: recovered run")
     assert undo_lines(work / "log.txt") == [f"undo {SECRET} env-value"]
     assert not (elsewhere / "journal.json").exists() and not (elsewhere / "log.txt").exists()
 

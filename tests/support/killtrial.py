@@ -155,7 +155,9 @@ def trial(
             assert time.monotonic() < deadline, "the run never started"
             time.sleep(0.005)
     time.sleep(delay)
-    caught = sig is not signal.SIGKILL and catches(proc.pid, sig)
+    # squall's own code runs once it catches SIGTERM (before, Python is starting: a
+    # SIGINT there is a KeyboardInterrupt in Python's own import machinery)
+    caught = sig is not signal.SIGKILL and catches(proc.pid, signal.SIGTERM)
     _signal(proc, first, sig)
     if second:
         time.sleep(rng.uniform(0.05, 0.3))
@@ -245,6 +247,7 @@ def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     seed0 = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     base = Path(tempfile.mkdtemp(prefix="squall-kill-campaign-"))
+    print(f"work dir {base}", flush=True)
     failed, excused, seconds = 0, 0, 0.0
     by_signal: dict[str, int] = {}
     played_none = 0

@@ -165,6 +165,21 @@ def catches(pid: int, sig: int) -> bool:
     return False
 
 
+def shape_line(text: str) -> str:
+    """A console line with its run ids, times and absolute paths made generic."""
+    import re
+
+    text = re.sub(r"\b[0-9a-f]{12}\b", "RUN", text)
+    text = re.sub(r"\d{4}-\d\d-\d\dT[\d:.+]+", "TIME", text)
+    return re.sub(r"/\S+/", "/PATH/", text)
+
+
+def documented_line(page: str, start: str) -> str:
+    """The first line of docs/``page`` that starts with ``start``, made generic."""
+    text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+    return shape_line(next(line for line in text.splitlines() if line.startswith(start)))
+
+
 def run_streams() -> list[Path]:
     """The event streams in this test's recovery directory (runs not finished)."""
     return sorted(Path(os.environ["SQUALL_RECOVERY_DIR"]).glob("*.events.jsonl"))
