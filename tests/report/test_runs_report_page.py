@@ -97,3 +97,17 @@ def test_history_page_in_chromium(
         assert "pwned" not in page.evaluate("document.title")
     page.close()
     assert os.path.isdir(folder / "b" / "history-runs")
+
+
+def test_report_digest_is_the_run_historys_experiment_hash(history: tuple[Path, Path]) -> None:
+    import json
+
+    folder, store = history
+    listed = json.loads(sq(store, "runs", "list", "--json", "--limit", "1", cwd=folder).stdout)
+    shown = sq(store, "runs", "show", listed[0]["run_id"], "--journal", cwd=folder)
+    journal = json.loads(shown.stdout)
+    assert journal["squall"]["experiment_hash"] == listed[0]["experiment_hash"]
+    (folder / "last.json").write_text(shown.stdout)
+    html = run_squall("report", "-f", "html", "-o", "-", "last.json", cwd=folder).stdout
+    assert f"sha256:{listed[0]['experiment_hash']}" in html
+    assert "(as the run history has it)" in html

@@ -209,6 +209,7 @@ class Engine:
             run_id=run_id,
         )
         start = start_facts(plan, options.overrides, options.journal_path)
+        journal.experiment_hash = start["experiment_hash"]
         return self._context(plan, options, journal, (configuration, secrets, variables), start)
 
     def _resolve(

@@ -275,6 +275,7 @@ class Journal(Record):
         "during",
         "end",
         "experiment",
+        "experiment_hash",
         "groups",
         "interruption",
         "node",
@@ -305,6 +306,8 @@ class Journal(Record):
         self.node = node
         self.squall_version = squall_version
         self.run_id = run_id
+        #: SHA-256 of the experiment as loaded (the run history's ``experiment_hash``)
+        self.experiment_hash = ""
         self.status = JournalStatus.COMPLETED
         self.deviated = False
         self.before: HypothesisRun | None = None
@@ -335,6 +338,7 @@ class Journal(Record):
         section: dict[str, Any] = {
             "version": self.squall_version,
             "run_id": self.run_id,
+            **({"experiment_hash": self.experiment_hash} if self.experiment_hash else {}),
             "outcome": outcome.value if outcome else None,
             "exit_code": outcome.exit_code if outcome else None,
             "reasons": self.reasons,

@@ -71,6 +71,7 @@ def read_event_stream(path: str) -> StreamState:
         squall_version=str(start.get("squall_version", "")),
         run_id=str(start.get("run_id", "")),
     )
+    journal.experiment_hash = str(start.get("experiment_hash") or "")
     state = StreamState(start, journal)
     probes: list[ActivityRun] = []
     names: dict[tuple[str, int], str] = {}

@@ -100,6 +100,8 @@ class RunReport:
     #: the method as declared (names), for what did not run
     declared: list[tuple[str, str]]
     controls: list[str]
+    #: the digest is of the journal's copy of the experiment (no run history hash in it)
+    digest_journaled: bool = False
     #: seconds from the start when the deviation was first seen (None: none seen)
     deviation_at: float | None = None
     interruption: str = ""
