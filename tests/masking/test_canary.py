@@ -25,6 +25,8 @@ from squall.testing.http import LoopbackHTTPServer
 
 from sqharness import LocalServer, subprocess_env
 
+pytestmark = pytest.mark.slow  # real runs of the CLI, about 50 s in all
+
 HERE = Path(__file__).resolve().parent
 MARK = "CNRY"
 INLINE = "CNRY-inline-0001"
@@ -229,6 +231,7 @@ def run_canary(
         "--keep-events",
         "--var-file",
         str(varfile),
+        *(["--rollback-strategy", "always"] if mode == "interrupted" else []),
         str(path),
     ]
     before = len(servers["echo"].requests)
@@ -279,6 +282,27 @@ def _used_the_secrets(servers: dict[str, Any]) -> None:
     assert any(INLINE in r[1] and r[2].get("Authorization") == f"Bearer {ENV}" for r in seen)
 
 
+def _ran_as_planned(mode: str, journal: dict[str, Any]) -> None:
+    """Each way of using a secret did happen (a canary test that skipped them proves
+    nothing): failures failed for the planned reason, the interruption interrupted."""
+    entries = {e["activity"]["name"]: e for e in journal["run"]}
+    assert entries["http-500"]["output"]["status"] == 500
+    assert entries["echo-secrets"]["output"]["token"] == "***"
+    assert journal["squall"]["run_id"] and journal["experiment"]["title"] == "canary *** title"
+    if mode == "failed":
+        why = {n: " ".join(entries[n]["exception"]) for n in entries if entries[n].get("exception")}
+        assert "refused token ***" in why["python-raises"]
+        assert "Connection refused" in why["http-refused"]
+        assert "timed out" in why["http-timeout"]
+        assert "***" in why["bad-pause"]
+    elif mode == "deviated":
+        assert journal["deviated"] is True
+    if mode == "interrupted":  # run with --rollback-strategy always: rollbacks play
+        assert journal["status"] == "interrupted"
+        assert entries["wait-here"]["status"] == "failed"
+    assert journal["rollbacks"][0]["output"]["stdout"] == "*** ***\n"
+
+
 def _masked_in_every_sink(sinks: Sinks) -> None:
     """Each sink did receive what held a canary, masked (not nothing at all)."""
     expected = [
@@ -307,6 +331,7 @@ def test_no_canary_reaches_any_sink(
     assert journal is not None, sinks.texts["stderr"]
     assert returncode == code, sinks.texts["stderr"]
     _used_the_secrets(servers)
+    _ran_as_planned(mode, journal)
     leaks = sinks.leaks()
     assert not leaks, f"canaries reached these sinks:\n{leaks}"
     _masked_in_every_sink(sinks)
