@@ -58,5 +58,5 @@ def test_a_secret_cut_in_two_by_the_limit_shows_no_part_of_it() -> None:
     kept, _ = cap_output({"stdout": text}, 1000)
     assert "limit-" not in kept["stdout"] and "limit" not in kept["stdout"]
     assert kept["stdout"].startswith("a" * 980 + MASK + "[...")
-    whole, _ = cap_output({"stdout": "x limit-canary-0123456789 y"}, 1000)
-    assert whole == {"stdout": f"x {MASK} y"}
+    whole, note = cap_output({"stdout": "x limit-canary-0123456789 y"}, 1000)
+    assert whole == {"stdout": f"x {MASK} y"} and note == {"masked": True}

@@ -39,6 +39,9 @@ class OutputStore:
     def __init__(self) -> None:
         self._outputs: dict[str, _Source] = {}
         self._refs: dict[int, list[OutputRef]] = {}  # id(activity.raw) -> its expressions
+        #: outputs a recovery cannot use, by name: why (the journal holds them cut or
+        #: masked, and a rollback must not run with a value that is not the real one)
+        self._unusable: dict[str, str] = {}
 
     def keep(self, name: str, run: ActivityRun, phase: str, *, ran: bool = True) -> None:
         """Keep a finished run's output if it ran (not dry), succeeded, and its phase is a
@@ -55,8 +58,19 @@ class OutputStore:
             (Phase.ROLLBACKS, journal.rollbacks),
         ):
             for entry in entries:
-                if entry is not None:
-                    self.keep(entry.name, entry, phase)
+                if entry is None:
+                    continue
+                extra = entry.squall or {}
+                if "output_truncated" in extra or extra.get("output_masked"):
+                    self._outputs.pop(entry.name, None)
+                    self._unusable[entry.name] = (
+                        "cut to the output limit"
+                        if "output_truncated" in extra
+                        else "masked (it held a secret)"
+                    )
+                    continue
+                self._unusable.pop(entry.name, None)
+                self.keep(entry.name, entry, phase)
 
     def refs(self, activity: Activity) -> list[OutputRef]:
         key = id(activity.raw)
@@ -78,6 +92,12 @@ class OutputStore:
 
         def lookup(ref: OutputRef) -> Any:
             source = self._outputs.get(ref.name)
+            if source is None and ref.name in self._unusable:
+                raise OutputPathError(
+                    f"{ref.expression}: the output of {ref.name!r} was "
+                    f"{self._unusable[ref.name]} in the journal this recovery reads, so "
+                    "it cannot be used (see docs/safety.md)"
+                )
             if source is None:
                 raise OutputPathError(
                     f"{ref.expression}: no output of {ref.name!r} yet (it did not run, "

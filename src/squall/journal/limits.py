@@ -107,16 +107,22 @@ def _cut(value: Any, share: int) -> Any:
     return value
 
 
+def _masked(output: Any) -> tuple[Any, dict[str, Any] | None]:
+    masked = mask_value(output)
+    return masked, (None if masked is output else {"masked": True})
+
+
 def cap_output(output: Any, limit: int | None) -> tuple[Any, dict[str, Any] | None]:
-    """The output as the journal keeps it (masked, cut to ``limit``), and a note of the
-    cut (None when nothing was cut)."""
+    """The output as the journal keeps it (masked, cut to ``limit``), and a note: None
+    when it is whole, ``{"masked": True}`` when a secret was masked in it, else the cut
+    (``limit``, ``size``)."""
     if limit is None:
-        return mask_value(output), None
+        return _masked(output)
     texts: list[int] = []
     other = _measure(output, texts)
     size = sum(texts) + other
     if size <= limit:
-        return mask_value(output), None
+        return _masked(output)
     note: dict[str, Any] = {"limit": limit, "size": size}
     if other >= limit:  # too many items: keep the start of its JSON text
         from squall.journal.store import dumps

@@ -72,12 +72,13 @@ class Recorder:
     def _keepable(self, run: ActivityRun) -> None:
         """Cut the entry's output to the limit and mask its secrets (in place: the journal
         keeps only this)."""
-        run.output, cut = cap_output(run.output, self.max_output)
+        run.output, note = cap_output(run.output, self.max_output)
         run.reason = mask_text(run.reason)
         run.exception = mask_value(run.exception)
         squall = mask_value(run.squall)
-        if cut is not None:
-            squall = {**(squall or {}), "output_truncated": cut}
+        if note is not None:  # a recovery must not use this output as if it were whole
+            key = "output_masked" if note.get("masked") else "output_truncated"
+            squall = {**(squall or {}), key: True if note.get("masked") else note}
         run.squall = squall
 
     def _stream_run(self, event: str, phase: str, index: int | None, run: ActivityRun) -> None:
