@@ -317,12 +317,19 @@ def test_prune_gives_the_disk_space_back(squall: Any, tmp_path: Path, target: st
     done = sq("runs", "prune", "--keep", "0")
     assert done.code == 0 and "deleted 4 run(s)" in done.stderr, done.stderr
     if target.startswith("postgresql"):
+        import time
+
         import psycopg
 
-        with psycopg.connect(target) as connection:
-            (vacuumed,) = connection.execute(
-                "SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'squall_runs'"
-            ).fetchone()
+        deadline = time.monotonic() + 20  # the server publishes its statistics shortly after
+        with psycopg.connect(target, autocommit=True) as connection:
+            while True:
+                (vacuumed,) = connection.execute(
+                    "SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'squall_runs'"
+                ).fetchone()
+                if vacuumed is not None or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
         assert vacuumed is not None
     else:
         assert "MB of disk space reclaimed" in done.stderr
