@@ -10,6 +10,7 @@ from squall.engine import Engine, Listener, RunOptions
 from squall.errors import Problem, ValidationError
 from squall.experiment import Document, load_source, parse_experiment
 from squall.experiment.model import Experiment
+from squall.experiment.parse import parse_experiment_partial
 from squall.hooks.registration import registrations
 from squall.journal.model import Journal
 from squall.plan import PlanOptions, make_plan
@@ -21,10 +22,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_experiment",
+    "document_problems",
     "load_experiment",
     "parse_document",
     "plugin_registry",
     "run_experiment",
+    "sorted_problems",
+    "validate_document",
 ]
 
 
@@ -44,6 +48,56 @@ def parse_document(document: Document) -> Experiment:
         return parse_experiment(document.data, document.name)
     except ValidationError as exc:
         raise ValidationError(document.located(exc.problems), document.name) from None
+
+
+def document_problems(
+    document: Document,
+    *,
+    registry: ProviderRegistry | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[Experiment, list[Problem]]:
+    """Parse and check a loaded document in one pass: the experiment as far as it parses
+    (never to be run when there are problems) and every problem, those of the format and
+    those that need the world (unknown provider types, imports, signatures, executables,
+    references, environment variables) together; not yet located."""
+    registrations()  # plugins' tolerance types must be known to the parser
+    experiment, problems, incomplete = parse_experiment_partial(document.data, document.name)
+    problems = problems + _check(
+        experiment,
+        registry or plugin_registry(),
+        overrides=overrides,
+        secret_overrides=secret_overrides,
+        incomplete=incomplete,
+    )
+    return experiment, problems
+
+
+def sorted_problems(document: Document, problems: list[Problem]) -> list[Problem]:
+    """The problems located (file:line:column), in the document's order."""
+    located = document.located(problems)
+    located.sort(key=lambda p: (p.line or 0, p.column or 0))
+    return located
+
+
+def validate_document(
+    document: Document,
+    *,
+    registry: ProviderRegistry | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Experiment:
+    """``document_problems``, raising when there are any.
+
+    Raises:
+        ValidationError: every problem found, located, in the document's order.
+    """
+    experiment, problems = document_problems(
+        document, registry=registry, overrides=overrides, secret_overrides=secret_overrides
+    )
+    if problems:
+        raise ValidationError(sorted_problems(document, problems), document.name)
+    return experiment
 
 
 def load_experiment(
@@ -89,11 +143,20 @@ def run_experiment(
         LoadError, ValidationError: the experiment cannot be used (nothing was run).
         InputError: configuration or secrets cannot be resolved (nothing was run).
     """
-    if not isinstance(experiment, Experiment):
-        experiment = load_experiment(experiment)
     registry = registry or plugin_registry()
     run_options = run_options or RunOptions()
-    if validate:
+    if not isinstance(experiment, Experiment):
+        document = load_source(str(experiment))
+        if not validate:
+            experiment = parse_document(document)
+        else:  # one pass: every problem at once
+            experiment = validate_document(
+                document,
+                registry=registry,
+                overrides=run_options.overrides,
+                secret_overrides=run_options.secret_overrides,
+            )
+    elif validate:
         problems = check_experiment(
             experiment,
             registry=registry,

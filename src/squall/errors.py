@@ -25,7 +25,23 @@ __all__ = [
     "Problem",
     "SquallError",
     "ValidationError",
+    "describe",
+    "message_of",
 ]
+
+
+def describe(exc: BaseException) -> str:
+    """``Type: message`` (the type alone when there is no message), for any exception
+    user code raised, ``SystemExit`` and other ``BaseException`` subclasses included."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def message_of(exc: BaseException) -> str:
+    """What a check that raised says: the text of an ordinary exception, else (SystemExit,
+    KeyboardInterrupt, an exception without text) ``describe(exc)``."""
+    text = str(exc)
+    return text if text and isinstance(exc, Exception) else describe(exc)
 
 
 class Problem(Record):

@@ -86,7 +86,7 @@ def notify(
                 _plugin(channel, message)
             else:
                 log.warning("notification channel %d has unknown type %r", index, kind)
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit too: a channel must not end squall
             from squall.masking import redact_url
 
             where = redact_url(

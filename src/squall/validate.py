@@ -4,10 +4,10 @@ references resolve, environment variables are set."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from squall.errors import InputError, Problem
+from squall.errors import InputError, Problem, message_of
 from squall.experiment._reader import pointer_join
 from squall.experiment.model import (
     Activity,
@@ -33,18 +33,21 @@ def check_experiment(
     *,
     overrides: Mapping[str, Any] | None = None,
     secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    incomplete: Sequence[Activity] = (),
 ) -> list[Problem]:
     """Every problem that can be found without running anything; never raises.
 
     ``overrides`` are configuration values given on the command line (``--var``,
-    ``--var-file``): an ``env`` entry they replace need not be set.
+    ``--var-file``): an ``env`` entry they replace need not be set. ``incomplete`` are the
+    activities the parser left out of a partial experiment (``parse_experiment_partial``):
+    their providers are checked too, and a reference to one of them is not "unknown".
     """
     problems: list[Problem] = []
-    problems += _check_refs(experiment)
+    problems += _check_refs(experiment, {a.name for a in incomplete})
     problems += _check_controls(experiment)
     problems += output_problems(experiment)
     declared = experiment.referable()
-    for activity in experiment.activities():
+    for activity in [*experiment.activities(), *incomplete]:
         problems += _check_activity(activity, registry, declared)
     for key, value in experiment.configuration.items():
         where = pointer_join("/configuration", key)
@@ -104,11 +107,11 @@ def _control_arguments(
         return []
     try:
         check(raw)
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit too: it must not end squall
         return [
             Problem(
                 pointer + "/provider/arguments",
-                f"control {name!r} is invalid: {exc}",
+                f"control {name!r} is invalid: {message_of(exc)}",
                 "see the control's documentation for its arguments",
             )
         ]
@@ -127,11 +130,12 @@ def _missing_env(where: str, key: str, what: str) -> Problem:
     )
 
 
-def _check_refs(experiment: Experiment) -> list[Problem]:
+def _check_refs(experiment: Experiment, also_declared: set[str]) -> list[Problem]:
     declared = experiment.referable()
+    names = {*declared, *also_declared}
     problems = []
     for activity in experiment.activities():
-        if activity.ref is not None and activity.ref not in declared:
+        if activity.ref is not None and activity.ref not in names:
             known = ", ".join(sorted(declared)) or "none"
             problems.append(
                 Problem(

@@ -209,3 +209,25 @@ def test_durations_above_a_year_are_refused_by_validation() -> None:
 def test_nesting_position_skips_strings() -> None:
     assert nesting_position('{"a": "[[[[", "b": [[1]]}', 2) == (1, 21)
     assert nesting_position('{"a": "\\"[[["}', 1) == (None, None)
+
+
+def test_json_positions_do_not_depend_on_yaml() -> None:
+    """YAML cannot compose every JSON text (``\\/`` escapes, tabs): JSON is read as JSON."""
+    from squall.experiment._jsonpos import json_position
+
+    text = '{"u": "a\\/b",\t"method": [1, {"x": [true, 9' + "9" * 5000 + ', "k"]}]}'
+    assert json_position(text, ["method", "1", "x", "2"]) == (1, text.index('"k"') + 1)
+    assert json_position(text, ["method", "7"]) == (1, text.index("[1") + 1)  # the parent
+    assert json_position(text, ["nope", "x"]) == (1, 1)
+    assert json_position('{"a": 1, "a": 2}', ["a"]) == (1, 15)  # the last one, as json.loads
+    text = '{"title": "t\\/",\t"method": [], "x": NaN}'
+    error = refused(text)
+    assert (error.problems[0].line, error.problems[0].column) == (1, text.index("NaN") + 1)
+
+
+def test_a_control_character_in_yaml_is_located() -> None:
+    with pytest.raises(LoadError) as caught:
+        parse_text("title: ééé\x00\n", "x.yaml")
+    problem = caught.value.problems[0]
+    assert (problem.line, problem.column) == (1, 11)
+    assert "unacceptable character #x0000" in problem.message

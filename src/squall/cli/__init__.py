@@ -46,12 +46,15 @@ def _main(args: list[str]) -> int:
             from squall.cli.app import cli
 
             result = cli.main(args=args, prog_name="squall", standalone_mode=False)
-    except SystemExit as exc:  # pragma: no cover - click's own exits
-        return int(exc.code or 0)
+    except SystemExit as exc:  # click's own exits; sys.exit("text") from a plugin is not one
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        sys.stderr.write(f"squall: error: SystemExit: {exc.code}\n")
+        return 3
     except KeyboardInterrupt:
         sys.stderr.write("squall: interrupted\n")
         return 130
-    except Exception as exc:
+    except BaseException as exc:  # any other: one line, never a traceback
         return _handle(exc)
     return int(result or 0)
 
@@ -87,7 +90,7 @@ def _ignore_stop_signals() -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
-def _handle(exc: Exception) -> int:
+def _handle(exc: BaseException) -> int:
     import click
 
     from squall.errors import SquallError

@@ -183,7 +183,7 @@ def validate(
     strict: bool,
 ) -> int:
     """Check an experiment without running it (exit 0 valid, 2 problems found)."""
-    from squall.api import check_experiment, parse_document
+    from squall.api import document_problems, sorted_problems
     from squall.cli.variables import read_global_controls
     from squall.notifications import notify
     from squall.validate import placeholder_findings
@@ -193,9 +193,8 @@ def validate(
     document = load_cli_document(source, no_verify_tls, settings)
     notify(settings, "validate-started", document.data)
     try:
-        experiment = parse_document(document)
-        problems = check_experiment(
-            experiment, overrides=overrides, secret_overrides=secret_overrides
+        experiment, problems = document_problems(  # one pass: format and registry
+            document, overrides=overrides, secret_overrides=secret_overrides
         )
         warnings, notes = placeholder_findings(
             experiment,
@@ -208,7 +207,7 @@ def validate(
         _print_findings("warning", document.located(warnings))
         _print_findings("note", document.located(notes))
         if problems:
-            raise ValidationError(document.located(problems), document.name)
+            raise ValidationError(sorted_problems(document, problems), document.name)
     except ValidationError as exc:
         _print_problems(exc)
         notify(settings, "validate-failed", document.data, exc)

@@ -202,7 +202,7 @@ class _Prepared:
 def _prepare(source: str, inputs: _Inputs, options: PlanOptions) -> _Prepared | None:
     """Load, parse, check and plan one experiment; ``None`` (problems printed) when it is
     not valid."""
-    from squall.api import check_experiment, parse_document, plugin_registry
+    from squall.api import parse_document, plugin_registry, validate_document
     from squall.notifications import notify
     from squall.plan import make_plan
 
@@ -210,23 +210,19 @@ def _prepare(source: str, inputs: _Inputs, options: PlanOptions) -> _Prepared | 
     document = load_cli_document(source, inputs.no_verify_tls, settings)
     notify(settings, "run-started", document.data)
     try:
-        experiment = parse_document(document)
+        if inputs.no_validation:
+            experiment = parse_document(document)
+        else:  # one pass: the format's problems and the registry's together
+            experiment = validate_document(
+                document,
+                registry=plugin_registry(),
+                overrides=inputs.overrides,
+                secret_overrides=inputs.secret_overrides,
+            )
     except ValidationError as exc:
         print_problems(exc)
         notify(settings, "validate-failed", document.data, exc)
         return None
-    if not inputs.no_validation:
-        problems = check_experiment(
-            experiment,
-            registry=plugin_registry(),
-            overrides=inputs.overrides,
-            secret_overrides=inputs.secret_overrides,
-        )
-        if problems:
-            error = ValidationError(document.located(problems), document.name)
-            print_problems(error)
-            notify(settings, "validate-failed", document.data, error)
-            return None
     return _Prepared(source, document, make_plan(experiment, options))
 
 

@@ -98,7 +98,7 @@ def iter_modules(package: ModuleType) -> Iterator[ModuleType]:
 def _import(name: str) -> ModuleType:
     try:
         return import_module(name)
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit too: a driver must not end squall
         raise import_failure(name, exc) from exc
 
 
@@ -168,7 +168,7 @@ def describe(module_name: str, func: Callable[..., Any]) -> dict[str, Any]:
 def _hints(func: Callable[..., Any]) -> dict[str, Any]:
     try:
         return typing.get_type_hints(func)
-    except Exception:  # an annotation that names something not importable at run time
+    except BaseException:  # an annotation that names something not importable at run time
         return {}
 
 

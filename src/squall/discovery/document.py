@@ -60,7 +60,7 @@ def discover(package: str, *, system_info: bool = True) -> dict[str, Any]:
 def _from_driver(module: ModuleType, custom: Any, system_info: bool) -> dict[str, Any]:
     try:
         result = custom(discover_system=system_info)
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit too: a driver must not end squall
         raise DiscoveryError(
             f"{module.__name__}.discover() raised {type(exc).__name__}: {exc}"
         ) from exc

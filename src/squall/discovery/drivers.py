@@ -111,7 +111,7 @@ def installed_controls(paths: list[str] | None = None) -> list[dict[str, Any]]:
         }
         try:
             doc = import_module(module).__doc__ or ""
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit too: a control must not end squall
             control["error"] = str(import_failure(module, exc))
         else:
             control["doc"] = (doc.strip().splitlines() or [""])[0]

@@ -32,7 +32,7 @@ def import_package(package: str) -> ModuleType:
             if exc.name and exc.name != name and not name.startswith(exc.name + "."):
                 raise import_failure(name, exc) from exc
             first = first or exc
-        except Exception as exc:  # the module's own code is broken
+        except BaseException as exc:  # the module's own code is broken (or exits)
             raise import_failure(name, exc) from exc
     raise import_failure(package, first or ImportError(f"No module named {package!r}"))
 

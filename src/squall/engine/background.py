@@ -85,7 +85,7 @@ class Continuous:
                 self.done.wait(ctx.plan.frequency)
         except (ActivityInterrupted, Interrupted):
             return
-        except Exception as exc:  # reported as an aborted run
+        except BaseException as exc:  # reported as an aborted run
             self.error = exc
 
     def _tripped(self) -> bool:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, cast
 
 from squall._log import get_logger
-from squall.errors import InputError
+from squall.errors import InputError, Interrupted
 from squall.experiment.model import (
     Activity,
     ConfigEnv,
@@ -117,7 +117,9 @@ def run_dynamic_configuration(
     for key, entry in probes:
         try:
             config[key] = run_probe(entry.probe, config, secrets)
-        except Exception as exc:
+        except Interrupted:
+            raise
+        except BaseException as exc:  # SystemExit too: a probe must not end squall
             log.debug("dynamic configuration %r failed", key, exc_info=True)
             failed.append(f"{key} ({exc})")
     if failed:
@@ -201,7 +203,7 @@ def _plugin_secret(
         return fetch(dict(value), configuration)
     except InputError:
         raise
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit too: a plugin must not end squall
         raise InputError(
             f"secret {scope}.{key} (type {value.get('type')!r}) cannot be read: "
             f"{type(exc).__name__}: {exc}"

@@ -449,7 +449,7 @@ class Engine:
             pass  # the entry was recorded where it ran; ctx.interruption says why
         except Interrupted:
             pass
-        except Exception as exc:  # a bug or a broken plugin: keep the journal, say so
+        except BaseException as exc:  # a bug or a broken plugin: keep the journal, say so
             journal.status = JournalStatus.ABORTED
             facts.aborted_reason = f"{type(exc).__name__}: {exc}"
 

@@ -16,10 +16,16 @@ def pointer_join(base: str, token: str | int) -> str:
 
 
 class Reader:
-    """Collects problems while fields are read; never raises."""
+    """Collects problems while fields are read; never raises.
+
+    ``incomplete`` keeps the activities that could not be parsed whole (a missing name, a
+    bad type...), so the checks that need the world (the provider registry) can still look
+    at them: validation reports every problem in one pass.
+    """
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.incomplete: list[Any] = []
 
     def add(self, pointer: str, message: str, hint: str = "") -> None:
         self.problems.append(Problem(pointer, message, hint))

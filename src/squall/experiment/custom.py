@@ -40,7 +40,7 @@ class CustomTolerance(Record):
         """(met, why); a check that raises does not meet the tolerance and says why."""
         try:
             result = self.check(self.raw, output)
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit too: a plugin must not end squall
             return False, f"tolerance type {self.type!r} raised {type(exc).__name__}: {exc}"
         if isinstance(result, tuple) and len(result) == 2:
             return bool(result[0]), str(result[1] or "")

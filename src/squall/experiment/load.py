@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from squall.errors import LoadError, Problem
+from squall.experiment._jsonpos import json_position
 from squall.experiment.limits import MAX_INT_DIGITS, Limits, TooLongInteger, tree_problems
 
 __all__ = ["Document", "load_source", "parse_text"]
@@ -123,13 +123,12 @@ class Document:
 
     def locate(self, pointer: str) -> tuple[int, int] | None:
         """1-based (line, column) of the value at ``pointer``, or of its nearest parent."""
+        if self.fmt == "json":  # read as JSON: YAML cannot compose every JSON text
+            return json_position(self.text, _split_pointer(pointer))
         if self._tree is None:
             yaml, loader = _yaml()
-            text = self.text
-            if self.fmt == "json":  # YAML refuses lone surrogate escapes; same length
-                text = re.sub(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}", r"\\u0058", text)
             try:
-                self._tree = yaml.compose(text, Loader=loader) or False
+                self._tree = yaml.compose(self.text, Loader=loader) or False
             except yaml.YAMLError:
                 self._tree = False
         node = self._tree
@@ -156,7 +155,7 @@ class Document:
 def _split_pointer(pointer: str) -> list[str]:
     if not pointer or pointer == "/":
         return []
-    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.lstrip("/").split("/")]
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
 
 
 def _child(node: Any, token: str) -> Any:
@@ -256,6 +255,23 @@ def _yaml_problem(exc: Exception, name: str, text: str) -> Problem:
         hint = (
             'quote the placeholder: "${name}" (inside [...] or {...} YAML reads an unquoted '
             "'{' as the start of a mapping)"
+        )
+    position = getattr(exc, "position", None)  # a ReaderError: a character YAML refuses
+    if mark is None and isinstance(position, int):
+        character = getattr(exc, "character", "")
+        if isinstance(character, str) and character:
+            character = ord(character)
+        code = f" #x{character:04x}" if isinstance(character, int) else ""
+        message = f"invalid YAML: unacceptable character{code}: {getattr(exc, 'reason', '')}"
+        hint = "remove the control character (or write it as an escape in double quotes)"
+        yaml, loader = _yaml()
+        if issubclass(loader, getattr(getattr(yaml, "cyaml", None), "CParser", ())):  # bytes
+            position = len(
+                text.encode("utf-8", "surrogatepass")[:position].decode("utf-8", "replace")
+            )
+        line = text.count("\n", 0, position) + 1
+        return Problem("", message, hint).located(
+            name, line, position - (text.rfind("\n", 0, position) + 1) + 1
         )
     problem = Problem("", message, hint)
     if mark is None:

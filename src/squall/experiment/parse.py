@@ -30,7 +30,7 @@ from squall.experiment.model import (
 from squall.experiment.providers import parse_provider
 from squall.experiment.tolerance import parse_tolerance
 
-__all__ = ["parse_activity", "parse_controls", "parse_experiment"]
+__all__ = ["parse_activity", "parse_controls", "parse_experiment", "parse_experiment_partial"]
 
 ENV_VAR_TYPES = ("str", "string", "int", "integer", "float", "number", "bytes", "bool", "json")
 
@@ -41,14 +41,24 @@ def parse_experiment(data: Mapping[str, Any], source: str = "") -> Experiment:
     Raises:
         ValidationError: with every problem found (JSON pointers, not yet line:column).
     """
-    r = Reader()
-    experiment = _experiment(r, data, source)
-    if r.problems or experiment is None:
-        raise ValidationError(r.problems, source)
+    experiment, problems, _ = parse_experiment_partial(data, source)
+    if problems:
+        raise ValidationError(problems, source)
     return experiment
 
 
-def _experiment(r: Reader, d: Mapping[str, Any], source: str) -> Experiment | None:
+def parse_experiment_partial(
+    data: Mapping[str, Any], source: str = ""
+) -> tuple[Experiment, list[Problem], list[Activity]]:
+    """Parse as much as can be parsed: the experiment (activities with problems left out),
+    every problem, and the activities left out (for the checks that need the registry).
+    The experiment must not be run when there are problems."""
+    r = Reader()
+    experiment = _experiment(r, data, source)
+    return experiment, r.problems, r.incomplete
+
+
+def _experiment(r: Reader, d: Mapping[str, Any], source: str) -> Experiment:
     title = r.text(d, "title", "", required=True, what="an experiment")
     description = r.text(d, "description", "", required=True, what="an experiment")
     tags = r.str_list(d, "tags", "")
@@ -69,7 +79,7 @@ def _experiment(r: Reader, d: Mapping[str, Any], source: str) -> Experiment | No
     groups: dict[str, ParallelGroup] = {}
     method = _activities(r, d.get("method"), "/method", groups=groups)
     rollbacks = _activities(r, d.get("rollbacks"), "/rollbacks", groups=groups)
-    experiment = Experiment(
+    return Experiment(
         title=title or "",
         description=description or "",
         method=method,
@@ -86,7 +96,6 @@ def _experiment(r: Reader, d: Mapping[str, Any], source: str) -> Experiment | No
         runtime=_runtime(r, d.get("runtime")),
         groups=groups,
     )
-    return experiment if title is not None and description is not None else None
 
 
 def _extensions(r: Reader, value: Any) -> tuple[Mapping[str, Any], ...]:
@@ -209,6 +218,7 @@ def parse_activity(
         ),
     )
     if kind is None or name is None or provider is None:
+        r.incomplete.append(activity)
         return None
     return activity
 

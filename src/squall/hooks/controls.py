@@ -32,7 +32,7 @@ from types import ModuleType
 from typing import Any
 
 from squall._log import get_logger
-from squall.errors import InputError, Interrupted
+from squall.errors import InputError, Interrupted, message_of
 from squall.experiment.model import ControlDecl, Experiment
 from squall.experiment.parse import parse_controls
 from squall.experiment.substitute import substitute
@@ -111,8 +111,10 @@ class ControlPlugin:
             if callable(validate):
                 try:
                     validate(decl.raw)
-                except Exception as exc:
-                    raise InputError(f"control {decl.name!r} is invalid: {exc}") from None
+                except BaseException as exc:  # SystemExit too: it must not end squall
+                    raise InputError(
+                        f"control {decl.name!r} is invalid: {message_of(exc)}"
+                    ) from None
         return module
 
     # --- which controls run where -------------------------------------------------------
@@ -224,6 +226,12 @@ class ControlPlugin:
             log.warning(
                 "control %r raised in %s: %s: %s", decl.name, func.__name__, type(exc).__name__, exc
             )
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt...: the reference stops
+            reason = f"control {decl.name!r} raised {type(exc).__name__} in {func.__name__}"
+            reason += f": {exc}" if str(exc) else ""
+            log.warning("%s: the run stops", reason)
+            run.request_stop(reason, decl.name, "control")
+            raise Interrupted(reason, decl.name) from None
         if "experiment" in kwargs:
             self._check_lists(decl, experiment, run, base)
 

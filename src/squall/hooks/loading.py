@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from squall.compat import import_module
-from squall.errors import InputError
+from squall.errors import InputError, describe
 from squall.experiment.model import ControlDecl
 
 __all__ = ["load_control_module"]
@@ -20,8 +20,7 @@ def load_control_module(decl: ControlDecl) -> ModuleType:
     """
     try:
         return import_module(decl.module or "")
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit in the module's own code too
         raise InputError(
-            f"control {decl.name!r}: cannot import module {decl.module!r}: "
-            f"{type(exc).__name__}: {exc}"
+            f"control {decl.name!r}: cannot import module {decl.module!r}: {describe(exc)}"
         ) from None

@@ -65,7 +65,7 @@ class HookCaller:
                 impl.function(*[kwargs[arg] for arg in impl.argnames])
             except Interrupted:
                 raise
-            except Exception as exc:
+            except BaseException as exc:  # SystemExit too: a plugin must not end squall
                 log.warning(
                     "plugin %r raised in %s: %s: %s",
                     impl.plugin_name,

@@ -47,7 +47,7 @@ class Registrations:
         for sink in self.sinks:
             try:
                 sink(journal, path)
-            except Exception as exc:
+            except BaseException as exc:  # SystemExit too: a plugin must not end squall
                 log.warning(
                     "journal sink %s failed: %s: %s",
                     getattr(sink, "__qualname__", sink),
@@ -81,7 +81,7 @@ def _results(manager: Any, hook: str) -> list[tuple[str, Any]]:
     for impl in reversed(getattr(manager.hook, hook).get_hookimpls()):
         try:
             result = impl.function()
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit too: a plugin must not end squall
             log.warning(
                 "plugin %r raised in %s: %s: %s", impl.plugin_name, hook, type(exc).__name__, exc
             )
@@ -121,7 +121,7 @@ def _collect(into: Registrations) -> None:
 
     try:
         manager = make_plugin_manager()
-    except Exception as exc:  # an entry point that cannot be loaded: say which
+    except BaseException as exc:  # an entry point that cannot be loaded: say which
         log.warning("cannot load the installed squall plugins: %s: %s", type(exc).__name__, exc)
         return
     for plugin, result in _results(manager, "squall_register_providers"):

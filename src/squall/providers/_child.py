@@ -46,7 +46,7 @@ def main() -> None:
     result = _call(request)
     try:
         data = pickle.dumps(result)
-    except Exception as exc:
+    except BaseException as exc:  # a value's own __reduce__ may raise anything
         data = pickle.dumps(
             (
                 "error",

@@ -108,7 +108,7 @@ def _resolve(module_name: str, func_name: str) -> _Target:
             "module",
             f"install the driver into the interpreter squall runs on ({sys.executable})",
         ) from exc
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit in the module's own code too
         raise _ResolveError(
             f"cannot import module {module_name!r}: importing it raised "
             f"{type(exc).__name__}: {exc}",
@@ -265,7 +265,7 @@ def _invoke(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         raise
     except ActivityFailed as exc:
         raise UserCodeError(str(exc), _traceback(exc)) from exc
-    except (Exception, SystemExit) as exc:  # sys.exit() in a driver must not end squall
+    except BaseException as exc:  # sys.exit(), KeyboardInterrupt...: must not end squall
         message = f"{type(exc).__name__}: {exc}"
         raise UserCodeError(message, _traceback(exc)) from exc
 
