@@ -231,3 +231,23 @@ def test_a_control_character_in_yaml_is_located() -> None:
     problem = caught.value.problems[0]
     assert (problem.line, problem.column) == (1, 11)
     assert "unacceptable character #x0000" in problem.message
+
+
+def test_var_files_and_control_files_have_the_same_limits(squall: object, tmp_path: object) -> None:
+    from pathlib import Path
+    from typing import Any
+
+    run: Any = squall
+    folder = Path(str(tmp_path))
+    experiment = folder / "e.json"
+    experiment.write_text(HEAD.rstrip(", ") + "}")
+    laughs = "configuration:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for name, previous in zip("bcdefg", "abcdef", strict=True):
+        laughs += f"  {name}: &{name} [{', '.join(['*' + previous] * 10)}]\n"
+    (folder / "vars.yaml").write_text(laughs)
+    result = run("validate", "--var-file", "vars.yaml", str(experiment))
+    assert result.code == 2 and "Traceback" not in result.stderr
+    assert "vars.yaml:7:6 at /configuration/f: the document expands to" in result.stderr
+    (folder / "controls.json").write_text('{"controls": [{"name": "c", "x": NaN}]}')
+    result = run("run", "--control-file", "controls.json", str(experiment))
+    assert result.code == 2 and "controls.json:1:34 at /controls/0/x" in result.stderr

@@ -289,3 +289,69 @@ def test_a_plugin_hook_that_raises_is_named_and_the_run_goes_on(
     assert journal.outcome is Outcome.HELD
     raised = [r.message for r in caplog.records if type(error).__name__ in r.message]
     assert len(raised) == 2, raised
+
+
+class RaisingProvider:
+    """A plugin's provider type whose ``run`` raises (its bug, or a value it cannot use)."""
+
+    type = "raising"
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def check(self, spec: Any, pointer: str) -> list[Any]:
+        return []
+
+    def run(self, spec: Any, call: Any) -> Any:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [ValueError("odd"), SystemExit("bye"), Raiser("odd")])
+def test_a_provider_that_raises_fails_its_activity_not_the_run(
+    error: BaseException, tmp_path: Path
+) -> None:
+    from squall import run_experiment
+    from squall.api import plugin_registry
+
+    registry = plugin_registry()
+    registry.add(RaisingProvider(error))
+    path = tmp_path / "exp.json"
+    action = {"type": "action", "name": "a", "provider": {"type": "raising"}}
+    rollback = {"type": "action", "name": "r", "provider": {"type": "python", "module": "os",
+                                                             "func": "getpid"}}  # fmt: skip
+    path.write_text(
+        json.dumps({"title": "t", "description": "d", "method": [action], "rollbacks": [rollback]})
+    )
+    journal = run_experiment(path, registry=registry, run_options=RunOptions(events=False))
+    assert journal.outcome is Outcome.BROKEN
+    assert journal.run[0].reason == f"the raising provider raised {type(error).__name__}: {error}"
+    assert [r.status.value for r in journal.rollbacks] == ["succeeded"]
+
+
+def test_a_bad_url_or_duration_at_run_time_fails_the_activity(
+    experiment: Path, tmp_path: Path
+) -> None:
+    doc = {
+        "title": "t",
+        "description": "d",
+        "configuration": {"u": "http://[[x/"},
+        "method": [
+            {"type": "probe", "name": "p", "provider": {"type": "http", "url": "${u}"}},
+            {"type": "action", "name": "q",
+             "provider": {"type": "process", "path": "true", "timeout": "${u}"}},
+            {"type": "action", "name": "w", "provider": python("action"),
+             "pauses": {"after": "${u}"}},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "late.json"
+    path.write_text(json.dumps(doc))
+    exit_code, err, journal = run_cli("run", str(path))
+    assert exit_code == 3 and journal is not None, err
+    reasons = [entry["exception"][-1] for entry in journal["run"]]
+    assert reasons == [
+        "squall.errors.ActivityFailed: the http provider raised ValueError: Invalid IPv6 URL\n",
+        "squall.errors.ActivityFailed: the process provider raised ValueError: a duration "
+        "must be a number of seconds, found 'http://[[x/'\n",
+        "squall.errors.ActivityFailed: cannot pause: a duration must be a number of seconds, "
+        "found 'http://[[x/'\n",
+    ]

@@ -130,8 +130,11 @@ def _tree_mutation(data: Any, rng: random.Random) -> Any:
                 parent[last] = [parent[last]] if rng.random() < 0.5 else {"v": parent[last]}
             else:
                 value = parent[last]
-                parent[last] = str(value) if not isinstance(value, str) else [value]
-        except (KeyError, IndexError, TypeError):
+                if isinstance(value, dict | list):  # a container becomes text (not its
+                    parent[last] = "[...]"  # repr: an alias bomb's has 10^9 items)
+                else:
+                    parent[last] = str(value) if not isinstance(value, str) else [value]
+        except (KeyError, IndexError, TypeError, ValueError):
             continue
         paths = _paths(data)[1:] or [()]
     return data

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -58,12 +57,9 @@ def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, di
         if path.suffix.lower() not in (".json", ".yaml", ".yml"):
             _load_dotenv(path)
             continue
-        import yaml
-
         try:
-            text = path.read_text(encoding="utf-8")
-            data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-        except (OSError, ValueError, yaml.YAMLError) as exc:
+            data = _read_mapping(path)
+        except (OSError, ValueError) as exc:
             raise bad_parameter(f"cannot read {name}: {exc}", param_hint="--var-file") from None
         if not isinstance(data, dict):
             raise bad_parameter(
@@ -115,10 +111,15 @@ def _load_dotenv(path: Path) -> None:
 
 
 def _read_mapping(path: Path) -> Any:
-    import yaml
+    """A JSON/YAML file's data, read like an experiment (input limits, located errors).
+
+    Raises:
+        LoadError: not JSON/YAML, or beyond a limit (exit 2, with line:column).
+    """
+    from squall.experiment import parse_text
 
     text = path.read_text(encoding="utf-8")
-    return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    return parse_text(text, str(path), "json" if path.suffix.lower() == ".json" else "yaml").data
 
 
 def read_global_controls(

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from squall.engine.context import RunContext, now_iso
-from squall.errors import ActivityFailed, Interrupted
+from squall.errors import ActivityFailed, Interrupted, describe
 from squall.experiment.flow import Retry, WaitUntil
 from squall.experiment.model import Activity, GenericSpec, ProbeTolerance
 from squall.experiment.substitute import substitute
@@ -58,7 +58,12 @@ def call_provider(
     )
     if warnings is not None:
         call.warnings = warnings
-    return provider.run(spec, call)
+    try:
+        return provider.run(spec, call)
+    except (ActivityFailed, Interrupted):
+        raise
+    except BaseException as exc:  # a value no call can use, a plugin's bug: this activity
+        raise ActivityFailed(f"the {spec.type} provider raised {describe(exc)}") from exc
 
 
 def exception_only(exc: BaseException) -> list[str]:

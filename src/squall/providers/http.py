@@ -52,7 +52,10 @@ class HttpProvider:
             return []
         import urllib.parse
 
-        parsed = urllib.parse.urlsplit(spec.url)
+        try:
+            parsed = urllib.parse.urlsplit(spec.url)
+        except ValueError:  # "http://[x" and other hosts no URL can have
+            parsed = urllib.parse.urlsplit("")
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             return [
                 Problem(
