@@ -251,3 +251,26 @@ def test_var_files_and_control_files_have_the_same_limits(squall: object, tmp_pa
     (folder / "controls.json").write_text('{"controls": [{"name": "c", "x": NaN}]}')
     result = run("run", "--control-file", "controls.json", str(experiment))
     assert result.code == 2 and "controls.json:1:34 at /controls/0/x" in result.stderr
+
+
+def test_fuzz_findings_an_output_index_and_a_repeat_count_too_large() -> None:
+    """Two inputs the fuzz campaign found: an ${outputs...} index of 5000 digits crashed
+    validate (int() refuses it), and a repeat_count of 10^400 hung the dry run."""
+    from squall.api import validate_document
+    from squall.errors import ValidationError
+
+    python = {"type": "python", "module": "os", "func": "getpid"}
+    repeat = {"name": "r", "provider": {"type": "python", "module": "squall.controls.repeat",
+                                        "arguments": {"repeat_count": 10**400}}}  # fmt: skip
+    method = [
+        {"type": "action", "name": "a", "provider": python, "controls": [repeat]},
+        {"type": "action", "name": "b", "provider": {**python, "func": "getenv",
+                                                     "arguments": {"key": "${outputs.a[" + "9" * 5000 + "]}"}}},
+    ]  # fmt: skip
+    text = json.dumps({"title": "t", "description": "d", "method": method})
+    with pytest.raises(ValidationError) as caught:
+        validate_document(parse_text(text, "x.json"))
+    messages = [p.message for p in caught.value.problems]
+    assert len(messages) == 2, messages
+    assert "'repeat_count' must be a whole number, 0 to 100,000, found 1000000" in messages[0]
+    assert "the index 999999999999... is too large" in messages[1]

@@ -20,11 +20,18 @@ if TYPE_CHECKING:
 __all__: list[str] = []  # control functions, not activities (for `squall discover`)
 
 
+MAX_REPEAT = 100_000
+"""More iterations than this is a mistake (each is a journal entry), not a plan."""
+
+
 def validate_control(control: Mapping[str, Any]) -> None:
     arguments = arguments_of(control)
     count = arguments.get("repeat_count", 0)
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise ValueError(f"'repeat_count' must be a whole number >= 0, found {count!r}")
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_REPEAT:
+        shown = f"{count!r:.40}"
+        raise ValueError(
+            f"'repeat_count' must be a whole number, 0 to {MAX_REPEAT:,}, found {shown}"
+        )
     if not isinstance(arguments.get("break_if_previous_iteration_failed", False), bool):
         raise ValueError("'break_if_previous_iteration_failed' must be true or false")
 

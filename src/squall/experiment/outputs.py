@@ -87,7 +87,10 @@ def _parse_path(expression: str, text: str) -> OutputRef:
                 "'.key', '.0', '[0]' or ['key with . or spaces']"
             )
         if match.group("int") is not None:
-            segments.append(int(match.group("int")))
+            digits = match.group("int")
+            if len(digits) > 9:  # no output is that long (and int() refuses 4300+ digits)
+                raise OutputPathError(f"{expression}: the index {digits[:12]}... is too large")
+            segments.append(int(digits))
         else:
             segments.append(next(g for g in match.group("bare", "sq", "dq") if g is not None))
         position = match.end()
