@@ -47,7 +47,7 @@ def parse_document(document: Document) -> Experiment:
     try:
         return parse_experiment(document.data, document.name)
     except ValidationError as exc:
-        raise ValidationError(document.located(exc.problems), document.name) from None
+        raise ValidationError(sorted_problems(document, exc.problems), document.name) from None
 
 
 def document_problems(

@@ -180,6 +180,7 @@ def test_the_harness_sees_a_crash_an_unlocated_problem_and_a_hang(tmp_path: Path
         slow.timeout = 2.0
         assert slow.check(fifo) == {"lost": "hang", "seconds": pytest.approx(2, abs=1)}
         assert slow.restarts == 1
+        slow.timeout = 60.0
         assert verdict(slow.check(path)) is None  # a new worker took over
     finally:
         slow.close()
