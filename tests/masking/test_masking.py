@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 from squall.masking import MASK, MIN_LENGTH, Masker, mask_document, mask_text, register_secrets
@@ -127,3 +128,26 @@ def test_masked_stream_masks_every_write() -> None:
     stream.writelines(["stream-canary-1\n"])
     assert raw.getvalue() == f"a {MASK} b\n{MASK}\n"
     assert stream.getvalue() == raw.getvalue()  # everything else is the stream's own
+
+
+def test_vault_credentials_in_the_configuration_are_secrets(tmp_path: Path) -> None:
+    from squall import run_experiment
+    from squall.engine import RunOptions
+
+    path = tmp_path / "vault.json"
+    echo = {"type": "process", "path": "echo", "arguments": "${vault_token}"}
+    path.write_text(
+        json.dumps(
+            {
+                "title": "t",
+                "description": "d",
+                "configuration": {"vault_token": "s.vault-canary-9", "vault_addr": "http://v"},
+                "method": [{"type": "action", "name": "echo", "provider": echo}],
+            }
+        )
+    )
+    journal_path = tmp_path / "journal.json"
+    journal = run_experiment(path, run_options=RunOptions(journal_path=journal_path))
+    assert journal.run[0] is not None and journal.run[0].output["stdout"] == f"{MASK}\n"
+    text = journal_path.read_text()
+    assert "vault-canary" not in text and '"vault_addr": "http://v"' in text

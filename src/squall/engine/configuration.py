@@ -22,6 +22,7 @@ from squall.experiment.model import (
 from squall.masking import secret_texts
 
 __all__ = [
+    "CREDENTIAL_KEYS",
     "convert_env_value",
     "load_configuration",
     "load_secrets",
@@ -30,6 +31,9 @@ __all__ = [
 ]
 
 log = get_logger(__name__)
+
+#: configuration keys that hold credentials (Vault's): masked like secrets
+CREDENTIAL_KEYS = ("vault_token", "vault_role_secret")
 
 ProbeRunner = Callable[[Activity, Mapping[str, Any], Mapping[str, Mapping[str, Any]]], Any]
 
@@ -136,6 +140,10 @@ def load_secrets(
     Raises:
         InputError: an environment variable is missing, or Vault cannot be read.
     """
+    from squall.masking import register_secrets
+
+    # Vault's credentials live in the configuration (the reference's keys): secrets too
+    register_secrets([configuration.get(key) for key in CREDENTIAL_KEYS])
     out: dict[str, dict[str, Any]] = {}
     for scope, entries in experiment.secrets.items():
         values: dict[str, Any] = {}
