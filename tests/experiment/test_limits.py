@@ -274,3 +274,25 @@ def test_fuzz_findings_an_output_index_and_a_repeat_count_too_large() -> None:
     assert len(messages) == 2, messages
     assert "'repeat_count' must be a whole number, 0 to 100,000, found 1000000" in messages[0]
     assert "the index 999999999999... is too large" in messages[1]
+
+
+def test_settings_with_an_alias_bomb_or_a_cycle_are_refused(
+    squall: object, tmp_path: object
+) -> None:
+    """The settings are the user's own, so only their shape is limited (a YAML 1.1 key
+    such as ``on:`` there stays accepted); a cycle or a bomb would blow up what walks them."""
+    from pathlib import Path
+    from typing import Any
+
+    run: Any = squall
+    folder = Path(str(tmp_path))
+    experiment = folder / "e.json"
+    experiment.write_text(HEAD.rstrip(", ") + "}")
+    settings = folder / "settings.yaml"
+    settings.write_text("on: 1\nauths: {}\n")
+    assert run("validate", str(experiment)).code == 0
+    settings.write_text("auths: {}\nloop: &a [*a]\n")
+    for command in (["validate", str(experiment)], ["settings", "show"]):
+        result = run(*command)
+        assert result.code == 2 and "Traceback" not in result.stderr
+        assert f"settings {settings} at /loop/0: a YAML alias refers to" in result.stderr

@@ -39,10 +39,11 @@ def settings_group() -> None:
 
 
 def _path_and_settings(ctx: click.Context) -> tuple[Any, dict[str, Any]]:
-    from squall.settings import default_settings_path, load_settings
+    from squall.cli.runcore import load_cli_settings_file
+    from squall.settings import default_settings_path
 
     path = ctx.obj.get("settings_path") or default_settings_path()
-    return path, load_settings(path)
+    return path, load_cli_settings_file(path)
 
 
 @settings_group.command("show")

@@ -21,11 +21,11 @@ def _fail(message: str, event: str | None = None, payload: Any = None) -> None:
 
 def _notify(event: str, payload: Any, error: Any = None) -> None:
     """Send a flow event to the settings' notification channels (see notifications)."""
+    from squall.cli.runcore import load_cli_settings_file
     from squall.notifications import notify
-    from squall.settings import load_settings
 
     obj = click.get_current_context().find_root().obj or {}
-    settings = load_settings(obj.get("settings_path"))
+    settings = load_cli_settings_file(obj.get("settings_path"))
     notify(settings, event, payload, error)
 
 

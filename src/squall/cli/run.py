@@ -39,9 +39,9 @@ _HYPOTHESIS = [
 
 
 def load_cli_settings(ctx: click.Context) -> dict[str, Any]:
-    from squall.settings import load_settings
+    from squall.cli.runcore import load_cli_settings_file
 
-    return load_settings(ctx.obj.get("settings_path"))
+    return load_cli_settings_file(ctx.obj.get("settings_path"))
 
 
 def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -22,9 +22,32 @@ if TYPE_CHECKING:
     from squall.experiment import Document
     from squall.plan import Plan, PlanOptions
 
-__all__ = ["load_cli_document", "print_problems", "read_overrides", "run_command"]
+__all__ = [
+    "load_cli_document",
+    "load_cli_settings_file",
+    "print_problems",
+    "read_overrides",
+    "run_command",
+]
 
 _T = TypeVar("_T")
+
+
+def load_cli_settings_file(path: str | None) -> dict[str, Any]:
+    """The settings (``squall.settings.load_settings``), refused (exit 2) when they break
+    the input limits: an alias bomb or a cycle would blow up whatever walks them."""
+    from squall.experiment.limits import Limits, tree_problems
+    from squall.settings import load_settings
+
+    settings = load_settings(path)
+    problems = tree_problems(settings, Limits(), values=False)
+    if problems:
+        from squall.errors import InputError
+        from squall.settings import default_settings_path
+
+        where = f"{path or default_settings_path()} at {problems[0].pointer or '/'}"
+        raise InputError(f"settings {where}: {problems[0].message}")
+    return settings
 
 
 def load_cli_document(source: str, no_verify_tls: bool, settings: dict[str, Any]) -> Document:
@@ -98,7 +121,6 @@ def run_command(
     from squall.cli.suite import expand_sources, journal_paths
     from squall.experiment.model import DryMode, HypothesisStrategy, RollbackStrategy
     from squall.plan import PlanOptions
-    from squall.settings import load_settings
 
     experiments = expand_sources(sources)
     suite = len(experiments) > 1 or experiments != list(sources)
@@ -106,7 +128,7 @@ def run_command(
         import click
 
         raise click.UsageError("--journal-path names one journal: use --journal-dir")
-    settings = load_settings(obj.get("settings_path"))
+    settings = load_cli_settings_file(obj.get("settings_path"))
     targets: list[tuple[str, str]] = []
     if reports or junit or settings.get("reports"):  # else none (report.py imports click)
         from squall.cli.report import report_targets

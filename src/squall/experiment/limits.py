@@ -122,11 +122,12 @@ class TooLongInteger:
         self.digits = digits
 
 
-def tree_problems(data: Any, limits: Limits) -> list[Problem]:
-    """Every limit ``data`` (parsed JSON/YAML) breaks, each at a JSON pointer."""
+def tree_problems(data: Any, limits: Limits, *, values: bool = True) -> list[Problem]:
+    """Every limit ``data`` (parsed JSON/YAML) breaks, each at a JSON pointer
+    (``values`` False: only its shape, cycles, depth and size, not its keys and values)."""
     if _within(data, limits):
         return []  # the usual case, found without building a pointer for every value
-    walk = _Walk(limits)
+    walk = _Walk(limits, values)
     walk.run(data)
     if walk.problems:
         return walk.problems  # a cycle or a bad value: sizes are meaningless then
@@ -196,8 +197,9 @@ def _within(root: Any, limits: Limits) -> bool:
 class _Walk:
     """One iterative pass: values checked, each container's height and expanded size."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, values: bool = True) -> None:
         self.limits = limits
+        self.values = values
         self.problems: list[Problem] = []
         self.sizes: dict[int, tuple[int, int]] = {}  # id -> (height, expanded size)
 
@@ -231,7 +233,7 @@ class _Walk:
 
     def _children(self, node: Any, pointer: str) -> list[tuple[Any, str]]:
         """The children to walk; a mapping's keys are checked on the way."""
-        if isinstance(node, list):
+        if isinstance(node, list) or not self.values:
             return self._kids(node, pointer)
         for k in node:
             if not isinstance(k, str):
@@ -242,6 +244,8 @@ class _Walk:
         return [(v, _join(pointer, k)) for k, v in node.items() if isinstance(k, str)]
 
     def _scalar(self, value: Any, pointer: str) -> None:
+        if not self.values:
+            return
         if isinstance(value, str):
             if _has_surrogate(value):
                 self.problems.append(_surrogate(pointer))
