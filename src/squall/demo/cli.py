@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,9 @@ __all__ = ["default_state_dir", "demo"]
 
 def default_state_dir() -> Path:
     """``$SQUALL_DEMO_DIR``, else the platform's user state directory for squall, ``/demo``."""
-    env = os.environ.get("SQUALL_DEMO_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_state_path
+    from squall.drivers._state import demo_state_dir
 
-    return user_state_path("squall") / "demo"
+    return demo_state_dir()
 
 
 def _state_dir_option(func: Any) -> Any:

@@ -60,9 +60,9 @@ class Allowed:
 
 
 def _demo_dir() -> Path:
-    from squall.demo.cli import default_state_dir
+    from squall.drivers._state import demo_state_dir
 
-    return default_state_dir()
+    return demo_state_dir()
 
 
 def _entries(configuration: Mapping[str, Any] | None) -> list[tuple[str, str]]:

@@ -39,11 +39,13 @@ from typing import Any
 from squall import ActivityFailed
 
 __all__ = [
+    "ENV_DEMO_DIR",
     "ENV_RUN_ID",
     "ENV_STATE_DIR",
     "Record",
     "StateStore",
     "atomic_write",
+    "demo_state_dir",
     "nothing_to_restore",
     "play_rollbacks",
     "record_key",
@@ -52,6 +54,7 @@ __all__ = [
 ]
 
 ENV_STATE_DIR = "SQUALL_STATE_DIR"
+ENV_DEMO_DIR = "SQUALL_DEMO_DIR"
 ENV_RUN_ID = "SQUALL_RUN_ID"
 _RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _generated_run_id: str | None = None
@@ -87,6 +90,17 @@ def state_dir(configuration: Mapping[str, Any] | None = None) -> Path:
     import platformdirs
 
     return platformdirs.user_state_path("squall") / "injections"
+
+
+def demo_state_dir() -> Path:
+    """The demo's default state directory: ``$SQUALL_DEMO_DIR``, else the platform's user
+    state directory for squall, ``/demo`` (``squall demo`` and the path allow-list agree)."""
+    value = os.environ.get(ENV_DEMO_DIR)
+    if value:
+        return Path(value)
+    import platformdirs
+
+    return platformdirs.user_state_path("squall") / "demo"
 
 
 def record_key(kind: str, target: str) -> str:

@@ -317,3 +317,21 @@ def test_a_write_after_the_check_does_not_follow_a_swapped_directory(
         write_beneath(sub / "protected.key", b"overwritten")
     assert tree["protected"].read_text() == "secret\n"
     assert sorted(p.name for p in tree["outside"].iterdir()) == ["protected.key"]
+
+
+def test_the_path_checks_import_nothing_heavy(tree: dict[str, Path]) -> None:
+    """Every destructive action checks its paths: that must not import the demo (which
+    pulls in httpx, ~0.5 s) or httpx itself."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from squall.drivers._safety import check_path\n"
+        f"check_path({str(tree['allowed'] / 'x')!r}, must_exist=False)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('squall.demo', 'httpx'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
