@@ -25,6 +25,7 @@ import os
 import random
 import re
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -236,7 +237,7 @@ def _worker() -> None:  # pragma: no cover - runs in the subprocess
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from squall.cli import main
 
-    workdir = Path(tempfile.mkdtemp(prefix="sqfuzz-"))
+    workdir = Path(sys.argv[3])  # the parent's; it removes it
     os.chdir(workdir)
     settings = str(workdir / "settings.yaml")
     for line in sys.stdin:
@@ -295,11 +296,16 @@ class Worker:
 
     def _start(self) -> None:
         read, write = os.pipe()
+        self.folder = tempfile.mkdtemp(prefix="sqfuzz-")
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(SUPPORT), env.get("PYTHONPATH", "")])
         env.pop("SQUALL_RUN_ID", None)
+        # what a killed run leaves (its event stream, a driver's state) stays in the folder
+        env["SQUALL_RECOVERY_DIR"] = os.path.join(self.folder, "runs")
+        env["SQUALL_STATE_DIR"] = os.path.join(self.folder, "state")
+        code = "import sqfuzz; sqfuzz._worker()"
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "import sqfuzz; sqfuzz._worker()", str(write), str(self.memory)],
+            [sys.executable, "-c", code, str(write), str(self.memory), self.folder],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -339,6 +345,7 @@ class Worker:
             self.process.wait()
             self.results.close()
             self.process = None
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def verdict(outcome: dict[str, Any]) -> str | None:
