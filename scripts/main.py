@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,16 @@ OUT = Path(os.environ.get("SQUALL_MAIN_OUT") or ROOT / "out" / "journals")
 SUFFIXES = (".json", ".yaml", ".yml")
 KINDS = ("prevention", "detection", "alerting", "fail-safe")
 RUN_TIMEOUT = 120
+HISTORY = OUT / "history.sqlite3"
+
+#: Why an experiment still holds on the misconfigured demo: what it tests is not among
+#: the demo's mistakes (squall.demo.MISCONFIGURATION). Shown in the table's why column.
+HOLDS_ON_MISCONFIGURED = {
+    "auth-disabled-alerted.json": "config-drift alerts stay on: auth_enabled is still watched",
+    "canary-secret-detected.json": "the secret scanner stays on",
+    "expired-certificate.json": "certificate checks are not among the mistakes",
+    "stalled-detector-catches-up.json": "the detector's heartbeat and recovery are untouched",
+}
 
 
 @dataclass
@@ -54,9 +64,13 @@ class Result:
 
 
 def squall(*args: str, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m squall ARGS`` with this interpreter (the venv's)."""
+    """Run ``python -m squall ARGS`` with this interpreter (the venv's), recording runs in
+    the job's own run history (``OUT/history.sqlite3``), never in the user's."""
     command = [sys.executable, "-m", "squall", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    env = {**os.environ, "SQUALL_HISTORY": str(HISTORY)}
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, check=False, env=env
+    )
 
 
 # -- the demo ---------------------------------------------------------------------------
@@ -160,38 +174,50 @@ def kind_of(result: Result | None) -> str:
     return "+".join(kinds) or "-"
 
 
-def shorten(reasons: list[str], width: int = 110) -> str:
-    """Reasons without the boilerplate: "after: probe 'p': what it saw", cut to ``width``."""
+def shorten(reasons: list[str]) -> str:
+    """Reasons without the boilerplate: "after: probe 'p': what it saw"."""
     text = "; ".join(reasons)
     text = text.replace("the steady state deviated after the method: ", "after: ")
-    text = text.replace(
+    return text.replace(
         "the steady state did not hold before the method, nothing was injected: ", "before: "
     )
-    text = re.sub(r"expected \[\[\]\], got \[\[(.*?)\]\]", r"\1", text)  # $.problems lists
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def why(normal: Result | None, misconfigured: Result | None) -> str:
-    """The reasons worth reading: a failure on the healthy demo first, then the other."""
+def why(name: str, normal: Result | None, misconfigured: Result | None) -> str:
+    """The reasons worth reading: a failure on the healthy demo first, then the other; for
+    an experiment that holds on both demos, why the mistakes do not reach it."""
     if normal is not None and normal.code != 0:
         return "normal: " + shorten(normal.reasons)
     if misconfigured is not None and misconfigured.code != 0:
         return "misconfigured: " + shorten(misconfigured.reasons)
+    if normal is not None and misconfigured is not None:
+        because = HOLDS_ON_MISCONFIGURED.get(name, "the mistakes do not touch what it tests")
+        return f"held on both demos: {because}"
     return shorten((normal or misconfigured or Result("", 0, [])).reasons)
 
 
-def table(rows: list[Row]) -> str:
+def _wrap(text: str, width: int) -> list[str]:
+    """The why column in lines of at most ``width`` characters (never cut)."""
+    return textwrap.wrap(text, width=max(width, 30), break_long_words=False) or [""]
+
+
+def table(rows: list[Row], width: int | None = None) -> str:
+    """The verdict table; the why column is wrapped to the terminal (``width``)."""
     header = ("experiment", "hypothesis kind", "normal demo", "misconfigured demo", "why")
     lines = [
         (name, kind_of(normal or misconf), normal.verdict if normal else "-",
-         misconf.verdict if misconf else "-", why(normal, misconf))
+         misconf.verdict if misconf else "-", why(name, normal, misconf))
         for name, normal, misconf in rows
     ]  # fmt: skip
     widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(4)]
+    room = (width or shutil.get_terminal_size((160, 24)).columns) - sum(widths) - 3 * 4
     out = []
     for row in [header, *lines]:
-        cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
-        out.append(" | ".join([*cells, row[4]]))
+        cells = [str(cell).ljust(w) for cell, w in zip(row, widths, strict=False)]
+        first, *more = _wrap(row[4], room)
+        out.append(" | ".join([*cells, first]))
+        blank = [" " * w for w in widths]
+        out.extend(" | ".join([*blank, line]) for line in more)
     out.insert(1, "-+-".join("-" * w for w in [*widths, 3]))
     return "\n".join(out)
 
@@ -218,6 +244,7 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks
+    OUT.mkdir(parents=True, exist_ok=True)
     paths = experiments(SECURITY)
     try:
         print("examples/basics (no demo)", file=sys.stderr)
@@ -233,8 +260,13 @@ def main(argv: list[str]) -> int:
     rows: list[Row] = [(p.name, normal.get(p.name), misconfigured.get(p.name)) for p in paths]
     rows += [(f"basics/{name}", result, None) for name, result in basics.items()]
     print(table(rows))
+    print(
+        "\nOn the misconfigured demo, deviated or not run means a mistake was found; held "
+        "means the experiment's defence is not among the demo's mistakes (why column)."
+    )
     shown = OUT.relative_to(ROOT) if OUT.is_relative_to(ROOT) else OUT
     print(f"\njournals: {shown}/{{normal,misconfigured,basics}}/")
+    print(f"run history (its own): squall runs list --history {shown}/history.sqlite3")
     problems = failures(rows)
     for problem in problems:
         print(f"FAILED: {problem}")

@@ -140,7 +140,7 @@ def test_main_job_end_to_end() -> None:
     try:
         done = subprocess.run(
             [sys.executable, str(MAIN_SCRIPT)],
-            capture_output=True, text=True, timeout=170, check=False, cwd=ROOT,
+            capture_output=True, text=True, timeout=400, check=False, cwd=ROOT,
             env={**os.environ, "SQUALL_MAIN_OUT": str(out)},
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
@@ -161,6 +161,11 @@ def test_main_job_end_to_end() -> None:
             if probe is not None:
                 assert probe in rows[name][4]
         assert rows["basics/hello.json"][2] == "held (0)"
+        for name, (code, _, _) in MISCONFIGURED.items():
+            if code == 0:  # the table says why a mistake-free defence still holds
+                assert rows[name][4].startswith("held on both demos: "), rows[name]
+        assert not any(line.rstrip().endswith("…") for line in lines), "why is wrapped, not cut"
+        assert (out / "history.sqlite3").is_file(), "the job records into a history of its own"
         for label in ("normal", "misconfigured"):
             journals = {p.name for p in (out / label).glob("*.journal.json")}
             assert {f"{p.stem}.journal.json" for p in EXPERIMENTS} <= journals
