@@ -198,7 +198,9 @@ def why(name: str, normal: Result | None, misconfigured: Result | None) -> str:
 
 def _wrap(text: str, width: int) -> list[str]:
     """The why column in lines of at most ``width`` characters (never cut)."""
-    return textwrap.wrap(text, width=max(width, 30), break_long_words=False) or [""]
+    return textwrap.wrap(
+        text, width=max(width, 30), break_long_words=False, break_on_hyphens=False
+    ) or [""]
 
 
 def table(rows: list[Row], width: int | None = None) -> str:

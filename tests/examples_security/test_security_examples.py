@@ -153,7 +153,15 @@ def test_main_job_end_to_end() -> None:
             "misconfigured demo",
             "why",
         ]
-        rows = {ln.split("|")[0].strip(): [c.strip() for c in ln.split("|")] for ln in lines[2:]}
+        rows: dict[str, list[str]] = {}
+        last = ""
+        for line in lines[2:]:
+            cells = [c.strip() for c in line.split("|")]
+            if cells[0] or len(cells) < 5:
+                last = cells[0]
+                rows[last] = cells
+            else:  # the why column wrapped onto a line of its own
+                rows[last][4] += " " + cells[4]
         for name, (code, probe, _) in MISCONFIGURED.items():
             assert rows[name][2] == "held (0)"
             assert rows[name][3] == f"{OUTCOMES[code]} ({code})"

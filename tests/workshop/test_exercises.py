@@ -161,6 +161,7 @@ def test_the_cli_starts_checks_and_refuses_politely(
     assert started.exit_code == 0, started.output
     assert "check: squall workshop check 7 workshop/07-pipeline" in started.output
     mine = tmp_path / "workshop" / "07-pipeline" / "pipeline.sh"
+    assert os.access(mine, os.X_OK), "scripts are copied executable"
     mine.write_text("# my work\n")
     again = runner.invoke(cli, ["workshop", "start", "7"])
     assert "kept your workshop/07-pipeline/pipeline.sh" in again.output
@@ -212,3 +213,13 @@ def test_the_handout_lists_every_exercise_as_the_catalogue_does() -> None:
         demo = item.demo or "none"
         row = f"| {item.number} | {item.part} | {item.minutes} min | {demo} | {item.title} |"
         assert row in text, row
+
+
+def test_the_plugin_counts_when_code_uses_it_not_a_comment() -> None:
+    from squall.workshop.part2 import uses_plugin
+
+    start = (exercise(4).material("start") / "tests" / "test_driver.py").read_text()
+    solution = (exercise(4).material("solution") / "tests" / "test_driver.py").read_text()
+    assert "squall_run(" in start, "the start mentions it, in a TODO comment"
+    assert not uses_plugin(start)
+    assert uses_plugin(solution)

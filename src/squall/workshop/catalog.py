@@ -44,6 +44,8 @@ class Exercise:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
+            if target.suffix == ".sh":  # scripts stay runnable, whatever the wheel kept
+                target.chmod(target.stat().st_mode | 0o111)
         return kept
 
 

@@ -128,11 +128,17 @@ def _driver_shape(found: list[dict[str, Any]]) -> Iterator[Item]:
     yield Item(not blank, "every activity has a docstring", f"none for: {', '.join(blank)}")
 
 
+def uses_plugin(source: str) -> bool:
+    """Whether test code (comments aside) calls squall_run and uses loopback_http_server."""
+    code = "\n".join(line.split("#", 1)[0] for line in source.splitlines())
+    return "squall_run(" in code and "loopback_http_server" in code
+
+
 def _tests(ctx: Context) -> Iterator[Item]:
     tests = ctx.workdir / "tests"
     text = "".join(p.read_text(encoding="utf-8") for p in sorted(tests.glob("test_*.py")))
     yield Item(
-        "squall_run(" in text and "loopback_http_server" in text,
+        uses_plugin(text),
         "the tests use the squall pytest plugin (squall_run and loopback_http_server)",
         "run the experiment with squall_run against loopback_http_server",
     )
