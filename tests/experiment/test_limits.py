@@ -296,3 +296,35 @@ def test_settings_with_an_alias_bomb_or_a_cycle_are_refused(
         result = run(*command)
         assert result.code == 2 and "Traceback" not in result.stderr
         assert f"settings {settings} at /loop/0: a YAML alias refers to" in result.stderr
+
+
+def test_a_url_is_not_read_past_the_size_limit() -> None:
+    """A server that sends more than the limit (here: without end) is cut off."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Endless(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            try:
+                self.wfile.write(b'{"title": "' + b"a" * 4096)
+                for _ in range(100_000):  # 400 MB if nobody stopped reading
+                    self.wfile.write(b"a" * 4096)
+            except OSError:
+                pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Endless)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/e.json"
+        with pytest.raises(LoadError) as caught:
+            load_source(url, limits=Limits(document_bytes=100_000))
+        assert "larger than 100,000 bytes" in caught.value.problems[0].message
+    finally:
+        server.shutdown()
+        server.server_close()
