@@ -40,6 +40,7 @@ EXPECTED: dict[str, set[str]] = {
     "docs/examples/control-flow.json": {"SQ101", "SQ201"},
     "docs/examples/control-flow-abort.json": {"SQ101"},
     "docs/examples/gate-not-met.json": {"SQ101"},
+    "docs/examples/masked-secrets.json": {"SQ601"},  # shows masking: an inline secret on purpose
     "docs/examples/minimal.json": {"SQ201"},
     "docs/examples/parallel-and-outputs.json": {"SQ101", "SQ201"},
     "docs/examples/timeouts.json": {"SQ101", "SQ201"},
@@ -56,10 +57,12 @@ EXPECTED: dict[str, set[str]] = {
     "tests/examples/interrupt-python.json": {"SQ201"},
     "tests/examples/interrupt.json": {"SQ101", "SQ201"},
     "tests/examples/outputs-missing-key.json": {"SQ101", "SQ201"},
+    "tests/examples/orphans.json": {"SQ101", "SQ201"},  # a kill test: children, no hypothesis
     "tests/examples/outputs.json": {"SQ101", "SQ601"},
     "tests/examples/parallel.json": {"SQ101", "SQ201"},
     "tests/examples/pauses.json": {"SQ101", "SQ201"},
     "tests/examples/recover-outputs.json": {"SQ101", "SQ201"},
+    "tests/examples/recover-secrets.json": {"SQ201", "SQ601"},  # recovery of inline secrets
     "tests/examples/timeouts.json": {"SQ101", "SQ201"},
     "tests/examples/tolerances.yaml": {"SQ203"},
     "tests/examples/trivial.json": {"SQ101"},
