@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlock import machine_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -253,7 +254,15 @@ def _environment(tmp_path: Path, demo_dir: Path, work: Path) -> dict[str, str]:
 
 
 def run_block(block: ConsoleBlock, tmp_path: Path, demo_dir: Path) -> list[list[str]]:
-    """Run the block's commands in one bash; the output of each, as lines."""
+    """Run the block's commands in one bash; the output of each, as lines. The tutorial's
+    driver listens on a fixed port (47123): its blocks run one at a time on this machine."""
+    if block.directory:
+        with machine_lock("port-47123"):
+            return _run_block(block, tmp_path, demo_dir)
+    return _run_block(block, tmp_path, demo_dir)
+
+
+def _run_block(block: ConsoleBlock, tmp_path: Path, demo_dir: Path) -> list[list[str]]:
     script = "__status=0\n" + "\n".join(
         f"echo {SEPARATOR}\n(exit $__status)\n{step.command} 2>&1\n__status=$?\n"
         f"echo {STATUS}$__status"

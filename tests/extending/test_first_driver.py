@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlock import machine_lock
 
 from sqvenv import squall_venv
 
@@ -74,7 +75,8 @@ def test_the_tutorial_in_a_fresh_venv(tmp_path: Path) -> None:
     work = tmp_path / "first-driver"
     shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
 
-    ci = run("bash", str(work / "ci.sh"), cwd=work)
+    with machine_lock("port-47123"):  # the tutorial's port; docs console blocks use it too
+        ci = run("bash", str(work / "ci.sh"), cwd=work)
     out = ci.stdout
     assert ci.returncode == 0, out + ci.stderr
     assert "3 passed" in out  # the driver's own tests, fixtures from the plugin
