@@ -145,3 +145,15 @@ def test_recover_plays_the_experiment_as_it_ran_not_as_edited(tmp_path: Path) ->
     # the run's own --var (word=restore) is kept; the file's later edit is not used
     assert undo_lines(work / "log.txt") == [f"restore {SECRET} env-value"]
     assert "edited" not in (work / "log.txt").read_text()
+
+
+def test_discard_a_run_that_will_not_be_recovered(tmp_path: Path) -> None:
+    work = setup(tmp_path)
+    run_id = killed_run(work)
+    discarded = squall_in(tmp_path, "recover", run_id, "--discard")
+    assert discarded.returncode == 0, discarded.stderr
+    assert "1 owed rollback(s) (undo) will not be played" in discarded.stderr
+    assert run_streams() == []
+    assert squall_in(tmp_path, "recover", "--list").stderr == "squall: no run to recover\n"
+    assert squall_in(tmp_path, "recover", run_id).returncode == 2
+    assert undo_lines(work / "log.txt") == []

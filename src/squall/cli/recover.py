@@ -29,6 +29,11 @@ __all__ = ["recover"]
 )
 @click.option("--json", "as_json", is_flag=True, help="With --list: one JSON document.")
 @click.option(
+    "--discard",
+    is_flag=True,
+    help="Do not recover RUN_ID: delete its event file (its owed rollbacks are never played).",
+)
+@click.option(
     "--var",
     "variables",
     multiple=True,
@@ -49,6 +54,7 @@ def recover(
     target: str | None,
     list_runs: bool,
     as_json: bool,
+    discard: bool,
     variables: tuple[str, ...],
     var_files: tuple[str, ...],
     history: str | None,
@@ -75,6 +81,8 @@ def recover(
         return 0
     if not target:
         raise InputError("give the RUN_ID (or JOURNAL) of the run to recover, or --list")
+    if discard:
+        return _discard(find_stream(target))
     overrides, secret_overrides = read_overrides(variables, var_files)
     store = open_cli_history(history, no_history, settings)
     try:
@@ -104,6 +112,27 @@ def recover(
         sys.stderr.write(f"squall: rollbacks are still owed: `squall recover {journal.run_id}`\n")
         return 130
     return 3 if failed else 0
+
+
+def _discard(events: str) -> int:
+    """Delete a stopped run's event file, after saying what it still owed.
+
+    Raises:
+        InputError: the run is still going (or being recovered).
+    """
+    from squall.engine.recover import unrecovered
+    from squall.errors import InputError
+    from squall.journal.recovery import is_locked
+
+    if is_locked(events):
+        raise InputError(f"{events} is held by a squall process: the run is still going")
+    owed = next((r.owed for r in unrecovered() if r.info.path == events), ())
+    os.remove(events)
+    names = f" ({', '.join(owed)})" if owed else ""
+    sys.stderr.write(
+        f"squall: discarded {events}: its {len(owed)} owed rollback(s){names} will not be played\n"
+    )
+    return 0
 
 
 def _journal_of(events: str) -> str:

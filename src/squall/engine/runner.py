@@ -296,6 +296,7 @@ class Engine:
             left = self._play_rollbacks(ctx, owed)
         journal.end = now_iso()
         finish_run(ctx, facts, left)
+        self.registry.close()  # kept-alive connections end with the recovery
         self._write(ctx, options, record, owed=bool(left))
         return journal
 
