@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from squall.compat import INSTALL_HINT
 from squall.errors import InputError, Problem, message_of
 from squall.experiment._reader import pointer_join
 from squall.experiment.model import (
@@ -90,7 +91,9 @@ def _check_controls(experiment: Experiment) -> list[Problem]:
                 Problem(
                     pointer + "/provider/module",
                     str(exc),
-                    "install the control's package or fix 'module'",
+                    INSTALL_HINT
+                    if "squall's stand-in does not serve" in str(exc)
+                    else "install the control's package or fix 'module'",
                 )
             )
             continue

@@ -3,9 +3,23 @@ the way real ones do (run by tests/compat in a venv without chaostoolkit-lib).""
 
 from typing import Any
 
+# names published drivers and controls import (see docs/compatibility.md)
+from chaoslib import Secrets as TopLevelSecrets
+from chaoslib import experiment_hash, substitute
+from chaoslib.deprecation import warn_about_moved_function
 from chaoslib.exceptions import ActivityFailed, InterruptExecution
+from chaoslib.extension import get_extension
+from chaoslib.notification import RunFlowEvent
+from chaoslib.run import RunEventHandler
+from chaoslib.settings import get_loaded_settings
 from chaoslib.types import Configuration, Secrets
 from logzero import logger
+
+assert TopLevelSecrets is Secrets and RunFlowEvent.RunStarted.value == "run-started"
+assert callable(warn_about_moved_function) and callable(get_loaded_settings)
+assert issubclass(type("H", (RunEventHandler,), {}), RunEventHandler)
+assert get_extension({"extensions": [{"name": "x"}]}, "x") == {"name": "x"}
+assert substitute("${a}", {"a": 1}, {}) == 1 and len(experiment_hash({})) == 24
 
 __all__ = ["count_file", "must_fail"]
 

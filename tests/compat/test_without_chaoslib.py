@@ -93,6 +93,27 @@ def test_a_chaoslib_module_the_stand_in_lacks_is_named(
     assert "Traceback" not in done.stderr
 
 
+def test_a_chaoslib_name_the_stand_in_lacks_says_to_install_chaostoolkit_lib(
+    venv: tuple[Venv, Path], tmp_path: Path
+) -> None:
+    env, _ = venv
+    (tmp_path / "cli_control.py").write_text("from chaoslib import merge_vars\n")
+    experiment = {
+        "title": "t",
+        "description": "d",
+        "controls": [{"name": "cli", "provider": {"type": "python", "module": "cli_control"}}],
+        "method": [],
+    }
+    (tmp_path / "e.json").write_text(json.dumps(experiment))
+    done = squall(env, "validate", "e.json", cwd=tmp_path, path=str(tmp_path))
+    assert done.returncode == 2
+    assert "cannot import name 'merge_vars'" in done.stderr
+    assert "squall's stand-in does not serve this" in done.stderr
+    assert "hint: install chaostoolkit-lib next to squall" in done.stderr
+    assert "install the control's package" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def _shape(document: dict[str, Any]) -> dict[str, Any]:
     return {
         "keys": sorted(document),

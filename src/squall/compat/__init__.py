@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from squall.compat._finder import StandInFinder
 
-__all__ = ["COVERED", "import_module", "install"]
+__all__ = ["COVERED", "INSTALL_HINT", "import_module", "install"]
 
 #: the modules the stand-in provides, and where they live
 COVERED = {
@@ -33,6 +33,11 @@ COVERED = {
     "chaoslib.exit": "squall.compat.chaoslib.exit",
     "chaoslib.discovery": "squall.compat.chaoslib.discovery",
     "chaoslib.discovery.discover": "squall.compat.chaoslib.discovery.discover",
+    "chaoslib.settings": "squall.compat.chaoslib.settings",
+    "chaoslib.deprecation": "squall.compat.chaoslib.deprecation",
+    "chaoslib.extension": "squall.compat.chaoslib.extension",
+    "chaoslib.notification": "squall.compat.chaoslib.notification",
+    "chaoslib.run": "squall.compat.chaoslib.run",
     "logzero": "squall.compat.logzero",
 }
 _TOPS = ("chaoslib", "logzero")
@@ -58,13 +63,22 @@ def install() -> bool:
     return bool(_installed.tops)
 
 
+#: the hint given when a driver or control needs a chaoslib name the stand-in lacks
+INSTALL_HINT = (
+    "install chaostoolkit-lib next to squall (pip install chaostoolkit-lib): the stand-in "
+    "serves only the chaoslib names published drivers import; with the real package "
+    "every name works"
+)
+
+
 def import_module(name: str) -> ModuleType:
     """``importlib.import_module``, retried with the stand-in when the module failed
     only because ``chaoslib`` or ``logzero`` is not installed.
 
     Raises:
-        ImportError: as importlib does; for a ``chaoslib`` module the stand-in does not
-            cover, the message says so.
+        ImportError: as importlib does; when a ``chaoslib`` module or name the stand-in
+            does not serve is missing, the message says so and the exception's
+            ``squall_hint`` says to install chaostoolkit-lib.
     """
     try:
         return importlib.import_module(name)
@@ -72,17 +86,26 @@ def import_module(name: str) -> ModuleType:
         top = (exc.name or "").split(".", 1)[0]
         if top not in _TOPS or not install() or top not in _installed_tops():
             raise
+    except ImportError as exc:
+        raise _stand_in_gap(exc) from None
     try:
         return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").split(".", 1)[0] not in _TOPS:
-            raise
-        covered = ", ".join(sorted(COVERED))
-        raise ModuleNotFoundError(
-            f"{exc}: chaostoolkit-lib is not installed and squall's stand-in covers only "
-            f"{covered}; install chaostoolkit-lib next to squall",
-            name=exc.name,
-        ) from None
+    except ImportError as exc:
+        raise _stand_in_gap(exc) from None
+
+
+def _stand_in_gap(exc: ImportError) -> ImportError:
+    """``exc`` itself, or, when the stand-in lacks what it names, a copy saying so."""
+    name = (exc.name or "").removeprefix("squall.compat.")  # the stand-in's own modules
+    if name.split(".", 1)[0] not in _installed_tops():
+        return exc
+    gap = type(exc)(
+        f"{exc} (chaostoolkit-lib is not installed and squall's stand-in does not serve "
+        "this; install chaostoolkit-lib next to squall)",
+        name=exc.name,
+    )
+    gap.squall_hint = INSTALL_HINT  # type: ignore[attr-defined]
+    return gap
 
 
 def _installed_tops() -> frozenset[str]:

@@ -106,7 +106,8 @@ def _resolve(module_name: str, func_name: str) -> _Target:
         raise _ResolveError(
             f"cannot import module {module_name!r}: {exc}{missing}; interpreter {sys.executable}",
             "module",
-            f"install the driver into the interpreter squall runs on ({sys.executable})",
+            getattr(exc, "squall_hint", None)
+            or f"install the driver into the interpreter squall runs on ({sys.executable})",
         ) from exc
     except BaseException as exc:  # SystemExit in the module's own code too
         raise _ResolveError(

@@ -3,7 +3,8 @@ them (``typing.Dict``...), so a discovery reads the same types as with the real 
 
 # ruff: noqa: UP006, UP007, UP035
 
-from typing import Any, Dict, List, Tuple, Union
+import enum
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 __all__ = [
     "Action",
@@ -14,6 +15,7 @@ __all__ = [
     "DiscoveredActivities",
     "DiscoveredSystemInfo",
     "Discovery",
+    "Dry",
     "EventPayload",
     "Experiment",
     "Extension",
@@ -23,10 +25,12 @@ __all__ = [
     "MicroservicesStatus",
     "Probe",
     "Run",
+    "Schedule",
     "SecretVars",
     "Secrets",
     "Settings",
     "Step",
+    "Strategy",
     "TargetLayers",
     "Tolerance",
 ]
@@ -54,3 +58,57 @@ Hypothesis = Dict[str, Any]
 Control = Dict[str, Any]
 ConfigVars = Dict[str, Any]
 SecretVars = Dict[str, Any]
+
+
+class Strategy(enum.Enum):
+    """When the steady-state hypothesis runs (``--hypothesis-strategy``)."""
+
+    BEFORE_METHOD = "before-method-only"
+    AFTER_METHOD = "after-method-only"
+    DURING_METHOD = "during-method-only"
+    DEFAULT = "default"
+    CONTINUOUS = "continuous"
+    SKIP = "skip"
+
+    @staticmethod
+    def from_string(value: str) -> "Strategy":
+        if value == "continuously":
+            return Strategy.CONTINUOUS
+        if value == "continuous":
+            raise ValueError("Unknown strategy")
+        try:
+            return Strategy(value)
+        except ValueError:
+            raise ValueError("Unknown strategy") from None
+
+
+class Dry(enum.Enum):
+    """What a dry run skips (``--dry``)."""
+
+    PROBES = "probes"
+    ACTIONS = "actions"
+    ACTIVITIES = "activities"
+    PAUSE = "pause"
+
+    @staticmethod
+    def from_string(value: str) -> Optional["Dry"]:
+        if not value:
+            return None
+        try:
+            return Dry(value)
+        except ValueError:
+            raise ValueError("Unknown dry") from None
+
+
+class Schedule:
+    """How often the hypothesis runs during the method, and when to stop early."""
+
+    def __init__(
+        self,
+        continuous_hypothesis_frequency: float = 1.0,
+        fail_fast: bool = False,
+        fail_fast_ratio: float = 0,
+    ) -> None:
+        self.continuous_hypothesis_frequency = continuous_hypothesis_frequency
+        self.fail_fast = fail_fast
+        self.fail_fast_ratio = fail_fast_ratio
