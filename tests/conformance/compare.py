@@ -57,7 +57,9 @@ def _error(entry: dict[str, Any]) -> str | None:
     return last
 
 
-def _entry(entry: dict[str, Any], places: dict[str, str]) -> dict[str, Any]:
+def _entry(entry: Any, places: dict[str, str]) -> dict[str, Any]:
+    if not isinstance(entry, dict):  # a control appended something else to the list
+        return {"type": None, "not-an-entry": _clean(entry, places)}
     activity = entry.get("activity") or {}
     out = {
         "type": activity.get("type"),

@@ -1607,6 +1607,236 @@ def signals(c: Corpus) -> None:
     c.cases = [x for x in c.cases if x["id"] not in ("sig-process", "sig-python")]
 
 
+def wild(c: Corpus) -> None:
+    """Shapes of experiments published by others (starter packs, driver repositories,
+    the reference's own fixtures) where squall once reached another verdict (issue 15)."""
+    hello = {"type": "probe", "provider": {"type": "process", "path": "echo", "arguments": "hello"}}
+    # 1. a dynamic configuration probe without a name (every template of a starter pack)
+    c.add(
+        "wild-config-probe-no-name",
+        exp(
+            "a dynamic configuration probe without a name",
+            [proc("show", "echo", "${url}", kind="probe")],
+            hypo(
+                proc(
+                    "greets",
+                    "echo",
+                    "${url}",
+                    "probe",
+                    {"type": "regex", "pattern": "^hello", "target": "stdout"},
+                )
+            ),
+            configuration={"url": hello},
+        ),
+    )
+    c.add(
+        "wild-config-probe-no-name-python",
+        exp(
+            "a python dynamic configuration probe without a name",
+            [echo("show", "${answer}")],
+            configuration={
+                "answer": {
+                    "type": "probe",
+                    "provider": {
+                        "type": "python",
+                        "module": H,
+                        "func": "add",
+                        "arguments": {"a": 41},
+                    },
+                },
+            },
+        ),
+    )
+    # 2. configuration a control adds is substituted when each activity runs
+    tf = {"name": "terraform", "provider": {"type": "python", "module": "conftf"}}
+    c.add(
+        "wild-control-config-tf-outputs",
+        exp(
+            "a control publishes outputs into the configuration",
+            [
+                proc("show-url", "echo", "${tf_out__url}"),
+                echo("replicas", "${tf_out__replicas}", 3),
+                echo("after-first", "${last_status}"),
+            ],
+            hypo(echo("url-known", "${tf_out__url}", "http://x/from-control")),
+            controls=[tf],
+        ),
+    )
+    c.add(
+        "wild-control-config-in-http-url",
+        exp(
+            "a control's value in an http url and a jsonpath expect",
+            [
+                http(
+                    "get",
+                    "/echo?from=${tf_out__replicas}",
+                    tolerance={"type": "jsonpath", "path": "$.body.path", "target": "body"},
+                )
+            ],
+            hypo(http("health", "/health", tolerance=200)),
+            controls=[tf],
+        ),
+    )
+    # an undefined ${name} is sent as its literal text by both (squall warns)
+    c.add(
+        "wild-undefined-placeholder",
+        exp(
+            "an undefined placeholder is sent as its literal text",
+            [echo("literal", "${never_defined}"), proc("shell", "sh", ["-c", "echo ${HOME}-x"])],
+            hypo(echo("literal-kept", "${never_defined}", "${never_defined}")),
+        ),
+    )
+    # 3. JSONPath: jsonpath2's semantics (the reference's `jsonpath` extra)
+    zero = {"data": {"result": [{"metric": {}, "value": [1, "0"]}]}}
+    busy = {
+        "data": {
+            "result": [
+                {"metric": {"job": "a"}, "value": [1, "0"]},
+                {"metric": {"job": "b"}, "value": [1, "7"]},
+            ]
+        }
+    }
+    prom = '$.data.result.*[?(@.value[1]!="0")]'
+    items = {"items": [{"id": "a", "up": True}, {"id": "b", "up": False}, {"id": "c"}]}
+    for case_id, value, tolerance in (
+        ("prom-no-errors", zero, {"type": "jsonpath", "path": prom, "count": 0}),
+        ("prom-errors", busy, {"type": "jsonpath", "path": prom, "count": 0}),
+        (
+            "prom-error-jobs",
+            busy,
+            {"type": "jsonpath", "path": prom + ".metric.job", "expect": "b"},
+        ),
+        ("filter-on-list", items, {"type": "jsonpath", "path": "$.items[?(@.up = true)]"}),
+        (
+            "filter-on-items",
+            items,
+            {"type": "jsonpath", "path": "$.items[*][?(@.up = true)].id", "expect": "a"},
+        ),
+        (
+            "filter-missing-ne",
+            items,
+            {"type": "jsonpath", "path": "$.items[*][?(@.up != true)].id", "expect": ["b"]},
+        ),
+        ("slice-last", items, {"type": "jsonpath", "path": "$.items[-1:].id", "expect": "c"}),
+        ("wildcard-count", items, {"type": "jsonpath", "path": "$.items.*", "count": 3}),
+        ("missing-key", items, {"type": "jsonpath", "path": "$.nothing", "count": 0}),
+        ("string-vs-number", {"n": "5"}, {"type": "jsonpath", "path": "$[?(@.n > 1)]"}),
+    ):
+        c.add(
+            f"wild-jsonpath-{case_id}",
+            exp(
+                f"jsonpath {case_id}",
+                [echo("inject", "done", kind="action")],
+                hypo(echo("p", value, tolerance)),
+            ),
+        )
+    # 4. header names keep the server's spelling
+    c.add(
+        "wild-http-header-case",
+        exp(
+            "a tolerance on a response header",
+            [
+                http(
+                    "get",
+                    "/health",
+                    tolerance={
+                        "type": "jsonpath",
+                        "path": '$["Content-Type"]',
+                        "target": "headers",
+                    },
+                )
+            ],
+            hypo(
+                http(
+                    "typed",
+                    "/health",
+                    tolerance={
+                        "type": "jsonpath",
+                        "path": '$["Content-Type"]',
+                        "expect": "text/plain",
+                        "target": "headers",
+                    },
+                )
+            ),
+        ),
+    )
+    # 5. a control that changes the state it is handed (the reference's own fixtures)
+    c.add(
+        "wild-control-mutates-state",
+        exp(
+            "a control changes the state it is handed",
+            [echo("a1", 1, kind="action"), echo("a2", 2)],
+            hypo(ok_probe("h1")),
+            [echo("undo", "undone", kind="action")],
+            controls=[{"name": "mutate", "provider": {"type": "python", "module": "confmutate"}}],
+            runtime={"rollbacks": {"strategy": "always"}},
+        ),
+    )
+    # 6. interrupted in the hypothesis: by a control, by a signal
+    c.add(
+        "wild-ctl-interrupt-hypothesis-probe",
+        exp(
+            "a control interrupts before a hypothesis probe",
+            [echo("a1", 1, kind="action")],
+            hypo(ok_probe("h1"), ok_probe("h2")),
+            [mark("rb")],
+            controls=[ctl("stopper", interrupt_at="before_activity", interrupt_on="h2")],
+        ),
+    )
+    c.add(
+        "wild-sig-during-hypothesis",
+        exp(
+            "a signal during a hypothesis probe",
+            [mark("never-reached")],
+            hypo(
+                ok_probe("h1"),
+                probe(
+                    "slow",
+                    "sleep_then",
+                    {"seconds": 20, "value": True, "marker": "hypo-started"},
+                    True,
+                ),
+            ),
+            [mark("rollback", "rolled-back")],
+        ),
+        signal={"name": "INT", "target": "group", "marker": "hypo-started", "delay": 0.5},
+        weight=2,
+    )
+    # 7. a probe tolerance whose function takes no `value`
+    c.add(
+        "wild-probe-tolerance-no-value",
+        exp(
+            "a probe tolerance whose function takes no value",
+            [echo("inject", "done", kind="action")],
+            hypo(
+                echo(
+                    "p",
+                    3,
+                    {
+                        "type": "probe",
+                        "name": "check",
+                        "provider": {
+                            "type": "python",
+                            "module": H,
+                            "func": "count_calls",
+                            "arguments": {"name": "calls"},
+                        },
+                    },
+                )
+            ),
+        ),
+    )
+    # 8. a control importing the chaoslib names published controls import
+    c.add(
+        "wild-control-chaoslib-names",
+        exp(
+            "a control uses chaoslib's experiment_hash and extension helpers",
+            [echo("a1", 1)],
+            controls=[{"name": "hash", "provider": {"type": "python", "module": "confhash"}}],
+        ),
+    )
+
+
 SECTIONS = [
     basics,
     tolerances,
@@ -1623,6 +1853,7 @@ SECTIONS = [
     controls,
     addons,
     signals,
+    wild,
 ]
 
 

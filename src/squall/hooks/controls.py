@@ -22,6 +22,12 @@ of its own. One change is understood: copies of the activity just run, marked
 ``iteration_index`` and inserted right after it in the method or the rollbacks (what
 ``chaosaddons.controls.repeat`` does) become repeat requests; any other change is
 ignored with a warning.
+
+The ``state`` a control gets is a copy of what squall recorded (the reference hands its
+own journal's objects): an entry a control appends to it, or a key it sets, is not kept
+in squall's journal, and a warning names the control (docs/compatibility.md,
+control-state). The ``configuration`` is the run's own: keys a control sets there are
+seen by the activities that run after it.
 """
 
 from __future__ import annotations
@@ -58,6 +64,16 @@ def _own_lists(raw: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(view.get(key), list):
             view[key] = list(view[key])
     return view
+
+
+def _shape(state: Any) -> tuple[int, frozenset[str]] | None:
+    """What a control's addition to the state it is handed would change: the length of a
+    list (an appended entry), the keys of a mapping (a key set); None for other values."""
+    if isinstance(state, list):
+        return len(state), frozenset()
+    if isinstance(state, Mapping):
+        return len(state), frozenset(map(str, state))
+    return None
 
 
 def _counts(experiment: Mapping[str, Any]) -> dict[str, int]:
@@ -210,6 +226,7 @@ class ControlPlugin:
             substitute(decl.arguments, {**run.configuration}) if decl.arguments and not bare else {}
         )
         kwargs.update({k: v for k, v in arguments.items() if var_kw or k in names})
+        shape = _shape(kwargs.get("state"))
         try:
             func(**kwargs)
         except Interrupted as exc:
@@ -234,6 +251,13 @@ class ControlPlugin:
             raise Interrupted(reason, decl.name) from None
         if "experiment" in kwargs:
             self._check_lists(decl, experiment, run, base)
+        if shape is not None and _shape(kwargs["state"]) != shape:
+            self._warn_once(
+                decl,
+                f"control {decl.name!r} ({decl.module}) changed the state its "
+                f"{func.__name__} was handed: squall's journal records what ran and keeps "
+                "no change a control makes to it (see docs/compatibility.md)",
+            )
 
     def _check_lists(
         self,
@@ -249,20 +273,22 @@ class ControlPlugin:
         if copies:  # chaosaddons.controls.repeat: copies right after the activity
             run.request_repeat(base["context"], copies)
             return
-        if decl.name not in self._warned:
-            self._warned.add(decl.name)
-            changed = ", ".join(
-                f"{key} {n} -> {after[key]}" for key, n in before.items() if n != after[key]
-            )
-            log.warning(
-                "control %r (%s) changed the experiment's activity lists (%s): squall runs the "
-                "activities fixed when the run started and ignores the change (only copies "
-                "of a method or rollback activity inserted right after it, as "
-                "chaosaddons.controls.repeat does, are run)",
-                decl.name,
-                decl.module,
-                changed,
-            )
+        changed = ", ".join(
+            f"{key} {n} -> {after[key]}" for key, n in before.items() if n != after[key]
+        )
+        self._warn_once(
+            decl,
+            f"control {decl.name!r} ({decl.module}) changed the experiment's activity lists "
+            f"({changed}): squall runs the activities fixed when the run started and ignores "
+            "the change (only copies of a method or rollback activity inserted right after "
+            "it, as chaosaddons.controls.repeat does, are run)",
+        )
+
+    def _warn_once(self, decl: ControlDecl, message: str) -> None:
+        key = f"{decl.name}: {message}"
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning("%s", message)
 
     def _signature(self, func: Callable[..., Any]) -> tuple[frozenset[str], bool]:
         found = self._params.get(func)
