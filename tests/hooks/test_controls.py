@@ -198,3 +198,73 @@ def test_after_method_and_rollback_controls_run_as_in_the_reference(
         "after_experiment",
         "cleanup",
     ]
+
+
+MUTATING = """
+def after_activity_control(context, state, **kw):
+    state["after_activity_control"] = True
+
+def after_method_control(context, state, **kw):
+    state.append("after_method_control")
+
+def after_experiment_control(context, state, **kw):
+    state["after_experiment_control"] = True
+"""
+
+PAIRED = """
+import json, os
+
+def _log(event):
+    with open(os.environ["PAIRED_LOG"], "a") as f:
+        f.write(json.dumps(event) + "\\n")
+
+def before_hypothesis_control(context, **kw):
+    _log(["before"])
+
+def after_hypothesis_control(context, state, **kw):
+    _log(["after", state["steady_state_met"], [p["status"] for p in state["probes"]]])
+
+def before_activity_control(context, **kw):
+    if context["name"] == "second":
+        from ctkcontrol import InterruptExecution
+        raise InterruptExecution("stop at the second probe")
+"""
+
+
+def test_a_control_changing_its_state_leaves_the_journal_as_it_ran(
+    squall: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "mutating_ctl.py").write_text(MUTATING)
+    doc = experiment(tmp_path / "unused.jsonl")
+    doc["controls"] = [{"name": "mutate", "provider": {"type": "python", "module": "mutating_ctl"}}]
+    result = squall("run", str(write(tmp_path, doc)), env={"PYTHONPATH": str(tmp_path)})
+    assert result.code == 0, result.stderr
+    assert all(isinstance(entry, dict) for entry in result.journal["run"])
+    assert "after_experiment_control" not in result.journal
+    assert "after_activity_control" not in result.journal["run"][0]
+    warned = [line for line in result.stderr.splitlines() if "changed the state" in line]
+    assert len(warned) == 3  # once per control function, not once per call
+    assert "control 'mutate' (mutating_ctl) changed the state its after_method_control" in (
+        result.stderr
+    )
+
+
+def test_an_interrupted_hypothesis_still_reaches_the_after_control(
+    squall: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "paired_ctl.py").write_text(PAIRED)
+    doc = experiment(tmp_path / "unused.jsonl")
+    probe = doc["steady-state-hypothesis"]["probes"][0]
+    doc["steady-state-hypothesis"]["probes"] = [probe, {**probe, "name": "second"}]
+    doc["controls"] = [{"name": "paired", "provider": {"type": "python", "module": "paired_ctl"}}]
+    log = tmp_path / "paired.jsonl"
+    env = {
+        "PYTHONPATH": f"{tmp_path}:{Path(__file__).parents[1] / 'support'}",
+        "PAIRED_LOG": str(log),
+    }
+    result = squall("run", str(write(tmp_path, doc)), env=env)
+    assert result.code == 130, result.stderr
+    assert events(log) == [["before"], ["after", False, ["succeeded", "failed"]]]
+    before = result.journal["steady_states"]["before"]
+    assert before["steady_state_met"] is False
+    assert [p["status"] for p in before["probes"]] == ["succeeded", "failed"]

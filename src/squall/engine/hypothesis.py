@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from squall.engine.activity import ActivityInterrupted, run_activity
 from squall.engine.attempts import judge
 from squall.engine.context import RunContext
+from squall.errors import Interrupted
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, HypothesisRun, RunStatus
 
@@ -36,6 +39,10 @@ def run_hypothesis(ctx: RunContext, phase: str) -> HypothesisRun:
         result.probes.append(exc.run)
         result.steady_state_met = False
         ctx.recorder.hypothesis(phase, result)
+        # controls pair their before/after calls, as the reference's do (it calls the
+        # after-control with no state; squall hands the partial result)
+        with contextlib.suppress(Interrupted):
+            ctx.fire("squall_after_hypothesis", phase=phase, result=result)
         raise
     result.steady_state_met = met
     ctx.recorder.hypothesis(phase, result)
