@@ -255,3 +255,28 @@ def test_an_http_run_does_not_import_httpx(tmp_path: Path, servers: Any) -> None
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["0", "False"], done.stderr
+
+
+def test_kept_alive_connections_work_with_descriptors_above_1023(
+    fresh: dict[str, tuple[_Server, str]],
+) -> None:
+    """Many open files (a long run, a driver holding sockets): the idle-connection check
+    must not use select(), which refuses descriptors above 1023."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.fail(f"the test needs 1200 open files, the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    import os
+
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        server, base = fresh["http"]
+        journal = _run(*[{"url": f"{base}/fd{i}"} for i in range(3)])
+        assert [r.output["status"] for r in journal.run] == [200] * 3
+        assert server.connections == 1
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -10,7 +10,6 @@ with httpx; ``http.py`` decides which requests come here.
 
 from __future__ import annotations
 
-import select
 import socket
 import threading
 import time
@@ -134,8 +133,7 @@ class Pool:
             idle = self._idle.get(address)
             while idle:
                 connection = idle.pop()
-                # readable while idle: the server closed it (or sent junk); not reusable
-                if not select.select([connection.sock], [], [], 0)[0]:
+                if _still_open(connection.sock):
                     return connection
                 connection.close()
         return None
@@ -199,6 +197,20 @@ class Pool:
                 for connection in idle:
                     connection.close()
             self._idle.clear()
+
+
+def _still_open(sock: socket.socket) -> bool:
+    """An idle kept-alive connection has nothing to read: end-of-file means the server
+    closed it, bytes mean junk; either way it is not reused. (A peek, not ``select``,
+    which fails for descriptors above 1023.)"""
+    sock.settimeout(0.0)
+    try:
+        sock.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _read_head(connection: _Connection) -> tuple[int, list[tuple[str, str]], bool]:
