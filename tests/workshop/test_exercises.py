@@ -223,3 +223,18 @@ def test_the_plugin_counts_when_code_uses_it_not_a_comment() -> None:
     assert "squall_run(" in start, "the start mentions it, in a TODO comment"
     assert not uses_plugin(start)
     assert uses_plugin(solution)
+
+
+def test_the_real_command_exits_3_when_the_demo_is_missing(tmp_path: Path) -> None:
+    """Through squall's own entry point (not click's test runner), as a learner runs it."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SQUALL_DEMO_DIR": str(tmp_path / "no-demo")}
+    args = [sys.executable, "-m", "squall", "workshop"]
+    subprocess.run([*args, "start", "1"], cwd=tmp_path, env=env, capture_output=True, check=True)
+    done = subprocess.run(
+        [*args, "check", "1"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 3, done.stderr
+    assert "start it with `squall demo up" in done.stderr

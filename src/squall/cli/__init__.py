@@ -100,7 +100,9 @@ def _handle(exc: BaseException) -> int:
         return 130
     if isinstance(exc, click.ClickException):
         exc.show()
-        return 2
+        # click's usage and parameter errors are bad input (2); a command that gave its
+        # error a code of its own (workshop check without its demo: 3) keeps it
+        return 2 if exc.exit_code == 1 else exc.exit_code
     if isinstance(exc, SquallError):
         sys.stderr.write(f"squall: error: {exc}\n")
         return exc.exit_code

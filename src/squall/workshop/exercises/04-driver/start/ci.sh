@@ -3,6 +3,8 @@
 #   ./ci.sh                       tests and discovery only
 #   VARS=demo-vars.json ./ci.sh   also validate and run the experiment with that var file
 set -euo pipefail
+# VARS is relative to where you are, not to this script's folder
+if [ -n "${VARS:-}" ]; then VARS="$(realpath -- "$VARS")"; fi
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 echo "== test (the squall pytest plugin is loaded automatically)"
