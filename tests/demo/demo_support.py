@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from squall.demo import DemoInfo, down, reload, up
-from squall.demo.procs import is_alive, terminate
+from squall.demo import DemoInfo, reload
+
+from sqdemo import running_demo
 
 
 @contextlib.contextmanager
@@ -35,17 +36,7 @@ def private_dir() -> Iterator[Path]:
 
 def start_demo(*, misconfigured: bool = False) -> Iterator[DemoInfo]:
     """Bring a demo up on free ports; always bring it down and check no process is left."""
-    with private_dir() as state_dir:
-        info = up(state_dir / "state", misconfigured=misconfigured)
-        try:
-            yield info
-        finally:
-            try:
-                down(info.state_dir)
-            finally:
-                left = [pid for pid in info.pids.values() if is_alive(pid)]
-                terminate(left)
-            assert not left, f"demo processes left behind: {left}"
+    yield from running_demo(misconfigured=misconfigured)
 
 
 def api_client(info: DemoInfo, **kwargs: Any) -> httpx.Client:
