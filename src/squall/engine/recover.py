@@ -168,8 +168,9 @@ def _check_secrets(
     if missing:
         names = ", ".join(f"{scope}.{key}" for scope, key in missing)
         raise InputError(
-            f"the rollbacks run {state.journal.run_id} owes use inline secrets ({names}) "
-            "whose values are never written to disk: give them again with --var-file "
+            f"the rollbacks run {state.journal.run_id} owes use secrets ({names}) given "
+            "inline or by --var-file, whose values are never written to disk: give them "
+            "again with --var-file "
             "FILE (a `secrets:` section), or move them to `env`/`vault` secrets; nothing "
             "was played"
         )

@@ -208,7 +208,7 @@ class Engine:
             squall_version=__version__,
             run_id=run_id,
         )
-        start = start_facts(plan, options.overrides, options.journal_path)
+        start = start_facts(plan, options.overrides, options.journal_path, options.secret_overrides)
         journal.experiment_hash = start["experiment_hash"]
         return self._context(plan, options, journal, (configuration, secrets, variables), start)
 

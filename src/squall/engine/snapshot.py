@@ -38,9 +38,17 @@ def _where(source: str) -> str:
 
 
 def start_facts(
-    plan: Plan, overrides: Mapping[str, Any], journal_path: str | os.PathLike[str] | None
+    plan: Plan,
+    overrides: Mapping[str, Any],
+    journal_path: str | os.PathLike[str] | None,
+    secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The ``start`` event's facts besides the journal header (see docs/recovery.md)."""
+    """The ``start`` event's facts besides the journal header (see docs/recovery.md).
+    ``inline_secrets`` lists every secret whose value is not on disk: the experiment's
+    inline ones and those a ``--var-file`` gave (recover must be given them again)."""
+    kept = inline_secrets(plan.experiment)
+    for scope, entries in (secret_overrides or {}).items():
+        kept.extend([scope, key] for key in entries if [scope, key] not in kept)
     return {
         "rollback_strategy": plan.rollback_strategy,
         "hypothesis_strategy": plan.hypothesis_strategy,
@@ -48,7 +56,7 @@ def start_facts(
         "source": _where(plan.experiment.source or ""),
         "journal_path": os.path.abspath(os.fspath(journal_path)) if journal_path else None,
         "overrides": dict(overrides),
-        "inline_secrets": inline_secrets(plan.experiment),
+        "inline_secrets": kept,
         "experiment_hash": experiment_hash(plan.experiment.raw),
         "pid": os.getpid(),
         "cwd": os.getcwd(),
