@@ -22,8 +22,12 @@ The nearest non-blank line before a block may say how to run it:
 - ``<!-- console: file NAME -->``: the page's fenced block just above the console block
   (the experiment the text shows) is written to NAME first;
 - ``<!-- console: in DIR -->``: run in a copy of ``docs/examples/DIR``, a package that
-  is installed first (``pip install --target``, once per session, put on
-  ``PYTHONPATH``) as the page's tutorial has it installed;
+  is installed first (``pip install --target``, once per session) as the page's tutorial
+  has it installed. Such a block runs in a throwaway virtual environment of its own that
+  sees this venv's packages and the installed package (after its own): what its
+  commands install (the tutorial's ``pip install -e .``) lands there, never in the venv
+  running the tests (checked after the module's tests: no new ``.pth`` or
+  ``.dist-info`` appears in it);
 - ``<!-- console: not run: REASON -->``: not run, for REASON (a fresh virtual
   environment, a fixed port, an editor...). The reason is required, and the list of
   such blocks is printed by ``test_blocks_not_run_say_why``.
@@ -40,7 +44,9 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -240,6 +246,58 @@ def _installed(directory: str) -> Path:
     return _INSTALLED[directory]
 
 
+VENV_BIN = Path(sys.executable).parent
+VENV_SITE = Path(sysconfig.get_path("purelib"))
+
+
+def _overlay_venv(where: Path, lib: Path) -> Path:
+    """A throwaway virtual environment (no pip of its own) that sees this venv's packages
+    and ``lib`` after its own, with this venv's console scripts (``squall``, ``pip``,
+    ``pytest``...) pointed at its interpreter: a ``pip install`` run there installs into
+    it, not into the venv running the tests. Its ``bin`` directory."""
+    root = where / "overlay-venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(root)],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    site = root / "lib" / version / "site-packages"
+    (site / "_squall_console_overlay.pth").write_text(
+        f"import site; site.addsitedir({str(lib)!r}); site.addsitedir({str(VENV_SITE)!r})\n",
+        encoding="utf-8",
+    )
+    python = root / "bin" / "python"
+    for script in VENV_BIN.iterdir():
+        target = root / "bin" / script.name
+        if target.exists() or not script.is_file():
+            continue
+        with script.open("rb") as handle:
+            first = handle.readline()
+        if first.startswith(f"#!{VENV_BIN}/python".encode()):
+            target.write_bytes(f"#!{python}\n".encode() + script.read_bytes()[len(first) :])
+            target.chmod(0o755)
+    return root / "bin"
+
+
+def _site_packages_entries() -> set[str]:
+    """What an install leaves in this venv's site-packages."""
+    return {
+        p.name
+        for pattern in ("*.pth", "*.dist-info", "*.egg-link", "*.egg-info")
+        for p in VENV_SITE.glob(pattern)
+    }
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _venv_is_left_alone() -> Iterator[None]:
+    """No block (the tutorial's ``pip install -e .``) installs into the venv running the
+    tests: an editable install there changed every later interpreter start."""
+    before = _site_packages_entries()
+    yield
+    added = _site_packages_entries() - before
+    assert not added, f"the console blocks installed into the test venv {VENV_SITE}: {added}"
+
+
 def _environment(tmp_path: Path, demo_dir: Path, work: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("SQUALL_SETTINGS", "PYTHONPATH")}
     env.update(
@@ -271,7 +329,8 @@ def _run_block(block: ConsoleBlock, tmp_path: Path, demo_dir: Path) -> list[list
     work = _workdir(block, tmp_path)
     env = _environment(tmp_path, demo_dir, work)
     if block.directory:
-        env["PYTHONPATH"] = str(_installed(block.directory))
+        overlay = _overlay_venv(tmp_path, _installed(block.directory))
+        env["PATH"] = os.pathsep.join([str(overlay), env["PATH"]])
     done = subprocess.run(
         ["bash", "-c", script],
         cwd=work,
