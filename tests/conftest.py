@@ -22,6 +22,7 @@ if str(SUPPORT) not in sys.path:
 from pgserver import PostgresServer, postgres_or_skip  # noqa: E402
 from sqdemo import running_demo  # noqa: E402
 from sqharness import EXAMPLES, CliResult, LocalServer, subprocess_env  # noqa: E402
+from temporal import TemporalServer, temporal_binary_or_skip  # noqa: E402
 
 # No test writes to the real run history in the user's data directory: every squall run
 # (in-process or in a subprocess, which inherits the environment) records into a file
@@ -118,6 +119,16 @@ def postgres_server() -> Iterator[PostgresServer]:
     """A real PostgreSQL server on loopback for the session (skips when not installed;
     fails instead under CI=true)."""
     server = PostgresServer(postgres_or_skip())
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def temporal_server() -> Iterator[TemporalServer]:
+    """A real Temporal dev server on loopback for the session, one per xdist worker
+    (``.address`` is "127.0.0.1:PORT", ``.namespace`` "default", ``.env()`` the variables a
+    squall subprocess needs); skips when the binary is missing, fails instead under CI=true."""
+    server = TemporalServer(temporal_binary_or_skip())
     yield server
     server.stop()
 

