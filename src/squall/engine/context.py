@@ -159,6 +159,11 @@ class RunContext:
         #: outputs of finished activities, for ${outputs...} (see engine/outputs.py)
         self.outputs = OutputStore()
 
+    @property
+    def stopped(self) -> bool:
+        """A stop was asked (the phase machine reads the context as its state)."""
+        return self.stop.is_set()
+
     def fire(self, name: str, **kwargs: Any) -> None:
         """Call a lifecycle hook (no cost when no plugin implements it)."""
         if self.hooks is not None and self.hooks.active(name):

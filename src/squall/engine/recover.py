@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from squall.engine.context import Listener
-from squall.engine.rules import unplayed
+from squall.engine.machine import owed_after_crash, unplayed
 from squall.engine.runner import Engine, RunOptions
 from squall.errors import InputError
 from squall.experiment import parse_experiment
@@ -208,16 +208,10 @@ def owed_rollbacks(plan: Plan, state: StreamState) -> tuple[Activity, ...]:
     them once the method started (something may be injected); ``always`` always;
     ``never`` never; ``deviated`` only when the after-check deviated.
     """
-    strategy = plan.rollback_strategy
-    if state.play_rollbacks is False:
+    if not owed_after_crash(
+        plan, state.play_rollbacks, state.started_method, state.journal.deviated
+    ):
         return ()
-    if state.play_rollbacks is None:
-        if strategy is RollbackStrategy.NEVER:
-            return ()
-        if strategy is RollbackStrategy.DEVIATED and not state.journal.deviated:
-            return ()
-        if strategy is RollbackStrategy.DEFAULT and not state.started_method:
-            return ()
     return unplayed(plan.rollbacks, state.rollback_names)
 
 

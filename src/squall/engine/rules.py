@@ -4,15 +4,14 @@ finished, and what the journal keeps of the experiment."""
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from squall.engine.context import Interruption, RunContext
 from squall.engine.verdict import RunFacts, decide
-from squall.experiment.model import Activity, Experiment, RollbackStrategy
+from squall.experiment.model import Activity, Experiment
 from squall.experiment.substitute import substitute
-from squall.journal.model import ActivityRun, JournalStatus, RunStatus
+from squall.journal.model import ActivityRun, Journal, JournalStatus, RunStatus
 from squall.journal.recorder import Phase
 from squall.masking import mask_document, mask_text, mask_value
 from squall.plan import Plan
@@ -20,12 +19,11 @@ from squall.plan import Plan
 __all__ = [
     "abandon_background",
     "declares_controls",
+    "finish_journal",
     "finish_run",
     "journal_experiment",
     "platform_name",
     "played_names",
-    "should_roll_back",
-    "unplayed",
 ]
 
 
@@ -43,26 +41,6 @@ def abandon_background(ctx: RunContext) -> bool:
     return ctx.halt.is_set() and not (interruption and interruption.wait_background)
 
 
-def should_roll_back(ctx: RunContext, facts: RunFacts) -> bool:
-    """Rollback strategies; ``default`` plays them when the method started and the run
-    was not interrupted by a signal or a control; a run stopped by its deadline
-    (``runtime.timeout``) or by a safeguard (kind ``safeguard``) does play them (see
-    docs/compatibility.md)."""
-    interruption = ctx.interruption
-    if interruption is not None and not interruption.play_rollbacks:
-        return False
-    strategy = ctx.plan.rollback_strategy
-    if strategy is RollbackStrategy.NEVER:
-        return False
-    if strategy is RollbackStrategy.ALWAYS:
-        return True
-    if strategy is RollbackStrategy.DEVIATED:
-        return ctx.recorder.journal.deviated
-    return facts.method_started and (
-        interruption is None or interruption.kind in ("deadline", "safeguard")
-    )
-
-
 def played_names(entries: Iterable[ActivityRun | None]) -> list[str]:
     """Names of the rollbacks that were played to their end (succeeded or failed); one
     a signal stopped half-way (``squall.interrupted``) or still running is not."""
@@ -71,22 +49,26 @@ def played_names(entries: Iterable[ActivityRun | None]) -> list[str]:
     ]
 
 
-def unplayed(rollbacks: tuple[Activity, ...], played: Iterable[str]) -> tuple[Activity, ...]:
-    """The rollbacks not yet played, in order (each played name counts once)."""
-    done = Counter(played)
-    owed = []
-    for activity in rollbacks:
-        if done[activity.name]:
-            done[activity.name] -= 1
-        else:
-            owed.append(activity)
-    return tuple(owed)
-
-
 def finish_run(ctx: RunContext, facts: RunFacts, owed: tuple[Activity, ...] = ()) -> None:
-    journal = ctx.recorder.journal
+    """Finish the local run's journal (see :func:`finish_journal`)."""
+    recorder = ctx.recorder
+    pending = {phase: recorder.pending(phase) for phase in (Phase.METHOD, Phase.ROLLBACKS)}
+    finish_journal(recorder.journal, facts, ctx.interruption, owed, pending)
+
+
+def finish_journal(
+    journal: Journal,
+    facts: RunFacts,
+    interruption: Interruption | None,
+    owed: tuple[Activity, ...] = (),
+    pending: Mapping[str, Iterable[int]] | None = None,
+) -> None:
+    """The end of every run, whichever engine ran it: places still without an entry
+    (background activities still running) are filled, the interruption is told, and the
+    verdict (outcome and reasons, with the rollbacks still owed) is written."""
+    pending = pending or {}
     for phase, entries in ((Phase.METHOD, journal.run), (Phase.ROLLBACKS, journal.rollbacks)):
-        for index in ctx.recorder.pending(phase):
+        for index in pending.get(phase, ()):
             entries[index] = ActivityRun(
                 activity={"name": "(background activity)"},
                 start=journal.end,
@@ -95,7 +77,6 @@ def finish_run(ctx: RunContext, facts: RunFacts, owed: tuple[Activity, ...] = ()
                 exception=["still running when the run stopped\n"],
                 reason="still running when the run stopped",
             )
-    interruption: Interruption | None = ctx.interruption
     if interruption is not None:
         journal.status = JournalStatus.INTERRUPTED
         journal.interruption = mask_value(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Mapping
@@ -11,12 +10,6 @@ from typing import TYPE_CHECKING, Any
 from squall._log import get_logger
 from squall._record import Record
 from squall._version import __version__
-from squall.engine.activity import (
-    ActivityInterrupted,
-    run_activity,
-    signals_may_raise,
-)
-from squall.engine.background import Background, Continuous
 from squall.engine.configuration import (
     load_configuration,
     load_secrets,
@@ -24,35 +17,20 @@ from squall.engine.configuration import (
     variables_of,
 )
 from squall.engine.context import Interruption, Listener, NullListener, RunContext, now_iso
-from squall.engine.hypothesis import run_hypothesis
-from squall.engine.parallel import run_group
-from squall.engine.rules import (
-    abandon_background,
-    declares_controls,
-    finish_run,
-    journal_experiment,
-    platform_name,
-    played_names,
-    should_roll_back,
-    unplayed,
-)
+from squall.engine.local import LocalSteps
+from squall.engine.machine import recover_steps, run_steps
+from squall.engine.rules import declares_controls, journal_experiment, platform_name
 from squall.engine.sideprobe import run_side_probe
-from squall.engine.signals import disarm_deadline, handle_signals, request_stop_now
+from squall.engine.signals import handle_signals, request_stop_now
 from squall.engine.snapshot import new_recorder, start_facts
 from squall.engine.verdict import RunFacts
-from squall.errors import Interrupted
-from squall.experiment.groups import blocks
-from squall.experiment.model import (
-    Activity,
-    ControlDecl,
-    HypothesisStrategy,
-)
+from squall.experiment.model import Activity, ControlDecl
 from squall.hooks.discovery import installed_entry_points
 from squall.hooks.names import ENTRY_POINT_GROUP
 from squall.hooks.view import RunView
 from squall.journal.limits import DEFAULT_MAX_OUTPUT
-from squall.journal.model import Journal, JournalStatus, RunStatus
-from squall.journal.recorder import Phase, Recorder
+from squall.journal.model import Journal
+from squall.journal.recorder import Recorder
 from squall.journal.store import EventStream, events_path_for, format_journal, write_journal_text
 from squall.plan import Plan
 from squall.providers import Call, ProviderRegistry, default_registry
@@ -62,19 +40,6 @@ if TYPE_CHECKING:
     from squall.journal.history import RunHistory, RunRecord
 
 __all__ = ["Engine", "RunOptions"]
-
-_BEFORE = (
-    HypothesisStrategy.DEFAULT,
-    HypothesisStrategy.BEFORE_METHOD_ONLY,
-    HypothesisStrategy.CONTINUOUSLY,
-)
-_DURING = (HypothesisStrategy.DURING_METHOD_ONLY, HypothesisStrategy.CONTINUOUSLY)
-_AFTER = (
-    HypothesisStrategy.DEFAULT,
-    HypothesisStrategy.AFTER_METHOD_ONLY,
-    HypothesisStrategy.CONTINUOUSLY,
-)
-
 
 log = get_logger(__name__)
 
@@ -157,44 +122,12 @@ class Engine:
         journal = ctx.recorder.journal
         record = self._record_start(ctx, options)
         self.listener.run_started(str(journal.experiment.get("title", "")), journal.run_id)
-        started = time.perf_counter()
-        facts = RunFacts()
+        local = LocalSteps(ctx, RunFacts(), started=time.perf_counter())
         with handle_signals(ctx, plan.experiment.runtime.timeout):
-            with contextlib.suppress(Interrupted):
-                ctx.fire("squall_configure")
-                ctx.fire("squall_before_experiment")
-            if not ctx.stop.is_set():
-                self._run_phases(ctx, facts)
-            disarm_deadline()
-            play = should_roll_back(ctx, facts)
-            ctx.recorder.rollbacks_decided(play)  # a recovery keeps to this decision
-            owed = self._play_rollbacks(ctx, plan.rollbacks) if play else ()
-            journal.end = now_iso()
-            journal.duration = time.perf_counter() - started
-            finish_run(ctx, facts, owed)
-            with contextlib.suppress(Interrupted):
-                ctx.fire("squall_after_experiment", journal=journal)
-            with contextlib.suppress(Interrupted):
-                ctx.fire("squall_cleanup")
+            local.drive(run_steps(plan, ctx, local.facts))
         self.registry.close()  # kept-alive connections end with the run
-        self._write(ctx, options, record, owed=bool(owed))
+        self._write(ctx, options, record, owed=bool(local.owed))
         return journal
-
-    def _play_rollbacks(
-        self, ctx: RunContext, rollbacks: tuple[Activity, ...]
-    ) -> tuple[Activity, ...]:
-        """Play the rollbacks; return those still owed. A signal lets the rollback that
-        runs finish and stops the rest (they stay owed: the event stream is kept for
-        ``squall recover``); a second signal stops the running one too."""
-        ctx.stop.clear()
-        ctx.halt.clear()
-        ctx.shield = 0
-        try:
-            with contextlib.suppress(ActivityInterrupted, Interrupted):
-                self._play(ctx, rollbacks, Phase.ROLLBACKS)
-        finally:
-            ctx.shield = None
-        return unplayed(rollbacks, played_names(ctx.recorder.journal.rollbacks))
 
     def _prepare(self, plan: Plan, options: RunOptions) -> RunContext:
         """Resolve configuration, secrets and controls; create the journal and recorder."""
@@ -283,8 +216,8 @@ class Engine:
         ctx = self._context(plan, options, journal, resolved, stream)
         record = self._record_start(ctx, options, recovering=True)
         ctx.outputs.seed(journal)  # rollbacks may use ${outputs...} of the stopped run
-        facts = RunFacts()
-        facts.method_started = True
+        local = LocalSteps(ctx, RunFacts())
+        local.facts.method_started = True
         if interrupted:
             ctx.interruption = Interruption(
                 "recovered",
@@ -293,11 +226,9 @@ class Engine:
                 kind="crash",
             )
         with handle_signals(ctx):
-            left = self._play_rollbacks(ctx, owed)
-        journal.end = now_iso()
-        finish_run(ctx, facts, left)
+            local.drive(recover_steps(plan, ctx, owed))
         self.registry.close()  # kept-alive connections end with the recovery
-        self._write(ctx, options, record, owed=bool(left))
+        self._write(ctx, options, record, owed=bool(local.owed))
         return journal
 
     def _record_start(
@@ -402,109 +333,3 @@ class Engine:
         if spec.type == "http":
             return output["body"]
         return output
-
-    def _run_phases(self, ctx: RunContext, facts: RunFacts) -> None:
-        plan, journal = ctx.plan, ctx.recorder.journal
-        strategy = plan.hypothesis_strategy
-        try:
-            if plan.has_hypothesis and strategy in _BEFORE:
-                self.listener.phase("steady-state hypothesis (before)")
-                before = run_hypothesis(ctx, Phase.BEFORE)
-                if not before.steady_state_met:
-                    facts.gate_failed = True
-                    if any(p.status is RunStatus.FAILED for p in before.probes):
-                        journal.status = JournalStatus.FAILED
-                    return
-            if ctx.stop.is_set():
-                return
-            continuous = Continuous(ctx) if plan.has_hypothesis and strategy in _DURING else None
-            if continuous:
-                continuous.start()
-            facts.method_started = True
-            try:
-                self.listener.phase("method")
-                self._play(ctx, plan.method, Phase.METHOD)
-            finally:
-                if continuous:
-                    continuous.stop()
-            if continuous and continuous.error is not None:
-                journal.status = JournalStatus.ABORTED
-                facts.aborted_reason = f"the continuous hypothesis raised {continuous.error!r}"
-                return
-            if ctx.fail_fast_tripped:
-                journal.status = JournalStatus.FAILED
-                return
-            if ctx.aborted_by:
-                journal.status = JournalStatus.ABORTED
-                facts.aborted_reason = (
-                    f"activity {ctx.aborted_by!r} failed and its failure policy is abort"
-                )
-                return
-            if plan.has_hypothesis and strategy in _AFTER and not ctx.stop.is_set():
-                self.listener.phase("steady-state hypothesis (after)")
-                after = run_hypothesis(ctx, Phase.AFTER)
-                journal.deviated = not after.steady_state_met
-                if any(p.status is RunStatus.FAILED for p in after.probes):
-                    journal.status = JournalStatus.FAILED
-        except ActivityInterrupted:
-            pass  # the entry was recorded where it ran; ctx.interruption says why
-        except Interrupted:
-            pass
-        except BaseException as exc:  # a bug or a broken plugin: keep the journal, say so
-            journal.status = JournalStatus.ABORTED
-            facts.aborted_reason = f"{type(exc).__name__}: {exc}"
-
-    def _play(self, ctx: RunContext, activities: tuple[Activity, ...], phase: str) -> None:
-        """Run activities in order (background ones in parallel), then wait for those.
-
-        The level's controls run around them even when there are none (rollbacks the
-        strategy plays) and their after-hooks even when the level was interrupted, as the
-        reference's."""
-        if phase == Phase.ROLLBACKS and activities:
-            self.listener.phase("rollbacks")
-        background = Background(ctx, phase)
-        entries = (
-            ctx.recorder.journal.rollbacks if phase == Phase.ROLLBACKS else ctx.recorder.journal.run
-        )
-        which = "rollbacks" if phase == Phase.ROLLBACKS else "method"
-        try:
-            ctx.fire(f"squall_before_{which}")
-            for activity in blocks(activities, ctx.plan.experiment.groups):
-                if ctx.stop.is_set():
-                    break
-                if phase == Phase.METHOD and (ctx.fail_fast_tripped or ctx.aborted_by):
-                    break  # fail-fast and abort stop the method, never the rollbacks
-                if not isinstance(activity, Activity):  # a parallel group and its own
-                    run_group(ctx, activity[0], activity[1], phase)
-                    continue
-                if activity.background:
-                    background.start(activity)
-                    continue
-                self._run_one(ctx, activity, phase)
-        finally:
-            try:
-                with signals_may_raise(ctx):
-                    background.wait(lambda: abandon_background(ctx))
-            finally:
-                ctx.fire(f"squall_after_{which}", entries=entries)
-
-    def _run_one(self, ctx: RunContext, activity: Activity, phase: str) -> None:
-        """Run a foreground activity, then the iterations a hook asked for (repeat)."""
-        iteration, remaining, current = 0, 1, activity
-        while remaining > 0:
-            remaining -= 1
-            index = ctx.recorder.reserve(phase, current.name)
-            try:
-                run = run_activity(ctx, current, phase)
-            except ActivityInterrupted as exc:
-                if phase == Phase.ROLLBACKS:  # stopped half-way: still owed
-                    exc.run.squall = {**(exc.run.squall or {}), "interrupted": True}
-                ctx.recorder.record(phase, exc.run, index)
-                raise
-            ctx.recorder.record(phase, run, index)
-            remaining += ctx.repeats.pop(id(current), 0)
-            ended = phase == Phase.METHOD and (ctx.fail_fast_tripped or ctx.aborted_by)
-            if not remaining or ctx.stop.is_set() or ended:
-                return
-            iteration += 1
-            current = activity.replace(raw={**activity.raw, "iteration_index": iteration})

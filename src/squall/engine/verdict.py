@@ -15,14 +15,24 @@ __all__ = ["RunFacts", "decide"]
 
 
 class RunFacts:
-    """What the engine knows beyond the journal."""
+    """What the phase machine concluded, beyond the journal's entries."""
 
-    __slots__ = ("aborted_reason", "gate_failed", "method_started")
+    __slots__ = ("aborted_reason", "deviated", "gate_failed", "method_started", "status")
 
     def __init__(self) -> None:
         self.gate_failed = False
         self.method_started = False
         self.aborted_reason = ""
+        #: the after-check deviated (the journal's ``deviated``)
+        self.deviated = False
+        #: the run's status when it did not complete normally (failed, aborted)
+        self.status: JournalStatus | None = None
+
+    def apply(self, journal: Journal) -> None:
+        """Carry the conclusions into the journal (before the rollbacks are played)."""
+        journal.deviated = self.deviated
+        if self.status is not None:
+            journal.status = self.status
 
 
 def _probe_reason(result: HypothesisRun) -> str:

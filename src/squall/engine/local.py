@@ -1,0 +1,151 @@
+"""The local executor: performs the phase machine's steps in this process, with threads
+for background activities, parallel groups and the continuous hypothesis."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from squall.engine.activity import ActivityInterrupted, run_activity, signals_may_raise
+from squall.engine.background import Background, Continuous
+from squall.engine.context import RunContext, now_iso
+from squall.engine.hypothesis import run_hypothesis
+from squall.engine.machine import (
+    Announce,
+    Decide,
+    Finish,
+    Group,
+    Halted,
+    Hook,
+    Hypothesis,
+    Join,
+    RollbacksEnd,
+    RollbacksStart,
+    Run,
+    Step,
+    Steps,
+)
+from squall.engine.machine import Background as StartBackground
+from squall.engine.machine import Continuous as ContinuousStep
+from squall.engine.parallel import run_group
+from squall.engine.rules import abandon_background, finish_run, played_names
+from squall.engine.signals import disarm_deadline
+from squall.engine.verdict import RunFacts
+from squall.errors import Interrupted
+from squall.experiment.model import Activity
+from squall.journal.recorder import Phase
+
+__all__ = ["LocalSteps"]
+
+
+class LocalSteps:
+    """Drives a phase machine (``machine.run_steps`` or ``recover_steps``) over a run's
+    context; ``owed`` holds the rollbacks left unplayed when it ends."""
+
+    def __init__(self, ctx: RunContext, facts: RunFacts, *, started: float | None = None) -> None:
+        self.ctx = ctx
+        self.facts = facts
+        self.started = started
+        self.owed: tuple[Activity, ...] = ()
+        self._background: dict[str, Background] = {}
+        self._continuous: Continuous | None = None
+
+    def drive(self, steps: Steps) -> None:
+        """Perform every step; a stop that interrupts one is thrown back as ``Halted``,
+        any other exception as itself (the machine decides what it means)."""
+        reply: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = steps.throw(error) if error is not None else steps.send(reply)
+            except StopIteration:
+                return
+            reply, error = None, None
+            try:
+                reply = self.perform(step)
+            except (ActivityInterrupted, Interrupted):
+                error = Halted()
+            except BaseException as exc:  # a bug or a broken plugin: the machine says so
+                error = exc
+
+    def perform(self, step: Step) -> Any:
+        ctx = self.ctx
+        match step:
+            case Run(activity=activity, phase=phase):
+                return self._run(activity, phase)
+            case Hypothesis(phase=phase):
+                return run_hypothesis(ctx, phase)
+            case Announce(text=text):
+                ctx.listener.phase(text)
+            case Hook(name=name):
+                ctx.fire(name, **self._hook_arguments(name))
+            case StartBackground(activity=activity, phase=phase):
+                if phase not in self._background:
+                    self._background[phase] = Background(ctx, phase)
+                self._background[phase].start(activity)
+            case Join(phase=phase):
+                background = self._background.pop(phase, None)
+                if background is not None:
+                    with signals_may_raise(ctx):
+                        background.wait(lambda: abandon_background(ctx))
+            case Group(group=group, activities=activities, phase=phase):
+                run_group(ctx, group, activities, phase)
+            case ContinuousStep(start=start):
+                return self._continuously(start)
+            case Decide(play=play):
+                disarm_deadline()  # the rollbacks are not cut short by the deadline
+                self.facts.apply(ctx.recorder.journal)
+                ctx.recorder.rollbacks_decided(play)  # a recovery keeps to this decision
+            case RollbacksStart():
+                ctx.stop.clear()
+                ctx.halt.clear()
+                ctx.shield = 0  # a first signal now lets the running rollback finish
+            case RollbacksEnd():
+                ctx.shield = None
+                return played_names(ctx.recorder.journal.rollbacks)
+            case Finish(owed=owed):
+                self._finish(owed)
+        return None
+
+    def _run(self, activity: Activity, phase: str) -> int:
+        """A foreground activity; returns the iterations a hook asked for after it."""
+        ctx = self.ctx
+        index = ctx.recorder.reserve(phase, activity.name)
+        try:
+            run = run_activity(ctx, activity, phase)
+        except ActivityInterrupted as exc:
+            if phase == Phase.ROLLBACKS:  # stopped half-way: still owed
+                exc.run.squall = {**(exc.run.squall or {}), "interrupted": True}
+            ctx.recorder.record(phase, exc.run, index)
+            raise
+        ctx.recorder.record(phase, run, index)
+        return ctx.repeats.pop(id(activity), 0)
+
+    def _continuously(self, start: bool) -> str | None:
+        if start:
+            self._continuous = Continuous(self.ctx)
+            self._continuous.start()
+            return None
+        continuous, self._continuous = self._continuous, None
+        if continuous is None:
+            return ""
+        continuous.stop()
+        return "" if continuous.error is None else repr(continuous.error)
+
+    def _hook_arguments(self, name: str) -> dict[str, Any]:
+        journal = self.ctx.recorder.journal
+        if name == "squall_after_method":
+            return {"entries": journal.run}
+        if name == "squall_after_rollbacks":
+            return {"entries": journal.rollbacks}
+        if name == "squall_after_experiment":
+            return {"journal": journal}
+        return {}
+
+    def _finish(self, owed: tuple[Activity, ...]) -> None:
+        journal = self.ctx.recorder.journal
+        journal.end = now_iso()
+        if self.started is not None:
+            journal.duration = time.perf_counter() - self.started
+        self.owed = owed
+        finish_run(self.ctx, self.facts, owed)
