@@ -274,3 +274,12 @@ def test_the_machine_itself_does_no_input_or_output() -> None:
     ), imported
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     assert not names & {"open", "print", "input"}
+
+
+def test_every_step_is_documented_in_the_architecture_page() -> None:
+    from pathlib import Path
+    from typing import get_args
+
+    page = (Path(__file__).parents[2] / "docs" / "architecture.md").read_text()
+    rows = {line.split("|")[1].strip(" `") for line in page.splitlines() if line.startswith("| `")}
+    assert rows == {step.__name__ for step in get_args(Step)}
