@@ -139,10 +139,28 @@ def run_experiment(
 ) -> Journal:
     """Validate (unless told not to), plan and run an experiment; returns its journal.
 
+    The run has a secret scope of its own (``squall.masking.secret_scope``, inside the
+    caller's current one): its secrets are masked in what it writes and in the returned
+    journal, and stay masked outside any scope, but not in the next run of the process.
+
     Raises:
         LoadError, ValidationError: the experiment cannot be used (nothing was run).
         InputError: configuration or secrets cannot be resolved (nothing was run).
     """
+    from squall.masking import secret_scope
+
+    with secret_scope():
+        return _run_experiment(experiment, plan_options, run_options, validate, registry, listener)
+
+
+def _run_experiment(
+    experiment: Experiment | str | Path,
+    plan_options: PlanOptions | None,
+    run_options: RunOptions | None,
+    validate: bool,
+    registry: ProviderRegistry | None,
+    listener: Listener | None,
+) -> Journal:
     registry = registry or plugin_registry()
     run_options = run_options or RunOptions()
     if not isinstance(experiment, Experiment):

@@ -20,6 +20,7 @@ from squall.errors import ValidationError
 
 if TYPE_CHECKING:
     from squall.experiment import Document
+    from squall.masking import SecretScope
     from squall.plan import Plan, PlanOptions
 
 __all__ = [
@@ -211,19 +212,34 @@ class _Inputs:
 
 
 class _Prepared:
-    """An experiment loaded, checked and planned: ready to run."""
+    """An experiment loaded, checked and planned: ready to run in its secret scope."""
 
-    __slots__ = ("document", "plan", "source")
+    __slots__ = ("document", "plan", "scope", "source")
 
-    def __init__(self, source: str, document: Document, plan: Plan) -> None:
+    def __init__(self, source: str, document: Document, plan: Plan, scope: SecretScope) -> None:
         self.source = source
         self.document = document
         self.plan = plan
+        self.scope = scope
 
 
 def _prepare(source: str, inputs: _Inputs, options: PlanOptions) -> _Prepared | None:
-    """Load, parse, check and plan one experiment; ``None`` (problems printed) when it is
-    not valid."""
+    """Load, parse, check and plan one experiment in a secret scope of its own (its
+    secrets are masked in its run, not in the next one of a suite); ``None`` (problems
+    printed) when it is not valid."""
+    from squall.masking import open_scope
+
+    scope = open_scope()
+    with scope.active():
+        prepared = _prepare_in(scope, source, inputs, options)
+    if prepared is None:
+        scope.close()
+    return prepared
+
+
+def _prepare_in(
+    scope: SecretScope, source: str, inputs: _Inputs, options: PlanOptions
+) -> _Prepared | None:
     from squall.api import parse_document, plugin_registry, validate_document
     from squall.notifications import notify
     from squall.plan import make_plan
@@ -245,7 +261,7 @@ def _prepare(source: str, inputs: _Inputs, options: PlanOptions) -> _Prepared | 
         print_problems(exc)
         notify(settings, "validate-failed", document.data, exc)
         return None
-    return _Prepared(source, document, make_plan(experiment, options))
+    return _Prepared(source, document, make_plan(experiment, options), scope)
 
 
 class _Execute:
@@ -262,6 +278,13 @@ class _Execute:
         self.options = options  # RunOptions' arguments but the journal path
 
     def __call__(self, prepared: _Prepared, journal_path: str) -> _RunResult:
+        try:
+            with prepared.scope.active():
+                return self._run(prepared, journal_path)
+        finally:
+            prepared.scope.close()
+
+    def _run(self, prepared: _Prepared, journal_path: str) -> _RunResult:
         from squall.api import plugin_registry
         from squall.cli.unrecovered import warn_unrecovered
         from squall.engine import Engine, RunOptions

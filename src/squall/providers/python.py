@@ -12,6 +12,7 @@ from squall.compat import import_module
 from squall.errors import ActivityFailed, ActivityTimeout, Interrupted, Problem
 from squall.experiment.model import PythonSpec
 from squall.experiment.substitute import substitute
+from squall.masking import run_in_context
 from squall.providers.base import Call, select_secrets
 
 __all__ = ["PythonProvider", "UserCodeError"]
@@ -292,7 +293,9 @@ def _invoke_with_timeout(
         finally:
             done.set()
 
-    threading.Thread(target=work, name=f"squall-activity-{name}", daemon=True).start()
+    # the caller's context: the run's secret scope masks what the function prints
+    target = run_in_context(work)
+    threading.Thread(target=target, name=f"squall-activity-{name}", daemon=True).start()
     if not done.wait(timeout):
         raise ActivityTimeout(
             f"activity {name!r} did not finish within its timeout of {timeout:g}s; "

@@ -1,0 +1,184 @@
+"""The one masking layer: every text squall writes passes through :func:`mask_text` (or
+:func:`mask_value` for data), so a secret never reaches a sink in clear.
+
+A *secret* is any value an experiment's ``secrets`` resolve to (inline, environment,
+Vault, a plugin's backend, ``--var-file`` secrets): each text leaf of it (numbers as their
+decimal text, bytes as UTF-8) is registered with :func:`register_secrets` when the run
+resolves its secrets (and, for inline secrets, as soon as the document is read). From
+then on, that text is replaced by ``***`` wherever it appears inside a longer text, as
+well as its usual encodings: JSON-escaped (both ``ensure_ascii`` ways), ``repr``-escaped,
+and percent-encoded (URL path and query forms): in the whole process when it was
+registered outside any secret scope, else in its scope (a run: see
+:mod:`squall.masking.scopes`) and anywhere outside a scope.
+
+Limits (documented in docs/safety.md): a secret shorter than :data:`MIN_LENGTH`
+characters is masked only where it is a whole text, not inside other text (masking every
+``"1"`` would garble the journal; a warning says so); a numeric secret is masked as a whole
+number only; other transformations (base64, hashes, a substring, a value built from two
+secrets) are not recognised.
+
+This module sits below every other layer and imports nothing of squall.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from squall.masking._masker import MASK, MIN_LENGTH, Masker, secret_texts
+from squall.masking.scopes import (
+    SecretScope,
+    current_scope,
+    open_scope,
+    register_in_scope,
+    run_in_context,
+    scope_masker,
+    secret_scope,
+)
+
+__all__ = [
+    "MASK",
+    "MIN_LENGTH",
+    "MaskedStream",
+    "Masker",
+    "SecretScope",
+    "current_scope",
+    "mask_document",
+    "mask_text",
+    "mask_value",
+    "open_scope",
+    "redact_url",
+    "register_inline_secrets",
+    "register_secrets",
+    "run_in_context",
+    "secret_scope",
+    "secret_suffix",
+    "secret_texts",
+]
+
+
+class MaskedStream:
+    """A text stream whose writes are masked (the CLI's stdout and stderr: whatever
+    squall, a driver or a control prints goes through it)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(mask_text(text))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def register_secrets(secrets: Any) -> frozenset[str]:
+    """Mask the text leaves of ``secrets`` (a value or a mapping of scopes) from now on,
+    in the context's current secret scope (see :mod:`squall.masking.scopes`; outside
+    any scope: everywhere, for the rest of the process); returns those too short to be
+    masked inside longer texts."""
+    texts = secret_texts(secrets)
+    register_in_scope(texts)
+    return frozenset(t for t in texts if t and len(t) < MIN_LENGTH)
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every secret of the calling context replaced by ``***``: the function
+    every sink calls on what it writes (console, journal, event stream, history, logs,
+    notifications, error messages)."""
+    return scope_masker().text(text)
+
+
+def secret_suffix(text: str) -> int:
+    """How many characters at the end of ``text`` begin a registered secret (hide them
+    when ``text`` was cut from a longer one)."""
+    return scope_masker().suffix(text)
+
+
+def mask_value(value: Any) -> Any:
+    """:func:`mask_text` applied to every text inside JSON-like data (a copy; unchanged
+    parts are shared)."""
+    return scope_masker().value(value)
+
+
+def _is_reference(value: Any) -> bool:
+    """An entry of the format's ``secrets`` that names where the value is (env, vault, a
+    plugin's type), rather than holding it."""
+    return isinstance(value, Mapping) and "type" in value
+
+
+def mask_document(document: Any) -> Any:
+    """An experiment document (the Chaos Toolkit format, as read) with its inline secret
+    values registered and replaced by ``***``; references (``type: env``, ``vault``...)
+    are kept. Works on any data, valid or not (notifications send documents that failed
+    validation too)."""
+    register_inline_secrets(document)
+    scopes = document.get("secrets") if isinstance(document, Mapping) else None
+    if not isinstance(document, Mapping) or not isinstance(scopes, Mapping):
+        return mask_value(document)
+    inline: dict[str, Any] = {}
+    for scope, entries in scopes.items():
+        if isinstance(entries, Mapping):
+            inline[str(scope)] = _inline(entries)
+        else:
+            inline[str(scope)] = MASK
+    copy = dict(document)
+    copy["secrets"] = inline
+    return mask_value(copy)
+
+
+def register_inline_secrets(document: Any) -> None:
+    """Mask the inline secret values of an experiment document (as read) from now on:
+    called as soon as a document is loaded, before anything about it is printed."""
+    scopes = document.get("secrets") if isinstance(document, Mapping) else None
+    if isinstance(scopes, Mapping):
+        register_secrets(_values(scopes))
+
+
+def _inline(entries: Mapping[str, Any]) -> dict[str, Any]:
+    masked: dict[str, Any] = {}
+    for key, value in entries.items():
+        if _is_reference(value):
+            masked[key] = value
+        elif isinstance(value, Mapping):
+            masked[key] = _inline(value)
+        else:
+            masked[key] = MASK
+    return masked
+
+
+def _values(scopes: Mapping[str, Any]) -> list[Any]:
+    """The inline values of a ``secrets`` section (references left out)."""
+    found: list[Any] = []
+    stack: list[Any] = list(scopes.values())
+    while stack:
+        value = stack.pop()
+        if _is_reference(value):
+            continue
+        if isinstance(value, Mapping):
+            stack.extend(value.values())
+        else:
+            found.append(value)
+    return found
+
+
+def redact_url(url: str) -> str:
+    """A URL fit for a message: its userinfo password replaced by ``***`` (a password in a
+    URL is a secret even when the experiment did not declare it), then masked."""
+    if "@" in url:
+        from urllib.parse import urlsplit, urlunsplit
+
+        try:
+            parts = urlsplit(url)
+            password = parts.password
+        except ValueError:  # not a URL after all: mask what is known
+            return mask_text(url)
+        if password:
+            user, _, host = parts.netloc.rpartition("@")
+            name = user.split(":", 1)[0]
+            url = urlunsplit(parts._replace(netloc=f"{name}:{MASK}@{host}"))
+    return mask_text(url)
