@@ -11,6 +11,7 @@ import click
 
 from squall.cli.console import Console
 from squall.cli.history import history_options, open_cli_history
+from squall.cli.report import run_report_options
 
 if TYPE_CHECKING:
     from squall.engine.recover import Unrecovered
@@ -48,6 +49,7 @@ __all__ = ["recover"]
     help="JSON/YAML file with configuration/secrets (inline secrets are not kept), or .env.",
 )
 @history_options
+@run_report_options
 @click.pass_context
 def recover(
     ctx: click.Context,
@@ -59,6 +61,8 @@ def recover(
     var_files: tuple[str, ...],
     history: str | None,
     no_history: bool,
+    reports: tuple[str, ...],
+    junit: str | None,
 ) -> int:
     """Finish a run that was killed, crashed, or stopped with rollbacks owed: play the
     rollbacks its strategy still owes (a finished one is never played again) and write
@@ -69,7 +73,12 @@ def recover(
     stream holds the experiment as it ran. Exit 0 when every owed rollback succeeded,
     3 when one failed, 130 when interrupted with rollbacks still owed, 2 when there is
     nothing to recover.
+
+    The reports the run was asked for (its --report/--junit, or the `reports` setting)
+    are written once it is recovered, covering the runs of its suite before it too;
+    --report/--junit given here replace them.
     """
+    from squall.cli.reports_kept import settle_reports
     from squall.cli.run import load_cli_settings, read_overrides
     from squall.engine.recover import find_stream, recover_run, unrecovered
     from squall.errors import InputError
@@ -83,6 +92,7 @@ def recover(
         raise InputError("give the RUN_ID (or JOURNAL) of the run to recover, or --list")
     if discard:
         return _discard(find_stream(target))
+    asked = _asked_reports(reports, junit, settings)
     overrides, secret_overrides = read_overrides(variables, var_files)
     store = open_cli_history(history, no_history, settings)
     try:
@@ -108,10 +118,51 @@ def recover(
         f"squall: recovered run {journal.run_id}: {len(played)} rollback(s) played, "
         f"{len(failed)} failed; journal: {journal_path}\n"
     )
+    _write_reports(journal.run_id, journal_path, asked, ctx.obj["json"])
+    settle_reports(journal.run_id, events)
     if owed:
         sys.stderr.write(f"squall: rollbacks are still owed: `squall recover {journal.run_id}`\n")
         return 130
     return 3 if failed else 0
+
+
+def _asked_reports(
+    reports: tuple[str, ...], junit: str | None, settings: dict[str, Any]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The reports given to ``recover`` and those of the ``reports`` setting, checked
+    before anything is played (made absolute: the recovery works in the run's directory).
+
+    Raises:
+        click.BadParameter: an unknown format or an empty path (exit 2).
+    """
+    from squall.cli.report import report_targets
+
+    given = report_targets(reports, junit, {}) if reports or junit else []
+    configured = report_targets((), None, settings) if settings.get("reports") else []
+    return (
+        [(fmt, os.path.abspath(path)) for fmt, path in given],
+        [(fmt, os.path.abspath(path)) for fmt, path in configured],
+    )
+
+
+def _write_reports(
+    run_id: str,
+    journal_path: str,
+    asked: tuple[list[tuple[str, str]], list[tuple[str, str]]],
+    json_lines: bool,
+) -> None:
+    """The recovered run's reports: those given to ``recover``, else those the run was
+    given (over its suite's journals), else the ``reports`` setting's."""
+    from squall.cli.report import write_run_reports
+    from squall.cli.reports_kept import kept_reports
+
+    given, configured = asked
+    kept = kept_reports(run_id)
+    journals = [j for j in kept.journals if os.path.exists(j)] if kept else []
+    if journal_path not in journals:
+        journals.append(journal_path)
+    targets = given or (kept.targets if kept else configured)
+    write_run_reports(targets, journals, json_lines=json_lines)
 
 
 def _discard(events: str) -> int:
@@ -128,6 +179,9 @@ def _discard(events: str) -> int:
         raise InputError(f"{events} is held by a squall process: the run is still going")
     owed = next((r.owed for r in unrecovered() if r.info.path == events), ())
     os.remove(events)
+    from squall.cli.reports_kept import forget_reports
+
+    forget_reports(os.path.basename(events).removesuffix(".events.jsonl"))
     names = f" ({', '.join(owed)})" if owed else ""
     sys.stderr.write(
         f"squall: discarded {events}: its {len(owed)} owed rollback(s){names} will not be played\n"

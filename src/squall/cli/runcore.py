@@ -165,6 +165,7 @@ def run_command(
             obj["json"],
             quiet,
             inputs,
+            targets,
             {
                 "overrides": overrides,
                 "secret_overrides": secret_overrides,
@@ -267,24 +268,44 @@ def _prepare_in(
 class _Execute:
     """Runs one prepared experiment: progress on the console, its journal, notifications."""
 
-    __slots__ = ("inputs", "json_lines", "options", "quiet")
+    __slots__ = ("inputs", "json_lines", "options", "quiet", "targets")
 
     def __init__(
-        self, json_lines: bool, quiet: bool, inputs: _Inputs, options: dict[str, Any]
+        self,
+        json_lines: bool,
+        quiet: bool,
+        inputs: _Inputs,
+        targets: list[tuple[str, str]],
+        options: dict[str, Any],
     ) -> None:
         self.json_lines = json_lines
         self.quiet = quiet
         self.inputs = inputs
-        self.options = options  # RunOptions' arguments but the journal path
+        self.targets = targets  # the reports written when the command ends
+        self.options = options  # RunOptions' arguments but the journal path and run id
 
-    def __call__(self, prepared: _Prepared, journal_path: str) -> _RunResult:
+    def __call__(
+        self, prepared: _Prepared, journal_path: str, earlier: tuple[str, ...] = ()
+    ) -> _RunResult:
+        """Run it; ``earlier``: the journals of the suite's runs before it (what its
+        report covers, should ``squall recover`` have to write it)."""
+        import os
+
+        from squall.cli.reports_kept import keep_reports, settle_reports
+        from squall.journal.recovery import stream_path
+
+        run_id = os.urandom(6).hex() if self.targets else None
+        if run_id is not None:
+            keep_reports(run_id, self.targets, [*earlier, journal_path])
         try:
             with prepared.scope.active():
-                return self._run(prepared, journal_path)
+                return self._run(prepared, journal_path, run_id)
         finally:
             prepared.scope.close()
+            if run_id is not None:
+                settle_reports(run_id, stream_path(run_id))
 
-    def _run(self, prepared: _Prepared, journal_path: str) -> _RunResult:
+    def _run(self, prepared: _Prepared, journal_path: str, run_id: str | None) -> _RunResult:
         from squall.api import plugin_registry
         from squall.cli.unrecovered import warn_unrecovered
         from squall.engine import Engine, RunOptions
@@ -296,7 +317,7 @@ class _Execute:
         console = Console(
             source=prepared.document.name, json_lines=self.json_lines, quiet=self.quiet
         )
-        options = RunOptions(journal_path=journal_path, **self.options)
+        options = RunOptions(journal_path=journal_path, run_id=run_id, **self.options)
         journal = _run_notified(
             settings,
             prepared.document.data,
@@ -334,7 +355,7 @@ def _run_suite(
     entries: list[SuiteEntry] = []
     for index, (p, path) in enumerate(zip(prepared, paths, strict=True)):
         started = time.monotonic()
-        result = execute(p, path)
+        result = execute(p, path, tuple(e.journal for e in entries if e.journal))
         reason = result.reasons[0] if result.reasons else ""
         entries.append(
             SuiteEntry(p.source, result.exit_code, time.monotonic() - started, reason, path)
