@@ -23,6 +23,7 @@ __all__ = [
     "remove_key",
     "save_settings",
     "set_key",
+    "use_settings_path",
 ]
 
 _INDEX = re.compile(r"^(.*)\[(\d+)\]$")
@@ -31,7 +32,24 @@ _INDEX = re.compile(r"^(.*)\[(\d+)\]$")
 StrPath = str | os.PathLike[str]
 
 
+#: the command's ``--settings`` (set once by the command line), else None
+_COMMAND_PATH: str | None = None
+
+
+def use_settings_path(path: str | None) -> None:
+    """Make ``path`` (the command line's ``--settings``) the settings file of the rest of
+    the process: what :func:`default_settings_path` names, so that a driver or control
+    reading "the settings" (``chaoslib.settings.get_loaded_settings``) reads the same file
+    as the command."""
+    global _COMMAND_PATH
+    _COMMAND_PATH = os.path.abspath(path) if path else None
+
+
 def default_settings_path() -> str:
+    """``--settings``, else ``$SQUALL_SETTINGS``, else squall's (or the Chaos Toolkit's)
+    file in the home directory."""
+    if _COMMAND_PATH:
+        return _COMMAND_PATH
     env = os.environ.get("SQUALL_SETTINGS")
     if env:
         return env

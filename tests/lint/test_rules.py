@@ -335,6 +335,17 @@ def test_unknown_and_invalid_names_escapes_and_bare_dollars() -> None:
     assert "'not-valid' is not a valid variable name" in messages[1]
 
 
+def test_bare_names_defined_or_close_to_a_defined_one() -> None:
+    doc = with_url("http://$host/$HOME/$$host/${host}/$hots/$filter", configuration={"host": "h"})
+    findings = lint_experiment(parse_experiment(doc))
+    assert [(f.rule.id, f.subject) for f in findings] == [("SQ503", "host"), ("SQ503", "hots")]
+    assert "$host is substituted like ${host}" in findings[0].problem.message
+    assert "did you mean ${host}?" in findings[1].problem.message
+    silenced = with_url("http://$host/", configuration={"host": "h"},
+                        extensions=[{"name": "squall-lint", "disable": ["SQ503:host"]}])  # fmt: skip
+    assert found(silenced) == []
+
+
 def test_names_in_tolerances_pauses_controls_and_title() -> None:
     doc = base(title="run ${a}", controls=[{"name": "c", "provider": {
         "type": "python", "module": "m", "arguments": {"x": "${b}"}}}])  # fmt: skip

@@ -215,9 +215,11 @@ def global_setup(
 ) -> dict[str, Any]:
     """What the group's options do (both parsers): the object every command gets."""
     from squall._log import configure
+    from squall.settings import use_settings_path
 
     if change_dir:
         os.chdir(change_dir)
+    use_settings_path(settings_path)  # what drivers and controls read as "the settings"
     log_file = None if no_log_file else log_file
     configure(
         functools.partial(_setup_logging, verbose, log_file, log_file_level, log_format),

@@ -81,17 +81,36 @@ def import_module(name: str) -> ModuleType:
             ``squall_hint`` says to install chaostoolkit-lib.
     """
     try:
-        return importlib.import_module(name)
+        module = importlib.import_module(name)
     except ModuleNotFoundError as exc:
         top = (exc.name or "").split(".", 1)[0]
         if top not in _TOPS or not install() or top not in _installed_tops():
             raise
     except ImportError as exc:
         raise _stand_in_gap(exc) from None
+    else:
+        _share_settings()
+        return module
     try:
         return importlib.import_module(name)
     except ImportError as exc:
         raise _stand_in_gap(exc) from None
+
+
+def _share_settings() -> None:
+    """The real ``chaoslib.settings.get_loaded_settings()`` returns what ``chaos
+    --settings`` loaded (nothing, under squall): once a driver or control has imported
+    it, it gets the command's settings file (the stand-in reads that file itself)."""
+    real = sys.modules.get("chaoslib.settings")
+    loaded = getattr(real, "loaded_settings", None)
+    if loaded is None or not hasattr(loaded, "set") or loaded.get():
+        return
+    from squall.settings import default_settings_path, load_settings
+
+    try:
+        loaded.set(load_settings(default_settings_path()))
+    except Exception:  # the command reports its own settings' problems
+        return
 
 
 def _stand_in_gap(exc: ImportError) -> ImportError:

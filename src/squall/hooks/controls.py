@@ -42,6 +42,7 @@ from squall.errors import InputError, Interrupted, message_of
 from squall.experiment.model import ControlDecl, Experiment
 from squall.experiment.parse import parse_controls
 from squall.experiment.substitute import substitute
+from squall.hooks.ctkevents import RunEvents
 from squall.hooks.loading import load_control_module
 from squall.hooks.markers import hookimpl
 from squall.hooks.view import RunView
@@ -116,6 +117,8 @@ class ControlPlugin:
         self._params: dict[Callable[..., Any], tuple[frozenset[str], bool]] = {}
         self._local: dict[int, tuple[ControlDecl, ...]] = {}
         self._warned: set[str] = set()
+        #: the Chaos Toolkit run events, for handlers a configure_control registers
+        self.events = RunEvents()
         for decl in [*self.global_controls, *self.top.values()]:
             self._module(decl)
 
@@ -309,7 +312,12 @@ class ControlPlugin:
         for decl in [*global_controls, *own]:
             func = getattr(self._module(decl), "configure_control", None)
             if callable(func):
-                self._invoke(run, decl, func, {"event_registry": None})
+                self._invoke(run, decl, func, {"event_registry": self.events.registry})
+        if self.events:
+            self.events.send(
+                "running", self._raw(), run.journal.to_dict(), run.configuration,
+                run.secrets, None, run.settings,
+            )  # fmt: skip
 
     @hookimpl
     def squall_cleanup(self, run: RunView) -> None:
@@ -318,6 +326,8 @@ class ControlPlugin:
             func = getattr(self._module(decl), "cleanup_control", None)
             if callable(func):
                 self._invoke(run, decl, func, {}, bare=True)
+        if self.events:
+            self.events.send("finish", self.events.journal or run.journal.to_dict())
 
     @hookimpl
     def squall_before_experiment(self, run: RunView) -> None:
@@ -327,77 +337,91 @@ class ControlPlugin:
 
     @hookimpl
     def squall_after_experiment(self, run: RunView, journal: Any) -> None:
-        self._call(
-            run,
-            self._merged((), every_top=True),
-            "after",
-            "experiment",
-            dict(self.experiment.raw),
-            journal.to_dict(),
-        )
+        finished = journal.to_dict()
+        try:
+            self._call(
+                run,
+                self._merged((), every_top=True),
+                "after",
+                "experiment",
+                dict(self.experiment.raw),
+                finished,
+            )
+        finally:
+            if self.events:
+                self.events.journal = finished
+                if finished.get("status") == "interrupted":
+                    self.events.send("interrupted", self._raw(), finished)
+
+    def _raw(self) -> dict[str, Any]:
+        """The experiment as an event handler gets it (lists of its own)."""
+        return _own_lists(self.experiment.raw)
 
     def _hypothesis_controls(self) -> list[ControlDecl]:
         hypothesis = self.experiment.hypothesis
         return self._merged(hypothesis.controls if hypothesis else ())
 
     @hookimpl
-    def squall_before_hypothesis(self, run: RunView) -> None:
+    def squall_before_hypothesis(self, run: RunView, phase: str) -> None:
         hypothesis = self.experiment.hypothesis
         context = dict(hypothesis.raw) if hypothesis else {}
+        event = self.events.hypothesis(phase, started=True) if self.events else None
+        if event:
+            self.events.send(event, self._raw())
         self._call(run, self._hypothesis_controls(), "before", "hypothesis", context)
 
     @hookimpl
-    def squall_after_hypothesis(self, run: RunView, result: Any) -> None:
+    def squall_after_hypothesis(self, run: RunView, phase: str, result: Any) -> None:
         hypothesis = self.experiment.hypothesis
         context = dict(hypothesis.raw) if hypothesis else {}
-        self._call(
-            run, self._hypothesis_controls(), "after", "hypothesis", context, result.to_dict()
-        )
+        state = result.to_dict()
+        try:
+            self._call(run, self._hypothesis_controls(), "after", "hypothesis", context, state)
+        finally:
+            event = self.events.hypothesis(phase, started=False) if self.events else None
+            if event:
+                self.events.send(event, self._raw(), state, run.journal.to_dict())
 
     @hookimpl
     def squall_before_method(self, run: RunView) -> None:
+        self.events.send("start_method", self._raw())
         self._call(run, self._merged(()), "before", "method", dict(self.experiment.raw))
 
     @hookimpl
     def squall_after_method(self, run: RunView, entries: list[Any]) -> None:
-        self._call(
-            run,
-            self._merged(()),
-            "after",
-            "method",
-            dict(self.experiment.raw),
-            [e.to_dict() for e in entries if e is not None],
-        )
+        state = [e.to_dict() for e in entries if e is not None]
+        try:
+            self._call(run, self._merged(()), "after", "method", dict(self.experiment.raw), state)
+        finally:
+            self.events.send("method_completed", self._raw(), state)
 
     @hookimpl
     def squall_before_rollbacks(self, run: RunView) -> None:
+        self.events.send("start_rollbacks", self._raw())
         self._call(run, self._merged(()), "before", "rollback", dict(self.experiment.raw))
 
     @hookimpl
     def squall_after_rollbacks(self, run: RunView, entries: list[Any]) -> None:
-        self._call(
-            run,
-            self._merged(()),
-            "after",
-            "rollback",
-            dict(self.experiment.raw),
-            [e.to_dict() for e in entries if e is not None],
-        )
+        state = [e.to_dict() for e in entries if e is not None]
+        try:
+            self._call(run, self._merged(()), "after", "rollback", dict(self.experiment.raw), state)
+        finally:
+            if self.events:
+                self.events.send("rollbacks_completed", self._raw(), run.journal.to_dict())
 
     @hookimpl
     def squall_before_activity(self, run: RunView, activity: dict[str, Any]) -> None:
+        self.events.send("start_activity", activity)
         self._call(run, self._activity_controls(activity), "before", "activity", activity)
 
     @hookimpl
     def squall_after_activity(
         self, run: RunView, activity: dict[str, Any], entry: Any, phase: str
     ) -> None:
-        self._call(
-            run,
-            self._activity_controls(activity),
-            "after",
-            "activity",
-            activity,
-            entry.to_dict(),
-            phase,
-        )
+        state = entry.to_dict()
+        try:
+            self._call(
+                run, self._activity_controls(activity), "after", "activity", activity, state, phase
+            )
+        finally:
+            self.events.send("activity_completed", activity, state)

@@ -1,9 +1,15 @@
-"""SQ501-SQ502: ``${name}`` placeholders that nothing defines.
+"""SQ501-SQ503: ``${name}`` placeholders that nothing defines, and bare ``$name``.
 
 A ``${name}`` is known when ``name`` is a configuration key, a key of any secrets scope, a
 name the ``squall-lint`` extension declares in ``vars``, a name given with ``--var`` or
 ``--var-file``, or the engine's own ``squall_run_id``. ``$${...}`` is an escaped dollar
-and is skipped; a bare ``$name`` is left alone (shell commands use it).
+and is skipped.
+
+SQ503: a bare ``$name`` is substituted like ``${name}`` when ``name`` is defined (the
+Chaos Toolkit's ``string.Template`` rules, which squall keeps), and left as the text
+``$name`` otherwise (a shell's ``$HOME``, an OData ``$filter``). Reported: a bare ``$name``
+whose name is defined (say ``${name}``, or ``$$name`` for the literal text), and one that
+is not defined but is close to a defined name (a typo: did you mean ``${that}``?).
 
 ``${outputs.<activity>...}`` is judged by the rules the engine and ``squall validate`` use
 (``squall.experiment.outputs_rules``): it must name an activity that finishes before this
@@ -13,6 +19,7 @@ title or in experiment or hypothesis controls is reported too: it is never subst
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from squall.experiment.model import Activity, ConfigProbe
@@ -52,7 +59,44 @@ def check(ctx: Context) -> Iterator[Finding]:
                         "providers only",
                         f"move it into the provider of an activity ({_OUTPUTS_DOC})",
                     )  # fmt: skip
+    yield from _bare(ctx, known)
     yield from _outputs(ctx)
+
+
+#: ``$$`` (an escaped dollar), ``${`` (a placeholder) or a bare ``$name``
+_DOLLAR = re.compile(r"\$(\$|\{|[_a-zA-Z][_a-zA-Z0-9]*)")
+
+
+def bare_names(text: str) -> list[str]:
+    """The names of the bare ``$name`` forms in ``text`` (string.Template's rules)."""
+    return [m.group(1) for m in _DOLLAR.finditer(text) if m.group(1) not in ("$", "{")]
+
+
+def _bare(ctx: Context, known: set[str]) -> Iterator[Finding]:
+    import difflib
+
+    for _, base, value in _places(ctx):
+        for pointer, _, leaf in leaves(value, base):
+            if not isinstance(leaf, str) or "$" not in leaf:
+                continue
+            for name in bare_names(leaf):
+                if name in known:
+                    yield finding(
+                        rule("SQ503"), pointer,
+                        f"${name} is substituted like ${{{name}}} (the Chaos Toolkit's "
+                        "string.Template rules)",
+                        f"write ${{{name}}} to make it visible, or $${name} to keep the text "
+                        f"${name} (a shell variable)", name,
+                    )  # fmt: skip
+                    continue
+                close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+                if close:
+                    yield finding(
+                        rule("SQ503"), pointer,
+                        f"${name} is not defined, so it stays as the text ${name}: did you "
+                        f"mean ${{{close[0]}}}?",
+                        f"write ${{{close[0]}}}, or $${name} to keep the text ${name}", name,
+                    )  # fmt: skip
 
 
 def _outputs(ctx: Context) -> Iterator[Finding]:

@@ -39,6 +39,8 @@ RULES: dict[str, Rule] = {
              summary="a ${name} that no configuration, secret or declared variable defines"),
         Rule(id="SQ502", name="unknown-output", severity=_E,
              summary="an ${outputs.<activity>} that names no activity finished earlier"),
+        Rule(id="SQ503", name="bare-variable", severity=_W,
+             summary="a bare $name: substituted when defined, else kept as text (a typo?)"),
         Rule(id="SQ601", name="inline-secret", severity=_W,
              summary="a literal password or token in the experiment instead of env or vault"),
     )

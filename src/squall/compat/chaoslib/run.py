@@ -1,8 +1,9 @@
 """``chaoslib.run``: the event handler classes controls subclass and import.
 
-squall serves the classes so such modules import; it does not call handlers (its
-``configure_control`` passes ``event_registry=None``, see docs/compatibility.md): a
-control that registers one gets no run events from squall.
+squall serves the classes so such modules import, and hands controls an
+``EventHandlerRegistry`` in ``configure_control``: squall.hooks.ctkevents sends the
+run's events to the handlers registered there (docs/compatibility.md, "Run event
+handlers").
 """
 
 from __future__ import annotations

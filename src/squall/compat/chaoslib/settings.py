@@ -1,5 +1,6 @@
 """``chaoslib.settings``: the settings a driver or control may read. They are squall's
-settings file (``$SQUALL_SETTINGS`` or squall's default path): its keys (``controls``,
+settings file (the command's ``--settings``, else ``$SQUALL_SETTINGS``, else squall's
+default path, named when read, not when imported): its keys (``controls``,
 ``notifications``, ``auths``...) have the Chaos Toolkit's shapes."""
 
 from __future__ import annotations
@@ -20,16 +21,17 @@ _loaded: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
 )
 
 
-def load_settings(settings_path: str = CHAOSTOOLKIT_CONFIG_PATH) -> dict[str, Any]:
-    """Read a settings file (an empty mapping when there is none) and remember it."""
-    settings = _load(settings_path)
+def load_settings(settings_path: str | None = None) -> dict[str, Any]:
+    """Read a settings file (by default the command's: see the module's doc; an empty
+    mapping when there is none) and remember it."""
+    settings = _load(settings_path or default_settings_path())
     _loaded.set(settings)
     return settings
 
 
-def save_settings(settings: dict[str, Any], settings_path: str = CHAOSTOOLKIT_CONFIG_PATH) -> None:
+def save_settings(settings: dict[str, Any], settings_path: str | None = None) -> None:
     _loaded.set(settings)
-    _save(settings, settings_path)
+    _save(settings, settings_path or default_settings_path())
 
 
 def get_loaded_settings() -> dict[str, Any]:

@@ -1,0 +1,59 @@
+"""The Chaos Toolkit's run events, for the handlers controls register.
+
+A control's ``configure_control(event_registry=...)`` may register a
+``chaoslib.run.RunEventHandler`` (``event_registry.register(handler)``); the Chaos
+Toolkit then calls the handler's methods as the run goes. squall hands the control a
+registry and calls, from its own hooks, the events it has a moment for, with the
+reference's arguments (docs/compatibility.md, ``control-event-handlers``):
+
+    running                       after every control is configured
+    start_hypothesis_before       before the steady-state check before the method,
+    hypothesis_before_completed   and after it (experiment, the hypothesis result, journal)
+    start_method, method_completed          (experiment; experiment, the method's entries)
+    start_hypothesis_after, hypothesis_after_completed
+    start_rollbacks, rollbacks_completed    (experiment; experiment, journal)
+    start_activity, activity_completed      (activity; activity, its run entry)
+    interrupted                   when the run was interrupted (experiment, journal)
+    finish                        last, after the controls' cleanup (journal)
+
+``started`` comes before controls are configured in the reference too, so no control's
+handler ever gets it. Not sent: the continuous hypothesis's events, ``start_cooldown``,
+``cooldown_completed`` and ``signal_exit``. A handler that raises is logged and skipped,
+as in the reference. Journals are handed as mappings (copies of squall's journal so far).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from squall.compat.chaoslib.run import EventHandlerRegistry
+
+__all__ = ["RunEvents"]
+
+
+class RunEvents:
+    """One run's registry, and where the run is (before or after its method)."""
+
+    __slots__ = ("journal", "registry")
+
+    def __init__(self) -> None:
+        self.registry = EventHandlerRegistry()
+        #: the journal the run ended with (for ``finish``, sent after the cleanup)
+        self.journal: dict[str, Any] | None = None
+
+    def __bool__(self) -> bool:
+        """Whether any handler listens (no event is built otherwise)."""
+        return bool(self.registry.handlers)
+
+    def send(self, event: str, *args: Any) -> None:
+        if self.registry.handlers:
+            getattr(self.registry, event)(*args)
+
+    @staticmethod
+    def hypothesis(phase: str, started: bool) -> str | None:
+        """The name of a steady-state event of ``phase`` (``hypothesis-before``,
+        ``hypothesis-after``); None for the checks during the method."""
+        when = {"hypothesis-before": "before", "hypothesis-after": "after"}.get(str(phase))
+        if when is None:
+            return None
+        return f"start_hypothesis_{when}" if started else f"hypothesis_{when}_completed"
