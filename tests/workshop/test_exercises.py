@@ -238,3 +238,74 @@ def test_the_real_command_exits_3_when_the_demo_is_missing(tmp_path: Path) -> No
     )
     assert done.returncode == 3, done.stderr
     assert "start it with `squall demo up" in done.stderr
+
+
+def _first_items(checker: Any, work: Path, count: int) -> list[Any]:
+    """The items a check gives before it needs the demo (it reads ``workdir`` only)."""
+    import itertools
+    from types import SimpleNamespace
+
+    return list(itertools.islice(checker(SimpleNamespace(workdir=work)), count))
+
+
+def test_an_empty_prediction_says_it_is_empty_and_the_failing_probe_is_checked(
+    tmp_path: Path,
+) -> None:
+    from squall.workshop.part1 import predict_run_read
+
+    shutil.copytree(exercise(2).material("solution"), tmp_path, dirs_exist_ok=True)
+    prediction = tmp_path / "prediction.yaml"
+    prediction.write_text("")
+    items = _first_items(predict_run_read, tmp_path, 4)
+    outcome, failing = items[2], items[3]
+    assert not outcome.done and "empty" in outcome.hint and "TODO" not in outcome.hint
+    assert not failing.done
+    prediction.write_text("outcome: deviated\nfailing_probe: nonsense-probe\n")
+    outcome, failing = _first_items(predict_run_read, tmp_path, 4)[2:]
+    assert outcome.done and not failing.done
+    assert "api-refuses-strangers" in failing.hint, "it names the probes to choose from"
+    prediction.write_text("outcome: deviated\nfailing_probe: api-refuses-strangers\n")
+    assert all(item.done for item in _first_items(predict_run_read, tmp_path, 4))
+
+
+@pytest.mark.parametrize(
+    ("acting", "done"),
+    [
+        ('case "$code" in\n  0) echo held ;;\n  *) echo other ;;\nesac', True),
+        ('if [ "$code" -eq 0 ]; then echo held\nelif [ "$code" -eq 1 ]; then echo weak\nfi', True),
+        ('[[ $code == 4 ]] && echo "not run"', True),
+        ("# case: act on the exit code here", False),  # a comment does not act
+        ('echo "the run said $code"', False),
+    ],
+)
+def test_ci_acts_on_the_exit_code_with_case_or_if(tmp_path: Path, acting: str, done: bool) -> None:
+    from squall.workshop.part2 import _ci
+
+    start = (exercise(4).material("solution") / "ci.sh").read_text()
+    head, _, _ = start.partition('case "$code" in')
+    script = tmp_path / "ci.sh"
+    script.write_text(head + acting + '\nexit "$code"\n')
+    script.chmod(0o755)
+    item = _first_items(lambda ctx: iter([_ci(ctx)]), tmp_path, 1)[0]
+    assert item.done is done, item.hint
+
+
+@pytest.mark.slow
+def test_ci_leaves_nothing_but_the_journal_in_the_driver_directory(tmp_path: Path) -> None:
+    """``./ci.sh`` (tests and discovery, no target) as a learner runs it."""
+    work = tmp_path / "04-driver"
+    shutil.copytree(exercise(4).material("solution"), work)
+    env = {
+        **os.environ,
+        **_install(work, None),  # type: ignore[arg-type]
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+    }
+    before = sorted(p.name for p in work.iterdir())
+    done = subprocess.run(
+        ["bash", "ci.sh"], cwd=work, env=env, capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no VARS" in done.stdout
+    left = sorted(p.name for p in work.iterdir() if p.name not in ("__pycache__",))
+    assert left == [n for n in before if n != "__pycache__"], left

@@ -107,14 +107,23 @@ def predict_run_read(ctx: Context) -> Iterator[Item]:
     yield file_item(prediction_file, "your prediction exists")
     if not path.is_file() or not prediction_file.is_file():
         return
-    prediction = load_document(prediction_file) or {}
-    predicted = str(prediction.get("outcome", "TODO")) if isinstance(prediction, dict) else ""
+    prediction = load_document(prediction_file)
+    predicted = _predicted(prediction, "outcome")
     yield Item(
         predicted in OUTCOMES,
         "prediction.yaml names an outcome (held, deviated, not-run or broken)",
-        f"it says {predicted!r}",
+        _prediction_hint(prediction, "outcome", predicted),
     )
-    rollbacks = list(provider_calls(activities(load_document(path), "rollbacks")))
+    document = load_document(path)
+    names = [str(p.get("name")) for p in probes(document)]
+    failing = _predicted(prediction, "failing_probe")
+    yield Item(
+        failing in (*names, "none"),
+        "prediction.yaml names the probe you expect to fail (one of auth-off.yaml's, or none)",
+        _prediction_hint(prediction, "failing_probe", failing)
+        + f"; the hypothesis's probes: {', '.join(names) or 'none yet'}",
+    )
+    rollbacks = list(provider_calls(activities(document, "rollbacks")))
     yield Item(
         any(func == "enable_auth" for _, func, _ in rollbacks),
         "auth-off.yaml has a rollback that switches authentication back on",
@@ -131,6 +140,12 @@ def predict_run_read(ctx: Context) -> Iterator[Item]:
         predicted == run.outcome,
         f"your prediction ({predicted}) is what squall said",
         f"squall said {run.said()}\nwhy was your prediction different? correct it once you know",
+    )
+    failed = _failed_probe(run.journal)
+    yield Item(
+        failing == failed,
+        f"the probe you expected to fail ({failing}) is the one that failed",
+        f"{failed} failed in squall's run; why? correct it once you know",
     )
     yield Item(
         _read_bytes(config) == before,
@@ -151,6 +166,37 @@ def predict_run_read(ctx: Context) -> Iterator[Item]:
             f"journal-answers.yaml: {key} matches your journal",
             f"you wrote {given!r}; look again at journal.json",
         )
+
+
+def _predicted(prediction: Any, key: str) -> str:
+    """A prediction's value as text ("" when the file or the key is missing)."""
+    if not isinstance(prediction, dict) or prediction.get(key) is None:
+        return ""
+    return str(prediction[key]).strip()
+
+
+def _prediction_hint(prediction: Any, key: str, value: str) -> str:
+    """Why a prediction is not usable, in the learner's terms."""
+    if prediction is None:
+        return (
+            "prediction.yaml is empty or not YAML: write the two lines `outcome: ...` "
+            "and `failing_probe: ...`"
+        )
+    if not isinstance(prediction, dict):
+        return "prediction.yaml must be `key: value` lines (outcome: ..., failing_probe: ...)"
+    if key not in prediction:
+        return f"prediction.yaml has no `{key}:` line"
+    return f"{key} is {value!r}"
+
+
+def _failed_probe(journal: dict[str, Any]) -> str:
+    """The hypothesis probe that failed in a run (before, else after the method), or none."""
+    states = journal.get("steady_states") or {}
+    for when in ("before", "after"):
+        for entry in (states.get(when) or {}).get("probes") or []:
+            if isinstance(entry, dict) and entry.get("tolerance_met") is False:
+                return str((entry.get("activity") or {}).get("name"))
+    return "none"
 
 
 def _read_bytes(name: str) -> bytes:

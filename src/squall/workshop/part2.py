@@ -189,11 +189,18 @@ def _experiment(ctx: Context, module: str) -> Iterator[Item]:
     )
 
 
+#: a script that acts on an exit code: a ``case`` on it, or a comparison with a number
+_ACTS = re.compile(r"\bcase\s|(-eq|-ne|-gt|-lt|-ge|-le|==|!=)\s*['\"]?[0-9]")
+
+
 def _ci(ctx: Context) -> Item:
     path = ctx.workdir / "ci.sh"
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    words = ("pytest", "squall validate", "squall run", "case ")
-    absent = [w.strip() for w in words if w not in text]
+    code = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("#"))
+    words = ("pytest", "squall validate", "squall run")
+    absent = [w for w in words if w not in code]
+    if not _ACTS.search(code):
+        absent.append('a case on the exit code, or an if comparing it ([ "$code" -eq 1 ])')
     executable = path.is_file() and os.access(path, os.X_OK)
     return Item(
         executable and not absent and "TODO" not in text,
@@ -207,7 +214,7 @@ def driver(ctx: Context) -> Iterator[Item]:
     yield Item(
         module is not None,
         "pyproject.toml declares a squall.drivers entry point",
-        '[project.entry-points."squall.drivers"] with name = "your_package"',
+        '[project.entry-points."squall.drivers"] with revocation = "ws_revocation"',
     )
     if module is None:
         return

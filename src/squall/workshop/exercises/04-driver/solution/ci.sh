@@ -11,9 +11,10 @@ echo "== test (the squall pytest plugin is loaded automatically)"
 python -m pytest -q -p no:cacheprovider tests
 
 echo "== discover"
-squall drivers > drivers.txt
-grep -q "ws_revocation" drivers.txt || { echo "not installed: pip install -e ."; exit 2; }
-squall discover ws_revocation --no-system-info --discovery-path discovery.json
+squall drivers | grep "ws_revocation" > /dev/null || { echo "not installed: pip install -e ."; exit 2; }
+scratch="$(mktemp -d)"                          # what only this job needs: removed at the end
+trap 'rm -rf "$scratch"' EXIT
+squall discover ws_revocation --no-system-info --discovery-path "$scratch/discovery.json"
 
 if [ -z "${VARS:-}" ]; then
   echo "no VARS: the experiment needs a target (VARS=demo-vars.json ./ci.sh)"
