@@ -2,16 +2,27 @@
 was killed (and ``squall recover`` then plays the same rollback a second time).
 
 Every child (a ``process`` activity, an ``isolation: "process"`` python call) starts in a
-session of its own, so its whole tree is one process group. Before the child may run
-anything, its group is registered with the **reaper**: one small helper process per squall
-process, in a session of its own (terminal signals do not reach it), that reads group ids
+session of its own, so its whole tree is one process group, and that group is registered
+with the **reaper**: one small helper process per squall process (started with the first
+child, in a session of its own so terminal signals do not reach it) that reads group ids
 from a pipe only squall holds. When squall ends, however it ends (``kill -9`` included),
 the pipe closes and the reaper kills every group still registered, then exits.
 
-A child cannot run before it is registered: ``process`` children wait for a go line on
-their stdin (``spawn``), isolated python children for their pickled call. When squall dies
-before that line is written the child reads end-of-file and exits without running. A
-program that leaves its group (``setsid``, a daemon) escapes; see docs/safety.md.
+Between the start of a ``process`` child and its registration there is a moment (the
+``exec`` and one write) when squall could die. The child's stdin closes that gap without
+a gate process: it is the **lifeline**, the read end of a pipe that has no writer (so the
+child reads end-of-file, as from ``/dev/null``) and that only squall's children hold.
+squall says ``?`` to the reaper before each such start and ``=pgid`` after it; if squall
+dies with a start announced but not confirmed, the reaper also kills the group of every
+process whose stdin is the lifeline (Linux: found through ``/proc``). Isolated python
+children need no lifeline: they wait for their pickled call, which squall sends only once
+they are registered (end-of-file instead: they exit without running).
+
+A signal that raises while a child starts (inside Popen, whose pid may then never reach
+squall) kills that child at once: starts take turns, so the only child of squall with the
+lifeline as stdin that is not registered is that one (``_kill_lost``).
+
+A program that leaves its group (``setsid``, a daemon) escapes; see docs/recovery.md.
 """
 
 from __future__ import annotations
@@ -23,18 +34,47 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import IO, Any
 
 __all__ = ["forget", "kill_group", "register", "spawn"]
 
-#: The reaper: collect "+pgid" / "-pgid" lines until end-of-file, then kill what is left.
+#: The reaper (``python -I -S``: no site, no squall import). Lines: ``+pgid`` register,
+#: ``-pgid`` forget, ``?`` a start is announced, ``=pgid`` it is confirmed and registered,
+#: ``!`` it failed. It sleeps in ``poll`` for the end of the pipe only (events 0: squall's
+#: writes do not wake it, so a line costs squall no context switch) and reads what came
+#: every quarter of a second. At the end: kill the registered groups, and when a start was
+#: still announced, the groups of the processes whose stdin is the lifeline (``argv[1]``).
 _REAPER = """\
-import os, sys
-groups = set()
-for line in sys.stdin:
-    op, value = line[:1], line[1:].strip()
-    if value.isdigit():
-        (groups.add if op == "+" else groups.discard)(int(value))
+import os, select, sys
+os.set_blocking(0, False)
+waiter = select.poll()
+waiter.register(0, 0)
+groups, pending, rest, done = set(), 0, b"", False
+while not done:
+    waiter.poll(250)
+    while True:
+        try:
+            data = os.read(0, 65536)
+        except BlockingIOError:
+            break
+        if not data:
+            done = True
+            break
+        *lines, rest = (rest + data).split(b"\\n")
+        for line in lines:
+            op, value = line[:1], line[1:]
+            if op in (b"?", b"!", b"="):
+                pending += 1 if op == b"?" else -1
+            if value.isdigit():
+                (groups.discard if op == b"-" else groups.add)(int(value))
+if pending > 0:
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and os.readlink(f"/proc/{pid}/fd/0") == sys.argv[1]:
+                groups.add(os.getpgid(int(pid)))
+        except OSError:
+            pass
 for group in groups:
     try:
         os.killpg(group, 9)
@@ -42,12 +82,12 @@ for group in groups:
         pass
 """
 
-#: Run by ``/bin/sh -c`` before the command: wait for squall's go line, then give the
-#: command an empty stdin (squall's own is never shared with a child).
-_GATE = 'read -r _ || exit 125; exec </dev/null; exec "$@"'
-
 _lock = threading.Lock()
+_starting = threading.Lock()
+#: pids of the children started by ``spawn`` and not forgotten yet
+_registered: set[int] = set()
 _reaper: subprocess.Popen[bytes] | None = None
+_lifeline = -1
 
 
 def _pipe() -> IO[bytes] | None:
@@ -58,7 +98,7 @@ def _pipe() -> IO[bytes] | None:
             atexit.register(_stop_reaper)
         try:
             _reaper = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", _REAPER],
+                [sys.executable, "-I", "-S", "-c", _REAPER, f"pipe:[{os.fstat(_life()).st_ino}]"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -67,6 +107,15 @@ def _pipe() -> IO[bytes] | None:
         except OSError:
             return None
     return _reaper.stdin
+
+
+def _life() -> int:
+    """The lifeline: the read end of a pipe whose write end is closed at once."""
+    global _lifeline
+    if _lifeline < 0:
+        _lifeline, writer = os.pipe()
+        os.close(writer)
+    return _lifeline
 
 
 def _stop_reaper() -> None:
@@ -96,33 +145,82 @@ def register(pgid: int) -> None:
 
 def forget(pgid: int) -> None:
     """The group ended (or was killed): the reaper must not kill a later owner of the id."""
+    _registered.discard(pgid)
     _tell(f"-{pgid}\n")
 
 
-def spawn(argv: list[str] | str, *, shell: bool) -> subprocess.Popen[bytes]:
+def spawn(
+    argv: list[str] | str,
+    *,
+    shell: bool,
+    started: Callable[[subprocess.Popen[bytes]], object] | None = None,
+) -> subprocess.Popen[bytes]:
     """Start ``argv`` (a list, or a shell command line when ``shell``) in a session of its
-    own, stdout and stderr piped, registered with the reaper before it runs anything.
+    own, stdout and stderr piped, the lifeline as its stdin, and register it.
+
+    ``started`` gets the process as soon as it exists, before it is registered: a caller
+    that kills its child on an exception (a signal's) then never misses one. An exception
+    while the child is being started (a signal raising inside Popen, even before Popen
+    knows the pid) kills that child here.
 
     Raises:
         OSError: it cannot be started.
     """
-    command = ["/bin/sh", "-c", argv] if shell else list(argv)
-    process = subprocess.Popen(
-        ["/bin/sh", "-c", _GATE, "squall-child", *command],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    register(process.pid)
-    assert process.stdin is not None
+    with _starting:  # one start at a time: an unregistered child of ours is this one
+        _tell("?\n")  # before it exists: if squall dies now, the reaper looks for it
+        process = None
+        try:
+            process = subprocess.Popen(
+                argv,
+                shell=shell,
+                stdin=_life(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            if started is not None:
+                started(process)
+            _tell(f"={process.pid}\n")
+            _registered.add(process.pid)
+        except OSError:  # no child runs (an exec that failed was reaped by Popen)
+            _tell("!\n")
+            raise
+        except BaseException:
+            if _kill_lost(process):
+                _tell("!\n")
+            raise
+        return process
+
+
+def _kill_lost(process: subprocess.Popen[bytes] | None) -> bool:
+    """Kill (and reap) the child being started when its start was interrupted; True when
+    it is certainly gone. Without ``process`` (Popen raised before returning), it is
+    found in ``/proc``: a child of this process whose stdin is the lifeline and that is
+    not registered."""
+    if process is not None:
+        if process.returncode is None:
+            kill_group(process)
+            process.wait()
+        return True
+    me, lifeline = os.getpid(), f"pipe:[{os.fstat(_life()).st_ino}]"
     try:
-        process.stdin.write(b"go\n")
-        process.stdin.close()
-    except BrokenPipeError:  # it died already; its exit code says so
-        pass
-    process.stdin = None  # communicate() must not touch it again
-    return process
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return False
+    for pid in pids:
+        if pid in _registered:
+            continue
+        try:
+            if os.readlink(f"/proc/{pid}/fd/0") != lifeline:
+                continue
+            with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            if parent == me:
+                os.killpg(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        except (OSError, ValueError, IndexError):
+            continue
+    return True
 
 
 def kill_group(process: subprocess.Popen[Any]) -> None:

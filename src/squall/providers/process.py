@@ -55,9 +55,6 @@ class ProcessProvider:
             raise ActivityFailed(f"process {path!r} was cancelled and killed (pid {exc})") from None
         except OSError as exc:
             raise ActivityFailed(f"cannot run {path!r}: {exc}") from exc
-        if completed.returncode in (126, 127) and completed.stderr.startswith(b"squall-child:"):
-            why = _decode(completed.stderr).strip().rpartition(": ")[2]
-            raise ActivityFailed(f"cannot run {path!r}: {why}")
         if completed.returncode != 0 and not call.in_hypothesis:
             call.warnings.append(f"process {path!r} exited with code {completed.returncode}")
         return {
@@ -88,37 +85,68 @@ def _run(argv: Any, shell: bool, timeout: float | None, cancel: Any) -> Any:
         OSError: it cannot be started.
     """
     import subprocess
+
+    from squall.providers.children import forget, spawn
+
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        process = spawn(argv, shell=shell, started=started.append)
+        stdout, stderr = _collect(process, argv, timeout, cancel)
+    except BaseException:  # a signal (KeyboardInterrupt, Interrupted) too: not left behind
+        for child in started:
+            _end(child)
+        raise
+    finally:
+        for child in started:
+            forget(child.pid)
+    return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
+def _end(process: Any) -> None:
+    """Kill the group of a process still running (a reaped pid may belong to another
+    process already), close its pipes and reap it."""
+    from squall.providers.children import kill_group
+
+    if process.returncode is None:
+        kill_group(process)
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
+    process.wait()
+
+
+def _collect(process: Any, argv: Any, timeout: float | None, cancel: Any) -> tuple[bytes, bytes]:
+    """The process's stdout and stderr once it ended; its group is killed when it
+    overruns ``timeout`` or ``cancel`` is set.
+
+    Raises:
+        _Cancelled: ``cancel`` was set.
+        subprocess.TimeoutExpired: it overran ``timeout``.
+    """
+    import subprocess
     import time
 
-    from squall.providers.children import forget, kill_group, spawn
+    from squall.providers.children import kill_group
 
     deadline = None if timeout is None else time.monotonic() + timeout
     poll = None if cancel is None else 0.05
-    with spawn(argv, shell=shell) as process:
+    while True:
+        wait = poll
+        if deadline is not None:
+            left = max(deadline - time.monotonic(), 0.0)
+            wait = left if wait is None else min(wait, left)
         try:
-            while True:
-                wait = poll
-                if deadline is not None:
-                    left = max(deadline - time.monotonic(), 0.0)
-                    wait = left if wait is None else min(wait, left)
-                try:
-                    stdout, stderr = process.communicate(timeout=wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    if cancel is not None and cancel.is_set():
-                        kill_group(process)
-                        process.communicate()
-                        raise _Cancelled(process.pid) from None
-                    if deadline is not None and time.monotonic() >= deadline:
-                        kill_group(process)
-                        process.communicate()
-                        raise subprocess.TimeoutExpired(argv, timeout or 0.0) from None
-        except BaseException:  # a signal (KeyboardInterrupt, Interrupted): not left behind
-            kill_group(process)
-            raise
-        finally:
-            forget(process.pid)
-    return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+            stdout, stderr = process.communicate(timeout=wait)
+            return stdout, stderr
+        except subprocess.TimeoutExpired:
+            if cancel is not None and cancel.is_set():
+                kill_group(process)
+                process.communicate()
+                raise _Cancelled(process.pid) from None
+            if deadline is not None and time.monotonic() >= deadline:
+                kill_group(process)
+                process.communicate()
+                raise subprocess.TimeoutExpired(argv, timeout or 0.0) from None
 
 
 def _timeout(provider_timeout: Any, activity_timeout: float | None) -> float | None:

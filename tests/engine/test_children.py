@@ -1,0 +1,179 @@
+"""The orphan guard's structure and its one delicate moment (``providers/children.py``).
+
+``test_orphans.py`` kills squall while its children run; here: a process activity
+starts its program directly (no gate shell), one reaper serves a whole run, and a
+squall killed between a child's start and its registration still leaves no orphan
+(the lifeline), while a process that left its group on purpose is not hunted down
+when no start was in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqharness import subprocess_env
+
+#: Runs squall in-process and prints the argv of every subprocess.Popen it made.
+AUDITED_RUN = """
+import json, runpy, sys
+made = []
+sys.addaudithook(lambda event, args: made.append(list(map(str, args[1])))
+                 if event == "subprocess.Popen" else None)
+sys.argv = ["squall", "run", "--no-history", "--journal-path", sys.argv[2], sys.argv[1]]
+try:
+    runpy.run_module("squall", run_name="__main__")
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"code": code, "made": made}), file=sys.stderr)
+"""
+
+#: Starts a child through the real spawn() and dies by SIGKILL right after its exec
+#: before the child is registered. ``argv[1]`` = "announced" keeps spawn's own order;
+#: "left" first lets a child start a process that leaves its group, then dies idle.
+DIES = """
+import os, signal, subprocess, sys, time
+from squall.providers import children
+if sys.argv[1] == "announced":
+    real = subprocess._fork_exec
+    def dying(*args):
+        pid = real(*args)
+        if args[0][0] == "sleep":
+            print(pid, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return pid
+    subprocess._fork_exec = dying
+    children.spawn(["sleep", "30"], shell=False)
+else:
+    line = "exec 3<&0; setsid sleep 30 <&3 3<&- >/dev/null 2>&1 & echo $!"
+    with children.spawn(line, shell=True) as child:
+        out, _ = child.communicate()
+    children.forget(child.pid)
+    print(int(out), flush=True)
+    time.sleep(0.3)  # the reaper has read the lines
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+#: A signal's exception raised inside Popen right after the child exists (the moment
+#: Popen waits for its exec): spawn must kill that child, whose pid the caller never gets.
+INTERRUPTED = """
+import subprocess, sys
+from squall.providers import children
+real = subprocess._fork_exec
+started = []
+def interrupted(*args):
+    pid = real(*args)
+    if args[0][0] == "sleep":
+        started.append(pid)
+        print(pid, flush=True)
+        raise KeyboardInterrupt
+    return pid
+subprocess._fork_exec = interrupted
+try:
+    children.spawn(["sleep", "30"], shell=False)
+except KeyboardInterrupt:
+    import os
+    try:
+        os.waitpid(started[0], os.WNOHANG)  # reaped already if it was killed
+        print("running", flush=True)
+    except ChildProcessError:
+        print("killed", flush=True)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_process_activity_starts_its_program_directly_and_one_reaper_serves_the_run(
+    tmp_path: Path,
+) -> None:
+    method = [
+        {"type": "action", "name": f"true-{i}", "provider": {"type": "process", "path": "true"}}
+        for i in range(3)
+    ] + [
+        {
+            "type": "action",
+            "name": "shell",
+            "provider": {"type": "process", "path": "echo", "arguments": "hello"},
+        }
+    ]
+    experiment = tmp_path / "e.json"
+    experiment.write_text(json.dumps({"title": "t", "description": "d", "method": method}))
+    done = _python(AUDITED_RUN, str(experiment), str(tmp_path / "j.json"))
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    assert report["code"] == 0, done.stderr
+    made = report["made"]
+    reapers = [argv for argv in made if argv[1:3] == ["-I", "-S"]]
+    programs = [argv[-1] if argv[0] == "/bin/sh" else argv[0] for argv in made]
+    assert len(reapers) == 1, made
+    assert len(made) == 5, made  # the reaper, 3 x true, 1 shell line: no gate per child
+    assert sum(p.endswith("/true") for p in programs) == 3, made
+    assert [argv for argv in made if argv[0] == "/bin/sh"] == [
+        ["/bin/sh", "-c", f"{programs[-1].split()[0]} hello"]
+    ]
+    journal = json.loads((tmp_path / "j.json").read_text())
+    assert journal["run"][-1]["output"]["stdout"] == "hello\n"
+
+
+def test_squall_killed_between_a_start_and_its_registration_leaves_no_orphan() -> None:
+    done = _python(DIES, "announced")
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    child = int(done.stdout)
+    try:
+        assert _gone_within(child, 10), "the unregistered child outlived squall"
+    finally:
+        if _alive(child):
+            os.kill(child, signal.SIGKILL)
+
+
+def test_a_signal_while_a_child_starts_kills_that_child() -> None:
+    done = _python(INTERRUPTED)
+    pid, outcome = done.stdout.split()
+    assert outcome == "killed", (done.stderr, "the child of an interrupted start kept running")
+    assert not _alive(int(pid))
+
+
+def test_without_a_start_in_flight_a_process_that_left_its_group_is_left_alone() -> None:
+    """The lifeline search runs only for a start squall died in: a process that left its
+    group on purpose (documented to escape) is not killed by it."""
+    done = _python(DIES, "left")
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    daemon = int(done.stdout)
+    try:
+        assert os.readlink(f"/proc/{daemon}/fd/0").startswith("pipe:")  # the lifeline
+        time.sleep(1.0)  # the reaper has had its end-of-file
+        assert _alive(daemon)
+    finally:
+        if _alive(daemon):
+            os.kill(daemon, signal.SIGKILL)
