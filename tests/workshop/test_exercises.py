@@ -179,9 +179,9 @@ def test_the_cli_starts_checks_and_refuses_politely(
         wrong_demo.output
     )
     no_demo = runner.invoke(cli, ["workshop", "check", "3", "--state-dir", str(tmp_path)])
-    assert no_demo.exit_code == 3 and "start it with `squall demo up --misconfigured`" in (
-        no_demo.output
-    )
+    assert no_demo.exit_code == 3
+    assert "start it with `squall demo up --base-port 0 --misconfigured`" in no_demo.output
+    assert "then `squall demo vars --output demo-vars.json`" in no_demo.output
     unknown = runner.invoke(cli, ["workshop", "check", "9"])
     assert unknown.exit_code == 2 and "no exercise 9: choose 1 to 8" in unknown.output
     absent = runner.invoke(cli, ["workshop", "check", "1", "nowhere"])

@@ -148,19 +148,21 @@ def _running_demo(demo_dir: Path | None, mode: str) -> dict[str, Any]:
     from squall.demo.manage import status
 
     directory = demo_dir or default_state_dir()
-    start = "squall demo up" + (" --misconfigured" if mode == "misconfigured" else "")
+    start = "squall demo up --base-port 0" + (" --misconfigured" if mode == "misconfigured" else "")
+    # a new demo has new ports and tokens: the learner's own var file must follow
+    then = "then `squall demo vars --output demo-vars.json` (your var file follows the new demo)"
     state = status(directory)
     if not state.healthy:
         raise NeedDemo(
             f"this exercise runs against the {mode} demo, and none is running and healthy "
-            f"in {directory}: start it with `{start}`"
+            f"in {directory}: start it with `{start}`, {then}"
         )
     data: dict[str, Any] = json.loads((directory / "demo.json").read_text(encoding="utf-8"))
     if bool(data.get("misconfigured")) != (mode == "misconfigured"):
         running = "misconfigured" if data.get("misconfigured") else "normal"
         raise NeedDemo(
             f"this exercise runs against the {mode} demo, but the {running} one is running: "
-            f"`squall demo down`, then `{start}`"
+            f"`squall demo down`, then `{start}`, {then}"
         )
     return data
 
