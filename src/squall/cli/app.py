@@ -27,6 +27,8 @@ class LazyGroup(click.Group):
             "Render journals as HTML, Markdown, JUnit XML, JSON or PDF.",
         ),
         "runs": ("squall.cli.runs:runs", "List, show and compare past runs (run history)."),
+        "stop": ("squall.cli.worker:stop", "Stop a Temporal run (its rollbacks are played)."),
+        "worker": ("squall.cli.worker:worker", "Run experiments from a Temporal task queue."),
         "workshop": ("squall.workshop.cli:workshop", "The self-paced course's exercises."),
     }
 

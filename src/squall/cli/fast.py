@@ -83,6 +83,17 @@ RUN: Spec = {
     "--no-history": ("no_history", "flag", ()),
     "--report": ("reports", "multiple", ()),
     "--junit": ("junit", "file", ()),
+    "--engine": ("engine", "choice", ("local", "temporal")),
+    "--detach": ("detach", "flag", ()),
+    "--address": ("temporal_address", "value", ()),
+    "--namespace": ("temporal_namespace", "value", ()),
+    "--task-queue": ("temporal_task_queue", "value", ()),
+    "--tls": ("temporal_tls", "flag", ()),
+    "--no-tls": ("temporal_tls", "flag", ()),
+    "--tls-cert": ("temporal_tls_cert", "file", ()),
+    "--tls-key": ("temporal_tls_key", "file", ()),
+    "--tls-ca": ("temporal_tls_ca", "file", ()),
+    "--tls-server-name": ("temporal_tls_server_name", "value", ()),
 }
 RUN_DEFAULTS: dict[str, Any] = {
     "journal_path": "./journal.json",
@@ -108,6 +119,16 @@ RUN_DEFAULTS: dict[str, Any] = {
     "no_history": False,
     "reports": (),
     "junit": None,
+    "engine": "local",
+    "detach": False,
+    "temporal_address": None,
+    "temporal_namespace": None,
+    "temporal_task_queue": None,
+    "temporal_tls": None,
+    "temporal_tls_cert": None,
+    "temporal_tls_key": None,
+    "temporal_tls_ca": None,
+    "temporal_tls_server_name": None,
 }
 #: parameters that collect every use of their option (click's multiple=True)
 _MULTIPLE = frozenset({"variables", "var_files", "control_files", "reports"})
@@ -165,7 +186,8 @@ def _options(
         if kind == "flag":
             if eq:
                 raise _Unsure
-            values[param] = True
+            # an on/off pair (--tls/--no-tls) shares its parameter: --no-... turns it off
+            values[param] = not (name.startswith("--no-") and not param.startswith("no_"))
             continue
         if not eq:
             if not tokens:

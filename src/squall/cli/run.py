@@ -12,6 +12,7 @@ from click.core import ParameterSource
 from squall.cli.history import history_options
 from squall.cli.report import run_report_options
 from squall.cli.runcore import load_cli_document, print_problems, read_overrides
+from squall.cli.temporal_options import connection_options
 from squall.errors import Problem, ValidationError
 
 __all__ = ["load_cli_document", "load_cli_settings", "read_overrides", "run", "validate"]
@@ -150,6 +151,20 @@ def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
 )
 @history_options
 @run_report_options
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "temporal"]),
+    default="local",
+    show_default=True,
+    help="Where the run happens: this process, or Temporal workflows run by `squall worker`s.",
+)
+@click.option(
+    "--detach",
+    is_flag=True,
+    help="--engine temporal: start the runs, print their ids and return "
+    "(see `squall runs attach`).",
+)
+@connection_options
 @click.pass_context
 def run(ctx: click.Context, /, **params: Any) -> int:
     """Run one experiment, or several in turn (files, URLs, directories of experiment

@@ -115,6 +115,9 @@ def run_command(
     no_history: bool,
     reports: tuple[str, ...],
     junit: str | None,
+    engine: str = "local",
+    detach: bool = False,
+    **connection: Any,
 ) -> int:
     """Run one experiment, or several in turn (files, URLs, directories of experiment
     files). Exit codes: 0 held, 1 deviated, 2 bad input, 3 broke, 4 not run (steady state
@@ -159,6 +162,28 @@ def run_command(
         return 0
     named = suite or "journal_dir" in given
     paths = journal_paths(experiments, journal_dir) if named else [journal_path]
+    if engine == "temporal":
+        return _run_temporal(
+            obj,
+            [p for p in prepared if p is not None],
+            paths,
+            {
+                "detach": detach,
+                "quiet": quiet,
+                "stop_on_failure": stop_on_failure,
+                "overrides": overrides,
+                "secret_overrides": secret_overrides,
+                "max_output": output_limit,
+                "global_controls": read_global_controls(settings, control_files),
+            },
+            (history, no_history, settings),
+            connection,
+            targets,
+        )
+    if detach:
+        from squall.cli._errors import usage_error
+
+        raise usage_error("--detach needs --engine temporal (a local run ends with its process)")
     store = open_cli_history(history, no_history, settings)
     try:
         execute = _Execute(
@@ -186,6 +211,36 @@ def run_command(
         if store is not None:
             store.close()
     if targets:
+        from squall.cli.report import write_run_reports
+
+        write_run_reports(targets, ran, json_lines=obj["json"])
+    return code
+
+
+def _run_temporal(
+    obj: Mapping[str, Any],
+    prepared: list[_Prepared],
+    paths: list[str],
+    options: dict[str, Any],
+    history: tuple[str | None, bool, dict[str, Any]],
+    connection: dict[str, Any],
+    targets: list[tuple[str, str]],
+) -> int:
+    """The experiments as Temporal workflows (see squall.cli.temporal_run)."""
+    from squall.cli.temporal_run import TemporalRun, connection_of, run_on_temporal
+
+    runs = [
+        TemporalRun(p.source, p.plan, p.document.data, path)
+        for p, path in zip(prepared, paths, strict=True)
+    ]
+    options["connection"] = connection_of(obj, connection)
+    store = open_cli_history(*history)
+    try:
+        code, ran = run_on_temporal(obj, runs, history=store, **options)
+    finally:
+        if store is not None:
+            store.close()
+    if targets and ran:
         from squall.cli.report import write_run_reports
 
         write_run_reports(targets, ran, json_lines=obj["json"])

@@ -1,4 +1,5 @@
-"""``squall runs list|show|diff|prune|report``: the run history."""
+"""``squall runs list|show|diff|prune|report|attach``: the run history (and following a
+Temporal run to its end)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from squall.cli.history import history_options, open_cli_history
+from squall.cli.temporal_options import temporal_options
 
 if TYPE_CHECKING:
     from squall.journal.history import RunHistory, RunRecord
+    from squall.temporal.options import ConnectOptions
 
 __all__ = ["runs"]
 
@@ -129,6 +132,49 @@ def show_run(
         return 0
     click.echo(_describe(record))
     return 0
+
+
+@runs.command("attach")
+@click.argument("run_id")
+@click.option(
+    "--journal-path",
+    default="./journal.json",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the run's journal when it ends.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only warnings and the verdict.")
+@history_options
+@temporal_options
+@click.pass_context
+def attach(
+    ctx: click.Context,
+    run_id: str,
+    journal_path: str,
+    quiet: bool,
+    history: str | None,
+    no_history: bool,
+    connection: ConnectOptions,
+) -> int:
+    """Follow a Temporal run (`squall run --engine temporal --detach`, a schedule, or one
+    whose command line died) to its end: its progress, its journal, its history record
+    and its exit code, as `squall run` would have given them."""
+    from squall.cli.run import load_cli_settings
+    from squall.cli.temporal_run import attach_run
+
+    store = open_cli_history(history, no_history, load_cli_settings(ctx))
+    try:
+        return attach_run(
+            ctx.find_root().obj,
+            run_id,
+            connection=connection,
+            journal_path=journal_path,
+            quiet=quiet,
+            history=store,
+        )
+    finally:
+        if store is not None:
+            store.close()
 
 
 def _events(record: RunRecord) -> str:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
 from squall.temporal.options import ConnectOptions, resolve_options
 
-__all__ = ["resolve_connection", "temporal_options"]
+__all__ = ["connection_options", "resolve_connection", "temporal_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,6 +69,16 @@ def resolve_connection(flags: dict[str, Any]) -> ConnectOptions:
     return resolve_options(flags, settings_path=settings_path)
 
 
+def connection_options(func: F) -> F:
+    """Declare the connection options only (parameters ``temporal_<field>``, None when
+    not given), for a command that resolves them itself when it uses Temporal
+    (``squall run`` resolves them only with ``--engine temporal``)."""
+    command: Callable[..., Any] = func
+    for flag, field, extra in reversed(_OPTIONS):
+        command = click.option(flag, _param(field), **extra)(command)
+    return command  # type: ignore[return-value]
+
+
 def temporal_options(func: F) -> F:
     """Add the connection options to a click command; it receives ``connection``."""
 
@@ -78,7 +88,4 @@ def temporal_options(func: F) -> F:
         kwargs["connection"] = resolve_connection(flags)
         return func(*args, **kwargs)
 
-    command: Callable[..., Any] = wrapper
-    for flag, field, extra in reversed(_OPTIONS):
-        command = click.option(flag, _param(field), **extra)(command)
-    return command  # type: ignore[return-value]
+    return connection_options(cast(F, wrapper))

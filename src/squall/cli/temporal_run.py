@@ -1,0 +1,230 @@
+"""``squall run --engine temporal``, ``squall runs attach``: runs as Temporal workflows,
+followed from the command line with the same progress lines, journal, run-history record
+and exit codes as a local run.
+
+Several experiments start one workflow each, all at once; they are then followed one
+after the other (they run meanwhile on the workers) and end with one summary and the
+worst exit code. ``--detach`` prints the run ids and returns: the worker that finishes
+such a run records it (see :mod:`squall.temporal.record`), and ``squall runs attach``
+follows it and writes its journal here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from squall.cli.console import Console
+from squall.errors import InputError
+
+if TYPE_CHECKING:
+    from temporalio.client import Client, WorkflowHandle
+
+    from squall.journal.history import RunHistory
+    from squall.plan import Plan
+    from squall.temporal.inputs import RunInput
+    from squall.temporal.options import ConnectOptions
+
+__all__ = ["TemporalRun", "attach_run", "connection_of", "run_on_temporal"]
+
+#: the run command's connection flags (``--address`` ...) -> ConnectOptions fields
+_PREFIX = "temporal_"
+
+
+def connection_of(obj: Mapping[str, Any], flags: Mapping[str, Any]) -> ConnectOptions:
+    """The connection from the ``temporal_*`` flags, the environment and the settings.
+
+    Raises:
+        InputError: a malformed value (the message says where it came from).
+    """
+    from squall.temporal.options import resolve_options
+
+    fields = {k.removeprefix(_PREFIX): v for k, v in flags.items() if k.startswith(_PREFIX)}
+    return resolve_options(fields, settings_path=obj.get("settings_path"))
+
+
+class TemporalRun:
+    """One experiment of the command: its plan, source, document and journal path."""
+
+    __slots__ = ("document", "journal_path", "plan", "source")
+
+    def __init__(
+        self, source: str, plan: Plan, document: Mapping[str, Any], journal_path: str
+    ) -> None:
+        self.source = source
+        self.plan = plan
+        self.document = document
+        self.journal_path = journal_path
+
+
+def run_on_temporal(
+    obj: Mapping[str, Any],
+    runs: list[TemporalRun],
+    *,
+    connection: ConnectOptions,
+    detach: bool,
+    quiet: bool,
+    stop_on_failure: bool,
+    overrides: dict[str, Any],
+    secret_overrides: dict[str, dict[str, Any]],
+    max_output: int | None,
+    history: RunHistory | None,
+    global_controls: tuple[Any, ...],
+) -> tuple[int, list[str]]:
+    """Start a workflow per experiment; follow them (unless ``detach``); the exit code and
+    the journals written.
+
+    Raises:
+        InputError: secrets with no payload key, controls, a bad routing key (nothing
+            started); the server cannot be reached (TemporalUnavailable, exit 3).
+    """
+    from squall.temporal.inputs import run_input
+
+    if global_controls:
+        raise InputError(
+            "controls (--control-file, the settings' controls) are not run by the Temporal "
+            "engine yet: run with the local engine (see docs/scale-out.md)"
+        )
+    inputs = [
+        run_input(
+            r.plan,
+            r.document,
+            run_id=os.urandom(6).hex(),
+            task_queue=connection.task_queue,
+            overrides=overrides,
+            secret_overrides=secret_overrides,
+            max_output=max_output,
+            encrypted=bool(connection.keys),
+            record_on_worker=detach,
+        )
+        for r in runs
+    ]
+    return asyncio.run(
+        _run_all(obj, runs, inputs, connection, detach, quiet, stop_on_failure, history)
+    )
+
+
+async def _run_all(
+    obj: Mapping[str, Any],
+    runs: list[TemporalRun],
+    inputs: list[RunInput],
+    connection: ConnectOptions,
+    detach: bool,
+    quiet: bool,
+    stop_on_failure: bool,
+    history: RunHistory | None,
+) -> tuple[int, list[str]]:
+    from squall.cli.suite import SuiteEntry, print_summary, worst_exit_code
+    from squall.temporal import client as temporal
+    from squall.temporal.connect import connect
+
+    client = await connect(connection)
+    handles = [await temporal.start(client, run) for run in inputs]
+    if detach:
+        for run in inputs:
+            sys.stdout.write(f"{run.run_id}\n")
+        sys.stdout.flush()
+        return 0, []
+    entries: list[SuiteEntry] = []
+    for index, (one, started, handle) in enumerate(zip(runs, inputs, handles, strict=True)):
+        began = time.monotonic()
+        code, reasons = await _follow(obj, handle, one, started, quiet, history)
+        journal = one.journal_path if code != 2 else ""
+        entries.append(
+            SuiteEntry(
+                one.source, code, time.monotonic() - began, reasons[0] if reasons else "", journal
+            )
+        )
+        if stop_on_failure and code != 0 and len(runs) > 1:
+            for left in inputs[index + 1 :]:
+                await temporal.stop(client, left.run_id, "--stop-on-failure: an earlier run failed")
+    if len(runs) > 1:
+        print_summary(entries, [], json_lines=bool(obj.get("json")))
+    return worst_exit_code(e.exit_code for e in entries), [e.journal for e in entries if e.journal]
+
+
+async def _follow(
+    obj: Mapping[str, Any],
+    handle: WorkflowHandle[Any, Any],
+    run: TemporalRun,
+    started: RunInput,
+    quiet: bool,
+    history: RunHistory | None,
+    *,
+    attached: bool = False,
+) -> tuple[int, list[str]]:
+    """Follow one run to its end; write its journal and history record; show the verdict."""
+    import json
+
+    from squall.engine.context import now_iso
+    from squall.temporal.client import follow
+    from squall.temporal.record import finish_record, journal_of, start_run_record
+
+    console = Console(source=run.source, json_lines=bool(obj.get("json")), quiet=quiet)
+    record = start_run_record(
+        run.plan, started.run_id, now_iso(), run.journal_path, history, console, now=not attached
+    )
+    result = await follow(handle, console, queue=started.task_queue, wait=started.schedule_to_start)
+    if "error" in result:
+        if console.live is not None:
+            console.live.close()
+        sys.stderr.write(f"squall: {run.source}: {result['error']}\n")
+        return 2, [str(result["error"])]
+    text = str(result["journal"])
+    document = json.loads(text)
+    finish_record(document, run.journal_path, history, record, console)
+    journal = journal_of(document)
+    console.verdict(journal, run.journal_path)
+    assert journal.outcome is not None
+    return journal.outcome.exit_code, journal.reasons
+
+
+def attach_run(
+    obj: Mapping[str, Any],
+    run_id: str,
+    *,
+    connection: ConnectOptions,
+    journal_path: str,
+    quiet: bool,
+    history: RunHistory | None,
+) -> int:
+    """Follow a started run to its end (``squall runs attach``), then write its journal
+    and history record as the command that started it would have."""
+    return asyncio.run(_attach(obj, run_id, connection, journal_path, quiet, history))
+
+
+async def _attach(
+    obj: Mapping[str, Any],
+    run_id: str,
+    connection: ConnectOptions,
+    journal_path: str,
+    quiet: bool,
+    history: RunHistory | None,
+) -> int:
+    from squall.temporal import client as temporal
+    from squall.temporal.connect import connect
+    from squall.temporal.inputs import document_of, plan_of
+
+    client: Client = await connect(connection)
+    started = await temporal.run_input_of(client, run_id)
+    run = TemporalRun(
+        started.source or run_id, plan_of(started), document_of(started), journal_path
+    )
+    handle = temporal.handle_of(client, run_id)
+    code, _ = await _follow(obj, handle, run, started, quiet, history, attached=True)
+    return code
+
+
+def stop_run(connection: ConnectOptions, run_id: str, reason: str) -> None:
+    """Send the ``stop`` signal (``squall stop``)."""
+    from squall.temporal import client as temporal
+    from squall.temporal.connect import connect
+
+    async def send() -> None:
+        await temporal.stop(await connect(connection), run_id, reason)
+
+    asyncio.run(send())

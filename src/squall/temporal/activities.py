@@ -1,0 +1,173 @@
+"""The Temporal activities a ``squall worker`` runs: each performs one step of a run with
+the local engine's code (see :mod:`squall.temporal.steps`) in a thread, heartbeating so
+that a dead worker is noticed, and stopping the step when the workflow cancels it (a
+``squall stop``): pauses end, a process is killed; Python code that cannot be stopped is
+abandoned after a grace period (its entry says so), as in a parallel group."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from squall.engine.context import RunContext, now_iso
+from squall.errors import InputError
+from squall.journal.model import ActivityRun, RunStatus
+from squall.temporal import steps
+from squall.temporal.inputs import RunInput
+from squall.temporal.steps import StepInput, StepResult
+
+__all__ = ["ACTIVITIES", "WorkerActivities"]
+
+#: seconds a stopped step gets to end before it is abandoned
+GRACE = 2.0
+#: the end of the reason of a step that was abandoned
+ABANDONED = "it could not be stopped and was abandoned (it may still be running)"
+#: seconds between heartbeats (Temporal sends them at most every 0.8 x the timeout)
+BEAT = 1.0
+
+START = "squall.start"
+ACTIVITY = "squall.activity"
+HYPOTHESIS = "squall.hypothesis"
+RECORD = "squall.record"
+
+
+class WorkerActivities:
+    """The activities, bound to the worker's thread pool and identity."""
+
+    def __init__(self, pool: ThreadPoolExecutor, identity: str, journal_dir: str | None) -> None:
+        self.pool = pool
+        self.identity = identity
+        self.journal_dir = journal_dir
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.start, self.run_activity, self.run_hypothesis, self.record]
+
+    @activity.defn(name=START)
+    async def start(self, run: RunInput) -> str:
+        """Resolve the run here (configuration, secrets) and give the journal's header.
+
+        Raises:
+            ApplicationError: not retryable, type ``InputError``: it cannot be resolved.
+        """
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self.pool, steps.start_header, run
+            )
+        except InputError as exc:
+            raise ApplicationError(str(exc), type="InputError", non_retryable=True) from None
+
+    @activity.defn(name=ACTIVITY)
+    async def run_activity(self, step: StepInput) -> StepResult:
+        return await self._perform(step, steps.perform_activity)
+
+    @activity.defn(name=HYPOTHESIS)
+    async def run_hypothesis(self, step: StepInput) -> StepResult:
+        return await self._perform(step, steps.perform_hypothesis)
+
+    @activity.defn(name=RECORD)
+    async def record(self, run: RunInput, journal: str) -> str:
+        """Write a finished run's journal and history record on this worker (runs no
+        command line follows); returns where the journal went ("" when nowhere)."""
+        from squall.temporal.record import record_finished
+
+        steps.forget(run.run_id)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.pool, record_finished, run, journal, self.journal_dir
+        )
+
+    async def _perform(
+        self,
+        step: StepInput,
+        perform: Callable[[StepInput, list[RunContext], threading.Event], StepResult],
+    ) -> StepResult:
+        holder: list[RunContext] = []
+        cancel = threading.Event()
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.pool, _guarded, perform, step, holder, cancel)
+        try:
+            while True:
+                done, _ = await asyncio.wait({future}, timeout=BEAT)
+                if done:
+                    break
+                activity.heartbeat()
+        except asyncio.CancelledError:
+            return await self._stopped(step, future, holder, cancel)
+        result = future.result()
+        result.worker = self.identity
+        return result
+
+    async def _stopped(
+        self,
+        step: StepInput,
+        future: asyncio.Future[StepResult],
+        holder: list[RunContext],
+        cancel: threading.Event,
+    ) -> StepResult:
+        """The workflow cancelled the step (a stop): end it, or abandon it after GRACE."""
+        reason = "the run was stopped (squall stop)"
+        cancel.set()
+        for ctx in holder:
+            steps.stop_context(ctx, reason)
+        done, _ = await asyncio.wait({future}, timeout=GRACE)
+        if done:
+            result = future.result()
+            result.interrupted = True
+        else:
+            result = StepResult(entry=_abandoned(step), interrupted=True)
+        result.worker = self.identity
+        return result
+
+
+def _guarded(
+    perform: Callable[[StepInput, list[RunContext], threading.Event], StepResult],
+    step: StepInput,
+    holder: list[RunContext],
+    cancel: threading.Event,
+) -> StepResult:
+    try:
+        return perform(step, holder, cancel)
+    except InputError as exc:  # configuration or secrets cannot be resolved on this worker
+        raise ApplicationError(str(exc), type="InputError", non_retryable=True) from None
+
+
+def _abandoned(step: StepInput) -> str:
+    from squall.journal.store import dumps
+
+    if not step.pointer:  # a hypothesis
+        return dumps({"steady_state_met": False, "probes": []})
+    made = steps.prepared(step.run)
+    activity = steps.find_activity(made.plan, step.phase, step.pointer, step.iteration)
+    reason = f"interrupted by a stop request; {ABANDONED}"
+    run = ActivityRun(
+        activity=activity.raw,
+        start=now_iso(),
+        status=RunStatus.FAILED,
+        end=now_iso(),
+        exception=[f"{reason}\n"],
+        reason=reason,
+    )
+    from squall.masking import mask_value
+
+    entry = run.to_dict()
+    entry["activity"] = mask_value(dict(activity.raw))
+    entry["reason"] = reason
+    return dumps(entry)
+
+
+def worker_identity(task_queue: str, drivers: list[str]) -> str:
+    """``pid@host squall VERSION queue drivers: a,b`` (what ``temporal task-queue
+    describe`` shows of each poller)."""
+    from squall._version import __version__
+
+    names = ",".join(drivers) or "none"
+    return f"{os.getpid()}@{os.uname().nodename} squall {__version__} {task_queue} drivers: {names}"
+
+
+ACTIVITIES = (START, ACTIVITY, HYPOTHESIS, RECORD)

@@ -1,0 +1,174 @@
+"""The command line's side of a Temporal run: start the workflow, follow its progress
+(the same lines as a local run: the workflow's ``progress`` query, polled), get its
+journal, stop it, or attach to it later."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, cast
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from squall.engine.context import Listener
+from squall.errors import InputError
+from squall.temporal.inputs import RunInput
+from squall.temporal.names import WORKFLOW_NAME
+from squall.temporal.steps import run_from
+
+__all__ = ["POLL", "RunGone", "follow", "run_input_of", "start", "stop"]
+
+#: seconds between two progress queries
+POLL = 0.2
+#: seconds a progress query may wait for a worker to answer
+QUERY_TIMEOUT = timedelta(seconds=2)
+
+
+class RunGone(InputError):
+    """No Temporal run of that id (exit 2)."""
+
+
+async def start(client: Client, run: RunInput) -> WorkflowHandle[Any, Any]:
+    """Start the run's workflow (id = run id) on the run's task queue."""
+    return await client.start_workflow(
+        WORKFLOW_NAME,
+        run,
+        id=run.run_id,
+        task_queue=run.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+
+
+def handle_of(client: Client, run_id: str) -> WorkflowHandle[Any, Any]:
+    return client.get_workflow_handle(run_id)
+
+
+async def stop(client: Client, run_id: str, reason: str) -> None:
+    """Send the ``stop`` signal to the run.
+
+    Raises:
+        RunGone: no such run, or it has ended already.
+    """
+    try:
+        await handle_of(client, run_id).signal("stop", reason)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise RunGone(f"no running Temporal run {run_id!r} ({exc.message})") from None
+        raise
+
+
+async def run_input_of(client: Client, run_id: str) -> RunInput:
+    """The input a run was started with (read back from its history).
+
+    Raises:
+        RunGone: no such run.
+    """
+    handle = handle_of(client, run_id)
+    try:
+        async for event in handle.fetch_history_events():
+            attributes = event.workflow_execution_started_event_attributes
+            payloads = list(attributes.input.payloads)
+            (run,) = await client.data_converter.decode(payloads, [RunInput])
+            return cast(RunInput, run)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise RunGone(f"no Temporal run {run_id!r} ({exc.message})") from None
+        raise
+    raise RunGone(f"no Temporal run {run_id!r}")
+
+
+class _Shown:
+    """What a progress line needs of an activity (its definition, masked)."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self.name = str(raw.get("name", ""))
+
+
+class _Progress:
+    """Feeds a run's progress events to a listener (the console)."""
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+        self.shown: dict[tuple[str, str], Mapping[str, Any]] = {}
+
+    def show(self, event: Mapping[str, Any]) -> None:
+        listener, kind = self.listener, event.get("kind")
+        if kind == "start":
+            listener.run_started(str(event.get("title", "")), str(event.get("run_id", "")))
+        elif kind == "phase":
+            listener.phase(str(event.get("text", "")))
+        elif kind == "warning":
+            listener.warning(str(event.get("text", "")))
+        elif kind == "started":
+            raw = event.get("activity") or {}
+            self.shown[(str(event.get("phase")), str(raw.get("name", "")))] = raw
+            listener.activity_started(cast(Any, _Shown(raw)), str(event.get("phase")))
+        elif kind == "finished":
+            run = run_from(event.get("entry") or {})
+            raw = self.shown.pop((str(event.get("phase")), run.name), None)
+            if raw is not None:
+                run.activity = raw  # the live display knows it by this mapping
+            listener.activity_finished(run, str(event.get("phase")))
+
+
+async def _query(handle: WorkflowHandle[Any, Any], since: int) -> dict[str, Any] | None:
+    """The progress events from ``since``; None when no worker answers now."""
+    try:
+        answer = await handle.query("progress", since, rpc_timeout=QUERY_TIMEOUT)
+    except RPCError:
+        return None
+    return cast(dict[str, Any], answer)
+
+
+async def _never_ran(handle: WorkflowHandle[Any, Any]) -> bool:
+    """No worker ever ran the workflow (so nothing of the experiment ran)."""
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            return False
+    return True
+
+
+async def follow(
+    handle: WorkflowHandle[Any, Any], listener: Listener, *, queue: str = "", wait: float = 60.0
+) -> dict[str, Any]:
+    """Show the run's progress until it ends; its result (``journal`` or ``error``). A
+    run that no worker of ``queue`` has taken after ``wait`` seconds is terminated
+    (nothing of it ran) and reported."""
+    progress = _Progress(listener)
+    since = 0
+    began = time.monotonic()
+    result = asyncio.ensure_future(handle.result())
+    try:
+        while True:
+            answer = await _query(handle, since)
+            if answer is not None:
+                for event in answer["events"]:
+                    progress.show(event)
+                since = answer["next"]
+            if result.done():
+                break
+            if not since and time.monotonic() - began > wait and await _never_ran(handle):
+                why = (
+                    f"no worker took the run from task queue {queue!r} within {wait:g} s "
+                    f"(start one: squall worker --task-queue {queue}); nothing ran"
+                )
+                await handle.terminate(why)
+                return {"error": why}
+            await asyncio.wait({result}, timeout=POLL)
+        if answer is None or not answer["done"]:  # events after the last poll
+            answer = await _query(handle, since)
+            for event in answer["events"] if answer else ():
+                progress.show(event)
+        return cast(dict[str, Any], result.result())
+    except WorkflowFailureError as exc:
+        return {"error": f"the workflow failed: {exc.cause or exc}"}
+    finally:
+        if not result.done():
+            result.cancel()

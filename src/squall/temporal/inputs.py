@@ -1,0 +1,212 @@
+"""What a Temporal run of one experiment starts with, and where its activities run.
+
+A run's input travels through Temporal's history: the experiment document as loaded, the
+``--var`` values, the ``--var-file`` secrets and the run options. Secrets never travel in
+clear: ``env`` and ``vault`` secrets are references the worker resolves in its own
+environment; inline secrets and ``--var-file`` secrets travel only when a payload key
+encrypts the history (``SQUALL_TEMPORAL_KEY``), otherwise :func:`run_input` refuses.
+
+Routing: ``squall: {task_queue: NAME}`` on the experiment, the steady-state hypothesis, a
+parallel group or an activity names the task queue whose workers run it (the innermost
+wins). Nothing here imports temporalio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from squall.errors import InputError
+from squall.experiment.model import Activity, Experiment
+from squall.plan import Plan, PlanOptions
+
+__all__ = [
+    "DEFAULT_HEARTBEAT",
+    "DEFAULT_SCHEDULE_TO_START",
+    "ROUTING_KEY",
+    "RunInput",
+    "activity_queue",
+    "document_of",
+    "plan_of",
+    "queue_of",
+    "run_input",
+]
+
+#: the extension key squall reads in an experiment (the Chaos Toolkit ignores it)
+ROUTING_KEY = "squall"
+#: seconds an activity may wait for a worker of its queue before it fails
+DEFAULT_SCHEDULE_TO_START = 60.0
+#: seconds between a worker's heartbeats; a worker silent for this long is lost
+DEFAULT_HEARTBEAT = 10.0
+
+
+@dataclass
+class RunInput:
+    """The start of one run (the workflow's argument). Plain data: Temporal's JSON
+    converter carries it."""
+
+    run_id: str
+    source: str
+    #: the experiment as loaded, as JSON text (text keeps the document's key order;
+    #: Temporal's JSON converter sorts the keys of mappings)
+    document: str
+    task_queue: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    secret_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: PlanOptions as plain values (strategies, dry mode, frequency, fail fast)
+    plan: dict[str, Any] = field(default_factory=dict)
+    max_output: int | None = None
+    schedule_to_start: float = DEFAULT_SCHEDULE_TO_START
+    heartbeat: float = DEFAULT_HEARTBEAT
+    #: the worker that finishes the run writes its journal and history record (runs no
+    #: command line follows: ``--detach``, schedules)
+    record_on_worker: bool = False
+
+
+def queue_of(raw: Mapping[str, Any]) -> str | None:
+    """The task queue ``raw`` (an experiment, hypothesis, group or activity) names."""
+    extension = raw.get(ROUTING_KEY)
+    if isinstance(extension, Mapping):
+        queue = extension.get("task_queue")
+        if isinstance(queue, str) and queue.strip():
+            return queue.strip()
+    return None
+
+
+def activity_queue(activity: Activity, default: str, group: Mapping[str, Any] | None = None) -> str:
+    """Where ``activity`` runs: its own queue, else its group's, else ``default`` (the
+    experiment's, else the run's)."""
+    return queue_of(activity.raw) or (queue_of(group) if group else None) or default
+
+
+def _routing_problems(experiment: Experiment) -> list[str]:
+    """Routing keys that are malformed, or on a probe of the hypothesis (the hypothesis
+    runs as one Temporal activity: route it as a whole)."""
+    problems = []
+    places: list[tuple[str, Any]] = [("the experiment", experiment.raw)]
+    hypothesis = experiment.raw.get("steady-state-hypothesis")
+    if isinstance(hypothesis, Mapping):
+        places.append(("the steady-state hypothesis", hypothesis))
+        for probe in hypothesis.get("probes") or ():
+            if isinstance(probe, Mapping) and queue_of(probe):
+                problems.append(
+                    f"probe {probe.get('name')!r} of the steady-state hypothesis names a task "
+                    "queue: the hypothesis runs as one activity, so route it as a whole "
+                    "(steady-state-hypothesis: {squall: {task_queue: ...}})"
+                )
+    places += [(f"activity {a.name!r}", a.raw) for a in experiment.activities()]
+    places += [(f"parallel group {g.name!r}", g.raw) for g in experiment.groups.values()]
+    for where, raw in places:
+        extension = raw.get(ROUTING_KEY) if isinstance(raw, Mapping) else None
+        if extension is None:
+            continue
+        queue = extension.get("task_queue") if isinstance(extension, Mapping) else None
+        if not isinstance(extension, Mapping) or not (isinstance(queue, str) and queue.strip()):
+            problems.append(f"{where}: '{ROUTING_KEY}' must be a mapping like {{task_queue: NAME}}")
+    return problems
+
+
+def plan_options(values: Mapping[str, Any]) -> PlanOptions:
+    """PlanOptions from :attr:`RunInput.plan`."""
+    from squall.experiment.model import DryMode, HypothesisStrategy, RollbackStrategy
+
+    def pick(key: str, kind: Any) -> Any:
+        value = values.get(key)
+        return kind(value) if value is not None else None
+
+    return PlanOptions(
+        dry=pick("dry", DryMode),
+        rollback_strategy=pick("rollback_strategy", RollbackStrategy),
+        hypothesis_strategy=pick("hypothesis_strategy", HypothesisStrategy.parse),
+        hypothesis_frequency=values.get("hypothesis_frequency"),
+        fail_fast=values.get("fail_fast"),
+        fail_fast_ratio=values.get("fail_fast_ratio"),
+    )
+
+
+def plan_of(run: RunInput) -> Plan:
+    """The run's plan, made the same way on the workflow and on every worker."""
+    from squall.experiment.parse import parse_experiment
+    from squall.plan import make_plan
+
+    return make_plan(parse_experiment(document_of(run), run.source), plan_options(run.plan))
+
+
+def document_of(run: RunInput) -> dict[str, Any]:
+    """The experiment document the run carries."""
+    import json
+
+    document = json.loads(run.document)
+    return document if isinstance(document, dict) else {}
+
+
+def _plain_plan(plan: Plan) -> dict[str, Any]:
+    """The plan's settled choices (command line and settings), as plain values."""
+    return {
+        "dry": plan.dry.value if plan.dry else None,
+        "rollback_strategy": plan.rollback_strategy.value,
+        "hypothesis_strategy": plan.hypothesis_strategy.value,
+        "hypothesis_frequency": plan.frequency,
+        "fail_fast": plan.fail_fast,
+        "fail_fast_ratio": plan.fail_fast_ratio,
+    }
+
+
+def run_input(
+    plan: Plan,
+    document: Mapping[str, Any],
+    *,
+    run_id: str,
+    task_queue: str,
+    overrides: Mapping[str, Any] | None = None,
+    secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    max_output: int | None = None,
+    encrypted: bool = False,
+    schedule_to_start: float = DEFAULT_SCHEDULE_TO_START,
+    record_on_worker: bool = False,
+) -> RunInput:
+    """The input of the workflow that runs ``plan`` (made from ``document`` as loaded).
+    ``task_queue``: the run's queue (the experiment's own ``squall.task_queue`` wins).
+    ``encrypted``: a payload key encrypts what Temporal stores.
+
+    Raises:
+        InputError: inline or ``--var-file`` secrets with no payload key (they would sit
+            in Temporal's history in clear), a malformed routing key, or a feature the
+            Temporal engine does not run (controls).
+    """
+    from squall.engine.rules import declares_controls
+    from squall.engine.snapshot import inline_secrets
+    from squall.journal.store import dumps
+
+    experiment = plan.experiment
+    problems = _routing_problems(experiment)
+    if declares_controls(experiment):
+        problems.append(
+            "controls are not run by the Temporal engine yet (see docs/scale-out.md): "
+            "run this experiment with the local engine"
+        )
+    if problems:
+        raise InputError(f"{experiment.source or 'experiment'}: " + "; ".join(problems))
+    carried = [f"{s}.{k}" for s, k in inline_secrets(experiment)]
+    carried += [f"{s}.{k}" for s, entries in (secret_overrides or {}).items() for k in entries]
+    if carried and not encrypted:
+        raise InputError(
+            f"{experiment.source or 'experiment'}: secret(s) {', '.join(sorted(set(carried)))} "
+            "would be stored in Temporal's history in clear: set a payload key "
+            "(SQUALL_TEMPORAL_KEY or SQUALL_TEMPORAL_KEY_FILE, see docs/scale-out.md) to "
+            "encrypt them, or give them to the workers as environment (type: env) or Vault "
+            "secrets"
+        )
+    return RunInput(
+        run_id=run_id,
+        source=experiment.source or "",
+        document=dumps(dict(document)),
+        task_queue=queue_of(experiment.raw) or task_queue,
+        overrides=dict(overrides or {}),
+        secret_overrides={k: dict(v) for k, v in (secret_overrides or {}).items()},
+        plan=_plain_plan(plan),
+        max_output=max_output,
+        schedule_to_start=schedule_to_start,
+        record_on_worker=record_on_worker,
+    )

@@ -1,0 +1,148 @@
+"""A Temporal run's journal and run-history record, written from the journal document
+the workflow returns (its entries already masked and cut, as the local journal's).
+
+Who writes them: the command line that follows the run (``squall run --engine temporal``,
+``squall runs attach``), with the same ``--journal-path`` and history options as a local
+run; for a run nobody follows (``--detach``, a schedule), the worker that finishes it,
+into its own history and ``--journal-dir``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from squall.engine.context import Listener, NullListener
+from squall.journal.model import Journal, JournalStatus, Outcome
+from squall.journal.store import format_journal, write_journal_text
+from squall.plan import Plan
+from squall.temporal.inputs import RunInput, plan_of
+
+if TYPE_CHECKING:
+    from squall.journal.history import RunHistory, RunRecord
+
+__all__ = [
+    "ENV_WORKER_HISTORY",
+    "finish_record",
+    "journal_of",
+    "record_finished",
+    "start_run_record",
+]
+
+#: the history a worker records the runs nobody follows in (default: the user's)
+ENV_WORKER_HISTORY = "SQUALL_HISTORY"
+
+
+def journal_of(document: Mapping[str, Any]) -> Journal:
+    """The journal's header and verdict read back from its document (what the history
+    record and the console's verdict need)."""
+    section = document.get("squall") or {}
+    journal = Journal(
+        experiment=document.get("experiment") or {},
+        start=str(document.get("start") or ""),
+        platform=str(document.get("platform") or ""),
+        node=str(document.get("node") or ""),
+        squall_version=str(section.get("version") or ""),
+        run_id=str(section.get("run_id") or ""),
+    )
+    journal.experiment_hash = str(section.get("experiment_hash") or "")
+    journal.status = JournalStatus(document.get("status") or "completed")
+    journal.deviated = bool(document.get("deviated"))
+    journal.end = str(document.get("end") or "")
+    journal.duration = float(document.get("duration") or 0.0)
+    outcome = section.get("outcome")
+    journal.outcome = Outcome(outcome) if outcome else None
+    journal.reasons = [str(r) for r in section.get("reasons") or []]
+    return journal
+
+
+def start_run_record(
+    plan: Plan,
+    run_id: str,
+    started: str,
+    journal_path: str | None,
+    history: RunHistory | None,
+    listener: Listener,
+    *,
+    now: bool = True,
+) -> RunRecord | None:
+    """The run's history record (None: no history), recorded as it starts when ``now``
+    (a run followed from its start; one attached to later is recorded as it ends)."""
+    if history is None:
+        return None
+    from squall.engine.history import record_start, start_record
+    from squall.engine.rules import journal_experiment, platform_name
+
+    journal = Journal(
+        experiment=journal_experiment(plan, {}),
+        start=started,
+        platform=platform_name(),
+        node=os.uname().nodename,
+        squall_version="",
+        run_id=run_id,
+    )
+    # no pid: the run lives in Temporal, not in this process (a dead command line does
+    # not make it a "stopped" run to recover)
+    record = start_record(plan, journal, journal_path, None).replace(pid=None)
+    if now:
+        record_start(history, record, listener)
+    return record
+
+
+def finish_record(
+    document: Mapping[str, Any],
+    journal_path: str | None,
+    history: RunHistory | None,
+    record: RunRecord | None,
+    listener: Listener,
+) -> str:
+    """Write the journal file (when a path is given) and the end of the history record;
+    returns the journal's text."""
+    text = format_journal(document)
+    if journal_path:
+        try:
+            write_journal_text(text, journal_path)
+        except OSError as exc:
+            listener.warning(f"cannot write the journal {journal_path}: {exc}")
+    if history is not None and record is not None:
+        from squall.engine.history import record_end
+
+        journal = journal_of(document)
+        ended = record.replace(
+            title=str(journal.experiment.get("title", "")),
+            node=journal.node,
+            started_at=journal.start or record.started_at,
+        )
+        record_end(history, ended, journal, text, listener)
+    return text
+
+
+def record_finished(run: RunInput, text: str, journal_dir: str | None) -> str:
+    """On the worker: record a run nobody follows in this worker's history (``$SQUALL_
+    HISTORY``, else the user's) and write its journal into ``journal_dir`` (when
+    given); returns the journal's path ("" when none)."""
+    import json
+
+    from squall.journal.history import HistoryError, is_off, open_history
+
+    document = json.loads(text)
+    path = os.path.join(journal_dir, f"{run.run_id}.journal.json") if journal_dir else None
+    target = os.environ.get(ENV_WORKER_HISTORY, "")
+    history = None
+    listener = NullListener()
+    if not is_off(target):
+        try:
+            history = open_history(target)
+        except HistoryError:
+            history = None
+    try:
+        plan = plan_of(run)
+        record = start_run_record(
+            plan, run.run_id, str(document.get("start") or ""), path, history, listener, now=False
+        )
+        finish_record(document, path, history, record, listener)
+    finally:
+        if history is not None:
+            history.close()
+    return path or ""

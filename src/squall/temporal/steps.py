@@ -1,0 +1,294 @@
+"""One step of a run, performed on a worker with the local engine's code (no temporalio).
+
+A worker keeps, per run, what it resolved in its own environment: the plan (made from
+the run's input), the configuration and the secrets (``env`` and ``vault`` secrets are
+read here, never sent), and a provider registry. Each step builds a run context over
+them, runs the squall activity (or the hypothesis) exactly as the local engine does,
+and returns the journal entry masked and cut as the journal keeps it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from squall._version import __version__
+from squall.engine.context import Interruption, NullListener, RunContext
+from squall.experiment.model import Activity
+from squall.journal.model import ActivityRun, HypothesisRun, Journal
+from squall.journal.recorder import Phase, Recorder
+from squall.journal.store import dumps
+from squall.plan import Plan
+from squall.providers import ProviderRegistry
+from squall.temporal.inputs import RunInput, document_of, plan_of
+
+__all__ = [
+    "Prepared",
+    "StepInput",
+    "StepResult",
+    "entry_of",
+    "find_activity",
+    "perform_activity",
+    "perform_hypothesis",
+    "prepared",
+    "start_header",
+]
+
+
+@dataclass
+class StepInput:
+    """What the workflow asks a worker to run."""
+
+    run: RunInput
+    phase: str
+    #: the activity's JSON pointer in the experiment ("" for a hypothesis)
+    pointer: str = ""
+    iteration: int = 0
+    #: journal entries whose outputs the step's ``${outputs...}`` use: [phase, entry]
+    outputs: list[list[Any]] = field(default_factory=list)
+
+
+@dataclass
+class StepResult:
+    """A step's journal entry (or hypothesis result), as the journal keeps it."""
+
+    #: JSON text (keeps the keys' order): an entry, or ``{steady_state_met, probes}``
+    entry: str
+    #: the method activity's failure policy (``abort``) stops the method
+    aborted: bool = False
+    #: a stop interrupted the step
+    interrupted: bool = False
+    warnings: list[str] = field(default_factory=list)
+    worker: str = ""
+
+
+class _Capture(NullListener):
+    """Keeps the warnings a step gives (the workflow shows them)."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def warning(self, text: str) -> None:
+        self.warnings.append(text)
+
+
+class Prepared:
+    """What one worker resolved for one run."""
+
+    def __init__(self, run: RunInput, registry: ProviderRegistry) -> None:
+        from squall.engine.configuration import (
+            load_configuration,
+            load_secrets,
+            run_dynamic_configuration,
+            variables_of,
+        )
+        from squall.engine.runner import Engine
+        from squall.masking import register_inline_secrets, register_secrets
+
+        register_inline_secrets(document_of(run))
+        register_secrets(run.secret_overrides)
+        self.plan: Plan = plan_of(run)
+        self.registry = registry
+        self.max_output = run.max_output
+        configuration, dynamic = load_configuration(self.plan.experiment, run.overrides)
+        secrets = load_secrets(self.plan.experiment, run.secret_overrides, configuration)
+        probe = Engine(registry, entry_points=False)._config_probe
+        run_dynamic_configuration(configuration, dynamic, secrets, probe)
+        configuration.setdefault("squall_run_id", run.run_id)
+        self.configuration = configuration
+        self.secrets = secrets
+        self.variables = variables_of(configuration, secrets)
+
+    def context(self, listener: _Capture) -> RunContext:
+        journal = Journal(experiment={}, start="", platform="", node="", squall_version="")
+        return RunContext(
+            plan=self.plan,
+            registry=self.registry,
+            recorder=Recorder(journal, None, max_output=self.max_output),
+            listener=listener,
+            configuration=self.configuration,
+            secrets=self.secrets,
+            variables=self.variables,
+        )
+
+
+_CACHE: OrderedDict[str, Prepared] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 64
+
+
+def prepared(run: RunInput) -> Prepared:
+    """The run's resolved plan, configuration and secrets on this worker (resolved once).
+
+    Raises:
+        InputError: configuration or secrets cannot be resolved here.
+    """
+    with _CACHE_LOCK:
+        found = _CACHE.get(run.run_id)
+        if found is not None:
+            _CACHE.move_to_end(run.run_id)
+            return found
+    from squall.api import plugin_registry
+
+    made = Prepared(run, plugin_registry())
+    with _CACHE_LOCK:
+        _CACHE[run.run_id] = made
+        while len(_CACHE) > _CACHE_SIZE:
+            _, old = _CACHE.popitem(last=False)
+            old.registry.close()
+    return made
+
+
+def forget(run_id: str) -> None:
+    """The run ended: close its registry (kept-alive connections end with the run)."""
+    with _CACHE_LOCK:
+        old = _CACHE.pop(run_id, None)
+    if old is not None:
+        old.registry.close()
+
+
+def start_header(run: RunInput) -> str:
+    """The journal's header, made where configuration is resolved (the title may use
+    it): the experiment as the journal keeps it (secrets masked), node, platform."""
+    from squall.engine.rules import journal_experiment, platform_name
+    from squall.journal.history import experiment_hash
+
+    made = prepared(run)
+    return dumps(
+        {
+            "experiment": journal_experiment(made.plan, made.variables),
+            "node": os.uname().nodename,
+            "platform": platform_name(),
+            "squall_version": __version__,
+            "experiment_hash": experiment_hash(made.plan.experiment.raw),
+        }
+    )
+
+
+def find_activity(plan: Plan, phase: str, pointer: str, iteration: int = 0) -> Activity:
+    """The plan's activity at ``pointer`` (inlined refs keep their own pointer)."""
+    pool = plan.rollbacks if phase == Phase.ROLLBACKS else plan.method
+    for activity in pool:
+        if activity.pointer == pointer:
+            if iteration:
+                return activity.replace(raw={**activity.raw, "iteration_index": iteration})
+            return activity
+    raise LookupError(f"no activity at {pointer} in the {phase}")
+
+
+def entry_of(run: ActivityRun) -> dict[str, Any]:
+    """A recorded entry as plain data: the journal's JSON text of it, and its reason."""
+    entry = json.loads(run.encoded) if run.encoded else run.to_dict()
+    entry["reason"] = run.reason
+    return dict(entry)
+
+
+def run_from(entry: Mapping[str, Any] | str) -> ActivityRun:
+    """An entry sent by :func:`entry_of` (or as its JSON text), read back."""
+    if isinstance(entry, str):
+        entry = json.loads(entry)
+        assert isinstance(entry, dict)
+    run = ActivityRun.from_dict(entry)
+    run.reason = str(entry.get("reason") or "")
+    return run
+
+
+def _seed(ctx: RunContext, outputs: list[list[Any]]) -> None:
+    """The outputs the step uses, from the (masked) entries the workflow kept: an output
+    that was masked or cut cannot be used, as in ``squall recover``."""
+    journal = Journal(experiment={}, start="", platform="", node="", squall_version="")
+    before: list[ActivityRun] = []
+    for phase, entry in outputs:
+        run = run_from(entry)
+        if phase == Phase.BEFORE:
+            before.append(run)
+        elif phase == Phase.ROLLBACKS:
+            journal.rollbacks.append(run)
+        else:
+            journal.run.append(run)
+    journal.before = HypothesisRun(True, before) if before else None
+    ctx.outputs.seed(journal)
+
+
+def stop_context(ctx: RunContext, reason: str) -> None:
+    """A stop request reached the step: no pause goes on, a process is killed."""
+    ctx.interruption = Interruption("stop", reason, kind="stop")
+    ctx.stop.set()
+    ctx.halt.set()
+
+
+def perform_activity(
+    step: StepInput, ctx_out: list[RunContext], cancel: threading.Event
+) -> StepResult:
+    """Run one method activity or rollback (its pauses, retries and wait-until included)."""
+    from squall.engine.activity import ActivityInterrupted, run_activity
+    from squall.providers.base import cancellable
+
+    made = prepared(step.run)
+    listener = _Capture()
+    ctx = made.context(listener)
+    ctx_out.append(ctx)
+    _seed(ctx, step.outputs)
+    activity = find_activity(made.plan, step.phase, step.pointer, step.iteration)
+    interrupted = False
+    with cancellable(cancel):
+        try:
+            run = run_activity(ctx, activity, step.phase)
+        except ActivityInterrupted as exc:
+            run, interrupted = exc.run, True
+    if ctx.stop.is_set() and not interrupted:
+        interrupted = True  # stopped while it ran: its end is the stop's doing
+    ctx.recorder.record(step.phase, run)
+    return StepResult(
+        entry=dumps(entry_of(run)),
+        aborted=bool(ctx.aborted_by),
+        interrupted=interrupted,
+        warnings=listener.warnings,
+    )
+
+
+def perform_hypothesis(
+    step: StepInput, ctx_out: list[RunContext], cancel: threading.Event
+) -> StepResult:
+    """Run the steady-state hypothesis (every probe until one misses its tolerance)."""
+    from squall.engine.activity import ActivityInterrupted
+    from squall.engine.hypothesis import run_hypothesis
+    from squall.providers.base import cancellable
+
+    made = prepared(step.run)
+    listener = _Capture()
+    ctx = made.context(listener)
+    ctx_out.append(ctx)
+    _seed(ctx, step.outputs)
+    interrupted = False
+    with cancellable(cancel):
+        try:
+            result = run_hypothesis(ctx, step.phase)
+        except ActivityInterrupted:
+            interrupted = True
+            result = _recorded(ctx, step.phase)
+    entry = {
+        "steady_state_met": result.steady_state_met,
+        "probes": [entry_of(p) for p in result.probes],
+    }
+    return StepResult(entry=dumps(entry), interrupted=interrupted, warnings=listener.warnings)
+
+
+def _recorded(ctx: RunContext, phase: str) -> HypothesisRun:
+    journal = ctx.recorder.journal
+    if phase == Phase.BEFORE and journal.before is not None:
+        return journal.before
+    if phase == Phase.AFTER and journal.after is not None:
+        return journal.after
+    return journal.during[-1] if journal.during else HypothesisRun(False)
+
+
+def hypothesis_from(text: str) -> HypothesisRun:
+    entry = json.loads(text)
+    probes = entry.get("probes") or []
+    return HypothesisRun(entry.get("steady_state_met"), [run_from(p) for p in probes])

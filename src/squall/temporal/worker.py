@@ -1,0 +1,92 @@
+"""``squall worker``: polls one task queue, runs the experiment workflows and the squall
+activities routed to it.
+
+A worker advertises the drivers it has in its Temporal identity
+(``PID@HOST squall VERSION QUEUE drivers: security,network,host``), which
+``temporal task-queue describe --task-queue QUEUE`` lists for every poller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from squall.temporal.activities import WorkerActivities, worker_identity
+from squall.temporal.workflow import ExperimentWorkflow
+
+__all__ = ["installed_drivers", "make_worker", "serve"]
+
+
+def installed_drivers() -> list[str]:
+    """Names of the driver packages installed here (entry points ``squall.drivers``)."""
+    from importlib.metadata import entry_points
+
+    return sorted({ep.name for ep in entry_points(group="squall.drivers")})
+
+
+def _runner() -> SandboxedWorkflowRunner:
+    """The workflow sandbox, letting squall's own (deterministic) modules through: the
+    phase machine and the models are I/O-free; the sandbox still refuses the clock,
+    randomness and I/O in workflow code."""
+    restrictions = SandboxRestrictions.default.with_passthrough_modules("squall")
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
+def make_worker(
+    client: Client,
+    task_queue: str,
+    *,
+    max_concurrent: int = 8,
+    journal_dir: str | None = None,
+) -> tuple[Worker, ThreadPoolExecutor, str]:
+    """A worker for ``task_queue`` running at most ``max_concurrent`` squall activities
+    at once (each in a thread of the returned pool, which the caller shuts down)."""
+    pool = ThreadPoolExecutor(max_workers=max_concurrent + 2, thread_name_prefix="squall-activity")
+    identity = worker_identity(task_queue, installed_drivers())
+    activities = WorkerActivities(pool, identity, journal_dir)
+    worker = Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ExperimentWorkflow],
+        activities=activities.all(),
+        workflow_runner=_runner(),
+        max_concurrent_activities=max_concurrent,
+        identity=identity,
+        graceful_shutdown_timeout=timedelta(seconds=5),
+    )
+    return worker, pool, identity
+
+
+async def serve(
+    client: Client,
+    task_queue: str,
+    *,
+    max_concurrent: int = 8,
+    journal_dir: str | None = None,
+    ready: Any = None,
+) -> None:
+    """Run a worker until SIGINT or SIGTERM (then it finishes what it runs, briefly)."""
+    worker, pool, identity = make_worker(
+        client, task_queue, max_concurrent=max_concurrent, journal_dir=journal_dir
+    )
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with worker:
+            sys.stderr.write(f"squall worker: polling task queue {task_queue!r} as {identity}\n")
+            sys.stderr.flush()
+            if ready is not None:
+                ready()
+            await stop.wait()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)

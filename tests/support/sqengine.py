@@ -1,0 +1,117 @@
+"""The Temporal engine's test bed: a dev server, real ``squall worker`` subprocesses and
+a way to run ``squall`` against them; and the normal form two engines' journals share."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqharness import SUPPORT, subprocess_env
+from sqworker import SquallWorker, squall_cli
+from temporal import TemporalServer
+
+__all__ = ["CONFORMANCE", "Bed", "normal"]
+
+CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"
+if str(CONFORMANCE) not in sys.path:
+    sys.path.insert(0, str(CONFORMANCE))
+
+
+class Bed:
+    """A server, the shared workers (queue ``main``, and ``b`` for routing tests), and a
+    way to run ``squall`` against them."""
+
+    def __init__(self, server: TemporalServer, root: Path) -> None:
+        self.server = server
+        self.root = root
+        self.workers: list[SquallWorker] = []
+
+    def env(self, **extra: str) -> dict[str, str]:
+        python_path = os.pathsep.join([str(SUPPORT), str(CONFORMANCE / "experiments")])
+        settings = {
+            "PYTHONPATH": python_path,
+            "SQUALL_TEMPORAL_ADDRESS": self.server.address,
+            "SQUALL_TEMPORAL_TASK_QUEUE": "main",
+            **extra,
+        }
+        return subprocess_env(**settings)
+
+    def worker(self, queue: str, **extra: str) -> SquallWorker:
+        name = f"worker-{queue}-{len(self.workers)}"
+        worker = SquallWorker(
+            self.server.address,
+            queue,
+            self.root / f"{name}.log",
+            env=self.env(SQUALL_TEMPORAL_TASK_QUEUE=queue, **extra),
+            cwd=self.root,
+        )
+        self.workers.append(worker)
+        return worker
+
+    def squall(
+        self, *args: str, cwd: Path | None = None, timeout: float = 120, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*squall_cli(), *args],
+            env=self.env(**env),
+            cwd=cwd or self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+
+    def history(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's Temporal history events, read back with the temporal CLI."""
+        done = self.server.cli("workflow", "show", "--workflow-id", run_id, "--output", "json")
+        assert done.returncode == 0, done.stderr
+        document = json.loads(done.stdout)
+        events = document.get("events", document) if isinstance(document, dict) else document
+        return list(events)
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+
+_VARIABLE = re.compile(r"\b(pid \d+|\d+(\.\d+)? ?ms|\d+(\.\d+)? s\b)")
+
+
+def _without_pids(value: Any) -> Any:
+    """The journal with the output of ``os.getpid`` activities (which differ between
+    processes) replaced."""
+    if isinstance(value, list):
+        return [_without_pids(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    activity = value.get("activity")
+    provider = activity.get("provider") if isinstance(activity, dict) else None
+    copy = {k: _without_pids(v) for k, v in value.items()}
+    if isinstance(provider, dict) and provider.get("func") == "getpid" and "output" in copy:
+        copy["output"] = "<pid>"
+    return copy
+
+
+def normal(journal: dict[str, Any]) -> dict[str, Any]:
+    """What both engines must agree on: statuses, verdict, reasons, every entry (name,
+    status, output, error, tolerance), without times, ids and pids."""
+    import compare
+
+    journal = _without_pids(journal)
+    result = {"exit": 0, "journal": journal, "work": "/nowhere"}
+    out = compare.normalise(result, "http://nowhere")
+    section = journal.get("squall") or {}
+    out["outcome"] = section.get("outcome")
+    out["exit"] = section.get("exit_code")
+    out["reasons"] = [_VARIABLE.sub("<n>", r) for r in section.get("reasons") or []]
+    out["groups"] = [
+        {k: g[k] for k in ("name", "status", "failed", "cancelled")}
+        for g in section.get("groups") or []
+    ]
+    return out
