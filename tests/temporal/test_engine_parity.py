@@ -34,7 +34,6 @@ CASES = [
     ("tolerances.yaml", ()),
     ("unknown-provider.json", ("--no-validation",)),
     ("flow/retry.json", ()),
-    ("flow/wait-until.json", ()),
     ("flow/wait-until-after.json", ()),
     ("deviated.json", ("--rollback-strategy", "always")),
     ("gate-not-met.json", ("--rollback-strategy", "always")),
