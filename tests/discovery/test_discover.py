@@ -155,3 +155,23 @@ def test_a_module_that_raises_is_one_line_exit_2(driver_path: Path) -> None:
         assert code == 2, out
         assert out.startswith(f"squall: cannot import {module!r}: importing it raised {error}")
         assert out.count("\n") == 1 and "Traceback" not in out
+
+
+def test_the_summary_counts_in_words(driver_path: Path) -> None:
+    from squall.cli.discover import _count
+
+    assert [_count(1, "probe"), _count(3, "probe"), _count(0, "action")] == [
+        "1 probe", "3 probes", "0 actions"
+    ]  # fmt: skip
+    assert _count(1, "activity", "activities") == "1 activity"
+    (driver_path / "onedrv").mkdir()
+    (driver_path / "onedrv" / "__init__.py").write_text('"""One."""\n')
+    (driver_path / "onedrv" / "probes.py").write_text(
+        '__all__ = ["alive"]\n\n\ndef alive() -> bool:\n    """Whether it is alive."""\n'
+        "    return True\n"
+    )
+    code, _, out = _discover("onedrv")
+    assert code == 0, out
+    assert "discovery.json: 1 activity (1 probe, 0 actions)" in out
+    for name in [n for n in sys.modules if n.split(".")[0] == "onedrv"]:
+        del sys.modules[name]

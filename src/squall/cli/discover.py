@@ -54,11 +54,16 @@ def discover(package: str, no_system_info: bool, discovery_path: str) -> None:
     Path(discovery_path).write_text(json.dumps(document, indent=4) + "\n", encoding="utf-8")
     activities = document.get("activities", [])
     probes = sum(1 for a in activities if a.get("type") == "probe")
+    counts = f"{_count(probes, 'probe')}, {_count(len(activities) - probes, 'action')}"
     click.echo(
-        f"{discovery_path}: {len(activities)} activities "
-        f"({probes} probes, {len(activities) - probes} actions) from "
-        f"{document.get('extension', {}).get('name', package)}"
+        f"{discovery_path}: {_count(len(activities), 'activity', 'activities')} ({counts}) "
+        f"from {document.get('extension', {}).get('name', package)}"
     )
+
+
+def _count(number: int, one: str, many: str = "") -> str:
+    """``1 probe``, ``3 probes``."""
+    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 @click.command()
