@@ -168,3 +168,40 @@ def test_a_suite_run_masks_each_experiment_in_its_own_run(tmp_path: Path) -> Non
     (b_journal,) = [text for name, text in journals.items() if name.startswith("b")]
     assert secret not in a_journal
     assert f"mentions {secret} in plain text" in b_journal
+
+
+def test_the_engines_threads_mask_their_own_runs_secrets_only(tmp_path: Path) -> None:
+    """Background activities, parallel groups: their threads run in the run's scope
+    (they would otherwise mask every secret the process saw, other runs' too)."""
+    secret = _secret("threads")
+    first = _experiment(tmp_path, "first", "first", secret)
+    squall.run_experiment(first, run_options=squall.RunOptions(journal_path=tmp_path / "1.json"))
+
+    def echo(name: str, **extra: Any) -> dict[str, Any]:
+        provider = {"type": "python", "module": "os.path", "func": "join"}
+        return {
+            "type": "action",
+            "name": name,
+            "provider": {**provider, "arguments": {"a": f"mentions {secret}"}},
+            **extra,
+        }
+
+    second = tmp_path / "second.json"
+    second.write_text(
+        json.dumps(
+            {
+                "title": "second",
+                "description": "its threads see text that was a secret of the first run",
+                "method": [
+                    echo("in-background", background=True),
+                    {"type": "parallel", "name": "both", "activities": [echo("p1"), echo("p2")]},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    two = squall.run_experiment(
+        second, run_options=squall.RunOptions(journal_path=tmp_path / "2.json")
+    )
+    outputs = {entry["activity"]["name"]: entry.get("output") for entry in two.to_dict()["run"]}
+    assert outputs == dict.fromkeys(("in-background", "p1", "p2"), f"mentions {secret}")

@@ -15,6 +15,7 @@ from squall.engine.hypothesis import run_hypothesis
 from squall.errors import Interrupted
 from squall.experiment.model import Activity
 from squall.journal.recorder import Phase
+from squall.masking import run_in_context
 
 __all__ = ["Background", "Continuous"]
 
@@ -30,7 +31,7 @@ class Background:
     def start(self, activity: Activity) -> None:
         index = self.ctx.recorder.reserve(self.phase, activity.name)
         thread = threading.Thread(
-            target=self._work,
+            target=run_in_context(self._work),
             args=(activity, index),
             name=f"squall-bg-{activity.name}",
             daemon=True,
@@ -63,7 +64,9 @@ class Continuous:
         self.error: BaseException | None = None
         self._deviated = 0
         self._total = 0
-        self._thread = threading.Thread(target=self._loop, name="squall-hypothesis", daemon=True)
+        self._thread = threading.Thread(
+            target=run_in_context(self._loop), name="squall-hypothesis", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()

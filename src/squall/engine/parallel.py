@@ -20,6 +20,7 @@ from squall.engine.rules import abandon_background
 from squall.experiment.groups import ParallelGroup
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, GroupRun, RunStatus
+from squall.masking import run_in_context
 from squall.providers.base import cancellable
 
 __all__ = ["run_group"]
@@ -119,7 +120,9 @@ def _run_group(
     for member in members:
         member.start = now_iso()
         member.thread = threading.Thread(
-            target=state.work, args=(member,), name=f"squall-group-{member.activity.name}"
+            target=run_in_context(state.work),
+            args=(member,),
+            name=f"squall-group-{member.activity.name}",
         )
         member.thread.daemon = True
         member.thread.start()
