@@ -32,8 +32,15 @@ The nearest non-blank line before a block may say how to run it:
   environment, a fixed port, an editor...). The reason is required, and the list of
   such blocks is printed by ``test_blocks_not_run_say_why``.
 
+- ``<!-- console: temporal -->``: with the session's Temporal dev server (tests/support/
+  temporal.py) in the environment (``SQUALL_TEMPORAL_ADDRESS``, and the namespace
+  ``squall-docs``, which only these blocks use: a block removes what it creates); in what
+  it prints, that server's address reads ``localhost:7233`` and its namespace ``default``
+  (the defaults a reader has).
+
 Any other block runs with ``SQUALL_DEMO_DIR`` set to a directory of its own; a demo it
-starts (on free ports: ``--base-port 0``) is stopped afterwards.
+starts (on free ports: ``--base-port 0``) is stopped afterwards. Timestamps
+(``2026-12-05T03:00:00Z``) match any value.
 """
 
 from __future__ import annotations
@@ -58,6 +65,8 @@ DOCS = ROOT / "docs"
 FENCE = re.compile(r"^```console\s*$")
 MARK = re.compile(r"^<!-- console: (?P<what>.*?) -->$")
 SEPARATOR = "@@squall-console-command@@"
+#: the Temporal namespace of the ``temporal`` blocks (the dev server creates it at start)
+DOCS_NAMESPACE = "squall-docs"
 STATUS = "@@squall-console-status@@ "
 
 
@@ -166,6 +175,7 @@ _NORMALISE = [
     (re.compile(r"\brun [0-9a-f]{12}\b"), "run <ID>"),
     (re.compile(r"interpreter \S+"), "interpreter <PYTHON>"),
     (re.compile(r"Python/3\.\d+\.\d+"), "Python/<VERSION>"),
+    (re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\b"), "<TIME>"),
     (re.compile(r"( passed| failed)(, \d+ \w+)* in \d+(\.\d+)?s$"), r"\1"),
 ]
 
@@ -311,23 +321,27 @@ def _environment(tmp_path: Path, demo_dir: Path, work: Path) -> dict[str, str]:
     return env
 
 
-def run_block(block: ConsoleBlock, tmp_path: Path, demo_dir: Path) -> list[list[str]]:
+def run_block(
+    block: ConsoleBlock, tmp_path: Path, demo_dir: Path, extra_env: dict[str, str] | None = None
+) -> list[list[str]]:
     """Run the block's commands in one bash; the output of each, as lines. The tutorial's
     driver listens on a fixed port (47123): its blocks run one at a time on this machine."""
     if block.directory:
         with machine_lock("port-47123"):
-            return _run_block(block, tmp_path, demo_dir)
-    return _run_block(block, tmp_path, demo_dir)
+            return _run_block(block, tmp_path, demo_dir, extra_env or {})
+    return _run_block(block, tmp_path, demo_dir, extra_env or {})
 
 
-def _run_block(block: ConsoleBlock, tmp_path: Path, demo_dir: Path) -> list[list[str]]:
+def _run_block(
+    block: ConsoleBlock, tmp_path: Path, demo_dir: Path, extra_env: dict[str, str]
+) -> list[list[str]]:
     script = "__status=0\n" + "\n".join(
         f"echo {SEPARATOR}\n(exit $__status)\n{step.command} 2>&1\n__status=$?\n"
         f"echo {STATUS}$__status"
         for step in block.steps
     )
     work = _workdir(block, tmp_path)
-    env = _environment(tmp_path, demo_dir, work)
+    env = {**_environment(tmp_path, demo_dir, work), **extra_env}
     if block.directory:
         overlay = _overlay_venv(tmp_path, _installed(block.directory))
         env["PATH"] = os.pathsep.join([str(overlay), env["PATH"]])
@@ -363,8 +377,19 @@ def test_console_block_shows_what_squall_prints(
         assert block.demo in ("normal", "misconfigured"), block.id
         name = "shared_demo" if block.demo == "normal" else "shared_misconfigured_demo"
         demo_dir = request.getfixturevalue(name).state_dir
+    extra_env, seen_as = {}, {}
+    if block.mark == "temporal":
+        server = request.getfixturevalue("temporal_server")
+        extra_env = {
+            "SQUALL_TEMPORAL_ADDRESS": server.address,
+            "SQUALL_TEMPORAL_NAMESPACE": DOCS_NAMESPACE,
+        }
+        seen_as = {
+            server.address: "localhost:7233",
+            f"namespace {DOCS_NAMESPACE}": "namespace default",
+        }
     try:
-        outputs = run_block(block, tmp_path, demo_dir)
+        outputs = run_block(block, tmp_path, demo_dir, extra_env)
     finally:
         subprocess.run(
             [sys.executable, "-m", "squall", "demo", "down", "--state-dir", str(own_demo)],
@@ -373,6 +398,8 @@ def test_console_block_shows_what_squall_prints(
     assert len(outputs) == len(block.steps), f"{block.id}: the block stopped early: {outputs}"
     for step, raw in zip(block.steps, outputs, strict=True):
         printed, status = split_status(raw)
+        for real, shown_as in seen_as.items():
+            printed = [line.replace(real, shown_as) for line in printed]
         if not step.shown:
             assert status == 0, (
                 f"{block.id}: `{step.command}` shows no output, so it must succeed, but it "
@@ -392,7 +419,9 @@ def test_blocks_not_run_say_why() -> None:
         assert len(block.not_run or "") >= 10, f"{block.id}: say why it is not run"
     known = ("demo ", "file ", "in ")
     unknown = [
-        b.id for b in BLOCKS if b.mark and b.not_run is None and not b.mark.startswith(known)
+        b.id
+        for b in BLOCKS
+        if b.mark and b.not_run is None and not b.mark.startswith(known) and b.mark != "temporal"
     ]
     assert not unknown, f"unknown console marks: {unknown}"
     assert len(RUN) > len(skipped), "most console blocks are run"

@@ -54,6 +54,9 @@ class TemporalServer:
     """``temporal server start-dev`` on ``address`` ("127.0.0.1:PORT"), namespace ``default``."""
 
     namespace = "default"
+    #: also created at start (a new namespace takes seconds to be usable afterwards):
+    #: ``squall-docs`` for the documentation's console blocks (tests/docs)
+    more_namespaces = ("squall-docs",)
 
     def __init__(self, binary: str, startup_timeout: float = 60) -> None:
         self.binary = binary
@@ -82,6 +85,7 @@ class TemporalServer:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
+                *(arg for name in self.more_namespaces for arg in ("--namespace", name)),
                 "--db-filename",
                 str(self.root / "temporal.db"),
                 "--log-level",

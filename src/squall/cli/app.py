@@ -27,6 +27,10 @@ class LazyGroup(click.Group):
             "Render journals as HTML, Markdown, JUnit XML, JSON or PDF.",
         ),
         "runs": ("squall.cli.runs:runs", "List, show and compare past runs (run history)."),
+        "schedule": (
+            "squall.cli.schedule:schedule",
+            "Run experiments on a schedule (Temporal; needs a squall worker).",
+        ),
         "stop": ("squall.cli.worker:stop", "Stop a Temporal run (its rollbacks are played)."),
         "worker": ("squall.cli.worker:worker", "Run experiments from a Temporal task queue."),
         "workshop": ("squall.workshop.cli:workshop", "The self-paced course's exercises."),

@@ -1,0 +1,202 @@
+"""Temporal Schedules that start squall runs: add, list, pause, delete.
+
+A schedule's id is its name; its action starts :data:`~squall.temporal.names.WORKFLOW_NAME`
+with the run input made when the schedule was added (the experiment as it was then), with
+the workflow id ``NAME``: Temporal appends the fire time, so each fire is a new run whose
+run id is ``NAME-<fire time, UTC, RFC 3339>`` (e.g. ``nightly-tls-2026-12-05T03:00:00Z``).
+
+Policy: a fire that finds the previous run of the schedule still going is skipped (two
+runs of one experiment do not overlap); a fire missed by more than :data:`CATCHUP` (the
+server was down) is skipped, not run late.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleDescription,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleState,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from squall.errors import InputError
+from squall.temporal.codec import PayloadKeyError
+from squall.temporal.names import WORKFLOW_NAME
+from squall.temporal.spec import say_every
+
+__all__ = ["CATCHUP", "MEMO_KEY", "Timing", "add", "check_name", "delete", "describe_all", "pause"]
+
+CATCHUP = timedelta(minutes=5)
+#: the memo squall leaves on its schedules (what ``schedule list`` shows)
+MEMO_KEY = "squall"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+class Timing:
+    """When a schedule fires: every ``every`` seconds, or on a cron expression."""
+
+    __slots__ = ("cron", "every", "timezone")
+
+    def __init__(self, every: float | None, cron: str | None, timezone: str = "UTC") -> None:
+        self.every = every
+        self.cron = cron
+        self.timezone = timezone
+
+    def spec(self) -> ScheduleSpec:
+        if self.every is not None:
+            return ScheduleSpec(
+                intervals=[ScheduleIntervalSpec(every=timedelta(seconds=self.every))]
+            )
+        assert self.cron is not None
+        return ScheduleSpec(cron_expressions=[self.cron], time_zone_name=self.timezone)
+
+    def describe(self) -> str:
+        if self.every is not None:
+            return f"every {say_every(self.every)}"
+        return f"cron {self.cron} ({self.timezone})"
+
+
+def check_name(name: str) -> str:
+    """A schedule's name: letters, digits, ``.``, ``_``, ``-``; up to 100 characters.
+
+    Raises:
+        InputError: any other name.
+    """
+    if not _NAME.match(name):
+        raise InputError(
+            f"schedule name {name!r}: use letters, digits, '.', '_' and '-' "
+            "(starting with a letter or digit, up to 100 characters)"
+        )
+    return name
+
+
+async def add(
+    client: Client, name: str, run_input: Any, task_queue: str, timing: Timing, memo: dict[str, Any]
+) -> None:
+    """Create the schedule ``name`` (its first fire is the next one the timing gives).
+
+    Raises:
+        InputError: a schedule of that name exists, or the server refuses the spec.
+    """
+    action = ScheduleActionStartWorkflow(WORKFLOW_NAME, run_input, id=name, task_queue=task_queue)
+    schedule = Schedule(
+        action=action,
+        spec=timing.spec(),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP),
+        state=ScheduleState(note=f"added by squall: {timing.describe()}"),
+    )
+    try:
+        await client.create_schedule(
+            name, schedule, memo={MEMO_KEY: {**memo, "timing": timing.describe()}}
+        )
+    except ScheduleAlreadyRunningError:
+        raise InputError(
+            f"a schedule named {name!r} exists already (squall schedule delete {name} first)"
+        ) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+            raise InputError(f"schedule {name!r}: Temporal refused it: {exc.message}") from None
+        raise
+
+
+async def pause(client: Client, name: str, paused: bool) -> None:
+    """Pause (or unpause) the schedule ``name``.
+
+    Raises:
+        InputError: no such schedule.
+    """
+    handle = client.get_schedule_handle(name)
+    try:
+        if paused:
+            await handle.pause(note="paused by squall schedule pause")
+        else:
+            await handle.unpause(note="unpaused by squall schedule pause --unpause")
+    except RPCError as exc:
+        raise _missing(name, exc) from None
+
+
+async def delete(client: Client, name: str) -> None:
+    """Delete the schedule ``name`` (runs it started go on).
+
+    Raises:
+        InputError: no such schedule.
+    """
+    try:
+        await client.get_schedule_handle(name).delete()
+    except RPCError as exc:
+        raise _missing(name, exc) from None
+
+
+async def describe_all(client: Client) -> list[dict[str, Any]]:
+    """Every schedule of the namespace (squall's and others'), described from the schedule
+    itself (the listing is only eventually consistent), sorted by name."""
+    names = sorted([entry.id async for entry in await client.list_schedules()])
+    found = []
+    for name in names:
+        try:
+            described = await client.get_schedule_handle(name).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:  # deleted meanwhile
+                continue
+            raise
+        found.append(await _summary(name, described))
+    return found
+
+
+async def _summary(name: str, described: ScheduleDescription) -> dict[str, Any]:
+    try:
+        memo = await described.memo()
+    except PayloadKeyError:  # encrypted with a key this machine does not have
+        memo = {MEMO_KEY: {"experiment": "(encrypted with a key not configured here)"}}
+    value = memo.get(MEMO_KEY)
+    ours: dict[str, Any] = value if isinstance(value, dict) else {}
+    info = described.info
+    recent = [
+        action.action.workflow_id
+        for action in info.recent_actions
+        if hasattr(action.action, "workflow_id")
+    ]
+    paused = described.schedule.state.paused
+    nexts = [] if paused else [_iso(t) for t in info.next_action_times[:1]]
+    return {
+        "name": name,
+        "state": "paused" if paused else "active",
+        "timing": ours.get("timing") or _timing_of(described),
+        "experiment": ours.get("experiment", ""),
+        "title": ours.get("title", ""),
+        "task_queue": getattr(described.schedule.action, "task_queue", None) or "",
+        "next_run": nexts[0] if nexts else None,
+        "runs": info.num_actions,
+        "last_run_id": recent[-1] if recent else None,
+        "squall": bool(ours),
+    }
+
+
+def _timing_of(described: ScheduleDescription) -> str:
+    spec = described.schedule.spec
+    if spec.intervals:
+        return f"every {say_every(spec.intervals[0].every.total_seconds())}"
+    if spec.cron_expressions:
+        return f"cron {spec.cron_expressions[0]}"
+    return "calendar"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _missing(name: str, exc: RPCError) -> Exception:
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        return InputError(f"no schedule named {name!r} (squall schedule list shows them)")
+    return exc

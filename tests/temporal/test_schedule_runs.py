@@ -1,0 +1,127 @@
+"""A schedule on a real dev server, with a real ``squall worker``: it fires at least
+twice, each fire a normal run (its own run id, a journal, a record in the worker's
+history); pause stops the fires; delete removes the schedule."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sqharness import EXAMPLES, subprocess_env
+from temporal import TemporalServer
+
+
+def _wait(predicate: Any, timeout: float, what: Any) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what()}")
+
+
+@pytest.fixture
+def worker(temporal_server: TemporalServer, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A real ``squall worker`` on a task queue of its own, recording into its own history
+    and journal directory; stopped (SIGTERM, then SIGKILL) afterwards."""
+    queue = f"schedules-{os.getpid()}-{tmp_path.name}"
+    journals, history = tmp_path / "journals", tmp_path / "worker-history.sqlite3"
+    env = subprocess_env(**temporal_server.env(), SQUALL_HISTORY=str(history))
+    log = (tmp_path / "worker.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "squall", "worker", "--task-queue", queue, "--journal-dir", str(journals)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        yield {
+            "queue": queue,
+            "journals": journals,
+            "history": history,
+            "log": lambda: (tmp_path / "worker.log").read_text(errors="replace")[-3000:],
+        }
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+
+
+def _fired(server: TemporalServer, name: str) -> list[str]:
+    """The workflow ids Temporal started for the schedule ``name``."""
+    done = server.cli(
+        "workflow", "list", "--query", f'TemporalScheduledById="{name}"', "-o", "json"
+    )
+    assert done.returncode == 0, done.stderr
+    return sorted(entry["execution"]["workflowId"] for entry in json.loads(done.stdout or "[]"))
+
+
+def _described(squall: Any, env: dict[str, str], name: str) -> dict[str, Any]:
+    """The schedule as ``schedule list --json`` shows it (read from the schedule itself)."""
+    listed = squall("schedule", "list", "--json", env=env)
+    assert listed.code == 0, listed.stderr
+    (entry,) = [s for s in json.loads(listed.stdout) if s["name"] == name]
+    return entry
+
+
+def _journals(directory: Path) -> list[dict[str, Any]]:
+    if not directory.is_dir():
+        return []
+    return [json.loads(p.read_text()) for p in sorted(directory.glob("*.journal.json"))]
+
+
+@pytest.mark.slow
+def test_a_schedule_fires_normal_runs_pause_stops_it_delete_removes_it(
+    squall: Any, temporal_server: TemporalServer, worker: dict[str, Any]
+) -> None:
+    name = f"every-second-{os.getpid()}"
+    env = {**temporal_server.env(), "SQUALL_TEMPORAL_TASK_QUEUE": worker["queue"]}
+    added = squall(
+        "schedule", "add", name, str(EXAMPLES / "trivial.json"), "--every", "1s", env=env
+    )
+    assert added.code == 0, added.stderr
+    try:
+        journals = _wait(
+            lambda: (j := _journals(worker["journals"])) and len(j) >= 2 and j,
+            60,
+            lambda: (
+                f"two journals; fired: {_fired(temporal_server, name)}; worker:\n{worker['log']()}"
+            ),
+        )
+        run_ids = [j["squall"]["run_id"] for j in journals]
+        assert len(set(run_ids)) == len(run_ids) and all(r.startswith(f"{name}-") for r in run_ids)
+        assert all(j["status"] == "completed" for j in journals)
+        _wait(
+            lambda: set(run_ids) <= set(_fired(temporal_server, name)),
+            10,
+            lambda: f"{run_ids} among the schedule's workflows",
+        )
+        listed = squall("runs", "list", "--json", env={"SQUALL_HISTORY": str(worker["history"])})
+        assert listed.code == 0, listed.stderr
+        in_history = {r["run_id"] for r in json.loads(listed.stdout)}
+        assert set(run_ids) <= in_history
+
+        paused = squall("schedule", "pause", name, env=env)
+        assert paused.code == 0, paused.stderr
+        before = _described(squall, env, name)
+        assert before["state"] == "paused" and before["runs"] >= 2 and before["next_run"] is None
+        time.sleep(2.5)  # two intervals and more: a paused schedule must not fire in them
+        assert _described(squall, env, name)["runs"] == before["runs"]
+    finally:
+        deleted = squall("schedule", "delete", name, env=env)
+    assert deleted.code == 0, deleted.stderr
+    listed = json.loads(squall("schedule", "list", "--json", env=env).stdout)
+    assert name not in [s["name"] for s in listed]
+    assert squall("schedule", "delete", name, env=env).code == 2
