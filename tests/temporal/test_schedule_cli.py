@@ -173,6 +173,15 @@ def test_secrets_reach_temporal_only_encrypted(
         for secret in (inline, given):
             assert secret not in raw and secret.encode() not in decoded
         assert b"deploy" not in decoded and b"masked-secrets" not in decoded
+        # the memo reads back with the key, and without it the listing still works
+        for env, shown in (
+            ({"SQUALL_TEMPORAL_KEY": key}, experiment),
+            ({}, "(encrypted with a key not configured here)"),
+        ):
+            listed = squall("schedule", "list", "--json", env={**temporal_server.env(), **env})
+            assert listed.code == 0, listed.stderr
+            (entry,) = [s for s in json.loads(listed.stdout) if s["name"] == "with-secrets"]
+            assert entry["experiment"] == shown
     finally:
         assert squall("schedule", "delete", "with-secrets", env=temporal_server.env()).code == 0
 
