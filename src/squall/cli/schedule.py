@@ -94,15 +94,22 @@ def schedule_add(
     if prepared is None:
         return 2
     run_input, memo = prepared
-    _with_client(
-        connection,
-        lambda client: schedules.add(client, name, run_input, run_input.task_queue, timing, memo),
-    )
+
+    async def add(client: Client) -> bool:
+        await schedules.add(client, name, run_input, run_input.task_queue, timing, memo)
+        return await schedules.has_workers(client, run_input.task_queue)
+
+    served = _with_client(connection, add)
     sys.stderr.write(
         f"squall: schedule {name!r} added: {timing.describe()}, runs {memo['experiment']} on "
         f"task queue {run_input.task_queue!r} ({connection.address}, namespace "
         f"{connection.namespace}); run ids are {name}-<fire time>\n"
     )
+    if not served:
+        sys.stderr.write(
+            f"squall: warning: no worker polls task queue {run_input.task_queue!r} now: "
+            "its runs wait until one does (squall worker, see docs/scale-out.md)\n"
+        )
     return 0
 
 

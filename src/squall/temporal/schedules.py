@@ -35,7 +35,17 @@ from squall.temporal.codec import PayloadKeyError
 from squall.temporal.names import WORKFLOW_NAME
 from squall.temporal.spec import say_every
 
-__all__ = ["CATCHUP", "MEMO_KEY", "Timing", "add", "check_name", "delete", "describe_all", "pause"]
+__all__ = [
+    "CATCHUP",
+    "MEMO_KEY",
+    "Timing",
+    "add",
+    "check_name",
+    "delete",
+    "describe_all",
+    "has_workers",
+    "pause",
+]
 
 CATCHUP = timedelta(minutes=5)
 #: the memo squall leaves on its schedules (what ``schedule list`` shows)
@@ -108,6 +118,23 @@ async def add(
         if exc.status == RPCStatusCode.INVALID_ARGUMENT:
             raise InputError(f"schedule {name!r}: Temporal refused it: {exc.message}") from None
         raise
+
+
+async def has_workers(client: Client, task_queue: str) -> bool:
+    """Whether a worker polled ``task_queue`` for workflows lately (Temporal remembers
+    pollers for a few minutes)."""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    answer = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return bool(answer.pollers)
 
 
 async def pause(client: Client, name: str, paused: bool) -> None:
