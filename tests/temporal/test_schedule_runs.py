@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +14,7 @@ from typing import Any
 import pytest
 
 from sqharness import EXAMPLES, subprocess_env
+from sqworker import SquallWorker
 from temporal import TemporalServer
 
 
@@ -33,30 +31,19 @@ def _wait(predicate: Any, timeout: float, what: Any) -> Any:
 @pytest.fixture
 def worker(temporal_server: TemporalServer, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A real ``squall worker`` on a task queue of its own, recording into its own history
-    and journal directory; stopped (SIGTERM, then SIGKILL) afterwards."""
+    and journal directory (tests/support/sqworker.py: stopped afterwards, no orphan)."""
     queue = f"schedules-{os.getpid()}-{tmp_path.name}"
     journals, history = tmp_path / "journals", tmp_path / "worker-history.sqlite3"
     env = subprocess_env(**temporal_server.env(), SQUALL_HISTORY=str(history))
-    log = (tmp_path / "worker.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "squall", "worker", "--task-queue", queue, "--journal-dir", str(journals)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp_path,
-    )  # fmt: skip
-    try:
-        yield {
-            "queue": queue,
-            "journals": journals,
-            "history": history,
-            "log": lambda: (tmp_path / "worker.log").read_text(errors="replace")[-3000:],
-        }
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+    with SquallWorker(
+        temporal_server.address,
+        queue,
+        tmp_path / "worker.log",
+        env=env,
+        cwd=tmp_path,
+        args=("--journal-dir", str(journals)),
+    ) as running:
+        yield {"queue": queue, "journals": journals, "history": history, "log": running.log}
 
 
 def _fired(server: TemporalServer, name: str) -> list[str]:
