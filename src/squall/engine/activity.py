@@ -44,6 +44,15 @@ class signals_may_raise:
     def __enter__(self) -> None:
         if self.main:
             self.ctx.raise_on_signal = True
+            # a stop asked from a thread just before (a safeguard) sent no signal, since
+            # nothing could raise yet: honour it now, not after the activity
+            if self.ctx.halt.is_set():
+                self.ctx.raise_on_signal = False
+                first = self.ctx.interruption
+                raise Interrupted(
+                    first.reason if first else "the run was stopped",
+                    first.name if first else "",
+                )
 
     def __exit__(self, *exc_info: object) -> None:
         if self.main:
