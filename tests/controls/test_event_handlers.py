@@ -53,6 +53,15 @@ class Recorder(RunEventHandler):
     def activity_completed(self, activity, run):
         _log("activity_completed", activity["name"], run["status"])
 
+    def start_continuous_hypothesis(self, frequency):
+        _log("start_continuous_hypothesis", frequency)
+
+    def continuous_hypothesis_iteration(self, iteration_index, state):
+        _log("continuous_hypothesis_iteration", iteration_index, state["steady_state_met"])
+
+    def continuous_hypothesis_completed(self, experiment, journal, exception=None):
+        _log("continuous_hypothesis_completed", exception)
+
     def interrupted(self, experiment, journal):
         _log("interrupted")
 
@@ -97,7 +106,7 @@ def _action(name: str) -> dict[str, Any]:
     return {**_probe(name), "type": "action"}
 
 
-def _experiment(tmp_path: Path) -> None:
+def _experiment(tmp_path: Path, **extra: Any) -> None:
     (tmp_path / "eventsctl.py").write_text(CONTROL)
     experiment = {
         "title": "events",
@@ -108,6 +117,7 @@ def _experiment(tmp_path: Path) -> None:
         "steady-state-hypothesis": {"title": "h", "probes": [_probe("check")]},
         "method": [_action("inject")],
         "rollbacks": [_action("undo")],
+        **extra,
     }
     (tmp_path / "e.json").write_text(json.dumps(experiment))
 
@@ -152,3 +162,28 @@ def test_an_interrupted_run_sends_interrupted_then_finish(squall: Any, tmp_path:
     names = [event[0] for event in _events(log)]
     assert names[-2:] == ["interrupted", "finish"], names
     assert _events(log)[-1] == ["finish", "interrupted"]
+
+
+def test_the_continuous_hypothesis_sends_its_events(squall: Any, tmp_path: Path) -> None:
+    sleep = {"type": "action", "name": "inject", "provider": {
+        "type": "python", "module": "sqtest", "func": "sleep", "arguments": {"seconds": 0.5}}}  # fmt: skip
+    _experiment(
+        tmp_path,
+        runtime={"hypothesis": {"strategy": "continuously", "frequency": 0.1}},
+        method=[sleep],
+    )
+    log = tmp_path / "events.log"
+    done = squall("run", "e.json", env={"EVENTS_LOG": str(log)})
+    assert done.code == 0, done.stderr
+    events = _events(log)
+    names = [event[0] for event in events]
+    start = names.index("start_continuous_hypothesis")
+    assert events[start] == ["start_continuous_hypothesis", 0.1]
+    iterations = [e for e in events if e[0] == "continuous_hypothesis_iteration"]
+    assert len(iterations) >= 2
+    assert [e[1] for e in iterations] == list(range(1, len(iterations) + 1))
+    assert all(e[2] is True for e in iterations)
+    completed = names.index("continuous_hypothesis_completed")
+    assert names.count("continuous_hypothesis_completed") == 1
+    assert completed > max(i for i, n in enumerate(names) if n == "continuous_hypothesis_iteration")
+    assert completed < names.index("start_hypothesis_after") < names.index("finish")

@@ -349,6 +349,7 @@ class ControlPlugin:
             )
         finally:
             if self.events:
+                self.events.continuous_over(self._raw(), finished)
                 self.events.journal = finished
                 if finished.get("status") == "interrupted":
                     self.events.send("interrupted", self._raw(), finished)
@@ -365,9 +366,8 @@ class ControlPlugin:
     def squall_before_hypothesis(self, run: RunView, phase: str) -> None:
         hypothesis = self.experiment.hypothesis
         context = dict(hypothesis.raw) if hypothesis else {}
-        event = self.events.hypothesis(phase, started=True) if self.events else None
-        if event:
-            self.events.send(event, self._raw())
+        if self.events:
+            self._before_hypothesis_events(run, phase)
         self._call(run, self._hypothesis_controls(), "before", "hypothesis", context)
 
     @hookimpl
@@ -378,9 +378,22 @@ class ControlPlugin:
         try:
             self._call(run, self._hypothesis_controls(), "after", "hypothesis", context, state)
         finally:
-            event = self.events.hypothesis(phase, started=False) if self.events else None
-            if event:
-                self.events.send(event, self._raw(), state, run.journal.to_dict())
+            if self.events:
+                event = self.events.hypothesis(phase, started=False)
+                if event:
+                    self.events.send(event, self._raw(), state, run.journal.to_dict())
+                elif phase == "hypothesis-during":
+                    self.events.during(False, self.experiment.raw, state)
+
+    def _before_hypothesis_events(self, run: RunView, phase: str) -> None:
+        if phase == "hypothesis-during":
+            self.events.during(True, self.experiment.raw)
+            return
+        if phase == "hypothesis-after":
+            self.events.continuous_over(self._raw(), run.journal.to_dict())
+        event = self.events.hypothesis(phase, started=True)
+        if event:
+            self.events.send(event, self._raw())
 
     @hookimpl
     def squall_before_method(self, run: RunView) -> None:
@@ -397,6 +410,8 @@ class ControlPlugin:
 
     @hookimpl
     def squall_before_rollbacks(self, run: RunView) -> None:
+        if self.events:
+            self.events.continuous_over(self._raw(), run.journal.to_dict())
         self.events.send("start_rollbacks", self._raw())
         self._call(run, self._merged(()), "before", "rollback", dict(self.experiment.raw))
 

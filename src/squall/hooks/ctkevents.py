@@ -10,6 +10,11 @@ reference's arguments (docs/compatibility.md, ``control-event-handlers``):
     start_hypothesis_before       before the steady-state check before the method,
     hypothesis_before_completed   and after it (experiment, the hypothesis result, journal)
     start_method, method_completed          (experiment; experiment, the method's entries)
+    start_continuous_hypothesis   before the first check during the method (the frequency
+                                  the experiment declares, else None)
+    continuous_hypothesis_iteration         after each (its index from 1, its result)
+    continuous_hypothesis_completed         once the method and its checks are over
+                                  (experiment, journal, None)
     start_hypothesis_after, hypothesis_after_completed
     start_rollbacks, rollbacks_completed    (experiment; experiment, journal)
     start_activity, activity_completed      (activity; activity, its run entry)
@@ -17,9 +22,9 @@ reference's arguments (docs/compatibility.md, ``control-event-handlers``):
     finish                        last, after the controls' cleanup (journal)
 
 ``started`` comes before controls are configured in the reference too, so no control's
-handler ever gets it. Not sent: the continuous hypothesis's events, ``start_cooldown``,
-``cooldown_completed`` and ``signal_exit``. A handler that raises is logged and skipped,
-as in the reference. Journals are handed as mappings (copies of squall's journal so far).
+handler ever gets it. Not sent: ``start_cooldown``, ``cooldown_completed`` (squall has no
+cooldown) and ``signal_exit``. A handler that raises is logged and skipped, as in the
+reference. Journals are handed as mappings (copies of squall's journal so far).
 """
 
 from __future__ import annotations
@@ -34,12 +39,15 @@ __all__ = ["RunEvents"]
 class RunEvents:
     """One run's registry, and where the run is (before or after its method)."""
 
-    __slots__ = ("journal", "registry")
+    __slots__ = ("continuous", "iteration", "journal", "registry")
 
     def __init__(self) -> None:
         self.registry = EventHandlerRegistry()
         #: the journal the run ended with (for ``finish``, sent after the cleanup)
         self.journal: dict[str, Any] | None = None
+        #: the continuous hypothesis: "" not started, "running", "completed"
+        self.continuous = ""
+        self.iteration = 0
 
     def __bool__(self) -> bool:
         """Whether any handler listens (no event is built otherwise)."""
@@ -48,6 +56,24 @@ class RunEvents:
     def send(self, event: str, *args: Any) -> None:
         if self.registry.handlers:
             getattr(self.registry, event)(*args)
+
+    def during(self, started: bool, experiment: Any, state: Any = None) -> None:
+        """A check of the continuous hypothesis starts (or ended with ``state``)."""
+        if started and not self.continuous:
+            self.continuous = "running"
+            runtime = experiment.get("runtime") if isinstance(experiment, dict) else None
+            hypothesis = runtime.get("hypothesis") if isinstance(runtime, dict) else None
+            frequency = hypothesis.get("frequency") if isinstance(hypothesis, dict) else None
+            self.send("start_continuous_hypothesis", frequency)
+        elif not started and self.continuous == "running":
+            self.iteration += 1
+            self.send("continuous_hypothesis_iteration", self.iteration, state)
+
+    def continuous_over(self, experiment: Any, journal: Any) -> None:
+        """The method and its continuous checks are over (at the next hook after them)."""
+        if self.continuous == "running":
+            self.continuous = "completed"
+            self.send("continuous_hypothesis_completed", experiment, journal, None)
 
     @staticmethod
     def hypothesis(phase: str, started: bool) -> str | None:
