@@ -202,3 +202,41 @@ def test_the_payload_check_can_fail_unencrypted_values_are_seen(
         assert canary not in raw and canary.encode() in decoded
     finally:
         assert squall("schedule", "delete", "in-clear", env=temporal_server.env()).code == 0
+
+
+def test_add_checks_the_format_here_and_leaves_imports_to_the_workers(
+    squall: Any, temporal_server: TemporalServer, tmp_path: Path
+) -> None:
+    """As `run --engine temporal`: a malformed experiment is exit 2 with its located
+    problems (nothing created); a python provider only the workers can import is fine."""
+    broken = tmp_path / "broken.json"
+    broken.write_text(
+        '{\n  "title": "t",\n  "description": "d",\n  "method": [{"type": "action"}]\n}\n'
+    )
+    refused = squall(
+        "schedule", "add", "broken", str(broken), "--every", "1h", env=temporal_server.env()
+    )
+    assert refused.code == 2, refused.stderr
+    assert f"{broken}:4" in refused.stderr  # located: file and line
+    assert "broken" not in temporal_server.cli("schedule", "list", "-o", "json").stdout
+    remote = tmp_path / "remote.json"
+    remote.write_text(
+        json.dumps(
+            {
+                "title": "t",
+                "description": "d",
+                "method": [
+                    {
+                        "type": "action",
+                        "name": "on-the-worker",
+                        "provider": {"type": "python", "module": "only_on_workers", "func": "f"},
+                    }
+                ],
+            }
+        )
+    )
+    added = squall(
+        "schedule", "add", "remote", str(remote), "--every", "1h", env=temporal_server.env()
+    )
+    assert added.code == 0, added.stderr
+    assert squall("schedule", "delete", "remote", env=temporal_server.env()).code == 0

@@ -122,8 +122,8 @@ def _prepare(
     connection: ConnectOptions,
 ) -> tuple[Any, dict[str, Any]] | None:
     """The run input (as ``squall run --engine temporal`` makes it) and the schedule's
-    memo; None when the experiment is not valid (its problems printed)."""
-    from squall.api import plugin_registry, validate_document
+    memo; None when the experiment's format is not valid (its problems printed)."""
+    from squall.api import parse_document
     from squall.cli.runcore import (
         load_cli_document,
         load_cli_settings_file,
@@ -145,12 +145,9 @@ def _prepare(
     overrides, secret_overrides = read_overrides(variables, var_files)
     document = load_cli_document(source, no_verify_tls, settings)
     try:
-        experiment = validate_document(
-            document,
-            registry=plugin_registry(),
-            overrides=overrides,
-            secret_overrides=secret_overrides,
-        )
+        # the format only, as `run --engine temporal`: imports, executables and the
+        # environment are the workers' (each fire's worker checks them before it runs)
+        experiment = parse_document(document)
     except ValidationError as exc:
         print_problems(exc)
         return None
