@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from squall.errors import InputError
+from squall.errors import InputError, SquallError
 from squall.temporal.options import resolve_options
 
 
@@ -84,3 +84,25 @@ def test_a_client_certificate_needs_its_key(tmp_path: Path) -> None:
     cert.write_text("x")
     with pytest.raises(InputError, match=r"--tls-cert: mTLS needs both .*\(--tls-key\)"):
         resolve_options({"tls_cert": str(cert)}, settings={}, environ={})
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "code", "text"),
+    [
+        ("UNAUTHENTICATED", InputError, 2, "refused the credentials (UNAUTHENTICATED: no)"),
+        ("PERMISSION_DENIED", InputError, 2, "check the API key"),
+        ("UNAVAILABLE", SquallError, 3, "answered UNAVAILABLE: no"),
+    ],
+)
+def test_unexpected_rpc_errors_become_one_line_squall_errors(
+    status: str, kind: type[Exception], code: int, text: str
+) -> None:
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from squall.temporal.connect import explain_rpc_error
+
+    error = explain_rpc_error(
+        RPCError("no", RPCStatusCode[status], b""), resolve_options(settings={}, environ={})
+    )
+    assert isinstance(error, kind) and error.exit_code == code
+    assert text in str(error) and "localhost:7233" in str(error)

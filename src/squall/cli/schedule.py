@@ -27,10 +27,16 @@ _T = TypeVar("_T")
 
 
 def _with_client(connection: ConnectOptions, work: Callable[[Client], Awaitable[_T]]) -> _T:
-    from squall.temporal.connect import connect
+    from temporalio.service import RPCError
+
+    from squall.temporal.connect import connect, explain_rpc_error
 
     async def main() -> _T:
-        return await work(await connect(connection))
+        client = await connect(connection)
+        try:
+            return await work(client)
+        except RPCError as exc:  # one the operation did not expect: one line, no traceback
+            raise explain_rpc_error(exc, connection) from None
 
     return asyncio.run(main())
 

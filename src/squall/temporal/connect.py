@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from temporalio.converter import DataConverter
     from temporalio.service import TLSConfig
 
-__all__ = ["ConnectOptions", "TemporalUnavailable", "connect", "data_converter", "resolve_options"]
+__all__ = [
+    "ConnectOptions",
+    "TemporalUnavailable",
+    "connect",
+    "data_converter",
+    "explain_rpc_error",
+    "resolve_options",
+]
 
 
 class TemporalUnavailable(SquallError):
@@ -67,6 +74,25 @@ async def connect(options: ConnectOptions) -> Client:
         ) from None
     await _check_namespace(client, options)
     return client
+
+
+def explain_rpc_error(exc: BaseException, options: ConnectOptions) -> SquallError:
+    """A squall error for an RPC error no command expected (one line, no traceback):
+    refused credentials are exit 2 (the API key or client certificate is wrong), anything
+    else exit 3 (the server could not do it)."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    if not isinstance(exc, RPCError):
+        return TemporalUnavailable(f"Temporal at {options.address}: {exc}")
+    if exc.status in (RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED):
+        return InputError(
+            f"the Temporal server at {options.address} refused the credentials "
+            f"({exc.status.name}: {exc.message}); check the API key "
+            "($SQUALL_TEMPORAL_API_KEY, temporal.api_key) or the client certificate"
+        )
+    return TemporalUnavailable(
+        f"the Temporal server at {options.address} answered {exc.status.name}: {exc.message}"
+    )
 
 
 def _tls(options: ConnectOptions) -> TLSConfig | bool:
