@@ -106,3 +106,21 @@ def test_unexpected_rpc_errors_become_one_line_squall_errors(
     )
     assert isinstance(error, kind) and error.exit_code == code
     assert text in str(error) and "localhost:7233" in str(error)
+
+
+def test_the_cli_masks_the_api_key_once_resolved(tmp_path: Path) -> None:
+    import uuid
+
+    import click
+
+    from squall.cli.temporal_options import resolve_connection
+    from squall.masking import mask_text
+
+    canary = f"sk-{uuid.uuid4().hex}"
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(f"temporal:\n  api_key: {canary}\n")
+    assert canary in mask_text(f"key={canary}")  # not a secret before
+    with click.Context(click.Command("x"), obj={"settings_path": str(settings)}):
+        options = resolve_connection({})
+    assert options.api_key == canary and options.tls
+    assert mask_text(f"key={canary}") == "key=***"

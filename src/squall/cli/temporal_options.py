@@ -3,7 +3,8 @@ stop, runs attach, schedule): ``@temporal_options`` adds them and hands the comm
 resolved :class:`~squall.temporal.options.ConnectOptions` as its ``connection`` argument.
 
 The API key is never a flag (it would show in ``ps`` and shell history): it comes from
-``$SQUALL_TEMPORAL_API_KEY`` or the settings file.
+``$SQUALL_TEMPORAL_API_KEY`` or the settings file, and is masked like an experiment's
+secrets in everything the process prints or records.
 """
 
 from __future__ import annotations
@@ -66,7 +67,12 @@ def resolve_connection(flags: dict[str, Any]) -> ConnectOptions:
     ctx = click.get_current_context(silent=True)
     obj = ctx.find_root().obj if ctx is not None else None
     settings_path = obj.get("settings_path") if isinstance(obj, dict) else None
-    return resolve_options(flags, settings_path=settings_path)
+    options = resolve_options(flags, settings_path=settings_path)
+    if options.api_key:  # masked in whatever this process prints or records from now on
+        from squall.masking import register_secrets
+
+        register_secrets(options.api_key)
+    return options
 
 
 def connection_options(func: F) -> F:
