@@ -25,6 +25,7 @@ from squall.temporal.names import ENCRYPTED_ENCODING, ENV_KEY, KEY_ID_METADATA
 __all__ = ["EncryptionCodec", "PayloadKeyError"]
 
 _NONCE = 12
+_TAG = 16
 
 
 class PayloadKeyError(InputError):
@@ -77,6 +78,8 @@ class EncryptionCodec(PayloadCodec):
             )
         nonce, sealed = payload.data[:_NONCE], payload.data[_NONCE:]
         try:
+            if len(sealed) < _TAG:
+                raise InvalidTag  # truncated: too short to hold even the tag
             clear = cipher.decrypt(nonce, sealed, key_id.encode())
         except InvalidTag:
             raise PayloadKeyError(
