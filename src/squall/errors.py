@@ -26,8 +26,27 @@ __all__ = [
     "SquallError",
     "ValidationError",
     "describe",
+    "early_signal",
     "message_of",
+    "note_early_signal",
 ]
+
+#: the stop signal ("SIGINT", "SIGTERM") the command received before a run's own
+#: handlers took over; user code (a driver imported for validation, a plugin) may have
+#: swallowed the KeyboardInterrupt it raised, so the CLI and the engine ask here
+_early: list[str] = []
+
+
+def note_early_signal(name: str) -> None:
+    """Remember a stop signal received while squall was still loading (the CLI's
+    early handler calls this, then raises KeyboardInterrupt)."""
+    if not _early:
+        _early.append(name)
+
+
+def early_signal() -> str:
+    """The stop signal received before a run took over its handlers, or ""."""
+    return _early[0] if _early else ""
 
 
 def describe(exc: BaseException) -> str:

@@ -54,3 +54,64 @@ def test_sigterm_at_random_early_moments_exits_130(tmp_path: Path) -> None:
         _, stderr = proc.communicate(timeout=30)
         assert proc.returncode == 130, stderr
         assert "Traceback" not in stderr
+
+
+def test_a_stop_swallowed_by_a_driver_while_loading_still_stops_the_run(tmp_path: Path) -> None:
+    """A driver module whose import catches everything (KeyboardInterrupt included)
+    swallows the early handler's KeyboardInterrupt: squall must still exit 130 and
+    inject nothing, not validate the swallowing module as broken (exit 2) nor, worse,
+    start the run after the stop."""
+    import json
+    import sys
+
+    started, injected = tmp_path / "import-started", tmp_path / "injected"
+    (tmp_path / "swallowing_driver.py").write_text(
+        "import pathlib, time\n"
+        f"pathlib.Path({str(started)!r}).write_text('1')\n"
+        "try:\n"
+        "    time.sleep(20)\n"
+        "except BaseException:\n"
+        "    pass\n"
+        "def inject():\n"
+        f"    pathlib.Path({str(injected)!r}).write_text('1')\n"
+    )
+    experiment = tmp_path / "exp.json"
+    experiment.write_text(
+        json.dumps(
+            {
+                "title": "a stop during the driver's import",
+                "description": "nothing may be injected",
+                "method": [
+                    {
+                        "type": "action",
+                        "name": "inject",
+                        "provider": {
+                            "type": "python",
+                            "module": "swallowing_driver",
+                            "func": "inject",
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    env = subprocess_env()
+    env["PYTHONPATH"] = (
+        f"{tmp_path}{':' if env.get('PYTHONPATH') else ''}{env.get('PYTHONPATH', '')}"
+    )
+    for sent in (signal.SIGTERM, signal.SIGINT):
+        started.unlink(missing_ok=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "squall", "run", "--no-history", "--journal-path",
+             str(tmp_path / "j.json"), str(experiment)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while not started.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        proc.send_signal(sent)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr
+        assert sent.name in stderr and "Traceback" not in stderr
+        assert not injected.exists(), "the action ran after the stop"

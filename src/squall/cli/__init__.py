@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout, sys.stderr = MaskedStream(sys.stdout), MaskedStream(sys.stderr)
     try:
         code = _main(args)
+        code = _after_early_signal(code)
     finally:
         sys.stdout, sys.stderr = streams
     if argv is None:
@@ -73,13 +74,33 @@ def _without_click(args: list[str]) -> int | None:
 
 def _stop_on_sigterm() -> None:
     """SIGTERM stops squall as SIGINT does (exit 130) from the start, not only once a run
-    installs its own handlers: a SIGTERM while loading must not kill squall with -15."""
+    installs its own handlers: a SIGTERM while loading must not kill squall with -15.
+    Both are remembered (squall.errors.early_signal): code that swallows the
+    KeyboardInterrupt (a driver module imported for validation catches everything) must
+    not turn the stop into another exit code, nor let a run start after it."""
     import signal
 
+    from squall.errors import note_early_signal
+
     def stop(signum: int, frame: object) -> None:
+        note_early_signal(signal.Signals(signum).name)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, stop)
+
+
+def _after_early_signal(code: int) -> int:
+    """130 when a stop signal arrived while squall was loading, whatever the code it
+    reached (a swallowed KeyboardInterrupt looks like a broken module: exit 2)."""
+    from squall.errors import early_signal
+
+    name = early_signal()
+    if not name or code == 130:
+        return code
+    sys.stderr.write(f"squall: interrupted by {name} while loading\n")
+    return 130
 
 
 def _ignore_stop_signals() -> None:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 from squall.engine.context import Interruption, RunContext
-from squall.errors import Interrupted
+from squall.errors import Interrupted, early_signal
 
 __all__ = ["disarm_deadline", "handle_signals", "request_stop", "request_stop_now"]
 
@@ -83,6 +83,9 @@ def handle_signals(ctx: RunContext, deadline: float | None = None) -> Iterator[N
             raise Interrupted(first.reason, first.name)
 
     names = [n for n in known if hasattr(signal, n)]
+    early = early_signal()
+    if early in known:  # received while loading (and maybe swallowed): nothing may start
+        request_stop(ctx, known[early].replace())
     previous = {n: signal.signal(getattr(signal, n), handler) for n in names}
     if deadline:
         signal.setitimer(signal.ITIMER_REAL, deadline)
