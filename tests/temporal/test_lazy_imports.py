@@ -23,6 +23,9 @@ _PROBE = (
         ["validate", str(EXAMPLES / "trivial.yaml")],
         ["run", "--no-history", "--journal-path", "{tmp}/j.json", str(EXAMPLES / "trivial.json")],
         ["--help"],
+        # a Temporal command's help needs no client either
+        ["schedule", "add", "--help"],
+        ["worker", "--help"],
     ],
 )
 def test_local_commands_import_nothing_of_temporalio(argv: list[str], tmp_path: Path) -> None:
