@@ -151,7 +151,10 @@ def run_command(
         fail_fast_ratio=fail_fast_ratio,
         settings=settings,
     )
-    inputs = _Inputs(settings, overrides, secret_overrides, no_verify_tls, no_validation)
+    # the Temporal engine checks the format here; imports, executables and the
+    # environment are those of the workers, where the activities run
+    format_only = no_validation or engine == "temporal"
+    inputs = _Inputs(settings, overrides, secret_overrides, no_verify_tls, format_only)
     prepared = [_prepare(source, inputs, options) for source in experiments]
     if any(p is None for p in prepared):
         return 2

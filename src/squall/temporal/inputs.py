@@ -101,10 +101,28 @@ def _routing_problems(experiment: Experiment) -> list[str]:
         extension = raw.get(ROUTING_KEY) if isinstance(raw, Mapping) else None
         if extension is None:
             continue
-        queue = extension.get("task_queue") if isinstance(extension, Mapping) else None
-        if not isinstance(extension, Mapping) or not (isinstance(queue, str) and queue.strip()):
+        if not isinstance(extension, Mapping):
             problems.append(f"{where}: '{ROUTING_KEY}' must be a mapping like {{task_queue: NAME}}")
+            continue
+        queue = extension.get("task_queue")
+        if "task_queue" in extension and not (isinstance(queue, str) and queue.strip()):
+            problems.append(f"{where}: {ROUTING_KEY}.task_queue must be a task queue's name")
+    for key in _SECONDS:
+        value = _extension(experiment).get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+        ):
+            problems.append(f"the experiment: {ROUTING_KEY}.{key} must be a number of seconds > 0")
     return problems
+
+
+#: the experiment's ``squall`` keys that are numbers of seconds
+_SECONDS = ("schedule_to_start", "heartbeat")
+
+
+def _extension(experiment: Experiment) -> Mapping[str, Any]:
+    extension = experiment.raw.get(ROUTING_KEY)
+    return extension if isinstance(extension, Mapping) else {}
 
 
 def plan_options(values: Mapping[str, Any]) -> PlanOptions:
@@ -163,12 +181,14 @@ def run_input(
     secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     max_output: int | None = None,
     encrypted: bool = False,
-    schedule_to_start: float = DEFAULT_SCHEDULE_TO_START,
+    schedule_to_start: float | None = None,
     record_on_worker: bool = False,
 ) -> RunInput:
     """The input of the workflow that runs ``plan`` (made from ``document`` as loaded).
     ``task_queue``: the run's queue (the experiment's own ``squall.task_queue`` wins).
-    ``encrypted``: a payload key encrypts what Temporal stores.
+    ``encrypted``: a payload key encrypts what Temporal stores. ``schedule_to_start``:
+    seconds an activity waits for a worker (else the experiment's
+    ``squall.schedule_to_start``, else :data:`DEFAULT_SCHEDULE_TO_START`).
 
     Raises:
         InputError: inline or ``--var-file`` secrets with no payload key (they would sit
@@ -207,6 +227,11 @@ def run_input(
         secret_overrides={k: dict(v) for k, v in (secret_overrides or {}).items()},
         plan=_plain_plan(plan),
         max_output=max_output,
-        schedule_to_start=schedule_to_start,
+        schedule_to_start=float(
+            schedule_to_start
+            or _extension(experiment).get("schedule_to_start")
+            or DEFAULT_SCHEDULE_TO_START
+        ),
+        heartbeat=float(_extension(experiment).get("heartbeat") or DEFAULT_HEARTBEAT),
         record_on_worker=record_on_worker,
     )

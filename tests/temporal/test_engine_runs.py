@@ -1,0 +1,289 @@
+"""The Temporal engine's own behaviour, with real ``squall`` and ``squall worker``
+processes: routing to task queues, stop, detach and attach, secrets kept out of
+Temporal's history, a queue with no worker, what it refuses before starting."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sqengine import Bed
+from sqharness import EXAMPLES
+
+pytestmark = pytest.mark.slow
+
+KEY = base64.b64encode(bytes(range(32))).decode()
+
+
+def _write(path: Path, document: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(document))
+    return path
+
+
+def _getpid(name: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "action",
+        "name": name,
+        "provider": {"type": "python", "module": "os", "func": "getpid"},
+        **extra,
+    }
+
+
+def _shell(name: str, script: str, kind: str = "action") -> dict[str, Any]:
+    return {
+        "type": kind,
+        "name": name,
+        "provider": {"type": "process", "path": "sh", "arguments": ["-c", script]},
+    }
+
+
+def _journal(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text()))
+
+
+def _entries(journal: dict[str, Any], key: str = "run") -> dict[str, dict[str, Any]]:
+    return {e["activity"]["name"]: e for e in journal[key]}
+
+
+def test_an_activity_routed_to_a_queue_runs_only_on_that_queue_s_worker(
+    bed: Bed, tmp_path: Path
+) -> None:
+    experiment = _write(
+        tmp_path / "routed.json",
+        {
+            "title": "routed",
+            "description": "the action and a group on queue b, the rest on main",
+            "method": [
+                _getpid("on-b", squall={"task_queue": "b"}),
+                {
+                    "type": "parallel",
+                    "name": "grp",
+                    "squall": {"task_queue": "b"},
+                    "activities": [_getpid("in-group")],
+                },
+                _getpid("on-main"),
+            ],
+            "rollbacks": [_getpid("undo-on-b", squall={"task_queue": "b"})],
+        },
+    )
+    journal = tmp_path / "j.json"
+    done = bed.squall(
+        "run", "--engine", "temporal", "--journal-path", str(journal), str(experiment)
+    )
+    assert done.returncode == 0, done.stderr
+    main, b = (w.pid for w in bed.workers[:2])
+    run = _entries(_journal(journal))
+    rollbacks = _entries(_journal(journal), "rollbacks")
+    assert run["on-b"]["output"] == b
+    assert run["in-group"]["output"] == b
+    assert run["on-main"]["output"] == main
+    assert rollbacks["undo-on-b"]["output"] == b
+
+
+def test_an_activity_for_a_queue_without_worker_fails_clearly(bed: Bed, tmp_path: Path) -> None:
+    experiment = _write(
+        tmp_path / "nobody.json",
+        {
+            "title": "nobody",
+            "description": "an action routed to a queue no worker polls",
+            "squall": {"schedule_to_start": 2},
+            "method": [_getpid("lost", squall={"task_queue": "nobody-polls-this"})],
+            "rollbacks": [_getpid("undo")],
+        },
+    )
+    journal = tmp_path / "j.json"
+    began = time.monotonic()
+    done = bed.squall(
+        "run", "--engine", "temporal", "--journal-path", str(journal), str(experiment)
+    )
+    assert done.returncode == 3, done.stderr
+    assert time.monotonic() - began < 30
+    entry = _entries(_journal(journal))["lost"]
+    assert entry["status"] == "failed"
+    assert "no worker of task queue 'nobody-polls-this'" in done.stderr
+    assert "squall worker --task-queue nobody-polls-this" in done.stderr
+    assert _entries(_journal(journal), "rollbacks")["undo"]["status"] == "succeeded"
+
+
+def test_stop_detach_and_attach(bed: Bed, tmp_path: Path) -> None:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    experiment = _write(
+        tmp_path / "stoppable.json",
+        {
+            "title": "stoppable",
+            "description": "a long action, one that must never start, a rollback",
+            "method": [
+                _shell("long", f"echo started > {marks}/long; sleep 60"),
+                _shell("never", f"echo ran > {marks}/never"),
+            ],
+            "rollbacks": [_shell("undo", f"echo played >> {marks}/undo")],
+        },
+    )
+    started = bed.squall("run", "--engine", "temporal", "--detach", str(experiment))
+    assert started.returncode == 0, started.stderr
+    run_id = started.stdout.strip()
+    assert len(run_id) == 12, started.stdout
+    deadline = time.monotonic() + 30
+    while not (marks / "long").exists():
+        assert time.monotonic() < deadline, "the long action did not start"
+        time.sleep(0.05)
+    stopped = bed.squall("stop", run_id, "--reason", "enough")
+    assert stopped.returncode == 0, stopped.stderr
+    journal = tmp_path / "attached.json"
+    attached = bed.squall("runs", "attach", run_id, "--journal-path", str(journal))
+    assert attached.returncode == 130, attached.stderr
+    document = _journal(journal)
+    assert document["interruption"]["kind"] == "stop"
+    assert document["interruption"]["reason"] == "enough"
+    assert [e["activity"]["name"] for e in document["run"]] == ["long"]
+    assert document["run"][0]["status"] == "failed"
+    assert not (marks / "never").exists()
+    assert (marks / "undo").read_text().splitlines() == ["played"]
+    shown = bed.squall("runs", "show", run_id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["outcome"] == "interrupted"
+    again = bed.squall("stop", run_id)
+    assert again.returncode == 2, again.stderr
+
+
+def test_a_detached_run_is_recorded_by_the_worker_and_attach_gives_its_journal(
+    bed: Bed, tmp_path: Path
+) -> None:
+    started = bed.squall("run", "--engine", "temporal", "--detach", str(EXAMPLES / "trivial.json"))
+    assert started.returncode == 0, started.stderr
+    run_id = started.stdout.strip()
+    journal = tmp_path / "j.json"
+    attached = bed.squall("runs", "attach", run_id, "--journal-path", str(journal))
+    assert attached.returncode == 0, attached.stderr
+    assert "ok before   probe  root-exists" in attached.stderr
+    assert _journal(journal)["squall"]["run_id"] == run_id
+    shown = bed.squall("runs", "show", run_id, "--json")
+    assert json.loads(shown.stdout)["outcome"] == "held"
+    unknown = bed.squall("runs", "attach", "nosuchrun123", "--journal-path", str(journal))
+    assert unknown.returncode == 2
+    assert "no Temporal run 'nosuchrun123'" in unknown.stderr
+
+
+def _payload_texts(events: Any) -> str:
+    """Every payload's data (base64 in the CLI's JSON) decoded, and the JSON itself."""
+    found: list[str] = [json.dumps(events)]
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            data = value.get("data")
+            if isinstance(data, str) and "metadata" in value:
+                found.append(base64.b64decode(data).decode("utf-8", "replace"))
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(events)
+    return "\n".join(found)
+
+
+def test_no_secret_reaches_temporal_s_history(bed: Bed, tmp_path: Path) -> None:
+    """An env secret is resolved on the worker; an inline one travels encrypted (a payload
+    key on both sides); outputs that echo them are masked. The history is read back and
+    every payload searched for both canaries."""
+    env_canary, inline_canary = "canary-env-5f3a9c", "canary-inline-7e21bd"
+    worker = bed.worker("secrets", SQUALL_TEMPORAL_KEY=KEY, WORKER_SECRET=env_canary)
+    experiment = _write(
+        tmp_path / "secrets.json",
+        {
+            "title": "secrets",
+            "description": "two secrets echoed by activities",
+            "squall": {"task_queue": "secrets"},
+            "secrets": {
+                "s": {"from_env": {"type": "env", "key": "WORKER_SECRET"}, "inline": inline_canary}
+            },
+            "method": [
+                {
+                    **_shell("echo-both", "echo $0 $1", "probe"),
+                    "provider": {
+                        "type": "process",
+                        "path": "sh",
+                        "arguments": ["-c", "echo ${from_env} ${inline}"],
+                        "secrets": ["s"],
+                    },
+                }
+            ],
+        },
+    )
+    refused = bed.squall("run", "--engine", "temporal", str(experiment))
+    assert refused.returncode == 2
+    assert "SQUALL_TEMPORAL_KEY" in refused.stderr and "s.inline" in refused.stderr
+    assert inline_canary not in refused.stderr
+    journal = tmp_path / "j.json"
+    done = bed.squall(
+        "run",
+        "--engine",
+        "temporal",
+        "--journal-path",
+        str(journal),
+        str(experiment),
+        SQUALL_TEMPORAL_KEY=KEY,
+    )
+    assert done.returncode == 0, done.stderr + worker.log()
+    document = _journal(journal)
+    entry = document["run"][0]
+    assert entry["status"] == "succeeded"
+    assert env_canary not in journal.read_text() and inline_canary not in journal.read_text()
+    assert "***" in entry["output"]["stdout"]
+    history = _payload_texts(bed.history(document["squall"]["run_id"]))
+    assert "secrets" in history  # the history was read (the queue name is in clear)
+    assert env_canary not in history
+    assert inline_canary not in history
+    # without a key (payloads in clear): the env secret alone, resolved and masked on
+    # the worker, still never reaches the history
+    clear = bed.worker("secrets-clear", WORKER_SECRET=env_canary)
+    document = json.loads(experiment.read_text())
+    document["squall"] = {"task_queue": "secrets-clear"}
+    del document["secrets"]["s"]["inline"]
+    document["method"][0]["provider"]["arguments"] = ["-c", "echo ${from_env}"]
+    done = bed.squall(
+        "run",
+        "--engine",
+        "temporal",
+        "--journal-path",
+        str(journal),
+        str(_write(experiment, document)),
+    )
+    assert done.returncode == 0, done.stderr + clear.log()
+    history = _payload_texts(bed.history(_journal(journal)["squall"]["run_id"]))
+    assert "echo ${from_env}" in history  # in clear: the experiment can be read
+    assert env_canary not in history
+
+
+def test_controls_are_refused_before_anything_starts(bed: Bed, tmp_path: Path) -> None:
+    experiment = _write(
+        tmp_path / "controls.json",
+        {
+            "title": "controls",
+            "description": "a control the Temporal engine does not run",
+            "controls": [
+                {"name": "c", "provider": {"type": "python", "module": "sqtest.controls_noop"}}
+            ],
+            "method": [_getpid("a")],
+        },
+    )
+    done = bed.squall("run", "--engine", "temporal", "--no-validation", str(experiment))
+    assert done.returncode == 2, done.stderr
+    assert "controls are not run by the Temporal engine" in done.stderr
+    listed = bed.server.cli("workflow", "list", "--output", "json")
+    assert "controls" not in listed.stdout
+
+
+def test_detach_needs_the_temporal_engine(bed: Bed) -> None:
+    done = bed.squall("run", "--detach", str(EXAMPLES / "trivial.json"))
+    assert done.returncode == 2
+    assert "--detach needs --engine temporal" in done.stderr
+    assert os.environ.get("SQUALL_TEMPORAL_KEY") is None
