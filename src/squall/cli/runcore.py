@@ -7,6 +7,7 @@ it for every other one. Both pass the same parameters (a test compares the two p
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable, Mapping
@@ -178,6 +179,7 @@ def run_command(
                 "secret_overrides": secret_overrides,
                 "max_output": output_limit,
                 "global_controls": read_global_controls(settings, control_files),
+                "validate": not no_validation,
             },
             (history, no_history, settings),
             connection,
@@ -230,10 +232,17 @@ def _run_temporal(
     targets: list[tuple[str, str]],
 ) -> int:
     """The experiments as Temporal workflows (see squall.cli.temporal_run)."""
+    from squall.api import sorted_problems
     from squall.cli.temporal_run import TemporalRun, connection_of, run_on_temporal
 
     runs = [
-        TemporalRun(p.source, p.plan, p.document.data, path)
+        TemporalRun(
+            p.source,
+            p.plan,
+            p.document.data,
+            path,
+            functools.partial(sorted_problems, p.document),
+        )
         for p, path in zip(prepared, paths, strict=True)
     ]
     options["connection"] = connection_of(obj, connection)

@@ -15,11 +15,11 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from squall.cli.console import Console
-from squall.errors import InputError
+from squall.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
@@ -50,15 +50,22 @@ def connection_of(obj: Mapping[str, Any], flags: Mapping[str, Any]) -> ConnectOp
 class TemporalRun:
     """One experiment of the command: its plan, source, document and journal path."""
 
-    __slots__ = ("document", "journal_path", "plan", "source")
+    __slots__ = ("document", "journal_path", "locate", "plan", "source")
 
     def __init__(
-        self, source: str, plan: Plan, document: Mapping[str, Any], journal_path: str
+        self,
+        source: str,
+        plan: Plan,
+        document: Mapping[str, Any],
+        journal_path: str,
+        locate: Callable[[list[Problem]], list[Problem]] | None = None,
     ) -> None:
         self.source = source
         self.plan = plan
         self.document = document
         self.journal_path = journal_path
+        #: locates problems in the document as read (file:line:column)
+        self.locate = locate
 
 
 def run_on_temporal(
@@ -74,6 +81,7 @@ def run_on_temporal(
     max_output: int | None,
     history: RunHistory | None,
     global_controls: tuple[Any, ...],
+    validate: bool = True,
 ) -> tuple[int, list[str]]:
     """Start a workflow per experiment; follow them (unless ``detach``); the exit code and
     the journals written.
@@ -100,6 +108,7 @@ def run_on_temporal(
             max_output=max_output,
             encrypted=bool(connection.keys),
             record_on_worker=detach,
+            validate=validate,
         )
         for r in runs
     ]
@@ -169,6 +178,11 @@ async def _follow(
         run.plan, started.run_id, now_iso(), run.journal_path, history, console, now=not attached
     )
     result = await follow(handle, console, queue=started.task_queue, wait=started.schedule_to_start)
+    if "problems" in result:
+        if console.live is not None:
+            console.live.close()
+        _print_problems(run, result["problems"])
+        return 2, ["the experiment is not valid where it runs"]
     if "error" in result:
         if console.live is not None:
             console.live.close()
@@ -181,6 +195,16 @@ async def _follow(
     console.verdict(journal, run.journal_path)
     assert journal.outcome is not None
     return journal.outcome.exit_code, journal.reasons
+
+
+def _print_problems(run: TemporalRun, problems: list[dict[str, str]]) -> None:
+    """The problems a worker found, located in the document as this command read it."""
+    from squall.cli.runcore import print_problems
+    from squall.errors import ValidationError
+
+    found = [Problem(p["pointer"], p["message"], p.get("hint", "")) for p in problems]
+    located = run.locate(found) if run.locate is not None else found
+    print_problems(ValidationError(located, run.source))
 
 
 def attach_run(

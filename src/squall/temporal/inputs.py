@@ -62,6 +62,25 @@ class RunInput:
     #: the worker that finishes the run writes its journal and history record (runs no
     #: command line follows: ``--detach``, schedules)
     record_on_worker: bool = False
+    #: the first worker checks what needs the world (imports, signatures, executables,
+    #: environment) for the activities of its queue before anything runs
+    validate: bool = True
+
+
+def queue_at(experiment: Experiment, pointer: str, default: str) -> str | None:
+    """The task queue of the activity (or hypothesis probe) at or above ``pointer``; None
+    when ``pointer`` is not inside one (configuration, secrets...)."""
+    from squall.experiment.groups import group_pointer
+
+    for activity in experiment.activities():
+        at = activity.pointer
+        if pointer == at or pointer.startswith(at + "/"):
+            group = experiment.groups.get(group_pointer(at) or "")
+            return activity_queue(activity, default, group.raw if group else None)
+    if pointer.startswith("/steady-state-hypothesis/"):
+        hypothesis = experiment.raw.get("steady-state-hypothesis")
+        return (queue_of(hypothesis) if isinstance(hypothesis, Mapping) else None) or default
+    return None
 
 
 def queue_of(raw: Mapping[str, Any]) -> str | None:
@@ -183,6 +202,7 @@ def run_input(
     encrypted: bool = False,
     schedule_to_start: float | None = None,
     record_on_worker: bool = False,
+    validate: bool = True,
 ) -> RunInput:
     """The input of the workflow that runs ``plan`` (made from ``document`` as loaded).
     ``task_queue``: the run's queue (the experiment's own ``squall.task_queue`` wins).
@@ -234,4 +254,5 @@ def run_input(
         ),
         heartbeat=float(_extension(experiment).get("heartbeat") or DEFAULT_HEARTBEAT),
         record_on_worker=record_on_worker,
+        validate=validate,
     )

@@ -158,6 +158,10 @@ def start_header(run: RunInput) -> str:
     from squall.engine.rules import journal_experiment, platform_name
     from squall.journal.history import experiment_hash
 
+    if run.validate:
+        problems = _problems(run)
+        if problems:
+            return dumps({"problems": problems})
     made = prepared(run)
     return dumps(
         {
@@ -168,6 +172,27 @@ def start_header(run: RunInput) -> str:
             "experiment_hash": experiment_hash(made.plan.experiment.raw),
         }
     )
+
+
+def _problems(run: RunInput) -> list[dict[str, str]]:
+    """What needs the world and is wrong here (imports, signatures, executables,
+    environment), for the activities of this worker's queue and the run as a whole; the
+    activities routed to other queues are the business of their workers."""
+    from squall.api import check_experiment, plugin_registry
+    from squall.temporal.inputs import queue_at
+
+    plan = plan_of(run)
+    found = check_experiment(
+        plan.experiment,
+        registry=plugin_registry(),
+        overrides=run.overrides,
+        secret_overrides=run.secret_overrides,
+    )
+    return [
+        {"pointer": p.pointer, "message": p.message, "hint": p.hint}
+        for p in found
+        if queue_at(plan.experiment, p.pointer, run.task_queue) in (None, run.task_queue)
+    ]
 
 
 def find_activity(plan: Plan, phase: str, pointer: str, iteration: int = 0) -> Activity:

@@ -127,11 +127,14 @@ class ExperimentWorkflow:
     @workflow.signal
     def stop(self, reason: str) -> None:
         """Stop the run: nothing more of the method starts, what runs is cancelled."""
-        if self._stop is not None or self._done:
-            return
         why = reason or "the run was stopped (squall stop)"
-        self._stop = Interruption("stop", why, kind="stop")
-        self._emit("warning", text=f"stop requested: {why}")
+        self._request_stop(Interruption("stop", why, kind="stop"))
+
+    def _request_stop(self, interruption: Interruption) -> None:
+        if self._stop is not None or self._done or self._in_rollbacks:
+            return
+        self._stop = interruption
+        self._emit("warning", text=f"stop requested: {interruption.reason}")
         if not self._in_rollbacks:
             for task in list(self._running):
                 task.cancel()
@@ -164,6 +167,9 @@ class ExperimentWorkflow:
             self._done = True
             return {"error": _why(exc.cause, run.task_queue, run.schedule_to_start, "start")}
         header = json.loads(header)
+        if "problems" in header:  # the first worker found what cannot run: nothing ran
+            self._done = True
+            return {"problems": header["problems"]}
         self._started = workflow.now()
         journal = Journal(
             experiment=header["experiment"],
@@ -177,6 +183,8 @@ class ExperimentWorkflow:
         self._journal = journal
         self._emit("start", title=str(journal.experiment.get("title", "")), run_id=run.run_id)
         self._facts = RunFacts()
+        deadline = self._plan.experiment.runtime.timeout
+        self._deadline = asyncio.create_task(self._expire(deadline)) if deadline else None
         await self._drive(run_steps(self._plan, self, self._facts))
         text = format_journal(journal.to_dict())
         written = ""
@@ -230,6 +238,8 @@ class ExperimentWorkflow:
             case Continuous(start=start):
                 return await self._continuously(start)
             case Decide(play=play):
+                if self._deadline is not None:  # the rollbacks are not cut short by it
+                    self._deadline.cancel()
                 self._facts.apply(self._journal)
                 self._emit("decided", play=play)
             case RollbacksStart():
@@ -242,6 +252,13 @@ class ExperimentWorkflow:
                 journal.duration = (workflow.now() - self._started).total_seconds()
                 finish_journal(journal, self._facts, self._stop, owed)
         return None
+
+    async def _expire(self, seconds: float) -> None:
+        """``runtime.timeout``: a durable timer that stops the run as the local deadline
+        does (kind ``deadline``: the rollbacks are played, the run is broken)."""
+        await workflow.sleep(seconds)
+        reason = f"the run exceeded its deadline of {seconds:g}s (runtime.timeout)"
+        self._request_stop(Interruption("deadline", reason, kind="deadline"))
 
     # -- activities --------------------------------------------------------------------
 
