@@ -523,6 +523,12 @@ class Bench:
         for leftover in work.glob("history.sqlite3*"):
             leftover.unlink()
         self.env["SQUALL_HISTORY"] = str(history)
+        # and a recovery directory of its own: a run that was stopped and never recovered
+        # in the user's directory makes every ``squall run`` read it and hash the
+        # experiment to warn about it (the CTK has no such check)
+        recovery = work / "runs"
+        shutil.rmtree(recovery, ignore_errors=True)
+        self.env["SQUALL_RECOVERY_DIR"] = str(recovery)
         if not args.inherit_pyc_env:
             # Both tools run from cached bytecode, as after a normal install: an editable
             # squall has no .pyc of its own and PYTHONDONTWRITEBYTECODE=1 (set in some

@@ -39,7 +39,7 @@ def start_record(
     return RunRecord(
         run_id=journal.run_id,
         title=str(journal.experiment.get("title", "")),
-        experiment_hash=experiment_hash(plan.experiment.raw),
+        experiment_hash=journal.experiment_hash or experiment_hash(plan.experiment.raw),
         source=source,
         started_at=journal.start,
         journal_path=_where(journal_path),

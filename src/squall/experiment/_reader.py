@@ -31,7 +31,7 @@ class Reader:
         self.problems.append(Problem(pointer, message, hint))
 
     def mapping(self, value: Any, pointer: str, what: str) -> Mapping[str, Any] | None:
-        if isinstance(value, Mapping):
+        if type(value) is dict or isinstance(value, Mapping):  # dict: no ABC check
             return value
         self.add(pointer, f"{what} must be an object, found {_kind(value)}")
         return None

@@ -148,50 +148,54 @@ def _within(root: Any, limits: Limits) -> bool:
     then decides and says where."""
     if not isinstance(root, dict | list):
         return False
-    sizes: dict[int, tuple[int, int]] = {}
-    visiting: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        key = id(node)
-        if done:
-            visiting.discard(key)
-            height, size = 0, 1
-            for child in node.values() if isinstance(node, dict) else node:
-                if isinstance(child, dict | list):
-                    h, s = sizes[id(child)]
-                    height, size = max(height, h), size + s
-                else:
-                    size += 1
-            sizes[key] = (height + 1, size)
-            continue
-        if key in sizes:
-            continue
-        if key in visiting:
-            return False  # a cycle
-        visiting.add(key)
-        stack.append((node, True))
-        if isinstance(node, dict):
-            for k in node:
-                if type(k) is not str or (not k.isascii() and _has_surrogate(k)):
-                    return False
-            values: Any = node.values()
-        else:
-            values = node
-        for child in values:
-            kind = type(child)
-            if kind is dict or kind is list:
-                stack.append((child, False))
-            elif kind is str:
-                if not child.isascii() and _has_surrogate(child):
-                    return False
-            elif kind is float:
-                if not math.isfinite(child):
-                    return False
-            elif child is not None and kind is not int and kind is not bool:
-                return False
-    height, size = sizes[id(root)]
-    return height <= limits.depth and size <= limits.nodes
+    try:
+        shape = _shape(root, {}, set())
+    except RecursionError:  # deeper than any limit: _Walk (iterative) says where
+        return False
+    return shape is not None and shape[0] <= limits.depth and shape[1] <= limits.nodes
+
+
+def _shape(
+    node: Any, sizes: dict[int, tuple[int, int]], visiting: set[int]
+) -> tuple[int, int] | None:
+    """(height, expanded size) of a container whose keys and values are all fine, each
+    distinct container measured once (aliases share objects); None for anything else (a
+    cycle, a key that is not text, a bad value)."""
+    key = id(node)
+    known = sizes.get(key)
+    if known is not None:
+        return known
+    if key in visiting:
+        return None  # a cycle
+    visiting.add(key)
+    height, size = 0, 1
+    if type(node) is dict:
+        for k in node:
+            if type(k) is not str or (not k.isascii() and _has_surrogate(k)):
+                return None
+        values: Any = node.values()
+    else:
+        values = node
+    for child in values:
+        kind = type(child)
+        if kind is str:
+            if not child.isascii() and _has_surrogate(child):
+                return None
+        elif kind is dict or kind is list:
+            inner = _shape(child, sizes, visiting)
+            if inner is None:
+                return None
+            height = max(height, inner[0])
+            size += inner[1] - 1
+        elif kind is float:
+            if not math.isfinite(child):
+                return None
+        elif child is not None and kind is not int and kind is not bool:
+            return None
+        size += 1
+    visiting.discard(key)
+    shape = sizes[key] = (height + 1, size)
+    return shape
 
 
 class _Walk:

@@ -133,6 +133,8 @@ def _texts_with_placeholders(value: Any) -> list[str]:
     """The texts inside ``value`` that hold ``${``, in document order: ``leaves``
     without the pointers (the engine asks before every activity)."""
     found: list[str] = []
+    if type(value) is dict and "${" not in repr(value):  # the usual case, one C-speed
+        return found  # search: repr writes "${" of parsed data as it is (mentions_outputs)
     stack = [value]
     while stack:
         item = stack.pop()

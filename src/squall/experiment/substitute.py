@@ -41,10 +41,16 @@ def _one(value: str, variables: Mapping[str, Any]) -> Any:
 
 def contains_placeholder(value: Any) -> bool:
     """True when substitution could change ``value`` (it holds a ``$`` somewhere)."""
+    if type(value) is dict and "$" not in repr(value):
+        return False  # one C-speed search: repr writes every ``$`` of parsed data as it is
+    return _has_dollar(value)
+
+
+def _has_dollar(value: Any) -> bool:
     if isinstance(value, str):
         return "$" in value
     if isinstance(value, Mapping):
-        return any(contains_placeholder(v) for v in value.values())
+        return any(_has_dollar(v) for v in value.values())
     if isinstance(value, list | tuple):
-        return any(contains_placeholder(v) for v in value)
+        return any(_has_dollar(v) for v in value)
     return False

@@ -116,8 +116,13 @@ def cap_output(output: Any, limit: int | None) -> tuple[Any, dict[str, Any] | No
     """The output as the journal keeps it (masked, cut to ``limit``), and a note: None
     when it is whole, ``{"masked": True}`` when a secret was masked in it, else the cut
     (``limit``, ``size``)."""
-    if limit is None:
-        return _masked(output)
+    kind = type(output)
+    if limit is None or (
+        (output is None or kind is bool or kind is int or kind is float) and limit >= _SCALAR
+    ):
+        return _masked(output)  # a scalar's size is _SCALAR
+    if kind is str and len(output) <= limit:
+        return _masked(output)  # a text's size is its length
     texts: list[int] = []
     other = _measure(output, texts)
     size = sum(texts) + other

@@ -385,8 +385,11 @@ def _seconds(value: Any) -> float:
 
 def _entry(run: ActivityRun) -> Any:
     """The recorded JSON text of an entry if it has one, else its mapping."""
-    if run.encoded is None:
+    encoded = run.encoded
+    if encoded is None:
         return run.to_dict()
+    if type(encoded) is not str:  # an Encoded already (the recorder's): no copy
+        return encoded
     from squall.journal.store import Encoded
 
-    return Encoded(run.encoded)
+    return Encoded(encoded)

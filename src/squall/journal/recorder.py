@@ -11,7 +11,7 @@ from typing import Any
 
 from squall.journal.limits import DEFAULT_MAX_OUTPUT, cap_output
 from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal
-from squall.journal.store import Encoded, EventStream, dumps, encode_entry
+from squall.journal.store import EventStream, dumps, encode_entry
 from squall.masking import mask_text, mask_value
 
 __all__ = ["Phase", "Recorder", "put_group"]
@@ -89,7 +89,7 @@ class Recorder:
             activity = self.encoded_activities[key] = dumps(mask_value(run.activity))
         encoded = run.encoded = encode_entry(run, activity)
         if self._stream is not None:
-            self._stream.emit_run(event, phase, index, Encoded(encoded))
+            self._stream.emit_run(event, phase, index, encoded)
 
     def reserve(self, phase: str, name: str) -> int:
         """Keep the place of an activity that starts now; the stream says it started (so a

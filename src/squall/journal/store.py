@@ -50,9 +50,25 @@ def _default(value: Any) -> Any:
 _compact = json.JSONEncoder(ensure_ascii=False, default=_default, separators=(", ", ": "))
 
 
+_text = json.encoder.encode_basestring  # what the encoder uses for text (C when available)
+_c_encoder: Any = getattr(json.encoder, "c_make_encoder", None)  # not in the stubs
+
+
 def dumps(value: Any) -> str:
-    """One-line JSON with the same encoding rules as the journal."""
-    return _compact.encode(value)
+    """One-line JSON with the same encoding rules as the journal (what ``_compact.encode``
+    writes; text, null, booleans and integers without its layers of calls)."""
+    kind = type(value)
+    if kind is str:
+        return _text(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    if _c_encoder is None or kind is float:
+        return _compact.encode(value)
+    return "".join(_c_encoder({}, _default, _text, None, ": ", ", ", False, False, True)(value, 0))
 
 
 def format_journal(doc: Mapping[str, Any], known: Mapping[int, str] | None = None) -> str:
@@ -71,7 +87,7 @@ def format_journal(doc: Mapping[str, Any], known: Mapping[int, str] | None = Non
     return "\n".join(lines) + "\n"
 
 
-def encode_entry(run: Any, activity_json: str) -> str:
+def encode_entry(run: Any, activity_json: str) -> Encoded:
     """A run entry as ``dumps(run.to_dict())`` would write it, with the activity's JSON
     given (encoded once per activity, not once per entry and again for the journal)."""
     parts = [
@@ -93,7 +109,7 @@ def encode_entry(run: Any, activity_json: str) -> str:
     if run.squall is not None:
         parts += [', "squall": ', dumps(run.squall)]
     parts.append("}")
-    return "".join(parts)
+    return Encoded("".join(parts))
 
 
 def _block(value: Any, depth: int, known: Mapping[int, str]) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from squall.masking import scopes as _scopes
 from squall.masking._masker import MASK, MIN_LENGTH, Masker, secret_texts
 from squall.masking.scopes import (
     SecretScope,
@@ -72,6 +73,9 @@ class MaskedStream:
         for line in lines:
             self.write(line)
 
+    def flush(self) -> None:  # the console flushes every line: not through __getattr__
+        self._stream.flush()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
@@ -90,6 +94,8 @@ def mask_text(text: str) -> str:
     """``text`` with every secret of the calling context replaced by ``***``: the function
     every sink calls on what it writes (console, journal, event stream, history, logs,
     notifications, error messages)."""
+    if not _scopes.any_secret:
+        return text
     return scope_masker().text(text)
 
 
@@ -102,6 +108,8 @@ def secret_suffix(text: str) -> int:
 def mask_value(value: Any) -> Any:
     """:func:`mask_text` applied to every text inside JSON-like data (a copy; unchanged
     parts are shared)."""
+    if not _scopes.any_secret:
+        return value
     return scope_masker().value(value)
 
 

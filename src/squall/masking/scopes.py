@@ -54,6 +54,9 @@ _CURRENT: contextvars.ContextVar[SecretScope | None] = contextvars.ContextVar(
 #: every secret registered in this process, in any scope: what a context outside any
 #: scope masks (it never shrinks)
 _EVERYTHING = Masker()
+#: False until a first secret is registered: until then no masker holds anything and
+#: every mask function returns its argument at once (the usual run has no secret)
+any_secret = False
 #: secrets registered outside any scope: masked in every scope too
 _PROCESS: set[str] = set()
 #: the scopes still referenced (open, or the context of a thread that outlived its run)
@@ -163,8 +166,10 @@ def register_in_scope(texts: Iterable[str]) -> None:
     new = {t for t in texts if t}
     if not new:
         return
+    global any_secret
     with _LOCK:
         _EVERYTHING.add(new)
+        any_secret = True
         scope = _CURRENT.get()
         if scope is not None:
             scope._register(new)
