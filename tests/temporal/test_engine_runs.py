@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 
 from sqengine import Bed
 from sqharness import EXAMPLES
+from sqworker import squall_cli
 
 pytestmark = pytest.mark.slow
 
@@ -109,6 +111,50 @@ def test_an_activity_for_a_queue_without_worker_fails_clearly(bed: Bed, tmp_path
     assert "no worker of task queue 'nobody-polls-this'" in done.stderr
     assert "squall worker --task-queue nobody-polls-this" in done.stderr
     assert _entries(_journal(journal), "rollbacks")["undo"]["status"] == "succeeded"
+
+
+def test_an_owed_rollback_waits_for_a_worker_of_its_queue(bed: Bed, tmp_path: Path) -> None:
+    """A method activity fails after schedule-to-start; an owed rollback never gives up:
+    it waits (warned) until a worker of its queue comes."""
+    queue = "comes-later"
+    experiment = _write(
+        tmp_path / "later.json",
+        {
+            "title": "later",
+            "description": "a rollback routed to a queue whose worker comes later",
+            "squall": {"schedule_to_start": 1},
+            "method": [_getpid("inject")],
+            "rollbacks": [_getpid("undo-later", squall={"task_queue": queue})],
+        },
+    )
+    started = bed.squall("run", "--engine", "temporal", "--detach", str(experiment))
+    run_id = started.stdout.strip()
+    journal = tmp_path / "j.json"
+    attach = subprocess.Popen(
+        [*squall_cli(), "runs", "attach", run_id, "--journal-path", str(journal)],
+        env=bed.env(),
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert attach.stderr is not None
+        waiting = f"rollback 'undo-later' waits for a worker of task queue '{queue}'"
+        seen = ""
+        while waiting not in seen:
+            line = attach.stderr.readline()
+            assert line, seen
+            seen += line
+        late = bed.worker(queue)
+        _, rest = attach.communicate(timeout=120)
+    finally:
+        if attach.poll() is None:
+            attach.kill()
+    assert attach.returncode == 0, seen + rest
+    (undo,) = _journal(journal)["rollbacks"]
+    assert undo["status"] == "succeeded"
+    assert undo["output"] == late.pid
 
 
 def test_stop_detach_and_attach(bed: Bed, tmp_path: Path) -> None:

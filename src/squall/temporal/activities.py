@@ -135,6 +135,9 @@ def _guarded(
         return perform(step, holder, cancel)
     except InputError as exc:  # configuration or secrets cannot be resolved on this worker
         raise ApplicationError(str(exc), type="InputError", non_retryable=True) from None
+    except Exception as exc:  # a bug, never retried (a rollback would loop on it)
+        message = f"{type(exc).__name__}: {exc}"
+        raise ApplicationError(message, type="StepError", non_retryable=True) from None
 
 
 def _abandoned(step: StepInput) -> str:

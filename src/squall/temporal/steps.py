@@ -160,7 +160,11 @@ def start_header(run: RunInput) -> str:
 
     if run.validate:
         problems = _problems(run)
-        if problems:
+        if problems:  # the command line shows them; a run nobody follows, the worker
+            import sys
+
+            lines = "".join(f"\n  {p['pointer']}: {p['message']}" for p in problems)
+            sys.stderr.write(f"squall worker: run {run.run_id} not started:{lines}\n")
             return dumps({"problems": problems})
     made = prepared(run)
     return dumps(

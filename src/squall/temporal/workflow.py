@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -74,8 +74,6 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = ["ExperimentWorkflow"]
 
-#: attempts of a rollback whose worker died (each on any worker of its queue)
-ROLLBACK_ATTEMPTS = 10
 #: outputs later activities may use come from these phases (squall.engine.outputs)
 _SOURCES = (Phase.BEFORE, Phase.METHOD, Phase.ROLLBACKS)
 
@@ -321,30 +319,49 @@ class ExperimentWorkflow:
             outputs=self._outputs_for([activity]),
         )
         rollback = phase == Phase.ROLLBACKS
-        start = workflow.now().isoformat()
-        try:
-            result: StepResult = await workflow.execute_activity(
-                ACTIVITY,
-                step,
-                result_type=StepResult,
-                task_queue=queue,
-                schedule_to_start_timeout=timedelta(seconds=run.schedule_to_start),
-                start_to_close_timeout=timedelta(seconds=backstop(activity)),
-                heartbeat_timeout=timedelta(seconds=run.heartbeat),
-                retry_policy=RetryPolicy(
-                    maximum_attempts=ROLLBACK_ATTEMPTS if rollback else 1,
-                    non_retryable_error_types=["InputError"],
-                ),
-                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-                summary=f"{phase} {activity.name}",
-            )
-            return result
-        except ActivityError as exc:
-            reason = _why(exc.cause, queue, run.schedule_to_start, activity.name, rollback)
-            return StepResult(entry=dumps(_failed_entry(activity, start, reason)))
-        except asyncio.CancelledError:  # stopped before a worker took it
-            reason = "interrupted by a stop request before it started"
-            return StepResult(entry=dumps(_failed_entry(activity, start, reason)), interrupted=True)
+        start = workflow.now()
+        while True:
+            try:
+                return await self._attempts(step, activity, queue, rollback)
+            except ActivityError as exc:
+                if rollback and _no_worker(exc.cause):  # an owed rollback never gives up
+                    self._emit(
+                        "warning",
+                        text=f"rollback {activity.name!r} waits for a worker of task queue "
+                        f"{queue!r}: start one: squall worker --task-queue {queue}",
+                    )
+                    continue
+                reason = _why(exc.cause, queue, run.schedule_to_start, activity.name)
+                return StepResult(entry=dumps(_failed_entry(activity, start, reason)))
+            except asyncio.CancelledError:  # stopped before a worker took it
+                reason = "interrupted by a stop request before it started"
+                entry = dumps(_failed_entry(activity, start, reason))
+                return StepResult(entry=entry, interrupted=True)
+
+    async def _attempts(
+        self, step: StepInput, activity: Activity, queue: str, rollback: bool
+    ) -> StepResult:
+        """The Temporal activity: once for the method (never run twice), until it is
+        played to its end for a rollback (again on another worker when its worker is
+        lost or it runs past its time limit)."""
+        run = self._input
+        result: StepResult = await workflow.execute_activity(
+            ACTIVITY,
+            step,
+            result_type=StepResult,
+            task_queue=queue,
+            schedule_to_start_timeout=timedelta(seconds=run.schedule_to_start),
+            start_to_close_timeout=timedelta(seconds=backstop(activity)),
+            heartbeat_timeout=timedelta(seconds=run.heartbeat),
+            retry_policy=RetryPolicy(
+                maximum_attempts=0 if rollback else 1,  # 0: no limit
+                maximum_interval=timedelta(seconds=30),
+                non_retryable_error_types=["InputError"],
+            ),
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            summary=f"{step.phase} {activity.name}",
+        )
+        return result
 
     def _outputs_for(self, activities: list[Activity]) -> list[list[Any]]:
         names = {ref.name for a in activities for ref in activity_output_refs(a)}
@@ -376,7 +393,7 @@ class ExperimentWorkflow:
         hypothesis = plan.experiment.raw.get("steady-state-hypothesis")
         queue = (queue_of(hypothesis) if isinstance(hypothesis, dict) else None) or run.task_queue
         step = StepInput(run=run, phase=phase, outputs=self._outputs_for(list(plan.probes)))
-        start = workflow.now().isoformat()
+        start = workflow.now()
         try:
             result = await workflow.execute_activity(
                 HYPOTHESIS,
@@ -523,12 +540,19 @@ def _entry_of(run: ActivityRun) -> dict[str, Any]:
     return entry
 
 
-def _failed_entry(activity: Activity, start: str, reason: str) -> dict[str, Any]:
+def _no_worker(cause: BaseException | None) -> bool:
+    return isinstance(cause, ActivityTimeout) and cause.type is TimeoutType.SCHEDULE_TO_START
+
+
+def _failed_entry(activity: Activity, start: datetime, reason: str) -> dict[str, Any]:
+    """The entry of an activity Temporal could not run (no worker, worker lost)."""
+    now = workflow.now()
     run = ActivityRun(
         activity=mask_value(dict(activity.raw)),
-        start=start,
+        start=start.isoformat(),
         status=RunStatus.FAILED,
-        end=workflow.now().isoformat(),
+        end=now.isoformat(),
+        duration=(now - start).total_seconds(),
         exception=[f"{reason}\n"],
         reason=reason,
         squall={"temporal": reason},
@@ -536,9 +560,7 @@ def _failed_entry(activity: Activity, start: str, reason: str) -> dict[str, Any]
     return _entry_of(run)
 
 
-def _why(
-    cause: BaseException | None, queue: str, wait: float, what: str, rollback: bool = False
-) -> str:
+def _why(cause: BaseException | None, queue: str, wait: float, what: str) -> str:
     """Why a Temporal activity failed, in the user's terms."""
     if isinstance(cause, ActivityTimeout):
         if cause.type is TimeoutType.SCHEDULE_TO_START:
@@ -547,8 +569,6 @@ def _why(
                 f"(start one: squall worker --task-queue {queue})"
             )
         if cause.type is TimeoutType.HEARTBEAT:
-            if rollback:
-                return f"worker lost while playing {what}, and every retry failed"
             return (
                 f"worker lost: the worker running {what} stopped answering (killed or "
                 "cut off); it is not run again (it may have been partly done)"
