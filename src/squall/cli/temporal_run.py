@@ -141,8 +141,7 @@ async def _run_all(
     entries: list[SuiteEntry] = []
     for index, (one, started, handle) in enumerate(zip(runs, inputs, handles, strict=True)):
         began = time.monotonic()
-        code, reasons = await _follow(obj, handle, one, started, quiet, history)
-        journal = one.journal_path if code != 2 else ""
+        code, reasons, journal = await _follow(obj, handle, one, started, quiet, history)
         entries.append(
             SuiteEntry(
                 one.source, code, time.monotonic() - began, reasons[0] if reasons else "", journal
@@ -165,8 +164,9 @@ async def _follow(
     history: RunHistory | None,
     *,
     attached: bool = False,
-) -> tuple[int, list[str]]:
-    """Follow one run to its end; write its journal and history record; show the verdict."""
+) -> tuple[int, list[str], str]:
+    """Follow one run to its end; write its journal and history record; show the verdict.
+    Returns the exit code, the reasons and the journal written ("" when none)."""
     import json
 
     from squall.engine.context import now_iso
@@ -182,19 +182,19 @@ async def _follow(
         if console.live is not None:
             console.live.close()
         _print_problems(run, result["problems"])
-        return 2, ["the experiment is not valid where it runs"]
+        return 2, ["the experiment is not valid where it runs"], ""
     if "error" in result:
         if console.live is not None:
             console.live.close()
         sys.stderr.write(f"squall: {run.source}: {result['error']}\n")
-        return 2, [str(result["error"])]
+        return int(result.get("exit_code") or 3), [str(result["error"])], ""
     text = str(result["journal"])
     document = json.loads(text)
     finish_record(document, run.journal_path, history, record, console)
     journal = journal_of(document)
     console.verdict(journal, run.journal_path)
     assert journal.outcome is not None
-    return journal.outcome.exit_code, journal.reasons
+    return journal.outcome.exit_code, journal.reasons, run.journal_path
 
 
 def _print_problems(run: TemporalRun, problems: list[dict[str, str]]) -> None:
@@ -239,7 +239,7 @@ async def _attach(
         started.source or run_id, plan_of(started), document_of(started), journal_path
     )
     handle = temporal.handle_of(client, run_id)
-    code, _ = await _follow(obj, handle, run, started, quiet, history, attached=True)
+    code, _, _ = await _follow(obj, handle, run, started, quiet, history, attached=True)
     return code
 
 

@@ -160,7 +160,7 @@ async def follow(
                     f"(start one: squall worker --task-queue {queue}); nothing ran"
                 )
                 await handle.terminate(why)
-                return {"error": why}
+                return {"error": why, "exit_code": 3}
             await asyncio.wait({result}, timeout=POLL)
         if answer is None or not answer["done"]:  # events after the last poll
             answer = await _query(handle, since)
@@ -168,7 +168,7 @@ async def follow(
                 progress.show(event)
         return cast(dict[str, Any], result.result())
     except WorkflowFailureError as exc:
-        return {"error": f"the workflow failed: {exc.cause or exc}"}
+        return {"error": f"the workflow failed: {exc.cause or exc}", "exit_code": 3}
     finally:
         if not result.done():
             result.cancel()

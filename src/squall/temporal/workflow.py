@@ -161,9 +161,11 @@ class ExperimentWorkflow:
                 start_to_close_timeout=timedelta(minutes=10),
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
-        except ActivityError as exc:
+        except ActivityError as exc:  # bad configuration (exit 2), no worker (3)
             self._done = True
-            return {"error": _why(exc.cause, run.task_queue, run.schedule_to_start, "start")}
+            bad = isinstance(exc.cause, ApplicationError) and exc.cause.type == "InputError"
+            why = _why(exc.cause, run.task_queue, run.schedule_to_start, "the run's start")
+            return {"error": why, "exit_code": 2 if bad else 3}
         header = json.loads(header)
         if "problems" in header:  # the first worker found what cannot run: nothing ran
             self._done = True
