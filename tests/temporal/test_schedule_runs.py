@@ -105,10 +105,59 @@ def test_a_schedule_fires_normal_runs_pause_stops_it_delete_removes_it(
         before = _described(squall, env, name)
         assert before["state"] == "paused" and before["runs"] >= 2 and before["next_run"] is None
         time.sleep(2.5)  # two intervals and more: a paused schedule must not fire in them
-        assert _described(squall, env, name)["runs"] == before["runs"]
+        after = _wait(
+            lambda: (d := _described(squall, env, name))["last_outcome"] != "running" and d,
+            30,
+            lambda: "the last run to end",
+        )
+        assert after["runs"] == before["runs"] and after["last_outcome"] == "held"
+        assert after["last_run_id"] in run_ids or after["last_run_id"].startswith(f"{name}-")
     finally:
         deleted = squall("schedule", "delete", name, env=env)
     assert deleted.code == 0, deleted.stderr
     listed = json.loads(squall("schedule", "list", "--json", env=env).stdout)
     assert name not in [s["name"] for s in listed]
     assert squall("schedule", "delete", name, env=env).code == 2
+
+
+@pytest.mark.slow
+def test_a_fire_its_worker_cannot_run_shows_in_the_list(
+    squall: Any, temporal_server: TemporalServer, worker: dict[str, Any], tmp_path: Path
+) -> None:
+    """The worker finds a module it cannot import: nothing runs and no run history has
+    it, so `schedule list` is where it shows ("not valid (1 problem)")."""
+    experiment = tmp_path / "needs-a-module.json"
+    experiment.write_text(
+        json.dumps(
+            {
+                "title": "needs a module no worker has",
+                "description": "d",
+                "method": [
+                    {
+                        "type": "action",
+                        "name": "nowhere",
+                        "provider": {"type": "python", "module": "no_such_module_xyz", "func": "f"},
+                    }
+                ],
+            }
+        )
+    )
+    name = f"invalid-{os.getpid()}"
+    env = {**temporal_server.env(), "SQUALL_TEMPORAL_TASK_QUEUE": worker["queue"]}
+    added = squall("schedule", "add", name, str(experiment), "--every", "1h", env=env)
+    assert added.code == 0, added.stderr
+    try:
+        fired = temporal_server.cli("schedule", "trigger", "--schedule-id", name)
+        assert fired.returncode == 0, fired.stderr
+        entry = _wait(
+            lambda: (
+                (d := _described(squall, env, name))["last_outcome"] not in (None, "running") and d
+            ),
+            60,
+            lambda: f"the triggered run to end; worker:\n{worker['log']()}",
+        )
+        assert entry["last_outcome"] == "not valid (1 problem)", entry
+        assert "not started" in worker["log"]() or "no_such_module_xyz" in worker["log"]()
+        assert _journals(worker["journals"]) == []
+    finally:
+        squall("schedule", "delete", name, env=env)

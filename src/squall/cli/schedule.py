@@ -176,7 +176,7 @@ def _prepare(
 @click.option("--json", "as_json", is_flag=True, help="One JSON document (a list of schedules).")
 @temporal_options
 def schedule_list(as_json: bool, connection: ConnectOptions) -> int:
-    """List the schedules of the namespace: state, timing, next run, last run id."""
+    """List the schedules of the namespace: state, timing, next run, last run and how it went."""
     from squall.temporal.schedules import describe_all
 
     found = _with_client(connection, describe_all)
@@ -186,7 +186,7 @@ def schedule_list(as_json: bool, connection: ConnectOptions) -> int:
     if not found:
         sys.stderr.write(f"squall: no schedules in namespace {connection.namespace}\n")
         return 0
-    rows = [("NAME", "STATE", "WHEN", "NEXT RUN", "RUNS", "LAST RUN", "EXPERIMENT")]
+    rows = [("NAME", "STATE", "WHEN", "NEXT RUN", "RUNS", "LAST RUN", "OUTCOME", "EXPERIMENT")]
     rows += [
         (
             s["name"],
@@ -195,6 +195,7 @@ def schedule_list(as_json: bool, connection: ConnectOptions) -> int:
             s["next_run"] or "-",
             str(s["runs"]),
             s["last_run_id"] or "-",
+            s["last_outcome"] or "-",
             s["experiment"] or ("-" if s["squall"] else "(not squall's)"),
         )
         for s in found

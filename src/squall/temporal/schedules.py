@@ -12,6 +12,7 @@ server was down) is skipped, not run late.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from temporalio.client import (
     Client,
     Schedule,
+    ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleDescription,
@@ -27,6 +29,7 @@ from temporalio.client import (
     SchedulePolicy,
     ScheduleSpec,
     ScheduleState,
+    WorkflowExecutionStatus,
 )
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -177,11 +180,11 @@ async def describe_all(client: Client) -> list[dict[str, Any]]:
             if exc.status == RPCStatusCode.NOT_FOUND:  # deleted meanwhile
                 continue
             raise
-        found.append(await _summary(name, described))
+        found.append(await _summary(client, name, described))
     return found
 
 
-async def _summary(name: str, described: ScheduleDescription) -> dict[str, Any]:
+async def _summary(client: Client, name: str, described: ScheduleDescription) -> dict[str, Any]:
     try:
         memo = await described.memo()
     except PayloadKeyError:  # encrypted with a key this machine does not have
@@ -190,9 +193,9 @@ async def _summary(name: str, described: ScheduleDescription) -> dict[str, Any]:
     ours: dict[str, Any] = value if isinstance(value, dict) else {}
     info = described.info
     recent = [
-        action.action.workflow_id
+        action.action
         for action in info.recent_actions
-        if hasattr(action.action, "workflow_id")
+        if isinstance(action.action, ScheduleActionExecutionStartWorkflow)
     ]
     paused = described.schedule.state.paused
     nexts = [] if paused else [_iso(t) for t in info.next_action_times[:1]]
@@ -205,9 +208,49 @@ async def _summary(name: str, described: ScheduleDescription) -> dict[str, Any]:
         "task_queue": getattr(described.schedule.action, "task_queue", None) or "",
         "next_run": nexts[0] if nexts else None,
         "runs": info.num_actions,
-        "last_run_id": recent[-1] if recent else None,
+        "last_run_id": recent[-1].workflow_id if recent else None,
+        "last_outcome": await last_outcome(client, recent[-1]) if recent else None,
         "squall": bool(ours),
     }
+
+
+async def last_outcome(client: Client, fired: ScheduleActionExecutionStartWorkflow) -> str:
+    """How a fire's run went: ``running``, the journal's outcome (``held``, ``deviated``,
+    ``broken``, ``not-run``, ``interrupted``), ``not valid (N problems)`` when its worker
+    found what cannot run there (nothing ran; not in any run history), ``not started``,
+    Temporal's own end (``failed``, ``terminated``...), or ``gone`` (past retention)."""
+    handle = client.get_workflow_handle(fired.workflow_id, run_id=fired.first_execution_run_id)
+    try:
+        status = (await handle.describe()).status
+        if status == WorkflowExecutionStatus.RUNNING:
+            return "running"
+        if status != WorkflowExecutionStatus.COMPLETED:
+            return status.name.lower() if status else "unknown"
+        result = await handle.result()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return "gone"
+        raise
+    except PayloadKeyError:
+        return "(encrypted with a key not configured here)"
+    return _outcome_of(result)
+
+
+def _outcome_of(result: Any) -> str:
+    if not isinstance(result, dict):
+        return "unknown"
+    if "problems" in result:
+        count = len(result["problems"] or [])
+        return f"not valid ({count} problem{'' if count == 1 else 's'})"
+    if "error" in result:
+        return "not started"
+    try:
+        journal = json.loads(result.get("journal") or "{}")
+    except ValueError:
+        return "unknown"
+    section = journal.get("squall") if isinstance(journal, dict) else None
+    outcome = section.get("outcome") if isinstance(section, dict) else None
+    return str(outcome) if outcome else "unknown"
 
 
 def _timing_of(described: ScheduleDescription) -> str:
