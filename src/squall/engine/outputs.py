@@ -17,6 +17,7 @@ from squall.experiment.outputs import (
     OutputRef,
     activity_output_refs,
     follow_path,
+    mentions_outputs,
     substitute_outputs,
 )
 from squall.journal.model import ActivityRun, Journal, RunStatus
@@ -36,7 +37,11 @@ class OutputStore:
     """Outputs by activity name. Parallel groups record at once: each record is one dict
     assignment (atomic), so no lock is needed."""
 
-    def __init__(self) -> None:
+    def __init__(self, experiment: Any = None) -> None:
+        """``experiment``: the document the run's activities come from; when nothing in it
+        mentions ``${outputs`` (the usual case, one search for the run), no activity is
+        searched again."""
+        self._mentioned = experiment is None or mentions_outputs(experiment)
         self._outputs: dict[str, _Source] = {}
         self._refs: dict[int, list[OutputRef]] = {}  # id(activity.raw) -> its expressions
         #: outputs a recovery cannot use, by name: why (the journal holds them cut or
@@ -73,6 +78,8 @@ class OutputStore:
                 self.keep(entry.name, entry, phase)
 
     def refs(self, activity: Activity) -> list[OutputRef]:
+        if not self._mentioned:
+            return []
         key = id(activity.raw)
         found = self._refs.get(key)
         if found is None:
