@@ -101,10 +101,20 @@ def test_list_shows_a_schedule_squall_did_not_make(
         "other",
     )
     assert made.returncode == 0, made.stderr
+    started = ""
     try:
-        result = squall("schedule", "list", "--json", env=temporal_server.env())
-        assert result.code == 0, result.stderr
-        (entry,) = [s for s in json.loads(result.stdout) if s["name"] == "foreign"]
+        # a fire of it: its workflow is not squall's, so no outcome is read from it
+        assert (
+            temporal_server.cli("schedule", "trigger", "--schedule-id", "foreign").returncode == 0
+        )
+        for _ in range(100):
+            result = squall("schedule", "list", "--json", env=temporal_server.env())
+            assert result.code == 0, result.stderr
+            (entry,) = [s for s in json.loads(result.stdout) if s["name"] == "foreign"]
+            if entry["last_run_id"]:
+                break
+        started = entry["last_run_id"]
+        assert started.startswith("foreign-") and entry["last_outcome"] is None
         assert entry["squall"] is False and entry["timing"] == "every 1h"
         assert entry["task_queue"] == "elsewhere" and entry["state"] == "active"
         paused = squall("schedule", "pause", "foreign", env=temporal_server.env())
@@ -114,6 +124,8 @@ def test_list_shows_a_schedule_squall_did_not_make(
         assert " paused " in line and "(not squall's)" in line
     finally:
         temporal_server.cli("schedule", "delete", "--schedule-id", "foreign")
+        if started:
+            temporal_server.cli("workflow", "terminate", "--workflow-id", started)
 
 
 def _stored_payloads(server: TemporalServer, name: str) -> tuple[str, bytes]:

@@ -198,6 +198,9 @@ async def _summary(client: Client, name: str, described: ScheduleDescription) ->
         if isinstance(action.action, ScheduleActionExecutionStartWorkflow)
     ]
     paused = described.schedule.state.paused
+    action = described.schedule.action
+    # another program's workflow: its result is not a squall run's (nor decodable here)
+    ran_squall = getattr(action, "workflow", None) == WORKFLOW_NAME
     nexts = [] if paused else [_iso(t) for t in info.next_action_times[:1]]
     return {
         "name": name,
@@ -205,11 +208,11 @@ async def _summary(client: Client, name: str, described: ScheduleDescription) ->
         "timing": ours.get("timing") or _timing_of(described),
         "experiment": ours.get("experiment", ""),
         "title": ours.get("title", ""),
-        "task_queue": getattr(described.schedule.action, "task_queue", None) or "",
+        "task_queue": getattr(action, "task_queue", None) or "",
         "next_run": nexts[0] if nexts else None,
         "runs": info.num_actions,
         "last_run_id": recent[-1].workflow_id if recent else None,
-        "last_outcome": await last_outcome(client, recent[-1]) if recent else None,
+        "last_outcome": await last_outcome(client, recent[-1]) if recent and ran_squall else None,
         "squall": bool(ours),
     }
 
