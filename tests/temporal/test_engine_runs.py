@@ -333,3 +333,31 @@ def test_detach_needs_the_temporal_engine(bed: Bed) -> None:
     assert done.returncode == 2
     assert "--detach needs --engine temporal" in done.stderr
     assert os.environ.get("SQUALL_TEMPORAL_KEY") is None
+
+
+def test_several_experiments_start_at_once_and_end_with_the_worst_exit_code(
+    bed: Bed, tmp_path: Path
+) -> None:
+    journals = tmp_path / "journals"
+    done = bed.squall(
+        "run",
+        "--engine",
+        "temporal",
+        "--journal-dir",
+        str(journals),
+        str(EXAMPLES / "trivial.json"),
+        str(EXAMPLES / "deviated.json"),
+        str(EXAMPLES / "gate-not-met.json"),
+    )
+    assert done.returncode == 4, done.stderr
+    assert "squall: 3 experiment(s), exit 4" in done.stderr
+    written = sorted(p.name for p in journals.iterdir())
+    assert written == [
+        "deviated.journal.json",
+        "gate-not-met.journal.json",
+        "trivial.journal.json",
+    ]
+    outcomes = {p.name: _journal(p)["squall"]["outcome"] for p in journals.iterdir()}
+    assert outcomes["trivial.journal.json"] == "held"
+    assert outcomes["deviated.journal.json"] == "deviated"
+    assert outcomes["gate-not-met.journal.json"] == "not-run"

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from squall.cli.console import Console
 from squall.errors import InputError, Problem
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from squall.temporal.options import ConnectOptions
 
 __all__ = ["TemporalRun", "attach_run", "connection_of", "run_on_temporal"]
+
+_T = TypeVar("_T")
 
 #: the run command's connection flags (``--address`` ...) -> ConnectOptions fields
 _PREFIX = "temporal_"
@@ -112,9 +114,25 @@ def run_on_temporal(
         )
         for r in runs
     ]
-    return asyncio.run(
-        _run_all(obj, runs, inputs, connection, detach, quiet, stop_on_failure, history)
+    return _explained(
+        connection,
+        lambda: asyncio.run(
+            _run_all(obj, runs, inputs, connection, detach, quiet, stop_on_failure, history)
+        ),
     )
+
+
+def _explained(connection: ConnectOptions, call: Callable[[], _T]) -> _T:
+    """``call()``; an RPC error nobody expected is one line (exit 2 for refused
+    credentials, else 3), not an internal error."""
+    from temporalio.service import RPCError
+
+    from squall.temporal.connect import explain_rpc_error
+
+    try:
+        return call()
+    except RPCError as exc:
+        raise explain_rpc_error(exc, connection) from None
 
 
 async def _run_all(
@@ -218,7 +236,10 @@ def attach_run(
 ) -> int:
     """Follow a started run to its end (``squall runs attach``), then write its journal
     and history record as the command that started it would have."""
-    return asyncio.run(_attach(obj, run_id, connection, journal_path, quiet, history))
+    return _explained(
+        connection,
+        lambda: asyncio.run(_attach(obj, run_id, connection, journal_path, quiet, history)),
+    )
 
 
 async def _attach(
@@ -251,4 +272,4 @@ def stop_run(connection: ConnectOptions, run_id: str, reason: str) -> None:
     async def send() -> None:
         await temporal.stop(await connect(connection), run_id, reason)
 
-    asyncio.run(send())
+    _explained(connection, lambda: asyncio.run(send()))
