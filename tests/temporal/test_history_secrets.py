@@ -1,0 +1,166 @@
+"""No secret value reaches Temporal's storage: an inline secret, a --var-file secret and
+a worker's environment secret (canary values, echoed and failed on by activities) are
+looked for in every byte the dev server stored (its SQLite files, read raw) and in the
+history read back with the temporal CLI (payloads decoded), and in what squall shows
+and writes (console, journal, run history, worker log). Without a payload key a run
+that would carry a secret is refused before anything starts."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sqengine import Bed
+from sqmarks import queue_name, shell, write_experiment
+
+pytestmark = pytest.mark.slow
+
+KEY = base64.b64encode(os.urandom(32)).decode()
+INLINE = "canary-inline-4d1e0b77"
+VAR_FILE = "canary-varfile-93ac5e21"
+ENV = "canary-env-b6f07c3d"
+#: not a secret: proves the raw search finds what is stored in clear
+PUBLIC = "public-marker-2a8f6c19"
+
+
+def _stored(bed: Bed) -> bytes:
+    """Every byte of the dev server's database (the SQLite file, its WAL and journal)."""
+    files = sorted(bed.server.root.glob("temporal.db*"))
+    assert files, list(bed.server.root.iterdir())
+    return b"".join(path.read_bytes() for path in files)
+
+
+def _decoded(events: Any) -> str:
+    """The history as JSON, with every payload's data and metadata decoded from base64."""
+    found = [json.dumps(events)]
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            data = value.get("data")
+            metadata = value.get("metadata")
+            if isinstance(data, str) and isinstance(metadata, dict):
+                for text in (data, *metadata.values()):
+                    found.append(base64.b64decode(text).decode("utf-8", "replace"))
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(events)
+    return "\n".join(found)
+
+
+def _experiment(path: Path, queue: str, *, inline: bool) -> Path:
+    """Activities printing each secret and failing with them in their error."""
+    names = ["from_env", "from_file"] + (["inline"] if inline else [])
+    shown = " ".join(f"${{{n}}}" for n in names)
+    secrets: dict[str, Any] = {"from_env": {"type": "env", "key": "WORKER_SECRET"}}
+    if inline:
+        secrets["inline"] = INLINE
+    return write_experiment(
+        path,
+        [
+            {
+                **shell("show", f"echo {shown}; echo {shown} >&2", "probe"),
+                "secrets": ["s"],
+            },
+            {
+                **shell("fail", f"echo {shown} >&2; exit 3", "probe"),
+                "secrets": ["s"],
+                "tolerance": 0,
+            },
+        ],
+        [{**shell("undo", f"echo {shown}"), "secrets": ["s"]}],
+        configuration={"public": PUBLIC},
+        secrets={"s": secrets},
+        squall={"task_queue": queue},
+    )
+
+
+def _canaries(text: str | bytes, canaries: tuple[str, ...]) -> list[str]:
+    data = text.encode() if isinstance(text, str) else text
+    return [c for c in canaries if c.encode() in data]
+
+
+def test_no_secret_in_temporal_s_storage_nor_in_what_squall_shows(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    queue = queue_name(request)
+    worker = bed.worker(queue, SQUALL_TEMPORAL_KEY=KEY, WORKER_SECRET=ENV)
+    var_file = tmp_path / "vars.json"
+    var_file.write_text(json.dumps({"secrets": {"s": {"from_file": VAR_FILE}}}))
+    journal = tmp_path / "journal.json"
+    experiment = _experiment(tmp_path / "secrets.json", queue, inline=True)
+    done = bed.squall(
+        "run", "--engine", "temporal", "--var-file", str(var_file),
+        "--journal-path", str(journal), str(experiment),
+        SQUALL_TEMPORAL_KEY=KEY,
+    )  # fmt: skip
+    document = json.loads(journal.read_text())
+    run_id = document["squall"]["run_id"]
+    entries = {e["activity"]["name"]: e for e in document["run"] + document["rollbacks"]}
+    # the secrets were used: each activity printed three masked values
+    assert entries["show"]["output"]["stdout"].split() == ["***"] * 3, done.stderr + worker.log()
+    assert entries["undo"]["status"] == "succeeded"
+    canaries = (INLINE, VAR_FILE, ENV)
+    everything = {
+        "console": done.stdout + done.stderr,
+        "journal": journal.read_text(),
+        "worker log": worker.log(),
+        "run history": Path(os.environ["SQUALL_HISTORY"]).read_bytes(),
+        "Temporal history": _decoded(bed.history(run_id)),
+        "Temporal database": _stored(bed),
+    }
+    leaks = {where: _canaries(data, canaries) for where, data in everything.items()}
+    assert leaks == {where: [] for where in everything}
+    # the run is in the database, encrypted: not even the configuration is in clear
+    assert run_id.encode() in everything["Temporal database"]
+    assert not _canaries(everything["Temporal database"], (PUBLIC,))
+    assert "binary/squall-encrypted" in everything["Temporal history"]
+
+
+def test_without_a_key_only_worker_side_secrets_run_and_none_is_stored(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """No payload key: an inline or --var-file secret is refused (exit 2, nothing
+    started, the message says how to give a key); an env secret, resolved on the
+    worker, runs, and the history (in clear: the configuration can be read) has none."""
+    queue = queue_name(request)
+    worker = bed.worker(queue, WORKER_SECRET=ENV)
+    var_file = tmp_path / "vars.json"
+    var_file.write_text(json.dumps({"secrets": {"s": {"from_file": VAR_FILE}}}))
+    inline = _experiment(tmp_path / "refused-inline.json", queue, inline=True)
+    from_file = _experiment(tmp_path / "refused-var-file.json", queue, inline=False)
+    for args, secret in (
+        ((str(inline),), "s.inline"),
+        (("--var-file", str(var_file), str(from_file)), "s.from_file"),
+    ):
+        refused = bed.squall("run", "--engine", "temporal", *args)
+        assert refused.returncode == 2, refused.stderr
+        assert secret in refused.stderr and "SQUALL_TEMPORAL_KEY" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert not _canaries(refused.stdout + refused.stderr, (INLINE, VAR_FILE))
+    listed = bed.server.cli("workflow", "list", "--query", f"TaskQueue='{queue}'", "-o", "json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout or "[]") == []  # nothing was started
+    document = json.loads(from_file.read_text())
+    document["method"][0]["provider"]["arguments"] = ["-c", "echo ${from_env}"]
+    experiment = tmp_path / "env-only.json"
+    experiment.write_text(json.dumps(document))
+    journal = tmp_path / "journal.json"
+    done = bed.squall(
+        "run", "--engine", "temporal", "--journal-path", str(journal), str(experiment)
+    )
+    run = json.loads(journal.read_text())
+    assert run["run"][0]["output"]["stdout"].strip() == "***", done.stderr + worker.log()
+    history = _decoded(bed.history(run["squall"]["run_id"]))
+    stored = _stored(bed)
+    assert PUBLIC in history and PUBLIC.encode() in stored  # in clear, and found
+    assert not _canaries(history, (ENV,)) and not _canaries(stored, (ENV,))
+    assert not _canaries(done.stdout + done.stderr + journal.read_text(), (ENV,))
