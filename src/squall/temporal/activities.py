@@ -101,6 +101,9 @@ class WorkerActivities:
             return await self._stopped(step, future, holder, cancel)
         result = future.result()
         result.worker = self.identity
+        attempt = activity.info().attempt
+        if attempt > 1:  # only rollbacks are retried: the worker playing it was lost
+            _replayed(result, attempt)
         return result
 
     async def _stopped(
@@ -138,6 +141,25 @@ def _guarded(
     except Exception as exc:  # a bug, never retried (a rollback would loop on it)
         message = f"{type(exc).__name__}: {exc}"
         raise ApplicationError(message, type="StepError", non_retryable=True) from None
+
+
+def _replayed(result: StepResult, attempt: int) -> None:
+    """Say in the entry (``squall.attempt``, ``squall.replayed``) and in a warning that
+    the step was played again from its start: an earlier attempt did not end (its
+    worker was lost, or it ran past its time limit), and what it had done is unknown."""
+    import json
+
+    from squall.journal.store import dumps
+
+    entry = json.loads(result.entry)
+    why = (
+        f"played again from the start (attempt {attempt}): the worker playing it before "
+        "was lost (killed or cut off) or ran past its time limit before it finished"
+    )
+    entry["squall"] = {**(entry.get("squall") or {}), "attempt": attempt, "replayed": why}
+    result.entry = dumps(entry)
+    name = (entry.get("activity") or {}).get("name", "")
+    result.warnings.append(f"{name!r} {why}")
 
 
 def _abandoned(step: StepInput) -> str:
