@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["lines", "marked", "queue_name", "shell", "wait_for_lines", "write_experiment"]
+__all__ = ["held", "lines", "marked", "queue_name", "shell", "wait_for_lines", "write_experiment"]
 
 
 def shell(name: str, script: str, kind: str = "action", **extra: Any) -> dict[str, Any]:
@@ -31,6 +31,14 @@ def marked(marks: Path, name: str, seconds: float = 0, kind: str = "action") -> 
     ``marks/name.done`` when it ends, ``seconds`` later."""
     pause = f"sleep {seconds:g}; " if seconds else ""
     script = f"echo $PPID >> {marks}/{name}; {pause}echo $PPID >> {marks}/{name}.done"
+    return shell(name, script, kind)
+
+
+def held(marks: Path, name: str, kind: str = "action") -> dict[str, Any]:
+    """Like :func:`marked`, but it ends only once ``marks/release`` exists (the test
+    creates it when what it wanted to do mid-activity is done)."""
+    wait = f"while [ ! -e {marks}/release ]; do sleep 0.05; done"
+    script = f"echo $PPID >> {marks}/{name}; {wait}; echo $PPID >> {marks}/{name}.done"
     return shell(name, script, kind)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from sqengine import Bed
-from sqmarks import lines, marked, queue_name, shell, wait_for_lines, write_experiment
+from sqmarks import held, lines, marked, queue_name, shell, wait_for_lines, write_experiment
 from sqworker import squall_cli
 
 pytestmark = pytest.mark.slow
@@ -81,14 +81,16 @@ def test_killing_the_command_line_then_its_attach_loses_nothing(
     bed: Bed, tmp_path: Path, moment: str
 ) -> None:
     """kill -9 of ``squall run --engine temporal`` mid-method (or mid-rollback), then kill
-    -9 of the ``runs attach`` that followed it: the run still ends, every activity is
-    played once, and a last ``runs attach`` gets the journal and the exit code (1: the
-    experiment deviates) and records the run."""
+    -9 of the ``runs attach`` that followed it, at the same moment: the run still ends,
+    every activity is played once, and a last ``runs attach`` gets the journal and the
+    exit code (1: the experiment deviates) and records the run."""
     m = tmp_path
+    inject = held(m, "inject") if moment == "method" else marked(m, "inject")
+    undo = held(m, "undo") if moment == "rollback" else marked(m, "undo")
     experiment = write_experiment(
         tmp_path / f"cli-killed-{moment}.json",
-        [marked(m, "inject", 2)],
-        [marked(m, "undo", 2)],
+        [inject],
+        [undo],
         **{
             "steady-state-hypothesis": {
                 "title": "inject has not finished",
@@ -104,14 +106,12 @@ def test_killing_the_command_line_then_its_attach_loses_nothing(
         cli.kill()
     run_id = _run_id_of(bed, experiment.stem)
     attach = _popen(bed, tmp_path, "runs", "attach", run_id)
-    try:
-        if moment == "method":
-            wait_for_lines(m / "undo")
-        else:  # the attach follows the run: it has shown the run's header
-            _wait_for_text(tmp_path / "runs.log", run_id)
+    try:  # the attach follows the run once it has shown the run's header
+        _wait_for_text(tmp_path / "runs.log", run_id)
         _killed(attach)
     finally:
         attach.kill()
+        (m / "release").touch()
     code, journal, stderr = _attach(bed, run_id, tmp_path / "journal.json")
     assert code == 1, stderr
     assert journal["squall"]["outcome"] == "deviated"

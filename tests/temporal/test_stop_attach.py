@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from sqengine import Bed
-from sqmarks import lines, marked, shell, wait_for_lines, write_experiment
+from sqmarks import held, lines, marked, shell, wait_for_lines, write_experiment
 from sqworker import squall_cli
 
 pytestmark = pytest.mark.slow
@@ -49,10 +49,15 @@ def _stopped(
     journal = tmp_path / "journal.json"
     cli = _follow(bed, tmp_path, experiment, "--journal-path", str(journal), *args)
     try:
-        wait_for_lines(marker)
+        try:
+            wait_for_lines(marker)
+        except AssertionError as exc:
+            cli.kill()
+            raise AssertionError(f"{exc}\n{cli.communicate()[1]}") from None
         run_id = _run_id_of(bed, experiment.stem)
         stop = bed.squall("stop", run_id, "--reason", "tadv says stop")
         assert stop.returncode == 0, stop.stderr
+        (tmp_path / "release").touch()
         _, stderr = cli.communicate(timeout=120)
     finally:
         cli.kill()
@@ -97,7 +102,7 @@ def test_a_stop_during_the_rollbacks_lets_each_play_to_its_end_once(
     experiment = write_experiment(
         tmp_path / "stop-in-rollbacks.json",
         [marked(m, "inject")],
-        [marked(m, "undo-1", 2), marked(m, "undo-2")],
+        [held(m, "undo-1"), marked(m, "undo-2")],
     )
     code, journal, stderr = _stopped(bed, tmp_path, experiment, m / "undo-1")
     assert [e["status"] for e in journal["rollbacks"]] == ["succeeded", "succeeded"], stderr
@@ -133,16 +138,18 @@ def test_python_code_that_cannot_be_stopped_is_abandoned_and_said_so(
         "provider": {
             "type": "python",
             "module": "sqtest",
-            "func": "sleep",
-            "arguments": {"seconds": 30},
+            "func": "log_then_sleep",
+            "arguments": {"path": str(m / "stuck"), "seconds": 20},
         },
     }
     experiment = write_experiment(
         tmp_path / "stop-stuck.json", [marked(m, "first"), stuck], [marked(m, "undo")]
     )
-    code, journal, stderr = _stopped(bed, tmp_path, experiment, m / "first.done")
+    code, journal, stderr = _stopped(bed, tmp_path, experiment, m / "stuck")
     assert code == 130, stderr
     entry = journal["run"][1]
     assert entry["activity"]["name"] == "stuck" and entry["status"] == "failed"
     assert "abandoned" in "".join(entry.get("exception") or []), entry
+    assert "abandoned" in stderr
     assert len(lines(m / "undo.done")) == 1
+    assert lines(m / "stuck") == ["isolated-started"]  # still running, on the worker
