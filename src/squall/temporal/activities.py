@@ -90,20 +90,21 @@ class WorkerActivities:
         holder: list[RunContext] = []
         cancel = threading.Event()
         loop = asyncio.get_running_loop()
+        activity.heartbeat(self.identity)  # who plays it (sent at once), should it be lost
         future = loop.run_in_executor(self.pool, _guarded, perform, step, holder, cancel)
         try:
             while True:
                 done, _ = await asyncio.wait({future}, timeout=BEAT)
                 if done:
                     break
-                activity.heartbeat()
+                activity.heartbeat(self.identity)
         except asyncio.CancelledError:
             return await self._stopped(step, future, holder, cancel)
         result = future.result()
         result.worker = self.identity
-        attempt = activity.info().attempt
-        if attempt > 1:  # only rollbacks are retried: the worker playing it was lost
-            _replayed(result, attempt)
+        lost = _lost_before(step)
+        if lost is not None:
+            _replayed(result, lost)
         return result
 
     async def _stopped(
@@ -143,20 +144,39 @@ def _guarded(
         raise ApplicationError(message, type="StepError", non_retryable=True) from None
 
 
-def _replayed(result: StepResult, attempt: int) -> None:
-    """Say in the entry (``squall.attempt``, ``squall.replayed``) and in a warning that
-    the step was played again from its start: an earlier attempt did not end (its
-    worker was lost, or it ran past its time limit), and what it had done is unknown."""
+def _lost_before(step: StepInput) -> str | None:
+    """Who played this step before and was lost ("" when unknown), or None when this is
+    its first play. Only rollbacks are played again: retried by Temporal (attempt > 1,
+    the last heartbeat names the worker) or scheduled again by the workflow after no
+    worker took the retry in time (:attr:`StepInput.lost`)."""
+    info = activity.info()
+    if step.lost:
+        return step.lost
+    if info.attempt <= 1:
+        return None
+    details = info.heartbeat_details
+    return str(details[0]) if details else ""
+
+
+def _replayed(result: StepResult, lost: str) -> None:
+    """Say in the entry (``squall.replayed``) and in a warning that the step was played
+    again from its start: an earlier play did not end (its worker was lost, or it ran
+    past its time limit), and what it had done is unknown."""
     import json
 
     from squall.journal.store import dumps
 
     entry = json.loads(result.entry)
+    who = f" ({lost})" if lost else ""
     why = (
-        f"played again from the start (attempt {attempt}): the worker playing it before "
-        "was lost (killed or cut off) or ran past its time limit before it finished"
+        f"played again from the start: the worker playing it before{who} was lost "
+        "(killed or cut off) or ran past its time limit before it finished"
     )
-    entry["squall"] = {**(entry.get("squall") or {}), "attempt": attempt, "replayed": why}
+    extra: dict[str, Any] = {"replayed": why}
+    attempt = activity.info().attempt
+    if attempt > 1:
+        extra["attempt"] = attempt
+    entry["squall"] = {**(entry.get("squall") or {}), **extra}
     result.entry = dumps(entry)
     name = (entry.get("activity") or {}).get("name", "")
     result.warnings.append(f"{name!r} {why}")

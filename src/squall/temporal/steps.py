@@ -51,6 +51,8 @@ class StepInput:
     iteration: int = 0
     #: journal entries whose outputs the step's ``${outputs...}`` use: [phase, entry]
     outputs: list[list[Any]] = field(default_factory=list)
+    #: a rollback scheduled again after its worker was lost: that worker ("" unknown)
+    lost: str = ""
 
 
 @dataclass

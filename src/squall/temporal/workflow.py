@@ -327,6 +327,9 @@ class ExperimentWorkflow:
                 return await self._attempts(step, activity, queue, rollback)
             except ActivityError as exc:
                 if rollback and _no_worker(exc.cause):  # an owed rollback never gives up
+                    lost = _heartbeat_of(exc.cause)
+                    if lost and not step.lost:  # its worker was lost before: say so
+                        step = dataclasses.replace(step, lost=lost)
                     self._emit(
                         "warning",
                         text=f"rollback {activity.name!r} waits for a worker of task queue "
@@ -540,6 +543,12 @@ def _entry_of(run: ActivityRun) -> dict[str, Any]:
     entry = run.to_dict()
     entry["reason"] = run.reason
     return entry
+
+
+def _heartbeat_of(cause: BaseException | None) -> str:
+    """The identity the lost worker last heartbeated with ("" when none did)."""
+    details = getattr(cause, "last_heartbeat_details", None) or ()
+    return str(details[0]) if details else ""
 
 
 def _no_worker(cause: BaseException | None) -> bool:
