@@ -12,4 +12,5 @@ if __name__ == "__main__":
     if "run" in args:
         at = args.index("run") + 1
         args[at:at] = ["--engine", "temporal"]
-    sys.exit(main(args))
+    sys.argv[1:] = args  # main() reads them: the real command's way out (no abort at exit)
+    sys.exit(main())
