@@ -15,7 +15,7 @@ from sqharness import SUPPORT, subprocess_env
 from sqworker import SquallWorker, squall_cli
 from temporal import TemporalServer
 
-__all__ = ["CONFORMANCE", "Bed", "normal"]
+__all__ = ["CONFORMANCE", "Bed", "decoded", "normal"]
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"
 if str(CONFORMANCE) not in sys.path:
@@ -75,9 +75,36 @@ class Bed:
         events = document.get("events", document) if isinstance(document, dict) else document
         return list(events)
 
+    def history_text(self, run_id: str) -> str:
+        """The run's history as JSON text, then every payload's data and metadata decoded
+        from base64 (what a reader of Temporal's history gets, codec or not)."""
+        return decoded(self.history(run_id))
+
     def stop(self) -> None:
         for worker in self.workers:
             worker.stop()
+
+
+def decoded(events: Any) -> str:
+    """``events`` as JSON text, then every payload's data and metadata decoded."""
+    import base64
+
+    found = [json.dumps(events)]
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            data, metadata = value.get("data"), value.get("metadata")
+            if isinstance(data, str) and isinstance(metadata, dict):
+                for text in (data, *metadata.values()):
+                    found.append(base64.b64decode(text).decode("utf-8", "replace"))
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(events)
+    return "\n".join(found)
 
 
 _VARIABLE = re.compile(r"\b(pid \d+|\d+(\.\d+)? ?ms|\d+(\.\d+)? s\b)")

@@ -217,25 +217,6 @@ def test_a_detached_run_is_recorded_by_the_worker_and_attach_gives_its_journal(
     assert "no Temporal run 'nosuchrun123'" in unknown.stderr
 
 
-def _payload_texts(events: Any) -> str:
-    """Every payload's data (base64 in the CLI's JSON) decoded, and the JSON itself."""
-    found: list[str] = [json.dumps(events)]
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            data = value.get("data")
-            if isinstance(data, str) and "metadata" in value:
-                found.append(base64.b64decode(data).decode("utf-8", "replace"))
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(events)
-    return "\n".join(found)
-
-
 def test_no_secret_reaches_temporal_s_history(bed: Bed, tmp_path: Path) -> None:
     """An env secret is resolved on the worker; an inline one travels encrypted (a payload
     key on both sides); outputs that echo them are masked. The history is read back and
@@ -284,7 +265,7 @@ def test_no_secret_reaches_temporal_s_history(bed: Bed, tmp_path: Path) -> None:
     assert entry["status"] == "succeeded"
     assert env_canary not in journal.read_text() and inline_canary not in journal.read_text()
     assert "***" in entry["output"]["stdout"]
-    history = _payload_texts(bed.history(document["squall"]["run_id"]))
+    history = bed.history_text(document["squall"]["run_id"])
     assert "secrets" in history  # the history was read (the queue name is in clear)
     assert env_canary not in history
     assert inline_canary not in history
@@ -304,7 +285,7 @@ def test_no_secret_reaches_temporal_s_history(bed: Bed, tmp_path: Path) -> None:
         str(_write(experiment, document)),
     )
     assert done.returncode == 0, done.stderr + clear.log()
-    history = _payload_texts(bed.history(_journal(journal)["squall"]["run_id"]))
+    history = bed.history_text(_journal(journal)["squall"]["run_id"])
     assert "echo ${from_env}" in history  # in clear: the experiment can be read
     assert env_canary not in history
 

@@ -35,27 +35,6 @@ def _stored(bed: Bed) -> bytes:
     return b"".join(path.read_bytes() for path in files)
 
 
-def _decoded(events: Any) -> str:
-    """The history as JSON, with every payload's data and metadata decoded from base64."""
-    found = [json.dumps(events)]
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            data = value.get("data")
-            metadata = value.get("metadata")
-            if isinstance(data, str) and isinstance(metadata, dict):
-                for text in (data, *metadata.values()):
-                    found.append(base64.b64decode(text).decode("utf-8", "replace"))
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(events)
-    return "\n".join(found)
-
-
 def _experiment(path: Path, queue: str, *, inline: bool) -> Path:
     """Activities printing each secret and failing with them in their error."""
     names = ["from_env", "from_file"] + (["inline"] if inline else [])
@@ -114,7 +93,7 @@ def test_no_secret_in_temporal_s_storage_nor_in_what_squall_shows(
         "journal": journal.read_text(),
         "worker log": worker.log(),
         "run history": Path(os.environ["SQUALL_HISTORY"]).read_bytes(),
-        "Temporal history": _decoded(bed.history(run_id)),
+        "Temporal history": bed.history_text(run_id),
         "Temporal database": _stored(bed),
     }
     leaks = {where: _canaries(data, canaries) for where, data in everything.items()}
@@ -159,7 +138,7 @@ def test_without_a_key_only_worker_side_secrets_run_and_none_is_stored(
     )
     run = json.loads(journal.read_text())
     assert run["run"][0]["output"]["stdout"].strip() == "***", done.stderr + worker.log()
-    history = _decoded(bed.history(run["squall"]["run_id"]))
+    history = bed.history_text(run["squall"]["run_id"])
     stored = _stored(bed)
     assert PUBLIC in history and PUBLIC.encode() in stored  # in clear, and found
     assert not _canaries(history, (ENV,)) and not _canaries(stored, (ENV,))

@@ -138,7 +138,7 @@ def test_an_experiment_routed_to_a_queue_without_worker_is_ended_not_left_waitin
         squall={"task_queue": nobody, "schedule_to_start": 2},
     )
     code, _, stderr = _run(bed, tmp_path, experiment)
-    assert code == 2, stderr
+    assert code == 3, stderr  # it could not run (docs/scale-out.md)
     assert f"no worker took the run from task queue {nobody!r}" in stderr
     assert "nothing ran" in stderr and "Traceback" not in stderr
     listed = bed.server.cli("workflow", "list", "--query", f"TaskQueue='{nobody}'", "-o", "json")

@@ -170,5 +170,13 @@ async def follow(
     except WorkflowFailureError as exc:
         return {"error": f"the workflow failed: {exc.cause or exc}", "exit_code": 3}
     finally:
+        # its end is not wanted any more (a run ended here, e.g. terminated for lack of
+        # a worker): retrieve it whenever it comes, so asyncio prints no traceback
+        result.add_done_callback(_ignore)
         if not result.done():
             result.cancel()
+
+
+def _ignore(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
