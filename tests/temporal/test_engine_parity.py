@@ -27,6 +27,7 @@ CASES = [
     ("dynamic-config.json", ()),
     ("flow/retry.json", ()),
     ("flow/wait-until-after.json", ()),
+    ("pauses.json", ()),
     ("pauses.json", ("--dry", "pause")),
 ]
 

@@ -342,3 +342,40 @@ def test_several_experiments_start_at_once_and_end_with_the_worst_exit_code(
     assert outcomes["trivial.journal.json"] == "held"
     assert outcomes["deviated.journal.json"] == "deviated"
     assert outcomes["gate-not-met.journal.json"] == "not-run"
+
+
+def test_a_pause_is_a_durable_timer_that_a_stop_ends(bed: Bed, tmp_path: Path) -> None:
+    """A pause written as a number is slept by the workflow (a Temporal timer, in the
+    history), not on a worker; a stop during it ends it and the activity never runs."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    paused = _shell("paused", f"echo ran > {marks}/paused")
+    experiment = _write(
+        tmp_path / "paused.json",
+        {
+            "title": "paused",
+            "description": "a long pause before an action",
+            "method": [
+                _shell("first", f"echo ran > {marks}/first"),
+                {**paused, "pauses": {"before": 60}},
+            ],
+            "rollbacks": [_shell("undo", f"echo played >> {marks}/undo")],
+        },
+    )
+    started = bed.squall("run", "--engine", "temporal", "--detach", str(experiment))
+    run_id = started.stdout.strip()
+    deadline = time.monotonic() + 60
+    while "TIMER_STARTED" not in json.dumps(bed.history(run_id)):
+        assert time.monotonic() < deadline, "no timer started"
+        time.sleep(0.2)
+    assert (marks / "first").exists()
+    assert bed.squall("stop", run_id).returncode == 0
+    journal = tmp_path / "j.json"
+    attached = bed.squall("runs", "attach", run_id, "--journal-path", str(journal))
+    assert attached.returncode == 130, attached.stderr
+    first, stopped = _journal(journal)["run"]
+    assert first["status"] == "succeeded"
+    assert stopped["status"] == "failed"
+    assert "interrupted by a stop request" in stopped["exception"][0]
+    assert not (marks / "paused").exists()
+    assert (marks / "undo").read_text().splitlines() == ["played"]

@@ -110,6 +110,10 @@ class _Progress:
             raw = event.get("activity") or {}
             self.shown[(str(event.get("phase")), str(raw.get("name", "")))] = raw
             listener.activity_started(cast(Any, _Shown(raw)), str(event.get("phase")))
+        elif kind == "pausing":
+            raw = self.shown.get((str(event.get("phase")), str(event["activity"].get("name"))))
+            where, seconds = str(event.get("where")), float(event.get("seconds") or 0)
+            listener.pausing(cast(Any, _Shown(raw or event["activity"])), where, seconds)
         elif kind == "finished":
             run = run_from(event.get("entry") or {})
             raw = self.shown.pop((str(event.get("phase")), run.name), None)

@@ -53,6 +53,8 @@ class StepInput:
     outputs: list[list[Any]] = field(default_factory=list)
     #: a rollback scheduled again after its worker was lost: that worker ("" unknown)
     lost: str = ""
+    #: the worker plays the activity's pauses (False: the workflow sleeps them, durably)
+    pauses: bool = True
 
 
 @dataclass
@@ -266,6 +268,10 @@ def perform_activity(
     ctx_out.append(ctx)
     _seed(ctx, step.outputs)
     activity = find_activity(made.plan, step.phase, step.pointer, step.iteration)
+    if not step.pauses:
+        from squall.experiment.model import NO_PAUSES
+
+        activity = activity.replace(pauses=NO_PAUSES)
     interrupted = False
     with cancellable(cancel):
         try:

@@ -10,8 +10,9 @@ the wait-until bound and the pauses, plus a margin; an activity with no timeout 
 from __future__ import annotations
 
 from squall.experiment.model import Activity
+from squall.plan import Plan
 
-__all__ = ["MARGIN", "NO_TIMEOUT", "backstop"]
+__all__ = ["MARGIN", "NO_TIMEOUT", "backstop", "durable_pauses"]
 
 #: seconds added to what an activity may legitimately take
 MARGIN = 60.0
@@ -43,3 +44,17 @@ def backstop(activity: Activity) -> float:
             return NO_TIMEOUT  # a pause written as ${name}: not known until the run
         total += seconds or 0.0
     return min(total + MARGIN, NO_TIMEOUT)
+
+
+def durable_pauses(plan: Plan, activity: Activity) -> tuple[float, float] | None:
+    """The activity's pauses (before, after) when the workflow sleeps them as durable
+    timers: both written as plain numbers. None: the worker plays them (none, a dry
+    activity's, or one written as ``${name}`` or ``"2s"``, known only there)."""
+    pauses = activity.pauses
+    if (pauses.before is None and pauses.after is None) or plan.skips_pauses(activity):
+        return None
+    before = 0.0 if pauses.before is None else _number(pauses.before)
+    after = 0.0 if pauses.after is None else _number(pauses.after)
+    if before is None or after is None:
+        return None
+    return max(before, 0.0), max(after, 0.0)

@@ -70,7 +70,7 @@ with workflow.unsafe.imports_passed_through():
     from squall.temporal.inputs import RunInput, activity_queue, plan_of, queue_of
     from squall.temporal.names import WORKFLOW_NAME
     from squall.temporal.steps import StepInput, StepResult, hypothesis_from, run_from
-    from squall.temporal.timeouts import backstop
+    from squall.temporal.timeouts import backstop, durable_pauses
 
 __all__ = ["ExperimentWorkflow"]
 
@@ -283,8 +283,13 @@ class ExperimentWorkflow:
         self, activity: Activity, phase: str, index: int, group: ParallelGroup | None
     ) -> bool:
         """Run ``activity``, put its entry at ``index``; True when a stop interrupted it."""
-        self._emit("started", phase=phase, activity=mask_value(dict(activity.raw)))
-        result = await self._execute(activity, phase, group)
+        shown = mask_value(dict(activity.raw))
+        self._emit("started", phase=phase, activity=shown)
+        pauses = durable_pauses(self._plan, activity)
+        if pauses is None:
+            result = await self._execute(activity, phase, group)
+        else:
+            result = await self._paused(activity, phase, group, pauses, shown)
         run = run_from(result.entry)
         if group is not None:
             run.squall = {**(run.squall or {}), "group": group.name}
@@ -303,11 +308,47 @@ class ExperimentWorkflow:
         self._emit("finished", phase=phase, entry=_shown(run), worker=result.worker)
         return result.interrupted
 
+    async def _paused(
+        self,
+        activity: Activity,
+        phase: str,
+        group: ParallelGroup | None,
+        pauses: tuple[float, float],
+        shown: dict[str, Any],
+    ) -> StepResult:
+        """The activity between its pauses, slept by the workflow as durable timers (a
+        worker's death does not restart them); a stop ends a pause as it does locally:
+        during the one before, the activity does not run; during the one after, the run
+        stops there."""
+        before, after = pauses
+        start = workflow.now()
+        if before > 0:
+            self._emit("pausing", phase=phase, activity=shown, where="before", seconds=before)
+            try:
+                await workflow.sleep(before)
+            except asyncio.CancelledError:
+                reason = "interrupted by a stop request"
+                entry = _failed_entry(activity, start, reason, temporal=False)
+                return StepResult(entry=dumps(entry), interrupted=True)
+        result = await self._execute(activity, phase, group, worker_pauses=False)
+        if after > 0 and not result.interrupted:
+            self._emit("pausing", phase=phase, activity=shown, where="after", seconds=after)
+            try:
+                await workflow.sleep(after)
+            except asyncio.CancelledError:
+                result.interrupted = True
+        return result
+
     def _is_dry(self, activity: Activity) -> bool:
         return self._plan.is_dry(activity)
 
     async def _execute(
-        self, activity: Activity, phase: str, group: ParallelGroup | None
+        self,
+        activity: Activity,
+        phase: str,
+        group: ParallelGroup | None,
+        *,
+        worker_pauses: bool = True,
     ) -> StepResult:
         """One squall activity as one Temporal activity; a Temporal failure (no worker,
         worker lost) becomes a failed entry."""
@@ -319,6 +360,7 @@ class ExperimentWorkflow:
             pointer=activity.pointer,
             iteration=int(activity.raw.get("iteration_index") or 0),
             outputs=self._outputs_for([activity]),
+            pauses=worker_pauses,
         )
         rollback = phase == Phase.ROLLBACKS
         start = workflow.now()
@@ -555,8 +597,11 @@ def _no_worker(cause: BaseException | None) -> bool:
     return isinstance(cause, ActivityTimeout) and cause.type is TimeoutType.SCHEDULE_TO_START
 
 
-def _failed_entry(activity: Activity, start: datetime, reason: str) -> dict[str, Any]:
-    """The entry of an activity Temporal could not run (no worker, worker lost)."""
+def _failed_entry(
+    activity: Activity, start: datetime, reason: str, *, temporal: bool = True
+) -> dict[str, Any]:
+    """The entry of an activity that did not run: Temporal could not (no worker, worker
+    lost: ``squall.temporal`` says so), or a stop came first."""
     now = workflow.now()
     run = ActivityRun(
         activity=mask_value(dict(activity.raw)),
@@ -566,7 +611,7 @@ def _failed_entry(activity: Activity, start: datetime, reason: str) -> dict[str,
         duration=(now - start).total_seconds(),
         exception=[f"{reason}\n"],
         reason=reason,
-        squall={"temporal": reason},
+        squall={"temporal": reason} if temporal else None,
     )
     return _entry_of(run)
 
