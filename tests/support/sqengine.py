@@ -41,7 +41,7 @@ class Bed:
         }
         return subprocess_env(**settings)
 
-    def worker(self, queue: str, **extra: str) -> SquallWorker:
+    def worker(self, queue: str, *args: str, **extra: str) -> SquallWorker:
         name = f"worker-{queue}-{len(self.workers)}"
         worker = SquallWorker(
             self.server.address,
@@ -49,6 +49,7 @@ class Bed:
             self.root / f"{name}.log",
             env=self.env(SQUALL_TEMPORAL_TASK_QUEUE=queue, **extra),
             cwd=self.root,
+            args=args,
         )
         self.workers.append(worker)
         return worker

@@ -184,3 +184,45 @@ def test_a_worker_killed_mid_rollback_the_rollback_is_played_again_on_another(
     assert _lines(marks / "killed") == [victim_pid, str(survivor.pid)]
     assert _lines(marks / "done") == [str(survivor.pid)]
     assert _lines(marks / "last") == [str(survivor.pid)]
+
+
+def test_a_worker_told_to_stop_mid_method_gives_the_rest_to_another(
+    bed: Bed, tmp_path: Path
+) -> None:
+    """SIGTERM: the worker lets its activity run for --shutdown-grace seconds, then stops
+    it; the method activity is recorded as failed (not run again), the run goes on with
+    the other worker of the queue."""
+    queue = "graceful"
+    workers = [bed.worker(queue, "--shutdown-grace", "1") for _ in range(2)]
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    experiment = _experiment(
+        tmp_path / "worker-stopped.json",
+        queue,
+        [
+            _shell("slow", f"echo $PPID >> {marks}/slow; sleep 30"),
+            _shell("next", f"echo $PPID >> {marks}/next"),
+        ],
+        [_shell("undo", f"echo $PPID >> {marks}/undo")],
+    )
+    try:
+        started = bed.squall("run", "--engine", "temporal", "--detach", str(experiment))
+        assert started.returncode == 0, started.stderr
+        (victim_pid,) = _wait_for(marks / "slow")
+        victim = next(w for w in workers if str(w.pid) == victim_pid)
+        survivor = next(w for w in workers if w is not victim)
+        victim.process.send_signal(signal.SIGTERM)
+        assert victim.process.wait(timeout=30) == 0, victim.log()
+        journal = tmp_path / "j.json"
+        attached = _attach(bed, started.stdout.strip(), journal)
+        assert attached.returncode == 3, attached.stderr
+        slow, following = json.loads(journal.read_text())["run"]
+        assert slow["status"] == "failed"
+        assert "was shut down before it ended" in " ".join(slow["exception"])
+        assert following["status"] == "succeeded"
+        assert _lines(marks / "slow") == [victim_pid]
+        assert _lines(marks / "next") == [str(survivor.pid)]
+        assert _lines(marks / "undo") == [str(survivor.pid)]
+    finally:
+        for worker in workers:
+            worker.stop()

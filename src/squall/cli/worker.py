@@ -30,7 +30,19 @@ __all__ = ["stop", "worker"]
     "that this worker finishes (RUN_ID.journal.json); its run-history record is "
     "written to this worker's history ($SQUALL_HISTORY) either way.",
 )
-def worker(connection: ConnectOptions, max_concurrent: int, journal_dir: str | None) -> int:
+@click.option(
+    "--shutdown-grace",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="On SIGINT/SIGTERM, how long running activities may go on before they are "
+    "stopped (a method activity is then recorded as failed, a rollback played again "
+    "by another worker).",
+)
+def worker(
+    connection: ConnectOptions, max_concurrent: int, journal_dir: str | None, shutdown_grace: float
+) -> int:
     """Run experiments' workflows and activities from a task queue (until SIGINT/SIGTERM).
 
     Start one on each host whose activities should run there; route activities to it
@@ -47,6 +59,7 @@ def worker(connection: ConnectOptions, max_concurrent: int, journal_dir: str | N
             connection.task_queue,
             max_concurrent=max_concurrent,
             journal_dir=journal_dir,
+            shutdown_grace=shutdown_grace,
         )
 
     asyncio.run(main())

@@ -99,6 +99,12 @@ class WorkerActivities:
                     break
                 activity.heartbeat(self.identity)
         except asyncio.CancelledError:
+            if activity.is_worker_shutdown():  # not a stop: this worker is going away
+                await self._stopped(step, future, holder, cancel)
+                raise ApplicationError(
+                    f"the worker running it ({self.identity}) was shut down before it ended",
+                    type="WorkerShutdown",  # retryable: a rollback is played again elsewhere
+                ) from None
             return await self._stopped(step, future, holder, cancel)
         result = future.result()
         result.worker = self.identity

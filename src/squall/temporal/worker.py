@@ -22,7 +22,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from squall.temporal.activities import WorkerActivities, worker_identity
 from squall.temporal.workflow import ExperimentWorkflow
 
-__all__ = ["installed_drivers", "make_worker", "serve"]
+__all__ = ["SHUTDOWN_GRACE", "installed_drivers", "make_worker", "serve"]
+
+#: seconds a worker told to stop (SIGINT, SIGTERM) lets its running activities finish
+SHUTDOWN_GRACE = 30.0
 
 
 def installed_drivers() -> list[str]:
@@ -46,6 +49,7 @@ def make_worker(
     *,
     max_concurrent: int = 8,
     journal_dir: str | None = None,
+    shutdown_grace: float = SHUTDOWN_GRACE,
 ) -> tuple[Worker, ThreadPoolExecutor, str]:
     """A worker for ``task_queue`` running at most ``max_concurrent`` squall activities
     at once (each in a thread of the returned pool, which the caller shuts down)."""
@@ -60,7 +64,7 @@ def make_worker(
         workflow_runner=_runner(),
         max_concurrent_activities=max_concurrent,
         identity=identity,
-        graceful_shutdown_timeout=timedelta(seconds=5),
+        graceful_shutdown_timeout=timedelta(seconds=shutdown_grace),
     )
     return worker, pool, identity
 
@@ -72,10 +76,15 @@ async def serve(
     max_concurrent: int = 8,
     journal_dir: str | None = None,
     ready: Any = None,
+    shutdown_grace: float = SHUTDOWN_GRACE,
 ) -> None:
     """Run a worker until SIGINT or SIGTERM (then it finishes what it runs, briefly)."""
     worker, pool, identity = make_worker(
-        client, task_queue, max_concurrent=max_concurrent, journal_dir=journal_dir
+        client,
+        task_queue,
+        max_concurrent=max_concurrent,
+        journal_dir=journal_dir,
+        shutdown_grace=shutdown_grace,
     )
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
