@@ -15,7 +15,7 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from squall.cli.console import Console
@@ -145,7 +145,6 @@ async def _run_all(
     stop_on_failure: bool,
     history: RunHistory | None,
 ) -> tuple[int, list[str]]:
-    from squall.cli.suite import SuiteEntry, print_summary, worst_exit_code
     from squall.temporal import client as temporal
     from squall.temporal.connect import connect
 
@@ -156,10 +155,68 @@ async def _run_all(
             sys.stdout.write(f"{run.run_id}\n")
         sys.stdout.flush()
         return 0, []
+    done: list[str] = []
+
+    async def follow_all() -> tuple[int, list[str]]:
+        return await _follow_all(
+            obj, client, runs, inputs, handles, quiet, stop_on_failure, history, done
+        )
+
+    result = await _interruptible(follow_all())
+    if result is None:
+        _left_running([r.run_id for r in inputs if r.run_id not in done])
+        return 130, []
+    return result
+
+
+async def _interruptible(work: Coroutine[Any, Any, _T]) -> _T | None:
+    """``work``, or None when SIGINT or SIGTERM came first (the command line stops
+    following; the runs go on in Temporal)."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        return None
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+
+
+def _left_running(run_ids: list[str]) -> None:
+    """Say that the runs go on without this command line, and how to reach them."""
+    for run_id in run_ids:
+        sys.stderr.write(
+            f"\nsquall: stopped following run {run_id}: it goes on in Temporal "
+            f"(`squall runs attach {run_id}` follows it, `squall stop {run_id}` stops it)\n"
+        )
+
+
+async def _follow_all(
+    obj: Mapping[str, Any],
+    client: Client,
+    runs: list[TemporalRun],
+    inputs: list[RunInput],
+    handles: list[WorkflowHandle[Any, Any]],
+    quiet: bool,
+    stop_on_failure: bool,
+    history: RunHistory | None,
+    done: list[str],
+) -> tuple[int, list[str]]:
+    """Follow each run in turn (they all run meanwhile); one summary for several."""
+    from squall.cli.suite import SuiteEntry, print_summary, worst_exit_code
+    from squall.temporal import client as temporal
+
     entries: list[SuiteEntry] = []
     for index, (one, started, handle) in enumerate(zip(runs, inputs, handles, strict=True)):
         began = time.monotonic()
         code, reasons, journal = await _follow(obj, handle, one, started, quiet, history)
+        done.append(started.run_id)
         entries.append(
             SuiteEntry(
                 one.source, code, time.monotonic() - began, reasons[0] if reasons else "", journal
@@ -260,8 +317,13 @@ async def _attach(
         started.source or run_id, plan_of(started), document_of(started), journal_path
     )
     handle = temporal.handle_of(client, run_id)
-    code, _, _ = await _follow(obj, handle, run, started, quiet, history, attached=True)
-    return code
+    followed = await _interruptible(
+        _follow(obj, handle, run, started, quiet, history, attached=True)
+    )
+    if followed is None:
+        _left_running([run_id])
+        return 130
+    return followed[0]
 
 
 def stop_run(connection: ConnectOptions, run_id: str, reason: str) -> None:
