@@ -47,8 +47,10 @@ def _prepare(case: dict[str, Any], work: Path, experiments: Path) -> Path:
     return settings
 
 
-def _env(case: dict[str, Any], work: Path, experiments: Path) -> dict[str, str]:
-    env = dict(os.environ)
+def _env(
+    case: dict[str, Any], work: Path, experiments: Path, base: dict[str, str] | None = None
+) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(experiments), env.get("PYTHONPATH")) if p)
     env["CONF_WORK"] = str(work)
     for key in case.get("unset_env", []):
@@ -87,8 +89,14 @@ def _read_journal(path: Path) -> Any:
 
 
 def run_case(
-    case: dict[str, Any], prefix: list[str], experiments: Path, out: Path
+    case: dict[str, Any],
+    prefix: list[str],
+    experiments: Path,
+    out: Path,
+    base_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """One case; ``base_env``: the environment the case's own is made from (default: this
+    process's)."""
     work = out / "work" / case["id"]
     settings = _prepare(case, work, experiments)
     journal = work / "journal.json"
@@ -99,14 +107,14 @@ def run_case(
     argv += [_expand(a, work, experiments) for a in case.get("args", [])]
     source = case.get("source")  # a URL on the test's server, e.g. {http}/experiment.json
     if source:
-        argv.append(source.replace("{http}", os.environ.get("CONF_HTTP", "")))
+        argv.append(source.replace("{http}", (base_env or os.environ).get("CONF_HTTP", "")))
     else:
         argv.append(str(experiments / case["experiment"]))
     started = time.perf_counter()
     proc = subprocess.Popen(
         argv,
         cwd=work,
-        env=_env(case, work, experiments),
+        env=_env(case, work, experiments, base_env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

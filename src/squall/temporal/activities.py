@@ -207,7 +207,8 @@ def _abandoned(step: StepInput) -> str:
     from squall.masking import mask_value
 
     entry = run.to_dict()
-    entry["activity"] = mask_value(dict(activity.raw))
+    with made.scope.active():
+        entry["activity"] = mask_value(dict(activity.raw))
     entry["reason"] = reason
     return dumps(entry)
 

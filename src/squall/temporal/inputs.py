@@ -28,6 +28,7 @@ __all__ = [
     "RunInput",
     "activity_queue",
     "document_of",
+    "overrides_of",
     "plan_of",
     "queue_of",
     "run_input",
@@ -39,6 +40,9 @@ ROUTING_KEY = "squall"
 DEFAULT_SCHEDULE_TO_START = 60.0
 #: seconds between a worker's heartbeats; a worker silent for this long is lost
 DEFAULT_HEARTBEAT = 10.0
+#: how a ``--var NAME:bytes=...`` value travels (Temporal's JSON converter has no bytes:
+#: it would arrive as a list of integers)
+BYTES_TAG = "squall:bytes"
 
 
 @dataclass
@@ -243,7 +247,7 @@ def run_input(
         source=experiment.source or "",
         document=dumps(dict(document)),
         task_queue=queue_of(experiment.raw) or task_queue,
-        overrides=dict(overrides or {}),
+        overrides={k: _carried(v) for k, v in (overrides or {}).items()},
         secret_overrides={k: dict(v) for k, v in (secret_overrides or {}).items()},
         plan=_plain_plan(plan),
         max_output=max_output,
@@ -256,3 +260,21 @@ def run_input(
         record_on_worker=record_on_worker,
         validate=validate,
     )
+
+
+def _carried(value: Any) -> Any:
+    import base64
+
+    if isinstance(value, bytes):
+        return {BYTES_TAG: base64.b64encode(value).decode("ascii")}
+    return value
+
+
+def overrides_of(run: RunInput) -> dict[str, Any]:
+    """The run's ``--var`` values as the command line read them (bytes included)."""
+    import base64
+
+    return {
+        k: base64.b64decode(v[BYTES_TAG]) if isinstance(v, dict) and list(v) == [BYTES_TAG] else v
+        for k, v in run.overrides.items()
+    }

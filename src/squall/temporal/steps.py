@@ -9,11 +9,12 @@ and returns the journal entry masked and cut as the journal keeps it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ from squall.journal.recorder import Phase, Recorder
 from squall.journal.store import dumps
 from squall.plan import Plan
 from squall.providers import ProviderRegistry
-from squall.temporal.inputs import RunInput, document_of, plan_of
+from squall.temporal.inputs import RunInput, document_of, overrides_of, plan_of
 
 __all__ = [
     "Prepared",
@@ -85,6 +86,14 @@ class Prepared:
     """What one worker resolved for one run."""
 
     def __init__(self, run: RunInput, registry: ProviderRegistry) -> None:
+        from squall.masking import open_scope
+
+        #: the run's secrets: masked in its steps on this worker, not in other runs'
+        self.scope = open_scope()
+        with self.scope.active():
+            self._resolve(run, registry)
+
+    def _resolve(self, run: RunInput, registry: ProviderRegistry) -> None:
         from squall.engine.configuration import (
             load_configuration,
             load_secrets,
@@ -99,7 +108,7 @@ class Prepared:
         self.plan: Plan = plan_of(run)
         self.registry = registry
         self.max_output = run.max_output
-        configuration, dynamic = load_configuration(self.plan.experiment, run.overrides)
+        configuration, dynamic = load_configuration(self.plan.experiment, overrides_of(run))
         secrets = load_secrets(self.plan.experiment, run.secret_overrides, configuration)
         probe = Engine(registry, entry_points=False)._config_probe
         run_dynamic_configuration(configuration, dynamic, secrets, probe)
@@ -107,6 +116,11 @@ class Prepared:
         self.configuration = configuration
         self.secrets = secrets
         self.variables = variables_of(configuration, secrets)
+
+    def close(self) -> None:
+        """The run ended here: its connections close, its secret scope ends."""
+        self.registry.close()
+        self.scope.close()
 
     def context(self, listener: _Capture) -> RunContext:
         journal = Journal(experiment={}, start="", platform="", node="", squall_version="")
@@ -144,7 +158,7 @@ def prepared(run: RunInput) -> Prepared:
         _CACHE[run.run_id] = made
         while len(_CACHE) > _CACHE_SIZE:
             _, old = _CACHE.popitem(last=False)
-            old.registry.close()
+            old.close()
     return made
 
 
@@ -153,7 +167,7 @@ def forget(run_id: str) -> None:
     with _CACHE_LOCK:
         old = _CACHE.pop(run_id, None)
     if old is not None:
-        old.registry.close()
+        old.close()
 
 
 def start_header(run: RunInput) -> str:
@@ -171,15 +185,16 @@ def start_header(run: RunInput) -> str:
             sys.stderr.write(f"squall worker: run {run.run_id} not started:{lines}\n")
             return dumps({"problems": problems})
     made = prepared(run)
-    return dumps(
-        {
-            "experiment": journal_experiment(made.plan, made.variables),
-            "node": os.uname().nodename,
-            "platform": platform_name(),
-            "squall_version": __version__,
-            "experiment_hash": experiment_hash(made.plan.experiment.raw),
-        }
-    )
+    with made.scope.active():
+        return dumps(
+            {
+                "experiment": journal_experiment(made.plan, made.variables),
+                "node": os.uname().nodename,
+                "platform": platform_name(),
+                "squall_version": __version__,
+                "experiment_hash": experiment_hash(made.plan.experiment.raw),
+            }
+        )
 
 
 def _problems(run: RunInput) -> list[dict[str, str]]:
@@ -193,7 +208,7 @@ def _problems(run: RunInput) -> list[dict[str, str]]:
     found = check_experiment(
         plan.experiment,
         registry=plugin_registry(),
-        overrides=run.overrides,
+        overrides=overrides_of(run),
         secret_overrides=run.secret_overrides,
     )
     return [
@@ -255,6 +270,22 @@ def stop_context(ctx: RunContext, reason: str) -> None:
     ctx.halt.set()
 
 
+_Perform = Callable[[StepInput, list[RunContext], threading.Event], StepResult]
+
+
+def _in_run_scope(perform: _Perform) -> _Perform:
+    """``perform`` inside the run's secret scope on this worker: it masks the run's
+    secrets (and the process's), not those of the other runs the worker serves."""
+
+    @functools.wraps(perform)
+    def scoped(step: StepInput, ctx_out: list[RunContext], cancel: threading.Event) -> StepResult:
+        with prepared(step.run).scope.active():
+            return perform(step, ctx_out, cancel)
+
+    return scoped
+
+
+@_in_run_scope
 def perform_activity(
     step: StepInput, ctx_out: list[RunContext], cancel: threading.Event
 ) -> StepResult:
@@ -289,6 +320,7 @@ def perform_activity(
     )
 
 
+@_in_run_scope
 def perform_hypothesis(
     step: StepInput, ctx_out: list[RunContext], cancel: threading.Event
 ) -> StepResult:
