@@ -15,7 +15,7 @@ from sqharness import SUPPORT, subprocess_env
 from sqworker import SquallWorker, squall_cli
 from temporal import TemporalServer
 
-__all__ = ["CONFORMANCE", "Bed", "decoded", "normal"]
+__all__ = ["CONFORMANCE", "Bed", "decoded", "normal", "without_pids"]
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"
 if str(CONFORMANCE) not in sys.path:
@@ -111,16 +111,16 @@ def decoded(events: Any) -> str:
 _VARIABLE = re.compile(r"\b(pid \d+|\d+(\.\d+)? ?ms|\d+(\.\d+)? s\b)")
 
 
-def _without_pids(value: Any) -> Any:
+def without_pids(value: Any) -> Any:
     """The journal with the output of ``os.getpid`` activities (which differ between
     processes) replaced."""
     if isinstance(value, list):
-        return [_without_pids(v) for v in value]
+        return [without_pids(v) for v in value]
     if not isinstance(value, dict):
         return value
     activity = value.get("activity")
     provider = activity.get("provider") if isinstance(activity, dict) else None
-    copy = {k: _without_pids(v) for k, v in value.items()}
+    copy = {k: without_pids(v) for k, v in value.items()}
     if isinstance(provider, dict) and provider.get("func") == "getpid" and "output" in copy:
         copy["output"] = "<pid>"
     return copy
@@ -131,7 +131,7 @@ def normal(journal: dict[str, Any]) -> dict[str, Any]:
     status, output, error, tolerance), without times, ids and pids."""
     import compare
 
-    journal = _without_pids(journal)
+    journal = without_pids(journal)
     result = {"exit": 0, "journal": journal, "work": "/nowhere"}
     out = compare.normalise(result, "http://nowhere")
     section = journal.get("squall") or {}

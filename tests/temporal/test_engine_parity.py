@@ -15,7 +15,7 @@ from sqharness import EXAMPLES
 pytestmark = pytest.mark.slow
 
 #: examples whose runs both engines must agree on: what the conformance corpus
-#: (test_engine_conformance.py) does not cover: parallel groups, the continuous
+#: (test_corpus_parity.py) does not cover: parallel groups, the continuous
 #: hypothesis, timeouts, the run's deadline, retries, wait-until, dynamic configuration
 CASES = [
     ("action-fails.yaml", ()),

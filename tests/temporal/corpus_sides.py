@@ -1,0 +1,127 @@
+"""The conformance corpus (tests/conformance) run by both squall engines, case by case.
+
+The local side is ``squall run``; the Temporal side is the same command with
+``--engine temporal`` (engine_cli.py) against a real dev server and real ``squall worker``
+subprocesses. Both sides go through the conformance driver (driver.run_case): same
+working directory layout, settings file, arguments, signals and journal reading.
+
+A Temporal run's activities run in a worker's process, not the command line's. A case
+whose activities depend on the command's working directory or environment (its own
+files, ``env``/``unset_env``, ``$CONF_WORK`` counters and markers, relative paths, a
+signal sent when its marker appears) gets its own worker, started in the case's working
+directory with the case's environment, on a queue of its own; every other case runs on
+one shared worker. The payload key is set on both sides, so cases with inline secrets run.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from sqengine import CONFORMANCE
+from sqharness import SUPPORT, LocalServer, subprocess_env
+from sqworker import SquallWorker
+
+__all__ = ["CASES", "EXPERIMENTS", "Corpus", "needs_own_worker", "run_corpus"]
+
+HERE = Path(__file__).resolve().parent
+EXPERIMENTS = CONFORMANCE / "experiments"
+CASES: list[dict[str, Any]] = json.loads((CONFORMANCE / "cases.json").read_text())
+SHARED_QUEUE = "corpus"
+#: what in an experiment reads or writes the working directory or the environment of its
+#: process ($CONF_WORK: counters, markers a signal waits for)
+_LOCAL_STATE = re.compile(r"CONF_WORK|\{work\}|\"(mark|count_calls|sleep_then|fail_if_marked)\"")
+#: cases whose process writes a file relative to its working directory
+_OWN_CWD = {"process-cwd-file"}
+
+
+def needs_own_worker(case: dict[str, Any]) -> bool:
+    """Whether the case's activities need the case's own working directory/environment."""
+    if case["id"] in _OWN_CWD or any(k in case for k in ("files", "env", "unset_env", "signal")):
+        return True
+    return bool(_LOCAL_STATE.search((EXPERIMENTS / case["experiment"]).read_text()))
+
+
+class Corpus:
+    """Both sides' results: ``local[id]`` and ``temporal[id]`` (driver.run_case results)."""
+
+    def __init__(self, local: dict[str, Any], temporal: dict[str, Any], http_url: str) -> None:
+        self.local = local
+        self.temporal = temporal
+        self.http_url = http_url
+
+
+def _serve_sources() -> LocalServer:
+    server = LocalServer()
+    for name, kind in (
+        ("trivial.json", "application/json"),
+        ("trivial-yaml.yaml", "application/x-yaml"),
+    ):
+        server.serve(f"/conformance/{name}", (EXPERIMENTS / name).read_text(), kind)
+    return server
+
+
+class _Sides:
+    def __init__(self, address: str, root: Path, http_url: str) -> None:
+        self.address = address
+        self.root = root
+        key = base64.b64encode(os.urandom(32)).decode()
+        python_path = os.pathsep.join([str(SUPPORT), str(EXPERIMENTS)])
+        self.env = subprocess_env(
+            PYTHONPATH=python_path,
+            CONF_HTTP=http_url,
+            SQUALL_TEMPORAL_ADDRESS=address,
+            SQUALL_TEMPORAL_KEY=key,
+        )
+        self.local_prefix = [sys.executable, "-m", "squall", "--no-log-file"]
+        self.temporal_prefix = [sys.executable, str(HERE / "engine_cli.py"), "--no-log-file"]
+
+    def local(self, case: dict[str, Any]) -> dict[str, Any]:
+        import driver  # tests/conformance (on the path once sqengine is imported)
+
+        return driver.run_case(case, self.local_prefix, EXPERIMENTS, self.root / "local", self.env)
+
+    def temporal(self, case: dict[str, Any]) -> dict[str, Any]:
+        import driver
+
+        out = self.root / "temporal"
+        if not needs_own_worker(case):
+            env = {**self.env, "SQUALL_TEMPORAL_TASK_QUEUE": SHARED_QUEUE}
+            return driver.run_case(case, self.temporal_prefix, EXPERIMENTS, out, env)
+        queue = f"case-{case['id']}"
+        env = {**self.env, "SQUALL_TEMPORAL_TASK_QUEUE": queue}
+        work = out / "work" / case["id"]
+        driver._prepare(case, work, EXPERIMENTS)  # the worker starts in it
+        worker_env = driver._env(case, work, EXPERIMENTS, env)
+        log = self.root / f"worker-{case['id']}.log"
+        with SquallWorker(self.address, queue, log, env=worker_env, cwd=work):
+            return driver.run_case(case, self.temporal_prefix, EXPERIMENTS, out, env)
+
+
+def run_corpus(address: str, root: Path, cases: list[dict[str, Any]], *, jobs: int = 4) -> Corpus:
+    """Every case of ``cases`` on both sides (``jobs`` commands at a time in all), with a
+    shared worker for the cases that need none of their own."""
+    server = _serve_sources()
+    sides = _Sides(address, root, server.url)
+    shared_env = {**sides.env, "SQUALL_TEMPORAL_TASK_QUEUE": SHARED_QUEUE}
+    shared = SquallWorker(
+        address, SHARED_QUEUE, root / "worker-shared.log", env=shared_env, cwd=root
+    )
+    # slow cases first so they overlap with the many short ones
+    order = sorted(cases, key=lambda c: -c.get("weight", 0))
+    tasks = [(side, case) for case in order for side in ("temporal", "local")]
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            done = list(pool.map(lambda t: (t[0], getattr(sides, t[0])(t[1])), tasks))
+    finally:
+        shared.stop()
+        server.close()
+    local = {r["id"]: r for side, r in done if side == "local"}
+    temporal = {r["id"]: r for side, r in done if side == "temporal"}
+    return Corpus(local, temporal, server.url)
