@@ -64,9 +64,9 @@ CONTROLS = (
 SIGNAL = (
     "intentional (docs/scale-out.md, limits): a signal to `squall run --engine temporal` "
     "ends the command, not the run, which goes on in Temporal (`squall stop` stops it): "
-    "SIGINT exits 130 without a journal; SIGTERM/SIGUSR1/SIGUSR2 end the command by the "
-    "signal (exit -N); the local engine stops the method, plays the rollbacks and writes "
-    "the journal (exit 130)"
+    "SIGINT/SIGTERM stop following it (exit 130, no journal, the command says how to "
+    "attach or stop it); SIGUSR1/SIGUSR2 end the command by the signal; the local engine "
+    "stops the method, plays the rollbacks and writes the journal (exit 130)"
 )
 DOTENV = (
     "a .env --var-file sets environment variables in the command line's process only: "
@@ -83,7 +83,7 @@ EXCLUDED: dict[str, str] = {
 #: how each excluded case fails on the Temporal side (stderr, exit code, journal)
 SYMPTOMS = {
     CONTROLS: lambda r: r["exit"] == 2 and "not run by the Temporal engine" in r["stderr"],
-    SIGNAL: lambda r: r["journal"] is None and r["exit"] in (130, -15, -10, -12),
+    SIGNAL: lambda r: r["journal"] is None and r["exit"] in (130, -10, -12),
     DOTENV: lambda r: r["exit"] == 2 and "CONF_WHO" in r["stderr"],
 }
 RUNS = [c for c in CASES if c["id"] not in NOT_RUNS]
