@@ -11,7 +11,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -24,6 +24,8 @@ from squall.temporal.inputs import RunInput
 from squall.temporal.steps import StepInput, StepResult
 
 __all__ = ["ACTIVITIES", "WorkerActivities"]
+
+_T = TypeVar("_T")
 
 #: seconds a stopped step gets to end before it is abandoned
 GRACE = 2.0
@@ -57,8 +59,8 @@ class WorkerActivities:
             ApplicationError: not retryable, type ``InputError``: it cannot be resolved.
         """
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self.pool, steps.start_header, run
+            return await self._beating(
+                asyncio.get_running_loop().run_in_executor(self.pool, steps.start_header, run)
             )
         except InputError as exc:
             raise ApplicationError(str(exc), type="InputError", non_retryable=True) from None
@@ -78,9 +80,21 @@ class WorkerActivities:
         from squall.temporal.record import record_finished
 
         steps.forget(run.run_id)
-        return await asyncio.get_running_loop().run_in_executor(
-            self.pool, record_finished, run, journal, self.journal_dir
+        return await self._beating(
+            asyncio.get_running_loop().run_in_executor(
+                self.pool, record_finished, run, journal, self.journal_dir
+            )
         )
+
+    async def _beating(self, future: asyncio.Future[_T]) -> _T:
+        """``future``'s result, heartbeating while it runs: a completion the server lost
+        (or a worker that died) is noticed after the heartbeat timeout, and retried."""
+        activity.heartbeat(self.identity)
+        while True:
+            done, _ = await asyncio.wait({future}, timeout=BEAT)
+            if done:
+                return future.result()
+            activity.heartbeat(self.identity)
 
     async def _perform(
         self,

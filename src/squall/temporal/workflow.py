@@ -159,6 +159,7 @@ class ExperimentWorkflow:
                 task_queue=run.task_queue,
                 schedule_to_start_timeout=timedelta(seconds=run.schedule_to_start),
                 start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(seconds=run.heartbeat),
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
         except ActivityError as exc:  # bad configuration (exit 2), no worker (3)
@@ -194,6 +195,7 @@ class ExperimentWorkflow:
                 args=[run, text],
                 task_queue=run.task_queue,
                 start_to_close_timeout=timedelta(minutes=5),
+                heartbeat_timeout=timedelta(seconds=run.heartbeat),
                 retry_policy=RetryPolicy(maximum_attempts=5),
             )
         self._done = True
