@@ -62,7 +62,7 @@ def _yaml() -> tuple[Any, Any]:
     return yaml, Loader
 
 
-_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{kind}" for kind in ("str", "seq", "map"))
+_STR, _SEQ, _MAP, _NULL = (f"tag:yaml.org,2002:{k}" for k in ("str", "seq", "map", "null"))
 
 
 class _Unusual(Exception):
@@ -74,11 +74,14 @@ def _plain(loader: Any, node: Any, done: dict[Any, Any], active: set[Any]) -> An
     nodes of an experiment (strings, lists and mappings; other scalars still go through
     PyYAML's constructors): about twice as fast, and the same objects (an alias is the
     same object, as with PyYAML)."""
-    if node in done:
-        return done[node]
     tag = node.tag
     if tag == _STR and type(node.value) is str:
-        value: Any = node.value
+        return node.value  # text: an alias to it gives the same text, nothing to remember
+    if node in done:
+        return done[node]
+    value: Any
+    if tag == _NULL and type(node.value) is str:
+        value = None
     elif tag in (_SEQ, _MAP):
         if node in active:
             raise _Unusual  # a recursive structure
