@@ -69,9 +69,9 @@ SIGNAL = (
     "stops the method, plays the rollbacks and writes the journal (exit 130)"
 )
 DOTENV = (
-    "a .env --var-file sets environment variables in the command line's process only: "
-    "the worker, which resolves the configuration, does not see them (exit 2 'CONF_WHO "
-    "... not set'). Reported to tengine (coord.md)"
+    "intentional (docs/scale-out.md, limits): a .env --var-file sets the command line's "
+    "environment, which the workers (where configuration is resolved) never see: "
+    "`run --engine temporal` refuses it before starting (exit 2), as `schedule add` does"
 )
 #: case id -> why it is not (yet) the same with the Temporal engine; each is
 #: xfail(strict=True): it must fail, and fail the stated way
@@ -84,7 +84,7 @@ EXCLUDED: dict[str, str] = {
 SYMPTOMS = {
     CONTROLS: lambda r: r["exit"] == 2 and "not run by the Temporal engine" in r["stderr"],
     SIGNAL: lambda r: r["journal"] is None and r["exit"] in (130, -10, -12),
-    DOTENV: lambda r: r["exit"] == 2 and "CONF_WHO" in r["stderr"],
+    DOTENV: lambda r: r["exit"] == 2 and "a .env file sets this process's" in r["stderr"],
 }
 RUNS = [c for c in CASES if c["id"] not in NOT_RUNS]
 

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from squall.cli._errors import bad_parameter
 from squall.cli.console import Console
 from squall.cli.history import open_cli_history
-from squall.cli.variables import parse_var, read_global_controls, read_var_files
+from squall.cli.variables import (
+    parse_var,
+    read_global_controls,
+    read_var_files,
+    refuse_env_files,
+)
 from squall.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -140,6 +145,8 @@ def run_command(
 
         targets = report_targets(reports, junit, settings)
     output_limit = _output_limit(max_output, settings)
+    if engine == "temporal":
+        refuse_env_files(var_files, "the activities of a run on Temporal")
     overrides, secret_overrides = read_overrides(variables, var_files)
     options = PlanOptions(
         dry=DryMode(dry) if dry else None,

@@ -136,17 +136,12 @@ def _prepare(
         print_problems,
         read_overrides,
     )
+    from squall.cli.variables import refuse_env_files
     from squall.errors import ValidationError
     from squall.plan import PlanOptions, make_plan
     from squall.temporal.inputs import run_input
 
-    for name in var_files:
-        if not name.lower().endswith((".json", ".yaml", ".yml")):
-            raise click.BadParameter(
-                f"{name}: a .env file sets this process's environment, but scheduled runs "
-                "happen on a worker: give that environment to the worker instead",
-                param_hint="--var-file",
-            )
+    refuse_env_files(var_files, "scheduled runs")
     settings = load_cli_settings_file(ctx.find_root().obj.get("settings_path"))
     overrides, secret_overrides = read_overrides(variables, var_files)
     document = load_cli_document(source, no_verify_tls, settings)

@@ -76,6 +76,22 @@ def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, di
 _VAR_FILE_KEYS = ("configuration", "secrets")
 
 
+def refuse_env_files(paths: tuple[str, ...], where: str) -> None:
+    """A ``.env`` var file sets this process's environment, which activities run ``where``
+    (on workers) never see: refused rather than silently without effect.
+
+    Raises:
+        click.BadParameter: exit 2, naming the file.
+    """
+    for name in paths:
+        if not name.lower().endswith((".json", ".yaml", ".yml")):
+            raise bad_parameter(
+                f"{name}: a .env file sets this process's environment, but {where} "
+                "happen on a worker: give that environment to the worker instead",
+                param_hint="--var-file",
+            )
+
+
 def _check_var_file_keys(name: str, data: dict[Any, Any]) -> None:
     """A var file holds ``configuration`` and/or ``secrets``; anything else is a mistake
     that would otherwise be ignored silently (the Chaos Toolkit ignores it)."""
