@@ -422,3 +422,25 @@ def test_a_signal_to_the_command_line_stops_following_not_the_run(bed: Bed, tmp_
     assert attached.returncode == 0, attached.stderr
     assert (marks / "done").exists()
     assert _journal(journal)["run"][0]["status"] == "succeeded"
+
+
+def test_the_worker_records_a_run_nobody_follows(bed: Bed, tmp_path: Path) -> None:
+    """--detach: the worker that finishes the run writes its journal into its
+    --journal-dir and its record into its own history, with nobody attached."""
+    journals, history = tmp_path / "journals", tmp_path / "worker-history.sqlite3"
+    bed.worker("recording", "--journal-dir", str(journals), SQUALL_HISTORY=str(history))
+    started = bed.squall(
+        "run", "--engine", "temporal", "--task-queue", "recording", "--detach",
+        str(EXAMPLES / "deviated.json"),
+    )  # fmt: skip
+    run_id = started.stdout.strip()
+    written = journals / f"{run_id}.journal.json"
+    deadline = time.monotonic() + 60
+    while not written.exists():
+        assert time.monotonic() < deadline, "the worker wrote no journal"
+        time.sleep(0.1)
+    assert _journal(written)["squall"]["outcome"] == "deviated"
+    shown = bed.squall("runs", "show", run_id, "--json", "--history", str(history))
+    assert shown.returncode == 0, shown.stderr
+    record = json.loads(shown.stdout)
+    assert (record["outcome"], record["exit_code"]) == ("deviated", 1)
