@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -18,7 +19,7 @@ import pytest
 
 from sqengine import Bed
 from sqmarks import held, lines, marked, queue_name, shell, wait_for_lines, write_experiment
-from sqworker import squall_cli
+from sqworker import SquallWorker, squall_cli
 
 pytestmark = pytest.mark.slow
 
@@ -208,3 +209,91 @@ def test_every_worker_of_the_queue_dead_mid_rollback_a_later_worker_plays_it(
     assert "waits for a worker" in stderr
     assert lines(m / "killed") == [str(worker.pid), str(later.pid)]
     assert lines(m / "killed.done") == [str(later.pid)]
+
+
+#: activities of the random-kill run, in the order they run
+_METHOD = ("m1", "m2")
+_ROLLBACKS = ("r1", "r2", "r3")
+
+
+def _living(marker: Path, workers: list[SquallWorker], timeout: float = 120) -> str:
+    """The pid on ``marker``'s last line once it is a living worker's (an activity that
+    started on a worker killed since is awaited on the next one)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = lines(marker)
+        if found and found[-1] in {str(w.pid) for w in workers if w.alive()}:
+            return found[-1]
+        assert time.monotonic() < deadline, f"{marker.name}: {found}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    "seed", [11, 20, 29]
+)  # kills: r2 end + r3 start; m2 + r1 starts; m1 end + r3 start
+def test_workers_killed_at_random_moments_keep_every_guarantee(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest, seed: int
+) -> None:
+    """Two kill -9 of workers at moments drawn at random (an activity's start: its worker
+    dies mid-activity; or its end: the worker may be reporting it, or deciding or
+    starting what runs next), a fresh worker started after each, two always polling.
+    Whatever the moments: a method activity runs once at most (failed "worker lost" only
+    if its worker died), each rollback ends, by the last worker that started it, after
+    starts and ends only by workers that died, and the journal says which were replayed
+    and whose death made it so."""
+    import random
+
+    draw = random.Random(seed)
+    queue = queue_name(request)
+    workers = [bed.worker(queue), bed.worker(queue)]
+    m = tmp_path
+    experiment = write_experiment(
+        tmp_path / f"random-kills-{seed}.json",
+        [marked(m, name, 2) for name in _METHOD],
+        [marked(m, name, 2) for name in _ROLLBACKS],
+        squall={"task_queue": queue, "heartbeat": HEARTBEAT},
+    )
+    order = [(name, edge) for name in _METHOD + _ROLLBACKS for edge in ("start", "end")]
+    moments = [order[i] for i in sorted(draw.sample(range(len(order)), 2))]
+    run_id = _detached(bed, experiment)
+    victims: list[str] = []
+    for name, edge in moments:
+        victim = _living(m / (name if edge == "start" else f"{name}.done"), workers)
+        if edge == "start":
+            _heartbeated(bed, run_id)
+        _kill(int(victim))
+        victims.append(victim)
+        workers.append(bed.worker(queue))
+    code, journal, stderr = _attach(bed, run_id, tmp_path / "journal.json")
+    context = f"seed {seed}, kills at {moments} of {victims}\n{stderr}"
+    run = {e["activity"]["name"]: e for e in journal["run"]}
+    assert list(run) == list(_METHOD), context
+    for name in _METHOD:
+        # at most once: a worker killed as it took the activity may not have started it
+        starters = lines(m / name)
+        assert len(starters) <= 1, (name, starters, context)
+        if run[name]["status"] == "failed":
+            reason = "".join(run[name].get("exception") or [])
+            assert "worker lost" in reason, (name, reason, context)
+            assert set(starters) <= set(victims), (name, starters, context)
+        else:
+            assert lines(m / f"{name}.done") == starters != [], (name, starters, context)
+        if not lines(m / f"{name}.done"):  # its worker died under it: never finished
+            assert run[name]["status"] == "failed", (name, context)
+    broken = any(e["status"] == "failed" for e in run.values())
+    assert code == (3 if broken else 0), context
+    rollbacks = {e["activity"]["name"]: e for e in journal["rollbacks"]}
+    assert list(rollbacks) == list(_ROLLBACKS), context
+    for name in _ROLLBACKS:
+        started, ended = lines(m / name), lines(m / f"{name}.done")
+        assert rollbacks[name]["status"] == "succeeded", (name, context)
+        assert ended and ended[-1] == started[-1], (name, started, ended, context)
+        assert set(started[:-1]) <= set(victims), (name, started, context)
+        assert set(ended[:-1]) <= set(victims), (name, ended, context)
+        # replayed: said so, naming a worker that died (it may have died as it took the
+        # rollback, before its process started: then the markers show one start only)
+        replayed = str((rollbacks[name].get("squall") or {}).get("replayed") or "")
+        if len(started) > 1:
+            assert replayed, (name, rollbacks[name], context)
+        named = re.findall(r"before \((\d+)@", replayed)  # its heartbeat may not have come
+        assert set(named) <= set(victims), (name, replayed, context)
