@@ -444,3 +444,48 @@ def test_the_worker_records_a_run_nobody_follows(bed: Bed, tmp_path: Path) -> No
     assert shown.returncode == 0, shown.stderr
     record = json.loads(shown.stdout)
     assert (record["outcome"], record["exit_code"]) == ("deviated", 1)
+
+
+def test_a_run_no_worker_takes(bed: Bed, tmp_path: Path) -> None:
+    """`run` ends it (nothing ran: exit 3, terminated); `runs attach` of a detached one
+    says so and waits for a worker."""
+    experiment = _write(
+        tmp_path / "unserved.json",
+        {
+            "title": "unserved",
+            "description": "a run on a queue no worker polls yet",
+            "squall": {"schedule_to_start": 1},
+            "method": [_getpid("a")],
+        },
+    )
+    done = bed.squall("run", "--engine", "temporal", "--task-queue", "unserved-1", str(experiment))
+    assert done.returncode == 3, done.stderr
+    assert "no worker took the run from task queue 'unserved-1'" in done.stderr
+    assert "nothing ran" in done.stderr
+    started = bed.squall(
+        "run", "--engine", "temporal", "--task-queue", "unserved-2", "--detach", str(experiment)
+    )
+    run_id = started.stdout.strip()
+    journal = tmp_path / "j.json"
+    attach = subprocess.Popen(
+        [*squall_cli(), "runs", "attach", run_id, "--journal-path", str(journal)],
+        env=bed.env(),
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert attach.stderr is not None
+        seen = ""
+        while "waiting for one" not in seen:
+            line = attach.stderr.readline()
+            assert line, seen
+            seen += line
+        late = bed.worker("unserved-2")
+        _, rest = attach.communicate(timeout=120)
+    finally:
+        if attach.poll() is None:
+            attach.kill()
+    assert attach.returncode == 0, seen + rest
+    assert _journal(journal)["run"][0]["output"] == late.pid

@@ -252,7 +252,13 @@ async def _follow(
     record = start_run_record(
         run.plan, started.run_id, now_iso(), run.journal_path, history, console, now=not attached
     )
-    result = await follow(handle, console, queue=started.task_queue, wait=started.schedule_to_start)
+    result = await follow(
+        handle,
+        console,
+        queue=started.task_queue,
+        wait=started.schedule_to_start,
+        end_unstarted=not attached,
+    )
     if "problems" in result:
         if console.live is not None:
             console.live.close()

@@ -140,14 +140,21 @@ async def _never_ran(handle: WorkflowHandle[Any, Any]) -> bool:
 
 
 async def follow(
-    handle: WorkflowHandle[Any, Any], listener: Listener, *, queue: str = "", wait: float = 60.0
+    handle: WorkflowHandle[Any, Any],
+    listener: Listener,
+    *,
+    queue: str = "",
+    wait: float = 60.0,
+    end_unstarted: bool = True,
 ) -> dict[str, Any]:
     """Show the run's progress until it ends; its result (``journal`` or ``error``). A
     run that no worker of ``queue`` has taken after ``wait`` seconds is terminated
-    (nothing of it ran) and reported."""
+    (nothing of it ran) and reported; with ``end_unstarted`` False (``runs attach``: the
+    run was started to wait, maybe) it is only said, once, and followed on."""
     progress = _Progress(listener)
     since = 0
     began = time.monotonic()
+    said = False
     result = asyncio.ensure_future(handle.result())
     try:
         while True:
@@ -158,13 +165,17 @@ async def follow(
                 since = answer["next"]
             if result.done():
                 break
-            if not since and time.monotonic() - began > wait and await _never_ran(handle):
+            late = not since and not said and time.monotonic() - began > wait
+            if late and await _never_ran(handle):
                 why = (
                     f"no worker took the run from task queue {queue!r} within {wait:g} s "
-                    f"(start one: squall worker --task-queue {queue}); nothing ran"
+                    f"(start one: squall worker --task-queue {queue})"
                 )
-                await handle.terminate(why)
-                return {"error": why, "exit_code": 3}
+                if end_unstarted:
+                    await handle.terminate(why)
+                    return {"error": f"{why}; nothing ran", "exit_code": 3}
+                listener.warning(f"{why}; waiting for one")
+                said = True
             await asyncio.wait({result}, timeout=POLL)
         if answer is None or not answer["done"]:  # events after the last poll
             answer = await _query(handle, since)
