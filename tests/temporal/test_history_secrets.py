@@ -35,26 +35,33 @@ def _stored(bed: Bed) -> bytes:
     return b"".join(path.read_bytes() for path in files)
 
 
-def _experiment(path: Path, queue: str, *, inline: bool) -> Path:
-    """Activities printing each secret and failing with them in their error."""
-    names = ["from_env", "from_file"] + (["inline"] if inline else [])
+def _experiment(path: Path, queue: str, names: tuple[str, ...]) -> Path:
+    """Activities using the secrets ``names``: printing them (stdout, stderr), failing
+    with them in their error, returning them from Python, raising them in an exception;
+    a rollback printing them. ``from_env`` is the worker's, ``inline`` is declared here,
+    ``from_file`` comes from a --var-file."""
     shown = " ".join(f"${{{n}}}" for n in names)
     secrets: dict[str, Any] = {"from_env": {"type": "env", "key": "WORKER_SECRET"}}
-    if inline:
+    if "inline" in names:
         secrets["inline"] = INLINE
+
+    def python(name: str, func: str, argument: str) -> dict[str, Any]:
+        provider = {"type": "python", "module": "sqtest", "func": func}
+        return {
+            "type": "probe",
+            "name": name,
+            "provider": {**provider, "arguments": {argument: shown}},
+        }
+
+    method = [
+        shell("show", f"echo {shown}; echo {shown} >&2", "probe"),
+        {**shell("fail", f"echo {shown} >&2; exit 3", "probe"), "tolerance": 0},
+        python("returned", "echo", "value"),
+        python("raised", "boom", "message"),
+    ]
     return write_experiment(
         path,
-        [
-            {
-                **shell("show", f"echo {shown}; echo {shown} >&2", "probe"),
-                "secrets": ["s"],
-            },
-            {
-                **shell("fail", f"echo {shown} >&2; exit 3", "probe"),
-                "secrets": ["s"],
-                "tolerance": 0,
-            },
-        ],
+        [{**activity, "secrets": ["s"]} for activity in method],
         [{**shell("undo", f"echo {shown}"), "secrets": ["s"]}],
         configuration={"public": PUBLIC},
         secrets={"s": secrets},
@@ -75,7 +82,7 @@ def test_no_secret_in_temporal_s_storage_nor_in_what_squall_shows(
     var_file = tmp_path / "vars.json"
     var_file.write_text(json.dumps({"secrets": {"s": {"from_file": VAR_FILE}}}))
     journal = tmp_path / "journal.json"
-    experiment = _experiment(tmp_path / "secrets.json", queue, inline=True)
+    experiment = _experiment(tmp_path / "secrets.json", queue, ("from_env", "from_file", "inline"))
     done = bed.squall(
         "run", "--engine", "temporal", "--var-file", str(var_file),
         "--journal-path", str(journal), str(experiment),
@@ -86,6 +93,8 @@ def test_no_secret_in_temporal_s_storage_nor_in_what_squall_shows(
     entries = {e["activity"]["name"]: e for e in document["run"] + document["rollbacks"]}
     # the secrets were used: each activity printed three masked values
     assert entries["show"]["output"]["stdout"].split() == ["***"] * 3, done.stderr + worker.log()
+    assert entries["returned"]["output"] == "*** *** ***", entries["returned"]
+    assert "*** *** ***" in "".join(entries["raised"]["exception"]), entries["raised"]
     assert entries["undo"]["status"] == "succeeded"
     canaries = (INLINE, VAR_FILE, ENV)
     everything = {
@@ -114,8 +123,8 @@ def test_without_a_key_only_worker_side_secrets_run_and_none_is_stored(
     worker = bed.worker(queue, WORKER_SECRET=ENV)
     var_file = tmp_path / "vars.json"
     var_file.write_text(json.dumps({"secrets": {"s": {"from_file": VAR_FILE}}}))
-    inline = _experiment(tmp_path / "refused-inline.json", queue, inline=True)
-    from_file = _experiment(tmp_path / "refused-var-file.json", queue, inline=False)
+    inline = _experiment(tmp_path / "refused-inline.json", queue, ("from_env", "inline"))
+    from_file = _experiment(tmp_path / "refused-var-file.json", queue, ("from_file",))
     for args, secret in (
         ((str(inline),), "s.inline"),
         (("--var-file", str(var_file), str(from_file)), "s.from_file"),
@@ -128,16 +137,16 @@ def test_without_a_key_only_worker_side_secrets_run_and_none_is_stored(
     listed = bed.server.cli("workflow", "list", "--query", f"TaskQueue='{queue}'", "-o", "json")
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout or "[]") == []  # nothing was started
-    document = json.loads(from_file.read_text())
-    document["method"][0]["provider"]["arguments"] = ["-c", "echo ${from_env}"]
-    experiment = tmp_path / "env-only.json"
-    experiment.write_text(json.dumps(document))
+    experiment = _experiment(tmp_path / "env-only.json", queue, ("from_env",))
     journal = tmp_path / "journal.json"
     done = bed.squall(
         "run", "--engine", "temporal", "--journal-path", str(journal), str(experiment)
     )
     run = json.loads(journal.read_text())
-    assert run["run"][0]["output"]["stdout"].strip() == "***", done.stderr + worker.log()
+    entries = {e["activity"]["name"]: e for e in run["run"]}
+    assert entries["show"]["output"]["stdout"].strip() == "***", done.stderr + worker.log()
+    assert entries["returned"]["output"] == "***", entries["returned"]
+    assert "***" in "".join(entries["raised"]["exception"]), entries["raised"]
     history = bed.history_text(run["squall"]["run_id"])
     stored = _stored(bed)
     assert PUBLIC in history and PUBLIC.encode() in stored  # in clear, and found

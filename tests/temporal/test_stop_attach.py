@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from sqengine import Bed
-from sqmarks import held, lines, marked, shell, wait_for_lines, write_experiment
+from sqmarks import held, lines, marked, queue_name, shell, wait_for_lines, write_experiment
 from sqworker import squall_cli
 
 pytestmark = pytest.mark.slow
@@ -153,3 +154,38 @@ def test_python_code_that_cannot_be_stopped_is_abandoned_and_said_so(
     assert "abandoned" in stderr
     assert len(lines(m / "undo.done")) == 1
     assert lines(m / "stuck") == ["isolated-started"]  # still running, on the worker
+
+
+def test_a_stop_after_the_method_s_worker_died_ends_the_run_and_plays_rollbacks(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """kill -9 of the worker running the method activity, then ``squall stop`` at once:
+    the cancellation cannot reach a dead worker, the run must still end (no hang): the
+    activity failed, nothing else of the method ran, the rollback played once by the
+    other worker, exit 130."""
+    queue = queue_name(request)
+    pair = [bed.worker(queue), bed.worker(queue)]
+    m = tmp_path
+    experiment = write_experiment(
+        tmp_path / "stop-dead-worker.json",
+        [held(m, "long"), marked(m, "never")],
+        [marked(m, "undo")],
+        squall={"task_queue": queue, "heartbeat": 2},
+    )
+    started = bed.squall("run", "--engine", "temporal", "--detach", str(experiment))
+    assert started.returncode == 0, started.stderr
+    run_id = started.stdout.strip()
+    (victim,) = wait_for_lines(m / "long")
+    os.kill(int(victim), signal.SIGKILL)
+    stop = bed.squall("stop", run_id, "--reason", "its worker is gone")
+    assert stop.returncode == 0, stop.stderr
+    journal = tmp_path / "journal.json"
+    attached = bed.squall("runs", "attach", run_id, "--journal-path", str(journal), timeout=90)
+    assert attached.returncode == 130, attached.stderr
+    document = json.loads(journal.read_text())
+    assert [e["activity"]["name"] for e in document["run"]] == ["long"]
+    assert document["run"][0]["status"] == "failed"
+    assert document["interruption"]["reason"] == "its worker is gone"
+    (survivor,) = [str(w.pid) for w in pair if str(w.pid) != victim]
+    assert lines(m / "long.done") == [] and lines(m / "never") == []
+    assert lines(m / "undo") == [survivor] and lines(m / "undo.done") == [survivor]
