@@ -228,9 +228,8 @@ def _living(marker: Path, workers: list[SquallWorker], timeout: float = 120) -> 
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize(
-    "seed", [11, 20, 29]
-)  # kills: r2 end + r3 start; m2 + r1 starts; m1 end + r3 start
+#: kills at r2's end and r3's start; at m2's and r1's starts
+@pytest.mark.parametrize("seed", [11, 20])
 def test_workers_killed_at_random_moments_keep_every_guarantee(
     bed: Bed, tmp_path: Path, request: pytest.FixtureRequest, seed: int
 ) -> None:
