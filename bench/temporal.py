@@ -219,31 +219,34 @@ class Lab:
 
 
 def per_activity(lab: Lab, runs: int, n: int) -> dict[str, Any]:
+    """The local engine runs 10 x ``n`` activities (its per-activity cost is some tens
+    of microseconds: ``n`` alone would be lost in the noise of the start-up)."""
+    sizes = {"local": 10 * n, "temporal": n}
     exps = lab.work / "exps"
     exps.mkdir(exist_ok=True)
-    for count in (0, n):
+    for count in (0, *sizes.values()):
         (exps / f"python-{count}.json").write_text(json.dumps(exp_python(count)))
     lab.start_workers(1)
     per: dict[str, list[float]] = {"local": [], "temporal": []}
+
+    def wall(engine: str, count: int) -> float:
+        journal = str(lab.work / "j.json")
+        return lab.run(["--journal-path", journal, str(exps / f"python-{count}.json")], engine)
+
     for engine in per:  # a warm-up each
-        lab.run(["--journal-path", str(lab.work / "j.json"), str(exps / "python-0.json")], engine)
+        wall(engine, 0)
     for _ in range(runs):
         for engine, rounds in per.items():
-            walls = [
-                lab.run(
-                    ["--journal-path", str(lab.work / "j.json"), str(exps / f"python-{c}.json")],
-                    engine,
-                )
-                for c in (0, n)
-            ]
-            rounds.append((walls[1] - walls[0]) / n)
+            size = sizes[engine]
+            rounds.append((wall(engine, size) - wall(engine, 0)) / size)
     local = statistics.median(per["local"])
     temporal = statistics.median(per["temporal"])
     return {
         "n": n,
+        "sizes": sizes,
         "local_ms": local * 1000,
         "temporal_ms": temporal * 1000,
-        "ratio": temporal / local if local > 0 else None,  # None: too noisy (small N)
+        "ratio": temporal / local if local > 0 else None,  # None: lost in the noise
         "rounds": per,
     }
 
@@ -371,7 +374,7 @@ def format_table(res: dict[str, Any]) -> str:
     lines = ["| measurement | local | temporal | temporal/local |", "|---|---|---|---|"]
     if pa:
         lines.append(
-            f"| per activity (N={pa['n']}) | {_f(pa['local_ms'], '.2f')} ms | "
+            f"| per activity (N={pa['n']}) | {_f(pa['local_ms'], '.3f')} ms | "
             f"{_f(pa['temporal_ms'], '.2f')} ms | {_f(pa['ratio'], '.0f')} |"
         )
     for key, value in tp.items():
