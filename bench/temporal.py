@@ -293,7 +293,7 @@ def failover(lab: Lab, runs: int) -> dict[str, Any]:
         holder = _worker_of(lab, int(started.read_text().split()[0]))
         killed = time.time()
         holder.kill()
-        while not marker.exists():
+        while not marker.exists() or not marker.read_text().strip():
             if time.monotonic() > deadline + 300:
                 raise SystemExit("the rollback was never played after the worker died")
             time.sleep(0.05)
