@@ -4,6 +4,7 @@ a test waits for the moment it wants (never a guessed sleep) and counts every pl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -71,4 +72,7 @@ def wait_for_lines(path: Path, count: int = 1, timeout: float = 60) -> list[str]
 
 def queue_name(request: pytest.FixtureRequest) -> str:
     """A task queue of the test's own (its workers are the only ones there)."""
-    return "t-" + re.sub(r"\W+", "-", request.node.name)[:60]
+    name = re.sub(r"\W+", "-", request.node.name)
+    # cut to a readable length, but unique: parametrized ids differ only at their end
+    # (three seeds of one test shared a queue, and the workers of one ran another's steps)
+    return f"t-{name[:40]}-{hashlib.sha1(name.encode()).hexdigest()[:10]}"
