@@ -296,3 +296,35 @@ def test_workers_killed_at_random_moments_keep_every_guarantee(
             assert replayed, (name, rollbacks[name], context)
         named = re.findall(r"before \((\d+)@", replayed)  # its heartbeat may not have come
         assert set(named) <= set(victims), (name, replayed, context)
+
+
+def test_a_worker_killed_mid_hypothesis_is_not_read_as_a_deviation(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """kill -9 of the worker checking the steady state after the method: the other
+    worker checks it again (probes have no side effects), and the run holds; before,
+    the lost worker's probe failed and the run read as deviated (exit 1)."""
+    queue = queue_name(request)
+    pair = [bed.worker(queue), bed.worker(queue)]
+    m = tmp_path
+    probe = {**marked(m, "check", 3, kind="probe"), "tolerance": 0}
+    experiment = write_experiment(
+        tmp_path / "worker-killed-hypothesis.json",
+        [marked(m, "inject")],
+        **{
+            "steady-state-hypothesis": {"title": "it answers", "probes": [probe]},
+            "squall": {"task_queue": queue, "heartbeat": HEARTBEAT},
+        },
+    )
+    run_id = _detached(bed, experiment)
+    victim = wait_for_lines(m / "check", 2)[1]  # the check after the method
+    _heartbeated(bed, run_id)
+    (survivor,) = [str(w.pid) for w in pair if str(w.pid) != victim]
+    _kill(int(victim))
+    code, journal, stderr = _attach(bed, run_id, tmp_path / "journal.json")
+    assert code == 0, stderr
+    assert journal["deviated"] is False
+    assert journal["steady_states"]["after"]["steady_state_met"] is True
+    assert lines(m / "check")[1:] == [victim, survivor]
+    assert lines(m / "inject") == lines(m / "inject.done"), "the method ran once"
+    assert len(lines(m / "inject")) == 1

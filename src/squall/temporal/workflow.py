@@ -74,6 +74,8 @@ with workflow.unsafe.imports_passed_through():
 
 __all__ = ["ExperimentWorkflow"]
 
+#: plays of a steady-state hypothesis whose worker was lost (each on any worker)
+HYPOTHESIS_ATTEMPTS = 3
 #: outputs later activities may use come from these phases (squall.engine.outputs)
 _SOURCES = (Phase.BEFORE, Phase.METHOD, Phase.ROLLBACKS)
 
@@ -454,7 +456,10 @@ class ExperimentWorkflow:
                     seconds=sum(backstop(p) for p in plan.probes) or 60.0
                 ),
                 heartbeat_timeout=timedelta(seconds=run.heartbeat),
-                retry_policy=RetryPolicy(maximum_attempts=1),
+                # probes have no side effects (the format's contract): a hypothesis whose
+                # worker was lost, or starved past its heartbeat, is checked again from
+                # its first probe, so an infrastructure hiccup is not read as a deviation
+                retry_policy=RetryPolicy(maximum_attempts=HYPOTHESIS_ATTEMPTS),
                 cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 summary=f"steady-state hypothesis ({phase})",
             )
