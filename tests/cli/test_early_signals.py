@@ -115,3 +115,19 @@ def test_a_stop_swallowed_by_a_driver_while_loading_still_stops_the_run(tmp_path
         assert proc.returncode == 130, stderr
         assert sent.name in stderr and "Traceback" not in stderr
         assert not injected.exists(), "the action ran after the stop"
+
+
+def test_an_in_process_command_leaves_the_callers_signal_handlers_alone(tmp_path: Path) -> None:
+    """A run ignores a late SIGUSR1/SIGUSR2 once it is over (squall's own process); in
+    process (tests, embedders) the caller's handlers come back: children the caller
+    starts later would otherwise inherit the ignored signals (a Temporal command line
+    the corpus parity tests signal did)."""
+    from squall.cli import main
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGUSR1, signal.SIGUSR2)}
+    code = main(
+        ["run", "--no-history", "--journal-path", str(tmp_path / "j.json"),
+         str(EXAMPLES / "trivial.json")]
+    )  # fmt: skip
+    assert code == 0
+    assert {s: signal.getsignal(s) for s in before} == before

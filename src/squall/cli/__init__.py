@@ -30,11 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     # every line squall (or a driver, a control) prints is masked (squall.masking)
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = MaskedStream(sys.stdout), MaskedStream(sys.stderr)
+    kept = None if argv is None else _dispositions()
     try:
         code = _main(args)
         code = _after_early_signal(code)
     finally:
         sys.stdout, sys.stderr = streams
+        if kept:
+            _restore(kept)
     if argv is None:
         _ignore_stop_signals()
         if "temporalio" in sys.modules:
@@ -101,6 +104,24 @@ def _after_early_signal(code: int) -> int:
         return code
     sys.stderr.write(f"squall: interrupted by {name} while loading\n")
     return 130
+
+
+def _dispositions() -> dict[int, object]:
+    """The handlers of the signals a command may change for its own end (SIGUSR1/2 after
+    a run), when called in-process (tests, embedders: their process keeps its own)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.getsignal(sig) for sig in (signal.SIGUSR1, signal.SIGUSR2)}
+
+
+def _restore(kept: dict[int, object]) -> None:
+    import signal
+
+    for sig, handler in kept.items():
+        signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
 def _ignore_stop_signals() -> None:
