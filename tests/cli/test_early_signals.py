@@ -131,3 +131,19 @@ def test_an_in_process_command_leaves_the_callers_signal_handlers_alone(tmp_path
     )  # fmt: skip
     assert code == 0
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_a_run_through_click_in_process_leaves_the_signal_handlers_alone(tmp_path: Path) -> None:
+    """The same through click's own entry (CliRunner, as many tests do): the late
+    SIGUSR1/SIGUSR2 guard belongs to squall's own process only."""
+    from click.testing import CliRunner
+
+    from squall.cli.app import cli
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGUSR1, signal.SIGUSR2)}
+    result = CliRunner().invoke(
+        cli, ["run", "--no-history", "--journal-path", str(tmp_path / "j.json"),
+              str(EXAMPLES / "trivial.json")]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert {s: signal.getsignal(s) for s in before} == before

@@ -10,6 +10,10 @@ import sys
 
 __all__ = ["main"]
 
+#: True when this process is the ``squall`` command itself (``main()`` reading
+#: sys.argv), not a caller running a command in-process (tests, click's CliRunner)
+own_process = False
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (tests call this in-process, with ``argv``:
@@ -21,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(f"squall {__version__}\n")
         return 0
     if argv is None:  # the real command: its own process's signals
+        global own_process
+        own_process = True
         _stop_on_sigterm()
     try:
         from squall.masking import MaskedStream

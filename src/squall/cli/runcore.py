@@ -469,6 +469,10 @@ def _ignore_late_stop_signals() -> None:
     left to stop and must not kill squall and change its exit code."""
     import signal
 
+    from squall import cli
+
+    if not cli.own_process:  # in-process (tests, CliRunner): the caller's handlers stay
+        return
     for name in ("SIGUSR1", "SIGUSR2"):
         signal.signal(getattr(signal, name), signal.SIG_IGN)
 
