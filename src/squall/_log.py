@@ -9,7 +9,10 @@ look and is applied the first time a logger is used (or at once when asked to).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["LazyLogger", "configure", "get_logger"]
 

@@ -9,7 +9,9 @@ trivial run (measured in docs/performance.md).
 
 from __future__ import annotations
 
-from typing import Any, Self
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any, Self
 
 __all__ = ["Record"]
 

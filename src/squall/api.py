@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
-from squall.engine import Engine, Listener, RunOptions
+from squall.engine import Engine, RunOptions
 from squall.errors import Problem, ValidationError
 from squall.experiment import Document, load_source, parse_experiment
 from squall.experiment.model import Experiment
@@ -17,8 +16,13 @@ from squall.plan import PlanOptions, make_plan
 from squall.providers import ProviderRegistry, default_registry
 from squall.validate import check_experiment as _check
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
+
+    from squall.engine import Listener
 
 __all__ = [
     "check_experiment",

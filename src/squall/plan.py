@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from squall._record import Record
 from squall.experiment.flow import FailurePolicy
@@ -17,6 +16,10 @@ from squall.experiment.model import (
     RollbackStrategy,
 )
 from squall.experiment.outputs import activity_output_refs
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Plan", "PlanOptions", "make_plan"]
 

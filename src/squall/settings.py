@@ -12,9 +12,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import MutableMapping
-from typing import Any
 
 from squall.errors import InputError
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "default_settings_path",

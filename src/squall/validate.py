@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from squall.compat import INSTALL_HINT
 from squall.errors import InputError, Problem, message_of
@@ -24,6 +23,10 @@ from squall.experiment.outputs_rules import output_problems
 from squall.experiment.placeholders import BUILTIN_NAMES, undefined_names
 from squall.hooks.loading import load_control_module
 from squall.providers import ProviderRegistry
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["check_experiment", "placeholder_findings"]
 

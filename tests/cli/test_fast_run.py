@@ -185,7 +185,7 @@ def test_a_run_imports_neither_click_nor_other_heavy_modules(tmp_path: Path) -> 
         "import sys; before = set(sys.modules); from squall.cli import main; "
         f"rc = main(['--settings', {str(tmp_path / 's.yaml')!r}, 'run', '--journal-path', "
         f"{str(tmp_path / 'j.json')!r}, {str(EXAMPLES / 'trivial.json')!r}]); "
-        "heavy = {'click', 'inspect', 'dataclasses', 'pathlib', 'httpx', 'yaml', 'uuid'}; "
+        "heavy = {'click', 'inspect', 'dataclasses', 'pathlib', 'httpx', 'yaml', 'uuid', 'typing'}; "
         "print(rc, sorted(heavy & (set(sys.modules) - before)))"
     )
     env = {**os.environ, "SQUALL_HISTORY": str(tmp_path / "h.sqlite3")}

@@ -6,11 +6,14 @@ import json
 import os
 import sys
 import time
-from typing import Any, TextIO
 
 from squall.cli.live import Live
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, HypothesisRun, Journal, Outcome, RunStatus
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 __all__ = ["Console"]
 

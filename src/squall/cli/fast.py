@@ -14,7 +14,10 @@ import functools
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["GLOBAL", "RUN", "global_setup", "parse", "run"]
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
 
 from squall.cli._errors import bad_parameter
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from squall.journal.history import RunHistory
 
 __all__ = ["history_options", "history_target", "open_cli_history"]

@@ -15,7 +15,10 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import TextIO
 
 __all__ = ["Live"]
 

@@ -11,7 +11,6 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from squall.cli._errors import bad_parameter
 from squall.cli.console import Console
@@ -24,7 +23,13 @@ from squall.cli.variables import (
 )
 from squall.errors import ValidationError
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    _T = TypeVar("_T")
+
     from squall.experiment import Document
     from squall.masking import SecretScope
     from squall.plan import Plan, PlanOptions
@@ -36,8 +41,6 @@ __all__ = [
     "read_overrides",
     "run_command",
 ]
-
-_T = TypeVar("_T")
 
 
 def load_cli_settings_file(path: str | None) -> dict[str, Any]:

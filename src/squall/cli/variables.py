@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
 
 from squall.cli._errors import bad_parameter
 from squall.engine.configuration import convert_env_value
@@ -11,8 +10,11 @@ from squall.errors import InputError
 from squall.experiment.model import ControlDecl
 from squall.experiment.parse import parse_controls
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
 __all__ = ["parse_var", "read_global_controls", "read_var_files"]
 

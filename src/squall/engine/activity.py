@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 from squall.engine.attempts import call_provider, exception_only, fail, perform
 from squall.engine.context import RunContext, now_iso
@@ -16,6 +15,10 @@ from squall.experiment.placeholders import unresolved
 from squall.experiment.substitute import substitute
 from squall.journal.model import ActivityRun, RunStatus
 from squall.journal.recorder import Phase
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ActivityInterrupted", "call_provider", "run_activity"]
 

@@ -5,7 +5,6 @@ stop request (signal, deadline, control) raises ``Interrupted`` out of a delay a
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from squall.engine.context import RunContext, now_iso
 from squall.errors import ActivityFailed, Interrupted, describe
@@ -17,6 +16,10 @@ from squall.journal.model import ActivityRun, RunStatus
 from squall.providers import Call
 from squall.providers.base import cancel_event
 from squall.providers.python import UserCodeError
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["call_provider", "exception_only", "fail", "judge", "perform"]
 

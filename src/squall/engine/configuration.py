@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections import ChainMap
-from collections.abc import Callable, Mapping, MutableMapping
-from typing import Any, cast
+from collections.abc import Callable, Mapping
 
 from squall._log import get_logger
 from squall.errors import InputError, Interrupted
@@ -20,6 +19,12 @@ from squall.experiment.model import (
     SecretVault,
 )
 from squall.masking import secret_texts
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
+
+    ProbeRunner = Callable[[Activity, Mapping[str, Any], Mapping[str, Mapping[str, Any]]], Any]
 
 __all__ = [
     "CREDENTIAL_KEYS",
@@ -34,8 +39,6 @@ log = get_logger(__name__)
 
 #: configuration keys that hold credentials (Vault's): masked like secrets
 CREDENTIAL_KEYS = ("vault_token", "vault_role_secret")
-
-ProbeRunner = Callable[[Activity, Mapping[str, Any], Mapping[str, Mapping[str, Any]]], Any]
 
 
 def convert_env_value(value: str, kind: str | None) -> Any:
@@ -226,7 +229,7 @@ def variables_of(
     It is live, as the reference's: a key a control adds to the run's configuration (the
     Terraform control's ``tf_out__*``) is seen by every activity substituted after that,
     since each activity is substituted when it runs."""
-    return ChainMap(
-        cast(MutableMapping[str, Any], configuration),
-        *(cast(MutableMapping[str, Any], s) for s in secrets.values()),
-    )
+    maps: list[Mapping[str, Any]] = [configuration, *secrets.values()]
+    # ChainMap only writes to its first map when written to, and this lookup is only
+    # read: read-only mappings are fine (typeshed asks for MutableMapping throughout)
+    return ChainMap(*maps)  # type: ignore[arg-type]

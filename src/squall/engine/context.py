@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
 
 from squall._record import Record
 from squall.engine.outputs import OutputStore
@@ -15,7 +14,11 @@ from squall.journal.recorder import Recorder
 from squall.plan import Plan
 from squall.providers import ProviderRegistry
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+
 if TYPE_CHECKING:
+    from typing import Any, Protocol
+
     from squall.hooks.manager import HookCaller
     from squall.hooks.view import RunView
 
@@ -44,22 +47,24 @@ def _second_text(second: int) -> tuple[int, str]:
     return _second
 
 
-class Listener(Protocol):
-    """Receives progress as the run goes (the CLI prints it)."""
+if TYPE_CHECKING:
 
-    def phase(self, name: str) -> None: ...
+    class Listener(Protocol):
+        """Receives progress as the run goes (the CLI prints it)."""
 
-    def activity_started(self, activity: Activity, phase: str) -> None: ...
+        def phase(self, name: str) -> None: ...
 
-    def pausing(self, activity: Activity, where: str, seconds: float) -> None: ...
+        def activity_started(self, activity: Activity, phase: str) -> None: ...
 
-    def activity_finished(self, run: ActivityRun, phase: str) -> None: ...
+        def pausing(self, activity: Activity, where: str, seconds: float) -> None: ...
 
-    def hypothesis_finished(self, phase: str, result: HypothesisRun) -> None: ...
+        def activity_finished(self, run: ActivityRun, phase: str) -> None: ...
 
-    def warning(self, text: str) -> None: ...
+        def hypothesis_finished(self, phase: str, result: HypothesisRun) -> None: ...
 
-    def run_started(self, title: str, run_id: str) -> None: ...
+        def warning(self, text: str) -> None: ...
+
+        def run_started(self, title: str, run_id: str) -> None: ...
 
 
 class NullListener:

@@ -7,9 +7,10 @@ goes on (the journal file and the event stream still hold everything).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 from squall.journal.model import Journal
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
     from squall.engine.context import Listener

@@ -4,7 +4,6 @@ for background activities, parallel groups and the continuous hypothesis."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from squall.engine.activity import ActivityInterrupted, run_activity, signals_may_raise
 from squall.engine.background import Background, Continuous
@@ -23,7 +22,6 @@ from squall.engine.machine import (
     RollbacksStart,
     Run,
     Step,
-    Steps,
 )
 from squall.engine.machine import Background as StartBackground
 from squall.engine.machine import Continuous as ContinuousStep
@@ -34,6 +32,12 @@ from squall.engine.verdict import RunFacts
 from squall.errors import Interrupted
 from squall.experiment.model import Activity
 from squall.journal.recorder import Phase
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
+
+    from squall.engine.machine import Steps
 
 __all__ = ["LocalSteps"]
 

@@ -40,7 +40,6 @@ from __future__ import annotations
 import contextlib
 from collections import Counter
 from collections.abc import Generator, Iterable
-from typing import Any, Protocol
 
 from squall._record import Record
 from squall.engine.verdict import RunFacts
@@ -49,6 +48,10 @@ from squall.experiment.model import Activity, HypothesisStrategy, RollbackStrate
 from squall.journal.model import HypothesisRun, JournalStatus, RunStatus
 from squall.journal.recorder import Phase
 from squall.plan import Plan
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any, Protocol
 
 __all__ = [
     "Announce",
@@ -80,31 +83,35 @@ class Halted(Exception):
     """Thrown into the machine by the executor: a stop interrupted the step."""
 
 
-class StopFacts(Protocol):
-    """Why a run was stopped (squall.engine.context.Interruption has these)."""
+if TYPE_CHECKING:
 
-    kind: str  # "signal", "control", "plugin", "deadline", "safeguard", "crash", "stop"
-    play_rollbacks: bool
+    class StopFacts(Protocol):
+        """Why a run was stopped (squall.engine.context.Interruption has these)."""
+
+        kind: str  # "signal", "control", "plugin", "deadline", "safeguard", "crash", "stop"
+        play_rollbacks: bool
 
 
-class MachineState(Protocol):
-    """What the executor knows of the world, read by the machine between steps."""
+if TYPE_CHECKING:
 
-    @property
-    def stopped(self) -> bool:
-        """A stop was asked: nothing more starts (except the rollbacks owed)."""
+    class MachineState(Protocol):
+        """What the executor knows of the world, read by the machine between steps."""
 
-    @property
-    def interruption(self) -> StopFacts | None:
-        """The first stop request, or None."""
+        @property
+        def stopped(self) -> bool:
+            """A stop was asked: nothing more starts (except the rollbacks owed)."""
 
-    @property
-    def fail_fast_tripped(self) -> bool:
-        """The continuous hypothesis deviated too often (``fail_fast``)."""
+        @property
+        def interruption(self) -> StopFacts | None:
+            """The first stop request, or None."""
 
-    @property
-    def aborted_by(self) -> str:
-        """The method activity whose failure policy (``abort``) ended the method."""
+        @property
+        def fail_fast_tripped(self) -> bool:
+            """The continuous hypothesis deviated too often (``fail_fast``)."""
+
+        @property
+        def aborted_by(self) -> str:
+            """The method activity whose failure policy (``abort``) ended the method."""
 
 
 class Announce(Record):
@@ -204,7 +211,8 @@ Step = (
     | Finish
 )
 #: the machine: steps out, replies in
-Steps = Generator[Step, Any, None]
+if TYPE_CHECKING:
+    Steps = Generator[Step, Any, None]
 
 _BEFORE = (
     HypothesisStrategy.DEFAULT,

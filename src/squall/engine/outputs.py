@@ -8,8 +8,6 @@ outputs lists them in its ``squall.outputs`` (secrets masked, as everywhere in t
 
 from __future__ import annotations
 
-from typing import Any
-
 from squall.errors import ActivityFailed
 from squall.experiment.model import Activity, GenericSpec, HttpSpec, ProcessSpec, PythonSpec
 from squall.experiment.outputs import (
@@ -23,6 +21,10 @@ from squall.experiment.outputs import (
 from squall.journal.model import ActivityRun, Journal, RunStatus
 from squall.journal.recorder import Phase
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["OutputStore"]
 
 #: Phases whose outputs later activities can use.
@@ -30,7 +32,8 @@ _SOURCES = (Phase.BEFORE, Phase.METHOD, Phase.ROLLBACKS)
 
 
 #: (output, phase, start of its run entry)
-_Source = tuple[Any, str, str]
+if TYPE_CHECKING:
+    _Source = tuple[Any, str, str]
 
 
 class OutputStore:

@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 from squall.engine.activity import ActivityInterrupted, run_activity
-from squall.engine.context import Listener, RunContext, now_iso
+from squall.engine.context import RunContext, now_iso
 from squall.engine.rules import abandon_background
 from squall.experiment.groups import ParallelGroup
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, GroupRun, RunStatus
 from squall.masking import run_in_context
 from squall.providers.base import cancellable
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
+
+    from squall.engine.context import Listener
 
 __all__ = ["run_group"]
 

@@ -20,9 +20,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
 
-from squall.engine.context import Listener
 from squall.engine.machine import owed_after_crash, unplayed
 from squall.engine.runner import Engine, RunOptions
 from squall.errors import InputError
@@ -35,7 +33,12 @@ from squall.journal.stream import StreamState, read_event_stream
 from squall.plan import Plan, PlanOptions, make_plan
 from squall.providers import ProviderRegistry
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+
 if TYPE_CHECKING:
+    from typing import Any
+
+    from squall.engine.context import Listener
     from squall.journal.history import RunHistory
 
 __all__ = ["Unrecovered", "find_stream", "owed_rollbacks", "recover_run", "unrecovered"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from squall.engine.context import Interruption, RunContext
 from squall.engine.verdict import RunFacts, decide
@@ -15,6 +14,10 @@ from squall.journal.model import ActivityRun, Journal, JournalStatus, RunStatus
 from squall.journal.recorder import Phase
 from squall.masking import mask_document, mask_text, mask_value
 from squall.plan import Plan
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "abandon_background",

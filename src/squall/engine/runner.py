@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from squall._log import get_logger
 from squall._record import Record
@@ -16,7 +15,7 @@ from squall.engine.configuration import (
     run_dynamic_configuration,
     variables_of,
 )
-from squall.engine.context import Interruption, Listener, NullListener, RunContext, now_iso
+from squall.engine.context import Interruption, NullListener, RunContext, now_iso
 from squall.engine.local import LocalSteps
 from squall.engine.machine import recover_steps, run_steps
 from squall.engine.rules import declares_controls, journal_experiment, platform_name
@@ -35,7 +34,12 @@ from squall.journal.store import EventStream, events_path_for, format_journal, w
 from squall.plan import Plan
 from squall.providers import Call, ProviderRegistry, default_registry
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+
 if TYPE_CHECKING:
+    from typing import Any
+
+    from squall.engine.context import Listener
     from squall.hooks.manager import HookCaller
     from squall.journal.history import RunHistory, RunRecord
 

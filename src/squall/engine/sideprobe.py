@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
 
 from squall.engine.context import RunContext, now_iso
 from squall.engine.hypothesis import judge_probe
@@ -14,6 +13,10 @@ from squall.experiment._reader import Reader
 from squall.experiment.parse import parse_activity
 from squall.journal.model import ActivityRun, RunStatus
 from squall.providers.python import UserCodeError
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["run_side_probe"]
 

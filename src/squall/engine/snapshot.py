@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
 
 from squall.errors import InputError
 from squall.experiment.model import Experiment, SecretEnv, SecretVault
@@ -17,6 +16,10 @@ from squall.journal.model import Journal
 from squall.journal.recorder import Recorder
 from squall.journal.recovery import ENV_RECOVERY_DIR, stream_path
 from squall.plan import Plan
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["inline_secrets", "new_recorder", "start_facts"]
 

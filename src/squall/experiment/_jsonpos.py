@@ -9,7 +9,10 @@ nothing), and answers the deepest place it reached.
 from __future__ import annotations
 
 import json
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["json_position"]
 

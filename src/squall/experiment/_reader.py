@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from squall.errors import Problem
 from squall.experiment.limits import MAX_SECONDS
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def pointer_join(base: str, token: str | int) -> str:

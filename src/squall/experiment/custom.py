@@ -5,14 +5,18 @@ plugin is installed; a plain Chaos Toolkit experiment keeps its exact meaning.""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from squall._record import Record
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["CustomTolerance", "ToleranceCheck", "register_tolerance_type", "tolerance_check"]
 
 #: ``check(tolerance, value)`` -> bool, or (bool, reason) to explain a miss.
-ToleranceCheck = Callable[[Mapping[str, Any], Any], Any]
+if TYPE_CHECKING:
+    ToleranceCheck = Callable[[Mapping[str, Any], Any], Any]
 
 _CHECKS: dict[str, ToleranceCheck] = {}
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
 
 from squall._record import Record
 from squall.experiment._reader import Reader, kind_of, pointer_join
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "NO_FLOW",

@@ -10,12 +10,15 @@ In the model a group's activities are listed in ``method``/``rollbacks`` like an
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
 
 from squall._record import Record
 from squall.experiment._reader import Reader, kind_of, pointer_join
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+
 if TYPE_CHECKING:  # the model imports this module
+    from typing import Any
+
     from squall.experiment.model import Activity
 
 __all__ = ["JOINS", "ParallelGroup", "blocks", "group_pointer", "is_group", "parse_group"]

@@ -17,7 +17,10 @@ What that means for a tolerance's ``path`` (see docs/reference/format.md):
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["compile_jsonpath", "jsonpath_values"]
 

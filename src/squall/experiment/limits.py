@@ -21,10 +21,13 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from typing import Any
 
 from squall._record import Record
 from squall.errors import InputError, Problem
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["MAX_INT_DIGITS", "MAX_SECONDS", "Limits", "TooLongInteger", "seconds", "tree_problems"]
 

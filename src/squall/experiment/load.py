@@ -11,11 +11,14 @@ import os
 import sys
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
 
 from squall.errors import LoadError, Problem
 from squall.experiment._jsonpos import json_position
 from squall.experiment.limits import MAX_INT_DIGITS, Limits, TooLongInteger, tree_problems
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Document", "load_source", "parse_text"]
 

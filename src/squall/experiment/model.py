@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
 
 from squall._record import Record
 from squall.experiment.flow import NO_FLOW, FailurePolicy, Flow
 from squall.experiment.groups import ParallelGroup
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "Activity",
@@ -47,7 +50,8 @@ __all__ = [
     "ValueTolerance",
 ]
 
-Raw = Mapping[str, Any]
+if TYPE_CHECKING:
+    Raw = Mapping[str, Any]
 
 
 class ActivityType(StrEnum):
@@ -404,7 +408,8 @@ class ConfigProbe(Record):
         self.probe = probe
 
 
-ConfigValue = ConfigEnv | ConfigProbe | Any
+if TYPE_CHECKING:
+    ConfigValue = ConfigEnv | ConfigProbe | Any
 
 
 class SecretEnv(Record):
@@ -422,7 +427,8 @@ class SecretVault(Record):
         self.key = key
 
 
-SecretValue = SecretEnv | SecretVault | Any
+if TYPE_CHECKING:
+    SecretValue = SecretEnv | SecretVault | Any
 
 
 class Runtime(Record):

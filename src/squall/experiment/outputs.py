@@ -18,11 +18,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
 
 from squall._record import Record
 from squall.experiment._reader import pointer_join
 from squall.experiment.substitute import map_strings
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "OutputPathError",

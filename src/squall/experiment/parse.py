@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from squall.errors import Problem, ValidationError
 from squall.experiment._reader import Reader, kind_of, pointer_join
@@ -14,7 +13,6 @@ from squall.experiment.model import (
     ActivityType,
     ConfigEnv,
     ConfigProbe,
-    ConfigValue,
     ControlDecl,
     DryMode,
     Experiment,
@@ -24,11 +22,16 @@ from squall.experiment.model import (
     RollbackStrategy,
     Runtime,
     SecretEnv,
-    SecretValue,
     SecretVault,
 )
 from squall.experiment.providers import parse_provider
 from squall.experiment.tolerance import parse_tolerance
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
+
+    from squall.experiment.model import ConfigValue, SecretValue
 
 __all__ = ["parse_activity", "parse_controls", "parse_experiment", "parse_experiment_partial"]
 

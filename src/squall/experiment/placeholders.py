@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container, Iterator, Mapping
-from typing import Any
 
 from squall.experiment._reader import pointer_join
 from squall.experiment.model import Activity, ConfigProbe, ControlDecl, Experiment
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "BUILTIN_NAMES",
@@ -35,7 +38,8 @@ _PLACEHOLDER = re.compile(r"\$(?:\$|\{([^}]*)\})")
 _IDENTIFIER = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*\Z")
 
 #: (pointer, nearest mapping key or "", value) of a scalar inside a structure
-Leaf = tuple[str, str, Any]
+if TYPE_CHECKING:
+    Leaf = tuple[str, str, Any]
 
 
 def placeholders(text: str) -> list[str]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from squall.experiment._reader import Reader
 from squall.experiment.model import GenericSpec, HttpSpec, ProcessSpec, ProviderSpec, PythonSpec
 from squall.experiment.substitute import contains_placeholder
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["parse_provider"]
 

@@ -7,7 +7,10 @@ are interpolated; unknown names are left as they are; ``$$`` escapes a dollar.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["map_strings", "substitute"]
 

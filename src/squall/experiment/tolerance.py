@@ -13,7 +13,6 @@ import contextlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from squall.experiment._reader import Reader, kind_of
 from squall.experiment.custom import CustomTolerance, tolerance_check
@@ -29,9 +28,14 @@ from squall.experiment.model import (
     ValueTolerance,
 )
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["Verdict", "check_tolerance", "parse_tolerance"]
 
-Substitute = Callable[[Any], Any]
+if TYPE_CHECKING:
+    Substitute = Callable[[Any], Any]
 ActivityParser = Callable[..., Activity | None]
 TOLERANCE_TYPES = ("range", "regex", "jsonpath", "probe")
 

@@ -5,9 +5,9 @@ Names are loaded lazily: a run with no plugin and no control never imports plugg
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from squall._lazy import lazy_attributes
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
     from squall.hooks.manager import HookCaller, make_plugin_manager

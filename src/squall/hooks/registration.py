@@ -5,12 +5,15 @@ sinks, CLI commands), collected once per process and only when a package declare
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from squall._log import get_logger
 from squall.experiment.custom import register_tolerance_type
 from squall.hooks.discovery import installed_entry_points
 from squall.hooks.names import ENTRY_POINT_GROUP
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Registrations", "registrations", "reset_registrations"]
 

@@ -11,9 +11,12 @@ and the entry's ``squall.output_truncated`` says how large the output was.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from squall.masking import MASK, mask_text, mask_value, secret_suffix
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["DEFAULT_MAX_OUTPUT", "cap_output", "parse_size"]
 

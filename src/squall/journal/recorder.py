@@ -7,12 +7,15 @@ and squall section masked (squall.journal.limits, squall.masking)."""
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from squall.journal.limits import DEFAULT_MAX_OUTPUT, cap_output
 from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal
 from squall.journal.store import EventStream, dumps, encode_entry
 from squall.masking import mask_text, mask_value
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Phase", "Recorder", "put_group"]
 

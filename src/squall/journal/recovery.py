@@ -15,7 +15,10 @@ import fcntl
 import json
 import os
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "ENV_RECOVERY_DIR",

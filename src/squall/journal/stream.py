@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal, RunStatus
 from squall.journal.recorder import put_group
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["StreamState", "read_event_stream"]
 

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from squall.experiment.model import Activity
-from squall.experiment.placeholders import Leaf, leaves, substituted_places
+from squall.experiment.placeholders import leaves, substituted_places
 
-__all__ = ["Leaf", "leaves", "provider_raw", "substituted_places"]
+__all__ = ["leaves", "provider_raw", "substituted_places"]
 
 
 def provider_raw(activity: Activity) -> Mapping[str, Any]:

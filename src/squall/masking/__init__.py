@@ -23,7 +23,6 @@ This module sits below every other layer and imports nothing of squall.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from squall.masking import scopes as _scopes
 from squall.masking._masker import MASK, MIN_LENGTH, Masker, secret_texts
@@ -36,6 +35,10 @@ from squall.masking.scopes import (
     scope_masker,
     secret_scope,
 )
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "MASK",

@@ -30,9 +30,15 @@ import contextvars
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, ParamSpec, TypeVar
 
 from squall.masking._masker import Masker
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any, ParamSpec, TypeVar
+
+    _P = ParamSpec("_P")
+    _T = TypeVar("_T")
 
 __all__ = [
     "SecretScope",
@@ -44,8 +50,6 @@ __all__ = [
     "secret_scope",
 ]
 
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
 
 _LOCK = threading.RLock()
 _CURRENT: contextvars.ContextVar[SecretScope | None] = contextvars.ContextVar(

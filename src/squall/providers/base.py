@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any, Protocol
 
 from squall.errors import Problem
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any, Protocol
 
 __all__ = ["Call", "Provider", "ProviderRegistry", "cancel_event", "cancellable"]
 
@@ -80,22 +83,24 @@ class Call:
         self.stop = stop  # the run's stop request: an isolated python call is then killed
 
 
-class Provider(Protocol):
-    """A provider type: ``check`` before the run, ``run`` during it."""
+if TYPE_CHECKING:
 
-    type: str
+    class Provider(Protocol):
+        """A provider type: ``check`` before the run, ``run`` during it."""
 
-    def check(self, spec: Any, pointer: str) -> list[Problem]:
-        """Problems that can be found before running (never raises)."""
-        ...
+        type: str
 
-    def run(self, spec: Any, call: Call) -> Any:
-        """Execute and return the activity's output.
+        def check(self, spec: Any, pointer: str) -> list[Problem]:
+            """Problems that can be found before running (never raises)."""
+            ...
 
-        Raises:
-            ActivityFailed: the activity did not work (ActivityTimeout when it overran).
-        """
-        ...
+        def run(self, spec: Any, call: Call) -> Any:
+            """Execute and return the activity's output.
+
+            Raises:
+                ActivityFailed: the activity did not work (ActivityTimeout when it overran).
+            """
+            ...
 
 
 class ProviderRegistry:

@@ -35,7 +35,10 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from typing import IO, Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 __all__ = ["forget", "kill_group", "register", "spawn"]
 

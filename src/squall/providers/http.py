@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from squall._version import __version__
 from squall.errors import ActivityFailed, ActivityTimeout, Problem
@@ -22,7 +21,11 @@ from squall.experiment.substitute import substitute
 from squall.masking import redact_url
 from squall.providers.base import Call
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+
 if TYPE_CHECKING:  # imported when the first request is sent (a run without http skips them)
+    from typing import Any
+
     from squall.providers._redirect import Hop
     from squall.providers._wire import Pool, WireResponse
 

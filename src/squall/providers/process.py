@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
 
 from squall.errors import ActivityFailed, ActivityTimeout, Problem
 from squall.experiment.limits import seconds
 from squall.experiment.model import ProcessSpec
 from squall.experiment.substitute import substitute
 from squall.providers.base import Call
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ProcessProvider"]
 

@@ -6,7 +6,6 @@ import sys
 import threading
 from collections.abc import Callable
 from types import BuiltinFunctionType, CodeType, FunctionType
-from typing import Any
 
 from squall.compat import import_module
 from squall.errors import ActivityFailed, ActivityTimeout, Interrupted, Problem
@@ -14,6 +13,10 @@ from squall.experiment.model import PythonSpec
 from squall.experiment.substitute import substitute
 from squall.masking import run_in_context
 from squall.providers.base import Call, select_secrets
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["PythonProvider", "UserCodeError"]
 

@@ -15,11 +15,14 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from squall.engine.context import Listener
 from squall.errors import InputError
 from squall.temporal.inputs import RunInput
 from squall.temporal.names import WORKFLOW_NAME
 from squall.temporal.steps import run_from
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from squall.engine.context import Listener
 
 __all__ = ["POLL", "RunGone", "follow", "run_input_of", "start", "stop"]
 

@@ -13,13 +13,14 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from squall.engine.context import Listener, NullListener
+from squall.engine.context import NullListener
 from squall.journal.model import Journal, JournalStatus, Outcome
 from squall.journal.store import format_journal, write_journal_text
 from squall.plan import Plan
 from squall.temporal.inputs import RunInput, plan_of
 
 if TYPE_CHECKING:
+    from squall.engine.context import Listener
     from squall.journal.history import RunHistory, RunRecord
 
 __all__ = [

@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable
-from typing import Any
 
 from squall.errors import InputError
 from squall.journal.history.record import COLUMNS, RUNNING, SUMMARY_COLUMNS, RunRecord
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["HistoryError", "RunHistory", "UnknownRun"]
 
