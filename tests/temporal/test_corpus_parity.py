@@ -61,13 +61,6 @@ CONTROLS = (
     "controls are refused by the Temporal engine today (exit 2 before anything starts: "
     "'controls are not run by the Temporal engine yet'; docs/scale-out.md, limits)"
 )
-SIGNAL = (
-    "intentional (docs/scale-out.md, limits): a signal to `squall run --engine temporal` "
-    "ends the command, not the run, which goes on in Temporal (`squall stop` stops it): "
-    "SIGINT/SIGTERM stop following it (exit 130, no journal, the command says how to "
-    "attach or stop it); SIGUSR1/SIGUSR2 end the command by the signal; the local engine "
-    "stops the method, plays the rollbacks and writes the journal (exit 130)"
-)
 DOTENV = (
     "intentional (docs/scale-out.md, limits): a .env --var-file sets the command line's "
     "environment, which the workers (where configuration is resolved) never see: "
@@ -77,13 +70,11 @@ DOTENV = (
 #: xfail(strict=True): it must fail, and fail the stated way
 EXCLUDED: dict[str, str] = {
     **{c["id"]: CONTROLS for c in CASES if declares_controls(c)},
-    **{c["id"]: SIGNAL for c in CASES if "signal" in c},
     "vars-env-file": DOTENV,
 }
 #: how each excluded case fails on the Temporal side (stderr, exit code, journal)
 SYMPTOMS = {
     CONTROLS: lambda r: r["exit"] == 2 and "not run by the Temporal engine" in r["stderr"],
-    SIGNAL: lambda r: r["journal"] is None and r["exit"] in (130, -10, -12),
     DOTENV: lambda r: r["exit"] == 2 and "a .env file sets this process's" in r["stderr"],
 }
 RUNS = [c for c in CASES if c["id"] not in NOT_RUNS]

@@ -7,8 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -381,47 +379,6 @@ def test_a_pause_is_a_durable_timer_that_a_stop_ends(bed: Bed, tmp_path: Path) -
     assert "interrupted by a stop request" in stopped["exception"][0]
     assert not (marks / "paused").exists()
     assert (marks / "undo").read_text().splitlines() == ["played"]
-
-
-def test_a_signal_to_the_command_line_stops_following_not_the_run(bed: Bed, tmp_path: Path) -> None:
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    experiment = _write(
-        tmp_path / "followed.json",
-        {
-            "title": "followed",
-            "description": "an action that outlives its command line",
-            "method": [
-                _shell("slow", f"echo started > {marks}/slow; sleep 2; echo done > {marks}/done")
-            ],
-        },
-    )
-    cli = subprocess.Popen(
-        [*squall_cli(), "run", "--engine", "temporal", str(experiment)],
-        env=bed.env(),
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not (marks / "slow").exists():
-            assert time.monotonic() < deadline, "the action did not start"
-            time.sleep(0.05)
-        cli.send_signal(signal.SIGTERM)
-        _, stderr = cli.communicate(timeout=30)
-    finally:
-        if cli.poll() is None:
-            cli.kill()
-    assert cli.returncode == 130, stderr
-    found = re.search(r"stopped following run ([0-9a-f]{12}): it goes on in Temporal", stderr)
-    assert found, stderr
-    journal = tmp_path / "j.json"
-    attached = bed.squall("runs", "attach", found.group(1), "--journal-path", str(journal))
-    assert attached.returncode == 0, attached.stderr
-    assert (marks / "done").exists()
-    assert _journal(journal)["run"][0]["status"] == "succeeded"
 
 
 def test_the_worker_records_a_run_nobody_follows(bed: Bed, tmp_path: Path) -> None:

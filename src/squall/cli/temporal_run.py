@@ -12,10 +12,11 @@ follows it and writes its journal here too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from squall.cli.console import Console
@@ -149,29 +150,117 @@ async def _run_all(
     from squall.temporal.connect import connect
 
     client = await connect(connection)
-    handles = [await temporal.start(client, run) for run in inputs]
     if detach:
         for run in inputs:
+            await temporal.start(client, run)
             sys.stdout.write(f"{run.run_id}\n")
         sys.stdout.flush()
         return 0, []
     done: list[str] = []
+    stopper = _Stopper(client, done)
+    with stopper.installed():
+        handles = []
+        for run in inputs:
+            if stopper.received:  # stopped while starting: start nothing more
+                break
+            handles.append(await temporal.start(client, run))
+            stopper.started.append(run.run_id)
+        if stopper.received:
+            await stopper.stop_started()
+        runs, inputs = runs[: len(handles)], inputs[: len(handles)]
 
-    async def follow_all() -> tuple[int, list[str]]:
-        return await _follow_all(
-            obj, client, runs, inputs, handles, quiet, stop_on_failure, history, done
-        )
+        async def follow_all() -> tuple[int, list[str]]:
+            return await _follow_all(
+                obj, client, runs, inputs, handles, quiet, stop_on_failure, history, done
+            )
 
-    result = await _interruptible(follow_all())
+        result = await stopper.following(follow_all())
     if result is None:
         _left_running([r.run_id for r in inputs if r.run_id not in done])
         return 130, []
     return result
 
 
+#: the signals a command line following the runs it started passes on to them
+_PASSED_ON = ("SIGINT", "SIGTERM", "SIGUSR1", "SIGUSR2")
+
+
+class _Stopper:
+    """The signals of ``squall run --engine temporal`` while it starts and follows its
+    runs. The first stops every run started and not ended as that signal stops a local
+    run (the workflow's ``stop`` signal, told which one: the strategy decides the
+    rollbacks, SIGUSR2 plays none, SIGUSR1 lets background activities end), and the
+    command follows them to their end (journal, exit 130). A second SIGINT or SIGTERM
+    stops following: the runs go on stopping in Temporal, their rollbacks are played
+    there (``runs attach`` follows them)."""
+
+    def __init__(self, client: Client, done: list[str]) -> None:
+        self.client = client
+        self.done = done
+        self.started: list[str] = []
+        self.received = ""
+        self._task: asyncio.Future[Any] | None = None
+        self._sending: asyncio.Future[None] | None = None
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        import signal
+
+        loop = asyncio.get_running_loop()
+        kept = {}
+        for name in _PASSED_ON:
+            signum = getattr(signal, name)
+            kept[signum] = signal.getsignal(signum)
+            loop.add_signal_handler(signum, self._signalled, name)
+        try:
+            yield
+        finally:
+            for signum, handler in kept.items():
+                loop.remove_signal_handler(signum)
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+    def _signalled(self, name: str) -> None:
+        if not self.received:
+            self.received = name
+            if self.started:
+                self._sending = asyncio.ensure_future(self.stop_started())
+        elif name in ("SIGINT", "SIGTERM") and self._task is not None:
+            self._task.cancel()
+
+    async def stop_started(self) -> None:
+        """Send the stop (with the signal received) to the runs started and not ended."""
+        from squall.temporal import client as temporal
+        from squall.temporal.client import RunGone
+
+        for run_id in self.started:
+            if run_id in self.done:
+                continue
+            try:
+                await temporal.stop(self.client, run_id, "", received=self.received)
+            except RunGone:  # it ended meanwhile
+                continue
+            except Exception as exc:  # the server is out of reach: say how to stop it
+                sys.stderr.write(
+                    f"squall: could not stop run {run_id} ({type(exc).__name__}: {exc}); "
+                    f"`squall stop {run_id}` stops it\n"
+                )
+
+    async def following(self, work: Coroutine[Any, Any, _T]) -> _T | None:
+        """``work``, or None when a second SIGINT/SIGTERM ends the following."""
+        task: asyncio.Future[_T] = asyncio.ensure_future(work)
+        self._task = task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            return None
+        finally:
+            if self._sending is not None and not self._sending.done():
+                await asyncio.wait({self._sending}, timeout=5)
+
+
 async def _interruptible(work: Coroutine[Any, Any, _T]) -> _T | None:
-    """``work``, or None when SIGINT or SIGTERM came first (the command line stops
-    following; the runs go on in Temporal)."""
+    """``work``, or None when SIGINT or SIGTERM came first (``runs attach`` stops
+    following; the run goes on in Temporal)."""
     import signal
 
     loop = asyncio.get_running_loop()

@@ -16,7 +16,13 @@ from types import FrameType
 from squall.engine.context import Interruption, RunContext
 from squall.errors import Interrupted, early_signal
 
-__all__ = ["disarm_deadline", "handle_signals", "request_stop", "request_stop_now"]
+__all__ = [
+    "disarm_deadline",
+    "handle_signals",
+    "request_stop",
+    "request_stop_now",
+    "signal_interruption",
+]
 
 _SIGNALS = {
     "SIGINT": Interruption("SIGINT", "interrupted by SIGINT (Ctrl-C)"),
@@ -28,6 +34,14 @@ _SIGNALS = {
         play_rollbacks=False,
     ),
 }
+
+
+def signal_interruption(name: str) -> Interruption | None:
+    """The stop a signal asks for (``SIGINT``, ``SIGTERM``, ``SIGUSR1``, ``SIGUSR2``), as
+    a local run reads it; None for another name. The Temporal engine reads the signal the
+    command line received with it, so both engines stop a run the same way."""
+    known = _SIGNALS.get(name)
+    return known.replace() if known is not None else None
 
 
 def request_stop(ctx: RunContext, interruption: Interruption) -> bool:

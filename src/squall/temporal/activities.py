@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from squall.engine.context import RunContext, now_iso
 from squall.errors import InputError
+from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, RunStatus
 from squall.temporal import steps
 from squall.temporal.inputs import RunInput
@@ -144,7 +145,7 @@ class WorkerActivities:
             result = future.result()
             result.interrupted = True
         else:
-            result = StepResult(entry=_abandoned(step), interrupted=True)
+            result = StepResult(entry=_abandoned(step, holder), interrupted=True)
         result.worker = self.identity
         return result
 
@@ -202,14 +203,26 @@ def _replayed(result: StepResult, lost: str) -> None:
     result.warnings.append(f"{name!r} {why}")
 
 
-def _abandoned(step: StepInput) -> str:
+def _abandoned(step: StepInput, holder: list[RunContext]) -> str:
+    """The entry of a step that could not be stopped: a failed activity, or the
+    hypothesis with the probes that ended and the one it was running, failed."""
     from squall.journal.store import dumps
 
-    if not step.pointer:  # a hypothesis
-        return dumps({"steady_state_met": False, "probes": []})
     made = steps.prepared(step.run)
-    activity = steps.find_activity(made.plan, step.phase, step.pointer, step.iteration)
     reason = f"interrupted by a stop request; {ABANDONED}"
+    if step.pointer:
+        activity = steps.find_activity(made.plan, step.phase, step.pointer, step.iteration)
+        return dumps(_failed(made, activity, reason))
+    ended, running = steps.abandoned_probes(holder[0]) if holder else ([], None)
+    probes = [steps.entry_of(p) for p in ended]
+    if running is not None:
+        probes.append({**_failed(made, running, reason), "tolerance_met": False})
+    return dumps({"steady_state_met": False, "probes": probes})
+
+
+def _failed(made: steps.Prepared, activity: Activity, reason: str) -> dict[str, Any]:
+    from squall.masking import mask_value
+
     run = ActivityRun(
         activity=activity.raw,
         start=now_iso(),
@@ -218,13 +231,11 @@ def _abandoned(step: StepInput) -> str:
         exception=[f"{reason}\n"],
         reason=reason,
     )
-    from squall.masking import mask_value
-
     entry = run.to_dict()
     with made.scope.active():
         entry["activity"] = mask_value(dict(activity.raw))
     entry["reason"] = reason
-    return dumps(entry)
+    return entry
 
 
 def worker_identity(task_queue: str, drivers: list[str]) -> str:

@@ -52,14 +52,16 @@ def handle_of(client: Client, run_id: str) -> WorkflowHandle[Any, Any]:
     return client.get_workflow_handle(run_id)
 
 
-async def stop(client: Client, run_id: str, reason: str) -> None:
-    """Send the ``stop`` signal to the run.
+async def stop(client: Client, run_id: str, reason: str, received: str = "") -> None:
+    """Send the ``stop`` signal to the run; ``received``: the signal the command line
+    received (the run stops as a local run stops on it), "" for ``squall stop``.
 
     Raises:
         RunGone: no such run, or it has ended already.
     """
+    args = [reason, received] if received else [reason]
     try:
-        await handle_of(client, run_id).signal("stop", reason)
+        await handle_of(client, run_id).signal("stop", args=args)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise RunGone(f"no running Temporal run {run_id!r} ({exc.message})") from None

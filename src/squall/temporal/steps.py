@@ -73,13 +73,32 @@ class StepResult:
 
 
 class _Capture(NullListener):
-    """Keeps the warnings a step gives (the workflow shows them)."""
+    """Keeps the warnings a step gives (the workflow shows them), and the activities
+    started and finished (what a step abandoned had done)."""
 
     def __init__(self) -> None:
         self.warnings: list[str] = []
+        self.running: Activity | None = None
+        self.finished: list[ActivityRun] = []
 
     def warning(self, text: str) -> None:
         self.warnings.append(text)
+
+    def activity_started(self, activity: Activity, phase: str) -> None:
+        self.running = activity
+
+    def activity_finished(self, run: ActivityRun, phase: str) -> None:
+        self.finished.append(run)
+        self.running = None
+
+
+def abandoned_probes(ctx: RunContext) -> tuple[list[ActivityRun], Activity | None]:
+    """What a hypothesis that could not be stopped had done: the probes that ended, and
+    the probe it was running (None when between probes)."""
+    listener = ctx.listener
+    if not isinstance(listener, _Capture):
+        return [], None
+    return list(listener.finished), listener.running
 
 
 class Prepared:

@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         run_steps,
     )
     from squall.engine.rules import finish_journal, played_names
+    from squall.engine.signals import signal_interruption
     from squall.engine.verdict import RunFacts
     from squall.experiment.groups import ParallelGroup
     from squall.experiment.model import Activity
@@ -125,10 +126,17 @@ class ExperimentWorkflow:
     # -- signals and queries -----------------------------------------------------------
 
     @workflow.signal
-    def stop(self, reason: str) -> None:
-        """Stop the run: nothing more of the method starts, what runs is cancelled."""
-        why = reason or "the run was stopped (squall stop)"
-        self._request_stop(Interruption("stop", why, kind="stop"))
+    def stop(self, reason: str, received: str = "") -> None:
+        """Stop the run: nothing more of the method starts, what runs is cancelled.
+        ``received``: the signal the command line following the run received (SIGINT,
+        SIGTERM, SIGUSR1, SIGUSR2): the run stops as that signal stops a local run
+        (kind ``signal``; SIGUSR1 lets background activities end, SIGUSR2 plays no
+        rollback); without one it is ``squall stop`` (kind ``stop``)."""
+        interruption = signal_interruption(received)
+        if interruption is None:
+            why = reason or "the run was stopped (squall stop)"
+            interruption = Interruption("stop", why, kind="stop")
+        self._request_stop(interruption)
 
     def _request_stop(self, interruption: Interruption) -> None:
         if self._stop is not None or self._done or self._in_rollbacks:
@@ -136,7 +144,11 @@ class ExperimentWorkflow:
         self._stop = interruption
         self._emit("warning", text=f"stop requested: {interruption.reason}")
         if not self._in_rollbacks:
-            for task in list(self._running):
+            # SIGUSR1 ("gracefully"): the background activities run to their end
+            spared: set[asyncio.Task[Any]] = set()
+            if interruption.wait_background:
+                spared = {t for tasks in self._background.values() for t in tasks}
+            for task in list(self._running - spared):
                 task.cancel()
             for key in self._members:
                 self._cancelled.setdefault(key, "the run was stopped")
