@@ -197,6 +197,35 @@ def test_a_run_imports_neither_click_nor_other_heavy_modules(tmp_path: Path) -> 
     assert journal["status"] == "completed"
 
 
+def test_a_process_activity_imports_neither_typing_nor_shutil(tmp_path: Path) -> None:
+    experiment = {
+        "title": "a process",
+        "description": "one process activity",
+        "method": [
+            {
+                "type": "action",
+                "name": "true",
+                "provider": {"type": "process", "path": "true", "arguments": []},
+            }
+        ],
+    }
+    (tmp_path / "e.json").write_text(json.dumps(experiment))
+    code = (
+        "import sys; before = set(sys.modules); from squall.cli import main; "
+        f"rc = main(['--settings', {str(tmp_path / 's.yaml')!r}, 'run', '--journal-path', "
+        f"{str(tmp_path / 'j.json')!r}, {str(tmp_path / 'e.json')!r}]); "
+        "heavy = {'click', 'typing', 'shutil', 'bz2', 'lzma', 'subprocess'}; "
+        "print(rc, sorted(heavy & (set(sys.modules) - before)))"
+    )
+    env = {**os.environ, "SQUALL_HISTORY": str(tmp_path / "h.sqlite3")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stdout.strip() == "0 ['subprocess']", done.stderr
+    journal = json.loads((tmp_path / "j.json").read_text())
+    assert journal["run"][0]["output"]["status"] == 0
+
+
 def test_builtin_signatures_read_without_inspect_agree_with_inspect() -> None:
     import math
     import os as os_module
