@@ -178,21 +178,28 @@ def test_a_suite_with_journal_path_gets_click_s_usage_message(
     assert fast_result[0] == 2 and "Usage: squall run" in fast_result[2]
 
 
-def test_a_run_imports_neither_click_nor_other_heavy_modules(tmp_path: Path) -> None:
-    # what the interpreter imported before squall (site, .pth files of the venv) is not
-    # squall's doing: only what the run adds counts
+def _modules_a_run_imports(tmp_path: Path, experiment: Path) -> tuple[int, set[str]]:
+    """The exit code of ``squall run experiment`` through ``main`` in a fresh interpreter,
+    and the modules the run imported. What the interpreter imported before squall (site,
+    .pth files of the venv) is not squall's doing: only what the run adds counts."""
     code = (
-        "import sys; before = set(sys.modules); from squall.cli import main; "
+        "import json, sys; before = set(sys.modules); from squall.cli import main; "
         f"rc = main(['--settings', {str(tmp_path / 's.yaml')!r}, 'run', '--journal-path', "
-        f"{str(tmp_path / 'j.json')!r}, {str(EXAMPLES / 'trivial.json')!r}]); "
-        "heavy = {'click', 'inspect', 'dataclasses', 'pathlib', 'httpx', 'yaml', 'uuid', 'typing'}; "
-        "print(rc, sorted(heavy & (set(sys.modules) - before)))"
+        f"{str(tmp_path / 'j.json')!r}, {str(experiment)!r}]); "
+        "print(json.dumps([rc, sorted(set(sys.modules) - before)]))"
     )
     env = {**os.environ, "SQUALL_HISTORY": str(tmp_path / "h.sqlite3")}
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
-    assert done.stdout.strip() == "0 []", done.stderr
+    rc, imported = json.loads(done.stdout.splitlines()[-1])
+    return rc, set(imported)
+
+
+def test_a_run_imports_neither_click_nor_other_heavy_modules(tmp_path: Path) -> None:
+    rc, imported = _modules_a_run_imports(tmp_path, EXAMPLES / "trivial.json")
+    heavy = {"click", "inspect", "dataclasses", "pathlib", "httpx", "yaml", "uuid", "typing"}
+    assert (rc, heavy & imported) == (0, set())
     journal = json.loads((tmp_path / "j.json").read_text())
     assert journal["status"] == "completed"
 
@@ -210,18 +217,9 @@ def test_a_process_activity_imports_neither_typing_nor_shutil(tmp_path: Path) ->
         ],
     }
     (tmp_path / "e.json").write_text(json.dumps(experiment))
-    code = (
-        "import sys; before = set(sys.modules); from squall.cli import main; "
-        f"rc = main(['--settings', {str(tmp_path / 's.yaml')!r}, 'run', '--journal-path', "
-        f"{str(tmp_path / 'j.json')!r}, {str(tmp_path / 'e.json')!r}]); "
-        "heavy = {'click', 'typing', 'shutil', 'bz2', 'lzma', 'subprocess'}; "
-        "print(rc, sorted(heavy & (set(sys.modules) - before)))"
-    )
-    env = {**os.environ, "SQUALL_HISTORY": str(tmp_path / "h.sqlite3")}
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-    )
-    assert done.stdout.strip() == "0 ['subprocess']", done.stderr
+    rc, imported = _modules_a_run_imports(tmp_path, tmp_path / "e.json")
+    heavy = {"click", "typing", "shutil", "bz2", "lzma", "subprocess"}
+    assert (rc, heavy & imported) == (0, {"subprocess"})
     journal = json.loads((tmp_path / "j.json").read_text())
     assert journal["run"][0]["output"]["status"] == 0
 
