@@ -79,9 +79,9 @@ class Console:
 
     def activity_started(self, activity: Activity, phase: str) -> None:
         if self.live is not None:
-            kind = activity.raw.get("type", "activity")
-            label = f"{_PHASE.get(phase, phase):<8} {kind:<6} {activity.name}"
-            self.live.started(id(activity.raw), label)
+            raw = activity.raw
+            kind = raw.get("type", "activity")
+            self.live.started(id(raw), _PHASE.get(phase, phase), kind, activity.name)
 
     def pausing(self, activity: Activity, where: str, seconds: float) -> None:
         if self.live is not None:
@@ -90,17 +90,18 @@ class Console:
     def activity_finished(self, run: ActivityRun, phase: str) -> None:
         if self.quiet:
             return
+        activity = run.activity
+        name = activity.get("name", "")
         if self.live is not None:
-            self.live.finished(id(run.activity), str(run.activity.get("name", "")))
-        kind = run.activity.get("type", "activity")
-        name = run.activity.get("name", "")
+            self.live.finished(id(activity), str(name))
+        kind = activity.get("type", "activity")
         if run.status is RunStatus.FAILED:
             mark, detail = "FAIL", run.reason
         elif run.tolerance_met is False:
             mark, detail = "MISS", run.reason or "tolerance not met"
         else:
             mark, detail = "ok", ""
-        group = (run.squall or {}).get("group")
+        group = run.squall.get("group") if run.squall else None
         if self.json_lines:
             self._emit(
                 "",
@@ -116,8 +117,9 @@ class Console:
             )
             return
         where = f" (in parallel group {group})" if group else ""
+        painted = self._paint(mark) if self.colour else mark
         text = (
-            f"  {self._paint(mark):>4} {_PHASE.get(phase, phase):<8} {kind:<6} {name}{where}"
+            f"  {painted:>4} {_PHASE.get(phase, phase):<8} {kind:<6} {name}{where}"
             f"  {run.duration * 1000:.1f} ms"
         )
         self._line(f"{text}  {detail}" if detail else text)

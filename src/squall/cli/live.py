@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["Live"]
 
 _SPIN = "-\\|/"
+_monotonic = time.monotonic
 
 
 def _after() -> float:
@@ -33,14 +34,23 @@ def _after() -> float:
 
 
 class _Item:
-    __slots__ = ("announced", "label", "pause_label", "pause_until", "since")
+    """A running activity; its label is formatted only when it is shown (most activities
+    end long before the ticker looks at them)."""
 
-    def __init__(self, label: str, since: float) -> None:
-        self.label = label
+    __slots__ = ("announced", "kind", "name", "pause_label", "pause_until", "phase", "since")
+
+    def __init__(self, phase: str, kind: str, name: str, since: float) -> None:
+        self.phase = phase
+        self.kind = kind
+        self.name = name
         self.since = since
         self.announced = False
         self.pause_until = 0.0
         self.pause_label = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.phase:<8} {self.kind:<6} {self.name}"
 
 
 class Live:
@@ -56,8 +66,9 @@ class Live:
         self.stop = threading.Event()
         self.thread: threading.Thread | None = None
 
-    def started(self, key: int, label: str) -> None:
-        self.running[key] = _Item(label, time.monotonic())
+    def started(self, key: int, phase: str, kind: str, name: str) -> None:
+        """An activity started: ``phase`` (as shown), its type and name."""
+        self.running[key] = _Item(phase, kind, name, _monotonic())
         if self.thread is None:
             self.thread = threading.Thread(target=self._tick, name="squall-live", daemon=True)
             self.thread.start()
@@ -65,7 +76,7 @@ class Live:
     def finished(self, key: int, name: str) -> None:
         if self.running.pop(key, None) is None:  # a control handed the engine a copy
             for other, item in list(self.running.items()):
-                if item.label.endswith(f" {name}"):
+                if item.name == name:
                     self.running.pop(other, None)
                     break
 
