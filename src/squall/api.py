@@ -49,7 +49,7 @@ def parse_document(document: Document) -> Experiment:
     """
     registrations()  # plugins' tolerance types must be known to the parser
     try:
-        return parse_experiment(document.data, document.name)
+        return parse_experiment(document.data, document.name, placeholders=document.may_hold("$"))
     except ValidationError as exc:
         raise ValidationError(sorted_problems(document, exc.problems), document.name) from None
 
@@ -66,7 +66,9 @@ def document_problems(
     those that need the world (unknown provider types, imports, signatures, executables,
     references, environment variables) together; not yet located."""
     registrations()  # plugins' tolerance types must be known to the parser
-    experiment, problems, incomplete = parse_experiment_partial(document.data, document.name)
+    experiment, problems, incomplete = parse_experiment_partial(
+        document.data, document.name, placeholders=document.may_hold("$")
+    )
     problems = problems + _check(
         experiment,
         registry or plugin_registry(),

@@ -33,6 +33,7 @@ class ActivityInterrupted(Exception):
 
 
 _MAIN_THREAD = threading.main_thread().ident
+_perf_counter = time.perf_counter
 
 
 class signals_may_raise:
@@ -88,9 +89,12 @@ def run_activity(
     """
     ctx.listener.activity_started(activity, phase)
     run = ActivityRun(activity=activity.raw, start=now_iso())
-    started = time.perf_counter()
-    dry = ctx.plan.is_dry(activity)
-    skip_pauses = ctx.plan.skips_pauses(activity)
+    started = _perf_counter()
+    plan = ctx.plan
+    if activity.dry is None and plan.dry is None:  # the usual case, without two calls
+        dry = skip_pauses = False
+    else:
+        dry, skip_pauses = plan.is_dry(activity), plan.skips_pauses(activity)
     warnings: list[str] = []
     interrupted: Interrupted | None = None
     hooked = ctx.activity_hooks
@@ -105,15 +109,12 @@ def run_activity(
             if not skip_pauses and activity.pauses.before is not None:
                 _pause(ctx, activity.pauses.before, activity, "before")
                 run.start = now_iso()  # the duration excludes pauses
-                started = time.perf_counter()
+                started = _perf_counter()
             if not dry:
-                perform(
-                    ctx,
-                    _warn_undefined(ctx, ctx.outputs.resolve(activity, run)),  # ${outputs...}
-                    run,
-                    in_hypothesis=in_hypothesis,
-                    warnings=warnings,
-                )
+                resolved = ctx.outputs.resolve(activity, run)  # ${outputs...}
+                if hooked or plan.experiment.placeholders:  # else no ``$`` anywhere
+                    _warn_undefined(ctx, resolved)
+                perform(ctx, resolved, run, in_hypothesis=in_hypothesis, warnings=warnings)
     except ActivityFailed as exc:  # an ${outputs...} that cannot be resolved
         fail(run, str(exc), exception_only(exc))
     except Interrupted as exc:
@@ -124,15 +125,9 @@ def run_activity(
             exception_only(exc),
         )
     run.end = now_iso()
-    run.duration = time.perf_counter() - started
+    run.duration = _perf_counter() - started
     if interrupted is None and not skip_pauses and activity.pauses.after is not None:
-        try:
-            with signals_may_raise(ctx):
-                _pause(ctx, activity.pauses.after, activity, "after")
-        except Interrupted as exc:
-            interrupted = exc
-        except ActivityFailed as exc:
-            fail(run, str(exc), exception_only(exc))
+        interrupted = _pause_after(ctx, activity, run)
     if phase == Phase.METHOD and interrupted is None and run.status is RunStatus.FAILED:
         _apply_failure_policy(ctx, activity, run)
     for text in warnings:
@@ -147,8 +142,20 @@ def run_activity(
     return run
 
 
-def _warn_undefined(ctx: RunContext, activity: Activity) -> Activity:
-    """The activity (its ``${outputs...}`` resolved), after a warning for each ``${name}``
+def _pause_after(ctx: RunContext, activity: Activity, run: ActivityRun) -> Interrupted | None:
+    """The pause after the activity; the interruption that cut it short, if any."""
+    try:
+        with signals_may_raise(ctx):
+            _pause(ctx, activity.pauses.after, activity, "after")
+    except Interrupted as exc:
+        return exc
+    except ActivityFailed as exc:
+        fail(run, str(exc), exception_only(exc))
+    return None
+
+
+def _warn_undefined(ctx: RunContext, activity: Activity) -> None:
+    """A warning for each ``${name}`` of the activity (its ``${outputs...}`` resolved)
     still undefined now (no configuration key, secret or control's value): it is sent as
     its literal text, as the reference does, but never silently."""
     for name in unresolved(activity.raw.get("provider"), ctx.variables):
@@ -156,7 +163,6 @@ def _warn_undefined(ctx: RunContext, activity: Activity) -> Activity:
             f"{activity.name}: ${{{name}}} is not defined: sent as the literal text "
             f"(declare it in 'configuration' or pass --var {name}=...)"
         )
-    return activity
 
 
 def _after_hooks(

@@ -180,7 +180,7 @@ class RunContext:
         #: iterations asked for by hooks (RunView.request_repeat), by id of the mapping
         self.repeats: dict[int, int] = {}
         #: outputs of finished activities, for ${outputs...} (see engine/outputs.py)
-        self.outputs = OutputStore(plan.experiment.raw)
+        self.outputs = OutputStore(plan.experiment.raw, placeholders=plan.experiment.placeholders)
 
     @property
     def stopped(self) -> bool:

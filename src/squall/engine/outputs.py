@@ -40,11 +40,11 @@ class OutputStore:
     """Outputs by activity name. Parallel groups record at once: each record is one dict
     assignment (atomic), so no lock is needed."""
 
-    def __init__(self, experiment: Any = None) -> None:
+    def __init__(self, experiment: Any = None, *, placeholders: bool = True) -> None:
         """``experiment``: the document the run's activities come from; when nothing in it
-        mentions ``${outputs`` (the usual case, one search for the run), no activity is
-        searched again."""
-        self._mentioned = experiment is None or mentions_outputs(experiment)
+        mentions ``${outputs`` (the usual case, one search for the run; none when
+        ``placeholders`` is False: it has no ``$`` at all), no activity is searched again."""
+        self._mentioned = experiment is None or (placeholders and mentions_outputs(experiment))
         self._outputs: dict[str, _Source] = {}
         self._refs: dict[int, list[OutputRef]] = {}  # id(activity.raw) -> its expressions
         #: outputs a recovery cannot use, by name: why (the journal holds them cut or

@@ -26,9 +26,11 @@ class Reader:
     at them: validation reports every problem in one pass.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, placeholders: bool = True) -> None:
         self.problems: list[Problem] = []
         self.incomplete: list[Any] = []
+        #: False: the document holds no ``$`` anywhere (no field needs a search for one)
+        self.placeholders = placeholders
 
     def add(self, pointer: str, message: str, hint: str = "") -> None:
         self.problems.append(Problem(pointer, message, hint))

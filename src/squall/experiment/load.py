@@ -127,6 +127,13 @@ class Document:
         self.fmt = fmt
         self._tree: Any = None
 
+    def may_hold(self, char: str) -> bool:
+        """Whether a text of ``data`` (as parsed) may hold ``char``: not when the source
+        text has neither it nor a backslash (JSON and YAML write a character in no other
+        way: escapes start with a backslash; aliases and folding only repeat or join what
+        is written)."""
+        return char in self.text or "\\" in self.text
+
     def locate(self, pointer: str) -> tuple[int, int] | None:
         """1-based (line, column) of the value at ``pointer``, or of its nearest parent."""
         if self.fmt == "json":  # read as JSON: YAML cannot compose every JSON text

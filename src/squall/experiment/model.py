@@ -483,6 +483,7 @@ class Experiment(Record):
         "groups",
         "hypothesis",
         "method",
+        "placeholders",
         "raw",
         "rollbacks",
         "runtime",
@@ -510,6 +511,7 @@ class Experiment(Record):
         rollbacks: tuple[Activity, ...] = (),
         runtime: Runtime = NO_RUNTIME,
         groups: Mapping[str, ParallelGroup] = _EMPTY,
+        placeholders: bool = True,
     ) -> None:
         self.title = title
         self.description = description
@@ -527,6 +529,9 @@ class Experiment(Record):
         self.runtime = runtime
         #: parallel groups by JSON pointer (their activities are in method/rollbacks)
         self.groups = groups
+        #: False: no text of the document holds a ``$`` (its source text says so), so it
+        #: has no ``${name}`` nor ``${outputs...}``: nothing searches its activities for one
+        self.placeholders = placeholders
 
     def referable(self) -> dict[str, Activity]:
         """Activities a ``ref`` may name: the method and hypothesis probes (first wins)."""

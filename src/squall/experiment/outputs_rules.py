@@ -53,7 +53,7 @@ def output_problems(experiment: Experiment) -> list[Problem]:
     are available."""
     problems: list[Problem] = []
     activities = experiment.activities()
-    if not mentions_outputs(experiment.raw):  # one search: the activities are inside it
+    if not experiment.placeholders or not mentions_outputs(experiment.raw):  # one search
         # nothing uses outputs (the common case): skip building what each activity sees
         activities = []
     everything = {a.name for a in activities}

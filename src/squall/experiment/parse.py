@@ -38,25 +38,29 @@ __all__ = ["parse_activity", "parse_controls", "parse_experiment", "parse_experi
 ENV_VAR_TYPES = ("str", "string", "int", "integer", "float", "number", "bytes", "bool", "json")
 
 
-def parse_experiment(data: Mapping[str, Any], source: str = "") -> Experiment:
-    """Parse an experiment mapping.
+def parse_experiment(
+    data: Mapping[str, Any], source: str = "", *, placeholders: bool = True
+) -> Experiment:
+    """Parse an experiment mapping (``placeholders`` False: the caller knows no text in it
+    holds a ``$``, see ``Document.may_hold``).
 
     Raises:
         ValidationError: with every problem found (JSON pointers, not yet line:column).
     """
-    experiment, problems, _ = parse_experiment_partial(data, source)
+    experiment, problems, _ = parse_experiment_partial(data, source, placeholders=placeholders)
     if problems:
         raise ValidationError(problems, source)
     return experiment
 
 
 def parse_experiment_partial(
-    data: Mapping[str, Any], source: str = ""
+    data: Mapping[str, Any], source: str = "", *, placeholders: bool = True
 ) -> tuple[Experiment, list[Problem], list[Activity]]:
     """Parse as much as can be parsed: the experiment (activities with problems left out),
     every problem, and the activities left out (for the checks that need the registry).
-    The experiment must not be run when there are problems."""
-    r = Reader()
+    The experiment must not be run when there are problems. ``placeholders`` False: no
+    text in ``data`` holds a ``$`` (known from its source text), nothing searches for one."""
+    r = Reader(placeholders)
     experiment = _experiment(r, data, source)
     return experiment, r.problems, r.incomplete
 
@@ -98,6 +102,7 @@ def _experiment(r: Reader, d: Mapping[str, Any], source: str) -> Experiment:
         rollbacks=rollbacks,
         runtime=_runtime(r, d.get("runtime")),
         groups=groups,
+        placeholders=r.placeholders,
     )
 
 

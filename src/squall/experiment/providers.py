@@ -55,7 +55,7 @@ def _python(
         func=func,
         arguments=arguments,
         secrets=secrets,
-        templated=contains_placeholder(arguments),
+        templated=r.placeholders and contains_placeholder(arguments),
     )
 
 
