@@ -61,21 +61,14 @@ CONTROLS = (
     "controls are refused by the Temporal engine today (exit 2 before anything starts: "
     "'controls are not run by the Temporal engine yet'; docs/scale-out.md, limits)"
 )
-DOTENV = (
-    "intentional (docs/scale-out.md, limits): a .env --var-file sets the command line's "
-    "environment, which the workers (where configuration is resolved) never see: "
-    "`run --engine temporal` refuses it before starting (exit 2), as `schedule add` does"
-)
 #: case id -> why it is not (yet) the same with the Temporal engine; each is
 #: xfail(strict=True): it must fail, and fail the stated way
 EXCLUDED: dict[str, str] = {
     **{c["id"]: CONTROLS for c in CASES if declares_controls(c)},
-    "vars-env-file": DOTENV,
 }
 #: how each excluded case fails on the Temporal side (stderr, exit code, journal)
 SYMPTOMS = {
     CONTROLS: lambda r: r["exit"] == 2 and "not run by the Temporal engine" in r["stderr"],
-    DOTENV: lambda r: r["exit"] == 2 and "a .env file sets this process's" in r["stderr"],
 }
 RUNS = [c for c in CASES if c["id"] not in NOT_RUNS]
 

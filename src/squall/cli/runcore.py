@@ -19,7 +19,7 @@ from squall.cli.variables import (
     parse_var,
     read_global_controls,
     read_var_files,
-    refuse_env_files,
+    split_var_files,
 )
 from squall.errors import ValidationError
 
@@ -148,8 +148,9 @@ def run_command(
 
         targets = report_targets(reports, junit, settings)
     output_limit = _output_limit(max_output, settings)
-    if engine == "temporal":
-        refuse_env_files(var_files, "the activities of a run on Temporal")
+    environment: dict[str, str] = {}
+    if engine == "temporal":  # a .env file's values go to the workers (temporal.dotenv)
+        var_files, environment = split_var_files(var_files)
     overrides, secret_overrides = read_overrides(variables, var_files)
     options = PlanOptions(
         dry=DryMode(dry) if dry else None,
@@ -187,6 +188,7 @@ def run_command(
                 "stop_on_failure": stop_on_failure,
                 "overrides": overrides,
                 "secret_overrides": secret_overrides,
+                "environment": environment,
                 "max_output": output_limit,
                 "global_controls": read_global_controls(settings, control_files),
                 "validate": not no_validation,

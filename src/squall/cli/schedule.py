@@ -136,12 +136,13 @@ def _prepare(
         print_problems,
         read_overrides,
     )
-    from squall.cli.variables import refuse_env_files
+    from squall.cli.temporal_run import with_dotenv
+    from squall.cli.variables import split_var_files
     from squall.errors import ValidationError
     from squall.plan import PlanOptions, make_plan
     from squall.temporal.inputs import run_input
 
-    refuse_env_files(var_files, "scheduled runs")
+    var_files, environment = split_var_files(var_files)  # .env: see temporal.dotenv
     settings = load_cli_settings_file(ctx.find_root().obj.get("settings_path"))
     overrides, secret_overrides = read_overrides(variables, var_files)
     document = load_cli_document(source, no_verify_tls, settings)
@@ -153,6 +154,10 @@ def _prepare(
         print_problems(exc)
         return None
     plan = make_plan(experiment, PlanOptions(settings=settings))
+    encrypted = bool(connection.keys)
+    overrides, secret_overrides = with_dotenv(
+        experiment, environment, encrypted, overrides, secret_overrides
+    )
     made = run_input(
         plan,
         document.data,
@@ -160,7 +165,7 @@ def _prepare(
         task_queue=connection.task_queue,
         overrides=overrides,
         secret_overrides=secret_overrides,
-        encrypted=bool(connection.keys),
+        encrypted=encrypted,
         record_on_worker=True,
     )
     memo = {"experiment": source, "title": str(experiment.raw.get("title", ""))}

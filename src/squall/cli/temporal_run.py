@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from squall.temporal.inputs import RunInput
     from squall.temporal.options import ConnectOptions
 
-__all__ = ["TemporalRun", "attach_run", "connection_of", "run_on_temporal"]
+__all__ = ["TemporalRun", "attach_run", "connection_of", "run_on_temporal", "with_dotenv"]
 
 _T = TypeVar("_T")
 
@@ -85,6 +85,7 @@ def run_on_temporal(
     history: RunHistory | None,
     global_controls: tuple[Any, ...],
     validate: bool = True,
+    environment: Mapping[str, str] | None = None,
 ) -> tuple[int, list[str]]:
     """Start a workflow per experiment; follow them (unless ``detach``); the exit code and
     the journals written.
@@ -100,27 +101,63 @@ def run_on_temporal(
             "controls (--control-file, the settings' controls) are not run by the Temporal "
             "engine yet: run with the local engine (see docs/scale-out.md)"
         )
-    inputs = [
-        run_input(
+    inputs = []
+    for r in runs:
+        config, secrets = with_dotenv(
+            r.plan.experiment, environment or {}, bool(connection.keys), overrides, secret_overrides
+        )
+        made = run_input(
             r.plan,
             r.document,
             run_id=os.urandom(6).hex(),
             task_queue=connection.task_queue,
-            overrides=overrides,
-            secret_overrides=secret_overrides,
+            overrides=config,
+            secret_overrides=secrets,
             max_output=max_output,
             encrypted=bool(connection.keys),
             record_on_worker=detach,
             validate=validate,
         )
-        for r in runs
-    ]
+        inputs.append(made)
     return _explained(
         connection,
         lambda: asyncio.run(
             _run_all(obj, runs, inputs, connection, detach, quiet, stop_on_failure, history)
         ),
     )
+
+
+def with_dotenv(
+    experiment: Any,
+    environment: Mapping[str, str],
+    encrypted: bool,
+    overrides: Mapping[str, Any],
+    secret_overrides: Mapping[str, Mapping[str, Any]],
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The run's overrides with what its ``env`` entries read from the .env var files
+    (see squall.temporal.dotenv); the secrets taken are masked from now on.
+
+    Raises:
+        InputError: a value from a .env file with no payload key to encrypt it.
+    """
+    config, secrets = dict(overrides), {k: dict(v) for k, v in secret_overrides.items()}
+    if not environment:
+        return config, secrets
+    from squall.masking import register_secrets
+    from squall.temporal.dotenv import dotenv_overrides
+
+    extra, extra_secrets = dotenv_overrides(
+        experiment,
+        environment,
+        encrypted=encrypted,
+        overrides=overrides,
+        secret_overrides=secret_overrides,
+    )
+    register_secrets(extra_secrets)
+    config.update(extra)
+    for scope, values in extra_secrets.items():
+        secrets.setdefault(scope, {}).update(values)
+    return config, secrets
 
 
 def _explained(connection: ConnectOptions, call: Callable[[], _T]) -> _T:

@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-__all__ = ["parse_var", "read_global_controls", "read_var_files"]
+__all__ = [
+    "is_dotenv",
+    "parse_var",
+    "read_dotenv",
+    "read_global_controls",
+    "read_var_files",
+    "split_var_files",
+]
 
 _TYPES = ("str", "string", "int", "integer", "float", "number", "bytes", "bool", "json")
 
@@ -56,8 +63,8 @@ def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, di
         from pathlib import Path
 
         path = Path(name)
-        if path.suffix.lower() not in (".json", ".yaml", ".yml"):
-            _load_dotenv(path)
+        if is_dotenv(name):
+            os.environ.update(read_dotenv(path))
             continue
         try:
             data = _read_mapping(path)
@@ -78,20 +85,26 @@ def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, di
 _VAR_FILE_KEYS = ("configuration", "secrets")
 
 
-def refuse_env_files(paths: tuple[str, ...], where: str) -> None:
-    """A ``.env`` var file sets this process's environment, which activities run ``where``
-    (on workers) never see: refused rather than silently without effect.
+def is_dotenv(name: str) -> bool:
+    """A var file that is not JSON or YAML is read as ``.env``."""
+    return not name.lower().endswith((".json", ".yaml", ".yml"))
+
+
+def split_var_files(paths: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The JSON/YAML var files, and the variables the ``.env`` ones set (later files
+    win), read without setting this process's environment (a run on Temporal resolves
+    its ``env`` configuration and secrets on a worker: see squall.temporal.dotenv).
 
     Raises:
-        click.BadParameter: exit 2, naming the file.
+        click.BadParameter: a .env file that cannot be read or has a malformed line.
     """
+    values: dict[str, str] = {}
     for name in paths:
-        if not name.lower().endswith((".json", ".yaml", ".yml")):
-            raise bad_parameter(
-                f"{name}: a .env file sets this process's environment, but {where} "
-                "happen on a worker: give that environment to the worker instead",
-                param_hint="--var-file",
-            )
+        if is_dotenv(name):
+            from pathlib import Path
+
+            values.update(read_dotenv(Path(name)))
+    return tuple(name for name in paths if not is_dotenv(name)), values
 
 
 def _check_var_file_keys(name: str, data: dict[Any, Any]) -> None:
@@ -111,11 +124,14 @@ def _check_var_file_keys(name: str, data: dict[Any, Any]) -> None:
     raise bad_parameter(f"{name}: unknown key(s) {shown}; {hint}", param_hint="--var-file")
 
 
-def _load_dotenv(path: Path) -> None:
+def read_dotenv(path: Path) -> dict[str, str]:
+    """The ``KEY=VALUE`` lines of a .env file (``#`` comments, ``export`` prefixes and
+    quotes around values allowed)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise bad_parameter(f"cannot read {path}: {exc}", param_hint="--var-file") from None
+    values: dict[str, str] = {}
     for number, line in enumerate(lines, 1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -125,7 +141,8 @@ def _load_dotenv(path: Path) -> None:
         if "=" not in line:
             raise bad_parameter(f"{path}:{number}: expected KEY=VALUE", param_hint="--var-file")
         key, value = line.split("=", 1)
-        os.environ[key.strip()] = value.strip().strip("'\"")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
 
 
 def _read_mapping(path: Path) -> Any:
