@@ -7,10 +7,12 @@ abandoned after a grace period (its entry says so), as in a parallel group."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import activity
@@ -34,6 +36,8 @@ GRACE = 2.0
 ABANDONED = "it could not be stopped and was abandoned (it may still be running)"
 #: seconds between heartbeats (Temporal sends them at most every 0.8 x the timeout)
 BEAT = 1.0
+#: seconds a worker waits for Temporal to give it a run's experiment document
+FETCH_TIMEOUT = 30.0
 
 START = "squall.start"
 ACTIVITY = "squall.activity"
@@ -106,6 +110,7 @@ class WorkerActivities:
         cancel = threading.Event()
         loop = asyncio.get_running_loop()
         activity.heartbeat(self.identity)  # who plays it (sent at once), should it be lost
+        step = await _documented(step)
         future = loop.run_in_executor(self.pool, _guarded, perform, step, holder, cancel)
         try:
             while True:
@@ -148,6 +153,37 @@ class WorkerActivities:
             result = StepResult(entry=_abandoned(step, holder), interrupted=True)
         result.worker = self.identity
         return result
+
+
+async def _documented(step: StepInput) -> StepInput:
+    """``step`` with its run's experiment document when this worker has not resolved the
+    run yet: read from the workflow's first history event (its input), which needs no
+    worker (a query would wait for the workflow's worker, maybe the one just lost), so
+    the history holds the document once whatever the number of activities."""
+    if not steps.needs_document(step.run):
+        return step
+    from temporalio.service import RPCError
+
+    client = activity.client()
+    events = client.get_workflow_handle(step.run.run_id).fetch_history_events(
+        page_size=1, rpc_timeout=timedelta(seconds=FETCH_TIMEOUT)
+    )
+    started: RunInput | None = None
+    problem = "its history has no start event"
+    try:
+        async for event in events:
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            (started,) = await client.data_converter.decode(payloads, [RunInput])
+            break
+    except RPCError as exc:
+        problem = str(exc)
+    if started is None:  # retryable: a rollback waits
+        raise ApplicationError(
+            f"the experiment of run {step.run.run_id} could not be read from Temporal: " + problem,
+            type="DocumentUnavailable",
+        )
+    run = dataclasses.replace(step.run, document=started.document)
+    return dataclasses.replace(step, run=run)
 
 
 def _guarded(

@@ -181,6 +181,16 @@ def prepared(run: RunInput) -> Prepared:
     return made
 
 
+def needs_document(run: RunInput) -> bool:
+    """Whether this worker must fetch the run's experiment document first: activities
+    are given the run without it (the workflow's input has it), and it is resolved
+    once per run and worker."""
+    if run.document:
+        return False
+    with _CACHE_LOCK:
+        return run.run_id not in _CACHE
+
+
 def forget(run_id: str) -> None:
     """The run ended: close its registry (kept-alive connections end with the run)."""
     with _CACHE_LOCK:

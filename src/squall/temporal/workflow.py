@@ -165,6 +165,10 @@ class ExperimentWorkflow:
         if not run.run_id:  # a schedule's run: its workflow id ("NAME-<fire time>")
             run = dataclasses.replace(run, run_id=workflow.info().workflow_id)
         self._input = run
+        #: what activities are given: the run without its document, which a worker
+        #: reads once per run from this workflow's input: the history holds it once,
+        #: not once per activity (a large experiment would outgrow Temporal's limits)
+        self._carried = dataclasses.replace(run, document="")
         self._plan: Plan = plan_of(run)
         try:
             header = await workflow.execute_activity(
@@ -371,7 +375,7 @@ class ExperimentWorkflow:
         run = self._input
         queue = activity_queue(activity, run.task_queue, group.raw if group else None)
         step = StepInput(
-            run=run,
+            run=self._carried,
             phase=phase,
             pointer=activity.pointer,
             iteration=int(activity.raw.get("iteration_index") or 0),
@@ -455,7 +459,9 @@ class ExperimentWorkflow:
         run, plan = self._input, self._plan
         hypothesis = plan.experiment.raw.get("steady-state-hypothesis")
         queue = (queue_of(hypothesis) if isinstance(hypothesis, dict) else None) or run.task_queue
-        step = StepInput(run=run, phase=phase, outputs=self._outputs_for(list(plan.probes)))
+        step = StepInput(
+            run=self._carried, phase=phase, outputs=self._outputs_for(list(plan.probes))
+        )
         start = workflow.now()
         try:
             result = await workflow.execute_activity(
