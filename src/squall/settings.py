@@ -29,7 +29,8 @@ __all__ = [
     "use_settings_path",
 ]
 
-_INDEX = re.compile(r"^(.*)\[(\d+)\]$")
+#: ``key[3]`` (compiled by ``re`` on first use: only ``squall settings`` needs it)
+_INDEX = r"^(.*)\[(\d+)\]$"
 
 
 StrPath = str | os.PathLike[str]
@@ -109,11 +110,11 @@ def _tokens(key: str) -> list[str | int]:
     for part in parts:
         part = part.replace("\\.", ".")
         indexes: list[int] = []
-        match = _INDEX.match(part)
+        match = re.match(_INDEX, part)
         while match:
             indexes.insert(0, int(match.group(2)))
             part = match.group(1)
-            match = _INDEX.match(part)
+            match = re.match(_INDEX, part)
         if part:
             out.append(part)
         out.extend(indexes)

@@ -321,12 +321,11 @@ def _prepare_in(
     scope: SecretScope, source: str, inputs: _Inputs, options: PlanOptions
 ) -> _Prepared | None:
     from squall.api import parse_document, plugin_registry, validate_document
-    from squall.notifications import notify
     from squall.plan import make_plan
 
     settings = inputs.settings
     document = load_cli_document(source, inputs.no_verify_tls, settings)
-    notify(settings, "run-started", document.data)
+    _notify(settings, "run-started", document.data)
     try:
         if inputs.no_validation:
             experiment = parse_document(document)
@@ -339,7 +338,7 @@ def _prepare_in(
             )
     except ValidationError as exc:
         print_problems(exc)
-        notify(settings, "validate-failed", document.data, exc)
+        _notify(settings, "validate-failed", document.data, exc)
         return None
     return _Prepared(source, document, make_plan(experiment, options), scope)
 
@@ -370,11 +369,10 @@ class _Execute:
         report covers, should ``squall recover`` have to write it)."""
         import os
 
-        from squall.cli.reports_kept import keep_reports, settle_reports
-        from squall.journal.recovery import stream_path
-
         run_id = os.urandom(6).hex() if self.targets else None
-        if run_id is not None:
+        if run_id is not None:  # reports to write: squall recover writes them if need be
+            from squall.cli.reports_kept import keep_reports
+
             keep_reports(run_id, self.targets, [*earlier, journal_path])
         try:
             with prepared.scope.active():
@@ -382,13 +380,15 @@ class _Execute:
         finally:
             prepared.scope.close()
             if run_id is not None:
+                from squall.cli.reports_kept import settle_reports
+                from squall.journal.recovery import stream_path
+
                 settle_reports(run_id, stream_path(run_id))
 
     def _run(self, prepared: _Prepared, journal_path: str, run_id: str | None) -> _RunResult:
         from squall.api import plugin_registry
         from squall.cli.unrecovered import warn_unrecovered
         from squall.engine import Engine, RunOptions
-        from squall.notifications import notify, run_events
 
         settings = self.inputs.settings
         experiment = prepared.plan.experiment
@@ -405,6 +405,8 @@ class _Execute:
         _ignore_late_stop_signals()
         console.verdict(journal, journal_path)
         if settings.get("notifications"):
+            from squall.notifications import notify, run_events
+
             finished = journal.to_dict()
             for event in run_events(finished):
                 notify(settings, event, finished)
@@ -486,10 +488,18 @@ def _run_notified(settings: dict[str, Any], experiment: Any, run: Callable[[], _
     """``run()``; when it cannot start (configuration, secrets, controls), the settings'
     notification channels get ``run-failed`` with the error first."""
     from squall.errors import SquallError
-    from squall.notifications import notify
 
     try:
         return run()
     except SquallError as exc:
-        notify(settings, "run-failed", experiment, exc)
+        _notify(settings, "run-failed", experiment, exc)
         raise
+
+
+def _notify(settings: Mapping[str, Any], event: str, payload: Any, error: Any = None) -> None:
+    """``squall.notifications.notify``, imported only when the settings have channels
+    (without any it sends nothing: a run without notifications does not import it)."""
+    if settings.get("notifications"):
+        from squall.notifications import notify
+
+        notify(settings, event, payload, error)

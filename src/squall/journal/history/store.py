@@ -52,7 +52,8 @@ _END_COLUMNS = (
     "journal",
 )
 
-_ID = re.compile(r"^[0-9A-Za-z_-]+$")
+#: a run id (compiled by ``re`` on first use: a run never looks one up)
+_ID = r"^[0-9A-Za-z_-]+$"
 
 
 class HistoryError(InputError):
@@ -137,7 +138,7 @@ class RunHistory:
             UnknownRun: no run, or several, match (the message names near matches).
         """
         wanted = run_id.strip().lower()
-        if not _ID.match(wanted):
+        if not re.match(_ID, wanted):
             raise UnknownRun(f"{run_id!r} is not a run id (run ids are letters and digits)")
         with self._guard("read"):
             rows = self._execute(
