@@ -149,6 +149,23 @@ class TemporalServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
 
+    def kill(self) -> None:
+        """SIGKILL the server (a crash: no orderly shutdown); its SQLite file stays."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def start_again(self, startup_timeout: float = 60) -> None:
+        """Start the server again after :meth:`kill`: same port, same SQLite file (what
+        it had persisted comes back); ready once the namespace answers."""
+        assert self.process.poll() is not None, "the server still runs"
+        deadline = time.monotonic() + startup_timeout
+        while True:  # the port may be held for a moment after the kill
+            self.process = self._start()
+            if self._wait_ready(startup_timeout):
+                return
+            assert time.monotonic() < deadline, f"the server did not start again:\n{self.log()}"
+            time.sleep(0.2)
+
     def stop(self) -> None:
         self._stop_process()
         self._log.close()

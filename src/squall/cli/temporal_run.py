@@ -94,8 +94,10 @@ def run_on_temporal(
         InputError: secrets with no payload key, controls, a bad routing key (nothing
             started); the server cannot be reached (TemporalUnavailable, exit 3).
     """
+    from squall.temporal.client import reconnect_patience
     from squall.temporal.inputs import run_input
 
+    reconnect_patience(os.environ)  # a bad value is bad input before anything starts
     if global_controls:
         raise InputError(
             "controls (--control-file, the settings' controls) are not run by the Temporal "
@@ -371,7 +373,7 @@ async def _follow(
     import json
 
     from squall.engine.context import now_iso
-    from squall.temporal.client import follow
+    from squall.temporal.client import follow, reconnect_patience
     from squall.temporal.record import finish_record, journal_of, start_run_record
 
     console = Console(source=run.source, json_lines=bool(obj.get("json")), quiet=quiet)
@@ -384,6 +386,7 @@ async def _follow(
         queue=started.task_queue,
         wait=started.schedule_to_start,
         end_unstarted=not attached,
+        patience=reconnect_patience(os.environ),
     )
     if "problems" in result:
         if console.live is not None:
@@ -425,6 +428,9 @@ def attach_run(
 ) -> int:
     """Follow a started run to its end (``squall runs attach``), then write its journal
     and history record as the command that started it would have."""
+    from squall.temporal.client import reconnect_patience
+
+    reconnect_patience(os.environ)  # a bad value is bad input before connecting
     return _explained(
         connection,
         lambda: asyncio.run(_attach(obj, run_id, connection, journal_path, quiet, history)),

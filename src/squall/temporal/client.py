@@ -15,7 +15,7 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from squall.errors import InputError
+from squall.errors import InputError, SquallError
 from squall.temporal.inputs import RunInput
 from squall.temporal.names import WORKFLOW_NAME
 from squall.temporal.steps import run_from
@@ -24,12 +24,26 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from squall.engine.context import Listener
 
-__all__ = ["POLL", "RunGone", "follow", "run_input_of", "start", "stop"]
+__all__ = [
+    "POLL",
+    "RunGone",
+    "ServerLost",
+    "follow",
+    "reconnect_patience",
+    "run_input_of",
+    "start",
+    "stop",
+]
 
 #: seconds between two progress queries
 POLL = 0.2
 #: seconds a progress query may wait for a worker to answer
 QUERY_TIMEOUT = timedelta(seconds=2)
+#: seconds a command line following a run waits for a lost server (default)
+RECONNECT = 300.0
+ENV_RECONNECT = "SQUALL_TEMPORAL_RECONNECT"
+#: what a call gets when the server is out of reach (down, restarting, cut off)
+_OUT_OF_REACH = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 
 
 class RunGone(InputError):
@@ -137,11 +151,80 @@ async def _query(handle: WorkflowHandle[Any, Any], since: int) -> dict[str, Any]
 
 
 async def _never_ran(handle: WorkflowHandle[Any, Any]) -> bool:
-    """No worker ever ran the workflow (so nothing of the experiment ran)."""
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-            return False
+    """No worker ever ran the workflow (so nothing of the experiment ran); False when
+    the server cannot say now."""
+    try:
+        async for event in handle.fetch_history_events():
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                return False
+    except RPCError:
+        return False
     return True
+
+
+class ServerLost(SquallError):
+    """The command line lost the Temporal server for longer than it waits (exit 3); the
+    run goes on there once the server is back."""
+
+    exit_code = 3
+
+
+def reconnect_patience(environ: Mapping[str, str]) -> float:
+    """Seconds a command line following a run waits for a lost server to come back
+    (``SQUALL_TEMPORAL_RECONNECT``, default :data:`RECONNECT`).
+
+    Raises:
+        InputError: not a number of seconds >= 0.
+    """
+    text = environ.get(ENV_RECONNECT, "")
+    if not text:
+        return RECONNECT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise InputError(f"${ENV_RECONNECT}: {text!r} is not a number of seconds (e.g. 300)")
+    return value
+
+
+def _lost(result: asyncio.Future[Any]) -> RPCError | None:
+    """The error of a result wait that failed because the server is out of reach."""
+    error = None if result.cancelled() else result.exception()
+    if isinstance(error, RPCError) and error.status in _OUT_OF_REACH:
+        return error
+    return None
+
+
+class _Contact:
+    """Whether the server answers; says when it is lost and when it is back."""
+
+    def __init__(self, listener: Listener, run_id: str, patience: float) -> None:
+        self.listener = listener
+        self.run_id = run_id
+        self.patience = patience
+        self.since: float | None = None
+
+    def lost(self, error: RPCError) -> None:
+        """A wait failed for lack of a server; ServerLost once it is away too long."""
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+            self.listener.warning(
+                f"lost the Temporal server ({error.status.name}: {error.message}); the run "
+                f"goes on there: waiting up to {self.patience:g} s for it to answer again"
+            )
+        elif now - self.since > self.patience:
+            raise ServerLost(
+                f"lost the Temporal server for more than {self.patience:g} s while following "
+                f"run {self.run_id} ({error.status.name}: {error.message}); the run goes on "
+                f"there once it is back: `squall runs attach {self.run_id}` follows it then"
+            )
+
+    def answered(self) -> None:
+        if self.since is not None:
+            self.since = None
+            self.listener.warning("the Temporal server answers again: following the run")
 
 
 async def follow(
@@ -151,12 +234,19 @@ async def follow(
     queue: str = "",
     wait: float = 60.0,
     end_unstarted: bool = True,
+    patience: float = 300.0,
 ) -> dict[str, Any]:
     """Show the run's progress until it ends; its result (``journal`` or ``error``). A
     run that no worker of ``queue`` has taken after ``wait`` seconds is terminated
     (nothing of it ran) and reported; with ``end_unstarted`` False (``runs attach``: the
-    run was started to wait, maybe) it is only said, once, and followed on."""
+    run was started to wait, maybe) it is only said, once, and followed on. A server out
+    of reach is waited for, ``patience`` seconds at most.
+
+    Raises:
+        ServerLost: the server stayed out of reach longer than ``patience``.
+    """
     progress = _Progress(listener)
+    contact = _Contact(listener, handle.id, patience)
     since = 0
     began = time.monotonic()
     said = False
@@ -165,11 +255,16 @@ async def follow(
         while True:
             answer = await _query(handle, since)
             if answer is not None:
+                contact.answered()
                 for event in answer["events"]:
                     progress.show(event)
                 since = answer["next"]
             if result.done():
-                break
+                error = _lost(result)
+                if error is None:
+                    break
+                contact.lost(error)
+                result = asyncio.ensure_future(handle.result())
             late = not since and not said and time.monotonic() - began > wait
             if late and await _never_ran(handle):
                 why = (
