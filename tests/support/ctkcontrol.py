@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 
@@ -25,9 +26,11 @@ def configure_control(
     settings: Any = None,
     log: str = "",
     label: str = "",
+    with_pid: bool = False,
 ) -> None:
     _LOG.append(log)
-    _log(log, "configure", label=label, title=(experiment or {}).get("title"))
+    extra = {"pid": os.getpid()} if with_pid else {}  # which process holds the controls
+    _log(log, "configure", label=label, title=(experiment or {}).get("title"), **extra)
 
 
 def cleanup_control() -> None:

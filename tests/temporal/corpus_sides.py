@@ -35,15 +35,20 @@ EXPERIMENTS = CONFORMANCE / "experiments"
 CASES: list[dict[str, Any]] = json.loads((CONFORMANCE / "cases.json").read_text())
 SHARED_QUEUE = "corpus"
 #: what in an experiment reads or writes the working directory or the environment of its
-#: process ($CONF_WORK: counters, markers a signal waits for)
-_LOCAL_STATE = re.compile(r"CONF_WORK|\{work\}|\"(mark|count_calls|sleep_then|fail_if_marked)\"")
+#: process ($CONF_WORK: counters, markers a signal waits for; controls and their log)
+_LOCAL_STATE = re.compile(
+    r"CONF_WORK|\{work\}|\"controls\"\s*:|\"(mark|count_calls|sleep_then|fail_if_marked)\""
+)
 #: cases whose process writes a file relative to its working directory
 _OWN_CWD = {"process-cwd-file"}
 
 
 def needs_own_worker(case: dict[str, Any]) -> bool:
-    """Whether the case's activities need the case's own working directory/environment."""
+    """Whether the case's activities (or controls: they log their calls to
+    ``$CONF_WORK/controls.log``) need the case's own working directory/environment."""
     if case["id"] in _OWN_CWD or any(k in case for k in ("files", "env", "unset_env", "signal")):
+        return True
+    if "controls" in (case.get("settings") or {}):
         return True
     return bool(_LOCAL_STATE.search((EXPERIMENTS / case["experiment"]).read_text()))
 

@@ -290,25 +290,6 @@ def test_no_secret_reaches_temporal_s_history(bed: Bed, tmp_path: Path) -> None:
     assert env_canary not in history
 
 
-def test_controls_are_refused_before_anything_starts(bed: Bed, tmp_path: Path) -> None:
-    experiment = _write(
-        tmp_path / "controls.json",
-        {
-            "title": "controls",
-            "description": "a control the Temporal engine does not run",
-            "controls": [
-                {"name": "c", "provider": {"type": "python", "module": "sqtest.controls_noop"}}
-            ],
-            "method": [_getpid("a")],
-        },
-    )
-    done = bed.squall("run", "--engine", "temporal", "--no-validation", str(experiment))
-    assert done.returncode == 2, done.stderr
-    assert "controls are not run by the Temporal engine" in done.stderr
-    listed = bed.server.cli("workflow", "list", "--output", "json")
-    assert "controls" not in listed.stdout
-
-
 def test_detach_needs_the_temporal_engine(bed: Bed) -> None:
     done = bed.squall("run", "--detach", str(EXAMPLES / "trivial.json"))
     assert done.returncode == 2

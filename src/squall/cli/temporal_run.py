@@ -20,7 +20,7 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from squall.cli.console import Console
-from squall.errors import InputError, Problem
+from squall.errors import Problem
 
 if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
@@ -91,18 +91,13 @@ def run_on_temporal(
     the journals written.
 
     Raises:
-        InputError: secrets with no payload key, controls, a bad routing key (nothing
-            started); the server cannot be reached (TemporalUnavailable, exit 3).
+        InputError: secrets with no payload key, a bad routing key (nothing started);
+            the server cannot be reached (TemporalUnavailable, exit 3).
     """
     from squall.temporal.client import reconnect_patience
     from squall.temporal.inputs import run_input
 
     reconnect_patience(os.environ)  # a bad value is bad input before anything starts
-    if global_controls:
-        raise InputError(
-            "controls (--control-file, the settings' controls) are not run by the Temporal "
-            "engine yet: run with the local engine (see docs/scale-out.md)"
-        )
     inputs = []
     for r in runs:
         config, secrets = with_dotenv(
@@ -119,6 +114,7 @@ def run_on_temporal(
             encrypted=bool(connection.keys),
             record_on_worker=detach,
             validate=validate,
+            global_controls=global_controls,
         )
         inputs.append(made)
     return _explained(

@@ -24,6 +24,7 @@ from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, RunStatus
 from squall.temporal import steps
 from squall.temporal.inputs import RunInput
+from squall.temporal.runhooks import HookInput, HookResult
 from squall.temporal.steps import StepInput, StepResult
 
 __all__ = ["ACTIVITIES", "WorkerActivities"]
@@ -43,29 +44,40 @@ START = "squall.start"
 ACTIVITY = "squall.activity"
 HYPOTHESIS = "squall.hypothesis"
 RECORD = "squall.record"
+HOOK = "squall.hook"
 
 
 class WorkerActivities:
     """The activities, bound to the worker's thread pool and identity."""
 
-    def __init__(self, pool: ThreadPoolExecutor, identity: str, journal_dir: str | None) -> None:
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        identity: str,
+        journal_dir: str | None,
+        hook_queue: str = "",
+    ) -> None:
         self.pool = pool
         self.identity = identity
         self.journal_dir = journal_dir
+        #: this worker's own task queue: the hooks of the runs it started go there
+        self.hook_queue = hook_queue
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.start, self.run_activity, self.run_hypothesis, self.record]
+        return [self.start, self.run_activity, self.run_hypothesis, self.record, self.hook]
 
     @activity.defn(name=START)
     async def start(self, run: RunInput) -> str:
-        """Resolve the run here (configuration, secrets) and give the journal's header.
+        """Resolve the run here (configuration, secrets, controls) and give the journal's
+        header, with this worker's own queue when the run has hooks (they all run here).
 
         Raises:
             ApplicationError: not retryable, type ``InputError``: it cannot be resolved.
         """
+        loop = asyncio.get_running_loop()
         try:
             return await self._beating(
-                asyncio.get_running_loop().run_in_executor(self.pool, steps.start_header, run)
+                loop.run_in_executor(self.pool, steps.start_header, run, self.hook_queue)
             )
         except InputError as exc:
             raise ApplicationError(str(exc), type="InputError", non_retryable=True) from None
@@ -77,6 +89,24 @@ class WorkerActivities:
     @activity.defn(name=HYPOTHESIS)
     async def run_hypothesis(self, step: StepInput) -> StepResult:
         return await self._perform(step, steps.perform_hypothesis)
+
+    @activity.defn(name=HOOK)
+    async def hook(self, hook: HookInput) -> HookResult:
+        """Call one experiment-level hook of a run this worker started (its controls keep
+        their state here); a stop a control asks for later, from a thread (a safeguard),
+        is sent to the workflow by this worker."""
+        loop = asyncio.get_running_loop()
+        handle = activity.client().get_workflow_handle(hook.run.run_id)
+        hook = dataclasses.replace(hook, run=await _with_document(hook.run))
+
+        def signal(fields: list[Any]) -> None:
+            name, reason, kind, play, wait = fields
+            sent = handle.signal("stop", args=[reason, "", kind, name, play, wait])
+            asyncio.run_coroutine_threadsafe(sent, loop).add_done_callback(_unsent)
+
+        result = await self._beating(loop.run_in_executor(self.pool, _hooked, hook, signal))
+        result.worker = self.identity
+        return result
 
     @activity.defn(name=RECORD)
     async def record(self, run: RunInput, journal: str) -> str:
@@ -156,16 +186,22 @@ class WorkerActivities:
 
 
 async def _documented(step: StepInput) -> StepInput:
-    """``step`` with its run's experiment document when this worker has not resolved the
-    run yet: read from the workflow's first history event (its input), which needs no
+    """``step`` with its run's experiment document (see :func:`_with_document`)."""
+    run = await _with_document(step.run)
+    return step if run is step.run else dataclasses.replace(step, run=run)
+
+
+async def _with_document(run: RunInput) -> RunInput:
+    """``run`` with its experiment document when this worker has not resolved the run
+    yet: read from the workflow's first history event (its input), which needs no
     worker (a query would wait for the workflow's worker, maybe the one just lost), so
     the history holds the document once whatever the number of activities."""
-    if not steps.needs_document(step.run):
-        return step
+    if not steps.needs_document(run):
+        return run
     from temporalio.service import RPCError
 
     client = activity.client()
-    events = client.get_workflow_handle(step.run.run_id).fetch_history_events(
+    events = client.get_workflow_handle(run.run_id).fetch_history_events(
         page_size=1, rpc_timeout=timedelta(seconds=FETCH_TIMEOUT)
     )
     started: RunInput | None = None
@@ -179,11 +215,32 @@ async def _documented(step: StepInput) -> StepInput:
         problem = str(exc)
     if started is None:  # retryable: a rollback waits
         raise ApplicationError(
-            f"the experiment of run {step.run.run_id} could not be read from Temporal: " + problem,
+            f"the experiment of run {run.run_id} could not be read from Temporal: " + problem,
             type="DocumentUnavailable",
         )
-    run = dataclasses.replace(step.run, document=started.document)
-    return dataclasses.replace(step, run=run)
+    return dataclasses.replace(run, document=started.document)
+
+
+def _hooked(hook: HookInput, signal: Callable[[list[Any]], None]) -> HookResult:
+    try:
+        made = steps.prepared(hook.run)
+        hooks = made.hooks(hook.run)
+        if hooks is not None:
+            hooks.signal = signal
+        return steps.perform_hook(hook)
+    except InputError as exc:
+        raise ApplicationError(str(exc), type="InputError", non_retryable=True) from None
+    except Exception as exc:  # a bug: never retried (a control must not run twice)
+        message = f"{type(exc).__name__}: {exc}"
+        raise ApplicationError(message, type="StepError", non_retryable=True) from None
+
+
+def _unsent(sent: Any) -> None:
+    """A stop the worker could not send (the run is over, the server is gone): said."""
+    if not sent.cancelled() and sent.exception() is not None:
+        import sys
+
+        sys.stderr.write(f"squall worker: a control's stop was not sent: {sent.exception()}\n")
 
 
 def _guarded(
@@ -283,4 +340,4 @@ def worker_identity(task_queue: str, drivers: list[str]) -> str:
     return f"{os.getpid()}@{os.uname().nodename} squall {__version__} {task_queue} drivers: {names}"
 
 
-ACTIVITIES = (START, ACTIVITY, HYPOTHESIS, RECORD)
+ACTIVITIES = (START, ACTIVITY, HYPOTHESIS, RECORD, HOOK)

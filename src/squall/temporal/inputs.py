@@ -13,12 +13,12 @@ wins). Nothing here imports temporalio.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from squall.errors import InputError
-from squall.experiment.model import Activity, Experiment
+from squall.experiment.model import Activity, ControlDecl, Experiment
 from squall.plan import Plan, PlanOptions
 
 __all__ = [
@@ -69,6 +69,9 @@ class RunInput:
     #: the first worker checks what needs the world (imports, signatures, executables,
     #: environment) for the activities of its queue before anything runs
     validate: bool = True
+    #: the global controls (``--control-file``, the settings' ``controls``): their
+    #: declarations, each with its ``name``
+    controls: list[dict[str, Any]] = field(default_factory=list)
 
 
 def queue_at(experiment: Experiment, pointer: str, default: str) -> str | None:
@@ -207,29 +210,25 @@ def run_input(
     schedule_to_start: float | None = None,
     record_on_worker: bool = False,
     validate: bool = True,
+    global_controls: Iterable[ControlDecl] = (),
 ) -> RunInput:
     """The input of the workflow that runs ``plan`` (made from ``document`` as loaded).
     ``task_queue``: the run's queue (the experiment's own ``squall.task_queue`` wins).
     ``encrypted``: a payload key encrypts what Temporal stores. ``schedule_to_start``:
     seconds an activity waits for a worker (else the experiment's
     ``squall.schedule_to_start``, else :data:`DEFAULT_SCHEDULE_TO_START`).
+    ``global_controls``: ``--control-file`` and the settings' controls (they travel
+    with the run, like the experiment: encrypted when a payload key is set).
 
     Raises:
         InputError: inline or ``--var-file`` secrets with no payload key (they would sit
-            in Temporal's history in clear), a malformed routing key, or a feature the
-            Temporal engine does not run (controls).
+            in Temporal's history in clear), a malformed routing key.
     """
-    from squall.engine.rules import declares_controls
     from squall.engine.snapshot import inline_secrets
     from squall.journal.store import dumps
 
     experiment = plan.experiment
     problems = _routing_problems(experiment)
-    if declares_controls(experiment):
-        problems.append(
-            "controls are not run by the Temporal engine yet (see docs/scale-out.md): "
-            "run this experiment with the local engine"
-        )
     if problems:
         raise InputError(f"{experiment.source or 'experiment'}: " + "; ".join(problems))
     carried = [f"{s}.{k}" for s, k in inline_secrets(experiment)]
@@ -259,6 +258,7 @@ def run_input(
         heartbeat=float(_extension(experiment).get("heartbeat") or DEFAULT_HEARTBEAT),
         record_on_worker=record_on_worker,
         validate=validate,
+        controls=[{**decl.raw, "name": decl.name} for decl in global_controls],
     )
 
 

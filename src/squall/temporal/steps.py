@@ -16,10 +16,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from squall._version import __version__
-from squall.engine.context import Interruption, NullListener, RunContext
+from squall.engine.context import Interruption, Listener, NullListener, RunContext
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, HypothesisRun, Journal
 from squall.journal.recorder import Phase, Recorder
@@ -28,6 +28,9 @@ from squall.plan import Plan
 from squall.providers import ProviderRegistry
 from squall.temporal.inputs import RunInput, document_of, overrides_of, plan_of
 
+if TYPE_CHECKING:
+    from squall.temporal.runhooks import HookInput, HookResult, RunHooks
+
 __all__ = [
     "Prepared",
     "StepInput",
@@ -35,6 +38,7 @@ __all__ = [
     "entry_of",
     "find_activity",
     "perform_activity",
+    "perform_hook",
     "perform_hypothesis",
     "prepared",
     "start_header",
@@ -70,6 +74,12 @@ class StepResult:
     interrupted: bool = False
     warnings: list[str] = field(default_factory=list)
     worker: str = ""
+    #: iterations of the activity a hook asked for after it (``request_repeat``)
+    repeats: int = 0
+    #: a stop a hook of the step asked for (runhooks.fields_of, masked)
+    stop: list[Any] = field(default_factory=list)
+    #: the step never got to run (a hook stopped the run before it): nothing to record
+    skipped: bool = False
 
 
 class _Capture(NullListener):
@@ -109,6 +119,9 @@ class Prepared:
 
         #: the run's secrets: masked in its steps on this worker, not in other runs'
         self.scope = open_scope()
+        self._hooks: RunHooks | None = None
+        self._hooks_known = False
+        self._hooks_lock = threading.Lock()
         with self.scope.active():
             self._resolve(run, registry)
 
@@ -141,17 +154,46 @@ class Prepared:
         self.registry.close()
         self.scope.close()
 
-    def context(self, listener: _Capture) -> RunContext:
+    def hooks(self, run: RunInput) -> RunHooks | None:
+        """The run's hooks on this worker (made on first use), None when it has none.
+
+        Raises:
+            InputError: a control's module cannot be imported or is invalid.
+        """
+        with self._hooks_lock:
+            if not self._hooks_known:
+                from squall.temporal.runhooks import RunHooks, has_hooks
+
+                with self.scope.active():
+                    self._hooks = RunHooks(self, run) if has_hooks(run) else None
+                self._hooks_known = True
+            return self._hooks
+
+    def context(self, listener: Listener | None, hooks: RunHooks | None = None) -> RunContext:
+        """A context for one step (with the run's hooks, when it has some: the step's
+        hooks get a view of their own, see :func:`runhooks.step_view`)."""
         journal = Journal(experiment={}, start="", platform="", node="", squall_version="")
         return RunContext(
             plan=self.plan,
             registry=self.registry,
             recorder=Recorder(journal, None, max_output=self.max_output),
-            listener=listener,
+            listener=listener or NullListener(),
             configuration=self.configuration,
             secrets=self.secrets,
             variables=self.variables,
+            hooks=hooks.caller if hooks is not None else None,
         )
+
+    def step_context(self, run: RunInput, listener: Listener) -> tuple[RunContext, list[Any]]:
+        """A step's context, and where the stop its hooks ask for is kept."""
+        hooks = self.hooks(run)
+        ctx = self.context(listener, hooks)
+        asked: list[Any] = []
+        if hooks is not None:
+            from squall.temporal.runhooks import step_view
+
+            ctx.view = step_view(hooks, ctx, asked)
+        return ctx, asked
 
 
 _CACHE: OrderedDict[str, Prepared] = OrderedDict()
@@ -199,9 +241,11 @@ def forget(run_id: str) -> None:
         old.close()
 
 
-def start_header(run: RunInput) -> str:
+def start_header(run: RunInput, hook_queue: str = "") -> str:
     """The journal's header, made where configuration is resolved (the title may use
-    it): the experiment as the journal keeps it (secrets masked), node, platform."""
+    it): the experiment as the journal keeps it (secrets masked), node, platform; and
+    where the run's hooks go (``hook_queue``, this worker's own queue; "" when the run
+    has no hooks)."""
     from squall.engine.rules import journal_experiment, platform_name
     from squall.journal.history import experiment_hash
 
@@ -214,9 +258,11 @@ def start_header(run: RunInput) -> str:
             sys.stderr.write(f"squall worker: run {run.run_id} not started:{lines}\n")
             return dumps({"problems": problems})
     made = prepared(run)
+    hooks = made.hooks(run)  # a control that cannot be loaded: InputError, nothing ran
     with made.scope.active():
         return dumps(
             {
+                "hooks": hook_queue if hooks is not None else "",
                 "experiment": journal_experiment(made.plan, made.variables),
                 "node": os.uname().nodename,
                 "platform": platform_name(),
@@ -324,7 +370,7 @@ def perform_activity(
 
     made = prepared(step.run)
     listener = _Capture()
-    ctx = made.context(listener)
+    ctx, asked = made.step_context(step.run, listener)
     ctx_out.append(ctx)
     _seed(ctx, step.outputs)
     activity = find_activity(made.plan, step.phase, step.pointer, step.iteration)
@@ -346,6 +392,8 @@ def perform_activity(
         aborted=bool(ctx.aborted_by),
         interrupted=interrupted,
         warnings=listener.warnings,
+        repeats=ctx.repeats.pop(id(activity), 0),
+        stop=_asked(asked),
     )
 
 
@@ -356,25 +404,46 @@ def perform_hypothesis(
     """Run the steady-state hypothesis (every probe until one misses its tolerance)."""
     from squall.engine.activity import ActivityInterrupted
     from squall.engine.hypothesis import run_hypothesis
+    from squall.errors import Interrupted
     from squall.providers.base import cancellable
 
     made = prepared(step.run)
     listener = _Capture()
-    ctx = made.context(listener)
+    ctx, asked = made.step_context(step.run, listener)
     ctx_out.append(ctx)
     _seed(ctx, step.outputs)
-    interrupted = False
+    interrupted = skipped = False
     with cancellable(cancel):
         try:
             result = run_hypothesis(ctx, step.phase)
         except ActivityInterrupted:
             interrupted = True
             result = _recorded(ctx, step.phase)
+        except Interrupted:  # a hook stopped the run before the first probe
+            interrupted = skipped = True
+            result = HypothesisRun(False)
     entry = {
         "steady_state_met": result.steady_state_met,
         "probes": [entry_of(p) for p in result.probes],
     }
-    return StepResult(entry=dumps(entry), interrupted=interrupted, warnings=listener.warnings)
+    return StepResult(
+        entry=dumps(entry),
+        interrupted=interrupted,
+        warnings=listener.warnings,
+        stop=_asked(asked),
+        skipped=skipped,
+    )
+
+
+def _asked(asked: list[Any]) -> list[Any]:
+    """The first stop the step's hooks asked for, as the workflow takes it (masked)."""
+    if not asked:
+        return []
+    from squall.masking import mask_text
+    from squall.temporal.runhooks import fields_of
+
+    first: Interruption = asked[0]
+    return fields_of(first.replace(name=mask_text(first.name), reason=mask_text(first.reason)))
 
 
 def _recorded(ctx: RunContext, phase: str) -> HypothesisRun:
@@ -390,3 +459,15 @@ def hypothesis_from(text: str) -> HypothesisRun:
     entry = json.loads(text)
     probes = entry.get("probes") or []
     return HypothesisRun(entry.get("steady_state_met"), [run_from(p) for p in probes])
+
+
+def perform_hook(hook: HookInput) -> HookResult:
+    """Call an experiment-level hook of the run on this worker (its hook worker)."""
+    from squall.temporal.runhooks import HookResult
+
+    made = prepared(hook.run)
+    with made.scope.active():
+        hooks = made.hooks(hook.run)
+        if hooks is None:  # nothing hooks this run here (the workflow asked anyway)
+            return HookResult()
+        return hooks.call(hook.name, hook.state)

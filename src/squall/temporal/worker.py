@@ -9,8 +9,11 @@ A worker advertises the drivers it has in its Temporal identity
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
 import sys
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -50,12 +53,24 @@ def make_worker(
     max_concurrent: int = 8,
     journal_dir: str | None = None,
     shutdown_grace: float = SHUTDOWN_GRACE,
-) -> tuple[Worker, ThreadPoolExecutor, str]:
-    """A worker for ``task_queue`` running at most ``max_concurrent`` squall activities
-    at once (each in a thread of the returned pool, which the caller shuts down)."""
+) -> tuple[list[Worker], ThreadPoolExecutor, str]:
+    """The Temporal workers of one ``squall worker``: one for ``task_queue``, running at
+    most ``max_concurrent`` squall activities at once (each in a thread of the returned
+    pool, which the caller shuts down), and one for its own queue (the hooks of the runs
+    it started: a run's controls keep their state in one process)."""
     pool = ThreadPoolExecutor(max_workers=max_concurrent + 2, thread_name_prefix="squall-activity")
     identity = worker_identity(task_queue, installed_drivers())
-    activities = WorkerActivities(pool, identity, journal_dir)
+    hook_queue = f"squall-hooks-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    activities = WorkerActivities(pool, identity, journal_dir, hook_queue)
+    # this worker's own queue: the hooks (controls) of the runs it starts all run here
+    hooks = Worker(
+        client,
+        task_queue=hook_queue,
+        activities=[activities.hook],
+        max_concurrent_activities=max_concurrent,
+        identity=identity,
+        graceful_shutdown_timeout=timedelta(seconds=shutdown_grace),
+    )
     worker = Worker(
         client,
         task_queue=task_queue,
@@ -66,7 +81,17 @@ def make_worker(
         identity=identity,
         graceful_shutdown_timeout=timedelta(seconds=shutdown_grace),
     )
-    return worker, pool, identity
+    return [worker, hooks], pool, identity
+
+
+def _signalled(name: str) -> None:
+    from squall.temporal.runhooks import process_signalled
+
+    stopped = process_signalled(name)
+    sys.stderr.write(
+        f"squall worker: {name} received (a control's exit request): "
+        f"{stopped} run(s) whose controls run here stopped\n"
+    )
 
 
 async def serve(
@@ -79,7 +104,7 @@ async def serve(
     shutdown_grace: float = SHUTDOWN_GRACE,
 ) -> None:
     """Run a worker until SIGINT or SIGTERM (then it finishes what it runs, briefly)."""
-    worker, pool, identity = make_worker(
+    workers, pool, identity = make_worker(
         client,
         task_queue,
         max_concurrent=max_concurrent,
@@ -90,8 +115,12 @@ async def serve(
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    for signum in (signal.SIGUSR1, signal.SIGUSR2):  # a control's chaoslib.exit
+        loop.add_signal_handler(signum, _signalled, signal.Signals(signum).name)
     try:
-        async with worker:
+        async with contextlib.AsyncExitStack() as running:
+            for worker in workers:
+                await running.enter_async_context(worker)
             sys.stderr.write(f"squall worker: polling task queue {task_queue!r} as {identity}\n")
             sys.stderr.flush()
             if ready is not None:

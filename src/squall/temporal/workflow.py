@@ -18,6 +18,13 @@ What a step becomes:
   probe in order on the hypothesis's queue;
 - background activities and parallel groups: concurrent Temporal activities;
 - the continuous hypothesis: a loop of hypothesis activities and durable timers;
+- a hook (controls, plugins): the experiment-level ones are ``squall.hook`` activities on
+  the own task queue of the worker that started the run (its controls keep their state
+  in that process); the hypothesis's and activities' hooks run with them on their
+  workers. What hooks ask for comes back in the activities' results (a stop, repeats);
+  a stop a control asks for from its own thread (a safeguard's breach) comes as the
+  ``stop`` signal. A hook worker that is lost loses the run's controls: the later hooks
+  are not called, the run goes on, the journal's reasons say so;
 - ``stop`` (signal): no further method activity starts, the running ones are cancelled
   (their workers stop them), the rollbacks are played as the strategy says (a stop
   counts as a safeguard: ``default`` plays them).
@@ -67,9 +74,10 @@ with workflow.unsafe.imports_passed_through():
     from squall.journal.store import dumps, format_journal
     from squall.masking import mask_value
     from squall.plan import Plan
-    from squall.temporal.activities import ABANDONED, ACTIVITY, HYPOTHESIS, RECORD, START
+    from squall.temporal.activities import ABANDONED, ACTIVITY, HOOK, HYPOTHESIS, RECORD, START
     from squall.temporal.inputs import RunInput, activity_queue, plan_of, queue_of
     from squall.temporal.names import WORKFLOW_NAME
+    from squall.temporal.runhooks import KINDS, HookInput, HookResult, interruption_of
     from squall.temporal.steps import StepInput, StepResult, hypothesis_from, run_from
     from squall.temporal.timeouts import backstop, durable_pauses
 
@@ -77,6 +85,8 @@ __all__ = ["ExperimentWorkflow"]
 
 #: plays of a steady-state hypothesis whose worker was lost (each on any worker)
 HYPOTHESIS_ATTEMPTS = 3
+#: hours an experiment-level hook may run (a backstop: its worker heartbeats)
+HOOK_HOURS = 1
 #: outputs later activities may use come from these phases (squall.engine.outputs)
 _SOURCES = (Phase.BEFORE, Phase.METHOD, Phase.ROLLBACKS)
 
@@ -103,6 +113,10 @@ class ExperimentWorkflow:
         self._cancelled: dict[tuple[str, int], str] = {}
         #: the latest successful entry of each name, for ${outputs...}: name -> [phase, entry]
         self._outputs: dict[str, list[Any]] = {}
+        #: the own task queue of the worker that holds the run's hooks ("" when none)
+        self._hook_queue = ""
+        #: why the run's hooks were lost (their worker died), "" while they are not
+        self._hooks_lost = ""
 
     # -- what the machine reads ------------------------------------------------------
 
@@ -126,13 +140,27 @@ class ExperimentWorkflow:
     # -- signals and queries -----------------------------------------------------------
 
     @workflow.signal
-    def stop(self, reason: str, received: str = "") -> None:
+    def stop(
+        self,
+        reason: str,
+        received: str = "",
+        kind: str = "",
+        name: str = "",
+        play_rollbacks: bool = True,
+        wait_background: bool = False,
+    ) -> None:
         """Stop the run: nothing more of the method starts, what runs is cancelled.
         ``received``: the signal the command line following the run received (SIGINT,
         SIGTERM, SIGUSR1, SIGUSR2): the run stops as that signal stops a local run
         (kind ``signal``; SIGUSR1 lets background activities end, SIGUSR2 plays no
-        rollback); without one it is ``squall stop`` (kind ``stop``)."""
+        rollback). A worker whose control asked for the stop (a safeguard's breach)
+        sends the stop's ``kind``, ``name`` and the rest of it. Without either it is
+        ``squall stop`` (kind ``stop``)."""
         interruption = signal_interruption(received)
+        if interruption is None and kind in KINDS:
+            interruption = Interruption(
+                name or kind, reason, play_rollbacks, wait_background, kind=kind
+            )
         if interruption is None:
             why = reason or "the run was stopped (squall stop)"
             interruption = Interruption("stop", why, kind="stop")
@@ -143,15 +171,24 @@ class ExperimentWorkflow:
             return
         self._stop = interruption
         self._emit("warning", text=f"stop requested: {interruption.reason}")
-        if not self._in_rollbacks:
-            # SIGUSR1 ("gracefully"): the background activities run to their end
-            spared: set[asyncio.Task[Any]] = set()
-            if interruption.wait_background:
-                spared = {t for tasks in self._background.values() for t in tasks}
-            for task in list(self._running - spared):
-                task.cancel()
-            for key in self._members:
-                self._cancelled.setdefault(key, "the run was stopped")
+        # SIGUSR1 ("gracefully"): the background activities run to their end
+        spared: set[asyncio.Task[Any]] = set()
+        if interruption.wait_background:
+            spared = {t for tasks in self._background.values() for t in tasks}
+        with contextlib.suppress(RuntimeError):  # a signal's handler runs outside any task
+            current = asyncio.current_task()
+            if current is not None:  # a step whose own hook asked for it: it ends by itself
+                spared.add(current)
+        for task in list(self._running - spared):
+            task.cancel()
+        for key in self._members:
+            self._cancelled.setdefault(key, "the run was stopped")
+
+    def _asked(self, stop: list[Any]) -> None:
+        """A stop a hook asked for, from a step's or a hook's result."""
+        interruption = interruption_of(stop)
+        if interruption is not None:
+            self._request_stop(interruption)
 
     @workflow.query
     def progress(self, since: int) -> dict[str, Any]:
@@ -189,6 +226,7 @@ class ExperimentWorkflow:
         if "problems" in header:  # the first worker found what cannot run: nothing ran
             self._done = True
             return {"problems": header["problems"]}
+        self._hook_queue = str(header.get("hooks") or "")
         self._started = workflow.now()
         journal = Journal(
             experiment=header["experiment"],
@@ -205,6 +243,8 @@ class ExperimentWorkflow:
         deadline = self._plan.experiment.runtime.timeout
         self._deadline = asyncio.create_task(self._expire(deadline)) if deadline else None
         await self._drive(run_steps(self._plan, self, self._facts))
+        if self._hooks_lost:
+            journal.reasons.append(self._hooks_lost)
         text = format_journal(journal.to_dict())
         written = ""
         if run.record_on_worker:
@@ -236,14 +276,13 @@ class ExperimentWorkflow:
     async def _perform(self, step: Step) -> Any:
         match step:
             case Run(activity=activity, phase=phase):
-                await self._foreground(activity, phase)
-                return 0  # no hook asks for more iterations (controls do not run here)
+                return await self._foreground(activity, phase)
             case Hypothesis(phase=phase):
                 return await self._hypothesis(phase)
             case Announce(text=text):
                 self._emit("phase", text=text)
-            case Hook():
-                pass  # controls are refused before the run starts (inputs.run_input)
+            case Hook(name=name):
+                await self._hook(name)
             case Background(activity=activity, phase=phase):
                 index = self._reserve(phase)
                 task = asyncio.create_task(self._entry_at(activity, phase, index, None))
@@ -287,22 +326,25 @@ class ExperimentWorkflow:
         entries.append(None)
         return len(entries) - 1
 
-    async def _foreground(self, activity: Activity, phase: str) -> None:
+    async def _foreground(self, activity: Activity, phase: str) -> int:
+        """Run a foreground activity; the iterations its hooks asked for after it."""
         index = self._reserve(phase)
         task = asyncio.create_task(self._entry_at(activity, phase, index, None))
         if phase != Phase.ROLLBACKS:
             self._running.add(task)
         try:
-            interrupted = await task
+            result = await task
         finally:
             self._running.discard(task)
-        if interrupted:
+        if result.interrupted:
             raise Halted()
+        return result.repeats
 
     async def _entry_at(
         self, activity: Activity, phase: str, index: int, group: ParallelGroup | None
-    ) -> bool:
-        """Run ``activity``, put its entry at ``index``; True when a stop interrupted it."""
+    ) -> StepResult:
+        """Run ``activity``, put its entry at ``index``; its result (``interrupted``: a
+        stop interrupted it)."""
         shown = mask_value(dict(activity.raw))
         self._emit("started", phase=phase, activity=shown)
         pauses = durable_pauses(self._plan, activity)
@@ -326,7 +368,8 @@ class ExperimentWorkflow:
         for text in result.warnings:
             self._emit("warning", text=text)
         self._emit("finished", phase=phase, entry=_shown(run), worker=result.worker)
-        return result.interrupted
+        self._asked(result.stop)
+        return result
 
     async def _paused(
         self,
@@ -439,9 +482,11 @@ class ExperimentWorkflow:
         if phase != Phase.DURING:
             self._running.add(task)
         try:
-            result, interrupted = await task
+            result, interrupted, skipped = await task
         finally:
             self._running.discard(task)
+        if skipped:  # a hook stopped the run before the first probe: nothing to record
+            raise Halted()
         if phase == Phase.BEFORE:
             self._journal.before = result
             for probe in result.probes:
@@ -455,7 +500,7 @@ class ExperimentWorkflow:
             raise Halted()
         return result
 
-    async def _check(self, phase: str) -> tuple[HypothesisRun, bool]:
+    async def _check(self, phase: str) -> tuple[HypothesisRun, bool, bool]:
         run, plan = self._input, self._plan
         hypothesis = plan.experiment.raw.get("steady-state-hypothesis")
         queue = (queue_of(hypothesis) if isinstance(hypothesis, dict) else None) or run.task_queue
@@ -487,13 +532,14 @@ class ExperimentWorkflow:
             failed.tolerance_met = False
             checked = HypothesisRun(False, [failed])
             self._emit("finished", phase=phase, entry=_shown(failed), worker="")
-            return checked, False
+            return checked, False, False
+        self._asked(result.stop)
         checked = hypothesis_from(result.entry)
         for text in result.warnings:
             self._emit("warning", text=text)
         for probe in checked.probes:
             self._emit("finished", phase=phase, entry=_shown(probe), worker=result.worker)
-        return checked, result.interrupted
+        return checked, result.interrupted, result.skipped
 
     async def _group(
         self, group: ParallelGroup, activities: tuple[Activity, ...], phase: str
@@ -594,6 +640,62 @@ class ExperimentWorkflow:
                     lambda: self._continuous_done, timeout=timedelta(seconds=plan.frequency)
                 )
         return ""
+
+    # -- hooks -------------------------------------------------------------------------
+
+    async def _hook(self, name: str) -> None:
+        """An experiment-level hook, called on the worker that holds the run's hooks; a
+        stop it asked for stops the run (``Halted``)."""
+        queue = self._hook_queue
+        if not queue or self._hooks_lost:
+            return
+        run = self._input
+        try:
+            result: HookResult = await workflow.execute_activity(
+                HOOK,
+                HookInput(run=run, name=name, state=self._hook_state(name)),
+                result_type=HookResult,
+                task_queue=queue,
+                schedule_to_start_timeout=timedelta(seconds=run.schedule_to_start),
+                start_to_close_timeout=timedelta(hours=HOOK_HOURS),
+                heartbeat_timeout=timedelta(seconds=run.heartbeat),
+                retry_policy=RetryPolicy(maximum_attempts=1),  # a control never runs twice
+                summary=name,
+            )
+        except ActivityError as exc:
+            self._lose_hooks(name, exc.cause)
+            return
+        if result.stop:
+            self._asked(result.stop)
+            raise Halted()
+
+    def _hook_state(self, name: str) -> str:
+        """What the hook is handed (HookInput.state), as JSON text."""
+        journal = self._journal
+        if name in ("squall_after_method", "squall_after_rollbacks"):
+            entries = journal.run if name == "squall_after_method" else journal.rollbacks
+            return dumps([_entry_of(e) for e in entries if e is not None])
+        if name == "squall_after_experiment":
+            return format_journal(journal.to_dict())
+        return ""
+
+    def _lose_hooks(self, name: str, cause: BaseException | None) -> None:
+        """The run's hooks are gone (their worker died, or a hook broke): the later ones
+        are not called; the journal's reasons and a warning say so."""
+        if isinstance(cause, ActivityTimeout):
+            who = _heartbeat_of(cause)
+            self._hooks_lost = (
+                f"the run's controls and plugins were lost with their worker"
+                f"{f' ({who})' if who else ''} at {name}: it stopped answering (killed or "
+                "cut off), so that hook and the ones after it were not called and its "
+                "safeguards no longer watched the run"
+            )
+        else:
+            why = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            self._hooks_lost = (
+                f"the run's hooks failed at {name} ({why}): the hooks after it were not called"
+            )
+        self._emit("warning", text=self._hooks_lost)
 
     # -- progress ----------------------------------------------------------------------
 
