@@ -152,3 +152,52 @@ def test_without_a_key_only_worker_side_secrets_run_and_none_is_stored(
     assert PUBLIC in history and PUBLIC.encode() in stored  # in clear, and found
     assert not _canaries(history, (ENV,)) and not _canaries(stored, (ENV,))
     assert not _canaries(done.stdout + done.stderr + journal.read_text(), (ENV,))
+
+
+CONTROL_ARG = "canary-control-arg-5b2e9d04"
+
+
+def test_a_control_s_arguments_and_the_secrets_it_quotes_stay_out_of_temporal(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A global control (``--control-file``) whose argument is a canary, and which stops
+    the run from its own thread (as a safeguard does) with that argument and a worker's
+    env secret in the reason: the run stops (kind safeguard, rollbacks played), the
+    secret is masked everywhere, and neither canary is in Temporal's storage (the
+    control's declaration and the stop signal are encrypted payloads)."""
+    queue = queue_name(request)
+    worker = bed.worker(queue, SQUALL_TEMPORAL_KEY=KEY, WORKER_SECRET=ENV)
+    controls = tmp_path / "controls.json"
+    arguments = {"token": CONTROL_ARG}
+    leaky = {"provider": {"type": "python", "module": "secretcontrol", "arguments": arguments}}
+    controls.write_text(json.dumps({"leaky": leaky}))
+    experiment = write_experiment(
+        tmp_path / "leaky.json",
+        [shell("fault", "echo fault")],
+        [shell("undo", "echo undone")],
+        secrets={"s": {"from_env": {"type": "env", "key": "WORKER_SECRET"}}},
+        squall={"task_queue": queue},
+    )
+    journal = tmp_path / "journal.json"
+    done = bed.squall(
+        "run", "--engine", "temporal", "--control-file", str(controls),
+        "--journal-path", str(journal), str(experiment),
+        SQUALL_TEMPORAL_KEY=KEY,
+    )  # fmt: skip
+    assert done.returncode == 130, done.stderr + worker.log()
+    document = json.loads(journal.read_text())
+    interruption = document["interruption"]
+    assert interruption["kind"] == "safeguard"
+    assert interruption["reason"] == f"breach: {CONTROL_ARG} ***"
+    assert [e["activity"]["name"] for e in document["rollbacks"]] == ["undo"]
+    everything = {
+        "console": done.stdout + done.stderr,
+        "journal": journal.read_text(),
+        "worker log": worker.log(),
+        "Temporal history": bed.history_text(document["squall"]["run_id"]),
+        "Temporal database": _stored(bed),
+    }
+    leaks = {where: _canaries(data, (ENV,)) for where, data in everything.items()}
+    assert leaks == {where: [] for where in everything}
+    assert not _canaries(everything["Temporal database"], (CONTROL_ARG,))
+    assert not _canaries(everything["Temporal history"], (CONTROL_ARG,))

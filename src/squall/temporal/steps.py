@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from squall._version import __version__
-from squall.engine.context import Interruption, Listener, NullListener, RunContext
+from squall.engine.context import Interruption, NullListener, RunContext
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, HypothesisRun, Journal
 from squall.journal.recorder import Phase, Recorder
@@ -29,6 +29,7 @@ from squall.providers import ProviderRegistry
 from squall.temporal.inputs import RunInput, document_of, overrides_of, plan_of
 
 if TYPE_CHECKING:
+    from squall.engine.context import Listener
     from squall.temporal.runhooks import HookInput, HookResult, RunHooks
 
 __all__ = [
