@@ -145,6 +145,21 @@ def _safeguard(*probes: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _breached(bed: Bed, experiment: Path, probe: str) -> dict[str, Any]:
+    """Run ``experiment`` on Temporal: it is interrupted by the safeguard ``probe``
+    (exit 130, kind safeguard, the reason names the probe); its journal."""
+    journal_path = experiment.with_suffix(".journal.json")
+    done = bed.squall(
+        "run", "--engine", "temporal", str(experiment), "--journal-path", str(journal_path)
+    )
+    assert done.returncode == 130, done.stderr
+    journal = _journal(journal_path)
+    assert journal["status"] == "interrupted"
+    assert journal["interruption"]["kind"] == "safeguard"
+    assert f"safeguard probe {probe!r} breached" in journal["interruption"]["reason"]
+    return journal
+
+
 def test_a_safeguard_breach_mid_method_stops_the_run_and_plays_the_rollbacks_once(
     bed: Bed, tmp_path: Path
 ) -> None:
@@ -162,15 +177,7 @@ def test_a_safeguard_breach_mid_method_stops_the_run_and_plays_the_rollbacks_onc
         [marked(tmp_path, "undo")],
         controls=[_safeguard(guard)],
     )
-    journal_path = tmp_path / "j.json"
-    done = bed.squall(
-        "run", "--engine", "temporal", str(experiment), "--journal-path", str(journal_path)
-    )
-    assert done.returncode == 130, done.stderr
-    journal = _journal(journal_path)
-    assert journal["status"] == "interrupted"
-    assert journal["interruption"]["kind"] == "safeguard"
-    assert "safeguard probe 'no-trip' breached" in journal["interruption"]["reason"]
+    journal = _breached(bed, experiment, "no-trip")
     assert _names(journal) == ["trip", "holds"]
     assert journal["run"][1]["status"] == "failed"
     assert not (tmp_path / "never").exists() and not (tmp_path / "holds.done").exists()
@@ -189,15 +196,7 @@ def test_a_blocking_safeguard_that_fails_stops_the_run_before_it_starts(
         [marked(tmp_path, "undo")],
         controls=[_safeguard(guard)],
     )
-    journal_path = tmp_path / "j.json"
-    done = bed.squall(
-        "run", "--engine", "temporal", str(experiment), "--journal-path", str(journal_path)
-    )
-    assert done.returncode == 130, done.stderr
-    journal = _journal(journal_path)
-    assert journal["status"] == "interrupted"
-    assert journal["interruption"]["kind"] == "safeguard"
-    assert "'precondition' breached" in journal["interruption"]["reason"]
+    journal = _breached(bed, experiment, "precondition")
     assert journal["run"] == [] and journal["rollbacks"] == []
     assert not (tmp_path / "fault").exists() and not (tmp_path / "undo").exists()
 
