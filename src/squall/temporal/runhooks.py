@@ -61,8 +61,8 @@ class HookInput:
 
     run: RunInput
     name: str
-    #: what the hook is handed (JSON text): the method's or the rollbacks' entries
-    #: (``squall_after_method``/``_rollbacks``), the journal (``squall_after_experiment``)
+    #: the journal so far (JSON text): ``run.journal`` for every hook, and what
+    #: ``squall_after_method``/``_rollbacks``/``_experiment`` are handed
     state: str = ""
 
 
@@ -117,6 +117,12 @@ class RunHooks:
             probe=lambda raw: run_side_probe(self.ctx, raw),
         )
         self.ctx.view = self.view
+
+    def held(self) -> bool:
+        """Whether this worker holds the run's experiment-level hooks now (from
+        ``squall_configure`` to ``squall_cleanup``)."""
+        with _HOLDING_LOCK:
+            return _HOLDING.get(self.view.run_id) is self
 
     def _stop(self, name: str, reason: str, kind: str) -> None:
         self.ask(Interruption(name, reason, kind=_kind(kind)))
@@ -220,23 +226,25 @@ def _kind(kind: str) -> str:
 
 
 def _arguments(name: str, state: str, hooks: RunHooks) -> dict[str, Any]:
-    """The hook's arguments besides ``run``, as the local executor gives them."""
+    """The hook's arguments besides ``run``, as the local executor gives them; the view's
+    journal becomes the journal so far (``state``)."""
     import json
 
-    if name in ("squall_after_method", "squall_after_rollbacks"):
-        from squall.temporal.steps import run_from
-
-        return {"entries": [run_from(e) for e in json.loads(state or "[]") if e is not None]}
+    if state:
+        hooks.view.journal = journal_from(json.loads(state))
+    journal = hooks.view.journal
+    if name == "squall_after_method":
+        return {"entries": journal.run}
+    if name == "squall_after_rollbacks":
+        return {"entries": journal.rollbacks}
     if name == "squall_after_experiment":
-        journal = journal_from(json.loads(state or "{}"))
-        hooks.view.journal = journal
         return {"journal": journal}
     return {}
 
 
 def journal_from(document: Mapping[str, Any]) -> Journal:
-    """A finished journal read back from its document (what ``squall_after_experiment``
-    is handed): header, verdict, interruption and every entry."""
+    """A journal read back from its document (the journal so far, that hooks see):
+    header, verdict, interruption and every entry."""
     from squall.journal.model import HypothesisRun
     from squall.temporal.record import journal_of
 

@@ -170,6 +170,10 @@ class Prepared:
                 self._hooks_known = True
             return self._hooks
 
+    def holding(self) -> bool:
+        """Whether this worker holds the run's controls now (configured, not cleaned up)."""
+        return self._hooks is not None and self._hooks.held()
+
     def context(self, listener: Listener | None, hooks: RunHooks | None = None) -> RunContext:
         """A context for one step (with the run's hooks, when it has some: the step's
         hooks get a view of their own, see :func:`runhooks.step_view`)."""
@@ -218,9 +222,11 @@ def prepared(run: RunInput) -> Prepared:
     made = Prepared(run, plugin_registry())
     with _CACHE_LOCK:
         _CACHE[run.run_id] = made
-        while len(_CACHE) > _CACHE_SIZE:
-            _, old = _CACHE.popitem(last=False)
-            old.close()
+        # the least recently used goes, except a run whose controls this worker holds
+        # (their state would be lost): it goes once its run has cleaned up
+        spare = [k for k, v in _CACHE.items() if not v.holding()]
+        for key in spare[: max(0, len(_CACHE) - _CACHE_SIZE)]:
+            _CACHE.pop(key).close()
     return made
 
 

@@ -653,7 +653,7 @@ class ExperimentWorkflow:
         try:
             result: HookResult = await workflow.execute_activity(
                 HOOK,
-                HookInput(run=run, name=name, state=self._hook_state(name)),
+                HookInput(run=run, name=name, state=format_journal(self._journal.to_dict())),
                 result_type=HookResult,
                 task_queue=queue,
                 schedule_to_start_timeout=timedelta(seconds=run.schedule_to_start),
@@ -668,16 +668,6 @@ class ExperimentWorkflow:
         if result.stop:
             self._asked(result.stop)
             raise Halted()
-
-    def _hook_state(self, name: str) -> str:
-        """What the hook is handed (HookInput.state), as JSON text."""
-        journal = self._journal
-        if name in ("squall_after_method", "squall_after_rollbacks"):
-            entries = journal.run if name == "squall_after_method" else journal.rollbacks
-            return dumps([_entry_of(e) for e in entries if e is not None])
-        if name == "squall_after_experiment":
-            return format_journal(journal.to_dict())
-        return ""
 
     def _lose_hooks(self, name: str, cause: BaseException | None) -> None:
         """The run's hooks are gone (their worker died, or a hook broke): the later ones
