@@ -653,7 +653,9 @@ class ExperimentWorkflow:
         try:
             result: HookResult = await workflow.execute_activity(
                 HOOK,
-                HookInput(run=run, name=name, state=format_journal(self._journal.to_dict())),
+                HookInput(
+                    run=self._carried, name=name, state=format_journal(self._journal.to_dict())
+                ),
                 result_type=HookResult,
                 task_queue=queue,
                 schedule_to_start_timeout=timedelta(seconds=run.schedule_to_start),
