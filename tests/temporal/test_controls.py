@@ -163,23 +163,23 @@ def _breached(bed: Bed, experiment: Path, probe: str) -> dict[str, Any]:
 def test_a_safeguard_breach_mid_method_stops_the_run_and_plays_the_rollbacks_once(
     bed: Bed, tmp_path: Path
 ) -> None:
-    # the guard watches every 0.2 s that marks/trip does not exist; the method creates it
-    # and then holds (it would hold forever): only the breach ends it
+    # the guard watches every 0.2 s that marks/trip does not exist; the method's first
+    # activity creates it and then holds (it would hold forever): only the breach ends it
     guard = shell("no-trip", f"test ! -e {tmp_path}/trip", kind="probe", tolerance=0)
     guard["frequency"] = 0.2
+    holds = held(tmp_path, "holds")
+    holds["provider"]["arguments"][1] = (
+        f"touch {tmp_path}/trip; " + holds["provider"]["arguments"][1]
+    )
     experiment = write_experiment(
         tmp_path / "guarded.json",
-        [
-            shell("trip", f"touch {tmp_path}/trip"),
-            held(tmp_path, "holds"),
-            marked(tmp_path, "never"),
-        ],
+        [holds, marked(tmp_path, "never")],
         [marked(tmp_path, "undo")],
         controls=[_safeguard(guard)],
     )
     journal = _breached(bed, experiment, "no-trip")
-    assert _names(journal) == ["trip", "holds"]
-    assert journal["run"][1]["status"] == "failed"
+    assert _names(journal) == ["holds"]
+    assert journal["run"][0]["status"] == "failed"  # cancelled on its worker
     assert not (tmp_path / "never").exists() and not (tmp_path / "holds.done").exists()
     assert len(wait_for_lines(tmp_path / "undo.done")) == 1
     assert _names(journal, "rollbacks") == ["undo"]
