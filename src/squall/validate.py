@@ -77,7 +77,10 @@ def _declared_controls(experiment: Experiment) -> list[tuple[str, ControlDecl]]:
         where = "/steady-state-hypothesis/controls"
         found += [(f"{where}/{i}", c) for i, c in enumerate(experiment.hypothesis.controls)]
     for activity in experiment.activities():
-        found += [(f"{activity.pointer}/controls/{i}", c) for i, c in enumerate(activity.controls)]
+        if activity.controls:
+            found += [
+                (f"{activity.pointer}/controls/{i}", c) for i, c in enumerate(activity.controls)
+            ]
     return found
 
 

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 def pointer_join(base: str, token: str | int) -> str:
     """Append one token to a JSON pointer, escaping ``~`` and ``/``."""
+    if type(token) is int:  # a list index: nothing to escape
+        return f"{base}/{token}"
     text = str(token).replace("~", "~0").replace("/", "~1")
     return f"{base}/{text}"
 
@@ -45,6 +47,9 @@ class Reader:
         self, obj: Mapping[str, Any], key: str, pointer: str, *, required: bool, what: str
     ) -> str | None:
         """A non-empty string field."""
+        value = obj.get(key)
+        if type(value) is str and value and not value.isspace():
+            return value  # the usual case
         if key not in obj:
             if required:
                 self.add(pointer, f"{what} requires '{key}'", f"add a non-empty '{key}' string")

@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 FLOW_KEYS = ("retry", "wait_until", "isolation", "on_failure")
+_FLOW_KEYS = frozenset(FLOW_KEYS)
 
 
 class FailurePolicy(StrEnum):
@@ -126,7 +127,7 @@ def parse_flow(
     in_hypothesis: bool,
 ) -> Flow:
     """The control-flow keys of an activity mapping (problems go to ``r``)."""
-    if not any(key in d and d[key] is not None for key in FLOW_KEYS):
+    if _FLOW_KEYS.isdisjoint(d) or not any(d.get(key) is not None for key in FLOW_KEYS):
         return NO_FLOW
     retry = _retry(r, d.get("retry"), pointer_join(pointer, "retry"))
     wait_until = _wait_until(r, d.get("wait_until"), pointer_join(pointer, "wait_until"))

@@ -43,6 +43,8 @@ class ParallelGroup(Record):
 
 
 def is_group(item: Any) -> bool:
+    if type(item) is dict:  # no ABC check for the usual case
+        return item.get("type") == "parallel"
     return isinstance(item, Mapping) and item.get("type") == "parallel"
 
 

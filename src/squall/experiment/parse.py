@@ -9,6 +9,7 @@ from squall.experiment._reader import Reader, kind_of, pointer_join
 from squall.experiment.flow import parse_failure_policy, parse_flow
 from squall.experiment.groups import ParallelGroup, is_group, parse_group
 from squall.experiment.model import (
+    NO_PAUSES,
     Activity,
     ActivityType,
     ConfigEnv,
@@ -199,11 +200,19 @@ def parse_activity(
     kind = _activity_type(r, d, pointer)
     name = r.text(d, "name", pointer, required=True, what="an activity")
     provider = parse_provider(r, d.get("provider"), pointer)
-    tolerance = _activity_tolerance(r, d, pointer, in_hypothesis, is_ref=False)
-    timeout = r.number(d, "timeout", pointer)
+    tolerance = (
+        _activity_tolerance(r, d, pointer, in_hypothesis, is_ref=False)
+        if in_hypothesis or "tolerance" in d
+        else None
+    )
+    timeout = r.number(d, "timeout", pointer) if "timeout" in d else None
     dry = d.get("dry")
     if dry is not None and not (isinstance(dry, str) and dry in DryMode.__members__.values()):
         dry = None  # the reference ignores any other value (a boolean from addons' bypass)
+    background = d.get("background", False)
+    if background is not False and background is not True:
+        background = r.boolean(d, "background", pointer, False)
+    controls = d.get("controls")
     activity = Activity(
         name=name or "",
         type=kind or ActivityType.ACTION,
@@ -211,10 +220,10 @@ def parse_activity(
         pointer=pointer,
         raw=d,
         tolerance=tolerance,
-        pauses=_pauses(r, d.get("pauses"), pointer),
-        background=r.boolean(d, "background", pointer, False),
+        pauses=NO_PAUSES if "pauses" not in d else _pauses(r, d["pauses"], pointer),
+        background=background,
         timeout=float(timeout) if isinstance(timeout, float) else None,
-        controls=_controls(r, d.get("controls"), pointer + "/controls"),
+        controls=() if controls is None else _controls(r, controls, pointer + "/controls"),
         dry=dry,
         flow=parse_flow(
             r,
@@ -233,8 +242,10 @@ def parse_activity(
 
 def _activity_type(r: Reader, d: Mapping[str, Any], pointer: str) -> ActivityType | None:
     kind = d.get("type")
-    if kind in ("probe", "action"):
-        return ActivityType(kind)
+    if kind == "probe":
+        return ActivityType.PROBE
+    if kind == "action":
+        return ActivityType.ACTION
     if kind is None:
         r.add(pointer, "an activity requires 'type'", 'set "type": "probe" or "action"')
     else:
@@ -262,10 +273,10 @@ def _activity_tolerance(
 
 def _pauses(r: Reader, value: Any, pointer: str) -> Pauses:
     if value is None:
-        return Pauses()
+        return NO_PAUSES
     d = r.mapping(value, pointer + "/pauses", "'pauses'")
     if d is None:
-        return Pauses()
+        return NO_PAUSES
     where = pointer + "/pauses"
     return Pauses(
         before=r.number(d, "before", where, allow_var=True),

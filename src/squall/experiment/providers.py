@@ -26,7 +26,7 @@ def parse_provider(r: Reader, value: Any, pointer: str) -> ProviderSpec | None:
     if d is None:
         return None
     kind = d.get("type")
-    secrets = r.str_list(d, "secrets", where)
+    secrets = r.str_list(d, "secrets", where) if "secrets" in d else ()
     if kind == "python":
         return _python(r, d, where, secrets)
     if kind == "process":
@@ -45,7 +45,7 @@ def _python(
     module = r.text(d, "module", where, required=True, what="a python provider")
     func = r.text(d, "func", where, required=True, what="a python provider")
     arguments = d.get("arguments") or {}
-    if not isinstance(arguments, Mapping):
+    if type(arguments) is not dict and not isinstance(arguments, Mapping):
         r.add(where + "/arguments", "python 'arguments' must be an object of name: value")
         arguments = {}
     if module is None or func is None:

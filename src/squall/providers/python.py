@@ -241,7 +241,11 @@ def _from_signature(func: Callable[..., Any]) -> _Target:
 
 
 def _check_arguments(target: _Target, spec: PythonSpec, pointer: str) -> list[Problem]:
-    given = set(spec.arguments)
+    arguments = spec.arguments
+    params = target.params
+    if (params is None or params.issuperset(arguments)) and target.required.issubset(arguments):
+        return []  # the usual case: every argument accepted, none missing
+    given = set(arguments)
     where = f"{pointer}/provider/arguments"
     problems = []
     if target.params is not None:

@@ -40,7 +40,14 @@ RUNNING = "running"
 def experiment_hash(raw: Mapping[str, Any]) -> str:
     """SHA-256 of the experiment as canonical JSON (sorted keys, no spaces): the same
     experiment gives the same hash whatever its file's layout or format (JSON or YAML)."""
-    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    text = json.dumps(
+        raw,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+        check_circular=False,  # a run's document has passed the input limits: no cycle
+    )
     return str(_sha256()(text.encode("utf-8")).hexdigest())
 
 
