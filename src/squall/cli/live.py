@@ -65,6 +65,8 @@ class Live:
         self.shown = False  # a live line is on screen (terminal only)
         self.stop = threading.Event()
         self.thread: threading.Thread | None = None
+        #: a line-buffered stream (stderr) writes each line out itself
+        self._flush = not getattr(stream, "line_buffering", False)
 
     def started(self, key: int, phase: str, kind: str, name: str) -> None:
         """An activity started: ``phase`` (as shown), its type and name."""
@@ -97,7 +99,8 @@ class Live:
                 self.stream.write("\r\x1b[K")
                 self.shown = False
             self.stream.write(text + "\n")
-            self.stream.flush()
+            if self._flush:
+                self.stream.flush()
 
     def close(self) -> None:
         self.stop.set()

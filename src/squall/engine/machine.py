@@ -383,19 +383,22 @@ def _level(plan: Plan, state: MachineState, activities: tuple[Activity, ...], ph
     (rollbacks the strategy plays), and the after-hook even when the level was
     interrupted, as the reference's controls do."""
     which = "rollbacks" if phase == Phase.ROLLBACKS else "method"
+    method = phase == Phase.METHOD
     if phase == Phase.ROLLBACKS and activities:
         yield Announce("rollbacks")
     try:
         yield Hook(f"squall_before_{which}")
         for block in blocks(activities, plan.experiment.groups):
-            if state.stopped or (phase == Phase.METHOD and _method_ended(state)):
+            if state.stopped or (method and _method_ended(state)):
                 break  # fail-fast and abort stop the method, never the rollbacks
-            if not isinstance(block, Activity):
+            if isinstance(block, tuple):
                 yield Group(block[0], block[1], phase)
             elif block.background:
                 yield Background(block, phase)
-            else:
-                yield from _repeated(state, block, phase)
+            else:  # the iterations a hook asked for (repeat) follow
+                repeats = yield Run(block, phase)
+                if repeats:
+                    yield from _repeated(state, block, phase, repeats)
     finally:
         try:
             yield Join(phase)
@@ -403,17 +406,17 @@ def _level(plan: Plan, state: MachineState, activities: tuple[Activity, ...], ph
             yield Hook(f"squall_after_{which}")
 
 
-def _repeated(state: MachineState, activity: Activity, phase: str) -> Steps:
-    """A foreground activity, then the iterations a hook asked for (repeat)."""
-    iteration, remaining, current = 0, 1, activity
+def _repeated(state: MachineState, activity: Activity, phase: str, remaining: int) -> Steps:
+    """The ``remaining`` iterations a hook asked for after a foreground activity ran
+    (repeat; each may ask for more)."""
+    iteration = 0
     while remaining > 0:
-        remaining -= 1
-        remaining += (yield Run(current, phase)) or 0
-        ended = phase == Phase.METHOD and _method_ended(state)
-        if not remaining or state.stopped or ended:
+        if state.stopped or (phase == Phase.METHOD and _method_ended(state)):
             return
+        remaining -= 1
         iteration += 1
         current = activity.replace(raw={**activity.raw, "iteration_index": iteration})
+        remaining += (yield Run(current, phase)) or 0
 
 
 def _method_ended(state: MachineState) -> bool:

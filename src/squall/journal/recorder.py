@@ -10,7 +10,7 @@ import threading
 
 from squall.journal.limits import DEFAULT_MAX_OUTPUT, cap_output
 from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal
-from squall.journal.store import EventStream, dumps, encode_entry
+from squall.journal.store import EventStream, dumps_document, encode_entry
 from squall.masking import mask_text, mask_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -56,8 +56,8 @@ class Recorder:
         self._stream = stream
         #: where the event stream is written (None: not streamed)
         self.events_path = stream.path if stream is not None else None
-        if not append:
-            self._emit(
+        if not append and stream is not None:
+            stream.emit_document(
                 "start",
                 run_id=journal.run_id,
                 squall_version=journal.squall_version,
@@ -89,7 +89,7 @@ class Recorder:
         key = id(run.activity)
         activity = self.encoded_activities.get(key)
         if activity is None:
-            activity = self.encoded_activities[key] = dumps(mask_value(run.activity))
+            activity = self.encoded_activities[key] = dumps_document(mask_value(run.activity))
         encoded = run.encoded = encode_entry(run, activity)
         if self._stream is not None:
             self._stream.emit_run(event, phase, index, encoded)

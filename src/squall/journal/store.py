@@ -21,6 +21,7 @@ __all__ = [
     "EventStream",
     "StreamBusy",
     "dumps",
+    "dumps_document",
     "encode_entry",
     "events_path_for",
     "format_journal",
@@ -74,6 +75,22 @@ def dumps(value: Any) -> str:
     return "".join(_c_encoder({}, _default, _text, None, ": ", ", ", False, False, True)(value, 0))
 
 
+#: the C encoder without the circular-reference check, for a document's own data (it
+#: passed the input limits: no cycle); built once
+_acyclic: Any = (
+    _c_encoder(None, _default, _text, None, ": ", ", ", False, False, True) if _c_encoder else None
+)
+
+
+def dumps_document(value: Any) -> str:
+    """``dumps`` of data that holds no cycle (an experiment's document and its parts, as
+    read and checked against the input limits): the same text, without the bookkeeping
+    that detects a cycle."""
+    if _acyclic is None or type(value) is not dict:
+        return dumps(value)
+    return "".join(_acyclic(value, 0))
+
+
 def format_journal(doc: Mapping[str, Any], known: Mapping[int, str] | None = None) -> str:
     """The journal as text: top-level keys one per line, run entries one per line.
 
@@ -119,11 +136,10 @@ def _block(value: Any, depth: int, known: Mapping[int, str]) -> str:
     if isinstance(value, Encoded):
         return value
     pad = " " * (depth + 2)
-    if isinstance(value, list) and value and all(isinstance(v, Mapping | Encoded) for v in value):
-        inner = f",\n{pad}".join(
-            v if isinstance(v, Encoded) else known.get(id(v)) or _line(v) for v in value
-        )
-        return f"[\n{pad}{inner}\n{' ' * depth}]"
+    if isinstance(value, list) and value:
+        lines = _lines(value, known)
+        if lines is not None:
+            return f"[\n{pad}" + f",\n{pad}".join(lines) + f"\n{' ' * depth}]"
     if (
         isinstance(value, Mapping)
         and value
@@ -133,6 +149,20 @@ def _block(value: Any, depth: int, known: Mapping[int, str]) -> str:
         inner = f",\n{pad}".join(parts)
         return f"{{\n{pad}{inner}\n{' ' * depth}}}"
     return dumps(value)
+
+
+def _lines(items: list[Any], known: Mapping[int, str]) -> list[str] | None:
+    """One line of JSON for each item of a list of entries or mappings (None when some
+    item is neither: the list is written on one line)."""
+    lines: list[str] = []
+    for item in items:
+        if type(item) is Encoded:
+            lines.append(item)
+        elif type(item) is dict or isinstance(item, Mapping | Encoded):
+            lines.append(item if isinstance(item, Encoded) else known.get(id(item)) or _line(item))
+        else:
+            return None
+    return lines
 
 
 def _line(value: Any) -> str:
@@ -248,6 +278,12 @@ class EventStream:
     def emit(self, event: str, **data: Any) -> None:
         data["event"] = event
         self._write(dumps(data) + "\n")
+
+    def emit_document(self, event: str, **data: Any) -> None:
+        """``emit`` for an event that holds only plain data without cycles (the start
+        event: the experiment's document and the run's facts)."""
+        data["event"] = event
+        self._write(dumps_document(data) + "\n")
 
     def emit_start(self, phase: str, index: int, name: str) -> None:
         """An ``activity-start`` event (the most frequent one, written without a dict)."""
