@@ -177,3 +177,34 @@ def test_without_a_start_in_flight_a_process_that_left_its_group_is_left_alone()
     finally:
         if _alive(daemon):
             os.kill(daemon, signal.SIGKILL)
+
+
+#: Starts a child, kills the reaper (as someone might), starts a second child, prints
+#: both pids and both reapers' pids, then dies by SIGKILL with both children running.
+REAPER_KILLED = """
+import os, signal, sys, time
+from squall.providers import children
+first = children.spawn(["sleep", "30"], shell=False)
+old = children._reaper
+os.kill(old.pid, signal.SIGKILL)
+while open(f"/proc/{old.pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+    time.sleep(0.01)  # dead, not reaped: only the next line to it can tell
+second = children.spawn(["sleep", "30"], shell=False)
+print(first.pid, second.pid, old.pid, children._reaper.pid, flush=True)
+time.sleep(0.3)  # the new reaper has read the lines
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_reaper_is_replaced_and_the_replacement_knows_every_child() -> None:
+    done = _python(REAPER_KILLED)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    first, second, old, new = (int(n) for n in done.stdout.split())
+    try:
+        assert new != old  # the dead reaper was noticed at the next line and replaced
+        assert _gone_within(second, 10), "a child started after the reaper died survived"
+        assert _gone_within(first, 10), "a child registered with the dead reaper survived"
+    finally:
+        for pid in (first, second):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -38,7 +38,7 @@ from collections.abc import Callable
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
-    from typing import IO, Any
+    from typing import Any
 
 __all__ = ["forget", "kill_group", "register", "spawn"]
 
@@ -87,16 +87,17 @@ for group in groups:
 
 _lock = threading.Lock()
 _starting = threading.Lock()
-#: pids of the children started by ``spawn`` and not forgotten yet
+#: the groups registered (``register``, or started by ``spawn``) and not forgotten yet
 _registered: set[int] = set()
 _reaper: subprocess.Popen[bytes] | None = None
 _lifeline = -1
 
 
-def _pipe() -> IO[bytes] | None:
-    """The reaper's stdin, started on first use (None when it cannot start)."""
+def _pipe() -> int | None:
+    """The reaper's stdin (its file descriptor), the reaper started on first use or when
+    the last one was found dead (None when it cannot start)."""
     global _reaper
-    if _reaper is None or _reaper.poll() is not None:
+    if _reaper is None or _reaper.returncode is not None:
         if _reaper is None:
             atexit.register(_stop_reaper)
         try:
@@ -109,7 +110,12 @@ def _pipe() -> IO[bytes] | None:
             )
         except OSError:
             return None
-    return _reaper.stdin
+        assert _reaper.stdin is not None
+        if _registered:  # a replacement: it learns the groups its predecessor knew
+            with contextlib.suppress(OSError):
+                os.write(_reaper.stdin.fileno(), "".join(f"+{g}\n" for g in _registered).encode())
+    assert _reaper.stdin is not None
+    return _reaper.stdin.fileno()
 
 
 def _life() -> int:
@@ -119,6 +125,16 @@ def _life() -> int:
         _lifeline, writer = os.pipe()
         os.close(writer)
     return _lifeline
+
+
+def _bury_reaper() -> None:
+    """Reap a reaper found dead (its ``returncode`` then tells ``_pipe`` to start another)."""
+    if _reaper is not None:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            _reaper.wait(timeout=5)
+        if _reaper.stdin is not None:
+            with contextlib.suppress(OSError):
+                _reaper.stdin.close()
 
 
 def _stop_reaper() -> None:
@@ -132,17 +148,28 @@ def _stop_reaper() -> None:
 
 
 def _tell(line: str) -> None:
+    """One line to the reaper: one ``write`` of a few bytes (whole: less than PIPE_BUF).
+    A reaper that died (killed by someone) is noticed by that write, which then fails
+    (nobody reads its pipe): it is reaped and replaced, and the line goes to the new one.
+    (No liveness check per line: three per process activity cost a ``waitpid`` each.)"""
+    data = line.encode("ascii")
     with _lock:
-        pipe = _pipe()
-        if pipe is None:
-            return
-        with contextlib.suppress(OSError):
-            pipe.write(line.encode("ascii"))
-            pipe.flush()
+        for _attempt in range(2):
+            pipe = _pipe()
+            if pipe is None:
+                return
+            try:
+                os.write(pipe, data)
+                return
+            except BrokenPipeError:  # the reaper is gone: the next round starts another
+                _bury_reaper()
+            except OSError:
+                return
 
 
 def register(pgid: int) -> None:
     """Have the reaper kill process group ``pgid`` if squall ends before ``forget``."""
+    _registered.add(pgid)
     _tell(f"+{pgid}\n")
 
 
