@@ -23,6 +23,7 @@ __all__ = [
     "default_settings_path",
     "get_key",
     "load_settings",
+    "masked_settings",
     "remove_key",
     "save_settings",
     "set_key",
@@ -173,3 +174,53 @@ def remove_key(settings: dict[str, Any], key: str) -> None:
         del parent[last]
     except (KeyError, IndexError, TypeError):
         raise KeyError(key) from None
+
+
+#: parts of a key's name (lower case, ``-`` read as ``_``) that say its value is a
+#: credential: masked when settings are printed (``api_key``, ``vault_token``,
+#: ``Authorization`` headers, ``password``...)
+SECRET_NAME_PARTS = (
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "api_key",
+    "apikey",
+    "private_key",
+    "credential",
+    "authorization",
+    "cookie",
+)
+
+
+def masked_settings(settings: Any) -> Any:
+    """A copy of settings data fit to print: the values of credential-like keys
+    (:data:`SECRET_NAME_PARTS`, and each ``auths`` entry's ``value``) replaced by ``***``
+    and registered as secrets (no other output shows them either), passwords in URLs
+    redacted. Paths (``tls_key``, ``key_file``) are not credentials and stay."""
+    from squall.masking import MASK, redact_url, register_secrets
+
+    found: list[Any] = []
+
+    def walk(value: Any, path: tuple[str, ...]) -> Any:
+        if path and _is_secret_key(path):
+            found.append(value)
+            return MASK
+        if isinstance(value, dict):
+            return {k: walk(v, (*path, str(k))) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, path) for v in value]
+        if isinstance(value, str) and "@" in value and "://" in value:
+            return redact_url(value)
+        return value
+
+    masked = walk(settings, ())
+    register_secrets(found)
+    return masked
+
+
+def _is_secret_key(path: tuple[str, ...]) -> bool:
+    name = path[-1].lower().replace("-", "_")
+    if len(path) == 3 and path[0] == "auths" and name == "value":
+        return True
+    return any(part in name for part in SECRET_NAME_PARTS)

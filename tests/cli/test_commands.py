@@ -109,6 +109,58 @@ def test_settings_set_get_show_remove(tmp_path: Path, capsys: Any) -> None:
     assert shown["runtime"] == {} and "auths" in shown
 
 
+def test_settings_show_get_and_info_mask_credentials(tmp_path: Path, capsys: Any) -> None:
+    canaries = {
+        "api": "tk-api-canary-51d0",
+        "auth": "tk-auth-canary-7e2f",
+        "header": "Bearer tk-header-canary-93ab",
+        "vault": "tk-vault-canary-4c11",
+        "db": "tk-db-canary-a88e",
+    }
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(
+        yaml.safe_dump(
+            {
+                "temporal": {"api_key": canaries["api"], "tls_key": "/etc/squall/client.key"},
+                "auths": {"example.com": {"type": "bearer", "value": canaries["auth"]}},
+                "notifications": [
+                    {
+                        "type": "http",
+                        "url": "https://hooks.example.com/chaos",
+                        "headers": {"Authorization": canaries["header"]},
+                    },
+                ],
+                "vault": {"vault_token": canaries["vault"]},
+                "history": f"postgresql://squall:{canaries['db']}@db.example.com/runs",
+            }
+        )
+    )
+    before = settings.read_text()
+    base = ["--settings", str(settings)]
+    shown = []
+    for args in (
+        ["settings", "show"],
+        ["settings", "show", "--format", "json"],
+        ["settings", "get", "temporal.api_key", "--format", "string"],
+        ["settings", "get", "auths"],
+        ["settings", "get", "notifications[0].headers", "--format", "json"],
+        ["info", "settings"],
+    ):
+        assert main([*base, *args]) == 0
+        out, err = capsys.readouterr()
+        shown.append(out + err)
+    everything = "\n".join(shown)
+    for canary in canaries.values():
+        assert canary not in everything, canary
+    assert shown[2].strip() == "***"
+    document = json.loads(shown[1])
+    assert document["temporal"] == {"api_key": "***", "tls_key": "/etc/squall/client.key"}
+    assert document["auths"]["example.com"] == {"type": "bearer", "value": "***"}
+    assert document["history"] == "postgresql://squall:***@db.example.com/runs"
+    assert document["notifications"][0]["url"] == "https://hooks.example.com/chaos"
+    assert settings.read_text() == before  # the file keeps them
+
+
 def test_settings_runtime_strategy_is_used_by_run(squall: Any, tmp_path: Path) -> None:
     (tmp_path / "settings.yaml").write_text("runtime:\n  rollbacks:\n    strategy: never\n")
     result = squall("run", str(EXAMPLES / "deviated.json"), "--var", f"marker={tmp_path / 'm'}")

@@ -46,12 +46,20 @@ def _path_and_settings(ctx: click.Context) -> tuple[Any, dict[str, Any]]:
     return path, load_cli_settings_file(path)
 
 
+def _shown_settings(ctx: click.Context) -> tuple[Any, dict[str, Any]]:
+    """The settings as printed: credentials masked (squall.settings.masked_settings)."""
+    from squall.settings import masked_settings
+
+    path, settings = _path_and_settings(ctx)
+    return path, masked_settings(settings)
+
+
 @settings_group.command("show")
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="yaml")
 @click.pass_context
 def settings_show(ctx: click.Context, fmt: str) -> int:
-    """Print the whole settings file."""
-    _, settings = _path_and_settings(ctx)
+    """Print the whole settings file (credentials masked)."""
+    _, settings = _shown_settings(ctx)
     click.echo(_dump(settings, fmt))
     return 0
 
@@ -61,10 +69,11 @@ def settings_show(ctx: click.Context, fmt: str) -> int:
 @click.option("--format", "fmt", type=click.Choice(["string", "json", "yaml"]), default="yaml")
 @click.pass_context
 def settings_get(ctx: click.Context, key: str, fmt: str) -> int:
-    """Print one value (dotted KEY; `\\.` escapes a dot; `name[0]` indexes a list)."""
+    """Print one value (dotted KEY; `\\.` escapes a dot; `name[0]` indexes a list;
+    credentials masked)."""
     from squall.settings import get_key
 
-    path, settings = _path_and_settings(ctx)
+    path, settings = _shown_settings(ctx)
     try:
         click.echo(_dump(get_key(settings, key), fmt))
     except KeyError:
@@ -125,7 +134,7 @@ def info(ctx: click.Context, what: str) -> int:
             f"platform {platform.system()} {platform.release()} {platform.machine()}"
         )
     elif what == "settings":
-        path, settings = _path_and_settings(ctx)
+        path, settings = _shown_settings(ctx)
         click.echo(f"# {path}\n{_dump(settings, 'yaml')}")
     else:
         from importlib.metadata import distributions
