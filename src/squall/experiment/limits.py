@@ -29,7 +29,15 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["MAX_INT_DIGITS", "MAX_SECONDS", "Limits", "TooLongInteger", "seconds", "tree_problems"]
+__all__ = [
+    "MAX_INT_DIGITS",
+    "MAX_SECONDS",
+    "Limits",
+    "TooLongInteger",
+    "json_within",
+    "seconds",
+    "tree_problems",
+]
 
 MAX_INT_DIGITS = 4300
 """Python's own limit on converting text to an integer (``sys.get_int_max_str_digits``)."""
@@ -145,6 +153,34 @@ def tree_problems(data: Any, limits: Limits, *, values: bool = True) -> list[Pro
 JSON_TYPES = (str, int, float, bool, type(None))
 
 
+def json_within(data: Any, limits: Limits) -> bool:
+    """True when ``data``, parsed from JSON text that wrote no lone surrogate (no ``\\u``
+    escape, none in the text), no ``NaN`` or ``Infinity`` and no over-long integer,
+    certainly breaks no limit: JSON has text keys only and no alias (so no cycle), and
+    then only the depth and the size are left to measure. False: ``tree_problems`` decides."""
+    if not isinstance(data, dict | list):
+        return False
+    try:
+        height, size = _json_shape(data)
+    except RecursionError:  # deeper than any limit: the iterative walk says where
+        return False
+    return height <= limits.depth and size <= limits.nodes
+
+
+def _json_shape(node: Any) -> tuple[int, int]:
+    """(height, size) of a container of parsed JSON."""
+    height, size = 0, 1
+    for child in node.values() if type(node) is dict else node:
+        kind = type(child)
+        if kind is dict or kind is list:
+            inner, count = _json_shape(child)
+            height = max(height, inner)
+            size += count
+        else:
+            size += 1
+    return height + 1, size
+
+
 def _within(root: Any, limits: Limits) -> bool:
     """True when ``root`` certainly breaks no limit: the checks of ``_Walk`` without the
     pointers (which only a problem needs). Anything unusual answers False, and ``_Walk``
@@ -174,7 +210,7 @@ def _shape(
     height, size = 0, 1
     if type(node) is dict:
         for k in node:
-            if type(k) is not str or (not k.isascii() and _has_surrogate(k)):
+            if type(k) is not str or (not k.isascii() and has_surrogate(k)):
                 return None
         values: Any = node.values()
     else:
@@ -182,7 +218,7 @@ def _shape(
     for child in values:
         kind = type(child)
         if kind is str:
-            if not child.isascii() and _has_surrogate(child):
+            if not child.isascii() and has_surrogate(child):
                 return None
         elif kind is dict or kind is list:
             inner = _shape(child, sizes, visiting)
@@ -245,7 +281,7 @@ class _Walk:
         for k in node:
             if not isinstance(k, str):
                 self.problems.append(_bad_key(_join(pointer, _key_text(k)), k))
-            elif _has_surrogate(k):
+            elif has_surrogate(k):
                 shown = k.encode("utf-8", "backslashreplace").decode("utf-8")
                 self.problems.append(_surrogate(_join(pointer, shown)))
         return [(v, _join(pointer, k)) for k, v in node.items() if isinstance(k, str)]
@@ -254,7 +290,7 @@ class _Walk:
         if not self.values:
             return
         if isinstance(value, str):
-            if _has_surrogate(value):
+            if has_surrogate(value):
                 self.problems.append(_surrogate(pointer))
         elif isinstance(value, float):
             if not math.isfinite(value):
@@ -324,7 +360,8 @@ def _key_text(key: Any) -> str:
     return "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
 
 
-def _has_surrogate(text: str) -> bool:
+def has_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (no UTF-8 can write it)."""
     if text.isascii():
         return False
     try:

@@ -7,6 +7,7 @@ only when a problem must be reported, so the happy path pays nothing for them.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Mapping
@@ -14,7 +15,14 @@ from functools import cache
 
 from squall.errors import LoadError, Problem
 from squall.experiment._jsonpos import json_position
-from squall.experiment.limits import MAX_INT_DIGITS, Limits, TooLongInteger, tree_problems
+from squall.experiment.limits import (
+    MAX_INT_DIGITS,
+    Limits,
+    TooLongInteger,
+    has_surrogate,
+    json_within,
+    tree_problems,
+)
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -65,7 +73,9 @@ def _yaml() -> tuple[Any, Any]:
     return yaml, Loader
 
 
-_STR, _SEQ, _MAP, _NULL = (f"tag:yaml.org,2002:{k}" for k in ("str", "seq", "map", "null"))
+_STR, _SEQ, _MAP, _NULL, _MERGE = (
+    f"tag:yaml.org,2002:{k}" for k in ("str", "seq", "map", "null", "merge")
+)
 
 
 class _Unusual(Exception):
@@ -90,14 +100,25 @@ def _plain(loader: Any, node: Any, done: dict[Any, Any], active: set[Any]) -> An
             raise _Unusual  # a recursive structure
         active.add(node)
         if tag == _SEQ:
-            value = [_plain(loader, child, done, active) for child in node.value]
+            value = [
+                child.value
+                if child.tag == _STR and type(child.value) is str
+                else _plain(loader, child, done, active)
+                for child in node.value
+            ]
         else:
             value = {}
             for key_node, value_node in node.value:
-                key = _plain(loader, key_node, done, active)
-                if isinstance(key, list | dict) or key_node.tag == "tag:yaml.org,2002:merge":
-                    raise _Unusual
-                value[key] = _plain(loader, value_node, done, active)
+                if key_node.tag == _STR and type(key_node.value) is str:
+                    key = key_node.value  # a text key (the usual case), without a call
+                else:
+                    key = _plain(loader, key_node, done, active)
+                    if isinstance(key, list | dict) or key_node.tag == _MERGE:
+                        raise _Unusual
+                if value_node.tag == _STR and type(value_node.value) is str:
+                    value[key] = value_node.value
+                else:
+                    value[key] = _plain(loader, value_node, done, active)
         active.discard(node)
     elif type(node.value) is str:  # a scalar: int, float, bool, null, timestamp...
         value = loader.construct_object(node)
@@ -197,12 +218,14 @@ def parse_text(
     limits = limits or Limits.resolve()
     if fmt is None:
         fmt = "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
+    unusual: list[str] = []  # what JSON wrote that only the whole walk checks
     try:
-        data = _parse(text, name, fmt)
+        data = _parse(text, name, fmt, unusual)
     except RecursionError:
         raise _too_deep(text, name, limits) from None
     document = Document(data=data, name=name, text=text, fmt=fmt)
-    problems = tree_problems(data, limits)
+    plain = fmt == "json" and not unusual and "\\u" not in text and not has_surrogate(text)
+    problems = [] if plain and json_within(data, limits) else tree_problems(data, limits)
     if problems:
         raise LoadError(f"{name} breaks squall's input limits", document.located(problems))
     return document
@@ -239,10 +262,29 @@ def nesting_position(text: str, depth: int) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _parse(text: str, name: str, fmt: str) -> Any:
+def _parse(text: str, name: str, fmt: str, unusual: list[str]) -> Any:
+    """The data of ``text``; JSON's NaN, Infinity, numbers too large for a float and
+    over-long integers are noted in ``unusual``."""
     if fmt == "json":
+
+        def number(digits: str) -> Any:
+            value = _json_int(digits)
+            if type(value) is TooLongInteger:
+                unusual.append(digits[:20])
+            return value
+
+        def constant(word: str) -> float:
+            unusual.append(word)
+            return float(word)
+
+        def real(digits: str) -> float:
+            value = float(digits)
+            if not math.isfinite(value):  # 1e999
+                unusual.append(digits[:20])
+            return value
+
         try:
-            return json.loads(text, parse_int=_json_int)
+            return json.loads(text, parse_int=number, parse_float=real, parse_constant=constant)
         except json.JSONDecodeError as exc:
             problem = Problem("", f"invalid JSON: {exc.msg}", "fix the syntax at that place")
             raise LoadError(
