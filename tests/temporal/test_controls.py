@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -258,3 +259,37 @@ def test_a_control_s_worker_killed_mid_run_loses_the_controls_not_the_run(
     assert "cleanup" not in events and "after_experiment" not in events
     assert run.returncode in (0, 3), err  # "holds" lost with the worker, or not
     assert holder.isdigit() and os.getpid() != int(holder)
+
+
+def test_a_terminated_run_s_safeguards_stop_watching(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A run terminated from outside (no cleanup hook) while a safeguard watches: its
+    worker sees the run is over and cleans its controls up (the guard stops probing)."""
+    queue = queue_name(request)
+    worker = bed.worker(queue)
+    probe = shell("watch", f"echo x >> {tmp_path}/probed", kind="probe", tolerance=0)
+    probe["frequency"] = 0.2
+    experiment = write_experiment(
+        tmp_path / "terminated.json",
+        [held(tmp_path, "holds")],
+        controls=[_safeguard(probe)],
+        squall={"task_queue": queue},
+    )
+    started = bed.squall("run", "--engine", "temporal", "--detach", str(experiment))
+    assert started.returncode == 0, started.stderr
+    run_id = started.stdout.split()[-1]
+    try:
+        wait_for_lines(tmp_path / "holds", timeout=120)
+        wait_for_lines(tmp_path / "probed", count=2, timeout=60)  # it watches
+        ended = bed.server.cli("workflow", "terminate", "--workflow-id", run_id)
+        assert ended.returncode == 0, ended.stderr
+        deadline = time.monotonic() + 120
+        while "cleaned up now" not in worker.log():
+            assert time.monotonic() < deadline, worker.log()
+            time.sleep(0.2)
+        probed = len(lines(tmp_path / "probed"))
+        time.sleep(1.0)  # five probe periods: none may come (an absence is not an event)
+        assert len(lines(tmp_path / "probed")) == probed
+    finally:
+        (tmp_path / "release").touch()

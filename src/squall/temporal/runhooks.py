@@ -28,6 +28,7 @@ from squall.journal.model import ActivityRun, Journal
 from squall.temporal.inputs import RunInput  # at run time: Temporal reads HookInput's types
 
 if TYPE_CHECKING:
+    from squall.experiment.model import Experiment
     from squall.hooks.manager import HookCaller
     from squall.hooks.view import RunView
     from squall.temporal.steps import Prepared
@@ -38,6 +39,7 @@ __all__ = [
     "RunHooks",
     "fields_of",
     "has_hooks",
+    "held_runs",
     "interruption_of",
     "journal_from",
     "process_signalled",
@@ -74,15 +76,14 @@ class HookResult:
     worker: str = ""
 
 
-def has_hooks(run: RunInput) -> bool:
-    """Whether the run has hooks on this worker: controls declared (experiment, global),
-    or plugins installed here."""
+def has_hooks(run: RunInput, experiment: Experiment) -> bool:
+    """Whether the run (of ``experiment``) has hooks on this worker: controls declared
+    (experiment, global), or plugins installed here."""
     from squall.engine.rules import declares_controls
     from squall.hooks.discovery import installed_entry_points
     from squall.hooks.names import ENTRY_POINT_GROUP
-    from squall.temporal.inputs import plan_of
 
-    if run.controls or declares_controls(plan_of(run).experiment):
+    if run.controls or declares_controls(experiment):
         return True
     return bool(installed_entry_points(ENTRY_POINT_GROUP))
 
@@ -117,6 +118,18 @@ class RunHooks:
             probe=lambda raw: run_side_probe(self.ctx, raw),
         )
         self.ctx.view = self.view
+
+    def release(self) -> bool:
+        """The run is over but this worker still holds its controls (its workflow ended
+        without calling ``squall_cleanup`` here: terminated, or its hooks were given up
+        as lost while this worker lived): clean them up now (a safeguard's threads stop).
+        Returns whether there was anything to release."""
+        if not self.held():
+            return False
+        self.signal = None  # the run is over: nothing to tell it
+        with self.scope.active():
+            self.call("squall_cleanup", "")
+        return True
 
     def held(self) -> bool:
         """Whether this worker holds the run's experiment-level hooks now (from
@@ -187,6 +200,12 @@ def interruption_of(fields: list[Any]) -> Interruption | None:
     return Interruption(
         str(name), str(reason), bool(play), bool(wait), kind=kind if kind in KINDS else "plugin"
     )
+
+
+def held_runs() -> dict[str, RunHooks]:
+    """The runs whose experiment-level hooks this worker holds now, by run id."""
+    with _HOLDING_LOCK:
+        return dict(_HOLDING)
 
 
 def process_signalled(name: str) -> int:

@@ -166,7 +166,8 @@ class Prepared:
                 from squall.temporal.runhooks import RunHooks, has_hooks
 
                 with self.scope.active():
-                    self._hooks = RunHooks(self, run) if has_hooks(run) else None
+                    found = has_hooks(run, self.plan.experiment)
+                    self._hooks = RunHooks(self, run) if found else None
                 self._hooks_known = True
             return self._hooks
 

@@ -29,6 +29,9 @@ __all__ = ["SHUTDOWN_GRACE", "installed_drivers", "make_worker", "serve"]
 
 #: seconds a worker told to stop (SIGINT, SIGTERM) lets its running activities finish
 SHUTDOWN_GRACE = 30.0
+#: seconds between two looks at the runs whose controls a worker holds (one that ended
+#: without cleaning them up here has them cleaned up: a safeguard's threads stop)
+REAP_EVERY = 10.0
 
 
 def installed_drivers() -> list[str]:
@@ -84,6 +87,34 @@ def make_worker(
     return [worker, hooks], pool, identity
 
 
+async def _reap(client: Client, pool: ThreadPoolExecutor) -> None:
+    """Release the controls of the runs that ended without cleaning them up here (the
+    workflow was terminated, or gave this worker up as lost while it lived): their
+    threads would watch a finished run forever."""
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from squall.temporal.runhooks import held_runs
+
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(REAP_EVERY)
+        for run_id, hooks in held_runs().items():
+            try:
+                described = await client.get_workflow_handle(run_id).describe()
+                over = described.status != WorkflowExecutionStatus.RUNNING
+            except RPCError as exc:  # unreachable server: look again later
+                over = exc.status == RPCStatusCode.NOT_FOUND
+            try:
+                if over and await loop.run_in_executor(pool, hooks.release):
+                    sys.stderr.write(
+                        f"squall worker: run {run_id} ended without cleaning up its "
+                        "controls here: cleaned up now\n"
+                    )
+            except Exception as exc:  # a broken cleanup must not end the reaping
+                sys.stderr.write(f"squall worker: cleaning up run {run_id}: {exc}\n")
+
+
 def _signalled(name: str) -> None:
     from squall.temporal.runhooks import process_signalled
 
@@ -125,6 +156,8 @@ async def serve(
             sys.stderr.flush()
             if ready is not None:
                 ready()
+            reaper = asyncio.create_task(_reap(client, pool))
             await stop.wait()
+            reaper.cancel()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
