@@ -19,6 +19,13 @@ SUPPORT = Path(__file__).resolve().parent / "support"
 if str(SUPPORT) not in sys.path:
     sys.path.insert(0, str(SUPPORT))
 
+# the hooks that split the suite under ``pytest -n`` (and relay workers' summaries)
+from sqxdist import (  # noqa: E402, F401
+    pytest_terminal_summary,
+    pytest_testnodedown,
+    pytest_xdist_make_scheduler,
+)
+
 from pgserver import PostgresServer, postgres_or_skip  # noqa: E402
 from sqdemo import running_demo  # noqa: E402
 from sqharness import EXAMPLES, CliResult, LocalServer, subprocess_env  # noqa: E402

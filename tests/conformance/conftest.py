@@ -18,8 +18,8 @@ if str(HERE) not in sys.path:
 import compare  # noqa: E402
 import ctkenv  # noqa: E402
 import suite  # noqa: E402
+from sqxdist import add_section  # noqa: E402
 
-_REPORT: list[str] = []
 _POOL = ThreadPoolExecutor(max_workers=1)
 _REPORT_VENV: list[Future[Path]] = []
 
@@ -54,16 +54,13 @@ def ctk_report_venv() -> Path:
 
 
 @pytest.fixture(scope="session")
-def conformance(ctk_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def conformance(
+    ctk_venv: Path, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Any:
     _start_report_venv()
     run = suite.run_suite(tmp_path_factory.mktemp("conformance"), ctk_venv)
     differences = compare.load_differences()
     verdicts = [compare.classify(c["id"], *run.normalised(c["id"]), differences) for c in run.cases]
-    _REPORT.append(suite.table(verdicts) + f"\nboth sides ran in {run.seconds:.1f} s")
+    table = suite.table(verdicts) + f"\nboth sides ran in {run.seconds:.1f} s"
+    add_section(pytestconfig, "conformance with the Chaos Toolkit", table)
     return run, verdicts, differences
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    for text in _REPORT:
-        terminalreporter.section("conformance with the Chaos Toolkit")
-        terminalreporter.write_line(text)
