@@ -202,6 +202,8 @@ def test_a_run_imports_neither_click_nor_other_heavy_modules(tmp_path: Path) -> 
     # the run history without the sqlite3 package's datetime adapters; notifications and
     # kept reports only when the settings or the command line ask for them
     heavy |= {"sqlite3", "datetime", "squall.notifications", "squall.cli.reports_kept"}
+    # parallel groups, background and continuous activities, controls' probes: when used
+    heavy |= {"squall.engine.parallel", "squall.engine.background", "squall.engine.sideprobe"}
     assert (rc, heavy & imported) == (0, set())
     assert "_sqlite3" in imported  # the run was recorded in the history
     journal = json.loads((tmp_path / "j.json").read_text())

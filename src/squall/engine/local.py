@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 from squall.engine.activity import ActivityInterrupted, run_activity, signals_may_raise
-from squall.engine.background import Background, Continuous
 from squall.engine.context import RunContext, now_iso
 from squall.engine.hypothesis import run_hypothesis
 from squall.engine.machine import (
@@ -25,7 +24,6 @@ from squall.engine.machine import (
 )
 from squall.engine.machine import Background as StartBackground
 from squall.engine.machine import Continuous as ContinuousStep
-from squall.engine.parallel import run_group
 from squall.engine.rules import abandon_background, finish_run, played_names
 from squall.engine.signals import disarm_deadline
 from squall.engine.verdict import RunFacts
@@ -37,6 +35,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
+    from squall.engine.background import Background, Continuous
     from squall.engine.machine import Steps
 
 __all__ = ["LocalSteps"]
@@ -85,6 +84,10 @@ class LocalSteps:
                 ctx.fire(name, **self._hook_arguments(name))
             case StartBackground(activity=activity, phase=phase):
                 if phase not in self._background:
+                    # background, continuous and parallel: imported when an experiment
+                    # has them (a run without them does not load their modules)
+                    from squall.engine.background import Background
+
                     self._background[phase] = Background(ctx, phase)
                 self._background[phase].start(activity)
             case Join(phase=phase):
@@ -93,6 +96,8 @@ class LocalSteps:
                     with signals_may_raise(ctx):
                         background.wait(lambda: abandon_background(ctx))
             case Group(group=group, activities=activities, phase=phase):
+                from squall.engine.parallel import run_group
+
                 run_group(ctx, group, activities, phase)
             case ContinuousStep(start=start):
                 return self._continuously(start)
@@ -127,6 +132,8 @@ class LocalSteps:
 
     def _continuously(self, start: bool) -> str | None:
         if start:
+            from squall.engine.background import Continuous
+
             self._continuous = Continuous(self.ctx)
             self._continuous.start()
             return None

@@ -19,7 +19,6 @@ from squall.engine.context import Interruption, NullListener, RunContext, now_is
 from squall.engine.local import LocalSteps
 from squall.engine.machine import recover_steps, run_steps
 from squall.engine.rules import declares_controls, journal_experiment, platform_name
-from squall.engine.sideprobe import run_side_probe
 from squall.engine.signals import handle_signals, request_stop_now
 from squall.engine.snapshot import new_recorder, start_facts
 from squall.engine.verdict import RunFacts
@@ -92,6 +91,13 @@ class RunOptions(Record):
         self.events = events
         #: the most characters of output an activity's journal entry keeps (None: all)
         self.max_output = max_output
+
+
+def _side_probe(ctx: RunContext, raw: Any) -> Any:
+    """A control's probe (``run_side_probe``, imported when a control asks for one)."""
+    from squall.engine.sideprobe import run_side_probe
+
+    return run_side_probe(ctx, raw)
 
 
 def _add_repeat(ctx: RunContext, activity: Mapping[str, Any], times: int) -> None:
@@ -198,7 +204,7 @@ class Engine:
             stop=lambda name, reason, kind: request_stop_now(
                 ctx, Interruption(name, reason, kind=kind)
             ),
-            probe=lambda raw: run_side_probe(ctx, raw),
+            probe=lambda raw: _side_probe(ctx, raw),
             repeat=lambda activity, times: _add_repeat(ctx, activity, times),
         )
         return ctx
