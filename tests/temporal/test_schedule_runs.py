@@ -124,8 +124,9 @@ def test_a_schedule_fires_normal_runs_pause_stops_it_delete_removes_it(
 def test_a_fire_its_worker_cannot_run_shows_in_the_list(
     squall: Any, temporal_server: TemporalServer, worker: dict[str, Any], tmp_path: Path
 ) -> None:
-    """The worker finds a module it cannot import: nothing runs and no run history has
-    it, so `schedule list` is where it shows ("not valid (1 problem)")."""
+    """The worker finds a module it cannot import: nothing runs; `schedule list` shows
+    it ("not valid (1 problem)"), and the worker's run history records the fire as
+    ``invalid`` (exit 2) with the problem as its reason (no journal file)."""
     experiment = tmp_path / "needs-a-module.json"
     experiment.write_text(
         json.dumps(
@@ -159,5 +160,15 @@ def test_a_fire_its_worker_cannot_run_shows_in_the_list(
         assert entry["last_outcome"] == "not valid (1 problem)", entry
         assert "not started" in worker["log"]() or "no_such_module_xyz" in worker["log"]()
         assert _journals(worker["journals"]) == []
+        history = {"SQUALL_HISTORY": str(worker["history"])}
+        listed = json.loads(squall("runs", "list", "--json", env=history).stdout)
+        (record,) = [r for r in listed if r["run_id"] == entry["last_run_id"]]
+        assert (record["state"], record["exit_code"]) == ("invalid", 2), record
+        assert record["title"] == "needs a module no worker has"
+        shown = squall("runs", "show", entry["last_run_id"], env=history)
+        assert shown.code == 0, shown.stderr
+        assert "state:      invalid" in shown.stdout
+        assert "why:        /method/0/provider/module:" in shown.stdout
+        assert "no_such_module_xyz" in shown.stdout
     finally:
         squall("schedule", "delete", name, env=env)

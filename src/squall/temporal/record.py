@@ -125,18 +125,13 @@ def record_finished(run: RunInput, text: str, journal_dir: str | None) -> str:
     given); returns the journal's path ("" when none)."""
     import json
 
-    from squall.journal.history import HistoryError, is_off, open_history
-
     document = json.loads(text)
+    if "problems" in document:
+        _record_refused(run, document["problems"])
+        return ""
     path = os.path.join(journal_dir, f"{run.run_id}.journal.json") if journal_dir else None
-    target = os.environ.get(ENV_WORKER_HISTORY, "")
-    history = None
+    history = _worker_history()
     listener = NullListener()
-    if not is_off(target):
-        try:
-            history = open_history(target)
-        except HistoryError:
-            history = None
     try:
         plan = plan_of(run)
         record = start_run_record(
@@ -147,3 +142,71 @@ def record_finished(run: RunInput, text: str, journal_dir: str | None) -> str:
         if history is not None:
             history.close()
     return path or ""
+
+
+def _worker_history() -> RunHistory | None:
+    """This worker's run history (``$SQUALL_HISTORY``, else the user's); None when it is
+    off or cannot be opened (a history never stops a run)."""
+    from squall.journal.history import HistoryError, is_off, open_history
+
+    target = os.environ.get(ENV_WORKER_HISTORY, "")
+    if is_off(target):
+        return None
+    try:
+        return open_history(target)
+    except HistoryError:
+        return None
+
+
+#: the history status of a run whose worker found it could not run there (nothing ran)
+REFUSED = "invalid"
+
+
+def _record_refused(run: RunInput, problems: list[dict[str, str]]) -> None:
+    """On the worker: a run nobody follows (a schedule's fire, ``--detach``) that the
+    worker refused before anything ran (a module it cannot import, a missing
+    executable...): recorded in its history as ``invalid``, exit code 2, with the
+    problems as the reasons (``squall runs show RUN_ID``), so the fire is not lost."""
+    from squall.engine.context import now_iso
+    from squall.engine.history import start_record
+    from squall.engine.rules import journal_experiment
+    from squall.journal.history import HistoryError
+    from squall.journal.store import format_journal
+
+    history = _worker_history()
+    if history is None:
+        return
+    plan = plan_of(run)
+    now = now_iso()
+    reasons = [f"{p.get('pointer') or '/'}: {p.get('message', '')}" for p in problems]
+    header = Journal(
+        experiment=journal_experiment(plan, {}),
+        start=now,
+        platform="",
+        node=os.uname().nodename,
+        squall_version="",
+        run_id=run.run_id,
+    )
+    from squall.masking import mask_value
+
+    document = mask_value(
+        {
+            "status": REFUSED,
+            "squall": {"run_id": run.run_id, "reasons": reasons, "problems": problems},
+        }
+    )
+    record = start_record(plan, header, None, None).replace(
+        pid=None,
+        status=REFUSED,
+        exit_code=2,
+        ended_at=now,
+        duration=0.0,
+        journal=format_journal(document),
+    )
+    try:
+        history.start(record.replace(status="running", journal=None))
+        history.finish(record)
+    except HistoryError:
+        pass
+    finally:
+        history.close()

@@ -224,6 +224,8 @@ class ExperimentWorkflow:
             return {"error": why, "exit_code": 2 if bad else 3}
         header = json.loads(header)
         if "problems" in header:  # the first worker found what cannot run: nothing ran
+            if run.record_on_worker:  # nobody follows it: its worker's history says so
+                await self._record(run, json.dumps({"problems": header["problems"]}))
             self._done = True
             return {"problems": header["problems"]}
         self._hook_queue = str(header.get("hooks") or "")
@@ -246,18 +248,22 @@ class ExperimentWorkflow:
         if self._hooks_lost:
             journal.reasons.append(self._hooks_lost)
         text = format_journal(journal.to_dict())
-        written = ""
-        if run.record_on_worker:
-            written = await workflow.execute_activity(
-                RECORD,
-                args=[run, text],
-                task_queue=run.task_queue,
-                start_to_close_timeout=timedelta(minutes=5),
-                heartbeat_timeout=timedelta(seconds=run.heartbeat),
-                retry_policy=RetryPolicy(maximum_attempts=5),
-            )
+        written = await self._record(run, text) if run.record_on_worker else ""
         self._done = True
         return {"journal": text, "journal_path": written}
+
+    async def _record(self, run: RunInput, text: str) -> str:
+        """A run nobody follows: the worker records it (its journal, or the problems
+        that kept it from starting) in its history and journal directory."""
+        written: str = await workflow.execute_activity(
+            RECORD,
+            args=[run, text],
+            task_queue=run.task_queue,
+            start_to_close_timeout=timedelta(minutes=5),
+            heartbeat_timeout=timedelta(seconds=run.heartbeat),
+            retry_policy=RetryPolicy(maximum_attempts=5),
+        )
+        return written
 
     async def _drive(self, steps: Any) -> None:
         reply: Any = None

@@ -53,7 +53,8 @@ _END_COLUMNS = (
 )
 
 #: a run id (compiled by ``re`` on first use: a run never looks one up)
-_ID = r"^[0-9A-Za-z_-]+$"
+#: a run id: squall makes hex ones; a schedule's run is ``NAME-<fire time>`` (``:``, ``.``)
+_ID = r"^[0-9A-Za-z_.:-]+$"
 
 
 class HistoryError(InputError):
@@ -142,13 +143,14 @@ class RunHistory:
             raise UnknownRun(f"{run_id!r} is not a run id (run ids are letters and digits)")
         with self._guard("read"):
             rows = self._execute(
-                "SELECT run_id FROM squall_runs WHERE run_id LIKE ? ESCAPE '\\' "
+                "SELECT run_id FROM squall_runs WHERE lower(run_id) LIKE ? ESCAPE '\\' "
                 "ORDER BY started_at DESC LIMIT 11",
                 (_like(wanted) + "%",),
             ).fetchall()
             ids = [str(r[0]) for r in rows]
-            if wanted in ids:
-                ids = [wanted]
+            exact = [i for i in ids if i.lower() == wanted]
+            if exact:
+                ids = exact[:1]
             if len(ids) == 1:
                 row = self._execute(
                     f"SELECT {', '.join(COLUMNS)} FROM squall_runs WHERE run_id = ?", (ids[0],)
