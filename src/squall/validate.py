@@ -47,10 +47,10 @@ def check_experiment(
     their providers are checked too, and a reference to one of them is not "unknown".
     """
     problems: list[Problem] = []
-    problems += _check_refs(experiment, {a.name for a in incomplete})
+    declared = experiment.referable()
+    problems += _check_refs(experiment, declared, {a.name for a in incomplete})
     problems += _check_controls(experiment)
     problems += output_problems(experiment)
-    declared = experiment.referable()
     for activity in [*experiment.activities(), *incomplete]:
         problems += _check_activity(activity, registry, declared)
     for key, value in experiment.configuration.items():
@@ -139,8 +139,9 @@ def _missing_env(where: str, key: str, what: str) -> Problem:
     )
 
 
-def _check_refs(experiment: Experiment, also_declared: set[str]) -> list[Problem]:
-    declared = experiment.referable()
+def _check_refs(
+    experiment: Experiment, declared: Mapping[str, Activity], also_declared: set[str]
+) -> list[Problem]:
     names = {*declared, *also_declared}
     problems = []
     for activity in experiment.activities():

@@ -168,17 +168,18 @@ def json_within(data: Any, limits: Limits) -> bool:
 
 
 def _json_shape(node: Any) -> tuple[int, int]:
-    """(height, size) of a container of parsed JSON."""
-    height, size = 0, 1
-    for child in node.values() if type(node) is dict else node:
-        kind = type(child)
-        if kind is dict or kind is list:
+    """(height, size) of a container of parsed JSON (its scalars counted, not visited)."""
+    values = node.values() if type(node) is dict else node
+    height, size = 0, 1 + len(values)
+    for child in values:
+        if type(child) in _CONTAINERS:
             inner, count = _json_shape(child)
             height = max(height, inner)
-            size += count
-        else:
-            size += 1
+            size += count - 1
     return height + 1, size
+
+
+_CONTAINERS = frozenset((dict, list))
 
 
 def _within(root: Any, limits: Limits) -> bool:

@@ -12,6 +12,7 @@ from squall.journal.limits import DEFAULT_MAX_OUTPUT, cap_output
 from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal
 from squall.journal.store import EventStream, dumps_document, encode_entry
 from squall.masking import mask_text, mask_value
+from squall.masking import scopes as _scopes
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -76,9 +77,11 @@ class Recorder:
         """Cut the entry's output to the limit and mask its secrets (in place: the journal
         keeps only this)."""
         run.output, note = cap_output(run.output, self.max_output)
-        run.reason = mask_text(run.reason)
-        run.exception = mask_value(run.exception)
-        squall = mask_value(run.squall)
+        squall = run.squall
+        if _scopes.any_secret:  # else nothing to mask (cap_output masks the output)
+            run.reason = mask_text(run.reason)
+            run.exception = mask_value(run.exception)
+            squall = mask_value(squall)
         if note is not None:  # a recovery must not use this output as if it were whole
             key = "output_masked" if note.get("masked") else "output_truncated"
             squall = {**(squall or {}), key: True if note.get("masked") else note}

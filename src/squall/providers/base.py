@@ -78,7 +78,7 @@ class Call:
         self.extra_arguments: Mapping[str, Any] = extra_arguments or {}  # e.g. tolerance value
         self.warnings: list[str] = [] if warnings is None else warnings
         #: set when the engine wants this call to stop early (see ``cancellable``)
-        self.cancel = cancel_event()
+        self.cancel: threading.Event | None = getattr(_CANCEL, "event", None)
         self.isolation = isolation  # "process": run a python function in a child process
         self.stop = stop  # the run's stop request: an isolated python call is then killed
 

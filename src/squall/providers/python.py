@@ -67,7 +67,7 @@ class PythonProvider:
         return _check_arguments(target, spec, pointer)
 
     def run(self, spec: PythonSpec, call: Call) -> Any:
-        target = self._target(spec.module, spec.func)
+        target = self._targets.get((spec.module, spec.func)) or self._target(spec.module, spec.func)
         kwargs = (
             substitute(spec.arguments, call.variables) if spec.templated else dict(spec.arguments)
         )
