@@ -67,6 +67,9 @@ async def connect(options: ConnectOptions) -> Client:
             api_key=options.api_key,
         )
     except RuntimeError as exc:
+        refused = _refused_code(exc)
+        if refused:  # the server answered: it refused who we said we are
+            raise _credentials_refused(options, refused, _reason(exc)) from None
         raise TemporalUnavailable(
             f"cannot reach the Temporal server at {options.address} (from "
             f"{options.where('address')}): {_reason(exc)}; start one (temporal server start-dev) "
@@ -85,11 +88,7 @@ def explain_rpc_error(exc: BaseException, options: ConnectOptions) -> SquallErro
     if not isinstance(exc, RPCError):
         return TemporalUnavailable(f"Temporal at {options.address}: {exc}")
     if exc.status in (RPCStatusCode.UNAUTHENTICATED, RPCStatusCode.PERMISSION_DENIED):
-        return InputError(
-            f"the Temporal server at {options.address} refused the credentials "
-            f"({exc.status.name}: {exc.message}); check the API key "
-            "($SQUALL_TEMPORAL_API_KEY, temporal.api_key) or the client certificate"
-        )
+        return _credentials_refused(options, exc.status.name, exc.message)
     return TemporalUnavailable(
         f"the Temporal server at {options.address} answered {exc.status.name}: {exc.message}"
     )
@@ -117,6 +116,29 @@ def _read(options: ConnectOptions, field: str) -> bytes | None:
             return handle.read()
     except OSError as exc:
         raise InputError(f"{options.where(field)}: cannot read {path}: {exc}") from None
+
+
+#: the gRPC codes (as the Rust client's debug text names them) of refused credentials
+_REFUSED_CREDENTIALS = ("Unauthenticated", "PermissionDenied")
+
+
+def _refused_code(exc: BaseException) -> str:
+    """``UNAUTHENTICATED`` (or ``PERMISSION_DENIED``) when the Rust client's connect error
+    says the server refused the credentials (``code: Unauthenticated``), else ""."""
+    text = str(exc)
+    for code in _REFUSED_CREDENTIALS:
+        if f"code: {code}," in text:
+            return "PERMISSION_DENIED" if code == "PermissionDenied" else code.upper()
+    return ""
+
+
+def _credentials_refused(options: ConnectOptions, code: str, message: str) -> InputError:
+    """Exit 2: the server answered, and refused who we said we are."""
+    return InputError(
+        f"the Temporal server at {options.address} refused the credentials ({code}: "
+        f"{message}); check the API key ($SQUALL_TEMPORAL_API_KEY, temporal.api_key) or "
+        "the client certificate"
+    )
 
 
 def _reason(exc: BaseException) -> str:
