@@ -152,3 +152,26 @@ def test_a_second_sigint_stops_following_and_the_run_still_plays_its_rollback(
     assert [e["status"] for e in document["rollbacks"]] == ["succeeded"]
     assert len(lines(marks / "undo.done")) == 1
     _gone(int(pid))
+
+
+def test_a_stop_reaches_the_running_activity_at_its_next_heartbeat_not_the_throttled_one(
+    bed: Bed, tmp_path: Path
+) -> None:
+    """The worker heartbeats every second and a stop (a cancellation) comes back in a
+    heartbeat's answer: Temporal's default throttle (0.8 x the heartbeat timeout, here
+    24 s) made a stopped fault run on that long."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    experiment = write_experiment(
+        tmp_path / "prompt.json", [_own_pid(marks, "long")], squall={"heartbeat": 30}
+    )
+    cli = _follow(bed, tmp_path, experiment)
+    (pid,) = wait_for_lines(marks / "long")
+    time.sleep(1.5)  # past the first heartbeat, which is never throttled
+    stopped = time.monotonic()
+    cli.send_signal(signal.SIGINT)
+    _gone(int(pid), timeout=60)
+    took = time.monotonic() - stopped
+    stderr = _ended(cli)
+    assert cli.returncode == 130, stderr
+    assert took < 15, f"the stopped activity ran {took:.1f} s more (throttle: 24 s)"
