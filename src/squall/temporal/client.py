@@ -11,7 +11,12 @@ from datetime import timedelta
 from typing import Any, cast
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -141,11 +146,18 @@ class _Progress:
             listener.activity_finished(run, str(event.get("phase")))
 
 
-async def _query(handle: WorkflowHandle[Any, Any], since: int) -> dict[str, Any] | None:
-    """The progress events from ``since``; None when no worker answers now."""
+async def _query(
+    handle: WorkflowHandle[Any, Any], since: int, contact: _Contact | None = None
+) -> dict[str, Any] | None:
+    """The progress events from ``since``; None when no worker answers now, or the
+    worker cannot (said once through ``contact``)."""
     try:
         answer = await handle.query("progress", since, rpc_timeout=QUERY_TIMEOUT)
     except RPCError:
+        return None
+    except WorkflowQueryFailedError as exc:
+        if contact is not None:
+            contact.unreadable(exc)
         return None
     return cast(dict[str, Any], answer)
 
@@ -204,6 +216,7 @@ class _Contact:
         self.run_id = run_id
         self.patience = patience
         self.since: float | None = None
+        self.query_failed = False
 
     def lost(self, error: RPCError) -> None:
         """A wait failed for lack of a server; ServerLost once it is away too long."""
@@ -220,6 +233,19 @@ class _Contact:
                 f"run {self.run_id} ({error.status.name}: {error.message}); the run goes on "
                 f"there once it is back: `squall runs attach {self.run_id}` follows it then"
             )
+
+    def unreadable(self, error: WorkflowQueryFailedError) -> None:
+        """The worker failed the progress query (it cannot read this command's payloads:
+        a payload key it lacks, mid-rotation): said once; the run's end still comes."""
+        if self.query_failed:
+            return
+        self.query_failed = True
+        self.listener.warning(
+            f"the worker cannot answer this command's progress queries ({error}): a worker "
+            "that lacks this command's first payload key cannot read them (a key being "
+            "rotated: give every worker the new key list and restart them, see "
+            "docs/scale-out.md); the run's progress is not shown, its end will be"
+        )
 
     def answered(self) -> None:
         if self.since is not None:
@@ -253,7 +279,7 @@ async def follow(
     result = asyncio.ensure_future(handle.result())
     try:
         while True:
-            answer = await _query(handle, since)
+            answer = await _query(handle, since, contact)
             if answer is not None:
                 contact.answered()
                 for event in answer["events"]:
