@@ -333,3 +333,25 @@ def test_prune_gives_the_disk_space_back(squall: Any, tmp_path: Path, target: st
         assert "MB of disk space reclaimed" in done.stderr
         assert Path(target).stat().st_size < 200_000
         assert sq("runs", "list", "--json").stdout.strip() == "[]"
+
+
+def test_runs_list_widens_the_id_column_for_a_schedule_s_run_ids(
+    squall: Any, tmp_path: Path
+) -> None:
+    from squall.journal.history import RunRecord, open_history
+
+    history = tmp_path / "history.sqlite3"
+    store = open_history(str(history))
+    try:
+        for run_id, started in (
+            ("nightly-2026-12-05T03:00:00Z", "2026-12-05T03:00:01+00:00"),
+            ("0123456789ab", "2026-12-05T02:00:00+00:00"),
+        ):
+            store.start(RunRecord(run_id=run_id, title="t", started_at=started))
+    finally:
+        store.close()
+    listed = squall("runs", "list", env={"SQUALL_HISTORY": str(history)})
+    assert listed.code == 0, listed.stderr
+    header, *rows = listed.stdout.splitlines()
+    column = header.index("STARTED (UTC)")
+    assert [row[column : column + 10] for row in rows] == ["2026-12-05"] * 2, listed.stdout

@@ -89,12 +89,15 @@ def list_runs(
     if not found:
         sys.stderr.write(f"squall: no runs in {store.where}\n")
         return 0
-    click.echo(f"{'RUN ID':<12}  {'STARTED (UTC)':<19}  {'OUTCOME':<11}  EXIT  {'TIME':>8}  TITLE")
+    wide = max(12, *(len(r.run_id) for r in found))  # a schedule's ids are longer
+    click.echo(
+        f"{'RUN ID':<{wide}}  {'STARTED (UTC)':<19}  {'OUTCOME':<11}  EXIT  {'TIME':>8}  TITLE"
+    )
     for r in found:
         took = f"{r.duration:.2f}s" if r.duration is not None and r.finished else "-"
         code = "-" if r.exit_code is None else str(r.exit_code)
         click.echo(
-            f"{r.run_id:<12}  {r.started_at[:19].replace('T', ' '):<19}  {_state(r):<11}  "
+            f"{r.run_id:<{wide}}  {r.started_at[:19].replace('T', ' '):<19}  {_state(r):<11}  "
             f"{code:>4}  {took:>8}  {r.title}"
         )
     return 0
