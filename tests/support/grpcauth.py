@@ -23,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tlsproxy import close_process, pipe_copy
+
 __all__ = ["AuthFront"]
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -49,14 +51,7 @@ class AuthFront:
         return self.record.read_text().splitlines() if self.record.exists() else []
 
     def close(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        close_process(self.process)
 
 
 def _frame(kind: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
@@ -147,7 +142,7 @@ class _Connection:
             with contextlib.suppress(OSError, RuntimeError):
                 up_writer.close()
 
-        await asyncio.gather(client_to_server(), _copy(up_reader, writer))
+        await asyncio.gather(client_to_server(), pipe_copy(up_reader, writer))
 
     async def _refuse(
         self, stream: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -177,15 +172,6 @@ class _Connection:
             ]
         )
         writer.write(_frame(HEADERS, END_HEADERS | END_STREAM, stream, block))
-
-
-async def _copy(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(OSError, ConnectionError):
-        while data := await source.read(65536):
-            sink.write(data)
-            await sink.drain()
-    with contextlib.suppress(OSError, RuntimeError):
-        sink.close()
 
 
 async def _serve(upstream: str, expected: str, record: Path) -> None:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["TlsProxy"]
+__all__ = ["TlsProxy", "close_process", "pipe_copy"]
 
 
 class TlsProxy:
@@ -35,17 +35,22 @@ class TlsProxy:
         self.port = int(line)
 
     def close(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        close_process(self.process)
 
 
-async def _copy(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+def close_process(process: subprocess.Popen[str]) -> None:
+    """Stop a proxy process (SIGTERM, then SIGKILL) and close its output."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+async def pipe_copy(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
     with contextlib.suppress(OSError, ConnectionError):
         while data := await source.read(65536):
             sink.write(data)
@@ -59,7 +64,7 @@ async def _serve(upstream: str, context: ssl.SSLContext) -> None:
 
     async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection(host, int(port))
-        await asyncio.gather(_copy(reader, up_writer), _copy(up_reader, writer))
+        await asyncio.gather(pipe_copy(reader, up_writer), pipe_copy(up_reader, writer))
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
