@@ -21,6 +21,7 @@ from squall.experiment.model import (
 )
 from squall.experiment.outputs_rules import output_problems
 from squall.experiment.placeholders import BUILTIN_NAMES, undefined_names
+from squall.experiment.routing import routing_problems
 from squall.hooks.loading import load_control_module
 from squall.providers import ProviderRegistry
 
@@ -51,6 +52,7 @@ def check_experiment(
     problems += _check_refs(experiment, declared, {a.name for a in incomplete})
     problems += _check_controls(experiment)
     problems += output_problems(experiment)
+    problems += routing_problems(experiment)
     for activity in [*experiment.activities(), *incomplete]:
         problems += _check_activity(activity, registry, declared)
     for key, value in experiment.configuration.items():

@@ -264,3 +264,44 @@ def test_demo_group_is_attached_and_lazy(squall: Any, tmp_path: Path) -> None:
     code = "import sys; from squall.cli.app import cli; print('squall.demo' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_a_malformed_squall_placement_key_is_invalid_for_every_engine(
+    squall: Any, tmp_path: Path
+) -> None:
+    """The ``squall`` key (Temporal placement) is checked by validate and by a local run
+    too, located: an experiment is valid or not whatever engine runs it."""
+    probe = {
+        "type": "probe",
+        "name": "edge-pid",
+        "tolerance": True,
+        "squall": {"task_queue": "edge"},
+        "provider": {
+            "type": "python",
+            "module": "os.path",
+            "func": "exists",
+            "arguments": {"path": "/"},
+        },
+    }
+    action = {**probe, "type": "action", "name": "a", "squall": "q"}
+    del action["tolerance"]
+    document = {
+        "title": "t",
+        "description": "d",
+        "squall": {"task_queue": " ", "heartbeat": -3},
+        "steady-state-hypothesis": {"title": "h", "probes": [probe]},
+        "method": [action, {**action, "name": "b", "squall": {"task_queue": "ok"}}],
+    }
+    path = tmp_path / "placed.json"
+    path.write_text(json.dumps(document))
+    for command in ("validate", "run"):
+        result = squall(command, str(path))
+        assert result.code == 2, result.stderr
+        located = [line.split(" at ", 1)[1].split(":")[0] for line in result.stderr.splitlines()
+                   if " at /" in line]  # fmt: skip
+        assert sorted(located) == [
+            "/method/0/squall",
+            "/squall/heartbeat",
+            "/squall/task_queue",
+            "/steady-state-hypothesis/probes/0/squall",
+        ], result.stderr

@@ -19,6 +19,7 @@ from typing import Any
 
 from squall.errors import InputError
 from squall.experiment.model import Activity, ControlDecl, Experiment
+from squall.experiment.routing import ROUTING_KEY, queue_of
 from squall.plan import Plan, PlanOptions
 
 __all__ = [
@@ -34,8 +35,6 @@ __all__ = [
     "run_input",
 ]
 
-#: the extension key squall reads in an experiment (the Chaos Toolkit ignores it)
-ROUTING_KEY = "squall"
 #: seconds an activity may wait for a worker of its queue before it fails
 DEFAULT_SCHEDULE_TO_START = 60.0
 #: seconds between a worker's heartbeats; a worker silent for this long is lost
@@ -90,60 +89,10 @@ def queue_at(experiment: Experiment, pointer: str, default: str) -> str | None:
     return None
 
 
-def queue_of(raw: Mapping[str, Any]) -> str | None:
-    """The task queue ``raw`` (an experiment, hypothesis, group or activity) names."""
-    extension = raw.get(ROUTING_KEY)
-    if isinstance(extension, Mapping):
-        queue = extension.get("task_queue")
-        if isinstance(queue, str) and queue.strip():
-            return queue.strip()
-    return None
-
-
 def activity_queue(activity: Activity, default: str, group: Mapping[str, Any] | None = None) -> str:
     """Where ``activity`` runs: its own queue, else its group's, else ``default`` (the
     experiment's, else the run's)."""
     return queue_of(activity.raw) or (queue_of(group) if group else None) or default
-
-
-def _routing_problems(experiment: Experiment) -> list[str]:
-    """Routing keys that are malformed, or on a probe of the hypothesis (the hypothesis
-    runs as one Temporal activity: route it as a whole)."""
-    problems = []
-    places: list[tuple[str, Any]] = [("the experiment", experiment.raw)]
-    hypothesis = experiment.raw.get("steady-state-hypothesis")
-    if isinstance(hypothesis, Mapping):
-        places.append(("the steady-state hypothesis", hypothesis))
-        for probe in hypothesis.get("probes") or ():
-            if isinstance(probe, Mapping) and queue_of(probe):
-                problems.append(
-                    f"probe {probe.get('name')!r} of the steady-state hypothesis names a task "
-                    "queue: the hypothesis runs as one activity, so route it as a whole "
-                    "(steady-state-hypothesis: {squall: {task_queue: ...}})"
-                )
-    places += [(f"activity {a.name!r}", a.raw) for a in experiment.activities()]
-    places += [(f"parallel group {g.name!r}", g.raw) for g in experiment.groups.values()]
-    for where, raw in places:
-        extension = raw.get(ROUTING_KEY) if isinstance(raw, Mapping) else None
-        if extension is None:
-            continue
-        if not isinstance(extension, Mapping):
-            problems.append(f"{where}: '{ROUTING_KEY}' must be a mapping like {{task_queue: NAME}}")
-            continue
-        queue = extension.get("task_queue")
-        if "task_queue" in extension and not (isinstance(queue, str) and queue.strip()):
-            problems.append(f"{where}: {ROUTING_KEY}.task_queue must be a task queue's name")
-    for key in _SECONDS:
-        value = _extension(experiment).get(key)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
-        ):
-            problems.append(f"the experiment: {ROUTING_KEY}.{key} must be a number of seconds > 0")
-    return problems
-
-
-#: the experiment's ``squall`` keys that are numbers of seconds
-_SECONDS = ("schedule_to_start", "heartbeat")
 
 
 def _extension(experiment: Experiment) -> Mapping[str, Any]:
@@ -225,10 +174,11 @@ def run_input(
             in Temporal's history in clear), a malformed routing key.
     """
     from squall.engine.snapshot import inline_secrets
+    from squall.experiment.routing import routing_problems
     from squall.journal.store import dumps
 
     experiment = plan.experiment
-    problems = _routing_problems(experiment)
+    problems = [p.message for p in routing_problems(experiment)]
     if problems:
         raise InputError(f"{experiment.source or 'experiment'}: " + "; ".join(problems))
     carried = [f"{s}.{k}" for s, k in inline_secrets(experiment)]
