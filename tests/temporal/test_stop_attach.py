@@ -110,7 +110,10 @@ def test_a_stop_during_the_rollbacks_lets_each_play_to_its_end_once(
     for name in ("inject", "undo-1", "undo-2"):
         assert len(lines(m / name)) == 1 and lines(m / f"{name}.done") == lines(m / name), name
     assert not any((e.get("squall") or {}).get("interrupted") for e in journal["rollbacks"])
-    assert code == journal["squall"]["exit_code"], stderr
+    # the stop is recorded, not obeyed: the run ends interrupted, every rollback played
+    assert code == journal["squall"]["exit_code"] == 130, stderr
+    assert journal["interruption"]["kind"] == "stop", journal.get("interruption")
+    assert "stop requested during the rollbacks: tadv says stop" in stderr, stderr
     assert "not played" not in stderr and "squall recover" not in stderr
 
 

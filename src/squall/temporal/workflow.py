@@ -167,9 +167,16 @@ class ExperimentWorkflow:
         self._request_stop(interruption)
 
     def _request_stop(self, interruption: Interruption) -> None:
-        if self._stop is not None or self._done or self._in_rollbacks:
+        if self._stop is not None or self._done:
             return
         self._stop = interruption
+        if self._in_rollbacks:  # recorded (the run ends interrupted), not obeyed
+            self._emit(
+                "warning",
+                text=f"stop requested during the rollbacks: {interruption.reason}; "
+                "they are played to their end",
+            )
+            return
         self._emit("warning", text=f"stop requested: {interruption.reason}")
         # SIGUSR1 ("gracefully"): the background activities run to their end
         spared: set[asyncio.Task[Any]] = set()
