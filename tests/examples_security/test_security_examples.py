@@ -135,6 +135,7 @@ def test_documented_verdicts_match_the_docs() -> None:
             assert probe in row
 
 
+@pytest.mark.slow  # both demos, every experiment twice: over a minute
 def test_main_job_end_to_end() -> None:
     out = Path(tempfile.mkdtemp(prefix="squall-main-journals-"))
     try:
