@@ -68,6 +68,20 @@ class Bed:
             check=False,
         )
 
+    def follow(self, cwd: Path, experiment: Path, *args: str) -> subprocess.Popen[str]:
+        """``squall run --engine temporal`` in the background (its own session, so a test
+        may signal its group), followed to its end."""
+        return subprocess.Popen(
+            [*squall_cli(), "run", "--engine", "temporal", *args, str(experiment)],
+            env=self.env(),
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+
     def history(self, run_id: str) -> list[dict[str, Any]]:
         """The run's Temporal history events, read back with the temporal CLI."""
         done = self.server.cli("workflow", "show", "--workflow-id", run_id, "--output", "json")

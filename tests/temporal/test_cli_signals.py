@@ -21,22 +21,8 @@ import pytest
 
 from sqengine import Bed
 from sqmarks import held, lines, marked, shell, wait_for_lines, write_experiment
-from sqworker import squall_cli
 
 pytestmark = pytest.mark.slow
-
-
-def _follow(bed: Bed, tmp_path: Path, experiment: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [*squall_cli(), "run", "--engine", "temporal", *args, str(experiment)],
-        env=bed.env(),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
 
 
 def _own_pid(marks: Path, name: str) -> dict[str, Any]:
@@ -76,7 +62,7 @@ def test_sigusr2_stops_the_run_and_plays_no_rollback_even_under_always(
         [marked(marks, "undo")],
     )
     journal = tmp_path / "journal.json"
-    cli = _follow(bed, tmp_path, experiment, "--rollback-strategy", "always",
+    cli = bed.follow(tmp_path, experiment, "--rollback-strategy", "always",
                   "--journal-path", str(journal))  # fmt: skip
     (pid,) = wait_for_lines(marks / "long")
     cli.send_signal(signal.SIGUSR2)
@@ -104,7 +90,7 @@ def test_sigusr1_lets_a_background_activity_end_and_the_strategy_decides_rollbac
         [marked(marks, "undo")],
     )
     journal = tmp_path / "journal.json"
-    cli = _follow(bed, tmp_path, experiment, "--rollback-strategy", "always",
+    cli = bed.follow(tmp_path, experiment, "--rollback-strategy", "always",
                   "--journal-path", str(journal))  # fmt: skip
     wait_for_lines(marks / "bg")
     (pid,) = wait_for_lines(marks / "fg")
@@ -132,7 +118,7 @@ def test_a_second_sigint_stops_following_and_the_run_still_plays_its_rollback(
     experiment = write_experiment(
         tmp_path / "twice.json", [_own_pid(marks, "long")], [held(marks, "undo")]
     )
-    cli = _follow(bed, tmp_path, experiment, "--rollback-strategy", "always")
+    cli = bed.follow(tmp_path, experiment, "--rollback-strategy", "always")
     (pid,) = wait_for_lines(marks / "long")
     cli.send_signal(signal.SIGINT)  # stop the run: it goes to its rollback
     wait_for_lines(marks / "undo")  # the rollback plays (held until released)
@@ -165,7 +151,7 @@ def test_a_stop_reaches_the_running_activity_at_its_next_heartbeat_not_the_throt
     experiment = write_experiment(
         tmp_path / "prompt.json", [_own_pid(marks, "long")], squall={"heartbeat": 30}
     )
-    cli = _follow(bed, tmp_path, experiment)
+    cli = bed.follow(tmp_path, experiment)
     (pid,) = wait_for_lines(marks / "long")
     time.sleep(1.5)  # past the first heartbeat, which is never throttled
     stopped = time.monotonic()

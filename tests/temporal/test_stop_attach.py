@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +16,8 @@ import pytest
 
 from sqengine import Bed
 from sqmarks import held, lines, marked, queue_name, shell, wait_for_lines, write_experiment
-from sqworker import squall_cli
 
 pytestmark = pytest.mark.slow
-
-
-def _follow(bed: Bed, tmp_path: Path, experiment: Path, *args: str) -> subprocess.Popen[str]:
-    """``squall run --engine temporal`` in the background, followed to its end."""
-    return subprocess.Popen(
-        [*squall_cli(), "run", "--engine", "temporal", *args, str(experiment)],
-        env=bed.env(),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
 
 
 def _run_id_of(bed: Bed, title: str) -> str:
@@ -48,7 +32,7 @@ def _stopped(
     """Run ``experiment``, ``squall stop`` it once ``marker`` has a line; the command's
     exit code, journal and stderr."""
     journal = tmp_path / "journal.json"
-    cli = _follow(bed, tmp_path, experiment, "--journal-path", str(journal), *args)
+    cli = bed.follow(tmp_path, experiment, "--journal-path", str(journal), *args)
     try:
         try:
             wait_for_lines(marker)

@@ -24,7 +24,7 @@ from squall.engine.machine import (
 )
 from squall.engine.machine import Background as StartBackground
 from squall.engine.machine import Continuous as ContinuousStep
-from squall.engine.rules import abandon_background, finish_run, played_names
+from squall.engine.rules import abandon_background, finish_run, hook_arguments, played_names
 from squall.engine.signals import disarm_deadline
 from squall.engine.verdict import RunFacts
 from squall.errors import Interrupted
@@ -81,7 +81,7 @@ class LocalSteps:
             case Announce(text=text):
                 ctx.listener.phase(text)
             case Hook(name=name):
-                ctx.fire(name, **self._hook_arguments(name))
+                ctx.fire(name, **hook_arguments(name, ctx.recorder.journal))
             case StartBackground(activity=activity, phase=phase):
                 if phase not in self._background:
                     # background, continuous and parallel: imported when an experiment
@@ -142,16 +142,6 @@ class LocalSteps:
             return ""
         continuous.stop()
         return "" if continuous.error is None else repr(continuous.error)
-
-    def _hook_arguments(self, name: str) -> dict[str, Any]:
-        journal = self.ctx.recorder.journal
-        if name == "squall_after_method":
-            return {"entries": journal.run}
-        if name == "squall_after_rollbacks":
-            return {"entries": journal.rollbacks}
-        if name == "squall_after_experiment":
-            return {"journal": journal}
-        return {}
 
     def _finish(self, owed: tuple[Activity, ...]) -> None:
         journal = self.ctx.recorder.journal

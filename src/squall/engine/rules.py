@@ -24,6 +24,7 @@ __all__ = [
     "declares_controls",
     "finish_journal",
     "finish_run",
+    "hook_arguments",
     "journal_experiment",
     "platform_name",
     "played_names",
@@ -42,6 +43,19 @@ def declares_controls(experiment: Experiment) -> bool:
 def abandon_background(ctx: RunContext) -> bool:
     interruption = ctx.interruption
     return ctx.halt.is_set() and not (interruption and interruption.wait_background)
+
+
+def hook_arguments(name: str, journal: Journal) -> dict[str, Any]:
+    """What an experiment-level hook is given besides the run (both engines): the
+    method's entries after the method, the rollbacks' after them, the journal at the
+    end."""
+    if name == "squall_after_method":
+        return {"entries": journal.run}
+    if name == "squall_after_rollbacks":
+        return {"entries": journal.rollbacks}
+    if name == "squall_after_experiment":
+        return {"journal": journal}
+    return {}
 
 
 def played_names(entries: Iterable[ActivityRun | None]) -> list[str]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from squall.engine.context import Interruption, RunContext
+from squall.engine.rules import hook_arguments
 from squall.engine.signals import request_stop
 from squall.journal.model import ActivityRun, Journal
 from squall.temporal.inputs import RunInput  # at run time: Temporal reads HookInput's types
@@ -251,14 +252,7 @@ def _arguments(name: str, state: str, hooks: RunHooks) -> dict[str, Any]:
 
     if state:
         hooks.view.journal = journal_from(json.loads(state))
-    journal = hooks.view.journal
-    if name == "squall_after_method":
-        return {"entries": journal.run}
-    if name == "squall_after_rollbacks":
-        return {"entries": journal.rollbacks}
-    if name == "squall_after_experiment":
-        return {"journal": journal}
-    return {}
+    return hook_arguments(name, hooks.view.journal)
 
 
 def journal_from(document: Mapping[str, Any]) -> Journal:
