@@ -104,6 +104,15 @@ def test_answers_json_to_yaml(discovery: Path, capsys: pytest.CaptureFixture[str
         ({"method": ["nope"]}, "no activity 'nope' in the discovery"),
         ({"method": []}, "the method needs at least one activity"),
         ({"title": ""}, "an experiment needs a title"),
+        # a key squall init does not use is refused, not dropped without a word
+        ({"bogus": 1}, "the answers: unknown key 'bogus' (known keys: title, description"),
+        ({"hypothesis": {"title": "t", "probe": []}}, "the hypothesis: unknown key 'probe'"),
+        ({"hypothesis": "things are counted"}, "the hypothesis must be a mapping"),
+        (
+            {"method": [{"activity": "cut_cable", "argments": {"port": 80}}]},
+            "method activity 1: unknown key 'argments'",
+        ),
+        ({"configuration": ["port", 8080]}, "the answers' configuration must be a mapping"),
     ],
 )
 def test_bad_answers_exit_2(discovery: Path, change: dict, message: str) -> None:
@@ -111,6 +120,28 @@ def test_bad_answers_exit_2(discovery: Path, change: dict, message: str) -> None
     assert code == 2
     assert message in out and "Traceback" not in out
     assert not Path("experiment.json").exists()
+
+
+def test_configuration_and_secrets_are_copied(
+    discovery: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the activities use through ``${name}`` can be given with the answers, and a
+    ``${name}`` argument is left for the run to substitute (not checked against the type)."""
+    monkeypatch.setenv("API_TOKEN", "t0ken")
+    answers = {
+        **ANSWERS,
+        "configuration": {"port": 8080},
+        "secrets": {"api": {"token": {"type": "env", "key": "API_TOKEN"}}},
+        "method": [{"activity": "cut_cable", "arguments": {"port": "${port}"}}],
+    }
+    code, out = _init(answers)
+    assert code == 0, out
+    experiment = json.loads(Path("experiment.json").read_text())
+    assert list(experiment)[:5] == ["title", "description", "tags", "configuration", "secrets"]
+    assert experiment["configuration"] == {"port": 8080}
+    assert experiment["secrets"] == answers["secrets"]
+    assert experiment["method"][0]["provider"]["arguments"] == {"port": "${port}"}
+    _valid("experiment.json", capsys)
 
 
 def test_no_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,8 @@ Answers (a YAML/JSON file, or what the prompts collected)::
 
     title: TLS stays valid while a stray port is open
     description: ...
+    tags: [tls]                      # optional
+    configuration: {port: 8443}      # optional, copied as is (as are secrets)
     hypothesis:                      # optional
       title: the certificate is fine
       probes:
@@ -21,12 +23,28 @@ Answers (a YAML/JSON file, or what the prompts collected)::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from squall.discovery.coerce import CoercionError, coerce
 
 __all__ = ["InitError", "build_experiment", "find_activity"]
+
+#: the keys an answers file may have: anything else is refused, not silently dropped
+_ANSWER_KEYS = (
+    "title",
+    "description",
+    "tags",
+    "configuration",
+    "secrets",
+    "hypothesis",
+    "method",
+    "rollbacks",
+)
+_PLACEHOLDER = re.compile(r"\$\{[^${}]+\}")
+_HYPOTHESIS_KEYS = ("title", "probes")
+_ACTIVITY_KEYS = ("activity", "name", "arguments", "tolerance", "pauses", "timeout", "background")
 
 
 class InitError(ValueError):
@@ -55,6 +73,7 @@ def build_experiment(discovery: Mapping[str, Any], answers: Mapping[str, Any]) -
     Raises:
         InitError: an unknown activity, a wrong type, a missing argument or tolerance.
     """
+    _known_keys(answers, _ANSWER_KEYS, "the answers")
     title = str(answers.get("title") or "").strip()
     if not title:
         raise InitError("an experiment needs a title")
@@ -64,8 +83,14 @@ def build_experiment(discovery: Mapping[str, Any], answers: Mapping[str, Any]) -
         "description": str(answers.get("description") or "N/A"),
         "tags": list(answers.get("tags") or []),
     }
+    for key in ("configuration", "secrets"):
+        if answers.get(key) is not None:
+            if not isinstance(answers[key], Mapping):
+                raise InitError(f"the answers' {key} must be a mapping of names to values")
+            experiment[key] = dict(answers[key])
     hypothesis = answers.get("hypothesis")
     if hypothesis:
+        _known_keys(hypothesis, _HYPOTHESIS_KEYS, "the hypothesis")
         probes = [
             _activity(discovery, a, f"hypothesis probe {i + 1}", names, only="probe")
             for i, a in enumerate(hypothesis.get("probes") or [])
@@ -100,6 +125,7 @@ def _activity(
         answer = {"activity": answer}
     if not isinstance(answer, Mapping) or not answer.get("activity"):
         raise InitError(f"{where}: give the activity to use (`activity: NAME`)")
+    _known_keys(answer, _ACTIVITY_KEYS, where)
     found = find_activity(discovery, str(answer["activity"]))
     if only is not None and found["type"] != only:
         raise InitError(f"{where}: {found['name']!r} is a {found['type']}, not a {only}")
@@ -140,11 +166,22 @@ def _arguments(found: Mapping[str, Any], given: Mapping[str, Any], where: str) -
             if "default" not in argument:
                 raise InitError(f"{where}: {found['name']} needs the argument {name!r}")
             continue
+        if isinstance(given[name], str) and _PLACEHOLDER.fullmatch(given[name]):
+            values[name] = given[name]  # ${name}: its type is the value's, at run time
+            continue
         try:
             values[name] = coerce(given[name], argument.get("type"))
         except CoercionError as exc:
             raise InitError(f"{where}: argument {name!r} of {found['name']}: {exc}") from None
     return values
+
+
+def _known_keys(given: Any, known: tuple[str, ...], where: str) -> None:
+    if not isinstance(given, Mapping):
+        raise InitError(f"{where} must be a mapping (keys: {', '.join(known)})")
+    unknown = [str(key) for key in given if key not in known]
+    if unknown:
+        raise InitError(f"{where}: unknown key {unknown[0]!r} (known keys: {', '.join(known)})")
 
 
 def _unique(name: str, names: set[str]) -> str:
