@@ -88,6 +88,9 @@ def test_the_tutorial_in_a_fresh_venv(tmp_path: Path) -> None:
     assert "held: the system coped" in out
     journal = json.loads((work / "journal.json").read_text())
     assert journal["squall"]["outcome"] == "held"
+    # the CI outputs the page names: JUnit XML for the test report, the HTML report
+    assert '<testsuites name="squall" tests="4" failures="0"' in (work / "junit.xml").read_text()
+    assert (work / "report.html").read_text().startswith("<!DOCTYPE html>")
     assert [e["activity"]["name"] for e in journal["rollbacks"]] == ["close-port"]
     discovery = json.loads((work / "discovery.json").read_text())
     assert discovery["extension"] == {"name": "squall-first-driver", "version": "0.1.0"}

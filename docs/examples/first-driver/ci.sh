@@ -17,7 +17,8 @@ squall validate experiment.json                 # exit 2: the experiment is wron
 
 echo "== run"
 code=0
-squall run experiment.json --journal-path journal.json || code=$?
+squall run experiment.json --journal-path journal.json \
+  --junit junit.xml --report html:report.html || code=$?   # the CI test report, the report to keep
 case "$code" in
   0)   echo "held: the system coped" ;;
   1)   echo "deviated: a weakness was found, see journal.json" ;;
