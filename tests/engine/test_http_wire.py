@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from squall import run_experiment
 from squall.drivers.security._pki import make_authority, make_leaf
@@ -251,10 +253,30 @@ def test_an_http_run_does_not_import_httpx(tmp_path: Path, servers: Any) -> None
         "import sys; from squall.cli import main; "
         f"rc = main(['--settings', {str(tmp_path / 's.yaml')!r}, 'run', '--no-history', "
         f"'--journal-path', {str(tmp_path / 'j.json')!r}, {str(experiment)!r}]); "
-        "print(rc, 'httpx' in sys.modules)"
+        "print(rc, 'httpx' in sys.modules, sorted(m for m in heavy if m in sys.modules))"
+    )
+    # nor typing (the redirect rules' Protocol is for mypy only), nor the IDNA codec (an
+    # ASCII host is given to getaddrinfo as bytes), which cost a few ms of the first request
+    heavy = ["typing", "encodings.idna", "stringprep", "unicodedata"]
+    code = (
+        f"import sys; heavy = {heavy!r}; assert not [m for m in heavy if m in sys.modules]; {code}"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["0", "False"], done.stderr
+    assert done.stdout.split() == ["0", "False", "[]"], done.stderr
+
+
+@given(st.lists(st.text(alphabet="ab-.", max_size=70), min_size=1, max_size=4).map(".".join))
+def test_an_ascii_host_is_given_to_getaddrinfo_as_the_idna_codec_would_encode_it(
+    host: str,
+) -> None:
+    from squall.providers._wire import _host_bytes
+
+    try:
+        expected: str | bytes = host.encode("idna")
+    except UnicodeError:
+        expected = host  # the codec refuses it: getaddrinfo gets the text and refuses it too
+    given_host = _host_bytes(host)
+    assert given_host == expected or (given_host == host and expected == b"")
 
 
 def test_kept_alive_connections_work_with_descriptors_above_1023(

@@ -10,7 +10,17 @@ Chaos Toolkit opens a new session per activity.
 from __future__ import annotations
 
 import urllib.parse
-from typing import Protocol
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class _Response(Protocol):
+        status: int
+        headers: list[tuple[str, str]]
+
+        def header(self, name: str) -> str | None: ...
+
 
 __all__ = ["Hop", "next_hop"]
 
@@ -21,13 +31,9 @@ _PLAIN = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%"
 )
 _HEX = frozenset("0123456789abcdefABCDEF")
-
-
-class _Response(Protocol):
-    status: int
-    headers: list[tuple[str, str]]
-
-    def header(self, name: str) -> str | None: ...
+#: printable ASCII: what a header's name (but ":") and value (and tab) may hold here
+_NAME = frozenset(map(chr, range(0x21, 0x7F))) - {":"}
+_VALUE = frozenset(map(chr, range(0x20, 0x7F))) | {"\t"}
 
 
 class _Cookie:
@@ -113,7 +119,7 @@ class Hop:
 
 
 def _plain(url: str) -> bool:
-    if not all(c in _PLAIN for c in url):
+    if not _PLAIN.issuperset(url):
         return False
     index = url.find("%")
     while index >= 0:
@@ -125,13 +131,7 @@ def _plain(url: str) -> bool:
 
 def _plain_header(name: str, value: str) -> bool:
     """Printable ASCII only: anything else (CR/LF above all) is left to httpx to refuse."""
-    return (
-        bool(name)
-        and name.isascii()
-        and value.isascii()
-        and all(" " < c <= "~" and c != ":" for c in name)
-        and all(" " <= c <= "~" or c == "\t" for c in value)
-    )
+    return bool(name) and _NAME.issuperset(name) and _VALUE.issuperset(value)
 
 
 def next_hop(hop: Hop, response: _Response) -> Hop | None:
