@@ -27,6 +27,7 @@ _DOCUMENTS = [
     "- x\n- {}\n- []\n- null\n",
     "",
     "just text",
+    "a: 1\nb: '1'\nc: 1\nd: \"1\"\ne: [1, '1', yes, 'yes', yes]\nf: {1: 1}\n",  # tags per form
 ]
 
 
@@ -69,3 +70,22 @@ def test_an_alias_is_the_same_object() -> None:
     _, squall_loader = _yaml()
     data = yaml.load("a: &x {b: [1]}\nc: *x\n", Loader=squall_loader)
     assert data["a"] is data["c"]
+
+
+def test_a_path_resolver_is_honoured_as_pyyaml_honours_it() -> None:
+    """squall resolves each distinct scalar once per document, unless a path resolver
+    makes the tag depend on where the node is."""
+    _, squall_loader = _yaml()
+
+    class WithPath(squall_loader):  # type: ignore[misc,valid-type]
+        pass
+
+    class Reference(_pyyaml_loader()):  # type: ignore[misc]
+        pass
+
+    for loader in (WithPath, Reference):
+        loader.add_path_resolver("tag:yaml.org,2002:int", ["version"], yaml.ScalarNode)
+    text = "version: '1'\nother: '1'\nnested: {version: '1'}\n"
+    data = yaml.load(text, Loader=WithPath)
+    assert data == yaml.load(text, Loader=Reference)
+    assert data == {"version": 1, "other": "1", "nested": {"version": "1"}}

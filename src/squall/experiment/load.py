@@ -6,6 +6,7 @@ only when a problem must be reported, so the happy path pays nothing for them.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -42,7 +43,34 @@ def _yaml() -> tuple[Any, Any]:
     class Loader(base):  # type: ignore[valid-type,misc]
         """The safe loader, with timestamps read as the text written (JSON has no dates;
         a date object breaks every driver and the journal) and over-long integers kept
-        for the limits' walk to report with their place."""
+        for the limits' walk to report with their place.
+
+        Each scalar's tag is resolved once per document: an experiment repeats its keys
+        and many values ("type", "probe", "provider", "python"...), and PyYAML's resolver
+        tries its regular expressions on every occurrence (a Python call from the C
+        parser for each). Path resolvers (none unless some code registers one) depend on
+        where a node is: with one, every node is resolved as PyYAML does."""
+
+        def __init__(self, stream: Any) -> None:
+            super().__init__(stream)
+            self._tags: dict[tuple[Any, Any, Any], str] = {}
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            if self.yaml_path_resolvers:
+                return str(super().resolve(kind, value, implicit))
+            key = (kind, value, implicit)
+            tag = self._tags.get(key)
+            if tag is None:
+                tag = self._tags[key] = super().resolve(kind, value, implicit)
+            return tag
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            if self.yaml_path_resolvers:  # else PyYAML's does nothing, at a call per node
+                super().descend_resolver(current_node, current_index)
+
+        def ascend_resolver(self) -> None:
+            if self.yaml_path_resolvers:
+                super().ascend_resolver()
 
         def construct_document(self, node: Any) -> Any:
             try:
@@ -292,10 +320,18 @@ def _parse(text: str, name: str, fmt: str, unusual: list[str]) -> Any:
                 [problem.located(name, exc.lineno, exc.colno)],
             ) from None
     yaml, loader = _yaml()
+    # composing makes a node and two marks per scalar, all tracked by the cycle collector,
+    # which then runs dozens of times over a growing heap (about 12 % of the load) for
+    # objects that hold no cycle; it runs again once the document is built
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         raise LoadError(f"cannot parse {name} as YAML", [_yaml_problem(exc, name, text)]) from None
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _yaml_problem(exc: Exception, name: str, text: str) -> Problem:
