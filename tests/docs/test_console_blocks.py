@@ -1,5 +1,5 @@
-"""Every ``console`` block of the documentation is run, and what it shows is what squall
-prints.
+"""Every ``console`` block of the documentation (and of README.md) is run, and what it
+shows is what squall prints.
 
 A block is a sequence of ``$ command`` lines, each followed by the output it shows. Each
 block runs in a fresh directory holding a copy of ``docs/examples/`` (flat, as the pages
@@ -62,6 +62,8 @@ from sqlock import machine_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
+#: the front page, whose first example a newcomer runs before any page of docs/
+README = ROOT / "README.md"
 FENCE = re.compile(r"^```console\s*$")
 MARK = re.compile(r"^<!-- console: (?P<what>.*?) -->$")
 SEPARATOR = "@@squall-console-command@@"
@@ -86,7 +88,8 @@ class ConsoleBlock:
 
     @property
     def id(self) -> str:
-        return f"{self.page.relative_to(DOCS)}:{self.line}"
+        where = self.page.relative_to(DOCS) if self.page.is_relative_to(DOCS) else self.page.name
+        return f"{where}:{self.line}"
 
     @property
     def not_run(self) -> str | None:
@@ -142,7 +145,7 @@ def _above(lines: list[str], index: int) -> str:
 
 def console_blocks() -> list[ConsoleBlock]:
     found = []
-    for page in sorted(DOCS.rglob("*.md")):
+    for page in [*sorted(DOCS.rglob("*.md")), README]:
         lines = page.read_text(encoding="utf-8").splitlines()
         index = 0
         while index < len(lines):
