@@ -125,6 +125,12 @@ def test_the_action_runs_a_suite_and_leaves_results_for_the_pipeline(suite: Path
     summary = runner.summary.read_text()
     assert "The API stays healthy" in summary and "Gate fails" in summary
     assert "::warning::not run" in runner.logs[-1]
+    # an annotation per experiment that did not hold, with its title and squall's reasons
+    assert (
+        "::warning title=squall not-run (unhealthy.journal.json)::Gate fails: the steady state "
+        "did not hold before the method"
+    ) in runner.logs[-1]
+    assert "(healthy.journal.json)" not in runner.logs[-1]
     uploads = [s for s in runner.skipped if s["uses"].startswith("actions/upload-artifact@")]
     assert uploads == [
         {
@@ -162,3 +168,17 @@ def test_bad_input_fails_the_step_with_exit_2_and_says_so(suite: Path) -> None:
     assert runner.run() == 2, runner.logs
     assert "exited 2 before writing a summary" in runner.summary.read_text()
     assert "::error::bad input" in runner.logs[-1]
+
+
+def test_an_experiment_cannot_forge_workflow_commands(tmp_path: Path) -> None:
+    """A title (or a reason: whatever a system returned) with a line break and ``::`` stays
+    inside its annotation: the runner would read a new line as a new command."""
+    experiment(tmp_path / "forged.json", gate=False, title="Gate 100%\n::error::forged, run: it")
+    runner = Runner(tmp_path, {"experiments": "forged.json", "install": "", "args": "--no-history"})
+    assert runner.run() == 4, runner.logs
+    lines = runner.logs[-1].splitlines()
+    assert not [line for line in lines if line.startswith("::error::forged")]
+    annotation = next(line for line in lines if line.startswith("::warning title="))
+    assert annotation.startswith(
+        "::warning title=squall not-run (forged.journal.json)::Gate 100%25%0A::error::forged, run: it: "
+    )
