@@ -6,23 +6,32 @@ usual ``squall run`` command lines without click (``squall.cli.fast``).
 
 from __future__ import annotations
 
+import gc
 import sys
 
-__all__ = ["main"]
+__all__ = ["main", "settled"]
 
 #: True when this process is the ``squall`` command itself (``main()`` reading
 #: sys.argv), not a caller running a command in-process (tests, click's CliRunner)
 own_process = False
+#: the command's collector is off until its start-up is over (``settled``)
+_starting = False
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (tests call this in-process, with ``argv``:
     then the process's signal handlers are left alone)."""
     args = sys.argv[1:] if argv is None else argv
+    if argv is None:
+        global _starting
+        _starting = True
+        gc.disable()  # until start-up is over: see settled()
     if args == ["--version"]:
         from squall._version import __version__
 
         sys.stdout.write(f"squall {__version__}\n")
+        if argv is None:
+            gc.freeze()
         return 0
     if argv is None:  # the real command: its own process's signals
         global own_process
@@ -45,10 +54,32 @@ def main(argv: list[str] | None = None) -> int:
         if kept:
             _restore(kept)
     if argv is None:
+        settled()
         _ignore_stop_signals()
         if "temporalio" in sys.modules:
             _exit_before_finalizing(code)
     return code
+
+
+def settled() -> None:
+    """Start-up is over (the command's modules are imported): collect garbage from now on.
+
+    The ``squall`` command (``main()`` in its own process) starts with Python's cyclic
+    garbage collector off: importing allocates long-lived objects (modules, functions,
+    classes), which the collections triggered by these allocations scanned again and
+    again for nothing. Here every object that exists is moved to the collector's
+    permanent generation (``gc.freeze``: never scanned again, neither by the run's
+    collections nor by the ones Python runs at exit) and the collector is turned back
+    on: the run's own garbage is collected as before. A trivial run executes about 10 %
+    fewer instructions (docs/performance.md). Called before a run's engine starts,
+    before click handles any other command, and when ``main`` returns; idempotent.
+    Nothing happens in-process (``main(argv)``: tests, embedders keep their collector).
+    """
+    global _starting
+    if _starting:
+        _starting = False
+        gc.freeze()
+        gc.enable()
 
 
 def _main(args: list[str]) -> int:
@@ -57,6 +88,7 @@ def _main(args: list[str]) -> int:
         if result is None:
             from squall.cli.app import cli
 
+            settled()
             result = cli.main(args=args, prog_name="squall", standalone_mode=False)
     except SystemExit as exc:  # click's own exits; sys.exit("text") from a plugin is not one
         if exc.code is None or isinstance(exc.code, int):

@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Mapping
 
+from squall.cli import settled
 from squall.cli._errors import bad_parameter
 from squall.cli.console import Console
 from squall.cli.history import open_cli_history
@@ -258,6 +259,7 @@ def _run_temporal(
         for p, path in zip(prepared, paths, strict=True)
     ]
     options["connection"] = connection_of(obj, connection)
+    settled()
     store = open_cli_history(*history)
     try:
         code, ran = run_on_temporal(obj, runs, history=store, **options)
@@ -397,6 +399,7 @@ class _Execute:
             source=prepared.document.name, json_lines=self.json_lines, quiet=self.quiet
         )
         options = RunOptions(journal_path=journal_path, run_id=run_id, **self.options)
+        settled()
         journal = _run_notified(
             settings,
             prepared.document.data,
