@@ -69,12 +69,29 @@ def shared_misconfigured_demo() -> Iterator[Any]:
 _RECOVERY_DIRS = iter(range(1 << 30))
 
 
+#: the test experiments' scratch files named by environment variable (tests/examples:
+#: ``{"type": "env", "key": ..., "default": "/tmp/squall-test-..."}``)
+SCRATCH_VARIABLES = {
+    "SQUALL_TEST_MARKER": "marker",
+    "SQUALL_TEST_LOG": "log",
+    "SQUALL_TEST_POINTS": "points",
+    "SQUALL_TEST_EFFECTS": "effects",
+}
+
+
 @pytest.fixture(autouse=True)
 def _own_recovery_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test has its own recovery directory (the runs' event streams), so a run one
-    test leaves unrecovered is not listed, nor warned about, in another."""
-    path = os.path.join(_HISTORY_DIR, f"recovery-{next(_RECOVERY_DIRS)}")
-    monkeypatch.setenv("SQUALL_RECOVERY_DIR", path)
+    test leaves unrecovered is not listed, nor warned about, in another; and its own
+    scratch files for the experiments whose defaults are machine-wide /tmp paths: two
+    pytest processes (xdist workers, two checkouts) running deviated.json at once shared
+    /tmp/squall-test-marker, and one's marker made the other's run 'not-run'."""
+    number = next(_RECOVERY_DIRS)
+    monkeypatch.setenv("SQUALL_RECOVERY_DIR", os.path.join(_HISTORY_DIR, f"recovery-{number}"))
+    scratch = os.path.join(_HISTORY_DIR, f"scratch-{number}")
+    os.mkdir(scratch)
+    for variable, name in SCRATCH_VARIABLES.items():
+        monkeypatch.setenv(variable, os.path.join(scratch, name))
 
 
 @pytest.fixture
