@@ -29,11 +29,13 @@ def test_safeguard_breach_stops_the_run_at_once_and_plays_rollbacks(
     assert journal["interruption"]["kind"] == "safeguard"
     assert journal["interruption"]["name"] == "not-tripped"
     assert "safeguard probe 'not-tripped' breached" in journal["interruption"]["reason"]
-    # the 30 s action was cut short, the next one never ran
-    assert elapsed < 20, elapsed
+    # the 30 s action was cut short (a run that waited it out takes longer), the next
+    # one never ran
+    assert elapsed < 30, elapsed
     assert names(journal["run"]) == ["trip-later", "long-wait"]
     long_wait = journal["run"][1]
     assert long_wait["status"] == "failed"
+    assert long_wait["duration"] < 30, long_wait
     assert not (tmp_path / "reached").exists()
     # a breach plays the rollbacks (default strategy): the faults are undone
     assert [(e["activity"]["name"], e["status"]) for e in journal["rollbacks"]] == [
@@ -132,6 +134,11 @@ def test_bypass_skips_by_type_and_name_and_the_journal_says_so(squall: Any, tmp_
     assert "these activities will not be executed: skip-me" in result.stderr
 
 
+#: the first action's sleep: long, so that only a breach that cuts it short ends the run
+#: before it, however slow the machine (a 20 s bound on a 30 s sleep failed at load 20)
+SLEEPY = 120
+
+
 def test_safeguard_from_the_settings_with_a_background_probe(squall: Any, tmp_path: Path) -> None:
     """A global safeguard (settings ``controls``) whose ``background`` probe runs once as
     the run starts and breaches while the first action sleeps."""
@@ -169,18 +176,22 @@ def test_safeguard_from_the_settings_with_a_background_probe(squall: Any, tmp_pa
     experiment.write_text(
         '{"title": "t", "description": "d", "method": ['
         '{"type": "action", "name": "sleepy", "provider": {"type": "python", "module": "sqtest",'
-        ' "func": "sleep", "arguments": {"seconds": 30}}},'
+        ' "func": "sleep", "arguments": {"seconds": ' + str(SLEEPY) + "}}},"
         '{"type": "action", "name": "after", "provider": {"type": "python", "module": "sqtest",'
         ' "func": "touch", "arguments": {"path": "reached"}}}]}'
     )
     started = time.monotonic()
-    result = squall("run", str(experiment))
+    result = squall("run", str(experiment), timeout=SLEEPY + 60)
+    elapsed = time.monotonic() - started
     assert result.code == 130, result.stderr
-    assert time.monotonic() - started < 20
     assert result.journal["interruption"]["name"] == "nothing-tripped"
     # the one-shot probe runs in the background as the run starts: the breach stops
-    # the run before or during the first action, never later
-    assert names(result.journal["run"]) in ([], ["sleepy"])
+    # the run before or during the first action (cut short: a run that waited for it
+    # takes longer), never later
+    assert elapsed < SLEEPY, (elapsed, result.stderr)
+    run = result.journal["run"]
+    assert names(run) in ([], ["sleepy"])
+    assert all(e["status"] == "failed" and e["duration"] < SLEEPY for e in run), run
     assert not (tmp_path / "reached").exists()
 
 
