@@ -96,8 +96,13 @@ class Bed:
         return decoded(self.history(run_id))
 
     def stop(self) -> None:
-        for worker in self.workers:
+        self.stop_from(0)
+
+    def stop_from(self, first: int) -> None:
+        """Stop the workers started from the ``first``-th on, and forget them."""
+        for worker in self.workers[first:]:
             worker.stop()
+        del self.workers[first:]
 
 
 def decoded(events: Any) -> str:

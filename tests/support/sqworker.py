@@ -92,6 +92,8 @@ class SquallWorker:
             os.killpg(self.process.pid, signum)
 
     def stop(self) -> None:
+        if self._log.closed:  # stopped already (its test, then the session's bed)
+            return
         if self.process.poll() is None:
             self._signal_group(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):

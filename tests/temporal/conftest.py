@@ -1,6 +1,6 @@
 """The Temporal engine's tests share one bed per session: the session's dev server (root
 conftest) and two real ``squall worker`` subprocesses (queues ``main`` and ``b``); tests
-that kill workers start their own."""
+that kill workers start their own, and those are stopped when their test ends."""
 
 from __future__ import annotations
 
@@ -21,3 +21,16 @@ def bed(temporal_server: TemporalServer, tmp_path_factory: pytest.TempPathFactor
         yield shared
     finally:
         shared.stop()
+
+
+@pytest.fixture(autouse=True)
+def _own_workers_stop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The workers a test starts with ``bed.worker`` are stopped when it ends (they
+    polled the server, and used CPU, until the session's end); the bed's own two stay."""
+    if "bed" not in request.fixturenames:
+        yield
+        return
+    shared: Bed = request.getfixturevalue("bed")
+    before = len(shared.workers)
+    yield
+    shared.stop_from(before)
