@@ -71,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"icount: no CTK venv in {work}: run bench/run.py first", file=sys.stderr)
         return 2
     cases = [c for c in args.cases.split(",") if c]
-    tools = {bench.CTK: [str(venv / "bin" / "chaos")], bench.SQUALL: bench.default_squall()}
+    # the squall run.py measured: its venv (a regular install), else the one at hand
+    installed = work / "squall-venv" / "bin" / "squall"
+    squall = [str(installed)] if installed.exists() else bench.default_squall()
+    tools = {bench.CTK: [str(venv / "bin" / "chaos")], bench.SQUALL: squall}
     bench.write_experiments(work / "experiments")
     server = bench.start_http_server(work / "www")
     runner = bench.Bench(

@@ -817,6 +817,43 @@ def git_state() -> dict[str, Any] | None:
     return {"commit": head, "src_dirty": bool(dirty)}
 
 
+def ensure_squall_venv(work: Path, reuse: bool, python: str | None) -> Path:
+    """squall as users install it, like the CTK: a regular (not editable) ``pip install``
+    of this repository into a venv of its own, WORK/squall-venv, made with ``python``
+    (default: the interpreter running the benchmark); returns its ``squall`` script.
+
+    The venv holds squall and its dependencies only: no pip, no setuptools (pip runs from
+    the harness with ``--python``). The developer's venv has setuptools, whose
+    ``distutils-precedence.pth`` imports a module at every interpreter start (3.7 M
+    instructions, about 2.5 % of a trivial run) and whose editable install adds a path
+    entry; the CTK's venv (Python >= 3.12) has neither. ``--reuse-venv`` keeps the venv
+    and its dependencies and reinstalls only squall, so the current tree is measured.
+    """
+    venv = work / "squall-venv"
+    py = venv / "bin" / "python"
+    fresh = not (reuse and py.exists())
+    env = dict(os.environ, PIP_CACHE_DIR=str(work / "pip-cache"), PIP_DISABLE_PIP_VERSION_CHECK="1")
+    steps: list[list[str]] = []
+    if fresh:
+        if venv.exists():
+            shutil.rmtree(venv)
+        base = python or getattr(sys, "_base_executable", sys.executable)
+        steps.append([base, "-m", "venv", "--without-pip", str(venv)])
+    pip = [sys.executable, "-m", "pip", "--python", str(py), "install", "-q"]
+    steps.append([*pip, *([] if fresh else ["--no-deps", "--force-reinstall"]), str(REPO)])
+    t0 = time.perf_counter()
+    log(f"installing squall from {REPO} into {venv} ({'new venv' if fresh else 'squall only'})")
+    for cmd in steps:
+        res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            raise BenchError(
+                f"squall venv setup failed (exit {res.returncode}): {' '.join(cmd)}\n"
+                + (res.stderr or res.stdout)[-2000:]
+            )
+    log(f"  pip install squall: {time.perf_counter() - t0:.1f} s")
+    return venv / "bin" / "squall"
+
+
 def default_squall() -> list[str]:
     """The squall script beside this interpreter, else on PATH, else `python -m squall`."""
     beside = Path(sys.executable).parent / "squall"
@@ -837,13 +874,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--warmup", type=int, default=1, help="warm-up runs per case and tool (1)")
     ap.add_argument("--out", type=Path, default=None, help="JSON result (WORK/results.json)")
     ap.add_argument(
-        "--reuse-venv", action="store_true", help="keep WORK/ctk-venv if its pins match"
+        "--reuse-venv",
+        action="store_true",
+        help="keep WORK/ctk-venv if its pins match, and WORK/squall-venv's dependencies",
     )
     ap.add_argument("--ctk-python", default=None, help="Python >= 3.12 for the CTK venv")
     ap.add_argument(
         "--squall",
         default=None,
-        help="squall executable (default: beside this python, else on PATH, else -m squall)",
+        help="squall executable (default: side by side, WORK/squall-venv, a regular pip "
+        "install of this repository; --squall-only: beside this python, else on PATH, "
+        "else -m squall)",
+    )
+    ap.add_argument(
+        "--squall-python",
+        default=None,
+        help="the Python of WORK/squall-venv (default: the one running the benchmark)",
     )
     ap.add_argument(
         "--squall-only", action="store_true", help="measure squall only (no CTK venv needed)"
@@ -876,12 +922,13 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     out: Path = (args.out or work / "results.json").resolve()
 
+    squall: list[str] = []  # side by side without --squall: WORK/squall-venv, below
     if args.squall:
         if not os.path.exists(args.squall):
             print(f"bench: squall executable {args.squall} not found", file=sys.stderr)
             return 2
         squall = [os.path.abspath(args.squall)]
-    else:
+    elif args.squall_only:
         squall = default_squall()
     tools = {SQUALL: squall}
     server = None
@@ -890,6 +937,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.squall_only:
             venv = ensure_ctk_venv(work, args.reuse_venv, args.ctk_python)
             tools[CTK] = [str(venv / "bin" / "chaos")]
+        if not squall:
+            tools[SQUALL] = [str(ensure_squall_venv(work, args.reuse_venv, args.squall_python))]
         order = [t for t in (CTK, SQUALL) if t in tools]  # A = CTK, B = squall
 
         write_experiments(work / "experiments")
