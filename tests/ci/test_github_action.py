@@ -7,6 +7,7 @@ what they would be given instead."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -18,6 +19,7 @@ import yaml
 from ciexp import experiment
 
 from sqharness import ROOT, subprocess_env
+from sqvenv import Venv
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
@@ -26,8 +28,11 @@ EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 class Runner:
     """Just enough of the Actions runner for a composite action."""
 
-    def __init__(self, work: Path, inputs: dict[str, str]) -> None:
+    def __init__(
+        self, work: Path, inputs: dict[str, str], env: dict[str, str] | None = None
+    ) -> None:
         self.work = work
+        self.env = env or {}
         declared = ACTION["inputs"]
         unknown = set(inputs) - set(declared)
         assert not unknown, f"not inputs of action.yml: {unknown}"
@@ -70,13 +75,16 @@ class Runner:
             out = self.work / f"output-{index}"
             out.touch()
             env = subprocess_env(
-                GITHUB_OUTPUT=str(out),
-                GITHUB_STEP_SUMMARY=str(self.summary),
-                GITHUB_WORKSPACE=str(self.work),
-                GITHUB_ACTIONS="true",
-                CI="true",
-                PATH=f"{Path(sys.executable).parent}:{subprocess_env()['PATH']}",
-                **{k: self.expand(str(v)) for k, v in step.get("env", {}).items()},
+                **{
+                    "GITHUB_OUTPUT": str(out),
+                    "GITHUB_STEP_SUMMARY": str(self.summary),
+                    "GITHUB_WORKSPACE": str(self.work),
+                    "GITHUB_ACTIONS": "true",
+                    "CI": "true",
+                    "PATH": f"{Path(sys.executable).parent}:{subprocess_env()['PATH']}",
+                    **self.env,
+                    **{k: self.expand(str(v)) for k, v in step.get("env", {}).items()},
+                }
             )
             done = subprocess.run(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
@@ -182,3 +190,24 @@ def test_an_experiment_cannot_forge_workflow_commands(tmp_path: Path) -> None:
     assert annotation.startswith(
         "::warning title=squall not-run (forged.journal.json)::Gate 100%25%0A::error::forged, run: it: "
     )
+
+
+@pytest.mark.slow
+def test_by_default_the_action_installs_the_squall_it_was_checked_out_with(suite: Path) -> None:
+    """``uses: ...@ref`` checks the action out at GITHUB_ACTION_PATH: by default squall is
+    installed from there, never by a bare name from PyPI (squall is not published there,
+    and pip would install whatever package holds the name)."""
+    checkout = suite / "action-checkout"
+    shutil.copytree(
+        ROOT, checkout, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "site")
+    )
+    venv = Venv(suite / "runner")
+    venv.where.mkdir()
+    assert venv.run(sys.executable, "-m", "venv", str(venv.root)).returncode == 0
+    env = {"GITHUB_ACTION_PATH": str(checkout), "PATH": venv.env["PATH"]}
+    env["PIP_CACHE_DIR"] = venv.env["PIP_CACHE_DIR"]
+    runner = Runner(suite, {"experiments": "experiments/healthy.json", "args": "--no-history"}, env)
+    assert runner.inputs["install"] == "from-action"
+    assert runner.run() == 0, runner.logs
+    where = venv.run(str(venv.python), "-c", "import squall; print(squall.__file__)")
+    assert str(venv.root) in where.stdout  # the runner's python got it, from the checkout

@@ -18,13 +18,13 @@ from sqharness import ROOT, subprocess_env
 TEMPLATE = yaml.safe_load((ROOT / "ci" / "squall.gitlab-ci.yml").read_text(encoding="utf-8"))
 
 
-def run_job(work: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+def run_job(work: Path, path: str = "", **variables: str) -> subprocess.CompletedProcess[str]:
     job = TEMPLATE[".squall"]
     env = subprocess_env(
         **{**job["variables"], **variables},
         GITLAB_CI="true",
         CI="true",
-        PATH=f"{Path(sys.executable).parent}:{subprocess_env()['PATH']}",
+        PATH=path or f"{Path(sys.executable).parent}:{subprocess_env()['PATH']}",
     )
     script = "\n".join(job["script"])
     return subprocess.run(
@@ -58,3 +58,17 @@ def test_a_held_suite_passes_the_job(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "squall-results" / "journals" / "e.journal.json").exists()
+
+
+def test_without_squall_the_job_says_what_to_install_instead_of_asking_pypi(
+    tmp_path: Path,
+) -> None:
+    """The default installs nothing (squall is not on PyPI: a bare ``squall`` would install
+    whatever holds that name there); a job with no squall stops with exit 2 and says why."""
+    experiment(tmp_path / "e.json")
+    done = run_job(tmp_path, path="/usr/bin:/bin", SQUALL_EXPERIMENTS="e.json")
+    assert done.returncode == 2, done.stdout + done.stderr
+    said = done.stderr.strip()
+    assert said.startswith("squall is not installed: set SQUALL_INSTALL to a git URL or a path")
+    assert said in (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")  # as the page shows
+    assert not (tmp_path / "squall-results").exists()
