@@ -25,7 +25,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from squall.temporal.activities import BEAT, WorkerActivities, worker_identity
 from squall.temporal.workflow import ExperimentWorkflow
 
-__all__ = ["SHUTDOWN_GRACE", "installed_drivers", "make_worker", "serve"]
+__all__ = ["SHUTDOWN_GRACE", "installed_drivers", "make_worker", "serve", "workflow_runner"]
 
 #: seconds a worker told to stop (SIGINT, SIGTERM) lets its running activities finish
 SHUTDOWN_GRACE = 30.0
@@ -41,7 +41,7 @@ def installed_drivers() -> list[str]:
     return sorted({ep.name for ep in entry_points(group="squall.drivers")})
 
 
-def _runner() -> SandboxedWorkflowRunner:
+def workflow_runner() -> SandboxedWorkflowRunner:
     """The workflow sandbox, letting squall's own (deterministic) modules through: the
     phase machine and the models are I/O-free; the sandbox still refuses the clock,
     randomness and I/O in workflow code."""
@@ -80,7 +80,7 @@ def make_worker(
         task_queue=task_queue,
         workflows=[ExperimentWorkflow],
         activities=activities.all(),
-        workflow_runner=_runner(),
+        workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent,
         identity=identity,
         graceful_shutdown_timeout=timedelta(seconds=shutdown_grace),
