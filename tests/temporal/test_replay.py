@@ -106,7 +106,9 @@ def _replay(events: list[dict[str, Any]], workflow_id: str) -> None:
 
     replayer = Replayer(workflows=[ExperimentWorkflow], workflow_runner=workflow_runner())
     history = WorkflowHistory.from_json(workflow_id, {"events": events})
-    asyncio.run(replayer.replay_workflow(history))
+    result = asyncio.run(replayer.replay_workflow(history, raise_on_replay_failure=False))
+    failure = result.replay_failure
+    assert failure is None, f"{workflow_id} does not replay: {type(failure).__name__}: {failure}"
 
 
 def _kept(bed: Bed, name: str, run_id: str) -> list[dict[str, Any]]:

@@ -1,0 +1,134 @@
+"""The run's state as the workflow keeps it: what the phase machine reads of the world
+(``MachineState``: a stop asked, fail-fast tripped, the method aborted), the journal
+being written, the running steps a stop cancels, the outputs later steps use, and the
+progress events the command line reads."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from squall.engine.context import Interruption
+    from squall.engine.verdict import RunFacts
+    from squall.experiment.model import Activity
+    from squall.experiment.outputs import activity_output_refs
+    from squall.journal.model import Journal
+    from squall.journal.recorder import Phase
+    from squall.plan import Plan
+    from squall.temporal.inputs import RunInput
+    from squall.temporal.runhooks import interruption_of
+
+__all__ = ["FlowState"]
+
+
+class FlowState:
+    """State the machine reads (``MachineState``), shared by the steps' executors."""
+
+    #: the run as the workflow was started with it
+    _input: RunInput
+    #: what activities are given: the run without its document (see ``run``)
+    _carried: RunInput
+    _plan: Plan
+    _journal: Journal
+    _facts: RunFacts
+    _started: datetime
+    #: the ``runtime.timeout`` timer (None: no deadline)
+    _deadline: asyncio.Task[None] | None
+
+    def __init__(self) -> None:
+        self._events: list[dict[str, Any]] = []
+        self._stop: Interruption | None = None
+        self._in_rollbacks = False
+        self._fail_fast = False
+        self._aborted_by = ""
+        self._done = False
+        #: running activities of the method/hypothesis (cancelled by a stop)
+        self._running: set[asyncio.Task[Any]] = set()
+        self._background: dict[str, list[asyncio.Task[Any]]] = {}
+        self._continuous: asyncio.Task[str] | None = None
+        self._continuous_done = False
+        #: the running group's places: (phase, index)
+        self._members: list[tuple[str, int]] = []
+        #: group members cancelled, by (phase, index): why
+        self._cancelled: dict[tuple[str, int], str] = {}
+        #: the latest successful entry of each name, for ${outputs...}: name -> [phase, entry]
+        self._outputs: dict[str, list[Any]] = {}
+        #: the own task queue of the worker that holds the run's hooks ("" when none)
+        self._hook_queue = ""
+        #: why the run's hooks were lost (their worker died), "" while they are not
+        self._hooks_lost = ""
+
+    # -- what the machine reads ------------------------------------------------------
+
+    @property
+    def stopped(self) -> bool:
+        """A stop was asked (rollbacks, once started, are not stopped by it)."""
+        return self._stop is not None and not self._in_rollbacks
+
+    @property
+    def interruption(self) -> Interruption | None:
+        return self._stop
+
+    @property
+    def fail_fast_tripped(self) -> bool:
+        return self._fail_fast
+
+    @property
+    def aborted_by(self) -> str:
+        return self._aborted_by
+
+    # -- stops -------------------------------------------------------------------------
+
+    def _request_stop(self, interruption: Interruption) -> None:
+        if self._stop is not None or self._done:
+            return
+        self._stop = interruption
+        if self._in_rollbacks:  # recorded (the run ends interrupted), not obeyed
+            self._emit(
+                "warning",
+                text=f"stop requested during the rollbacks: {interruption.reason}; "
+                "they are played to their end",
+            )
+            return
+        self._emit("warning", text=f"stop requested: {interruption.reason}")
+        # SIGUSR1 ("gracefully"): the background activities run to their end
+        spared: set[asyncio.Task[Any]] = set()
+        if interruption.wait_background:
+            spared = {t for tasks in self._background.values() for t in tasks}
+        with contextlib.suppress(RuntimeError):  # a signal's handler runs outside any task
+            current = asyncio.current_task()
+            if current is not None:  # a step whose own hook asked for it: it ends by itself
+                spared.add(current)
+        for task in list(self._running - spared):
+            task.cancel()
+        for key in self._members:
+            self._cancelled.setdefault(key, "the run was stopped")
+
+    def _asked(self, stop: list[Any]) -> None:
+        """A stop a hook asked for, from a step's or a hook's result."""
+        interruption = interruption_of(stop)
+        if interruption is not None:
+            self._request_stop(interruption)
+
+    # -- the journal -------------------------------------------------------------------
+
+    def _reserve(self, phase: str) -> int:
+        """A place for an entry of ``phase`` in the journal (filled when it ends)."""
+        entries = self._journal.rollbacks if phase == Phase.ROLLBACKS else self._journal.run
+        entries.append(None)
+        return len(entries) - 1
+
+    def _outputs_for(self, activities: list[Activity]) -> list[list[Any]]:
+        """The entries whose outputs ``activities`` use (``${outputs...}``)."""
+        names = {ref.name for a in activities for ref in activity_output_refs(a)}
+        return [self._outputs[name] for name in sorted(names) if name in self._outputs]
+
+    # -- progress ----------------------------------------------------------------------
+
+    def _emit(self, kind: str, **data: Any) -> None:
+        self._events.append({"kind": kind, **data})
