@@ -24,6 +24,7 @@ from squall.errors import Problem
 
 if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
+    from temporalio.converter import DataConverter
 
     from squall.journal.history import RunHistory
     from squall.plan import Plan
@@ -339,7 +340,9 @@ async def _follow_all(
     entries: list[SuiteEntry] = []
     for index, (one, started, handle) in enumerate(zip(runs, inputs, handles, strict=True)):
         began = time.monotonic()
-        code, reasons, journal = await _follow(obj, handle, one, started, quiet, history)
+        code, reasons, journal = await _follow(
+            obj, handle, one, started, quiet, history, converter=client.data_converter
+        )
         done.append(started.run_id)
         entries.append(
             SuiteEntry(
@@ -363,9 +366,11 @@ async def _follow(
     history: RunHistory | None,
     *,
     attached: bool = False,
+    converter: DataConverter | None = None,
 ) -> tuple[int, list[str], str]:
-    """Follow one run to its end; write its journal and history record; show the verdict.
-    Returns the exit code, the reasons and the journal written ("" when none)."""
+    """Follow one run to its end; write its journal and history record; show the verdict
+    (``converter``: the client's, reads what workers send). Returns the exit code, the
+    reasons and the journal written ("" when none)."""
     import json
 
     from squall.engine.context import now_iso
@@ -383,6 +388,7 @@ async def _follow(
         wait=started.schedule_to_start,
         end_unstarted=not attached,
         patience=reconnect_patience(os.environ),
+        converter=converter,
     )
     if "problems" in result:
         if console.live is not None:
@@ -452,7 +458,16 @@ async def _attach(
     )
     handle = temporal.handle_of(client, run_id)
     followed = await _interruptible(
-        _follow(obj, handle, run, started, quiet, history, attached=True)
+        _follow(
+            obj,
+            handle,
+            run,
+            started,
+            quiet,
+            history,
+            attached=True,
+            converter=client.data_converter,
+        )
     )
     if followed is None:
         _left_running([run_id])

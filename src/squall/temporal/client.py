@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, cast
 
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
     WorkflowFailureError,
@@ -18,12 +17,14 @@ from temporalio.client import (
     WorkflowQueryFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from squall.errors import InputError, SquallError
 from squall.temporal.inputs import RunInput
 from squall.temporal.names import WORKFLOW_NAME
 from squall.temporal.steps import run_from
+from squall.temporal.unstarted import StartWatch
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -162,18 +163,6 @@ async def _query(
     return cast(dict[str, Any], answer)
 
 
-async def _never_ran(handle: WorkflowHandle[Any, Any]) -> bool:
-    """No worker ever ran the workflow (so nothing of the experiment ran); False when
-    the server cannot say now."""
-    try:
-        async for event in handle.fetch_history_events():
-            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-                return False
-    except RPCError:
-        return False
-    return True
-
-
 class ServerLost(SquallError):
     """The command line lost the Temporal server for longer than it waits (exit 3); the
     run goes on there once the server is back."""
@@ -261,12 +250,15 @@ async def follow(
     wait: float = 60.0,
     end_unstarted: bool = True,
     patience: float = 300.0,
+    converter: DataConverter | None = None,
 ) -> dict[str, Any]:
     """Show the run's progress until it ends; its result (``journal`` or ``error``). A
-    run that no worker of ``queue`` has taken after ``wait`` seconds is terminated
-    (nothing of it ran) and reported; with ``end_unstarted`` False (``runs attach``: the
-    run was started to wait, maybe) it is only said, once, and followed on. A server out
-    of reach is waited for, ``patience`` seconds at most.
+    run that no worker of ``queue`` has taken after ``wait`` seconds, or that a worker
+    cannot read (a payload key it lacks), is terminated (nothing of it ran) and reported;
+    with ``end_unstarted`` False (``runs attach``: the run was started to wait, maybe) it
+    is only said, once, and followed on (:class:`squall.temporal.unstarted.StartWatch`;
+    ``converter`` reads the workers' failures, the client's). A server out of reach is
+    waited for, ``patience`` seconds at most.
 
     Raises:
         ServerLost: the server stayed out of reach longer than ``patience``.
@@ -274,8 +266,13 @@ async def follow(
     progress = _Progress(listener)
     contact = _Contact(listener, handle.id, patience)
     since = 0
-    began = time.monotonic()
-    said = False
+    watch = StartWatch(
+        listener.warning,
+        converter or DataConverter.default,
+        queue=queue,
+        wait=wait,
+        end_unstarted=end_unstarted,
+    )
     result = asyncio.ensure_future(handle.result())
     try:
         while True:
@@ -291,17 +288,9 @@ async def follow(
                     break
                 contact.lost(error)
                 result = asyncio.ensure_future(handle.result())
-            late = not since and not said and time.monotonic() - began > wait
-            if late and await _never_ran(handle):
-                why = (
-                    f"no worker took the run from task queue {queue!r} within {wait:g} s "
-                    f"(start one: squall worker --task-queue {queue})"
-                )
-                if end_unstarted:
-                    await handle.terminate(why)
-                    return {"error": f"{why}; nothing ran", "exit_code": 3}
-                listener.warning(f"{why}; waiting for one")
-                said = True
+            ended = await watch.look(handle) if not since else None
+            if ended is not None:
+                return ended
             await asyncio.wait({result}, timeout=POLL)
         if answer is None or not answer["done"]:  # events after the last poll
             answer = await _query(handle, since)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -23,6 +24,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from squall.temporal.activities import BEAT, WorkerActivities, worker_identity
+from squall.temporal.codec import PayloadKeyError
 from squall.temporal.workflow import ExperimentWorkflow
 
 __all__ = ["SHUTDOWN_GRACE", "installed_drivers", "make_worker", "serve", "workflow_runner"]
@@ -126,6 +128,40 @@ async def _reap(client: Client, pool: ThreadPoolExecutor) -> None:
                 sys.stderr.write(f"squall worker: cleaning up run {run_id}: {exc}\n")
 
 
+#: the logger temporalio's workflow worker reports a failed workflow task on
+WORKFLOW_LOGGER = "temporalio.worker._workflow"
+#: runs a worker remembers having refused (said once each)
+_REFUSALS_KEPT = 1000
+
+
+class Refusals(logging.Filter):
+    """A run this worker cannot read (its payload key is not among the worker's keys):
+    one squall line per run on stderr, instead of temporalio's stack trace at each of
+    Temporal's offers of its task. The command line that follows the run says it too
+    (squall.temporal.unstarted); a detached run waits for a worker that can read it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.said: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, PayloadKeyError):
+            return True
+        run = str(record.args[0]) if isinstance(record.args, tuple) and record.args else "?"
+        if run not in self.said:
+            if len(self.said) >= _REFUSALS_KEPT:
+                self.said.clear()
+            self.said.add(run)
+            sys.stderr.write(
+                f"squall worker: refused a run it cannot read (Temporal run id {run}): "
+                f"{error}, then restart this worker; Temporal offers the run again, to any "
+                "worker of the queue\n"
+            )
+            sys.stderr.flush()
+        return False
+
+
 def _signalled(name: str) -> None:
     from squall.temporal.runhooks import process_signalled
 
@@ -153,6 +189,8 @@ async def serve(
         journal_dir=journal_dir,
         shutdown_grace=shutdown_grace,
     )
+    refusals = Refusals()
+    logging.getLogger(WORKFLOW_LOGGER).addFilter(refusals)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -171,4 +209,5 @@ async def serve(
             await stop.wait()
             reaper.cancel()
     finally:
+        logging.getLogger(WORKFLOW_LOGGER).removeFilter(refusals)
         pool.shutdown(wait=False, cancel_futures=True)
