@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "default_settings_path",
     "get_key",
+    "is_secret_key",
     "load_settings",
     "masked_settings",
     "remove_key",
@@ -217,6 +218,12 @@ def masked_settings(settings: Any) -> Any:
     masked = walk(settings, ())
     register_secrets(found)
     return masked
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether the value of ``key`` (dotted, as ``settings set`` takes it) is a credential,
+    masked when settings are printed."""
+    return _is_secret_key(tuple(str(t) for t in _tokens(key) if isinstance(t, str)))
 
 
 def _is_secret_key(path: tuple[str, ...]) -> bool:

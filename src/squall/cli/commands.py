@@ -84,17 +84,28 @@ def settings_get(ctx: click.Context, key: str, fmt: str) -> int:
 
 @settings_group.command("set")
 @click.argument("key")
-@click.argument("value")
+@click.argument("value", required=False)
+@click.option(
+    "--from-stdin",
+    is_flag=True,
+    help="Read VALUE from standard input (a credential then stays out of ps and the "
+    "shell's history).",
+)
 @click.pass_context
-def settings_set(ctx: click.Context, key: str, value: str) -> int:
-    """Set KEY to VALUE (JSON; a bare word is taken as a string). Creates missing keys."""
+def settings_set(ctx: click.Context, key: str, value: str | None, from_stdin: bool) -> int:
+    """Set KEY to VALUE (JSON; a bare word is taken as a string). Creates missing keys.
+
+    Without VALUE, it is read from standard input (--from-stdin), or asked for, without
+    echo, in a terminal: a credential (temporal.api_key, a token) then never appears
+    on a command line."""
     from squall.settings import save_settings, set_key
 
+    text = _value_of(key, value, from_stdin)
     path, settings = _path_and_settings(ctx)
     try:
-        parsed = json.loads(value)
+        parsed = json.loads(text)
     except ValueError:
-        parsed = value
+        parsed = text
     try:
         set_key(settings, key, parsed)
     except KeyError:
@@ -102,6 +113,42 @@ def settings_set(ctx: click.Context, key: str, value: str) -> int:
         return 1
     save_settings(settings, path)
     return 0
+
+
+#: the most a value read from standard input may hold
+MAX_STDIN_VALUE = 1024 * 1024
+
+
+def _value_of(key: str, value: str | None, from_stdin: bool) -> str:
+    """The text of the value to set: VALUE, standard input, or a prompt without echo; a
+    credential's value is registered as a secret (masked in anything printed).
+
+    Raises:
+        click.UsageError: both VALUE and --from-stdin, neither and no terminal to ask
+            in, nothing (or too much) on standard input.
+    """
+    from squall.settings import is_secret_key
+
+    if value is not None and from_stdin:
+        raise click.UsageError("give VALUE or --from-stdin, not both")
+    if value is None and from_stdin:
+        value = sys.stdin.read(MAX_STDIN_VALUE + 1).removesuffix("\n").removesuffix("\r")
+        if len(value) > MAX_STDIN_VALUE:
+            raise click.UsageError(f"the value on standard input is over {MAX_STDIN_VALUE} bytes")
+        if not value:
+            raise click.UsageError("--from-stdin: nothing on standard input")
+    elif value is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError(
+                "missing VALUE: give it, pipe it with --from-stdin, or run in a terminal "
+                "to be asked for it (without echo)"
+            )
+        value = str(click.prompt(f"{key}", hide_input=True, confirmation_prompt=True, err=True))
+    if is_secret_key(key):
+        from squall.masking import register_secrets
+
+        register_secrets([value])
+    return value
 
 
 @settings_group.command("remove")
