@@ -208,3 +208,33 @@ def test_a_killed_reaper_is_replaced_and_the_replacement_knows_every_child() -> 
         for pid in (first, second):
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+#: A normal exit (end of script) with one child still running and registered, after an
+#: other child that ended and was forgotten. An exit handler registered before the
+#: reaper's (so it runs after it) prints the state of the running child at that moment.
+NORMAL_EXIT = """
+import atexit
+from squall.providers import children
+def state():
+    with open(f"/proc/{running.pid}/stat") as handle:
+        print(handle.read().rsplit(")", 1)[1].split()[0], flush=True)
+atexit.register(state)
+ended = children.spawn(["true"], shell=False)
+ended.wait()
+children.forget(ended.pid)
+running = children.spawn(["sleep", "30"], shell=False)
+print(running.pid, flush=True)
+"""
+
+
+def test_a_normal_exit_waits_for_the_reaper_while_a_child_is_registered() -> None:
+    done = _python(NORMAL_EXIT)
+    assert done.returncode == 0, done.stderr
+    pid, state = done.stdout.split()
+    try:
+        # the reaper had killed the registered group before squall's exit went on
+        assert state == "Z"
+    finally:
+        if _alive(int(pid)):
+            os.kill(int(pid), signal.SIGKILL)

@@ -47,7 +47,9 @@ __all__ = ["forget", "kill_group", "register", "spawn"]
 #: ``!`` it failed. It sleeps in ``poll`` for the end of the pipe only (events 0: squall's
 #: writes do not wake it, so a line costs squall no context switch) and reads what came
 #: every quarter of a second. At the end: kill the registered groups, and when a start was
-#: still announced, the groups of the processes whose stdin is the lifeline (``argv[1]``).
+#: still announced, the groups of the processes whose stdin is the lifeline (``argv[1]``);
+#: then leave at once (``os._exit``: nothing to flush; Python's own finalisation was about
+#: 7 M instructions, which a normal exit of squall waited for).
 _REAPER = """\
 import os, select, sys
 os.set_blocking(0, False)
@@ -83,6 +85,7 @@ for group in groups:
         os.killpg(group, 9)
     except OSError:
         pass
+os._exit(0)
 """
 
 _lock = threading.Lock()
@@ -138,11 +141,18 @@ def _bury_reaper() -> None:
 
 
 def _stop_reaper() -> None:
-    """At a normal exit: close the pipe (the reaper kills what is still registered) and
-    wait for it."""
+    """At a normal exit: close the pipe (the reaper kills what is still registered) and,
+    when something was still registered or being started, wait for it, so that those
+    groups are dead before squall's exit. With nothing left to kill (the usual end: every
+    child ended and was forgotten), squall does not wait for the reaper to wake up and
+    leave."""
     if _reaper is not None and _reaper.stdin is not None:
+        idle = not _registered and _starting.acquire(blocking=False)
         with contextlib.suppress(OSError):
             _reaper.stdin.close()
+        if idle:
+            _starting.release()
+            return
         with contextlib.suppress(subprocess.TimeoutExpired):
             _reaper.wait(timeout=5)
 
