@@ -61,3 +61,29 @@ def test_recording_a_run_imports_neither_sqlite3_nor_datetime(tmp_path: Path) ->
         assert (record.status, record.exit_code) == ("completed", 0)
     finally:
         history.close()
+
+
+def test_the_wal_left_between_runs_stays_small(tmp_path: Path) -> None:
+    """Python >= 3.12 leaves the WAL at close (no checkpoint); the next run reads all of
+    it: a commit checkpoints it past WAL_PAGES. Python 3.11 checkpoints at every close."""
+    from squall.journal.history.sqlite import WAL_PAGES
+
+    path = tmp_path / "h.sqlite3"
+    for n in range(60):  # as runs record themselves: a commit at the start, one at the end
+        connection = connect_sqlite(str(path))
+        connection.execute("CREATE TABLE IF NOT EXISTS t (n INTEGER, data TEXT)")
+        connection.execute("INSERT INTO t VALUES (?, ?)", (n, "x" * 100))
+        connection.commit()
+        connection.execute("UPDATE t SET data = ? WHERE n = ?", ("x" * 8000, n))
+        connection.commit()
+        connection.close()
+    wal = tmp_path / "h.sqlite3-wal"
+    if hasattr(sqlite3.Connection, "setconfig"):
+        assert 0 < wal.stat().st_size <= (WAL_PAGES + 10) * (4096 + 24) + 32
+    else:
+        assert not wal.exists()
+    connection = connect_sqlite(str(path))
+    try:
+        assert connection.execute("SELECT count(*) FROM t").fetchone()[0] == 60
+    finally:
+        connection.close()
