@@ -18,7 +18,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["DEFAULT_MAX_OUTPUT", "cap_output", "parse_size"]
+__all__ = ["DEFAULT_MAX_OUTPUT", "cap_output", "journal_safe", "parse_size", "safe_text"]
 
 #: The default per-activity output limit, in characters of text (1 MiB).
 DEFAULT_MAX_OUTPUT = 1 << 20
@@ -53,6 +53,108 @@ def parse_size(text: Any) -> int | None:
     if number < 0:
         raise ValueError(f"{text!r} is not a size (negative)")
     return number * _UNITS[unit] or None
+
+
+#: an output nested deeper than this is cut there (JSON's readers recurse)
+MAX_DEPTH = 100
+#: the most values an output is walked for (a structure that shares its parts can stand
+#: for more values than memory holds: ``x = [x, x]`` a hundred times is 2**100 leaves)
+MAX_VALUES = 1_000_000
+#: an integer longer than this many bits is kept as a note (Python will not print one of
+#: more than 4300 digits)
+_INT_BITS = 14_000
+
+
+def safe_text(text: str) -> str:
+    """``text`` as UTF-8 can hold it: a lone surrogate (what ``os.listdir`` makes of a
+    file name that is not UTF-8) becomes U+FFFD."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        import re
+
+        return re.sub("[\ud800-\udfff]", "\ufffd", text)
+    return text
+
+
+def journal_safe(value: Any, most: int | None = None) -> Any:
+    """A driver's return value as JSON can hold it, in bounded time: a circular reference,
+    nesting past MAX_DEPTH and values past MAX_VALUES become a note, keys JSON cannot
+    have and other objects become their text (an object whose ``str()`` raises, its type),
+    texts lose their lone surrogates, sets become lists, an integer too long to print a
+    note. The value itself when nothing had to change. ``most``: values walked at most
+    (default and ceiling MAX_VALUES)."""
+    return _Safe(min(most or MAX_VALUES, MAX_VALUES)).value(value, 0)
+
+
+class _Safe:
+    def __init__(self, most: int) -> None:
+        self.most = self.left = most
+        self.path: set[int] = set()  # containers being walked: one seen again is a cycle
+
+    def value(self, value: Any, depth: int) -> Any:
+        kind = type(value)
+        if kind is str:
+            return safe_text(value)
+        if value is None or kind is bool or kind is float or kind is bytes:
+            return value
+        if kind is int:
+            return value if value.bit_length() < _INT_BITS else _big(value)
+        self.left -= 1
+        if self.left < 0:
+            return f"[squall: more than {self.most} values, not recorded]"
+        if isinstance(value, Mapping | list | tuple | set | frozenset):
+            if depth >= MAX_DEPTH:
+                return f"[squall: nested deeper than {MAX_DEPTH} levels, not recorded]"
+            if id(value) in self.path:
+                return "[squall: circular reference]"
+            self.path.add(id(value))
+            try:
+                return self._container(value, depth + 1)
+            finally:
+                self.path.discard(id(value))
+        if isinstance(value, int | float | str | bytes | bytearray):
+            return value
+        return self.value(_text_of(value), depth)
+
+    def _container(self, value: Any, depth: int) -> Any:
+        if isinstance(value, Mapping):
+            items = [(self._key(k), self.value(v, depth)) for k, v in value.items()]
+            same = type(value) is dict and all(
+                k is k0 and v is v0 for (k, v), (k0, v0) in zip(items, value.items(), strict=True)
+            )
+            return value if same else dict(items)
+        values = [self.value(v, depth) for v in value]
+        if isinstance(value, list | tuple) and all(
+            v is v0 for v, v0 in zip(values, value, strict=True)
+        ):
+            return value
+        return values
+
+    def _key(self, key: Any) -> Any:
+        kind = type(key)
+        if kind is str:
+            return safe_text(key)
+        if key is None or kind is bool or kind is float or (kind is int and key.bit_length() < 64):
+            return key
+        return safe_text(_text_of(key) if not isinstance(key, tuple) else repr(key))
+
+
+def _big(value: int) -> str:
+    return f"[squall: integer of {value.bit_length()} bits, not recorded]"
+
+
+def _text_of(value: Any) -> Any:
+    """What the journal's encoder writes for an object JSON has no type for; its type's
+    name when that raises."""
+    from squall.journal.store import encodable
+
+    try:
+        return encodable(value)
+    except BaseException:  # a driver's object: its __str__ may raise anything
+        return f"[squall: {type(value).__name__} object that cannot be shown]"
 
 
 def _measure(value: Any, texts: list[int]) -> int:
@@ -116,10 +218,16 @@ def _masked(output: Any) -> tuple[Any, dict[str, Any] | None]:
 
 
 def cap_output(output: Any, limit: int | None) -> tuple[Any, dict[str, Any] | None]:
-    """The output as the journal keeps it (masked, cut to ``limit``), and a note: None
-    when it is whole, ``{"masked": True}`` when a secret was masked in it, else the cut
-    (``limit``, ``size``)."""
+    """The output as the journal keeps it (made JSON-safe, masked, cut to ``limit``), and
+    a note: None when it is whole, ``{"masked": True}`` when a secret was masked in it,
+    else the cut (``limit``, ``size``)."""
     kind = type(output)
+    if kind is str:
+        output = safe_text(output)
+    elif not (output is None or kind is bool or kind is float):
+        # with a limit, an output of more values than limit / _SCALAR is cut anyway
+        output = journal_safe(output, None if limit is None else limit // _SCALAR + 2)
+        kind = type(output)
     if limit is None or (
         (output is None or kind is bool or kind is int or kind is float) and limit >= _SCALAR
     ):

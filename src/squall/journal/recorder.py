@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from squall.journal.limits import DEFAULT_MAX_OUTPUT, cap_output
+from squall.journal.limits import DEFAULT_MAX_OUTPUT, cap_output, safe_text
 from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal
 from squall.journal.store import EventStream, dumps_document, encode_entry
 from squall.masking import mask_text, mask_value
@@ -77,6 +77,10 @@ class Recorder:
         """Cut the entry's output to the limit and mask its secrets (in place: the journal
         keeps only this)."""
         run.output, note = cap_output(run.output, self.max_output)
+        # a driver's error may hold what UTF-8 cannot (a file name that is not UTF-8)
+        run.reason = safe_text(run.reason)
+        if run.exception:
+            run.exception = [safe_text(line) for line in run.exception]
         squall = run.squall
         if _scopes.any_secret:  # else nothing to mask (cap_output masks the output)
             run.reason = mask_text(run.reason)

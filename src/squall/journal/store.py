@@ -22,6 +22,7 @@ __all__ = [
     "StreamBusy",
     "dumps",
     "dumps_document",
+    "encodable",
     "encode_entry",
     "events_path_for",
     "format_journal",
@@ -38,7 +39,7 @@ class Encoded(str):
     __slots__ = ()
 
 
-def _default(value: Any) -> Any:
+def encodable(value: Any) -> Any:
     """Encode what JSON cannot: dates, decimals, UUIDs, sets, bytes, exceptions."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -51,7 +52,7 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-_compact = json.JSONEncoder(ensure_ascii=False, default=_default, separators=(", ", ": "))
+_compact = json.JSONEncoder(ensure_ascii=False, default=encodable, separators=(", ", ": "))
 
 
 _text = json.encoder.encode_basestring  # what the encoder uses for text (C when available)
@@ -72,13 +73,13 @@ def dumps(value: Any) -> str:
         return int.__repr__(value)
     if _c_encoder is None or kind is float:
         return _compact.encode(value)
-    return "".join(_c_encoder({}, _default, _text, None, ": ", ", ", False, False, True)(value, 0))
+    return "".join(_c_encoder({}, encodable, _text, None, ": ", ", ", False, False, True)(value, 0))
 
 
 #: the C encoder without the circular-reference check, for a document's own data (it
 #: passed the input limits: no cycle); built once
 _acyclic: Any = (
-    _c_encoder(None, _default, _text, None, ": ", ", ", False, False, True) if _c_encoder else None
+    _c_encoder(None, encodable, _text, None, ": ", ", ", False, False, True) if _c_encoder else None
 )
 
 
