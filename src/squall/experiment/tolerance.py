@@ -195,7 +195,62 @@ def _decide(tolerance: Tolerance, output: Any, substitute: Substitute) -> Verdic
 
 
 def _verdict(met: bool, expected: Any, actual: Any) -> Verdict:
-    return Verdict(True) if met else Verdict(False, f"expected {expected!r}, got {actual!r}")
+    if met:
+        return Verdict(True)
+    return Verdict(False, f"expected {_brief(expected)}, got {_brief(actual)}")
+
+
+def _brief(value: Any) -> str:
+    """``repr(value)`` for what a reason shows, bounded: a driver's output may be huge,
+    circular, share its parts (exponential to print) or hold an integer too long to print."""
+    kind = type(value)
+    if (kind is str and len(value) <= 1000) or value is None or kind is bool or kind is float:
+        return repr(value)
+    if kind is int and value.bit_length() < 3000:
+        return repr(value)
+    global _brief_repr
+    if _brief_repr is None:
+        _brief_repr = _make_brief_repr()  # reprlib when first needed: start-up cost
+    return str(_brief_repr.repr(value))
+
+
+def _make_brief_repr() -> Any:
+    import reprlib
+    from itertools import islice
+
+    class Brief(reprlib.Repr):
+        """reprlib's bounds, wide enough that a small value reads as its repr; dicts keep
+        their order; an integer too long to print is described."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.maxlevel = 8
+            self.maxdict = self.maxlist = self.maxtuple = self.maxset = 50
+            self.maxfrozenset = self.maxdeque = self.maxarray = 50
+            self.maxstring = self.maxlong = self.maxother = 1000
+
+        def repr_int(self, x: int, level: int) -> str:
+            if x.bit_length() >= 3000:
+                return f"<an integer of {x.bit_length()} bits>"
+            return str(super().repr_int(x, level))
+
+        def repr_dict(self, x: Any, level: int) -> str:
+            if not x:
+                return "{}"
+            if level <= 0:
+                return "{...}"
+            pieces = [
+                f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}"
+                for k, v in islice(x.items(), self.maxdict)
+            ]
+            if len(x) > self.maxdict:
+                pieces.append("...")
+            return "{" + ", ".join(pieces) + "}"
+
+    return Brief()
+
+
+_brief_repr: Any = None
 
 
 def _check_value(expected: Any, output: Any, substitute: Substitute) -> Verdict:
@@ -227,7 +282,7 @@ def _check_range(tolerance: RangeTolerance, output: Any) -> Verdict:
     try:
         number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        return Verdict(False, f"expected a number {expected}, got {value!r}")
+        return Verdict(False, f"expected a number {expected}, got {_brief(value)}")
     met = Decimal(str(tolerance.low)) <= number <= Decimal(str(tolerance.high))
     return _verdict(met, expected, value)
 

@@ -1,0 +1,161 @@
+"""A driver's return value is untrusted: whatever a Python activity returns, the run ends
+with its journal written and its rollbacks played, in bounded time.
+
+Each case was an "internal error" (no journal) or a hang before: a circular structure
+looped forever in the output limit's measure (and SIGTERM could not stop it), a structure
+sharing its parts stands for more values than memory holds, keys JSON cannot have, an
+integer longer than Python prints, a text with a lone surrogate (``os.listdir`` of a file
+name that is not UTF-8), nesting deeper than the encoder's recursion, an object whose
+``str()`` raises.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from squall.journal import limits
+from squall.journal.limits import cap_output
+
+DRIVER = """
+def circular():
+    x = []
+    x.append(x)
+    return {"loop": x}
+
+def shared():
+    x = ["leaf"]
+    for _ in range(100):  # 2**100 leaves when written out
+        x = [x, x]
+    return x
+
+def tuple_key():
+    return {(1, 2): "pair", None: 1, 2: "two"}
+
+def big_int():
+    return {"n": 10 ** 5000}
+
+def surrogate():
+    return "name-\\udcff.txt"
+
+def surrogate_key():
+    return {"k\\udcff": ["v\\ud800"]}
+
+def surrogate_error():
+    raise ValueError("cannot open name-\\udcff.txt")
+
+def deep():
+    x = []
+    for _ in range(100_000):
+        x = [x]
+    return x
+
+class Unprintable:
+    def __str__(self):
+        raise RuntimeError("no text")
+    __repr__ = __str__
+
+def unprintable():
+    return {"value": Unprintable()}
+"""
+
+#: case -> what the journal's output must show (None: the case raises)
+CASES: dict[str, Any] = {
+    "circular": "circular reference",
+    "shared": "output truncated",  # bounded by MAX_VALUES, then cut to 1 MiB
+    "tuple_key": "(1, 2)",
+    "big_int": "integer of",
+    "surrogate": "name-\ufffd.txt",
+    "surrogate_key": "k\ufffd",
+    "surrogate_error": None,
+    "deep": "nested deeper than",
+    "unprintable": "Unprintable",
+}
+
+
+def _experiment(func: str) -> dict[str, Any]:
+    def mark(name: str) -> dict[str, Any]:
+        return {
+            "type": "action",
+            "name": name,
+            "provider": {
+                "type": "process",
+                "path": "sh",
+                "arguments": ["-c", f"echo {name} >> marks"],
+            },
+        }
+
+    odd = {
+        "type": "action",
+        "name": "odd",
+        "provider": {"type": "python", "module": "odd_outputs", "func": func},
+    }
+    return {
+        "title": f"odd output {func}",
+        "description": "a driver returns what JSON cannot hold as is",
+        "method": [mark("injected"), odd],
+        "rollbacks": [mark("rolled-back")],
+    }
+
+
+@pytest.mark.parametrize("func", sorted(CASES))
+def test_any_return_value_ends_in_a_journal_with_the_rollback_played(
+    func: str, squall: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "odd_outputs.py").write_text(DRIVER)
+    (tmp_path / "e.json").write_text(json.dumps(_experiment(func)))
+    result = squall("run", "e.json", "--report", "html:r.html", "--junit", "j.xml", timeout=60)
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert (tmp_path / "marks").read_text().split() == ["injected", "rolled-back"]
+    assert result.journal is not None, result.stderr
+    entry = result.journal["run"][1]
+    expected = CASES[func]
+    if expected is None:
+        assert result.code == 3 and entry["status"] == "failed"
+        assert "\ufffd" in "".join(entry["exception"])
+    else:
+        assert result.code == 0, result.stderr
+        assert expected in json.dumps(entry["output"], ensure_ascii=False)
+    # every other sink reads it back too
+    assert (tmp_path / "r.html").stat().st_size > 0 and (tmp_path / "j.xml").stat().st_size > 0
+    runs = squall("runs", "show", result.journal["squall"]["run_id"], "--json")
+    assert runs.code == 0, runs.stderr
+
+
+def test_the_journal_copy_is_bounded_and_the_common_case_untouched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plain = {"status": 0, "stdout": "é ok", "stderr": "", "items": [1, 2.5, None, True]}
+    kept, note = cap_output(plain, None)
+    assert kept is plain and note is None
+    monkeypatch.setattr(limits, "MAX_VALUES", 1000)
+    x: list[Any] = ["leaf"]
+    for _ in range(100):
+        x = [x, x]
+    kept, note = cap_output(x, None)  # no limit set: still bounded, and said
+    text = json.dumps(kept)
+    assert text.count("leaf") < 1000 and "more than 1000 values" in text and note is None
+    kept, _ = cap_output(list(range(5000)), 800)  # a limit bounds the walk further
+    assert isinstance(kept, str) and kept.startswith("[0, 1, 2") and "more than" not in kept
+
+
+@pytest.mark.parametrize("func", ["shared", "big_int"])
+def test_a_probe_out_of_tolerance_says_what_it_got_in_bounded_text(
+    func: str, squall: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "odd_outputs.py").write_text(DRIVER)
+    experiment = _experiment(func)
+    experiment["steady-state-hypothesis"] = {
+        "title": "an odd output is not 5",
+        "probes": [{**experiment["method"][1], "type": "probe", "tolerance": 5}],
+    }
+    (tmp_path / "e.json").write_text(json.dumps(experiment))
+    result = squall("run", "e.json", timeout=60)
+    assert result.code == 4, result.stderr  # not run: the steady state did not hold before
+    assert result.journal is not None and not (tmp_path / "marks").exists()
+    (reason,) = result.journal["squall"]["reasons"]
+    assert "expected 5, got " in reason and len(reason) < 5000
+    assert ("integer of" in reason) if func == "big_int" else ("[...]" in reason)
