@@ -29,6 +29,7 @@ __all__ = [
     "early_signal",
     "message_of",
     "note_early_signal",
+    "printable",
 ]
 
 #: the stop signal ("SIGINT", "SIGTERM") the command received before a run's own
@@ -61,6 +62,17 @@ def message_of(exc: BaseException) -> str:
     KeyboardInterrupt, an exception without text) ``describe(exc)``."""
     text = str(exc)
     return text if text and isinstance(exc, Exception) else describe(exc)
+
+
+def printable(text: object) -> str:
+    """Text from an experiment, a driver or a journal as a terminal or a CI log shows it
+    as is, on its line: control and invisible characters escaped as Python writes them
+    (``\\x1b``, ``\\n``, ``\\u202e``), so a name cannot move the cursor, retitle the
+    terminal, or start a line a CI runner reads as a command (``::error::``)."""
+    value = str(text)
+    if value.isprintable():
+        return value
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
 
 
 class Problem(Record):

@@ -8,6 +8,7 @@ import sys
 import time
 
 from squall.cli.live import Live
+from squall.errors import printable
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, HypothesisRun, Journal, Outcome, RunStatus
 
@@ -81,11 +82,11 @@ class Console:
         if self.live is not None:
             raw = activity.raw
             kind = raw.get("type", "activity")
-            self.live.started(id(raw), _PHASE.get(phase, phase), kind, activity.name)
+            self.live.started(id(raw), _PHASE.get(phase, phase), kind, printable(activity.name))
 
     def pausing(self, activity: Activity, where: str, seconds: float) -> None:
         if self.live is not None:
-            self.live.pausing(id(activity.raw), f"({where} {activity.name})", seconds)
+            self.live.pausing(id(activity.raw), f"({where} {printable(activity.name)})", seconds)
 
     def activity_finished(self, run: ActivityRun, phase: str) -> None:
         if self.quiet:
@@ -93,7 +94,7 @@ class Console:
         activity = run.activity
         name = activity.get("name", "")
         if self.live is not None:
-            self.live.finished(id(activity), str(name))
+            self.live.finished(id(activity), printable(name))
         kind = activity.get("type", "activity")
         if run.status is RunStatus.FAILED:
             mark, detail = "FAIL", run.reason
@@ -116,19 +117,20 @@ class Console:
                 **({"group": group} if group else {}),
             )
             return
-        where = f" (in parallel group {group})" if group else ""
+        # the experiment's and the driver's text: shown, never obeyed by the terminal or CI
+        where = f" (in parallel group {printable(group)})" if group else ""
         painted = self._paint(mark) if self.colour else mark
         text = (
-            f"  {painted:>4} {_PHASE.get(phase, phase):<8} {kind:<6} {name}{where}"
-            f"  {run.duration * 1000:.1f} ms"
+            f"  {painted:>4} {_PHASE.get(phase, phase):<8} {printable(kind):<6} "
+            f"{printable(name)}{where}  {run.duration * 1000:.1f} ms"
         )
-        self._line(f"{text}  {detail}" if detail else text)
+        self._line(f"{text}  {printable(detail)}" if detail else text)
 
     def hypothesis_finished(self, phase: str, result: HypothesisRun) -> None:
         pass
 
     def warning(self, text: str) -> None:
-        self._emit(f"  {self._paint('warn')} {text}", event="warning", message=text)
+        self._emit(f"  {self._paint('warn')} {printable(text)}", event="warning", message=text)
 
     def verdict(self, journal: Journal, journal_path: str | None) -> None:
         if self.live is not None:
@@ -141,7 +143,7 @@ class Console:
             Outcome.NOT_RUN: "NOT RUN",
             Outcome.INTERRUPTED: "INTERRUPTED",
         }[outcome]
-        reasons = "; ".join(journal.reasons)
+        reasons = printable("; ".join(journal.reasons))
         where = f"\n  journal: {journal_path}" if journal_path else ""
         self._emit(
             f"squall: {word} (exit {outcome.exit_code}): {reasons}{where}",

@@ -12,6 +12,7 @@ import click
 from squall.cli.console import Console
 from squall.cli.history import history_options, open_cli_history
 from squall.cli.report import run_report_options
+from squall.errors import printable
 
 if TYPE_CHECKING:
     from squall.engine.recover import Unrecovered
@@ -252,7 +253,8 @@ def _print_list(runs: list[Unrecovered], as_json: bool) -> None:
         else:
             state = f"{len(run.owed)} rollback(s) owed"
         where = info.start.get("source") or ""
-        click.echo(f"{info.run_id:<14}{info.started[:25]:<27}{state:<22}{info.title} {where}")
+        title = printable(info.title)
+        click.echo(f"{info.run_id:<14}{info.started[:25]:<27}{state:<22}{title} {where}")
         if run.owed:
             click.echo(f"{'':<14}owed: {', '.join(run.owed)}")
         if run.problem:

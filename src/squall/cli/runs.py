@@ -14,6 +14,7 @@ import click
 
 from squall.cli.history import history_options, open_cli_history
 from squall.cli.temporal_options import temporal_options
+from squall.errors import printable
 
 if TYPE_CHECKING:
     from squall.journal.history import RunHistory, RunRecord
@@ -98,7 +99,7 @@ def list_runs(
         code = "-" if r.exit_code is None else str(r.exit_code)
         click.echo(
             f"{r.run_id:<{wide}}  {r.started_at[:19].replace('T', ' '):<19}  {_state(r):<11}  "
-            f"{code:>4}  {took:>8}  {r.title}"
+            f"{code:>4}  {took:>8}  {printable(r.title)}"
         )
     return 0
 
@@ -210,7 +211,7 @@ def _describe(record: RunRecord) -> str:
         rows.append(("why", "; ".join(str(r) for r in reasons)))
     if state == "stopped":
         rows.append(("next", f"squall recover {record.run_id}"))
-    return "\n".join(f"{name + ':':<12}{value}" for name, value in rows)
+    return "\n".join(f"{name + ':':<12}{printable(value)}" for name, value in rows)
 
 
 @runs.command("diff")

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from squall.errors import printable
 from squall.lint.model import Finding
 from squall.lint.rules import RULES
 
@@ -22,9 +23,10 @@ def as_text(findings: Sequence[Finding]) -> str:
         place = p.source or "<experiment>"
         if p.line is not None:
             place += f":{p.line}:{p.column}"
-        lines.append(f"{place}: {f.severity.label} {f.rule.id} {p.message} [{p.pointer or '/'}]")
+        message = printable(p.message)  # quotes names: shown, never obeyed by a CI log
+        lines.append(f"{place}: {f.severity.label} {f.rule.id} {message} [{p.pointer or '/'}]")
         if p.hint:
-            lines.append(f"    fix: {p.hint}")
+            lines.append(f"    fix: {printable(p.hint)}")
     return "\n".join(lines)
 
 
