@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from squall.errors import InputError
+from squall.journal.limits import journal_safe
 from squall.masking import mask_value
 from squall.report.model import Entry, Group, HypothesisCheck, RunReport, short
 
@@ -33,7 +34,10 @@ def read_journal(path: str) -> RunReport:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read journal {path}: {exc}") from None
     try:
-        data = json.loads(text)
+        # what the JSON holds that Python cannot print (an integer of over 4300 digits,
+        # a lone surrogate escape, nesting deeper than the templates recurse) is made
+        # printable first, as squall's own journal writer does
+        data = journal_safe(json.loads(text, parse_int=_integer))
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{path}:{exc.lineno}:{exc.colno}: not a journal (not JSON: {exc.msg})"
@@ -41,6 +45,12 @@ def read_journal(path: str) -> RunReport:
     except RecursionError:
         raise InputError(f"{path}: not a journal (JSON nested too deeply)") from None
     return report_from_journal(data, path)
+
+
+def _integer(digits: str) -> int | str:
+    if len(digits) <= 4000:
+        return int(digits)
+    return f"[squall: integer of {len(digits)} digits, not shown]"
 
 
 def report_from_journal(data: Any, source: str = "journal") -> RunReport:
