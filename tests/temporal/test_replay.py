@@ -6,7 +6,7 @@ stuck with a non-determinism error.
 Two checks, with Temporal's own ``Replayer`` and the worker's sandbox settings:
 
 - runs made now, on the shared workers (every kind of step: the run's controls, the
-  hypothesis before, during and after, durable and worker pauses, a background
+  hypothesis before, during and after, durable pauses (a number, a ``${name}``), a background
   activity, parallel groups with ``first-failure``, outputs, rollbacks, a deadline
   timer, a stop mid-pause), replayed by this code;
 - the histories in ``tests/temporal/histories/``, recorded by an earlier squall (the
@@ -53,7 +53,7 @@ def _every_step(path: Path) -> Path:
     ]
     method = [
         {**_python("paused", "echo", value=1), "pauses": {"before": 0.2, "after": 0.2}},
-        {**_python("worker-paused", "echo", value=2), "pauses": {"after": "${short}"}},
+        {**_python("named-pause", "echo", value=2), "pauses": {"after": "${short}"}},
         {**_python("behind", "sleep", seconds=0.5), "background": True},
         {
             "type": "parallel",

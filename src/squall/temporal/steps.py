@@ -256,6 +256,7 @@ def start_header(run: RunInput, hook_queue: str = "") -> str:
     has no hooks)."""
     from squall.engine.rules import journal_experiment, platform_name
     from squall.journal.history import experiment_hash
+    from squall.temporal.timeouts import resolved_pauses
 
     if run.validate:
         problems = _problems(run)
@@ -268,16 +269,18 @@ def start_header(run: RunInput, hook_queue: str = "") -> str:
     made = prepared(run)
     hooks = made.hooks(run)  # a control that cannot be loaded: InputError, nothing ran
     with made.scope.active():
-        return dumps(
-            {
-                "hooks": hook_queue if hooks is not None else "",
-                "experiment": journal_experiment(made.plan, made.variables),
-                "node": os.uname().nodename,
-                "platform": platform_name(),
-                "squall_version": __version__,
-                "experiment_hash": experiment_hash(made.plan.experiment.raw),
-            }
-        )
+        header = {
+            "hooks": hook_queue if hooks is not None else "",
+            "experiment": journal_experiment(made.plan, made.variables),
+            "node": os.uname().nodename,
+            "platform": platform_name(),
+            "squall_version": __version__,
+            "experiment_hash": experiment_hash(made.plan.experiment.raw),
+        }
+        pauses = resolved_pauses(made.plan, made.configuration)
+        if pauses:  # the workflow sleeps them (timeouts.durable_pauses)
+            header["pauses"] = pauses
+        return dumps(header)
 
 
 def _problems(run: RunInput) -> list[dict[str, str]]:

@@ -173,6 +173,7 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
     def _open(self, run: RunInput, header: dict[str, Any]) -> Journal:
         """The run's journal, from its header; the run has started."""
         self._hook_queue = str(header.get("hooks") or "")
+        self._pauses = dict(header.get("pauses") or {})
         self._started = workflow.now()
         journal = Journal(
             experiment=header["experiment"],

@@ -61,7 +61,7 @@ class ActivitySteps(FlowState):
         stop interrupted it)."""
         shown = mask_value(dict(activity.raw))
         self._emit("started", phase=phase, activity=shown)
-        pauses = durable_pauses(self._plan, activity)
+        pauses = durable_pauses(self._plan, activity, self._pauses)
         if pauses is None:
             result = await self._execute(activity, phase, group)
         else:

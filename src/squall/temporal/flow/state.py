@@ -62,6 +62,9 @@ class FlowState:
         self._hook_queue = ""
         #: why the run's hooks were lost (their worker died), "" while they are not
         self._hooks_lost = ""
+        #: the ``${name}`` pauses the run's start resolved, by activity pointer
+        #: (timeouts.resolved_pauses; none in the header of a run an older squall began)
+        self._pauses: dict[str, list[float | None]] = {}
 
     # -- what the machine reads ------------------------------------------------------
 
