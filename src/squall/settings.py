@@ -33,6 +33,9 @@ __all__ = [
 
 #: ``key[3]`` (compiled by ``re`` on first use: only ``squall settings`` needs it)
 _INDEX = r"^(.*)\[(\d+)\]$"
+#: the settings file is read no further than this (the experiment's document limit's
+#: default): a wrong --settings (a log, /dev/zero) is refused, not read into memory
+MAX_BYTES = 16 << 20
 
 
 StrPath = str | os.PathLike[str]
@@ -73,12 +76,17 @@ def load_settings(path: StrPath | None = None) -> dict[str, Any]:
     """
     path = os.fspath(path or default_settings_path())
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:  # no further than a document may be
+            raw = handle.read(MAX_BYTES + 1)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         return {}
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read settings {path}: {exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise InputError(
+            f"settings {path}: the file is larger than {MAX_BYTES:,} bytes (is it the right file?)"
+        )
     import yaml
 
     try:

@@ -127,10 +127,9 @@ def _check_var_file_keys(name: str, data: dict[Any, Any]) -> None:
 def read_dotenv(path: Path) -> dict[str, str]:
     """The ``KEY=VALUE`` lines of a .env file (``#`` comments, ``export`` prefixes and
     quotes around values allowed)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise bad_parameter(f"cannot read {path}: {exc}", param_hint="--var-file") from None
+    from squall.experiment import read_text
+
+    lines = read_text(str(path), kind="var file").splitlines()  # bounded, like a document
     values: dict[str, str] = {}
     for number, line in enumerate(lines, 1):
         line = line.strip()
@@ -151,9 +150,9 @@ def _read_mapping(path: Path) -> Any:
     Raises:
         LoadError: not JSON/YAML, or beyond a limit (exit 2, with line:column).
     """
-    from squall.experiment import parse_text
+    from squall.experiment import parse_text, read_text
 
-    text = path.read_text(encoding="utf-8")
+    text = read_text(str(path), kind="file")  # no further than the document limit
     return parse_text(text, str(path), "json" if path.suffix.lower() == ".json" else "yaml").data
 
 

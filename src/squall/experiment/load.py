@@ -29,7 +29,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["Document", "load_source", "parse_text"]
+__all__ = ["Document", "load_source", "parse_text", "read_text"]
 
 
 @cache
@@ -438,18 +438,30 @@ def _decode(raw: bytes, name: str, limits: Limits, charset: str = "utf-8") -> st
 
 
 def _load_path(source: str, limits: Limits) -> Document:
+    text = read_text(source, limits, "experiment file")
+    return parse_text(text, source, _format_for(source), limits)
+
+
+def read_text(source: str, limits: Limits | None = None, kind: str = "file") -> str:
+    """The UTF-8 text of the file ``source`` (``~`` expanded), read no further than the
+    document limit (a var file or ``/dev/zero`` given by mistake is refused, unread).
+
+    Raises:
+        LoadError: missing, a directory, unreadable, larger than the limit, not UTF-8.
+    """
+    limits = limits or Limits.resolve()
     path = os.path.expanduser(source)
     try:
         with open(path, "rb") as handle:
             raw = handle.read(limits.document_bytes + 1)
     except FileNotFoundError:
-        raise LoadError(f"experiment file not found: {source} (looked in {os.getcwd()})") from None
+        raise LoadError(f"{kind} not found: {source} (looked in {os.getcwd()})") from None
     except IsADirectoryError:
-        raise LoadError(f"{source} is a directory, not an experiment file") from None
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise LoadError(f"{source} is a directory, not {article} {kind}") from None
     except OSError as exc:
         raise LoadError(f"cannot read {source}: {exc}") from None
-    text = _decode(raw, source, limits)
-    return parse_text(text, source, _format_for(source), limits)
+    return _decode(raw, source, limits)
 
 
 def _auth_header(url: str, auths: Mapping[str, Any]) -> str | None:
