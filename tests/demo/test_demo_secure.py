@@ -171,6 +171,17 @@ def test_brute_force_is_detected(demo: DemoInfo) -> None:
             )
     found = wait_for(lambda: alerts(demo, "brute_force"))
     assert found[0]["run_id"] == "run-brute"
+    # the same client again within the window, from another run: a new attack, a new alert
+    # (a workshop experiment run twice in a minute must not deviate on its second run)
+    with api_client(demo) as client:
+        client.post(
+            "/login",
+            json={"user": "alice", "password": "guess"},
+            headers={"X-Squall-Run-Id": "run-brute-again"},
+        )
+    again = wait_for(lambda: [a for a in alerts(demo, "brute_force") if a["run_id"] != "run-brute"])
+    assert [a["run_id"] for a in again] == ["run-brute-again"]
+    assert len(alerts(demo, "brute_force")) == 2, "one alert per run, not one per attempt"
 
 
 def test_unexpected_port_is_alerted_and_reaches_the_webhook(demo: DemoInfo) -> None:

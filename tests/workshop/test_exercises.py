@@ -187,6 +187,14 @@ def test_the_cli_starts_checks_and_refuses_politely(
     absent = runner.invoke(cli, ["workshop", "check", "1", "nowhere"])
     assert absent.exit_code == 2 and "squall workshop start 1 nowhere" in absent.output
 
+    # from inside the exercise's directory (where the pages run its experiments), no DIR
+    monkeypatch.chdir(tmp_path / "workshop" / "07-pipeline")
+    inside = runner.invoke(cli, ["workshop", "check", "7"])
+    assert inside.exit_code == 1, inside.output
+    assert "exercise 7: Experiments in a pipeline: act on the exit codes (.)" in inside.output
+    elsewhere = runner.invoke(cli, ["workshop", "check", "1"])
+    assert elsewhere.exit_code == 2 and "squall workshop start 1" in elsewhere.output
+
 
 def test_every_exercise_is_in_the_course_pages() -> None:
     pages = "\n".join(p.read_text(encoding="utf-8") for p in WORKSHOP_DOCS.glob("*.md"))

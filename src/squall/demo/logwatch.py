@@ -106,9 +106,13 @@ class AuditWatcher:
         window.append(ts)
         while window and window[0] < ts - self.window:
             window.popleft()
-        if len(window) < self.threshold or ts - self.brute_alerted.get(client, -1e18) < self.window:
+        # one alert per attack: per client and run id (an experiment run again within the
+        # window is a new attack and gets its own alert, tied to its own run)
+        key = f"{client} {record.get('run_id')}"
+        if len(window) < self.threshold or ts - self.brute_alerted.get(key, -1e18) < self.window:
             return
-        self.brute_alerted[client] = ts
+        self.brute_alerted = {k: t for k, t in self.brute_alerted.items() if ts - t < self.window}
+        self.brute_alerted[key] = ts
         self.alerter.emit(
             "brute_force",
             f"{len(window)} failed logins from {client} within {self.window:g} s",

@@ -73,7 +73,7 @@ EXERCISES: tuple[Exercise, ...] = (
         5, "find-the-weaknesses", 3, "Find the weaknesses of the misconfigured demo", 45,
         "misconfigured",
         "run the security catalogue against the misconfigured demo and name every mistake, "
-        "writing the one experiment the catalogue lacks",
+        "writing the experiments the catalogue lacks",
     ),
     Exercise(
         6, "detection-alerting", 3, "Is it detected, does the alert arrive?", 25, "normal",

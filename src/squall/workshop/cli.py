@@ -32,6 +32,18 @@ def _directory(number: int, directory: Path | None) -> Path:
     return directory or Path(f"workshop/{exercise(number).folder}")
 
 
+def _check_directory(number: int, directory: Path | None) -> Path:
+    """Where ``check`` looks: DIRECTORY, else ``workshop/NN-name``, else the current
+    directory when it is the exercise's own (the pages run experiments from there)."""
+    from squall.workshop.catalog import exercise
+
+    target = _directory(number, directory)
+    here = Path.cwd()
+    if directory is None and not target.is_dir() and here.name == exercise(number).folder:
+        return Path(".")
+    return target
+
+
 @click.group("workshop")
 def workshop() -> None:
     """The exercises of the self-paced course (docs/workshop/): each has a starting point,
@@ -76,14 +88,15 @@ def start_command(number: int, directory: Path | None) -> None:
     help="The demo's state directory [default: $SQUALL_DEMO_DIR or the user state dir].",
 )
 def check_command(number: int, directory: Path | None, state_dir: Path | None) -> None:
-    """Run your work on exercise N (in DIRECTORY) and say what is still missing.
+    """Run your work on exercise N (in DIRECTORY [default: workshop/NN-name, or the
+    current directory when it is the exercise's]) and say what is still missing.
 
     Exit 0 when the exercise is complete, 1 when something is missing, 3 when the demo it
     needs is not running."""
     from squall.workshop.checking import NeedDemo, check
 
     _exercise(number)
-    target = _directory(number, directory)
+    target = _check_directory(number, directory)
     if not target.is_dir():
         raise click.BadParameter(
             f"{target} does not exist: squall workshop start {number} {target}",

@@ -111,8 +111,9 @@ def find_the_weaknesses(ctx: Context) -> Iterator[Item]:
             continue
         shown = _shows(weakness, _journal(ctx, evidence))
         yield Item(shown, f"{setting}: {evidence} shows it",
-                   "that journal does not show this mistake (is it the right one? run it "
-                   "against the misconfigured demo)")  # fmt: skip
+                   "that journal does not show this mistake (is it the right one, run against "
+                   "the misconfigured demo? a hypothesis stops at its first probe that fails: "
+                   "one experiment per mistake)")  # fmt: skip
         if shown:
             found.add(setting)
     for weakness in WEAKNESSES:
