@@ -55,6 +55,7 @@ def test_up_reports_everything(demo: DemoInfo) -> None:
     config = json.loads(demo.path("config_file").read_text())
     assert config["auth_enabled"] is True and config["rate_limit_per_minute"] == 60
     assert os.stat(demo.path("key_file")).st_mode & 0o077 == 0
+    assert os.stat(demo.state_dir / "demo.json").st_mode & 0o777 == 0o600, "it holds the password"
 
 
 def test_tls_handshake_against_the_demo_ca(demo: DemoInfo) -> None:

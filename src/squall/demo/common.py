@@ -61,9 +61,14 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
         fh.write(line)
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON through a temporary file and rename, so readers never see half a file."""
+def write_json_atomic(path: Path, data: Any, mode: int | None = None) -> None:
+    """Write JSON through a temporary file and rename, so readers never see half a file
+    (``mode``: the file's mode, set before anything is written)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if mode is not None:
+        tmp.unlink(missing_ok=True)
+        tmp.touch(mode=mode)
+        os.chmod(tmp, mode)
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 

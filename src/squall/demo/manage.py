@@ -251,7 +251,7 @@ def up(state_dir: Path, *, misconfigured: bool = False, base_port: int | None = 
             if base_port or attempt == 2:
                 raise
     data = _demo_data(layout, ports, pids, password, misconfigured)
-    write_json_atomic(layout.demo_file, data)
+    write_json_atomic(layout.demo_file, data, mode=0o600)  # it holds the user's password
     return DemoInfo(layout.state_dir, data)
 
 

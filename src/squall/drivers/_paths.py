@@ -118,10 +118,13 @@ def allowed_roots(configuration: Mapping[str, Any] | None = None) -> list[Allowe
 
 
 def _describe(configuration: Mapping[str, Any] | None) -> str:
-    entries = []
+    sources: dict[Path, list[str]] = {}  # one line per directory, however many name it
     for text, source in _entries(configuration):
-        missing = "" if _lexical(text).is_dir() else ", does not exist"
-        entries.append(f"{_lexical(text)} ({source}{missing})")
+        sources.setdefault(_lexical(text), []).append(source)
+    entries = []
+    for directory, named_by in sources.items():
+        missing = "" if directory.is_dir() else ", does not exist"
+        entries.append(f"{directory} ({', '.join(named_by)}{missing})")
     return "; ".join(entries)
 
 

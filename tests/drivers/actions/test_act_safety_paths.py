@@ -233,6 +233,7 @@ def test_allowed_by_configuration_key_or_as_the_demo_directory(
     monkeypatch.setenv("SQUALL_DEMO_DIR", str(tree["outside"]))  # the default allow-list
     planted = plant_canary_secret(str(other))
     assert remove_canary_secret(str(other))["restored"]
+
     assert list(other.iterdir()) == []
 
 
@@ -335,3 +336,18 @@ def test_the_path_checks_import_nothing_heavy(tree: dict[str, Path]) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_refusal_lists_each_allowed_directory_once_with_every_source(
+    tree: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the var file of `squall demo vars` names the demo's directory again: one entry
+    monkeypatch.setenv("SQUALL_DEMO_DIR", str(tree["allowed"]))
+    configuration = {"squall_allowed_paths": [str(tree["allowed"])]}
+    with pytest.raises(ActivityFailed) as refused:
+        plant_canary_secret(str(tree["outside"]), configuration=configuration)
+    listed = str(refused.value).split("Allowed directories: ")[1].split(". Allow another")[0]
+    assert listed == (
+        f"{tree['allowed']} (the demo's state directory, configuration "
+        "'squall_allowed_paths', SQUALL_ALLOWED_PATHS)"
+    )

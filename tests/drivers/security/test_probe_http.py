@@ -159,7 +159,7 @@ def test_auth_disabled_is_detected(serve, app_type, token):
     result = auth_enforced(server.url + "/private", secrets={"valid_token": token(60)})
     assert result["ok"] is False
     assert result["cases"]["none"]["outcome"] == "accepted"
-    assert "none credentials: expected refused, got accepted (status 200)" in result["problems"]
+    assert "no credentials: expected refused, got accepted (status 200)" in result["problems"]
 
 
 def test_valid_token_refused_and_missing_challenge(serve, app_type):
@@ -169,7 +169,7 @@ def test_valid_token_refused_and_missing_challenge(serve, app_type):
         server.url + "/private", valid_token="forged.token", require_www_authenticate=True
     )
     assert result["cases"]["valid"]["outcome"] == "refused"
-    assert "none: 401 without a WWW-Authenticate header" in result["problems"]
+    assert "no credentials: 401 without a WWW-Authenticate header" in result["problems"]
     assert result["ok"] is False
 
 

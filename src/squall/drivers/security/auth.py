@@ -109,12 +109,13 @@ def auth_enforced(
             ok = outcome == expected or (
                 expected == "refused" and outcome == "unreachable" and unreachable_is_refusal
             )
+            label = "no credentials" if case == "none" else f"{case} credentials"
             if ok and status == 401 and require_www_authenticate and not challenge:
                 ok = False
-                problems.append(f"{case}: 401 without a WWW-Authenticate header")
+                problems.append(f"{label}: 401 without a WWW-Authenticate header")
             elif not ok:
                 seen = f"status {status}" if status is not None else answer.error
-                problems.append(f"{case} credentials: expected {expected}, got {outcome} ({seen})")
+                problems.append(f"{label}: expected {expected}, got {outcome} ({seen})")
             cases[case] = {
                 "expected": expected,
                 "outcome": outcome,
