@@ -217,6 +217,9 @@ def spawn(
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
+                # the pipes are read by communicate() through their descriptors: no
+                # buffered reader (its fstat, isatty and tell: 3 system calls a pipe)
+                bufsize=0,
             )
             if started is not None:
                 started(process)
