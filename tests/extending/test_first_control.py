@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlock import machine_lock
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "first-driver"
 EXPERIMENT = EXAMPLE / "experiment-with-control.json"
@@ -16,15 +18,18 @@ EXPERIMENT = EXAMPLE / "experiment-with-control.json"
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SQUALL_SETTINGS"}
     env.update(PYTHONPATH=str(EXAMPLE), HOME=str(tmp_path))
-    return subprocess.run(
-        [sys.executable, "-m", "squall", "run", str(EXPERIMENT), *args],
-        check=False,
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    # the experiment opens the tutorial's fixed port 47123, as the tutorial's own test and
+    # the docs' console blocks do: one at a time on this machine (the probe saw another's)
+    with machine_lock("port-47123"):
+        return subprocess.run(
+            [sys.executable, "-m", "squall", "run", str(EXPERIMENT), *args],
+            check=False,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
 
 def _log(tmp_path: Path) -> list[dict[str, str]]:
