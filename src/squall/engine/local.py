@@ -62,8 +62,11 @@ class LocalSteps:
             try:
                 step = steps.throw(error) if error is not None else steps.send(reply)
             except StopIteration:
+                self.ctx.recorder.flush()
                 return
             reply, error = None, None
+            if type(step) is not Run:  # the last activity's line is in the stream first
+                self.ctx.recorder.flush()
             try:
                 reply = self.perform(step)
             except (ActivityInterrupted, Interrupted):
@@ -127,7 +130,9 @@ class LocalSteps:
                 exc.run.squall = {**(exc.run.squall or {}), "interrupted": True}
             ctx.recorder.record(phase, exc.run, index)
             raise
-        ctx.recorder.record(phase, run, index)
+        # its line shares the write of the next activity's start (``drive`` writes it
+        # before any other step): each activity's start is in the stream before it runs
+        ctx.recorder.record(phase, run, index, hold=True)
         return ctx.repeats.pop(id(activity), 0)
 
     def _continuously(self, start: bool) -> str | None:

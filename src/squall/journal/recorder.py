@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Phase", "Recorder", "put_group"]
 
+#: outputs ``cap_output`` keeps as they are when no secret is registered and the limit
+#: holds a scalar (an int may be too long for the journal)
+_WHOLE = frozenset((type(None), bool, float))
+
 
 class Phase:
     """Where a run entry belongs."""
@@ -48,6 +52,8 @@ class Recorder:
         ``events_path``. ``max_output``: the per-activity output limit (None: no limit)."""
         self.journal = journal
         self.max_output = max_output
+        #: a scalar output (None, a boolean, a number) is kept whole: nothing to cut
+        self._scalars_whole = cap_output(0.5, max_output)[1] is None
         #: id() of each activity definition -> its JSON (activities live as long as the run)
         self.encoded_activities: dict[int, str] = {}
         self._lock = threading.Lock()
@@ -76,6 +82,14 @@ class Recorder:
     def _keepable(self, run: ActivityRun) -> None:
         """Cut the entry's output to the limit and mask its secrets (in place: the journal
         keeps only this)."""
+        if (
+            type(run.output) in _WHOLE
+            and self._scalars_whole
+            and not run.reason
+            and run.exception is None
+            and not _scopes.any_secret
+        ):
+            return  # nothing to make safe, cut or mask (the usual probe's output)
         run.output, note = cap_output(run.output, self.max_output)
         # a driver's error may hold what UTF-8 cannot (a file name that is not UTF-8)
         run.reason = safe_text(run.reason)
@@ -91,15 +105,18 @@ class Recorder:
             squall = {**(squall or {}), key: True if note.get("masked") else note}
         run.squall = squall
 
-    def _stream_run(self, event: str, phase: str, index: int | None, run: ActivityRun) -> None:
+    def _stream_run(
+        self, event: str, phase: str, index: int | None, run: ActivityRun, hold: bool = False
+    ) -> None:
         self._keepable(run)
-        key = id(run.activity)
-        activity = self.encoded_activities.get(key)
+        activity = self.encoded_activities.get(id(run.activity))
         if activity is None:
-            activity = self.encoded_activities[key] = dumps_document(mask_value(run.activity))
+            activity = self.encoded_activities[id(run.activity)] = dumps_document(
+                mask_value(run.activity)
+            )
         encoded = run.encoded = encode_entry(run, activity)
         if self._stream is not None:
-            self._stream.emit_run(event, phase, index, encoded)
+            self._stream.emit_run(event, phase, index, encoded, hold=hold)
 
     def reserve(self, phase: str, name: str) -> int:
         """Keep the place of an activity that starts now; the stream says it started (so a
@@ -112,8 +129,13 @@ class Recorder:
                 self._stream.emit_start(phase, index, name)
             return index
 
-    def record(self, phase: str, run: ActivityRun, index: int | None = None) -> None:
-        """Add a finished run entry (at its reserved place if it had one)."""
+    def record(
+        self, phase: str, run: ActivityRun, index: int | None = None, *, hold: bool = False
+    ) -> None:
+        """Add a finished run entry (at its reserved place if it had one). ``hold``: its
+        event line shares the write of the next event (the next activity's start, in
+        the usual run: one system call less per activity); the caller then calls
+        ``flush`` before anything else happens (a pause, a wait, a hook, a probe...)."""
         with self._lock:
             entries = self._entries(phase)
             if index is None:
@@ -121,7 +143,13 @@ class Recorder:
                 index = len(entries) - 1
             else:
                 entries[index] = run
-            self._stream_run("activity", phase, index, run)
+            self._stream_run("activity", phase, index, run, hold)
+
+    def flush(self) -> None:
+        """Write the event line held back by ``record(..., hold=True)``, if any."""
+        if self._stream is not None:
+            with self._lock:
+                self._stream.flush()
 
     def group(self, run: GroupRun) -> None:
         """A parallel group started (status "running") or ended: kept in the journal (the

@@ -111,26 +111,30 @@ def format_journal(doc: Mapping[str, Any], known: Mapping[int, str] | None = Non
 def encode_entry(run: Any, activity_json: str) -> Encoded:
     """A run entry as ``dumps(run.to_dict())`` would write it, with the activity's JSON
     given (encoded once per activity, not once per entry and again for the journal)."""
-    parts = [
-        '{"activity": ',
-        activity_json,
-        ', "output": ',
-        dumps(run.output),
-        ', "start": ',
-        dumps(run.start),
-        ', "status": "',
-        run.status,
-        '"',
-    ]
+    output = run.output
+    # the usual entry (no exception, tolerance or squall section) in one formatting; the
+    # timestamps are texts (``_text`` is what ``dumps`` uses for one)
+    head = (
+        f'{{"activity": {activity_json}, "output": '
+        f"{_BOOLEANS[output] if type(output) is bool else dumps(output)}, "
+        f'"start": {_text(run.start)}, "status": "{run.status}"'
+    )
+    end = f', "end": {_text(run.end)}, "duration": {run.duration!r}'
+    if run.exception is None and run.tolerance_met is None and run.squall is None:
+        return Encoded(f"{head}{end}}}")
+    parts = [head]
     if run.exception is not None:
         parts += [', "exception": ', dumps(run.exception)]
-    parts += [', "end": ', dumps(run.end), ', "duration": ', repr(run.duration)]
+    parts.append(end)
     if run.tolerance_met is not None:
         parts.append(', "tolerance_met": true' if run.tolerance_met else ', "tolerance_met": false')
     if run.squall is not None:
         parts += [', "squall": ', dumps(run.squall)]
     parts.append("}")
     return Encoded("".join(parts))
+
+
+_BOOLEANS = {True: "true", False: "false"}
 
 
 def _block(value: Any, depth: int, known: Mapping[int, str]) -> str:
@@ -258,6 +262,8 @@ class EventStream:
             os.makedirs(parent, mode=0o700, exist_ok=True)
         flags = os.O_WRONLY | os.O_APPEND | (0 if append else os.O_CREAT | os.O_EXCL)
         self._fd: int | None = os.open(self.path, flags, 0o600)
+        #: a finished activity's line held back to share the next event's write
+        self._held = ""
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -271,6 +277,8 @@ class EventStream:
         fd = self._fd
         if fd is None:
             return
+        if self._held:  # a line held back goes first, in the same system call
+            text, self._held = self._held + text, ""
         data = text.encode("utf-8")
         written = os.write(fd, data)
         while written < len(data):  # rare: a short write
@@ -293,13 +301,27 @@ class EventStream:
             f'"name": {dumps(name)}}}\n'
         )
 
-    def emit_run(self, event: str, phase: str, index: int | None, run: Encoded) -> None:
-        """An event carrying an already encoded run entry (no second encoding)."""
+    def emit_run(
+        self, event: str, phase: str, index: int | None, run: Encoded, *, hold: bool = False
+    ) -> None:
+        """An event carrying an already encoded run entry (no second encoding). ``hold``:
+        the line is written with the next event, or by ``flush``: the writer calls
+        ``flush`` before anything but the next activity's start happens."""
         where = "" if index is None else f', "index": {index}'
-        self._write(f'{{"event": "{event}", "phase": "{phase}"{where}, "run": {run}}}\n')
+        line = f'{{"event": "{event}", "phase": "{phase}"{where}, "run": {run}}}\n'
+        if hold and self._fd is not None:
+            self._held += line
+        else:
+            self._write(line)
+
+    def flush(self) -> None:
+        """Write the line held back, if any."""
+        if self._held:
+            self._write("")
 
     def close(self, *, remove: bool, keep_as: str | None = None) -> None:
         """Close (and unlock) the stream; ``remove`` it, or move it to ``keep_as``."""
+        self.flush()
         if keep_as is not None and not remove:
             import shutil
 
