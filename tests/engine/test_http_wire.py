@@ -302,3 +302,31 @@ def test_kept_alive_connections_work_with_descriptors_above_1023(
         for fd in held:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_the_proxy_settings_are_read_once_per_run(
+    fresh: dict[str, tuple[_Server, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As httpx's client reads them once: at the run's first request, not at each."""
+    import squall.providers.http as http_provider
+
+    server, base = fresh["http"]
+    reads: list[bool] = []
+    real = http_provider._proxied
+
+    def counted() -> bool:
+        reads.append(real())
+        return reads[-1]
+
+    monkeypatch.setattr(http_provider, "_proxied", counted)
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("HTTP_PROXY", raising=False)
+    journal = _run(*[{"url": f"{base}/n{i}"} for i in range(3)])
+    assert [r.output["status"] for r in journal.run] == [200] * 3
+    assert reads == [False]
+    assert [seen["path"] for seen in server.seen] == ["/n0", "/n1", "/n2"]
+    monkeypatch.setenv("HTTP_PROXY", base)  # the next run reads it again
+    journal = _run({"url": f"{base}/p"}, {"url": f"{base}/q"})
+    assert [r.output["status"] for r in journal.run] == [200, 200]
+    assert reads == [False, True]

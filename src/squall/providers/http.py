@@ -49,6 +49,9 @@ class HttpProvider:
         self._clients: dict[tuple[bool, int], Any] = {}
         self._pool: Pool | None = None
         self._lock = threading.Lock()
+        #: whether a proxy is configured for http://, read from the environment at the
+        #: run's first request (as httpx's client reads it once); None: not read yet
+        self._proxy: bool | None = None
 
     def check(self, spec: HttpSpec, pointer: str) -> list[Problem]:
         if "$" in spec.url:
@@ -102,7 +105,9 @@ class HttpProvider:
         from squall.providers._wire import WireError
 
         for _ in range(_MAX_REDIRECTS + 1):
-            if hop.plain and not _proxied():
+            if self._proxy is None:
+                self._proxy = _proxied()
+            if hop.plain and not self._proxy:
                 response = self._wire().request(
                     hop.method, hop.address, hop.head(), hop.body, timeouts, spec.max_retries
                 )
@@ -173,6 +178,7 @@ class HttpProvider:
             if self._pool is not None:
                 self._pool.close()
                 self._pool = None
+            self._proxy = None
 
 
 def _proxied() -> bool:
