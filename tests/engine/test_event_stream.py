@@ -72,19 +72,8 @@ def test_event_stream_is_removed_after_a_finished_run_unless_kept(tmp_path: Path
 def _stream_test_experiment(stream: Path, seen: Path, names: list[str]) -> dict[str, object]:
     """Foreground python activities, then a probe after the method that copies the
     event stream as it is on disk at that moment (to ``seen``)."""
-    method = [
-        {
-            "type": "action",
-            "name": name,
-            "provider": {
-                "type": "python",
-                "module": "os.path",
-                "func": "exists",
-                "arguments": {"path": "/"},
-            },
-        }
-        for name in names
-    ]
+    getpid = {"type": "python", "module": "os", "func": "getpid"}
+    method = [{"type": "action", "name": name, "provider": getpid} for name in names]
     copy = {
         "type": "python",
         "module": "shutil",
