@@ -159,3 +159,17 @@ def test_a_bad_reconnect_time_is_bad_input_before_connecting(tmp_path: Path, val
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert f"$SQUALL_TEMPORAL_RECONNECT: {value!r} is not a number of seconds" in done.stderr
+
+
+def test_a_call_cut_off_by_the_dying_server_is_an_outage_not_an_answer() -> None:
+    """A call in flight when the server is killed gets UNKNOWN "transport error" (seen in
+    the test above at load 20: the command line said 'the server answered UNKNOWN' and
+    exited 3 at once instead of waiting for the server to come back)."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from squall.temporal.client import out_of_reach
+
+    assert out_of_reach(RPCError("transport error", RPCStatusCode.UNKNOWN, b""))
+    assert out_of_reach(RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b""))
+    assert not out_of_reach(RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b""))
+    assert not out_of_reach(RPCError("a bug of the server", RPCStatusCode.UNKNOWN, b""))

@@ -35,6 +35,7 @@ __all__ = [
     "RunGone",
     "ServerLost",
     "follow",
+    "out_of_reach",
     "reconnect_patience",
     "run_input_of",
     "start",
@@ -50,6 +51,9 @@ RECONNECT = 300.0
 ENV_RECONNECT = "SQUALL_TEMPORAL_RECONNECT"
 #: what a call gets when the server is out of reach (down, restarting, cut off)
 _OUT_OF_REACH = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+#: what a call in flight gets when the server dies under it (the connection is cut:
+#: UNKNOWN, message "transport error"), not an answer of the server
+_CUT_OFF = "transport error"
 
 
 class RunGone(InputError):
@@ -192,9 +196,14 @@ def reconnect_patience(environ: Mapping[str, str]) -> float:
 def _lost(result: asyncio.Future[Any]) -> RPCError | None:
     """The error of a result wait that failed because the server is out of reach."""
     error = None if result.cancelled() else result.exception()
-    if isinstance(error, RPCError) and error.status in _OUT_OF_REACH:
-        return error
-    return None
+    return error if isinstance(error, RPCError) and out_of_reach(error) else None
+
+
+def out_of_reach(error: RPCError) -> bool:
+    """Whether an RPC failed because the server is out of reach, not because it answered."""
+    if error.status in _OUT_OF_REACH:
+        return True
+    return error.status == RPCStatusCode.UNKNOWN and _CUT_OFF in error.message.lower()
 
 
 class _Contact:
