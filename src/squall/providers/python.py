@@ -58,6 +58,12 @@ class PythonProvider:
 
     def __init__(self) -> None:
         self._targets: dict[tuple[str, str], _Target] = {}
+        #: the threads that run calls with a timeout, kept for the run's next ones
+        self._workers = _Workers()
+
+    def close(self) -> None:
+        """The run is over: its idle worker threads end."""
+        self._workers.close()
 
     def check(self, spec: PythonSpec, pointer: str) -> list[Problem]:
         try:
@@ -83,7 +89,7 @@ class PythonProvider:
             return run_isolated(spec.module, spec.func, kwargs, call)
         if call.timeout is None:
             return _invoke(target.func, kwargs)
-        return _invoke_with_timeout(target.func, kwargs, call.timeout, call.name)
+        return _invoke_with_timeout(target.func, kwargs, call.timeout, call.name, self._workers)
 
     def _target(self, module_name: str, func_name: str) -> _Target:
         key = (module_name, func_name)
@@ -286,13 +292,15 @@ def _traceback(exc: BaseException) -> list[str]:
 
 
 def _invoke_with_timeout(
-    func: Callable[..., Any], kwargs: dict[str, Any], timeout: float, name: str
+    func: Callable[..., Any], kwargs: dict[str, Any], timeout: float, name: str, workers: _Workers
 ) -> Any:
-    """Run in a daemon thread; abandon it if it overruns (Python cannot kill a thread)."""
+    """Run in a daemon worker thread; abandon it if it overruns (Python cannot kill a
+    thread): that thread is never given another call."""
     box: dict[str, Any] = {}
     done = threading.Event()
 
     def work() -> None:
+        threading.current_thread().name = f"squall-activity-{name}"
         try:
             box["value"] = _invoke(func, kwargs)
         except BaseException as exc:
@@ -300,14 +308,67 @@ def _invoke_with_timeout(
         finally:
             done.set()
 
+    worker = workers.take()
     # the caller's context: the run's secret scope masks what the function prints
-    target = run_in_context(work)
-    threading.Thread(target=target, name=f"squall-activity-{name}", daemon=True).start()
+    worker.put(run_in_context(work))
     if not done.wait(timeout):
+        worker.put(None)  # it ends once the abandoned call returns, if it ever does
         raise ActivityTimeout(
             f"activity {name!r} did not finish within its timeout of {timeout:g}s; "
             "it was abandoned (use a process provider, or isolation, to have it killed)"
         )
+    workers.give_back(worker)
     if "error" in box:
         raise box["error"]
     return box.get("value")
+
+
+class _Worker:
+    """A daemon thread that runs the calls it is given, one after the other, until it is
+    given None. Starting a thread for each call cost about 30 µs of the caller's CPU and
+    100 µs of wall time (load 20), where a call without a timeout costs 1.5 µs."""
+
+    __slots__ = ("_jobs",)
+
+    def __init__(self) -> None:
+        from queue import SimpleQueue
+
+        self._jobs: SimpleQueue[Callable[[], None] | None] = SimpleQueue()
+        threading.Thread(target=self._loop, name="squall-activity", daemon=True).start()
+
+    def put(self, job: Callable[[], None] | None) -> None:
+        self._jobs.put(job)
+
+    def _loop(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job()
+
+
+class _Workers:
+    """Idle worker threads, shared by the calls of a run (parallel ones each take their
+    own); an overrun call's worker is never given back."""
+
+    _KEEP = 4  # idle threads kept at most (parallel groups may have made more)
+
+    def __init__(self) -> None:
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> _Worker:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return _Worker()
+
+    def give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if len(self._idle) < self._KEEP:
+                self._idle.append(worker)
+                return
+        worker.put(None)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.put(None)
