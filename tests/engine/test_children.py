@@ -238,3 +238,20 @@ def test_a_normal_exit_waits_for_the_reaper_while_a_child_is_registered() -> Non
     finally:
         if _alive(int(pid)):
             os.kill(int(pid), signal.SIGKILL)
+
+
+#: A normal exit once every child ended and was forgotten, ResourceWarnings shown.
+IDLE_EXIT = """
+import warnings
+warnings.simplefilter("always", ResourceWarning)
+from squall.providers import children
+ended = children.spawn(["true"], shell=False)
+ended.communicate()
+children.forget(ended.pid)
+"""
+
+
+def test_a_normal_exit_reaps_the_reaper() -> None:
+    done = _python(IDLE_EXIT)
+    assert done.returncode == 0, done.stderr
+    assert "still running" not in done.stderr  # ResourceWarning: subprocess N is still running

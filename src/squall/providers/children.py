@@ -141,18 +141,12 @@ def _bury_reaper() -> None:
 
 
 def _stop_reaper() -> None:
-    """At a normal exit: close the pipe (the reaper kills what is still registered) and,
-    when something was still registered or being started, wait for it, so that those
-    groups are dead before squall's exit. With nothing left to kill (the usual end: every
-    child ended and was forgotten), squall does not wait for the reaper to wake up and
-    leave."""
+    """At a normal exit: close the pipe (the reaper kills what is still registered, then
+    leaves at once) and wait for it, so that those groups are dead before squall's exit
+    goes on (and the reaper is reaped: no "still running" warning at exit)."""
     if _reaper is not None and _reaper.stdin is not None:
-        idle = not _registered and _starting.acquire(blocking=False)
         with contextlib.suppress(OSError):
             _reaper.stdin.close()
-        if idle:
-            _starting.release()
-            return
         with contextlib.suppress(subprocess.TimeoutExpired):
             _reaper.wait(timeout=5)
 
