@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -31,11 +32,25 @@ PAGES = [ROOT / "docs" / "extending" / f"write-a-{what}.md" for what in ("driver
 SNIPPET = re.compile(r'--8<-- "([^"]+)"')
 
 
-def _example_files() -> set[str]:
+#: what ci.sh and the tutorial's commands write in the example's folder (the page says so)
+OUTPUTS = ("discovery.json", "journal.json", "junit.xml", "report.html")
+
+
+def _ignored(folder: Path) -> list[str]:
+    """The patterns of the example's own .gitignore (its outputs are not its files)."""
+    lines = (folder / ".gitignore").read_text(encoding="utf-8").splitlines()
+    return [line.strip().rstrip("/") for line in lines if line.strip() and line[0] != "#"]
+
+
+def _example_files(folder: Path = EXAMPLE) -> set[str]:
+    """The example's files, as paths from the repository root; what its .gitignore names
+    (a file name or a folder name pattern at any depth) is not one of them."""
+    patterns = _ignored(folder)
     return {
-        str(p.relative_to(ROOT))
-        for p in EXAMPLE.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and ".egg-info" not in str(p)
+        str(Path("docs/examples/first-driver") / p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file()
+        and not any(fnmatch(part, pat) for part in p.relative_to(folder).parts for pat in patterns)
     }
 
 
@@ -45,6 +60,21 @@ def test_every_file_of_the_example_is_shown_and_exists() -> None:
     assert {p for p in shown if "first-driver" in p} == _example_files()
     for path in shown:
         assert (ROOT / path).is_file(), path
+
+
+def test_the_outputs_of_running_the_example_in_place_are_not_its_files(tmp_path: Path) -> None:
+    """Running ci.sh inside the repository leaves its outputs in the example's folder: the
+    example's .gitignore keeps them out of git and out of the listing the test above
+    compares with the page."""
+    copy = tmp_path / "first-driver"
+    shutil.copytree(EXAMPLE, copy)
+    before = _example_files(copy)
+    for name in OUTPUTS:
+        (copy / name).write_text("{}")
+    (copy / "squall_first_driver.egg-info").mkdir(exist_ok=True)
+    (copy / "squall_first_driver.egg-info" / "PKG-INFO").write_text("")
+    assert _example_files(copy) == before
+    assert "docs/examples/first-driver/.gitignore" in before  # shown like every file
 
 
 def test_answers_build_the_shipped_experiment(tmp_path: Path) -> None:
@@ -94,6 +124,8 @@ def test_the_tutorial_in_a_fresh_venv(tmp_path: Path) -> None:
     assert [e["activity"]["name"] for e in journal["rollbacks"]] == ["close-port"]
     discovery = json.loads((work / "discovery.json").read_text())
     assert discovery["extension"] == {"name": "squall-first-driver", "version": "0.1.0"}
+    # everything the script left beside the example's files is named by its .gitignore
+    assert _example_files(work) == _example_files()
     # the squall in that venv is the one installed there, not the dev checkout
     where = run(str(venv.python), "-c", "import squall; print(squall.__file__)")
     assert str(venv.root) in where.stdout
