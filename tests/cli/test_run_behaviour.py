@@ -62,7 +62,7 @@ def test_deviation_exits_1_and_plays_rollbacks(squall: Any, tmp_path: Path) -> N
     assert statuses(journal["rollbacks"]) == [("remove-marker", "succeeded")]
     assert not marker.exists(), "the rollback removed the marker"
     assert "DEVIATED (exit 1)" in result.stderr
-    assert "marker-absent" in result.stderr and "expected False, got True" in result.stderr
+    assert "marker-absent" in result.stderr and "expected false, got true" in result.stderr
 
 
 def test_gate_not_met_exits_4_and_injects_nothing(squall: Any) -> None:
@@ -312,7 +312,7 @@ def test_console_shows_the_substituted_title_and_missed_tolerances(
     )
     assert "running 'configuration hello and secrets'" in result.stderr
     assert "MISS before   probe  override-wins" in result.stderr
-    assert "expected 'from-cli', got 'nope'" in result.stderr
+    assert 'expected "from-cli", got "nope"' in result.stderr
 
 
 def test_an_unwritable_journal_location_is_refused_before_anything_runs(

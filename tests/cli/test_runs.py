@@ -84,7 +84,7 @@ def test_show_and_the_stored_journal(squall: Any, tmp_path: Path, target: str) -
     assert shown.code == 0, shown.stderr
     assert f"run:        {deviated}" in shown.stdout
     assert "state:      deviated" in shown.stdout and "exit code:  1" in shown.stdout
-    assert "expected False, got True" in shown.stdout  # the verdict's reason
+    assert "expected false, got true" in shown.stdout  # the verdict's reason
     assert f"events:     {stream_path(deviated)} (removed when the run ended)" in shown.stdout
     stored = sq("runs", "show", deviated, "--journal")
     assert stored.stdout == (tmp_path / "journal.json").read_text()

@@ -56,7 +56,7 @@ def test_history_page_per_experiment_with_linked_run_reports(history: tuple[Path
     assert page.index("&lt;script&gt;document.title=", first) < page.index("a marker file appears")
     assert "<script>" not in page
     # the last failure of the deviated experiment, and why
-    assert "expected False, got True" in page
+    assert "expected false, got true" in page
     assert "Never failed in these runs." in page  # trivial.json
     assert page.count('points="') == 1  # a trend needs two runs: only trivial.json has three
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import yaml
 
+from squall.experiment.show import show_value
+
 __all__ = ["CoercionError", "coerce"]
 
 _TRUE = ("true", "yes", "y", "on", "1")
@@ -28,7 +30,7 @@ def coerce(value: Any, portable: str | None) -> Any:
     if portable == "null":
         if value is None or (isinstance(value, str) and value.strip().lower() in ("", "null")):
             return None
-        raise CoercionError(f"expected null, got {value!r}")
+        raise CoercionError(f"expected null, got {show_value(value)}")
     if portable == "boolean":
         return _boolean(value)
     if portable == "integer":
@@ -40,14 +42,14 @@ def coerce(value: Any, portable: str | None) -> Any:
             return value
         if isinstance(value, bool | int | float):
             return str(value)
-        raise CoercionError(f"expected {portable}, got {value!r}")
+        raise CoercionError(f"expected {portable}, got {show_value(value)}")
     kind = _CONTAINERS.get(portable)
     if kind is not None:
         parsed = _parse(value) if isinstance(value, str) else value
         if portable != "mapping" and isinstance(parsed, tuple | set | frozenset):
             parsed = list(parsed)
         if not isinstance(parsed, kind):
-            raise CoercionError(f"expected {portable}, got {value!r}")
+            raise CoercionError(f"expected {portable}, got {show_value(value)}")
         return parsed
     return value
 
@@ -64,13 +66,13 @@ def _boolean(value: Any) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
         return value.strip().lower() in _TRUE
-    raise CoercionError(f"expected boolean, got {value!r}")
+    raise CoercionError(f"expected boolean, got {show_value(value)}")
 
 
 def _number(value: Any, kind: type[int] | type[float]) -> int | float:
     name = "integer" if kind is int else "number"
     if isinstance(value, bool):
-        raise CoercionError(f"expected {name}, got {value!r}")
+        raise CoercionError(f"expected {name}, got {show_value(value)}")
     if isinstance(value, int) or (kind is float and isinstance(value, float)):
         return kind(value)
     if isinstance(value, str):
@@ -78,4 +80,4 @@ def _number(value: Any, kind: type[int] | type[float]) -> int | float:
             return kind(value.strip())
         except ValueError:
             pass
-    raise CoercionError(f"expected {name}, got {value!r}")
+    raise CoercionError(f"expected {name}, got {show_value(value)}")

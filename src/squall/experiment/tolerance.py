@@ -27,12 +27,13 @@ from squall.experiment.model import (
     Tolerance,
     ValueTolerance,
 )
+from squall.experiment.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["Verdict", "check_tolerance", "parse_tolerance"]
+__all__ = ["Verdict", "check_tolerance", "miss_reason", "parse_tolerance"]
 
 if TYPE_CHECKING:
     Substitute = Callable[[Any], Any]
@@ -162,20 +163,53 @@ def check_tolerance(tolerance: Tolerance, output: Any, substitute: Substitute) -
 
     When it is not met and the output says why itself (a mapping with a non-empty
     ``problems`` list of sentences, as every security probe returns), the explanation is
-    those sentences, not "expected [True], got [False]": the verdict says *why*.
+    those sentences, not "expected [true], got [false]": the verdict says *why*.
     """
     verdict = _decide(tolerance, output, substitute)
-    if not verdict.met and (problems := _problems(output)):
-        return Verdict(False, "; ".join(problems))
+    if not verdict.met:
+        return Verdict(False, _said(output) or verdict.why)
     return verdict
 
 
-def _problems(output: Any) -> list[str]:
-    """The ``problems`` sentences of an output, if it carries any."""
+def miss_reason(tolerance: Any, output: Any) -> str:
+    """Why ``output`` was not within ``tolerance`` (as a journal holds both), in the words
+    the run's console used: the output's own ``problems`` sentences when it has them, else
+    the tolerance's explanation (``expected [true], got [false]``). Every report format
+    says this. A probe tolerance, a plugin's, or one the rules cannot decide again (a
+    placeholder the journal kept) gets ``expected TOLERANCE, got OUTPUT``."""
+    said = _said(output)
+    if said:
+        return said
+    parsed = _reparse(tolerance)
+    if parsed is not None:
+        verdict = _decide(parsed, output, _unchanged)
+        if not verdict.met and verdict.why:
+            return verdict.why
+    return f"expected {show_value(tolerance, 200)}, got {show_value(output, 200)}"
+
+
+def _said(output: Any) -> str:
+    """The ``problems`` sentences of an output, if it carries any, as one text."""
     found = output.get("problems") if isinstance(output, Mapping) else None
     if not isinstance(found, list):
-        return []
-    return [item for item in found if isinstance(item, str) and item]
+        return ""
+    return "; ".join(item for item in found if isinstance(item, str) and item)
+
+
+def _reparse(raw: Any) -> Tolerance | None:
+    """A journaled tolerance the rules can decide again here (no engine, no plugin code,
+    no placeholder left), else None."""
+    if "${" in show_value(raw):
+        return None
+    reader = Reader()
+    parsed = parse_tolerance(reader, raw, "", lambda *_: None)
+    if reader.problems or isinstance(parsed, ProbeTolerance | CustomTolerance):
+        return None
+    return parsed  # type: ignore[no-any-return]
+
+
+def _unchanged(value: Any) -> Any:
+    return value
 
 
 def _decide(tolerance: Tolerance, output: Any, substitute: Substitute) -> Verdict:
@@ -195,62 +229,15 @@ def _decide(tolerance: Tolerance, output: Any, substitute: Substitute) -> Verdic
 
 
 def _verdict(met: bool, expected: Any, actual: Any) -> Verdict:
-    if met:
-        return Verdict(True)
-    return Verdict(False, f"expected {_brief(expected)}, got {_brief(actual)}")
+    return _missed(met, show_value(expected, 200), actual)
 
 
-def _brief(value: Any) -> str:
-    """``repr(value)`` for what a reason shows, bounded: a driver's output may be huge,
-    circular, share its parts (exponential to print) or hold an integer too long to print."""
-    kind = type(value)
-    if (kind is str and len(value) <= 1000) or value is None or kind is bool or kind is float:
-        return repr(value)
-    if kind is int and value.bit_length() < 3000:
-        return repr(value)
-    global _brief_repr
-    if _brief_repr is None:
-        _brief_repr = _make_brief_repr()  # reprlib when first needed: start-up cost
-    return str(_brief_repr.repr(value))
-
-
-def _make_brief_repr() -> Any:
-    import reprlib
-    from itertools import islice
-
-    class Brief(reprlib.Repr):
-        """reprlib's bounds, wide enough that a small value reads as its repr; dicts keep
-        their order; an integer too long to print is described."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.maxlevel = 8
-            self.maxdict = self.maxlist = self.maxtuple = self.maxset = 50
-            self.maxfrozenset = self.maxdeque = self.maxarray = 50
-            self.maxstring = self.maxlong = self.maxother = 1000
-
-        def repr_int(self, x: int, level: int) -> str:
-            if x.bit_length() >= 3000:
-                return f"<an integer of {x.bit_length()} bits>"
-            return str(super().repr_int(x, level))
-
-        def repr_dict(self, x: Any, level: int) -> str:
-            if not x:
-                return "{}"
-            if level <= 0:
-                return "{...}"
-            pieces = [
-                f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}"
-                for k, v in islice(x.items(), self.maxdict)
-            ]
-            if len(x) > self.maxdict:
-                pieces.append("...")
-            return "{" + ", ".join(pieces) + "}"
-
-    return Brief()
-
-
-_brief_repr: Any = None
+def _missed(met: bool, words: str, actual: Any) -> Verdict:
+    """``words`` say what was expected (``between 1 and 5``); the actual value is shown in
+    JSON's spelling."""
+    return (
+        Verdict(True) if met else Verdict(False, f"expected {words}, got {show_value(actual, 200)}")
+    )
 
 
 def _check_value(expected: Any, output: Any, substitute: Substitute) -> Verdict:
@@ -270,8 +257,8 @@ def _check_list(values: tuple[Any, ...], output: Any) -> Verdict:
             met = bool(values[0] <= output <= values[1])
         except TypeError:
             met = False
-        return _verdict(met, f"between {values[0]} and {values[1]}", output)
-    return _verdict(output in values, f"one of {list(values)}", output)
+        return _missed(met, f"between {show_value(values[0])} and {show_value(values[1])}", output)
+    return _missed(output in values, f"one of {show_value(list(values), 200)}", output)
 
 
 def _check_range(tolerance: RangeTolerance, output: Any) -> Verdict:
@@ -282,9 +269,9 @@ def _check_range(tolerance: RangeTolerance, output: Any) -> Verdict:
     try:
         number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        return Verdict(False, f"expected a number {expected}, got {_brief(value)}")
+        return Verdict(False, f"expected a number {expected}, got {show_value(value, 200)}")
     met = Decimal(str(tolerance.low)) <= number <= Decimal(str(tolerance.high))
-    return _verdict(met, expected, value)
+    return _missed(met, expected, value)
 
 
 def _check_regex(tolerance: RegexTolerance, output: Any, substitute: Substitute) -> Verdict:
@@ -294,9 +281,11 @@ def _check_regex(tolerance: RegexTolerance, output: Any, substitute: Substitute)
         value = value.decode("utf-8", "replace")
     if not isinstance(value, str):
         hint = " (set 'target', e.g. stdout or body)" if tolerance.target is None else ""
-        return Verdict(False, f"regex {pattern!r} needs text, got {kind_of(value)}{hint}")
+        return Verdict(False, f"regex {show_value(pattern)} needs text, got {kind_of(value)}{hint}")
     met = re.search(pattern, value) is not None
-    return Verdict(True) if met else Verdict(False, f"{pattern!r} not found in {value[:120]!r}")
+    if met:
+        return Verdict(True)
+    return Verdict(False, f"{show_value(pattern)} not found in {show_value(value[:120])}")
 
 
 def _check_jsonpath(tolerance: JsonPathTolerance, output: Any, substitute: Substitute) -> Verdict:
@@ -312,11 +301,11 @@ def _check_jsonpath(tolerance: JsonPathTolerance, output: Any, substitute: Subst
     try:
         matches = jsonpath_values(path, value)
     except Exception as exc:  # a bad substituted path or an odd value
-        return Verdict(False, f"JSONPath {path!r} failed: {exc}")
+        return Verdict(False, f"JSONPath {show_value(path)} failed: {exc}")
     if tolerance.has_expect:
         expect = substitute(tolerance.expect)
         wanted = expect if isinstance(expect, list) else [expect]
         return _verdict(matches == wanted, wanted, matches)
     if tolerance.count is not None:
-        return _verdict(len(matches) == tolerance.count, f"{tolerance.count} matches", matches)
-    return Verdict(True) if matches else Verdict(False, f"no match for {path!r}")
+        return _missed(len(matches) == tolerance.count, f"{tolerance.count} matches", matches)
+    return Verdict(True) if matches else Verdict(False, f"no match for {show_value(path)}")

@@ -2,9 +2,11 @@
 
 One ``testsuite`` per run (experiment); one ``testcase`` per hypothesis probe (before,
 during, after), per method activity and per rollback. A probe out of tolerance is a
-``failure`` (expected and actual), a failed activity an ``error``, a run that did not
-inject (exit 4) has its method's activities ``skipped`` with the reason. Checked against
-the JUnit schema the Jenkins xUnit plugin validates with (tests/report/data/junit-10.xsd).
+``failure``, a failed activity an ``error``, a run that did not inject (exit 4) has its
+method's activities ``skipped`` with the reason. A message says what the console said (the
+probe's ``problems`` sentences when it returns them); the tolerance and the output
+themselves are the failure's text (a skipped case's system-out). Checked against the
+JUnit schema the Jenkins xUnit plugin validates with (tests/report/data/junit-10.xsd).
 """
 
 from __future__ import annotations
@@ -82,20 +84,16 @@ def _probe(suite: ET.Element, report: RunReport, first: Entry, runs: list[Entry]
         return
     probe = missed[0]
     prefix = f"{len(missed)} of {len(runs)} checks missed; first: " if len(runs) > 1 else ""
-    details = f"expected: {probe.expected}\nactual: {probe.actual}"
+    details = f"tolerance: {probe.expected}\noutput: {probe.actual}"
     if probe.traceback:
         details += "\n\n" + probe.traceback
     if report.outcome == "not-run" and probe.phase == "before":
-        why = f"expected {probe.expected}, got {probe.actual}"
-        _outcome(case, "skipped", f"the steady state did not hold before the method: {why}")
+        why = f"the steady state did not hold before the method: {probe.reason}"
+        _outcome(case, "skipped", why)
+        out = ET.SubElement(case, "system-out")  # a skipped element holds no text
+        out.text = _clean(details)
         return
-    _outcome(
-        case,
-        "failure",
-        f"{prefix}expected {probe.expected}, got {probe.actual}",
-        details,
-        "deviated",
-    )
+    _outcome(case, "failure", prefix + probe.reason, details, "deviated")
 
 
 def _activity(suite: ET.Element, report: RunReport, entry: Entry) -> None:

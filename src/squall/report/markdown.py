@@ -6,7 +6,7 @@ output cannot add markup, a link or an image to the page it is posted on.
 
 from __future__ import annotations
 
-from squall.report.model import Entry, RunReport
+from squall.report.model import Entry, RunReport, short
 from squall.report.summary import LABELS, failing, overview
 
 __all__ = ["render_markdown"]
@@ -71,15 +71,26 @@ def _table(reports: list[RunReport]) -> list[str]:
 
 
 def _entries(entries: list[Entry]) -> list[str]:
-    lines = ["| Phase | Activity | Status | Expected | Actual / error |", "|---|---|---|---|---|"]
-    for entry in entries[:MAX_ROWS]:
-        expected = md(entry.expected, 80) if entry.tolerance_met is not None else ""
+    """The rows to look at, each with the reason the console gave; the tolerances and
+    outputs themselves in a folded list below (GitHub shows ``<details>`` closed)."""
+    shown = entries[:MAX_ROWS]
+    lines = ["| Phase | Activity | Status | Why |", "|---|---|---|---|"]
+    for entry in shown:
         lines.append(
-            f"| {md(_phase(entry))} | {md(entry.name)} | {md(entry.status)} | {expected} | "
-            f"{md(entry.actual, 160)} |"
+            f"| {md(_phase(entry))} | {md(entry.name)} | {md(entry.status)} | "
+            f"{md(entry.reason, 300)} |"
         )
     if len(entries) > MAX_ROWS:
         lines.append(f"\n… and {len(entries) - MAX_ROWS} more (see the HTML report).")
+    raw = [entry for entry in shown if entry.tolerance_met is False]
+    if raw:
+        lines += ["", "<details><summary>Tolerances and outputs</summary>", ""]
+        lines += [
+            f"- {md(entry.name)}: tolerance {md(entry.expected, 160)}; output "
+            f"{md(short(entry.output, 400), 400)}"
+            for entry in raw
+        ]
+        lines += ["", "</details>"]
     return lines
 
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from squall.experiment.show import show_value
+from squall.experiment.tolerance import miss_reason
+
 __all__ = ["Entry", "Group", "HypothesisCheck", "RunReport"]
 
 
@@ -47,6 +50,17 @@ class Entry:
     @property
     def actual(self) -> str:
         return self.error if self.error else short(self.output)
+
+    @property
+    def reason(self) -> str:
+        """Why it is a row to look at, in the words the run's console used: the error of a
+        failed activity, the reason a probe missed its tolerance (the output's ``problems``
+        sentences when it has them; squall.experiment.tolerance.miss_reason), else ""."""
+        if self.error:
+            return self.error
+        if self.tolerance_met is False:
+            return miss_reason(self.tolerance, self.output)
+        return self.status if self.failed else ""
 
 
 @dataclass(slots=True)
@@ -135,11 +149,5 @@ class RunReport:
 
 
 def short(value: Any, width: int = 200) -> str:
-    """A value as one short line of JSON-like text."""
-    import json
-
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """A value as one short line of JSON text (squall's one spelling of a value)."""
+    return show_value(value, width)

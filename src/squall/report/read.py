@@ -148,9 +148,7 @@ def _journal(data: Mapping[str, Any], report: RunReport) -> Any:
 
     def run(entry: Entry, raw: Any) -> ActivityRun:
         item = ActivityRun.from_dict(raw if _is_map(raw) else {})
-        item.reason = entry.error or (
-            f"expected {entry.expected}, got {entry.actual}" if entry.tolerance_met is False else ""
-        )
+        item.reason = entry.reason
         return item
 
     def hypothesis(check: HypothesisCheck | None, raw: Any) -> HypothesisRun | None:

@@ -61,6 +61,7 @@ def _entry(entry: Entry) -> dict[str, Any]:
         data["expected"] = entry.tolerance
     if entry.failed:
         data["actual"] = entry.actual
+        data["reason"] = entry.reason
     if entry.error:
         data["error"] = entry.error
     if entry.group:

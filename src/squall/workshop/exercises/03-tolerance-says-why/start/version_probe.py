@@ -26,7 +26,7 @@ def version_hidden(url: str, ca_file: str) -> bool:
     """Whether the Server and X-Powered-By headers hide the software version."""
     headers = _headers(url, ca_file)
     leaks = [name for name in ("server", "x-powered-by") if _VERSION.search(headers.get(name, ""))]
-    # TODO: a bare True/False gives the verdict "expected True, got False", which says
+    # TODO: a bare True/False gives the verdict "expected true, got false", which says
     # nothing about WHAT leaked. Return an object instead:
     #   {"ok": <no leak>, "problems": [one sentence per leaking header, with its value],
     #    "headers": {...the two headers as seen...}}

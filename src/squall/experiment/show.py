@@ -1,0 +1,127 @@
+"""How squall spells a value to a person: JSON's spelling, wherever a value is shown.
+
+The console's verdicts (``expected [true], got [false]``), the reasons, every report
+format and ``squall init``'s messages use this one formatter, so a value reads the same
+everywhere (``true``/``false``/``null``, strings in double quotes), as the journal has it,
+never Python's ``True``/``None``/``'text'``.
+
+Bounded, whatever a driver returned: at most 8 levels, 50 items a container and 1000
+characters a string are shown (``[...]``, ``...``, ``…`` mark what is left out), the walk
+stops once the text is longer than it can be shown, an integer too long to print is
+described, and a value whose ``str()`` fails is named. A structure that shares its
+parts (``x = [x, x]`` a hundred times) or holds itself ends in bounded time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from itertools import islice
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["show_value"]
+
+DEPTH = 8
+ITEMS = 50
+TEXT = 1000
+#: the longest text shown when no width is asked for
+LONGEST = 5000
+
+
+def show_value(value: Any, width: int = 0) -> str:
+    """``value`` as one line of JSON text (what JSON cannot hold, as its ``str`` in
+    quotes); cut to ``width`` characters (ending with ``…``) when ``width`` is given."""
+    kind = type(value)
+    if value is None or kind is bool or kind is float or (kind is int and _printable(value)):
+        text = json.dumps(value)
+    elif kind is str and len(value) <= TEXT:
+        text = _string(value)
+    else:
+        spell = _Spell(width or LONGEST)
+        spell.value(value, DEPTH)
+        text = "".join(spell.parts)
+    limit = width or LONGEST
+    if len(text) > limit:
+        return text[: limit - 1] + "…"
+    return text
+
+
+def _printable(number: int) -> bool:
+    return number.bit_length() < 3000  # Python refuses str() past 4300 digits
+
+
+def _string(text: str) -> str:
+    shown = json.dumps(text, ensure_ascii=False)
+    try:
+        shown.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (a file name that is not UTF-8)
+        shown = json.dumps(text)  # escaped, as JSON escapes it: \udcff
+    return shown
+
+
+def _text(value: Any) -> str:
+    try:
+        text = str(value)
+    except Exception:  # a value whose __str__ raises
+        return f"<unprintable {type(value).__name__}>"
+    return text if len(text) <= TEXT else text[:TEXT] + "…"
+
+
+class _Spell:
+    """A bounded walk that writes JSON's spelling of a value."""
+
+    __slots__ = ("limit", "parts", "size")
+
+    def __init__(self, limit: int) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.limit = limit
+
+    def put(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+
+    def value(self, value: Any, depth: int) -> None:
+        if self.size > self.limit:
+            return
+        if value is None or isinstance(value, bool | float):
+            self.put(json.dumps(value))
+        elif isinstance(value, int):
+            printable = _printable(value)
+            self.put(str(value) if printable else f'"<an integer of {value.bit_length()} bits>"')
+        elif isinstance(value, str):
+            self.put(_string(value if len(value) <= TEXT else value[:TEXT] + "…"))
+        elif isinstance(value, Mapping):
+            self.mapping(value, depth)
+        elif isinstance(value, list | tuple | set | frozenset):
+            self.items(value, depth)
+        else:
+            self.put(_string(_text(value)))
+
+    def mapping(self, value: Mapping[Any, Any], depth: int) -> None:
+        if not value or depth <= 0:
+            self.put("{...}" if value else "{}")
+            return
+        self.put("{")
+        for number, (key, item) in enumerate(islice(value.items(), ITEMS)):
+            if self.size > self.limit:
+                return
+            self.put(", " if number else "")
+            self.put(_string(key if isinstance(key, str) else _text(key)) + ": ")
+            self.value(item, depth - 1)
+        self.put(", ...}" if len(value) > ITEMS else "}")
+
+    def items(self, value: Any, depth: int) -> None:
+        if not value or depth <= 0:
+            self.put("[...]" if value else "[]")
+            return
+        self.put("[")
+        for number, item in enumerate(islice(value, ITEMS)):
+            if self.size > self.limit:
+                return
+            self.put(", " if number else "")
+            self.value(item, depth - 1)
+        self.put(", ...]" if len(value) > ITEMS else "]")
