@@ -13,6 +13,7 @@ __all__ = ["discover", "drivers", "init"]
 
 
 def _fail(message: str, event: str | None = None, payload: Any = None) -> None:
+    sys.stdout.flush()  # what was printed comes before the error (one terminal, one log)
     click.echo(f"squall: {message}", err=True)
     if event:
         _notify(event, payload, message)
@@ -148,7 +149,11 @@ def init(discovery_path: str, experiment_path: str, answers: str | None) -> None
     else:
         from squall.discovery.prompts import ask
 
-        given = ask(discovery)
+        try:
+            given = ask(discovery)
+        except InitError as exc:  # piped answers that are wrong or run out
+            _fail(str(exc), "init-failed")
+            return
     try:
         experiment = build_experiment(discovery, given)
     except InitError as exc:
