@@ -100,7 +100,15 @@ def recover_run(
     except OSError as exc:
         raise InputError(f"cannot open {events}: {exc.strerror or exc}") from None
     try:
-        state = read_event_stream(events)
+        try:
+            state = read_event_stream(events)
+        except ValueError:  # no start event: killed while writing it, or not a stream
+            raise InputError(
+                f"{events} has no start event: its run was killed as it began, before "
+                "anything ran (nothing is owed), or it is not a squall event stream; "
+                f"`squall recover {os.path.basename(events).removesuffix('.events.jsonl')} "
+                "--discard` removes it"
+            ) from None
         journal_path = state.start.get("journal_path") or _legacy_journal(events)
         plan = make_plan(parse_experiment(state.journal.experiment), _plan_options(state, settings))
         owed = () if state.ended else owed_rollbacks(plan, state)

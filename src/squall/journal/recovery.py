@@ -118,7 +118,8 @@ def list_streams() -> list[StreamInfo]:
             if not name.endswith(_SUFFIX) or name.startswith("."):
                 continue
             path = os.path.join(directory, name)
-            start = read_start(path)
-            if start is not None:
-                found.append(StreamInfo(path, start, is_locked(path)))
+            # no readable start: killed as it began (or damaged); listed by its file's
+            # name, so that `squall recover --list` shows it and --discard finds it
+            start = read_start(path) or {"run_id": name.removesuffix(_SUFFIX)}
+            found.append(StreamInfo(path, start, is_locked(path)))
     return sorted(found, key=lambda s: s.started)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from squall.journal.limits import safe_text
 from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal, RunStatus
 from squall.journal.recorder import put_group
 
@@ -48,7 +49,7 @@ def _events(path: str) -> list[dict[str, Any]]:
         for line in handle:
             try:
                 record = json.loads(line)
-            except ValueError:  # the last line of a killed run may be cut short
+            except (ValueError, RecursionError):  # a killed run's last line may be cut short
                 continue
             if isinstance(record, dict):
                 records.append(record)
@@ -80,8 +81,8 @@ def read_event_stream(path: str) -> StreamState:
     names: dict[tuple[str, int], str] = {}
     for record in records[1:]:
         if record.get("event") == "activity-start":
-            names[(str(record.get("phase")), int(record.get("index", -1)))] = str(
-                record.get("name")
+            names[(str(record.get("phase")), _index(record, -1))] = safe_text(
+                str(record.get("name"))
             )
         _apply(state, record, probes)
     for phase, entries in (("method", journal.run), ("rollbacks", journal.rollbacks)):
@@ -103,16 +104,29 @@ def _unfinished(name: str) -> ActivityRun:
     )
 
 
+#: a place beyond this in a stream is damage, not a run (the input limits allow fewer
+#: activities): it would make a list of that many places
+_MAX_INDEX = 1_000_000
+
+
+def _index(record: dict[str, Any], default: int) -> int:
+    """The entry's place; a damaged one (not a small whole number) is the default's."""
+    index = record.get("index", default)
+    if type(index) is not int or not 0 <= index < _MAX_INDEX:
+        return default
+    return index
+
+
 def _apply(state: StreamState, record: dict[str, Any], probes: list[ActivityRun]) -> None:
     event, phase = record.get("event"), record.get("phase")
     journal = state.journal
     entries = journal.rollbacks if phase == "rollbacks" else journal.run
     if event == "activity-start":
         state.started_method |= phase == "method"
-        index = int(record.get("index", len(entries)))
+        index = _index(record, len(entries))
         entries.extend([None] * (index + 1 - len(entries)))
     elif event == "activity":
-        index = int(record.get("index", len(entries)))
+        index = _index(record, len(entries))
         entries.extend([None] * (index + 1 - len(entries)))
         entries[index] = _entry(record.get("run") or {})
         state.started_method |= phase == "method"

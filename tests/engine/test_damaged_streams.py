@@ -1,0 +1,168 @@
+"""``squall recover`` on an event stream damaged by the kill that stopped its run (or by
+hand): a located answer (exit 2) or the owed rollback played once, never an internal
+error.
+
+Found: a run killed as it began leaves a stream whose first line (the start event) is
+cut short or empty. ``squall recover RUN`` then ended with "internal error: ValueError"
+(exit 3), ``recover --list`` did not show the file and ``--discard`` could not find it,
+so it stayed forever. A line nested 5000 deep (RecursionError), an index of 10**11 (a
+list of that many places: MemoryError) and a name with a lone surrogate (journal write)
+were internal errors too, after the rollback for the last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sqharness import subprocess_env
+
+EXPERIMENT = {
+    "title": "killed mid-method",
+    "description": "a stream for recover to read",
+    "method": [
+        {
+            "type": "action",
+            "name": "inject",
+            "provider": {
+                "type": "process",
+                "path": "sh",
+                "arguments": ["-c", "echo injected >> marks"],
+            },
+        },
+        {
+            "type": "action",
+            "name": "wait",
+            "provider": {"type": "process", "path": "sleep", "arguments": "60"},
+        },
+    ],
+    "rollbacks": [
+        {
+            "type": "action",
+            "name": "undo",
+            "provider": {
+                "type": "process",
+                "path": "sh",
+                "arguments": ["-c", "echo rolled-back >> marks"],
+            },
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """The event stream of a real run killed (-9) during its method, and the run's
+    directory (a recovery plays the rollbacks there: it appends to its ``marks``)."""
+    work = tmp_path_factory.mktemp("killed")
+    (work / "e.json").write_text(json.dumps(EXPERIMENT))
+    recovery = work / "runs"
+    env = subprocess_env(SQUALL_RECOVERY_DIR=str(recovery))
+    run = subprocess.Popen(
+        [sys.executable, "-m", "squall", "run", "e.json"],
+        cwd=work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    stream = None
+    while time.monotonic() < deadline:
+        streams = list(recovery.glob("*.events.jsonl")) if recovery.exists() else []
+        if streams and '"index": 1, "name": "wait"' in streams[0].read_text():
+            stream = streams[0]
+            break
+        time.sleep(0.05)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert stream is not None, "the run never reached its second activity"
+    return stream.read_text(), work
+
+
+@pytest.fixture
+def killed_stream(killed: tuple[str, Path]) -> str:
+    return killed[0]
+
+
+def _recover(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = subprocess_env(SQUALL_RECOVERY_DIR=str(work / "runs"))
+    return subprocess.run(
+        [sys.executable, "-m", "squall", "recover", *args],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _place(work: Path, text: str, run_id: str = "0123456789ab") -> str:
+    (work / "runs").mkdir(mode=0o700)
+    path = work / "runs" / f"{run_id}.events.jsonl"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    os.chmod(path, 0o600)
+    return run_id
+
+
+@pytest.mark.parametrize("cut", ["empty", "first line cut"])
+def test_a_stream_killed_as_it_began_is_listed_explained_and_discarded(
+    cut: str, killed_stream: str, tmp_path: Path
+) -> None:
+    run_id = _place(tmp_path, "" if cut == "empty" else killed_stream[:300])
+    listed = _recover(tmp_path, "--list")
+    assert listed.returncode == 0 and run_id in listed.stdout, listed.stderr
+    refused = _recover(tmp_path, run_id)
+    assert refused.returncode == 2, refused.stderr
+    assert "no start event" in refused.stderr and f"squall recover {run_id} --discard" in (
+        refused.stderr
+    )
+    assert "internal error" not in refused.stderr + listed.stderr
+    discarded = _recover(tmp_path, run_id, "--discard")
+    assert discarded.returncode == 0, discarded.stderr
+    assert not list((tmp_path / "runs").iterdir())
+
+
+def _damaged(stream: str, how: str) -> str:
+    start = json.dumps({"event": "activity-start", "phase": "method", "index": 1, "name": "wait"})
+    if how == "a line nested 5000 deep":
+        deep = "[" * 5000 + "]" * 5000
+        return (
+            stream
+            + '{"event": "activity-start", "phase": "method", "index": 2, "name": '
+            + deep
+            + "}\n"
+        )
+    if how == "an index of 10**11":
+        return stream.replace(start, start.replace('"index": 1', '"index": 100000000000'))
+    assert how == "a name with a lone surrogate"
+    return stream.replace(start, start.replace('"wait"', '"wait\\udcff"'))
+
+
+@pytest.mark.parametrize(
+    "how", ["a line nested 5000 deep", "an index of 10**11", "a name with a lone surrogate"]
+)
+def test_a_damaged_line_does_not_stop_the_owed_rollback(
+    how: str, killed: tuple[str, Path], tmp_path: Path
+) -> None:
+    stream, work = killed
+    run_id = json.loads(stream.splitlines()[0])["run_id"]
+    _place(tmp_path, _damaged(stream, how), run_id)
+    before = (work / "marks").read_text().split()
+    done = _recover(tmp_path, run_id)
+    assert done.returncode == 0, done.stderr
+    assert "internal error" not in done.stderr
+    assert (work / "marks").read_text().split() == [*before, "rolled-back"]  # played once
+
+
+def test_the_killed_stream_is_what_the_cases_assume(killed_stream: str) -> None:
+    lines: list[Any] = [json.loads(line) for line in killed_stream.splitlines()]
+    assert lines[0]["event"] == "start" and lines[-1]["event"] == "activity-start"
