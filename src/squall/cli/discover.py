@@ -9,7 +9,37 @@ from typing import Any
 
 import click
 
+from squall.errors import describe
+
 __all__ = ["discover", "drivers", "init"]
+
+
+def _read_data(path: str, kind: str) -> Any:
+    """A JSON/YAML file's data, read like an experiment (input limits, located errors).
+
+    Raises:
+        LoadError: unreadable, too large or deep, an alias bomb, not JSON/YAML (exit 2).
+    """
+    from squall.experiment import parse_text, read_text
+
+    text = read_text(path, kind=kind)
+    return parse_text(text, path, "json" if path.lower().endswith(".json") else "yaml").data
+
+
+def _discovery_problem(data: Any) -> str | None:
+    """What makes ``data`` no discovery (what ``squall discover`` writes), or None."""
+    if not isinstance(data, dict):
+        return "it is not a JSON object"
+    activities = data.get("activities", [])
+    if not isinstance(activities, list) or not all(isinstance(a, dict) for a in activities):
+        return "'activities' is not a list of objects"
+    for activity in activities:
+        arguments = activity.get("arguments", [])
+        if not isinstance(activity.get("name"), str) or not isinstance(arguments, list):
+            return "an activity has no name, or its 'arguments' is not a list"
+        if not all(isinstance(a, dict) and isinstance(a.get("name"), str) for a in arguments):
+            return f"activity {activity['name']!r}: an argument has no name"
+    return None
 
 
 def _fail(message: str, event: str | None = None, payload: Any = None) -> None:
@@ -129,20 +159,18 @@ def init(discovery_path: str, experiment_path: str, answers: str | None) -> None
     from squall.discovery.builder import InitError, build_experiment
 
     _notify("init-started", None)
-    try:
-        discovery: dict[str, Any] = json.loads(Path(discovery_path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not Path(discovery_path).exists():
         _fail(f"no discovery at {discovery_path}: run `squall discover PACKAGE` first")
         return
-    except (OSError, ValueError) as exc:
-        _fail(f"cannot read the discovery {discovery_path}: {exc}")
+    # both files are untrusted data: read within the input limits (size, depth, aliases),
+    # and a wrong shape is bad input (exit 2), not an internal error
+    discovery = _read_data(discovery_path, "discovery")
+    problem = _discovery_problem(discovery)
+    if problem:
+        _fail(f"{discovery_path} is not a discovery: {problem}")
         return
     if answers is not None:
-        try:
-            given = yaml.safe_load(Path(answers).read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            _fail(f"cannot read the answers {answers}: {exc}")
-            return
+        given = _read_data(answers, "answers file")
         if not isinstance(given, dict):
             _fail(f"the answers {answers} must be a mapping")
             return
@@ -158,6 +186,9 @@ def init(discovery_path: str, experiment_path: str, answers: str | None) -> None
         experiment = build_experiment(discovery, given)
     except InitError as exc:
         _fail(str(exc), "init-failed")
+        return
+    except (AttributeError, KeyError, TypeError) as exc:  # a value of the wrong kind
+        _fail(f"the answers {answers} do not fit the discovery ({describe(exc)})", "init-failed")
         return
     path = Path(experiment_path)
     if path.suffix.lower() in (".yaml", ".yml"):
