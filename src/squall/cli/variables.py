@@ -46,9 +46,18 @@ def parse_var(text: str) -> tuple[str, Any]:
     if not key:
         raise bad_parameter(f"{text!r} has an empty key", param_hint="--var")
     try:
-        return key, convert_env_value(value, kind)
-    except ValueError as exc:
-        raise bad_parameter(f"{text!r}: {exc}", param_hint="--var") from None
+        converted = convert_env_value(value, kind)
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise bad_parameter(f"{key}: {reason}", param_hint="--var") from None
+    from squall.experiment.limits import Limits, tree_problems
+
+    # what a document may not hold, a --var may not either (NaN, Infinity, depth...)
+    problems = tree_problems(converted, Limits.resolve())
+    if problems:
+        where = problems[0].pointer if len(problems[0].pointer) <= 40 else ""
+        raise bad_parameter(f"{key}{where}: {problems[0].message}", param_hint="--var")
+    return key, converted
 
 
 def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
