@@ -114,8 +114,9 @@ def _without_click(args: list[str]) -> int | None:
 
 
 def _stop_on_sigterm() -> None:
-    """SIGTERM stops squall as SIGINT does (exit 130) from the start, not only once a run
-    installs its own handlers: a SIGTERM while loading must not kill squall with -15.
+    """SIGTERM (and SIGHUP, unless nohup ignores it) stops squall as SIGINT does (exit 130)
+    from the start, not only once a run installs its own handlers: a SIGTERM while loading
+    must not kill squall with -15.
     Both are remembered (squall.errors.early_signal): code that swallows the
     KeyboardInterrupt (a driver module imported for validation catches everything) must
     not turn the stop into another exit code, nor let a run start after it."""
@@ -128,6 +129,8 @@ def _stop_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:  # not under nohup
+        signal.signal(signal.SIGHUP, stop)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, stop)
 
@@ -168,7 +171,7 @@ def _ignore_stop_signals() -> None:
     -2 or -15."""
     import signal
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
 
 

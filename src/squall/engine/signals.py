@@ -27,6 +27,8 @@ __all__ = [
 _SIGNALS = {
     "SIGINT": Interruption("SIGINT", "interrupted by SIGINT (Ctrl-C)"),
     "SIGTERM": Interruption("SIGTERM", "terminated by SIGTERM"),
+    # the terminal or the SSH session closed: a stop like SIGTERM (unless ignored: nohup)
+    "SIGHUP": Interruption("SIGHUP", "hung up (SIGHUP: the terminal or session closed)"),
     "SIGUSR1": Interruption("SIGUSR1", "asked to exit gracefully (SIGUSR1)", wait_background=True),
     "SIGUSR2": Interruption(
         "SIGUSR2",
@@ -72,6 +74,11 @@ def request_stop_now(ctx: RunContext, interruption: Interruption) -> None:
         signal.pthread_kill(main.ident, signal.SIGUSR1)
 
 
+def _ignored(name: str) -> bool:
+    """SIGHUP ignored by whoever started squall (``nohup``): a hang-up must not stop it."""
+    return name == "SIGHUP" and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+
+
 @contextmanager
 def handle_signals(ctx: RunContext, deadline: float | None = None) -> Iterator[None]:
     """Install the handlers for the duration of a run (main thread only). ``deadline``
@@ -96,7 +103,7 @@ def handle_signals(ctx: RunContext, deadline: float | None = None) -> Iterator[N
             first = ctx.interruption or interruption  # the first request gives the reason
             raise Interrupted(first.reason, first.name)
 
-    names = [n for n in known if hasattr(signal, n)]
+    names = [n for n in known if hasattr(signal, n) and not _ignored(n)]
     early = early_signal()
     if early in known:  # received while loading (and maybe swallowed): nothing may start
         request_stop(ctx, known[early].replace())
