@@ -67,9 +67,14 @@ class MaskedStream:
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
+        self._gone = False  # its reader went away: a closed pipe, a hung-up terminal
 
     def write(self, text: str) -> int:
-        self._stream.write(mask_text(text))
+        if not self._gone:
+            try:
+                self._stream.write(mask_text(text))
+            except OSError:
+                self._lost()
         return len(text)
 
     def writelines(self, lines: Iterable[str]) -> None:
@@ -77,7 +82,26 @@ class MaskedStream:
             self.write(line)
 
     def flush(self) -> None:  # the console flushes every line: not through __getattr__
-        self._stream.flush()
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except OSError:
+                self._lost()
+
+    def _lost(self) -> None:
+        """Nobody reads any more (``squall run ... | head``, the terminal closed): the run
+        goes on to its rollbacks and its journal, what it prints goes nowhere, and the
+        descriptor is pointed at /dev/null so that nothing else fails on it either
+        (Python's flush at exit, the next write of buffered text)."""
+        import os
+
+        self._gone = True
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self._stream.fileno())
+            os.close(null)
+        except (OSError, ValueError, AttributeError):  # not a file: only this stream stops
+            pass
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
