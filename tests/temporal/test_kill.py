@@ -150,7 +150,8 @@ def test_a_worker_killed_alone_mid_rollback_is_replaced_and_the_journal_says_so(
     experiment = write_experiment(
         tmp_path / "worker-killed-rollback.json",
         [marked(m, "inject")],
-        [marked(m, "first"), marked(m, "killed", 4), marked(m, "last")],
+        # held, not a fixed 4 s: under load the kill came after such a rollback's end
+        [marked(m, "first"), held(m, "killed"), marked(m, "last")],
         squall={"task_queue": queue, "heartbeat": HEARTBEAT},
     )
     run_id = _detached(bed, experiment)
@@ -158,6 +159,8 @@ def test_a_worker_killed_alone_mid_rollback_is_replaced_and_the_journal_says_so(
     _heartbeated(bed, run_id)
     (survivor,) = [str(w.pid) for w in pair if str(w.pid) != victim]
     _kill(int(victim))
+    wait_for_lines(m / "killed", 2)  # the survivor plays it again
+    (m / "release").touch()  # an orphan of the victim's play would finish now
     code, journal, stderr = _attach(bed, run_id, tmp_path / "journal.json")
     assert code == 0, stderr
     entries = {e["activity"]["name"]: e for e in journal["rollbacks"]}
@@ -190,7 +193,9 @@ def test_every_worker_of_the_queue_dead_mid_rollback_a_later_worker_plays_it(
     experiment = write_experiment(
         tmp_path / "all-dead.json",
         [marked(m, "inject")],
-        [marked(m, "killed", 1)],
+        # held until the later worker is there: a rollback of a fixed second was over
+        # before the kill once the machine was loaded (nothing to replay)
+        [held(m, "killed")],
         squall={"task_queue": queue, "heartbeat": HEARTBEAT, "schedule_to_start": wait},
     )
     run_id = _detached(bed, experiment)
@@ -201,6 +206,7 @@ def test_every_worker_of_the_queue_dead_mid_rollback_a_later_worker_plays_it(
     # no worker at all for longer than heartbeat + schedule-to-start (the point of the test)
     time.sleep(HEARTBEAT + wait + 3)
     later = bed.worker(queue)
+    (m / "release").touch()  # an orphan of the killed worker's play would finish now
     code, journal, stderr = _attach(bed, run_id, tmp_path / "journal.json")
     assert code == 0, stderr
     (entry,) = journal["rollbacks"]
