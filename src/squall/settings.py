@@ -105,6 +105,10 @@ def save_settings(settings: dict[str, Any], path: StrPath | None = None) -> str:
     import yaml
 
     path = os.fspath(path or default_settings_path())
+    from squall._files import special_file
+
+    if special_file(path):  # the rename would replace the device (/dev/null) itself
+        raise InputError(f"settings {path} is not a regular file: not written")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     tmp = path + ".tmp"
     descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -201,6 +201,12 @@ def write_journal(
 def write_journal_text(text: str, path: StrPath) -> str:
     """Write a formatted journal atomically (temporary file, then rename)."""
     path = os.fspath(path)
+    from squall._files import special_file
+
+    if special_file(path):  # /dev/null, /dev/stdout, a FIFO: written in place, not replaced
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return path
     _make_parent(path)
     head, name = os.path.split(path)
     tmp = os.path.join(head, f".{name}.tmp")

@@ -90,8 +90,15 @@ def write_text(path: str, text: str) -> str:
 
 
 def _atomic(path: str, produce: Callable[[str], None]) -> str:
+    from squall._files import special_file
     from squall.errors import InputError
 
+    if special_file(path):  # /dev/null, /dev/stdout, a FIFO: written in place, not replaced
+        try:
+            produce(path)
+        except OSError as exc:
+            raise InputError(f"cannot write the report {path}: {exc}") from None
+        return path
     directory = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
