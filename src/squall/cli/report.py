@@ -145,6 +145,18 @@ def write_run_reports(
         else:
             sys.stderr.write(f"  {fmt} report: {path}\n")
 
+    from squall._files import special_file
+
+    unreadable = next((p for p in journal_paths if special_file(p)), None)
+    if unreadable is not None:  # reading a FIFO back would wait for a writer for ever
+        for fmt, path in targets:
+            say(
+                fmt,
+                path,
+                f"no report: the journal went to {unreadable} (not a file), "
+                "which cannot be read back; give --journal-path a file",
+            )
+        return
     try:
         reports = [read_journal(path) for path in journal_paths]
     except SquallError as exc:
