@@ -54,6 +54,26 @@ def test_experiment_text_cannot_command_the_terminal_or_the_ci_log(
         _clean(result.stdout + result.stderr)
 
 
+def test_validation_problems_quote_names_escaped(squall: Any, tmp_path: Path) -> None:
+    experiment = {
+        "title": "t",
+        "description": "problems that quote names",
+        "method": [
+            {"ref": "x\x1b]0;t\x07\n::error::ref"},
+            {
+                "type": "action",
+                "name": "b\n::error::name",
+                "provider": {"type": "process", "path": "true"},
+            },
+        ],
+    }
+    (tmp_path / "e.json").write_text(json.dumps(experiment))
+    for command in ("validate", "run"):
+        result = squall(command, "e.json")
+        assert result.code == 2 and "unknown activity" in result.stderr, result.stderr
+        _clean(result.stdout + result.stderr)
+
+
 def test_printable_keeps_ordinary_text_and_escapes_the_rest() -> None:
     assert printable("probe 'é' ✓ 42") == "probe 'é' ✓ 42"
     assert printable("x\ny\tz\x00\x9b") == "x\\ny\\tz\\x00\\x9b"

@@ -13,7 +13,7 @@ from squall.cli.history import history_options
 from squall.cli.report import run_report_options
 from squall.cli.runcore import load_cli_document, print_problems, read_overrides
 from squall.cli.temporal_options import connection_options
-from squall.errors import Problem, ValidationError
+from squall.errors import Problem, ValidationError, printable
 
 __all__ = ["load_cli_document", "load_cli_settings", "read_overrides", "run", "validate"]
 
@@ -23,9 +23,9 @@ _print_problems = print_problems  # the name other commands import
 def _print_findings(kind: str, findings: list[Problem]) -> None:
     """Warnings and notes: printed, located, without failing the command."""
     for finding in findings:
-        sys.stderr.write(f"squall: {finding.where()}: {kind}: {finding.message}\n")
+        sys.stderr.write(f"squall: {finding.where()}: {kind}: {printable(finding.message)}\n")
         if finding.hint:
-            sys.stderr.write(f"      hint: {finding.hint}\n")
+            sys.stderr.write(f"      hint: {printable(finding.hint)}\n")
 
 
 _HYPOTHESIS = [

@@ -91,10 +91,12 @@ def read_overrides(
 
 def print_problems(error: ValidationError) -> None:
     sys.stderr.write(f"squall: {error.source or 'experiment'}: {len(error.problems)} problem(s)\n")
+    from squall.errors import printable  # names quoted in a problem: shown, not obeyed
+
     for problem in error.problems:
-        sys.stderr.write(f"  {problem.where()}: {problem.message}\n")
+        sys.stderr.write(f"  {problem.where()}: {printable(problem.message)}\n")
         if problem.hint:
-            sys.stderr.write(f"      hint: {problem.hint}\n")
+            sys.stderr.write(f"      hint: {printable(problem.hint)}\n")
 
 
 def run_command(
