@@ -101,6 +101,17 @@ class BenchError(Exception):
     """The benchmark cannot go on (a failed run, a failed setup)."""
 
 
+def _setup(steps: list[list[str]], env: dict[str, str], what: str) -> None:
+    """Run a venv's set-up commands in order; BenchError with the output at the first failure."""
+    for cmd in steps:
+        res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            raise BenchError(
+                f"{what} failed (exit {res.returncode}): {' '.join(cmd)}\n"
+                + (res.stderr or res.stdout)[-2000:]
+            )
+
+
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -364,13 +375,7 @@ def ensure_ctk_venv(work: Path, reuse: bool, explicit_python: str | None) -> Pat
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", *CTK_PINS],
     ]
     t0 = time.perf_counter()
-    for cmd in steps:
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if res.returncode != 0:
-            raise BenchError(
-                f"CTK venv setup failed (exit {res.returncode}): {' '.join(cmd)}\n"
-                + (res.stderr or res.stdout)[-2000:]
-            )
+    _setup(steps, env, "CTK venv setup")
     log(f"  pip install {' '.join(CTK_PINS)}: {time.perf_counter() - t0:.1f} s")
     res = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", CTK_ADDONS],
@@ -843,13 +848,7 @@ def ensure_squall_venv(work: Path, reuse: bool, python: str | None) -> Path:
     steps.append([*pip, *([] if fresh else ["--no-deps", "--force-reinstall"]), str(REPO)])
     t0 = time.perf_counter()
     log(f"installing squall from {REPO} into {venv} ({'new venv' if fresh else 'squall only'})")
-    for cmd in steps:
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if res.returncode != 0:
-            raise BenchError(
-                f"squall venv setup failed (exit {res.returncode}): {' '.join(cmd)}\n"
-                + (res.stderr or res.stdout)[-2000:]
-            )
+    _setup(steps, env, "squall venv setup")
     log(f"  pip install squall: {time.perf_counter() - t0:.1f} s")
     return venv / "bin" / "squall"
 
