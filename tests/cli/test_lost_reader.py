@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import signal
 import subprocess
 import sys
 import time
@@ -77,6 +78,8 @@ def test_a_terminal_that_hangs_up_still_gets_its_rollbacks_and_journal(tmp_path:
     pid, terminal = pty.fork()
     if pid == 0:  # the child: squall in a real terminal
         os.chdir(tmp_path)
+        # as a login shell starts it: a suite run under nohup would hand it SIGHUP ignored
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
         os.execve(sys.executable, argv, env)
     try:
         _injected(tmp_path)

@@ -38,8 +38,10 @@ def _hang_up(tmp_path: Path, seconds: float, ignored: bool) -> subprocess.Popen[
     (tmp_path / "e.json").write_text(json.dumps(_experiment(seconds)))
     argv = [sys.executable, "-m", "squall", "run", "e.json", "--rollback-strategy", "always"]
 
-    def nohup() -> None:
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    def hangup_disposition() -> None:
+        # under nohup, SIGHUP ignored; otherwise its default, whatever the suite inherited
+        # (a suite started under nohup hands its children SIGHUP ignored)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN if ignored else signal.SIG_DFL)
 
     run = subprocess.Popen(
         argv,
@@ -48,7 +50,7 @@ def _hang_up(tmp_path: Path, seconds: float, ignored: bool) -> subprocess.Popen[
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=nohup if ignored else None,
+        preexec_fn=hangup_disposition,
     )
     marks = tmp_path / "marks"
     deadline = time.monotonic() + 60
