@@ -317,3 +317,27 @@ def test_ci_leaves_nothing_but_the_journal_in_the_driver_directory(tmp_path: Pat
     assert "no VARS" in done.stdout
     left = sorted(p.name for p in work.iterdir() if p.name not in ("__pycache__",))
     assert left == [n for n in before if n != "__pycache__"], left
+
+
+def test_a_demo_slow_to_answer_is_waited_for_not_reported_missing(
+    shared_misconfigured_demo: DemoInfo,
+) -> None:
+    """A check on a busy machine: every demo process runs, one answers its health check
+    late (here: stopped for 2.5 s, longer than the 1 s a health check waits). The check
+    waits for it instead of telling the learner to start a demo that is running (seen in
+    a CI run on two workers: 'none is running and healthy')."""
+    import signal
+    import threading
+
+    from squall.workshop.checking import _running_demo
+
+    pid = shared_misconfigured_demo.pids["detector"]
+    os.kill(pid, signal.SIGSTOP)
+    resume = threading.Timer(2.5, os.kill, (pid, signal.SIGCONT))
+    resume.start()
+    try:
+        data = _running_demo(shared_misconfigured_demo.state_dir, "misconfigured")
+    finally:
+        resume.join()
+        os.kill(pid, signal.SIGCONT)
+    assert data["misconfigured"] is True

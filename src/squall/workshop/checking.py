@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +144,11 @@ class Context:
         return Run(done.returncode, data, done.stderr)
 
 
+#: seconds a demo whose processes all run may take to answer its health checks (each
+#: waits 1 s) before the check says it is not healthy
+SETTLE = 10.0
+
+
 def _running_demo(demo_dir: Path | None, mode: str) -> dict[str, Any]:
     from squall.demo.cli import default_state_dir
     from squall.demo.manage import status
@@ -152,6 +158,10 @@ def _running_demo(demo_dir: Path | None, mode: str) -> dict[str, Any]:
     # a new demo has new ports and tokens: the learner's own var file must follow
     then = "then `squall demo vars --output demo-vars.json` (your var file follows the new demo)"
     state = status(directory)
+    deadline = time.monotonic() + SETTLE
+    while state.running and not state.healthy and time.monotonic() < deadline:
+        time.sleep(0.2)  # its processes run: a busy machine, not a demo to start again
+        state = status(directory)
     if not state.healthy:
         raise NeedDemo(
             f"this exercise runs against the {mode} demo, and none is running and healthy "
