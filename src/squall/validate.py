@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
+from squall.allowlists import CONFIG_ALLOWED_PATHS, ENV_ALLOWED_PATHS, entry_problems
 from squall.compat import INSTALL_HINT
 from squall.errors import InputError, Problem, message_of
 from squall.experiment._reader import pointer_join
@@ -52,6 +53,7 @@ def check_experiment(
     problems += _check_refs(experiment, declared, {a.name for a in incomplete})
     problems += _check_controls(experiment)
     problems += output_problems(experiment)
+    problems += allowlist_problems(overrides)
     problems += routing_problems(experiment)
     for activity in [*experiment.activities(), *incomplete]:
         problems += _check_activity(activity, registry, declared)
@@ -70,6 +72,25 @@ def check_experiment(
             where = pointer_join(pointer_join("/secrets", scope), key)
             problems.append(_missing_env(where, value.key, "secret"))
     return problems
+
+
+def allowlist_problems(overrides: Mapping[str, Any] | None) -> list[Problem]:
+    """Allow-list entries too broad (``squall.allowlists``) given by ``--var``/``--var-file``
+    or ``SQUALL_ALLOWED_PATHS``; those of the experiment itself are refused by its parser."""
+    given = [(f"--var/--var-file {key}", key, value) for key, value in (overrides or {}).items()]
+    env = os.environ.get(ENV_ALLOWED_PATHS, "")
+    paths = [item for item in env.split(os.pathsep) if item.strip()]
+    if paths:
+        given.append((f"environment variable {ENV_ALLOWED_PATHS}", CONFIG_ALLOWED_PATHS, paths))
+    problems = []
+    for origin, key, value in given:
+        for suffix, why in entry_problems(key, value):
+            where = pointer_join("/configuration", key) + suffix
+            problems.append(Problem(where, f"{origin}: {why}", _NARROW))
+    return problems
+
+
+_NARROW = "an allow-list names what the experiment may touch, not more (see docs/safety.md)"
 
 
 def _declared_controls(experiment: Experiment) -> list[tuple[str, ControlDecl]]:

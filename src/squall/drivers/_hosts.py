@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from squall import ActivityFailed
+from squall.allowlists import network_too_broad, parse_network
 
 if TYPE_CHECKING:
     import httpx
@@ -69,9 +70,16 @@ def _allowed_networks(configuration: Mapping[str, Any] | None) -> list[IPNetwork
         extra = [extra]
     for item in extra:
         try:
-            networks.append(ipaddress.ip_network(str(item), strict=False))
+            network = parse_network(item)
         except ValueError as exc:
             raise ActivityFailed(f"squall_allowed_networks: {item!r} is not a network") from exc
+        why = network_too_broad(network)
+        if why:
+            raise ActivityFailed(
+                f"squall_allowed_networks: refusing to allow {network}: {why}, too broad "
+                "to allow; name the network of the system under test"
+            )
+        networks.append(network)
     return networks
 
 

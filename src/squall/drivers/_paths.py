@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from squall import ActivityFailed
+from squall.allowlists import CONFIG_ALLOWED_PATHS, ENV_ALLOWED_PATHS, directory_too_broad
 
 __all__ = [
     "CONFIG_ALLOWED_PATHS",
@@ -44,10 +45,6 @@ __all__ = [
     "identity",
     "root_of",
 ]
-
-ENV_ALLOWED_PATHS = "SQUALL_ALLOWED_PATHS"
-CONFIG_ALLOWED_PATHS = "squall_allowed_paths"
-_PSEUDO = (Path("/proc"), Path("/sys"), Path("/dev"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,17 +83,6 @@ def _inside(path: Path, root: Path) -> bool:
     return root in path.parents
 
 
-def _too_broad(real: Path) -> str | None:
-    home = Path(os.path.realpath(Path.home()))
-    if len(real.parts) <= 2:
-        return "the root or a top-level directory"
-    if real == home or _inside(home, real):
-        return "the home directory or one of its ancestors"
-    if any(real == p or _inside(real, p) for p in _PSEUDO):
-        return "a kernel pseudo-filesystem"
-    return None
-
-
 def allowed_roots(configuration: Mapping[str, Any] | None = None) -> list[Allowed]:
     """The allowed directories (see the module docstring); an entry that is too broad is
     refused with ``ActivityFailed``, one that does not exist is left out."""
@@ -106,7 +92,7 @@ def allowed_roots(configuration: Mapping[str, Any] | None = None) -> list[Allowe
             raise ActivityFailed(f"{source}: {text!r} is not a directory name")
         lexical = _lexical(text)
         real = Path(os.path.realpath(lexical))
-        reason = _too_broad(real)
+        reason = directory_too_broad(real)
         if reason:
             raise ActivityFailed(
                 f"{source}: refusing to allow {lexical}: {reason} is too broad to allow; "

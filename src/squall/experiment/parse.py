@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from squall.allowlists import CONFIG_ALLOWED_NETWORKS, CONFIG_ALLOWED_PATHS, entry_problems
 from squall.errors import Problem, ValidationError
 from squall.experiment._reader import Reader, kind_of, pointer_join
 from squall.experiment.flow import parse_failure_policy, parse_flow
@@ -351,7 +352,13 @@ def _configuration(r: Reader, value: Any) -> Mapping[str, ConfigValue]:
     d = r.mapping(value, "/configuration", "'configuration'")
     if d is None:
         return {}
+    for key in (CONFIG_ALLOWED_PATHS, CONFIG_ALLOWED_NETWORKS):
+        for suffix, why in entry_problems(key, d.get(key)):
+            r.add(pointer_join("/configuration", key) + suffix, f"'{key}': {why}", _NARROW)
     return {key: _config_value(r, key, item) for key, item in d.items()}
+
+
+_NARROW = "an allow-list names what the experiment may touch, not more (see docs/safety.md)"
 
 
 def _config_value(r: Reader, key: str, item: Any) -> ConfigValue:

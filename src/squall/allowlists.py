@@ -1,0 +1,142 @@
+"""What an allow-list entry may be: the breadth rules of squall's allow-lists, in one place.
+
+squall's destructive actions act only inside the directories of ``squall_allowed_paths``
+(configuration) and ``SQUALL_ALLOWED_PATHS`` (environment), and talk only to loopback and
+the networks of ``squall_allowed_networks``. An entry so broad that the allow-list no
+longer protects anything is refused:
+
+- **a directory** that is ``/``, a top-level directory (``/tmp``, ``/var``...), the home
+  directory or one of its ancestors, or anything under ``/proc``, ``/sys`` or ``/dev``
+  (judged after resolving symbolic links);
+- **a network** wider than a ``/8`` for IPv4, or than a ``/32`` for IPv6; an IPv6 network
+  that holds the IPv4-mapped addresses (``::ffff:0:0/96``) is judged as the IPv4 network
+  it maps.
+
+The experiment's parser refuses such an entry with its place (``squall validate``,
+``lint`` and ``run`` exit 2 before anything runs), ``validate`` and ``run`` refuse one
+given by ``--var``/``--var-file`` or the environment, and the drivers refuse it again at
+run time. This module imports nothing from squall.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    import ipaddress
+    from typing import Any
+
+    IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+__all__ = [
+    "CONFIG_ALLOWED_NETWORKS",
+    "CONFIG_ALLOWED_PATHS",
+    "ENV_ALLOWED_PATHS",
+    "directory_too_broad",
+    "entry_problems",
+    "network_too_broad",
+    "parse_network",
+]
+
+CONFIG_ALLOWED_PATHS = "squall_allowed_paths"
+CONFIG_ALLOWED_NETWORKS = "squall_allowed_networks"
+ENV_ALLOWED_PATHS = "SQUALL_ALLOWED_PATHS"
+_PSEUDO = (Path("/proc"), Path("/sys"), Path("/dev"))
+_WIDEST_V4 = 8
+_WIDEST_V6 = 32
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return root in path.parents
+
+
+def directory_too_broad(real: Path) -> str | None:
+    """Why the resolved directory ``real`` is too broad to allow, or None."""
+    home = Path(os.path.realpath(Path.home()))
+    if len(real.parts) <= 2:
+        return "the root or a top-level directory"
+    if real == home or _inside(home, real):
+        return "the home directory or one of its ancestors"
+    if any(real == p or _inside(real, p) for p in _PSEUDO):
+        return "a kernel pseudo-filesystem"
+    return None
+
+
+def parse_network(text: Any) -> IPNetwork:
+    """The network ``text`` names (host bits allowed); ``ValueError`` if it names none."""
+    import ipaddress
+
+    return ipaddress.ip_network(str(text).strip(), strict=False)
+
+
+def network_too_broad(network: IPNetwork) -> str | None:
+    """Why ``network`` is too broad to allow, or None."""
+    import ipaddress
+
+    mapped = ipaddress.IPv6Network("::ffff:0:0/96")
+    if isinstance(network, ipaddress.IPv6Network):
+        if network.supernet_of(mapped):
+            return "it holds every IPv4-mapped address (::ffff:0:0/96), so every IPv4 address"
+        if network.subnet_of(mapped) and network.prefixlen - 96 < _WIDEST_V4:
+            return f"it maps an IPv4 network wider than a /{_WIDEST_V4}"
+        if network.prefixlen < _WIDEST_V6:
+            return f"it is wider than a /{_WIDEST_V6}"
+        return None
+    if network.prefixlen < _WIDEST_V4:
+        return f"it is wider than a /{_WIDEST_V4}"
+    return None
+
+
+def _path_entry(text: str) -> str | None:
+    if "\0" in text or not text.strip():
+        return f"{text!r} is not a directory name"
+    if "${" in text:
+        return None  # a placeholder: judged at run time, once substituted
+    lexical = Path(os.path.normpath(Path(text).expanduser().absolute()))
+    why = directory_too_broad(Path(os.path.realpath(lexical)))
+    if why:
+        return (
+            f"refusing to allow {lexical}: {why} is too broad to allow; name a directory inside it"
+        )
+    return None
+
+
+def _network_entry(text: str) -> str | None:
+    if "${" in text:
+        return None
+    try:
+        network = parse_network(text)
+    except ValueError:
+        return f"{text!r} is not a network (write a CIDR such as 10.0.3.0/24)"
+    why = network_too_broad(network)
+    if why:
+        return (
+            f"refusing to allow {network}: {why}, too broad to allow; name the network "
+            "of the system under test (e.g. 10.0.3.0/24)"
+        )
+    return None
+
+
+def entry_problems(key: str, value: Any) -> list[tuple[str, str]]:
+    """``(pointer suffix, message)`` for each entry of the allow-list ``key`` (one of the
+    ``CONFIG_*`` keys) that is not one or is too broad; ``[]`` for any other key."""
+    judge = {CONFIG_ALLOWED_PATHS: _path_entry, CONFIG_ALLOWED_NETWORKS: _network_entry}.get(key)
+    if judge is None or value is None:
+        return []
+    if isinstance(value, str):
+        why = judge(value)
+        return [("", why)] if why else []
+    if not isinstance(value, list | tuple):
+        return [("", f"must be a list of {_KINDS[key]} (or one), not {type(value).__name__}")]
+    found = []
+    for index, item in enumerate(value):
+        why = judge(item) if isinstance(item, str) else f"{item!r} is not {_ONE[key]}"
+        if why:
+            found.append((f"/{index}", why))
+    return found
+
+
+_KINDS = {CONFIG_ALLOWED_PATHS: "directory names", CONFIG_ALLOWED_NETWORKS: "networks"}
+_ONE = {CONFIG_ALLOWED_PATHS: "a directory name", CONFIG_ALLOWED_NETWORKS: "a network"}
