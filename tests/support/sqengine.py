@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -68,18 +69,34 @@ class Bed:
             check=False,
         )
 
-    def follow(self, cwd: Path, experiment: Path, *args: str) -> subprocess.Popen[str]:
+    def follow(
+        self, cwd: Path, experiment: Path, *args: str, nohup: bool = False
+    ) -> subprocess.Popen[str]:
         """``squall run --engine temporal`` in the background (its own session, so a test
-        may signal its group), followed to its end."""
+        may signal its group), followed to its end. SIGHUP is at its default (``nohup``:
+        ignored), whatever the suite inherited (a suite started under nohup hands its
+        children SIGHUP ignored)."""
+        return self.popen(cwd, "run", "--engine", "temporal", *args, str(experiment), nohup=nohup)
+
+    def popen(
+        self, cwd: Path, *args: str, nohup: bool = False, output: Path | None = None
+    ) -> subprocess.Popen[str]:
+        """``squall ARGS`` in the background, in its own session (see :meth:`follow`);
+        its stdout and stderr into ``output`` when given (a test waits for a line)."""
+
+        def hangup_disposition() -> None:
+            signal.signal(signal.SIGHUP, signal.SIG_IGN if nohup else signal.SIG_DFL)
+
         return subprocess.Popen(
-            [*squall_cli(), "run", "--engine", "temporal", *args, str(experiment)],
+            [*squall_cli(), *args],
             env=self.env(),
             cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE if output is None else output.open("wb"),
+            stderr=subprocess.PIPE if output is None else subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
             start_new_session=True,
+            preexec_fn=hangup_disposition,
         )
 
     def history(self, run_id: str) -> list[dict[str, Any]]:

@@ -217,18 +217,31 @@ async def _run_all(
     return result
 
 
-#: the signals a command line following the runs it started passes on to them
-_PASSED_ON = ("SIGINT", "SIGTERM", "SIGUSR1", "SIGUSR2")
+#: the signals a command line following the runs it started passes on to them (SIGHUP:
+#: its terminal or session closed, unless ignored: nohup)
+_PASSED_ON = ("SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
+#: the signals that stop following (a second one for ``run``, the first for ``attach``)
+_UNFOLLOW = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def _heeded(names: tuple[str, ...]) -> list[str]:
+    """``names`` without SIGHUP when whoever started squall ignores it (``nohup``): a
+    hang-up then neither stops the run nor the following, as locally."""
+    import signal
+
+    ignored = signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    return [n for n in names if not (n == "SIGHUP" and ignored)]
 
 
 class _Stopper:
     """The signals of ``squall run --engine temporal`` while it starts and follows its
     runs. The first stops every run started and not ended as that signal stops a local
     run (the workflow's ``stop`` signal, told which one: the strategy decides the
-    rollbacks, SIGUSR2 plays none, SIGUSR1 lets background activities end), and the
-    command follows them to their end (journal, exit 130). A second SIGINT or SIGTERM
-    stops following: the runs go on stopping in Temporal, their rollbacks are played
-    there (``runs attach`` follows them)."""
+    rollbacks, SIGUSR2 plays none, SIGUSR1 lets background activities end; SIGHUP stops
+    them as SIGTERM does, unless nohup ignores it), and the command follows them to
+    their end (journal, exit 130). A second SIGINT, SIGTERM or SIGHUP stops following:
+    the runs go on stopping in Temporal, their rollbacks are played there (``runs
+    attach`` follows them)."""
 
     def __init__(self, client: Client, done: list[str]) -> None:
         self.client = client
@@ -244,7 +257,7 @@ class _Stopper:
 
         loop = asyncio.get_running_loop()
         kept = {}
-        for name in _PASSED_ON:
+        for name in _heeded(_PASSED_ON):
             signum = getattr(signal, name)
             kept[signum] = signal.getsignal(signum)
             loop.add_signal_handler(signum, self._signalled, name)
@@ -260,7 +273,7 @@ class _Stopper:
             self.received = name
             if self.started:
                 self._sending = asyncio.ensure_future(self.stop_started())
-        elif name in ("SIGINT", "SIGTERM") and self._task is not None:
+        elif name in _UNFOLLOW and self._task is not None:
             self._task.cancel()
 
     async def stop_started(self) -> None:
@@ -282,7 +295,7 @@ class _Stopper:
                 )
 
     async def following(self, work: Coroutine[Any, Any, _T]) -> _T | None:
-        """``work``, or None when a second SIGINT/SIGTERM ends the following."""
+        """``work``, or None when a second SIGINT/SIGTERM/SIGHUP ends the following."""
         task: asyncio.Future[_T] = asyncio.ensure_future(work)
         self._task = task
         try:
@@ -295,13 +308,14 @@ class _Stopper:
 
 
 async def _interruptible(work: Coroutine[Any, Any, _T]) -> _T | None:
-    """``work``, or None when SIGINT or SIGTERM came first (``runs attach`` stops
-    following; the run goes on in Temporal)."""
+    """``work``, or None when SIGINT, SIGTERM or SIGHUP came first (``runs attach``
+    stops following; the run goes on in Temporal)."""
     import signal
 
     loop = asyncio.get_running_loop()
     task = asyncio.ensure_future(work)
-    signals = (signal.SIGINT, signal.SIGTERM)
+    signums = [getattr(signal, name) for name in _heeded(_UNFOLLOW)]
+    signals = {signum: signal.getsignal(signum) for signum in signums}
     for signum in signals:
         loop.add_signal_handler(signum, task.cancel)
     try:
@@ -309,8 +323,9 @@ async def _interruptible(work: Coroutine[Any, Any, _T]) -> _T | None:
     except asyncio.CancelledError:
         return None
     finally:
-        for signum in signals:
+        for signum, handler in signals.items():
             loop.remove_signal_handler(signum)
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
 
 def _left_running(run_ids: list[str]) -> None:
