@@ -10,6 +10,10 @@
   ``ip6-loopback`` are mapped to ``::1`` the same way. The original name is still sent as
   the TLS server name (SNI) and in the HTTP ``Host`` header, and certificates are checked
   against it.
+- **The checked address is the one connected to.** A name is resolved once, by the
+  check; the connection goes to the address it returned (``pin_url`` and
+  ``http_client(pins=...)``, the address handed to a detached listener or proxy), so a
+  resolver answering differently the second time (DNS rebinding) cannot move it.
 - **No proxy.** HTTP clients made by ``http_client`` ignore ``HTTP(S)_PROXY``,
   ``ALL_PROXY``, ``NO_PROXY`` and ``.netrc`` (``trust_env=False``): a loopback flood or
   probe never leaves the machine through a proxy.
@@ -35,6 +39,7 @@ __all__ = [
     "connect_address",
     "http_client",
     "is_local_name",
+    "pin_url",
 ]
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -108,32 +113,59 @@ def check_host(host: str, configuration: Mapping[str, Any] | None = None) -> str
     return addresses[0]
 
 
-def check_url(url: str, configuration: Mapping[str, Any] | None = None) -> str:
-    """Refuse a URL whose host is outside the allowlist; return the host."""
+def pin_url(url: str, configuration: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Refuse a URL whose host is outside the allowlist; return ``{host: address}``, the
+    checked address to connect to (give it to ``http_client(pins=...)``)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ActivityFailed(f"not an http(s) URL: {url!r}")
-    check_host(parts.hostname, configuration)
-    return parts.hostname
+    return {parts.hostname: check_host(parts.hostname, configuration)}
 
 
-def http_client(**options: Any) -> httpx.Client:
+def check_url(url: str, configuration: Mapping[str, Any] | None = None) -> str:
+    """Refuse a URL whose host is outside the allowlist; return the host."""
+    return next(iter(pin_url(url, configuration)))
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def http_client(pins: Mapping[str, str] | None = None, **options: Any) -> httpx.Client:
     """An ``httpx.Client`` that ignores the proxy environment and connects local names
     (``*.localhost``) to loopback without a lookup; ``options`` go to ``httpx.Client``
-    (``timeout``, ``verify``, ``follow_redirects``...)."""
+    (``timeout``, ``verify``, ``follow_redirects``...).
+
+    ``pins`` (``{host: address}``, from ``pin_url`` or ``check_host``): each host is
+    connected to its checked address, never looked up again (a name that resolves to an
+    allowed address for the check and elsewhere for the connection, DNS rebinding, cannot
+    move the connection); with pins, a host that is neither pinned, a local name nor an
+    address is refused.
+    """
     import httpx
 
-    class _LocalNames(httpx.HTTPTransport):
+    pinned = {key.lower().rstrip("."): value for key, value in (pins or {}).items()}
+
+    class _Pinned(httpx.HTTPTransport):
         def handle_request(self, request: httpx.Request) -> httpx.Response:
             host = request.url.host
-            if is_local_name(host):
+            address = pinned.get(host.lower().rstrip("."))
+            if address is None and is_local_name(host):
+                address = connect_address(host)
+            if address is None and pins is not None and not _is_address(host):
+                raise httpx.ConnectError(f"refusing {host!r}: not the host that was checked")
+            if address is not None and address != host:
                 # The Host header was set from the original URL; SNI and the certificate
                 # check keep the original name too.
                 request.extensions = {**request.extensions, "sni_hostname": host}
-                request.url = request.url.copy_with(host=connect_address(host))
+                request.url = request.url.copy_with(host=address)
             return super().handle_request(request)
 
     verify = options.pop("verify", True)
     http2 = bool(options.pop("http2", False))
-    transport = _LocalNames(verify=verify, http2=http2, trust_env=False)
+    transport = _Pinned(verify=verify, http2=http2, trust_env=False)
     return httpx.Client(transport=transport, verify=verify, trust_env=False, **options)

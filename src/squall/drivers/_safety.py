@@ -24,7 +24,7 @@ from squall.drivers._beneath import (
     unlink_beneath,
     write_beneath,
 )
-from squall.drivers._hosts import check_host, check_url, connect_address, http_client
+from squall.drivers._hosts import check_host, check_url, connect_address, http_client, pin_url
 from squall.drivers._paths import check_path, identity
 from squall.drivers._procs import (
     check_pid,
@@ -46,6 +46,7 @@ __all__ = [
     "http_client",
     "identity",
     "open_beneath",
+    "pin_url",
     "process_cmdline",
     "process_start",
     "process_state",

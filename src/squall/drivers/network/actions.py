@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from squall import ActivityFailed
-from squall.drivers._safety import check_host, connect_address
+from squall.drivers._safety import check_host
 from squall.drivers._state import StateStore, atomic_write, record_key, run_id
 from squall.drivers.host import _daemon
 from squall.drivers.network.proxy import Faults
@@ -91,8 +91,9 @@ def start_fault_proxy(
         blackhole=blackhole,
         direction=direction,
     )
-    check_host(listen_host, configuration)
-    check_host(upstream_host, configuration)
+    # the proxy gets the checked addresses, never the names to look up again
+    listen_address = check_host(listen_host, configuration)
+    upstream_address = check_host(upstream_host, configuration)
     if max_lifetime_seconds <= 0:
         raise ActivityFailed("max_lifetime_seconds must be positive")
     run = run_id(configuration)
@@ -111,11 +112,11 @@ def start_fault_proxy(
         "squall.drivers.network.proxy",
         [
             "--listen-host",
-            connect_address(listen_host),
+            listen_address,
             "--listen-port",
             str(listen_port),
             "--upstream-host",
-            connect_address(upstream_host),
+            upstream_address,
             "--upstream-port",
             str(upstream_port),
             "--max-lifetime",

@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 __all__: list[str] = []
 
 
-def make_client(timeout: float, verify: bool, ca_bundle: str | None) -> httpx.Client:
-    """An ``httpx.Client`` for probing; ``verify``/``ca_bundle`` control TLS checking."""
+def make_client(
+    timeout: float, verify: bool, ca_bundle: str | None, pins: dict[str, str] | None = None
+) -> httpx.Client:
+    """An ``httpx.Client`` for probing; ``verify``/``ca_bundle`` control TLS checking;
+    ``pins`` (``url_pins``) connect each checked host to its checked address."""
 
     tls: ssl.SSLContext | bool = False
     if verify or ca_bundle:
@@ -31,7 +34,7 @@ def make_client(timeout: float, verify: bool, ca_bundle: str | None) -> httpx.Cl
             tls = ssl.create_default_context(cafile=ca_bundle)
         except (OSError, ssl.SSLError) as exc:
             raise ActivityFailed(f"cannot load CA bundle {ca_bundle!r}: {exc}") from exc
-    return http_client(timeout=timeout, verify=tls, follow_redirects=False)
+    return http_client(pins, timeout=timeout, verify=tls, follow_redirects=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from squall import ActivityFailed
-from squall.drivers._safety import check_host
+from squall.drivers._safety import check_host, connect_address
 
 __all__: list[str] = []
 
@@ -38,14 +38,25 @@ def require_host(
     host: str, allow_non_loopback: bool, configuration: Mapping[str, Any] | None = None
 ) -> str:
     """Return ``host`` if it may be probed; raise ``ActivityFailed`` if it may not."""
+    return require_target(host, allow_non_loopback, configuration)[0]
+
+
+def require_target(
+    host: str, allow_non_loopback: bool, configuration: Mapping[str, Any] | None = None
+) -> tuple[str, str]:
+    """``(host, address)`` if ``host`` may be probed, else ``ActivityFailed``. ``address``
+    is where to connect: for a name checked against ``squall_allowed_networks``, the very
+    address the check allowed (never looked up again: DNS rebinding cannot move the
+    connection); loopback names map to loopback; with ``allow_non_loopback``, the host."""
     if not isinstance(host, str) or not host.strip():
         raise ActivityFailed("a target host is required")
     name = host.strip().strip("[]")
-    if allow_non_loopback or is_loopback(name):
-        return name
+    if allow_non_loopback:
+        return name, name
+    if is_loopback(name):
+        return name, connect_address(name)
     if (configuration or {}).get("squall_allowed_networks"):
-        check_host(name, configuration)  # raises unless every address is allowed
-        return name
+        return name, check_host(name, configuration)  # every address must be allowed
     raise ActivityFailed(
         f"refusing to probe non-loopback host {host!r}: squall's security probes only talk "
         "to loopback targets unless the activity passes allow_non_loopback=true or the "
@@ -64,6 +75,16 @@ def require_url(
     url: str, allow_non_loopback: bool, configuration: Mapping[str, Any] | None = None
 ) -> str:
     """Return ``url`` if it is an http(s) URL to an allowed host; raise ``ActivityFailed``."""
+    url_pins(url, allow_non_loopback, configuration)
+    return url
+
+
+def url_pins(
+    url: str, allow_non_loopback: bool, configuration: Mapping[str, Any] | None = None
+) -> dict[str, str] | None:
+    """``{host: address}`` for ``make_client(pins=...)`` if ``url`` is an http(s) URL to an
+    allowed host (``require_target``); ``None`` (no pinning) with ``allow_non_loopback``;
+    raise ``ActivityFailed`` otherwise."""
     if not isinstance(url, str):
         raise ActivityFailed(f"url must be a string, not {type(url).__name__}")
     parts = urlsplit(url)
@@ -73,8 +94,8 @@ def require_url(
         _ = parts.port
     except ValueError as exc:
         raise ActivityFailed(f"url {url!r} has a bad port: {exc}") from exc
-    require_host(parts.hostname, allow_non_loopback, configuration)
-    return url
+    host, address = require_target(parts.hostname, allow_non_loopback, configuration)
+    return None if allow_non_loopback else {host: address}
 
 
 def require_positive(name: str, value: float) -> float:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from squall import ActivityFailed
-from squall.drivers._safety import check_host, check_url, connect_address, http_client
+from squall.drivers._safety import check_host, connect_address, http_client, pin_url
 from squall.drivers._state import StateStore, run_id
 from squall.drivers.host import _daemon
 
@@ -71,20 +71,20 @@ def open_unexpected_port(
         ``host``, ``port``, ``name``, ``label``, ``banner``, ``pid``, ``run_id``,
         ``state_key``.
     """
-    check_host(host, configuration)
+    address = check_host(host, configuration)  # the listener binds what was checked
     life = str(max_lifetime_seconds)
     label = f"squall:{KIND_PORT}:{name}:{run_id(configuration)}"
     record, info = _daemon.spawn(
         KIND_PORT,
         name,
         _SERVERS,
-        ["listener", "--host", connect_address(host), "--port", str(port), "--max-lifetime", life],
+        ["listener", "--host", address, "--port", str(port), "--max-lifetime", life],
         label=label,
         rollback={"function": f"{__name__}.close_unexpected_port", "arguments": {"name": name}},
         configuration=configuration,
     )
     record_port = int(info["port"])
-    if not _port_open("127.0.0.1" if host in ("0.0.0.0", "::") else host, record_port):
+    if not _port_open("127.0.0.1" if address in ("0.0.0.0", "::") else address, record_port):
         close_unexpected_port(name, configuration)
         raise ActivityFailed(f"the listener on {host}:{record_port} does not accept connections")
     return {
@@ -162,7 +162,7 @@ def impostor_endpoint(
         certificate, when generated), ``name``, ``label``, ``pid``, ``run_id``,
         ``state_key``.
     """
-    check_host(host, configuration)
+    address = check_host(host, configuration)  # the server binds what was checked
     if bool(cert_file) != bool(key_file):
         raise ActivityFailed("give both cert_file and key_file, or neither")
     run = run_id(configuration)
@@ -195,7 +195,7 @@ def impostor_endpoint(
         KIND_IMPOSTOR,
         name,
         _SERVERS,
-        ["impostor", "--host", connect_address(host), "--port", str(port), "--max-lifetime", life],
+        ["impostor", "--host", address, "--port", str(port), "--max-lifetime", life],
         label=label,
         rollback={"function": f"{__name__}.stop_impostor_endpoint", "arguments": {"name": name}},
         configuration=configuration,
@@ -342,7 +342,7 @@ def flood_requests(
 
     Raises ``ActivityFailed`` when no request got a response.
     """
-    check_url(url, configuration)
+    pins = pin_url(url, configuration)
     _bounded(count, duration_seconds)
     run = run_id(configuration)
     request_headers = {
@@ -355,7 +355,7 @@ def flood_requests(
     def send(client: httpx.Client, index: int) -> httpx.Response:
         return client.request(method, url, headers=request_headers, content=content)
 
-    options = {"verify": verify_tls, "timeout": timeout_seconds}
+    options = {"verify": verify_tls, "timeout": timeout_seconds, "pins": pins}
     result = _burst(count, duration_seconds, concurrency, send, options)
     return {**result, "url": url, "run_id": run}
 
@@ -399,7 +399,7 @@ def brute_force(
         (1-based index of the first 429/423 response, or null), ``errors``,
         ``elapsed_seconds``, ``run_id``.
     """
-    check_url(url, configuration)
+    pins = pin_url(url, configuration)
     _bounded(attempts, duration_seconds)
     if style not in ("json", "form", "basic", "bearer"):
         raise ActivityFailed(f"style must be json, form, basic or bearer, got {style!r}")
@@ -419,7 +419,7 @@ def brute_force(
         bearer = {**base_headers, "Authorization": f"Bearer {password}"}
         return client.get(url, headers=bearer)
 
-    options = {"verify": verify_tls, "timeout": timeout_seconds}
+    options = {"verify": verify_tls, "timeout": timeout_seconds, "pins": pins}
     result = _burst(attempts, duration_seconds, 1, send, options, stop_on_status)
     blocked = next((i + 1 for i, s in enumerate(result["statuses"]) if s in (423, 429)), None)
     return {

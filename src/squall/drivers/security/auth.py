@@ -13,7 +13,7 @@ from typing import Any
 
 from squall import ActivityFailed
 from squall.drivers.security._http import check_headers, make_client, send
-from squall.drivers.security._net import require_positive, require_url
+from squall.drivers.security._net import require_positive, url_pins
 
 __all__ = ["auth_enforced", "rate_limit_enforced"]
 
@@ -75,7 +75,7 @@ def auth_enforced(
         ``{"expected": "refused" | "accepted", "outcome": "accepted" | "refused" |
         "unexpected" | "unreachable", "status", "www_authenticate", "error", "ok"}``.
     """
-    url = require_url(url, allow_non_loopback, configuration)
+    pins = url_pins(url, allow_non_loopback, configuration)
     timeout = require_positive("timeout", timeout)
     refused = set(refused_statuses or [401, 403])
     secrets = secrets or {}
@@ -92,7 +92,7 @@ def auth_enforced(
     extra = check_headers(headers)
     cases: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
-    with make_client(timeout, verify, ca_bundle) as client:
+    with make_client(timeout, verify, ca_bundle, pins) as client:
         for case, token, expected in plan:
             sent = dict(extra)
             if token is not None:
@@ -179,7 +179,7 @@ def rate_limit_enforced(
         ``retry_after`` (the first limited response's Retry-After, if any), ``elapsed_s``
         and ``requests_per_second``.
     """
-    url = require_url(url, allow_non_loopback, configuration)
+    pins = url_pins(url, allow_non_loopback, configuration)
     timeout = require_positive("timeout", timeout)
     if isinstance(requests, bool) or not isinstance(requests, int) or not 0 < requests <= MAX_BURST:
         raise ActivityFailed(f"requests must be an integer from 1 to {MAX_BURST}, not {requests!r}")
@@ -190,7 +190,7 @@ def rate_limit_enforced(
     first: int | None = None
     retry_after = None
     started = time.monotonic()
-    with make_client(timeout, verify, ca_bundle) as client:
+    with make_client(timeout, verify, ca_bundle, pins) as client:
         for number in range(1, requests + 1):
             answer = send(client, method, url, extra)
             sent = number

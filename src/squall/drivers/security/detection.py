@@ -14,7 +14,7 @@ from typing import Any
 
 from squall import ActivityFailed
 from squall.drivers.security._events import Receiver, SinkReader, event_matches, event_time
-from squall.drivers.security._net import require_host, require_positive
+from squall.drivers.security._net import require_positive, require_target
 
 __all__ = ["agent_alive", "alert_observed", "audit_log_present"]
 
@@ -203,9 +203,8 @@ def alert_observed(
     interval = require_positive("poll_interval", poll_interval)
     receiver = None
     if webhook_port is not None:
-        receiver = Receiver(
-            require_host(webhook_host, allow_non_loopback, configuration), webhook_port
-        )
+        _, address = require_target(webhook_host, allow_non_loopback, configuration)
+        receiver = Receiver(address, webhook_port)  # binds the checked address
     reader = SinkReader(Path(sink), start_offset) if sink is not None else None
     started = time.monotonic()
     found: tuple[str, dict[str, Any]] | None = None

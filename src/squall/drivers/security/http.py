@@ -12,7 +12,7 @@ from typing import Any
 
 from squall import ActivityFailed
 from squall.drivers.security._http import check_headers, header_dict, make_client, send
-from squall.drivers.security._net import require_positive, require_url
+from squall.drivers.security._net import require_positive, url_pins
 
 __all__ = ["cors_policy", "http_security_headers"]
 
@@ -80,7 +80,7 @@ def http_security_headers(
         and ``headers`` (all response headers, lower-case names; cookie values are
         replaced by ``…``).
     """
-    url = require_url(url, allow_non_loopback, configuration)
+    pins = url_pins(url, allow_non_loopback, configuration)
     timeout = require_positive("timeout", timeout)
     skipped = set(ignore or [])
     if skipped - set(CHECKS):
@@ -88,7 +88,7 @@ def http_security_headers(
     https = url.lower().startswith("https:")
     result: dict[str, Any] = {"ok": False, "problems": [], "warnings": [], "url": url}
     result.update(reachable=False, error=None, status=None, https=https, checks={}, headers={})
-    with make_client(timeout, verify, ca_bundle) as client:
+    with make_client(timeout, verify, ca_bundle, pins) as client:
         answer = send(client, method, url, check_headers(headers))
     if answer.response is None:
         result["error"] = answer.error
@@ -266,7 +266,7 @@ def cors_policy(
         "allow_origin", "allow_credentials", "reflected", "wildcard"}``), ``reflected`` (a
         hostile origin was echoed) and ``reflected_with_credentials``.
     """
-    url = require_url(url, allow_non_loopback, configuration)
+    pins = url_pins(url, allow_non_loopback, configuration)
     timeout = require_positive("timeout", timeout)
     hostile = origins or ["https://squall-hostile.example", "null"]
     extra = check_headers(headers)
@@ -274,7 +274,7 @@ def cors_policy(
     problems: list[str] = []
     warnings: list[str] = []
     error = None
-    with make_client(timeout, verify, ca_bundle) as client:
+    with make_client(timeout, verify, ca_bundle, pins) as client:
         for origin in hostile:
             kinds: list[tuple[str, str, dict[str, str]]] = [("simple", method, {})]
             if preflight:

@@ -18,7 +18,7 @@ from typing import Any
 
 from squall import ActivityFailed
 from squall.drivers.security._http import make_client, send
-from squall.drivers.security._net import require_positive, require_url
+from squall.drivers.security._net import require_positive, url_pins
 
 __all__ = ["exposed_secrets"]
 
@@ -129,8 +129,11 @@ def exposed_secrets(
     chosen = list(KINDS) if kinds is None else list(kinds)
     if set(chosen) - set(KINDS):
         raise ActivityFailed(f"unknown kinds {sorted(set(chosen) - set(KINDS))} (use {KINDS})")
+    pins: dict[str, str] | None = None if allow_non_loopback else {}
     for url in [*(urls or []), *([base_url] if base_url else [])]:
-        require_url(url, allow_non_loopback, configuration)
+        found = url_pins(url, allow_non_loopback, configuration)
+        if pins is not None and found:
+            pins.update(found)
     scanner = _Scanner(chosen, min_entropy, min_token_length, set(ignore_values or []))
     scanner.max_findings = max_findings
     report: dict[str, Any] = {"files_scanned": 0, "bytes_scanned": 0, "skipped": []}
@@ -140,7 +143,7 @@ def exposed_secrets(
         _scan_path(Path(path), scanner, report, skip_dirs, max_file_bytes)
     if urls or base_url:
         timeout = require_positive("timeout", timeout)
-        _scan_http(urls or [], base_url, leak_paths, scanner, report, timeout, max_file_bytes)
+        _scan_http(urls or [], base_url, leak_paths, scanner, report, timeout, max_file_bytes, pins)
     problems = [f"{f['kind']} in {f['source']}:{f['line']} ({f['match']})" for f in scanner.found]
     problems += [f"{url} is exposed" for url in report["exposed_paths"]]
     if len(problems) > 50:
@@ -276,12 +279,13 @@ def _scan_http(
     report: dict[str, Any],
     timeout: float,
     limit: int,
+    pins: dict[str, str] | None,
 ) -> None:
     targets = [(url, False) for url in urls]
     if base_url:
         root = base_url.rstrip("/")
         targets += [(root + "/" + p.lstrip("/"), True) for p in leak_paths or LEAK_PATHS]
-    with make_client(timeout, False, None) as client:
+    with make_client(timeout, False, None, pins) as client:
         for url, is_leak_path in targets:
             answer = send(client, "GET", url)
             entry = {"url": url, "status": answer.status, "exposed": False, "error": answer.error}

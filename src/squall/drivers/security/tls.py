@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 
 from squall import ActivityFailed
 from squall.drivers.security import _tls
-from squall.drivers.security._net import require_host, require_port, require_positive
+from squall.drivers.security._net import require_port, require_positive, require_target
 
 __all__ = ["tls_certificate"]
 
@@ -80,7 +80,7 @@ def tls_certificate(
         ``sha256WithRSAEncryption``), ``signature_hash``, ``weak_signature``,
         ``fingerprint_sha256`` (hex).
     """
-    host = require_host(host, allow_non_loopback, configuration)
+    host, address = require_target(host, allow_non_loopback, configuration)
     port = require_port(port)
     timeout = require_positive("timeout", timeout)
     name = server_name or host
@@ -96,7 +96,7 @@ def tls_certificate(
     }
     try:
         shake = _tls.handshake(
-            host, port, name, timeout, _tls.probe_context(_tls.CERTIFICATE_CIPHERS)
+            address, port, name, timeout, _tls.probe_context(_tls.CERTIFICATE_CIPHERS)
         )
     except OSError as exc:
         _, detail = _tls.classify(exc)
@@ -116,7 +116,7 @@ def tls_certificate(
     result["chain_verified"] = None
     result["chain_error"] = None
     if chain_context is not None:
-        verified, error = _verify_chain(host, port, name, timeout, chain_context)
+        verified, error = _verify_chain(address, port, name, timeout, chain_context)
         result.update(chain_verified=verified, chain_error=error)
         if not verified:
             problems.append(f"the chain does not lead to a trusted CA: {error}")

@@ -14,7 +14,7 @@ from typing import Any
 
 from squall import ActivityFailed
 from squall.drivers.security import _tls
-from squall.drivers.security._net import require_host, require_port, require_positive
+from squall.drivers.security._net import require_port, require_positive, require_target
 
 __all__ = ["tls_ciphers", "tls_protocols"]
 
@@ -70,14 +70,14 @@ def tls_protocols(
         "cipher": ..., "detail": ...}``), and the version lists ``accepted``, ``refused``,
         ``client_unsupported`` and ``errors``; ``openssl`` is this client's OpenSSL.
     """
-    host = require_host(host, allow_non_loopback, configuration)
+    host, address = require_target(host, allow_non_loopback, configuration)
     port = require_port(port)
     timeout = require_positive("timeout", timeout)
     allowed_set = {_tls.version_label(v) for v in (allowed or ["TLSv1.2", "TLSv1.3"])}
     required_set = {_tls.version_label(v) for v in (required or [])}
     versions: dict[str, dict[str, Any]] = {}
     for label in _tls.VERSION_NAMES:
-        versions[label] = _try_version(host, port, server_name or host, timeout, label)
+        versions[label] = _try_version(address, port, server_name or host, timeout, label)
     by_status: dict[str, list[str]] = {"accepted": [], "refused": [], "unreachable": []}
     by_status.update(client_unsupported=[], error=[])
     for label, entry in versions.items():
@@ -184,7 +184,7 @@ def tls_ciphers(
         ``error``, with ``cipher`` when accepted), ``weak_accepted`` (list of families the
         server accepted) and ``client_unsupported`` (families this OpenSSL cannot offer).
     """
-    host = require_host(host, allow_non_loopback, configuration)
+    host, address = require_target(host, allow_non_loopback, configuration)
     port = require_port(port)
     timeout = require_positive("timeout", timeout)
     chosen = list(WEAK_FAMILIES) if families is None else families
@@ -198,7 +198,7 @@ def tls_ciphers(
     reachable = True
     try:
         context = _tls.probe_context(ciphers=_tls.TYPICAL_CIPHERS)
-        shake = _tls.handshake(host, port, name, timeout, context)
+        shake = _tls.handshake(address, port, name, timeout, context)
     except OSError as exc:
         status, negotiated_error = _tls.classify(exc)
         reachable = status != "unreachable"
@@ -211,7 +211,7 @@ def tls_ciphers(
             problems.append(f"negotiated weak cipher {shake.cipher} ({flags})")
         if require_forward_secrecy and not negotiated["forward_secrecy"]:
             problems.append(f"negotiated cipher {shake.cipher} has no forward secrecy")
-    results = {f: _try_family(host, port, name, timeout, f) for f in chosen} if reachable else {}
+    results = {f: _try_family(address, port, name, timeout, f) for f in chosen} if reachable else {}
     weak_accepted = [f for f, entry in results.items() if entry["status"] == "accepted"]
     for family in weak_accepted:
         problems.append(f"the server accepts {family} cipher suites ({results[family]['cipher']})")
