@@ -256,8 +256,9 @@ def test_an_http_run_does_not_import_httpx(tmp_path: Path, servers: Any) -> None
         "print(rc, 'httpx' in sys.modules, sorted(m for m in heavy if m in sys.modules))"
     )
     # nor typing (the redirect rules' Protocol is for mypy only), nor the IDNA codec (an
-    # ASCII host is given to getaddrinfo as bytes), which cost a few ms of the first request
-    heavy = ["typing", "encodings.idna", "stringprep", "unicodedata"]
+    # ASCII host is given to getaddrinfo as bytes), nor socket (_socket is enough), nor
+    # urllib.parse (a plain URL is split by _url), which cost a few ms of the first request
+    heavy = ["typing", "encodings.idna", "stringprep", "unicodedata", "socket", "urllib.parse"]
     code = (
         f"import sys; heavy = {heavy!r}; assert not [m for m in heavy if m in sys.modules]; {code}"
     )

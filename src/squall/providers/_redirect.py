@@ -9,7 +9,7 @@ Chaos Toolkit opens a new session per activity.
 
 from __future__ import annotations
 
-import urllib.parse
+from squall.providers._url import split
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ class Hop:
         "method",
         "plain",
         "scheme",
+        "target",
         "url",
     )
 
@@ -81,13 +82,11 @@ class Hop:
     ) -> None:
         self.method, self.url, self.body, self.cookies = method, url, body, cookies
         self.headers = headers
-        parts = urllib.parse.urlsplit(url)
-        self.scheme = parts.scheme.lower()
-        self.host = (parts.hostname or "").lower()
-        try:
-            port = parts.port
-        except ValueError:
-            port = -1
+        parts = split(url)
+        self.scheme = parts.scheme
+        self.host = parts.host
+        self.target = parts.target  # path and query
+        port = parts.port
         self.address = (self.host, port or _DEFAULT_PORTS.get(self.scheme, 0))
         #: plain http the small client can send exactly as httpx would
         self.plain = (
@@ -96,7 +95,7 @@ class Hop:
             and bool(self.host)
             and "@" not in parts.netloc
             and _plain(url)
-            and all(_plain_header(k, v) for k, v in headers.items())
+            and _plain_headers(headers)
         )
         if cookies:
             sent = "; ".join(f"{c.name}={c.value}" for c in cookies if c.matches(self))
@@ -108,12 +107,10 @@ class Hop:
 
     def head(self) -> bytes:
         """The request line and headers, as bytes, ending with the blank line."""
-        parts = urllib.parse.urlsplit(self.url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         host = f"[{self.host}]" if ":" in self.host else self.host
         if self.address[1] != _DEFAULT_PORTS[self.scheme]:
             host = f"{host}:{self.address[1]}"
-        lines = [f"{self.method} {target} HTTP/1.1", f"Host: {host}"]
+        lines = [f"{self.method} {self.target} HTTP/1.1", f"Host: {host}"]
         lines += [f"{key}: {value}" for key, value in self.headers.items()]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
 
@@ -129,9 +126,14 @@ def _plain(url: str) -> bool:
     return True
 
 
-def _plain_header(name: str, value: str) -> bool:
-    """Printable ASCII only: anything else (CR/LF above all) is left to httpx to refuse."""
-    return bool(name) and _NAME.issuperset(name) and _VALUE.issuperset(value)
+def _plain_headers(headers: dict[str, str]) -> bool:
+    """Printable ASCII only, no empty name: anything else (CR/LF above all) is left to
+    httpx to refuse."""
+    return (
+        "" not in headers
+        and _NAME.issuperset("".join(headers))
+        and _VALUE.issuperset("".join(headers.values()))
+    )
 
 
 def next_hop(hop: Hop, response: _Response) -> Hop | None:
@@ -146,7 +148,9 @@ def next_hop(hop: Hop, response: _Response) -> Hop | None:
         method = "GET"
     if response.status == 301 and method == "POST":
         method = "GET"
-    url = urllib.parse.urljoin(hop.url, location.strip())
+    from urllib.parse import urljoin
+
+    url = urljoin(hop.url, location.strip())
     headers = {k: v for k, v in hop.headers.items() if k.lower() != "cookie"}
     following = Hop(method, url, {}, b"")  # to learn its origin
     if following.origin() != hop.origin() and not _https_upgrade(hop, following):

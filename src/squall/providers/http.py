@@ -56,12 +56,12 @@ class HttpProvider:
     def check(self, spec: HttpSpec, pointer: str) -> list[Problem]:
         if "$" in spec.url:
             return []
-        import urllib.parse
+        from squall.providers._url import split
 
         try:
-            parsed = urllib.parse.urlsplit(spec.url)
+            parsed = split(spec.url)
         except ValueError:  # "http://[x" and other hosts no URL can have
-            parsed = urllib.parse.urlsplit("")
+            parsed = split("")
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             return [
                 Problem(
@@ -205,6 +205,8 @@ def _first_hop(method: str, url: str, headers: dict[str, str], arguments: Any) -
         extra["Content-Type"] = "application/x-www-form-urlencoded"
     if body or method in ("POST", "PUT", "PATCH"):
         extra["Content-Length"] = str(len(body))
+    if not headers:
+        return Hop(method, url, {**DEFAULT_HEADERS, **extra}, body)
     merged = {k: v for k, v in DEFAULT_HEADERS.items() if k.lower() not in given}
     merged.update({k: v for k, v in extra.items() if k.lower() not in given})
     merged.update(headers)
