@@ -21,7 +21,6 @@ run time. This module imports nothing from squall.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -43,23 +42,26 @@ __all__ = [
 CONFIG_ALLOWED_PATHS = "squall_allowed_paths"
 CONFIG_ALLOWED_NETWORKS = "squall_allowed_networks"
 ENV_ALLOWED_PATHS = "SQUALL_ALLOWED_PATHS"
-_PSEUDO = (Path("/proc"), Path("/sys"), Path("/dev"))
+_PSEUDO = ("/proc", "/sys", "/dev")
 _WIDEST_V4 = 8
 _WIDEST_V6 = 32
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return root in path.parents
+def _within(path: str, root: str) -> bool:
+    """``path`` is ``root`` or inside it (both absolute and normalised)."""
+    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def directory_too_broad(real: Path) -> str | None:
-    """Why the resolved directory ``real`` is too broad to allow, or None."""
-    home = Path(os.path.realpath(Path.home()))
-    if len(real.parts) <= 2:
+def directory_too_broad(real: str | os.PathLike[str]) -> str | None:
+    """Why the resolved directory ``real`` is too broad to allow, or None (no pathlib:
+    the experiment's parser calls this, and a run does not import pathlib)."""
+    path = os.fspath(real)
+    home = os.path.realpath(os.path.expanduser("~"))
+    if len([part for part in path.split("/") if part]) <= 1:
         return "the root or a top-level directory"
-    if real == home or _inside(home, real):
+    if _within(home, path):
         return "the home directory or one of its ancestors"
-    if any(real == p or _inside(real, p) for p in _PSEUDO):
+    if any(_within(path, p) for p in _PSEUDO):
         return "a kernel pseudo-filesystem"
     return None
 
@@ -94,8 +96,8 @@ def _path_entry(text: str) -> str | None:
         return f"{text!r} is not a directory name"
     if "${" in text:
         return None  # a placeholder: judged at run time, once substituted
-    lexical = Path(os.path.normpath(Path(text).expanduser().absolute()))
-    why = directory_too_broad(Path(os.path.realpath(lexical)))
+    lexical = os.path.abspath(os.path.expanduser(text))
+    why = directory_too_broad(os.path.realpath(lexical))
     if why:
         return (
             f"refusing to allow {lexical}: {why} is too broad to allow; name a directory inside it"
