@@ -63,30 +63,66 @@ __all__ = [
 
 class MaskedStream:
     """A text stream whose writes are masked (the CLI's stdout and stderr: whatever
-    squall, a driver or a control prints goes through it)."""
+    squall, a driver or a control prints goes through it).
+
+    A secret may come in pieces (a driver writing character by character, or relaying a
+    child's output in fixed-size reads): while secrets are registered, each write is
+    masked alone (a short secret printed alone is a whole text), then complete lines go
+    out masked again as a whole, and the end of a line waits for the next write or a
+    flush; even then, an end that could begin a secret, or a cut inside one, waits for
+    what follows (at most ``_HOLD_LIMIT`` characters wait)."""
+
+    _HOLD_LIMIT = 65536
 
     def __init__(self, stream: Any) -> None:
+        import threading
+
         self._stream = stream
         self._gone = False  # its reader went away: a closed pipe, a hung-up terminal
+        self._held = ""  # the masked end of a line, not written yet
+        self._lock = threading.Lock()
 
     def write(self, text: str) -> int:
-        if not self._gone:
-            try:
-                self._stream.write(mask_text(text))
-            except OSError:
-                self._lost()
+        if self._gone:
+            return len(text)
+        if not _scopes.any_secret and not self._held:
+            self._emit(text)
+            return len(text)
+        masked = mask_text(text)
+        with self._lock:
+            held = self._held + masked
+            end = held.rfind("\n") + 1
+            if len(held) - end > self._HOLD_LIMIT:
+                end = len(held)
+            self._release(held, end)
         return len(text)
+
+    def _release(self, held: str, end: int) -> None:
+        cut = scope_masker().safe_end(held, end) if end else 0
+        self._held = held[cut:]
+        if cut:
+            self._emit(mask_text(held[:cut]))
+
+    def _emit(self, text: str) -> None:
+        try:
+            self._stream.write(text)
+        except OSError:
+            self._lost()
 
     def writelines(self, lines: Iterable[str]) -> None:
         for line in lines:
             self.write(line)
 
     def flush(self) -> None:  # the console flushes every line: not through __getattr__
-        if not self._gone:
-            try:
-                self._stream.flush()
-            except OSError:
-                self._lost()
+        if self._gone:
+            return
+        if self._held:
+            with self._lock:
+                self._release(self._held, len(self._held))
+        try:
+            self._stream.flush()
+        except OSError:
+            self._lost()
 
     def _lost(self) -> None:
         """Nobody reads any more (``squall run ... | head``, the terminal closed): the run

@@ -126,6 +126,23 @@ class Masker:
                     break
         return longest
 
+    def safe_end(self, text: str, end: int) -> int:
+        """Where ``text`` may be cut, at ``end`` or before it, so that ``text[:cut]``, once
+        masked, shows no part of a secret: the cut neither leaves the start of a secret at
+        the end nor falls inside a secret found in ``text``."""
+        pattern = self._pattern
+        if pattern is None:
+            return end
+        while True:
+            cut = end - self.suffix(text[:end])
+            for found in pattern.finditer(text):
+                if found.start() < cut < found.end():
+                    cut = found.start()
+                    break
+            if cut == end:
+                return cut
+            end = cut
+
     def value(self, value: Any) -> Any:
         """A copy of ``value`` (JSON-like data) with every text masked; what holds no
         secret is returned as is (not copied). Keys are masked too."""
