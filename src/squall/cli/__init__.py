@@ -192,6 +192,21 @@ def _exit_before_finalizing(code: int) -> None:
     os._exit(code)
 
 
+#: what a Temporal command says when the ``temporal`` extra is not installed
+_TEMPORAL_MISSING = (
+    "this command needs the temporal extra (the temporalio package), which is not "
+    "installed: in your clone of squall, pip install -e '.[temporal]' "
+    "(squall is not on PyPI); see docs/scale-out.md"
+)
+
+
+def _missing_temporal(exc: BaseException) -> bool:
+    """A Temporal command run without ``temporalio`` (the ``temporal`` extra): squall
+    imports it only there, so this is an installation to complete, not a bug."""
+    name = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+    return isinstance(name, str) and name.split(".")[0] == "temporalio"
+
+
 def _handle(exc: BaseException) -> int:
     import click
 
@@ -210,6 +225,9 @@ def _handle(exc: BaseException) -> int:
         return exc.exit_code
     if isinstance(exc, OSError):
         sys.stderr.write(f"squall: error: {exc}\n")
+        return 2
+    if _missing_temporal(exc):
+        sys.stderr.write(f"squall: error: {_TEMPORAL_MISSING}\n")
         return 2
     # a bug in squall or a plugin: one line, the traceback only when asked for
     sys.stderr.write(
