@@ -3,6 +3,7 @@ one) is kept, listed newest first, shown, compared; ``recover RUN_ID`` finds a r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -156,6 +157,9 @@ def test_an_unreachable_postgresql_is_a_clear_error(squall: Any, tmp_path: Path)
     assert result.code == 2, result.stderr
     assert "cannot connect to the run history postgresql://squall:***@127.0.0.1:9" in result.stderr
     assert "secret" not in result.stderr and "Traceback" not in result.stderr
+    # what to do next, as for a SQLite file that cannot be opened (docs/reference/history.md)
+    assert "choose another place with --history" in result.stderr
+    assert "--no-history" in result.stderr
 
 
 def test_an_unusable_history_stops_the_run_before_it_starts(squall: Any, tmp_path: Path) -> None:
@@ -199,6 +203,58 @@ def test_a_killed_run_is_visible_and_recovered_by_id(
     )
     again = sq("recover", run_id)
     assert again.code == 2 and "nothing to do" in again.stderr
+
+
+def _lose_the_end(target: str, run_id: str) -> None:
+    """The history as a run leaves it when recording its end failed (the database went
+    away mid-run: seen with PostgreSQL stopped during a run): its start only."""
+    forget = (
+        "UPDATE squall_runs SET status = 'running', outcome = NULL, exit_code = NULL, "
+        "ended_at = NULL, duration = NULL, journal = NULL WHERE run_id = %s"
+    )
+    if target.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as conn:
+            conn.execute(forget, (run_id,))
+    else:
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(target)) as conn:
+            conn.execute(forget.replace("%s", "?"), (run_id,))
+            conn.commit()
+
+
+def test_a_run_whose_end_the_history_missed_is_recorded_from_its_journal(
+    squall: Any, tmp_path: Path, target: str
+) -> None:
+    """The run held and wrote its journal, but the history could not record its end: it
+    showed as `stopped` with `next: squall recover ID` for ever, and recover said
+    "finished (running); nothing to do". Now recover records the end from the journal."""
+    sq = in_history(squall, tmp_path, target)
+    run_id = sq("run", str(EXAMPLES / "trivial.json")).journal["squall"]["run_id"]
+    _lose_the_end(target, run_id)
+    assert f"next:       squall recover {run_id}" in sq("runs", "show", run_id).stdout
+    done = sq("recover", run_id)
+    assert done.code == 2, done.stderr  # nothing to recover: no rollback was owed
+    assert "held, exit 0" in done.stderr and "recorded now from its journal" in done.stderr
+    record = json.loads(sq("runs", "show", run_id, "--json").stdout)
+    assert (record["state"], record["outcome"], record["exit_code"]) == ("held", "held", 0)
+    assert json.loads(sq("runs", "show", run_id, "--journal").stdout) == json.loads(
+        (tmp_path / "journal.json").read_text()
+    )
+
+
+def test_a_journal_of_another_run_is_not_taken_for_the_missed_end(
+    squall: Any, tmp_path: Path
+) -> None:
+    sq = in_history(squall, tmp_path)
+    first = sq("run", str(EXAMPLES / "trivial.json")).journal["squall"]["run_id"]
+    _lose_the_end(str(tmp_path / "h.sqlite3"), first)
+    assert sq("run", str(EXAMPLES / "trivial.json")).code == 0  # same ./journal.json
+    done = sq("recover", first)
+    assert done.code == 2 and "is another run's" in done.stderr, done.stderr
+    assert json.loads(sq("runs", "show", first, "--json").stdout)["state"] == "stopped"
 
 
 def test_start_up_imports_no_database_driver() -> None:

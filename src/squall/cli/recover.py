@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -218,12 +219,51 @@ def _stream_of(target: str, store: RunHistory | None, find: Any) -> str:
         except HistoryError:
             raise InputError(f"no unrecovered run {target!r}: nothing to recover") from None
         if record.events_path is None or not os.path.exists(record.events_path):
+            if not record.finished:
+                raise InputError(_end_missed(store, record)) from None
             raise InputError(
                 f"run {record.run_id} finished ({record.outcome or record.status}); "
                 f"nothing to do (its journal: {record.journal_path})"
             ) from None
         events = record.events_path
     return events
+
+
+def _end_missed(store: RunHistory, record: Any) -> str:
+    """A run the history still calls ``running`` whose event stream is gone: it ended
+    (a run's stream is removed only when it ends or is recovered) while its end could not
+    be recorded (the history was unreachable then). Its journal, when it is this run's,
+    gives the end, which is recorded now. Returns what to say (nothing to recover)."""
+    from squall.journal.history import HistoryError
+    from squall.journal.store import read_journal
+
+    path = record.journal_path or ""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        doc = read_journal(path)
+        verdict = doc["squall"]
+        if verdict["run_id"] != record.run_id:
+            raise ValueError("another run's journal")
+        ended = record.replace(
+            status=str(doc["status"]),
+            outcome=str(verdict["outcome"]),
+            exit_code=int(verdict["exit_code"]),
+            ended_at=str(doc.get("end") or "") or None,
+            duration=float(doc["duration"]) if doc.get("duration") is not None else None,
+            journal=text,
+        )
+        store.finish(ended)
+    except (OSError, ValueError, KeyError, TypeError, HistoryError):
+        return (
+            f"run {record.run_id} left no event stream, so nothing is owed: it ended, but "
+            f"its end is not in the run history and its journal ({path or 'none'}) is not "
+            "there or is another run's; nothing to recover"
+        )
+    return (
+        f"run {record.run_id} ended ({ended.outcome}, exit {ended.exit_code}) while the run "
+        f"history could not record it: recorded now from its journal ({path}); "
+        "nothing to recover"
+    )
 
 
 def _played(events: str) -> int:

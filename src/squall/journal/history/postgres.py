@@ -39,7 +39,9 @@ def connect_postgres(url: str) -> Any:
 
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise HistoryError(
-            f"cannot connect to the run history {redact_url(url)}: {first}"
+            f"cannot connect to the run history {redact_url(url)}: {first}; choose "
+            "another place with --history PATH|URL (or SQUALL_HISTORY, or the history "
+            "setting), or turn it off with --no-history"
         ) from None
 
 
