@@ -102,6 +102,13 @@ def test_settings_set_get_show_remove(tmp_path: Path, capsys: Any) -> None:
     assert main([*base, "get", "notifications[0].url", "--format", "string"]) == 0
     assert capsys.readouterr().out.strip() == "http://127.0.0.1:1"
     assert main([*base, "get", "nope.nothing"]) == 1
+    # a plain scalar in YAML (the default): the value alone, without YAML's "..." end mark
+    assert main([*base, "set", "history", "postgresql://chaos@db.internal/chaos"]) == 0
+    capsys.readouterr()
+    assert main([*base, "get", "history"]) == 0
+    shown_yaml = capsys.readouterr().out
+    assert shown_yaml == "postgresql://chaos@db.internal/chaos\n"
+    assert yaml.safe_load(shown_yaml) == "postgresql://chaos@db.internal/chaos"
     assert main([*base, "remove", "runtime.rollbacks"]) == 0
     assert main([*base, "remove", "runtime.rollbacks"]) == 1
     assert main([*base, "show", "--format", "json"]) == 0

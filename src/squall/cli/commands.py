@@ -30,7 +30,10 @@ def _dump(value: Any, fmt: str) -> str:
         return str(value)
     import yaml
 
-    return str(yaml.safe_dump(value, sort_keys=False)).rstrip()
+    # a lone plain scalar is dumped as a document with an explicit end ("...") that
+    # `settings get history` printed under the value; the value alone reads back the same
+    text = str(yaml.safe_dump(value, sort_keys=False))
+    return text.removesuffix("...\n").rstrip()
 
 
 @click.group("settings")
