@@ -325,6 +325,38 @@ def test_several_experiments_start_at_once_and_end_with_the_worst_exit_code(
     assert outcomes["gate-not-met.journal.json"] == "not-run"
 
 
+def test_stop_on_failure_ends_with_the_failure_s_code_not_the_stop_s(
+    bed: Bed, tmp_path: Path
+) -> None:
+    """All runs start at once, so --stop-on-failure stops the later ones (exit 130 each);
+    the suite's code is the failure's, as a local suite's (which never starts them): a
+    CI job read 130 as "cancelled, re-run" and missed the weakness found."""
+    long = _write(
+        tmp_path / "long.json",
+        {
+            "title": "a long method",
+            "description": "stopped by the suite",
+            "method": [_shell("long-sleep", "sleep 60")],
+        },
+    )
+    journals = tmp_path / "journals"
+    done = bed.squall(
+        "run",
+        "--engine",
+        "temporal",
+        "--stop-on-failure",
+        "--journal-dir",
+        str(journals),
+        str(EXAMPLES / "deviated.json"),
+        str(long),
+    )
+    assert done.returncode == 1, done.stderr
+    assert "squall: 2 experiment(s), exit 1 (deviated)" in done.stderr
+    stopped = _journal(journals / "long.journal.json")["squall"]
+    assert (stopped["outcome"], stopped["exit_code"]) == ("interrupted", 130)
+    assert stopped["reasons"] == ["--stop-on-failure: an earlier run failed"]
+
+
 def test_a_pause_is_a_durable_timer_that_a_stop_ends(bed: Bed, tmp_path: Path) -> None:
     """A pause written as a number is slept by the workflow (a Temporal timer, in the
     history), not on a worker; a stop during it ends it and the activity never runs."""

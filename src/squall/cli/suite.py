@@ -26,6 +26,7 @@ __all__ = [
     "expand_sources",
     "journal_paths",
     "print_summary",
+    "suite_exit_code",
     "worst_exit_code",
 ]
 
@@ -40,16 +41,27 @@ _WORDS = {0: "held", 1: "deviated", 2: "bad input", 3: "broken", 4: "not run", 1
 
 
 class SuiteEntry:
-    """One experiment of a suite, once it ran (or was refused)."""
+    """One experiment of a suite, once it ran (or was refused). ``stopped``: a run the
+    suite itself stopped for ``--stop-on-failure`` (Temporal starts every run at once, so
+    the later ones are stopped rather than never started): shown, but its exit code does
+    not count, as the runs a local suite leaves out do not."""
 
     def __init__(
-        self, source: str, exit_code: int, seconds: float, reason: str, journal: str | None
+        self,
+        source: str,
+        exit_code: int,
+        seconds: float,
+        reason: str,
+        journal: str | None,
+        *,
+        stopped: bool = False,
     ) -> None:
         self.source = source
         self.exit_code = exit_code
         self.seconds = seconds
         self.reason = reason
         self.journal = journal
+        self.stopped = stopped
 
 
 def _is_remote(source: str) -> bool:
@@ -99,9 +111,14 @@ def worst_exit_code(codes: Iterable[int]) -> int:
     return max(codes, key=lambda code: rank.get(code, rank[3]), default=0)
 
 
+def suite_exit_code(entries: Iterable[SuiteEntry]) -> int:
+    """The suite's exit code: the worst of its runs', but those it stopped itself."""
+    return worst_exit_code(e.exit_code for e in entries if not e.stopped)
+
+
 def print_summary(entries: list[SuiteEntry], skipped: list[str], *, json_lines: bool) -> None:
     """One table on stderr (one JSON line with ``--log-format json``)."""
-    code = worst_exit_code(e.exit_code for e in entries)
+    code = suite_exit_code(entries)
     if json_lines:
         import json
 

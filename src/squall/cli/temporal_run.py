@@ -349,27 +349,34 @@ async def _follow_all(
     done: list[str],
 ) -> tuple[int, list[str]]:
     """Follow each run in turn (they all run meanwhile); one summary for several."""
-    from squall.cli.suite import SuiteEntry, print_summary, worst_exit_code
+    from squall.cli.suite import SuiteEntry, print_summary, suite_exit_code
     from squall.temporal import client as temporal
 
     entries: list[SuiteEntry] = []
+    stopping = False  # the later runs were stopped for --stop-on-failure
     for index, (one, started, handle) in enumerate(zip(runs, inputs, handles, strict=True)):
         began = time.monotonic()
         code, reasons, journal = await _follow(
             obj, handle, one, started, quiet, history, converter=client.data_converter
         )
         done.append(started.run_id)
+        reason = reasons[0] if reasons else ""
+        ours = stopping and code == 130 and reason == _STOPPED_FOR_FAILURE
         entries.append(
-            SuiteEntry(
-                one.source, code, time.monotonic() - began, reasons[0] if reasons else "", journal
-            )
+            SuiteEntry(one.source, code, time.monotonic() - began, reason, journal, stopped=ours)
         )
-        if stop_on_failure and code != 0 and len(runs) > 1:
+        if stop_on_failure and code != 0 and len(runs) > 1 and not stopping:
+            stopping = True
             for left in inputs[index + 1 :]:
-                await temporal.stop(client, left.run_id, "--stop-on-failure: an earlier run failed")
+                await temporal.stop(client, left.run_id, _STOPPED_FOR_FAILURE)
     if len(runs) > 1:
         print_summary(entries, [], json_lines=bool(obj.get("json")))
-    return worst_exit_code(e.exit_code for e in entries), [e.journal for e in entries if e.journal]
+    return suite_exit_code(entries), [e.journal for e in entries if e.journal]
+
+
+#: the reason a run stopped for ``--stop-on-failure`` gives (its exit code, 130, is not
+#: the suite's: the failure before it is, as when a local suite leaves the rest out)
+_STOPPED_FOR_FAILURE = "--stop-on-failure: an earlier run failed"
 
 
 async def _follow(
