@@ -188,9 +188,13 @@ def spawn(
     *,
     shell: bool,
     started: Callable[[subprocess.Popen[bytes]], object] | None = None,
+    stdout: int = subprocess.PIPE,
+    stderr: int = subprocess.PIPE,
 ) -> subprocess.Popen[bytes]:
     """Start ``argv`` (a list, or a shell command line when ``shell``) in a session of its
-    own, stdout and stderr piped, the lifeline as its stdin, and register it.
+    own, the lifeline as its stdin, and register it. Its stdout and stderr are piped,
+    or go to the descriptors given (the process provider makes and reads its pipes
+    itself: providers/process.py).
 
     ``started`` gets the process as soon as it exists, before it is registered: a caller
     that kills its child on an exception (a signal's) then never misses one. An exception
@@ -208,11 +212,11 @@ def spawn(
                 argv,
                 shell=shell,
                 stdin=_life(),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stdout=stdout,
+                stderr=stderr,
                 start_new_session=True,
-                # the pipes are read by communicate() through their descriptors: no
-                # buffered reader (its fstat, isatty and tell: 3 system calls a pipe)
+                # pipes made here are read through their descriptors: no buffered
+                # reader (its fstat, isatty and tell: 3 system calls a pipe)
                 bufsize=0,
             )
             if started is not None:

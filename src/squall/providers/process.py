@@ -44,6 +44,8 @@ class ProcessProvider:
             raise ActivityFailed(f"executable {path!r} not found or not executable")
         import subprocess  # imported on first use: a run without processes never needs it
 
+        from squall.providers._pipes import Cancelled
+
         timeout = _timeout(substitute(spec.timeout, call.variables), call.timeout)
         arguments = substitute(spec.arguments, call.variables)
         shell = isinstance(arguments, str)
@@ -54,7 +56,7 @@ class ProcessProvider:
             raise ActivityTimeout(
                 f"process {path!r} took longer than {timeout:g}s and was killed"
             ) from None
-        except _Cancelled as exc:
+        except Cancelled as exc:
             raise ActivityFailed(f"process {path!r} was cancelled and killed (pid {exc})") from None
         except OSError as exc:
             raise ActivityFailed(f"cannot run {path!r}: {exc}") from exc
@@ -103,32 +105,41 @@ def _executable(path: str) -> bool:
     return os.path.exists(path) and os.access(path, os.F_OK | os.X_OK) and not os.path.isdir(path)
 
 
-class _Cancelled(Exception):
-    """The activity's parallel group was cancelled (the process was killed)."""
-
-
 def _run(argv: Any, shell: bool, timeout: float | None, cancel: Any) -> Any:
     """``subprocess.run`` in a session of its own that dies with squall (see
     ``children``); its whole process group is killed on a timeout or when ``cancel`` is set.
 
     Raises:
-        _Cancelled: ``cancel`` was set (the group was killed).
+        Cancelled: ``cancel`` was set (the group was killed).
         subprocess.TimeoutExpired: it overran ``timeout`` (the group was killed).
         OSError: it cannot be started.
     """
     import subprocess
 
+    from squall.providers._pipes import Pipes, collect
     from squall.providers.children import forget, spawn
 
     started: list[subprocess.Popen[bytes]] = []
+    pipes = Pipes()
     try:
-        process = spawn(argv, shell=shell, started=started.append)
-        stdout, stderr = _collect(process, argv, timeout, cancel)
+        try:
+            process = spawn(
+                argv,
+                shell=shell,
+                started=started.append,
+                stdout=pipes.writers[0],
+                stderr=pipes.writers[1],
+            )
+        finally:
+            pipes.started()
+        stdout, stderr = collect(process, pipes, argv, timeout, cancel)
     except BaseException:  # a signal (KeyboardInterrupt, Interrupted) too: not left behind
+        pipes.close()
         for child in started:
             _end(child)
         raise
     finally:
+        pipes.close()
         for child in started:
             forget(child.pid)
     return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
@@ -136,49 +147,12 @@ def _run(argv: Any, shell: bool, timeout: float | None, cancel: Any) -> Any:
 
 def _end(process: Any) -> None:
     """Kill the group of a process still running (a reaped pid may belong to another
-    process already), close its pipes and reap it."""
+    process already) and reap it."""
     from squall.providers.children import kill_group
 
     if process.returncode is None:
         kill_group(process)
-    for pipe in (process.stdout, process.stderr):
-        if pipe is not None:
-            pipe.close()
     process.wait()
-
-
-def _collect(process: Any, argv: Any, timeout: float | None, cancel: Any) -> tuple[bytes, bytes]:
-    """The process's stdout and stderr once it ended; its group is killed when it
-    overruns ``timeout`` or ``cancel`` is set.
-
-    Raises:
-        _Cancelled: ``cancel`` was set.
-        subprocess.TimeoutExpired: it overran ``timeout``.
-    """
-    import subprocess
-    import time
-
-    from squall.providers.children import kill_group
-
-    deadline = None if timeout is None else time.monotonic() + timeout
-    poll = None if cancel is None else 0.05
-    while True:
-        wait = poll
-        if deadline is not None:
-            left = max(deadline - time.monotonic(), 0.0)
-            wait = left if wait is None else min(wait, left)
-        try:
-            stdout, stderr = process.communicate(timeout=wait)
-            return stdout, stderr
-        except subprocess.TimeoutExpired:
-            if cancel is not None and cancel.is_set():
-                kill_group(process)
-                process.communicate()
-                raise _Cancelled(process.pid) from None
-            if deadline is not None and time.monotonic() >= deadline:
-                kill_group(process)
-                process.communicate()
-                raise subprocess.TimeoutExpired(argv, timeout or 0.0) from None
 
 
 def _timeout(provider_timeout: Any, activity_timeout: float | None) -> float | None:

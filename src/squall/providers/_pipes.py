@@ -1,0 +1,142 @@
+"""The stdout and stderr of a process activity: two pipes squall makes and reads itself
+with one ``poll``, to their ends, within the activity's timeout and cancellation.
+
+``stdout=PIPE`` with ``Popen.communicate`` cost about 85 k more instructions per
+activity (file objects, a selector with its keys, memoryviews): more than Popen's own
+start of the process (docs/performance.md). Imported with the first process activity.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["Cancelled", "Pipes", "collect"]
+
+
+class Cancelled(Exception):
+    """The activity's parallel group was cancelled (the process was killed)."""
+
+
+def collect(
+    process: Any, pipes: Pipes, argv: Any, timeout: float | None, cancel: Any
+) -> tuple[bytes, bytes]:
+    """The process's stdout and stderr once it ended; its group is killed when it
+    overruns ``timeout`` or ``cancel`` is set (what it wrote is then read to the end and
+    it is reaped, as ``communicate`` did).
+
+    Raises:
+        Cancelled: ``cancel`` was set.
+        subprocess.TimeoutExpired: it overran ``timeout``.
+    """
+    import subprocess
+    import time
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    poll = None if cancel is None else 0.05
+    while True:
+        wait = poll
+        if deadline is not None:
+            left = max(deadline - time.monotonic(), 0.0)
+            wait = left if wait is None else min(wait, left)
+        if pipes.read(wait) and _exited(process, wait):
+            return pipes.output()
+        if cancel is not None and cancel.is_set():
+            _kill(process, pipes)
+            raise Cancelled(process.pid) from None
+        if deadline is not None and time.monotonic() >= deadline:
+            _kill(process, pipes)
+            raise subprocess.TimeoutExpired(argv, timeout or 0.0) from None
+
+
+def _kill(process: Any, pipes: Pipes) -> None:
+    """Kill the process's group, read what it wrote to the end, and reap it."""
+    from squall.providers.children import kill_group
+
+    kill_group(process)
+    pipes.read(None)
+    process.wait()
+
+
+def _exited(process: Any, wait: float | None) -> bool:
+    """True once the process has ended (waiting ``wait`` seconds at most; None: until
+    it ends)."""
+    import subprocess
+
+    try:
+        process.wait(timeout=wait)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+class Pipes:
+    """The stdout and stderr pipes of a process activity (plain descriptors, given to
+    Popen as ``stdout=``/``stderr=``), read with one ``poll`` to their ends."""
+
+    __slots__ = ("chunks", "open", "poller", "readers", "writers")
+
+    def __init__(self) -> None:
+        import select
+
+        out = os.pipe()
+        try:
+            err = os.pipe()
+        except OSError:  # out of descriptors: the first pipe is not left open
+            _close_all(list(out))
+            raise
+        #: this process's ends still open: read ends (stdout, stderr), write ends
+        self.readers = [out[0], err[0]]
+        self.writers = [out[1], err[1]]
+        self.chunks: dict[int, list[bytes]] = {out[0]: [], err[0]: []}
+        #: the read ends whose pipe has not ended yet
+        self.open = set(self.readers)
+        self.poller = select.poll()
+        for fd in self.readers:
+            self.poller.register(fd, select.POLLIN)
+
+    def started(self) -> None:
+        """The child has its copies of the write ends (or was not started): this
+        process's are closed, so that the reads end when the child's copies do."""
+        _close_all(self.writers)
+
+    def read(self, wait: float | None) -> bool:
+        """Read what comes within ``wait`` seconds (None: until every pipe ends); True
+        once every pipe has ended."""
+        import time
+
+        end = None if wait is None else time.monotonic() + wait
+        while self.open:
+            left = None if end is None else max(end - time.monotonic(), 0.0) * 1000
+            ready = self.poller.poll(left)
+            if not ready:
+                return False
+            for fd, _events in ready:
+                data = os.read(fd, 32768)
+                if data:
+                    self.chunks[fd].append(data)
+                else:  # the pipe's end (a hang-up, or an error: nothing more comes)
+                    self.poller.unregister(fd)
+                    self.open.discard(fd)
+        return True
+
+    def output(self) -> tuple[bytes, bytes]:
+        """stdout and stderr, as read so far."""
+        out, err = self.chunks.values()
+        return b"".join(out), b"".join(err)
+
+    def close(self) -> None:
+        """Close this process's ends still open (each once: a descriptor number closed
+        twice could be another file's by then)."""
+        _close_all(self.writers)
+        _close_all(self.readers)
+
+
+def _close_all(fds: list[int]) -> None:
+    while fds:
+        with contextlib.suppress(OSError):
+            os.close(fds.pop())

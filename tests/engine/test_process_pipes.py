@@ -1,0 +1,111 @@
+"""The process provider reads its child's stdout and stderr itself (two pipes, one
+``poll``), not through ``Popen.communicate``: what the child writes is all there, in
+order, however much and however interleaved; a child that closes its output early is
+still waited for; a timeout or a cancelled group kills it and keeps what it wrote; no
+descriptor is left open behind an activity."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+import pytest
+
+from squall.errors import ActivityFailed, ActivityTimeout
+from squall.experiment.model import ProcessSpec
+from squall.providers.base import Call, cancellable
+from squall.providers.process import ProcessProvider
+
+
+def _run(arguments: list[str], *, timeout: float | None = None) -> dict[str, object]:
+    spec = ProcessSpec(path=sys.executable, arguments=["-c", *arguments])
+    result = ProcessProvider().run(spec, Call(name="p", variables={}, timeout=timeout))
+    assert isinstance(result, dict)
+    return result
+
+
+def _open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def test_large_interleaved_output_is_read_whole() -> None:
+    """More than a pipe's capacity on both streams, alternately: neither pipe may fill
+    and block the child while the other is read."""
+    code = (
+        "import sys\n"
+        "for i in range(4000):\n"
+        "    sys.stdout.write(f'out {i:05d} ' + 'x' * 40 + '\\n'); sys.stdout.flush()\n"
+        "    sys.stderr.write(f'err {i:05d} ' + 'y' * 40 + '\\n'); sys.stderr.flush()\n"
+    )
+    result = _run([code])
+    assert result["status"] == 0
+    out = str(result["stdout"]).splitlines()
+    err = str(result["stderr"]).splitlines()
+    assert out == [f"out {i:05d} " + "x" * 40 for i in range(4000)]
+    assert err == [f"err {i:05d} " + "y" * 40 for i in range(4000)]
+
+
+def test_a_child_that_closes_its_output_early_is_waited_for(tmp_path: os.PathLike[str]) -> None:
+    """End of file on both pipes is not the end of the process: its exit code is the one
+    it exits with after closing them."""
+    marker = os.path.join(os.fspath(tmp_path), "done")
+    code = (
+        "import os, sys, time\n"
+        "print('bye', flush=True)\n"
+        "os.close(1); os.close(2)\n"
+        "time.sleep(0.3)\n"
+        f"open({marker!r}, 'w').close()\n"
+        "sys.exit(7)\n"
+    )
+    result = _run([code])
+    assert result["status"] == 7
+    assert result["stdout"] == "bye\n"
+    assert os.path.exists(marker)
+
+
+def test_timeout_kills_and_nothing_is_left_open() -> None:
+    before = _open_fds()
+    started = time.monotonic()
+    with pytest.raises(ActivityTimeout, match=r"took longer than 0\.5s"):
+        _run(["import time; print('started', flush=True); time.sleep(30)"], timeout=0.5)
+    assert time.monotonic() - started < 10
+    assert _open_fds() == before
+
+
+def test_cancel_kills_the_group() -> None:
+    event = threading.Event()
+    timer = threading.Timer(0.3, event.set)
+    timer.start()
+    try:
+        started = time.monotonic()
+        with cancellable(event), pytest.raises(ActivityFailed, match="was cancelled and killed"):
+            spec = ProcessSpec(path="/bin/sh", arguments="-c 'sleep 30 & sleep 30'")
+            ProcessProvider().run(spec, Call(name="p", variables={}))
+        assert time.monotonic() - started < 10
+    finally:
+        timer.cancel()
+
+
+def test_many_activities_leave_no_descriptor_behind() -> None:
+    provider = ProcessProvider()
+    before = _open_fds()
+    for _ in range(20):
+        result = provider.run(ProcessSpec(path="true"), Call(name="p", variables={}))
+        assert result == {"status": 0, "stdout": "", "stderr": ""}
+    assert _open_fds() == before
+
+
+def test_a_program_that_cannot_start_leaves_nothing_open(tmp_path: os.PathLike[str]) -> None:
+    """exec fails after the checks (the file stops being executable): an activity error,
+    and the pipes made for it are closed."""
+    program = os.path.join(os.fspath(tmp_path), "tool")
+    with open(program, "w") as handle:
+        handle.write("#!/nonexistent/interpreter\n")
+    os.chmod(program, 0o755)
+    provider = ProcessProvider()
+    before = _open_fds()
+    with pytest.raises(ActivityFailed, match="cannot run"):
+        provider.run(ProcessSpec(path=program), Call(name="p", variables={}))
+    assert _open_fds() == before
