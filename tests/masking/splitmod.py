@@ -42,3 +42,19 @@ def prompt_like() -> str:
     sys.stdout.write("partial line, flushed: ")
     sys.stdout.flush()
     return "ok"
+
+
+def through_buffer(token: str) -> str:
+    sys.stdout.buffer.write(b"bytes: " + token.encode() + b"\n")
+    sys.stdout.buffer.flush()
+    return "ok"
+
+
+def to_original_stderr(token: str) -> str:
+    print("original stderr:", token, file=sys.__stderr__)
+    return "ok"
+
+
+def unterminated() -> str:
+    sys.stdout.write("the last words, no newline")  # never flushed by the activity
+    return "ok"

@@ -9,6 +9,10 @@ from __future__ import annotations
 import gc
 import sys
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["main", "settled"]
 
 #: True when this process is the ``squall`` command itself (``main()`` reading
@@ -43,14 +47,20 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("squall: interrupted\n")
         return 130
     # every line squall (or a driver, a control) prints is masked (squall.masking)
-    streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = MaskedStream(sys.stdout), MaskedStream(sys.stderr)
+    streams = sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__
+    masked = MaskedStream(sys.stdout), MaskedStream(sys.stderr)
+    sys.stdout, sys.stderr = masked
+    if streams[2] is streams[0] and streams[3] is streams[1]:  # print(file=sys.__stderr__)
+        _originals(*masked)
     kept = None if argv is None else _dispositions()
     try:
         code = _main(args)
         code = _after_early_signal(code)
     finally:
-        sys.stdout, sys.stderr = streams
+        for stream in masked:
+            stream.drain()
+        sys.stdout, sys.stderr = streams[:2]
+        _originals(*streams[2:])
         if kept:
             _restore(kept)
     if argv is None:
@@ -59,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         if "temporalio" in sys.modules:
             _exit_before_finalizing(code)
     return code
+
+
+def _originals(stdout: Any, stderr: Any) -> None:
+    """Set ``sys.__stdout__`` and ``sys.__stderr__`` (typed final, but plain attributes)."""
+    setattr(sys, "__stdout__", stdout)  # noqa: B010
+    setattr(sys, "__stderr__", stderr)  # noqa: B010
 
 
 def settled() -> None:

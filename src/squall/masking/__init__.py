@@ -124,6 +124,23 @@ class MaskedStream:
         except OSError:
             self._lost()
 
+    def drain(self) -> None:
+        """Write what waits, for good (the stream is being given up): an end that begins
+        a secret is written as ``***`` if it is long enough to be one, else as it is."""
+        with self._lock:
+            held, self._held = self._held, ""
+        if held and not self._gone:
+            start = len(held) - scope_masker().suffix(held)
+            tail = held[start:]
+            self._emit(mask_text(held[:start]) + (MASK if len(tail) >= MIN_LENGTH else tail))
+        self.flush()
+
+    @property
+    def buffer(self) -> Any:
+        """The binary layer, masked too: bytes written to it are decoded (invalid UTF-8
+        replaced) and go through this stream."""
+        return _MaskedBytes(self, getattr(self._stream, "encoding", None) or "utf-8")
+
     def _lost(self) -> None:
         """Nobody reads any more (``squall run ... | head``, the terminal closed): the run
         goes on to its rollbacks and its journal, what it prints goes nowhere, and the
@@ -141,6 +158,25 @@ class MaskedStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+class _MaskedBytes:
+    """``MaskedStream.buffer``: bytes written go through the masked text stream (so
+    ``sys.stdout.buffer.write(token)`` does not get around the masking)."""
+
+    def __init__(self, text: MaskedStream, encoding: str) -> None:
+        self._text = text
+        self._encoding = encoding
+
+    def write(self, data: bytes) -> int:
+        self._text.write(bytes(data).decode(self._encoding, "replace"))
+        return len(data)
+
+    def flush(self) -> None:
+        self._text.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._text._stream.buffer, name)
 
 
 def register_secrets(secrets: Any) -> frozenset[str]:
