@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["call_provider", "exception_only", "fail", "judge", "perform"]
 
+#: How many calls of a retry the journal records (the first ones and the last).
+KEPT_ATTEMPTS = 100
+
 #: How often a delay inside a parallel group checks whether the group was cancelled.
 _CANCEL_POLL = 0.05
 
@@ -197,10 +200,20 @@ def _retry(
         }
         if run.status is RunStatus.FAILED:
             attempt["error"] = run.reason
-        attempts.append(attempt)
+        _record(run, attempts, attempt)
         if run.status is RunStatus.SUCCEEDED:
             return
     run.reason = f"{run.reason} (after {retry.attempts} attempts)"
+
+
+def _record(run: ActivityRun, attempts: list[dict[str, Any]], attempt: dict[str, Any]) -> None:
+    """Keep the first ``KEPT_ATTEMPTS - 1`` calls and the last one; count the others."""
+    if len(attempts) < KEPT_ATTEMPTS:
+        attempts.append(attempt)
+        return
+    attempts[-1] = attempt
+    record = _squall(run)
+    record["attempts_not_recorded"] = record.get("attempts_not_recorded", 0) + 1
 
 
 def _wait_until(
