@@ -416,6 +416,45 @@ def test_the_worker_records_a_run_nobody_follows(bed: Bed, tmp_path: Path) -> No
     assert (record["outcome"], record["exit_code"]) == ("deviated", 1)
 
 
+def _records(bed: Bed, history: str) -> list[tuple[str, int]]:
+    listed = bed.squall("runs", "list", "--json", "--history", history)
+    assert listed.returncode == 0, listed.stderr
+    return [(r["state"], r["exit_code"]) for r in json.loads(listed.stdout)]
+
+
+def test_a_run_its_worker_refuses_is_recorded_invalid_by_the_command_line(
+    bed: Bed, tmp_path: Path
+) -> None:
+    """A module the worker cannot import (exit 2, nothing ran): the history record of
+    the command line that followed it says `invalid`, with the problem as its reason,
+    as a worker's own history does for a run nobody follows."""
+    experiment = _write(
+        tmp_path / "lacks.json",
+        {
+            "title": "a driver the workers lack",
+            "description": "refused where it runs",
+            "method": [
+                {
+                    "type": "action",
+                    "name": "a",
+                    "provider": {"type": "python", "module": "no_such_module_nc6", "func": "f"},
+                }
+            ],
+        },
+    )
+    history = str(tmp_path / "h.sqlite3")
+    done = bed.squall(
+        "run", "--engine", "temporal", str(experiment),
+        SQUALL_HISTORY=history,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "cannot import module 'no_such_module_nc6'" in done.stderr
+    assert _records(bed, history) == [("invalid", 2)]
+    run_id = json.loads(bed.squall("runs", "list", "--json", "--history", history).stdout)[0]
+    shown = bed.squall("runs", "show", run_id["run_id"], "--history", history)
+    assert "why:        /method/0/provider/module: cannot import module" in shown.stdout
+
+
 def test_a_run_no_worker_takes(bed: Bed, tmp_path: Path) -> None:
     """`run` ends it (nothing ran: exit 3, terminated); `runs attach` of a detached one
     says so and waits for a worker."""
@@ -428,10 +467,16 @@ def test_a_run_no_worker_takes(bed: Bed, tmp_path: Path) -> None:
             "method": [_getpid("a")],
         },
     )
-    done = bed.squall("run", "--engine", "temporal", "--task-queue", "unserved-1", str(experiment))
+    history = str(tmp_path / "h.sqlite3")
+    done = bed.squall(
+        "run", "--engine", "temporal", "--task-queue", "unserved-1", str(experiment),
+        SQUALL_HISTORY=history,
+    )  # fmt: skip
     assert done.returncode == 3, done.stderr
     assert "no worker took the run from task queue 'unserved-1'" in done.stderr
     assert "nothing ran" in done.stderr
+    # its record ends too (it stayed `running` for ever: no process here, never pruned)
+    assert _records(bed, history) == [("failed", 3)]
     started = bed.squall(
         "run", "--engine", "temporal", "--task-queue", "unserved-2", "--detach", str(experiment)
     )

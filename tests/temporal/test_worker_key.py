@@ -40,11 +40,14 @@ def test_a_worker_that_cannot_read_the_run_is_reported_at_once(
         began = time.monotonic()
         done = bed.squall(
             "run", "--engine", "temporal", "--task-queue", queue, str(experiment),
-            SQUALL_TEMPORAL_KEY=KEY,
+            SQUALL_TEMPORAL_KEY=KEY, SQUALL_HISTORY=str(tmp_path / "h.sqlite3"),
         )  # fmt: skip
         took = time.monotonic() - began
         log = worker.log()
     assert done.returncode == 2, done.stderr
+    listed = bed.squall("runs", "list", "--json", "--history", str(tmp_path / "h.sqlite3"))
+    # the record ends with the run (it stayed `running` for ever)
+    assert [(r["state"], r["exit_code"]) for r in json.loads(listed.stdout)] == [("invalid", 2)]
     assert took < PROMPT, (took, done.stderr)
     assert f"the worker {worker.pid}@" in done.stderr, done.stderr
     assert "cannot read the run" in done.stderr and "nothing ran" in done.stderr

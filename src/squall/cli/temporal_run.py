@@ -397,7 +397,13 @@ async def _follow(
 
     from squall.engine.context import now_iso
     from squall.temporal.client import follow, reconnect_patience
-    from squall.temporal.record import finish_record, journal_of, start_run_record
+    from squall.temporal.record import (
+        end_unrun_record,
+        finish_record,
+        journal_of,
+        problem_reasons,
+        start_run_record,
+    )
 
     console = Console(source=run.source, json_lines=bool(obj.get("json")), quiet=quiet)
     record = start_run_record(
@@ -416,12 +422,16 @@ async def _follow(
         if console.live is not None:
             console.live.close()
         _print_problems(run, result["problems"])
+        problems = result["problems"]
+        end_unrun_record(history, record, 2, problem_reasons(problems), console, problems)
         return 2, ["the experiment is not valid where it runs"], ""
     if "error" in result:
         if console.live is not None:
             console.live.close()
         sys.stderr.write(f"squall: {run.source}: {result['error']}\n")
-        return int(result.get("exit_code") or 3), [str(result["error"])], ""
+        code = int(result.get("exit_code") or 3)
+        end_unrun_record(history, record, code, [str(result["error"])], console)
+        return code, [str(result["error"])], ""
     text = str(result["journal"])
     document = json.loads(text)
     finish_record(document, run.journal_path, history, record, console)

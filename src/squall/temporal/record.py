@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENV_WORKER_HISTORY",
+    "end_unrun_record",
     "finish_record",
     "journal_of",
+    "problem_reasons",
     "record_finished",
     "start_run_record",
 ]
@@ -171,14 +173,12 @@ def _record_refused(run: RunInput, problems: list[dict[str, str]]) -> None:
     from squall.engine.history import start_record
     from squall.engine.rules import journal_experiment
     from squall.journal.history import HistoryError
-    from squall.journal.store import format_journal
 
     history = _worker_history()
     if history is None:
         return
     plan = plan_of(run)
     now = now_iso()
-    reasons = [f"{p.get('pointer') or '/'}: {p.get('message', '')}" for p in problems]
     header = Journal(
         experiment=journal_experiment(plan, {}),
         start=now,
@@ -187,26 +187,65 @@ def _record_refused(run: RunInput, problems: list[dict[str, str]]) -> None:
         squall_version="",
         run_id=run.run_id,
     )
-    from squall.masking import mask_value
-
-    document = mask_value(
-        {
-            "status": REFUSED,
-            "squall": {"run_id": run.run_id, "reasons": reasons, "problems": problems},
-        }
-    )
-    record = start_record(plan, header, None, None).replace(
-        pid=None,
-        status=REFUSED,
-        exit_code=2,
-        ended_at=now,
-        duration=0.0,
-        journal=format_journal(document),
-    )
+    record = start_record(plan, header, None, None).replace(pid=None)
     try:
-        history.start(record.replace(status="running", journal=None))
-        history.finish(record)
+        history.start(record)
+        history.finish(_ended_unrun(record, REFUSED, 2, problem_reasons(problems), problems))
     except HistoryError:
         pass
     finally:
         history.close()
+
+
+def problem_reasons(problems: list[dict[str, str]]) -> list[str]:
+    """The reasons a refused run gives: each problem, where it is and what it is."""
+    return [f"{p.get('pointer') or '/'}: {p.get('message', '')}" for p in problems]
+
+
+def end_unrun_record(
+    history: RunHistory | None,
+    record: RunRecord | None,
+    exit_code: int,
+    reasons: list[str],
+    listener: Listener,
+    problems: list[dict[str, str]] | None = None,
+) -> None:
+    """The end of a run a command line followed that ended without a journal: refused
+    where it was to run (``invalid``, exit 2: the problems a worker found, a worker
+    without the payload key) or ended by Temporal (``failed``: no worker took it, the
+    workflow failed or was terminated). Without it, its record stayed ``running`` for
+    ever (never ``stopped``: it has no process here; never pruned)."""
+    if history is None or record is None:
+        return
+    from squall.journal.history import HistoryError
+
+    status = REFUSED if exit_code == 2 else "failed"
+    try:
+        history.finish(_ended_unrun(record, status, exit_code, reasons, problems))
+    except HistoryError as exc:
+        listener.warning(f"run history: {exc}")
+
+
+def _ended_unrun(
+    record: RunRecord,
+    status: str,
+    exit_code: int,
+    reasons: list[str],
+    problems: list[dict[str, str]] | None,
+) -> RunRecord:
+    """``record`` ended without a journal of its own: a small document gives the reasons
+    (``squall runs show``: ``why:``), masked as every journal is."""
+    from squall.engine.context import now_iso
+    from squall.masking import mask_value
+
+    verdict: dict[str, Any] = {"run_id": record.run_id, "reasons": reasons}
+    if problems is not None:
+        verdict["problems"] = problems
+    document = mask_value({"status": status, "squall": verdict})
+    return record.replace(
+        status=status,
+        exit_code=exit_code,
+        ended_at=now_iso(),
+        duration=0.0 if status == REFUSED else None,
+        journal=format_journal(document),
+    )
