@@ -109,3 +109,61 @@ def test_a_program_that_cannot_start_leaves_nothing_open(tmp_path: os.PathLike[s
     with pytest.raises(ActivityFailed, match="cannot run"):
         provider.run(ProcessSpec(path=program), Call(name="p", variables={}))
     assert _open_fds() == before
+
+
+def _escaped_daemon(pid_file: str) -> str:
+    """A child that starts a grandchild in a session of its own (out of reach of the
+    group kill), which keeps the child's stdout and stderr open for 60 s."""
+    daemon = f"import os, time; os.setsid(); open({pid_file!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    return (
+        "import subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {daemon!r}])\n"
+        "print('started', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+
+
+def _kill_daemon(pid_file: str) -> None:
+    deadline = time.monotonic() + 5
+    while not os.path.exists(pid_file) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        with open(pid_file) as handle:
+            os.kill(int(handle.read()), 9)
+    except (OSError, ValueError):
+        pass
+
+
+def test_a_timeout_is_kept_when_an_escaped_grandchild_holds_the_output(
+    tmp_path: os.PathLike[str],
+) -> None:
+    """A grandchild that left the process group (``setsid``: a daemon the command
+    started) survives the kill and holds the pipes open: the activity still ends soon
+    after its timeout, with what was written, instead of when the grandchild ends."""
+    pid_file = os.path.join(os.fspath(tmp_path), "daemon.pid")
+    before = _open_fds()
+    started = time.monotonic()
+    try:
+        with pytest.raises(ActivityTimeout, match=r"took longer than 0\.5s"):
+            _run([_escaped_daemon(pid_file)], timeout=0.5)
+        assert time.monotonic() - started < 10
+        assert _open_fds() == before
+    finally:
+        _kill_daemon(pid_file)
+
+
+def test_a_cancel_is_kept_when_an_escaped_grandchild_holds_the_output(
+    tmp_path: os.PathLike[str],
+) -> None:
+    pid_file = os.path.join(os.fspath(tmp_path), "daemon.pid")
+    event = threading.Event()
+    timer = threading.Timer(0.5, event.set)
+    timer.start()
+    started = time.monotonic()
+    try:
+        with cancellable(event), pytest.raises(ActivityFailed, match="was cancelled and killed"):
+            _run([_escaped_daemon(pid_file)])
+        assert time.monotonic() - started < 10
+    finally:
+        timer.cancel()
+        _kill_daemon(pid_file)

@@ -26,8 +26,8 @@ def collect(
     process: Any, pipes: Pipes, argv: Any, timeout: float | None, cancel: Any
 ) -> tuple[bytes, bytes]:
     """The process's stdout and stderr once it ended; its group is killed when it
-    overruns ``timeout`` or ``cancel`` is set (what it wrote is then read to the end and
-    it is reaped, as ``communicate`` did).
+    overruns ``timeout`` or ``cancel`` is set (what it wrote is then read, within
+    ``KILLED_OUTPUT_GRACE``, and it is reaped).
 
     Raises:
         Cancelled: ``cancel`` was set.
@@ -53,12 +53,19 @@ def collect(
             raise subprocess.TimeoutExpired(argv, timeout or 0.0) from None
 
 
+#: Seconds to read a killed group's last output: its pipes end as soon as every holder
+#: has died, unless a process that left the group (a daemon the command started in a
+#: session of its own) holds them; the activity then ends without the rest.
+KILLED_OUTPUT_GRACE = 1.0
+
+
 def _kill(process: Any, pipes: Pipes) -> None:
-    """Kill the process's group, read what it wrote to the end, and reap it."""
+    """Kill the process's group, read what it wrote (until its pipes end, or for
+    ``KILLED_OUTPUT_GRACE`` seconds at most), and reap it."""
     from squall.providers.children import kill_group
 
     kill_group(process)
-    pipes.read(None)
+    pipes.read(KILLED_OUTPUT_GRACE)
     process.wait()
 
 
