@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["runs"]
 
 _OUTCOMES = ["held", "deviated", "broken", "not-run", "interrupted"]
+#: the largest --limit: SQLite and PostgreSQL hold 64-bit integers, more is refused
+_MOST_RUNS = 2**63 - 1
 
 
 @contextmanager
@@ -62,7 +64,7 @@ def runs() -> None:
 @runs.command("list")
 @click.option("--experiment", default=None, help="Only runs of this title (part), hash or path.")
 @click.option("--outcome", type=click.Choice([*_OUTCOMES, "running"]), default=None)
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=_MOST_RUNS), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one array).")
 @history_options
 @click.pass_context
@@ -317,7 +319,7 @@ def _reclaimed(store: RunHistory, wanted: bool) -> str:
     help="The page; each run's report goes in OUTPUT-runs/ beside it.",
 )
 @click.option("--experiment", default=None, help="Only runs of this title (part), hash or path.")
-@click.option("--limit", type=click.IntRange(min=1), default=500, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=_MOST_RUNS), default=500, show_default=True)
 @history_options
 @click.pass_context
 def report_runs(
