@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from squall.allowlists import CONFIG_ALLOWED_PATHS, ENV_ALLOWED_PATHS, entry_problems
 from squall.compat import INSTALL_HINT
 from squall.errors import InputError, Problem, message_of
-from squall.experiment._reader import pointer_join
+from squall.experiment._reader import Reader, pointer_join
 from squall.experiment.model import (
     Activity,
     ConfigEnv,
@@ -21,6 +21,7 @@ from squall.experiment.model import (
     SecretEnv,
 )
 from squall.experiment.outputs_rules import output_problems
+from squall.experiment.parse import parse_activity
 from squall.experiment.placeholders import BUILTIN_NAMES, undefined_names
 from squall.experiment.routing import routing_problems
 from squall.hooks.loading import load_control_module
@@ -51,7 +52,7 @@ def check_experiment(
     problems: list[Problem] = []
     declared = experiment.referable()
     problems += _check_refs(experiment, declared, {a.name for a in incomplete})
-    problems += _check_controls(experiment)
+    problems += _check_controls(experiment, registry, declared)
     problems += output_problems(experiment)
     problems += allowlist_problems(overrides)
     problems += routing_problems(experiment)
@@ -107,8 +108,11 @@ def _declared_controls(experiment: Experiment) -> list[tuple[str, ControlDecl]]:
     return found
 
 
-def _check_controls(experiment: Experiment) -> list[Problem]:
-    """Every declared control module imports (a safeguard that cannot load is an error)."""
+def _check_controls(
+    experiment: Experiment, registry: ProviderRegistry, declared: Mapping[str, Activity]
+) -> list[Problem]:
+    """Every declared control module imports (a safeguard that cannot load is an error),
+    its arguments are valid, and the probes it runs are checked like the experiment's."""
     problems = []
     for pointer, decl in _declared_controls(experiment):
         if decl.module is None:
@@ -126,7 +130,36 @@ def _check_controls(experiment: Experiment) -> list[Problem]:
                 )
             )
             continue
-        problems += _control_arguments(pointer, decl.name, module, decl.raw)
+        found = _control_arguments(pointer, decl.name, module, decl.raw)
+        problems += found or _control_probes(pointer, module, decl.raw, registry, declared)
+    return problems
+
+
+def _control_probes(
+    pointer: str,
+    module: Any,
+    raw: Mapping[str, Any],
+    registry: ProviderRegistry,
+    declared: Mapping[str, Activity],
+) -> list[Problem]:
+    """The probes a control runs beside the experiment (a safeguard's), which its module
+    lists with ``control_probes(declaration)`` as ``(pointer under the declaration's
+    arguments, probe mapping)`` pairs: parsed and checked as the run would."""
+    listed = getattr(module, "control_probes", None)
+    if not callable(listed):
+        return []
+    try:
+        found = list(listed(raw))
+    except Exception:  # the control's own validate_control says what is wrong
+        return []
+    problems: list[Problem] = []
+    for suffix, declaration in found:
+        reader = Reader()
+        where = f"{pointer}/provider/arguments{suffix}"
+        probe = parse_activity(reader, declaration, where, in_hypothesis=True)
+        problems += reader.problems
+        if probe is not None and not reader.problems:
+            problems += _check_activity(probe, registry, declared)
     return problems
 
 

@@ -47,6 +47,15 @@ def validate_control(control: Mapping[str, Any]) -> None:
             raise ValueError(f"{where}.frequency must be a number of seconds > 0")
 
 
+def control_probes(control: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The probes this control runs, for ``squall validate`` to check them like the
+    experiment's own: ``(pointer under the arguments, declaration)`` pairs."""
+    probes = arguments_of(control).get("probes")
+    if not isinstance(probes, list):
+        return []
+    return [(f"/probes/{i}", p) for i, p in enumerate(probes) if isinstance(p, Mapping)]
+
+
 class Guard:
     """The safeguards of one run: the threads that watch, and the breach they report."""
 
