@@ -12,7 +12,7 @@ import math
 import os
 import sys
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache, partial
 
 from squall.errors import LoadError, Problem
 from squall.experiment._jsonpos import json_position
@@ -47,38 +47,36 @@ def _yaml() -> tuple[Any, Any]:
 
         Each scalar's tag is resolved once per document: an experiment repeats its keys
         and many values ("type", "probe", "provider", "python"...), and PyYAML's resolver
-        tries its regular expressions on every occurrence (a Python call from the C
-        parser for each). Path resolvers (none unless some code registers one) depend on
-        where a node is: with one, every node is resolved as PyYAML does."""
+        tries its regular expressions on every occurrence. The C parser calls the
+        resolver's three hooks from C for every node; without path resolvers (none unless
+        some code registers one) they are C callables: a cached ``resolve`` (the tag
+        depends only on the node's kind, text and implicitness then) and two that do
+        nothing, as PyYAML's do then. With a path resolver, the tag depends on where a
+        node is: every node is resolved as PyYAML does."""
 
         def __init__(self, stream: Any) -> None:
             super().__init__(stream)
-            self._tags: dict[tuple[Any, Any, Any], str] = {}
-
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-            if self.yaml_path_resolvers:
-                return str(super().resolve(kind, value, implicit))
-            key = (kind, value, implicit)
-            tag = self._tags.get(key)
-            if tag is None:
-                tag = self._tags[key] = super().resolve(kind, value, implicit)
-            return tag
-
-        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-            if self.yaml_path_resolvers:  # else PyYAML's does nothing, at a call per node
-                super().descend_resolver(current_node, current_index)
-
-        def ascend_resolver(self) -> None:
-            if self.yaml_path_resolvers:
-                super().ascend_resolver()
+            #: (height, expanded size) of the document when ``_plain`` built all of it
+            #: and found only text keys and JSON values (see ``_plain``); else None
+            self.shape: tuple[int, int] | None = None
+            if not self.yaml_path_resolvers:
+                # the class as ``self``: without path resolvers, resolve reads class data only
+                resolver: Any = partial(base.resolve, type(self))  # type: ignore[arg-type]
+                self.resolve = lru_cache(maxsize=None)(resolver)
+                self.descend_resolver = slice  # (parent, index): nothing to do
+                self.ascend_resolver = tuple  # (): nothing to do
 
         def construct_document(self, node: Any) -> Any:
+            shapes: dict[Any, tuple[int, int]] = {}
+            odd: list[Any] = []
             try:
-                data = _plain(self, node, {}, set())
+                data = _plain(self, node, {}, set(), shapes, odd)
             except Exception:  # anything unusual: PyYAML's own way, and its errors
                 self._reset()
                 return super().construct_document(node)
             self._reset()
+            if not odd and node in shapes:
+                self.shape = shapes[node]
             return data
 
         def _reset(self) -> None:
@@ -110,11 +108,25 @@ class _Unusual(Exception):
     """A node ``_plain`` leaves to PyYAML's constructor (merge keys, sets, recursion...)."""
 
 
-def _plain(loader: Any, node: Any, done: dict[Any, Any], active: set[Any]) -> Any:
+def _plain(
+    loader: Any,
+    node: Any,
+    done: dict[Any, Any],
+    active: set[Any],
+    shapes: dict[Any, tuple[int, int]],
+    odd: list[Any],
+) -> Any:
     """What PyYAML's safe constructor builds from ``node``, built directly for the plain
     nodes of an experiment (strings, lists and mappings; other scalars still go through
     PyYAML's constructors): about twice as fast, and the same objects (an alias is the
-    same object, as with PyYAML)."""
+    same object, as with PyYAML).
+
+    On the way it measures what the input limits' walk measures: ``shapes`` gets the
+    (height, expanded size) of each container node (an alias counted each time it is
+    used, a key repeated in a mapping counted twice: never less than the walk finds), and
+    ``odd`` a node whose key or value the walk must look at (a key that is not text, a
+    value that is not finite JSON). Text is not looked at: a lone surrogate needs a
+    backslash escape in the source, which the caller checks for."""
     tag = node.tag
     if tag == _STR and type(node.value) is str:
         return node.value  # text: an alias to it gives the same text, nothing to remember
@@ -127,33 +139,64 @@ def _plain(loader: Any, node: Any, done: dict[Any, Any], active: set[Any]) -> An
         if node in active:
             raise _Unusual  # a recursive structure
         active.add(node)
+        height, size = 0, 1
         if tag == _SEQ:
-            value = [
-                child.value
-                if child.tag == _STR and type(child.value) is str
-                else _plain(loader, child, done, active)
-                for child in node.value
-            ]
+            value = []
+            for child in node.value:
+                if child.tag == _STR and type(child.value) is str:
+                    value.append(child.value)
+                    size += 1
+                else:
+                    item = _plain(loader, child, done, active, shapes, odd)
+                    value.append(item)
+                    inner, count = _measure(child, item, shapes, odd)
+                    height, size = max(height, inner), size + count
         else:
             value = {}
             for key_node, value_node in node.value:
                 if key_node.tag == _STR and type(key_node.value) is str:
                     key = key_node.value  # a text key (the usual case), without a call
                 else:
-                    key = _plain(loader, key_node, done, active)
+                    key = _plain(loader, key_node, done, active, shapes, odd)
                     if isinstance(key, list | dict) or key_node.tag == _MERGE:
                         raise _Unusual
+                    if type(key) is not str:
+                        odd.append(key_node)
                 if value_node.tag == _STR and type(value_node.value) is str:
                     value[key] = value_node.value
+                    size += 1
                 else:
-                    value[key] = _plain(loader, value_node, done, active)
+                    item = value[key] = _plain(loader, value_node, done, active, shapes, odd)
+                    inner, count = _measure(value_node, item, shapes, odd)
+                    height, size = max(height, inner), size + count
         active.discard(node)
+        shapes[node] = (height + 1, size)
     elif type(node.value) is str:  # a scalar: int, float, bool, null, timestamp...
         value = loader.construct_object(node)
     else:
         raise _Unusual
     done[node] = value
     return value
+
+
+_SCALAR = (0, 1)
+
+
+def _measure(
+    node: Any, value: Any, shapes: dict[Any, tuple[int, int]], odd: list[Any]
+) -> tuple[int, int]:
+    """(height, expanded size) of a child ``_plain`` built from ``node``; a scalar the
+    limits' walk must look at goes to ``odd``."""
+    shape = shapes.get(node)
+    if shape is not None:
+        return shape
+    kind = type(value)
+    if kind is float:
+        if not math.isfinite(value):
+            odd.append(node)
+    elif value is not None and kind is not str and kind is not int and kind is not bool:
+        odd.append(node)  # an over-long integer, bytes (!!binary)...
+    return _SCALAR
 
 
 def _json_int(text: str) -> Any:
@@ -248,12 +291,22 @@ def parse_text(
         fmt = "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
     unusual: list[str] = []  # what JSON wrote that only the whole walk checks
     try:
-        data = _parse(text, name, fmt, unusual)
+        data, shape = _parse(text, name, fmt, unusual)
     except RecursionError:
         raise _too_deep(text, name, limits) from None
     document = Document(data=data, name=name, text=text, fmt=fmt)
-    plain = fmt == "json" and not unusual and "\\u" not in text and not has_surrogate(text)
-    problems = [] if plain and json_within(data, limits) else tree_problems(data, limits)
+    if fmt == "json":
+        plain = not unusual and "\\u" not in text and not has_surrogate(text)
+        within = plain and json_within(data, limits)
+    else:  # measured while it was built, if it holds only text keys and JSON values
+        within = (
+            shape is not None
+            and shape[0] <= limits.depth
+            and shape[1] <= limits.nodes
+            and "\\" not in text  # no escape, so no lone surrogate in any text
+            and not has_surrogate(text)
+        )
+    problems = [] if within else tree_problems(data, limits)
     if problems:
         raise LoadError(f"{name} breaks squall's input limits", document.located(problems))
     return document
@@ -290,8 +343,9 @@ def nesting_position(text: str, depth: int) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _parse(text: str, name: str, fmt: str, unusual: list[str]) -> Any:
-    """The data of ``text``; JSON's NaN, Infinity, numbers too large for a float and
+def _parse(text: str, name: str, fmt: str, unusual: list[str]) -> tuple[Any, Any]:
+    """The data of ``text``, and for YAML its (height, expanded size) when the loader
+    measured it (see ``_plain``); JSON's NaN, Infinity, numbers too large for a float and
     over-long integers are noted in ``unusual``."""
     if fmt == "json":
 
@@ -312,7 +366,8 @@ def _parse(text: str, name: str, fmt: str, unusual: list[str]) -> Any:
             return value
 
         try:
-            return json.loads(text, parse_int=number, parse_float=real, parse_constant=constant)
+            data = json.loads(text, parse_int=number, parse_float=real, parse_constant=constant)
+            return data, None
         except json.JSONDecodeError as exc:
             problem = Problem("", f"invalid JSON: {exc.msg}", "fix the syntax at that place")
             raise LoadError(
@@ -326,7 +381,11 @@ def _parse(text: str, name: str, fmt: str, unusual: list[str]) -> Any:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return yaml.load(text, Loader=loader)
+        reader = loader(text)  # what yaml.load does, keeping the loader for its shape
+        try:
+            return reader.get_single_data(), reader.shape
+        finally:
+            reader.dispose()
     except yaml.YAMLError as exc:
         raise LoadError(f"cannot parse {name} as YAML", [_yaml_problem(exc, name, text)]) from None
     finally:
