@@ -34,6 +34,7 @@ __all__ = [
     "MAX_SECONDS",
     "Limits",
     "TooLongInteger",
+    "json_text_within",
     "json_within",
     "seconds",
     "tree_problems",
@@ -165,6 +166,35 @@ def json_within(data: Any, limits: Limits) -> bool:
     except RecursionError:  # deeper than any limit: the iterative walk says where
         return False
     return height <= limits.depth and size <= limits.nodes
+
+
+#: JSON text reduced to its brackets (``{}`` written as ``[]``) and what may hide one in a
+#: string (quotes, backslashes): every other byte deleted
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_STRUCTURE = bytes(set(range(256)) - set(b'"[]{}\\'))
+
+
+def json_text_within(text: str, limits: Limits) -> bool:
+    """True when the JSON ``text`` (valid: it parsed) certainly breaks neither the depth
+    nor the size limit, found from the text alone, without walking what it parsed to.
+
+    Each value starts after an opening bracket or a comma (commas in strings only add to
+    the bound), so there are at most ``1 + brackets + commas`` values. The depth is the
+    brackets' nesting: with strings removed (pairs of adjacent quotes once everything else
+    is deleted; a string holding a bracket or an escape leaves a quote or a backslash, and
+    then the answer is False), deleting every ``[]`` removes exactly the innermost level.
+    False: ``json_within`` or the walk decides."""
+    data = text.encode("utf-8")
+    brackets = data.translate(_BRACKETS, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in brackets or b"\\" in brackets:
+        return False
+    if 1 + brackets.count(b"[") + data.count(b",") > limits.nodes:
+        return False
+    for _ in range(limits.depth):
+        if not brackets:
+            return True
+        brackets = brackets.replace(b"[]", b"")
+    return not brackets
 
 
 def _json_shape(node: Any) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from squall.experiment.limits import (
     Limits,
     TooLongInteger,
     has_surrogate,
+    json_text_within,
     json_within,
     tree_problems,
 )
@@ -297,7 +298,7 @@ def parse_text(
     document = Document(data=data, name=name, text=text, fmt=fmt)
     if fmt == "json":
         plain = not unusual and "\\u" not in text and not has_surrogate(text)
-        within = plain and json_within(data, limits)
+        within = plain and (json_text_within(text, limits) or json_within(data, limits))
     else:  # measured while it was built, if it holds only text keys and JSON values
         within = (
             shape is not None
