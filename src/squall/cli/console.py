@@ -26,6 +26,14 @@ _PHASE = {
     "rollbacks": "rollback",
 }
 _COLOURS = {"ok": "32", "FAIL": "31", "MISS": "33", "warn": "33", "dry": "36"}
+#: what a progress line's columns show, formatted once (``f"{mark:>4}"``, ``f"{phase:<8}"``)
+_MARKS = {mark: mark.rjust(4) for mark in ("ok", "FAIL", "MISS")}
+_PHASE_COLUMN = {phase: shown.ljust(8) for phase, shown in _PHASE.items()}
+
+
+def _shown(text: object) -> str:
+    """``printable(text)``, without the call for the usual name or type (printable text)."""
+    return text if type(text) is str and text.isprintable() else printable(text)
 
 
 class Console:
@@ -82,7 +90,7 @@ class Console:
         if self.live is not None:
             raw = activity.raw
             kind = raw.get("type", "activity")
-            self.live.started(id(raw), _PHASE.get(phase, phase), kind, printable(activity.name))
+            self.live.started(id(raw), _PHASE.get(phase, phase), kind, _shown(activity.name))
 
     def pausing(self, activity: Activity, where: str, seconds: float) -> None:
         if self.live is not None:
@@ -94,7 +102,7 @@ class Console:
         activity = run.activity
         name = activity.get("name", "")
         if self.live is not None:
-            self.live.finished(id(activity), printable(name))
+            self.live.finished(id(activity), name)
         kind = activity.get("type", "activity")
         if run.status is RunStatus.FAILED:
             mark, detail = "FAIL", run.reason
@@ -119,10 +127,11 @@ class Console:
             return
         # the experiment's and the driver's text: shown, never obeyed by the terminal or CI
         where = f" (in parallel group {printable(group)})" if group else ""
-        painted = self._paint(mark) if self.colour else mark
+        painted = self._paint(mark).rjust(4) if self.colour else _MARKS[mark]
+        shown_phase = _PHASE_COLUMN.get(phase) or f"{phase:<8}"
         text = (
-            f"  {painted:>4} {_PHASE.get(phase, phase):<8} {printable(kind):<6} "
-            f"{printable(name)}{where}  {run.duration * 1000:.1f} ms"
+            f"  {painted} {shown_phase} {_shown(kind).ljust(6)} "
+            f"{_shown(name)}{where}  {run.duration * 1000:.1f} ms"
         )
         self._line(f"{text}  {printable(detail)}" if detail else text)
 

@@ -16,6 +16,8 @@ import os
 import threading
 import time
 
+from squall.errors import printable
+
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import TextIO
@@ -76,9 +78,12 @@ class Live:
             self.thread.start()
 
     def finished(self, key: int, name: str) -> None:
-        if self.running.pop(key, None) is None:  # a control handed the engine a copy
+        """An activity ended (``name`` as written: it is made printable only here, when
+        a control handed the engine a copy and the key is not found)."""
+        if self.running.pop(key, None) is None:
+            shown = printable(name)
             for other, item in list(self.running.items()):
-                if item.name == name:
+                if item.name == shown:
                     self.running.pop(other, None)
                     break
 
