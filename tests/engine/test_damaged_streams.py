@@ -8,12 +8,20 @@ cut short or empty. ``squall recover RUN`` then ended with "internal error: Valu
 so it stayed forever. A line nested 5000 deep (RecursionError), an index of 10**11 (a
 list of that many places: MemoryError) and a name with a lone surrogate (journal write)
 were internal errors too, after the rollback for the last.
+
+Found later (session 7): one line of bytes that are not UTF-8 anywhere in the stream made
+the whole stream "unreadable": ``recover`` said it had no start event, nothing was owed,
+and offered to discard it (the owed rollback was never played). A stream padded with
+zeros (what a crash of the machine can leave at the end of a file being written) was read
+as one line: ``recover`` took the padding's size in memory, and ended with "internal
+error: MemoryError" under a memory limit.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -92,8 +100,13 @@ def killed_stream(killed: tuple[str, Path]) -> str:
     return killed[0]
 
 
-def _recover(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _recover(work: Path, *args: str, memory: int | None = None) -> subprocess.CompletedProcess[str]:
     env = subprocess_env(SQUALL_RECOVERY_DIR=str(work / "runs"))
+
+    def limit() -> None:
+        if memory is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
     return subprocess.run(
         [sys.executable, "-m", "squall", "recover", *args],
         cwd=work,
@@ -102,6 +115,7 @@ def _recover(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
         check=False,
+        preexec_fn=limit,
     )
 
 
@@ -166,3 +180,36 @@ def test_a_damaged_line_does_not_stop_the_owed_rollback(
 def test_the_killed_stream_is_what_the_cases_assume(killed_stream: str) -> None:
     lines: list[Any] = [json.loads(line) for line in killed_stream.splitlines()]
     assert lines[0]["event"] == "start" and lines[-1]["event"] == "activity-start"
+
+
+def test_a_line_that_is_not_utf8_does_not_stop_the_owed_rollback(
+    killed: tuple[str, Path], tmp_path: Path
+) -> None:
+    stream, work = killed
+    run_id = json.loads(stream.splitlines()[0])["run_id"]
+    _place(tmp_path, "", run_id)
+    lines = stream.encode().split(b"\n")
+    lines.insert(1, b"\xff\xfe\x80 not text")
+    (tmp_path / "runs" / f"{run_id}.events.jsonl").write_bytes(b"\n".join(lines))
+    before = (work / "marks").read_text().split()
+    listed = _recover(tmp_path, "--list")
+    assert "unreadable" not in listed.stdout, listed.stdout
+    done = _recover(tmp_path, run_id)
+    assert done.returncode == 0, done.stderr
+    assert (work / "marks").read_text().split() == [*before, "rolled-back"]  # played once
+
+
+def test_a_stream_padded_with_zeros_is_read_in_bounded_memory(
+    killed: tuple[str, Path], tmp_path: Path
+) -> None:
+    stream, work = killed
+    run_id = json.loads(stream.splitlines()[0])["run_id"]
+    _place(tmp_path, stream, run_id)
+    path = tmp_path / "runs" / f"{run_id}.events.jsonl"
+    with path.open("r+b") as handle:  # 2 GiB of zeros, sparse: no disk is used
+        handle.truncate(path.stat().st_size + (2 << 30))
+    before = (work / "marks").read_text().split()
+    done = _recover(tmp_path, run_id, memory=1 << 30)
+    assert done.returncode == 0, done.stderr
+    assert "internal error" not in done.stderr
+    assert (work / "marks").read_text().split() == [*before, "rolled-back"]  # played once

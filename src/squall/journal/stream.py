@@ -10,6 +10,7 @@ from squall.journal.recorder import put_group
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 __all__ = ["StreamState", "read_event_stream"]
@@ -43,16 +44,45 @@ def _entry(data: dict[str, Any]) -> ActivityRun:
     return ActivityRun.from_dict(data)
 
 
+#: lines are read this much at a time
+_CHUNK = 1 << 20
+#: a line longer than this is damage (an event holds at most an output of the output
+#: limit; with --max-output unlimited, an output beyond this is not read back)
+MAX_EVENT_LINE = 1 << 28
+
+
+def _lines(path: str) -> Iterator[bytes]:
+    """The stream's lines, read a chunk at a time: a line holding a zero byte (a file
+    padded with zeros by a crash of the machine) or longer than ``MAX_EVENT_LINE`` is
+    damage, dropped as soon as it shows, without being held in memory."""
+    with open(path, "rb") as handle:
+        parts: list[bytes] = []
+        size, damaged = 0, False
+        while chunk := handle.readline(_CHUNK):
+            if not damaged:
+                size += len(chunk)
+                damaged = b"\0" in chunk or size > MAX_EVENT_LINE
+                if damaged:
+                    parts = []
+                else:
+                    parts.append(chunk)
+            if chunk.endswith(b"\n"):
+                if not damaged:
+                    yield b"".join(parts)
+                parts, size, damaged = [], 0, False
+        if parts and not damaged:
+            yield b"".join(parts)
+
+
 def _events(path: str) -> list[dict[str, Any]]:
     records = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                record = json.loads(line)
-            except (ValueError, RecursionError):  # a killed run's last line may be cut short
-                continue
-            if isinstance(record, dict):
-                records.append(record)
+    for line in _lines(path):
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):  # cut short by the kill, not UTF-8, damaged
+            continue
+        if isinstance(record, dict):
+            records.append(record)
     return records
 
 
