@@ -14,7 +14,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["LazyLogger", "configure", "get_logger"]
+__all__ = ["LazyLogger", "configure", "get_logger", "stdlib_logger"]
 
 _pending: list[Callable[[], None]] = []
 
@@ -63,3 +63,10 @@ class LazyLogger:
 
 def get_logger(name: str) -> LazyLogger:
     return LazyLogger(name)
+
+
+def stdlib_logger(name: str) -> Any:
+    """The :mod:`logging` logger ``name``, with the console and log file configured now:
+    for records that do not go through a ``LazyLogger`` (Temporal's core forwards its
+    log lines straight to a logger)."""
+    return LazyLogger(name)._get()

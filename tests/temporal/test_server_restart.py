@@ -46,10 +46,10 @@ def _env(server: TemporalServer, **extra: str) -> dict[str, str]:
 
 
 def _follow(
-    server: TemporalServer, tmp_path: Path, experiment: Path, **extra: str
+    server: TemporalServer, tmp_path: Path, experiment: Path, *first: str, **extra: str
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*squall_cli(), "run", "--engine", "temporal", "--journal-path",
+        [*squall_cli(), *first, "run", "--engine", "temporal", "--journal-path",
          str(tmp_path / "journal.json"), str(experiment)],
         env=_env(server, **extra), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL, text=True, start_new_session=True,
@@ -69,7 +69,7 @@ def test_the_run_survives_a_server_crash_mid_method_and_plays_its_rollback_once(
     marks = tmp_path / "marks"
     marks.mkdir()
     worker = SquallWorker(own_server.address, QUEUE, tmp_path / "worker.log", cwd=tmp_path)
-    cli = _follow(own_server, tmp_path, _experiment(tmp_path, marks))
+    cli = _follow(own_server, tmp_path, _experiment(tmp_path, marks), "--log-format", "json")
     try:
         wait_for_lines(marks / "long")
         own_server.kill()
@@ -86,6 +86,11 @@ def test_the_run_survives_a_server_crash_mid_method_and_plays_its_rollback_once(
     assert cli.returncode == 0, stderr
     assert "Traceback" not in stderr, stderr
     assert "Traceback" not in log, log
+    # --log-format json holds through the outage: Temporal's own lines ("... retried 5
+    # times") come as squall's log records, not as the core's coloured text on stderr
+    records = [json.loads(line) for line in stderr.splitlines()]  # each line is JSON
+    assert all(isinstance(r, dict) for r in records)
+    assert "\x1b[" not in stderr and "\x1b[" not in log, log
     document = json.loads((tmp_path / "journal.json").read_text())
     assert [e["status"] for e in document["run"]] == ["succeeded"]
     assert [e["status"] for e in document["rollbacks"]] == ["succeeded"]

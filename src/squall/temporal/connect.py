@@ -14,6 +14,7 @@ from squall.temporal.options import ConnectOptions, resolve_options
 if TYPE_CHECKING:
     from temporalio.client import Client
     from temporalio.converter import DataConverter
+    from temporalio.runtime import Runtime
     from temporalio.service import TLSConfig
 
 __all__ = [
@@ -65,6 +66,7 @@ async def connect(options: ConnectOptions) -> Client:
             data_converter=data_converter(options),
             tls=_tls(options),
             api_key=options.api_key,
+            runtime=_runtime(),
         )
     except RuntimeError as exc:
         refused = _refused_code(exc)
@@ -77,6 +79,36 @@ async def connect(options: ConnectOptions) -> Client:
         ) from None
     await _check_namespace(client, options)
     return client
+
+
+#: the logger Temporal's own (Rust core) log lines are forwarded to: under ``squall``,
+#: so they go out as squall's do (masked, ``--log-format json`` as JSON lines)
+CORE_LOGGER = "squall.temporal.core"
+_runtimes: list[Runtime] = []
+
+
+def _runtime() -> Runtime:
+    """The Temporal runtime of this process (one, shared by its clients and workers),
+    whose core forwards its log lines (a worker's or a command line's "retried 5 times"
+    while the server is away) to Python's logging under ``squall``: by default the core
+    wrote them to stderr itself, ANSI-coloured, which broke ``--log-format json``."""
+    if not _runtimes:
+        from temporalio.runtime import (
+            LogForwardingConfig,
+            LoggingConfig,
+            Runtime,
+            TelemetryConfig,
+            TelemetryFilter,
+        )
+
+        from squall._log import stdlib_logger
+
+        forwarding = LogForwardingConfig(
+            logger=stdlib_logger(CORE_LOGGER), append_target_to_name=False
+        )
+        logs = LoggingConfig(TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding)
+        _runtimes.append(Runtime(telemetry=TelemetryConfig(logging=logs)))
+    return _runtimes[0]
 
 
 def explain_rpc_error(exc: BaseException, options: ConnectOptions) -> SquallError:
