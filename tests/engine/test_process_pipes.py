@@ -167,3 +167,24 @@ def test_a_cancel_is_kept_when_an_escaped_grandchild_holds_the_output(
     finally:
         timer.cancel()
         _kill_daemon(pid_file)
+
+
+def test_output_past_the_capture_limit_is_read_but_not_kept() -> None:
+    """A process that writes without end (``yes``) cannot take squall's memory: past
+    MAX_CAPTURE a stream is still read (the child never blocks on a full pipe) but not
+    kept, and what was left out is said at its end; the other stream is whole."""
+    from squall.providers._pipes import MAX_CAPTURE
+
+    extra = 3 * 65536 + 5
+    code = (
+        "import sys\n"
+        f"sys.stdout.buffer.write(b'x' * {MAX_CAPTURE + extra}); sys.stdout.flush()\n"
+        "sys.stderr.write('short')\n"
+    )
+    result = _run([code])
+    assert result["status"] == 0
+    assert result["stderr"] == "short"
+    stdout = str(result["stdout"])
+    kept, _, note = stdout.partition("[")
+    assert kept == "x" * MAX_CAPTURE
+    assert note == f"... squall: output cut at {MAX_CAPTURE} bytes, {extra} more bytes not kept]"

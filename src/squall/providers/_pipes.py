@@ -15,7 +15,13 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["Cancelled", "Pipes", "collect"]
+__all__ = ["MAX_CAPTURE", "Cancelled", "Pipes", "collect"]
+
+#: The most bytes of one stream (stdout or stderr) kept in memory: past it, the stream is
+#: still read to its end (the process never blocks on a full pipe) but not kept, and a
+#: note at its end says how much was left out. A process that writes without end
+#: (``yes``) cannot take squall's memory; the journal keeps less anyway (``max_output``).
+MAX_CAPTURE = 64 << 20
 
 
 class Cancelled(Exception):
@@ -85,7 +91,7 @@ class Pipes:
     """The stdout and stderr pipes of a process activity (plain descriptors, given to
     Popen as ``stdout=``/``stderr=``), read with one ``poll`` to their ends."""
 
-    __slots__ = ("chunks", "open", "poller", "readers", "writers")
+    __slots__ = ("chunks", "dropped", "kept", "open", "poller", "readers", "writers")
 
     def __init__(self) -> None:
         import select
@@ -100,6 +106,9 @@ class Pipes:
         self.readers = [out[0], err[0]]
         self.writers = [out[1], err[1]]
         self.chunks: dict[int, list[bytes]] = {out[0]: [], err[0]: []}
+        #: bytes kept, and bytes read past MAX_CAPTURE and not kept, per read end
+        self.kept = {out[0]: 0, err[0]: 0}
+        self.dropped = {out[0]: 0, err[0]: 0}
         #: the read ends whose pipe has not ended yet
         self.open = set(self.readers)
         self.poller = select.poll()
@@ -125,16 +134,33 @@ class Pipes:
             for fd, _events in ready:
                 data = os.read(fd, 32768)
                 if data:
-                    self.chunks[fd].append(data)
+                    self._keep(fd, data)
                 else:  # the pipe's end (a hang-up, or an error: nothing more comes)
                     self.poller.unregister(fd)
                     self.open.discard(fd)
         return True
 
+    def _keep(self, fd: int, data: bytes) -> None:
+        room = MAX_CAPTURE - self.kept[fd]
+        if len(data) > room:
+            self.dropped[fd] += len(data) - max(room, 0)
+            data = data[: max(room, 0)]
+        if data:
+            self.chunks[fd].append(data)
+            self.kept[fd] += len(data)
+
     def output(self) -> tuple[bytes, bytes]:
-        """stdout and stderr, as read so far."""
-        out, err = self.chunks.values()
-        return b"".join(out), b"".join(err)
+        """stdout and stderr, as read so far (a stream cut at MAX_CAPTURE ends with a
+        note)."""
+        out, err = (self._text(fd) for fd in self.chunks)
+        return out, err
+
+    def _text(self, fd: int) -> bytes:
+        text = b"".join(self.chunks[fd])
+        if self.dropped[fd]:
+            note = f"[... squall: output cut at {MAX_CAPTURE} bytes, {self.dropped[fd]} more"
+            text += f"{note} bytes not kept]".encode()
+        return text
 
     def close(self) -> None:
         """Close this process's ends still open (each once: a descriptor number closed
