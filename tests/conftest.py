@@ -19,8 +19,10 @@ SUPPORT = Path(__file__).resolve().parent / "support"
 if str(SUPPORT) not in sys.path:
     sys.path.insert(0, str(SUPPORT))
 
-# the hooks that split the suite under ``pytest -n`` (and relay workers' summaries)
+# the hooks that split the suite under ``pytest -n``, longest units first (and relay
+# workers' summaries)
 from sqxdist import (  # noqa: E402, F401
+    pytest_collection_modifyitems,
     pytest_terminal_summary,
     pytest_testnodedown,
     pytest_xdist_make_scheduler,

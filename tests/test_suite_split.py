@@ -1,7 +1,7 @@
 """How ``pytest -n`` splits the suite (tests/support/sqxdist.py), checked on a small tree
 of its own run by a real ``pytest -n 2``: a module's tests, and a ``ONE_WORKER`` folder's,
-each run on one worker; a worker's summary section is printed by the controller; a
-failing test still fails the run, by name."""
+each run on one worker; the longest units are handed out first; a worker's summary
+section is printed by the controller; a failing test still fails the run, by name."""
 
 from __future__ import annotations
 
@@ -17,8 +17,13 @@ CONFTEST = f"""
 import os, sys
 sys.path.insert(0, {str(SUPPORT)!r})
 import pytest
+import sqxdist
 from sqxdist import add_section
-from sqxdist import pytest_terminal_summary, pytest_testnodedown, pytest_xdist_make_scheduler
+from sqxdist import pytest_collection_modifyitems, pytest_terminal_summary
+from sqxdist import pytest_testnodedown, pytest_xdist_make_scheduler
+
+# a module of few tests that takes long (xdist alone would hand it out last but one)
+sqxdist.UNIT_SECONDS["tests/test_b.py"] = 100.0
 
 @pytest.fixture(scope="session")
 def batch(pytestconfig):
@@ -98,6 +103,22 @@ def test_a_unit_runs_on_one_worker_and_its_sections_are_printed(tmp_path: Path) 
     (batch_worker,) = workers[ONE_WORKER[0]]
     assert "the batch" in done.stdout
     assert f"ran on {batch_worker}" in done.stdout
+
+
+def test_the_longest_units_are_handed_out_first(tmp_path: Path) -> None:
+    """The first unit of each worker: the long module (by ``UNIT_SECONDS``) and the
+    folder of 14 tests (by ``SECONDS_PER_TEST``); xdist alone starts the folder and
+    tests/test_a.py, the first two by number of tests and then by collection order."""
+    _tree(tmp_path, failing=False)
+    done, _ = _run(tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    order: dict[str, list[str]] = {}
+    for line in (tmp_path / "record.txt").read_text().splitlines():
+        nodeid, worker = line.split(" ")
+        units = order.setdefault(worker, [])
+        if unit_of(nodeid) not in units:
+            units.append(unit_of(nodeid))
+    assert {units[0] for units in order.values()} == {"tests/test_b.py", ONE_WORKER[0]}, order
 
 
 def test_a_failure_fails_the_run_and_is_named(tmp_path: Path) -> None:

@@ -10,9 +10,15 @@ one worker, so that a fixture shared by a unit's tests starts once:
 
 Session fixtures (the Temporal dev server, PostgreSQL, the demo...) start once per
 worker that asks for them; their ports are free ports, so two workers never clash.
-Units are handed out biggest first (most tests), so the long batches start at once and
-the many small modules fill in around them. New tests need nothing: a new module is a
-unit, a new test in a ``ONE_WORKER`` folder joins its folder's unit.
+
+Units are handed out longest first, so that no long unit starts late and runs on alone
+at the end (xdist's own order, most tests first, started a 3-test module of 200 s
+last). How long a unit takes is its measured seconds in ``UNIT_SECONDS`` (the long
+ones), else ``SECONDS_PER_TEST`` per test. Each worker sorts its collection so
+(:func:`pytest_collection_modifyitems`; both workers sort the same tests the same way),
+and the scheduler keeps that order. New tests need nothing: a new module is a unit, a
+new test in a ``ONE_WORKER`` folder joins its folder's unit; a new unit that takes
+minutes belongs in ``UNIT_SECONDS``.
 
 This applies to ``-n`` with the default ``--dist load``; another ``--dist`` given on the
 command line is used as given.
@@ -27,16 +33,63 @@ from xdist.scheduler import LoadScopeScheduling
 
 __all__ = [
     "ONE_WORKER",
+    "SECONDS_PER_TEST",
+    "UNIT_SECONDS",
     "SuiteScheduling",
     "add_section",
+    "pytest_collection_modifyitems",
     "pytest_terminal_summary",
     "pytest_testnodedown",
     "pytest_xdist_make_scheduler",
     "unit_of",
+    "unit_seconds",
 ]
 
 #: folders (relative to the repository) whose tests all run on one worker
 ONE_WORKER = ("tests/conformance",)
+
+
+#: the units that take 20 s or more: seconds of wall time, summed over their tests (setup,
+#: call, teardown), in a clean-clone ``./dev test`` on two workers on the shared 2-core
+#: machine at load ~20 (2026-12-05, da7e314; test_security_parity halved since, its two
+#: engines run side by side). Only their order matters; a quiet machine takes about 0.4
+#: of these times.
+UNIT_SECONDS: dict[str, float] = {
+    "tests/temporal/test_corpus_parity.py": 346,
+    "tests/extending/test_first_driver.py": 286,
+    "tests/conformance": 238,
+    "tests/examples_security/test_security_examples.py": 148,
+    "tests/docs/test_console_blocks.py": 119,
+    "tests/temporal/test_kill.py": 118,
+    "tests/temporal/test_engine_kills.py": 97,
+    "tests/temporal/test_schedule_runs.py": 86,
+    "tests/temporal/test_security_parity.py": 80,
+    "tests/workshop/test_exercises.py": 72,
+    "tests/compat/test_without_chaoslib.py": 65,
+    "tests/bench/test_temporal_bench.py": 65,
+    "tests/temporal/test_replay.py": 52,
+    "tests/temporal/test_stop_attach.py": 48,
+    "tests/test_suite_split.py": 48,
+    "tests/temporal/test_engine_controls.py": 47,
+    "tests/temporal/test_durable_pauses.py": 46,
+    "tests/engine/test_kill_random.py": 45,
+    "tests/temporal/test_engine_parity.py": 44,
+    "tests/temporal/test_server_restart.py": 42,
+    "tests/temporal/test_engine_runs.py": 36,
+    "tests/cli/test_runs.py": 34,
+    "tests/packaging/test_dist.py": 32,
+    "tests/temporal/test_worker_key.py": 31,
+    "tests/temporal/test_history_secrets.py": 31,
+    "tests/temporal/test_env_var_files.py": 28,
+    "tests/temporal/test_cli_signals.py": 24,
+    "tests/ci/test_github_action.py": 23,
+    "tests/cli/test_early_signals.py": 23,
+    "tests/temporal/test_routing.py": 21,
+    "tests/notifications/test_notifications.py": 20,
+}
+#: a unit not in ``UNIT_SECONDS`` takes this long per test (what the other 140 units
+#: took on average in the same run)
+SECONDS_PER_TEST = 0.3
 
 
 def unit_of(nodeid: str) -> str:
@@ -48,11 +101,33 @@ def unit_of(nodeid: str) -> str:
     return path
 
 
+def unit_seconds(unit: str, tests: int) -> float:
+    """How long ``unit`` (of ``tests`` tests) is expected to take."""
+    return UNIT_SECONDS.get(unit, tests * SECONDS_PER_TEST)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker: the units longest first (each unit's tests kept together and in
+    their order); the scheduler hands them out in this order. A serial run keeps
+    pytest's order."""
+    if not hasattr(config, "workerinput"):
+        return
+    units: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        units.setdefault(unit_of(item.nodeid), []).append(item)
+    ordered = sorted(units.items(), key=lambda unit: -unit_seconds(unit[0], len(unit[1])))
+    items[:] = [item for _, tests in ordered for item in tests]
+
+
 class SuiteScheduling(LoadScopeScheduling):
-    """xdist's load-by-scope scheduling, with :func:`unit_of` as the scope."""
+    """xdist's load-by-scope scheduling, with :func:`unit_of` as the scope, handing the
+    units out in the order of the workers' collection (longest first, as
+    :func:`pytest_collection_modifyitems` sorted it), not by their number of tests."""
 
     def __init__(self, config: Any, log: Any = None) -> None:
         super().__init__(config, log)
+        config.option.loadscopereorder = False
 
     def _split_scope(self, nodeid: str) -> str:
         return unit_of(nodeid)
