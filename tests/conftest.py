@@ -159,6 +159,17 @@ def temporal_server() -> Iterator[TemporalServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def squall_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """squall's wheel, built from this checkout once for the whole run (xdist workers
+    share their base temp directory's parent), for the tests that install squall into a
+    fresh venv (tests/support/sqvenv.py)."""
+    from sqvenv import squall_wheel as build
+
+    base = tmp_path_factory.getbasetemp()
+    return build(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
+
+
 @pytest.fixture
 def postgres_url(postgres_server: PostgresServer) -> str:
     """The URL of a fresh, empty database on the test server."""

@@ -29,9 +29,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Venv, Path]]:
+def venv(
+    tmp_path_factory: pytest.TempPathFactory, squall_wheel: Path
+) -> Iterator[tuple[Venv, Path]]:
     where = tmp_path_factory.mktemp("compat")
-    venv = squall_venv(where)
+    venv = squall_venv(where, squall_wheel)
     venv.pip("requests")
     drivers = where / "drivers"
     venv.pip("--no-deps", "--target", str(drivers), DRIVER)

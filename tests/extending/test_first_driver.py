@@ -3,7 +3,7 @@ exists under docs/examples/first-driver/, and its steps work in a fresh virtual
 environment.
 
 How: a plain venv (no system site-packages, so nothing leaks from the dev venv) gets
-squall from this repository (``pip install <repo>``, not editable) and runs the
+squall from this repository (its wheel, built once a session; not editable) and runs the
 tutorial's own ``ci.sh`` in a copy of the example: install the driver, its tests with
 the squall pytest plugin, ``squall drivers``, ``squall discover``, ``squall validate``
 and ``squall run``. squall's dependencies come from the package index (cached under
@@ -99,8 +99,8 @@ def test_answers_build_the_shipped_experiment(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_tutorial_in_a_fresh_venv(tmp_path: Path) -> None:
-    venv = squall_venv(tmp_path)
+def test_the_tutorial_in_a_fresh_venv(tmp_path: Path, squall_wheel: Path) -> None:
+    venv = squall_venv(tmp_path, squall_wheel)
     run = venv.run
     work = tmp_path / "first-driver"
     shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))

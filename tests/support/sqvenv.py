@@ -1,9 +1,12 @@
 """A fresh virtual environment with squall installed from this checkout (not editable,
 no system site-packages: nothing leaks from the dev venv). Packages come from the index
-through pip's own cache, shared between tests, so a second venv costs seconds."""
+through pip's own cache, shared between tests, so a second venv costs seconds. squall
+itself is built into a wheel once a session (``squall_wheel``: the first test that asks
+builds it, the others, on any xdist worker, install the same file)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -54,19 +57,42 @@ class Venv:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-def squall_venv(where: Path) -> Venv:
-    """A venv under ``where`` with squall from this checkout installed (a copy of it:
-    the build must not write into the repository)."""
+def squall_wheel(shared: Path) -> Path:
+    """squall's wheel, built from a copy of this checkout (the build must not write into
+    the repository) into ``shared/squall-wheel`` by the first caller; the others (xdist
+    workers share ``shared``) wait for it under a lock and get the same file."""
+    wheels = shared / "squall-wheel"
+    with (shared / "squall-wheel.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not list(wheels.glob("squall-*.whl")):
+                source = shared / "squall-wheel-src"
+                shutil.rmtree(source, ignore_errors=True)  # a build that failed before
+                shutil.copytree(
+                    ROOT,
+                    source,
+                    ignore=shutil.ignore_patterns(
+                        ".venv", ".git", "__pycache__", "site", "out", "bench", "tests", "docs",
+                        "*.egg-info",
+                    ),
+                )  # fmt: skip
+                done = subprocess.run(
+                    [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels),
+                     str(source)],
+                    check=False, capture_output=True, text=True, timeout=300,
+                    env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+                )  # fmt: skip
+                assert done.returncode == 0, done.stdout + done.stderr
+            (wheel,) = wheels.glob("squall-*.whl")
+            return wheel
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def squall_venv(where: Path, wheel: Path) -> Venv:
+    """A venv under ``where`` with squall installed from ``wheel`` (``squall_wheel``)."""
     venv = Venv(where)
     made = venv.run(sys.executable, "-m", "venv", str(venv.root))
     assert made.returncode == 0, made.stderr
-    source = where / "squall-src"
-    shutil.copytree(
-        ROOT,
-        source,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "__pycache__", "site", "out", "bench", "tests", "docs", "*.egg-info"
-        ),
-    )
-    venv.pip(str(source))
+    venv.pip(str(wheel))
     return venv

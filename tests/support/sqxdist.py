@@ -56,7 +56,7 @@ ONE_WORKER = ("tests/conformance",)
 #: of these times.
 UNIT_SECONDS: dict[str, float] = {
     "tests/temporal/test_corpus_parity.py": 346,
-    "tests/extending/test_first_driver.py": 286,
+    "tests/extending/test_first_driver.py": 286,  # most of it a wait for the port lock
     "tests/conformance": 238,
     "tests/examples_security/test_security_examples.py": 148,
     "tests/docs/test_console_blocks.py": 119,

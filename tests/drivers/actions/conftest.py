@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from act_harness import HERE, Target, write_target_files
 
+from squall.drivers._safety import process_cmdline
+
 
 def _pids_with(marker: str) -> list[int]:
     found = []
@@ -99,13 +101,20 @@ def target(tmp_path: Path) -> Iterator[Target]:
 
 @pytest.fixture
 def sleeper(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A harmless child process whose command line carries a marker."""
+    """A harmless child process whose command line carries a marker, given to the test
+    once /proc shows that command line: Popen returns as soon as the exec is under way
+    (vfork), and until the kernel has set the new program's arguments the command line
+    reads as empty (seen under load: 'its command line '' does not contain ...')."""
     marker = f"squall-test-sleeper-{uuid.uuid4().hex[:8]}"
     process = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; time.sleep(60)", marker],
         stdin=subprocess.DEVNULL,
     )
     try:
+        deadline = time.monotonic() + 30
+        while marker not in (process_cmdline(process.pid) or ""):
+            assert process.poll() is None and time.monotonic() < deadline, "no sleeper"
+            time.sleep(0.005)
         yield process
     finally:
         if process.poll() is None:
