@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,6 +41,49 @@ from temporal import TemporalServer, temporal_binary_or_skip  # noqa: E402
 _HISTORY_DIR = tempfile.mkdtemp(prefix="squall-test-history-")
 atexit.register(shutil.rmtree, _HISTORY_DIR, ignore_errors=True)
 os.environ["SQUALL_HISTORY"] = os.path.join(_HISTORY_DIR, "history.sqlite3")
+
+
+CONFORMANCE = Path(__file__).resolve().parent / "conformance"
+_CTK_PREBUILD = pytest.StashKey[subprocess.Popen[bytes]]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under ``-n``, the controller (it runs no test) builds the Chaos Toolkit reference
+    venvs of tests/conformance in the background (ctkenv.py; at once when up to date)
+    while the workers run other tests: the worker that runs tests/conformance finds them
+    built, or waits on ctkenv's lock for the build under way, instead of starting it then
+    (in a clean clone, the run venv took 2 of that unit's minutes at load ~30). A build
+    that fails is tried again, and reported, by the worker that needs it."""
+    config = session.config
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
+        return
+    if not any(_within(arg, CONFORMANCE) for arg in config.args):
+        return
+    config.stash[_CTK_PREBUILD] = subprocess.Popen(
+        [sys.executable, str(CONFORMANCE / "ctkenv.py"), "run", "report"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _within(arg: str, folder: Path) -> bool:
+    """Whether the command-line path ``arg`` (maybe ``path::test``) selects tests in
+    ``folder`` (it is the folder, a parent of it, or in it)."""
+    path = Path(arg.split("::", 1)[0]).resolve()
+    return path == folder or folder.is_relative_to(path) or path.is_relative_to(folder)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The background build of ``pytest_sessionstart``, if still going, is stopped (a
+    selection without tests/conformance may not need it; a half-built venv is removed
+    by the next build)."""
+    build = session.config.stash.get(_CTK_PREBUILD, None)
+    if build is not None and build.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(build.pid, signal.SIGTERM)
+        build.wait()
 
 
 @pytest.fixture(autouse=True)

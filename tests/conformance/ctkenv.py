@@ -1,6 +1,6 @@
 """Build (once) and find the Chaos Toolkit reference venv the conformance suite runs.
 
-    .venv/bin/python tests/conformance/ctkenv.py [run|report]   # build or reuse; print path
+    .venv/bin/python tests/conformance/ctkenv.py [run|report]...   # build or reuse; print paths
 
 Two venvs live in ``.conformance/`` at the repository root (gitignored; $CONF_CTK_CACHE
 chooses another folder), each rebuilt
@@ -115,7 +115,8 @@ def _fix_shebangs(old: Path, new: Path) -> None:
 
 if __name__ == "__main__":
     try:
-        print(ensure(sys.argv[1] if len(sys.argv) > 1 else "run"))
+        for kind in sys.argv[1:] or ["run"]:
+            print(ensure(kind), flush=True)
     except CtkEnvError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
