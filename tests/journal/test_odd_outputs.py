@@ -16,64 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from odd_outputs import CASES  # tests/support: the driver both engines run
 
 from squall.journal import limits
 from squall.journal.limits import cap_output
-
-DRIVER = """
-def circular():
-    x = []
-    x.append(x)
-    return {"loop": x}
-
-def shared():
-    x = ["leaf"]
-    for _ in range(100):  # 2**100 leaves when written out
-        x = [x, x]
-    return x
-
-def tuple_key():
-    return {(1, 2): "pair", None: 1, 2: "two"}
-
-def big_int():
-    return {"n": 10 ** 5000}
-
-def surrogate():
-    return "name-\\udcff.txt"
-
-def surrogate_key():
-    return {"k\\udcff": ["v\\ud800"]}
-
-def surrogate_error():
-    raise ValueError("cannot open name-\\udcff.txt")
-
-def deep():
-    x = []
-    for _ in range(100_000):
-        x = [x]
-    return x
-
-class Unprintable:
-    def __str__(self):
-        raise RuntimeError("no text")
-    __repr__ = __str__
-
-def unprintable():
-    return {"value": Unprintable()}
-"""
-
-#: case -> what the journal's output must show (None: the case raises)
-CASES: dict[str, Any] = {
-    "circular": "circular reference",
-    "shared": "output truncated",  # bounded by MAX_VALUES, then cut to 1 MiB
-    "tuple_key": "(1, 2)",
-    "big_int": "integer of",
-    "surrogate": "name-\ufffd.txt",
-    "surrogate_key": "k\ufffd",
-    "surrogate_error": None,
-    "deep": "nested deeper than",
-    "unprintable": "Unprintable",
-}
 
 
 def _experiment(func: str) -> dict[str, Any]:
@@ -105,7 +51,6 @@ def _experiment(func: str) -> dict[str, Any]:
 def test_any_return_value_ends_in_a_journal_with_the_rollback_played(
     func: str, squall: Any, tmp_path: Path
 ) -> None:
-    (tmp_path / "odd_outputs.py").write_text(DRIVER)
     (tmp_path / "e.json").write_text(json.dumps(_experiment(func)))
     result = squall("run", "e.json", "--report", "html:r.html", "--junit", "j.xml", timeout=60)
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
@@ -146,7 +91,6 @@ def test_the_journal_copy_is_bounded_and_the_common_case_untouched(
 def test_a_probe_out_of_tolerance_says_what_it_got_in_bounded_text(
     func: str, squall: Any, tmp_path: Path
 ) -> None:
-    (tmp_path / "odd_outputs.py").write_text(DRIVER)
     experiment = _experiment(func)
     experiment["steady-state-hypothesis"] = {
         "title": "an odd output is not 5",

@@ -16,7 +16,7 @@ from sqharness import SUPPORT, subprocess_env
 from sqworker import SquallWorker, squall_cli
 from temporal import TemporalServer
 
-__all__ = ["CONFORMANCE", "Bed", "decoded", "normal", "without_pids"]
+__all__ = ["CONFORMANCE", "Bed", "decoded", "ended", "normal", "without_pids"]
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"
 if str(CONFORMANCE) not in sys.path:
@@ -79,7 +79,7 @@ class Bed:
         return self.popen(cwd, "run", "--engine", "temporal", *args, str(experiment), nohup=nohup)
 
     def popen(
-        self, cwd: Path, *args: str, nohup: bool = False, output: Path | None = None
+        self, cwd: Path, *args: str, nohup: bool = False, output: Path | None = None, **env: str
     ) -> subprocess.Popen[str]:
         """``squall ARGS`` in the background, in its own session (see :meth:`follow`);
         its stdout and stderr into ``output`` when given (a test waits for a line)."""
@@ -89,7 +89,7 @@ class Bed:
 
         return subprocess.Popen(
             [*squall_cli(), *args],
-            env=self.env(),
+            env=self.env(**env),
             cwd=cwd,
             stdout=subprocess.PIPE if output is None else output.open("wb"),
             stderr=subprocess.PIPE if output is None else subprocess.STDOUT,
@@ -120,6 +120,16 @@ class Bed:
         for worker in self.workers[first:]:
             worker.stop()
         del self.workers[first:]
+
+
+def ended(process: subprocess.Popen[str], timeout: float = 120) -> str:
+    """The stderr of ``process`` (``Bed.follow``, ``Bed.popen``) once it has ended; killed
+    if it has not within ``timeout`` seconds."""
+    try:
+        return process.communicate(timeout=timeout)[1]
+    finally:
+        if process.poll() is None:
+            process.kill()
 
 
 def decoded(events: Any) -> str:

@@ -12,14 +12,13 @@ import json
 import os
 import re
 import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sqengine import Bed
+from sqengine import Bed, ended
 from sqmarks import held, lines, marked, shell, wait_for_lines, write_experiment
 
 pytestmark = pytest.mark.slow
@@ -43,14 +42,6 @@ def _gone(pid: int, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def _ended(cli: subprocess.Popen[str], timeout: float = 120) -> str:
-    try:
-        return cli.communicate(timeout=timeout)[1]
-    finally:
-        if cli.poll() is None:
-            cli.kill()
-
-
 def test_sigusr2_stops_the_run_and_plays_no_rollback_even_under_always(
     bed: Bed, tmp_path: Path
 ) -> None:
@@ -66,7 +57,7 @@ def test_sigusr2_stops_the_run_and_plays_no_rollback_even_under_always(
                   "--journal-path", str(journal))  # fmt: skip
     (pid,) = wait_for_lines(marks / "long")
     cli.send_signal(signal.SIGUSR2)
-    stderr = _ended(cli)
+    stderr = ended(cli)
     assert cli.returncode == 130, stderr
     assert "Traceback" not in stderr
     _gone(int(pid))  # the action's process was stopped on the worker
@@ -97,7 +88,7 @@ def test_sigusr1_lets_a_background_activity_end_and_the_strategy_decides_rollbac
     cli.send_signal(signal.SIGUSR1)
     _gone(int(pid))  # the stop reached the worker: the foreground action was stopped
     (marks / "release").touch()  # only now may the background activity end
-    stderr = _ended(cli)
+    stderr = ended(cli)
     assert cli.returncode == 130, stderr
     document = json.loads(journal.read_text())
     assert document["interruption"]["name"] == "SIGUSR1"
@@ -123,7 +114,7 @@ def test_a_second_sigint_stops_following_and_the_run_still_plays_its_rollback(
     cli.send_signal(signal.SIGINT)  # stop the run: it goes to its rollback
     wait_for_lines(marks / "undo")  # the rollback plays (held until released)
     cli.send_signal(signal.SIGINT)  # stop following
-    stderr = _ended(cli)
+    stderr = ended(cli)
     assert cli.returncode == 130, stderr
     assert "Traceback" not in stderr
     found = re.search(r"stopped following run ([0-9a-f]{12}): it goes on in Temporal", stderr)
@@ -158,6 +149,6 @@ def test_a_stop_reaches_the_running_activity_at_its_next_heartbeat_not_the_throt
     cli.send_signal(signal.SIGINT)
     _gone(int(pid), timeout=60)
     took = time.monotonic() - stopped
-    stderr = _ended(cli)
+    stderr = ended(cli)
     assert cli.returncode == 130, stderr
     assert took < 15, f"the stopped activity ran {took:.1f} s more (throttle: 24 s)"

@@ -3,7 +3,7 @@ worker`` processes: a control's calls (in order, with what they are handed) are 
 local run; an activity control changes an activity on the worker that runs it; repeat;
 squall's safeguards stop the run (a breach mid-method, a blocking probe that fails
 before the start) and the rollbacks are played once; a control's worker killed mid-run
-does not hang the run."""
+stops the run (fail-safe), which plays its rollbacks."""
 
 from __future__ import annotations
 
@@ -202,12 +202,14 @@ def test_a_blocking_safeguard_that_fails_stops_the_run_before_it_starts(
     assert not (tmp_path / "fault").exists() and not (tmp_path / "undo").exists()
 
 
-def test_a_control_s_worker_killed_mid_run_loses_the_controls_not_the_run(
+def test_a_control_s_worker_killed_mid_run_stops_the_run_and_its_rollback_is_played(
     bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """Two workers on the test's queue; the one holding the run's controls (it wrote
-    its pid at configure) is killed while the method holds: the run ends, its rollback is
-    played once on the other, and the journal says the controls were lost."""
+    its pid at configure) is killed while the method holds: the run does not hang nor go
+    on unwatched: it is stopped (fail-safe), its rollback is played once on the other,
+    and the journal says the controls were lost (tests/temporal/test_controls_lost.py
+    has the rest)."""
     queue = queue_name(request)
     first = bed.worker(queue)
     second = bed.worker(queue)
@@ -257,7 +259,8 @@ def test_a_control_s_worker_killed_mid_run_loses_the_controls_not_the_run(
     assert journal["rollbacks"][0]["status"] == "succeeded"
     events = [c["event"] for c in _calls(log)]
     assert "cleanup" not in events and "after_experiment" not in events
-    assert run.returncode in (0, 3), err  # "holds" lost with the worker, or not
+    assert run.returncode == 130, err  # stopped: it lost its safeguards
+    assert journal["interruption"]["name"] == "controls-lost"
     assert holder.isdigit() and os.getpid() != int(holder)
 
 

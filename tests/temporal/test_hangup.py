@@ -13,24 +13,15 @@ from __future__ import annotations
 import json
 import re
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from sqengine import Bed
+from sqengine import Bed, ended
 from sqmarks import held, lines, marked, wait_for_lines, write_experiment
 
 pytestmark = pytest.mark.slow
-
-
-def _ended(cli: subprocess.Popen[str], timeout: float = 120) -> str:
-    try:
-        return cli.communicate(timeout=timeout)[1]
-    finally:
-        if cli.poll() is None:
-            cli.kill()
 
 
 def test_sighup_stops_the_run_and_plays_the_owed_rollbacks(bed: Bed, tmp_path: Path) -> None:
@@ -46,7 +37,7 @@ def test_sighup_stops_the_run_and_plays_the_owed_rollbacks(bed: Bed, tmp_path: P
                      "--journal-path", str(journal))  # fmt: skip
     wait_for_lines(marks / "inject")
     cli.send_signal(signal.SIGHUP)
-    stderr = _ended(cli)
+    stderr = ended(cli)
     assert cli.returncode == 130, stderr
     assert "Traceback" not in stderr
     document = json.loads(journal.read_text())
@@ -70,7 +61,7 @@ def test_under_nohup_a_hang_up_does_not_stop_the_run(bed: Bed, tmp_path: Path) -
     cli.send_signal(signal.SIGHUP)
     # the run goes on: the hang-up was ignored, so the held action may end
     (marks / "release").touch()
-    stderr = _ended(cli)
+    stderr = ended(cli)
     assert cli.returncode == 0, stderr
     document = json.loads(journal.read_text())
     assert document["status"] == "completed" and "interruption" not in document
@@ -92,7 +83,7 @@ def test_a_hang_up_stops_following_an_attached_run_not_the_run(bed: Bed, tmp_pat
         assert time.monotonic() < deadline and attached.poll() is None, output.read_text()
         time.sleep(0.05)  # following: it showed the run's progress
     attached.send_signal(signal.SIGHUP)
-    _ended(attached)
+    ended(attached)
     stderr = output.read_text()
     assert attached.returncode == 130, stderr
     assert "Traceback" not in stderr

@@ -438,6 +438,10 @@ async def _follow(
     journal = journal_of(document)
     console.verdict(journal, run.journal_path)
     assert journal.outcome is not None
+    refused = result.get("refused")
+    if refused:  # a worker could not read a step: a configuration error stopped it
+        sys.stderr.write(f"squall: {run.source}: {refused} (exit 2)\n")
+        return 2, journal.reasons, run.journal_path
     return journal.outcome.exit_code, journal.reasons, run.journal_path
 
 

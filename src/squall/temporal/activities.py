@@ -45,6 +45,7 @@ ACTIVITY = "squall.activity"
 HYPOTHESIS = "squall.hypothesis"
 RECORD = "squall.record"
 HOOK = "squall.hook"
+GUARD = "squall.guard"
 
 
 class WorkerActivities:
@@ -107,6 +108,32 @@ class WorkerActivities:
         result = await self._beating(loop.run_in_executor(self.pool, _hooked, hook, signal))
         result.worker = self.identity
         return result
+
+    @activity.defn(name=GUARD)
+    async def guard(self, run_id: str) -> None:
+        """Heartbeat for as long as this worker lives, on its own queue, while it holds
+        the controls of run ``run_id``: the workflow notices at once that they are lost
+        (this worker died, or was shut down) and stops the run, instead of going on
+        unwatched until its next hook. Ends when the workflow cancels it (the run
+        decided its rollbacks).
+
+        Raises:
+            ApplicationError: not retryable, type ``WorkerShutdown``: this worker is
+                being shut down (its controls go with it).
+        """
+        shutdown = asyncio.ensure_future(activity.wait_for_worker_shutdown())
+        try:
+            while True:
+                activity.heartbeat(self.identity)
+                done, _ = await asyncio.wait({shutdown}, timeout=BEAT)
+                if done:
+                    raise ApplicationError(
+                        f"the worker holding them ({self.identity}) was shut down",
+                        type="WorkerShutdown",
+                        non_retryable=True,
+                    )
+        finally:
+            shutdown.cancel()
 
     @activity.defn(name=RECORD)
     async def record(self, run: RunInput, journal: str) -> str:
@@ -340,4 +367,4 @@ def worker_identity(task_queue: str, drivers: list[str]) -> str:
     return f"{os.getpid()}@{os.uname().nodename} squall {__version__} {task_queue} drivers: {names}"
 
 
-ACTIVITIES = (START, ACTIVITY, HYPOTHESIS, RECORD, HOOK)
+ACTIVITIES = (START, ACTIVITY, HYPOTHESIS, RECORD, HOOK, GUARD)

@@ -36,17 +36,15 @@ class TemporalUnavailable(SquallError):
 def data_converter(options: ConnectOptions) -> DataConverter:
     """Temporal's default converter with squall's codec: payloads encrypted when a key is
     configured (and, then, failure messages and stack traces too)."""
-    from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+    from temporalio.converter import DataConverter
 
-    from squall.temporal.codec import EncryptionCodec
+    from squall.temporal.codec import EncryptionCodec, TaggedFailures
 
     converter = dataclasses.replace(
         DataConverter.default, payload_codec=EncryptionCodec(options.keys)
     )
     if options.keys:
-        converter = dataclasses.replace(
-            converter, failure_converter_class=DefaultFailureConverterWithEncodedAttributes
-        )
+        converter = dataclasses.replace(converter, failure_converter_class=TaggedFailures)
     return converter
 
 

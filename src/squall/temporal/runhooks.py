@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +110,10 @@ class RunHooks:
         self.asked: Interruption | None = None
         #: sends a stop to the workflow (set by the first hook activity: it has the client)
         self.signal: Signal | None = None
+        #: each hook's call, by name (each is called once per run): an activity that
+        #: offers a hook again (its worker was starved past its heartbeat timeout, and
+        #: Temporal retried it here) gets the first call's result, never a second call
+        self._calls: dict[str, Future[HookResult]] = {}
         self.view: RunView = RunView(
             experiment=made.plan.experiment,
             journal=self.journal,
@@ -151,6 +156,27 @@ class RunHooks:
             send = self.signal
         if first and send is not None:
             send(self._masked(interruption))  # a reason may quote a secret
+
+    def once(self, name: str, state: str) -> HookResult:
+        """:meth:`call` the hook ``name`` the first time it is asked for; the result of
+        that call (waited for, if it still runs) every later time: a control is not
+        idempotent, and a hook is offered again when Temporal did not hear from this
+        worker in time (starved, not dead: its queue is this process's own).
+
+        Raises:
+            Exception: what the first call raised.
+        """
+        with self.lock:
+            call = self._calls.get(name)
+            first = call is None
+            if call is None:
+                call = self._calls[name] = Future()
+        if first:
+            try:
+                call.set_result(self.call(name, state))
+            except BaseException as exc:
+                call.set_exception(exc)
+        return call.result()
 
     def call(self, name: str, state: str) -> HookResult:
         """Call the hook ``name`` with what it is handed (see :class:`HookInput`)."""

@@ -271,6 +271,9 @@ def start_header(run: RunInput, hook_queue: str = "") -> str:
     with made.scope.active():
         header = {
             "hooks": hook_queue if hooks is not None else "",
+            # this worker calls each hook once however often it is offered, and guards
+            # the run's controls (activities.guard): the workflow may offer a hook again
+            "guarded": hooks is not None,
             "experiment": journal_experiment(made.plan, made.variables),
             "node": os.uname().nodename,
             "platform": platform_name(),
@@ -481,4 +484,4 @@ def perform_hook(hook: HookInput) -> HookResult:
         hooks = made.hooks(hook.run)
         if hooks is None:  # nothing hooks this run here (the workflow asked anyway)
             return HookResult()
-        return hooks.call(hook.name, hook.state)
+        return hooks.once(hook.name, hook.state)

@@ -21,6 +21,7 @@ from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
 from squall._record import Record
+from squall.temporal.codec import KEY_ERROR, cannot_read
 
 __all__ = ["LOOK", "FirstTask", "StartWatch", "first_task"]
 
@@ -28,8 +29,6 @@ __all__ = ["LOOK", "FirstTask", "StartWatch", "first_task"]
 #: ``schedule_to_start`` has passed and the run still waits, LATE_LOOK)
 LOOK = 1.0
 LATE_LOOK = 5.0
-#: the failure type of a payload a worker cannot decrypt (squall.temporal.codec)
-KEY_ERROR = "PayloadKeyError"
 
 
 class FirstTask(Record):
@@ -55,11 +54,7 @@ class FirstTask(Record):
                 "message is encrypted with a key this command lacks: the worker and this "
                 "command have different keys)"
             )
-            return (
-                f"the worker {self.worker} cannot read the run: {why}; give the worker "
-                "this command's payload keys and restart it (docs/scale-out.md, "
-                "Encrypting what Temporal stores)"
-            )
+            return cannot_read(self.worker, why)
         why = self.reason or "its reason is encrypted with a payload key this command lacks"
         return f"the worker {self.worker} failed to start the run: {why}"
 

@@ -31,6 +31,8 @@ __all__ = ["SHUTDOWN_GRACE", "installed_drivers", "make_worker", "serve", "workf
 
 #: seconds a worker told to stop (SIGINT, SIGTERM) lets its running activities finish
 SHUTDOWN_GRACE = 30.0
+#: the most runs whose controls one worker guards at once (activities.guard)
+GUARDED_RUNS = 1000
 #: seconds between two looks at the runs whose controls a worker holds (one that ended
 #: without cleaning them up here has them cleaned up: a safeguard's threads stop)
 REAP_EVERY = 10.0
@@ -71,8 +73,10 @@ def make_worker(
     hooks = Worker(
         client,
         task_queue=hook_queue,
-        activities=[activities.hook],
-        max_concurrent_activities=max_concurrent,
+        activities=[activities.hook, activities.guard],
+        # a guard per run whose controls this worker holds (a heartbeating coroutine, no
+        # thread), beside the hooks (which run in ``pool``)
+        max_concurrent_activities=max_concurrent + GUARDED_RUNS,
         identity=identity,
         graceful_shutdown_timeout=timedelta(seconds=shutdown_grace),
         **_HEARTBEATS,

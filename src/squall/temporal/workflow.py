@@ -23,8 +23,10 @@ What a step becomes:
   in that process); the hypothesis's and activities' hooks run with them on their
   workers. What hooks ask for comes back in the activities' results (a stop, repeats);
   a stop a control asks for from its own thread (a safeguard's breach) comes as the
-  ``stop`` signal. A hook worker that is lost loses the run's controls: the later hooks
-  are not called, the run goes on, the journal's reasons say so;
+  ``stop`` signal. A hook worker that is lost (guarded by a ``squall.guard`` activity
+  between the hooks) loses the run's controls: the later hooks are not called and the
+  run is stopped as a safeguard stops it, its rollbacks played (fail-safe, see
+  :mod:`squall.temporal.flow.hooks`);
 - ``stop`` (signal): no further method activity starts, the running ones are cancelled
   (their workers stop them), the rollbacks are played as the strategy says (a stop
   counts as a safeguard: ``default`` plays them).
@@ -42,9 +44,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from squall.temporal.flow.failures import why
+from squall.temporal.flow.failures import key_refused, why
 from squall.temporal.flow.groups import GroupSteps
-from squall.temporal.flow.hooks import HookSteps
+from squall.temporal.flow.hooks import LOST, HookSteps
 from squall.temporal.flow.hypothesis import HypothesisSteps
 
 with workflow.unsafe.imports_passed_through():
@@ -70,10 +72,10 @@ with workflow.unsafe.imports_passed_through():
     from squall.engine.signals import signal_interruption
     from squall.engine.verdict import RunFacts
     from squall.journal.model import Journal
-    from squall.journal.store import format_journal
     from squall.temporal.activities import RECORD, START
     from squall.temporal.inputs import RunInput, plan_of
     from squall.temporal.names import WORKFLOW_NAME
+    from squall.temporal.payloads import fitted_journal
     from squall.temporal.runhooks import KINDS
 
 __all__ = ["ExperimentWorkflow"]
@@ -138,11 +140,14 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
         deadline = self._plan.experiment.runtime.timeout
         self._deadline = asyncio.create_task(self._expire(deadline)) if deadline else None
         await self._drive(run_steps(self._plan, self, self._facts))
-        if self._hooks_lost:
-            journal.reasons.append(self._hooks_lost)
-        text = format_journal(journal.to_dict())
+        self._unguard()
+        if self._hooks_lost and not (self._stop is not None and self._stop.name == LOST):
+            journal.reasons.append(self._hooks_lost)  # lost once the rollbacks were decided
+        text = fitted_journal(journal.to_dict())  # a payload of Temporal's size at most
         written = await self._record(run, text) if run.record_on_worker else ""
         self._done = True
+        if self._refused:  # the command line exits 2 (a configuration error)
+            return {"journal": text, "journal_path": written, "refused": self._refused}
         return {"journal": text, "journal_path": written}
 
     async def _header(self, run: RunInput) -> dict[str, Any]:
@@ -160,6 +165,9 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
         except ActivityError as exc:
+            refused = key_refused(exc)  # the worker cannot read the run: bad configuration
+            if refused:
+                return {"error": f"{refused}; nothing ran", "exit_code": 2}
             bad = isinstance(exc.cause, ApplicationError) and exc.cause.type == "InputError"
             reason = why(exc.cause, run.task_queue, run.schedule_to_start, "the run's start")
             return {"error": reason, "exit_code": 2 if bad else 3}
@@ -173,6 +181,7 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
     def _open(self, run: RunInput, header: dict[str, Any]) -> Journal:
         """The run's journal, from its header; the run has started."""
         self._hook_queue = str(header.get("hooks") or "")
+        self._guarded = bool(header.get("guarded"))  # none in a run an older squall began
         self._pauses = dict(header.get("pauses") or {})
         self._started = workflow.now()
         journal = Journal(
@@ -240,6 +249,7 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
             case Continuous(start=start):
                 return await self._continuously(start)
             case Decide(play=play):
+                self._unguard()
                 if self._deadline is not None:  # the rollbacks are not cut short by it
                     self._deadline.cancel()
                 self._facts.apply(self._journal)

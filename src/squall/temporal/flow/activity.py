@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
-from squall.temporal.flow.failures import failed_entry, heartbeat_of, no_worker, why
+from squall.temporal.flow.failures import failed_entry, heartbeat_of, key_refused, no_worker, why
 from squall.temporal.flow.state import FlowState
 
 with workflow.unsafe.imports_passed_through():
@@ -155,6 +155,11 @@ class ActivitySteps(FlowState):
                         f"{queue!r}: start one: squall worker --task-queue {queue}",
                     )
                     continue
+                refused = key_refused(exc)  # (a rollback is offered again until read)
+                if refused:  # nothing of it ran: the run stops there
+                    self._refuse(refused)
+                    entry = dumps(failed_entry(activity, start, refused))
+                    return StepResult(entry=entry, interrupted=True)
                 reason = why(exc.cause, queue, run.schedule_to_start, activity.name)
                 return StepResult(entry=dumps(failed_entry(activity, start, reason)))
             except asyncio.CancelledError:  # stopped before a worker took it

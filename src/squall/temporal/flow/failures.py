@@ -7,16 +7,28 @@ from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, TimeoutType
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from squall.experiment.model import Activity
     from squall.journal.model import ActivityRun, RunStatus
     from squall.masking import mask_value
+    from squall.temporal.codec import KEY_ERROR, cannot_read
     from squall.temporal.steps import entry_of
 
-__all__ = ["failed_entry", "heartbeat_of", "no_worker", "why"]
+__all__ = ["failed_entry", "heartbeat_of", "key_refused", "no_worker", "why"]
+
+
+def key_refused(error: ActivityError) -> str:
+    """Why the worker that took the step could not read it (a payload key it lacks:
+    nothing of the step ran), located by the worker's name; "" for any other failure."""
+    cause: BaseException | None = error.cause
+    while cause is not None:
+        if isinstance(cause, ApplicationError) and cause.type == KEY_ERROR:
+            return cannot_read(error.identity or "(unnamed)", cause.message)
+        cause = cause.cause if isinstance(cause, ApplicationError) else None
+    return ""
 
 
 def heartbeat_of(cause: BaseException | None) -> str:

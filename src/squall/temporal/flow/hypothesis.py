@@ -13,7 +13,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
-from squall.temporal.flow.failures import failed_entry, why
+from squall.temporal.flow.failures import failed_entry, key_refused, why
 from squall.temporal.flow.state import FlowState
 
 with workflow.unsafe.imports_passed_through():
@@ -90,12 +90,17 @@ class HypothesisSteps(FlowState):
                 summary=f"steady-state hypothesis ({phase})",
             )
         except ActivityError as exc:
-            reason = why(exc.cause, queue, run.schedule_to_start, "the steady-state hypothesis")
+            refused = key_refused(exc)  # nothing of it ran: the run stops there
+            if refused:
+                self._refuse(refused)
+            reason = refused or why(
+                exc.cause, queue, run.schedule_to_start, "the steady-state hypothesis"
+            )
             failed = run_from(failed_entry(plan.probes[0], start, reason))
             failed.tolerance_met = False
             checked = HypothesisRun(False, [failed])
             self._emit("finished", phase=phase, entry=entry_of(failed), worker="")
-            return checked, False, False
+            return checked, bool(refused), False
         self._asked(result.stop)
         checked = hypothesis_from(result.entry)
         for text in result.warnings:

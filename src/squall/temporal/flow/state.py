@@ -23,7 +23,10 @@ with workflow.unsafe.imports_passed_through():
     from squall.temporal.inputs import RunInput
     from squall.temporal.runhooks import interruption_of
 
-__all__ = ["FlowState"]
+__all__ = ["KEY_STOP", "FlowState"]
+
+#: the interruption's name when a worker could not read a step (FlowState._refuse)
+KEY_STOP = "payload-key"
 
 
 class FlowState:
@@ -62,6 +65,20 @@ class FlowState:
         self._hook_queue = ""
         #: why the run's hooks were lost (their worker died), "" while they are not
         self._hooks_lost = ""
+        #: the hook worker calls each hook once however often it is offered, and runs
+        #: the guard of the run's controls (its header says so; flow.hooks)
+        self._guarded = False
+        #: the guard's task, from squall_configure until the rollbacks are decided
+        self._guard: asyncio.Task[None] | None = None
+        #: the hook activity being called (cancelled when the controls are lost)
+        self._hook_call: asyncio.Future[Any] | None = None
+        #: the last hook called (where the controls were when they were lost)
+        self._last_hook = ""
+        #: the run has decided its rollbacks (a loss of the controls stops nothing now)
+        self._decided = False
+        #: why a worker could not read a step of the run (a payload key it lacks): the
+        #: run stopped there and the command line exits 2; "" when none did
+        self._refused = ""
         #: the ``${name}`` pauses the run's start resolved, by activity pointer
         #: (timeouts.resolved_pauses; none in the header of a run an older squall began)
         self._pauses: dict[str, list[float | None]] = {}
@@ -111,6 +128,13 @@ class FlowState:
             task.cancel()
         for key in self._members:
             self._cancelled.setdefault(key, "the run was stopped")
+
+    def _refuse(self, reason: str) -> None:
+        """A worker could not read a step (a payload key it lacks: a configuration
+        error, nothing of the step ran): the run stops there, as ``squall stop`` stops
+        it (its rollbacks are played), and says why; the command line exits 2."""
+        self._refused = self._refused or reason
+        self._request_stop(Interruption(KEY_STOP, reason, kind="stop"))
 
     def _asked(self, stop: list[Any]) -> None:
         """A stop a hook asked for, from a step's or a hook's result."""
