@@ -74,6 +74,9 @@ def notify(
     }
     if error is not None:
         message["error"] = mask_text(str(error))
+    from squall.settings import masked_settings
+
+    masked_settings({"notifications": channels})  # their URLs and credentials are secrets
     for index, channel in enumerate(channels):
         if not isinstance(channel, Mapping):
             log.warning("notification channel %d is not a mapping; skipped", index)
@@ -90,11 +93,10 @@ def notify(
             else:
                 log.warning("notification channel %d has unknown type %r", index, kind)
         except BaseException as exc:  # SystemExit too: a channel must not end squall
-            from squall.masking import redact_url
+            from squall.settings import url_origin
 
-            where = redact_url(
-                str(channel.get("url") or channel.get("module") or f"channel {index}")
-            )
+            url = channel.get("url")
+            where = url_origin(str(url)) if url else channel.get("module") or f"channel {index}"
             log.warning(
                 "notification %s to %s failed: %s: %s", event, where, type(exc).__name__, exc
             )

@@ -28,6 +28,7 @@ __all__ = [
     "remove_key",
     "save_settings",
     "set_key",
+    "url_origin",
     "use_settings_path",
 ]
 
@@ -219,6 +220,11 @@ def masked_settings(settings: Any) -> Any:
         if path and _is_secret_key(path):
             found.append(value)
             return MASK
+        if path == ("notifications", "url") and isinstance(value, str):
+            shown = url_origin(value)
+            if shown != value:
+                found.append(value)  # a webhook's URL holds its token (path or query)
+            return shown
         if isinstance(value, dict):
             return {k: walk(v, (*path, str(k))) for k, v in value.items()}
         if isinstance(value, list):
@@ -230,6 +236,20 @@ def masked_settings(settings: Any) -> Any:
     masked = walk(settings, ())
     register_secrets(found)
     return masked
+
+
+def url_origin(url: str) -> str:
+    """A webhook URL fit to show: its scheme and host, with ``/…`` for a path or query
+    (where webhooks keep their token: Slack, Teams, Discord...)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return "a URL that cannot be read"
+    rest = "/…" if parts.path.strip("/") or parts.query or parts.fragment else ""
+    return f"{parts.scheme}://{host}{rest}" if parts.scheme else "a URL without a scheme"
 
 
 def is_secret_key(key: str) -> bool:

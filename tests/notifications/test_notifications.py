@@ -102,7 +102,8 @@ def test_broken_channels_never_break_the_run_and_are_logged(
     result = squall("run", str(EXAMPLES / "trivial.json"), env={"PYTHONPATH": str(tmp_path)})
     assert result.code == 0, result.stderr
     assert result.journal["status"] == "completed"
-    assert f"notification run-started to http://127.0.0.1:{closed}/hook failed" in result.stderr
+    # a webhook's path may hold its token: the channel is named by its scheme and host
+    assert f"notification run-started to http://127.0.0.1:{closed}/… failed" in result.stderr
     assert "404" in result.stderr
     assert (
         "notification run-completed to notifyplug failed: RuntimeError: the plugin is broken"
