@@ -27,6 +27,12 @@ PROMPT = 30.0
 REFUSED = "squall worker: refused a run it cannot read"
 
 
+def _id(key: str) -> str:
+    from squall.temporal.keys import PayloadKey
+
+    return PayloadKey(base64.b64decode(key)).id
+
+
 @pytest.mark.parametrize(
     "worker_env",
     [pytest.param({}, id="no-key"), pytest.param({"SQUALL_TEMPORAL_KEY": OTHER}, id="other-key")],
@@ -57,6 +63,14 @@ def test_a_worker_that_cannot_read_the_run_is_reported_at_once(
     assert "Traceback" not in done.stderr
     assert lines(tmp_path / "act") == []  # nothing ran
     assert log.count(REFUSED) == 1, log
+    # its first line says which keys it holds (by id), so a restart can be checked
+    first = log.splitlines()[0]
+    assert "polling task queue" in first, log
+    if worker_env:
+        assert first.endswith(f"; payload keys {_id(OTHER)} (encrypts)"), first
+    else:
+        assert first.endswith("; no payload key (it cannot take a run encrypted with one)")
+    assert KEY not in log and OTHER not in log  # ids only, never a key
     # no Python stack trace (Temporal's own WARN line stays: "Failing workflow task")
     assert "Traceback (most recent call last)" not in log, log
 

@@ -76,6 +76,11 @@ class EncryptionCodec(PayloadCodec):
         self._keys = tuple(keys)
         self._by_id = {key.id: AESGCM(key.secret) for key in self._keys}
 
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        """The ids of the keys, the one that encrypts first (never the keys)."""
+        return tuple(key.id for key in self._keys)
+
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         if not self._keys:
             return list(payloads)

@@ -176,6 +176,19 @@ def _signalled(name: str) -> None:
     )
 
 
+def _keys_said(client: Client) -> str:
+    """Which payload keys this worker holds, by id (a restart after giving it a key, or
+    a rotation's step, can be checked from its first line)."""
+    from squall.temporal.codec import EncryptionCodec
+
+    codec = client.data_converter.payload_codec
+    ids = codec.key_ids if isinstance(codec, EncryptionCodec) else ()
+    if not ids:
+        return "no payload key (it cannot take a run encrypted with one)"
+    rest = "".join(f", {key_id}" for key_id in ids[1:])
+    return f"payload keys {ids[0]} (encrypts){rest}"
+
+
 async def serve(
     client: Client,
     task_queue: str,
@@ -205,7 +218,10 @@ async def serve(
         async with contextlib.AsyncExitStack() as running:
             for worker in workers:
                 await running.enter_async_context(worker)
-            sys.stderr.write(f"squall worker: polling task queue {task_queue!r} as {identity}\n")
+            sys.stderr.write(
+                f"squall worker: polling task queue {task_queue!r} as {identity}; "
+                f"{_keys_said(client)}\n"
+            )
             sys.stderr.flush()
             if ready is not None:
                 ready()
