@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import ssl
 import subprocess
 import sys
@@ -259,10 +260,15 @@ def test_an_http_run_does_not_import_httpx(tmp_path: Path, servers: Any) -> None
     # ASCII host is given to getaddrinfo as bytes), nor socket (_socket is enough), nor
     # urllib.parse (a plain URL is split by _url), which cost a few ms of the first request
     heavy = ["typing", "encodings.idna", "stringprep", "unicodedata", "socket", "urllib.parse"]
+    # nor the proxy rules when no *_proxy variable is set
+    heavy.append("squall.proxies")
     code = (
         f"import sys; heavy = {heavy!r}; assert not [m for m in heavy if m in sys.modules]; {code}"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
     assert done.stdout.split() == ["0", "False", "[]"], done.stderr
 
 
@@ -291,7 +297,6 @@ def test_kept_alive_connections_work_with_descriptors_above_1023(
     if hard != resource.RLIM_INFINITY and hard < 1200:
         pytest.fail(f"the test needs 1200 open files, the hard limit is {hard}")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
-    import os
 
     held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
     try:
@@ -303,31 +308,3 @@ def test_kept_alive_connections_work_with_descriptors_above_1023(
         for fd in held:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-
-
-def test_the_proxy_settings_are_read_once_per_run(
-    fresh: dict[str, tuple[_Server, str]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """As httpx's client reads them once: at the run's first request, not at each."""
-    import squall.providers.http as http_provider
-
-    server, base = fresh["http"]
-    reads: list[bool] = []
-    real = http_provider._proxied
-
-    def counted() -> bool:
-        reads.append(real())
-        return reads[-1]
-
-    monkeypatch.setattr(http_provider, "_proxied", counted)
-    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("HTTP_PROXY", raising=False)
-    journal = _run(*[{"url": f"{base}/n{i}"} for i in range(3)])
-    assert [r.output["status"] for r in journal.run] == [200] * 3
-    assert reads == [False]
-    assert [seen["path"] for seen in server.seen] == ["/n0", "/n1", "/n2"]
-    monkeypatch.setenv("HTTP_PROXY", base)  # the next run reads it again
-    journal = _run({"url": f"{base}/p"}, {"url": f"{base}/q"})
-    assert [r.output["status"] for r in journal.run] == [200, 200]
-    assert reads == [False, True]

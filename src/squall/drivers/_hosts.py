@@ -14,9 +14,13 @@
   check; the connection goes to the address it returned (``pin_url`` and
   ``http_client(pins=...)``, the address handed to a detached listener or proxy), so a
   resolver answering differently the second time (DNS rebinding) cannot move it.
-- **No proxy.** HTTP clients made by ``http_client`` ignore ``HTTP(S)_PROXY``,
-  ``ALL_PROXY``, ``NO_PROXY`` and ``.netrc`` (``trust_env=False``): a loopback flood or
-  probe never leaves the machine through a proxy.
+- **No proxy for what an allow-list checked.** HTTP clients made by ``http_client``
+  ignore ``HTTP(S)_PROXY``, ``ALL_PROXY``, ``NO_PROXY`` and ``.netrc``
+  (``trust_env=False``): a flood, a brute force or a probe of a checked host connects to
+  the checked address itself, never to a proxy that would carry it elsewhere. Only a
+  client made with ``proxies=True`` (the security probes run with
+  ``allow_non_loopback``, which no allow-list guards) goes through the environment's
+  proxies (``squall.proxies``: per scheme, ``NO_PROXY`` respected, loopback never).
 """
 
 from __future__ import annotations
@@ -135,10 +139,15 @@ def _is_address(host: str) -> bool:
     return True
 
 
-def http_client(pins: Mapping[str, str] | None = None, **options: Any) -> httpx.Client:
+def http_client(
+    pins: Mapping[str, str] | None = None, proxies: bool = False, **options: Any
+) -> httpx.Client:
     """An ``httpx.Client`` that ignores the proxy environment and connects local names
     (``*.localhost``) to loopback without a lookup; ``options`` go to ``httpx.Client``
     (``timeout``, ``verify``, ``follow_redirects``...).
+
+    ``proxies=True`` (never with ``pins``): requests go through the environment's proxy
+    for their URL (``squall.proxies``, read once, when the client is made).
 
     ``pins`` (``{host: address}``, from ``pin_url`` or ``check_host``): each host is
     connected to its checked address, never looked up again (a name that resolves to an
@@ -148,7 +157,12 @@ def http_client(pins: Mapping[str, str] | None = None, **options: Any) -> httpx.
     """
     import httpx
 
+    if pins is not None and proxies:
+        raise ValueError("a pinned (checked) host is never reached through a proxy")
     pinned = {key.lower().rstrip("."): value for key, value in (pins or {}).items()}
+    verify = options.pop("verify", True)
+    http2 = bool(options.pop("http2", False))
+    routes = _ProxyRoutes(verify, http2) if proxies else None
 
     class _Pinned(httpx.HTTPTransport):
         def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -158,6 +172,10 @@ def http_client(pins: Mapping[str, str] | None = None, **options: Any) -> httpx.
                 address = connect_address(host)
             if address is None and pins is not None and not _is_address(host):
                 raise httpx.ConnectError(f"refusing {host!r}: not the host that was checked")
+            if address is None and routes is not None:
+                proxied = routes.transport(request)
+                if proxied is not None:
+                    return proxied.handle_request(request)
             if address is not None and address != host:
                 # The Host header was set from the original URL; SNI and the certificate
                 # check keep the original name too.
@@ -165,7 +183,46 @@ def http_client(pins: Mapping[str, str] | None = None, **options: Any) -> httpx.
                 request.url = request.url.copy_with(host=address)
             return super().handle_request(request)
 
-    verify = options.pop("verify", True)
-    http2 = bool(options.pop("http2", False))
+        def close(self) -> None:
+            if routes is not None:
+                routes.close()
+            super().close()
+
     transport = _Pinned(verify=verify, http2=http2, trust_env=False)
     return httpx.Client(transport=transport, verify=verify, trust_env=False, **options)
+
+
+class _ProxyRoutes:
+    """The environment's proxies for one client: read once; one transport per proxy."""
+
+    def __init__(self, verify: Any, http2: bool) -> None:
+        from squall.proxies import Proxies
+
+        self.proxies = Proxies()
+        self.verify, self.http2 = verify, http2
+        self.transports: dict[str, httpx.HTTPTransport] = {}
+
+    def transport(self, request: httpx.Request) -> httpx.HTTPTransport | None:
+        """The proxied transport for ``request``, or None (direct)."""
+        import httpx
+
+        from squall.proxies import ProxyError
+
+        url = request.url
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            proxy = self.proxies.for_url(url.scheme, url.host, port)
+        except ProxyError as exc:
+            raise httpx.ProxyError(str(exc)) from None
+        if proxy is None:
+            return None
+        if proxy not in self.transports:
+            self.transports[proxy] = httpx.HTTPTransport(
+                verify=self.verify, http2=self.http2, trust_env=False, proxy=proxy
+            )
+        return self.transports[proxy]
+
+    def close(self) -> None:
+        for transport in self.transports.values():
+            transport.close()
+        self.transports.clear()

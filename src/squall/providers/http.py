@@ -1,10 +1,13 @@
 """``http`` provider: send a request, return status, headers and body.
 
 Plain ``http://`` requests go through ``_wire`` (a small HTTP/1.1 client on a socket, a few
-milliseconds to import); ``https://``, proxies from the environment and URLs it does not
+milliseconds to import); ``https://``, requests through a proxy and URLs it does not
 handle go through httpx, imported on first use. Both keep connections alive for the run
-(one httpx client per TLS setting; one ``_wire`` pool), and the engine closes them when the
-run ends. Redirects are followed here, by one set of rules for both paths (``_redirect``).
+(one httpx client per TLS setting and proxy; one ``_wire`` pool), and the engine closes
+them when the run ends. Redirects are followed here, by one set of rules for both paths
+(``_redirect``). The proxy environment (``HTTP_PROXY``...) is read at the run's first
+request (``squall.proxies``); each request, redirects included, goes through the proxy of
+its own URL.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from squall.providers.base import Call
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:  # imported when the first request is sent (a run without http skips them)
-    from typing import Any
+    from typing import Any, Literal
 
     from squall.providers._redirect import Hop
     from squall.providers._wire import Pool, WireResponse
+    from squall.proxies import Proxies
 
 __all__ = ["HttpProvider"]
 
@@ -38,7 +42,6 @@ DEFAULT_HEADERS = {
     "Connection": "keep-alive",
     "User-Agent": f"squall/{__version__}",
 }
-_PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
 _MAX_REDIRECTS = 20  # httpx's
 
 
@@ -46,12 +49,12 @@ class HttpProvider:
     type = "http"
 
     def __init__(self) -> None:
-        self._clients: dict[tuple[bool, int], Any] = {}
+        self._clients: dict[tuple[bool, int, str | None], Any] = {}
         self._pool: Pool | None = None
         self._lock = threading.Lock()
-        #: whether a proxy is configured for http://, read from the environment at the
-        #: run's first request (as httpx's client reads it once); None: not read yet
-        self._proxy: bool | None = None
+        #: the proxy environment, read at the run's first request (as httpx's client
+        #: reads it once); False: no proxy configured; None: not read yet
+        self._proxies: Proxies | Literal[False] | None = None
 
     def check(self, spec: HttpSpec, pointer: str) -> list[Problem]:
         if "$" in spec.url:
@@ -105,14 +108,19 @@ class HttpProvider:
         from squall.providers._wire import WireError
 
         for _ in range(_MAX_REDIRECTS + 1):
-            if self._proxy is None:
-                self._proxy = _proxied()
-            if hop.plain and not self._proxy:
+            proxies = self._proxies
+            if proxies is None:
+                proxies = self._proxies = _read_proxies()
+            try:
+                proxy = None if proxies is False else proxies.for_url(hop.scheme, *hop.address)
+            except ValueError as exc:  # squall.proxies.ProxyError: a proxy it cannot use
+                raise WireError(str(exc)) from None
+            if hop.plain and proxy is None:
                 response = self._wire().request(
                     hop.method, hop.address, hop.head(), hop.body, timeouts, spec.max_retries
                 )
             else:
-                response = self._httpx(hop, timeouts, spec)
+                response = self._httpx(hop, timeouts, spec, proxy)
             following = next_hop(hop, response)
             if following is None:
                 return response
@@ -128,13 +136,17 @@ class HttpProvider:
             return self._pool
 
     def _httpx(
-        self, hop: Hop, timeouts: tuple[float | None, float | None], spec: HttpSpec
+        self,
+        hop: Hop,
+        timeouts: tuple[float | None, float | None],
+        spec: HttpSpec,
+        proxy: str | None,
     ) -> WireResponse:
         import httpx
 
         from squall.providers._wire import WireError, WireResponse, WireTimeout, decode_headers
 
-        client = self._client(spec.verify_tls, spec.max_retries)
+        client = self._client(spec.verify_tls, spec.max_retries, proxy)
         connect, read = timeouts
         try:
             response = client.request(
@@ -151,16 +163,17 @@ class HttpProvider:
         headers = decode_headers(response.headers.raw)
         return WireResponse(response.status_code, headers, response.content)
 
-    def _client(self, verify: bool, retries: int) -> Any:
+    def _client(self, verify: bool, retries: int, proxy: str | None) -> Any:
         import http.cookiejar
 
         import httpx
 
-        key = (verify, retries)
+        key = (verify, retries, proxy)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                transport = httpx.HTTPTransport(verify=verify, retries=retries)
+                # the transport is explicit, so httpx reads no proxy variable itself
+                transport = httpx.HTTPTransport(verify=verify, retries=retries, proxy=proxy)
                 # cookies live in one activity's redirect chain (``_redirect``), never longer
                 jar = http.cookiejar.CookieJar(
                     http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
@@ -178,12 +191,17 @@ class HttpProvider:
             if self._pool is not None:
                 self._pool.close()
                 self._pool = None
-            self._proxy = None
+            self._proxies = None
 
 
-def _proxied() -> bool:
-    """A proxy is configured for http:// (httpx honours it; ``_wire`` does not do proxies)."""
-    return any(os.environ.get(name) for name in _PROXY_VARIABLES)
+def _read_proxies() -> Proxies | Literal[False]:
+    """The environment's proxy settings, or False when no request can use a proxy."""
+    if "_proxy" not in " ".join(os.environ).lower():
+        return False  # no *_proxy variable (the usual case): squall.proxies not imported
+    from squall.proxies import Proxies
+
+    proxies = Proxies()
+    return proxies if proxies else False
 
 
 def _first_hop(method: str, url: str, headers: dict[str, str], arguments: Any) -> Hop:

@@ -1,9 +1,11 @@
 """Private HTTP helpers shared by the HTTP probes: one way to build a client and send.
 
-``httpx`` is imported lazily (start-up cost). Clients ignore proxy environment variables
-(``trust_env=False``) so a loopback probe never leaves the machine through a proxy, connect
-``*.localhost`` names to loopback without asking a resolver (``squall.drivers._hosts``), and
-they do not follow redirects: the probes judge the first answer.
+``httpx`` is imported lazily (start-up cost). A probe of a loopback or allow-listed host
+connects to the checked address, never through a proxy; a probe run with
+``allow_non_loopback`` (no allow-list) goes through the environment's proxies like the http
+provider (``squall.proxies``). Clients connect ``*.localhost`` names to loopback without
+asking a resolver (``squall.drivers._hosts``), read no ``.netrc``, and do not follow
+redirects: the probes judge the first answer.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ def make_client(
     timeout: float, verify: bool, ca_bundle: str | None, pins: dict[str, str] | None = None
 ) -> httpx.Client:
     """An ``httpx.Client`` for probing; ``verify``/``ca_bundle`` control TLS checking;
-    ``pins`` (``url_pins``) connect each checked host to its checked address."""
+    ``pins`` (``url_pins``) connect each checked host to its checked address; without
+    pins (``allow_non_loopback``) the environment's proxies are used (``squall.proxies``)."""
 
     tls: ssl.SSLContext | bool = False
     if verify or ca_bundle:
@@ -34,7 +37,10 @@ def make_client(
             tls = ssl.create_default_context(cafile=ca_bundle)
         except (OSError, ssl.SSLError) as exc:
             raise ActivityFailed(f"cannot load CA bundle {ca_bundle!r}: {exc}") from exc
-    return http_client(pins, timeout=timeout, verify=tls, follow_redirects=False)
+    # no pins: the probe runs with allow_non_loopback (no allow-list): proxies honoured
+    return http_client(
+        pins, proxies=pins is None, timeout=timeout, verify=tls, follow_redirects=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
