@@ -1,6 +1,6 @@
 """How ``pytest -n N`` (pytest-xdist) shares the suite among its workers.
 
-``./dev test`` runs ``pytest -n 2``. Tests are handed out in *units*, each run whole by
+``./dev test`` runs ``pytest -n 3``. Tests are handed out in *units*, each run whole by
 one worker, so that a fixture shared by a unit's tests starts once:
 
 - a test module is a unit (its module fixtures: demos, servers, the Temporal corpus
