@@ -110,11 +110,21 @@ def test_a_stop_swallowed_by_a_driver_while_loading_still_stops_the_run(tmp_path
         while not started.exists():
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.01)
+        masks = _signal_masks(proc.pid)  # for the failure message (it failed at load ~20)
         proc.send_signal(sent)
         _, stderr = proc.communicate(timeout=60)
-        assert proc.returncode == 130, stderr
+        assert proc.returncode == 130, f"{sent.name} sent, when {masks}:\n{stderr}"
         assert sent.name in stderr and "Traceback" not in stderr
         assert not injected.exists(), "the action ran after the stop"
+
+
+def _signal_masks(pid: int) -> str:
+    """The process's blocked, ignored and caught signals (/proc), in a message."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError as error:
+        return f"/proc/{pid}/status unreadable: {error}"
+    return ", ".join(line for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
 
 
 def test_an_in_process_command_leaves_the_callers_signal_handlers_alone(tmp_path: Path) -> None:
