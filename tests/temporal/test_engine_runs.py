@@ -321,6 +321,15 @@ def test_several_experiments_start_at_once_and_end_with_the_worst_exit_code(
     ]
     outcomes = {p.name: _journal(p)["squall"]["outcome"] for p in journals.iterdir()}
     assert outcomes["trivial.journal.json"] == "held"
+    # each summary line gives its run's own duration (the journal's), not the time spent
+    # following it: they run at once, and a run that ended while an earlier one was
+    # followed showed 0.0 s
+    for name in ("trivial", "deviated", "gate-not-met"):
+        seconds = _journal(journals / f"{name}.journal.json")["duration"]
+        line = next(
+            x for x in done.stderr.splitlines() if x.startswith(f"  {EXAMPLES}/{name}.json")
+        )
+        assert f" {seconds:6.1f} s  " in line, (seconds, line)
     assert outcomes["deviated.journal.json"] == "deviated"
     assert outcomes["gate-not-met.journal.json"] == "not-run"
 

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import os
 import sys
-import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -355,16 +354,13 @@ async def _follow_all(
     entries: list[SuiteEntry] = []
     stopping = False  # the later runs were stopped for --stop-on-failure
     for index, (one, started, handle) in enumerate(zip(runs, inputs, handles, strict=True)):
-        began = time.monotonic()
-        code, reasons, journal = await _follow(
+        code, reasons, journal, seconds = await _follow(
             obj, handle, one, started, quiet, history, converter=client.data_converter
         )
         done.append(started.run_id)
         reason = reasons[0] if reasons else ""
         ours = stopping and code == 130 and reason == _STOPPED_FOR_FAILURE
-        entries.append(
-            SuiteEntry(one.source, code, time.monotonic() - began, reason, journal, stopped=ours)
-        )
+        entries.append(SuiteEntry(one.source, code, seconds, reason, journal, stopped=ours))
         if stop_on_failure and code != 0 and len(runs) > 1 and not stopping:
             stopping = True
             for left in inputs[index + 1 :]:
@@ -389,10 +385,11 @@ async def _follow(
     *,
     attached: bool = False,
     converter: DataConverter | None = None,
-) -> tuple[int, list[str], str]:
+) -> tuple[int, list[str], str, float]:
     """Follow one run to its end; write its journal and history record; show the verdict
     (``converter``: the client's, reads what workers send). Returns the exit code, the
-    reasons and the journal written ("" when none)."""
+    reasons, the journal written ("" when none) and the run's duration (the journal's: the
+    runs of a suite go on at once, so the time spent following one is not its own)."""
     import json
 
     from squall.engine.context import now_iso
@@ -424,14 +421,14 @@ async def _follow(
         _print_problems(run, result["problems"])
         problems = result["problems"]
         end_unrun_record(history, record, 2, problem_reasons(problems), console, problems)
-        return 2, ["the experiment is not valid where it runs"], ""
+        return 2, ["the experiment is not valid where it runs"], "", 0.0
     if "error" in result:
         if console.live is not None:
             console.live.close()
         sys.stderr.write(f"squall: {run.source}: {result['error']}\n")
         code = int(result.get("exit_code") or 3)
         end_unrun_record(history, record, code, [str(result["error"])], console)
-        return code, [str(result["error"])], ""
+        return code, [str(result["error"])], "", 0.0
     text = str(result["journal"])
     document = json.loads(text)
     finish_record(document, run.journal_path, history, record, console)
@@ -441,8 +438,8 @@ async def _follow(
     refused = result.get("refused")
     if refused:  # a worker could not read a step: a configuration error stopped it
         sys.stderr.write(f"squall: {run.source}: {refused} (exit 2)\n")
-        return 2, journal.reasons, run.journal_path
-    return journal.outcome.exit_code, journal.reasons, run.journal_path
+        return 2, journal.reasons, run.journal_path, journal.duration or 0.0
+    return journal.outcome.exit_code, journal.reasons, run.journal_path, journal.duration or 0.0
 
 
 def _print_problems(run: TemporalRun, problems: list[dict[str, str]]) -> None:
