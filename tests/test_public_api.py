@@ -24,6 +24,7 @@ EXPECTED = [
     "check_experiment",
     "load_experiment",
     "run_experiment",
+    "show_value",
 ]
 
 
@@ -37,6 +38,11 @@ def test_importing_squall_is_cheap() -> None:
     code = "import sys, squall; heavy = {'click', 'httpx', 'yaml', 'squall.engine'} & set(sys.modules); print(sorted(heavy))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_show_value_spells_values_as_json() -> None:
+    # drivers and plugins spell values in their messages as squall does (JSON's words)
+    assert squall.show_value({"up": True, "left": None}) == '{"up": true, "left": null}'
 
 
 def test_exit_codes_of_errors() -> None:

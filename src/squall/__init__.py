@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     )
     from squall.experiment.model import Activity, Experiment
     from squall.journal.model import Journal
+    from squall.show import show_value
 
 __all__ = [
     "Activity",
@@ -44,6 +45,7 @@ __all__ = [
     "check_experiment",
     "load_experiment",
     "run_experiment",
+    "show_value",
 ]
 
 _LAZY = {
@@ -62,6 +64,7 @@ _LAZY = {
     "Experiment": "squall.experiment.model",
     "Journal": "squall.journal.model",
     "RunOptions": "squall.engine.runner",
+    "show_value": "squall.show",
 }
 
 

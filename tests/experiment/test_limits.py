@@ -183,8 +183,8 @@ def test_limits_come_from_settings_then_environment(monkeypatch: pytest.MonkeyPa
         (10**400, "0 to 31,622,400"),
         ("1e999", "0 to 31,622,400"),
         (-1, "0 to 31,622,400"),
-        ("soon", "found 'soon'"),
-        (True, "found bool"),
+        ("soon", 'found "soon"'),
+        (True, "found a boolean"),
     ],
 )
 def test_run_time_durations_are_checked(value: object, message: str) -> None:

@@ -43,7 +43,7 @@ def test_paths(expression: str, value: Any) -> None:
     [
         ("${outputs.scan.ports[2]}", "index 2 is outside a list of 2"),
         ("${outputs.scan.missing}", "no key 'missing' (keys: 'ports')"),
-        ("${outputs.scan.ports.0.x}", "cannot look up 'x' in int 22"),
+        ("${outputs.scan.ports.0.x}", "cannot look up 'x' in a number 22"),
     ],
 )
 def test_missing_paths_name_the_expression(expression: str, message: str) -> None:

@@ -351,7 +351,7 @@ def test_a_bad_url_or_duration_at_run_time_fails_the_activity(
     assert reasons == [
         "squall.errors.ActivityFailed: the http provider raised ValueError: Invalid IPv6 URL\n",
         "squall.errors.ActivityFailed: the process provider raised ValueError: a duration "
-        "must be a number of seconds, found 'http://[[x/'\n",
+        'must be a number of seconds, found "http://[[x/"\n',
         "squall.errors.ActivityFailed: cannot pause: a duration must be a number of seconds, "
-        "found 'http://[[x/'\n",
+        'found "http://[[x/"\n',
     ]

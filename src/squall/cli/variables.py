@@ -9,6 +9,7 @@ from squall.engine.configuration import convert_env_value
 from squall.errors import InputError
 from squall.experiment.model import ControlDecl
 from squall.experiment.parse import parse_controls
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -32,7 +33,7 @@ def parse_var(text: str) -> tuple[str, Any]:
     """Parse one ``--var``; raises click.BadParameter with what is wrong."""
     if "=" not in text:
         raise bad_parameter(
-            f"{text!r} is not key=value (e.g. --var port:int=8080)", param_hint="--var"
+            f"{show_value(text)} is not key=value (e.g. --var port:int=8080)", param_hint="--var"
         )
     key, value = text.split("=", 1)
     kind = None
@@ -40,11 +41,12 @@ def parse_var(text: str) -> tuple[str, Any]:
         key, kind = key.split(":", 1)
         if kind not in _TYPES:
             raise bad_parameter(
-                f"unknown type {kind!r} in {text!r}; use one of {', '.join(_TYPES)}",
+                f"unknown type {show_value(kind)} in {show_value(text)}; "
+                f"use one of {', '.join(_TYPES)}",
                 param_hint="--var",
             )
     if not key:
-        raise bad_parameter(f"{text!r} has an empty key", param_hint="--var")
+        raise bad_parameter(f"{show_value(text)} has an empty key", param_hint="--var")
     try:
         converted = convert_env_value(value, kind)
     except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from squall import show_value
 from squall.controls._args import arguments_of
 
 __all__: list[str] = []  # control functions, not activities (for `squall discover`)
@@ -30,7 +31,7 @@ def validate_control(control: Mapping[str, Any]) -> None:
         raise ValueError("'target_names' must be a list of activity names")
     kind = arguments.get("target_type")
     if kind is not None and kind not in ("action", "probe"):
-        raise ValueError(f"'target_type' must be 'action' or 'probe', found {kind!r}")
+        raise ValueError(f"'target_type' must be 'action' or 'probe', found {show_value(kind)}")
     if not isinstance(arguments.get("target_all", False), bool):
         raise ValueError("'target_all' must be true or false")
 

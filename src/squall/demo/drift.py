@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from squall.demo.policy import TLS_VERSIONS
+from squall.show import show_value
 
 __all__ = ["WATCHED_KEYS", "config_findings"]
 
@@ -61,7 +62,7 @@ def config_findings(
         findings.append(
             (
                 kind,
-                f"config {key} changed from {before!r} to {after!r}",
+                f"config {key} changed from {show_value(before)} to {show_value(after)}",
                 {"key": key, "old": before, "new": after},
             )
         )

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from squall.show import show_value
+
 __all__ = ["TLS_VERSIONS", "AuthCheck", "Policy", "RateLimiter", "make_policy"]
 
 TLS_VERSIONS = {"TLSv1": 0x0301, "TLSv1.1": 0x0302, "TLSv1.2": 0x0303, "TLSv1.3": 0x0304}
@@ -30,7 +32,10 @@ def tls_context(config: dict[str, Any]) -> ssl.SSLContext:
     """A server context with the configured certificate and minimum protocol version."""
     name = str(config.get("min_tls_version", "TLSv1.2"))
     if name not in TLS_VERSIONS:
-        raise ValueError(f"min_tls_version {name!r}: expected one of {sorted(TLS_VERSIONS)}")
+        raise ValueError(
+            f"min_tls_version {show_value(name)}: "
+            f"expected one of {show_value(sorted(TLS_VERSIONS))}"
+        )
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)

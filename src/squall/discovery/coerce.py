@@ -6,12 +6,11 @@ from typing import Any
 
 import yaml
 
-from squall.experiment.show import show_value
+from squall.experiment.booleans import FALSE_WORDS, TRUE_WORDS
+from squall.show import show_value
 
 __all__ = ["CoercionError", "coerce"]
 
-_TRUE = ("true", "yes", "y", "on", "1")
-_FALSE = ("false", "no", "n", "off", "0")
 _CONTAINERS = {"list": list, "tuple": list, "set": list, "mapping": dict}
 
 
@@ -64,8 +63,8 @@ def _parse(text: str) -> Any:
 def _boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
-        return value.strip().lower() in _TRUE
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
     raise CoercionError(f"expected boolean, got {show_value(value)}")
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._paths import Allowed, check_links, check_path, identity, root_of
 
 __all__ = [
@@ -44,7 +44,7 @@ def _walk(real: Path, root: Allowed, parts: tuple[str, ...], final_flags: int) -
                 child = os.open(name, flags, dir_fd=fd)
             except OSError as exc:
                 raise ActivityFailed(
-                    f"refusing {real}: cannot open {name!r} without following a link "
+                    f"refusing {real}: cannot open {show_value(name)} without following a link "
                     f"({exc.strerror})"
                 ) from exc
             os.close(fd)
@@ -203,7 +203,7 @@ def rename_beneath(
     descriptor of that directory; an existing ``new_name`` is replaced only with
     ``replace`` (a rename replaces the directory entry, never writes through a link)."""
     if not new_name or os.sep in new_name or new_name in (".", ".."):
-        raise ActivityFailed(f"not a plain file name: {new_name!r}")
+        raise ActivityFailed(f"not a plain file name: {show_value(new_name)}")
     with open_beneath(path, configuration):
         pass  # the file itself: inside, not a link, a single hard link
     with _directory_of(path, configuration) as (directory, real):

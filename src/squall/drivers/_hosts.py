@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.allowlists import network_too_broad, parse_network
 
 if TYPE_CHECKING:
@@ -81,7 +81,9 @@ def _allowed_networks(configuration: Mapping[str, Any] | None) -> list[IPNetwork
         try:
             network = parse_network(item)
         except ValueError as exc:
-            raise ActivityFailed(f"squall_allowed_networks: {item!r} is not a network") from exc
+            raise ActivityFailed(
+                f"squall_allowed_networks: {show_value(item)} is not a network"
+            ) from exc
         why = network_too_broad(network)
         if why:
             raise ActivityFailed(
@@ -104,14 +106,14 @@ def check_host(host: str, configuration: Mapping[str, Any] | None = None) -> str
     try:
         infos = socket.getaddrinfo(target, None, proto=socket.IPPROTO_TCP)
     except OSError as exc:
-        raise ActivityFailed(f"cannot resolve host {host!r}: {exc}") from exc
+        raise ActivityFailed(f"cannot resolve host {show_value(host)}: {exc}") from exc
     networks = _allowed_networks(configuration)
     addresses = [str(info[4][0]).split("%")[0] for info in infos]
     for address in addresses:
         ip = ipaddress.ip_address(address)
         if not any(ip in net for net in networks if net.version == ip.version):
             raise ActivityFailed(
-                f"refusing target {host!r} ({address}): not loopback and not in "
+                f"refusing target {show_value(host)} ({address}): not loopback and not in "
                 "configuration 'squall_allowed_networks'"
             )
     return addresses[0]
@@ -122,7 +124,7 @@ def pin_url(url: str, configuration: Mapping[str, Any] | None = None) -> dict[st
     checked address to connect to (give it to ``http_client(pins=...)``)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ActivityFailed(f"not an http(s) URL: {url!r}")
+        raise ActivityFailed(f"not an http(s) URL: {show_value(url)}")
     return {parts.hostname: check_host(parts.hostname, configuration)}
 
 
@@ -171,7 +173,9 @@ def http_client(
             if address is None and is_local_name(host):
                 address = connect_address(host)
             if address is None and pins is not None and not _is_address(host):
-                raise httpx.ConnectError(f"refusing {host!r}: not the host that was checked")
+                raise httpx.ConnectError(
+                    f"refusing {show_value(host)}: not the host that was checked"
+                )
             if address is None and routes is not None:
                 proxied = routes.transport(request)
                 if proxied is not None:

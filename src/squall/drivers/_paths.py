@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.allowlists import CONFIG_ALLOWED_PATHS, ENV_ALLOWED_PATHS, directory_too_broad
 
 __all__ = [
@@ -89,7 +89,7 @@ def allowed_roots(configuration: Mapping[str, Any] | None = None) -> list[Allowe
     roots: list[Allowed] = []
     for text, source in _entries(configuration):
         if "\0" in text or not text.strip():
-            raise ActivityFailed(f"{source}: {text!r} is not a directory name")
+            raise ActivityFailed(f"{source}: {show_value(text)} is not a directory name")
         lexical = _lexical(text)
         real = Path(os.path.realpath(lexical))
         reason = directory_too_broad(real)
@@ -145,7 +145,7 @@ def check_path(
     checked the same way; its parent directory must exist.
     """
     if not str(path) or "\0" in str(path):
-        raise ActivityFailed(f"not a path: {str(path)!r}")
+        raise ActivityFailed(f"not a path: {show_value(str(path))}")
     roots = allowed_roots(configuration)
     lexical = _lexical(path)
     real = Path(os.path.realpath(lexical))

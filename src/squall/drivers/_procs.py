@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._paths import check_path
 
 __all__ = [
@@ -165,7 +165,7 @@ def check_pid(
     ``pidfile`` is the checked pidfile the pid was read from, if any.
     """
     if isinstance(pid, bool) or not isinstance(pid, int):
-        raise ActivityFailed(f"pid must be an integer, got {pid!r}")
+        raise ActivityFailed(f"pid must be an integer, got {show_value(pid)}")
     if pid <= 1:
         raise ActivityFailed(f"refusing pid {pid}: init or a process group")
     if pid in (os.getpid(), os.getppid()):
@@ -189,7 +189,8 @@ def check_pid(
         cmdline = process_cmdline(pid)
         if cmdline is None or expect not in cmdline:
             raise ActivityFailed(
-                f"refusing pid {pid}: its command line {cmdline!r} does not contain {expect!r}"
+                f"refusing pid {pid}: its command line {show_value(cmdline)} "
+                f"does not contain {show_value(expect)}"
             )
     return pid
 

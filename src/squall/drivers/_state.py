@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 
 __all__ = [
     "ENV_DEMO_DIR",
@@ -73,7 +73,7 @@ def run_id(configuration: Mapping[str, Any] | None = None) -> str:
         text = str(value)
         if not _RUN_ID_PATTERN.match(text):
             raise ActivityFailed(
-                f"run id {text!r} is not usable: use at most 64 characters of "
+                f"run id {show_value(text)} is not usable: use at most 64 characters of "
                 "letters, digits and . _ : -"
             )
         return text
@@ -337,7 +337,8 @@ def play_rollbacks(
         }
         module_name, _, attribute = function_name.rpartition(".")
         if not module_name or not module_name.startswith(allowed_prefixes):
-            entry["error"] = f"rollback {function_name!r} is not in {allowed_prefixes}"
+            allowed = show_value(list(allowed_prefixes))
+            entry["error"] = f"rollback {show_value(function_name)} is not in {allowed}"
             done.append(entry)
             continue
         arguments = dict(record.rollback.get("arguments") or {})

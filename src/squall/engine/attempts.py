@@ -16,6 +16,7 @@ from squall.journal.model import ActivityRun, RunStatus
 from squall.providers import Call
 from squall.providers.base import cancel_event
 from squall.providers.python import UserCodeError
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -95,7 +96,8 @@ def judge(ctx: RunContext, probe: Activity, output: Any) -> Verdict:
             return Verdict(False, f"tolerance probe {tolerance.probe.name!r} failed: {exc}")
         if value:
             return Verdict(True)
-        return Verdict(False, f"tolerance probe {tolerance.probe.name!r} returned {value!r}")
+        returned = show_value(value, 200)
+        return Verdict(False, f"tolerance probe {tolerance.probe.name!r} returned {returned}")
     assert tolerance is not None
     return check_tolerance(tolerance, output, lambda v: substitute(v, ctx.variables))
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 
 from squall._log import get_logger
 from squall.errors import InputError, Interrupted
+from squall.experiment.booleans import parse_bool
 from squall.experiment.model import (
     Activity,
     ConfigEnv,
@@ -19,6 +20,7 @@ from squall.experiment.model import (
     SecretVault,
 )
 from squall.masking import secret_texts
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -42,20 +44,34 @@ CREDENTIAL_KEYS = ("vault_token", "vault_role_secret")
 
 
 def convert_env_value(value: str, kind: str | None) -> Any:
-    """Convert an environment string by ``env_var_type`` (the reference's rules)."""
+    """Convert an environment string by ``env_var_type`` (the reference's rules, except
+    that a ``bool`` is one of the spellings squall.experiment.booleans accepts).
+
+    Raises:
+        ValueError: the text does not convert; the message shows it in JSON's spelling.
+    """
     if kind in (None, "str", "string"):
         return value
-    if kind in ("int", "integer"):
-        return int(value)
-    if kind in ("float", "number"):
-        return float(value)
+    if kind in ("int", "integer", "float", "number"):
+        return _number(value, int if kind in ("int", "integer") else float)
     if kind == "bytes":
         return value.encode("utf-8")
     if kind == "bool":
-        return value.strip().lower() not in ("false", "0", "no")
+        return parse_bool(value)
     if kind == "json":
-        return json.loads(value) if value else value
-    raise ValueError(f"unknown type {kind!r}")
+        try:
+            return json.loads(value) if value else value
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc}") from None
+    raise ValueError(f"unknown type {show_value(kind)}")
+
+
+def _number(value: str, kind: type[int] | type[float]) -> int | float:
+    try:
+        return kind(value)
+    except ValueError:
+        name = "an integer" if kind is int else "a number"
+        raise ValueError(f"{show_value(value, 60)} is not {name}") from None
 
 
 def _env(entry: ConfigEnv, key: str) -> Any:
@@ -71,8 +87,8 @@ def _env(entry: ConfigEnv, key: str) -> Any:
         return convert_env_value(raw, entry.env_var_type)
     except ValueError as exc:
         raise InputError(
-            f"configuration {key!r}: environment variable {entry.key}={raw!r} is not a valid "
-            f"{entry.env_var_type}: {exc}"
+            f"configuration {key!r}: environment variable {entry.key} "
+            f"(env_var_type {entry.env_var_type}): {exc}"
         ) from None
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from squall.errors import Problem
 from squall.experiment.limits import MAX_SECONDS
+from squall.show import kind_of, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class Reader:
     def mapping(self, value: Any, pointer: str, what: str) -> Mapping[str, Any] | None:
         if type(value) is dict or isinstance(value, Mapping):  # dict: no ABC check
             return value
-        self.add(pointer, f"{what} must be an object, found {_kind(value)}")
+        self.add(pointer, f"{what} must be an object, found {kind_of(value)}")
         return None
 
     def text(
@@ -56,7 +57,7 @@ class Reader:
             return None
         value = obj[key]
         if not isinstance(value, str) or not value.strip():
-            found = "an empty string" if isinstance(value, str) else _kind(value)
+            found = "an empty string" if isinstance(value, str) else kind_of(value)
             self.add(
                 pointer_join(pointer, key), f"'{key}' must be a non-empty string, found {found}"
             )
@@ -67,7 +68,8 @@ class Reader:
         value = obj.get(key, default)
         if isinstance(value, bool):
             return value
-        self.add(pointer_join(pointer, key), f"'{key}' must be true or false, found {_kind(value)}")
+        found = kind_of(value)
+        self.add(pointer_join(pointer, key), f"'{key}' must be true or false, found {found}")
         return default
 
     def number(
@@ -78,13 +80,18 @@ class Reader:
             return None
         value = obj[key]
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            self.add(pointer_join(pointer, key), f"'{key}' must be a number, found {_kind(value)}")
+            found = kind_of(value)
+            self.add(pointer_join(pointer, key), f"'{key}' must be a number, found {found}")
             return None
         if isinstance(value, str):
             if allow_var and is_whole_placeholder(value):
                 return value
             hint = "use a number of seconds" + (" or a '${name}' variable" if allow_var else "")
-            self.add(pointer_join(pointer, key), f"'{key}' must be a number, found {value!r}", hint)
+            self.add(
+                pointer_join(pointer, key),
+                f"'{key}' must be a number, found {show_value(value)}",
+                hint,
+            )
             return None
         if value < 0:
             self.add(pointer_join(pointer, key), f"'{key}' must not be negative, found {value}")
@@ -115,19 +122,3 @@ def is_whole_placeholder(value: str) -> bool:
         and value[2:-1].isidentifier()
         and value[2:-1].isascii()
     )
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "an object",
-    }.get(type(value), type(value).__name__)
-
-
-kind_of = _kind

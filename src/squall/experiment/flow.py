@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from squall._record import Record
-from squall.experiment._reader import Reader, kind_of, pointer_join
+from squall.experiment._reader import Reader, pointer_join
+from squall.show import kind_of, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -248,12 +249,12 @@ def _isolation(r: Reader, value: Any, pointer: str, provider_type: str | None) -
     try:
         isolation = Isolation(value)
     except ValueError:
-        r.add(where, f"unknown isolation {value!r}", 'use "process" (or leave it out)')
+        r.add(where, f"unknown isolation {show_value(value)}", 'use "process" (or leave it out)')
         return None
     if provider_type is not None and provider_type != "python":
         r.add(
             where,
-            f"'isolation' applies to python activities, this one is {provider_type!r}",
+            f"'isolation' applies to python activities, this one is {show_value(provider_type)}",
             "a process activity already runs in its own process; remove 'isolation'",
         )
         return None

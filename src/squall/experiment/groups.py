@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from squall._record import Record
-from squall.experiment._reader import Reader, kind_of, pointer_join
+from squall.experiment._reader import Reader, pointer_join
+from squall.show import kind_of
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 from squall._record import Record
 from squall.errors import InputError, Problem
+from squall.show import kind_of, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -101,16 +102,19 @@ def seconds(value: Any) -> float:
         ValueError: with a message naming what is wrong.
     """
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"a duration must be a number of seconds, found {type(value).__name__}")
+        raise ValueError(f"a duration must be a number of seconds, found {kind_of(value)}")
     try:
         number = float(value)
     except ValueError:
-        raise ValueError(f"a duration must be a number of seconds, found {value!r:.40}") from None
+        raise ValueError(
+            f"a duration must be a number of seconds, found {show_value(value, 40)}"
+        ) from None
     except OverflowError:
         number = math.inf
     if not 0 <= number <= MAX_SECONDS:  # NaN fails too
         raise ValueError(
-            f"a duration must be 0 to {MAX_SECONDS:,} seconds (a year), found {value!r:.40}"
+            f"a duration must be 0 to {MAX_SECONDS:,} seconds (a year), "
+            f"found {show_value(value, 40)}"
         )
     return number
 
@@ -121,7 +125,7 @@ def _positive(raw: Any, where: str) -> int:
     except (TypeError, ValueError):
         value = 0
     if value <= 0:
-        raise InputError(f"{where} must be a positive whole number, found {raw!r}")
+        raise InputError(f"{where} must be a positive whole number, found {show_value(raw)}")
     return value
 
 

@@ -25,6 +25,7 @@ from squall.experiment.limits import (
     json_within,
     tree_problems,
 )
+from squall.show import kind_of
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -471,8 +472,8 @@ def load_source(
     else:
         document = _load_path(source, limits)
     if not isinstance(document.data, dict):
-        kind = type(document.data).__name__ if document.data is not None else "nothing"
-        problem = Problem("", f"an experiment must be a mapping (object), found {kind}")
+        found = kind_of(document.data) if document.data is not None else "nothing"
+        problem = Problem("", f"an experiment must be a mapping (object), found {found}")
         raise LoadError(f"{document.name} is not an experiment", document.located([problem]))
     return document
 

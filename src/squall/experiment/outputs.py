@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from squall._record import Record
 from squall.experiment._reader import pointer_join
 from squall.experiment.substitute import map_strings
+from squall.show import kind_of
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ def _step(value: Any, segment: str | int, ref: OutputRef, depth: int) -> Any:
         keys = ", ".join(repr(k) for k in list(value)[:10]) or "none"
         problem = f"no key {segment!r} (keys: {keys})"
     else:
-        problem = f"cannot look up {segment!r} in {type(value).__name__} {_short(value)}"
+        problem = f"cannot look up {segment!r} in {kind_of(value)} {_short(value)}"
     so_far = "".join(f"[{s!r}]" for s in ref.path[:depth])
     raise OutputPathError(f"{ref.expression}: output of {ref.name!r}{so_far}: {problem}")
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from squall.allowlists import CONFIG_ALLOWED_NETWORKS, CONFIG_ALLOWED_PATHS, entry_problems
 from squall.errors import Problem, ValidationError
-from squall.experiment._reader import Reader, kind_of, pointer_join
+from squall.experiment._reader import Reader, pointer_join
 from squall.experiment.flow import parse_failure_policy, parse_flow
 from squall.experiment.groups import ParallelGroup, is_group, parse_group
 from squall.experiment.model import (
@@ -28,6 +28,7 @@ from squall.experiment.model import (
 )
 from squall.experiment.providers import parse_provider
 from squall.experiment.tolerance import parse_tolerance
+from squall.show import kind_of
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 
-from squall.experiment._reader import Reader, kind_of
+from squall.experiment._reader import Reader
 from squall.experiment.custom import CustomTolerance, tolerance_check
 from squall.experiment.jsonpath import compile_jsonpath, jsonpath_values
 from squall.experiment.model import (
@@ -27,7 +27,7 @@ from squall.experiment.model import (
     Tolerance,
     ValueTolerance,
 )
-from squall.experiment.show import show_value
+from squall.show import kind_of, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from squall.masking import MASK, mask_text, mask_value, secret_suffix
+from squall.show import int_note, printable_int, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def parse_size(text: Any) -> int | None:
         ValueError: not a size.
     """
     if isinstance(text, bool):
-        raise ValueError(f"{text!r} is not a size")
+        raise ValueError(f"{show_value(text)} is not a size")
     if isinstance(text, int):
         number, unit = text, ""
     else:
@@ -48,10 +49,10 @@ def parse_size(text: Any) -> int | None:
         digits = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
         unit = raw[len(digits) :]
         if not digits.isdigit() or unit not in _UNITS:
-            raise ValueError(f"{text!r} is not a size (examples: 1048576, 512KiB, 1MiB)")
+            raise ValueError(f"{show_value(text)} is not a size (examples: 1048576, 512KiB, 1MiB)")
         number = int(digits)
     if number < 0:
-        raise ValueError(f"{text!r} is not a size (negative)")
+        raise ValueError(f"{show_value(text)} is not a size (negative)")
     return number * _UNITS[unit] or None
 
 
@@ -60,9 +61,6 @@ MAX_DEPTH = 100
 #: the most values an output is walked for (a structure that shares its parts can stand
 #: for more values than memory holds: ``x = [x, x]`` a hundred times is 2**100 leaves)
 MAX_VALUES = 1_000_000
-#: an integer longer than this many bits is kept as a note (Python will not print one of
-#: more than 4300 digits)
-_INT_BITS = 14_000
 
 
 def safe_text(text: str) -> str:
@@ -101,7 +99,7 @@ class _Safe:
         if value is None or kind is bool or kind is float or kind is bytes:
             return value
         if kind is int:
-            return value if value.bit_length() < _INT_BITS else _big(value)
+            return value if printable_int(value) else int_note(value)
         self.left -= 1
         if self.left < 0:
             return f"[squall: more than {self.most} values, not recorded]"
@@ -140,10 +138,6 @@ class _Safe:
         if key is None or kind is bool or kind is float or (kind is int and key.bit_length() < 64):
             return key
         return safe_text(_text_of(key) if not isinstance(key, tuple) else repr(key))
-
-
-def _big(value: int) -> str:
-    return f"[squall: integer of {value.bit_length()} bits, not recorded]"
 
 
 def _text_of(value: Any) -> Any:

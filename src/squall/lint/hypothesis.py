@@ -16,6 +16,7 @@ from squall.experiment.model import (
 from squall.lint.context import Context
 from squall.lint.model import Finding, finding
 from squall.lint.rules import rule
+from squall.show import show_value
 
 __all__ = ["accepts_every_string", "check"]
 
@@ -93,6 +94,6 @@ def _tolerance(probe: Activity) -> Iterator[Finding]:
             return
         yield finding(
             rule("SQ203"), where,
-            f"probe {probe.name!r} only checks that {tolerance.path!r} matches something",
+            f"probe {probe.name!r} only checks that {show_value(tolerance.path)} matches something",
             "add 'expect' (the value the path must hold) or 'count'", probe.name,
         )  # fmt: skip

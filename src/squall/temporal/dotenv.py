@@ -50,9 +50,8 @@ def dotenv_overrides(
                 configuration[key] = convert_env_value(values[entry.key], entry.env_var_type)
             except ValueError as exc:
                 raise InputError(
-                    f"{source}: configuration {key!r}: environment variable {entry.key}="
-                    f"{values[entry.key]!r} (from the .env file) is not a valid "
-                    f"{entry.env_var_type}: {exc}"
+                    f"{source}: configuration {key!r}: environment variable {entry.key} "
+                    f"(from the .env file, env_var_type {entry.env_var_type}): {exc}"
                 ) from None
     secrets: dict[str, dict[str, Any]] = {}
     for scope, entries in experiment.secrets.items():

@@ -37,7 +37,7 @@ WORKFLOW_NAME = "squall-experiment"
 ENV_ADDRESS = "SQUALL_TEMPORAL_ADDRESS"
 ENV_NAMESPACE = "SQUALL_TEMPORAL_NAMESPACE"
 ENV_TASK_QUEUE = "SQUALL_TEMPORAL_TASK_QUEUE"
-#: "1"/"true"/"yes" (or "0"/"false"/"no"): TLS with the system's CAs unless a CA is given
+#: true/false (squall.experiment.booleans): TLS with the system's CAs unless a CA is given
 ENV_TLS = "SQUALL_TEMPORAL_TLS"
 ENV_TLS_CERT = "SQUALL_TEMPORAL_TLS_CERT"
 ENV_TLS_KEY = "SQUALL_TEMPORAL_TLS_KEY"

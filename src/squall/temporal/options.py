@@ -13,7 +13,9 @@ from typing import Any
 
 from squall._record import Record
 from squall.errors import InputError
+from squall.experiment.booleans import parse_bool
 from squall.settings import default_settings_path, load_settings
+from squall.show import kind_of, show_value
 from squall.temporal import names
 from squall.temporal.keys import PayloadKey, parse_keys, read_key_file
 
@@ -35,7 +37,6 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
 #: the keys the settings file's ``temporal:`` section may hold
 SETTINGS_KEYS = tuple(sorted(entry[2] for entry in _SOURCES.values()))
 _PATHS = ("tls_cert", "tls_key", "tls_ca", "key_file")
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 class ConnectOptions(Record):
@@ -183,7 +184,8 @@ def _build(
 
 def _text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InputError(f"{where}: expected a non-empty text, got {value!r}")
+        found = "an empty string" if isinstance(value, str) else kind_of(value)
+        raise InputError(f"{where}: expected a non-empty text, found {found}")
     return value.strip()
 
 
@@ -191,7 +193,7 @@ def _check_address(address: str, where: str) -> None:
     host, _, port = address.rpartition(":")
     hint = " (HOST:PORT, e.g. localhost:7233; no scheme)"
     if "://" in address or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise InputError(f"{where}: {address!r} is not a Temporal address{hint}")
+        raise InputError(f"{where}: {show_value(address)} is not a Temporal address{hint}")
 
 
 def _check_file(path: str, where: str) -> None:
@@ -202,10 +204,10 @@ def _check_file(path: str, where: str) -> None:
 def _flag(value: Any, where: str) -> bool:
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
-    if text in _TRUE or text in _FALSE:
-        return text in _TRUE
-    raise InputError(f"{where}: expected true or false, got {value!r}")
+    try:
+        return parse_bool(str(value))
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def _keys(key_file: str | None, where: str, environ: Mapping[str, str]) -> tuple[PayloadKey, ...]:

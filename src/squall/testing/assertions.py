@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import squall
+from squall import show_value
 
 __all__ = ["JournalAssertions"]
 
@@ -27,10 +28,12 @@ class JournalAssertions:
 
     def _why(self) -> str:
         reasons = self.data["squall"].get("reasons") or []
-        return f"outcome {self.outcome!r}" + (f": {'; '.join(reasons)}" if reasons else "")
+        return f"outcome {show_value(self.outcome)}" + (
+            f": {'; '.join(reasons)}" if reasons else ""
+        )
 
     def assert_outcome(self, outcome: str) -> JournalAssertions:
-        assert self.outcome == outcome, f"expected {outcome!r}, got {self._why()}"
+        assert self.outcome == outcome, f"expected {show_value(outcome)}, got {self._why()}"
         return self
 
     def assert_held(self) -> JournalAssertions:
@@ -55,7 +58,7 @@ class JournalAssertions:
             for entry in self.entries(where):
                 if entry["activity"].get("name") == name:
                     return entry
-        raise AssertionError(f"no activity {name!r} in {', '.join(sections)}")
+        raise AssertionError(f"no activity {show_value(name)} in {', '.join(sections)}")
 
     def output(self, name: str, section: str | None = None) -> Any:
         return self.entry(name, section)["output"]
@@ -63,7 +66,7 @@ class JournalAssertions:
     def assert_succeeded(self, name: str, section: str | None = None) -> JournalAssertions:
         entry = self.entry(name, section)
         assert entry["status"] == "succeeded", (
-            f"{name!r} {entry['status']}: {''.join(entry.get('exception') or [])}"
+            f"{show_value(name)} {entry['status']}: {''.join(entry.get('exception') or [])}"
         )
         return self
 

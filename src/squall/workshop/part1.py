@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from squall.show import show_value
 from squall.workshop.checking import Checker, Context, Item
 from squall.workshop.helpers import (
     activities,
@@ -164,7 +165,7 @@ def predict_run_read(ctx: Context) -> Iterator[Item]:
         yield Item(
             bool(journal) and given == value,
             f"journal-answers.yaml: {key} matches your journal",
-            f"you wrote {given!r}; look again at journal.json",
+            f"you wrote {show_value(given)}; look again at journal.json",
         )
 
 
@@ -186,7 +187,7 @@ def _prediction_hint(prediction: Any, key: str, value: str) -> str:
         return "prediction.yaml must be `key: value` lines (outcome: ..., failing_probe: ...)"
     if key not in prediction:
         return f"prediction.yaml has no `{key}:` line"
-    return f"{key} is {value!r}"
+    return f"{key} is {show_value(value)}"
 
 
 def _failed_probe(journal: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Iterator
 from typing import Any
 
+from squall.show import show_value
 from squall.workshop.checking import Checker, Context, Item, Run
 from squall.workshop.helpers import (
     activities,
@@ -72,7 +73,7 @@ def tolerance_says_why(ctx: Context) -> Iterator[Item]:
     yield Item(
         _says_why(outputs),
         'the probe returns {"ok": ..., "problems": [...], ...} instead of a bare true/false',
-        f"it returned {outputs[0]!r}" if outputs else "the probe did not run",
+        f"it returned {show_value(outputs[0])}" if outputs else "the probe did not run",
     )
     reasons = " ".join(run.reasons)
     yield Item(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from squall.show import show_value
 from squall.workshop.catalog import exercise
 from squall.workshop.checking import Checker, Context, Item
 from squall.workshop.helpers import (
@@ -106,7 +107,7 @@ def find_the_weaknesses(ctx: Context) -> Iterator[Item]:
             continue
         weakness = known.get(setting)
         if weakness is None:
-            yield Item(False, f"{setting!r} is one of the demo's mistakes",
+            yield Item(False, f"{show_value(setting)} is one of the demo's mistakes",
                        "it is not (or not a config.json key): look again")  # fmt: skip
             continue
         shown = _shows(weakness, _journal(ctx, evidence))
@@ -150,7 +151,7 @@ def detection_alerting(ctx: Context) -> Iterator[Item]:
     yield Item(
         strategy == "after-method-only",
         "the hypothesis is checked after the attack only (the alert cannot exist before)",
-        f"runtime.hypothesis.strategy is {strategy!r}",
+        f"runtime.hypothesis.strategy is {show_value(strategy)}",
     )
     validated = ctx.validate(path, "normal")
     yield validate_item(validated, path)
@@ -191,7 +192,7 @@ def pipeline(ctx: Context) -> Iterator[Item]:
         yield Item(
             word == WORDS[case] and done.returncode == expected,
             f"squall exit {code} ({case}): prints 'verdict: {WORDS[case]}' and exits {expected}",
-            f"it printed {verdicts[0] if verdicts else 'no verdict line'!r} and exited "
+            f"it printed {show_value(verdicts[0]) if verdicts else 'no verdict line'} and exited "
             f"{done.returncode}",
         )
         journal = ctx.scratch / "artifacts" / f"{case}.journal.json"
@@ -217,7 +218,7 @@ def maturity(ctx: Context) -> Iterator[Item]:
         found = data.get(axis)
         part: dict[str, Any] = found if isinstance(found, dict) else {}
         yield Item(_level(part.get("level")), f"{axis}: a level from 1 to 4",
-                   f"it is {part.get('level')!r}")  # fmt: skip
+                   f"it is {show_value(part.get('level'))}")  # fmt: skip
         evidence = str(part.get("evidence") or "")
         yield Item(len(evidence.split()) >= 8, f"{axis}: the evidence for it, in a sentence",
                    "what do you have today that puts you there?")  # fmt: skip

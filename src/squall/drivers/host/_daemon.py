@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._safety import process_cmdline, process_state
 from squall.drivers._state import Record, StateStore, nothing_to_restore
 
@@ -62,9 +62,9 @@ def _run_launcher(cmd: list[str], timeout: float, what: str) -> dict[str, Any]:
     try:
         info = json.loads(proc.stdout.decode().strip().splitlines()[-1])
     except (ValueError, IndexError) as exc:
-        raise ActivityFailed(f"{what} did not report its pid: {proc.stdout!r}") from exc
+        raise ActivityFailed(f"{what} did not report its pid: {show_value(proc.stdout)}") from exc
     if not isinstance(info, dict) or not isinstance(info.get("pid"), int):
-        raise ActivityFailed(f"{what} did not report its pid: {info!r}")
+        raise ActivityFailed(f"{what} did not report its pid: {show_value(info)}")
     return info
 
 
@@ -116,7 +116,7 @@ def spawn_command(command: list[str], cwd: str | None, log_file: str | None = No
         cmd += ["--cwd", cwd]
     if log_file:
         cmd += ["--log-file", log_file]
-    info = _run_launcher([*cmd, "--", *command], 15.0, f"command {command!r}")
+    info = _run_launcher([*cmd, "--", *command], 15.0, f"command {show_value(command)}")
     return int(info["pid"])
 
 
@@ -216,7 +216,7 @@ def _main(argv: list[str]) -> None:
     try:
         os.execvp(command[0], command)
     except OSError as exc:
-        print(f"cannot run {command!r}: {exc}", file=sys.stderr)
+        print(f"cannot run {show_value(command)}: {exc}", file=sys.stderr)
         os._exit(127)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._safety import (
     check_path,
     process_state,
@@ -258,7 +258,7 @@ def _apply_undo(
     if kind == "delete":
         unlink_beneath(path, configuration)
         return "file changed since injection: deleted it anyway (squall created it)"
-    raise ActivityFailed(f"unknown undo {kind!r} for {path}")
+    raise ActivityFailed(f"unknown undo {show_value(kind)} for {path}")
 
 
 def apply_edits(

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._safety import (
     check_path,
     chmod_beneath,
@@ -81,7 +81,7 @@ def break_logging(
         log, for ``read-only``), ``reloaded_pids``, ``run_id``, ``state_key``.
     """
     if method not in ("read-only", "move"):
-        raise ActivityFailed(f"method must be 'read-only' or 'move', got {method!r}")
+        raise ActivityFailed(f"method must be 'read-only' or 'move', got {show_value(method)}")
     log = _log_path(log_file, config_file, configuration)
     if not log.is_file():
         raise ActivityFailed(f"{log} does not exist or is not a file: nothing to break")

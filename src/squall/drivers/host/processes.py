@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._safety import (
     process_cmdline,
     process_start,
@@ -93,7 +93,10 @@ def kill_or_pause_process(
     if not name.startswith("SIG"):
         name = "SIG" + name
     if name not in _SIGNALS:
-        raise ActivityFailed(f"signal_name must be one of {sorted(_SIGNALS)}, got {signal_name!r}")
+        raise ActivityFailed(
+            f"signal_name must be one of {show_value(sorted(_SIGNALS))}, "
+            f"got {show_value(signal_name)}"
+        )
     target_pid = resolve_pid(pid, pidfile, process_name, configuration)
     try:
         cwd = os.readlink(f"/proc/{target_pid}/cwd")
@@ -132,7 +135,7 @@ def kill_or_pause_process(
         store.remove(record)
         raise ActivityFailed(
             f"pid {target_pid} is not {state} {wait_seconds}s after {name} "
-            f"(state {process_state(target_pid)!r}); the fault was not injected"
+            f"(state {show_value(process_state(target_pid))}); the fault was not injected"
         )
     return {
         "pid": target_pid,
@@ -202,6 +205,6 @@ def resume_or_restart_process(
     new_pid = spawn_command(list(command), data.get("restart_cwd"))
     time.sleep(min(0.2, wait_seconds))
     if gone(new_pid):
-        raise ActivityFailed(f"restarted {command!r} but it exited at once")
+        raise ActivityFailed(f"restarted {show_value(command)} but it exited at once")
     store.remove(record)
     return {**result, "action": "restarted", "pid": new_pid, "command": command}

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._safety import check_host
 from squall.drivers._state import StateStore, atomic_write, record_key, run_id
 from squall.drivers.host import _daemon
@@ -191,10 +191,10 @@ def set_proxy_faults(
     store = StateStore.for_configuration(configuration)
     record = store.load(KIND, name)
     if record is None:
-        raise ActivityFailed(f"no fault proxy named {name!r} in {store.directory}")
+        raise ActivityFailed(f"no fault proxy named {show_value(name)} in {store.directory}")
     pid = record.data.get("pid")
     if pid is None or _daemon.gone(int(pid)):
-        raise ActivityFailed(f"fault proxy {name!r} (pid {pid}) is not running")
+        raise ActivityFailed(f"fault proxy {show_value(name)} (pid {pid}) is not running")
     version = int(record.data.get("version", 1)) + 1
     _write_control(Path(record.data["control_file"]), version, faults)
     record.data["version"] = version
@@ -214,7 +214,7 @@ def set_proxy_faults(
         except (OSError, ValueError):
             pass
         time.sleep(0.02)
-    raise ActivityFailed(f"fault proxy {name!r} did not confirm the new faults")
+    raise ActivityFailed(f"fault proxy {show_value(name)} did not confirm the new faults")
 
 
 def stop_fault_proxy(

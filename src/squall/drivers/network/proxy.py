@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from squall import show_value
+
 __all__: list[str] = []  # a daemon entry point: no activities here (Faults is internal)
 
 DIRECTIONS = ("downstream", "upstream", "both")
@@ -65,20 +67,26 @@ class Faults:
         known = {f.name for f in fields(cls)}
         unknown = set(raw) - known
         if unknown:
-            raise ValueError(f"unknown fault(s): {sorted(unknown)}; known: {sorted(known)}")
+            raise ValueError(
+                f"unknown fault(s): {show_value(sorted(unknown))}; "
+                f"known: {show_value(sorted(known))}"
+            )
         faults = cls(**dict(raw))
         for name in ("latency_ms", "jitter_ms", "bandwidth_bytes_per_second"):
             value = getattr(faults, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+                raise ValueError(f"{name} must be a number >= 0, got {show_value(value)}")
         for name in ("drop_probability", "close_probability", "reset_probability"):
             value = getattr(faults, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-                raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+                raise ValueError(f"{name} must be between 0 and 1, got {show_value(value)}")
         if not isinstance(faults.blackhole, bool):
-            raise ValueError(f"blackhole must be true or false, got {faults.blackhole!r}")
+            raise ValueError(f"blackhole must be true or false, got {show_value(faults.blackhole)}")
         if faults.direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}, got {faults.direction!r}")
+            raise ValueError(
+                f"direction must be one of {show_value(list(DIRECTIONS))}, "
+                f"got {show_value(faults.direction)}"
+            )
         return faults
 
     def to_json(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._safety import http_client
 from squall.drivers.security._net import describe_error
 
@@ -36,7 +36,7 @@ def make_client(
         try:
             tls = ssl.create_default_context(cafile=ca_bundle)
         except (OSError, ssl.SSLError) as exc:
-            raise ActivityFailed(f"cannot load CA bundle {ca_bundle!r}: {exc}") from exc
+            raise ActivityFailed(f"cannot load CA bundle {show_value(ca_bundle)}: {exc}") from exc
     # no pins: the probe runs with allow_non_loopback (no allow-list): proxies honoured
     return http_client(
         pins, proxies=pins is None, timeout=timeout, verify=tls, follow_redirects=False

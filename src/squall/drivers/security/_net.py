@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._safety import check_host, connect_address
 
 __all__: list[str] = []
@@ -58,8 +58,8 @@ def require_target(
     if (configuration or {}).get("squall_allowed_networks"):
         return name, check_host(name, configuration)  # every address must be allowed
     raise ActivityFailed(
-        f"refusing to probe non-loopback host {host!r}: squall's security probes only talk "
-        "to loopback targets unless the activity passes allow_non_loopback=true or the "
+        f"refusing to probe non-loopback host {show_value(host)}: squall's security probes "
+        "only talk to loopback targets unless the activity passes allow_non_loopback=true or the "
         "configuration's squall_allowed_networks covers it"
     )
 
@@ -67,7 +67,7 @@ def require_target(
 def require_port(port: int) -> int:
     """Return ``port`` if it is a TCP port number; raise ``ActivityFailed`` otherwise."""
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ActivityFailed(f"port must be an integer between 1 and 65535, not {port!r}")
+        raise ActivityFailed(f"port must be an integer between 1 and 65535, not {show_value(port)}")
     return port
 
 
@@ -89,11 +89,13 @@ def url_pins(
         raise ActivityFailed(f"url must be a string, not {type(url).__name__}")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ActivityFailed(f"url must be an absolute http:// or https:// URL, not {url!r}")
+        raise ActivityFailed(
+            f"url must be an absolute http:// or https:// URL, not {show_value(url)}"
+        )
     try:
         _ = parts.port
     except ValueError as exc:
-        raise ActivityFailed(f"url {url!r} has a bad port: {exc}") from exc
+        raise ActivityFailed(f"url {show_value(url)} has a bad port: {exc}") from exc
     host, address = require_target(parts.hostname, allow_non_loopback, configuration)
     return None if allow_non_loopback else {host: address}
 
@@ -101,7 +103,7 @@ def url_pins(
 def require_positive(name: str, value: float) -> float:
     """Return ``value`` if it is a positive number; raise ``ActivityFailed`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ActivityFailed(f"{name} must be a positive number, not {value!r}")
+        raise ActivityFailed(f"{name} must be a positive number, not {show_value(value)}")
     return float(value)
 
 

@@ -13,7 +13,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._safety import connect_address
 
 __all__: list[str] = []
@@ -59,11 +59,11 @@ _WARNINGS_LOCK = threading.Lock()
 def version_label(name: str) -> str:
     """Normalise a protocol name (``TLSv1.2``, ``tlsv1.2``, ``1.2``...) to our label."""
     if not isinstance(name, str):
-        raise ActivityFailed(f"a TLS version must be a string, not {name!r}")
+        raise ActivityFailed(f"a TLS version must be a string, not {show_value(name)}")
     label = _ALIASES.get(name.strip().lower().replace(" ", ""))
     if label is None:
         choices = ", ".join(VERSION_NAMES)
-        raise ActivityFailed(f"unknown TLS version {name!r} (use one of {choices})")
+        raise ActivityFailed(f"unknown TLS version {show_value(name)} (use one of {choices})")
     return label
 
 

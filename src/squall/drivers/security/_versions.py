@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from squall import show_value
+
 __all__: list[str] = []
 
 _VERSION = re.compile(
@@ -66,13 +68,13 @@ def matches(version: str, specifier: str) -> bool:
 def _clause(version: str, clause: str) -> bool:
     parsed = _SPEC.match(clause)
     if parsed is None:
-        raise ValueError(f"cannot read version specifier {clause.strip()!r}")
+        raise ValueError(f"cannot read version specifier {show_value(clause.strip())}")
     op, target = parsed.groups()
     if op == "===":
         return version.strip() == target
     have = version_key(version)
     if have is None:
-        raise ValueError(f"not a PEP 440 version: {version!r}")
+        raise ValueError(f"not a PEP 440 version: {show_value(version)}")
     if op in ("==", "!=") and target.endswith(".*"):
         prefix = _release(target[:-2])
         padded = have[1] + (0,) * max(0, len(prefix[1]) - len(have[1]))
@@ -80,11 +82,11 @@ def _clause(version: str, clause: str) -> bool:
         return hit if op == "==" else not hit
     want = version_key(target)
     if want is None:
-        raise ValueError(f"not a PEP 440 version: {target!r}")
+        raise ValueError(f"not a PEP 440 version: {show_value(target)}")
     if op == "~=":
         parts = target.split("+")[0].split(".")
         if len(parts) < 2:
-            raise ValueError(f"~= needs at least two release parts: {clause.strip()!r}")
+            raise ValueError(f"~= needs at least two release parts: {show_value(clause.strip())}")
         return have >= want and matches(version, f"=={'.'.join(parts[:-1])}.*")
     return {
         "==": have == want,
@@ -99,5 +101,5 @@ def _clause(version: str, clause: str) -> bool:
 def _release(text: str) -> tuple[int, tuple[int, ...]]:
     key = version_key(text)
     if key is None:
-        raise ValueError(f"not a PEP 440 version prefix: {text!r}")
+        raise ValueError(f"not a PEP 440 version prefix: {show_value(text)}")
     return key[0], tuple(int(p) for p in text.rsplit("!", maxsplit=1)[-1].lstrip("v").split("."))

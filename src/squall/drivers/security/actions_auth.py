@@ -11,7 +11,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._safety import check_path
 from squall.drivers.host._edits import (
     FileEdit,
@@ -127,7 +127,9 @@ def expire_or_revoke_credentials(
         entry), ``reloaded_pids``, ``run_id``, ``state_key``.
     """
     if method not in METHODS:
-        raise ActivityFailed(f"method must be one of {METHODS}, got {method!r}")
+        raise ActivityFailed(
+            f"method must be one of {show_value(list(METHODS))}, got {show_value(method)}"
+        )
     extra: dict[str, Any] = {"method": method}
     if method == "revoke":
         path = _named_file(config_file, revoked_tokens_file, "revoked_tokens_file", configuration)
@@ -284,7 +286,7 @@ def clock_skew(
         raise ActivityFailed("give a non-zero offset_seconds or offset_days")
     current = load_json(config_path(config_file, configuration)).get("clock_offset_seconds") or 0
     if not isinstance(current, int | float):
-        raise ActivityFailed(f"clock_offset_seconds is not a number: {current!r}")
+        raise ActivityFailed(f"clock_offset_seconds is not a number: {show_value(current)}")
     new = current + shift
     result = reconfigure(
         KIND_CLOCK,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._safety import check_host, connect_address, http_client, pin_url
 from squall.drivers._state import StateStore, run_id
 from squall.drivers.host import _daemon
@@ -402,7 +402,7 @@ def brute_force(
     pins = pin_url(url, configuration)
     _bounded(attempts, duration_seconds)
     if style not in ("json", "form", "basic", "bearer"):
-        raise ActivityFailed(f"style must be json, form, basic or bearer, got {style!r}")
+        raise ActivityFailed(f"style must be json, form, basic or bearer, got {show_value(style)}")
     run = run_id(configuration)
     base_headers = {"User-Agent": f"squall-brute-force/{run}", "X-Squall-Run-Id": run}
 

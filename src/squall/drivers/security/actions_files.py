@@ -11,7 +11,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._safety import check_path, chmod_beneath, identity, open_beneath
 from squall.drivers._state import StateStore, nothing_to_restore, run_id
 from squall.drivers.host._edits import FileEdit, apply_edits, revert_edits, text_edit
@@ -87,9 +87,11 @@ def plant_canary_secret(
         ``token``, ``created`` (false when appended), ``run_id``, ``state_key``.
     """
     if kind not in CANARY_KINDS:
-        raise ActivityFailed(f"kind must be one of {CANARY_KINDS}, got {kind!r}")
+        raise ActivityFailed(
+            f"kind must be one of {show_value(list(CANARY_KINDS))}, got {show_value(kind)}"
+        )
     if not filename or Path(filename).name != filename:
-        raise ActivityFailed(f"filename must be a plain file name, got {filename!r}")
+        raise ActivityFailed(f"filename must be a plain file name, got {show_value(filename)}")
     if not Path(directory).expanduser().is_dir():
         raise ActivityFailed(f"{directory} is not a directory")
     # the file planted must be inside an allowed directory (the directory may be one)
@@ -157,16 +159,16 @@ def remove_canary_secret(
 # --------------------------------------------------------------------- permissions
 def _parse_mode(mode: int | str) -> int:
     if isinstance(mode, bool):
-        raise ActivityFailed(f"not a file mode: {mode!r}")
+        raise ActivityFailed(f"not a file mode: {show_value(mode)}")
     if isinstance(mode, int):
         value = mode
     else:
         text = str(mode).strip().lower().removeprefix("0o")
         if not re.fullmatch(r"[0-7]{1,4}", text):
-            raise ActivityFailed(f"not an octal file mode: {mode!r}")
+            raise ActivityFailed(f"not an octal file mode: {show_value(mode)}")
         value = int(text, 8)
     if not 0 <= value <= 0o7777:
-        raise ActivityFailed(f"not a file mode: {mode!r}")
+        raise ActivityFailed(f"not a file mode: {show_value(mode)}")
     return value
 
 
@@ -315,7 +317,7 @@ def add_vulnerable_dependency(
     known = KNOWN_VULNERABLE.get(_normal(package))
     version = version or (known[0] if known else None)
     if not version:
-        raise ActivityFailed(f"no known vulnerable version of {package!r}: give version")
+        raise ActivityFailed(f"no known vulnerable version of {show_value(package)}: give version")
     advisory = advisory or (known[1] if known and known[0] == version else "")
     run = run_id(configuration)
     note = f"squall vulnerable-dependency canary, run {run}" + (

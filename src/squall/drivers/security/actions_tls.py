@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers._safety import check_path
 from squall.drivers._state import run_id
 from squall.drivers.host._edits import (
@@ -122,7 +122,9 @@ def swap_certificate(
         ``state_key``. The certificate's common name carries the run id.
     """
     if variant not in VARIANTS:
-        raise ActivityFailed(f"variant must be one of {VARIANTS}, got {variant!r}")
+        raise ActivityFailed(
+            f"variant must be one of {show_value(list(VARIANTS))}, got {show_value(variant)}"
+        )
     from cryptography.hazmat.primitives import hashes
 
     from squall.drivers.security import _pki as pki
@@ -217,7 +219,7 @@ def downgrade_tls(
         ``reloaded_pids``, ``run_id``, ``state_key``.
     """
     if min_tls_version not in TLS_VERSIONS:
-        raise ActivityFailed(f"min_tls_version must be one of {TLS_VERSIONS}")
+        raise ActivityFailed(f"min_tls_version must be one of {show_value(list(TLS_VERSIONS))}")
     current = load_json(config_path(config_file, configuration)).get("min_tls_version")
     if current == min_tls_version:
         raise ActivityFailed(f"min_tls_version is already {min_tls_version}: nothing to inject")

@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers.security._http import check_headers, make_client, send
 from squall.drivers.security._net import require_positive, url_pins
 
@@ -182,7 +182,9 @@ def rate_limit_enforced(
     pins = url_pins(url, allow_non_loopback, configuration)
     timeout = require_positive("timeout", timeout)
     if isinstance(requests, bool) or not isinstance(requests, int) or not 0 < requests <= MAX_BURST:
-        raise ActivityFailed(f"requests must be an integer from 1 to {MAX_BURST}, not {requests!r}")
+        raise ActivityFailed(
+            f"requests must be an integer from 1 to {MAX_BURST}, not {show_value(requests)}"
+        )
     limits = set(limit_statuses or [429])
     extra = check_headers(headers)
     statuses: Counter[str] = Counter()

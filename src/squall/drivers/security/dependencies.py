@@ -22,7 +22,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers.security._versions import matches, normalize_name
 
 __all__ = ["vulnerable_dependencies"]
@@ -69,7 +69,10 @@ def vulnerable_dependencies(
         ``unreadable`` (advisory ranges or versions that could not be parsed).
     """
     if min_severity not in SEVERITIES:
-        raise ActivityFailed(f"min_severity must be one of {SEVERITIES}, not {min_severity!r}")
+        raise ActivityFailed(
+            f"min_severity must be one of {show_value(list(SEVERITIES))}, "
+            f"not {show_value(min_severity)}"
+        )
     table = load_advisories(advisories)
     unpinned: list[str] = []
     if requirements is not None:
@@ -124,7 +127,7 @@ def load_advisories(path: str) -> dict[str, list[dict[str, Any]]]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ActivityFailed(f"cannot read advisory file {path!r}: {exc}") from exc
+        raise ActivityFailed(f"cannot read advisory file {show_value(path)}: {exc}") from exc
     entries = data.get("advisories") if isinstance(data, dict) else data
     if not isinstance(entries, list):
         raise ActivityFailed(f"{path}: expected a list of advisories or {{'advisories': [...]}}")

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers.security._events import Receiver, SinkReader, event_matches, event_time
 from squall.drivers.security._net import require_positive, require_target
 
@@ -64,7 +64,7 @@ def agent_alive(
     pids: list[int] = []
     if pid is not None:
         if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
-            raise ActivityFailed(f"pid must be a positive integer, not {pid!r}")
+            raise ActivityFailed(f"pid must be a positive integer, not {show_value(pid)}")
         pids.append(pid)
     if pidfile is not None:
         try:
@@ -74,7 +74,7 @@ def agent_alive(
     if name is not None:
         named = _pids_named(proc, name)
         if not named:
-            problems.append(f"no process named {name!r}")
+            problems.append(f"no process named {show_value(name)}")
         pids.extend(p for p in named if p not in pids)
     processes = [_process(proc, p) for p in dict.fromkeys(pids)]
     for entry in processes:
@@ -288,7 +288,7 @@ def audit_log_present(
     log = Path(path)
     baseline = previous if previous is not None else _read_state(state_file)
     if baseline is not None and not isinstance(baseline.get("size"), int):
-        raise ActivityFailed(f"the baseline needs an integer 'size', got {baseline!r}")
+        raise ActivityFailed(f"the baseline needs an integer 'size', got {show_value(baseline)}")
     result: dict[str, Any] = {"ok": False, "problems": [], "path": str(log), "exists": False}
     result.update(size=None, inode=None, device=None, mtime=None, age_s=None)
     result.update(baseline=baseline, grew=None, growth_bytes=None, truncated=None, rotated=None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers.security._http import check_headers, header_dict, make_client, send
 from squall.drivers.security._net import require_positive, url_pins
 
@@ -84,7 +84,10 @@ def http_security_headers(
     timeout = require_positive("timeout", timeout)
     skipped = set(ignore or [])
     if skipped - set(CHECKS):
-        raise ActivityFailed(f"unknown checks {sorted(skipped - set(CHECKS))} (use {CHECKS})")
+        raise ActivityFailed(
+            f"unknown checks {show_value(sorted(skipped - set(CHECKS)))} "
+            f"(use {show_value(list(CHECKS))})"
+        )
     https = url.lower().startswith("https:")
     result: dict[str, Any] = {"ok": False, "problems": [], "warnings": [], "url": url}
     result.update(reachable=False, error=None, status=None, https=https, checks={}, headers={})
@@ -196,13 +199,13 @@ def _cookies(raw: list[str], https: bool) -> dict[str, Any]:
         }
         cookies.append(cookie)
         if https and not cookie["secure"]:
-            problems.append(f"cookie {name!r} lacks Secure")
+            problems.append(f"cookie {show_value(name)} lacks Secure")
         if not cookie["httponly"]:
-            problems.append(f"cookie {name!r} lacks HttpOnly")
+            problems.append(f"cookie {show_value(name)} lacks HttpOnly")
         if cookie["samesite"] is None:
-            problems.append(f"cookie {name!r} lacks SameSite")
+            problems.append(f"cookie {show_value(name)} lacks SameSite")
         elif str(cookie["samesite"]).lower() == "none" and not cookie["secure"]:
-            problems.append(f"cookie {name!r} has SameSite=None without Secure")
+            problems.append(f"cookie {show_value(name)} has SameSite=None without Secure")
     return {"ok": not problems, "value": len(cookies), "problems": problems, "cookies": cookies}
 
 
@@ -217,7 +220,7 @@ def _leaks(got: dict[str, str]) -> dict[str, Any]:
     for name in _LEAKY_IF_VERSIONED:
         if name in got and _VERSION.search(got[name]):
             leaks[name] = got[name]
-    problems = [f"{name} reveals {value!r}" for name, value in leaks.items()]
+    problems = [f"{name} reveals {show_value(value)}" for name, value in leaks.items()]
     return {"ok": not leaks, "value": None, "problems": problems, "leaks": leaks}
 
 
@@ -292,9 +295,11 @@ def cors_policy(
                 entry.update(reflected=allow == origin, wildcard=allow == "*")
                 responses.append(entry)
                 if (entry["reflected"] or entry["wildcard"]) and creds:
-                    problems.append(f"{kind}: origin {origin!r} allowed ({allow}) with credentials")
+                    problems.append(
+                        f"{kind}: origin {show_value(origin)} allowed ({allow}) with credentials"
+                    )
                 elif entry["reflected"]:
-                    text = f"{kind}: origin {origin!r} is echoed (without credentials)"
+                    text = f"{kind}: origin {show_value(origin)} is echoed (without credentials)"
                     (problems if forbid_reflection else warnings).append(text)
     if not responses:
         problems.append(f"no response from {url}: {error}")

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 
 __all__ = ["file_permissions"]
 
@@ -113,7 +113,9 @@ def parse_mode(value: str | int) -> int:
     except ValueError:
         mode = -1
     if isinstance(value, bool) or not 0 <= mode <= 0o7777:
-        raise ActivityFailed(f"max_key_mode must be an octal mode like '0600', not {value!r}")
+        raise ActivityFailed(
+            f"max_key_mode must be an octal mode like '0600', not {show_value(value)}"
+        )
     return mode
 
 
@@ -123,9 +125,9 @@ def _owner_uid(owner_uid: int | None, owner: str | None) -> int | None:
     try:
         uid = pwd.getpwnam(owner).pw_uid
     except KeyError:
-        raise ActivityFailed(f"unknown user {owner!r}") from None
+        raise ActivityFailed(f"unknown user {show_value(owner)}") from None
     if owner_uid is not None and owner_uid != uid:
-        raise ActivityFailed(f"owner {owner!r} is uid {uid}, not owner_uid {owner_uid}")
+        raise ActivityFailed(f"owner {show_value(owner)} is uid {uid}, not owner_uid {owner_uid}")
     return uid
 
 

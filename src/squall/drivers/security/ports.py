@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 
 __all__ = ["listening_ports"]
 
@@ -142,7 +142,7 @@ def _mapped_loopback(address: ipaddress.IPv6Address) -> bool:
 
 def _int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ActivityFailed(f"{name} must hold integers, not {value!r}")
+        raise ActivityFailed(f"{name} must hold integers, not {show_value(value)}")
     return value
 
 
@@ -152,7 +152,7 @@ def _scope(ports: list[int] | None, port_range: list[int] | None) -> set[int] | 
         scope = {_int("ports", p) for p in ports}
     if port_range is not None:
         if len(port_range) != 2:
-            raise ActivityFailed(f"port_range must be [low, high], not {port_range!r}")
+            raise ActivityFailed(f"port_range must be [low, high], not {show_value(port_range)}")
         low, high = (_int("port_range", p) for p in port_range)
         in_range = set(range(low, high + 1))
         scope = in_range if scope is None else scope & in_range

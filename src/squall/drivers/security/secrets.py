@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers.security._http import make_client, send
 from squall.drivers.security._net import require_positive, url_pins
 
@@ -128,7 +128,10 @@ def exposed_secrets(
         raise ActivityFailed("give at least one of paths, urls or base_url to scan")
     chosen = list(KINDS) if kinds is None else list(kinds)
     if set(chosen) - set(KINDS):
-        raise ActivityFailed(f"unknown kinds {sorted(set(chosen) - set(KINDS))} (use {KINDS})")
+        raise ActivityFailed(
+            f"unknown kinds {show_value(sorted(set(chosen) - set(KINDS)))} "
+            f"(use {show_value(list(KINDS))})"
+        )
     pins: dict[str, str] | None = None if allow_non_loopback else {}
     for url in [*(urls or []), *([base_url] if base_url else [])]:
         found = url_pins(url, allow_non_loopback, configuration)

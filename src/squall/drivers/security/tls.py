@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
-from squall import ActivityFailed
+from squall import ActivityFailed, show_value
 from squall.drivers.security import _tls
 from squall.drivers.security._net import require_port, require_positive, require_target
 
@@ -154,7 +154,9 @@ def _names(
         dns, ips = [], []
     matches = hostname_matches(name, dns, [str(ip) for ip in ips])
     if not matches:
-        problems.append(f"{name!r} is not among the certificate's names {dns + ips}")
+        problems.append(
+            f"{show_value(name)} is not among the certificate's names {show_value(dns + ips)}"
+        )
     self_signed = cert.issuer == cert.subject and _signs_itself(cert)
     if self_signed:
         problems.append("certificate is self-signed")
@@ -167,7 +169,10 @@ def _names(
             cert.issuer.rfc4514_string().lower()
         )
         if not issuer_matches:
-            problems.append(f"issuer {cert.issuer.rfc4514_string()!r} is not {expected_issuer!r}")
+            problems.append(
+                f"issuer {show_value(cert.issuer.rfc4514_string())} "
+                f"is not {show_value(expected_issuer)}"
+            )
     return {
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),
@@ -268,7 +273,7 @@ def _chain_context(ca_bundle: str | None) -> ssl.SSLContext:
     try:
         context = ssl.create_default_context(cafile=ca_bundle)
     except (OSError, ssl.SSLError) as exc:
-        raise ActivityFailed(f"cannot load CA bundle {ca_bundle!r}: {exc}") from exc
+        raise ActivityFailed(f"cannot load CA bundle {show_value(ca_bundle)}: {exc}") from exc
     context.check_hostname = False
     context.verify_flags |= _tls.NO_CHECK_TIME
     context.set_ciphers(_tls.CERTIFICATE_CIPHERS)

@@ -1,14 +1,17 @@
 """How squall spells a value to a person: JSON's spelling, wherever a value is shown.
 
 The console's verdicts (``expected [true], got [false]``), the reasons, every report
-format and ``squall init``'s messages use this one formatter, so a value reads the same
+format, ``squall init``'s messages and the built-in drivers' messages use this one
+formatter (public: ``squall.show_value``; it imports nothing but ``json``, so a driver's
+own process can use it cheaply), so a value reads the same
 everywhere (``true``/``false``/``null``, strings in double quotes), as the journal has it,
 never Python's ``True``/``None``/``'text'``.
 
 Bounded, whatever a driver returned: at most 8 levels, 50 items a container and 1000
 characters a string are shown (``[...]``, ``...``, ``…`` mark what is left out), the walk
 stops once the text is longer than it can be shown, an integer too long to print is
-described, and a value whose ``str()`` fails is named. A structure that shares its
+described (the one rule for an integer too long to print, INT_BITS, which the journal
+follows too), and a value whose ``str()`` fails is named. A structure that shares its
 parts (``x = [x, x]`` a hundred times) or holds itself ends in bounded time.
 """
 
@@ -22,20 +25,26 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["show_value"]
+__all__ = ["INT_BITS", "int_note", "kind_of", "printable_int", "show_value"]
 
 DEPTH = 8
 ITEMS = 50
 TEXT = 1000
 #: the longest text shown when no width is asked for
 LONGEST = 5000
+#: The one rule for an integer too long to print, wherever squall shows or keeps one
+#: (console, reasons, reports, journal, event stream, history): one of INT_BITS bits or
+#: more is replaced by ``int_note``. Python turns no integer of over 4300 digits into text
+#: (experiment.limits.MAX_INT_DIGITS); 14,000 bits is at most 4215 digits, so whatever is
+#: kept can be written and read back. The console and the reports say the journal's note.
+INT_BITS = 14_000
 
 
 def show_value(value: Any, width: int = 0) -> str:
     """``value`` as one line of JSON text (what JSON cannot hold, as its ``str`` in
     quotes); cut to ``width`` characters (ending with ``…``) when ``width`` is given."""
     kind = type(value)
-    if value is None or kind is bool or kind is float or (kind is int and _printable(value)):
+    if value is None or kind is bool or kind is float or (kind is int and printable_int(value)):
         text = json.dumps(value)
     elif kind is str and len(value) <= TEXT:
         text = _string(value)
@@ -49,8 +58,35 @@ def show_value(value: Any, width: int = 0) -> str:
     return text
 
 
-def _printable(number: int) -> bool:
-    return number.bit_length() < 3000  # Python refuses str() past 4300 digits
+def kind_of(value: Any) -> str:
+    """What ``value`` is, in JSON's words (``a number``, ``an object``, ``null``...), for
+    a message that must not show the value itself (it may be a credential)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
+
+
+def printable_int(number: int) -> bool:
+    """Whether ``number`` is short enough to print (and to record): under INT_BITS."""
+    return number.bit_length() < INT_BITS
+
+
+def int_note(number: int | str) -> str:
+    """What is shown and kept instead of an integer too long to print: ``number``, or
+    the decimal digits of one too long even to convert (a journal's JSON text)."""
+    if isinstance(number, str):
+        return f"[squall: integer of {len(number.lstrip('-'))} digits, not recorded]"
+    return f"[squall: integer of {number.bit_length()} bits, not recorded]"
 
 
 def _string(text: str) -> str:
@@ -90,8 +126,7 @@ class _Spell:
         if value is None or isinstance(value, bool | float):
             self.put(json.dumps(value))
         elif isinstance(value, int):
-            printable = _printable(value)
-            self.put(str(value) if printable else f'"<an integer of {value.bit_length()} bits>"')
+            self.put(str(value) if printable_int(value) else _string(int_note(value)))
         elif isinstance(value, str):
             self.put(_string(value if len(value) <= TEXT else value[:TEXT] + "…"))
         elif isinstance(value, Mapping):
