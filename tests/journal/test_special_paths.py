@@ -59,22 +59,34 @@ def test_a_journal_and_reports_written_into_fifos_leave_them_fifos(
     assert "special paths" in readers["md"].text and "<testsuite" in readers["junit"].text
 
 
-def test_reports_of_a_journal_sent_into_a_fifo_are_declined_not_awaited(
+def test_reports_of_a_journal_sent_into_a_fifo_are_made_from_the_run(
     squall: Any, tmp_path: Path
 ) -> None:
-    """The reports are made from the journal file; read back, a FIFO waited for a writer
-    for ever (the run never ended)."""
+    """The reports are made from the journal the run holds, never read back from its
+    path: read back, a FIFO waited for a writer for ever (the run never ended), and
+    then the reports were declined."""
     (tmp_path / "e.json").write_text(json.dumps(EXPERIMENT))
     reader = Reader(tmp_path / "journal")
     result = squall(
-        "run", "e.json", "--journal-path", "journal", "--report", "markdown:r.md", timeout=60
+        "run",
+        "e.json",
+        "--journal-path",
+        "journal",
+        "--report",
+        "markdown:r.md",
+        "--report",
+        "json:r.json",
+        timeout=60,
     )
     assert result.code == 0, result.stderr
-    assert "markdown report not written" in result.stderr and "give --journal-path a file" in (
-        result.stderr
-    )
+    assert "report not written" not in result.stderr, result.stderr
+    assert "markdown report: r.md" in result.stderr
     reader.join(timeout=30)
-    assert json.loads(reader.text)["status"] == "completed"
+    journal = json.loads(reader.text)
+    assert journal["status"] == "completed"
+    assert "### ✅ held: special paths" in (tmp_path / "r.md").read_text()
+    (run,) = json.loads((tmp_path / "r.json").read_text())["runs"]
+    assert run["journal"] == "journal" and run["run_id"] == journal["squall"]["run_id"]
 
 
 def test_settings_are_not_written_over_a_device_or_fifo(tmp_path: Path) -> None:

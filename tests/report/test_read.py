@@ -80,7 +80,7 @@ def test_an_experiment_is_not_a_journal(tmp_path: Path) -> None:
     path.write_text(json.dumps({"title": "t", "method": []}))
     with pytest.raises(InputError, match="no `experiment` object"):
         read_journal(str(path))
-    with pytest.raises(InputError, match="cannot read journal"):
+    with pytest.raises(InputError, match=r"journal not found: .*missing\.json"):
         read_journal(str(tmp_path / "missing.json"))
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from squall.show import show_value
+
 __all__ = [
     "report",
     "report_format",
@@ -101,7 +103,8 @@ def report_targets(
         fmt, sep, path = spec.partition(":")
         if not sep or not path or fmt not in _FORMATS:
             raise click.BadParameter(
-                f"{spec!r}: expected FORMAT:PATH with FORMAT one of {', '.join(_FORMATS)}",
+                f"{show_value(spec)}: expected FORMAT:PATH with FORMAT one of "
+                f"{', '.join(_FORMATS)}",
                 param_hint="--report",
             )
         targets.append((fmt, path))
@@ -122,10 +125,12 @@ def report_targets(
 
 
 def write_run_reports(
-    targets: list[tuple[str, str]], journal_paths: list[str], json_lines: bool = False
+    targets: list[tuple[str, str]], journals: list[Any], json_lines: bool = False
 ) -> None:
-    """Write the reports of finished runs (one, or a suite's) from their journals, one
-    report for all. A report that cannot be written is said on stderr (a JSON line with
+    """Write the reports of finished runs (one, or a suite's), one report for all.
+    ``journals``: each run's report (squall.report.RunReport, made from the journal the
+    run holds: ``squall run``) or its journal's path (read back: ``squall recover``, runs
+    on Temporal). A report that cannot be written is said on stderr (a JSON line with
     ``--log-format json``); the exit code stays the verdict's."""
     if not targets:
         return
@@ -147,7 +152,8 @@ def write_run_reports(
 
     from squall._files import special_file
 
-    unreadable = next((p for p in journal_paths if special_file(p)), None)
+    paths = [p for p in journals if isinstance(p, str)]
+    unreadable = next((p for p in paths if special_file(p)), None)
     if unreadable is not None:  # reading a FIFO back would wait for a writer for ever
         for fmt, path in targets:
             say(
@@ -158,7 +164,7 @@ def write_run_reports(
             )
         return
     try:
-        reports = [read_journal(path) for path in journal_paths]
+        reports = [read_journal(p) if isinstance(p, str) else p for p in journals]
     except SquallError as exc:
         for fmt, path in targets:
             say(fmt, path, f"no report: {exc}")

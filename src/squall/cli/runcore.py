@@ -226,7 +226,8 @@ def run_command(
             code, ran = _run_suite(execute, [p for p in prepared if p], paths, stop_on_failure)
         else:
             assert prepared[0] is not None
-            code, ran = execute(prepared[0], paths[0]).exit_code, paths
+            result = execute(prepared[0], paths[0])
+            code, ran = result.exit_code, [result.report or paths[0]]
     finally:
         if store is not None:
             store.close()
@@ -416,32 +417,49 @@ class _Execute:
             for event in run_events(finished):
                 notify(settings, event, finished)
         assert journal.outcome is not None
-        return _RunResult(journal.outcome.exit_code, journal.reasons)
+        report = _report_of(journal, journal_path) if self.targets else None
+        return _RunResult(journal.outcome.exit_code, journal.reasons, report)
+
+
+def _report_of(journal: Any, journal_path: str) -> Any:
+    """The run's report (squall.report.RunReport) from the journal it holds, as the text
+    its file got: never read back (the path may be a FIFO or a device, or unwritable)."""
+    from squall.errors import SquallError
+    from squall.journal.store import format_journal
+    from squall.report import report_from_text
+
+    try:
+        return report_from_text(format_journal(journal.to_document()), journal_path)
+    except SquallError:  # cannot happen to a journal squall made; then read the file
+        return None
 
 
 class _RunResult:
-    """What a suite keeps of one run."""
+    """What a suite keeps of one run (``report``: when reports are asked for)."""
 
-    __slots__ = ("exit_code", "reasons")
+    __slots__ = ("exit_code", "reasons", "report")
 
-    def __init__(self, exit_code: int, reasons: list[str]) -> None:
+    def __init__(self, exit_code: int, reasons: list[str], report: Any = None) -> None:
         self.exit_code = exit_code
         self.reasons = reasons
+        self.report = report
 
 
 def _run_suite(
     execute: _Execute, prepared: list[_Prepared], paths: list[str], stop_on_failure: bool
-) -> tuple[int, list[str]]:
-    """Each experiment in turn; one summary; the most severe exit code and the journals
-    written."""
+) -> tuple[int, list[Any]]:
+    """Each experiment in turn; one summary; the most severe exit code and, for each run,
+    its report (when reports are asked for) or its journal's path."""
     import time
 
     from squall.cli.suite import SuiteEntry, print_summary, worst_exit_code
 
     entries: list[SuiteEntry] = []
+    reports: list[Any] = []  # each run's report (or journal path), for --report
     for index, (p, path) in enumerate(zip(prepared, paths, strict=True)):
         started = time.monotonic()
         result = execute(p, path, tuple(e.journal for e in entries if e.journal))
+        reports.append(result.report or path)
         reason = result.reasons[0] if result.reasons else ""
         entries.append(
             SuiteEntry(p.source, result.exit_code, time.monotonic() - started, reason, path)
@@ -452,7 +470,7 @@ def _run_suite(
     else:
         skipped = []
     print_summary(entries, skipped, json_lines=execute.json_lines)
-    return worst_exit_code(e.exit_code for e in entries), [e.journal for e in entries if e.journal]
+    return worst_exit_code(e.exit_code for e in entries), reports
 
 
 def _output_limit(option: str | None, settings: dict[str, Any]) -> int | None:

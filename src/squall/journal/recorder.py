@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 
 from squall.journal.limits import DEFAULT_MAX_OUTPUT, cap_output, safe_text
-from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal
+from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal, RunStatus
 from squall.journal.store import EventStream, dumps_document, encode_entry
 from squall.masking import mask_text, mask_value
 from squall.masking import scopes as _scopes
@@ -103,6 +103,10 @@ class Recorder:
         if note is not None:  # a recovery must not use this output as if it were whole
             key = "output_masked" if note.get("masked") else "output_truncated"
             squall = {**(squall or {}), key: True if note.get("masked") else note}
+        if run.reason and (run.status is RunStatus.FAILED or run.tolerance_met is False):
+            # the console's words for the failure or the miss (placeholders resolved, a
+            # tolerance probe's answer, no exception class): what every report says
+            squall = {**(squall or {}), "reason": run.reason}
         run.squall = squall
 
     def _stream_run(

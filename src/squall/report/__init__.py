@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable
 
 from squall.report.model import Entry, HypothesisCheck, RunReport
-from squall.report.read import read_journal, report_from_journal
+from squall.report.read import read_journal, report_from_journal, report_from_text
 
 __all__ = [
     "FORMATS",
@@ -26,6 +26,7 @@ __all__ = [
     "read_journal",
     "render",
     "report_from_journal",
+    "report_from_text",
     "write_report",
     "write_text",
 ]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from squall.experiment.show import show_value
 from squall.experiment.tolerance import miss_reason
+from squall.show import show_value
 
 __all__ = ["Entry", "Group", "HypothesisCheck", "RunReport"]
 
@@ -28,7 +28,7 @@ class Entry:
     provider: str
     arguments: Any
     output: Any
-    error: str  # the last line of the exception ("" when none)
+    error: str  # the run's words for the failure, else the exception's last line ("": none)
     traceback: str
     tolerance: Any = None
     tolerance_met: bool | None = None
@@ -38,6 +38,8 @@ class Entry:
     pause_after: float = 0.0
     controls: list[str] = field(default_factory=list)
     check: int = 0  # the number of the hypothesis check during the method (1-based)
+    #: why the run said its tolerance was missed (squall journals: ``squall.reason``)
+    said: str = ""
 
     @property
     def failed(self) -> bool:
@@ -54,12 +56,13 @@ class Entry:
     @property
     def reason(self) -> str:
         """Why it is a row to look at, in the words the run's console used: the error of a
-        failed activity, the reason a probe missed its tolerance (the output's ``problems``
-        sentences when it has them; squall.experiment.tolerance.miss_reason), else ""."""
+        failed activity, the reason a probe missed its tolerance (the run's own words, kept
+        in the journal; for a journal without them, squall.experiment.tolerance.miss_reason
+        works them out again), else ""."""
         if self.error:
             return self.error
         if self.tolerance_met is False:
-            return miss_reason(self.tolerance, self.output)
+            return self.said or miss_reason(self.tolerance, self.output)
         return self.status if self.failed else ""
 
 

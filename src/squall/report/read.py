@@ -13,11 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from squall.errors import InputError
+from squall.experiment import read_text
+from squall.experiment.limits import MAX_INT_DIGITS
 from squall.journal.limits import journal_safe
 from squall.masking import mask_value
 from squall.report.model import Entry, Group, HypothesisCheck, RunReport, short
+from squall.show import int_note
 
-__all__ = ["read_journal", "report_from_journal"]
+__all__ = ["read_journal", "report_from_journal", "report_from_text"]
 
 _OUTCOMES = {"held": 0, "deviated": 1, "broken": 3, "not-run": 4, "interrupted": 130}
 
@@ -26,13 +29,20 @@ def read_journal(path: str) -> RunReport:
     """Read and interpret one journal file.
 
     Raises:
-        InputError: the file cannot be read, is not JSON, or is not a journal.
+        InputError: the file cannot be read, is larger than the document limit (a journal
+            is read like any document: SQUALL_LIMIT_DOCUMENT_BYTES), is not UTF-8 or
+            JSON, or is not a journal.
     """
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read journal {path}: {exc}") from None
+    return report_from_text(read_text(path, kind="journal"), path)
+
+
+def report_from_text(text: str, source: str = "journal") -> RunReport:
+    """Interpret a journal's JSON text: a file's, or the text a run just wrote (``squall
+    run --report`` makes its reports from that, never from reading the file back).
+
+    Raises:
+        InputError: not JSON, or not a journal.
+    """
     try:
         # what the JSON holds that Python cannot print (an integer of over 4300 digits,
         # a lone surrogate escape, nesting deeper than the templates recurse) is made
@@ -40,17 +50,17 @@ def read_journal(path: str) -> RunReport:
         data = journal_safe(json.loads(text, parse_int=_integer))
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"{path}:{exc.lineno}:{exc.colno}: not a journal (not JSON: {exc.msg})"
+            f"{source}:{exc.lineno}:{exc.colno}: not a journal (not JSON: {exc.msg})"
         ) from None
     except RecursionError:
-        raise InputError(f"{path}: not a journal (JSON nested too deeply)") from None
-    return report_from_journal(data, path)
+        raise InputError(f"{source}: not a journal (JSON nested too deeply)") from None
+    return report_from_journal(data, source)
 
 
 def _integer(digits: str) -> int | str:
-    if len(digits) <= 4000:
-        return int(digits)
-    return f"[squall: integer of {len(digits)} digits, not shown]"
+    if len(digits.lstrip("-")) <= MAX_INT_DIGITS:
+        return int(digits)  # then journal_safe applies the one rule (show.INT_BITS)
+    return int_note(digits)
 
 
 def report_from_journal(data: Any, source: str = "journal") -> RunReport:
@@ -232,6 +242,7 @@ def _entry(raw: Mapping[str, Any], phase: str, clock: _Clock, check: int = 0) ->
         status = "not-met"
     pauses = _mapping(activity.get("pauses"))
     start = _text(raw.get("start"))
+    said = _said(extra.get("reason"))
     return Entry(
         phase=phase,
         name=_text(activity.get("name")) or "(unnamed)",
@@ -244,7 +255,7 @@ def _entry(raw: Mapping[str, Any], phase: str, clock: _Clock, check: int = 0) ->
         provider=_provider(provider),
         arguments=provider.get("arguments"),
         output=raw.get("output"),
-        error="".join(lines).strip().splitlines()[-1] if "".join(lines).strip() else "",
+        error=(said if said and not succeeded else _last_line(lines)),
         traceback="".join(lines),
         tolerance=activity.get("tolerance"),
         tolerance_met=tolerance_met if isinstance(tolerance_met, bool) else None,
@@ -254,6 +265,7 @@ def _entry(raw: Mapping[str, Any], phase: str, clock: _Clock, check: int = 0) ->
         pause_after=clock.pause(pauses.get("after")),
         controls=_names(activity.get("controls")),
         check=check,
+        said=said if succeeded and tolerance_met is False else "",
     )
 
 
@@ -331,6 +343,18 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def _said(reason: Any) -> str:
+    """The run's own words for a failure or a miss, as its console said them (squall
+    journals; text only: a journal is untrusted)."""
+    return reason.strip() if isinstance(reason, str) else ""
+
+
+def _last_line(lines: list[str]) -> str:
+    """The last line of an exception (a Chaos Toolkit journal's, or an older squall's)."""
+    text = "".join(lines).strip()
+    return text.splitlines()[-1] if text else ""
 
 
 def _text(value: Any) -> str:
