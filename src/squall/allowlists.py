@@ -15,7 +15,7 @@ longer protects anything is refused:
 The experiment's parser refuses such an entry with its place (``squall validate``,
 ``lint`` and ``run`` exit 2 before anything runs), ``validate`` and ``run`` refuse one
 given by ``--var``/``--var-file`` or the environment, and the drivers refuse it again at
-run time. This module imports nothing from squall.
+run time. This module imports nothing from squall but, in its messages, squall.show.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def network_too_broad(network: IPNetwork) -> str | None:
 
 def _path_entry(text: str) -> str | None:
     if "\0" in text or not text.strip():
-        return f"{text!r} is not a directory name"
+        return f"{_shown(text)} is not a directory name"
     if "${" in text:
         return None  # a placeholder: judged at run time, once substituted
     lexical = os.path.abspath(os.path.expanduser(text))
@@ -111,7 +111,7 @@ def _network_entry(text: str) -> str | None:
     try:
         network = parse_network(text)
     except ValueError:
-        return f"{text!r} is not a network (write a CIDR such as 10.0.3.0/24)"
+        return f"{_shown(text)} is not a network (write a CIDR such as 10.0.3.0/24)"
     why = network_too_broad(network)
     if why:
         return (
@@ -131,10 +131,12 @@ def entry_problems(key: str, value: Any) -> list[tuple[str, str]]:
         why = judge(value)
         return [("", why)] if why else []
     if not isinstance(value, list | tuple):
-        return [("", f"must be a list of {_KINDS[key]} (or one), not {type(value).__name__}")]
+        from squall.show import kind_of
+
+        return [("", f"must be a list of {_KINDS[key]} (or one), not {kind_of(value)}")]
     found = []
     for index, item in enumerate(value):
-        why = judge(item) if isinstance(item, str) else f"{item!r} is not {_ONE[key]}"
+        why = judge(item) if isinstance(item, str) else f"{_shown(item)} is not {_ONE[key]}"
         if why:
             found.append((f"/{index}", why))
     return found
@@ -142,3 +144,10 @@ def entry_problems(key: str, value: Any) -> list[tuple[str, str]]:
 
 _KINDS = {CONFIG_ALLOWED_PATHS: "directory names", CONFIG_ALLOWED_NETWORKS: "networks"}
 _ONE = {CONFIG_ALLOWED_PATHS: "a directory name", CONFIG_ALLOWED_NETWORKS: "a network"}
+
+
+def _shown(value: Any) -> str:
+    """``value`` in JSON's spelling, as every message shows a value (squall.show)."""
+    from squall.show import show_value
+
+    return show_value(value, 80)
