@@ -113,9 +113,9 @@ def test_squall_run_held_then_deviated(squall_run: Any, loopback_http_server: An
     result.assert_held().assert_rolled_back("undo").assert_succeeded("sleep")
     assert result.exit_code == 0
     assert result.output("health", "before")["status"] == 200
-    with pytest.raises(AssertionError, match="expected 'deviated', got outcome 'held'"):
+    with pytest.raises(AssertionError, match='expected "deviated", got outcome "held"'):
         result.assert_deviated()
-    with pytest.raises(AssertionError, match="no activity 'nope'"):
+    with pytest.raises(AssertionError, match='no activity "nope"'):
         result.entry("nope")
 
     loopback_http_server.queue("/health", 200, Response(503, "down"))
@@ -132,7 +132,7 @@ def test_squall_run_a_file_and_broken(squall_run: Any, tmp_path: Path) -> None:
     path.write_text(json.dumps(experiment))
     result = squall_run(path)
     result.assert_broken()
-    with pytest.raises(AssertionError, match="'sleep' failed"):
+    with pytest.raises(AssertionError, match='"sleep" failed'):
         result.assert_succeeded("sleep")
 
 

@@ -106,6 +106,10 @@ def _run(report: RunReport) -> list[str]:
     bad = failing(report)
     if bad:
         lines += ["", *_entries(bad)]
+    noted = [e for e in report.entries if e.notes][:MAX_ROWS]
+    if noted:  # what the console warned of (a rollback played again, calls retried)
+        lines += ["", "Notes:", ""]
+        lines += [f"- {md(e.phase)} {md(e.name)}: {md(n, 400)}" for e in noted for n in e.notes]
     ran = len(report.method) + len(report.rollbacks)
     lines += [
         "",

@@ -40,6 +40,9 @@ class Entry:
     check: int = 0  # the number of the hypothesis check during the method (1-based)
     #: why the run said its tolerance was missed (squall journals: ``squall.reason``)
     said: str = ""
+    #: what else the console warned of: played again after its worker was lost, calls
+    #: retried (squall journals: ``squall.replayed``, ``squall.attempts``)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:

@@ -266,6 +266,7 @@ def _entry(raw: Mapping[str, Any], phase: str, clock: _Clock, check: int = 0) ->
         controls=_names(activity.get("controls")),
         check=check,
         said=said if succeeded and tolerance_met is False else "",
+        notes=_notes(extra),
     )
 
 
@@ -349,6 +350,23 @@ def _said(reason: Any) -> str:
     """The run's own words for a failure or a miss, as its console said them (squall
     journals; text only: a journal is untrusted)."""
     return reason.strip() if isinstance(reason, str) else ""
+
+
+def _notes(extra: Mapping[str, Any]) -> list[str]:
+    """What the console warned of, kept in the entry's ``squall`` additions: a play again
+    from the start (a Temporal worker lost), calls retried."""
+    notes = []
+    replayed = extra.get("replayed")
+    if isinstance(replayed, str) and replayed:
+        attempt = extra.get("attempt")
+        number = f" (attempt {attempt})" if isinstance(attempt, int) and attempt > 1 else ""
+        notes.append(f"{replayed}{number}")
+    attempts = extra.get("attempts")
+    if isinstance(attempts, list) and len(attempts) > 1:
+        statuses = [_text(_mapping(a).get("status")) or "?" for a in attempts[:20]]
+        more = ", ..." if len(attempts) > 20 else ""
+        notes.append(f"called {len(attempts)} times (retry): {', '.join(statuses)}{more}")
+    return notes
 
 
 def _last_line(lines: list[str]) -> str:

@@ -64,6 +64,8 @@ def _entry(entry: Entry) -> dict[str, Any]:
         data["reason"] = entry.reason
     if entry.error:
         data["error"] = entry.error
+    if entry.notes:
+        data["notes"] = entry.notes
     if entry.group:
         data["group"] = entry.group
     if entry.background:
