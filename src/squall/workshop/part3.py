@@ -192,7 +192,7 @@ def pipeline(ctx: Context) -> Iterator[Item]:
         yield Item(
             word == WORDS[case] and done.returncode == expected,
             f"squall exit {code} ({case}): prints 'verdict: {WORDS[case]}' and exits {expected}",
-            f"it printed {show_value(verdicts[0]) if verdicts else 'no verdict line'} and exited "
+            f"it printed {verdicts[0] if verdicts else 'no verdict line'!r} and exited "
             f"{done.returncode}",
         )
         journal = ctx.scratch / "artifacts" / f"{case}.journal.json"

@@ -59,7 +59,7 @@ def test_killed_agent_zombie_then_gone(agent):
     process.wait(5)
     gone = agent_alive(pid=process.pid)
     assert gone["ok"] is False and gone["processes"][0]["state_name"] == "not running"
-    assert agent_alive(name=script)["problems"] == [f"no process named {script!r}"]
+    assert agent_alive(name=script)["problems"] == [f'no process named "{script}"']
 
 
 def test_missing_pidfile_and_heartbeat(tmp_path):
