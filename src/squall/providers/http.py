@@ -23,6 +23,7 @@ from squall.experiment.model import HttpSpec
 from squall.experiment.substitute import substitute
 from squall.masking import redact_url
 from squall.providers.base import Call
+from squall.show import kind_of
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -242,7 +243,10 @@ def _with_params(url: str, arguments: Any) -> str:
     else:
         from squall.providers._wire import WireError
 
-        raise WireError(f"cannot send {type(arguments).__name__} arguments as query parameters")
+        raise WireError(
+            f"cannot send {kind_of(arguments)} as query parameters "
+            "(give 'arguments' an object or a query string)"
+        )
     if not pairs:
         return url
     parts = urllib.parse.urlsplit(url)
@@ -266,7 +270,9 @@ def _form(arguments: Any) -> bytes:
         return arguments.encode() if isinstance(arguments, str) else arguments
     from squall.providers._wire import WireError
 
-    raise WireError(f"cannot send {type(arguments).__name__} arguments as a form")
+    raise WireError(
+        f"cannot send {kind_of(arguments)} as a form (give 'arguments' an object or a text)"
+    )
 
 
 def _pairs(arguments: Mapping[Any, Any]) -> list[tuple[str, str]]:
