@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqxdist import ONE_WORKER, unit_of
 
 from sqharness import SUPPORT
@@ -89,10 +90,21 @@ def test_units_are_modules_and_one_worker_folders() -> None:
     assert unit_of(f"{ONE_WORKER[0]}x/test_x.py::test_a") == f"{ONE_WORKER[0]}x/test_x.py"
 
 
-def test_a_unit_runs_on_one_worker_and_its_sections_are_printed(tmp_path: Path) -> None:
-    _tree(tmp_path, failing=False)
-    done, where = _run(tmp_path)
+@pytest.fixture(scope="module")
+def passing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[str, str]]:
+    """One ``pytest -n 2`` of the tree without a failure, for the tests that read it:
+    its folder, its output, and where each test ran."""
+    root = tmp_path_factory.mktemp("split")
+    _tree(root, failing=False)
+    done, where = _run(root)
     assert done.returncode == 0, done.stdout + done.stderr
+    return root, done.stdout, where
+
+
+def test_a_unit_runs_on_one_worker_and_its_sections_are_printed(
+    passing: tuple[Path, str, dict[str, str]],
+) -> None:
+    _, stdout, where = passing
     assert len(where) == 3 * 6 + 2 * 7
     workers: dict[str, set[str]] = {}
     for nodeid, worker in where.items():
@@ -101,19 +113,17 @@ def test_a_unit_runs_on_one_worker_and_its_sections_are_printed(tmp_path: Path) 
     assert all(len(found) == 1 for found in workers.values()), workers
     assert set().union(*workers.values()) == {"gw0", "gw1"}  # both workers had work
     (batch_worker,) = workers[ONE_WORKER[0]]
-    assert "the batch" in done.stdout
-    assert f"ran on {batch_worker}" in done.stdout
+    assert "the batch" in stdout
+    assert f"ran on {batch_worker}" in stdout
 
 
-def test_the_longest_units_are_handed_out_first(tmp_path: Path) -> None:
+def test_the_longest_units_are_handed_out_first(passing: tuple[Path, str, dict[str, str]]) -> None:
     """The first unit of each worker: the long module (by ``UNIT_SECONDS``) and the
     folder of 14 tests (by ``SECONDS_PER_TEST``); xdist alone starts the folder and
     tests/test_a.py, the first two by number of tests and then by collection order."""
-    _tree(tmp_path, failing=False)
-    done, _ = _run(tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
+    root = passing[0]
     order: dict[str, list[str]] = {}
-    for line in (tmp_path / "record.txt").read_text().splitlines():
+    for line in (root / "record.txt").read_text().splitlines():
         nodeid, worker = line.split(" ")
         units = order.setdefault(worker, [])
         if unit_of(nodeid) not in units:
