@@ -36,6 +36,18 @@ sys.exit(main())
 """
 
 
+def _squall_without_temporalio(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _WITHOUT_TEMPORALIO, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env=subprocess_env(),
+        timeout=60,
+    )
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -50,15 +62,7 @@ sys.exit(main())
 def test_a_temporal_command_without_the_extra_says_how_to_install_it(
     args: list[str], tmp_path: Path
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_TEMPORALIO, *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-        env=subprocess_env(),
-        timeout=60,
-    )
+    done = _squall_without_temporalio(args, tmp_path)
     assert done.returncode == 2, done.stderr
     assert "internal error" not in done.stderr
     assert "squall: error: this command needs the temporal extra" in done.stderr
@@ -69,15 +73,8 @@ def test_a_temporal_command_without_the_extra_says_how_to_install_it(
 def test_a_local_run_does_not_need_the_extra(tmp_path: Path) -> None:
     """The finder above blocks temporalio for real: a local run, which never imports it,
     still runs (held, exit 0) in the same process set-up."""
-    trivial = str(EXAMPLES / "trivial.json")
-    done = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_TEMPORALIO, "run", "--no-history", trivial],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=tmp_path,
-        env=subprocess_env(),
-        timeout=60,
+    done = _squall_without_temporalio(
+        ["run", "--no-history", str(EXAMPLES / "trivial.json")], tmp_path
     )
     assert done.returncode == 0, done.stderr
 
