@@ -19,6 +19,9 @@ import time
 __all__ = ["Pool", "WireError", "WireResponse", "WireTimeout", "decode_headers"]
 
 _MAX_LINE = 65536  # the limits of http.client
+#: the most of a response body squall reads (decompressed): as a process's output
+MAX_BODY = 64 << 20
+TOO_LARGE = "the response body is larger than 64 MiB: squall stopped reading it"
 _MAX_HEADERS = 100
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 _RETRY_BACKOFF = 0.5  # httpcore's: 0 s, then 0.5 s, 1 s, 2 s ...
@@ -69,13 +72,22 @@ def index(headers: list[tuple[str, str]]) -> dict[str, str]:
 class _Connection:
     """One socket and what has been read from it but not used yet."""
 
-    __slots__ = ("buffer", "sock")
+    __slots__ = ("buffer", "deadline", "sock")
 
     def __init__(self, sock: _socket.socket) -> None:
         self.sock = sock
         self.buffer = bytearray()
+        #: when the exchange must be over (time.monotonic()); None: no bound
+        self.deadline: float | None = None
 
     def _fill(self) -> None:
+        if self.deadline is not None:  # the timeout bounds the whole exchange
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the exchange took longer than its timeout")
+            self.sock.settimeout(left)
+        if len(self.buffer) > MAX_BODY + _MAX_LINE:
+            raise WireError(TOO_LARGE)
         data = self.sock.recv(65536)
         if not data:
             raise EOFError
@@ -123,6 +135,8 @@ class _Connection:
         return line
 
     def exact(self, size: int) -> bytes:
+        if size > MAX_BODY:
+            raise WireError(TOO_LARGE)
         while len(self.buffer) < size:
             self._fill()
         data = bytes(self.buffer[:size])
@@ -219,6 +233,7 @@ class Pool:
         timeout: float | None,
     ) -> WireResponse:
         connection.sock.settimeout(timeout)
+        connection.deadline = None if timeout is None else time.monotonic() + timeout
         try:
             connection.sock.sendall(data)
             status, headers, fields, keep = _read_head(connection)
@@ -380,6 +395,8 @@ def _read_chunked(connection: _Connection) -> bytes:
                 _skip_trailers(connection)
                 return bytes(chunks)
             chunks += connection.exact(size)
+            if len(chunks) > MAX_BODY:
+                raise WireError(TOO_LARGE)
             connection.line()  # the CRLF after the chunk
     except EOFError:
         raise WireError("peer closed connection without sending complete message body") from None
@@ -396,12 +413,14 @@ def _decode(body: bytes, fields: dict[str, str]) -> bytes:
     for coding in reversed([c.strip().lower() for c in value.split(",")]):
         try:
             if coding in ("gzip", "x-gzip"):
-                body = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(body)
+                body = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(body, MAX_BODY + 1)
             elif coding == "deflate":
                 try:
-                    body = zlib.decompressobj().decompress(body)
+                    body = zlib.decompressobj().decompress(body, MAX_BODY + 1)
                 except zlib.error:
-                    body = zlib.decompressobj(-zlib.MAX_WBITS).decompress(body)
+                    body = zlib.decompressobj(-zlib.MAX_WBITS).decompress(body, MAX_BODY + 1)
+            if len(body) > MAX_BODY:  # a small body that expands without end
+                raise WireError(TOO_LARGE)
         except zlib.error as exc:
             raise WireError(f"cannot decode the {coding} body: {exc}") from None
     return body

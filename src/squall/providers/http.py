@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Mapping
 
 from squall._version import __version__
@@ -145,24 +146,39 @@ class HttpProvider:
     ) -> WireResponse:
         import httpx
 
-        from squall.providers._wire import WireError, WireResponse, WireTimeout, decode_headers
+        from squall.providers._wire import (
+            MAX_BODY,
+            TOO_LARGE,
+            WireError,
+            WireResponse,
+            WireTimeout,
+            decode_headers,
+        )
 
         client = self._client(spec.verify_tls, spec.max_retries, proxy)
         connect, read = timeouts
+        deadline = None if read is None else time.monotonic() + read  # the whole exchange
         try:
-            response = client.request(
+            with client.stream(
                 hop.method,
                 hop.url,
                 headers=hop.headers,
                 content=hop.body or None,
                 timeout=httpx.Timeout(read, connect=connect),
-            )
+            ) as response:
+                body = bytearray()
+                for part in response.iter_bytes():  # decoded a part at a time
+                    body += part
+                    if len(body) > MAX_BODY:
+                        raise WireError(TOO_LARGE)
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise WireTimeout("the exchange took longer than its timeout")
         except httpx.TimeoutException as exc:
             raise WireTimeout(str(exc)) from None
         except httpx.HTTPError as exc:
             raise WireError(str(exc)) from None
         headers = decode_headers(response.headers.raw)
-        return WireResponse(response.status_code, headers, response.content)
+        return WireResponse(response.status_code, headers, bytes(body))
 
     def _client(self, verify: bool, retries: int, proxy: str | None) -> Any:
         import http.cookiejar
