@@ -105,6 +105,10 @@ def test_a_stop_swallowed_by_a_driver_while_loading_still_stops_the_run(tmp_path
             [sys.executable, "-m", "squall", "run", "--no-history", "--journal-path",
              str(tmp_path / "j.json"), str(experiment)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            # SIGINT as a terminal gives it: the xdist worker may have it ignored by then
+            # (seen: SigIgn with SIGINT and SIGQUIT after other tests), and squall rightly
+            # keeps an inherited ignore, so the SIGINT round slept the import out (HELD)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )  # fmt: skip
         deadline = time.monotonic() + 30
         while not started.exists():
