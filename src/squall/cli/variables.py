@@ -9,7 +9,7 @@ from squall.engine.configuration import convert_env_value
 from squall.errors import InputError
 from squall.experiment.model import ControlDecl
 from squall.experiment.parse import parse_controls
-from squall.show import show_value
+from squall.show import kind_of, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -87,10 +87,22 @@ def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, di
                 param_hint="--var-file",
             )
         _check_var_file_keys(name, data)
-        configuration.update(data.get("configuration") or {})
-        for scope, values in (data.get("secrets") or {}).items():
-            secrets.setdefault(scope, {}).update(values or {})
+        configuration.update(_section(name, "configuration", data.get("configuration")))
+        for scope, values in _section(name, "secrets", data.get("secrets")).items():
+            secrets.setdefault(str(scope), {}).update(_section(name, f"secrets.{scope}", values))
     return configuration, secrets
+
+
+def _section(name: str, where: str, value: Any) -> dict[str, Any]:
+    """A var file's section: an object (or nothing); anything else is bad input."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise bad_parameter(
+            f"{name}: '{where}' must be an object of names to values, not {kind_of(value)}",
+            param_hint="--var-file",
+        )
+    return value
 
 
 _VAR_FILE_KEYS = ("configuration", "secrets")
