@@ -244,8 +244,13 @@ def test_an_http_run_does_not_import_httpx(tmp_path: Path, servers: Any) -> None
             {
                 "title": "t",
                 "description": "d",
+                "configuration": {"page": "index"},
                 "method": [
-                    {"type": "probe", "name": "p", "provider": {"type": "http", "url": base}}
+                    {
+                        "type": "probe",
+                        "name": "p",
+                        "provider": {"type": "http", "url": base + "/${page}.html"},
+                    }
                 ],
             }
         )
@@ -260,8 +265,9 @@ def test_an_http_run_does_not_import_httpx(tmp_path: Path, servers: Any) -> None
     # ASCII host is given to getaddrinfo as bytes), nor socket (_socket is enough), nor
     # urllib.parse (a plain URL is split by _url), which cost a few ms of the first request
     heavy = ["typing", "encodings.idna", "stringprep", "unicodedata", "socket", "urllib.parse"]
-    # nor the proxy rules when no *_proxy variable is set
-    heavy.append("squall.proxies")
+    # nor the proxy rules when no *_proxy variable is set, nor string (the URL's ${page}
+    # is interpolated without string.Template)
+    heavy += ["squall.proxies", "string"]
     code = (
         f"import sys; heavy = {heavy!r}; assert not [m for m in heavy if m in sys.modules]; {code}"
     )
