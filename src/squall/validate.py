@@ -31,7 +31,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["check_experiment", "placeholder_findings"]
+__all__ = ["check_experiment", "global_control_problems", "placeholder_findings"]
 
 
 def check_experiment(
@@ -132,6 +132,25 @@ def _check_controls(
             continue
         found = _control_arguments(pointer, decl.name, module, decl.raw)
         problems += found or _control_probes(pointer, module, decl.raw, registry, declared)
+    return problems
+
+
+def global_control_problems(
+    controls: Iterable[tuple[str, ControlDecl]], registry: ProviderRegistry
+) -> list[Problem]:
+    """Problems of the probes that controls declared outside the experiment (settings,
+    ``--control-file``) run (``control_probes``); a module that cannot load or arguments
+    its ``validate_control`` refuses are reported when the run loads its controls."""
+    problems: list[Problem] = []
+    for pointer, decl in controls:
+        if decl.module is None:
+            continue
+        try:
+            module = load_control_module(decl)
+        except InputError:
+            continue
+        if not _control_arguments(pointer, decl.name, module, decl.raw):
+            problems += _control_probes(pointer, module, decl.raw, registry, {})
     return problems
 
 

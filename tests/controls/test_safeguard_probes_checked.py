@@ -79,3 +79,23 @@ def test_right_safeguard_probes_still_run(squall: Any, tmp_path: Path) -> None:
     result = squall("run", "e.json")
     assert result.code == 0, result.stderr
     assert (tmp_path / "ran").exists()
+
+
+@pytest.mark.parametrize("where", ["--control-file", "settings"])
+def test_a_wrong_probe_of_a_safeguard_declared_outside_the_experiment_is_bad_input(
+    where: str, squall: Any, tmp_path: Path
+) -> None:
+    """Declared in the settings or a control file, it stopped every run at once (130)."""
+    wrong = experiment(tmp_path, {"type": "python", "module": "os.path", "func": "nope"})
+    controls = {"guard": {k: v for k, v in wrong.pop("controls")[0].items() if k != "name"}}
+    (tmp_path / "e.json").write_text(json.dumps(wrong))
+    if where == "settings":
+        (tmp_path / "settings.yaml").write_text(json.dumps({"controls": controls}))
+        result = squall("run", "e.json")
+    else:
+        (tmp_path / "c.json").write_text(json.dumps(controls))
+        result = squall("run", "e.json", "--control-file", "c.json")
+    assert result.code == 2, (result.stdout, result.stderr)
+    assert "/controls/guard/provider/arguments/probes/1/provider/func" in result.stderr
+    assert "internal error" not in result.stderr
+    assert not (tmp_path / "ran").exists()

@@ -207,4 +207,22 @@ def read_global_controls(
         if problems:
             raise InputError(f"{origin}: " + "; ".join(f"{p.message}" for p in problems))
         chosen.update({d.name: d for d in decls})
+        _check_probes(origin, decls)
     return tuple(chosen.values())
+
+
+def _check_probes(origin: str, decls: tuple[ControlDecl, ...]) -> None:
+    """The probes these controls run (a safeguard's) are checked as the experiment's are.
+
+    Raises:
+        InputError: one of them is wrong (an unknown provider, a missing function...).
+    """
+    if not any(d.module for d in decls):
+        return
+    from squall.api import plugin_registry
+    from squall.validate import global_control_problems
+
+    pointers = [(f"/controls/{d.name}", d) for d in decls]
+    problems = global_control_problems(pointers, plugin_registry())
+    if problems:
+        raise InputError(f"{origin}: " + "; ".join(f"{p.pointer}: {p.message}" for p in problems))
