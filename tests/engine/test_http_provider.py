@@ -136,3 +136,75 @@ def test_header_names_keep_the_servers_case_and_repeats_are_joined() -> None:
     assert headers["X-Request-ID"] == "r-1"
     assert headers["set-cookie"] == "a=1, b=2"  # the first spelling names a repeated header
     assert "content-type" not in headers
+
+
+class _Streams(BaseHTTPRequestHandler):
+    """``/endless``: a body without end; ``/trickle``: one byte every 0.2 s for 2 min."""
+
+    def do_GET(self) -> None:
+        import time
+
+        self.send_response(200)
+        self.end_headers()  # no length: the body ends when the connection does
+        try:
+            if self.path == "/endless":
+                while True:
+                    self.wfile.write(b"e" * 65536)
+            for _ in range(600):
+                self.wfile.write(b"t")
+                self.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass  # the client gave up
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def https_streams(tmp_path: Path) -> Iterator[str]:
+    authority = make_authority()
+    cert, key = make_leaf(authority, ["127.0.0.1"]).write(tmp_path / "c.pem", tmp_path / "k.pem")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Streams)
+    server.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _https_output(url: str, timeout: float) -> Any:
+    from squall.experiment.model import HttpSpec
+    from squall.providers.base import Call
+    from squall.providers.http import HttpProvider
+
+    provider = HttpProvider()
+    try:
+        spec = HttpSpec(url=url, timeout=timeout, verify_tls=False)
+        return provider.run(spec, Call(name="p", variables={}))
+    finally:
+        provider.close()
+
+
+def test_an_endless_https_body_stops_at_the_body_limit(https_streams: str) -> None:
+    """The httpx path (TLS) bounds a body as the plain path does (test_http_endless)."""
+    from squall.errors import ActivityFailed
+
+    with pytest.raises(ActivityFailed, match="larger than 64 MiB"):
+        _https_output(f"{https_streams}/endless", 60)
+
+
+def test_an_https_body_that_trickles_in_ends_at_the_timeout(https_streams: str) -> None:
+    import time
+
+    from squall.errors import ActivityTimeout
+
+    started = time.monotonic()
+    with pytest.raises(ActivityTimeout, match="timed out"):
+        _https_output(f"{https_streams}/trickle", 1)
+    assert time.monotonic() - started < 20

@@ -11,17 +11,13 @@ from __future__ import annotations
 import contextlib
 import os
 
+from squall.providers._capture import MAX_CAPTURE
+
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["MAX_CAPTURE", "Cancelled", "Pipes", "collect"]
-
-#: The most bytes of one stream (stdout or stderr) kept in memory: past it, the stream is
-#: still read to its end (the process never blocks on a full pipe) but not kept, and a
-#: note at its end says how much was left out. A process that writes without end
-#: (``yes``) cannot take squall's memory; the journal keeps less anyway (``max_output``).
-MAX_CAPTURE = 64 << 20
 
 
 class Cancelled(Exception):

@@ -16,11 +16,13 @@ import _socket
 import threading
 import time
 
+from squall.providers._capture import MAX_CAPTURE
+
 __all__ = ["Pool", "WireError", "WireResponse", "WireTimeout", "decode_headers"]
 
 _MAX_LINE = 65536  # the limits of http.client
 #: the most of a response body squall reads (decompressed): as a process's output
-MAX_BODY = 64 << 20
+MAX_BODY = MAX_CAPTURE
 TOO_LARGE = "the response body is larger than 64 MiB: squall stopped reading it"
 _MAX_HEADERS = 100
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
