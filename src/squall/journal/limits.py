@@ -61,6 +61,7 @@ MAX_DEPTH = 100
 #: the most values an output is walked for (a structure that shares its parts can stand
 #: for more values than memory holds: ``x = [x, x]`` a hundred times is 2**100 leaves)
 MAX_VALUES = 1_000_000
+_CONTAINERS = (Mapping, list, tuple, set, frozenset)
 
 
 def safe_text(text: str) -> str:
@@ -103,7 +104,8 @@ class _Safe:
         self.left -= 1
         if self.left < 0:
             return f"[squall: more than {self.most} values, not recorded]"
-        if isinstance(value, Mapping | list | tuple | set | frozenset):
+        # dict and list first: isinstance against the Mapping ABC runs Python code
+        if kind is dict or kind is list or isinstance(value, _CONTAINERS):
             if depth >= MAX_DEPTH:
                 return f"[squall: nested deeper than {MAX_DEPTH} levels, not recorded]"
             if id(value) in self.path:
@@ -118,7 +120,7 @@ class _Safe:
         return self.value(_text_of(value), depth)
 
     def _container(self, value: Any, depth: int) -> Any:
-        if isinstance(value, Mapping):
+        if type(value) is dict or isinstance(value, Mapping):
             items = [(self._key(k), self.value(v, depth)) for k, v in value.items()]
             same = type(value) is dict and all(
                 k is k0 and v is v0 for (k, v), (k0, v0) in zip(items, value.items(), strict=True)
@@ -159,7 +161,7 @@ def _measure(value: Any, texts: list[int]) -> int:
         item = stack.pop()
         if isinstance(item, str | bytes | bytearray):
             texts.append(len(item))
-        elif isinstance(item, Mapping):
+        elif type(item) is dict or isinstance(item, Mapping):
             other += _SCALAR * len(item)
             stack.extend(item.keys())
             stack.extend(item.values())
