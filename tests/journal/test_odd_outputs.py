@@ -22,15 +22,17 @@ from squall.journal import limits
 from squall.journal.limits import cap_output
 
 
-def _experiment(func: str) -> dict[str, Any]:
-    def mark(name: str) -> dict[str, Any]:
+def _experiment(func: str, uses: bool = False) -> dict[str, Any]:
+    def mark(name: str, line: str = "") -> dict[str, Any]:
+        # the line is an argument of its own: no quoting of what an output holds
+        script = 'printf "%s" "$1" | head -c 100 >> marks; echo >> marks'
         return {
             "type": "action",
             "name": name,
             "provider": {
                 "type": "process",
                 "path": "sh",
-                "arguments": ["-c", f"echo {name} >> marks"],
+                "arguments": ["-c", script, "sh", line or name],
             },
         }
 
@@ -42,7 +44,7 @@ def _experiment(func: str) -> dict[str, Any]:
     return {
         "title": f"odd output {func}",
         "description": "a driver returns what JSON cannot hold as is",
-        "method": [mark("injected"), odd],
+        "method": [mark("injected"), odd, *([mark("uses", "${outputs.odd}")] if uses else [])],
         "rollbacks": [mark("rolled-back")],
     }
 
@@ -68,6 +70,30 @@ def test_any_return_value_ends_in_a_journal_with_the_rollback_played(
     assert (tmp_path / "r.html").stat().st_size > 0 and (tmp_path / "j.xml").stat().st_size > 0
     runs = squall("runs", "show", result.journal["squall"]["run_id"], "--json")
     assert runs.code == 0, runs.stderr
+
+
+@pytest.mark.parametrize("func", sorted(f for f, shown in CASES.items() if shown is not None))
+def test_a_later_activity_uses_any_return_value_in_bounded_time(
+    func: str, squall: Any, tmp_path: Path
+) -> None:
+    """``${outputs.odd}`` of such a value: the later activity gets the value as the
+    journal holds it (as on Temporal, where only that crosses), the run ends with its
+    journal and its rollback. Before: an internal error (circular, surrogate, deep), a
+    hang (shared), or a run aborted (a long integer)."""
+    (tmp_path / "e.json").write_text(json.dumps(_experiment(func, uses=True)))
+    result = squall("run", "e.json", timeout=60)
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert result.journal is not None, result.stderr
+    marks = (tmp_path / "marks").read_text().split("\n")
+    assert marks[0] == "injected" and marks[-2] == "rolled-back", marks
+    uses = result.journal["run"][2]
+    if func == "shared":  # its million values, written out, are too long for argv
+        assert uses["status"] == "failed" and "Argument list too long" in uses["exception"][-1]
+        assert result.code == 3
+        return
+    assert uses["status"] == "succeeded", uses
+    assert CASES[func] in marks[1] or CASES[func] in json.dumps(uses["squall"]["outputs"])
+    assert result.code == 0
 
 
 def test_the_journal_copy_is_bounded_and_the_common_case_untouched(

@@ -18,6 +18,7 @@ from squall.experiment.outputs import (
     mentions_outputs,
     substitute_outputs,
 )
+from squall.journal.limits import journal_safe
 from squall.journal.model import ActivityRun, Journal, RunStatus
 from squall.journal.recorder import Phase
 
@@ -114,7 +115,10 @@ class OutputStore:
                     "failed, or was dry)"
                 )
             output, phase, start = source
-            value = follow_path(output, ref)
+            # as the journal holds it (and as it crosses to a Temporal worker): a value
+            # JSON cannot hold (circular, a long integer, a lone surrogate, deep or
+            # shared nesting) is written and substituted in bounded time
+            value = journal_safe(follow_path(output, ref))
             used.append(
                 {
                     "expression": ref.expression,

@@ -88,6 +88,7 @@ class Recorder:
             and not run.reason
             and run.exception is None
             and not _scopes.any_secret
+            and run.squall is None
         ):
             return  # nothing to make safe, cut or mask (the usual probe's output)
         run.output, note = cap_output(run.output, self.max_output)
@@ -96,6 +97,12 @@ class Recorder:
         if run.exception:
             run.exception = [safe_text(line) for line in run.exception]
         squall = run.squall
+        if squall and "outputs" in squall:  # the values of ${outputs...} used: cut too
+            used = [
+                {**u, "value": cap_output(u["value"], self.max_output)[0]}
+                for u in squall["outputs"]
+            ]
+            squall = {**squall, "outputs": used}
         if _scopes.any_secret:  # else nothing to mask (cap_output masks the output)
             run.reason = mask_text(run.reason)
             run.exception = mask_value(run.exception)
