@@ -13,7 +13,9 @@ from chaoslib.settings import get_loaded_settings
 
 
 def marker():
-    return get_loaded_settings().get("notifications", [{}])[0].get("url", "no settings")
+    # the URL's last part: a notification URL is a credential, masked whole in the journal
+    url = get_loaded_settings().get("notifications", [{}])[0].get("url", "no settings")
+    return url.rsplit("/", 1)[-1]
 """
 
 
@@ -29,7 +31,7 @@ def test_a_driver_reads_the_settings_given_with_the_option(squall: Any, tmp_path
     env = {"SQUALL_SETTINGS": str(tmp_path / "other.yaml")}
     done = squall("--settings", str(given), "run", "e.json", env=env)
     assert done.code == 0, done.stderr
-    assert done.journal["run"][0]["output"] == "http://127.0.0.1:9/given"
+    assert done.journal["run"][0]["output"] == "given"
     # without the option: $SQUALL_SETTINGS (missing here: no settings)
     done = squall("run", "e.json", env=env)
     assert done.journal["run"][0]["output"] == "no settings"

@@ -26,7 +26,7 @@ def _no_traceback(result: Any) -> None:
         (["--cron", "* * *"], "expected 5 fields"),
         (["--cron", "@daily", "--timezone", "Mars/Olympus"], "--timezone 'Mars/Olympus'"),
         (["--every", "1h", "--cron", "@daily"], "give exactly one of --every and --cron"),
-        (["--every", "1h", "--address", "nope"], "--address: 'nope' is not a Temporal address"),
+        (["--every", "1h", "--address", "nope"], '--address: "nope" is not a Temporal address'),
     ],
 )
 def test_bad_timings_and_options_are_exit_2_before_any_connection(

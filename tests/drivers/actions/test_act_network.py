@@ -43,6 +43,23 @@ def _refused(host: str, port: int) -> bool:
         return True
 
 
+def _not_the_impostor(host: str, port: int, run_id: str) -> bool:
+    """Nothing answers at ``host:port`` as the run's impostor (its certificate names the run).
+    Refused is the usual answer; but under -n another test's listener may have been given
+    the freed port already (the rebinding tests listen on 127.0.0.2 too)."""
+    try:
+        sock = socket.create_connection((host, port), timeout=1)
+    except ConnectionRefusedError:
+        return True
+    with sock:
+        try:
+            with unverified_context().wrap_socket(sock, server_hostname="localhost") as tls:
+                certificate = tls.getpeercert(binary_form=True) or b""
+        except (ssl.SSLError, OSError):
+            return True  # not TLS at all: not the impostor
+    return run_id.encode() not in certificate
+
+
 def test_open_unexpected_port_then_close(squall_env: dict[str, str]) -> None:
     result = open_unexpected_port()
     port = result["port"]
@@ -121,7 +138,7 @@ def test_impostor_endpoint_fails_validation_and_serves_tagged_answers(
 
     undone = stop_impostor_endpoint()
     assert undone["status"] == "stopped"
-    assert _gone(result["pid"]) and _refused(host, port)
+    assert _gone(result["pid"]) and _not_the_impostor(host, port, squall_env["run_id"])
 
 
 @pytest.fixture
