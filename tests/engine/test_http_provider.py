@@ -55,20 +55,27 @@ class _Hello(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def https_url(tmp_path: Path) -> Iterator[str]:
+def _https_server(tmp_path: Path, handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``https://127.0.0.1:PORT`` served by ``handler`` with a generated certificate."""
     authority = make_authority()
     cert, key = make_leaf(authority, ["127.0.0.1"]).write(tmp_path / "c.pem", tmp_path / "k.pem")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"https://127.0.0.1:{server.server_address[1]}/"
+    yield f"https://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
     thread.join()
+
+
+@pytest.fixture
+def https_url(tmp_path: Path) -> Iterator[str]:
+    for url in _https_server(tmp_path, _Hello):
+        yield f"{url}/"
 
 
 def _probe(url: str, verify: bool) -> dict[str, Any]:
@@ -163,19 +170,7 @@ class _Streams(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def https_streams(tmp_path: Path) -> Iterator[str]:
-    authority = make_authority()
-    cert, key = make_leaf(authority, ["127.0.0.1"]).write(tmp_path / "c.pem", tmp_path / "k.pem")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Streams)
-    server.daemon_threads = True
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    yield from _https_server(tmp_path, _Streams)
 
 
 def _https_output(url: str, timeout: float) -> Any:
