@@ -15,6 +15,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from squall.intervals import MAX_SECONDS, MIN_INTERVAL
+
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
@@ -75,7 +77,7 @@ RUN: Spec = {
     ),
     "--control-file": ("control_files", "existing-file", ()),
     "--hypothesis-strategy": ("hypothesis_strategy", "choice", HYPOTHESIS_STRATEGIES),
-    "--hypothesis-frequency": ("hypothesis_frequency", "float", ()),
+    "--hypothesis-frequency": ("hypothesis_frequency", "interval", ()),
     "--fail-fast": ("fail_fast", "flag", ()),
     "--fail-fast-ratio": ("fail_fast_ratio", "percent", ()),
     "--plan": ("show_plan", "flag", ()),
@@ -210,13 +212,15 @@ def _options(
 def _convert(value: str, kind: str, choices: tuple[str, ...]) -> Any:
     if kind == "choice" and value not in choices:
         raise _Unsure
-    if kind in ("float", "percent"):
+    if kind in ("float", "percent", "interval"):
         try:
             number = float(value)
         except ValueError:
             raise _Unsure from None
         if kind == "percent" and not 0 <= number <= 100:
             raise _Unsure
+        if kind == "interval" and not MIN_INTERVAL <= number <= MAX_SECONDS:
+            raise _Unsure  # click's option says what is wrong (cli/run.py)
         return number
     if (kind == "file" and os.path.isdir(value)) or (kind == "dir" and os.path.isfile(value)):
         raise _Unsure

@@ -20,6 +20,18 @@ __all__ = ["load_cli_document", "load_cli_settings", "read_overrides", "run", "v
 _print_problems = print_problems  # the name other commands import
 
 
+def _interval(value: float | None) -> float | None:
+    """``--hypothesis-frequency``: seconds between checks (squall.intervals' rule)."""
+    if value is None:
+        return None
+    from squall.intervals import interval
+
+    try:
+        return interval(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _print_findings(kind: str, findings: list[Problem]) -> None:
     """Warnings and notes: printed, located, without failing the command."""
     for finding in findings:
@@ -119,7 +131,11 @@ def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
 )
 @click.option("--hypothesis-strategy", type=click.Choice(_HYPOTHESIS), default=None)
 @click.option(
-    "--hypothesis-frequency", type=float, default=None, help="Seconds between checks (1.0)."
+    "--hypothesis-frequency",
+    type=float,
+    default=None,
+    callback=lambda _ctx, _param, value: _interval(value),
+    help="Seconds between checks (1.0; 0.01 at least).",
 )
 @click.option(
     "--fail-fast",

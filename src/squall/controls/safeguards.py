@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from squall import Interrupted
 from squall.controls._args import arguments_of
+from squall.intervals import interval
 
 if TYPE_CHECKING:
     from squall.hooks import RunView
@@ -41,10 +42,13 @@ def validate_control(control: Mapping[str, Any]) -> None:
         if not isinstance(probe, Mapping) or not isinstance(probe.get("name"), str):
             raise ValueError(f"{where} must be a probe declaration with a 'name'")
         frequency = probe.get("frequency")
-        if frequency is not None and (
-            isinstance(frequency, bool) or not isinstance(frequency, int | float) or frequency <= 0
-        ):
-            raise ValueError(f"{where}.frequency must be a number of seconds > 0")
+        if frequency is not None:
+            if isinstance(frequency, bool) or not isinstance(frequency, int | float):
+                raise ValueError(f"{where}.frequency must be a number of seconds")
+            try:
+                interval(frequency)
+            except ValueError as exc:
+                raise ValueError(f"{where}.frequency: {exc}") from None
 
 
 def control_probes(control: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 from squall._record import Record
 from squall.errors import InputError, Problem
+from squall.intervals import MAX_SECONDS
 from squall.show import kind_of, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -43,10 +44,6 @@ __all__ = [
 
 MAX_INT_DIGITS = 4300
 """Python's own limit on converting text to an integer (``sys.get_int_max_str_digits``)."""
-
-MAX_SECONDS = 366 * 24 * 3600
-"""The longest duration (timeout, pause, delay) squall accepts: a year, far below what the
-clocks and ``threading`` can wait for (about 292 years) and far above any run."""
 
 MAX_DEPTH_CEILING = 500
 """The depth limit cannot be raised past this: deeper documents would exhaust the stack."""

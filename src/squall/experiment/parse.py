@@ -28,6 +28,7 @@ from squall.experiment.model import (
 )
 from squall.experiment.providers import parse_provider
 from squall.experiment.tolerance import parse_tolerance
+from squall.intervals import interval
 from squall.show import kind_of
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -446,6 +447,12 @@ def _runtime(r: Reader, value: Any) -> Runtime:
                 "use " + ", ".join(s.value for s in HypothesisStrategy),
             )
     frequency = r.number(hypothesis, "frequency", "/runtime/hypothesis")
+    if isinstance(frequency, float):
+        try:
+            interval(frequency)
+        except ValueError as exc:
+            r.add("/runtime/hypothesis/frequency", str(exc))
+            frequency = None
     ratio = r.number(hypothesis, "fail_fast_ratio", "/runtime/hypothesis")
     fail_fast = hypothesis.get("fail_fast")
     if fail_fast is not None and not isinstance(fail_fast, bool):
