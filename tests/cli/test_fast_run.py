@@ -17,6 +17,7 @@ import pytest
 
 from squall.cli import fast
 from squall.cli.app import cli
+from squall.intervals import MAX_SECONDS, MIN_INTERVAL
 from squall.providers.python import _from_signature, _from_text_signature
 
 from sqharness import EXAMPLES
@@ -47,6 +48,8 @@ def _kind(param: click.Option) -> str:
     if isinstance(kind, click.Choice):
         return "choice"
     if isinstance(kind, click.FloatRange):
+        if (kind.min, kind.max) == (MIN_INTERVAL, MAX_SECONDS):
+            return "interval"  # seconds between checks (squall.intervals)
         assert (kind.min, kind.max) == (0, 100)
         return "percent"
     if kind is click.FLOAT:

@@ -14,6 +14,7 @@ from squall.cli.report import run_report_options
 from squall.cli.runcore import load_cli_document, print_problems, read_overrides
 from squall.cli.temporal_options import connection_options
 from squall.errors import Problem, ValidationError, printable
+from squall.intervals import MAX_SECONDS, MIN_INTERVAL
 
 __all__ = ["load_cli_document", "load_cli_settings", "read_overrides", "run", "validate"]
 
@@ -21,7 +22,8 @@ _print_problems = print_problems  # the name other commands import
 
 
 def _interval(value: float | None) -> float | None:
-    """``--hypothesis-frequency``: seconds between checks (squall.intervals' rule)."""
+    """``--hypothesis-frequency``: seconds between checks (squall.intervals' rule; the
+    range type lets NaN through)."""
     if value is None:
         return None
     from squall.intervals import interval
@@ -132,7 +134,7 @@ def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--hypothesis-strategy", type=click.Choice(_HYPOTHESIS), default=None)
 @click.option(
     "--hypothesis-frequency",
-    type=float,
+    type=click.FloatRange(MIN_INTERVAL, MAX_SECONDS),
     default=None,
     callback=lambda _ctx, _param, value: _interval(value),
     help="Seconds between checks (1.0; 0.01 at least).",
