@@ -15,8 +15,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-from squall.intervals import MAX_SECONDS, MIN_INTERVAL
-
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
@@ -219,8 +217,11 @@ def _convert(value: str, kind: str, choices: tuple[str, ...]) -> Any:
             raise _Unsure from None
         if kind == "percent" and not 0 <= number <= 100:
             raise _Unsure
-        if kind == "interval" and not MIN_INTERVAL <= number <= MAX_SECONDS:
-            raise _Unsure  # click's option says what is wrong (cli/run.py)
+        if kind == "interval":
+            from squall.intervals import MAX_SECONDS, MIN_INTERVAL
+
+            if not MIN_INTERVAL <= number <= MAX_SECONDS:
+                raise _Unsure  # click's option says what is wrong (cli/run.py)
         return number
     if (kind == "file" and os.path.isdir(value)) or (kind == "dir" and os.path.isfile(value)):
         raise _Unsure
