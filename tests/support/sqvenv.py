@@ -57,6 +57,23 @@ class Venv:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+#: what the wheel is built from; nothing else of the checkout is copied, because other
+#: tests write into it while this one copies (the hypothesis database under .hypothesis
+#: can change mid-copy, which failed a CI run)
+BUILD_INPUTS = ("src", "pyproject.toml", "README.md", "LICENSE")
+
+
+def copy_sources(source: Path) -> None:
+    """Copy the build's inputs (``BUILD_INPUTS``) of this checkout to ``source``."""
+    source.mkdir(parents=True)
+    for name in BUILD_INPUTS:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))  # fmt: skip
+        else:
+            shutil.copy2(ROOT / name, source / name)
+
+
 def squall_wheel(shared: Path) -> Path:
     """squall's wheel, built from a copy of this checkout (the build must not write into
     the repository) into ``shared/squall-wheel`` by the first caller; the others (xdist
@@ -68,14 +85,7 @@ def squall_wheel(shared: Path) -> Path:
             if not list(wheels.glob("squall-*.whl")):
                 source = shared / "squall-wheel-src"
                 shutil.rmtree(source, ignore_errors=True)  # a build that failed before
-                shutil.copytree(
-                    ROOT,
-                    source,
-                    ignore=shutil.ignore_patterns(
-                        ".venv", ".git", "__pycache__", "site", "out", "bench", "tests", "docs",
-                        "*.egg-info",
-                    ),
-                )  # fmt: skip
+                copy_sources(source)
                 done = subprocess.run(
                     [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels),
                      str(source)],
