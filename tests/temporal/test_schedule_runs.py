@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,12 +36,14 @@ def worker(temporal_server: TemporalServer, tmp_path: Path) -> Iterator[dict[str
     queue = f"schedules-{os.getpid()}-{tmp_path.name}"
     journals, history = tmp_path / "journals", tmp_path / "worker-history.sqlite3"
     env = subprocess_env(**temporal_server.env(), SQUALL_HISTORY=str(history))
+    home = tmp_path / "worker"  # not the directory `schedule add` runs in (tmp_path)
+    home.mkdir()
     with SquallWorker(
         temporal_server.address,
         queue,
         tmp_path / "worker.log",
         env=env,
-        cwd=tmp_path,
+        cwd=home,
         args=("--journal-dir", str(journals)),
     ) as running:
         yield {"queue": queue, "journals": journals, "history": history, "log": running.log}
@@ -71,13 +74,12 @@ def _journals(directory: Path) -> list[dict[str, Any]]:
 
 @pytest.mark.slow
 def test_a_schedule_fires_normal_runs_pause_stops_it_delete_removes_it(
-    squall: Any, temporal_server: TemporalServer, worker: dict[str, Any]
+    squall: Any, temporal_server: TemporalServer, worker: dict[str, Any], tmp_path: Path
 ) -> None:
     name = f"every-second-{os.getpid()}"
     env = {**temporal_server.env(), "SQUALL_TEMPORAL_TASK_QUEUE": worker["queue"]}
-    added = squall(
-        "schedule", "add", name, str(EXAMPLES / "trivial.json"), "--every", "1s", env=env
-    )
+    shutil.copy(EXAMPLES / "trivial.json", tmp_path / "trivial.json")
+    added = squall("schedule", "add", name, "trivial.json", "--every", "1s", env=env)
     assert added.code == 0, added.stderr
     try:
         journals = _wait(
@@ -97,8 +99,12 @@ def test_a_schedule_fires_normal_runs_pause_stops_it_delete_removes_it(
         )
         listed = squall("runs", "list", "--json", env={"SQUALL_HISTORY": str(worker["history"])})
         assert listed.code == 0, listed.stderr
-        in_history = {r["run_id"] for r in json.loads(listed.stdout)}
-        assert set(run_ids) <= in_history
+        in_history = {r["run_id"]: r for r in json.loads(listed.stdout)}
+        assert set(run_ids) <= set(in_history)
+        # given relative to where `schedule add` ran, named absolutely (the worker runs
+        # elsewhere): history.md's promise for every source that is a file
+        assert {in_history[r]["source"] for r in run_ids} == {str(tmp_path / "trivial.json")}
+        assert _described(squall, env, name)["experiment"] == str(tmp_path / "trivial.json")
 
         paused = squall("schedule", "pause", name, env=env)
         assert paused.code == 0, paused.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -143,6 +144,10 @@ def _prepare(
     from squall.temporal.inputs import run_input
 
     var_files, environment = split_var_files(var_files)  # .env: see temporal.dotenv
+    if os.path.isfile(source):
+        # the fires run and are recorded on workers, whose working directory is not
+        # this one: the history (and `schedule list`) name the file by its absolute path
+        source = os.path.abspath(source)
     settings = load_cli_settings_file(ctx.find_root().obj.get("settings_path"))
     overrides, secret_overrides = read_overrides(variables, var_files)
     document = load_cli_document(source, no_verify_tls, settings)
