@@ -146,3 +146,79 @@ def test_registered_by_entry_point(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ({"configuration": ["url"]}, r"configuration=\.\.\.\) takes a dict .* got list"),
+        ({"secrets": {"token": "s3"}}, r"scope 'token' must be a dict .* got str"),
+        ({"secrets": [("api", {})]}, r"secrets=\.\.\.\) takes a dict of secret scopes"),
+    ],
+)
+def test_overrides_of_the_wrong_shape_say_the_right_one(
+    squall_run: Any, given: dict[str, Any], says: str
+) -> None:
+    """Not Python's 'dictionary update sequence element #0 has length 1; 2 is required'."""
+    with pytest.raises(TypeError, match=says):
+        squall_run(_experiment("http://127.0.0.1:9/"), **given)
+
+
+def test_the_journal_is_kept_and_named(
+    squall_run: Any, loopback_http_server: Any, tmp_path: Path
+) -> None:
+    loopback_http_server.set("/health", status=200)
+    result = squall_run(_experiment(loopback_http_server.url("/health")))
+    assert result.journal_path == tmp_path / "journal.json"
+    assert json.loads(result.journal_path.read_text())["squall"]["outcome"] == "held"
+    with pytest.raises(
+        AssertionError, match=r"the steady state held \(journal: .*journal\.json\)\n"
+    ):
+        result.assert_deviated()
+    elsewhere = tmp_path / "kept" / "prices.journal.json"
+    elsewhere.parent.mkdir()
+    result = squall_run(_experiment(loopback_http_server.url("/health")), journal_path=elsewhere)
+    assert result.journal_path == elsewhere and elsewhere.is_file()
+
+
+def test_sections_by_the_console_words(squall_run: Any, loopback_http_server: Any) -> None:
+    """The console says method and rollback; the journal run and rollbacks: both work."""
+    loopback_http_server.set("/health", status=200)
+    result = squall_run(_experiment(loopback_http_server.url("/health")))
+    assert result.output("sleep", "method") == result.output("sleep", "run") == []
+    result.assert_succeeded("undo", "rollback")
+    with pytest.raises(ValueError, match=r'unknown section "during": use one of "run"'):
+        result.output("sleep", "during")
+
+
+def test_ctrl_c_during_a_run_stops_the_session(pytester: pytest.Pytester) -> None:
+    """The run plays what its strategy owes and returns; then pytest stops, as Ctrl-C
+    asks, instead of counting a failure and going on with the next test."""
+    pytester.makepyfile(
+        ctrl_c="import os, signal\n\ndef press() -> None:\n    os.kill(os.getpid(), signal.SIGINT)\n"
+    )
+    pytester.makepyfile(
+        """
+        CTRL_C = {"type": "python", "module": "ctrl_c", "func": "press"}
+        EXPERIMENT = {
+            "title": "interrupted", "description": "Ctrl-C in the method",
+            "runtime": {"rollbacks": {"strategy": "always"}},
+            "method": [{"type": "action", "name": "ctrl-c", "provider": CTRL_C}],
+            "rollbacks": [{"type": "action", "name": "undo", "provider": {
+                "type": "python", "module": "os.path", "func": "exists",
+                "arguments": {"path": "/"}}}],
+        }
+
+        def test_first(squall_run):
+            result = squall_run(EXPERIMENT)
+            print("RETURNED", result.outcome)
+
+        def test_second():
+            print("SECOND RAN")
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    text = result.stdout.str()
+    assert "KeyboardInterrupt" in text and "interrupted by SIGINT (Ctrl-C)" in text
+    assert "RETURNED" not in text and "SECOND RAN" not in text
+    assert result.ret == pytest.ExitCode.INTERRUPTED

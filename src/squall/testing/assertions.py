@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import squall
@@ -9,14 +10,26 @@ from squall import show_value
 
 __all__ = ["JournalAssertions"]
 
+# the journal's sections, and the words the console uses for them
+_SECTIONS = {
+    "run": "run",
+    "method": "run",
+    "before": "before",
+    "after": "after",
+    "rollbacks": "rollbacks",
+    "rollback": "rollbacks",
+}
+
 
 class JournalAssertions:
     """A journal with assertions; ``.journal`` is the ``squall.Journal`` itself and
-    ``.data`` its plain-data form (the keys of a ``journal.json``)."""
+    ``.data`` its plain-data form (the keys of a ``journal.json``); ``.journal_path`` is
+    where the journal was written (None if it was not), and failed assertions name it."""
 
-    def __init__(self, journal: squall.Journal) -> None:
+    def __init__(self, journal: squall.Journal, journal_path: str | Path | None = None) -> None:
         self.journal = journal
         self.data: dict[str, Any] = journal.to_dict()
+        self.journal_path = Path(journal_path) if journal_path is not None else None
 
     @property
     def outcome(self) -> str:
@@ -28,9 +41,11 @@ class JournalAssertions:
 
     def _why(self) -> str:
         reasons = self.data["squall"].get("reasons") or []
-        return f"outcome {show_value(self.outcome)}" + (
-            f": {'; '.join(reasons)}" if reasons else ""
-        )
+        why = f"outcome {show_value(self.outcome)}" + (f": {'; '.join(reasons)}" if reasons else "")
+        return why + self._where()
+
+    def _where(self) -> str:
+        return f" (journal: {self.journal_path})" if self.journal_path is not None else ""
 
     def assert_outcome(self, outcome: str) -> JournalAssertions:
         assert self.outcome == outcome, f"expected {show_value(outcome)}, got {self._why()}"
@@ -46,7 +61,14 @@ class JournalAssertions:
         return self.assert_outcome("broken")
 
     def entries(self, section: str = "run") -> list[dict[str, Any]]:
-        """Entries of ``run``, ``rollbacks``, or the ``before``/``after`` hypothesis."""
+        """Entries of ``run`` (or ``method``), ``rollbacks``, or the ``before``/``after``
+        hypothesis."""
+        if section not in _SECTIONS:
+            raise ValueError(
+                f"unknown section {show_value(section)}: use one of "
+                '"run" (or "method"), "before", "after", "rollbacks"'
+            )
+        section = _SECTIONS[section]
         if section in ("before", "after"):
             state = self.data["steady_states"][section]
             return list(state["probes"]) if state else []
@@ -58,7 +80,9 @@ class JournalAssertions:
             for entry in self.entries(where):
                 if entry["activity"].get("name") == name:
                     return entry
-        raise AssertionError(f"no activity {show_value(name)} in {', '.join(sections)}")
+        raise AssertionError(
+            f"no activity {show_value(name)} in {', '.join(sections)}{self._where()}"
+        )
 
     def output(self, name: str, section: str | None = None) -> Any:
         return self.entry(name, section)["output"]
@@ -67,6 +91,7 @@ class JournalAssertions:
         entry = self.entry(name, section)
         assert entry["status"] == "succeeded", (
             f"{show_value(name)} {entry['status']}: {''.join(entry.get('exception') or [])}"
+            f"{self._where()}"
         )
         return self
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,10 @@ def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
     ``JournalAssertions``. Validation problems raise ``squall.ValidationError``.
 
     ``configuration`` and ``secrets`` override the experiment's values as ``--var`` and
-    ``--var-file`` do on the command line (``secrets`` is scope -> key -> value)."""
+    ``--var-file`` do on the command line (``secrets`` is scope -> key -> value). The
+    journal is written to ``journal_path`` (default: ``journal.json`` in the test's
+    ``tmp_path``), which failed assertions name. A run stopped by Ctrl-C (or another
+    signal) stops the pytest session too, once the run has ended."""
 
     def run(
         experiment: Mapping[str, Any] | str | Path,
@@ -33,23 +38,66 @@ def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
         validate: bool = True,
         configuration: Mapping[str, Any] | None = None,
         secrets: Mapping[str, Mapping[str, Any]] | None = None,
+        journal_path: str | Path | None = None,
     ) -> JournalAssertions:
+        overrides, secret_overrides = _overrides(configuration, secrets)
         if isinstance(experiment, Mapping):
             path = tmp_path / "experiment.json"
             path.write_text(json.dumps(experiment, indent=2), encoding="utf-8")
         else:
             path = Path(experiment).resolve()
+        journal_file = Path(journal_path or tmp_path / "journal.json").resolve()
         monkeypatch.chdir(tmp_path)
         options = squall.RunOptions(
-            overrides=dict(configuration or {}),
-            secret_overrides={scope: dict(values) for scope, values in (secrets or {}).items()},
+            overrides=overrides, secret_overrides=secret_overrides, journal_path=journal_file
         )
         journal = squall.run_experiment(
             squall.load_experiment(path), validate=validate, run_options=options
         )
-        return JournalAssertions(journal)
+        _pass_on_signal(journal)
+        return JournalAssertions(journal, journal_file)
 
     return run
+
+
+def _overrides(
+    configuration: Any, secrets: Any
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The overrides as RunOptions wants them; a wrong shape is a TypeError that says
+    the right one (not Python's ``dictionary update sequence element #0 ...``)."""
+    if configuration is not None and not isinstance(configuration, Mapping):
+        raise TypeError(
+            "squall_run(configuration=...) takes a dict of configuration keys to values, "
+            f"e.g. {{'base_url': 'http://127.0.0.1:8080'}}; got {type(configuration).__name__}"
+        )
+    if secrets is not None and not isinstance(secrets, Mapping):
+        raise TypeError(
+            "squall_run(secrets=...) takes a dict of secret scopes, each a dict of keys to "
+            f"values, e.g. {{'api': {{'token': '...'}}}}; got {type(secrets).__name__}"
+        )
+    scopes: dict[str, dict[str, Any]] = {}
+    for scope, values in (secrets or {}).items():
+        if not isinstance(values, Mapping):
+            raise TypeError(
+                f"squall_run(secrets=...): scope {scope!r} must be a dict of keys to values "
+                f"(secrets are scope -> key -> value, e.g. {{{scope!r}: {{'token': '...'}}}}); "
+                f"got {type(values).__name__}"
+            )
+        scopes[str(scope)] = dict(values)
+    return dict(configuration or {}), scopes
+
+
+def _pass_on_signal(journal: squall.Journal) -> None:
+    """The run turned a signal into an orderly stop (rollbacks per strategy) and
+    returned: deliver it again, now that the run's handlers are gone, so that Ctrl-C
+    stops pytest (KeyboardInterrupt) instead of going on with the next test."""
+    stop = journal.interruption or {}
+    name = stop.get("name")
+    if stop.get("kind") != "signal" or name not in ("SIGINT", "SIGTERM", "SIGHUP"):
+        return
+    if name == "SIGINT":
+        raise KeyboardInterrupt(stop.get("reason") or "interrupted by SIGINT (Ctrl-C)")
+    os.kill(os.getpid(), getattr(signal, str(name)))
 
 
 @pytest.fixture
