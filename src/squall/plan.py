@@ -48,13 +48,36 @@ class PlanOptions(Record):
         fail_fast_ratio: float | None = None,
         settings: Mapping[str, Any] | None = None,
     ) -> None:
+        """Raises:
+        InputError: ``hypothesis_frequency`` is not a number of seconds from
+            ``squall.intervals.MIN_INTERVAL`` to ``MAX_SECONDS`` (the rule of
+            ``--hypothesis-frequency`` and ``runtime.hypothesis.frequency``).
+        """
         self.dry = dry
         self.rollback_strategy = rollback_strategy
         self.hypothesis_strategy = hypothesis_strategy
+        if hypothesis_frequency is not None:
+            hypothesis_frequency = _frequency(hypothesis_frequency)
         self.hypothesis_frequency = hypothesis_frequency
         self.fail_fast = fail_fast
         self.fail_fast_ratio = fail_fast_ratio
         self.settings: Mapping[str, Any] = settings or {}
+
+
+def _frequency(value: object) -> float:
+    """``PlanOptions(hypothesis_frequency=...)`` checked as the command line checks
+    ``--hypothesis-frequency`` (squall.intervals' rule, its message)."""
+    from squall.errors import InputError
+    from squall.intervals import interval
+    from squall.show import kind_of
+
+    where = "PlanOptions(hypothesis_frequency=...)"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{where}: seconds between checks must be a number, found {kind_of(value)}")
+    try:
+        return float(interval(value))
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 class Plan(Record):

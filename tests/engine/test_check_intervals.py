@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from squall.experiment.model import HypothesisStrategy
+
 _BAD = ["nan", "inf", "-1", "0", "1e-300"]
 
 
@@ -87,3 +89,41 @@ def test_a_safeguard_frequency_out_of_range_is_bad_input(
         assert result.code == 2, result.stderr
         assert "frequency" in result.stderr, result.stderr
     assert not (tmp_path / "ran").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [(float("nan"), "found NaN"), (float("inf"), "found Infinity"), (-1, "found -1"),
+     (0, "found 0"), (1e-300, "found 1e-300"), (10**400, "found 1"),
+     ("1", "found a string"), (True, "found a boolean")],
+    ids=["nan", "inf", "-1", "0", "1e-300", "10**400", "text", "bool"],
+)  # fmt: skip
+def test_the_python_api_checks_the_hypothesis_frequency_by_the_same_rule(
+    tmp_path: Path, value: Any, found: str
+) -> None:
+    from squall import InputError, run_experiment
+    from squall.plan import PlanOptions
+
+    path = _experiment(tmp_path)
+    with pytest.raises(InputError) as caught:
+        run_experiment(
+            str(path),
+            plan_options=PlanOptions(
+                hypothesis_strategy=HypothesisStrategy.DURING_METHOD_ONLY,
+                hypothesis_frequency=value,
+            ),
+        )
+    message = str(caught.value)
+    assert message.startswith("PlanOptions(hypothesis_frequency=...): "), message
+    assert found in message, message
+    if not isinstance(value, str | bool):  # the command line's own words
+        assert "the time between checks must be 0.01 to 31,622,400 seconds" in message
+    assert not (tmp_path / "ran").exists()
+
+
+def test_the_python_api_takes_a_frequency_in_range(tmp_path: Path) -> None:
+    from squall.plan import PlanOptions
+
+    assert PlanOptions(hypothesis_frequency=2).hypothesis_frequency == 2.0
+    assert PlanOptions(hypothesis_frequency=0.01).hypothesis_frequency == 0.01
+    assert PlanOptions().hypothesis_frequency is None
