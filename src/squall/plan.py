@@ -73,7 +73,8 @@ def _frequency(value: object) -> float:
 
     where = "PlanOptions(hypothesis_frequency=...)"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{where}: seconds between checks must be a number, found {kind_of(value)}")
+        found = kind_of(value)
+        raise InputError(f"{where}: seconds between checks must be a number, found {found}")
     try:
         return float(interval(value))
     except ValueError as exc:

@@ -113,8 +113,24 @@ def _check_controls(
 ) -> list[Problem]:
     """Every declared control module imports (a safeguard that cannot load is an error),
     its arguments are valid, and the probes it runs are checked like the experiment's."""
+    return _control_problems(_declared_controls(experiment), registry, declared)
+
+
+def global_control_problems(
+    controls: Iterable[tuple[str, ControlDecl]], registry: ProviderRegistry
+) -> list[Problem]:
+    """The same checks for controls declared outside the experiment (the settings,
+    ``--control-file``), each at its pointer in its own file."""
+    return _control_problems(controls, registry, {})
+
+
+def _control_problems(
+    controls: Iterable[tuple[str, ControlDecl]],
+    registry: ProviderRegistry,
+    declared: Mapping[str, Activity],
+) -> list[Problem]:
     problems = []
-    for pointer, decl in _declared_controls(experiment):
+    for pointer, decl in controls:
         if decl.module is None:
             continue
         try:
@@ -132,25 +148,6 @@ def _check_controls(
             continue
         found = _control_arguments(pointer, decl.name, module, decl.raw)
         problems += found or _control_probes(pointer, module, decl.raw, registry, declared)
-    return problems
-
-
-def global_control_problems(
-    controls: Iterable[tuple[str, ControlDecl]], registry: ProviderRegistry
-) -> list[Problem]:
-    """Problems of the probes that controls declared outside the experiment (settings,
-    ``--control-file``) run (``control_probes``); a module that cannot load or arguments
-    its ``validate_control`` refuses are reported when the run loads its controls."""
-    problems: list[Problem] = []
-    for pointer, decl in controls:
-        if decl.module is None:
-            continue
-        try:
-            module = load_control_module(decl)
-        except InputError:
-            continue
-        if not _control_arguments(pointer, decl.name, module, decl.raw):
-            problems += _control_probes(pointer, module, decl.raw, registry, {})
     return problems
 
 

@@ -90,12 +90,17 @@ def test_a_wrong_probe_of_a_safeguard_declared_outside_the_experiment_is_bad_inp
     controls = {"guard": {k: v for k, v in wrong.pop("controls")[0].items() if k != "name"}}
     (tmp_path / "e.json").write_text(json.dumps(wrong))
     if where == "settings":
-        (tmp_path / "settings.yaml").write_text(json.dumps({"controls": controls}))
+        text = json.dumps({"controls": controls})
+        (tmp_path / "settings.yaml").write_text(text)
         result = squall("run", "e.json")
+        place = "settings.yaml:1:{} at /controls/guard"  # its pointer in its own file
     else:
-        (tmp_path / "c.json").write_text(json.dumps(controls))
+        text = json.dumps(controls)
+        (tmp_path / "c.json").write_text(text)
         result = squall("run", "e.json", "--control-file", "c.json")
+        place = "c.json:1:{} at /guard"
+    place = place.format(text.index('"nope"') + 1)
     assert result.code == 2, (result.stdout, result.stderr)
-    assert "/controls/guard/provider/arguments/probes/1/provider/func" in result.stderr
+    assert f"{place}/provider/arguments/probes/1/provider/func" in result.stderr, result.stderr
     assert "internal error" not in result.stderr
     assert not (tmp_path / "ran").exists()

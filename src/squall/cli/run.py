@@ -84,6 +84,15 @@ def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+_CONTROL_FILES = click.option(
+    "--control-file",
+    "control_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON/YAML file of global controls (repeatable).",
+)
+
+
 @click.command()
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option(
@@ -124,13 +133,7 @@ def _input_options(command: Callable[..., Any]) -> Callable[..., Any]:
     type=click.Choice(["default", "always", "never", "deviated"]),
     default=None,
 )
-@click.option(
-    "--control-file",
-    "control_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="JSON/YAML file of global controls (repeatable).",
-)
+@_CONTROL_FILES
 @click.option("--hypothesis-strategy", type=click.Choice(_HYPOTHESIS), default=None)
 @click.option(
     "--hypothesis-frequency",
@@ -206,6 +209,7 @@ def run(ctx: click.Context, /, **params: Any) -> int:
     is_flag=True,
     help="Treat warnings (a ${name} nothing defines) as problems: exit 2.",
 )
+@_CONTROL_FILES
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -214,10 +218,14 @@ def validate(
     variables: tuple[str, ...],
     var_files: tuple[str, ...],
     strict: bool,
+    control_files: tuple[str, ...],
 ) -> int:
-    """Check an experiment without running it (exit 0 valid, 2 problems found)."""
+    """Check an experiment without running it (exit 0 valid, 2 problems found).
+
+    The global controls a run would load (the settings' and each --control-file) are
+    checked too."""
     from squall.api import document_problems, sorted_problems
-    from squall.cli.variables import read_global_controls
+    from squall.cli.controlfiles import global_control_findings
     from squall.notifications import notify
     from squall.validate import placeholder_findings
 
@@ -229,18 +237,20 @@ def validate(
         experiment, problems = document_problems(  # one pass: format and registry
             document, overrides=overrides, secret_overrides=secret_overrides
         )
+        controls, elsewhere = global_control_findings(settings, control_files)  # located
         warnings, notes = placeholder_findings(
             experiment,
             overrides=overrides,
             secret_overrides=secret_overrides,
-            global_controls=read_global_controls(settings, ()),
+            global_controls=controls,
         )
         if strict:
             problems, warnings = problems + warnings, []
         _print_findings("warning", document.located(warnings))
         _print_findings("note", document.located(notes))
-        if problems:
-            raise ValidationError(sorted_problems(document, problems), document.name)
+        if problems or elsewhere:
+            located = sorted_problems(document, problems) + elsewhere
+            raise ValidationError(located, document.name)
     except ValidationError as exc:
         _print_problems(exc)
         notify(settings, "validate-failed", document.data, exc)

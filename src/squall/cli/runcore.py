@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from squall.cli import settled
 from squall.cli._errors import bad_parameter
 from squall.cli.console import Console
+from squall.cli.controlfiles import read_global_controls
 from squall.cli.history import open_cli_history
 from squall.cli.variables import (
     parse_var,
-    read_global_controls,
     read_var_files,
     split_var_files,
 )

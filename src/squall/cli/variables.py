@@ -6,9 +6,6 @@ import os
 
 from squall.cli._errors import bad_parameter
 from squall.engine.configuration import convert_env_value
-from squall.errors import InputError
-from squall.experiment.model import ControlDecl
-from squall.experiment.parse import parse_controls
 from squall.show import kind_of, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -21,7 +18,6 @@ __all__ = [
     "is_dotenv",
     "parse_var",
     "read_dotenv",
-    "read_global_controls",
     "read_var_files",
     "split_var_files",
 ]
@@ -177,52 +173,3 @@ def _read_mapping(path: Path) -> Any:
 
     text = read_text(str(path), kind="file")  # no further than the document limit
     return parse_text(text, str(path), "json" if path.suffix.lower() == ".json" else "yaml").data
-
-
-def read_global_controls(
-    settings: dict[str, Any], control_files: tuple[str, ...]
-) -> tuple[ControlDecl, ...]:
-    """Global controls: settings ``controls`` then each ``--control-file`` (same shape:
-    a mapping of name to declaration); a later one with the same name replaces it.
-
-    Raises:
-        InputError: a file cannot be read or a declaration is invalid.
-    """
-    sources: list[tuple[str, Any]] = [("settings", settings.get("controls") or {})]
-    for name in control_files:
-        from pathlib import Path
-
-        try:
-            sources.append((name, _read_mapping(Path(name))))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read control file {name}: {exc}") from None
-    chosen: dict[str, ControlDecl] = {}
-    for origin, block in sources:
-        if not isinstance(block, dict):
-            raise InputError(f"{origin}: controls must be a mapping of name to declaration")
-        entries = [
-            {"name": key, **value} for key, value in block.items() if isinstance(value, dict)
-        ]
-        decls, problems = parse_controls(entries, "/controls")
-        if problems:
-            raise InputError(f"{origin}: " + "; ".join(f"{p.message}" for p in problems))
-        chosen.update({d.name: d for d in decls})
-        _check_probes(origin, decls)
-    return tuple(chosen.values())
-
-
-def _check_probes(origin: str, decls: tuple[ControlDecl, ...]) -> None:
-    """The probes these controls run (a safeguard's) are checked as the experiment's are.
-
-    Raises:
-        InputError: one of them is wrong (an unknown provider, a missing function...).
-    """
-    if not any(d.module for d in decls):
-        return
-    from squall.api import plugin_registry
-    from squall.validate import global_control_problems
-
-    pointers = [(f"/controls/{d.name}", d) for d in decls]
-    problems = global_control_problems(pointers, plugin_registry())
-    if problems:
-        raise InputError(f"{origin}: " + "; ".join(f"{p.pointer}: {p.message}" for p in problems))
