@@ -99,6 +99,21 @@ class Bed:
             preexec_fn=hangup_disposition,
         )
 
+    def running(self, queue: str, timeout: float = 60) -> str:
+        """The id of the one run going on on ``queue`` (waited for)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        query = f"TaskQueue='{queue}' AND ExecutionStatus='Running'"
+        while True:
+            found = self.server.cli("workflow", "list", "--query", query, "--output", "json")
+            ids = [w["execution"]["workflowId"] for w in json.loads(found.stdout or "[]")]
+            if ids:
+                (run_id,) = ids
+                return str(run_id)
+            assert time.monotonic() < deadline, (found.stdout, found.stderr)
+            time.sleep(0.2)
+
     def history(self, run_id: str) -> list[dict[str, Any]]:
         """The run's Temporal history events, read back with the temporal CLI."""
         done = self.server.cli("workflow", "show", "--workflow-id", run_id, "--output", "json")

@@ -150,20 +150,6 @@ def _frozen_until(
         os.kill(holder.pid, signal.SIGCONT)
 
 
-def _run_id(bed: Bed, queue: str) -> str:
-    """The id of the one run going on on ``queue``."""
-    deadline = time.monotonic() + 60
-    query = f"TaskQueue='{queue}' AND ExecutionStatus='Running'"
-    while True:
-        found = bed.server.cli("workflow", "list", "--query", query, "--output", "json")
-        ids = [w["execution"]["workflowId"] for w in json.loads(found.stdout or "[]")]
-        if ids:
-            (run_id,) = ids
-            return str(run_id)
-        assert time.monotonic() < deadline, (found.stdout, found.stderr)
-        time.sleep(0.2)
-
-
 def test_a_starved_controls_worker_is_not_taken_for_lost(
     bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -173,7 +159,7 @@ def test_a_starved_controls_worker_is_not_taken_for_lost(
     try:
         wait_for_lines(marks / "inject", timeout=120)
         holder = _holder(log, run.runs)
-        run_id = _run_id(bed, run.queue)
+        run_id = bed.running(run.queue)
         # between hooks: frozen while the method holds
         _frozen_until(bed, holder, run_id, "squall.guard", cli)
         # during a hook: frozen as the method ends, so squall_after_method is offered to

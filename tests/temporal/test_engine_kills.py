@@ -23,6 +23,9 @@ pytestmark = pytest.mark.slow
 
 #: seconds without a heartbeat after which a worker is lost (the experiments say so)
 HEARTBEAT = 2
+#: seconds a silent worker has to take its play's question on its own queue before it is
+#: lost (a method activity's worker; the default is 60 s)
+SCHEDULE_TO_START = 15
 
 
 def _shell(name: str, script: str) -> dict[str, Any]:
@@ -39,7 +42,11 @@ def _experiment(path: Path, queue: str, method: list[Any], rollbacks: list[Any])
             {
                 "title": path.stem,
                 "description": "a kill test",
-                "squall": {"task_queue": queue, "heartbeat": HEARTBEAT},
+                "squall": {
+                    "task_queue": queue,
+                    "heartbeat": HEARTBEAT,
+                    "schedule_to_start": SCHEDULE_TO_START,
+                },
                 "method": method,
                 "rollbacks": rollbacks,
             }

@@ -25,6 +25,9 @@ pytestmark = pytest.mark.slow
 
 #: seconds without a heartbeat after which a worker is lost (the experiments say so)
 HEARTBEAT = 2
+#: seconds a silent worker has to take its play's question on its own queue before it is
+#: lost (a method activity's or hypothesis's worker; the default is 60 s)
+SCHEDULE_TO_START = 15
 
 
 def _kill(pid: int) -> None:
@@ -256,7 +259,11 @@ def test_workers_killed_at_random_moments_keep_every_guarantee(
         tmp_path / f"random-kills-{seed}.json",
         [marked(m, name, 2) for name in _METHOD],
         [marked(m, name, 2) for name in _ROLLBACKS],
-        squall={"task_queue": queue, "heartbeat": HEARTBEAT},
+        squall={
+            "task_queue": queue,
+            "heartbeat": HEARTBEAT,
+            "schedule_to_start": SCHEDULE_TO_START,
+        },
     )
     order = [(name, edge) for name in _METHOD + _ROLLBACKS for edge in ("start", "end")]
     moments = [order[i] for i in sorted(draw.sample(range(len(order)), 2))]
@@ -319,7 +326,11 @@ def test_a_worker_killed_mid_hypothesis_is_not_read_as_a_deviation(
         [marked(m, "inject")],
         **{
             "steady-state-hypothesis": {"title": "it answers", "probes": [probe]},
-            "squall": {"task_queue": queue, "heartbeat": HEARTBEAT},
+            "squall": {
+                "task_queue": queue,
+                "heartbeat": HEARTBEAT,
+                "schedule_to_start": SCHEDULE_TO_START,
+            },
         },
     )
     run_id = _detached(bed, experiment)

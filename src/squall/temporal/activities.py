@@ -22,8 +22,10 @@ from squall.engine.context import RunContext, now_iso
 from squall.errors import InputError
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, RunStatus
+from squall.journal.recorder import Phase
 from squall.temporal import steps
 from squall.temporal.inputs import RunInput
+from squall.temporal.plays import Play, Plays
 from squall.temporal.runhooks import HookInput, HookResult
 from squall.temporal.steps import StepInput, StepResult
 
@@ -46,6 +48,8 @@ HYPOTHESIS = "squall.hypothesis"
 RECORD = "squall.record"
 HOOK = "squall.hook"
 GUARD = "squall.guard"
+#: the failure type of a resume its worker has no play for (flow.resume)
+PLAY_UNKNOWN = "PlayUnknown"
 
 
 class WorkerActivities:
@@ -61,11 +65,23 @@ class WorkerActivities:
         self.pool = pool
         self.identity = identity
         self.journal_dir = journal_dir
-        #: this worker's own task queue: the hooks of the runs it started go there
+        #: this worker's own task queue: the hooks of the runs it started go there, and
+        #: the resumes of its plays Temporal gave up on (plays)
         self.hook_queue = hook_queue
+        self.plays = Plays()
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.start, self.run_activity, self.run_hypothesis, self.record, self.hook]
+
+    def own(self) -> list[Callable[..., Any]]:
+        """The activities of this worker's own queue: the hooks and the guard of the runs
+        it started, and the resumes of its plays (:mod:`squall.temporal.plays`)."""
+        return [self.hook, self.guard, self.run_activity, self.run_hypothesis]
+
+    def _beat(self) -> None:
+        """A heartbeat naming this worker, and its own queue (where a play Temporal gives
+        up on while this worker is starved is offered again)."""
+        activity.heartbeat(self.identity, self.hook_queue)
 
     @activity.defn(name=START)
     async def start(self, run: RunInput) -> str:
@@ -151,44 +167,94 @@ class WorkerActivities:
     async def _beating(self, future: asyncio.Future[_T]) -> _T:
         """``future``'s result, heartbeating while it runs: a completion the server lost
         (or a worker that died) is noticed after the heartbeat timeout, and retried."""
-        activity.heartbeat(self.identity)
+        self._beat()
         while True:
             done, _ = await asyncio.wait({future}, timeout=BEAT)
             if done:
                 return future.result()
-            activity.heartbeat(self.identity)
+            self._beat()
 
     async def _perform(
         self,
         step: StepInput,
         perform: Callable[[StepInput, list[RunContext], threading.Event], StepResult],
     ) -> StepResult:
+        if step.resume:
+            return await self._resumed(step)
+        self._beat()  # who plays it (sent at once), should it be lost
+        step = await _documented(step)
         holder: list[RunContext] = []
         cancel = threading.Event()
-        loop = asyncio.get_running_loop()
-        activity.heartbeat(self.identity)  # who plays it (sent at once), should it be lost
-        step = await _documented(step)
-        future = loop.run_in_executor(self.pool, _guarded, perform, step, holder, cancel)
+        future = asyncio.get_running_loop().run_in_executor(
+            self.pool, _guarded, perform, step, holder, cancel
+        )
+        play = Play(step, future, holder, cancel)
+        kept = step.phase != Phase.ROLLBACKS  # a rollback is played again instead
+        if kept:
+            info = activity.info()
+            self.plays.add((info.workflow_id or "", info.activity_id), play)
         try:
-            while True:
-                done, _ = await asyncio.wait({future}, timeout=BEAT)
-                if done:
-                    break
-                activity.heartbeat(self.identity)
+            result = await self._beating(play.future)
         except asyncio.CancelledError:
-            if activity.is_worker_shutdown():  # not a stop: this worker is going away
-                await self._stopped(step, future, holder, cancel)
-                raise ApplicationError(
-                    f"the worker running it ({self.identity}) was shut down before it ended",
-                    type="WorkerShutdown",  # retryable: a rollback is played again elsewhere
-                ) from None
-            return await self._stopped(step, future, holder, cancel)
-        result = future.result()
+            if kept and _given_up():  # starved: the workflow will ask this worker for it
+                self.plays.orphaned(play, _resume_wait(step), self._orphan_stopped)
+                raise
+            return await self._ended_early(play)
         result.worker = self.identity
         lost = _lost_before(step)
         if lost is not None:
             _replayed(result, lost)
         return result
+
+    async def _resumed(self, step: StepInput) -> StepResult:
+        """The result of this worker's play that Temporal gave up on (this worker was
+        silent past its heartbeat timeout: starved, not dead), waited for if it still
+        runs: the step is not played again.
+
+        Raises:
+            ApplicationError: not retryable, type ``PlayUnknown``: this worker has no
+                such play (it was restarted): the step is lost.
+        """
+        info = activity.info()
+        play = self.plays.claim((info.workflow_id or "", step.resume))
+        if play is None:
+            raise ApplicationError(
+                f"the worker {self.identity} no longer has the play it was asked for",
+                type=PLAY_UNKNOWN,
+                non_retryable=True,
+            )
+        try:
+            result = await self._beating(play.future)
+        except asyncio.CancelledError:
+            if _given_up():  # starved again: the next offer asks again
+                raise
+            return await self._ended_early(play)
+        return dataclasses.replace(result, worker=self.identity)
+
+    async def _ended_early(self, play: Play) -> StepResult:
+        """The play was cancelled: by a stop (it is stopped), or because this worker is
+        shut down (it is stopped, and the step is lost: retryable, a rollback is played
+        again elsewhere)."""
+        result = await self._stopped(play.step, play.future, play.holder, play.cancel)
+        if activity.is_worker_shutdown():  # not a stop: this worker is going away
+            raise ApplicationError(
+                f"the worker running it ({self.identity}) was shut down before it ended",
+                type="WorkerShutdown",
+            ) from None
+        return result
+
+    def _orphan_stopped(self, play: Play) -> None:
+        """A play Temporal gave up on that no resume claimed: the run moved on without
+        it (this worker was taken for lost): it is stopped, not left running unwatched."""
+        import sys
+
+        play.cancel.set()
+        for ctx in play.holder:
+            steps.stop_context(ctx, "its run gave it up: its worker was taken for lost")
+        sys.stderr.write(
+            f"squall worker: run {play.step.run.run_id}: a step Temporal gave up on while "
+            "this worker was silent was not asked for again: stopped\n"
+        )
 
     async def _stopped(
         self,
@@ -283,6 +349,21 @@ def _guarded(
     except Exception as exc:  # a bug, never retried (a rollback would loop on it)
         message = f"{type(exc).__name__}: {exc}"
         raise ApplicationError(message, type="StepError", non_retryable=True) from None
+
+
+def _given_up() -> bool:
+    """Whether Temporal gave the running activity up (its heartbeat timed out: this
+    worker was silent too long), rather than a stop or a shutdown cancelling it."""
+    details = activity.cancellation_details()
+    if details is None or details.cancel_requested or details.worker_shutdown:
+        return False
+    return details.not_found or details.timed_out
+
+
+def _resume_wait(step: StepInput) -> float:
+    """Seconds within which the workflow asks for a play Temporal gave up on, when this
+    worker is not taken for lost."""
+    return step.run.heartbeat + step.run.schedule_to_start
 
 
 def _lost_before(step: StepInput) -> str | None:

@@ -61,6 +61,9 @@ class StepInput:
     lost: str = ""
     #: the worker plays the activity's pauses (False: the workflow sleeps them, durably)
     pauses: bool = True
+    #: a resume: the Temporal activity id of this worker's play that Temporal gave up on
+    #: (its heartbeat timed out): its result, not a second play (squall.temporal.plays)
+    resume: str = ""
 
 
 @dataclass

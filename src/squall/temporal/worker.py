@@ -69,13 +69,15 @@ def make_worker(
     identity = worker_identity(task_queue, installed_drivers())
     hook_queue = f"squall-hooks-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     activities = WorkerActivities(pool, identity, journal_dir, hook_queue)
-    # this worker's own queue: the hooks (controls) of the runs it starts all run here
+    # this worker's own queue: the hooks (controls) of the runs it starts all run here,
+    # and the resumes of its plays Temporal gave up on while it was starved (plays)
     hooks = Worker(
         client,
         task_queue=hook_queue,
-        activities=[activities.hook, activities.guard],
+        activities=activities.own(),
         # a guard per run whose controls this worker holds (a heartbeating coroutine, no
-        # thread), beside the hooks (which run in ``pool``)
+        # thread), beside the hooks (which run in ``pool``) and the resumes of its plays
+        # (coroutines waiting for a play's result)
         max_concurrent_activities=max_concurrent + GUARDED_RUNS,
         identity=identity,
         graceful_shutdown_timeout=timedelta(seconds=shutdown_grace),

@@ -12,8 +12,11 @@ What a step becomes:
 - an activity, a rollback: one Temporal activity (``squall.activity``); its squall
   ``timeout``, ``retry`` and ``wait_until`` run inside it, on the worker, as locally;
   start-to-close is a backstop computed from them; a worker that stops heartbeating is
-  lost: a method activity is then recorded as failed ("worker lost", never run twice, it
-  may have been partly done); a rollback is retried on another worker;
+  asked for its play's result on its own queue (a starved worker answers: the play is
+  not played twice, see :mod:`squall.temporal.flow.resume`), and lost when it does not
+  take that within ``schedule_to_start``: a method activity is then recorded as failed
+  ("worker lost", never run twice, it may have been partly done); a rollback is retried
+  on another worker;
 - the steady-state hypothesis: one Temporal activity (``squall.hypothesis``) running every
   probe in order on the hypothesis's queue;
 - background activities and parallel groups: concurrent Temporal activities;
@@ -48,6 +51,7 @@ from squall.temporal.flow.failures import key_refused, why
 from squall.temporal.flow.groups import GroupSteps
 from squall.temporal.flow.hooks import LOST, HookSteps
 from squall.temporal.flow.hypothesis import HypothesisSteps
+from squall.temporal.flow.resume import RESUMES
 
 with workflow.unsafe.imports_passed_through():
     from squall.engine.context import Interruption
@@ -183,6 +187,7 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
         self._hook_queue = str(header.get("hooks") or "")
         self._guarded = bool(header.get("guarded"))  # none in a run an older squall began
         self._pauses = dict(header.get("pauses") or {})
+        self._resumes = workflow.patched(RESUMES)  # False when replaying an older run
         self._started = workflow.now()
         journal = Journal(
             experiment=header["experiment"],

@@ -16,7 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from squall.temporal.flow.failures import failed_entry, heartbeat_of, key_refused, no_worker, why
-from squall.temporal.flow.state import FlowState
+from squall.temporal.flow.resume import Resumes
 
 with workflow.unsafe.imports_passed_through():
     from squall.engine.machine import Halted
@@ -37,7 +37,7 @@ __all__ = ["ActivitySteps"]
 _SOURCES = (Phase.BEFORE, Phase.METHOD, Phase.ROLLBACKS)
 
 
-class ActivitySteps(FlowState):
+class ActivitySteps(Resumes):
     """``Run`` and ``Background`` steps, and the members of a parallel group."""
 
     async def _foreground(self, activity: Activity, phase: str) -> int:
@@ -170,9 +170,24 @@ class ActivitySteps(FlowState):
     async def _attempts(
         self, step: StepInput, activity: Activity, queue: str, rollback: bool
     ) -> StepResult:
-        """The Temporal activity: once for the method (never run twice), until it is
-        played to its end for a rollback (again on another worker when its worker is
-        lost or it runs past its time limit)."""
+        """The Temporal activity: once for the method (never run twice; a starved
+        worker is asked for its play's result, flow.resume), until it is played to its
+        end for a rollback (again on another worker when its worker is lost or it runs
+        past its time limit)."""
+        try:
+            return await self._played(step, activity, queue, rollback)
+        except ActivityError as exc:
+            if rollback:
+                raise
+            summary = f"{step.phase} activity {activity.name!r}"
+            resumed = await self._resumed(ACTIVITY, step, exc, backstop(activity), summary)
+            if resumed is None:
+                raise
+            return resumed
+
+    async def _played(
+        self, step: StepInput, activity: Activity, queue: str, rollback: bool
+    ) -> StepResult:
         run = self._input
         result: StepResult = await workflow.execute_activity(
             ACTIVITY,

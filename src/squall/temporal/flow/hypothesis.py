@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
+from temporalio.exceptions import TimeoutError as ActivityTimeout
 
-from squall.temporal.flow.failures import failed_entry, key_refused, why
-from squall.temporal.flow.state import FlowState
+from squall.temporal.flow.failures import failed_entry, heartbeat_of, key_refused, why
+from squall.temporal.flow.resume import Resumes
 
 with workflow.unsafe.imports_passed_through():
     from squall.engine.machine import Halted
@@ -37,7 +39,7 @@ __all__ = ["HYPOTHESIS_ATTEMPTS", "HypothesisSteps"]
 HYPOTHESIS_ATTEMPTS = 3
 
 
-class HypothesisSteps(FlowState):
+class HypothesisSteps(Resumes):
     """``Hypothesis`` and ``Continuous`` steps."""
 
     async def _hypothesis(self, phase: str) -> HypothesisRun:
@@ -71,24 +73,9 @@ class HypothesisSteps(FlowState):
             run=self._carried, phase=phase, outputs=self._outputs_for(list(plan.probes))
         )
         start = workflow.now()
+        seconds = sum(backstop(p) for p in plan.probes) or 60.0
         try:
-            result = await workflow.execute_activity(
-                HYPOTHESIS,
-                step,
-                result_type=StepResult,
-                task_queue=queue,
-                schedule_to_start_timeout=timedelta(seconds=run.schedule_to_start),
-                start_to_close_timeout=timedelta(
-                    seconds=sum(backstop(p) for p in plan.probes) or 60.0
-                ),
-                heartbeat_timeout=timedelta(seconds=run.heartbeat),
-                # probes have no side effects (the format's contract): a hypothesis whose
-                # worker was lost, or starved past its heartbeat, is checked again from
-                # its first probe, so an infrastructure hiccup is not read as a deviation
-                retry_policy=RetryPolicy(maximum_attempts=HYPOTHESIS_ATTEMPTS),
-                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-                summary=f"steady-state hypothesis ({phase})",
-            )
+            result = await self._checked(step, queue, seconds)
         except ActivityError as exc:
             refused = key_refused(exc)  # nothing of it ran: the run stops there
             if refused:
@@ -108,6 +95,46 @@ class HypothesisSteps(FlowState):
         for probe in checked.probes:
             self._emit("finished", phase=phase, entry=entry_of(probe), worker=result.worker)
         return checked, result.interrupted, result.skipped
+
+    async def _checked(self, step: StepInput, queue: str, seconds: float) -> StepResult:
+        """The hypothesis's result: checked again from its first probe when its worker
+        is lost (probes have no side effects, the format's contract), up to
+        :data:`HYPOTHESIS_ATTEMPTS` plays in all; a worker silent past its heartbeat
+        timeout is first asked for its play's result (flow.resume): a starved worker's
+        play counts, and is not played again."""
+        if not self._resumes:  # a run an older squall began: Temporal retries it
+            return await self._probed(step, queue, seconds, HYPOTHESIS_ATTEMPTS)
+        plays = 0
+        while True:
+            plays += 1
+            try:
+                return await self._probed(step, queue, seconds, 1)
+            except ActivityError as exc:
+                summary = f"the steady-state hypothesis ({step.phase})"
+                resumed = await self._resumed(HYPOTHESIS, step, exc, seconds, summary)
+                if resumed is not None:
+                    return resumed
+                if plays >= HYPOTHESIS_ATTEMPTS or not _again(exc):
+                    raise
+                step = dataclasses.replace(step, lost=heartbeat_of(exc.cause) or step.lost)
+
+    async def _probed(
+        self, step: StepInput, queue: str, seconds: float, attempts: int
+    ) -> StepResult:
+        run = self._input
+        result: StepResult = await workflow.execute_activity(
+            HYPOTHESIS,
+            step,
+            result_type=StepResult,
+            task_queue=queue,
+            schedule_to_start_timeout=timedelta(seconds=run.schedule_to_start),
+            start_to_close_timeout=timedelta(seconds=seconds),
+            heartbeat_timeout=timedelta(seconds=run.heartbeat),
+            retry_policy=RetryPolicy(maximum_attempts=attempts),
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            summary=f"steady-state hypothesis ({step.phase})",
+        )
+        return result
 
     async def _continuously(self, start: bool) -> str | None:
         if start:
@@ -143,3 +170,14 @@ class HypothesisSteps(FlowState):
                     lambda: self._continuous_done, timeout=timedelta(seconds=plan.frequency)
                 )
         return ""
+
+
+def _again(error: ActivityError) -> bool:
+    """Whether a hypothesis that failed with ``error`` is played again (its worker was
+    lost, or shut down; not a configuration error, nor no worker at all)."""
+    if key_refused(error):
+        return False
+    cause = error.cause
+    if isinstance(cause, ApplicationError):
+        return not cause.non_retryable
+    return isinstance(cause, ActivityTimeout) and cause.type is not TimeoutType.SCHEDULE_TO_START

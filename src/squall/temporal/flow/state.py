@@ -79,6 +79,9 @@ class FlowState:
         #: why a worker could not read a step of the run (a payload key it lacks): the
         #: run stopped there and the command line exits 2; "" when none did
         self._refused = ""
+        #: a play whose worker went silent is asked for again on that worker's own queue
+        #: (flow.resume; False in a run an older squall began)
+        self._resumes = False
         #: the ``${name}`` pauses the run's start resolved, by activity pointer
         #: (timeouts.resolved_pauses; none in the header of a run an older squall began)
         self._pauses: dict[str, list[float | None]] = {}

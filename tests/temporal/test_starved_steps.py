@@ -1,0 +1,148 @@
+"""A worker that is starved, not dead (here frozen with SIGSTOP for longer than the run's
+heartbeat timeout, as a busy host or a CPU-throttled container is), while it runs a
+method activity or the steady-state hypothesis: it is not taken for lost.
+
+Temporal gives the play up when its heartbeat times out; the workflow then offers the
+step again on that worker's own queue, and the worker answers with the first play's
+result (waited for if it still runs): the activity ran once and its real result is
+recorded, the run ends as it would have. Found: the method activity was recorded as
+failed ("worker lost", a broken run, exit 3) and its process was killed when the worker
+thawed; the hypothesis was checked again from its first probe (its probe played twice).
+A worker that is really gone is still lost (tests/temporal/test_engine_kills.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sqengine import Bed, ended
+from sqmarks import held, lines, marked, queue_name, wait_for_lines, write_experiment
+from sqworker import SquallWorker
+
+pytestmark = pytest.mark.slow
+
+#: the runs' heartbeat timeout (seconds): short, so a freeze outlasts it soon
+HEARTBEAT = 4
+
+
+def _timed_out(bed: Bed, run_id: str) -> bool:
+    """Whether Temporal has timed out a play of the run (an event in its history, or an
+    activity retried: a second attempt pending)."""
+    shown = bed.server.cli("workflow", "show", "--workflow-id", run_id, "--output", "json")
+    if shown.returncode == 0 and "TIMED_OUT" in shown.stdout.upper().replace(
+        "TIMEDOUT", "TIMED_OUT"
+    ):
+        return True
+    described = bed.server.cli("workflow", "describe", "--workflow-id", run_id, "--output", "json")
+    if described.returncode != 0:
+        return False
+    pending = json.loads(described.stdout).get("pendingActivities") or []
+    return any(int(p.get("attempt") or 1) > 1 for p in pending)
+
+
+def _frozen(
+    bed: Bed, worker: SquallWorker, run_id: str, cli: subprocess.Popen[str], then: Any = None
+) -> None:
+    """Freeze ``worker`` (SIGSTOP) until Temporal has timed out its play (not a fixed
+    window), do ``then()`` meanwhile, and thaw it."""
+    os.kill(worker.pid, signal.SIGSTOP)
+    try:
+        if then is not None:
+            then()
+        deadline = time.monotonic() + 120
+        while not _timed_out(bed, run_id) and cli.poll() is None:
+            assert time.monotonic() < deadline, "no heartbeat timeout"
+            time.sleep(0.2)
+    finally:
+        os.kill(worker.pid, signal.SIGCONT)
+
+
+def _player(marks: Path, name: str, workers: list[SquallWorker]) -> SquallWorker:
+    (pid,) = wait_for_lines(marks / name, timeout=120)
+    (player,) = [w for w in workers if str(w.pid) == pid]
+    return player
+
+
+def _completed(cli: subprocess.Popen[str], journal: Path) -> tuple[dict[str, Any], str]:
+    """The journal of the run ``cli`` follows, which completed (exit 0); its stderr."""
+    stderr = ended(cli, 240)
+    assert cli.returncode == 0, stderr
+    document: dict[str, Any] = json.loads(journal.read_text())
+    assert document["status"] == "completed", document["squall"]
+    assert "not played twice" in stderr and "Traceback" not in stderr, stderr
+    return document, stderr
+
+
+@pytest.mark.parametrize("ends", ["after-thaw", "while-frozen"])
+def test_a_method_activity_on_a_starved_worker_runs_once_and_keeps_its_result(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest, ends: str
+) -> None:
+    queue = queue_name(request)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    experiment = write_experiment(
+        tmp_path / "starved-method.json",
+        [held(marks, "inject"), marked(marks, "next")],
+        [marked(marks, "undo")],
+        squall={"task_queue": queue, "heartbeat": HEARTBEAT},
+    )
+    workers = [bed.worker(queue), bed.worker(queue)]
+    journal = tmp_path / "journal.json"
+    cli = bed.follow(tmp_path, experiment, "--task-queue", queue, "--journal-path",
+                     str(journal), "--rollback-strategy", "always")  # fmt: skip
+    try:
+        player = _player(marks, "inject", workers)
+        release = (marks / "release").touch if ends == "while-frozen" else None
+        if release is not None:  # it ends while its worker is frozen (its result waits)
+            _frozen(bed, player, bed.running(queue), cli, then=release)
+        else:
+            _frozen(bed, player, bed.running(queue), cli)
+    finally:
+        (marks / "release").touch()
+    document, stderr = _completed(cli, journal)
+    inject = document["run"][0]
+    assert inject["status"] == "succeeded", inject
+    assert inject["output"]["status"] == 0
+    # played once, on its worker, to its end (not killed when the worker thawed)
+    assert lines(marks / "inject") == [str(player.pid)]
+    assert lines(marks / "inject.done") == [str(player.pid)]
+    assert len(lines(marks / "next.done")) == 1 and len(lines(marks / "undo.done")) == 1
+    assert f"its worker ({player.pid}@" in stderr, stderr
+
+
+def test_a_hypothesis_on_a_starved_worker_is_checked_once(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    queue = queue_name(request)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    probe = {**held(marks, "look", kind="probe"), "tolerance": 0}
+    experiment = write_experiment(
+        tmp_path / "starved-hypothesis.json",
+        [marked(marks, "inject")],
+        squall={"task_queue": queue, "heartbeat": HEARTBEAT},
+        **{"steady-state-hypothesis": {"title": "it answers", "probes": [probe]}},
+    )
+    workers = [bed.worker(queue), bed.worker(queue)]
+    journal = tmp_path / "journal.json"
+    cli = bed.follow(tmp_path, experiment, "--task-queue", queue,
+                     "--journal-path", str(journal))  # fmt: skip
+    try:
+        player = _player(marks, "look", workers)
+        _frozen(bed, player, bed.running(queue), cli)
+    finally:
+        (marks / "release").touch()
+    document, _ = _completed(cli, journal)
+    before = document["steady_states"]["before"]
+    assert before["steady_state_met"] is True, before
+    # the before check's probe played once (the after check plays it once more)
+    started = lines(marks / "look")
+    assert started[0] == str(player.pid) and len(started) == 2, started
+    assert len(lines(marks / "look.done")) == 2
