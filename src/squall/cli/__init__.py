@@ -59,8 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for stream in masked:
             stream.drain()
-        sys.stdout, sys.stderr = streams[:2]
-        _originals(*streams[2:])
+        if argv is not None:  # in-process: the caller's streams back; the command keeps
+            # its masked ones until the process is gone (work abandoned at a timeout may
+            # still print while Python exits: joining a thread pool, atexit handlers)
+            sys.stdout, sys.stderr = streams[:2]
+            _originals(*streams[2:])
         if kept:
             _restore(kept)
     if argv is None:
@@ -202,9 +205,9 @@ def _exit_before_finalizing(code: int) -> None:
 
     atexit._run_exitfuncs()
     logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
+    for stream in (sys.stdout, sys.stderr):  # the masked streams: what waits goes out
         with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+            getattr(stream, "drain", stream.flush)()
     os._exit(code)
 
 
