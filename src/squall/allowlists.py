@@ -6,8 +6,9 @@ the networks of ``squall_allowed_networks``. An entry so broad that the allow-li
 longer protects anything is refused:
 
 - **a directory** that is ``/``, a top-level directory (``/tmp``, ``/var``...), the home
-  directory or one of its ancestors, or anything under ``/proc``, ``/sys`` or ``/dev``
-  (judged after resolving symbolic links);
+  directory of any user (the current one, any account of the user database, anything
+  directly in ``/home``) or one of its ancestors, or anything under ``/proc``, ``/sys``
+  or ``/dev`` (judged after resolving symbolic links);
 - **a network** wider than a ``/8`` for IPv4, or than a ``/32`` for IPv6; an IPv6 network
   that holds the IPv4-mapped addresses (``::ffff:0:0/96``) is judged as the IPv4 network
   it maps.
@@ -63,7 +64,36 @@ def directory_too_broad(real: str | os.PathLike[str]) -> str | None:
         return "the home directory or one of its ancestors"
     if any(_within(path, p) for p in _PSEUDO):
         return "a kernel pseudo-filesystem"
+    return _another_home(path)
+
+
+def _another_home(path: str) -> str | None:
+    """Why ``path`` is another user's home directory or an ancestor of one, or None:
+    any account's home in the user database, and any directory directly in ``/home``
+    (where accounts the database does not list, from LDAP say, have theirs)."""
+    for name, home in _homes().items():
+        if _within(home, path):
+            return f"the home directory of user {name} or one of its ancestors"
+    if os.path.dirname(path.rstrip("/")) == "/home":
+        return "a directory directly in /home (a user's home directory)"
     return None
+
+
+_HOMES: dict[str, str] = {}
+
+
+def _homes() -> dict[str, str]:
+    """Each account's resolved home directory (read once: accounts rarely change)."""
+    if not _HOMES:
+        try:
+            import pwd
+        except ImportError:  # not a POSIX system: no user database
+            return _HOMES
+        for account in pwd.getpwall():
+            home = os.path.realpath(account.pw_dir or "/")
+            if home != "/":
+                _HOMES.setdefault(account.pw_name, home)
+    return _HOMES
 
 
 def parse_network(text: Any) -> IPNetwork:

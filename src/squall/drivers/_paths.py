@@ -10,8 +10,9 @@ An action touches a path only if it lies strictly *inside* an allowed directory:
   ``os.pathsep``, ``:`` on Linux).
 
 An allowed directory may not be ``/``, a top-level directory (``/tmp``, ``/var``...), the
-home directory or one of its ancestors, or anything under ``/proc``, ``/sys`` or ``/dev``:
-such an entry is refused with a message rather than silently widening the allow-list.
+home directory of any user or one of its ancestors, or anything under ``/proc``, ``/sys``
+or ``/dev`` (``squall.allowlists``): such an entry is refused with a message rather than
+silently widening the allow-list.
 The allowed directory itself is never a target (a chmod of it is a parent's chmod).
 
 A path is checked twice: as written (after ``~`` expansion and ``..`` folding) and after
