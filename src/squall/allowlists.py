@@ -10,8 +10,9 @@ longer protects anything is refused:
   directly in ``/home``) or one of its ancestors, or anything under ``/proc``, ``/sys``
   or ``/dev`` (judged after resolving symbolic links);
 - **a network** wider than a ``/8`` for IPv4, or than a ``/32`` for IPv6; an IPv6 network
-  that holds the IPv4-mapped addresses (``::ffff:0:0/96``) is judged as the IPv4 network
-  it maps.
+  in a prefix that carries IPv4 addresses (IPv4-mapped ``::ffff:0:0/96``, NAT64
+  ``64:ff9b::/96`` and ``64:ff9b:1::/48``, SIIT ``::ffff:0:0:0/96``) is judged as the
+  IPv4 network it reaches.
 
 The experiment's parser refuses such an entry with its place (``squall validate``,
 ``lint`` and ``run`` exit 2 before anything runs), ``validate`` and ``run`` refuse one
@@ -107,17 +108,36 @@ def network_too_broad(network: IPNetwork) -> str | None:
     """Why ``network`` is too broad to allow, or None."""
     import ipaddress
 
-    mapped = ipaddress.IPv6Network("::ffff:0:0/96")
     if isinstance(network, ipaddress.IPv6Network):
-        if network.supernet_of(mapped):
-            return "it holds every IPv4-mapped address (::ffff:0:0/96), so every IPv4 address"
-        if network.subnet_of(mapped) and network.prefixlen - 96 < _WIDEST_V4:
-            return f"it maps an IPv4 network wider than a /{_WIDEST_V4}"
+        for prefix, kind in _TRANSLATED:
+            why = _translation_too_broad(network, ipaddress.IPv6Network(prefix), kind)
+            if why:
+                return why
         if network.prefixlen < _WIDEST_V6:
             return f"it is wider than a /{_WIDEST_V6}"
         return None
     if network.prefixlen < _WIDEST_V4:
         return f"it is wider than a /{_WIDEST_V4}"
+    return None
+
+
+#: IPv6 prefixes whose addresses carry an IPv4 address in their last 32 bits (RFC 4291,
+#: RFC 6052, RFC 2765): a network there reaches the IPv4 network it maps or translates
+#: to (through the kernel, a NAT64 gateway or a SIIT translator). The local-use NAT64
+#: prefix (RFC 8215) may carry it elsewhere: a network there must be a /104 at least.
+_TRANSLATED = (
+    ("::ffff:0:0/96", "IPv4-mapped"),
+    ("64:ff9b::/96", "NAT64"),
+    ("::ffff:0:0:0/96", "IPv4-translated (SIIT)"),
+    ("64:ff9b:1::/48", "local-use NAT64"),
+)
+
+
+def _translation_too_broad(network: IPNetwork, prefix: IPNetwork, kind: str) -> str | None:
+    if network.supernet_of(prefix):  # type: ignore[arg-type]
+        return f"it holds every {kind} address ({prefix}), so every IPv4 address"
+    if network.overlaps(prefix) and network.prefixlen - 96 < _WIDEST_V4:
+        return f"it holds the {kind} addresses of an IPv4 network wider than a /{_WIDEST_V4}"
     return None
 
 
