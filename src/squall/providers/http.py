@@ -7,7 +7,9 @@ handle go through httpx, imported on first use. Both keep connections alive for 
 them when the run ends. Redirects are followed here, by one set of rules for both paths
 (``_redirect``). The proxy environment (``HTTP_PROXY``...) is read at the run's first
 request (``squall.proxies``); each request, redirects included, goes through the proxy of
-its own URL.
+its own URL. ``.netrc`` is read at the run's first request that gives no credentials of its
+own (``_netrc``: the Chaos Toolkit's requests reads it too); its credentials go only to the
+host the activity names.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:  # imported when the first request is sent (a run without http skips them)
     from typing import Any, Literal
 
+    from squall.providers._netrc import Netrc
     from squall.providers._redirect import Hop
     from squall.providers._wire import Pool, WireResponse
     from squall.proxies import Proxies
@@ -57,6 +60,9 @@ class HttpProvider:
         #: the proxy environment, read at the run's first request (as httpx's client
         #: reads it once); False: no proxy configured; None: not read yet
         self._proxies: Proxies | Literal[False] | None = None
+        #: the run's .netrc, read at the first request without credentials of its own;
+        #: False: there is none; None: not read yet
+        self._netrc: Netrc | Literal[False] | None = None
 
     def check(self, spec: HttpSpec, pointer: str) -> list[Problem]:
         if "$" in spec.url:
@@ -88,7 +94,8 @@ class HttpProvider:
         timeouts = _timeouts(substitute(spec.timeout, call.variables), call.timeout)
         try:
             hop = _first_hop(spec.method.upper(), url, headers, arguments)
-            response = self._follow(hop, timeouts, spec)
+            auth = self._netrc_header(hop, call)
+            response = self._follow(hop, timeouts, spec, auth)
         except WireTimeout as exc:
             raise ActivityTimeout(
                 f"HTTP {spec.method} {redact_url(url)} timed out: {exc}"
@@ -103,13 +110,43 @@ class HttpProvider:
             "body": _body(response),
         }
 
+    def _netrc_header(self, hop: Hop, call: Call) -> str | None:
+        """``Authorization`` from .netrc for the named host, unless the activity gives
+        credentials of its own (a header, or ``user:password@`` in its URL)."""
+        if any(k.lower() == "authorization" for k in hop.headers) or _userinfo(hop.url):
+            return None
+        netrc = self._netrc
+        if netrc is None:
+            from squall.providers._netrc import read_netrc
+
+            with self._lock:
+                if self._netrc is None:
+                    self._netrc = read_netrc() or False
+                netrc = self._netrc
+        if netrc is False:
+            return None
+        if netrc.problem:
+            with self._lock:
+                warning = netrc.warning()
+            if warning:
+                call.warnings.append(warning)
+            return None
+        return netrc.header(hop.host)
+
     def _follow(
-        self, hop: Hop, timeouts: tuple[float | None, float | None], spec: HttpSpec
+        self,
+        hop: Hop,
+        timeouts: tuple[float | None, float | None],
+        spec: HttpSpec,
+        auth: str | None = None,
     ) -> WireResponse:
         from squall.providers._redirect import next_hop
         from squall.providers._wire import WireError
 
+        named = hop
         for _ in range(_MAX_REDIRECTS + 1):
+            if auth is not None and _netrc_may_go(named, hop):
+                hop.headers = {**hop.headers, "Authorization": auth}
             proxies = self._proxies
             if proxies is None:
                 proxies = self._proxies = _read_proxies()
@@ -209,6 +246,28 @@ class HttpProvider:
                 self._pool.close()
                 self._pool = None
             self._proxies = None
+            self._netrc = None
+
+
+def _userinfo(url: str) -> bool:
+    """Whether the URL carries ``user[:password]@`` (httpx sends it as Basic)."""
+    if "@" not in url:
+        return False
+    from squall.providers._url import split
+
+    try:
+        return "@" in split(url).netloc
+    except ValueError:
+        return False
+
+
+def _netrc_may_go(named: Hop, hop: Hop) -> bool:
+    """Whether .netrc's credentials for the named host go with this request: to that
+    host only (a redirect elsewhere gets none), never down from https to plain http, and
+    not when the request already has an ``Authorization`` (the first request's own)."""
+    if hop.host != named.host or (named.scheme == "https" and hop.scheme != "https"):
+        return False
+    return not any(k.lower() == "authorization" for k in hop.headers)
 
 
 def _read_proxies() -> Proxies | Literal[False]:
