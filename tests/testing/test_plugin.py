@@ -179,6 +179,9 @@ def test_the_journal_is_kept_and_named(
     elsewhere.parent.mkdir()
     result = squall_run(_experiment(loopback_http_server.url("/health")), journal_path=elsewhere)
     assert result.journal_path == elsewhere and elsewhere.is_file()
+    # named from where the tests run (squall_run's first call moved there: tmp_path)
+    with pytest.raises(AssertionError, match=r"\(journal: kept/prices\.journal\.json\)\n"):
+        result.assert_broken()
 
 
 def test_sections_by_the_console_words(squall_run: Any, loopback_http_server: Any) -> None:

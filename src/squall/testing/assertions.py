@@ -26,10 +26,17 @@ class JournalAssertions:
     ``.data`` its plain-data form (the keys of a ``journal.json``); ``.journal_path`` is
     where the journal was written (None if it was not), and failed assertions name it."""
 
-    def __init__(self, journal: squall.Journal, journal_path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        journal: squall.Journal,
+        journal_path: str | Path | None = None,
+        *,
+        shown_as: str | None = None,
+    ) -> None:
         self.journal = journal
         self.data: dict[str, Any] = journal.to_dict()
         self.journal_path = Path(journal_path) if journal_path is not None else None
+        self._shown = shown_as or (str(journal_path) if journal_path is not None else None)
 
     @property
     def outcome(self) -> str:
@@ -45,19 +52,23 @@ class JournalAssertions:
         return why + self._where()
 
     def _where(self) -> str:
-        return f" (journal: {self.journal_path})" if self.journal_path is not None else ""
+        return f" (journal: {self._shown})" if self._shown is not None else ""
 
     def assert_outcome(self, outcome: str) -> JournalAssertions:
+        __tracebackhide__ = True  # pytest shows the test's line, not this one
         assert self.outcome == outcome, f"expected {show_value(outcome)}, got {self._why()}"
         return self
 
     def assert_held(self) -> JournalAssertions:
+        __tracebackhide__ = True
         return self.assert_outcome("held")
 
     def assert_deviated(self) -> JournalAssertions:
+        __tracebackhide__ = True
         return self.assert_outcome("deviated")
 
     def assert_broken(self) -> JournalAssertions:
+        __tracebackhide__ = True
         return self.assert_outcome("broken")
 
     def entries(self, section: str = "run") -> list[dict[str, Any]]:
@@ -75,6 +86,7 @@ class JournalAssertions:
         return [e for e in self.data[section] if e is not None]
 
     def entry(self, name: str, section: str | None = None) -> dict[str, Any]:
+        __tracebackhide__ = True
         sections = [section] if section else ["run", "before", "after", "rollbacks"]
         for where in sections:
             for entry in self.entries(where):
@@ -85,9 +97,11 @@ class JournalAssertions:
         )
 
     def output(self, name: str, section: str | None = None) -> Any:
+        __tracebackhide__ = True
         return self.entry(name, section)["output"]
 
     def assert_succeeded(self, name: str, section: str | None = None) -> JournalAssertions:
+        __tracebackhide__ = True
         entry = self.entry(name, section)
         assert entry["status"] == "succeeded", (
             f"{show_value(name)} {entry['status']}: {''.join(entry.get('exception') or [])}"
@@ -97,4 +111,5 @@ class JournalAssertions:
 
     def assert_rolled_back(self, name: str) -> JournalAssertions:
         """The rollback ``name`` ran and succeeded."""
+        __tracebackhide__ = True
         return self.assert_succeeded(name, "rollbacks")

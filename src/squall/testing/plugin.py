@@ -47,6 +47,7 @@ def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
         else:
             path = Path(experiment).resolve()
         journal_file = Path(journal_path or tmp_path / "journal.json").resolve()
+        shown_as = _shown(journal_file)
         monkeypatch.chdir(tmp_path)
         options = squall.RunOptions(
             overrides=overrides, secret_overrides=secret_overrides, journal_path=journal_file
@@ -55,9 +56,18 @@ def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
             squall.load_experiment(path), validate=validate, run_options=options
         )
         _pass_on_signal(journal)
-        return JournalAssertions(journal, journal_file)
+        return JournalAssertions(journal, journal_file, shown_as=shown_as)
 
     return run
+
+
+def _shown(path: Path) -> str:
+    """A journal path as messages give it: relative to where pytest was started when it
+    is under it (``chaos-journals/test_x.json``), else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _overrides(
