@@ -18,10 +18,10 @@ import re
 import shutil
 import subprocess
 import sys
-from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
+from sqexamples import example_files
 from sqlock import machine_lock
 
 from sqvenv import squall_venv
@@ -36,22 +36,8 @@ SNIPPET = re.compile(r'--8<-- "([^"]+)"')
 OUTPUTS = ("discovery.json", "journal.json", "junit.xml", "report.html")
 
 
-def _ignored(folder: Path) -> list[str]:
-    """The patterns of the example's own .gitignore (its outputs are not its files)."""
-    lines = (folder / ".gitignore").read_text(encoding="utf-8").splitlines()
-    return [line.strip().rstrip("/") for line in lines if line.strip() and line[0] != "#"]
-
-
 def _example_files(folder: Path = EXAMPLE) -> set[str]:
-    """The example's files, as paths from the repository root; what its .gitignore names
-    (a file name or a folder name pattern at any depth) is not one of them."""
-    patterns = _ignored(folder)
-    return {
-        str(Path("docs/examples/first-driver") / p.relative_to(folder))
-        for p in folder.rglob("*")
-        if p.is_file()
-        and not any(fnmatch(part, pat) for part in p.relative_to(folder).parts for pat in patterns)
-    }
+    return example_files(folder, "docs/examples/first-driver")
 
 
 def test_every_file_of_the_example_is_shown_and_exists() -> None:
