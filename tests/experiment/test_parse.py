@@ -240,3 +240,36 @@ def test_other_yaml_errors_keep_the_general_hint() -> None:
     with pytest.raises(LoadError) as caught:
         parse_text("title: t\nmethod: [a, b\n", "x.yaml")
     assert caught.value.problems[0].hint == "check indentation and quoting there"
+
+
+@pytest.mark.parametrize(
+    ("change", "pointer", "hint"),
+    [
+        (lambda d: d.update(tolerence=d.pop("tolerance")), "/tolerence", "rename 'tolerence' to 'tolerance'"),
+        (lambda d: d.update(provder=d.pop("provider")), "/provder", "rename 'provder' to 'provider'"),
+        (lambda d: d.update(toleration=d.pop("tolerance")), "", 'add the value the probe must return'),
+        (lambda d: d.pop("tolerance"), "", 'add the value the probe must return'),
+    ],
+)  # fmt: skip
+def test_a_required_key_spelt_almost_right_is_named(change: Any, pointer: str, hint: str) -> None:
+    """A missing required key with a near miss beside it: the problem is at the near miss
+    and says to rename it (not only 'requires a tolerance' beside a 'tolerence')."""
+    probe: dict[str, Any] = {"type": "probe", "name": "p", "tolerance": 1,
+                             "provider": {"type": "python", "module": "m", "func": "f"}}  # fmt: skip
+    change(probe)
+    doc = minimal(**{"steady-state-hypothesis": {"title": "h", "probes": [probe]}})
+    with pytest.raises(ValidationError) as info:
+        parse_experiment(doc)
+    [problem] = info.value.problems
+    assert problem.pointer == "/steady-state-hypothesis/probes/0" + pointer
+    assert problem.hint.startswith(hint)
+
+
+def test_a_misspelt_title_or_method_is_named() -> None:
+    with pytest.raises(ValidationError) as info:
+        parse_experiment({"titel": "t", "description": "d", "methods": []})
+    found = {(p.pointer, p.hint) for p in info.value.problems}
+    assert found == {
+        ("/titel", "rename 'titel' to 'title' (a typo?)"),
+        ("/methods", "rename 'methods' to 'method' (a typo?)"),
+    }

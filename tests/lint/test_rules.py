@@ -474,3 +474,26 @@ def test_disable_a_rule_for_the_run_for_the_experiment_or_for_one_name() -> None
 def test_bad_lint_settings(ext: dict[str, Any], pointer: str) -> None:
     doc = base(extensions=[{"name": "other", "disable": 3}, {"name": "squall-lint", **ext}])
     assert found(doc) == [("SQ001", pointer.replace("/0/", "/1/"))]
+
+
+def _fix(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    findings = lint_experiment(parse_experiment(doc), LintOptions())
+    return [(f.rule.id, f.problem.hint) for f in findings]
+
+
+def test_a_misspelt_rollbacks_key_is_named_in_sq101() -> None:
+    """'rollback:' instead of 'rollbacks:' validates (an unknown key, as in the Chaos
+    Toolkit) and is never played: SQ101 says which key to rename."""
+    doc = base()
+    doc["rollback"] = doc.pop("rollbacks")
+    [(rule_id, fix)] = _fix(doc)
+    assert rule_id == "SQ101" and fix.startswith("rename 'rollback' to 'rollbacks'")
+    assert _fix(base(rollbacks=[]))[0][1].startswith("add a rollback")
+
+
+def test_a_misspelt_hypothesis_key_is_named_in_sq201() -> None:
+    doc = base()
+    doc["steady-state-hypotesis"] = doc.pop("steady-state-hypothesis")
+    [(rule_id, fix)] = _fix(doc)
+    assert rule_id == "SQ201"
+    assert fix.startswith("rename 'steady-state-hypotesis' to 'steady-state-hypothesis'")

@@ -38,6 +38,17 @@ class Reader:
     def add(self, pointer: str, message: str, hint: str = "") -> None:
         self.problems.append(Problem(pointer, message, hint))
 
+    def missing(
+        self, obj: Mapping[str, Any], key: str, pointer: str, message: str, hint: str
+    ) -> None:
+        """A required ``key`` is absent: when ``obj`` has a key spelt almost the same
+        (``tolerence``), the problem is at that key and the hint says to rename it."""
+        typo = misspelt(obj, key)
+        if typo is None:
+            self.add(pointer, message, hint)
+        else:
+            self.add(pointer_join(pointer, typo), message, f"rename {typo!r} to {key!r} (a typo?)")
+
     def mapping(self, value: Any, pointer: str, what: str) -> Mapping[str, Any] | None:
         if type(value) is dict or isinstance(value, Mapping):  # dict: no ABC check
             return value
@@ -53,7 +64,8 @@ class Reader:
             return value  # the usual case
         if key not in obj:
             if required:
-                self.add(pointer, f"{what} requires '{key}'", f"add a non-empty '{key}' string")
+                hint = f"add a non-empty '{key}' string"
+                self.missing(obj, key, pointer, f"{what} requires '{key}'", hint)
             return None
         value = obj[key]
         if not isinstance(value, str) or not value.strip():
@@ -112,6 +124,16 @@ class Reader:
             self.add(pointer_join(pointer, key), f"'{key}' must be a list of non-empty strings")
             return ()
         return tuple(value)
+
+
+def misspelt(obj: Mapping[str, Any], key: str) -> str | None:
+    """The key of ``obj`` that looks like a misspelling of ``key`` (one or two letters
+    off), if any."""
+    import difflib  # only on the way to a problem: parsing a good document never needs it
+
+    others = [k for k in obj if isinstance(k, str) and k != key]
+    close = difflib.get_close_matches(key, others, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def is_whole_placeholder(value: str) -> bool:

@@ -80,7 +80,13 @@ def _experiment(r: Reader, d: Mapping[str, Any], source: str) -> Experiment:
     extensions = _extensions(r, d.get("extensions"))
     hypothesis = _hypothesis(r, d.get("steady-state-hypothesis"))
     if "method" not in d:
-        r.add("", "an experiment requires a 'method'", 'add "method": [] (it may be empty)')
+        r.missing(
+            d,
+            "method",
+            "",
+            "an experiment requires a 'method'",
+            'add "method": [] (it may be empty)',
+        )
     elif d["method"] is None:
         r.add(
             "/method",
@@ -202,7 +208,7 @@ def parse_activity(
         )
     kind = _activity_type(r, d, pointer)
     name = r.text(d, "name", pointer, required=True, what="an activity")
-    provider = parse_provider(r, d.get("provider"), pointer)
+    provider = parse_provider(r, d.get("provider"), pointer, activity=d)
     tolerance = (
         _activity_tolerance(r, d, pointer, in_hypothesis, is_ref=False)
         if in_hypothesis or "tolerance" in d
@@ -266,7 +272,9 @@ def _activity_tolerance(
     if "tolerance" in d:
         return parse_tolerance(r, d["tolerance"], pointer + "/tolerance", parse_activity)
     if in_hypothesis and not is_ref:
-        r.add(
+        r.missing(
+            d,
+            "tolerance",
             pointer,
             "a steady-state hypothesis probe requires a 'tolerance'",
             'add the value the probe must return, e.g. "tolerance": true',

@@ -15,11 +15,14 @@ if TYPE_CHECKING:
 __all__ = ["parse_provider"]
 
 
-def parse_provider(r: Reader, value: Any, pointer: str) -> ProviderSpec | None:
+def parse_provider(
+    r: Reader, value: Any, pointer: str, activity: Mapping[str, Any] | None = None
+) -> ProviderSpec | None:
     where = pointer + "/provider"
     if value is None:
-        r.add(
-            pointer, "an activity requires a 'provider'", "add a python, process or http provider"
+        message = "an activity requires a 'provider'"
+        r.missing(
+            activity or {}, "provider", pointer, message, "add a python, process or http provider"
         )
         return None
     d = r.mapping(value, where, "'provider'")

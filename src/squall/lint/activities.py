@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from squall.experiment._reader import misspelt
 from squall.experiment.model import (
     Activity,
     ActivityType,
@@ -72,6 +73,7 @@ def _actions_without_rollback(ctx: Context) -> Iterator[Finding]:
             )  # fmt: skip
         return
     rollbacks = [r for r in experiment.rollbacks if r.provider is not None]
+    typo = None if experiment.rollbacks else misspelt(experiment.raw, "rollbacks")
     for action in ctx.method_actions():
         if _undone(action, rollbacks):
             continue
@@ -80,6 +82,11 @@ def _actions_without_rollback(ctx: Context) -> Iterator[Finding]:
             "server, path or ${name}); if the change undoes itself, silence it in the squall-lint "
             f'extension: "disable": ["SQ101:{action.name}"]'
         )
+        if typo is not None:
+            fix = (
+                f"rename {typo!r} to 'rollbacks': squall (like the Chaos Toolkit) reads only "
+                f"'rollbacks', so {typo!r} is never played"
+            )
         yield finding(
             sq101, action.pointer, f"action {action.name!r} has no rollback that undoes it",
             fix, action.name,

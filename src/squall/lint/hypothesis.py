@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from squall.experiment._reader import misspelt
 from squall.experiment.model import (
     Activity,
     HypothesisStrategy,
@@ -43,10 +44,14 @@ def check(ctx: Context) -> Iterator[Finding]:
     if hypothesis is None or not hypothesis.probes:
         if strategy is not HypothesisStrategy.SKIP:
             where = "/steady-state-hypothesis" if hypothesis is not None else ""
+            fix = "add a steady-state-hypothesis probe with a tolerance that describes 'normal'"
+            typo = misspelt(ctx.experiment.raw, "steady-state-hypothesis") if not where else None
+            if typo is not None:
+                fix = (f"rename {typo!r} to 'steady-state-hypothesis': squall (like the Chaos "
+                       f"Toolkit) reads only that key, so {typo!r} is never checked")  # fmt: skip
             yield finding(
                 rule("SQ201"), where + ("/probes" if hypothesis is not None else ""),
-                "the steady-state hypothesis has no probes, so the run can never deviate",
-                "add a steady-state-hypothesis probe with a tolerance that describes 'normal'",
+                "the steady-state hypothesis has no probes, so the run can never deviate", fix,
             )  # fmt: skip
         return
     for probe in hypothesis.probes:
