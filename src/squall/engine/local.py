@@ -25,7 +25,7 @@ from squall.engine.machine import (
 from squall.engine.machine import Background as StartBackground
 from squall.engine.machine import Continuous as ContinuousStep
 from squall.engine.rules import abandon_background, finish_run, hook_arguments, played_names
-from squall.engine.signals import disarm_deadline
+from squall.engine.signals import disarm_deadline, stop_for_stream
 from squall.engine.verdict import RunFacts
 from squall.errors import Interrupted
 from squall.experiment.model import Activity
@@ -67,6 +67,7 @@ class LocalSteps:
             reply, error = None, None
             if type(step) is not Run:  # the last activity's line is in the stream first
                 self.ctx.recorder.flush()
+                self._stream_written()
             try:
                 reply = self.perform(step)
             except (ActivityInterrupted, Interrupted):
@@ -123,6 +124,7 @@ class LocalSteps:
         """A foreground activity; returns the iterations a hook asked for after it."""
         ctx = self.ctx
         index = ctx.recorder.reserve(phase, activity.name)
+        self._stream_written()  # else it is interrupted before it starts
         try:
             run = run_activity(ctx, activity, phase)
         except ActivityInterrupted as exc:
@@ -134,6 +136,12 @@ class LocalSteps:
         # before any other step): each activity's start is in the stream before it runs
         ctx.recorder.record(phase, run, index, hold=True)
         return ctx.repeats.pop(id(activity), 0)
+
+    def _stream_written(self) -> None:
+        """The event stream could not be written (a full disk): stop the run before
+        anything else starts that a recovery would not know of (not the rollbacks)."""
+        if self.ctx.recorder.stream_error is not None and self.ctx.shield is None:
+            stop_for_stream(self.ctx)
 
     def _continuously(self, start: bool) -> str | None:
         if start:

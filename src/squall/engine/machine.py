@@ -88,7 +88,8 @@ if TYPE_CHECKING:
     class StopFacts(Protocol):
         """Why a run was stopped (squall.engine.context.Interruption has these)."""
 
-        kind: str  # "signal", "control", "plugin", "deadline", "safeguard", "crash", "stop"
+        kind: str  # "signal", "control", "plugin", "deadline", "safeguard", "crash", "stop",
+        # "stream" (its event stream could not be written)
         play_rollbacks: bool
 
 
@@ -254,8 +255,8 @@ def recover_steps(plan: Plan, state: MachineState, owed: tuple[Activity, ...]) -
 def should_roll_back(plan: Plan, state: MachineState, facts: RunFacts) -> bool:
     """Rollback strategies; ``default`` plays them when the method started and the run
     was not interrupted by a signal or a control; a run stopped by its deadline
-    (``runtime.timeout``) or by a safeguard (kind ``safeguard``) does play them (see
-    docs/compatibility.md)."""
+    (``runtime.timeout``), by a safeguard (kind ``safeguard``) or by a full disk (kind
+    ``stream``) does play them (see docs/compatibility.md)."""
     interruption = state.interruption
     if interruption is not None and not interruption.play_rollbacks:
         return False
@@ -267,7 +268,7 @@ def should_roll_back(plan: Plan, state: MachineState, facts: RunFacts) -> bool:
     if strategy is RollbackStrategy.DEVIATED:
         return facts.deviated
     return facts.method_started and (
-        interruption is None or interruption.kind in ("deadline", "safeguard", "stop")
+        interruption is None or interruption.kind in ("deadline", "safeguard", "stop", "stream")
     )
 
 

@@ -277,8 +277,12 @@ class Engine:
                 journal.reasons.append(
                     f"the journal could not be written ({exc}); the event stream "
                     f"{ctx.recorder.events_path} holds the run"
+                    if ctx.recorder.stream_complete
+                    else f"the journal could not be written ({exc})"
                 )
                 log.error("cannot write the journal %s: %s", options.journal_path, exc)
+        if not owed and not options.keep_events and not ctx.recorder.stream_complete:
+            keep_events = False  # a full disk cut it short: a recovery would replay rollbacks
         if options.history is not None and record is not None and text is not None:
             from squall.engine.history import record_end
 

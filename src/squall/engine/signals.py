@@ -22,6 +22,7 @@ __all__ = [
     "request_stop",
     "request_stop_now",
     "signal_interruption",
+    "stop_for_stream",
 ]
 
 _SIGNALS = {
@@ -59,6 +60,24 @@ def request_stop(ctx: RunContext, interruption: Interruption) -> bool:
                 return first
         ctx.halt.set()
     return first
+
+
+def stop_for_stream(ctx: RunContext) -> None:
+    """The run's event stream could not be written (a full disk): stop the run (once),
+    so that nothing more is injected that a recovery would not know of; the rollbacks
+    owed are played (kind ``stream``, as after a deadline)."""
+    if ctx.interruption is not None and ctx.interruption.kind == "stream":
+        return
+    error = ctx.recorder.stream_error
+    request_stop(
+        ctx,
+        Interruption(
+            "event-stream",
+            f"the run's event stream {ctx.recorder.events_path} could not be written "
+            f"({error.strerror if error is not None else error}): the run stopped",
+            kind="stream",
+        ),
+    )
 
 
 def request_stop_now(ctx: RunContext, interruption: Interruption) -> None:

@@ -61,11 +61,12 @@ def _excused(runs: list[ActivityRun | None]) -> list[str]:
 
 def decide(journal: Journal, facts: RunFacts) -> tuple[Outcome, list[str]]:
     """Outcome precedence: interrupted > not run > broken > deviated > held. A run stopped
-    by its deadline is broken (exit 3), not interrupted."""
+    by its deadline, or because its event stream could not be written, is broken (exit
+    3), not interrupted."""
     if journal.status is JournalStatus.INTERRUPTED:
         interruption = journal.interruption or {}
         reason = str(interruption.get("reason", "interrupted"))
-        if interruption.get("kind") == "deadline":  # the run broke its bound, not a person
+        if interruption.get("kind") in ("deadline", "stream"):  # not a person: broken
             return Outcome.BROKEN, [reason, *_failed(journal.rollbacks, "rollback")]
         return Outcome.INTERRUPTED, [reason]
     if facts.gate_failed and journal.before is not None:

@@ -64,13 +64,29 @@ class Recorder:
         #: where the event stream is written (None: not streamed)
         self.events_path = stream.path if stream is not None else None
         if not append and stream is not None:
-            stream.emit_document(
-                "start",
-                run_id=journal.run_id,
-                squall_version=journal.squall_version,
-                journal=journal.header(),
-                **mask_value(start),  # the run's --var values too: never a secret's
-            )
+            try:
+                stream.emit_document(
+                    "start",
+                    run_id=journal.run_id,
+                    squall_version=journal.squall_version,
+                    journal=journal.header(),
+                    **mask_value(start),  # the run's --var values too: never a secret's
+                )
+            except OSError:  # the run is refused: leave no half-written stream behind
+                stream.close(remove=True)
+                raise
+        if stream is not None:  # from now on a full disk stops the run, not the rollbacks
+            stream.tolerant = True
+
+    @property
+    def stream_error(self) -> OSError | None:
+        """Why the event stream could not be written (a full disk), if it could not."""
+        return self._stream.error if self._stream is not None else None
+
+    @property
+    def stream_complete(self) -> bool:
+        """Every event is in the stream (or there is no stream)."""
+        return self._stream is None or self._stream.complete
 
     def _emit(self, event: str, **data: Any) -> None:
         if self._stream is not None:

@@ -253,7 +253,15 @@ class EventStream:
 
     The writer holds an exclusive lock on the file for as long as it is open: a stream
     that can be locked belongs to no live process. A new stream is never written over an
-    existing file; it is readable by its owner only (mode 0600, its directory 0700)."""
+    existing file; it is readable by its owner only (mode 0600, its directory 0700).
+
+    Once ``tolerant`` (the run has started), a write that fails (a full disk) does not
+    raise: ``error`` says why, the bytes not written wait (up to ``PENDING_LIMIT``) and go
+    first in the next write, so the file stays a whole prefix of the run's events; past
+    the limit, nothing more is written (``lost``). The run reads ``error`` and stops."""
+
+    #: bytes a failing stream keeps waiting for the disk to have room again
+    PENDING_LIMIT = 16 * 1024 * 1024
 
     def __init__(self, path: StrPath, *, append: bool = False) -> None:
         """Raises:
@@ -270,6 +278,13 @@ class EventStream:
         self._fd: int | None = os.open(self.path, flags, 0o600)
         #: a finished activity's line held back to share the next event's write
         self._held = ""
+        #: a failed write does not raise (class docstring)
+        self.tolerant = False
+        #: the first write that failed, if any
+        self.error: OSError | None = None
+        #: events were dropped: the file is a prefix of the run that stops short
+        self.lost = False
+        self._pending = b""
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -281,14 +296,31 @@ class EventStream:
 
     def _write(self, text: str) -> None:
         fd = self._fd
-        if fd is None:
+        if fd is None or self.lost:
+            self._held = ""
             return
         if self._held:  # a line held back goes first, in the same system call
             text, self._held = self._held + text, ""
         data = text.encode("utf-8")
-        written = os.write(fd, data)
-        while written < len(data):  # rare: a short write
-            written += os.write(fd, data[written:])
+        if self._pending:  # a full disk left these: they go first
+            data, self._pending = self._pending + data, b""
+        written = 0
+        try:
+            written = os.write(fd, data)
+            while written < len(data):  # rare: a short write
+                written += os.write(fd, data[written:])
+        except OSError as exc:
+            if not self.tolerant:
+                raise
+            self._failed(exc, data[written:])
+
+    def _failed(self, exc: OSError, unwritten: bytes) -> None:
+        if self.error is None:
+            self.error = exc
+        if len(unwritten) > self.PENDING_LIMIT:
+            self.lost = True  # the file stays a whole prefix of the run's events
+            return
+        self._pending = unwritten
 
     def emit(self, event: str, **data: Any) -> None:
         data["event"] = event
@@ -321,9 +353,14 @@ class EventStream:
             self._write(line)
 
     def flush(self) -> None:
-        """Write the line held back, if any."""
-        if self._held:
+        """Write the line held back (and any event a full disk kept waiting), if any."""
+        if self._held or self._pending:
             self._write("")
+
+    @property
+    def complete(self) -> bool:
+        """Every event emitted is in the file."""
+        return not (self._pending or self._held or self.lost)
 
     def close(self, *, remove: bool, keep_as: str | None = None) -> None:
         """Close (and unlock) the stream; ``remove`` it, or move it to ``keep_as``."""

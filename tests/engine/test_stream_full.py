@@ -1,0 +1,120 @@
+"""A run whose event stream can no longer be written (a full disk) still plays its rollbacks.
+
+Found: the event stream is written at every step; when a write failed mid-run (ENOSPC,
+or EFBIG past ``RLIMIT_FSIZE``), the ``OSError`` went up through the engine: squall
+printed ``squall: error: [Errno 27] File too large``, exited 2 (bad input!) and never
+played the rollbacks. A full disk is what chaos experiments cause (a fault filling the
+disk, a log flood): the rollback that would free the space was the one skipped.
+
+Also: a stream whose start could not be written was left behind, half written, and
+``squall recover --list`` showed it as ``unreadable`` ever after.
+
+Now a failed write stops the run (kind ``stream``: nothing more of the method starts),
+the rollbacks the strategy owes are played (as after a deadline: exit 3, broken), the
+unwritten events wait in memory and go out with the next write that succeeds. A stream
+whose start cannot be written is removed, and the run refused (exit 2) as before.
+
+The full disk is ``RLIMIT_FSIZE`` (writes past it fail with EFBIG: Python ignores
+SIGXFSZ), set on the real ``squall`` process only: a full filesystem cannot be made
+here without mounting one.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqharness import subprocess_env
+
+MARK = (
+    "import sys; open(sys.argv[1], 'a').write(sys.argv[2] + chr(10)); "
+    "sys.stdout.write('x' * int(sys.argv[3]))"
+)
+
+
+def _step(name: str, markers: Path, size: int = 0) -> dict[str, Any]:
+    return {
+        "type": "action",
+        "name": name,
+        "provider": {
+            "type": "process",
+            "path": sys.executable,
+            "arguments": ["-c", MARK, str(markers), name, str(size)],
+        },
+    }
+
+
+def _run(tmp_path: Path, limit: int, *args: str) -> subprocess.CompletedProcess[str]:
+    markers = tmp_path / "markers"
+    experiment = {
+        "title": "a full disk",
+        "description": "the third step's event cannot be written",
+        "method": [
+            _step("first", markers),
+            _step("fill", markers, 200_000),  # its event line is past the limit
+            _step("third", markers),
+        ],
+        "rollbacks": [_step("undo", markers)],
+    }
+    (tmp_path / "e.json").write_text(json.dumps(experiment))
+
+    def limit_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run(
+        [sys.executable, "-m", "squall", "run", "e.json", "--no-history", *args],
+        cwd=tmp_path,
+        env=subprocess_env(SQUALL_RECOVERY_DIR=str(tmp_path / "recovery")),
+        preexec_fn=limit_files,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _recoverable(tmp_path: Path) -> str:
+    listed = subprocess.run(
+        [sys.executable, "-m", "squall", "recover", "--list"],
+        cwd=tmp_path,
+        env=subprocess_env(SQUALL_RECOVERY_DIR=str(tmp_path / "recovery")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return listed.stdout + listed.stderr
+
+
+def test_a_stream_that_fills_up_mid_run_stops_the_method_and_plays_the_rollbacks(
+    tmp_path: Path,
+) -> None:
+    done = _run(tmp_path, 64 * 1024)
+    markers = (tmp_path / "markers").read_text().split()
+    assert markers == ["first", "fill", "undo"], (markers, done.stderr)
+    assert done.returncode == 3, done.stderr
+    assert "event stream" in done.stderr and "File too large" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    # every owed rollback was played: nothing is left to recover
+    assert "no run to recover" in _recoverable(tmp_path)
+
+
+def test_under_the_always_strategy_too(tmp_path: Path) -> None:
+    done = _run(tmp_path, 64 * 1024, "--rollback-strategy", "always")
+    assert (tmp_path / "markers").read_text().split() == ["first", "fill", "undo"]
+    assert done.returncode == 3, done.stderr
+
+
+def test_a_stream_whose_start_cannot_be_written_is_refused_and_not_left_behind(
+    tmp_path: Path,
+) -> None:
+    done = _run(tmp_path, 512)
+    assert done.returncode == 2, done.stderr
+    assert "cannot write the run's event stream" in done.stderr
+    assert not (tmp_path / "markers").exists()
+    assert "no run to recover" in _recoverable(tmp_path)
+    assert list((tmp_path / "recovery").glob("*.events.jsonl")) == []
