@@ -165,7 +165,7 @@ def test_overrides_of_the_wrong_shape_say_the_right_one(
 
 
 def test_the_journal_is_kept_and_named(
-    squall_run: Any, loopback_http_server: Any, tmp_path: Path
+    squall_run: Any, loopback_http_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loopback_http_server.set("/health", status=200)
     result = squall_run(_experiment(loopback_http_server.url("/health")))
@@ -179,9 +179,29 @@ def test_the_journal_is_kept_and_named(
     elsewhere.parent.mkdir()
     result = squall_run(_experiment(loopback_http_server.url("/health")), journal_path=elsewhere)
     assert result.journal_path == elsewhere and elsewhere.is_file()
-    # named from where the tests run (squall_run's first call moved there: tmp_path)
+    # named from where the test runs, if under it (else absolute, as above)
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(AssertionError, match=r"\(journal: kept/prices\.journal\.json\)\n"):
-        result.assert_broken()
+        squall_run(
+            _experiment(loopback_http_server.url("/health")),
+            journal_path="kept/prices.journal.json",
+        ).assert_broken()
+
+
+def test_a_relative_path_means_the_same_in_every_call(
+    squall_run: Any, loopback_http_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run works in tmp_path, and the test's own directory is back afterwards: the
+    second call with the same relative path found no file before (it looked in tmp_path)."""
+    project = tmp_path / "project"
+    (project / "experiments").mkdir(parents=True)
+    loopback_http_server.set("/health", status=200)
+    experiment = _experiment(loopback_http_server.url("/health"))
+    (project / "experiments" / "e.json").write_text(json.dumps(experiment))
+    monkeypatch.chdir(project)
+    squall_run("experiments/e.json").assert_held()
+    assert Path.cwd() == project
+    squall_run("experiments/e.json").assert_held()
 
 
 def test_sections_by_the_console_words(squall_run: Any, loopback_http_server: Any) -> None:

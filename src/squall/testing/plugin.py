@@ -23,8 +23,10 @@ Runner = Callable[..., JournalAssertions]
 @pytest.fixture
 def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
     """Run an experiment (a dict, or a path to a JSON/YAML file) through
-    ``squall.run_experiment`` with a temporary working directory; returns a
-    ``JournalAssertions``. Validation problems raise ``squall.ValidationError``.
+    ``squall.run_experiment`` in the test's ``tmp_path`` as working directory (the test's
+    own working directory is back when it returns: relative paths mean the same in every
+    call); returns a ``JournalAssertions``. Validation problems raise
+    ``squall.ValidationError``.
 
     ``configuration`` and ``secrets`` override the experiment's values as ``--var`` and
     ``--var-file`` do on the command line (``secrets`` is scope -> key -> value). The
@@ -48,13 +50,14 @@ def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
             path = Path(experiment).resolve()
         journal_file = Path(journal_path or tmp_path / "journal.json").resolve()
         shown_as = _shown(journal_file)
-        monkeypatch.chdir(tmp_path)
         options = squall.RunOptions(
             overrides=overrides, secret_overrides=secret_overrides, journal_path=journal_file
         )
-        journal = squall.run_experiment(
-            squall.load_experiment(path), validate=validate, run_options=options
-        )
+        with monkeypatch.context() as here:
+            here.chdir(tmp_path)
+            journal = squall.run_experiment(
+                squall.load_experiment(path), validate=validate, run_options=options
+            )
         _pass_on_signal(journal)
         return JournalAssertions(journal, journal_file, shown_as=shown_as)
 
