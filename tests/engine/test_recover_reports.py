@@ -109,3 +109,15 @@ def test_a_killed_suite_gets_its_report_of_every_run_so_far(squall: Any, tmp_pat
     assert done.code == 0, done.stderr
     text = (tmp_path / "suite.md").read_text(encoding="utf-8")
     assert "the first of the suite" in text and "a run to kill and recover" in text
+
+
+def test_recover_reports_on_the_journal_it_holds_not_read_back(squall: Any, tmp_path: Path) -> None:
+    """The recovered run's report is made from the journal recover holds, as ``squall
+    run`` makes it: a journal sent to a device (or a FIFO) cannot be read back. Before,
+    recover read it back and declined the report (``the journal went to /dev/null``)."""
+    report = tmp_path / "r.md"
+    _, run_id = _killed(tmp_path, "--journal-path", os.devnull, "--report", f"markdown:{report}")
+    done = squall("recover", run_id, "--var", f"log={tmp_path / 'log.txt'}")
+    assert done.code == 0, done.stderr
+    assert "report not written" not in done.stderr, done.stderr
+    assert run_id in report.read_text(encoding="utf-8")

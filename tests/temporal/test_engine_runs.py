@@ -513,3 +513,22 @@ def test_a_run_no_worker_takes(bed: Bed, tmp_path: Path) -> None:
             attach.kill()
     assert attach.returncode == 0, seen + rest
     assert _journal(journal)["run"][0]["output"] == late.pid
+
+
+def test_reports_are_made_from_the_journal_the_run_ended_with(bed: Bed, tmp_path: Path) -> None:
+    """``--report`` on Temporal is made as on the local engine: from the journal the
+    command line holds, never read back from its path (a device, a FIFO). Before, it
+    was read back, and a journal sent to /dev/null got no report."""
+    experiment = _write(
+        tmp_path / "reported.json",
+        {"title": "reported", "description": "d", "method": [_getpid("pid")]},
+    )
+    done = bed.squall(
+        "run", "--engine", "temporal", str(experiment), "--journal-path", os.devnull,
+        "--report", "markdown:r.md", "--report", "json:r.json", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "report not written" not in done.stderr, done.stderr
+    assert "held: reported" in (tmp_path / "r.md").read_text()
+    (run,) = json.loads((tmp_path / "r.json").read_text())["runs"]
+    assert run["journal"] == os.devnull and run["outcome"] == "held"

@@ -18,6 +18,7 @@ from squall.errors import printable
 if TYPE_CHECKING:
     from squall.engine.recover import Unrecovered
     from squall.journal.history import RunHistory
+    from squall.journal.model import Journal
 
 __all__ = ["recover"]
 
@@ -120,7 +121,7 @@ def recover(
         f"squall: recovered run {journal.run_id}: {len(played)} rollback(s) played, "
         f"{len(failed)} failed; journal: {journal_path}\n"
     )
-    _write_reports(journal.run_id, journal_path, asked, ctx.obj["json"])
+    _write_reports(journal, journal_path, asked, ctx.obj["json"])
     settle_reports(journal.run_id, events)
     if owed:
         sys.stderr.write(f"squall: rollbacks are still owed: `squall recover {journal.run_id}`\n")
@@ -148,22 +149,28 @@ def _asked_reports(
 
 
 def _write_reports(
-    run_id: str,
+    journal: Journal,
     journal_path: str,
     asked: tuple[list[tuple[str, str]], list[tuple[str, str]]],
     json_lines: bool,
 ) -> None:
     """The recovered run's reports: those given to ``recover``, else those the run was
-    given (over its suite's journals), else the ``reports`` setting's."""
-    from squall.cli.report import write_run_reports
+    given (over its suite's journals, read back: earlier runs'), else the ``reports``
+    setting's. The recovered run's own part is made from the journal it holds, as
+    ``squall run`` makes it (never read back)."""
+    from squall.cli.report import report_of_text, write_run_reports
     from squall.cli.reports_kept import kept_reports
+    from squall.journal.store import format_journal
 
     given, configured = asked
-    kept = kept_reports(run_id)
-    journals = [j for j in kept.journals if os.path.exists(j)] if kept else []
-    if journal_path not in journals:
-        journals.append(journal_path)
+    kept = kept_reports(journal.run_id)
     targets = given or (kept.targets if kept else configured)
+    if not targets:
+        return
+    journals: list[Any] = [j for j in kept.journals if os.path.exists(j)] if kept else []
+    journals = [j for j in journals if j != journal_path]
+    own = report_of_text(format_journal(journal.to_document()), journal_path)
+    journals.append(own or journal_path)
     write_run_reports(targets, journals, json_lines=json_lines)
 
 

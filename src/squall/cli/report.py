@@ -14,6 +14,7 @@ from squall.show import show_value
 __all__ = [
     "report",
     "report_format",
+    "report_of_text",
     "report_targets",
     "run_report_options",
     "write_run_reports",
@@ -122,6 +123,20 @@ def report_targets(
             param_hint="settings",
         )
     return list(configured.items())
+
+
+def report_of_text(text: str, journal_path: str) -> Any:
+    """A finished run's report (squall.report.RunReport) from its journal's text, as its
+    file got it: what ``squall run`` (either engine) and ``squall recover`` report on,
+    never read back (the path may be a FIFO or a device, or unwritable). None when it
+    cannot be made (it cannot happen to a journal squall made): the file is read then."""
+    from squall.errors import SquallError
+    from squall.report import report_from_text
+
+    try:
+        return report_from_text(text, journal_path or "journal")
+    except SquallError:
+        return None
 
 
 def write_run_reports(

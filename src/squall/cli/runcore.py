@@ -258,6 +258,7 @@ def _run_temporal(
             p.document.data,
             path,
             functools.partial(sorted_problems, p.document),
+            reports=bool(targets),
         )
         for p, path in zip(prepared, paths, strict=True)
     ]
@@ -424,14 +425,10 @@ class _Execute:
 def _report_of(journal: Any, journal_path: str) -> Any:
     """The run's report (squall.report.RunReport) from the journal it holds, as the text
     its file got: never read back (the path may be a FIFO or a device, or unwritable)."""
-    from squall.errors import SquallError
+    from squall.cli.report import report_of_text
     from squall.journal.store import format_journal
-    from squall.report import report_from_text
 
-    try:
-        return report_from_text(format_journal(journal.to_document()), journal_path)
-    except SquallError:  # cannot happen to a journal squall made; then read the file
-        return None
+    return report_of_text(format_journal(journal.to_document()), journal_path)
 
 
 class _RunResult:

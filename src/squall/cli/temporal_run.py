@@ -53,7 +53,7 @@ def connection_of(obj: Mapping[str, Any], flags: Mapping[str, Any]) -> ConnectOp
 class TemporalRun:
     """One experiment of the command: its plan, source, document and journal path."""
 
-    __slots__ = ("document", "journal_path", "locate", "plan", "source")
+    __slots__ = ("document", "journal_path", "locate", "plan", "report", "reports", "source")
 
     def __init__(
         self,
@@ -62,6 +62,7 @@ class TemporalRun:
         document: Mapping[str, Any],
         journal_path: str,
         locate: Callable[[list[Problem]], list[Problem]] | None = None,
+        reports: bool = False,
     ) -> None:
         self.source = source
         self.plan = plan
@@ -69,6 +70,11 @@ class TemporalRun:
         self.journal_path = journal_path
         #: locates problems in the document as read (file:line:column)
         self.locate = locate
+        #: reports are asked for: :attr:`report` is made from the journal it ended with
+        self.reports = reports
+        #: the run's report (squall.report.RunReport), made from its journal's text as
+        #: the local engine makes it (never read back from the file); None until then
+        self.report: Any = None
 
 
 def run_on_temporal(
@@ -367,7 +373,9 @@ async def _follow_all(
                 await temporal.stop(client, left.run_id, _STOPPED_FOR_FAILURE)
     if len(runs) > 1:
         print_summary(entries, [], json_lines=bool(obj.get("json")))
-    return suite_exit_code(entries), [e.journal for e in entries if e.journal]
+    # each run's report (made from the journal it ended with), else its journal's path
+    made = [r.report or e.journal for r, e in zip(runs, entries, strict=True)]
+    return suite_exit_code(entries), [one for one in made if one]
 
 
 #: the reason a run stopped for ``--stop-on-failure`` gives (its exit code, 130, is not
@@ -431,7 +439,11 @@ async def _follow(
         return code, [str(result["error"])], "", 0.0
     text = str(result["journal"])
     document = json.loads(text)
-    finish_record(document, run.journal_path, history, record, console)
+    written = finish_record(document, run.journal_path, history, record, console)
+    if run.reports:
+        from squall.cli.report import report_of_text
+
+        run.report = report_of_text(written, run.journal_path)
     journal = journal_of(document)
     console.verdict(journal, run.journal_path)
     assert journal.outcome is not None
