@@ -150,6 +150,9 @@ def test_a_worker_killed_mid_method_another_worker_finishes_the_run(
     document = json.loads(journal.read_text())
     slow, following = document["run"]
     assert slow["status"] == "failed"
+    # the lost worker is named (when its first heartbeat reached the server)
+    assert slow["squall"].get("worker", f"{victim_pid}@").startswith(f"{victim_pid}@"), slow
+    assert following["squall"]["worker"].startswith(f"{survivor.pid}@"), following
     assert "worker lost" in document["squall"]["reasons"][0]
     assert following["status"] == "succeeded"
     # the lost method activity is not run again; the rest ran on the survivor, once

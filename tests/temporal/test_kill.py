@@ -73,6 +73,18 @@ def _heartbeated(bed: Bed, run_id: str, timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
+def _wait_for_events(bed: Bed, run_id: str, text: str, timeout: float = 120) -> None:
+    """The run's progress (its workflow's ``progress`` query) says ``text``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done = bed.server.cli("workflow", "query", "--workflow-id", run_id, "--type",
+                              "progress", "--input", "0")  # fmt: skip
+        if text in done.stdout:
+            return
+        assert time.monotonic() < deadline, (done.stdout, done.stderr)
+        time.sleep(0.5)
+
+
 def _detached(bed: Bed, experiment: Path) -> str:
     started = bed.squall("run", "--engine", "temporal", "--detach", str(experiment))
     assert started.returncode == 0, started.stderr
@@ -186,9 +198,10 @@ def test_a_worker_killed_alone_mid_rollback_is_replaced_and_the_journal_says_so(
 def test_every_worker_of_the_queue_dead_mid_rollback_a_later_worker_plays_it(
     bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """The only worker of the queue dies mid-rollback and none comes back for longer
-    than the schedule-to-start timeout: the owed rollback waits for a worker (it is a
-    durable compensation), and the next worker of the queue plays it."""
+    """The only worker of the rollback's queue dies mid-rollback and none comes back for
+    longer than the schedule-to-start timeout: the owed rollback waits for a worker (it is
+    a durable compensation), the run says so (its workflow runs on the bed's queue), and
+    the next worker of the queue plays it."""
     queue = queue_name(request)
     worker = bed.worker(queue)
     m = tmp_path
@@ -198,16 +211,17 @@ def test_every_worker_of_the_queue_dead_mid_rollback_a_later_worker_plays_it(
         [marked(m, "inject")],
         # held until the later worker is there: a rollback of a fixed second was over
         # before the kill once the machine was loaded (nothing to replay)
-        [held(m, "killed")],
-        squall={"task_queue": queue, "heartbeat": HEARTBEAT, "schedule_to_start": wait},
+        [{**held(m, "killed"), "squall": {"task_queue": queue}}],
+        squall={"heartbeat": HEARTBEAT, "schedule_to_start": wait},
     )
     run_id = _detached(bed, experiment)
     wait_for_lines(m / "killed")
     _heartbeated(bed, run_id)
     _kill(worker.pid)
     worker.process.wait(timeout=10)
-    # no worker at all for longer than heartbeat + schedule-to-start (the point of the test)
-    time.sleep(HEARTBEAT + wait + 3)
+    # no worker at all for longer than heartbeat + schedule-to-start (the point of the
+    # test): the run says the rollback waits
+    _wait_for_events(bed, run_id, "waits for a worker of task queue")
     later = bed.worker(queue)
     (m / "release").touch()  # an orphan of the killed worker's play would finish now
     code, journal, stderr = _attach(bed, run_id, tmp_path / "journal.json")

@@ -11,6 +11,11 @@ tests/temporal/test_worker_key.py), instead of hanging or being taken for a brok
   the worker's failure is itself encrypted with a key the run's workflow lacks: it hung
   the run (Temporal retried the workflow task for ever).
 
+- a rollback routed to a queue whose only worker cannot read it: the rollback is owed,
+  so it waits for a worker that can, and the run says so at once, naming that worker
+  and the queue (it waited silently before); a worker with the key started then plays
+  it, once, and the journal's reasons keep what happened.
+
 Real dev server, real ``squall worker`` subprocesses."""
 
 from __future__ import annotations
@@ -75,6 +80,52 @@ def test_a_method_activity_on_a_worker_without_the_key_stops_the_run_with_exit_2
     assert entries["act"]["status"] == "failed"
     assert f"the worker {bad.pid}@" in "".join(entries["act"]["exception"])
     assert "cannot read the run" in document["squall"]["reasons"][0]
+
+
+@pytest.mark.parametrize(
+    "bad_env",
+    [pytest.param({}, id="no-key"), pytest.param({"SQUALL_TEMPORAL_KEY": OTHER}, id="other-key")],
+)
+def test_a_rollback_no_worker_can_read_says_so_and_waits_for_one_that_can(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest, bad_env: dict[str, str]
+) -> None:
+    queue = queue_name(request)
+    locked = f"{queue}-locked"
+    experiment = write_experiment(
+        tmp_path / "owed.json", [marked(tmp_path, "act")],
+        [_routed(marked(tmp_path, "undo"), locked)],
+    )  # fmt: skip
+    journal = tmp_path / "journal.json"
+    output = tmp_path / "cli.log"
+    bed.worker(queue, SQUALL_TEMPORAL_KEY=KEY)
+    bad = bed.worker(locked, **bad_env)
+    cli = bed.popen(tmp_path, "run", "--engine", "temporal", "--task-queue", queue,
+                    "--rollback-strategy", "always", "--journal-path", str(journal),
+                    str(experiment), output=output, SQUALL_TEMPORAL_KEY=KEY)  # fmt: skip
+    try:
+        said = f"rollback 'undo' waits for a worker of task queue '{locked}' that can read"
+        deadline = time.monotonic() + PROMPT
+        while said not in output.read_text():
+            assert cli.poll() is None and time.monotonic() < deadline, output.read_text()
+            time.sleep(0.1)
+        assert f"the worker {bad.pid}@" in output.read_text()
+        assert lines(tmp_path / "undo") == []  # owed, not given up, not played
+        good = bed.worker(locked, SQUALL_TEMPORAL_KEY=KEY)
+        bad.stop()  # as a user fixes it: the worker restarted with the key
+        cli.wait(timeout=180)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    text = output.read_text()
+    assert cli.returncode == 0, text
+    assert "Traceback" not in text
+    assert lines(tmp_path / "undo.done") == [str(good.pid)]  # played once, by the keyed one
+    document = json.loads(journal.read_text())
+    assert document["status"] == "completed"
+    (undo,) = document["rollbacks"]
+    assert undo["status"] == "succeeded" and "replayed" not in undo["squall"]
+    assert undo["squall"]["worker"].startswith(f"{good.pid}@"), undo  # where it ran
+    assert any(said in r and "cannot read the run" in r for r in document["squall"]["reasons"])
 
 
 def test_the_start_taken_by_a_worker_without_the_key_is_exit_2(

@@ -110,6 +110,7 @@ def test_a_method_activity_on_a_starved_worker_runs_once_and_keeps_its_result(
     inject = document["run"][0]
     assert inject["status"] == "succeeded", inject
     assert inject["output"]["status"] == 0
+    assert inject["squall"]["worker"].startswith(f"{player.pid}@"), inject  # where it ran
     # played once, on its worker, to its end (not killed when the worker thawed)
     assert lines(marks / "inject") == [str(player.pid)]
     assert lines(marks / "inject.done") == [str(player.pid)]
@@ -142,6 +143,7 @@ def test_a_hypothesis_on_a_starved_worker_is_checked_once(
     document, _ = _completed(cli, journal)
     before = document["steady_states"]["before"]
     assert before["steady_state_met"] is True, before
+    assert before["probes"][0]["squall"]["worker"].startswith(f"{player.pid}@"), before
     # the before check's probe played once (the after check plays it once more)
     started = lines(marks / "look")
     assert started[0] == str(player.pid) and len(started) == 2, started

@@ -203,7 +203,7 @@ class WorkerActivities:
         result.worker = self.identity
         lost = _lost_before(step)
         if lost is not None:
-            _replayed(result, lost)
+            _replayed(result, lost, step.tried + activity.info().attempt)
         return result
 
     async def _resumed(self, step: StepInput) -> StepResult:
@@ -368,11 +368,12 @@ def _resume_wait(step: StepInput) -> float:
 
 def _lost_before(step: StepInput) -> str | None:
     """Who played this step before and was lost ("" when unknown), or None when this is
-    its first play. Only rollbacks are played again: retried by Temporal (attempt > 1,
-    the last heartbeat names the worker) or scheduled again by the workflow after no
-    worker took the retry in time (:attr:`StepInput.lost`)."""
+    its first play. Only rollbacks are played again: offered again by the workflow after
+    a play that did not end (:attr:`StepInput.tried`, :attr:`StepInput.lost`), or, in a
+    run an older squall began, retried by Temporal (attempt > 1, the last heartbeat
+    names the worker)."""
     info = activity.info()
-    if step.lost:
+    if step.lost or step.tried:
         return step.lost
     if info.attempt <= 1:
         return None
@@ -380,7 +381,7 @@ def _lost_before(step: StepInput) -> str | None:
     return str(details[0]) if details else ""
 
 
-def _replayed(result: StepResult, lost: str) -> None:
+def _replayed(result: StepResult, lost: str, attempt: int) -> None:
     """Say in the entry (``squall.replayed``) and in a warning that the step was played
     again from its start: an earlier play did not end (its worker was lost, or it ran
     past its time limit), and what it had done is unknown."""
@@ -395,7 +396,6 @@ def _replayed(result: StepResult, lost: str) -> None:
         "(killed or cut off) or ran past its time limit before it finished"
     )
     extra: dict[str, Any] = {"replayed": why}
-    attempt = activity.info().attempt
     if attempt > 1:
         extra["attempt"] = attempt
     entry["squall"] = {**(entry.get("squall") or {}), **extra}

@@ -291,6 +291,8 @@ async def follow(
                 for event in answer["events"]:
                     progress.show(event)
                 since = answer["next"]
+                if answer.get("more"):  # a bounded answer: the rest at once
+                    continue
             if result.done():
                 error = _lost(result)
                 if error is None:
@@ -301,10 +303,13 @@ async def follow(
             if ended is not None:
                 return ended
             await asyncio.wait({result}, timeout=POLL)
-        if answer is None or not answer["done"]:  # events after the last poll
+        while answer is None or not answer["done"]:  # events after the last poll
             answer = await _query(handle, since)
-            for event in answer["events"] if answer else ():
+            if answer is None or not answer["events"]:
+                break
+            for event in answer["events"]:
                 progress.show(event)
+            since = answer["next"]
         return cast(dict[str, Any], result.result())
     except WorkflowFailureError as exc:
         return {"error": f"the workflow failed: {exc.cause or exc}", "exit_code": 3}

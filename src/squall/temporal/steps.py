@@ -59,6 +59,9 @@ class StepInput:
     outputs: list[list[Any]] = field(default_factory=list)
     #: a rollback scheduled again after its worker was lost: that worker ("" unknown)
     lost: str = ""
+    #: plays of this rollback before this offer that did not end (their worker was
+    #: lost, shut down, or they ran past their time limit): it is played again
+    tried: int = 0
     #: the worker plays the activity's pauses (False: the workflow sleeps them, durably)
     pauses: bool = True
     #: a resume: the Temporal activity id of this worker's play that Temporal gave up on

@@ -47,6 +47,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from squall.temporal.flow.activity import OFFERS
 from squall.temporal.flow.failures import key_refused, why
 from squall.temporal.flow.groups import GroupSteps
 from squall.temporal.flow.hooks import LOST, HookSteps
@@ -121,8 +122,9 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
 
     @workflow.query
     def progress(self, since: int) -> dict[str, Any]:
-        """Progress events from ``since`` on (the command line prints them)."""
-        return {"events": self._events[since:], "next": len(self._events), "done": self._done}
+        """Progress events from ``since`` on (the command line prints them), in answers
+        of bounded size (``more``: ask again from ``next``)."""
+        return self._answer(since)
 
     # -- the run -----------------------------------------------------------------------
 
@@ -147,6 +149,7 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
         self._unguard()
         if self._hooks_lost and not (self._stop is not None and self._stop.name == LOST):
             journal.reasons.append(self._hooks_lost)  # lost once the rollbacks were decided
+        journal.reasons.extend(self._waits)  # rollbacks a worker could not read
         text = fitted_journal(journal.to_dict())  # a payload of Temporal's size at most
         written = await self._record(run, text) if run.record_on_worker else ""
         self._done = True
@@ -188,6 +191,7 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
         self._guarded = bool(header.get("guarded"))  # none in a run an older squall began
         self._pauses = dict(header.get("pauses") or {})
         self._resumes = workflow.patched(RESUMES)  # False when replaying an older run
+        self._offers = workflow.patched(OFFERS)
         self._started = workflow.now()
         journal = Journal(
             experiment=header["experiment"],

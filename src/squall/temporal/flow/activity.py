@@ -13,7 +13,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from squall.temporal.flow.failures import failed_entry, heartbeat_of, key_refused, no_worker, why
 from squall.temporal.flow.resume import Resumes
@@ -28,13 +28,25 @@ with workflow.unsafe.imports_passed_through():
     from squall.masking import mask_value
     from squall.temporal.activities import ABANDONED, ACTIVITY
     from squall.temporal.inputs import activity_queue
-    from squall.temporal.steps import StepInput, StepResult, entry_of, run_from
+    from squall.temporal.steps import StepInput, StepResult, run_from
     from squall.temporal.timeouts import backstop, durable_pauses
 
 __all__ = ["ActivitySteps"]
 
 #: outputs later activities may use come from these phases (squall.engine.outputs)
 _SOURCES = (Phase.BEFORE, Phase.METHOD, Phase.ROLLBACKS)
+#: the workflow patch under which the workflow offers an owed rollback again itself
+OFFERS = "squall-rollbacks-offered-again"
+#: most seconds between two offers of a rollback whose play did not end
+LOST_WAIT = 30.0
+#: most seconds between two offers of a rollback no worker that took it could read (a
+#: wait that may last: few offers, few events in the run's history)
+REFUSED_WAIT = 60.0
+
+
+def _backoff(tries: int, most: float) -> float:
+    """Seconds before the next offer: 1, 2, 4... at most ``most``."""
+    return float(min(2 ** min(tries, 10), most))
 
 
 class ActivitySteps(Resumes):
@@ -67,6 +79,8 @@ class ActivitySteps(Resumes):
         else:
             result = await self._paused(activity, phase, group, pauses, shown)
         run = run_from(result.entry)
+        if result.worker:  # where it ran (a local run's entries have none: all ran on `node`)
+            run.squall = {**(run.squall or {}), "worker": result.worker}
         if group is not None:
             run.squall = {**(run.squall or {}), "group": group.name}
             cancelled = self._cancelled.get((phase, index))
@@ -81,7 +95,7 @@ class ActivitySteps(Resumes):
             self._outputs[activity.name] = [phase, result.entry]
         for text in result.warnings:
             self._emit("warning", text=text)
-        self._emit("finished", phase=phase, entry=entry_of(run), worker=result.worker)
+        self._finished(phase, run, result.worker)
         self._asked(result.stop)
         return result
 
@@ -145,27 +159,57 @@ class ActivitySteps(Resumes):
             try:
                 return await self._attempts(step, activity, queue, rollback)
             except ActivityError as exc:
-                if rollback and no_worker(exc.cause):  # an owed rollback never gives up
-                    lost = heartbeat_of(exc.cause)
-                    if lost and not step.lost:  # its worker was lost before: say so
-                        step = dataclasses.replace(step, lost=lost)
-                    self._emit(
-                        "warning",
-                        text=f"rollback {activity.name!r} waits for a worker of task queue "
-                        f"{queue!r}: start one: squall worker --task-queue {queue}",
-                    )
+                again = await self._offered_again(exc, step, activity, queue) if rollback else None
+                if again is not None:  # an owed rollback never gives up
+                    step = again
                     continue
-                refused = key_refused(exc)  # (a rollback is offered again until read)
+                refused = key_refused(exc)
                 if refused:  # nothing of it ran: the run stops there
                     self._refuse(refused)
                     entry = dumps(failed_entry(activity, start, refused))
                     return StepResult(entry=entry, interrupted=True)
                 reason = why(exc.cause, queue, run.schedule_to_start, activity.name)
-                return StepResult(entry=dumps(failed_entry(activity, start, reason)))
+                lost = heartbeat_of(exc.cause)  # the worker lost with it, if known
+                return StepResult(entry=dumps(failed_entry(activity, start, reason)), worker=lost)
             except asyncio.CancelledError:  # stopped before a worker took it
                 reason = "interrupted by a stop request before it started"
                 entry = dumps(failed_entry(activity, start, reason))
                 return StepResult(entry=entry, interrupted=True)
+
+    async def _offered_again(
+        self, error: ActivityError, step: StepInput, activity: Activity, queue: str
+    ) -> StepInput | None:
+        """An owed rollback that did not play to its end is offered again, saying why
+        when it waits (no worker of its queue; a worker that cannot read the run: it
+        waits for one that has the run's payload key); the step to offer, or None when
+        the failure is final (bad configuration, a bug)."""
+        lost = heartbeat_of(error.cause)
+        if no_worker(error.cause):
+            self._emit(
+                "warning",
+                text=f"rollback {activity.name!r} waits for a worker of task queue "
+                f"{queue!r}: start one: squall worker --task-queue {queue}",
+            )
+            return dataclasses.replace(step, lost=step.lost or lost)
+        if not self._offers:  # a run an older squall began: Temporal retried it
+            return None
+        refused = key_refused(error)
+        if refused:  # nothing of it ran: it waits for a worker that can read it
+            said = (
+                f"rollback {activity.name!r} waits for a worker of task queue {queue!r} "
+                f"that can read the run: {refused}"
+            )
+            if said not in self._waits:
+                self._waits.append(said)
+                self._emit("warning", text=said)
+            self._refusals += 1
+            await workflow.sleep(_backoff(self._refusals, REFUSED_WAIT))
+            return step
+        cause = error.cause
+        if isinstance(cause, ApplicationError) and cause.non_retryable:
+            return None
+        await workflow.sleep(_backoff(step.tried, LOST_WAIT))  # lost, shut down, too long
+        return dataclasses.replace(step, lost=lost or step.lost, tried=step.tried + 1)
 
     async def _attempts(
         self, step: StepInput, activity: Activity, queue: str, rollback: bool
@@ -198,8 +242,10 @@ class ActivitySteps(Resumes):
             start_to_close_timeout=timedelta(seconds=backstop(activity)),
             heartbeat_timeout=timedelta(seconds=run.heartbeat),
             retry_policy=RetryPolicy(
-                maximum_attempts=0 if rollback else 1,  # 0: no limit
-                maximum_interval=timedelta(seconds=30),
+                # 0: no limit; 1 for a rollback too in a run begun by this squall: the
+                # workflow offers it again itself, and says why it waits (_offered_again)
+                maximum_attempts=0 if rollback and not self._offers else 1,
+                maximum_interval=timedelta(seconds=LOST_WAIT),
                 non_retryable_error_types=["InputError"],
             ),
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

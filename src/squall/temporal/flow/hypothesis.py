@@ -84,16 +84,21 @@ class HypothesisSteps(Resumes):
                 exc.cause, queue, run.schedule_to_start, "the steady-state hypothesis"
             )
             failed = run_from(failed_entry(plan.probes[0], start, reason))
+            lost = heartbeat_of(exc.cause)  # the worker lost with it, if known
+            if lost:
+                failed.squall = {**(failed.squall or {}), "worker": lost}
             failed.tolerance_met = False
             checked = HypothesisRun(False, [failed])
-            self._emit("finished", phase=phase, entry=entry_of(failed), worker="")
+            self._finished(phase, failed, heartbeat_of(exc.cause))
             return checked, bool(refused), False
         self._asked(result.stop)
         checked = hypothesis_from(result.entry)
+        for probe in checked.probes:  # where they ran
+            probe.squall = {**(probe.squall or {}), "worker": result.worker}
         for text in result.warnings:
             self._emit("warning", text=text)
         for probe in checked.probes:
-            self._emit("finished", phase=phase, entry=entry_of(probe), worker=result.worker)
+            self._finished(phase, probe, result.worker)
         return checked, result.interrupted, result.skipped
 
     async def _checked(self, step: StepInput, queue: str, seconds: float) -> StepResult:

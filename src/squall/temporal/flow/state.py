@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from datetime import datetime
 from typing import Any
 
@@ -17,16 +18,20 @@ with workflow.unsafe.imports_passed_through():
     from squall.engine.verdict import RunFacts
     from squall.experiment.model import Activity
     from squall.experiment.outputs import activity_output_refs
-    from squall.journal.model import Journal
+    from squall.journal.model import ActivityRun, Journal
     from squall.journal.recorder import Phase
     from squall.plan import Plan
     from squall.temporal.inputs import RunInput
     from squall.temporal.runhooks import interruption_of
+    from squall.temporal.steps import entry_of
 
-__all__ = ["KEY_STOP", "FlowState"]
+__all__ = ["KEY_STOP", "PROGRESS_BYTES", "FlowState"]
 
 #: the interruption's name when a worker could not read a step (FlowState._refuse)
 KEY_STOP = "payload-key"
+#: bytes of progress events one answer of the ``progress`` query holds at most (one
+#: event at least): far below Temporal's 2 MiB for a payload, however long the run
+PROGRESS_BYTES = 512 * 1024
 
 
 class FlowState:
@@ -45,6 +50,9 @@ class FlowState:
 
     def __init__(self) -> None:
         self._events: list[dict[str, Any]] = []
+        #: each event's size (bytes of its JSON text): the progress query's answers
+        #: are bounded by them
+        self._sizes: list[int] = []
         self._stop: Interruption | None = None
         self._in_rollbacks = False
         self._fail_fast = False
@@ -82,6 +90,14 @@ class FlowState:
         #: a play whose worker went silent is asked for again on that worker's own queue
         #: (flow.resume; False in a run an older squall began)
         self._resumes = False
+        #: the workflow offers an owed rollback again itself, saying why it waits
+        #: (flow.activity; False in a run an older squall began: Temporal retried it)
+        self._offers = False
+        #: why rollbacks waited for a worker that can read the run (said once each; the
+        #: journal's reasons keep them)
+        self._waits: list[str] = []
+        #: offers of rollbacks refused so far (the wait between two grows with them)
+        self._refusals = 0
         #: the ``${name}`` pauses the run's start resolved, by activity pointer
         #: (timeouts.resolved_pauses; none in the header of a run an older squall began)
         self._pauses: dict[str, list[float | None]] = {}
@@ -161,4 +177,35 @@ class FlowState:
     # -- progress ----------------------------------------------------------------------
 
     def _emit(self, kind: str, **data: Any) -> None:
-        self._events.append({"kind": kind, **data})
+        event = {"kind": kind, **data}
+        self._events.append(event)
+        self._sizes.append(len(json.dumps(event, default=str)))
+
+    def _finished(self, phase: str, run: ActivityRun, worker: str) -> None:
+        """Say that an entry ended (the command line's line for it), without its output
+        and the outputs it used: the journal has them; the progress stays small."""
+        entry = entry_of(run)
+        entry.pop("output", None)
+        squall = entry.get("squall")
+        if isinstance(squall, dict) and "outputs" in squall:
+            entry["squall"] = {k: v for k, v in squall.items() if k != "outputs"}
+        self._emit("finished", phase=phase, entry=entry, worker=worker)
+
+    def _answer(self, since: int) -> dict[str, Any]:
+        """The progress events from ``since`` on, :data:`PROGRESS_BYTES` of them at
+        most (one at least); ``more``: others follow; ``done``: the run ended and this
+        is its last event."""
+        end, size = since, 0
+        while end < len(self._events) and (
+            end == since or size + self._sizes[end] <= PROGRESS_BYTES
+        ):
+            size += self._sizes[end]
+            end += 1
+        more = end < len(self._events)
+        events = self._events[since:end]
+        return {
+            "events": events,
+            "next": max(end, since),
+            "done": self._done and not more,
+            "more": more,
+        }
