@@ -10,7 +10,8 @@ it publishes, and tests/packaging/test_dist.py runs them on every test run. Step
    sdist carries the sources (no venv, no .git, no journals) and the wheel carries the data
    files squall reads at run time (the JSON Schema, the demo's files).
 2. The wheel installs into a fresh virtual environment (no system site-packages).
-3. From an empty directory (no source tree anywhere on ``sys.path``): ``squall --version``,
+3. From an empty directory (no source tree anywhere on ``sys.path``): ``squall --version``
+   (which must not import ``re``: pip's console-script wrappers do),
    the demo (``squall demo up``/``vars``/``down`` on free ports), one bundled security
    experiment against it (held, exit 0), and ``squall report`` of its journal in every
    format (HTML, Markdown, JUnit XML).
@@ -20,6 +21,7 @@ Each step prints one line; the first failure prints what the command said and ex
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -107,6 +109,18 @@ def smoke(squall: Path, work: Path, want: str) -> None:
     shown = run([str(squall), "--version"], cwd=work)
     if want not in shown:
         raise CheckFailed(f"squall --version printed {shown!r}, not version {want}")
+    timed = subprocess.run(
+        [str(squall), "--version"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in timed.stderr.splitlines()}
+    if "re" in imported or "squall" not in imported:
+        raise CheckFailed("the installed squall command imports re for --version (pip's wrapper?)")
     python = squall.parent / "python"
     where = run([str(python), "-c", "import squall; print(squall.__file__)"], cwd=work).strip()
     if str(ROOT) in where or "site-packages" not in where:

@@ -27,6 +27,24 @@ def test_version_is_answered_without_importing_click() -> None:
     assert done.stdout.startswith("squall ")
 
 
+def test_the_squall_script_answers_version_without_importing_re() -> None:
+    """bin/squall is the installed command (pyproject's shared-scripts): pip's generated
+    console-script wrapper imported ``re`` first, a third of ``squall --version``."""
+    script = Path(__file__).resolve().parents[2] / "bin" / "squall"
+    assert script.read_text(encoding="utf-8").startswith("#!python\n")
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(script), "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("squall ")
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert "squall" in imported
+    assert not imported & {"re", "click", "typing", "enum"}, imported
+
+
 def test_a_run_imports_no_report_library_unless_asked(tmp_path: Path) -> None:
     """Jinja2 (the HTML report) is imported only when an HTML report is written."""
     code = (

@@ -60,7 +60,7 @@ class Venv:
 #: what the wheel is built from; nothing else of the checkout is copied, because other
 #: tests write into it while this one copies (the hypothesis database under .hypothesis
 #: can change mid-copy, which failed a CI run)
-BUILD_INPUTS = ("src", "pyproject.toml", "README.md", "LICENSE")
+BUILD_INPUTS = ("src", "bin", "pyproject.toml", "README.md", "LICENSE")
 
 
 def copy_sources(source: Path) -> None:
