@@ -65,6 +65,60 @@ def test_a_child_that_closes_its_output_early_is_waited_for(tmp_path: os.PathLik
     assert os.path.exists(marker)
 
 
+def test_with_a_timeout_a_child_that_closes_its_output_early_is_waited_for(
+    tmp_path: os.PathLike[str],
+) -> None:
+    """The same under a timeout (the end is then awaited through a pidfd): its exit code,
+    and no descriptor left open."""
+    marker = os.path.join(os.fspath(tmp_path), "done")
+    code = (
+        "import os, sys, time\n"
+        "os.close(1); os.close(2)\n"
+        "time.sleep(0.3)\n"
+        f"open({marker!r}, 'w').close()\n"
+        "sys.exit(7)\n"
+    )
+    before = _open_fds()
+    assert _run([code], timeout=20)["status"] == 7
+    assert os.path.exists(marker)
+    assert _open_fds() == before
+
+
+def test_a_child_that_closes_its_output_and_overruns_its_timeout_is_killed() -> None:
+    before = _open_fds()
+    started = time.monotonic()
+    with pytest.raises(ActivityTimeout, match=r"took longer than 0\.5s"):
+        _run(["import os, time; os.close(1); os.close(2); time.sleep(30)"], timeout=0.5)
+    assert time.monotonic() - started < 10
+    assert _open_fds() == before
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="no pidfd: Popen.wait's sleeps")
+def test_an_ended_child_is_collected_without_sleeping(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a timeout, or in a group that can be cancelled, the child's end wakes squall:
+    ``Popen.wait(timeout)`` slept 1, 2, 4 ... ms between ``waitpid`` calls when the
+    child had closed its pipes but not quite ended (at load, most /bin/true activities)."""
+    slept: list[float] = []
+    real = time.sleep
+
+    def counted(seconds: float) -> None:
+        slept.append(seconds)
+        real(seconds)
+
+    monkeypatch.setattr(time, "sleep", counted)
+    provider = ProcessProvider()
+    before = _open_fds()
+    event = threading.Event()
+    for _ in range(20):
+        with cancellable(event):
+            result = provider.run(ProcessSpec(path="true"), Call(name="p", variables={}))
+        assert result["status"] == 0
+        result = provider.run(ProcessSpec(path="true"), Call(name="p", variables={}, timeout=30))
+        assert result["status"] == 0
+    assert slept == []
+    assert _open_fds() == before
+
+
 def test_timeout_kills_and_nothing_is_left_open() -> None:
     before = _open_fds()
     started = time.monotonic()
