@@ -13,6 +13,8 @@ import pytest
 
 from sqharness import start_run
 
+RECOVERY_PAGE = Path(__file__).resolve().parents[2] / "docs" / "recovery.md"
+
 
 @pytest.mark.parametrize(
     ("experiment", "sig", "target", "extra", "rolled_back"),
@@ -56,3 +58,9 @@ def test_signal_interrupts(
     assert "never" not in log.read_text()
     assert "INTERRUPTED (exit 130)" in stderr
     assert "Traceback" not in stderr
+    # rollbacks the strategy did not play are said, on the console's last line too
+    left = [r for r in journal["squall"]["reasons"] if "rollback(s) were not played" in r]
+    assert bool(left) is (not rolled_back and sig is not signal.SIGUSR2), journal["squall"]
+    assert all(reason in stderr for reason in left)
+    if left and sig is signal.SIGINT:  # the line docs/recovery.md shows
+        assert f"interrupted by SIGINT (Ctrl-C); {left[0]}" in RECOVERY_PAGE.read_text()

@@ -154,6 +154,22 @@ def _link_exclusive(source: str, final: Path) -> None:
             os.fsync(handle.fileno())
 
 
+def _left_by(existing: Record | None) -> str:
+    return f" by run {existing.run_id} at {existing.created}" if existing else ""
+
+
+def _how_to_undo(existing: Record | None) -> str:
+    """How to roll back an injection a run left (a rollback its strategy did not play)."""
+    function = existing.rollback.get("function") if existing is not None else None
+    if existing is None or not function:
+        return ""
+    return (
+        f": {function} undoes it (run the experiment's rollbacks, or "
+        f"squall.drivers._state.play_rollbacks(only_run={existing.run_id!r}) "
+        "as docs/drivers/actions.md's state store says)"
+    )
+
+
 @dataclass(slots=True)
 class Record:
     """One active injection: what was changed and how to undo it."""
@@ -249,10 +265,9 @@ class StateStore:
                 _link_exclusive(tmp, final)
             except FileExistsError:
                 existing = self.load_key(record.key)
-                since = f" by run {existing.run_id} at {existing.created}" if existing else ""
                 raise ActivityFailed(
-                    f"{kind} is already injected on {target}{since}; roll it back first "
-                    f"(state record {final})"
+                    f"{kind} is already injected on {target}{_left_by(existing)}; roll it back "
+                    f"first{_how_to_undo(existing)} (state record {final})"
                 ) from None
         finally:
             with contextlib.suppress(FileNotFoundError):

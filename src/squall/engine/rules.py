@@ -10,7 +10,7 @@ from squall.engine.context import Interruption, RunContext
 from squall.engine.verdict import RunFacts, decide
 from squall.experiment.model import Activity, Experiment
 from squall.experiment.substitute import substitute
-from squall.journal.model import ActivityRun, Journal, JournalStatus, RunStatus
+from squall.journal.model import ActivityRun, Journal, JournalStatus, Outcome, RunStatus
 from squall.journal.recorder import Phase
 from squall.masking import mask_document, mask_text, mask_value
 from squall.plan import Plan
@@ -100,6 +100,7 @@ def finish_journal(
             {"kind": interruption.kind, "name": interruption.name, "reason": interruption.reason}
         )
     journal.outcome, reasons = decide(journal, facts)
+    reasons += _left_in_place(journal, facts, owed)
     if owed:
         names = ", ".join(repr(a.name) for a in owed)
         reasons.append(
@@ -107,6 +108,29 @@ def finish_journal(
             f"`squall recover {journal.run_id}` plays them"
         )
     journal.reasons = [mask_text(reason) for reason in reasons]
+
+
+def _left_in_place(journal: Journal, facts: RunFacts, owed: tuple[Activity, ...]) -> list[str]:
+    """An interrupted run whose method started and whose strategy played none of its
+    rollbacks (``default`` after a signal or a control, as in the Chaos Toolkit): say so,
+    else the console's last line is only "interrupted by SIGINT" while the fault stays."""
+    stop = journal.interruption or {}
+    declared = journal.experiment.get("rollbacks")
+    if (
+        journal.outcome is not Outcome.INTERRUPTED
+        or not facts.method_started
+        or owed
+        or any(entry is not None for entry in journal.rollbacks)
+        or not isinstance(declared, list)
+        or not declared
+        or stop.get("name") == "SIGUSR2"  # its reason says so already
+    ):
+        return []
+    return [
+        f"the {len(declared)} rollback(s) were not played (the rollback strategy plays none "
+        "after a signal or a control, 'default' included), so what the method changed may "
+        "still be in place; --rollback-strategy always plays them whatever stops a run"
+    ]
 
 
 def journal_experiment(plan: Plan, variables: Mapping[str, Any]) -> dict[str, Any]:

@@ -50,7 +50,8 @@ def test_store_records_are_exclusive_atomic_and_listed(tmp_path: Path) -> None:
     assert record.key == record_key("k.one", "/a/b") and record.key.startswith("k.one--a_b--")
     assert store.path(record.key).stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "s").stat().st_mode & 0o777 == 0o700
-    with pytest.raises(ActivityFailed, match="already injected"):
+    # the message says what undoes it (the rollback its first run recorded)
+    with pytest.raises(ActivityFailed, match=r"already injected .*roll it back first: m\.f undoes"):
         store.create("k.one", "/a/b", {}, rollback={})
     record.data["x"] = 2
     store.update(record)
