@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 #: seconds without a heartbeat after which a worker is lost (the experiments say so)
 HEARTBEAT = 2
 #: seconds a silent worker has to take its play's question on its own queue before it is
-#: lost (a method activity's worker; the default is 60 s)
+#: lost (the worker of a method activity or a rollback; the default is 60 s)
 SCHEDULE_TO_START = 15
 
 

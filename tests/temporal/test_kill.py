@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 #: seconds without a heartbeat after which a worker is lost (the experiments say so)
 HEARTBEAT = 2
 #: seconds a silent worker has to take its play's question on its own queue before it is
-#: lost (a method activity's or hypothesis's worker; the default is 60 s)
+#: lost (the worker of a method activity, the hypothesis or a rollback; default 60 s)
 SCHEDULE_TO_START = 15
 
 
@@ -167,7 +167,11 @@ def test_a_worker_killed_alone_mid_rollback_is_replaced_and_the_journal_says_so(
         [marked(m, "inject")],
         # held, not a fixed 4 s: under load the kill came after such a rollback's end
         [marked(m, "first"), held(m, "killed"), marked(m, "last")],
-        squall={"task_queue": queue, "heartbeat": HEARTBEAT},
+        squall={
+            "task_queue": queue,
+            "heartbeat": HEARTBEAT,
+            "schedule_to_start": SCHEDULE_TO_START,
+        },
     )
     run_id = _detached(bed, experiment)
     (victim,) = wait_for_lines(m / "killed")

@@ -148,3 +148,32 @@ def test_a_hypothesis_on_a_starved_worker_is_checked_once(
     started = lines(marks / "look")
     assert started[0] == str(player.pid) and len(started) == 2, started
     assert len(lines(marks / "look.done")) == 2
+
+
+def test_a_rollback_on_a_starved_worker_is_played_once(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Not played again on the other worker while the first play goes on (it would have
+    run twice at once, the first stopped only when its worker thawed)."""
+    queue = queue_name(request)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    experiment = write_experiment(
+        tmp_path / "starved-rollback.json",
+        [marked(marks, "inject")],
+        [held(marks, "undo")],
+        squall={"task_queue": queue, "heartbeat": HEARTBEAT},
+    )
+    workers = [bed.worker(queue), bed.worker(queue)]
+    journal = tmp_path / "journal.json"
+    cli = bed.follow(tmp_path, experiment, "--task-queue", queue, "--journal-path",
+                     str(journal), "--rollback-strategy", "always")  # fmt: skip
+    try:
+        player = _player(marks, "undo", workers)
+        _frozen(bed, player, bed.running(queue), cli)
+    finally:
+        (marks / "release").touch()
+    document, _ = _completed(cli, journal)
+    (undo,) = document["rollbacks"]
+    assert undo["status"] == "succeeded" and "replayed" not in undo["squall"], undo
+    assert lines(marks / "undo") == lines(marks / "undo.done") == [str(player.pid)]

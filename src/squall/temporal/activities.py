@@ -22,7 +22,6 @@ from squall.engine.context import RunContext, now_iso
 from squall.errors import InputError
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, RunStatus
-from squall.journal.recorder import Phase
 from squall.temporal import steps
 from squall.temporal.inputs import RunInput
 from squall.temporal.plays import Play, Plays
@@ -189,14 +188,12 @@ class WorkerActivities:
             self.pool, _guarded, perform, step, holder, cancel
         )
         play = Play(step, future, holder, cancel)
-        kept = step.phase != Phase.ROLLBACKS  # a rollback is played again instead
-        if kept:
-            info = activity.info()
-            self.plays.add((info.workflow_id or "", info.activity_id), play)
+        info = activity.info()
+        self.plays.add((info.workflow_id or "", info.activity_id), play)
         try:
             result = await self._beating(play.future)
         except asyncio.CancelledError:
-            if kept and _given_up():  # starved: the workflow will ask this worker for it
+            if _given_up():  # starved: the workflow will ask this worker for it
                 self.plays.orphaned(play, _resume_wait(step), self._orphan_stopped)
                 raise
             return await self._ended_early(play)
@@ -229,7 +226,10 @@ class WorkerActivities:
             if _given_up():  # starved again: the next offer asks again
                 raise
             return await self._ended_early(play)
-        return dataclasses.replace(result, worker=self.identity)
+        result = dataclasses.replace(result, worker=self.identity, warnings=[*result.warnings])
+        if play.step.lost or play.step.tried:  # that play was itself a rollback's replay
+            _replayed(result, play.step.lost, play.step.tried + 1)
+        return result
 
     async def _ended_early(self, play: Play) -> StepResult:
         """The play was cancelled: by a stop (it is stopped), or because this worker is

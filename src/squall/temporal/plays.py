@@ -1,5 +1,5 @@
-"""The plays of method activities and hypotheses a worker runs, kept so that a worker that
-is starved, not dead, is not taken for lost.
+"""The plays of the steps a worker runs (activities, rollbacks, hypotheses), kept so that
+a worker that is starved, not dead, is not taken for lost.
 
 A busy host or a CPU-throttled container can leave a worker silent for longer than the
 run's ``heartbeat``: Temporal then gives its play up. The workflow offers the step again
@@ -8,7 +8,8 @@ heartbeats name it), as a *resume* of the play; the worker answers it with the f
 play's result, waited for if it still runs. A step is never played twice by this: only
 the process that played it can take the resume, and it does not play it again. A worker
 that does not take the resume within ``schedule_to_start`` seconds is gone: the step is
-then lost as before (a method activity failed, a hypothesis checked again elsewhere).
+then lost as before (a method activity failed, a hypothesis checked again elsewhere, a
+rollback played again from its start elsewhere).
 
 A play Temporal gave up on goes on on its worker (the resume will want its result); one
 that no resume claims in time is stopped (:meth:`Plays.orphaned`), so nothing runs on

@@ -214,16 +214,13 @@ class ActivitySteps(Resumes):
     async def _attempts(
         self, step: StepInput, activity: Activity, queue: str, rollback: bool
     ) -> StepResult:
-        """The Temporal activity: once for the method (never run twice; a starved
-        worker is asked for its play's result, flow.resume), until it is played to its
-        end for a rollback (again on another worker when its worker is lost or it runs
-        past its time limit)."""
+        """The Temporal activity: once (never run twice: a worker silent past its
+        heartbeat timeout is asked for its play's result, flow.resume); a rollback that
+        did not play to its end is offered again by :meth:`_offered_again`."""
         try:
             return await self._played(step, activity, queue, rollback)
         except ActivityError as exc:
-            if rollback:
-                raise
-            summary = f"{step.phase} activity {activity.name!r}"
+            summary = f"{'rollback' if rollback else step.phase + ' activity'} {activity.name!r}"
             resumed = await self._resumed(ACTIVITY, step, exc, backstop(activity), summary)
             if resumed is None:
                 raise
