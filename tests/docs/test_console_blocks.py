@@ -390,6 +390,9 @@ def test_console_block_shows_what_squall_prints(
         seen_as = {
             server.address: "localhost:7233",
             f"namespace {DOCS_NAMESPACE}": "namespace default",
+            # the block's directory (_workdir), as scale-out.md names it: a schedule
+            # names its experiment file by its absolute path
+            str(tmp_path / "work"): "/home/me/chaos",
         }
     try:
         outputs = run_block(block, tmp_path, demo_dir, extra_env)
