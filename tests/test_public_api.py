@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import squall
 
@@ -49,3 +52,16 @@ def test_exit_codes_of_errors() -> None:
     assert squall.ValidationError([]).exit_code == 2
     assert squall.ActivityFailed("x").exit_code == 3
     assert squall.Interrupted("x").exit_code == 130
+
+
+def test_an_experiment_given_as_a_dict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A program's dict is the document itself (it was read as a file name: 'experiment
+    file not found: {'title': ...}'); its problems are located in its JSON form."""
+    monkeypatch.chdir(tmp_path)
+    doc = {"title": "t", "description": "d", "method": []}
+    assert squall.run_experiment(doc).outcome == "held"
+    assert squall.load_experiment(doc).title == "t"
+    with pytest.raises(squall.ValidationError, match=r"<mapping>:1:1 at /: .* requires a 'method'"):
+        squall.run_experiment({"title": "t", "description": "d"})
+    with pytest.raises(squall.LoadError, match=r"given as a mapping is not JSON data: .*nan"):
+        squall.run_experiment({**doc, "configuration": {"x": float("nan")}})

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from squall.engine import Engine, RunOptions
-from squall.errors import Problem, ValidationError
-from squall.experiment import Document, load_source, parse_experiment
+from squall.errors import LoadError, Problem, ValidationError
+from squall.experiment import Document, load_source, parse_experiment, parse_text
 from squall.experiment.model import Experiment
 from squall.experiment.parse import parse_experiment_partial
 from squall.hooks.registration import registrations
@@ -106,16 +106,39 @@ def validate_document(
     return experiment
 
 
+def _source(
+    source: str | Path | Mapping[str, Any],
+    *,
+    verify_tls: bool = True,
+    auths: Mapping[str, Any] | None = None,
+) -> Document:
+    """A path, URL or ``-`` is read; a mapping is the document itself (a program's dict,
+    as the pytest plugin's ``squall_run`` takes), checked as if read from a JSON file."""
+    if not isinstance(source, Mapping):
+        return load_source(str(source), verify_tls=verify_tls, auths=auths)
+    import json
+
+    try:
+        text = json.dumps(source, indent=2, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise LoadError(f"the experiment given as a mapping is not JSON data: {exc}") from None
+    return parse_text(text, "<mapping>", fmt="json")
+
+
 def load_experiment(
-    source: str | Path, *, verify_tls: bool = True, auths: Mapping[str, Any] | None = None
+    source: str | Path | Mapping[str, Any],
+    *,
+    verify_tls: bool = True,
+    auths: Mapping[str, Any] | None = None,
 ) -> Experiment:
-    """Load and parse an experiment from a path, URL or ``-``.
+    """Load and parse an experiment from a path, URL or ``-``, or the document itself as
+    a mapping (a dict).
 
     Raises:
         LoadError: the source cannot be read or parsed.
         ValidationError: the document is not a valid experiment.
     """
-    return parse_document(load_source(str(source), verify_tls=verify_tls, auths=auths))
+    return parse_document(_source(source, verify_tls=verify_tls, auths=auths))
 
 
 def check_experiment(
@@ -135,7 +158,7 @@ def check_experiment(
 
 
 def run_experiment(
-    experiment: Experiment | str | Path,
+    experiment: Experiment | str | Path | Mapping[str, Any],
     *,
     plan_options: PlanOptions | None = None,
     run_options: RunOptions | None = None,
@@ -143,7 +166,8 @@ def run_experiment(
     registry: ProviderRegistry | None = None,
     listener: Listener | None = None,
 ) -> Journal:
-    """Validate (unless told not to), plan and run an experiment; returns its journal.
+    """Validate (unless told not to), plan and run an experiment (a path, URL, mapping
+    or ``load_experiment``'s result); returns its journal.
 
     The run has a secret scope of its own (``squall.masking.secret_scope``, inside the
     caller's current one): its secrets are masked in what it writes and in the returned
@@ -160,7 +184,7 @@ def run_experiment(
 
 
 def _run_experiment(
-    experiment: Experiment | str | Path,
+    experiment: Experiment | str | Path | Mapping[str, Any],
     plan_options: PlanOptions | None,
     run_options: RunOptions | None,
     validate: bool,
@@ -170,7 +194,7 @@ def _run_experiment(
     registry = registry or plugin_registry()
     run_options = run_options or RunOptions()
     if not isinstance(experiment, Experiment):
-        document = load_source(str(experiment))
+        document = _source(experiment)
         if not validate:
             experiment = parse_document(document)
         else:  # one pass: every problem at once
