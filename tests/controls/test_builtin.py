@@ -28,7 +28,7 @@ def test_safeguard_breach_stops_the_run_at_once_and_plays_rollbacks(
     assert journal["status"] == "interrupted"
     assert journal["interruption"]["kind"] == "safeguard"
     assert journal["interruption"]["name"] == "not-tripped"
-    assert "safeguard probe 'not-tripped' breached" in journal["interruption"]["reason"]
+    assert 'safeguard probe "not-tripped" breached' in journal["interruption"]["reason"]
     # the 30 s action was cut short (a run that waited it out takes longer), the next
     # one never ran
     assert elapsed < 30, elapsed
@@ -42,7 +42,7 @@ def test_safeguard_breach_stops_the_run_at_once_and_plays_rollbacks(
         ("cleanup", "succeeded")
     ]
     assert (tmp_path / "rolled-back").exists()
-    assert "safeguard probe 'not-tripped' breached" in result.stderr
+    assert 'safeguard probe "not-tripped" breached' in result.stderr
 
 
 def test_safeguard_breach_under_never_plays_no_rollback(squall: Any, tmp_path: Path) -> None:

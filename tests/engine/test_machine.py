@@ -223,7 +223,7 @@ def test_abort_ends_the_method_and_the_verdict_says_why() -> None:
         rest.append(steps.send(None))
     assert "Run:c" not in _names(rest) and "Hypothesis:hypothesis-after" not in _names(rest)
     assert _names(rest)[0] == "Join", "the level still waits for its background activities"
-    assert facts.status is JournalStatus.ABORTED and "'a'" in facts.aborted_reason
+    assert facts.status is JournalStatus.ABORTED and '"a"' in facts.aborted_reason
 
 
 def test_a_broken_step_aborts_the_run_and_keeps_the_reason() -> None:

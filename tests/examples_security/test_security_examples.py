@@ -120,7 +120,7 @@ def test_misconfigured_demo_gives_the_documented_verdict(
     assert section["outcome"] == OUTCOMES[expected_code]
     if probe is not None:
         reasons = " ".join(section["reasons"])
-        assert f"probe '{probe}'" in reasons
+        assert f'probe "{probe}"' in reasons
         assert seen in reasons
     check_restored(misconfigured_demo, before, journal)
 

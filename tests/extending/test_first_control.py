@@ -51,7 +51,7 @@ def test_within_the_budget_it_holds_and_logs(tmp_path: Path) -> None:
 def test_over_the_budget_it_stops_the_run_but_not_the_rollbacks(tmp_path: Path) -> None:
     done = _run(tmp_path, "--var", "max_seconds:float=0.5")
     assert done.returncode == 130, done.stderr
-    assert "control 'time-budget' interrupted the run: time budget of 0.5 s spent" in done.stderr
+    assert 'control "time-budget" interrupted the run: time budget of 0.5 s spent' in done.stderr
     assert "interrupted by time-budget" in done.stderr
     assert _log(tmp_path)[-1] == {"name": "close-port", "status": "succeeded"}
     journal = json.loads((tmp_path / "journal.json").read_text())

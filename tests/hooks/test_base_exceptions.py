@@ -186,7 +186,7 @@ def test_a_tolerance_probe_that_raises_does_not_meet(
     assert exit_code == 4 and journal is not None, err
     probe = journal["steady_states"]["before"]["probes"][0]
     assert probe["tolerance_met"] is False
-    assert f"tolerance probe 'tp' failed: {expected_text('tolerance', kind)}" in err
+    assert f'tolerance probe "tp" failed: {expected_text("tolerance", kind)}' in err
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -210,7 +210,7 @@ def test_a_control_that_raises_interrupts_the_run_and_the_rollbacks_follow(
     assert "Traceback" not in err
     assert journal["status"] == "interrupted"
     reason = journal["interruption"]["reason"]
-    assert reason.startswith(f"control 'c' raised {expected_text(where, kind).split(':')[0]}")
+    assert reason.startswith(f'control "c" raised {expected_text(where, kind).split(":")[0]}')
     assert journal["interruption"]["kind"] == "control"
     assert [r["status"] for r in journal["rollbacks"]] == ["succeeded"]  # strategy: always
 

@@ -129,7 +129,7 @@ def test_a_raising_control_is_reported_and_the_run_goes_on(squall: Any, tmp_path
         str(write(tmp_path, experiment(log, controls=[control(log, "buggy", fail_at="get-pid")]))),
     )
     assert result.code == 0
-    assert "control 'buggy' raised" in result.stderr and "a buggy control" in result.stderr
+    assert 'control "buggy" raised' in result.stderr and "a buggy control" in result.stderr
     assert result.journal["run"][0]["status"] == "succeeded"
 
 

@@ -51,7 +51,7 @@ def test_timeline_facts_come_from_the_journal(journals: dict[str, Path]) -> None
     [
         ("held", "held", "the steady state held"),
         ("deviated", "deviated", "expected false, got true"),
-        ("broken", "broken", "activity 'explode' failed"),
+        ("broken", "broken", 'activity "explode" failed'),
         ("not-run", "not-run", "nothing was injected"),
         ("background", "held", "no steady-state hypothesis"),
         ("during-deviates", "deviated", "deviated during the method"),

@@ -38,7 +38,7 @@ CASES = {
         {"n": 2},
         "expected [3], got [2]",
     ),
-    "by-probe": (_POSITIVE, -4, "tolerance probe 'positive' returned false"),
+    "by-probe": (_POSITIVE, -4, 'tolerance probe "positive" returned false'),
     "token": ("${token}", "other", 'expected "***", got "other"'),
 }
 
@@ -85,7 +85,7 @@ def test_a_failed_activity_is_explained_as_the_console_explained_it(
     squall: Any, tmp_path: Path
 ) -> None:
     """Before, the reports said the exception's last line (``squall.errors.ActivityFailed:
-    process 'sleep' took longer...``), Python's class name included."""
+    process "sleep" took longer...``), Python's class name included."""
     drivers = "squall.drivers.host.processes"
     arguments = {"signal_name": "SIGFOO", "pid": None}
     experiment = {
@@ -119,7 +119,7 @@ def test_a_failed_activity_is_explained_as_the_console_explained_it(
     }
     assert said == {
         "bad-signal": 'signal_name must be one of ["SIGKILL", "SIGSTOP", "SIGTERM"], got "SIGFOO"',
-        "slow": "process 'sleep' took longer than 0.5s and was killed",
+        "slow": 'process "sleep" took longer than 0.5s and was killed',
     }
     entries = json.loads((tmp_path / "r.json").read_text())["runs"][0]["entries"]
     assert {e["name"]: e["reason"] for e in entries} == said

@@ -157,7 +157,7 @@ def _breached(bed: Bed, experiment: Path, probe: str) -> dict[str, Any]:
     journal = _journal(journal_path)
     assert journal["status"] == "interrupted"
     assert journal["interruption"]["kind"] == "safeguard"
-    assert f"safeguard probe {probe!r} breached" in journal["interruption"]["reason"]
+    assert f'safeguard probe "{probe}" breached' in journal["interruption"]["reason"]
     return journal
 
 

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from squall import Interrupted
+from squall import Interrupted, show_value
 from squall.controls._args import arguments_of
 from squall.intervals import interval
 
@@ -89,7 +89,9 @@ class Guard:
         if self.done.is_set():  # the run is past the point where it may be stopped
             return True
         why = entry.get("reason") or ("it failed" if entry.get("status") != "succeeded" else "")
-        reason = f"safeguard probe {probe['name']!r} breached: {why or 'tolerance not met'}"
+        reason = (
+            f"safeguard probe {show_value(probe['name'])} breached: {why or 'tolerance not met'}"
+        )
         if self.breached is None:
             self.breached = reason
             log.warning("%s: stopping the run", reason)

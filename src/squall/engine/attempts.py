@@ -46,7 +46,7 @@ def call_provider(
     """
     spec = activity.provider
     if spec is None:
-        raise ActivityFailed(f"reference to unknown activity {activity.ref!r}")
+        raise ActivityFailed(f"reference to unknown activity {show_value(activity.ref)}")
     provider = ctx.registry.get(spec.type)
     if provider is None:
         raise ActivityFailed(f"unknown provider type {spec.type!r}; nothing was run")
@@ -93,11 +93,15 @@ def judge(ctx: RunContext, probe: Activity, output: Any) -> Verdict:
                 ctx, tolerance.probe, in_hypothesis=True, extra_arguments={"value": output}
             )
         except ActivityFailed as exc:
-            return Verdict(False, f"tolerance probe {tolerance.probe.name!r} failed: {exc}")
+            return Verdict(
+                False, f"tolerance probe {show_value(tolerance.probe.name)} failed: {exc}"
+            )
         if value:
             return Verdict(True)
         returned = show_value(value, 200)
-        return Verdict(False, f"tolerance probe {tolerance.probe.name!r} returned {returned}")
+        return Verdict(
+            False, f"tolerance probe {show_value(tolerance.probe.name)} returned {returned}"
+        )
     assert tolerance is not None
     return check_tolerance(tolerance, output, lambda v: substitute(v, ctx.variables))
 
@@ -249,7 +253,7 @@ def _wait_until(
     if state["held"]:
         return
     message = (
-        f"the tolerance of {activity.name!r} did not hold within {wait.timeout:g}s "
+        f"the tolerance of {show_value(activity.name)} did not hold within {wait.timeout:g}s "
         f"({state['polls']} calls; last: {why or 'not met'})"
     )
     if in_hypothesis:

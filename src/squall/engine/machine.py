@@ -48,6 +48,7 @@ from squall.experiment.model import Activity, HypothesisStrategy, RollbackStrate
 from squall.journal.model import HypothesisRun, JournalStatus, RunStatus
 from squall.journal.recorder import Phase
 from squall.plan import Plan
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -361,7 +362,7 @@ def _method(plan: Plan, state: MachineState, facts: RunFacts, during: bool) -> S
     elif state.aborted_by:
         facts.status = JournalStatus.ABORTED
         facts.aborted_reason = (
-            f"activity {state.aborted_by!r} failed and its failure policy is abort"
+            f"activity {show_value(state.aborted_by)} failed and its failure policy is abort"
         )
 
 

@@ -21,6 +21,7 @@ from squall.experiment.outputs import (
 from squall.journal.limits import journal_safe
 from squall.journal.model import ActivityRun, Journal, RunStatus
 from squall.journal.recorder import Phase
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -105,13 +106,13 @@ class OutputStore:
             source = self._outputs.get(ref.name)
             if source is None and ref.name in self._unusable:
                 raise OutputPathError(
-                    f"{ref.expression}: the output of {ref.name!r} was "
+                    f"{ref.expression}: the output of {show_value(ref.name)} was "
                     f"{self._unusable[ref.name]} in the journal this recovery reads, so "
                     "it cannot be used (see docs/safety.md)"
                 )
             if source is None:
                 raise OutputPathError(
-                    f"{ref.expression}: no output of {ref.name!r} yet (it did not run, "
+                    f"{ref.expression}: no output of {show_value(ref.name)} yet (it did not run, "
                     "failed, or was dry)"
                 )
             output, phase, start = source

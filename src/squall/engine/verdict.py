@@ -10,6 +10,7 @@ from squall.journal.model import (
     Outcome,
     RunStatus,
 )
+from squall.show import show_value
 
 __all__ = ["RunFacts", "decide"]
 
@@ -39,13 +40,13 @@ def _probe_reason(result: HypothesisRun) -> str:
     for probe in result.probes:
         if not probe.tolerance_met:
             why = probe.reason or "tolerance not met"
-            return f"probe {probe.name!r}: {why}"
+            return f"probe {show_value(probe.name)}: {why}"
     return "no probe result"
 
 
 def _failed(runs: list[ActivityRun | None], label: str) -> list[str]:
     return [
-        f"{label} {r.name!r} failed: {r.reason or 'see the journal'}"
+        f"{label} {show_value(r.name)} failed: {r.reason or 'see the journal'}"
         for r in runs
         if r is not None and r.status is RunStatus.FAILED and not r.excused
     ]
@@ -53,7 +54,8 @@ def _failed(runs: list[ActivityRun | None], label: str) -> list[str]:
 
 def _excused(runs: list[ActivityRun | None]) -> list[str]:
     return [
-        f"activity {r.name!r} failed, excused by its failure policy (on_failure: continue)"
+        f"activity {show_value(r.name)} failed, excused by its failure policy "
+        "(on_failure: continue)"
         for r in runs
         if r is not None and r.status is RunStatus.FAILED and r.excused
     ]

@@ -46,6 +46,7 @@ from squall.hooks.ctkevents import RunEvents
 from squall.hooks.loading import load_control_module
 from squall.hooks.markers import hookimpl
 from squall.hooks.view import RunView
+from squall.show import show_value
 
 __all__ = ["ControlPlugin"]
 
@@ -234,20 +235,28 @@ class ControlPlugin:
             func(**kwargs)
         except Interrupted as exc:
             run.request_stop(
-                f"control {decl.name!r} interrupted the run: {exc}", decl.name, "control"
+                f"control {show_value(decl.name)} interrupted the run: {exc}", decl.name, "control"
             )
             raise
         except Exception as exc:
             if type(exc).__name__ in ("InterruptExecution", "ExperimentExitedException"):
                 run.request_stop(
-                    f"control {decl.name!r} interrupted the run: {exc}", decl.name, "control"
+                    f"control {show_value(decl.name)} interrupted the run: {exc}",
+                    decl.name,
+                    "control",
                 )
                 raise Interrupted(str(exc), decl.name) from exc
             log.warning(
-                "control %r raised in %s: %s: %s", decl.name, func.__name__, type(exc).__name__, exc
+                "control %s raised in %s: %s: %s",
+                show_value(decl.name),
+                func.__name__,
+                type(exc).__name__,
+                exc,
             )
         except BaseException as exc:  # SystemExit, KeyboardInterrupt...: the reference stops
-            reason = f"control {decl.name!r} raised {type(exc).__name__} in {func.__name__}"
+            reason = (
+                f"control {show_value(decl.name)} raised {type(exc).__name__} in {func.__name__}"
+            )
             reason += f": {exc}" if str(exc) else ""
             log.warning("%s: the run stops", reason)
             run.request_stop(reason, decl.name, "control")

@@ -25,6 +25,7 @@ from typing import Any
 from squall.errors import ActivityFailed, ActivityTimeout, Interrupted
 from squall.providers.base import Call
 from squall.providers.children import forget, register
+from squall.show import show_value
 
 __all__ = ["run_isolated"]
 
@@ -97,16 +98,16 @@ def _exchange(child: subprocess.Popen[bytes], reader: int, request: bytes, call:
     while True:
         if call.stop is not None and call.stop.is_set():
             raise Interrupted(
-                f"the run was stopped while {call.name!r} ran; its process was killed"
+                f"the run was stopped while {show_value(call.name)} ran; its process was killed"
             )
         if call.cancel is not None and call.cancel.is_set():  # its parallel group's
-            raise ActivityFailed(f"{call.name!r} was cancelled; its process was killed")
+            raise ActivityFailed(f"{show_value(call.name)} was cancelled; its process was killed")
         wait = _POLL if polled else None
         if deadline is not None:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise ActivityTimeout(
-                    f"activity {call.name!r} did not finish within its timeout of "
+                    f"activity {show_value(call.name)} did not finish within its timeout of "
                     f"{call.timeout:g}s; its process (pid {child.pid}) was killed"
                 )
             wait = left if wait is None else min(wait, left)
@@ -123,7 +124,7 @@ def _answer(data: bytes, code: int, name: str) -> Any:
 
     if not data:
         how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
-        raise ActivityFailed(f"the process of {name!r} {how} before it returned a result")
+        raise ActivityFailed(f"the process of {show_value(name)} {how} before it returned a result")
     answer = pickle.loads(data)
     if answer[0] == "ok":
         return answer[1]

@@ -10,6 +10,7 @@ from squall.experiment.limits import seconds
 from squall.experiment.model import ProcessSpec
 from squall.experiment.substitute import substitute
 from squall.providers.base import Call
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class ProcessProvider:
         return [
             Problem(
                 f"{pointer}/provider/path",
-                f"executable {spec.path!r} not found or not executable",
+                f"executable {show_value(spec.path)} not found or not executable",
                 "give an absolute path, or a program on PATH: " + os.environ.get("PATH", ""),
             )
         ]
@@ -41,7 +42,7 @@ class ProcessProvider:
         path = str(substitute(spec.path, call.variables))
         executable = self._which(path)
         if executable is None:
-            raise ActivityFailed(f"executable {path!r} not found or not executable")
+            raise ActivityFailed(f"executable {show_value(path)} not found or not executable")
         import subprocess  # imported on first use: a run without processes never needs it
 
         from squall.providers._pipes import Cancelled
@@ -54,14 +55,18 @@ class ProcessProvider:
             completed = _run(argv, shell, timeout, call.cancel)
         except subprocess.TimeoutExpired:
             raise ActivityTimeout(
-                f"process {path!r} took longer than {timeout:g}s and was killed"
+                f"process {show_value(path)} took longer than {timeout:g}s and was killed"
             ) from None
         except Cancelled as exc:
-            raise ActivityFailed(f"process {path!r} was cancelled and killed (pid {exc})") from None
+            raise ActivityFailed(
+                f"process {show_value(path)} was cancelled and killed (pid {exc})"
+            ) from None
         except OSError as exc:
-            raise ActivityFailed(f"cannot run {path!r}: {exc}") from exc
+            raise ActivityFailed(f"cannot run {show_value(path)}: {exc}") from exc
         if completed.returncode != 0 and not call.in_hypothesis:
-            call.warnings.append(f"process {path!r} exited with code {completed.returncode}")
+            call.warnings.append(
+                f"process {show_value(path)} exited with code {completed.returncode}"
+            )
         return {
             "status": completed.returncode,
             "stdout": _decode(completed.stdout),

@@ -13,6 +13,7 @@ from squall.experiment.model import PythonSpec
 from squall.experiment.substitute import substitute
 from squall.masking import run_in_context
 from squall.providers.base import Call, select_secrets
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -314,7 +315,7 @@ def _invoke_with_timeout(
     if not done.wait(timeout):
         worker.put(None)  # it ends once the abandoned call returns, if it ever does
         raise ActivityTimeout(
-            f"activity {name!r} did not finish within its timeout of {timeout:g}s; "
+            f"activity {show_value(name)} did not finish within its timeout of {timeout:g}s; "
             "it was abandoned (use a process provider, or isolation, to have it killed)"
         )
     workers.give_back(worker)
