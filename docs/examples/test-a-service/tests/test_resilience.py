@@ -22,5 +22,5 @@ def test_without_its_cache_the_shop_fails(
     result = squall_run(EXPERIMENT, configuration=shop_without_cache, journal_path=journal_path)
     result.assert_deviated().assert_rolled_back("resume-prices")
     assert result.data["squall"]["reasons"] == [
-        "the steady state deviated after the method: probe 'quote-answers': expected 200, got 503"
+        'the steady state deviated after the method: probe "quote-answers": expected 200, got 503'
     ]
