@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from sqharness import subprocess_env
+from sqhistory import stored_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "safety.md"
@@ -42,7 +43,7 @@ def test_the_masking_example_is_real(tmp_path: Path) -> None:
     text = (tmp_path / "journal.json").read_text()
     assert done.returncode == 4, done.stderr
     assert normal(done.stderr) == normal(shown)
-    assert secret not in done.stderr + text + (tmp_path / "h.sqlite3").read_bytes().decode(
+    assert secret not in done.stderr + text + stored_bytes(tmp_path / "h.sqlite3").decode(
         "utf-8", "replace"
     )
     assert '"title": "Deploy with token ***"' in text

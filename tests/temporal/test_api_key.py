@@ -19,6 +19,7 @@ import pytest
 
 from grpcauth import AuthFront
 from sqengine import Bed
+from sqhistory import stored_bytes
 from sqmarks import marked, queue_name, write_experiment
 from sqworker import SquallWorker
 from temporal import TemporalServer
@@ -97,7 +98,7 @@ def test_a_run_and_its_worker_through_the_checking_front_never_write_the_key(
         "console": done.stdout + done.stderr,
         "worker log": worker_log.read_text(),
         "journal": journal.read_text(),
-        "run history": history.read_bytes().decode("utf-8", "replace"),
+        "run history": stored_bytes(history).decode("utf-8", "replace"),
         "Temporal history": bed.history_text(run_id),
     }
     assert run_id in everything["Temporal history"]

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from sqengine import Bed
+from sqhistory import stored_bytes
 from sqmarks import queue_name, shell, write_experiment
 
 pytestmark = pytest.mark.slow
@@ -101,12 +102,7 @@ def test_no_secret_in_temporal_s_storage_nor_in_what_squall_shows(
         "console": done.stdout + done.stderr,
         "journal": journal.read_text(),
         "worker log": worker.log(),
-        # the file and its write-ahead log (rows stay there until a checkpoint)
-        "run history": b"".join(
-            p.read_bytes()
-            for p in (Path(os.environ["SQUALL_HISTORY"] + end) for end in ("", "-wal"))
-            if p.exists()
-        ),
+        "run history": stored_bytes(os.environ["SQUALL_HISTORY"]),
         "Temporal history": bed.history_text(run_id),
         "Temporal database": _stored(bed),
     }
