@@ -67,7 +67,12 @@ class Plays:
     def add(self, key: tuple[str, str], play: Play) -> None:
         self._forget_old()
         self._plays[key] = play
-        play.future.add_done_callback(lambda _: self._ended.setdefault(key, time.monotonic()))
+
+        def ended(_: object) -> None:
+            self._ended.setdefault(key, time.monotonic())
+            play.holder.clear()  # its contexts (outputs, journal parts) are not kept
+
+        play.future.add_done_callback(ended)
 
     def claim(self, key: tuple[str, str]) -> Play | None:
         """The play a resume asks for (None when this worker has none: it was restarted,
