@@ -30,16 +30,22 @@ from sqxdist import (  # noqa: E402, F401
     pytest_xdist_make_scheduler,
 )
 
+import sqlifeline  # noqa: E402
 from pgserver import PostgresServer, postgres_or_skip  # noqa: E402
 from sqdemo import running_demo  # noqa: E402
 from sqharness import EXAMPLES, CliResult, LocalServer, subprocess_env  # noqa: E402
 from temporal import TemporalServer, temporal_binary_or_skip  # noqa: E402
+
+# whatever this pytest process starts (the shared demo's detached components included) is
+# ended when it ends, even by kill -9 (and its temporary directories removed)
+sqlifeline.hold()
 
 # No test writes to the real run history in the user's data directory: every squall run
 # (in-process or in a subprocess, which inherits the environment) records into a file
 # under a temporary directory unless a test chooses another place.
 _HISTORY_DIR = tempfile.mkdtemp(prefix="squall-test-history-")
 atexit.register(shutil.rmtree, _HISTORY_DIR, ignore_errors=True)
+sqlifeline.remove_at_end(_HISTORY_DIR)
 os.environ["SQUALL_HISTORY"] = os.path.join(_HISTORY_DIR, "history.sqlite3")
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from squall.demo import DemoInfo, reload
 
+import sqlifeline
 from sqdemo import running_demo
 
 
@@ -28,6 +29,7 @@ def private_dir() -> Iterator[Path]:
     old base directories, and a demo whose state directory vanished could not be found again.
     """
     path = Path(tempfile.mkdtemp(prefix="squall-demo-test-"))
+    sqlifeline.remove_at_end(path)  # if pytest is killed
     try:
         yield path
     finally:

@@ -16,6 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import sqlifeline
+
 ROOT = Path(__file__).resolve().parents[2]
 SECURITY = ROOT / "examples" / "security"
 MAIN_SCRIPT = ROOT / "scripts" / "main.py"
@@ -99,6 +101,7 @@ def start(misconfigured: bool) -> Iterator[Demo]:
     """Bring a demo up through the CLI on free ports; always bring it down, leave nothing."""
     main = load_main()
     root = Path(tempfile.mkdtemp(prefix="squall-examples-security-"))
+    sqlifeline.remove_at_end(root)  # and the demo ended, if pytest is killed
     state_dir = root / "state"
     try:
         data = main.demo_up(state_dir, misconfigured)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+import sqlifeline
+
 __all__ = ["PostgresServer", "postgres_or_skip"]
 
 
@@ -59,6 +61,7 @@ class PostgresServer:
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="squall-pg-"))
+        sqlifeline.remove_at_end(self.root)  # if pytest is killed
         self.data, self.sockets = self.root / "data", self.root / "sockets"
         self.sockets.mkdir()
         self.as_user: list[str] = []

@@ -11,11 +11,16 @@ from pathlib import Path
 from squall.demo import DemoInfo, down, up
 from squall.demo.procs import is_alive, terminate
 
+import sqlifeline
+
 
 def running_demo(*, misconfigured: bool) -> Iterator[DemoInfo]:
     """Up on free ports in a private directory (not pytest's tmp_path, which concurrent
-    sessions prune); always down, and no process may be left behind."""
+    sessions prune); always down, and no process may be left behind. If the pytest
+    process is killed instead, its lifeline ends the demo and removes the directory
+    (sqlifeline)."""
     where = Path(tempfile.mkdtemp(prefix="squall-shared-demo-"))
+    sqlifeline.remove_at_end(where)
     try:
         info = up(where / "state", misconfigured=misconfigured)
         try:

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+import sqlifeline
+
 __all__ = ["TemporalServer", "temporal_binary_or_skip"]
 
 
@@ -61,6 +63,7 @@ class TemporalServer:
     def __init__(self, binary: str, startup_timeout: float = 60) -> None:
         self.binary = binary
         self.root = Path(tempfile.mkdtemp(prefix="squall-temporal-"))
+        sqlifeline.remove_at_end(self.root)  # if pytest is killed
         self.log_path = self.root / "server.log"
         self._log = self.log_path.open("wb")
         for attempt in range(3):  # another process may take the free port before us

@@ -1,0 +1,103 @@
+"""A killed pytest session takes its shared demo with it (tests/support/sqlifeline.py).
+
+The demo's components are detached on purpose (new session, parent 1): before the
+lifeline, a pytest process killed with SIGKILL ran no teardown and left them running, with
+their state under /tmp/squall-shared-demo-*, for good.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from squall.demo.procs import is_alive, terminate
+
+import sqlifeline
+from sqharness import subprocess_env
+
+TESTS = Path(__file__).resolve().parent
+
+#: a test that takes the shared demo, says where it is, and waits to be killed
+HOLDER = """
+import json, os, signal
+from pathlib import Path
+
+def test_holds_the_demo(shared_demo):
+    found = {"pids": list(shared_demo.pids.values()), "state": str(shared_demo.state_dir)}
+    Path(os.environ["SQUALL_TEST_DEMO_INFO"]).write_text(json.dumps(found))
+    while True:
+        signal.pause()
+"""
+
+
+def _wait_for(predicate: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rpartition(")")[2].split()[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [[], ["-n", "1"]], ids=["serial", "xdist-controller"])
+def test_a_killed_session_ends_its_shared_demo(tmp_path: Path, workers: list[str]) -> None:
+    (tmp_path / "test_holder.py").write_text(HOLDER)
+    info = tmp_path / "demo.json"
+    # the suite's conftest as a plugin, for a test file outside tests/
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest"]
+    session = subprocess.Popen(
+        [*argv, *workers, "--rootdir", str(tmp_path), str(tmp_path / "test_holder.py")],
+        cwd=tmp_path,
+        env=subprocess_env(
+            PYTHONPATH=os.pathsep.join([str(TESTS), subprocess_env()["PYTHONPATH"]]),
+            SQUALL_TEST_DEMO_INFO=str(info),
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    pids: list[int] = []
+    try:
+        _wait_for(lambda: info.exists() or session.poll() is not None, 180, "no demo")
+        assert info.exists(), session.communicate()[0].decode(errors="replace")
+        found = json.loads(info.read_text())
+        pids, state = found["pids"], Path(found["state"])
+        assert pids and all(is_alive(pid) and _parent(pid) != session.pid for pid in pids)
+        assert state.is_dir()
+
+        session.send_signal(signal.SIGKILL)  # no teardown, no atexit
+        session.communicate()
+
+        grace = sqlifeline.GRACE + 10  # xdist: the worker first, then its demo
+        _wait_for(lambda: not any(is_alive(pid) for pid in pids), grace, "demo left running")
+        _wait_for(lambda: not state.parent.exists(), 10, f"{state.parent} left behind")
+    finally:
+        if session.poll() is None:
+            session.kill()
+            session.communicate()
+        terminate([pid for pid in pids if is_alive(pid)])
+
+
+def test_the_suite_holds_a_lifeline() -> None:
+    """This very session marks what it starts: a subprocess carries the mark."""
+    mark = sqlifeline.mark()
+    assert mark
+    shown = subprocess.run(
+        [sys.executable, "-c", f"import os; print(os.environ['{sqlifeline.VARIABLE}'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.strip() == mark
