@@ -36,7 +36,15 @@ EXAMPLE = ROOT / "examples" / "security" / "expired-certificate.json"
 #: files the installed package reads at run time (a wheel without them imports but fails)
 WHEEL_DATA = ("squall/experiment/schema.json", "squall/py.typed")
 #: what must never be packaged
-SDIST_NEVER = (".venv/", ".git/", "journal.json", ".conformance/", "__pycache__/")
+SDIST_NEVER = (
+    ".venv/",
+    ".git/",
+    "journal.json",
+    ".conformance/",
+    "__pycache__/",
+    ".hypothesis/",
+    ".import_linter_cache/",
+)
 
 
 class CheckFailed(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import compileall
 import contextlib
 import json
 import os
@@ -39,6 +40,17 @@ from temporal import TemporalServer, temporal_binary_or_skip  # noqa: E402
 # whatever this pytest process starts (the shared demo's detached components included) is
 # ended when it ends, even by kill -9 (and its temporary directories removed)
 sqlifeline.hold()
+
+# No process the tests start writes bytecode into the checkout (docs/examples, scripts,
+# tests/conformance, tests/support...): other tests copy or walk those folders meanwhile,
+# and a .pyc renamed into place mid-copy fails the copy (as .hypothesis failed the wheel
+# build in CI). CI now runs the suite as the developers' shells do
+# (PYTHONDONTWRITEBYTECODE=1). squall's own sources are compiled once, before any worker
+# starts (as ./dev does), so that its many subprocesses do not compile them at each start.
+if "PYTEST_XDIST_WORKER" not in os.environ:
+    compileall.compile_dir(SUPPORT.parents[1] / "src" / "squall", quiet=1)
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+sys.dont_write_bytecode = True  # this process too (xdist workers inherit the variable)
 
 # No test writes to the real run history in the user's data directory: every squall run
 # (in-process or in a subprocess, which inherits the environment) records into a file

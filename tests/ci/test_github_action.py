@@ -19,7 +19,7 @@ import yaml
 from ciexp import experiment
 
 from sqharness import ROOT, subprocess_env
-from sqvenv import Venv
+from sqvenv import Venv, copy_sources
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
@@ -197,10 +197,11 @@ def test_by_default_the_action_installs_the_squall_it_was_checked_out_with(suite
     """``uses: ...@ref`` checks the action out at GITHUB_ACTION_PATH: by default squall is
     installed from there, never by a bare name from PyPI (squall is not published there,
     and pip would install whatever package holds the name)."""
+    # what pip builds squall from, and the action: not the whole checkout, which other
+    # tests write into while this copies (.hypothesis, the CTK venvs of .conformance)
     checkout = suite / "action-checkout"
-    shutil.copytree(
-        ROOT, checkout, ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "site")
-    )
+    copy_sources(checkout)
+    shutil.copy2(ROOT / "action.yml", checkout / "action.yml")
     venv = Venv(suite / "runner")
     venv.where.mkdir()
     assert venv.run(sys.executable, "-m", "venv", str(venv.root)).returncode == 0

@@ -91,7 +91,7 @@ def test_version_and_known_commands_do_not_load_plugins(
 ) -> None:
     """A broken plugin package shows up only where plugins are consulted."""
     broken = tmp_path / "broken"
-    shutil.copytree(PLUGIN, broken)
+    shutil.copytree(PLUGIN, broken, ignore=shutil.ignore_patterns("__pycache__"))
     (broken / "squall_sample_plugin" / "__init__.py").write_text("raise ImportError('broken')\n")
     env = {**installed, "PYTHONPATH": str(broken)}
     version = squall("--version", env=env)

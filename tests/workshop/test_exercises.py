@@ -302,7 +302,9 @@ def test_ci_acts_on_the_exit_code_with_case_or_if(tmp_path: Path, acting: str, d
 def test_ci_leaves_nothing_but_the_journal_in_the_driver_directory(tmp_path: Path) -> None:
     """``./ci.sh`` (tests and discovery, no target) as a learner runs it."""
     work = tmp_path / "04-driver"
-    shutil.copytree(exercise(4).material("solution"), work)
+    shutil.copytree(
+        exercise(4).material("solution"), work, ignore=shutil.ignore_patterns("__pycache__")
+    )
     env = {
         **os.environ,
         **_install(work, None),  # type: ignore[arg-type]
