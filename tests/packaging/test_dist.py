@@ -94,6 +94,7 @@ def _wheel(where: Path) -> Path:
         (("journal.json",), "journal.json"),
         ((".venv/bin/python",), ".venv/"),
         (("src/squall/__pycache__/x.pyc",), "__pycache__/"),
+        ((".hypothesis/constants/0a1b",), ".hypothesis/"),
     ],
 )
 def test_the_sdist_check_knows_a_leak_from_a_lookalike(
