@@ -7,6 +7,7 @@ import compileall
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -25,6 +26,7 @@ if str(SUPPORT) not in sys.path:
 # the hooks that split the suite under ``pytest -n``, longest units first (and relay
 # workers' summaries)
 from sqxdist import (  # noqa: E402, F401
+    add_section,
     pytest_collection_modifyitems,
     pytest_terminal_summary,
     pytest_testnodedown,
@@ -116,6 +118,39 @@ def _no_env_leak() -> Iterator[None]:
         del os.environ[key]
     os.environ.update(before)
     assert after == before, "the test leaked environment changes"
+
+
+#: stop signals a test must not leave ignored in the pytest process: every later child
+#: inherits an ignore (a full run once had SIGINT and SIGQUIT ignored in an xdist worker,
+#: as a C ``system()`` leaves them while it runs, and a test's SIGINT did not stop squall)
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
+
+
+def _ignored_stop_signals() -> set[signal.Signals]:
+    """The stop signals this process ignores, as the kernel has them (/proc/self/status:
+    Python's own table does not see a disposition changed in C)."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return set()
+    found = re.search(r"^SigIgn:\s*([0-9a-f]+)$", status, re.M)
+    mask = int(found.group(1), 16) if found else 0
+    return {sig for sig in _STOP_SIGNALS if mask >> (sig - 1) & 1}
+
+
+@pytest.fixture(autouse=True)
+def _no_ignored_stop_signal(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A stop signal a test leaves ignored is put back to its default (so later tests'
+    children get it), and the test is named at the end of the run's summary."""
+    before = _ignored_stop_signals()
+    yield
+    leaked = _ignored_stop_signals() - before
+    for sig in leaked:
+        default = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+        signal.signal(sig, default)
+    if leaked:
+        names = ", ".join(sorted(sig.name for sig in leaked))
+        add_section(request.config, "stop signals left ignored", f"{request.node.nodeid}: {names}")
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,11 @@
-"""A killed pytest session takes its shared demo with it (tests/support/sqlifeline.py).
+"""The suite's own guards (tests/conftest.py).
 
-The demo's components are detached on purpose (new session, parent 1): before the
-lifeline, a pytest process killed with SIGKILL ran no teardown and left them running, with
-their state under /tmp/squall-shared-demo-*, for good.
+- A killed pytest session takes its shared demo with it (tests/support/sqlifeline.py).
+  The demo's components are detached on purpose (new session, parent 1): before the
+  lifeline, a pytest process killed with SIGKILL ran no teardown and left them running,
+  with their state under /tmp/squall-shared-demo-*, for good.
+- A stop signal a test leaves ignored (in C, where Python's table does not see it) is put
+  back for the next tests, and the test is named in the summary.
 """
 
 from __future__ import annotations
@@ -37,6 +40,23 @@ def test_holds_the_demo(shared_demo):
 """
 
 
+def _nested_pytest(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[bytes]:
+    """pytest on ``args`` in ``tmp_path``, with the suite's conftest as a plugin (the test
+    files are outside tests/)."""
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest"]
+    return subprocess.Popen(
+        [*argv, "--rootdir", str(tmp_path), *args],
+        cwd=tmp_path,
+        env=subprocess_env(
+            PYTHONPATH=os.pathsep.join([str(TESTS), subprocess_env()["PYTHONPATH"]]), **env
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 def _wait_for(predicate: object, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():  # type: ignore[operator]
@@ -54,19 +74,8 @@ def _parent(pid: int) -> int:
 def test_a_killed_session_ends_its_shared_demo(tmp_path: Path, workers: list[str]) -> None:
     (tmp_path / "test_holder.py").write_text(HOLDER)
     info = tmp_path / "demo.json"
-    # the suite's conftest as a plugin, for a test file outside tests/
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest"]
-    session = subprocess.Popen(
-        [*argv, *workers, "--rootdir", str(tmp_path), str(tmp_path / "test_holder.py")],
-        cwd=tmp_path,
-        env=subprocess_env(
-            PYTHONPATH=os.pathsep.join([str(TESTS), subprocess_env()["PYTHONPATH"]]),
-            SQUALL_TEST_DEMO_INFO=str(info),
-        ),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    session = _nested_pytest(
+        tmp_path, *workers, str(tmp_path / "test_holder.py"), SQUALL_TEST_DEMO_INFO=str(info)
     )
     pids: list[int] = []
     try:
@@ -101,3 +110,35 @@ def test_the_suite_holds_a_lifeline() -> None:
         check=True,
     )
     assert shown.stdout.strip() == mark
+
+
+#: the first test ignores SIGQUIT in C, as a C ``system()`` does while it runs; the next
+#: one checks that the kernel has SIGQUIT back at its default
+IGNORER = """
+import ctypes, signal
+from pathlib import Path
+
+def quit_ignored():
+    status = Path("/proc/self/status").read_text()
+    mask = int(status.split("SigIgn:")[1].split()[0], 16)
+    return bool(mask >> (signal.SIGQUIT - 1) & 1)
+
+def test_leaves_sigquit_ignored():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.signal.restype = ctypes.c_void_p
+    libc.signal(int(signal.SIGQUIT), ctypes.c_void_p(1))  # SIG_IGN, behind Python's back
+    assert quit_ignored()
+    assert signal.getsignal(signal.SIGQUIT) == signal.SIG_DFL  # Python does not see it
+
+def test_after_it():
+    assert not quit_ignored()
+"""
+
+
+def test_a_stop_signal_left_ignored_is_put_back_and_its_test_named(tmp_path: Path) -> None:
+    (tmp_path / "test_ignorer.py").write_text(IGNORER)
+    session = _nested_pytest(tmp_path, str(tmp_path / "test_ignorer.py"))
+    out = session.communicate(timeout=120)[0].decode(errors="replace")
+    assert session.returncode == 0, out
+    assert "stop signals left ignored" in out
+    assert "test_ignorer.py::test_leaves_sigquit_ignored: SIGQUIT" in out
