@@ -32,6 +32,10 @@ OTHER = "0ther-CANARY-pw"
 NAME = "app.squall-netrc.test"  # no resolver knows it: only the proxy reaches it
 
 
+_PRIVATE = {"title": "private", "description": "d", "method": [
+    {"type": "probe", "name": "p", "provider": {"type": "python", "module": "os", "func": "getcwd"}}]}  # fmt: skip
+
+
 def _basic(login: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
 
@@ -48,6 +52,13 @@ class _Echo(BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = json.dumps({"auth": self.headers.get("Authorization")}).encode()
+        if self.path == "/private/e.json":  # an experiment only alice may load
+            if self.headers.get("Authorization") != _basic("alice", PASSWORD):
+                self.send_response(401)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = json.dumps(_PRIVATE).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -282,3 +293,22 @@ def test_without_netrc_nothing_changes(
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     _run({"url": servers.url("one")})
     assert servers.one.seen == [("/x", None), ("/x", None)]
+
+
+def test_an_experiment_loaded_from_a_url_uses_the_hosts_entry(
+    squall: Any, servers: _Servers, tmp_path: Path, netrc: Path
+) -> None:
+    """The Chaos Toolkit's loader (requests) reads .netrc too; the loader's own token wins."""
+    url = servers.url("one", "/private/e.json")
+    done = squall("validate", url, env={"NETRC": str(netrc)})
+    assert done.code == 0, done.stderr
+    assert "valid (1 activities)" in done.stderr and PASSWORD not in done.stderr
+    token = squall(
+        "validate", url, env={"NETRC": str(netrc), "SQUALL_LOADER_AUTH_BEARER_TOKEN": "t"}
+    )
+    assert token.code == 2 and "HTTP 401" in token.stderr, token.stderr
+    netrc.chmod(0o644)
+    refused = squall("validate", url, env={"NETRC": str(netrc)})
+    assert refused.code == 2 and "HTTP 401" in refused.stderr, refused.stderr
+    assert f"{netrc}: other users may read or write it" in refused.stderr
+    assert [auth for _, auth in servers.one.seen] == [_basic("alice", PASSWORD), "Bearer t", None]

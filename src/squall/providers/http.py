@@ -33,7 +33,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:  # imported when the first request is sent (a run without http skips them)
     from typing import Any, Literal
 
-    from squall.providers._netrc import Netrc
+    from squall.netrc_auth import Netrc
     from squall.providers._redirect import Hop
     from squall.providers._wire import Pool, WireResponse
     from squall.proxies import Proxies
@@ -117,7 +117,7 @@ class HttpProvider:
             return None
         netrc = self._netrc
         if netrc is None:
-            from squall.providers._netrc import read_netrc
+            from squall.netrc_auth import read_netrc
 
             with self._lock:
                 if self._netrc is None:

@@ -1,7 +1,8 @@
-"""Credentials from ``.netrc`` for the http provider, as the Chaos Toolkit's http provider
-gets them from requests: ``$NETRC`` when it is set, else ``~/.netrc`` (else ``~/_netrc``);
-the ``machine`` entry of the request's host gives ``Authorization: Basic`` when the
-activity gives no ``Authorization`` header and its URL no ``user:password@``.
+"""Credentials from ``.netrc`` for the http provider and for loading an experiment from a
+URL, as the Chaos Toolkit gets them from requests: ``$NETRC`` when it is set, else
+``~/.netrc`` (else ``~/_netrc``); the ``machine`` entry of the request's host gives
+``Authorization: Basic`` when the request has no credentials of its own (an
+``Authorization`` header, the loader's token or ``auths``, ``user:password@`` in the URL).
 
 Safer than requests, on purpose (docs/compatibility.yaml ``netrc``):
 
