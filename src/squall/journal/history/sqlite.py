@@ -47,7 +47,7 @@ def _no_checkpoint_on_close(connection: Any) -> bool:
     The next run's first connection then reads the whole WAL to rebuild its index (SQLite's
     recovery after a close without checkpoint): 0.15 ms for a few pages, 1.7 ms for the
     4 MB SQLite lets a WAL grow to by default. A commit checkpoints once the WAL holds
-    ``WAL_PAGES`` pages instead (about every 25 runs): the median cost of a run's history
+    ``WAL_PAGES`` pages instead (every 10 to 25 runs): the median cost of a run's history
     (open, two commits, close) went from 1.6-2.1 to 0.4-0.6 ms in a simulation of 600 runs
     on this machine's disk. What a commit keeps is unchanged: it is in the WAL when
     ``commit`` returns, so it survives the process being killed at once; checkpoints
