@@ -112,7 +112,25 @@ def test_bad_input_exits_2_with_validates_errors_and_still_lints_the_rest(
     assert squall("validate", str(broken)).stderr in result.stderr  # the same report
     assert "experiment file not found" in result.stderr
     assert "SQ101" in result.stdout  # the good file was still linted
-    assert "squall lint: 1 file, 2 findings" in result.stderr
+    assert result.stderr.endswith(
+        "squall lint: 1 of 3 files linted, 2 findings (1 warning, 1 error); not linted "
+        f"(bad input, see above): {broken}, {tmp_path / 'missing.json'}\n"
+    )
+
+
+def test_a_document_that_does_not_parse_is_not_summed_up_as_0_files(
+    squall: Any, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("title: t\ndescription: [unclosed\n")
+    result = squall("lint", str(broken))
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr.startswith(squall("validate", str(broken)).stderr)  # located
+    assert f"{broken}:3:1 at /: invalid YAML" in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"squall lint: nothing linted, 0 findings; not linted (bad input, see above): {broken}"
+    )
+    assert "0 files" not in result.stderr
 
 
 def test_lint_is_listed_without_being_imported(squall: Any) -> None:

@@ -163,4 +163,8 @@ def test_the_invalid_schema_examples_are_bad_input(squall: Any) -> None:
             parse_document(load_source(str(path)))
     result = squall("lint", *map(str, invalid))
     assert result.code == 2
-    assert result.stdout == "" and result.stderr.endswith("squall lint: 0 files, 0 findings\n")
+    assert result.stdout == ""
+    assert result.stderr.endswith(
+        f"squall lint: nothing linted, 0 findings; not linted (bad input, see above): "
+        f"{', '.join(map(str, invalid))}\n"
+    )

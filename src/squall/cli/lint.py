@@ -85,18 +85,18 @@ def lint(
     )
     findings: list[Finding] = []
     names: list[str] = []
-    bad = False
+    bad: list[str] = []
     for source in sources:
         try:
             document = load_cli_document(source, no_verify_tls, settings)
             experiment = parse_document(document)
         except LoadError as exc:
             sys.stderr.write(f"squall: error: {exc}\n")
-            bad = True
+            bad.append(source)
             continue
         except ValidationError as exc:
             _print_problems(exc)
-            bad = True
+            bad.append(source)
             continue
         names.append(document.name)
         findings += locate(lint_experiment(experiment, options), document)
@@ -106,7 +106,7 @@ def lint(
         click.echo(as_sarif(findings, __version__))
     elif findings:
         click.echo(as_text(findings))
-    _summary(findings, len(names))
+    _summary(findings, len(names), bad)
     if bad:
         return 2
     if fail_on == "none":
@@ -115,15 +115,24 @@ def lint(
     return 1 if any(f.severity >= threshold for f in findings) else 0
 
 
-def _summary(findings: list[Finding], files: int) -> None:
+def _summary(findings: list[Finding], files: int, bad: list[str]) -> None:
+    """The last line on stderr: files linted and findings; the sources that could not be
+    loaded or parsed are named (their located problems are printed above), so a document
+    that does not parse never reads as "0 files, 0 findings"."""
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.severity.label] = counts.get(f.severity.label, 0) + 1
     detail = ", ".join(f"{n} {label}{'s' if n != 1 else ''}" for label, n in counts.items())
-    noun = "file" if files == 1 else "files"
     total = sum(counts.values())
+    if not bad:
+        linted = f"{files} file{'s' if files != 1 else ''}"
+    elif files:
+        linted = f"{files} of {files + len(bad)} files linted"
+    else:
+        linted = "nothing linted"
     sys.stderr.write(
-        f"squall lint: {files} {noun}, {total} finding{'s' if total != 1 else ''}"
+        f"squall lint: {linted}, {total} finding{'s' if total != 1 else ''}"
         + (f" ({detail})" if detail else "")
+        + (f"; not linted (bad input, see above): {', '.join(bad)}" if bad else "")
         + "\n"
     )
