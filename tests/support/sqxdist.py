@@ -74,7 +74,7 @@ UNIT_SECONDS: dict[str, float] = {
     "tests/temporal/test_mixed_keys.py": 80,
     "tests/temporal/test_hangup.py": 35,
     # measured by temporalsafe2 serially at load ~12, 2026-12-05
-    "tests/temporal/test_starved_steps.py": 70,
+    "tests/temporal/test_starved_steps.py": 95,
     "tests/temporal/test_stop_attach.py": 48,
     "tests/test_suite_split.py": 48,
     "tests/temporal/test_engine_controls.py": 47,
