@@ -103,7 +103,7 @@ def test_a_rollback_no_worker_can_read_says_so_and_waits_for_one_that_can(
                     "--rollback-strategy", "always", "--journal-path", str(journal),
                     str(experiment), output=output, SQUALL_TEMPORAL_KEY=KEY)  # fmt: skip
     try:
-        said = f"rollback 'undo' waits for a worker of task queue '{locked}' that can read"
+        said = f'rollback "undo" waits for a worker of task queue "{locked}" that can read'
         deadline = time.monotonic() + PROMPT
         while said not in output.read_text():
             assert cli.poll() is None and time.monotonic() < deadline, output.read_text()

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from squall.journal.recorder import Phase
     from squall.journal.store import dumps
     from squall.masking import mask_value
+    from squall.show import show_value
     from squall.temporal.activities import ABANDONED, ACTIVITY
     from squall.temporal.inputs import activity_queue
     from squall.temporal.steps import StepInput, StepResult, run_from
@@ -195,9 +196,9 @@ class ActivitySteps(Resumes):
             return None
         refused = key_refused(error)
         if refused:  # nothing of it ran: it waits for a worker that can read it
-            said = (
-                f"rollback {activity.name!r} waits for a worker of task queue {queue!r} "
-                f"that can read the run: {refused}"
+            said = (  # names spelt as JSON, as in the run's other reasons
+                f"rollback {show_value(activity.name)} waits for a worker of task queue "
+                f"{show_value(queue)} that can read the run: {refused}"
             )
             if said not in self._waits:
                 self._waits.append(said)
