@@ -34,6 +34,13 @@ def _interval(value: float | None) -> float | None:
         raise click.BadParameter(str(exc)) from None
 
 
+def _percentage(value: float | None) -> float | None:
+    """``--fail-fast-ratio``: the range type lets NaN through."""
+    if value is not None and not 0 <= value <= 100:
+        raise click.BadParameter(f"{value} is not a percentage (from 0 to 100)")
+    return value
+
+
 def _print_findings(kind: str, findings: list[Problem]) -> None:
     """Warnings and notes: printed, located, without failing the command."""
     for finding in findings:
@@ -152,6 +159,7 @@ _CONTROL_FILES = click.option(
     "--fail-fast-ratio",
     type=click.FloatRange(0, 100),
     default=None,
+    callback=lambda _ctx, _param, value: _percentage(value),
     help="Percentage of deviated checks that trips --fail-fast (default 0: the first).",
 )
 @click.option("--plan", "show_plan", is_flag=True, help="Print the resolved plan and exit.")

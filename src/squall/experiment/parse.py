@@ -29,7 +29,7 @@ from squall.experiment.model import (
 from squall.experiment.providers import parse_provider
 from squall.experiment.tolerance import parse_tolerance
 from squall.intervals import interval
-from squall.show import kind_of
+from squall.show import kind_of, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -427,6 +427,20 @@ def _secret_value(r: Reader, where: str, item: Any) -> SecretValue:
     return item
 
 
+def _percentage(r: Reader, obj: Mapping[str, Any], key: str, pointer: str) -> float | None:
+    """A percentage (0 to 100), or None (absent, or wrong: the problem is added)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, bool) and isinstance(value, int | float) and 0 <= value <= 100:
+        return float(value)
+    r.add(
+        pointer_join(pointer, key),
+        f"'{key}' is a percentage of checks, from 0 to 100, found {show_value(value, 40)}",
+    )
+    return None
+
+
 def _runtime(r: Reader, value: Any) -> Runtime:
     if value is None:
         return Runtime()
@@ -461,7 +475,7 @@ def _runtime(r: Reader, value: Any) -> Runtime:
         except ValueError as exc:
             r.add("/runtime/hypothesis/frequency", str(exc))
             frequency = None
-    ratio = r.number(hypothesis, "fail_fast_ratio", "/runtime/hypothesis")
+    ratio = _percentage(r, hypothesis, "fail_fast_ratio", "/runtime/hypothesis")
     fail_fast = hypothesis.get("fail_fast")
     if fail_fast is not None and not isinstance(fail_fast, bool):
         r.add("/runtime/hypothesis/fail_fast", "'fail_fast' must be true or false")
