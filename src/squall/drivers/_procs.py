@@ -1,7 +1,8 @@
 """Which processes squall's actions may signal: an allow-list, never "any pid but a few".
 
 A process may be signalled only if it is running (not a zombie), is not pid 0 or 1, not
-squall's own process or its parent, and one of these holds:
+squall's own process nor one of its ancestors (its parent, the shell or CI runner that
+reads its output...), and one of these holds:
 
 - **squall started it**: it is a descendant of the squall process (a process activity, a
   child a Python activity started);
@@ -131,6 +132,16 @@ def _descends_from_squall(pid: int) -> bool:
     return False
 
 
+def _ancestors() -> set[int]:
+    """squall's parent, its parent's parent... up to init (not included)."""
+    found: set[int] = set()
+    current: int | None = os.getppid()
+    while current is not None and current > 1 and current not in found and len(found) < 256:
+        found.add(current)
+        current = _parent(current)
+    return found
+
+
 def _listed(configuration: Mapping[str, Any] | None) -> set[int]:
     value = (configuration or {}).get(CONFIG_ALLOWED_PIDS) or []
     items = [value] if isinstance(value, int | str) else value
@@ -168,8 +179,13 @@ def check_pid(
         raise ActivityFailed(f"pid must be an integer, got {show_value(pid)}")
     if pid <= 1:
         raise ActivityFailed(f"refusing pid {pid}: init or a process group")
-    if pid in (os.getpid(), os.getppid()):
-        raise ActivityFailed(f"refusing pid {pid}: squall's own process or its parent")
+    if pid == os.getpid():
+        raise ActivityFailed(f"refusing pid {pid}: squall's own process")
+    if pid in _ancestors():
+        raise ActivityFailed(
+            f"refusing pid {pid}: an ancestor of squall (a process waiting for it, or "
+            "reading its output: paused, squall would block and never send it SIGCONT)"
+        )
     state = process_state(pid)
     if state is None or state == "Z":
         raise ActivityFailed(f"no running process with pid {pid}")
