@@ -90,10 +90,15 @@ def load_settings(path: StrPath | None = None) -> dict[str, Any]:
         )
     import yaml
 
+    # the C loader when there is one: it is faster, and it refuses a nesting deeper than
+    # 1,000 levels with its place, where the pure-Python one recurses until Python stops it
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=loader)  # a safe loader, C or Python
     except yaml.YAMLError as exc:
         raise InputError(f"settings {path} are not valid YAML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"settings {path}: nesting deeper than squall can read") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
