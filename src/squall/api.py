@@ -172,14 +172,15 @@ def run_experiment(
     The run has a secret scope of its own (``squall.masking.secret_scope``, inside the
     caller's current one): its secrets are masked in what it writes and in the returned
     journal, and stay masked outside any scope, but not in the next run of the process.
+    ``sys.stdout`` and ``sys.stderr`` are masked while it runs (``masked_streams``).
 
     Raises:
         LoadError, ValidationError: the experiment cannot be used (nothing was run).
         InputError: configuration or secrets cannot be resolved (nothing was run).
     """
-    from squall.masking import secret_scope
+    from squall.masking import masked_streams, secret_scope
 
-    with secret_scope():
+    with secret_scope(), masked_streams():  # what its activities print is masked too
         return _run_experiment(experiment, plan_options, run_options, validate, registry, listener)
 
 

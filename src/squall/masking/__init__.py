@@ -22,7 +22,9 @@ This module sits below every other layer and imports nothing of squall.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import threading as _threading
+from collections.abc import Iterable, Iterator, Mapping
 
 from squall.masking import scopes as _scopes
 from squall.masking._masker import MASK, MIN_LENGTH, Masker, secret_texts
@@ -50,6 +52,7 @@ __all__ = [
     "mask_document",
     "mask_text",
     "mask_value",
+    "masked_streams",
     "open_scope",
     "redact_url",
     "register_inline_secrets",
@@ -177,6 +180,39 @@ class _MaskedBytes:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._text._stream.buffer, name)
+
+
+_STREAMS_LOCK = _threading.Lock()
+#: runs inside ``masked_streams`` now, and the streams it replaced
+_masking_runs = 0
+_replaced: tuple[Any, Any] | None = None
+
+
+@contextlib.contextmanager
+def masked_streams() -> Iterator[None]:
+    """``sys.stdout`` and ``sys.stderr`` masked for the block (a run started from Python:
+    what its activities print), unless they are masked already (the ``squall``
+    command); the caller's streams are put back when the last such block ends (runs in
+    several threads at once share one masking)."""
+    import sys
+
+    global _masking_runs, _replaced
+    with _STREAMS_LOCK:
+        _masking_runs += 1
+        if _masking_runs == 1 and not isinstance(sys.stdout, MaskedStream):
+            _replaced = sys.stdout, sys.stderr
+            sys.stdout, sys.stderr = MaskedStream(sys.stdout), MaskedStream(sys.stderr)
+    try:
+        yield
+    finally:
+        with _STREAMS_LOCK:
+            _masking_runs -= 1
+            if _masking_runs == 0 and _replaced is not None:
+                for stream in (sys.stdout, sys.stderr):
+                    if isinstance(stream, MaskedStream):
+                        stream.drain()
+                sys.stdout, sys.stderr = _replaced
+                _replaced = None
 
 
 def register_secrets(secrets: Any) -> frozenset[str]:
