@@ -215,8 +215,9 @@ SECRET_NAME_PARTS = (
 def masked_settings(settings: Any) -> Any:
     """A copy of settings data fit to print: the values of credential-like keys
     (:data:`SECRET_NAME_PARTS`, and each ``auths`` entry's ``value``) replaced by ``***``
-    and registered as secrets (no other output shows them either), passwords in URLs
-    redacted. Paths (``tls_key``, ``key_file``) are not credentials and stay."""
+    and registered as secrets (no other output shows them either), passwords and
+    tokens in URLs redacted (``redact_url``). Paths (``tls_key``, ``key_file``) are not
+    credentials and stay."""
     from squall.masking import MASK, redact_url, register_secrets
 
     found: list[Any] = []
@@ -234,7 +235,7 @@ def masked_settings(settings: Any) -> Any:
             return {k: walk(v, (*path, str(k))) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(v, path) for v in value]
-        if isinstance(value, str) and "@" in value and "://" in value:
+        if isinstance(value, str) and "://" in value and ("@" in value or "?" in value):
             return redact_url(value)
         return value
 

@@ -310,18 +310,43 @@ def _values(scopes: Mapping[str, Any]) -> list[Any]:
 
 
 def redact_url(url: str) -> str:
-    """A URL fit for a message: its userinfo password replaced by ``***`` (a password in a
-    URL is a secret even when the experiment did not declare it), then masked."""
-    if "@" in url:
-        from urllib.parse import urlsplit, urlunsplit
+    """A URL fit for a message: its userinfo password, and the value of each query
+    parameter named like a credential (``password``, ``sslpassword``, ``access_token``,
+    ``client_secret``...: :data:`CREDENTIAL_PARAMETERS`), replaced by ``***`` and
+    registered as secrets (a credential in a URL is a secret even when the experiment did
+    not declare it: an error that echoes it is masked too), then masked."""
+    if "@" not in url and "?" not in url:
+        return mask_text(url)
+    from urllib.parse import unquote, urlsplit, urlunsplit
 
-        try:
-            parts = urlsplit(url)
-            password = parts.password
-        except ValueError:  # not a URL after all: mask what is known
-            return mask_text(url)
-        if password:
-            user, _, host = parts.netloc.rpartition("@")
-            name = user.split(":", 1)[0]
-            url = urlunsplit(parts._replace(netloc=f"{name}:{MASK}@{host}"))
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # not a URL after all: mask what is known
+        return mask_text(url)
+    found = [password] if password else []
+    if password:
+        user, _, host = parts.netloc.rpartition("@")
+        parts = parts._replace(netloc=f"{user.split(':', 1)[0]}:{MASK}@{host}")
+    if parts.query:
+        pieces = []
+        for piece in parts.query.split("&"):
+            name, equals, value = piece.partition("=")
+            if equals and value and _credential_name(unquote(name)):
+                found.append(unquote(value))
+                piece = f"{name}={MASK}"
+            pieces.append(piece)
+        parts = parts._replace(query="&".join(pieces))
+    if found:
+        register_secrets(found)
+        url = urlunsplit(parts)
     return mask_text(url)
+
+
+#: a query parameter whose name holds one of these (any case) carries a credential
+CREDENTIAL_PARAMETERS = ("password", "passwd", "pwd", "secret", "token")
+
+
+def _credential_name(name: str) -> bool:
+    lowered = name.lower()
+    return any(part in lowered for part in CREDENTIAL_PARAMETERS)

@@ -1,0 +1,81 @@
+"""A password or token in a URL's query is a secret, as one in its userinfo is.
+
+Found: ``redact_url`` hid only ``user:password@``. libpq takes the password in the
+query too (``postgresql://u@host/db?password=...``, ``sslpassword=``), and so do many
+services (``?access_token=``, ``?secret=``): ``squall runs list --history URL`` printed
+it in clear when the server could not be reached, ``squall settings show`` showed it,
+and an http activity's error ("HTTP GET ... failed") wrote it to the console and the
+journal.
+
+Now a query parameter whose name holds ``password``, ``passwd``, ``pwd``, ``secret`` or
+``token`` is shown as ``***`` and its value registered as a secret (so a driver's error
+that echoes it is masked too).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from squall.masking import MASK, redact_url
+
+PG = "CNRYpgpass-01"
+SSL = "CNRYsslpass-02"
+TOKEN = "CNRYtoken-03"
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u@h/db?password=pw1234", f"postgresql://u@h/db?password={MASK}"),
+        ("postgresql://u@h/db?sslmode=require&sslpassword=s%3Dx1&application_name=a",
+         f"postgresql://u@h/db?sslmode=require&sslpassword={MASK}&application_name=a"),
+        ("https://api.example/v1?access_token=abcd1234&page=2",
+         f"https://api.example/v1?access_token={MASK}&page=2"),
+        ("https://bob:hunter2@db.example:5432/x?y=1", f"https://bob:{MASK}@db.example:5432/x?y=1"),
+        ("http://127.0.0.1/plain?q=password", "http://127.0.0.1/plain?q=password"),
+        ("https://h/x?Client_Secret=zz9988", f"https://h/x?Client_Secret={MASK}"),
+    ],
+)  # fmt: skip
+def test_redact_url(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_a_history_url_with_a_query_password_is_never_printed(squall: Any, tmp_path: Path) -> None:
+    url = f"postgresql://u@127.0.0.1:{_closed_port()}/db?password={PG}&sslpassword={SSL}"
+    listed = squall("runs", "list", "--history", url)
+    assert listed.code != 0 and "cannot connect to the run history" in listed.stderr
+    (tmp_path / "settings.yaml").write_text(f"history: '{url}'\n")
+    shown = squall("settings", "show")
+    assert shown.code == 0, shown.stderr
+    for text in (listed.stdout, listed.stderr, shown.stdout, shown.stderr):
+        assert "CNRY" not in text, text
+    assert f"password={MASK}" in listed.stderr and f"password={MASK}" in shown.stdout
+
+
+def test_an_http_error_does_not_write_a_query_token(squall: Any, tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/hook?access_token={TOKEN}"
+    experiment = {
+        "title": "a token in a URL",
+        "description": "not declared as a secret",
+        "method": [{"type": "action", "name": "call", "provider": {"type": "http", "url": url}}],
+    }
+    (tmp_path / "e.json").write_text(json.dumps(experiment))
+    result = squall("run", "e.json")
+    assert result.code == 3, result.stderr
+    journal = (tmp_path / "journal.json").read_text()
+    entry = json.loads(journal)["run"][0]
+    assert f"access_token={MASK}" in entry["squall"]["reason"], entry
+    for text in (result.stdout, result.stderr):
+        assert TOKEN not in text, text
+    assert TOKEN not in json.dumps(json.loads(journal)["run"])
