@@ -159,7 +159,13 @@ def read_dotenv(path: Path) -> dict[str, str]:
         if "=" not in line:
             raise bad_parameter(f"{path}:{number}: expected KEY=VALUE", param_hint="--var-file")
         key, value = line.split("=", 1)
-        values[key.strip()] = value.strip().strip("'\"")
+        key, value = key.strip(), value.strip().strip("'\"")
+        if not key or "\0" in key or "\0" in value:  # what no environment can hold
+            why = "a NUL byte" if key else "no name before '='"
+            raise bad_parameter(
+                f"{path}:{number}: expected KEY=VALUE ({why})", param_hint="--var-file"
+            )
+        values[key] = value
     return values
 
 
