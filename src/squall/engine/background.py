@@ -7,6 +7,7 @@ keep the process alive.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from squall.engine.activity import ActivityInterrupted, run_activity
@@ -16,6 +17,7 @@ from squall.errors import Interrupted
 from squall.experiment.model import Activity
 from squall.journal.recorder import Phase
 from squall.masking import run_in_context
+from squall.providers.base import cancellable
 
 __all__ = ["Background", "Continuous"]
 
@@ -27,6 +29,8 @@ class Background:
         self.ctx = ctx
         self.phase = phase
         self._threads: list[threading.Thread] = []
+        #: set by a stop: a process activity is killed (squall.providers.base.cancellable)
+        self.cancel = threading.Event()
 
     def start(self, activity: Activity) -> None:
         index = self.ctx.recorder.reserve(self.phase, activity.name)
@@ -40,19 +44,35 @@ class Background:
         thread.start()
 
     def _work(self, activity: Activity, index: int) -> None:
-        try:
-            run = run_activity(self.ctx, activity, self.phase)
-        except ActivityInterrupted as exc:
-            run = exc.run
+        with cancellable(self.cancel):
+            try:
+                run = run_activity(self.ctx, activity, self.phase)
+            except ActivityInterrupted as exc:
+                run = exc.run
         self.ctx.recorder.record(self.phase, run, index)
 
     def wait(self, should_stop: Callable[[], bool]) -> None:
-        """Wait for every background activity, unless ``should_stop`` says to give up."""
+        """Wait for every background activity, unless ``should_stop`` says to give up
+        (the caller then calls ``stop``)."""
         for thread in self._threads:
             while thread.is_alive():
                 if should_stop():
                     return
                 thread.join(0.05)
+
+    def stop(self) -> None:
+        """Cancel the background activities still running (a process is killed; Python
+        code cannot be stopped) and give them the grace a parallel group's get to end;
+        the ones still running are abandoned. Called on a stop before anything else
+        happens: left running, one could put back what a rollback undoes."""
+        if not any(thread.is_alive() for thread in self._threads):
+            return
+        from squall.engine.parallel import GRACE
+
+        self.cancel.set()
+        deadline = time.monotonic() + GRACE
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class Continuous:

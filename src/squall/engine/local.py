@@ -97,8 +97,12 @@ class LocalSteps:
             case Join(phase=phase):
                 background = self._background.pop(phase, None)
                 if background is not None:
-                    with signals_may_raise(ctx):
-                        background.wait(lambda: abandon_background(ctx))
+                    try:
+                        with signals_may_raise(ctx):
+                            background.wait(lambda: abandon_background(ctx))
+                    finally:
+                        if abandon_background(ctx):  # a stop: none outlives it
+                            background.stop()
             case Group(group=group, activities=activities, phase=phase):
                 from squall.engine.parallel import run_group
 
