@@ -54,9 +54,13 @@ def coerce(value: Any, portable: str | None) -> Any:
 
 
 def _parse(text: str) -> Any:
+    """``text`` read as YAML (itself when it is not YAML): by the C loader when there is
+    one, which refuses a nesting past 1,000 levels where the pure-Python one recurses
+    until Python stops it."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.safe_load(text) if text.strip() else text
-    except yaml.YAMLError:
+        return yaml.load(text, Loader=loader) if text.strip() else text  # a safe loader
+    except (yaml.YAMLError, RecursionError):
         return text
 
 
