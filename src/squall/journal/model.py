@@ -159,7 +159,9 @@ class ActivityRun(Record):
 
     @property
     def name(self) -> str:
-        return str(self.activity.get("name", ""))
+        """The activity's name; for a reference that named no activity (it failed), the
+        name it referred to."""
+        return str(self.activity.get("name") or self.activity.get("ref") or "")
 
 
 class GroupRun(Record):

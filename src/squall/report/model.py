@@ -43,6 +43,9 @@ class Entry:
     #: what else the console warned of: played again after its worker was lost, calls
     #: retried (squall journals: ``squall.replayed``, ``squall.attempts``)
     notes: list[str] = field(default_factory=list)
+    #: the Temporal worker that played it (squall journals: ``squall.worker``; "" for a
+    #: local run, where everything ran on the journal's node)
+    worker: str = ""
 
     @property
     def failed(self) -> bool:

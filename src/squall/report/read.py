@@ -245,7 +245,7 @@ def _entry(raw: Mapping[str, Any], phase: str, clock: _Clock, check: int = 0) ->
     said = _said(extra.get("reason"))
     return Entry(
         phase=phase,
-        name=_text(activity.get("name")) or "(unnamed)",
+        name=_text(activity.get("name")) or _text(activity.get("ref")) or "(unnamed)",
         kind=_text(activity.get("type")) or "?",
         status=status,
         start=start,
@@ -267,6 +267,7 @@ def _entry(raw: Mapping[str, Any], phase: str, clock: _Clock, check: int = 0) ->
         check=check,
         said=said if succeeded and tolerance_met is False else "",
         notes=_notes(extra),
+        worker=worker if isinstance(worker := extra.get("worker"), str) else "",
     )
 
 

@@ -66,6 +66,8 @@ def _entry(entry: Entry) -> dict[str, Any]:
         data["error"] = entry.error
     if entry.notes:
         data["notes"] = entry.notes
+    if entry.worker:
+        data["worker"] = entry.worker
     if entry.group:
         data["group"] = entry.group
     if entry.background:
