@@ -113,10 +113,14 @@ def test_a_signal_during_rollbacks_leaves_the_rest_owed(
         ("slow-undo", "succeeded"),  # it was let finish
     ]
     assert data["status"] == "interrupted"
-    assert any("'undo-2'" in r and "owed" in r for r in data["squall"]["reasons"])
+    assert any('"undo-2"' in r and "owed" in r for r in data["squall"]["reasons"])
     verdict = next(line for line in stderr.splitlines() if "INTERRUPTED" in line)
     if sig is signal.SIGINT:  # the line docs/recovery.md shows
-        assert shape_line(verdict) == documented_line("recovery.md", "squall: INTERRUPTED")
+        documented = documented_line(
+            "recovery.md",
+            "squall: INTERRUPTED (exit 130): interrupted by SIGINT (Ctrl-C); 1 rollback",
+        )
+        assert shape_line(verdict) == documented
     done = recover(squall, journal, log)
     assert done.code == 0, done.stderr
     assert [line for line in lines(log) if line.startswith("undo")] == ["undo-1", "undo-2"]

@@ -14,6 +14,7 @@ from squall.journal.model import ActivityRun, Journal, JournalStatus, Outcome, R
 from squall.journal.recorder import Phase
 from squall.masking import mask_document, mask_text, mask_value
 from squall.plan import Plan
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def finish_journal(
     journal.outcome, reasons = decide(journal, facts)
     reasons += _left_in_place(journal, facts, owed)
     if owed:
-        names = ", ".join(repr(a.name) for a in owed)
+        names = ", ".join(show_value(a.name) for a in owed)
         reasons.append(
             f"{len(owed)} rollback(s) not played ({names}): they are owed; "
             f"`squall recover {journal.run_id}` plays them"
@@ -128,7 +129,7 @@ def _left_in_place(journal: Journal, facts: RunFacts, owed: tuple[Activity, ...]
         return []
     return [
         f"the {len(declared)} rollback(s) were not played (the rollback strategy plays none "
-        "after a signal or a control, 'default' included), so what the method changed may "
+        'after a signal or a control, "default" included), so what the method changed may '
         "still be in place; --rollback-strategy always plays them whatever stops a run"
     ]
 
