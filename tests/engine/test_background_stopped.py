@@ -83,3 +83,51 @@ def test_no_injection_after_the_rollback_started(signum: int, tmp_path: Path) ->
     journal = json.loads((tmp_path / "journal.json").read_text())
     injector = next(e for e in journal["run"] if e and e["activity"]["name"] == "injector")
     assert injector["status"] == "failed", injector
+
+
+def test_a_background_rollback_stopped_by_a_second_signal_stays_owed(tmp_path: Path) -> None:
+    """A background rollback that a second signal kills was not played to its end: it
+    stays owed, and ``squall recover`` plays it (it must not count as played)."""
+    experiment = {
+        "title": "a background rollback",
+        "description": "stopped half-way by a second signal",
+        "method": [{"type": "action", "name": "noop", "provider": {"type": "process", "path": "true"}}],
+        "rollbacks": [
+            {
+                "type": "action",
+                "name": "slow-undo",
+                "background": True,
+                "provider": {"type": "process", "path": "sh",
+                             "arguments": ["-c", "sleep 3; echo undone >> log"]},
+            },
+            {
+                "type": "action",
+                "name": "mark",
+                "provider": {"type": "process", "path": "sh",
+                             "arguments": ["-c", "echo started >> log"]},
+            },
+        ],
+    }  # fmt: skip
+    (tmp_path / "e.json").write_text(json.dumps(experiment))
+    env = subprocess_env(SQUALL_RECOVERY_DIR=str(tmp_path / "recovery"))
+    squall = subprocess.Popen(
+        [sys.executable, "-m", "squall", "run", "e.json", "--no-history"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    log = tmp_path / "log"
+    deadline = time.monotonic() + 30
+    while (not log.exists() or "started" not in log.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    squall.send_signal(signal.SIGTERM)  # the first lets the running rollback finish
+    time.sleep(0.3)
+    squall.send_signal(signal.SIGTERM)  # the second stops it
+    _, stderr = squall.communicate(timeout=60)
+    assert squall.returncode == 130, stderr
+    assert "undone" not in log.read_text()
+    run_id = stderr.split("run ", 1)[1].split(")", 1)[0]
+    recovered = subprocess.run(
+        [sys.executable, "-m", "squall", "recover", run_id, "--no-history"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert recovered.returncode == 0, (stderr, recovered.stderr)
+    assert log.read_text().split().count("undone") == 1

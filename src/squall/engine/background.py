@@ -15,6 +15,7 @@ from squall.engine.context import RunContext
 from squall.engine.hypothesis import run_hypothesis
 from squall.errors import Interrupted
 from squall.experiment.model import Activity
+from squall.journal.model import RunStatus
 from squall.journal.recorder import Phase
 from squall.masking import run_in_context
 from squall.providers.base import cancellable
@@ -49,6 +50,8 @@ class Background:
                 run = run_activity(self.ctx, activity, self.phase)
             except ActivityInterrupted as exc:
                 run = exc.run
+        if self.cancel.is_set() and run.status is RunStatus.FAILED:  # a stop cut it short
+            run.squall = {**(run.squall or {}), "cancelled": True}
         self.ctx.recorder.record(self.phase, run, index)
 
     def wait(self, should_stop: Callable[[], bool]) -> None:

@@ -61,10 +61,10 @@ def hook_arguments(name: str, journal: Journal) -> dict[str, Any]:
 
 def played_names(entries: Iterable[ActivityRun | None]) -> list[str]:
     """Names of the rollbacks that were played to their end (succeeded or failed); one
-    a signal stopped half-way (``squall.interrupted``) or still running is not."""
-    return [
-        e.name for e in entries if e is not None and not (e.squall and e.squall.get("interrupted"))
-    ]
+    a signal stopped half-way (``squall.interrupted``), one a stop cancelled (a
+    background rollback or a parallel group's member: ``squall.cancelled``) or one still
+    running is not."""
+    return [e.name for e in entries if e is not None and not e.cut_short]
 
 
 def finish_run(ctx: RunContext, facts: RunFacts, owed: tuple[Activity, ...] = ()) -> None:

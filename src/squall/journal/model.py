@@ -112,6 +112,14 @@ class ActivityRun(Record):
         #: the entry as JSON, set once it is final (see Recorder)
         self.encoded: str | None = None
 
+    @property
+    def cut_short(self) -> bool:
+        """A signal (``squall.interrupted``) or a stop (``squall.cancelled``: a
+        background activity, a parallel group's member) ended it before its end: a
+        rollback so cut is still owed."""
+        squall = self.squall
+        return bool(squall and (squall.get("interrupted") or squall.get("cancelled")))
+
     def to_dict(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "activity": self.activity,

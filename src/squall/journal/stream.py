@@ -161,8 +161,7 @@ def _apply(state: StreamState, record: dict[str, Any], probes: list[ActivityRun]
         entries[index] = _entry(record.get("run") or {})
         state.started_method |= phase == "method"
         entry = entries[index]
-        stopped = entry is not None and entry.squall and entry.squall.get("interrupted")
-        if phase == "rollbacks" and entry is not None and not stopped:  # stopped: owed
+        if phase == "rollbacks" and entry is not None and not entry.cut_short:  # cut: owed
             state.rollback_names.append(entry.name)
     elif event == "probe":
         probes.append(_entry(record.get("run") or {}))
