@@ -21,6 +21,7 @@ from squall.experiment.model import (
     SecretEnv,
 )
 from squall.experiment.outputs_rules import output_problems
+from squall.experiment.overrides import override_findings
 from squall.experiment.parse import parse_activity
 from squall.experiment.placeholders import BUILTIN_NAMES, undefined_names
 from squall.experiment.routing import routing_problems
@@ -45,7 +46,9 @@ def check_experiment(
     """Every problem that can be found without running anything; never raises.
 
     ``overrides`` are configuration values given on the command line (``--var``,
-    ``--var-file``): an ``env`` entry they replace need not be set. ``incomplete`` are the
+    ``--var-file``): an ``env`` entry they replace need not be set; a key of them (or of
+    ``secret_overrides``) that is a near miss of a declared one is a problem
+    (``squall.experiment.overrides``). ``incomplete`` are the
     activities the parser left out of a partial experiment (``parse_experiment_partial``):
     their providers are checked too, and a reference to one of them is not "unknown".
     """
@@ -55,6 +58,7 @@ def check_experiment(
     problems += _check_controls(experiment, registry, declared)
     problems += output_problems(experiment)
     problems += allowlist_problems(overrides)
+    problems += override_findings(experiment, overrides, secret_overrides)[0]  # misspelt keys
     problems += routing_problems(experiment)
     for activity in [*experiment.activities(), *incomplete]:
         problems += _check_activity(activity, registry, declared)

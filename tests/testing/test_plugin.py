@@ -106,6 +106,25 @@ def test_squall_run_takes_configuration_and_secrets(
     squall_run(_configured(url)).assert_outcome("not-run")
 
 
+def test_a_misspelt_configuration_key_is_refused_before_the_run(
+    squall_run: Any, loopback_http_server: Any
+) -> None:
+    """Not passed on silently while the experiment's own health_url is used (newcomer7)."""
+    import squall
+
+    loopback_http_server.set("/health", status=200)
+    url = loopback_http_server.url("/health")
+    with pytest.raises(squall.ValidationError, match="did you mean 'health_url'"):
+        squall_run(_configured(url), configuration={"helth_url": url})
+    with pytest.raises(squall.InputError, match="did you mean 'token'"):
+        squall_run(_configured(url), secrets={"svc": {"tokn": "[1]"}}, validate=False)
+    assert loopback_http_server.requests == []  # nothing ran
+    given = {"health_url": url, "region": "x"}
+    squall_run(
+        _configured(url), configuration=given, secrets={"svc": {"token": "[1]"}}
+    ).assert_held()
+
+
 def test_squall_run_held_then_deviated(squall_run: Any, loopback_http_server: Any) -> None:
     loopback_http_server.set("/health", status=200)
     result = squall_run(_experiment(loopback_http_server.url("/health")))

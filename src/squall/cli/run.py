@@ -234,6 +234,8 @@ def validate(
     checked too."""
     from squall.api import document_problems, sorted_problems
     from squall.cli.controlfiles import global_control_findings
+    from squall.cli.variables import parse_var
+    from squall.experiment.overrides import override_findings
     from squall.notifications import notify
     from squall.validate import placeholder_findings
 
@@ -252,6 +254,10 @@ def validate(
             secret_overrides=secret_overrides,
             global_controls=controls,
         )
+        typed = {parse_var(text)[0] for text in variables}  # not a var file's: often shared
+        warnings += override_findings(
+            experiment, {k: v for k, v in overrides.items() if k in typed}, global_controls=controls
+        )[1]
         if strict:
             problems, warnings = problems + warnings, []
         _print_findings("warning", document.located(warnings))

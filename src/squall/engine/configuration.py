@@ -15,6 +15,7 @@ from squall.experiment.model import (
     Activity,
     ConfigEnv,
     ConfigProbe,
+    ControlDecl,
     Experiment,
     SecretEnv,
     SecretVault,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CREDENTIAL_KEYS",
+    "check_overrides",
     "convert_env_value",
     "load_configuration",
     "load_secrets",
@@ -90,6 +92,31 @@ def _env(entry: ConfigEnv, key: str) -> Any:
             f"configuration {key!r}: environment variable {entry.key} "
             f"(env_var_type {entry.env_var_type}): {exc}"
         ) from None
+
+
+def check_overrides(
+    experiment: Experiment,
+    overrides: Mapping[str, Any],
+    secret_overrides: Mapping[str, Mapping[str, Any]],
+    global_controls: tuple[ControlDecl, ...] = (),
+) -> None:
+    """Refuse a misspelt override key before anything runs (``squall.experiment.
+    overrides``): every run, validated or not, on either engine. Other undeclared keys
+    are passed on without a word (a var file may be shared by several experiments);
+    ``squall validate`` warns about those given with ``--var``.
+
+    Raises:
+        InputError: an override key is a near miss of one the experiment declares.
+    """
+    if not overrides and not secret_overrides:
+        return
+    from squall.experiment.overrides import override_findings
+
+    errors = override_findings(
+        experiment, overrides, secret_overrides, global_controls=global_controls
+    )[0]
+    if errors:
+        raise InputError("; ".join(f"{p.message} ({p.hint})" for p in errors))
 
 
 def load_configuration(

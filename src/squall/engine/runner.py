@@ -10,6 +10,7 @@ from squall._log import get_logger
 from squall._record import Record
 from squall._version import __version__
 from squall.engine.configuration import (
+    check_overrides,
     load_configuration,
     load_secrets,
     run_dynamic_configuration,
@@ -160,7 +161,9 @@ class Engine:
     ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], Mapping[str, Any]]:
         """Configuration (static, then secrets, then dynamic) and the ${} lookup."""
         os.environ["SQUALL_RUN_ID"] = run_id
-        configuration, dynamic = load_configuration(plan.experiment, options.overrides)
+        experiment, overrides = plan.experiment, options.overrides
+        check_overrides(experiment, overrides, options.secret_overrides, options.global_controls)
+        configuration, dynamic = load_configuration(experiment, overrides)
         secrets = load_secrets(plan.experiment, options.secret_overrides, configuration)
         run_dynamic_configuration(configuration, dynamic, secrets, self._config_probe)
         configuration.setdefault("squall_run_id", run_id)

@@ -134,12 +134,14 @@ class Prepared:
 
     def _resolve(self, run: RunInput, registry: ProviderRegistry) -> None:
         from squall.engine.configuration import (
+            check_overrides,
             load_configuration,
             load_secrets,
             run_dynamic_configuration,
             variables_of,
         )
         from squall.engine.runner import Engine
+        from squall.experiment.parse import parse_controls
         from squall.masking import register_inline_secrets, register_secrets
 
         register_inline_secrets(document_of(run))
@@ -147,6 +149,8 @@ class Prepared:
         self.plan: Plan = plan_of(run)
         self.registry = registry
         self.max_output = run.max_output
+        controls = tuple(parse_controls(list(run.controls), "/controls")[0]) if run.controls else ()
+        check_overrides(self.plan.experiment, run.overrides, run.secret_overrides, controls)
         configuration, dynamic = load_configuration(self.plan.experiment, overrides_of(run))
         secrets = load_secrets(self.plan.experiment, run.secret_overrides, configuration)
         probe = Engine(registry, entry_points=False)._config_probe
