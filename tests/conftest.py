@@ -138,19 +138,29 @@ def _ignored_stop_signals() -> set[signal.Signals]:
     return {sig for sig in _STOP_SIGNALS if mask >> (sig - 1) & 1}
 
 
-@pytest.fixture(autouse=True)
-def _no_ignored_stop_signal(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A stop signal a test leaves ignored is put back to its default (so later tests'
-    children get it), and the test is named at the end of the run's summary."""
-    before = _ignored_stop_signals()
-    yield
-    leaked = _ignored_stop_signals() - before
+#: the stop signals this process ignored when it started (a caller's choice, kept)
+_IGNORED_AT_START = _ignored_stop_signals()
+
+
+def _put_back_stop_signals(config: pytest.Config, where: str) -> None:
+    """Stop signals ignored now and not at the start are put back to their default, and
+    ``where`` (a test, or the fixtures before it) is named in the summary."""
+    leaked = _ignored_stop_signals() - _IGNORED_AT_START
     for sig in leaked:
-        default = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
-        signal.signal(sig, default)
+        signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
     if leaked:
         names = ", ".join(sorted(sig.name for sig in leaked))
-        add_section(request.config, "stop signals left ignored", f"{request.node.nodeid}: {names}")
+        add_section(config, "stop signals left ignored", f"{where}: {names}")
+
+
+@pytest.fixture(autouse=True)
+def _no_ignored_stop_signal(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A stop signal left ignored, by a test or by a fixture (found before the next test),
+    is put back to its default (so later tests' children get it), and who left it is
+    named at the end of the run's summary."""
+    _put_back_stop_signals(request.config, f"before {request.node.nodeid} (a fixture?)")
+    yield
+    _put_back_stop_signals(request.config, request.node.nodeid)
 
 
 @pytest.fixture(scope="session")

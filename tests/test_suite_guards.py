@@ -54,7 +54,13 @@ def _nested_pytest(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen[b
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_default_stop_signals,  # not what this worker may have inherited
     )
+
+
+def _default_stop_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def _wait_for(predicate: object, timeout: float, what: str) -> None:
