@@ -19,6 +19,7 @@ EXPECTED = [
     "Interrupted",
     "Journal",
     "LoadError",
+    "PlanOptions",
     "Problem",
     "RunOptions",
     "SquallError",
@@ -65,3 +66,64 @@ def test_an_experiment_given_as_a_dict(tmp_path: Path, monkeypatch: pytest.Monke
         squall.run_experiment({"title": "t", "description": "d"})
     with pytest.raises(squall.LoadError, match=r"given as a mapping is not JSON data: .*nan"):
         squall.run_experiment({**doc, "configuration": {"x": float("nan")}})
+
+
+def test_run_options_of_the_command_line_from_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--rollback-strategy and the other plan options, for a program (they could be set
+    only in the experiment's runtime: PlanOptions was not public)."""
+    monkeypatch.chdir(tmp_path)
+    doc = {
+        "title": "t",
+        "description": "d",
+        "steady-state-hypothesis": {
+            "title": "h",
+            "probes": [
+                {
+                    "type": "probe",
+                    "name": "p",
+                    "tolerance": 0,
+                    "provider": {"type": "process", "path": "false"},
+                }
+            ],
+        },
+        "method": [
+            {"type": "action", "name": "a", "provider": {"type": "process", "path": "true"}}
+        ],
+        "rollbacks": [
+            {"type": "action", "name": "undo", "provider": {"type": "process", "path": "true"}}
+        ],
+    }
+    journal = squall.run_experiment(doc)  # the steady state does not hold: not-run
+    assert (journal.outcome, journal.rollbacks) == ("not-run", [])
+    always = squall.PlanOptions(rollback_strategy="always")
+    journal = squall.run_experiment(doc, plan_options=always)
+    assert [r.activity["name"] for r in journal.rollbacks if r] == ["undo"]
+    dry = squall.run_experiment(doc, plan_options=squall.PlanOptions(dry="activities"))
+    assert dry.outcome == "held"  # nothing ran, the probe's exit status is not seen
+    with pytest.raises(
+        squall.InputError,
+        match=r"rollback_strategy=...\): \"sometimes\" is not one of default, always, never, deviated",
+    ):
+        squall.PlanOptions(rollback_strategy="sometimes")
+    assert (
+        squall.PlanOptions(hypothesis_strategy="continously").hypothesis_strategy == "continuously"
+    )
+
+
+def test_a_returned_journal_has_an_outcome_typed_without_none(tmp_path: Path) -> None:
+    """A program's mypy --strict needs no assert after a run (it was Outcome | None);
+    only a journal whose run is still going has none, and says so."""
+    import typing
+
+    from squall.journal.model import Outcome
+
+    assert typing.get_type_hints(squall.Journal.outcome.fget)["return"] is Outcome
+    doc = {"title": "t", "description": "d", "method": []}
+    journal = squall.run_experiment(doc, run_options=squall.RunOptions())
+    assert journal.outcome.exit_code == 0 and journal.decided_outcome == "held"
+    going = squall.Journal(experiment=doc, start="", platform="", node="", squall_version="")
+    assert going.decided_outcome is None
+    with pytest.raises(RuntimeError, match="the run has not ended"):
+        going.outcome  # noqa: B018

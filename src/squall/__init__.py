@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     )
     from squall.experiment.model import Activity, Experiment
     from squall.journal.model import Journal
+    from squall.plan import PlanOptions
     from squall.show import show_value
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Interrupted",
     "Journal",
     "LoadError",
+    "PlanOptions",
     "Problem",
     "RunOptions",
     "SquallError",
@@ -63,6 +65,7 @@ _LAZY = {
     "Activity": "squall.experiment.model",
     "Experiment": "squall.experiment.model",
     "Journal": "squall.journal.model",
+    "PlanOptions": "squall.plan",
     "RunOptions": "squall.engine.runner",
     "show_value": "squall.show",
 }

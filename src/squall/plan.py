@@ -40,28 +40,62 @@ class PlanOptions(Record):
     def __init__(
         self,
         *,
-        dry: DryMode | None = None,
-        rollback_strategy: RollbackStrategy | None = None,
-        hypothesis_strategy: HypothesisStrategy | None = None,
+        dry: DryMode | str | None = None,
+        rollback_strategy: RollbackStrategy | str | None = None,
+        hypothesis_strategy: HypothesisStrategy | str | None = None,
         hypothesis_frequency: float | None = None,
         fail_fast: bool | None = None,
         fail_fast_ratio: float | None = None,
         settings: Mapping[str, Any] | None = None,
     ) -> None:
-        """Raises:
-        InputError: ``hypothesis_frequency`` is not a number of seconds from
-            ``squall.intervals.MIN_INTERVAL`` to ``MAX_SECONDS`` (the rule of
-            ``--hypothesis-frequency`` and ``runtime.hypothesis.frequency``).
+        """The command line's run options, for a program: ``rollback_strategy``
+        (``--rollback-strategy``), ``hypothesis_strategy``, ``hypothesis_frequency``,
+        ``dry``, ``fail_fast``, ``fail_fast_ratio``; each None leaves the experiment's
+        ``runtime`` (then the settings, then the default) in charge. The strategies and
+        ``dry`` take the command line's words (``"always"``) or the enums.
+
+        Raises:
+            InputError: a strategy or dry mode that does not exist (the message lists
+                those that do); ``hypothesis_frequency`` is not a number of seconds from
+                ``squall.intervals.MIN_INTERVAL`` to ``MAX_SECONDS`` (the rule of
+                ``--hypothesis-frequency`` and ``runtime.hypothesis.frequency``).
         """
-        self.dry = dry
-        self.rollback_strategy = rollback_strategy
-        self.hypothesis_strategy = hypothesis_strategy
+        self.dry = None if dry is None else _choice(DryMode, dry, "dry")
+        self.rollback_strategy = (
+            None
+            if rollback_strategy is None
+            else _choice(RollbackStrategy, rollback_strategy, "rollback_strategy")
+        )
+        self.hypothesis_strategy = (
+            None
+            if hypothesis_strategy is None
+            else _choice(HypothesisStrategy, hypothesis_strategy, "hypothesis_strategy")
+        )
         if hypothesis_frequency is not None:
             hypothesis_frequency = _frequency(hypothesis_frequency)
         self.hypothesis_frequency = hypothesis_frequency
         self.fail_fast = fail_fast
         self.fail_fast_ratio = fail_fast_ratio
         self.settings: Mapping[str, Any] = settings or {}
+
+
+def _choice(kind: Any, value: object, name: str) -> Any:
+    """``value`` as a member of the StrEnum ``kind`` (its word or the member itself).
+
+    Raises:
+        InputError: not one of its words.
+    """
+    parse = getattr(kind, "parse", kind)  # HypothesisStrategy.parse knows the old alias
+    try:
+        return parse(value)
+    except ValueError:
+        from squall.errors import InputError
+        from squall.show import show_value
+
+        words = ", ".join(member.value for member in kind)
+        raise InputError(
+            f"PlanOptions({name}=...): {show_value(value, 60)} is not one of {words}"
+        ) from None
 
 
 def _frequency(value: object) -> float:

@@ -125,6 +125,21 @@ def test_a_misspelt_configuration_key_is_refused_before_the_run(
     ).assert_held()
 
 
+def test_squall_run_takes_the_rollback_strategy(squall_run: Any, loopback_http_server: Any) -> None:
+    """As --rollback-strategy: 'never' plays no rollback of a run that held."""
+    import squall
+
+    loopback_http_server.set("/health", status=200)
+    experiment = _experiment(loopback_http_server.url("/health"))
+    squall_run(experiment).assert_rolled_back("undo")
+    never = squall_run(experiment, rollback_strategy="never")
+    assert never.journal.rollbacks == []
+    options = squall.PlanOptions(rollback_strategy="never", dry="actions")
+    assert squall_run(experiment, plan_options=options).journal.rollbacks == []
+    with pytest.raises(squall.InputError, match="not one of default, always"):
+        squall_run(experiment, rollback_strategy="sometimes")
+
+
 def test_squall_run_held_then_deviated(squall_run: Any, loopback_http_server: Any) -> None:
     loopback_http_server.set("/health", status=200)
     result = squall_run(_experiment(loopback_http_server.url("/health")))

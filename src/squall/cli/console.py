@@ -144,7 +144,7 @@ class Console:
     def verdict(self, journal: Journal, journal_path: str | None) -> None:
         if self.live is not None:
             self.live.close()
-        outcome = journal.outcome or Outcome.BROKEN
+        outcome = journal.decided_outcome or Outcome.BROKEN
         word = {
             Outcome.HELD: "HELD",
             Outcome.DEVIATED: "DEVIATED",

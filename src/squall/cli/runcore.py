@@ -417,7 +417,6 @@ class _Execute:
             finished = journal.to_dict()
             for event in run_events(finished):
                 notify(settings, event, finished)
-        assert journal.outcome is not None
         report = _report_of(journal, journal_path) if self.targets else None
         return _RunResult(journal.outcome.exit_code, journal.reasons, report)
 

@@ -446,7 +446,6 @@ async def _follow(
         run.report = report_of_text(written, run.journal_path)
     journal = journal_of(document)
     console.verdict(journal, run.journal_path)
-    assert journal.outcome is not None
     refused = result.get("refused")
     if refused:  # a worker could not read a step: a configuration error stopped it
         sys.stderr.write(f"squall: {run.source}: {refused} (exit 2)\n")

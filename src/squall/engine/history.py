@@ -72,7 +72,7 @@ def record_end(
     """Record how the run ended, with its final journal ``text``."""
     from squall.journal.history import HistoryError
 
-    outcome = journal.outcome
+    outcome = journal.decided_outcome
     ended = record.replace(
         status=journal.status.value,
         outcome=outcome.value if outcome else None,

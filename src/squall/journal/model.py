@@ -281,6 +281,7 @@ class Journal(Record):
     """The whole record of a run (filled in by the Recorder and the engine)."""
 
     __slots__ = (
+        "_outcome",
         "after",
         "before",
         "deviated",
@@ -292,7 +293,6 @@ class Journal(Record):
         "groups",
         "interruption",
         "node",
-        "outcome",
         "platform",
         "reasons",
         "rollbacks",
@@ -331,10 +331,36 @@ class Journal(Record):
         self.end = ""
         self.duration = 0.0
         self.interruption: dict[str, Any] | None = None
-        self.outcome: Outcome | None = None
+        self._outcome: Outcome | None = None
         self.reasons: list[str] = []
         #: parallel groups' own outcomes (squall addition), in the order they started
         self.groups: list[GroupRun] = []
+
+    @property
+    def outcome(self) -> Outcome:
+        """How the run ended (``held``, ``deviated``...; an ``Outcome``, a ``str``).
+
+        Every journal a run returns has one (``squall.run_experiment``, ``Engine.run``,
+        the pytest plugin's ``squall_run``), so a program's ``mypy --strict`` needs no
+        ``assert`` after a run. Only a journal seen while its run is still going (a
+        listener's, or one read back from an unfinished run's journal file) has none:
+        ``decided_outcome`` is then None, and this raises.
+
+        Raises:
+            RuntimeError: the run has not ended yet.
+        """
+        if self._outcome is None:
+            raise RuntimeError("the run has not ended: its journal has no outcome yet")
+        return self._outcome
+
+    @outcome.setter
+    def outcome(self, value: Outcome) -> None:
+        self._outcome = value
+
+    @property
+    def decided_outcome(self) -> Outcome | None:
+        """The outcome, or None while the run is still going."""
+        return self._outcome
 
     def header(self) -> dict[str, Any]:
         """The keys known at the start of a run (the first record of the event stream)."""
@@ -347,7 +373,7 @@ class Journal(Record):
         }
 
     def squall_section(self) -> dict[str, Any]:
-        outcome = self.outcome
+        outcome = self._outcome
         section: dict[str, Any] = {
             "version": self.squall_version,
             "run_id": self.run_id,

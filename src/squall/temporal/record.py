@@ -55,7 +55,8 @@ def journal_of(document: Mapping[str, Any]) -> Journal:
     journal.end = str(document.get("end") or "")
     journal.duration = float(document.get("duration") or 0.0)
     outcome = section.get("outcome")
-    journal.outcome = Outcome(outcome) if outcome else None
+    if outcome:
+        journal.outcome = Outcome(outcome)
     journal.reasons = [str(r) for r in section.get("reasons") or []]
     return journal
 

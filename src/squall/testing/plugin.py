@@ -31,8 +31,11 @@ def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
     ``configuration`` and ``secrets`` override the experiment's values as ``--var`` and
     ``--var-file`` do on the command line (``secrets`` is scope -> key -> value). The
     journal is written to ``journal_path`` (default: ``journal.json`` in the test's
-    ``tmp_path``), which failed assertions name. A run stopped by Ctrl-C (or another
-    signal) stops the pytest session too, once the run has ended."""
+    ``tmp_path``), which failed assertions name. ``rollback_strategy`` is
+    ``--rollback-strategy`` (``"always"``: the rollbacks play whatever stops the run);
+    ``plan_options`` (a ``squall.PlanOptions``) sets it and the command line's other run
+    options (``hypothesis_strategy``, ``dry``, ``fail_fast``...). A run stopped by Ctrl-C
+    (or another signal) stops the pytest session too, once the run has ended."""
 
     def run(
         experiment: Mapping[str, Any] | str | Path,
@@ -41,8 +44,14 @@ def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
         configuration: Mapping[str, Any] | None = None,
         secrets: Mapping[str, Mapping[str, Any]] | None = None,
         journal_path: str | Path | None = None,
+        rollback_strategy: str | None = None,
+        plan_options: squall.PlanOptions | None = None,
     ) -> JournalAssertions:
         overrides, secret_overrides = _overrides(configuration, secrets)
+        if rollback_strategy is not None:
+            if plan_options is not None:
+                raise TypeError("squall_run: give rollback_strategy or plan_options, not both")
+            plan_options = squall.PlanOptions(rollback_strategy=rollback_strategy)
         if isinstance(experiment, Mapping):
             path = tmp_path / "experiment.json"
             path.write_text(json.dumps(experiment, indent=2), encoding="utf-8")
@@ -56,7 +65,10 @@ def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
         with monkeypatch.context() as here:
             here.chdir(tmp_path)
             journal = squall.run_experiment(
-                squall.load_experiment(path), validate=validate, run_options=options
+                squall.load_experiment(path),
+                validate=validate,
+                run_options=options,
+                plan_options=plan_options,
             )
         _pass_on_signal(journal)
         return JournalAssertions(journal, journal_file, shown_as=shown_as)
