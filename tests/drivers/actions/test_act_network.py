@@ -196,7 +196,8 @@ def test_fault_proxy_latency_bandwidth_reset_blackhole_drop(echo_server: int) ->
     port = proxy["listen_port"]
     assert proxy["label"].endswith(proxy["run_id"]) and "p1" in proxy["label"]
     data, baseline = _roundtrip(port)
-    assert data == b"ping" and baseline < 0.2
+    # no fault yet: faster than the latency set next (0.2 s was exceeded at load 18)
+    assert data == b"ping" and baseline < 0.25
 
     assert set_proxy_faults("p1", latency_ms=250)["version"] == 2
     data, slow = _roundtrip(port)
