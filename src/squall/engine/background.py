@@ -30,52 +30,60 @@ class Background:
         self.ctx = ctx
         self.phase = phase
         self._threads: list[threading.Thread] = []
+        #: one per activity, set when it has ended and is recorded (not Thread.is_alive:
+        #: on Python 3.11 a join that a signal interrupted marks the thread stopped)
+        self._done: list[threading.Event] = []
         #: set by a stop: a process activity is killed (squall.providers.base.cancellable)
         self.cancel = threading.Event()
 
     def start(self, activity: Activity) -> None:
         index = self.ctx.recorder.reserve(self.phase, activity.name)
+        done = threading.Event()
+        self._done.append(done)
         thread = threading.Thread(
             target=run_in_context(self._work),
-            args=(activity, index),
+            args=(activity, index, done),
             name=f"squall-bg-{activity.name}",
             daemon=True,
         )
         self._threads.append(thread)
         thread.start()
 
-    def _work(self, activity: Activity, index: int) -> None:
-        with cancellable(self.cancel):
-            try:
-                run = run_activity(self.ctx, activity, self.phase)
-            except ActivityInterrupted as exc:
-                run = exc.run
-        if self.cancel.is_set() and run.status is RunStatus.FAILED:  # a stop cut it short
-            run.squall = {**(run.squall or {}), "cancelled": True}
-        self.ctx.recorder.record(self.phase, run, index)
+    def _work(self, activity: Activity, index: int, done: threading.Event) -> None:
+        try:
+            with cancellable(self.cancel):
+                try:
+                    run = run_activity(self.ctx, activity, self.phase)
+                except ActivityInterrupted as exc:
+                    run = exc.run
+            if self.cancel.is_set() and run.status is RunStatus.FAILED:  # a stop cut it
+                run.squall = {**(run.squall or {}), "cancelled": True}
+            self.ctx.recorder.record(self.phase, run, index)
+        finally:
+            done.set()
 
     def wait(self, should_stop: Callable[[], bool]) -> None:
         """Wait for every background activity, unless ``should_stop`` says to give up
         (the caller then calls ``stop``)."""
-        for thread in self._threads:
-            while thread.is_alive():
+        for done in self._done:
+            while not done.is_set():
                 if should_stop():
                     return
-                thread.join(0.05)
+                done.wait(0.05)
 
     def stop(self) -> None:
         """Cancel the background activities still running (a process is killed; Python
         code cannot be stopped) and give them the grace a parallel group's get to end;
         the ones still running are abandoned. Called on a stop before anything else
         happens: left running, one could put back what a rollback undoes."""
-        if not any(thread.is_alive() for thread in self._threads):
+        if all(done.is_set() for done in self._done):
             return
         from squall.engine.parallel import GRACE
 
         self.cancel.set()
         deadline = time.monotonic() + GRACE
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        for done in self._done:
+            done.wait(max(0.0, deadline - time.monotonic()))
 
 
 class Continuous:
