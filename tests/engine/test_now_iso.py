@@ -26,14 +26,14 @@ def _ns(moment: datetime) -> int:
 
 @pytest.mark.parametrize("moment", MOMENTS, ids=str)
 def test_the_text_is_datetimes_isoformat(moment: datetime, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(context.time, "time_ns", lambda: _ns(moment))
+    monkeypatch.setattr(context, "_time_ns", lambda: _ns(moment))
     assert context.now_iso() == moment.isoformat()
     assert context.now_iso() == moment.isoformat()  # the second's text from the cache
 
 
 def test_the_cache_follows_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     for moment in MOMENTS + MOMENTS[::-1]:
-        monkeypatch.setattr(context.time, "time_ns", lambda moment=moment: _ns(moment))
+        monkeypatch.setattr(context, "_time_ns", lambda moment=moment: _ns(moment))
         assert context.now_iso() == moment.isoformat()
 
 

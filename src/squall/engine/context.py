@@ -25,25 +25,32 @@ if TYPE_CHECKING:
 __all__ = ["Interruption", "Listener", "NullListener", "RunContext", "now_iso"]
 
 
-#: (second, its "YYYY-MM-DDTHH:MM:SS" text) of the last timestamp: one tuple, swapped whole
-_second: tuple[int, str] = (-1, "")
+_time_ns = time.time_ns
+#: (first nanosecond, first nanosecond of the next, "YYYY-MM-DDTHH:MM:SS") of the second of
+#: the last timestamp: one tuple, swapped whole
+_second: tuple[int, int, str] = (0, 0, "")
 
 
 def now_iso() -> str:
     """The time now as ``datetime.now(UTC).isoformat()`` writes it (microseconds floored,
-    left out when zero), in a third of its time: the date and time of the second are
-    formatted once per second (two timestamps per activity)."""
-    micro = time.time_ns() // 1000
-    second, fraction = divmod(micro, 1_000_000)
+    left out when zero), in a fifth of its time: the date and time of the second are
+    formatted once per second (two timestamps per activity), and the microseconds are
+    counted from the second's first nanosecond (no division of the whole clock)."""
+    now = _time_ns()
     known = _second
-    if known[0] != second:
-        known = _second_text(second)
-    return f"{known[1]}.{fraction:06d}+00:00" if fraction else f"{known[1]}+00:00"
+    if not known[0] <= now < known[1]:
+        known = _second_text(now)
+    micro = (now - known[0]) // 1000
+    # six digits, zeros first: the digits of 1000000 + micro but its leading 1 (cheaper
+    # than a format specification)
+    return f"{known[2]}.{str(1_000_000 + micro)[1:]}+00:00" if micro else f"{known[2]}+00:00"
 
 
-def _second_text(second: int) -> tuple[int, str]:
+def _second_text(now: int) -> tuple[int, int, str]:
     global _second
-    _second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    second = now // 1_000_000_000
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+    _second = (second * 1_000_000_000, (second + 1) * 1_000_000_000, text)
     return _second
 
 

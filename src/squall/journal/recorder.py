@@ -10,6 +10,7 @@ import threading
 
 from squall.journal.limits import DEFAULT_MAX_OUTPUT, cap_output, safe_text
 from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal, RunStatus
+from squall.journal.preencode import encode_activities, start_line
 from squall.journal.store import EventStream, dumps_document, encode_entry
 from squall.masking import mask_text, mask_value
 from squall.masking import scopes as _scopes
@@ -63,15 +64,22 @@ class Recorder:
         self._stream = stream
         #: where the event stream is written (None: not streamed)
         self.events_path = stream.path if stream is not None else None
+        #: the activities' JSON was encoded for the start event while no secret was
+        #: registered (unmasked): encoded again, masked, once one is
+        self._unmasked = False
         if not append and stream is not None:
+            if not _scopes.any_secret:  # the usual run: the activities encoded once
+                self.encoded_activities = encode_activities(journal.experiment)
+                self._unmasked = True
+            data = {
+                "run_id": journal.run_id,
+                "squall_version": journal.squall_version,
+                "journal": journal.header(),
+                **mask_value(start),  # the run's --var values too: never a secret's
+                "event": "start",
+            }
             try:
-                stream.emit_document(
-                    "start",
-                    run_id=journal.run_id,
-                    squall_version=journal.squall_version,
-                    journal=journal.header(),
-                    **mask_value(start),  # the run's --var values too: never a secret's
-                )
+                stream.emit_line(start_line(data, self.encoded_activities))
             except OSError:  # the run is refused: leave no half-written stream behind
                 stream.close(remove=True)
                 raise
@@ -136,6 +144,9 @@ class Recorder:
         self, event: str, phase: str, index: int | None, run: ActivityRun, hold: bool = False
     ) -> None:
         self._keepable(run)
+        if self._unmasked and _scopes.any_secret:  # a secret registered during the run
+            self.encoded_activities.clear()
+            self._unmasked = False
         activity = self.encoded_activities.get(id(run.activity))
         if activity is None:
             activity = self.encoded_activities[id(run.activity)] = dumps_document(

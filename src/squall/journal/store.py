@@ -24,6 +24,7 @@ __all__ = [
     "dumps_document",
     "encodable",
     "encode_entry",
+    "encode_text",
     "events_path_for",
     "format_journal",
     "read_journal",
@@ -56,6 +57,7 @@ _compact = json.JSONEncoder(ensure_ascii=False, default=encodable, separators=("
 
 
 _text = json.encoder.encode_basestring  # what the encoder uses for text (C when available)
+encode_text = _text
 _c_encoder: Any = getattr(json.encoder, "c_make_encoder", None)  # not in the stubs
 
 
@@ -87,7 +89,7 @@ def dumps_document(value: Any) -> str:
     """``dumps`` of data that holds no cycle (an experiment's document and its parts, as
     read and checked against the input limits): the same text, without the bookkeeping
     that detects a cycle."""
-    if _acyclic is None or type(value) is not dict:
+    if _acyclic is None or (type(value) is not dict and type(value) is not list):
         return dumps(value)
     return "".join(_acyclic(value, 0))
 
@@ -326,11 +328,10 @@ class EventStream:
         data["event"] = event
         self._write(dumps(data) + "\n")
 
-    def emit_document(self, event: str, **data: Any) -> None:
-        """``emit`` for an event that holds only plain data without cycles (the start
-        event: the experiment's document and the run's facts)."""
-        data["event"] = event
-        self._write(dumps_document(data) + "\n")
+    def emit_line(self, line: str) -> None:
+        """An event already encoded as one line of JSON (without its newline): the start
+        event (``squall.journal.preencode.start_line``)."""
+        self._write(line + "\n")
 
     def emit_start(self, phase: str, index: int, name: str) -> None:
         """An ``activity-start`` event (the most frequent one, written without a dict)."""
