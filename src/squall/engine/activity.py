@@ -13,7 +13,7 @@ from squall.experiment.limits import seconds as duration
 from squall.experiment.model import Activity
 from squall.experiment.placeholders import unresolved
 from squall.experiment.substitute import substitute
-from squall.journal.model import ActivityRun, RunStatus
+from squall.journal.model import ActivityRun, RunStatus, started_run
 from squall.journal.recorder import Phase
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -88,7 +88,7 @@ def run_activity(
         ActivityInterrupted: a signal arrived while it ran; it carries the (failed) entry.
     """
     ctx.listener.activity_started(activity, phase)
-    run = ActivityRun(activity=activity.raw, start=now_iso())
+    run = started_run(activity.raw, now_iso())
     started = _clock_ns()
     plan = ctx.plan
     if activity.dry is None and plan.dry is None:  # the usual case, without two calls
