@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 SUPPORT = Path(__file__).resolve().parent / "support"
 if str(SUPPORT) not in sys.path:
@@ -53,6 +54,13 @@ if "PYTEST_XDIST_WORKER" not in os.environ:
     compileall.compile_dir(SUPPORT.parents[1] / "src" / "squall", quiet=1)
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 sys.dont_write_bytecode = True  # this process too (xdist workers inherit the variable)
+
+# Property tests judge behaviour, not speed: hypothesis' default deadline (200 ms per
+# example) fails them on a loaded 2-core machine (a CI box running three workers), as it
+# did test_interpolate_is_template_safe_substitute and test_encode_entry_equals_encoding_
+# the_mapping in session 8. A test's own @settings may still set a deadline.
+settings.register_profile("squall", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("squall")
 
 # No test writes to the real run history in the user's data directory: every squall run
 # (in-process or in a subprocess, which inherits the environment) records into a file
