@@ -77,6 +77,20 @@ def test_a_near_miss_is_an_error_at_the_key_it_meant() -> None:
     assert errors[0].startswith("/method/0/provider/arguments/0 ")
 
 
+def test_a_longer_or_shorter_word_is_not_a_near_miss() -> None:
+    """The demo's var file gives ``started`` (when the demo started) to every security
+    experiment, one of which declares ``started_at``: another word, not a typo (it was
+    refused, and the bundled security experiments with it, in session 8)."""
+    errors, warnings = _findings({"shop": "x", "shop_url_v2": "y", "shop_urls": "z"})
+    assert errors == ["/configuration/shop_url configuration override 'shop_urls' is not a "
+                      "name of the experiment: did you mean 'shop_url'? As given, 'shop_url' "
+                      "keeps the experiment's own value"]  # fmt: skip
+    assert [w.split(" is ")[0] for w in warnings] == [
+        "configuration override 'shop'",
+        "configuration override 'shop_url_v2'",
+    ]
+
+
 def test_secrets_and_scopes_are_checked_alike() -> None:
     assert _findings({}, {"shop": {"tokn": "s3cret-value"}})[0] == [
         "/secrets/shop/token secret override 'shop.tokn' is not a name of the experiment: "
@@ -128,7 +142,7 @@ def test_validate_and_run_refuse_a_misspelt_var(
         f"{experiment}:5:17 at /configuration/shop_url: configuration override 'shop_ulr' "
         "is not a name of the experiment: did you mean 'shop_url'?"
     ) in validated.stderr
-    assert "hint: rename the override 'shop_url'" in validated.stderr
+    assert "hint: rename the override 'shop_ulr' to 'shop_url'" in validated.stderr
     for extra in ((), ("--no-validation",)):
         ran = squall("run", "--no-history", *extra, *given, str(experiment))
         assert ran.code == 2, ran.stderr

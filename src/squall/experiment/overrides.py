@@ -53,6 +53,12 @@ SQUALL_KEYS = frozenset(
 )
 
 
+#: a typo changes a name's length by at most this much (``shop_ulr``, ``shop_rl``,
+#: ``shopp_url``); a longer or shorter name is another word (the demo's ``started``
+#: beside an experiment's ``started_at``: a var file shared by several experiments)
+MAX_LENGTH_CHANGE = 2
+
+
 def override_findings(
     experiment: Experiment,
     overrides: Mapping[str, Any] | None,
@@ -112,13 +118,13 @@ def _judge(
     section = "configuration" if what == "configuration" else "secrets"
     keep = f"if a driver or control reads {key!r} itself, declare it in {section!r}"
     near = misspelt({k: v for k, v in pool.items() if k not in given}, key)
-    if near is not None:
+    if near is not None and abs(len(near) - len(key)) <= MAX_LENGTH_CHANGE:
         errors.append(
             Problem(
                 pool[near],
                 f"{what} override {name!r} is not a name of the experiment: did you mean "
                 f"{near!r}? As given, {near!r} keeps the experiment's own value",
-                f"rename the override {near!r}; or, {keep}",
+                f"rename the override {key!r} to {near!r}; or, {keep}",
             )
         )
         return

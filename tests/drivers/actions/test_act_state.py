@@ -144,7 +144,7 @@ def test_check_pid_rules(tmp_path: Path) -> None:
             check_pid(pid)
     with pytest.raises(ActivityFailed, match="own process"):
         check_pid(os.getpid())
-    with pytest.raises(ActivityFailed, match="own process"):
+    with pytest.raises(ActivityFailed, match="an ancestor of squall"):  # its parent
         check_pid(os.getppid())
     with pytest.raises(ActivityFailed, match="integer"):
         check_pid(True)
