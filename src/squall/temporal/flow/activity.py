@@ -15,6 +15,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from squall.temporal.flow.execute import execute_step
 from squall.temporal.flow.failures import failed_entry, heartbeat_of, key_refused, no_worker, why
 from squall.temporal.flow.resume import Resumes
 
@@ -230,15 +231,12 @@ class ActivitySteps(Resumes):
     async def _played(
         self, step: StepInput, activity: Activity, queue: str, rollback: bool
     ) -> StepResult:
-        run = self._input
-        result: StepResult = await workflow.execute_activity(
+        return await execute_step(
             ACTIVITY,
             step,
-            result_type=StepResult,
-            task_queue=queue,
-            schedule_to_start_timeout=timedelta(seconds=run.schedule_to_start),
-            start_to_close_timeout=timedelta(seconds=backstop(activity)),
-            heartbeat_timeout=timedelta(seconds=run.heartbeat),
+            self._input,
+            queue=queue,
+            seconds=backstop(activity),
             retry_policy=RetryPolicy(
                 # 0: no limit; 1 for a rollback too in a run begun by this squall: the
                 # workflow offers it again itself, and says why it waits (_offered_again)
@@ -246,7 +244,5 @@ class ActivitySteps(Resumes):
                 maximum_interval=timedelta(seconds=LOST_WAIT),
                 non_retryable_error_types=["InputError"],
             ),
-            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             summary=f"{step.phase} {activity.name}",
         )
-        return result

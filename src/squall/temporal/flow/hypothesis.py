@@ -15,6 +15,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
+from squall.temporal.flow.execute import execute_step
 from squall.temporal.flow.failures import failed_entry, heartbeat_of, key_refused, why
 from squall.temporal.flow.resume import Resumes
 
@@ -126,20 +127,15 @@ class HypothesisSteps(Resumes):
     async def _probed(
         self, step: StepInput, queue: str, seconds: float, attempts: int
     ) -> StepResult:
-        run = self._input
-        result: StepResult = await workflow.execute_activity(
+        return await execute_step(
             HYPOTHESIS,
             step,
-            result_type=StepResult,
-            task_queue=queue,
-            schedule_to_start_timeout=timedelta(seconds=run.schedule_to_start),
-            start_to_close_timeout=timedelta(seconds=seconds),
-            heartbeat_timeout=timedelta(seconds=run.heartbeat),
+            self._input,
+            queue=queue,
+            seconds=seconds,
             retry_policy=RetryPolicy(maximum_attempts=attempts),
-            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             summary=f"steady-state hypothesis ({step.phase})",
         )
-        return result
 
     async def _continuously(self, start: bool) -> str | None:
         if start:

@@ -18,6 +18,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
+from squall.temporal.flow.execute import execute_step
 from squall.temporal.flow.failures import heartbeat_of
 from squall.temporal.flow.state import FlowState
 
@@ -59,21 +60,18 @@ class Resumes(FlowState):
             return None
         run = self._input
         try:
-            result: StepResult = await workflow.execute_activity(
+            result = await execute_step(
                 kind,
                 dataclasses.replace(step, resume=error.activity_id),
-                result_type=StepResult,
-                task_queue=queue,
-                schedule_to_start_timeout=timedelta(seconds=run.schedule_to_start),
-                start_to_close_timeout=timedelta(seconds=seconds),
-                schedule_to_close_timeout=timedelta(seconds=seconds + run.schedule_to_start),
-                heartbeat_timeout=timedelta(seconds=run.heartbeat),
+                run,
+                queue=queue,
+                seconds=seconds,
+                schedule_to_close=seconds + run.schedule_to_start,
                 retry_policy=RetryPolicy(
                     maximum_attempts=0,  # asked again while its worker is starved
                     maximum_interval=timedelta(seconds=1),
                     non_retryable_error_types=["InputError", "StepError", PLAY_UNKNOWN],
                 ),
-                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 summary=f"{summary} (its worker was silent: asked again)",
             )
         except ActivityError as exc:
