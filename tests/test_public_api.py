@@ -21,6 +21,7 @@ EXPECTED = [
     "LoadError",
     "PlanOptions",
     "Problem",
+    "RunInterrupted",
     "RunOptions",
     "SquallError",
     "ValidationError",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         Interrupted,
         LoadError,
         Problem,
+        RunInterrupted,
         SquallError,
         ValidationError,
     )
@@ -40,6 +41,7 @@ __all__ = [
     "LoadError",
     "PlanOptions",
     "Problem",
+    "RunInterrupted",
     "RunOptions",
     "SquallError",
     "ValidationError",
@@ -60,6 +62,7 @@ _LAZY = {
     "Interrupted": "squall.errors",
     "LoadError": "squall.errors",
     "Problem": "squall.errors",
+    "RunInterrupted": "squall.errors",
     "SquallError": "squall.errors",
     "ValidationError": "squall.errors",
     "Activity": "squall.experiment.model",

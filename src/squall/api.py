@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from squall.engine import Engine, RunOptions
-from squall.errors import LoadError, Problem, ValidationError
+from squall.errors import LoadError, Problem, RunInterrupted, ValidationError
 from squall.experiment import Document, load_source, parse_experiment, parse_text
 from squall.experiment.model import Experiment
 from squall.experiment.parse import parse_experiment_partial
@@ -174,14 +174,42 @@ def run_experiment(
     journal, and stay masked outside any scope, but not in the next run of the process.
     ``sys.stdout`` and ``sys.stderr`` are masked while it runs (``masked_streams``).
 
+    ``run_options.history`` records the run in a run history (not recorded by default).
+
+    A signal stops the run as on the command line (the rollbacks its strategy owes are
+    played, the journal is written); then Ctrl-C (SIGINT) raises ``RunInterrupted`` (a
+    ``KeyboardInterrupt`` holding the journal), and SIGTERM or SIGHUP is delivered again
+    to the program's own handler (by default it ends the program).
+
     Raises:
         LoadError, ValidationError: the experiment cannot be used (nothing was run).
-        InputError: configuration or secrets cannot be resolved (nothing was run).
+        InputError: configuration or secrets cannot be resolved, or the run history
+            cannot be opened (nothing was run).
+        RunInterrupted: Ctrl-C stopped the run, once it has ended.
     """
     from squall.masking import masked_streams, secret_scope
 
     with secret_scope(), masked_streams():  # what its activities print is masked too
-        return _run_experiment(experiment, plan_options, run_options, validate, registry, listener)
+        journal = _run_experiment(
+            experiment, plan_options, run_options, validate, registry, listener
+        )
+    _pass_on_signal(journal)
+    return journal
+
+
+def _pass_on_signal(journal: Journal) -> None:
+    """The run turned a signal into an orderly stop and returned: now that its handlers
+    are gone, do what the signal asks of the program (Ctrl-C: KeyboardInterrupt)."""
+    stop = journal.interruption or {}
+    name = stop.get("name")
+    if stop.get("kind") != "signal" or name not in ("SIGINT", "SIGTERM", "SIGHUP"):
+        return
+    if name == "SIGINT":
+        raise RunInterrupted(str(stop.get("reason") or "interrupted by SIGINT (Ctrl-C)"), journal)
+    import os
+    import signal
+
+    os.kill(os.getpid(), getattr(signal, str(name)))
 
 
 def _run_experiment(

@@ -8,6 +8,10 @@
     │   └── ActivityTimeout          an activity overran its ``timeout``
     └── Interrupted (130)            a signal or a control stopped the run
 
+    KeyboardInterrupt
+    └── RunInterrupted               Ctrl-C stopped a run of ``squall.run_experiment``
+                                     (its rollbacks played); ``journal`` is the run's
+
 ``Problem`` is one finding about a document: what is wrong, where (JSON pointer and, when
 known, file:line:column) and how to fix it.
 """
@@ -16,6 +20,10 @@ from __future__ import annotations
 
 from squall._record import Record
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from squall.journal.model import Journal
+
 __all__ = [
     "ActivityFailed",
     "ActivityTimeout",
@@ -23,6 +31,7 @@ __all__ = [
     "Interrupted",
     "LoadError",
     "Problem",
+    "RunInterrupted",
     "SquallError",
     "ValidationError",
     "describe",
@@ -180,3 +189,16 @@ class Interrupted(SquallError):
         super().__init__(reason)
         self.reason = reason
         self.signal_name = signal_name
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped a run of ``squall.run_experiment``: raised once the run
+    has ended, its rollbacks played as its strategy owes and its journal written.
+    ``journal`` is the run's journal (outcome ``interrupted``). A ``KeyboardInterrupt``,
+    so a program that does not catch it stops as Ctrl-C asks."""
+
+    def __init__(self, reason: str, journal: Journal) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        #: the run's ``squall.Journal``
+        self.journal = journal

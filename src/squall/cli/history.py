@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 
 from squall.cli._errors import bad_parameter
@@ -39,17 +38,16 @@ def history_target(
     history: str | None, no_history: bool, settings: Mapping[str, Any]
 ) -> str | None:
     """The store to use, or None when history is turned off."""
-    from squall.journal.history import is_off
+    from squall.journal.history import HistoryError, default_target, is_off
 
     if no_history:
         return None
-    target = history or os.environ.get("SQUALL_HISTORY") or settings.get("history") or ""
-    if not isinstance(target, str):
-        raise bad_parameter(
-            "the `history` setting must be a path, a postgresql:// URL or `off`",
-            param_hint="settings",
-        )
-    return None if is_off(target) else target
+    if history:
+        return None if is_off(history) else history
+    try:
+        return default_target(settings)
+    except HistoryError as exc:
+        raise bad_parameter(str(exc), param_hint="settings") from None
 
 
 def open_cli_history(

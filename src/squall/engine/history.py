@@ -13,15 +13,39 @@ from squall.journal.model import Journal
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from squall.engine.context import Listener
     from squall.journal.history import RunHistory, RunRecord
     from squall.plan import Plan
 
-__all__ = ["record_end", "record_start", "start_record"]
+__all__ = ["open_named", "record_end", "record_start", "start_record"]
 
 
 def _where(path: str | os.PathLike[str] | None) -> str | None:
     return os.path.abspath(os.fspath(path)) if path is not None else None
+
+
+def open_named(
+    target: str | os.PathLike[str] | bool, settings: Mapping[str, Any]
+) -> RunHistory | None:
+    """Open the run history a program named in ``RunOptions(history=...)``: a path or
+    URL, ``True`` for the one ``squall run`` uses ($SQUALL_HISTORY, else the ``history``
+    setting, else the default file); None when that one is turned off (``off``).
+
+    Raises:
+        HistoryError: it cannot be opened.
+    """
+    from squall.journal.history import default_target, is_off, open_history
+
+    if target is True:
+        name = default_target(settings)
+    else:
+        name = os.fspath(target) if target is not False else None
+        if name is not None and (not name.strip() or is_off(name)):
+            name = None
+    return None if name is None else open_history(name)
 
 
 def start_record(

@@ -74,7 +74,7 @@ class RunOptions(Record):
         run_id: str | None = None,
         settings: Mapping[str, Any] | None = None,
         global_controls: tuple[ControlDecl, ...] = (),
-        history: RunHistory | None = None,
+        history: RunHistory | str | os.PathLike[str] | bool | None = None,
         events: bool = True,
         max_output: int | None = DEFAULT_MAX_OUTPUT,
     ) -> None:
@@ -85,13 +85,25 @@ class RunOptions(Record):
         self.run_id = run_id
         self.settings: Mapping[str, Any] = settings or {}
         self.global_controls = global_controls
-        #: the run history to record the run in (None: not recorded)
+        #: the run history to record the run in: an opened store, or one named (a path,
+        #: a postgresql:// URL; True: $SQUALL_HISTORY, else the ``history`` setting,
+        #: else the default file) that ``Engine.run`` opens and closes; None or False:
+        #: not recorded
         self.history = history
         #: stream the journal to JOURNAL.events.jsonl as the run goes (False: the run
         #: cannot be recovered after a crash; for measuring the stream's cost)
         self.events = events
         #: the most characters of output an activity's journal entry keeps (None: all)
         self.max_output = max_output
+
+    @property
+    def store(self) -> RunHistory | None:
+        """The opened run history (None: the run is not recorded, or its store is
+        named and not yet opened)."""
+        history = self.history
+        if history is None or isinstance(history, str | bool | os.PathLike):
+            return None
+        return history
 
 
 def _side_probe(ctx: RunContext, raw: Any) -> Any:
@@ -129,6 +141,9 @@ class Engine:
             InputError: configuration, secrets or controls cannot be resolved (nothing ran).
         """
         options = options or RunOptions()
+        named = options.history
+        if isinstance(named, str | os.PathLike) or named is True:
+            return self._run_named_history(plan, options, named)
         ctx = self._prepare(plan, options)
         journal = ctx.recorder.journal
         record = self._record_start(ctx, options)
@@ -139,6 +154,23 @@ class Engine:
         self.registry.close()  # kept-alive connections end with the run
         self._write(ctx, options, record, owed=bool(local.owed))
         return journal
+
+    def _run_named_history(
+        self, plan: Plan, options: RunOptions, named: str | os.PathLike[str] | bool
+    ) -> Journal:
+        """Open the run history ``options`` name, run, close it.
+
+        Raises:
+            HistoryError: it cannot be opened (nothing ran).
+        """
+        from squall.engine.history import open_named
+
+        store = open_named(named, options.settings)
+        try:
+            return self.run(plan, options.replace(history=store))
+        finally:
+            if store is not None:
+                store.close()
 
     def _prepare(self, plan: Plan, options: RunOptions) -> RunContext:
         """Resolve configuration, secrets and controls; create the journal and recorder."""
@@ -249,7 +281,7 @@ class Engine:
     ) -> RunRecord | None:
         """Record the run in the history as it starts (a recovery keeps the first record
         and only says how the run ended)."""
-        if options.history is None:
+        if options.store is None:
             return None
         from squall.engine.history import record_start, start_record
 
@@ -258,7 +290,7 @@ class Engine:
         )
         if recovering:
             return record.replace(recovered=True)
-        record_start(options.history, record, self.listener)
+        record_start(options.store, record, self.listener)
         return record
 
     def _write(
@@ -286,12 +318,11 @@ class Engine:
                 log.error("cannot write the journal %s: %s", options.journal_path, exc)
         if not owed and not options.keep_events and not ctx.recorder.stream_complete:
             keep_events = False  # a full disk cut it short: a recovery would replay rollbacks
-        if options.history is not None and record is not None and text is not None:
+        store = options.store
+        if store is not None and record is not None and text is not None:
             from squall.engine.history import record_end
 
-            record_end(
-                options.history, record, journal, text, self.listener, recovered=record.recovered
-            )
+            record_end(store, record, journal, text, self.listener, recovered=record.recovered)
         keep_as = None
         if options.keep_events and options.journal_path is not None and not owed:
             keep_as = events_path_for(options.journal_path)  # beside the journal

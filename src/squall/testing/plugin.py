@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -34,8 +32,10 @@ def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
     ``tmp_path``), which failed assertions name. ``rollback_strategy`` is
     ``--rollback-strategy`` (``"always"``: the rollbacks play whatever stops the run);
     ``plan_options`` (a ``squall.PlanOptions``) sets it and the command line's other run
-    options (``hypothesis_strategy``, ``dry``, ``fail_fast``...). A run stopped by Ctrl-C
-    (or another signal) stops the pytest session too, once the run has ended."""
+    options (``hypothesis_strategy``, ``dry``, ``fail_fast``...). ``history`` records the
+    run in a run history (a path or URL; ``True``: the one ``squall run`` uses); by
+    default a test's run is not recorded. A run stopped by Ctrl-C (or another signal)
+    stops the pytest session too, once the run has ended."""
 
     def run(
         experiment: Mapping[str, Any] | str | Path,
@@ -46,6 +46,7 @@ def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
         journal_path: str | Path | None = None,
         rollback_strategy: str | None = None,
         plan_options: squall.PlanOptions | None = None,
+        history: str | Path | bool | None = None,
     ) -> JournalAssertions:
         overrides, secret_overrides = _overrides(configuration, secrets)
         if rollback_strategy is not None:
@@ -60,7 +61,10 @@ def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
         journal_file = Path(journal_path or tmp_path / "journal.json").resolve()
         shown_as = _shown(journal_file)
         options = squall.RunOptions(
-            overrides=overrides, secret_overrides=secret_overrides, journal_path=journal_file
+            overrides=overrides,
+            secret_overrides=secret_overrides,
+            journal_path=journal_file,
+            history=history,
         )
         with monkeypatch.context() as here:
             here.chdir(tmp_path)
@@ -70,7 +74,6 @@ def squall_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
                 run_options=options,
                 plan_options=plan_options,
             )
-        _pass_on_signal(journal)
         return JournalAssertions(journal, journal_file, shown_as=shown_as)
 
     return run
@@ -110,19 +113,6 @@ def _overrides(
             )
         scopes[str(scope)] = dict(values)
     return dict(configuration or {}), scopes
-
-
-def _pass_on_signal(journal: squall.Journal) -> None:
-    """The run turned a signal into an orderly stop (rollbacks per strategy) and
-    returned: deliver it again, now that the run's handlers are gone, so that Ctrl-C
-    stops pytest (KeyboardInterrupt) instead of going on with the next test."""
-    stop = journal.interruption or {}
-    name = stop.get("name")
-    if stop.get("kind") != "signal" or name not in ("SIGINT", "SIGTERM", "SIGHUP"):
-        return
-    if name == "SIGINT":
-        raise KeyboardInterrupt(stop.get("reason") or "interrupted by SIGINT (Ctrl-C)")
-    os.kill(os.getpid(), getattr(signal, str(name)))
 
 
 @pytest.fixture

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 
 from squall.journal.history.record import RunRecord, experiment_hash
 from squall.journal.history.store import HistoryError, RunHistory, UnknownRun
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "HistoryError",
@@ -21,6 +26,7 @@ __all__ = [
     "RunRecord",
     "UnknownRun",
     "default_history_path",
+    "default_target",
     "experiment_hash",
     "is_off",
     "open_history",
@@ -32,6 +38,19 @@ _OFF = {"off", "none", "no", "false", "0", "disabled"}
 
 def is_off(target: str) -> bool:
     return target.strip().lower() in _OFF
+
+
+def default_target(settings: Mapping[str, Any]) -> str | None:
+    """The store a run records in when none is named: ``$SQUALL_HISTORY``, else the
+    ``history`` setting, else ``""`` (the default SQLite file); None when turned off.
+
+    Raises:
+        HistoryError: the ``history`` setting is not text.
+    """
+    target = os.environ.get("SQUALL_HISTORY") or settings.get("history") or ""
+    if not isinstance(target, str):
+        raise HistoryError("the `history` setting must be a path, a postgresql:// URL or `off`")
+    return None if is_off(target) else target
 
 
 def default_history_path() -> str:
