@@ -200,8 +200,9 @@ def test_a_worker_told_to_stop_mid_method_gives_the_rest_to_another(
     bed: Bed, tmp_path: Path
 ) -> None:
     """SIGTERM: the worker lets its activity run for --shutdown-grace seconds, then stops
-    it; the method activity is recorded as failed (not run again), the run goes on with
-    the other worker of the queue."""
+    it, says so and exits 130; the method activity is recorded as failed (not run
+    again), the run goes on with the other worker of the queue. Found: the worker said
+    nothing of its own, printed temporalio's traceback of the stop, and exited 0."""
     queue = "graceful"
     workers = [bed.worker(queue, "--shutdown-grace", "1") for _ in range(2)]
     marks = tmp_path / "marks"
@@ -222,7 +223,19 @@ def test_a_worker_told_to_stop_mid_method_gives_the_rest_to_another(
         victim = next(w for w in workers if str(w.pid) == victim_pid)
         survivor = next(w for w in workers if w is not victim)
         victim.process.send_signal(signal.SIGTERM)
-        assert victim.process.wait(timeout=30) == 0, victim.log()
+        # it stopped a step unfinished: exit 130, each said in squall's words (no
+        # temporalio traceback)
+        assert victim.process.wait(timeout=30) == 130, victim.log()
+        said = victim.log()
+        assert (
+            "squall worker: SIGTERM received: stopping: it takes no new work; the 1 "
+            "step(s) it runs may finish within 1 s (--shutdown-grace)" in said
+        ), said
+        assert (
+            'method activity "slow" was still running when the shutdown grace '
+            "ended: stopped (its run records it as failed)" in said
+        ), said
+        assert "1 step(s) were stopped unfinished" in said and "Traceback" not in said, said
         journal = tmp_path / "j.json"
         attached = _attach(bed, started.stdout.strip(), journal)
         assert attached.returncode == 3, attached.stderr
@@ -236,3 +249,16 @@ def test_a_worker_told_to_stop_mid_method_gives_the_rest_to_another(
     finally:
         for worker in workers:
             worker.stop()
+
+
+@pytest.mark.parametrize("told", [signal.SIGINT, signal.SIGTERM])
+def test_an_idle_worker_told_to_stop_says_so_and_exits_0(bed: Bed, told: signal.Signals) -> None:
+    worker = bed.worker("idle-stop")
+    worker.process.send_signal(told)
+    assert worker.process.wait(timeout=30) == 0, worker.log()
+    said = worker.log()
+    assert (
+        f"squall worker: {told.name} received: stopping: it takes no new work; it "
+        "runs no step" in said
+    ), said
+    assert said.rstrip().endswith("squall worker: stopped (every step it ran had finished)")

@@ -52,9 +52,9 @@ def worker(
     from squall.temporal.connect import connect
     from squall.temporal.worker import serve
 
-    async def main() -> None:
+    async def main() -> int:
         client = await connect(connection)
-        await serve(
+        return await serve(
             client,
             connection.task_queue,
             max_concurrent=max_concurrent,
@@ -62,8 +62,7 @@ def worker(
             shutdown_grace=shutdown_grace,
         )
 
-    asyncio.run(main())
-    return 0
+    return asyncio.run(main())
 
 
 @click.command()

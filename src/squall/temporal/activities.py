@@ -16,12 +16,13 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from squall.engine.context import RunContext, now_iso
 from squall.errors import InputError
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, RunStatus
+from squall.show import show_value
 from squall.temporal import steps
 from squall.temporal.inputs import RunInput
 from squall.temporal.plays import Play, Plays
@@ -68,6 +69,8 @@ class WorkerActivities:
         #: the resumes of its plays Temporal gave up on (plays)
         self.hook_queue = hook_queue
         self.plays = Plays()
+        #: steps this worker stopped unfinished because it was shut down
+        self.cut: list[str] = []
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.start, self.run_activity, self.run_hypothesis, self.record, self.hook]
@@ -146,6 +149,7 @@ class WorkerActivities:
                         f"the worker holding them ({self.identity}) was shut down",
                         type="WorkerShutdown",
                         non_retryable=True,
+                        category=ApplicationErrorCategory.BENIGN,  # said, not a traceback
                     )
         finally:
             shutdown.cancel()
@@ -237,11 +241,31 @@ class WorkerActivities:
         again elsewhere)."""
         result = await self._stopped(play.step, play.future, play.holder, play.cancel)
         if activity.is_worker_shutdown():  # not a stop: this worker is going away
+            self._cut(play.step, result)
             raise ApplicationError(
                 f"the worker running it ({self.identity}) was shut down before it ended",
                 type="WorkerShutdown",
+                category=ApplicationErrorCategory.BENIGN,  # said by _cut, not a traceback
             ) from None
         return result
+
+    def _cut(self, step: StepInput, result: StepResult) -> None:
+        """Say that this worker, shut down, stopped ``step`` unfinished (and how its
+        run takes it), once, on its stderr."""
+        import json
+        import sys
+
+        name = (json.loads(result.entry).get("activity") or {}).get("name")
+        what = f"{step.phase} activity {show_value(name)}" if name else "the hypothesis"
+        then = "its run records it as failed" if name else "it is checked again"
+        if step.phase == "rollback":
+            then = "it is played again by another worker"
+        self.cut.append(what)
+        sys.stderr.write(
+            f"squall worker: run {step.run.run_id}: {what} was still running when the "
+            f"shutdown grace ended: stopped ({then})\n"
+        )
+        sys.stderr.flush()
 
     def _orphan_stopped(self, play: Play) -> None:
         """A play Temporal gave up on that no resume claimed: the run moved on without

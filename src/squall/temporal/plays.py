@@ -74,6 +74,10 @@ class Plays:
 
         play.future.add_done_callback(ended)
 
+    def running(self) -> int:
+        """How many plays have not ended."""
+        return sum(not play.future.done() for play in self._plays.values())
+
     def claim(self, key: tuple[str, str]) -> Play | None:
         """The play a resume asks for (None when this worker has none: it was restarted,
         or the play ended too long ago)."""

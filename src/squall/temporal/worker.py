@@ -60,11 +60,11 @@ def make_worker(
     max_concurrent: int = 8,
     journal_dir: str | None = None,
     shutdown_grace: float = SHUTDOWN_GRACE,
-) -> tuple[list[Worker], ThreadPoolExecutor, str]:
+) -> tuple[list[Worker], WorkerActivities]:
     """The Temporal workers of one ``squall worker``: one for ``task_queue``, running at
-    most ``max_concurrent`` squall activities at once (each in a thread of the returned
-    pool, which the caller shuts down), and one for its own queue (the hooks of the runs
-    it started: a run's controls keep their state in one process)."""
+    most ``max_concurrent`` squall activities at once (each in a thread of the
+    activities' pool, which the caller shuts down), and one for its own queue (the
+    hooks of the runs it started: a run's controls keep their state in one process)."""
     pool = ThreadPoolExecutor(max_workers=max_concurrent + 2, thread_name_prefix="squall-activity")
     identity = worker_identity(task_queue, installed_drivers())
     hook_queue = f"squall-hooks-{os.getpid()}-{uuid.uuid4().hex[:12]}"
@@ -94,7 +94,7 @@ def make_worker(
         graceful_shutdown_timeout=timedelta(seconds=shutdown_grace),
         **_HEARTBEATS,
     )
-    return [worker, hooks], pool, identity
+    return [worker, hooks], activities
 
 
 #: a stop (a cancellation) reaches a running activity in a heartbeat's answer: send the
@@ -199,21 +199,25 @@ async def serve(
     journal_dir: str | None = None,
     ready: Any = None,
     shutdown_grace: float = SHUTDOWN_GRACE,
-) -> None:
-    """Run a worker until SIGINT or SIGTERM (then it finishes what it runs, briefly)."""
-    workers, pool, identity = make_worker(
+) -> int:
+    """Run a worker until SIGINT or SIGTERM (then it finishes what it runs, briefly);
+    the exit code: 0 when everything it ran finished, 130 when its shutdown stopped
+    steps unfinished (said on stderr, each)."""
+    workers, activities = make_worker(
         client,
         task_queue,
         max_concurrent=max_concurrent,
         journal_dir=journal_dir,
         shutdown_grace=shutdown_grace,
     )
+    pool, identity = activities.pool, activities.identity
     refusals = Refusals()
     logging.getLogger(WORKFLOW_LOGGER).addFilter(refusals)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        told = signal.Signals(signum).name
+        loop.add_signal_handler(signum, _stopping, stop, told, activities, shutdown_grace)
     for signum in (signal.SIGUSR1, signal.SIGUSR2):  # a control's chaoslib.exit
         loop.add_signal_handler(signum, _signalled, signal.Signals(signum).name)
     try:
@@ -233,3 +237,33 @@ async def serve(
     finally:
         logging.getLogger(WORKFLOW_LOGGER).removeFilter(refusals)
         pool.shutdown(wait=False, cancel_futures=True)
+    return _stopped(activities.cut)
+
+
+def _stopping(stop: asyncio.Event, name: str, activities: WorkerActivities, grace: float) -> None:
+    """SIGINT or SIGTERM: the worker takes no new work and says how long what it runs
+    may go on (a second signal changes nothing: the grace is the grace)."""
+    if stop.is_set():
+        return
+    stop.set()
+    running = activities.plays.running()
+    then = (
+        f"the {running} step(s) it runs may finish within {grace:g} s (--shutdown-grace), "
+        "then they are stopped"
+        if running
+        else "it runs no step"
+    )
+    sys.stderr.write(f"squall worker: {name} received: stopping: it takes no new work; {then}\n")
+    sys.stderr.flush()
+
+
+def _stopped(cut: list[str]) -> int:
+    """The worker's last line, and its exit code (130 when it stopped steps unfinished)."""
+    if not cut:
+        sys.stderr.write("squall worker: stopped (every step it ran had finished)\n")
+        return 0
+    sys.stderr.write(
+        f"squall worker: stopped; {len(cut)} step(s) were stopped unfinished "
+        "(each said above): exit 130\n"
+    )
+    return 130
