@@ -4,17 +4,21 @@
   The demo's components are detached on purpose (new session, parent 1): before the
   lifeline, a pytest process killed with SIGKILL ran no teardown and left them running,
   with their state under /tmp/squall-shared-demo-*, for good.
+- A session killed with its watcher (a stopped machine) is cleaned up by the next one.
 - A stop signal a test leaves ignored (in C, where Python's table does not see it) is put
   back for the next tests, and the test is named in the summary.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -105,8 +109,12 @@ def test_a_killed_session_ends_its_shared_demo(tmp_path: Path, workers: list[str
         terminate([pid for pid in pids if is_alive(pid)])
 
 
-def test_the_suite_holds_a_lifeline() -> None:
-    """This very session marks what it starts: a subprocess carries the mark."""
+@pytest.mark.parametrize(
+    "env", [None, {"PATH": "/usr/bin:/bin"}], ids=["inherited", "built from scratch"]
+)
+def test_the_suite_holds_a_lifeline(env: dict[str, str] | None) -> None:
+    """This very session marks what it starts: a subprocess carries the mark, also one
+    started with an environment of the test's own making (which lacked it before)."""
     mark = sqlifeline.mark()
     assert mark
     shown = subprocess.run(
@@ -114,8 +122,68 @@ def test_the_suite_holds_a_lifeline() -> None:
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
     assert shown.stdout.strip() == mark
+    assert env is None or sqlifeline.VARIABLE not in env, "the caller's mapping is left as given"
+
+
+def _hold_in_new_process() -> None:
+    """A new process that holds a lifeline (and so sweeps, as each pytest process does)."""
+    code = f"import sys; sys.path.insert(0, {str(TESTS / 'support')!r}); import sqlifeline; "
+    subprocess.run([sys.executable, "-c", code + "sqlifeline.hold()"], check=True, timeout=60)
+
+
+def test_a_session_whose_watcher_died_is_cleaned_up_by_the_next(tmp_path: Path) -> None:
+    """A record left unlocked (its session and its watcher killed, as a stopped machine
+    does) has its processes ended and its directories removed by the next session; a
+    locked record (a live session's) is left alone."""
+    dead, live = (f"{os.getpid()}-{name}-{os.urandom(4).hex()}" for name in ("dead", "live"))
+    left, kept = tmp_path / "left", tmp_path / "kept"
+    left.mkdir(), kept.mkdir()
+    (sqlifeline.REGISTRY / f"{dead}.paths").write_text(f"{left}\n")
+    (sqlifeline.REGISTRY / f"{live}.paths").write_text(f"{kept}\n")
+    orphan = subprocess.Popen(
+        ["sleep", "600"], env={"PATH": "/usr/bin:/bin", sqlifeline.VARIABLE: dead},
+        start_new_session=True,
+    )  # fmt: skip
+    with (sqlifeline.REGISTRY / f"{live}.paths").open("rb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            _hold_in_new_process()
+            _wait_for(lambda: orphan.poll() is not None, 30, "the dead session's process lives")
+            _wait_for(lambda: not left.exists(), 10, "the dead session's directory is left")
+            _wait_for(
+                lambda: not (sqlifeline.REGISTRY / f"{dead}.paths").exists(), 10, "record left"
+            )
+            assert kept.is_dir() and (sqlifeline.REGISTRY / f"{live}.paths").exists()
+        finally:
+            (sqlifeline.REGISTRY / f"{live}.paths").unlink()
+            if orphan.poll() is None:
+                orphan.kill()
+            orphan.wait()
+
+
+def test_old_leftovers_no_process_uses_are_removed(tmp_path: Path) -> None:
+    """Directories of the suite's kinds older than ``LEFTOVER_AGE`` (sessions before the
+    records) are removed, unless a process still uses one; a recent one is kept."""
+    made = {
+        name: Path(tempfile.mkdtemp(prefix=f"squall-test-history-{name}-"))
+        for name in ("old", "used", "recent")
+    }
+    old = time.time() - sqlifeline.LEFTOVER_AGE - 60
+    for name in ("old", "used"):
+        os.utime(made[name], (old, old))
+    user = subprocess.Popen(["sleep", "600"], cwd=made["used"])
+    try:
+        _hold_in_new_process()
+        _wait_for(lambda: not made["old"].exists(), 10, "an old leftover is kept")
+        assert made["used"].is_dir() and made["recent"].is_dir()
+    finally:
+        user.kill()
+        user.wait()
+        for path in made.values():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 #: the first test ignores SIGQUIT in C, as a C ``system()`` does while it runs; the next
