@@ -340,8 +340,28 @@ def test_a_journal_that_cannot_be_written_at_the_end_keeps_the_event_stream(tmp_
     target = tmp_path / "journal.json"
     target.mkdir()  # writing the journal over a directory fails; the event stream does not
     journal = run_experiment(EXAMPLES / "trivial.json", run_options=RunOptions(journal_path=target))
-    assert journal.outcome is not None and journal.outcome.value == "held"
-    assert any("could not be written" in r for r in journal.reasons)
+    assert journal.outcome.value == "broken", "a run without its journal must not pass"
+    assert "could not be written" in journal.reasons[0]
     from squall.journal.recovery import stream_path
 
     assert os.path.exists(stream_path(journal.run_id))
+
+
+@pytest.mark.parametrize("example", ["trivial.json", "deviated.json"])
+def test_a_journal_written_to_a_full_device_breaks_the_run(
+    squall: Any, tmp_path: Path, example: str
+) -> None:
+    """/dev/full accepts the open and fails the write (ENOSPC): a CI step must not pass
+    (exit 0) or report a mere deviation (exit 1) without its journal."""
+    result = squall(
+        "run",
+        "--journal-path",
+        "/dev/full",
+        str(EXAMPLES / example),
+        "--var",
+        f"marker={tmp_path / 'm'}",
+    )
+    assert result.code == 3, result.stderr
+    assert "BROKEN (exit 3): the journal could not be written" in result.stderr
+    assert "No space left on device" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -22,7 +22,7 @@ from squall.engine.machine import recover_steps, run_steps
 from squall.engine.rules import declares_controls, journal_experiment, platform_name
 from squall.engine.signals import handle_signals, request_stop_now
 from squall.engine.snapshot import new_recorder, start_facts
-from squall.engine.verdict import RunFacts
+from squall.engine.verdict import RunFacts, journal_lost
 from squall.experiment.model import Activity, ControlDecl
 from squall.hooks.discovery import installed_entry_points
 from squall.hooks.names import ENTRY_POINT_GROUP
@@ -309,12 +309,14 @@ class Engine:
                 write_journal_text(text, options.journal_path)
             except OSError as exc:  # nothing is lost: the event stream stays
                 keep_events = True
-                journal.reasons.append(
+                journal_lost(
+                    journal,
                     f"the journal could not be written ({exc}); the event stream "
                     f"{ctx.recorder.events_path} holds the run"
                     if ctx.recorder.stream_complete
-                    else f"the journal could not be written ({exc})"
+                    else f"the journal could not be written ({exc})",
                 )
+                text = format_journal(journal.to_document(), ctx.recorder.encoded_activities)
                 log.error("cannot write the journal %s: %s", options.journal_path, exc)
         if not owed and not options.keep_events and not ctx.recorder.stream_complete:
             keep_events = False  # a full disk cut it short: a recovery would replay rollbacks

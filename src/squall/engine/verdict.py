@@ -12,7 +12,7 @@ from squall.journal.model import (
 )
 from squall.show import show_value
 
-__all__ = ["RunFacts", "decide"]
+__all__ = ["RunFacts", "decide", "journal_lost"]
 
 
 class RunFacts:
@@ -98,3 +98,15 @@ def decide(journal: Journal, facts: RunFacts) -> tuple[Outcome, list[str]]:
     if journal.before or journal.after or journal.during:
         return Outcome.HELD, ["the steady state held", *excused]
     return Outcome.HELD, ["the method ran (no steady-state hypothesis to check)", *excused]
+
+
+def journal_lost(journal: Journal, reason: str) -> None:
+    """A journal file that could not be written breaks a run that held or deviated (exit
+    3, an error of squall's: a CI step must not pass, or report a mere deviation, without
+    its journal); an interrupted or not-run verdict stays. The reason comes first when it
+    decides the outcome."""
+    if journal.decided_outcome in (Outcome.HELD, Outcome.DEVIATED):
+        journal.outcome = Outcome.BROKEN
+        journal.reasons.insert(0, reason)
+    else:
+        journal.reasons.append(reason)

@@ -95,20 +95,23 @@ def start_run_record(
 
 
 def finish_record(
-    document: Mapping[str, Any],
+    document: dict[str, Any],
     journal_path: str | None,
     history: RunHistory | None,
     record: RunRecord | None,
     listener: Listener,
 ) -> str:
     """Write the journal file (when a path is given) and the end of the history record;
-    returns the journal's text."""
+    returns the journal's text. A journal file that cannot be written breaks a run that
+    held or deviated (``document``'s verdict is changed, as on the local engine)."""
     text = format_journal(document)
     if journal_path:
         try:
             write_journal_text(text, journal_path)
         except OSError as exc:
             listener.warning(f"cannot write the journal {journal_path}: {exc}")
+            _journal_lost(document, f"the journal could not be written ({exc})")
+            text = format_journal(document)
     if history is not None and record is not None:
         from squall.engine.history import record_end
 
@@ -250,3 +253,13 @@ def _ended_unrun(
         duration=0.0 if status == REFUSED else None,
         journal=format_journal(document),
     )
+
+
+def _journal_lost(document: dict[str, Any], reason: str) -> None:
+    """The verdict a journal that could not be written leaves (squall.engine.verdict's
+    rule), carried into the document's ``squall`` section."""
+    from squall.engine.verdict import journal_lost
+
+    journal = journal_of(document)
+    journal_lost(journal, reason)
+    document.setdefault("squall", {}).update(journal.squall_section())
