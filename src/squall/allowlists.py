@@ -11,8 +11,8 @@ longer protects anything is refused:
   or ``/dev`` (judged after resolving symbolic links);
 - **a network** wider than a ``/8`` for IPv4, or than a ``/32`` for IPv6; an IPv6 network
   in a prefix that carries IPv4 addresses (IPv4-mapped ``::ffff:0:0/96``, NAT64
-  ``64:ff9b::/96`` and ``64:ff9b:1::/48``, SIIT ``::ffff:0:0:0/96``) is judged as the
-  IPv4 network it reaches.
+  ``64:ff9b::/96`` and ``64:ff9b:1::/48``, SIIT ``::ffff:0:0:0/96``, Teredo
+  ``2001::/32``) is judged as the IPv4 network it reaches.
 
 The experiment's parser refuses such an entry with its place (``squall validate``,
 ``lint`` and ``run`` exit 2 before anything runs), ``validate`` and ``run`` refuse one
@@ -122,14 +122,17 @@ def network_too_broad(network: IPNetwork) -> str | None:
 
 
 #: IPv6 prefixes whose addresses carry an IPv4 address in their last 32 bits (RFC 4291,
-#: RFC 6052, RFC 2765): a network there reaches the IPv4 network it maps or translates
-#: to (through the kernel, a NAT64 gateway or a SIIT translator). The local-use NAT64
-#: prefix (RFC 8215) may carry it elsewhere: a network there must be a /104 at least.
+#: RFC 6052, RFC 2765, RFC 4380): a network there reaches the IPv4 network it maps or
+#: translates to (through the kernel, a NAT64 gateway, a SIIT translator or a Teredo
+#: relay, which reaches the client whose address is inverted there). The local-use NAT64
+#: prefix (RFC 8215) may carry it elsewhere, and Teredo's bits 32-95 name a server, a
+#: port and flags: a network there must be a /104 at least.
 _TRANSLATED = (
     ("::ffff:0:0/96", "IPv4-mapped"),
     ("64:ff9b::/96", "NAT64"),
     ("::ffff:0:0:0/96", "IPv4-translated (SIIT)"),
     ("64:ff9b:1::/48", "local-use NAT64"),
+    ("2001::/32", "Teredo"),
 )
 
 

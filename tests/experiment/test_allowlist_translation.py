@@ -6,7 +6,8 @@ IPv6-only host (DNS64/NAT64, as in IPv6-only cloud subnets) reaches *every* IPv4
 address: ``64:ff9b::8.8.8.8`` is 8.8.8.8 through the gateway. A flood or brute force to
 ``http://[64:ff9b::808:808]/`` went outside. The same holds for the local-use NAT64
 prefix ``64:ff9b:1::/48`` (RFC 8215) and the SIIT IPv4-translated prefix
-``::ffff:0:0:0/96`` (RFC 2765).
+``::ffff:0:0:0/96`` (RFC 2765). Session 9: Teredo's ``2001::/32`` (RFC 4380) passed too,
+exactly a /32, though its addresses reach every IPv4 host behind a Teredo relay.
 
 Now a network inside one of these is judged as the IPv4 network it translates (as an
 IPv4-mapped one already was): wider than a /8 is refused.
@@ -24,8 +25,14 @@ from squall import ActivityFailed
 from squall.drivers._hosts import check_host
 
 TOO_BROAD = ["64:ff9b::/96", "64:ff9b::/64", "64:ff9b::/100", "64:ff9b:1::/48", "::ffff:0:0:0/96",
-             "64:ff9b:1:0:0:1::/96", "64::/16"]  # fmt: skip
-NARROW = ["64:ff9b::a00:0/104", "64:ff9b::c000:200/120", "::ffff:0:a00:0/104", "fd00:1::/48"]
+             "64:ff9b:1:0:0:1::/96", "64::/16",
+             # Teredo (RFC 4380): 2001:0:SERVER:FLAGS:PORT:CLIENT, the client's IPv4
+             # address inverted in the last 32 bits; a relay carries the traffic there
+             "2001::/32", "2001:0:c000:201::/64", "2001:0:c000:201::/96"]  # fmt: skip
+# 2001:0:c000:201:0:0:f5ff:0/104 is the Teredo clients in 10.0.0.0/8 (inverted: f5.x.x.x);
+# 2001:db8::/32 is the documentation prefix beside Teredo's, not in it
+NARROW = ["64:ff9b::a00:0/104", "64:ff9b::c000:200/120", "::ffff:0:a00:0/104", "fd00:1::/48",
+          "2001:0:c000:201:0:0:f5ff:0/104", "2001:db8::/32"]  # fmt: skip
 
 
 def _experiment(tmp_path: Path, networks: list[str]) -> None:
