@@ -13,6 +13,7 @@ from collections.abc import Callable
 from squall.engine.activity import ActivityInterrupted, run_activity
 from squall.engine.context import RunContext
 from squall.engine.hypothesis import run_hypothesis
+from squall.engine.rules import abandon_background
 from squall.errors import Interrupted
 from squall.experiment.model import Activity
 from squall.journal.model import RunStatus
@@ -95,6 +96,10 @@ class Continuous:
         self.error: BaseException | None = None
         self._deviated = 0
         self._total = 0
+        #: set when the loop has ended (not Thread.join: see Background._done)
+        self._ended = threading.Event()
+        #: set by a stop: a process probe is killed (squall.providers.base.cancellable)
+        self._cancel = threading.Event()
         self._thread = threading.Thread(
             target=run_in_context(self._loop), name="squall-hypothesis", daemon=True
         )
@@ -103,10 +108,30 @@ class Continuous:
         self._thread.start()
 
     def stop(self) -> None:
+        """Wait for the check under way to end; on a stop (not SIGUSR1's graceful one),
+        cancel it and give it the background activities' grace, then abandon it: a
+        probe that hangs must not hold the rollbacks."""
         self.done.set()
-        self._thread.join()
+        while not self._ended.wait(0.05):
+            if abandon_background(self.ctx):
+                from squall.engine.parallel import GRACE
+
+                self._cancel.set()
+                if not self._ended.wait(GRACE):
+                    self.ctx.listener.warning(
+                        "the check of the steady state during the method was still running "
+                        f"{GRACE:g} s after the stop: abandoned, it does not count"
+                    )
+                return
 
     def _loop(self) -> None:
+        try:
+            with cancellable(self._cancel):
+                self._checks()
+        finally:
+            self._ended.set()
+
+    def _checks(self) -> None:
         ctx = self.ctx
         try:
             while not self.done.is_set() and not ctx.stop.is_set():
