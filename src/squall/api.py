@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from squall.engine import Engine, RunOptions
 from squall.errors import LoadError, Problem, RunInterrupted, ValidationError
@@ -60,6 +60,7 @@ def document_problems(
     registry: ProviderRegistry | None = None,
     overrides: Mapping[str, Any] | None = None,
     secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    shared_keys: Collection[str] = (),
 ) -> tuple[Experiment, list[Problem]]:
     """Parse and check a loaded document in one pass: the experiment as far as it parses
     (never to be run when there are problems) and every problem, those of the format and
@@ -75,6 +76,7 @@ def document_problems(
         overrides=overrides,
         secret_overrides=secret_overrides,
         incomplete=incomplete,
+        shared_keys=shared_keys,
     )
     return experiment, problems
 
@@ -92,6 +94,7 @@ def validate_document(
     registry: ProviderRegistry | None = None,
     overrides: Mapping[str, Any] | None = None,
     secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    shared_keys: Collection[str] = (),
 ) -> Experiment:
     """``document_problems``, raising when there are any.
 
@@ -99,7 +102,11 @@ def validate_document(
         ValidationError: every problem found, located, in the document's order.
     """
     experiment, problems = document_problems(
-        document, registry=registry, overrides=overrides, secret_overrides=secret_overrides
+        document,
+        registry=registry,
+        overrides=overrides,
+        secret_overrides=secret_overrides,
+        shared_keys=shared_keys,
     )
     if problems:
         raise ValidationError(sorted_problems(document, problems), document.name)
@@ -147,13 +154,19 @@ def check_experiment(
     registry: ProviderRegistry | None = None,
     overrides: Mapping[str, Any] | None = None,
     secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    shared_keys: Collection[str] = (),
 ) -> list[Problem]:
-    """Problems found without running anything (imports, signatures, paths, refs, env)."""
+    """Problems found without running anything (imports, signatures, paths, refs, env).
+
+    An override key that is a near miss of the experiment's (``shop_ulr``) is one,
+    unless it is in ``shared_keys`` (keys read from a var file that several experiments
+    share: ``key``, ``scope.key`` for a secret)."""
     return _check(
         experiment,
         registry or plugin_registry(),
         overrides=overrides,
         secret_overrides=secret_overrides,
+        shared_keys=shared_keys,
     )
 
 
@@ -232,6 +245,7 @@ def _run_experiment(
                 registry=registry,
                 overrides=run_options.overrides,
                 secret_overrides=run_options.secret_overrides,
+                shared_keys=run_options.shared_keys,
             )
     elif validate:
         problems = check_experiment(
@@ -239,6 +253,7 @@ def _run_experiment(
             registry=registry,
             overrides=run_options.overrides,
             secret_overrides=run_options.secret_overrides,
+            shared_keys=run_options.shared_keys,
         )
         if problems:
             raise ValidationError(_locate(experiment, problems), experiment.source)

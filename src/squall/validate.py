@@ -4,7 +4,7 @@ references resolve, environment variables are set."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from squall.allowlists import CONFIG_ALLOWED_PATHS, ENV_ALLOWED_PATHS, entry_problems
 from squall.compat import INSTALL_HINT
@@ -42,13 +42,15 @@ def check_experiment(
     overrides: Mapping[str, Any] | None = None,
     secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     incomplete: Sequence[Activity] = (),
+    shared_keys: Collection[str] = (),
 ) -> list[Problem]:
     """Every problem that can be found without running anything; never raises.
 
     ``overrides`` are configuration values given on the command line (``--var``,
     ``--var-file``): an ``env`` entry they replace need not be set; a key of them (or of
     ``secret_overrides``) that is a near miss of a declared one is a problem
-    (``squall.experiment.overrides``). ``incomplete`` are the
+    (``squall.experiment.overrides``), unless it came from a var file (``shared_keys``:
+    ``key``, ``scope.key`` for a secret). ``incomplete`` are the
     activities the parser left out of a partial experiment (``parse_experiment_partial``):
     their providers are checked too, and a reference to one of them is not "unknown".
     """
@@ -58,7 +60,9 @@ def check_experiment(
     problems += _check_controls(experiment, registry, declared)
     problems += output_problems(experiment)
     problems += allowlist_problems(overrides)
-    problems += override_findings(experiment, overrides, secret_overrides)[0]  # misspelt keys
+    problems += override_findings(  # misspelt keys
+        experiment, overrides, secret_overrides, shared=shared_keys
+    )[0]
     problems += routing_problems(experiment)
     for activity in [*experiment.activities(), *incomplete]:
         problems += _check_activity(activity, registry, declared)

@@ -9,14 +9,19 @@ import click
 
 from squall.cli.run import (
     _input_options,
+    _print_findings,
     _print_problems,
     load_cli_document,
     load_cli_settings,
-    read_overrides,
+    read_sourced_overrides,
 )
 from squall.errors import LoadError, ValidationError
 
 if TYPE_CHECKING:
+    from typing import Any
+
+    from squall.experiment import Document
+    from squall.experiment.model import Experiment
     from squall.lint import Finding
 
 __all__ = ["lint"]
@@ -76,7 +81,8 @@ def lint(
             f"unknown rule {unknown[0]!r} (known: {', '.join(RULES)})", param_hint="--disable"
         )
     settings = load_cli_settings(ctx)
-    overrides, secret_overrides = read_overrides(variables, var_files)
+    overrides, secret_overrides, shared = read_sourced_overrides(variables, var_files)
+    given = (overrides, secret_overrides, shared)
     known = set(overrides) | {k for scope in secret_overrides.values() for k in scope}
     options = LintOptions(
         known_names=frozenset(known),
@@ -90,6 +96,7 @@ def lint(
         try:
             document = load_cli_document(source, no_verify_tls, settings)
             experiment = parse_document(document)
+            _check_overrides(experiment, document, given)
         except LoadError as exc:
             sys.stderr.write(f"squall: error: {exc}\n")
             bad.append(source)
@@ -113,6 +120,26 @@ def lint(
         return 0
     threshold = Severity.parse(fail_on)
     return 1 if any(f.severity >= threshold for f in findings) else 0
+
+
+def _check_overrides(
+    experiment: Experiment,
+    document: Document,
+    given: tuple[dict[str, Any], dict[str, dict[str, Any]], frozenset[str]],
+) -> None:
+    """The ``--var``/``--var-file`` keys, as ``validate`` and ``run`` judge them: a near
+    miss given with ``--var`` is bad input, other findings are warnings (on stderr).
+
+    Raises:
+        ValidationError: a near miss given with ``--var``.
+    """
+    from squall.experiment.overrides import override_findings
+
+    overrides, secret_overrides, shared = given
+    errors, warnings = override_findings(experiment, overrides, secret_overrides, shared=shared)
+    _print_findings("warning", document.located(warnings))
+    if errors:
+        raise ValidationError(document.located(errors), document.name)
 
 
 def _summary(findings: list[Finding], files: int, bad: list[str]) -> None:

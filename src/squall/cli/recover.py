@@ -82,7 +82,7 @@ def recover(
     --report/--junit given here replace them.
     """
     from squall.cli.reports_kept import settle_reports
-    from squall.cli.run import load_cli_settings, read_overrides
+    from squall.cli.run import load_cli_settings, read_sourced_overrides
     from squall.engine.recover import find_stream, recover_run, unrecovered
     from squall.errors import InputError
     from squall.journal.model import RunStatus
@@ -96,7 +96,7 @@ def recover(
     if discard:
         return _discard(find_stream(target))
     asked = _asked_reports(reports, junit, settings)
-    overrides, secret_overrides = read_overrides(variables, var_files)
+    overrides, secret_overrides, shared = read_sourced_overrides(variables, var_files)
     store = open_cli_history(history, no_history, settings)
     try:
         events = _stream_of(target, store, find_stream)
@@ -107,6 +107,7 @@ def recover(
             events,
             overrides=overrides,
             secret_overrides=secret_overrides,
+            shared_keys=shared,
             settings=settings,
             listener=console,
             history=store,

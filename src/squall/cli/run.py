@@ -11,12 +11,24 @@ from click.core import ParameterSource
 
 from squall.cli.history import history_options
 from squall.cli.report import run_report_options
-from squall.cli.runcore import load_cli_document, print_problems, read_overrides
+from squall.cli.runcore import (
+    load_cli_document,
+    print_problems,
+    read_overrides,
+    read_sourced_overrides,
+)
 from squall.cli.temporal_options import connection_options
 from squall.errors import Problem, ValidationError, printable
 from squall.intervals import MAX_SECONDS, MIN_INTERVAL
 
-__all__ = ["load_cli_document", "load_cli_settings", "read_overrides", "run", "validate"]
+__all__ = [
+    "load_cli_document",
+    "load_cli_settings",
+    "read_overrides",
+    "read_sourced_overrides",
+    "run",
+    "validate",
+]
 
 _print_problems = print_problems  # the name other commands import
 
@@ -234,18 +246,17 @@ def validate(
     checked too."""
     from squall.api import document_problems, sorted_problems
     from squall.cli.controlfiles import global_control_findings
-    from squall.cli.variables import parse_var
     from squall.experiment.overrides import override_findings
     from squall.notifications import notify
     from squall.validate import placeholder_findings
 
     settings = load_cli_settings(ctx)
-    overrides, secret_overrides = read_overrides(variables, var_files)
+    overrides, secret_overrides, shared = read_sourced_overrides(variables, var_files)
     document = load_cli_document(source, no_verify_tls, settings)
     notify(settings, "validate-started", document.data)
     try:
         experiment, problems = document_problems(  # one pass: format and registry
-            document, overrides=overrides, secret_overrides=secret_overrides
+            document, overrides=overrides, secret_overrides=secret_overrides, shared_keys=shared
         )
         controls, elsewhere = global_control_findings(settings, control_files)  # located
         warnings, notes = placeholder_findings(
@@ -254,9 +265,8 @@ def validate(
             secret_overrides=secret_overrides,
             global_controls=controls,
         )
-        typed = {parse_var(text)[0] for text in variables}  # not a var file's: often shared
         warnings += override_findings(
-            experiment, {k: v for k, v in overrides.items() if k in typed}, global_controls=controls
+            experiment, overrides, secret_overrides, global_controls=controls, shared=shared
         )[1]
         if strict:
             problems, warnings = problems + warnings, []

@@ -40,6 +40,7 @@ __all__ = [
     "load_cli_settings_file",
     "print_problems",
     "read_overrides",
+    "read_sourced_overrides",
     "run_command",
 ]
 
@@ -81,12 +82,25 @@ def load_cli_document(source: str, no_verify_tls: bool, settings: dict[str, Any]
 def read_overrides(
     variables: tuple[str, ...], var_files: tuple[str, ...]
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    configuration, secrets, _ = read_sourced_overrides(variables, var_files)
+    return configuration, secrets
+
+
+def read_sourced_overrides(
+    variables: tuple[str, ...], var_files: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], frozenset[str]]:
+    """The overrides (``--var`` wins over the var files), and the keys that came from a
+    var file (``key``, ``scope.key`` for a secret): a file often shared by several
+    experiments, whose near misses are warned about, not refused."""
     from squall.masking import register_secrets
 
     configuration, secrets = read_var_files(var_files)
-    configuration.update(dict(parse_var(v) for v in variables))
+    typed = dict(parse_var(v) for v in variables)
+    shared = {k for k in configuration if k not in typed}
+    shared |= {f"{scope}.{key}" for scope, entries in secrets.items() for key in entries}
+    configuration.update(typed)
     register_secrets(secrets)  # masked from now on (a notification may be sent first)
-    return configuration, secrets
+    return configuration, secrets, frozenset(shared)
 
 
 def print_problems(error: ValidationError) -> None:
@@ -154,7 +168,7 @@ def run_command(
     environment: dict[str, str] = {}
     if engine == "temporal":  # a .env file's values go to the workers (temporal.dotenv)
         var_files, environment = split_var_files(var_files)
-    overrides, secret_overrides = read_overrides(variables, var_files)
+    overrides, secret_overrides, shared = read_sourced_overrides(variables, var_files)
     options = PlanOptions(
         dry=DryMode(dry) if dry else None,
         rollback_strategy=RollbackStrategy(rollback_strategy) if rollback_strategy else None,
@@ -169,7 +183,7 @@ def run_command(
     # the Temporal engine checks the format here; imports, executables and the
     # environment are those of the workers, where the activities run
     format_only = no_validation or engine == "temporal"
-    inputs = _Inputs(settings, overrides, secret_overrides, no_verify_tls, format_only)
+    inputs = _Inputs(settings, (overrides, secret_overrides, shared), no_verify_tls, format_only)
     prepared = [_prepare(source, inputs, options) for source in experiments]
     if any(p is None for p in prepared):
         return 2
@@ -214,6 +228,7 @@ def run_command(
             {
                 "overrides": overrides,
                 "secret_overrides": secret_overrides,
+                "shared_keys": shared,
                 "keep_events": keep_events,
                 "settings": settings,
                 "global_controls": read_global_controls(settings, control_files),
@@ -280,19 +295,24 @@ def _run_temporal(
 class _Inputs:
     """How every experiment of this command is read and checked."""
 
-    __slots__ = ("no_validation", "no_verify_tls", "overrides", "secret_overrides", "settings")
+    __slots__ = (
+        "no_validation",
+        "no_verify_tls",
+        "overrides",
+        "secret_overrides",
+        "settings",
+        "shared_keys",
+    )
 
     def __init__(
         self,
         settings: dict[str, Any],
-        overrides: dict[str, Any],
-        secret_overrides: dict[str, dict[str, Any]],
+        overrides: tuple[dict[str, Any], dict[str, dict[str, Any]], frozenset[str]],
         no_verify_tls: bool,
         no_validation: bool,
     ) -> None:
         self.settings = settings
-        self.overrides = overrides
-        self.secret_overrides = secret_overrides
+        self.overrides, self.secret_overrides, self.shared_keys = overrides
         self.no_verify_tls = no_verify_tls
         self.no_validation = no_validation
 
@@ -341,6 +361,7 @@ def _prepare_in(
                 registry=plugin_registry(),
                 overrides=inputs.overrides,
                 secret_overrides=inputs.secret_overrides,
+                shared_keys=inputs.shared_keys,
             )
     except ValidationError as exc:
         print_problems(exc)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections import ChainMap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from squall._log import get_logger
 from squall.errors import InputError, Interrupted
@@ -99,11 +99,14 @@ def check_overrides(
     overrides: Mapping[str, Any],
     secret_overrides: Mapping[str, Mapping[str, Any]],
     global_controls: tuple[ControlDecl, ...] = (),
+    *,
+    shared: Collection[str] = (),
+    warn: Callable[[str], None] | None = None,
 ) -> None:
     """Refuse a misspelt override key before anything runs (``squall.experiment.
-    overrides``): every run, validated or not, on either engine. Other undeclared keys
-    are passed on without a word (a var file may be shared by several experiments);
-    ``squall validate`` warns about those given with ``--var``.
+    overrides``): every run, validated or not, on either engine. A near miss read from
+    a var file several experiments may share (``shared``), and another undeclared key
+    given for this run, are passed on with a warning (to ``warn``).
 
     Raises:
         InputError: an override key is a near miss of one the experiment declares.
@@ -112,11 +115,14 @@ def check_overrides(
         return
     from squall.experiment.overrides import override_findings
 
-    errors = override_findings(
-        experiment, overrides, secret_overrides, global_controls=global_controls
-    )[0]
+    errors, warnings = override_findings(
+        experiment, overrides, secret_overrides, global_controls=global_controls, shared=shared
+    )
     if errors:
         raise InputError("; ".join(f"{p.message} ({p.hint})" for p in errors))
+    for warning in warnings:
+        if warn is not None:
+            warn(f"{warning.message} ({warning.hint})")
 
 
 def load_configuration(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 
 from squall.engine.machine import owed_after_crash, unplayed
@@ -83,8 +83,11 @@ def recover_run(
     registry: ProviderRegistry | None = None,
     listener: Listener | None = None,
     history: RunHistory | None = None,
+    shared_keys: Collection[str] = (),
 ) -> Journal:
     """Finish the run whose event stream is ``events`` (and say so in ``history``).
+    ``shared_keys``: as ``RunOptions``'; the stopped run's own override keys count as
+    such (it was accepted with them: a near miss among them does not stop a recovery).
 
     Raises:
         InputError: the stream cannot be read, is held by a live process, or an owed
@@ -114,8 +117,10 @@ def recover_run(
         owed = () if state.ended else owed_rollbacks(plan, state)
         secret_overrides = secret_overrides or {}
         _check_secrets(state, owed, secret_overrides)
+        kept = state.start.get("overrides") or {}
         options = RunOptions(
-            overrides={**(state.start.get("overrides") or {}), **(overrides or {})},
+            overrides={**kept, **(overrides or {})},
+            shared_keys={*shared_keys, *(k for k in kept if k not in (overrides or {}))},
             secret_overrides=secret_overrides,
             journal_path=journal_path,
             run_id=state.journal.run_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from squall._log import get_logger
 from squall._record import Record
@@ -62,6 +62,7 @@ class RunOptions(Record):
         "run_id",
         "secret_overrides",
         "settings",
+        "shared_keys",
     )
 
     def __init__(
@@ -77,6 +78,7 @@ class RunOptions(Record):
         history: RunHistory | str | os.PathLike[str] | bool | None = None,
         events: bool = True,
         max_output: int | None = DEFAULT_MAX_OUTPUT,
+        shared_keys: Collection[str] = (),
     ) -> None:
         self.overrides: Mapping[str, Any] = overrides or {}
         self.secret_overrides: Mapping[str, Mapping[str, Any]] = secret_overrides or {}
@@ -95,6 +97,10 @@ class RunOptions(Record):
         self.events = events
         #: the most characters of output an activity's journal entry keeps (None: all)
         self.max_output = max_output
+        #: override keys read from a var file several experiments share (``key``;
+        #: ``scope.key`` for a secret): a near miss among them is warned about, not
+        #: refused (``squall.experiment.overrides``)
+        self.shared_keys = frozenset(shared_keys)
 
     @property
     def store(self) -> RunHistory | None:
@@ -194,7 +200,14 @@ class Engine:
         """Configuration (static, then secrets, then dynamic) and the ${} lookup."""
         os.environ["SQUALL_RUN_ID"] = run_id
         experiment, overrides = plan.experiment, options.overrides
-        check_overrides(experiment, overrides, options.secret_overrides, options.global_controls)
+        check_overrides(
+            experiment,
+            overrides,
+            options.secret_overrides,
+            options.global_controls,
+            shared=options.shared_keys,
+            warn=self.listener.warning,
+        )
         configuration, dynamic = load_configuration(experiment, overrides)
         secrets = load_secrets(plan.experiment, options.secret_overrides, configuration)
         run_dynamic_configuration(configuration, dynamic, secrets, self._config_probe)

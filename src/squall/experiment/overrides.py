@@ -1,30 +1,34 @@
 """Override keys the experiment does not know: ``--var``, ``--var-file``, and the
 ``configuration=``/``secrets=`` of the Python API and the pytest plugin.
 
-One check, used by ``squall validate``, by every run before it starts (both engines, with
-or without validation) and so by the pytest plugin. The Chaos Toolkit ignores an override
-whose key the experiment does not declare; squall passes it on in the run's configuration
-(a driver or control may read it), so a misspelt key (``shop_ulr``) leaves the declared
-one (``shop_url``) at the experiment's default, and the run goes to the wrong place:
+One check, used by ``squall validate`` and ``squall lint``, by every run before it starts
+(both engines, with or without validation) and so by the pytest plugin. The Chaos
+Toolkit ignores an override whose key the experiment does not declare; squall passes it
+on in the run's configuration (a driver or control may read it), so a misspelt key
+(``shop_ulr``) leaves the declared one (``shop_url``) at the experiment's default, and
+the run goes to the wrong place. What is said depends on where the key came from:
 
-- an undeclared key that is a near miss of a key the experiment declares or uses as
-  ``${name}`` (or one squall reads itself, ``squall_allowed_paths``...), which no override
-  gives, is an error (bad input, exit 2): "did you mean 'shop_url'?";
-- any other undeclared key that no ``${name}`` uses is passed on (squall cannot see
-  which keys a driver's or control's code reads, and a var file is often shared by
-  several experiments, as the demo's is): ``squall validate`` warns about those given
-  with ``--var``; a run says nothing.
+- a key given for this run (``--var``, the API's ``overrides``/``secret_overrides``,
+  the plugin's ``configuration=``/``secrets=``) that is a near miss of a key the
+  experiment declares or uses as ``${name}`` (or one squall reads itself,
+  ``squall_allowed_paths``...), which no override gives, is an error (bad input, exit 2):
+  ``did you mean "shop_url"?``; any other such key that no ``${name}`` uses is passed
+  on with a warning (a driver's or control's code may read it);
+- a key of a var file (``shared``: one file often feeds several experiments, as the
+  demo's does, and holds keys that are near misses of another experiment's) is never
+  refused: a near miss gets the same words as a warning, any other key passes silently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from squall.allowlists import CONFIG_ALLOWED_NETWORKS, CONFIG_ALLOWED_PATHS
 from squall.errors import Problem
 from squall.experiment._reader import misspelt, pointer_join
 from squall.experiment.model import ControlDecl, Experiment
 from squall.experiment.placeholders import BUILTIN_NAMES, leaves, placeholders, undefined_names
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -65,12 +69,14 @@ def override_findings(
     secret_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     *,
     global_controls: Iterable[ControlDecl] = (),
+    shared: Collection[str] = (),
 ) -> tuple[list[Problem], list[Problem]]:
     """(errors, warnings) about override keys the experiment does not declare, each at
     the pointer of what it names (the key it probably meant, else ``/configuration`` or
-    ``/secrets``): errors for near misses, warnings for the rest. ``global_controls``
-    (the settings', ``--control-file``) may use ``${name}`` too. Cheap when every key
-    is declared (the usual case)."""
+    ``/secrets``). ``shared``: the keys that came from a var file (``key``, and
+    ``scope.key`` for a secret), warned about, never refused. ``global_controls`` (the
+    settings', ``--control-file``) may use ``${name}`` too. Cheap when every key is
+    declared (the usual case)."""
     overrides = overrides or {}
     secret_overrides = secret_overrides or {}
     config = [k for k in overrides if k not in experiment.configuration and k not in SQUALL_KEYS]
@@ -83,60 +89,74 @@ def override_findings(
     if not config and not secret:
         return [], []
     used = _used_names(experiment, global_controls)
-    errors: list[Problem] = []
-    warnings: list[Problem] = []
+    found = _Found(shared)
     for key in config:
         if key not in used:
             pool = {**used, **_declared(experiment), **dict.fromkeys(SQUALL_KEYS, "/configuration")}
-            _judge(key, "configuration", pool, overrides, errors, warnings)
+            found.judge(key, "configuration", pool, overrides)
     for scope, key in secret:
         if key in used:
             continue
         if scope not in experiment.secrets:
             pool = {s: pointer_join("/secrets", s) for s in experiment.secrets}
-            _judge(scope, "secret scope", pool, secret_overrides, errors, warnings)
+            keys = {f"{scope}.{k}" for k in secret_overrides[scope]}
+            found.judge(scope, "secret scope", pool, secret_overrides, shared=keys <= found.shared)
             continue
         where = pointer_join("/secrets", scope)
         pool = {**used, **{k: pointer_join(where, k) for k in experiment.secrets[scope]}}
-        given = secret_overrides[scope]
-        _judge(f"{scope}.{key}", "secret", pool, given, errors, warnings, where)
-    return errors, warnings
+        found.judge(f"{scope}.{key}", "secret", pool, secret_overrides[scope], where)
+    return found.errors, found.warnings
 
 
-def _judge(
-    name: str,
-    what: str,
-    pool: Mapping[str, str],
-    given: Mapping[str, Any],
-    errors: list[Problem],
-    warnings: list[Problem],
-    where: str = "",
-) -> None:
-    """An error if ``name`` (its last part for a secret) is a near miss of a known name no
-    override gives, else a warning. ``pool``: known names and their pointers."""
-    key = name.rpartition(".")[2] if what == "secret" else name
-    section = "configuration" if what == "configuration" else "secrets"
-    keep = f"if a driver or control reads {key!r} itself, declare it in {section!r}"
-    near = misspelt({k: v for k, v in pool.items() if k not in given}, key)
-    if near is not None and abs(len(near) - len(key)) <= MAX_LENGTH_CHANGE:
-        errors.append(
-            Problem(
-                pool[near],
-                f"{what} override {name!r} is not a name of the experiment: did you mean "
-                f"{near!r}? As given, {near!r} keeps the experiment's own value",
-                f"rename the override {key!r} to {near!r}; or, {keep}",
+class _Found:
+    """The findings so far, and which keys came from a (shared) var file."""
+
+    __slots__ = ("errors", "shared", "warnings")
+
+    def __init__(self, shared: Collection[str]) -> None:
+        self.shared = frozenset(shared)
+        self.errors: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def judge(
+        self,
+        name: str,
+        what: str,
+        pool: Mapping[str, str],
+        given: Mapping[str, Any],
+        where: str = "",
+        *,
+        shared: bool | None = None,
+    ) -> None:
+        """A near miss of a known name no override gives: an error, a warning when the
+        key came from a var file. Any other: a warning, nothing when from a var file.
+        ``pool``: known names and their pointers."""
+        key = name.rpartition(".")[2] if what == "secret" else name
+        section = "configuration" if what == "configuration" else "secrets"
+        from_file = name in self.shared if shared is None else shared
+        keep = f"if a driver or control reads {show_value(key)} itself, declare it in {section}"
+        near = misspelt({k: v for k, v in pool.items() if k not in given}, key)
+        if near is not None and abs(len(near) - len(key)) <= MAX_LENGTH_CHANGE:
+            origin = " (from a var file)" if from_file else ""
+            (self.warnings if from_file else self.errors).append(
+                Problem(
+                    pool[near],
+                    f"{what} override {show_value(name)}{origin} is not a name of the "
+                    f"experiment: did you mean {show_value(near)}? As given, "
+                    f"{show_value(near)} keeps the experiment's own value",
+                    f"rename the override {show_value(key)} to {show_value(near)}; or, {keep}",
+                )
             )
-        )
-        return
-    warnings.append(
-        Problem(
-            where or f"/{section}",
-            f"{what} override {name!r} is not declared in {section!r} and no ${{{key}}} uses "
-            "it: the run passes it on, and only a driver or control that reads it itself "
-            "sees it",
-            f"{keep} (or remove the override)",
-        )
-    )
+        elif not from_file:
+            self.warnings.append(
+                Problem(
+                    where or f"/{section}",
+                    f"{what} override {show_value(name)} is not declared in {section} and "
+                    f"no ${{{key}}} uses it: the run passes it on, and only a driver or "
+                    "control that reads it itself sees it",
+                    f"{keep} (or remove the override)",
+                )
+            )
 
 
 def _declared(experiment: Experiment) -> dict[str, str]:
