@@ -114,9 +114,9 @@ def test_a_misspelt_configuration_key_is_refused_before_the_run(
 
     loopback_http_server.set("/health", status=200)
     url = loopback_http_server.url("/health")
-    with pytest.raises(squall.ValidationError, match="did you mean 'health_url'"):
+    with pytest.raises(squall.ValidationError, match='did you mean "health_url"'):
         squall_run(_configured(url), configuration={"helth_url": url})
-    with pytest.raises(squall.InputError, match="did you mean 'token'"):
+    with pytest.raises(squall.InputError, match='did you mean "token"'):
         squall_run(_configured(url), secrets={"svc": {"tokn": "[1]"}}, validate=False)
     assert loopback_http_server.requests == []  # nothing ran
     given = {"health_url": url, "region": "x"}
