@@ -15,6 +15,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -135,53 +137,93 @@ def test_documented_verdicts_match_the_docs() -> None:
             assert probe in row
 
 
+class MainJob:
+    """scripts/main.py running in the background (output in files: no pipe to fill)."""
+
+    def __init__(self) -> None:
+        self.out = Path(tempfile.mkdtemp(prefix="squall-main-journals-"))
+        self.started = time.monotonic()
+        with (self.out / "stdout").open("wb") as stdout, (self.out / "stderr").open("wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, str(MAIN_SCRIPT)],
+                stdin=subprocess.DEVNULL, stdout=stdout, stderr=err, cwd=ROOT,
+                env={**os.environ, "SQUALL_MAIN_OUT": str(self.out),
+                     # started before any test's own (conftest._own_recovery_dir)
+                     "SQUALL_RECOVERY_DIR": str(self.out / "recovery")},
+            )  # fmt: skip
+
+    def result(self, timeout: float) -> subprocess.CompletedProcess[str]:
+        """Its end, ``timeout`` seconds after its start at the latest."""
+        left = timeout - (time.monotonic() - self.started)
+        code = self.process.wait(timeout=max(left, 0.1))
+        read = [(self.out / name).read_text() for name in ("stdout", "stderr")]
+        return subprocess.CompletedProcess(self.process.args, code, *read)
+
+    def stop(self) -> None:
+        """SIGTERM (the job stops its demo) if still running, then its journals go."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.out, ignore_errors=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def main_job(request: pytest.FixtureRequest) -> Iterator[MainJob | None]:
+    """The main job starts with the module's first test when its test is selected: it
+    mostly waits (its demos, every experiment's durations), so it runs beside the
+    per-experiment tests (about 90 s of the module's time, run after them before)."""
+    wanted = any(item.name == test_main_job_end_to_end.__name__ for item in request.session.items)
+    job = MainJob() if wanted else None
+    yield job
+    if job is not None:
+        job.stop()
+
+
 @pytest.mark.slow  # both demos, every experiment twice: over a minute
-def test_main_job_end_to_end() -> None:
-    out = Path(tempfile.mkdtemp(prefix="squall-main-journals-"))
-    try:
-        done = subprocess.run(
-            [sys.executable, str(MAIN_SCRIPT)],
-            capture_output=True, text=True, timeout=400, check=False, cwd=ROOT,
-            env={**os.environ, "SQUALL_MAIN_OUT": str(out)},
-        )  # fmt: skip
-        assert done.returncode == 0, done.stdout + done.stderr
-        lines = done.stdout.splitlines()
-        header = [cell.strip() for cell in lines[0].split("|")]
-        assert header == [
-            "experiment",
-            "hypothesis kind",
-            "normal demo",
-            "misconfigured demo",
-            "why",
-        ]
-        rows: dict[str, list[str]] = {}
-        last = ""
-        for line in lines[2:]:
-            cells = [c.strip() for c in line.split("|")]
-            if cells[0] or len(cells) < 5:
-                last = cells[0]
-                rows[last] = cells
-            else:  # the why column wrapped onto a line of its own
-                rows[last][4] += " " + cells[4]
-        for name, (code, probe, _) in MISCONFIGURED.items():
-            assert rows[name][2] == "held (0)"
-            assert rows[name][3] == f"{OUTCOMES[code]} ({code})"
-            assert rows[name][1] != "-"
-            if probe is not None:
-                assert probe in rows[name][4]
-        assert rows["basics/hello.json"][2] == "held (0)"
-        for name, (code, _, _) in MISCONFIGURED.items():
-            if code == 0:  # the table says why a mistake-free defence still holds
-                assert rows[name][4].startswith("held on both demos: "), rows[name]
-        assert not any(line.rstrip().endswith("…") for line in lines), "why is wrapped, not cut"
-        assert (out / "history.sqlite3").is_file(), "the job records into a history of its own"
-        for label in ("normal", "misconfigured"):
-            journals = {p.name for p in (out / label).glob("*.journal.json")}
-            assert {f"{p.stem}.journal.json" for p in EXPERIMENTS} <= journals
-        state_dirs = re.findall(r"squall demo \(\w+\) in (\S+)", done.stderr)
-        assert len(state_dirs) == 2
-        for state_dir in state_dirs:
-            assert not Path(state_dir).exists()
-            assert processes_with(state_dir) == [], "the main job left demo processes behind"
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+def test_main_job_end_to_end(main_job: MainJob | None) -> None:
+    assert main_job is not None
+    out = main_job.out
+    done = main_job.result(timeout=400)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    header = [cell.strip() for cell in lines[0].split("|")]
+    assert header == [
+        "experiment",
+        "hypothesis kind",
+        "normal demo",
+        "misconfigured demo",
+        "why",
+    ]
+    rows: dict[str, list[str]] = {}
+    last = ""
+    for line in lines[2:]:
+        cells = [c.strip() for c in line.split("|")]
+        if cells[0] or len(cells) < 5:
+            last = cells[0]
+            rows[last] = cells
+        else:  # the why column wrapped onto a line of its own
+            rows[last][4] += " " + cells[4]
+    for name, (code, probe, _) in MISCONFIGURED.items():
+        assert rows[name][2] == "held (0)"
+        assert rows[name][3] == f"{OUTCOMES[code]} ({code})"
+        assert rows[name][1] != "-"
+        if probe is not None:
+            assert probe in rows[name][4]
+    assert rows["basics/hello.json"][2] == "held (0)"
+    for name, (code, _, _) in MISCONFIGURED.items():
+        if code == 0:  # the table says why a mistake-free defence still holds
+            assert rows[name][4].startswith("held on both demos: "), rows[name]
+    assert not any(line.rstrip().endswith("…") for line in lines), "why is wrapped, not cut"
+    assert (out / "history.sqlite3").is_file(), "the job records into a history of its own"
+    for label in ("normal", "misconfigured"):
+        journals = {p.name for p in (out / label).glob("*.journal.json")}
+        assert {f"{p.stem}.journal.json" for p in EXPERIMENTS} <= journals
+    state_dirs = re.findall(r"squall demo \(\w+\) in (\S+)", done.stderr)
+    assert len(state_dirs) == 2
+    for state_dir in state_dirs:
+        assert not Path(state_dir).exists()
+        assert processes_with(state_dir) == [], "the main job left demo processes behind"
