@@ -25,7 +25,15 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["INT_BITS", "int_note", "kind_of", "printable_int", "show_value"]
+__all__ = [
+    "EVENT_OUTPUT",
+    "INT_BITS",
+    "bounded_output",
+    "int_note",
+    "kind_of",
+    "printable_int",
+    "show_value",
+]
 
 DEPTH = 8
 ITEMS = 50
@@ -160,3 +168,22 @@ class _Spell:
             self.put(", " if number else "")
             self.value(item, depth - 1)
         self.put(", ...]" if len(value) > ITEMS else "]")
+
+
+#: the most characters of an output that a progress event or an agent report carries
+EVENT_OUTPUT = 4096
+
+
+def bounded_output(output: Any, limit: int = EVENT_OUTPUT) -> dict[str, Any]:
+    """``{"output": output}`` when its JSON text has at most ``limit`` characters, else
+    ``{"output_truncated": True, "output_size": <characters>}`` (the journal has it):
+    what ``--events-file`` lines and the ``--output agent`` report carry (the Chaos
+    Toolkit's rule). A value JSON cannot write (an integer too long to print, a cycle)
+    is described as the console shows it."""
+    try:
+        encoded = json.dumps(output, ensure_ascii=False, default=repr)
+    except (ValueError, RecursionError):
+        return {"output": show_value(output)}
+    if len(encoded) > limit:
+        return {"output_truncated": True, "output_size": len(encoded)}
+    return {"output": json.loads(encoded)}

@@ -44,6 +44,16 @@ def read_global_controls(
     return decls
 
 
+def events_file_control(path: str) -> ControlDecl:
+    """``--events-file PATH``: the built-in control that writes the run's events there
+    (squall.controls.events_file), declared as a user would declare it."""
+    module = "squall.controls.events_file"
+    raw = {"provider": {"type": "python", "module": module, "arguments": {"path": path}}}
+    decl, problems = _entry("squall-events-file", raw, "--events-file")
+    assert decl is not None and not problems, problems
+    return decl
+
+
 def global_control_findings(
     settings: dict[str, Any], control_files: tuple[str, ...]
 ) -> tuple[tuple[ControlDecl, ...], list[Problem]]:

@@ -193,6 +193,21 @@ _CONTROL_FILES = click.option(
 @history_options
 @run_report_options
 @click.option(
+    "--output",
+    "output_format",
+    type=click.Choice(["text", "agent"]),
+    default="text",
+    show_default=True,
+    help="agent: print one JSON report on stdout when the run is over (the Chaos "
+    "Toolkit's; progress stays on stderr). The exit code is not affected.",
+)
+@click.option(
+    "--events-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Stream the run's progress to this file as JSON lines (the Chaos Toolkit's events).",
+)
+@click.option(
     "--engine",
     type=click.Choice(["local", "temporal"]),
     default="local",

@@ -22,7 +22,7 @@ from squall.cli.variables import (
     read_var_files,
     split_var_files,
 )
-from squall.errors import ValidationError
+from squall.errors import SquallError, ValidationError
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
     _T = TypeVar("_T")
 
+    from squall.cli.agent_output import AgentOutput
     from squall.experiment import Document
+    from squall.experiment.model import ControlDecl
     from squall.masking import SecretScope
     from squall.plan import Plan, PlanOptions
 
@@ -117,6 +119,33 @@ def run_command(
     obj: Mapping[str, Any],
     given: frozenset[str],
     *,
+    output_format: str = "text",
+    events_file: str | None = None,
+    **params: Any,
+) -> int:
+    """Run one experiment, or several in turn (files, URLs, directories of experiment
+    files). Exit codes: 0 held, 1 deviated, 2 bad input, 3 broke, 4 not run (steady state
+    did not hold before), 130 interrupted; several: the most severe of their codes.
+
+    ``output_format="agent"`` and ``events_file``: the outputs for programs
+    (squall.cli.agent_output)."""
+    if output_format == "text" and events_file is None:
+        return _run_command(obj, given, **params)
+    from squall.cli.agent_output import AgentOutput, check_program_outputs, start_events_file
+
+    source = check_program_outputs(output_format, events_file, params)
+    if events_file is not None:
+        start_events_file(events_file)
+    if output_format != "agent":
+        return _run_command(obj, given, events_file=events_file, **params)
+    with AgentOutput(source, events_file) as agent:
+        return _run_command(obj, given, events_file=events_file, agent=agent, **params)
+
+
+def _run_command(
+    obj: Mapping[str, Any],
+    given: frozenset[str],
+    *,
     sources: tuple[str, ...],
     journal_path: str,
     journal_dir: str,
@@ -143,11 +172,11 @@ def run_command(
     junit: str | None,
     engine: str = "local",
     detach: bool = False,
+    events_file: str | None = None,
+    agent: AgentOutput | None = None,
     **connection: Any,
 ) -> int:
-    """Run one experiment, or several in turn (files, URLs, directories of experiment
-    files). Exit codes: 0 held, 1 deviated, 2 bad input, 3 broke, 4 not run (steady state
-    did not hold before), 130 interrupted; several: the most severe of their codes."""
+    """``run_command``, its program outputs checked."""
     from squall.cli.suite import expand_sources, journal_paths
     from squall.experiment.model import DryMode, HypothesisStrategy, RollbackStrategy
     from squall.plan import PlanOptions
@@ -184,7 +213,7 @@ def run_command(
     # environment are those of the workers, where the activities run
     format_only = no_validation or engine == "temporal"
     inputs = _Inputs(settings, (overrides, secret_overrides, shared), no_verify_tls, format_only)
-    prepared = [_prepare(source, inputs, options) for source in experiments]
+    prepared = [_prepare(source, inputs, options, agent) for source in experiments]
     if any(p is None for p in prepared):
         return 2
     if show_plan:
@@ -192,6 +221,7 @@ def run_command(
             assert p is not None
             sys.stdout.write(json.dumps(p.plan.describe(), indent=2) + "\n")
         return 0
+    global_controls = _global_controls(settings, control_files, events_file)
     named = suite or "journal_dir" in given
     paths = journal_paths(experiments, journal_dir) if named else [journal_path]
     if engine == "temporal":
@@ -207,7 +237,7 @@ def run_command(
                 "secret_overrides": secret_overrides,
                 "environment": environment,
                 "max_output": output_limit,
-                "global_controls": read_global_controls(settings, control_files),
+                "global_controls": global_controls,
                 "validate": not no_validation,
             },
             (history, no_history, settings),
@@ -225,13 +255,14 @@ def run_command(
             quiet,
             inputs,
             targets,
+            agent,
             {
                 "overrides": overrides,
                 "secret_overrides": secret_overrides,
                 "shared_keys": shared,
                 "keep_events": keep_events,
                 "settings": settings,
-                "global_controls": read_global_controls(settings, control_files),
+                "global_controls": global_controls,
                 "history": store,
                 "events": not no_events,
                 "max_output": output_limit,
@@ -292,6 +323,18 @@ def _run_temporal(
     return code
 
 
+def _global_controls(
+    settings: dict[str, Any], control_files: tuple[str, ...], events_file: str | None
+) -> tuple[ControlDecl, ...]:
+    """The settings' and ``--control-file``'s controls, and ``--events-file``'s."""
+    found = read_global_controls(settings, control_files)
+    if events_file is None:
+        return found
+    from squall.cli.controlfiles import events_file_control
+
+    return (*found, events_file_control(events_file))
+
+
 class _Inputs:
     """How every experiment of this command is read and checked."""
 
@@ -329,7 +372,9 @@ class _Prepared:
         self.scope = scope
 
 
-def _prepare(source: str, inputs: _Inputs, options: PlanOptions) -> _Prepared | None:
+def _prepare(
+    source: str, inputs: _Inputs, options: PlanOptions, agent: AgentOutput | None = None
+) -> _Prepared | None:
     """Load, parse, check and plan one experiment in a secret scope of its own (its
     secrets are masked in its run, not in the next one of a suite); ``None`` (problems
     printed) when it is not valid."""
@@ -337,14 +382,23 @@ def _prepare(source: str, inputs: _Inputs, options: PlanOptions) -> _Prepared | 
 
     scope = open_scope()
     with scope.active():
-        prepared = _prepare_in(scope, source, inputs, options)
+        try:
+            prepared = _prepare_in(scope, source, inputs, options, agent)
+        except SquallError as exc:  # masked in the experiment's scope
+            if agent is not None:
+                agent.failed("load", exc)
+            raise
     if prepared is None:
         scope.close()
     return prepared
 
 
 def _prepare_in(
-    scope: SecretScope, source: str, inputs: _Inputs, options: PlanOptions
+    scope: SecretScope,
+    source: str,
+    inputs: _Inputs,
+    options: PlanOptions,
+    agent: AgentOutput | None,
 ) -> _Prepared | None:
     from squall.api import parse_document, plugin_registry, validate_document
     from squall.plan import make_plan
@@ -366,14 +420,22 @@ def _prepare_in(
     except ValidationError as exc:
         print_problems(exc)
         _notify(settings, "validate-failed", document.data, exc)
+        if agent is not None:
+            agent.failed("validation", exc, _problems_text(exc))
         return None
     return _Prepared(source, document, make_plan(experiment, options), scope)
+
+
+def _problems_text(error: ValidationError) -> str:
+    """The problems as one text (``--output agent``'s error message)."""
+    lines = [f"{problem.where()}: {problem.message}" for problem in error.problems]
+    return "; ".join(lines) or str(error)
 
 
 class _Execute:
     """Runs one prepared experiment: progress on the console, its journal, notifications."""
 
-    __slots__ = ("inputs", "json_lines", "options", "quiet", "targets")
+    __slots__ = ("agent", "inputs", "json_lines", "options", "quiet", "targets")
 
     def __init__(
         self,
@@ -381,12 +443,14 @@ class _Execute:
         quiet: bool,
         inputs: _Inputs,
         targets: list[tuple[str, str]],
+        agent: AgentOutput | None,
         options: dict[str, Any],
     ) -> None:
         self.json_lines = json_lines
         self.quiet = quiet
         self.inputs = inputs
         self.targets = targets  # the reports written when the command ends
+        self.agent = agent  # --output agent: the report is made in the run's scope
         self.options = options  # RunOptions' arguments but the journal path and run id
 
     def __call__(
@@ -403,7 +467,12 @@ class _Execute:
             keep_reports(run_id, self.targets, [*earlier, journal_path])
         try:
             with prepared.scope.active():
-                return self._run(prepared, journal_path, run_id)
+                try:
+                    return self._run(prepared, journal_path, run_id)
+                except SquallError as exc:  # configuration, secrets, controls
+                    if self.agent is not None:
+                        self.agent.failed("runtime", exc)
+                    raise
         finally:
             prepared.scope.close()
             if run_id is not None:
@@ -432,6 +501,8 @@ class _Execute:
         )
         _ignore_late_stop_signals()
         console.verdict(journal, journal_path)
+        if self.agent is not None:
+            self.agent.finished(journal, journal_path)
         if settings.get("notifications"):
             from squall.notifications import notify, run_events
 

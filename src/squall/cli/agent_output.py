@@ -1,0 +1,131 @@
+"""``squall run --output agent`` and ``--events-file``: the Chaos Toolkit's outputs for
+programs (CI jobs, agents), around the run the command makes.
+
+With ``--output agent`` stdout carries one JSON document, printed when the command is
+over (``squall.report.agent``): what the run's activities, controls or plugins print
+goes to stderr meanwhile, as the Chaos Toolkit does. A run that could not start (the
+file cannot be loaded, it is not valid, its configuration or secrets cannot be
+resolved) gets the report of an ``error`` outcome, and the usual message on stderr.
+The exit code is the one the command has without the option.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from squall.errors import InputError, SquallError
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any, TextIO
+
+    from squall.journal.model import Journal
+
+__all__ = ["AgentOutput", "check_program_outputs", "start_events_file"]
+
+
+def check_program_outputs(
+    output_format: str, events_file: str | None, params: dict[str, Any]
+) -> str:
+    """``--output agent`` reports one experiment run by this process; ``--events-file``
+    streams local runs. Returns the source the report names.
+
+    Raises:
+        click.UsageError: they are asked for where they cannot be (exit 2).
+    """
+    from squall.cli._errors import usage_error
+    from squall.cli.suite import expand_sources
+
+    sources = params["sources"]
+    local = params.get("engine", "local") == "local"
+    if output_format == "agent":
+        several = len(sources) > 1 or expand_sources(sources) != list(sources)
+        if several or params.get("show_plan") or not local:
+            raise usage_error(
+                "--output agent reports one experiment run by this process: not with "
+                "several experiments, a directory, --plan or --engine temporal "
+                "(--report json:PATH reports several)"
+            )
+    if events_file is not None and not local:
+        raise usage_error(
+            "--events-file streams a local run: a Temporal run's progress is in "
+            "`squall runs attach` and its journal"
+        )
+    return str(sources[0])
+
+
+def start_events_file(path: str) -> None:
+    """Empty (or create) ``--events-file``'s file before anything runs: a path that
+    cannot be written is bad input (exit 2), found before the run starts.
+
+    Raises:
+        InputError: it cannot be written.
+    """
+    try:
+        with open(path, "w", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise InputError(f"--events-file {path}: {exc.strerror or exc}") from None
+
+
+class AgentOutput:
+    """Holds stdout for the report while the command runs (a context manager)."""
+
+    def __init__(self, source: str, events_path: str | None) -> None:
+        self.source = source
+        self.events_path = events_path
+        self.report: dict[str, Any] | None = None
+        self._stdout: TextIO | None = None
+
+    def __enter__(self) -> AgentOutput:
+        self._stdout = sys.stdout
+        sys.stdout = sys.stderr
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        assert self._stdout is not None
+        sys.stdout = self._stdout
+        if self.report is None and isinstance(exc, SquallError):
+            self.failed("load", exc)  # loading, reading variables or control files
+        if self.report is not None:
+            sys.stdout.write(json.dumps(self.report, indent=2, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+
+    def failed(self, stage: str, exc: BaseException, message: str | None = None) -> None:
+        """The run could not start at ``stage`` (called where its secrets are masked)."""
+        from squall.masking import mask_text
+        from squall.report.agent import run_error_report
+
+        if self.report is None:
+            self.report = run_error_report(
+                stage,
+                type(exc).__name__,
+                mask_text(message if message is not None else str(exc)),
+                source=self.source,
+                exit_code=getattr(exc, "exit_code", 2),
+            )
+
+    def finished(self, journal: Journal, journal_path: str) -> None:
+        """The run is over: its report, from the journal as masked as its file (called
+        in the run's secret scope)."""
+        from squall.masking import mask_value
+        from squall.report.agent import run_report
+
+        outcome = journal.outcome
+        self.report = run_report(
+            mask_value(journal.to_dict()),
+            source=self.source,
+            journal_path=journal_path,
+            exit_code=outcome.exit_code,
+            events_path=self.events_path,
+            squall=mask_value(
+                {"outcome": outcome.value, "reasons": journal.reasons, "run_id": journal.run_id}
+            ),
+        )
