@@ -183,3 +183,17 @@ def test_moved_function_warning_and_settings(
     settings.save_settings({"auths": {"h": {"type": "bearer", "value": "v"}}}, str(path))
     assert settings.load_settings(str(path))["auths"]["h"]["type"] == "bearer"
     assert settings.get_loaded_settings()["auths"]["h"]["value"] == "v"
+
+
+def test_exceptions_read_as_the_reference_writes_them() -> None:
+    """A journal's ``exception`` lines name the class as chaostoolkit-lib's do (they
+    once read ``squall.compat.chaoslib.exceptions.ActivityFailed``)."""
+    import traceback
+
+    from squall.compat.chaoslib import exceptions as stand_in
+
+    real = importlib.import_module("chaoslib.exceptions")
+    for name in stand_in.__all__:
+        mine = traceback.format_exception_only(getattr(stand_in, name)("it broke"))
+        theirs = traceback.format_exception_only(getattr(real, name)("it broke"))
+        assert mine == theirs, name

@@ -62,7 +62,9 @@ def test_driver_and_control_importing_chaoslib_run(venv: tuple[Venv, Path], tmp_
     assert run["count"]["output"] == 3
     # the stand-in's ActivityFailed fails the activity, as chaoslib's does
     assert run["fails"]["status"] == "failed"
-    assert "ActivityFailed: driver said broken" in "".join(run["fails"]["exception"])
+    assert "chaoslib.exceptions.ActivityFailed: driver said broken" in "".join(
+        run["fails"]["exception"]
+    )
     # the stand-in's InterruptExecution raised by a control interrupts the run
     assert journal["status"] == "interrupted"
     assert journal["interruption"]["kind"] == "control"

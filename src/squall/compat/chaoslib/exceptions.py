@@ -59,3 +59,10 @@ class InvalidControl(ChaosException):
 
 class ExperimentExitedException(ChaosException):
     pass
+
+
+# Named as the reference names them wherever they are shown: a journal's ``exception``
+# lines read ``chaoslib.exceptions.ActivityFailed: ...`` with the stand-in as with
+# chaostoolkit-lib, so dashboards and scripts that look for that text find squall's runs
+for _name in __all__:
+    globals()[_name].__module__ = "chaoslib.exceptions"
