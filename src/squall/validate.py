@@ -64,6 +64,10 @@ def check_experiment(
         experiment, overrides, secret_overrides, shared=shared_keys
     )[0]
     problems += routing_problems(experiment)
+    if "runtime" in experiment.raw:  # runtime.python.dependencies, rare: imported then
+        from squall.dependencies import dependency_problems
+
+        problems += dependency_problems(experiment.raw)
     for activity in [*experiment.activities(), *incomplete]:
         problems += _check_activity(activity, registry, declared)
     for key, value in experiment.configuration.items():
