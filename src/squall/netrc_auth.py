@@ -1,5 +1,6 @@
-"""Credentials from ``.netrc`` for the http provider and for loading an experiment from a
-URL, as the Chaos Toolkit gets them from requests: ``$NETRC`` when it is set, else
+"""Credentials from ``.netrc`` for the http provider, for loading an experiment from a
+URL, for the notifications' webhooks and for the Vault client, as the Chaos Toolkit gets
+them from requests: ``$NETRC`` when it is set, else
 ``~/.netrc`` (else ``~/_netrc``); the ``machine`` entry of the request's host gives
 ``Authorization: Basic`` when the request has no credentials of its own (an
 ``Authorization`` header, the loader's token or ``auths``, ``user:password@`` in the URL).
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["MAX_BYTES", "Netrc", "read_netrc"]
+__all__ = ["MAX_BYTES", "Netrc", "host_header", "read_netrc"]
 
 #: the largest .netrc read (a real one is a few lines; /dev/zero is not read)
 MAX_BYTES = 1 << 20
@@ -66,6 +67,27 @@ class Netrc:
             return None
         self.told = True
         return f"{self.path}: {self.problem}; its credentials are not used"
+
+
+def host_header(host: str) -> str | None:
+    """``Authorization`` from ``.netrc`` for ``host``, read now (a request made once: the
+    loader, a webhook, Vault); a file that is not used is logged as a warning. The
+    caller gives none when the request has credentials of its own."""
+    netrc = read_netrc()
+    if netrc is None:
+        return None
+    if netrc.problem:
+        if netrc.path not in _told:  # once per process and file, not at every webhook
+            _told.add(netrc.path)
+            from squall._log import get_logger
+
+            get_logger("squall").warning("%s", netrc.warning())
+        return None
+    return netrc.header(host)
+
+
+#: the files whose problem ``host_header`` has logged
+_told: set[str] = set()
 
 
 def read_netrc() -> Netrc | None:

@@ -109,7 +109,7 @@ def _http(channel: Mapping[str, Any], message: Mapping[str, Any]) -> None:
     import httpx
 
     options: dict[str, Any] = {
-        "headers": dict(channel.get("headers") or {}),
+        "headers": _with_netrc(str(url), dict(channel.get("headers") or {})),
         "timeout": httpx.Timeout(5.0, connect=2.0),
     }
     with httpx.Client(verify=bool(channel.get("verify_tls", True))) as client:
@@ -120,6 +120,22 @@ def _http(channel: Mapping[str, Any], message: Mapping[str, Any]) -> None:
         else:
             response = client.get(str(url), **options)
     response.raise_for_status()
+
+
+def _with_netrc(url: str, headers: dict[str, Any]) -> dict[str, Any]:
+    """The channel's headers, plus ``Authorization`` from ``.netrc`` for the URL's host
+    when the channel gives no credentials of its own (a header, ``user:password@``), as
+    the Chaos Toolkit's requests adds it; squall.netrc_auth's rules (a file others may
+    read is not used; no redirect is followed, so they reach no other host)."""
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    if "@" in parts.netloc or any(str(k).lower() == "authorization" for k in headers):
+        return headers
+    from squall.netrc_auth import host_header
+
+    auth = host_header(parts.hostname or "")
+    return {**headers, "Authorization": auth} if auth else headers
 
 
 def _plugin(channel: Mapping[str, Any], message: Mapping[str, Any]) -> None:

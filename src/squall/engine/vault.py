@@ -5,6 +5,11 @@ Kubernetes service-account token. Settings come from the experiment's configurat
 (``vault_addr``, ``vault_token``, ``vault_role_id``, ``vault_role_secret``,
 ``vault_sa_role``, ``vault_sa_token_path``, ``vault_k8s_mount_point``,
 ``vault_kv_version``, ``vault_secrets_mount_point``).
+
+``.netrc``: the client's requests read it in the Chaos Toolkit (hvac uses requests), so
+squall's does too, by squall's rules (squall.netrc_auth): the ``machine`` entry of the
+Vault host only, never re-read for a redirect's other host nor sent down from https to
+http, ``default`` not used, never from a file others may read, masked everywhere.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ def _client(configuration: Mapping[str, Any]) -> Any:
             "a secret comes from Vault but the 'hvac' package is missing: "
             "pip install 'squall[vault]'"
         ) from None
-    client = hvac.Client(url=configuration.get("vault_addr"))
+    url = configuration.get("vault_addr")
+    client = hvac.Client(url=url, session=_session(str(url or "")))
     if configuration.get("vault_token"):
         client.token = configuration["vault_token"]
     elif configuration.get("vault_role_id") and configuration.get("vault_role_secret"):
@@ -50,6 +56,37 @@ def _client(configuration: Mapping[str, Any]) -> Any:
     return client
 
 
+def _session(url: str) -> Any:
+    """A requests session that reads ``.netrc`` by squall's rules, not requests' own."""
+    import urllib.parse
+
+    import requests
+
+    class Session(requests.Session):
+        def rebuild_auth(self, prepared: Any, response: Any) -> None:
+            """Strip credentials on a redirect to another host or down to http, and
+            never read ``.netrc`` for the new host (requests does)."""
+            leaving = self.should_strip_auth(response.request.url, prepared.url)
+            if leaving and "Authorization" in prepared.headers:
+                del prepared.headers["Authorization"]
+
+    parts = urllib.parse.urlsplit(url)
+    header = None
+    if "@" not in parts.netloc:
+        from squall.netrc_auth import host_header
+
+        header = host_header(parts.hostname or "")
+
+    def auth(request: Any) -> Any:  # set, so requests itself never reads .netrc
+        if header is not None and "Authorization" not in request.headers:
+            request.headers["Authorization"] = header
+        return request
+
+    session = Session()
+    session.auth = auth
+    return session
+
+
 def read_vault_secret(secret: SecretVault, configuration: Mapping[str, Any]) -> Any:
     """The secret payload at ``path`` (or its ``key`` field)."""
     if not secret.path:
@@ -61,7 +98,11 @@ def read_vault_secret(secret: SecretVault, configuration: Mapping[str, Any]) -> 
         if str(configuration.get("vault_kv_version", "2")) == "1":
             data = client.secrets.kv.v1.read_secret(path=secret.path, mount_point=mount)["data"]
         else:
-            response = client.secrets.kv.v2.read_secret_version(path=secret.path, mount_point=mount)
+            response = client.secrets.kv.v2.read_secret_version(
+                path=secret.path,
+                mount_point=mount,
+                raise_on_deleted_version=True,  # hvac 2's default, said (else it warns)
+            )
             data = response["data"]["data"]
     except Exception as exc:
         raise InputError(f"cannot read Vault secret {secret.path!r}: {exc}") from exc

@@ -540,24 +540,9 @@ def _auth_header(url: str, auths: Mapping[str, Any]) -> str | None:
             return f"{entry['type']} {entry['value']}"
     if "@" in parsed.netloc:  # the URL's own user:password
         return None
-    return _netrc_header(host)
+    from squall.netrc_auth import host_header  # the Chaos Toolkit's loader reads it too
 
-
-def _netrc_header(host: str) -> str | None:
-    """``.netrc``'s entry for ``host`` (squall.netrc_auth's rules: the Chaos Toolkit's
-    loader, through requests, reads it too); a file it will not use is logged, once."""
-    from squall.netrc_auth import read_netrc
-
-    netrc = read_netrc()
-    if netrc is None:
-        return None
-    warning = netrc.warning()
-    if warning:
-        from squall._log import get_logger
-
-        get_logger("squall").warning("%s", warning)
-        return None
-    return netrc.header(host)
+    return host_header(host)
 
 
 def _load_url(url: str, *, verify_tls: bool, auths: Mapping[str, Any], limits: Limits) -> Document:
