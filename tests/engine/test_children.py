@@ -19,17 +19,16 @@ from pathlib import Path
 
 from sqharness import subprocess_env
 
-#: Runs squall in-process and prints the argv of every subprocess.Popen it made.
+#: Runs squall in-process (``main(argv)``: the command itself would leave at its end
+#: without returning, squall.cli.leave) and prints the argv of every subprocess.Popen
+#: it made.
 AUDITED_RUN = """
-import json, runpy, sys
+import json, sys
+from squall.cli import main
 made = []
 sys.addaudithook(lambda event, args: made.append(list(map(str, args[1])))
                  if event == "subprocess.Popen" else None)
-sys.argv = ["squall", "run", "--no-history", "--journal-path", sys.argv[2], sys.argv[1]]
-try:
-    runpy.run_module("squall", run_name="__main__")
-except SystemExit as exc:
-    code = exc.code
+code = main(["run", "--no-history", "--journal-path", sys.argv[2], sys.argv[1]])
 print(json.dumps({"code": code, "made": made}), file=sys.stderr)
 """
 

@@ -69,8 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:
         settled()
         _ignore_stop_signals()
-        if "temporalio" in sys.modules:
-            _exit_before_finalizing(code)
+        from squall.cli.leave import exit_before_finalizing, nothing_to_finalize
+
+        if "temporalio" in sys.modules or nothing_to_finalize():
+            exit_before_finalizing(code)
     return code
 
 
@@ -192,23 +194,6 @@ def _ignore_stop_signals() -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
-
-
-def _exit_before_finalizing(code: int) -> None:
-    """Leave without Python's finalisation once the command is done: temporalio's Rust
-    threads can abort it (SIGABRT, exit 134 instead of ``code``; temporalio/sdk-python#300).
-    The exit handlers (children's reaper, isolation) run first, as at a normal exit."""
-    import atexit
-    import contextlib
-    import logging
-    import os
-
-    atexit._run_exitfuncs()
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):  # the masked streams: what waits goes out
-        with contextlib.suppress(OSError, ValueError):
-            getattr(stream, "drain", stream.flush)()
-    os._exit(code)
 
 
 #: what a Temporal command says when the ``temporal`` extra is not installed
