@@ -130,12 +130,27 @@ def recover_run(
     except BaseException:
         stream.close(remove=False)
         raise
+    if owed:
+        _wait_for_dead_runs(listener)
     engine = Engine(registry, listener, entry_points=False)
     with _in_directory(state.start.get("cwd")):
         if state.ended:  # the run finished; only its final journal was not written
             state.journal.status = JournalStatus(state.end.get("status", "completed"))
             return engine.recover(plan, state.journal, (), options, stream, interrupted=False)
         return engine.recover(plan, state.journal, owed, options, stream)
+
+
+def _wait_for_dead_runs(listener: Listener | None) -> None:
+    """Play nothing while the dead run's children may still run: a rollback it was
+    playing is ended by its reaper first (squall.providers.children)."""
+    from squall.providers.children import REAPER_WAIT, wait_for_dead_runs
+
+    if not wait_for_dead_runs() and listener is not None:
+        listener.warning(
+            f"a squall process that died was still having its children ended after "
+            f"{REAPER_WAIT:g} s: a rollback its run was playing may still be running "
+            "while it is played again"
+        )
 
 
 @contextmanager

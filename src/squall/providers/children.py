@@ -34,13 +34,14 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["forget", "kill_group", "register", "spawn"]
+__all__ = ["forget", "kill_group", "register", "spawn", "wait_for_dead_runs"]
 
 #: The reaper (``python -I -S``: no site, no squall import). Lines: ``+pgid`` register,
 #: ``-pgid`` forget, ``?`` a start is announced, ``=pgid`` it is confirmed and registered,
@@ -51,6 +52,7 @@ __all__ = ["forget", "kill_group", "register", "spawn"]
 #: then leave at once (``os._exit``: nothing to flush; Python's own finalisation was about
 #: 7 M instructions, which a normal exit of squall waited for).
 _REAPER = """\
+# squall reaper
 import os, select, sys
 os.set_blocking(0, False)
 waiter = select.poll()
@@ -105,7 +107,7 @@ def _pipe() -> int | None:
             atexit.register(_stop_reaper)
         try:
             _reaper = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", _REAPER, f"pipe:[{os.fstat(_life()).st_ino}]"],
+                [sys.executable, "-I", "-S", "-c", _REAPER, _lifeline_name(), str(os.getpid())],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -119,6 +121,10 @@ def _pipe() -> int | None:
                 os.write(_reaper.stdin.fileno(), "".join(f"+{g}\n" for g in _registered).encode())
     assert _reaper.stdin is not None
     return _reaper.stdin.fileno()
+
+
+def _lifeline_name() -> str:
+    return f"pipe:[{os.fstat(_life()).st_ino}]"
 
 
 def _life() -> int:
@@ -243,7 +249,7 @@ def _kill_lost(process: subprocess.Popen[bytes] | None) -> bool:
             kill_group(process)
             process.wait()
         return True
-    me, lifeline = os.getpid(), f"pipe:[{os.fstat(_life()).st_ino}]"
+    me, lifeline = os.getpid(), _lifeline_name()
     try:
         pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
     except OSError:
@@ -271,3 +277,45 @@ def kill_group(process: subprocess.Popen[Any]) -> None:
     except (ProcessLookupError, PermissionError):
         with contextlib.suppress(ProcessLookupError):
             process.kill()
+
+
+#: how long ``squall recover`` waits for the reapers of dead squall processes
+REAPER_WAIT = 10.0
+
+
+def wait_for_dead_runs(timeout: float = REAPER_WAIT) -> bool:
+    """Wait until the reapers of squall processes that died have ended, that is, have
+    killed every process group those left running (a rollback in flight, say); True
+    when none is left. ``squall recover`` calls it before playing: a rollback's replay
+    never overlaps the dead run's attempt at it. A reaper is one of a dead squall when
+    its parent is no longer the squall process named in its arguments."""
+    deadline = time.monotonic() + timeout
+    waiting = [pid for pid in _pids() if _orphaned_reaper(pid)]
+    while waiting:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+        waiting = [pid for pid in waiting if _orphaned_reaper(pid)]
+    return True
+
+
+def _pids() -> list[int]:
+    try:
+        return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:  # no /proc: nothing to wait for that can be seen
+        return []
+
+
+def _orphaned_reaper(pid: int) -> bool:
+    """``pid`` is a reaper (its code's first line) whose squall has died (a zombie has
+    no arguments left: it has done its work)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = handle.read().split(b"\0")
+        if len(argv) < 7 or not argv[4].startswith(b"# squall reaper\n"):
+            return False
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        return parent != int(argv[6])
+    except (OSError, ValueError, IndexError):
+        return False
