@@ -20,6 +20,7 @@ from squall.journal.model import RunStatus
 from squall.journal.recorder import Phase
 from squall.masking import run_in_context
 from squall.providers.base import cancellable
+from squall.show import show_value
 
 __all__ = ["Background", "Continuous"]
 
@@ -74,9 +75,10 @@ class Background:
 
     def stop(self) -> None:
         """Cancel the background activities still running (a process is killed; Python
-        code cannot be stopped) and give them the grace a parallel group's get to end;
-        the ones still running are abandoned. Called on a stop before anything else
-        happens: left running, one could put back what a rollback undoes."""
+        code is interrupted, squall.providers.python) and give them the grace a parallel
+        group's get to end; the ones still running are abandoned, with a warning. Called
+        on a stop before anything else happens: left running, one could put back what a
+        rollback undoes."""
         if all(done.is_set() for done in self._done):
             return
         from squall.engine.parallel import GRACE
@@ -85,6 +87,14 @@ class Background:
         deadline = time.monotonic() + GRACE
         for done in self._done:
             done.wait(max(0.0, deadline - time.monotonic()))
+        for done, thread in zip(self._done, self._threads, strict=True):
+            if not done.is_set():
+                self.ctx.listener.warning(
+                    f"background activity {show_value(thread.name.removeprefix('squall-bg-'))} "
+                    f"could not be stopped within {GRACE:g} s (Python code that ignores the "
+                    "stop, or blocked outside Python): abandoned, it may still be running "
+                    'while the rollbacks play; give it isolation: "process" to have it killed'
+                )
 
 
 class Continuous:

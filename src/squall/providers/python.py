@@ -88,9 +88,13 @@ class PythonProvider:
             from squall.providers.isolation import run_isolated
 
             return run_isolated(spec.module, spec.func, kwargs, call)
+        if call.cancel is not None:  # background, parallel: a stop interrupts it
+            return _invoke_in_worker(
+                target.func, kwargs, call.timeout, call.name, self._workers, call.cancel
+            )
         if call.timeout is None:
             return _invoke(target.func, kwargs)
-        return _invoke_with_timeout(target.func, kwargs, call.timeout, call.name, self._workers)
+        return _invoke_in_worker(target.func, kwargs, call.timeout, call.name, self._workers)
 
     def _target(self, module_name: str, func_name: str) -> _Target:
         key = (module_name, func_name)
@@ -292,16 +296,25 @@ def _traceback(exc: BaseException) -> list[str]:
     return traceback.format_exception(exc)
 
 
-def _invoke_with_timeout(
-    func: Callable[..., Any], kwargs: dict[str, Any], timeout: float, name: str, workers: _Workers
+def _invoke_in_worker(
+    func: Callable[..., Any],
+    kwargs: dict[str, Any],
+    timeout: float | None,
+    name: str,
+    workers: _Workers,
+    cancel: threading.Event | None = None,
 ) -> Any:
     """Run in a daemon worker thread; abandon it if it overruns (Python cannot kill a
-    thread): that thread is never given another call."""
+    thread): that thread is never given another call. Once ``cancel`` is set (a stop),
+    ``Interrupted`` is raised in that thread (``_interrupt``), so Python code stops at
+    its next line; code that swallows it or is blocked in C is left to the caller's
+    grace."""
     box: dict[str, Any] = {}
     done = threading.Event()
 
     def work() -> None:
         threading.current_thread().name = f"squall-activity-{name}"
+        box["thread"] = threading.get_ident()
         try:
             box["value"] = _invoke(func, kwargs)
         except BaseException as exc:
@@ -312,16 +325,52 @@ def _invoke_with_timeout(
     worker = workers.take()
     # the caller's context: the run's secret scope masks what the function prints
     worker.put(run_in_context(work))
-    if not done.wait(timeout):
+    if not _wait(done, timeout, cancel, box):
         worker.put(None)  # it ends once the abandoned call returns, if it ever does
         raise ActivityTimeout(
             f"activity {show_value(name)} did not finish within its timeout of {timeout:g}s; "
             "it was abandoned (use a process provider, or isolation, to have it killed)"
         )
-    workers.give_back(worker)
+    if "stopped" in box:
+        worker.put(None)  # a late interruption must not reach the worker's next call
+    else:
+        workers.give_back(worker)
     if "error" in box:
         raise box["error"]
     return box.get("value")
+
+
+def _wait(
+    done: threading.Event, timeout: Any, cancel: threading.Event | None, box: dict[str, Any]
+) -> bool:
+    """Wait for the call (False: its timeout passed); interrupt it while ``cancel`` is set."""
+    if cancel is None:
+        return done.wait(timeout)
+    import time
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not done.wait(0.05):
+        if cancel.is_set() and "thread" in box:
+            box["stopped"] = True
+            _interrupt(box["thread"])
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+    return True
+
+
+class _Stopped(Interrupted):
+    """Raised in a Python call's thread by a stop (made without arguments there)."""
+
+    def __init__(self) -> None:
+        super().__init__("stopped: the run was stopped")
+
+
+def _interrupt(thread: int) -> None:
+    """Raise ``_Stopped`` in ``thread`` at its next Python line (CPython's
+    ``PyThreadState_SetAsyncExc``)."""
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(_Stopped))
 
 
 class _Worker:
@@ -341,8 +390,13 @@ class _Worker:
         self._jobs.put(job)
 
     def _loop(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            job()
+        while True:
+            try:
+                while (job := self._jobs.get()) is not None:
+                    job()
+                return
+            except _Stopped:  # a stop's interruption that came as its call ended
+                continue
 
 
 class _Workers:
