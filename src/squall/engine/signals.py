@@ -135,6 +135,18 @@ def handle_signals(ctx: RunContext, deadline: float | None = None) -> Iterator[N
         disarm_deadline()
         for name, old in previous.items():
             signal.signal(getattr(signal, name), old)
+        _put_back_sigquit()
+
+
+def _put_back_sigquit() -> None:
+    """C's ``system()`` (``os.system`` in a python activity abandoned at its timeout)
+    ignores SIGINT and SIGQUIT in the whole process until its child ends: SIGINT was put
+    back above; SIGQUIT gets the disposition Python has for it (an in-process run must
+    not return with it ignored)."""
+    if hasattr(signal, "SIGQUIT"):
+        current = signal.getsignal(signal.SIGQUIT)
+        if current is not None:
+            signal.signal(signal.SIGQUIT, current)
 
 
 def disarm_deadline() -> None:
