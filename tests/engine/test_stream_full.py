@@ -118,3 +118,70 @@ def test_a_stream_whose_start_cannot_be_written_is_refused_and_not_left_behind(
     assert not (tmp_path / "markers").exists()
     assert "no run to recover" in _recoverable(tmp_path)
     assert list((tmp_path / "recovery").glob("*.events.jsonl")) == []
+
+
+SLOW_MARK = (
+    "import sys, time; log = sys.argv[1]; name = sys.argv[2]; "
+    "open(log, 'a').write(name + '-start' + chr(10)); time.sleep(float(sys.argv[3])); "
+    "open(log, 'a').write(name + chr(10))"
+)
+
+
+def _slow_step(name: str, markers: Path, seconds: float) -> dict[str, Any]:
+    return {
+        "type": "action",
+        "name": name,
+        "provider": {
+            "type": "process",
+            "path": sys.executable,
+            "arguments": ["-c", SLOW_MARK, str(markers), name, str(seconds)],
+        },
+    }
+
+
+def test_recover_does_not_replay_a_rollback_the_full_disk_kept_out_of_the_stream(
+    tmp_path: Path,
+) -> None:
+    """Found (session 8, left): the events of the rollbacks played after the disk filled
+    stayed in memory; with a rollback still owed at the end (a signal during the
+    rollbacks), the stream kept on disk lacked them and ``squall recover`` played them
+    again. Now the run notes the rollbacks it played on the stream's file (an extended
+    attribute: no data block, no file size), and recover reads it."""
+    import signal
+    import time
+
+    markers = tmp_path / "markers"
+    experiment = {
+        "title": "a full disk, then a signal during the rollbacks",
+        "description": "undo-1 is played once, undo-2 is owed",
+        "method": [_step("first", markers), _step("fill", markers, 200_000), _step("third", markers)],
+        "rollbacks": [_slow_step("undo-1", markers, 1.0), _slow_step("undo-2", markers, 0.0)],
+    }  # fmt: skip
+    (tmp_path / "e.json").write_text(json.dumps(experiment))
+    env = subprocess_env(SQUALL_RECOVERY_DIR=str(tmp_path / "recovery"))
+
+    def limit_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    run = subprocess.Popen(
+        [sys.executable, "-m", "squall", "run", "e.json", "--no-history"],
+        cwd=tmp_path, env=env, preexec_fn=limit_files, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while "undo-1-start" not in (markers.read_text() if markers.exists() else ""):
+        assert time.monotonic() < deadline and run.poll() is None
+        time.sleep(0.02)
+    run.send_signal(signal.SIGTERM)  # undo-1 ends; undo-2 is owed
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 3, stderr  # broken: the stream stopped it
+    assert '1 rollback(s) not played ("undo-2")' in stderr
+    run_id = stderr.split("run ", 1)[1].split(")", 1)[0]
+    recovered = subprocess.run(
+        [sys.executable, "-m", "squall", "recover", run_id, "--no-history"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert recovered.returncode == 0, recovered.stderr
+    assert markers.read_text().split() == [
+        "first", "fill", "undo-1-start", "undo-1", "undo-2-start", "undo-2"
+    ], recovered.stderr  # fmt: skip

@@ -19,7 +19,12 @@ from squall.engine.configuration import (
 from squall.engine.context import Interruption, NullListener, RunContext, now_iso
 from squall.engine.local import LocalSteps
 from squall.engine.machine import recover_steps, run_steps
-from squall.engine.rules import declares_controls, journal_experiment, platform_name
+from squall.engine.rules import (
+    declares_controls,
+    journal_experiment,
+    platform_name,
+    played_names,
+)
 from squall.engine.signals import handle_signals, request_stop_now
 from squall.engine.snapshot import new_recorder, start_facts
 from squall.engine.verdict import RunFacts, journal_lost
@@ -333,6 +338,8 @@ class Engine:
                 log.error("cannot write the journal %s: %s", options.journal_path, exc)
         if not owed and not options.keep_events and not ctx.recorder.stream_complete:
             keep_events = False  # a full disk cut it short: a recovery would replay rollbacks
+        if owed and not ctx.recorder.stream_complete:  # recover must know what was played
+            ctx.recorder.note_played(played_names(journal.rollbacks))
         store = options.store
         if store is not None and record is not None and text is not None:
             from squall.engine.history import record_end

@@ -222,6 +222,11 @@ class Recorder:
         with self._lock:
             return [i for i, run in enumerate(self._entries(phase)) if run is None]
 
+    def note_played(self, names: list[str]) -> bool:
+        """Note the rollbacks played on a stream a full disk cut short (EventStream)."""
+        with self._lock:
+            return self._stream is not None and self._stream.note_played(names)
+
     def close(self, *, keep_events: bool, ended: bool = True, keep_as: str | None = None) -> None:
         """Close the stream (kept: moved to ``keep_as`` when given); ``ended`` False: the
         run left rollbacks owed, so its stream gets no ``end`` event (``squall recover``

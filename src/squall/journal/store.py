@@ -238,6 +238,19 @@ def events_path_for(journal_path: StrPath) -> str:
     return os.fspath(journal_path) + ".events.jsonl"
 
 
+#: the extended attribute of a stream cut short that names the rollbacks played
+PLAYED_ATTRIBUTE = "user.squall.played"
+
+
+def played_noted(path: str) -> list[str]:
+    """The rollbacks ``EventStream.note_played`` noted on ``path`` ([] when none)."""
+    try:
+        names = json.loads(os.getxattr(path, PLAYED_ATTRIBUTE))
+    except (OSError, AttributeError, ValueError):
+        return []
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
 def _ends_mid_line(path: str) -> bool:
     try:
         with open(path, "rb") as handle:
@@ -368,6 +381,17 @@ class EventStream:
     def complete(self) -> bool:
         """Every event emitted is in the file."""
         return not (self._pending or self._held or self.lost)
+
+    def note_played(self, names: list[str]) -> bool:
+        """Note on the file, beside its events, the rollbacks played to their end (for a
+        stream cut short by a full disk, whose file lacks them): an extended attribute,
+        which needs no data block (ext4, XFS and btrfs keep a small one in the inode) and
+        no file size (``RLIMIT_FSIZE``). False when the file system refuses it."""
+        try:
+            os.setxattr(self.path, PLAYED_ATTRIBUTE, json.dumps(names).encode("utf-8"))
+        except (OSError, AttributeError):  # no xattr support, or none left
+            return False
+        return True
 
     def close(self, *, remove: bool, keep_as: str | None = None) -> None:
         """Close (and unlock) the stream; ``remove`` it, or move it to ``keep_as``."""

@@ -7,6 +7,7 @@ import json
 from squall.journal.limits import safe_text
 from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal, RunStatus
 from squall.journal.recorder import put_group
+from squall.journal.store import played_noted
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -119,7 +120,21 @@ def read_event_stream(path: str) -> StreamState:
         for index, entry in enumerate(entries):
             if entry is None:
                 entries[index] = _unfinished(names.get((phase, index), "?"))
+    state.rollback_names = _with_noted(state.rollback_names, played_noted(path))
     return state
+
+
+def _with_noted(streamed: list[str], noted: list[str]) -> list[str]:
+    """The rollbacks played, from the stream and from the note a run cut short by a full
+    disk left (``EventStream.note_played``): each name as many times as the larger of
+    the two counts (the note is the run's whole list; a recovery's own appear only in
+    the stream)."""
+    if not noted:
+        return streamed
+    from collections import Counter
+
+    counts = Counter(streamed) | Counter(noted)
+    return list(counts.elements())
 
 
 def _unfinished(name: str) -> ActivityRun:
