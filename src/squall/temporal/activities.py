@@ -10,10 +10,11 @@ import asyncio
 import dataclasses
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
@@ -39,6 +40,8 @@ GRACE = 2.0
 ABANDONED = "it could not be stopped and was abandoned (it may still be running)"
 #: seconds between heartbeats (Temporal sends them at most every 0.8 x the timeout)
 BEAT = 1.0
+#: seconds by which Temporal's start of a play may precede the worker's (_given_up)
+OVERRUN_SLACK = 1.0
 #: seconds a worker waits for Temporal to give it a run's experiment document
 FETCH_TIMEOUT = 30.0
 
@@ -197,8 +200,12 @@ class WorkerActivities:
         try:
             result = await self._beating(play.future)
         except asyncio.CancelledError:
-            if _given_up():  # starved: the workflow will ask this worker for it
+            given_up = _given_up(play.started)
+            if given_up == "silent":  # starved: the workflow will ask this worker for it
                 self.plays.orphaned(play, _resume_wait(step), self._orphan_stopped)
+                raise
+            if given_up == "overran":  # its time limit: nobody will ask for it
+                await self._overrun_stopped(play)
                 raise
             return await self._ended_early(play)
         result.worker = self.identity
@@ -224,10 +231,14 @@ class WorkerActivities:
                 type=PLAY_UNKNOWN,
                 non_retryable=True,
             )
+        asked = time.monotonic()
         try:
             result = await self._beating(play.future)
         except asyncio.CancelledError:
-            if _given_up():  # starved again: the next offer asks again
+            given_up = _given_up(asked)
+            if given_up == "overran":  # the question's time limit: the run moved on
+                await self._overrun_stopped(play)
+            if given_up:  # or starved again: the next offer asks again
                 raise
             return await self._ended_early(play)
         result = dataclasses.replace(result, worker=self.identity, warnings=[*result.warnings])
@@ -267,6 +278,18 @@ class WorkerActivities:
         )
         sys.stderr.flush()
 
+    async def _overrun_stopped(self, play: Play) -> None:
+        """Temporal gave ``play`` up because it ran past its time limit (its
+        start-to-close backstop): the run moved on without it (a method activity failed,
+        a rollback played again elsewhere): it is stopped at once, not left to run on."""
+        import sys
+
+        limit = activity.info().start_to_close_timeout or timedelta()
+        reason = f"it ran past its time limit ({limit.total_seconds():g} s): Temporal gave it up"
+        await self._stopped(play.step, play.future, play.holder, play.cancel, reason)
+        sys.stderr.write(f"squall worker: run {play.step.run.run_id}: a step {reason}: stopped\n")
+        sys.stderr.flush()
+
     def _orphan_stopped(self, play: Play) -> None:
         """A play Temporal gave up on that no resume claimed: the run moved on without
         it (this worker was taken for lost): it is stopped, not left running unwatched."""
@@ -286,9 +309,9 @@ class WorkerActivities:
         future: asyncio.Future[StepResult],
         holder: list[RunContext],
         cancel: threading.Event,
+        reason: str = "the run was stopped (squall stop)",
     ) -> StepResult:
         """The workflow cancelled the step (a stop): end it, or abandon it after GRACE."""
-        reason = "the run was stopped (squall stop)"
         cancel.set()
         for ctx in holder:
             steps.stop_context(ctx, reason)
@@ -375,13 +398,28 @@ def _guarded(
         raise ApplicationError(message, type="StepError", non_retryable=True) from None
 
 
-def _given_up() -> bool:
-    """Whether Temporal gave the running activity up (its heartbeat timed out: this
-    worker was silent too long), rather than a stop or a shutdown cancelling it."""
+def _given_up(started: float) -> Literal["", "silent", "overran"]:
+    """Why Temporal gave up the running activity, begun here at ``started``
+    (time.monotonic): its heartbeat timed out ("silent": this worker was starved; the
+    workflow asks it for the play's result), or its start-to-close ("overran": nobody
+    will ask); "" when it did not (a stop, or a shutdown, cancelled it).
+
+    What temporalio sets then (its Rust core: sdk-core's activity manager; checked by
+    tests/temporal/test_cancel_flags.py on a real server): ``not_found`` when a
+    heartbeat's answer says the server no longer has the activity, which is so after
+    either timeout; ``timed_out`` and ``not_found`` both when the SDK's own timer (the
+    shorter of the two timeouts plus a buffer, the heartbeat's reset by each heartbeat)
+    ran out first. The flags cannot tell which timeout it was: the time the play has
+    run can (Temporal's clock started up to OVERRUN_SLACK earlier than ``started``)."""
     details = activity.cancellation_details()
     if details is None or details.cancel_requested or details.worker_shutdown:
-        return False
-    return details.not_found or details.timed_out
+        return ""
+    if not details.not_found:
+        return ""
+    limit = activity.info().start_to_close_timeout
+    if limit is not None and time.monotonic() - started >= limit.total_seconds() - OVERRUN_SLACK:
+        return "overran"
+    return "silent"
 
 
 def _resume_wait(step: StepInput) -> float:

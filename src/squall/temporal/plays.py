@@ -52,6 +52,8 @@ class Play:
     cancel: threading.Event = field(default_factory=threading.Event)
     #: a resume asked for its result (it is not an orphan)
     claimed: bool = False
+    #: when it began on this worker (time.monotonic)
+    started: float = field(default_factory=time.monotonic)
 
 
 class Plays:
