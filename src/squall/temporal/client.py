@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from squall.errors import InputError, SquallError
 from squall.temporal.inputs import RunInput
 from squall.temporal.names import WORKFLOW_NAME
+from squall.temporal.refused import RefusedWatch
 from squall.temporal.steps import run_from
 from squall.temporal.unstarted import StartWatch
 
@@ -266,8 +267,10 @@ async def follow(
     cannot read (a payload key it lacks), is terminated (nothing of it ran) and reported;
     with ``end_unstarted`` False (``runs attach``: the run was started to wait, maybe) it
     is only said, once, and followed on (:class:`squall.temporal.unstarted.StartWatch`;
-    ``converter`` reads the workers' failures, the client's). A server out of reach is
-    waited for, ``patience`` seconds at most.
+    ``converter`` reads the workers' failures, the client's). A run its workers refuse
+    to go on with is said, and, after ``wait`` seconds, ended here (not terminated:
+    :mod:`squall.temporal.refused`). A server out of reach is waited for, ``patience``
+    seconds at most.
 
     Raises:
         ServerLost: the server stayed out of reach longer than ``patience``.
@@ -281,6 +284,9 @@ async def follow(
         queue=queue,
         wait=wait,
         end_unstarted=end_unstarted,
+    )
+    refused = RefusedWatch(
+        listener.warning, converter or DataConverter.default, run_id=handle.id, wait=wait
     )
     result = asyncio.ensure_future(handle.result())
     try:
@@ -300,6 +306,8 @@ async def follow(
                 contact.lost(error)
                 result = asyncio.ensure_future(handle.result())
             ended = await watch.look(handle) if not since else None
+            if ended is None and (since or watch.started):  # its workers refuse it?
+                ended = await refused.look(handle)
             if ended is not None:
                 return ended
             await asyncio.wait({result}, timeout=POLL)

@@ -16,6 +16,7 @@ from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import WorkflowTaskFailedEventAttributes
 from temporalio.client import WorkflowHandle
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError
@@ -23,7 +24,7 @@ from temporalio.service import RPCError
 from squall._record import Record
 from squall.temporal.codec import KEY_ERROR, cannot_read
 
-__all__ = ["LOOK", "FirstTask", "StartWatch", "first_task"]
+__all__ = ["LATE_LOOK", "LOOK", "FirstTask", "StartWatch", "first_task", "task_failure"]
 
 #: seconds between two looks at the history of a run not started yet (then, once
 #: ``schedule_to_start`` has passed and the run still waits, LATE_LOOK)
@@ -74,6 +75,13 @@ async def first_task(
         return None
     if failed is None:
         return FirstTask(done=False)
+    return await task_failure(failed, converter)
+
+
+async def task_failure(
+    failed: WorkflowTaskFailedEventAttributes, converter: DataConverter
+) -> FirstTask:
+    """A failed workflow task's worker and reason (a task not done)."""
     failure = failed.failure
     return FirstTask(
         done=False,
