@@ -177,3 +177,52 @@ def test_a_rollback_on_a_starved_worker_is_played_once(
     (undo,) = document["rollbacks"]
     assert undo["status"] == "succeeded" and "replayed" not in undo["squall"], undo
     assert lines(marks / "undo") == lines(marks / "undo.done") == [str(player.pid)]
+
+
+def test_a_play_asked_for_long_after_it_ended_is_found(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The run's workflow worker is away while the worker of its method activity is
+    starved (frozen past its heartbeat timeout), and the play ends before anyone asks
+    for it: the question comes only once a workflow worker is back, a while after. The
+    play's result is still there (a worker keeps its ended plays while their run goes
+    on): the activity ran once and succeeded. Before, a worker kept them 600 s (64 at
+    most): a question later than that found nothing, and the activity was failed,
+    "worker lost" (checked with the 600 s cut to 2 s: the other run's step played
+    between made it forget)."""
+    queue = queue_name(request)
+    steps = f"{queue}-steps"
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    inject = {**held(marks, "inject"), "squall": {"task_queue": steps}}
+    experiment = write_experiment(
+        tmp_path / "late-question.json",
+        [inject],
+        squall={"task_queue": queue, "heartbeat": HEARTBEAT},
+    )
+    flow = bed.worker(queue)
+    player = bed.worker(steps)
+    journal = tmp_path / "journal.json"
+    cli = bed.follow(tmp_path, experiment, "--task-queue", queue, "--journal-path",
+                     str(journal))  # fmt: skip
+    try:
+        wait_for_lines(marks / "inject", timeout=120)
+        run_id = bed.running(queue)
+        flow.stop()  # no workflow worker: nobody asks for the play for now
+        _frozen(bed, player, run_id, cli)
+        (marks / "release").touch()
+        wait_for_lines(marks / "inject.done", timeout=60)  # ended, unasked
+        # meanwhile the worker plays another run's step (the former ledger forgot the
+        # plays that ended more than 600 s before when it took a new one)
+        other = write_experiment(tmp_path / "other.json", [
+            {**marked(marks, "other"), "squall": {"task_queue": steps}}])  # fmt: skip
+        played = bed.squall("run", "--engine", "temporal", "--task-queue", "main", str(other))
+        assert played.returncode == 0, played.stderr
+        bed.worker(queue)  # a workflow worker is back: the question comes
+    finally:
+        (marks / "release").touch()
+    document, _ = _completed(cli, journal)
+    (entry,) = document["run"]
+    assert entry["status"] == "succeeded", entry
+    assert entry["squall"]["worker"].startswith(f"{player.pid}@"), entry
+    assert lines(marks / "inject") == [str(player.pid)]

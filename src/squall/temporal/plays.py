@@ -13,8 +13,13 @@ rollback played again from its start elsewhere).
 
 A play Temporal gave up on goes on on its worker (the resume will want its result); one
 that no resume claims in time is stopped (:meth:`Plays.orphaned`), so nothing runs on
-unwatched after the run has moved on. An ended play is kept for :data:`KEEP` seconds (a
-resume comes as soon as its worker answers again), at most :data:`MOST` of them.
+unwatched after the run has moved on. An ended play's result is kept for as long as its
+run goes on, however long ago it ended (a resume may come late: the run's workflow
+worker, or the server, was away meanwhile); the worker forgets the plays of the runs that
+ended (:meth:`Plays.runs`, :meth:`Plays.forget_run`: it asks Temporal every
+``REAP_EVERY`` seconds). Memory stays bounded: at most :data:`MOST_BYTES` of ended
+plays' entries are kept; beyond, the oldest are forgotten, and the worker says so (a
+resume of one then finds nothing: the step is lost as before).
 """
 
 from __future__ import annotations
@@ -31,12 +36,10 @@ if TYPE_CHECKING:
     from squall.engine.context import RunContext
     from squall.temporal.steps import StepInput, StepResult
 
-__all__ = ["KEEP", "MOST", "Play", "Plays"]
+__all__ = ["MOST_BYTES", "Play", "Plays"]
 
-#: seconds an ended play's result is kept for a resume
-KEEP = 600.0
-#: ended plays kept at most (their entries are bounded by the output limit)
-MOST = 64
+#: bytes of ended plays' entries kept at most (each entry is bounded by the output limit)
+MOST_BYTES = 64 * 1024 * 1024
 #: seconds added to ``heartbeat`` + ``schedule_to_start`` before an unclaimed play that
 #: Temporal gave up on is stopped
 MARGIN = 30.0
@@ -59,22 +62,41 @@ class Play:
 class Plays:
     """This worker's plays, by (workflow id, Temporal activity id of the first play)."""
 
-    def __init__(self, keep: float = KEEP, most: int = MOST) -> None:
-        self._keep = keep
-        self._most = most
+    def __init__(
+        self, most_bytes: int = MOST_BYTES, said: Callable[[str], None] | None = None
+    ) -> None:
+        self._most_bytes = most_bytes
+        self._said = said or _stderr
         self._plays: OrderedDict[tuple[str, str], Play] = OrderedDict()
-        self._ended: OrderedDict[tuple[str, str], float] = OrderedDict()
+        #: ended plays, oldest first, with the size of their entry
+        self._ended: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._bytes = 0
         self._watching: set[asyncio.Task[None]] = set()
 
     def add(self, key: tuple[str, str], play: Play) -> None:
-        self._forget_old()
         self._plays[key] = play
 
-        def ended(_: object) -> None:
-            self._ended.setdefault(key, time.monotonic())
+        def ended(future: asyncio.Future[StepResult]) -> None:
             play.holder.clear()  # its contexts (outputs, journal parts) are not kept
+            if self._plays.get(key) is not play or key in self._ended:
+                return
+            size = _size(future)
+            self._ended[key] = size
+            self._bytes += size
+            self._bound()
 
         play.future.add_done_callback(ended)
+
+    def runs(self) -> set[str]:
+        """The runs (workflow ids) this worker keeps plays of."""
+        return {run for run, _ in self._plays}
+
+    def forget_run(self, run: str) -> None:
+        """The run ended: nothing will ask for its plays (those still running stay)."""
+        for key in [k for k in self._plays if k[0] == run]:
+            if key in self._ended:
+                self._bytes -= self._ended.pop(key)
+                del self._plays[key]
 
     def running(self) -> int:
         """How many plays have not ended."""
@@ -82,7 +104,7 @@ class Plays:
 
     def claim(self, key: tuple[str, str]) -> Play | None:
         """The play a resume asks for (None when this worker has none: it was restarted,
-        or the play ended too long ago)."""
+        or forgot it beyond :data:`MOST_BYTES`)."""
         play = self._plays.get(key)
         if play is not None:
             play.claimed = True
@@ -101,11 +123,29 @@ class Plays:
         self._watching.add(task)
         task.add_done_callback(self._watching.discard)
 
-    def _forget_old(self) -> None:
-        now = time.monotonic()
-        while self._ended:
-            key, ended = next(iter(self._ended.items()))
-            if now - ended < self._keep and len(self._ended) <= self._most:
-                break
-            del self._ended[key]
+    def _bound(self) -> None:
+        """Forget the oldest ended plays beyond :data:`MOST_BYTES` (said: a resume of one
+        finds nothing)."""
+        while self._bytes > self._most_bytes and len(self._ended) > 1:
+            key, size = self._ended.popitem(last=False)
+            self._bytes -= size
             self._plays.pop(key, None)
+            self._said(
+                f"squall worker: run {key[0]}: forgot the result of an ended play (this "
+                f"worker keeps {self._most_bytes / 2**20:g} MiB of them at most): "
+                "should its run ask for it again, the step is lost"
+            )
+
+
+def _size(future: asyncio.Future[StepResult]) -> int:
+    """The bytes an ended play keeps (its entry; a failure keeps little)."""
+    if future.cancelled() or future.exception() is not None:
+        return 1024
+    return len(future.result().entry) + 1024
+
+
+def _stderr(text: str) -> None:
+    import sys
+
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()

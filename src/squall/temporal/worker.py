@@ -106,32 +106,41 @@ _HEARTBEATS: dict[str, Any] = {
 }
 
 
-async def _reap(client: Client, pool: ThreadPoolExecutor) -> None:
+async def _reap(client: Client, activities: WorkerActivities) -> None:
     """Release the controls of the runs that ended without cleaning them up here (the
     workflow was terminated, or gave this worker up as lost while it lived): their
-    threads would watch a finished run forever."""
-    from temporalio.client import WorkflowExecutionStatus
-    from temporalio.service import RPCError, RPCStatusCode
-
+    threads would watch a finished run forever. Forget the plays of the runs that ended
+    (kept for a resume however late it comes while the run goes on: plays)."""
     from squall.temporal.runhooks import held_runs
 
     loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(REAP_EVERY)
+        for run_id in activities.plays.runs():
+            if await _over(client, run_id):
+                activities.plays.forget_run(run_id)
         for run_id, hooks in held_runs().items():
             try:
-                described = await client.get_workflow_handle(run_id).describe()
-                over = described.status != WorkflowExecutionStatus.RUNNING
-            except RPCError as exc:  # unreachable server: look again later
-                over = exc.status == RPCStatusCode.NOT_FOUND
-            try:
-                if over and await loop.run_in_executor(pool, hooks.release):
+                over = await _over(client, run_id)
+                if over and await loop.run_in_executor(activities.pool, hooks.release):
                     sys.stderr.write(
                         f"squall worker: run {run_id} ended without cleaning up its "
                         "controls here: cleaned up now\n"
                     )
             except Exception as exc:  # a broken cleanup must not end the reaping
                 sys.stderr.write(f"squall worker: cleaning up run {run_id}: {exc}\n")
+
+
+async def _over(client: Client, run_id: str) -> bool:
+    """Whether run ``run_id`` has ended (False when the server cannot say now)."""
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        described = await client.get_workflow_handle(run_id).describe()
+    except RPCError as exc:  # unreachable server: look again later
+        return exc.status == RPCStatusCode.NOT_FOUND
+    return described.status != WorkflowExecutionStatus.RUNNING
 
 
 #: the logger temporalio's workflow worker reports a failed workflow task on
@@ -231,7 +240,7 @@ async def serve(
             sys.stderr.flush()
             if ready is not None:
                 ready()
-            reaper = asyncio.create_task(_reap(client, pool))
+            reaper = asyncio.create_task(_reap(client, activities))
             await stop.wait()
             reaper.cancel()
     finally:
