@@ -82,6 +82,31 @@ def test_a_method_activity_on_a_worker_without_the_key_stops_the_run_with_exit_2
     assert "cannot read the run" in document["squall"]["reasons"][0]
 
 
+def _waiting_rollback(bed: Bed, tmp_path: Path, queue: str, locked: str) -> Any:
+    """A run (``--rollback-strategy always``) whose rollback ``undo`` is routed to
+    ``locked``, whose worker cannot read the run: the command line (its output in
+    tmp_path/cli.log, its journal tmp_path/journal.json), once it said the rollback
+    waits."""
+    experiment = write_experiment(
+        tmp_path / "owed.json", [marked(tmp_path, "act")],
+        [_routed(marked(tmp_path, "undo"), locked)],
+    )  # fmt: skip
+    output = tmp_path / "cli.log"
+    bed.worker(queue, SQUALL_TEMPORAL_KEY=KEY)
+    cli = bed.popen(tmp_path, "run", "--engine", "temporal", "--task-queue", queue,
+                    "--rollback-strategy", "always", "--journal-path",
+                    str(tmp_path / "journal.json"), str(experiment), output=output,
+                    SQUALL_TEMPORAL_KEY=KEY)  # fmt: skip
+    said = f'rollback "undo" waits for a worker of task queue "{locked}" that can read'
+    deadline = time.monotonic() + PROMPT
+    while said not in output.read_text():
+        if cli.poll() is not None or time.monotonic() > deadline:
+            cli.kill()
+            raise AssertionError(output.read_text())
+        time.sleep(0.1)
+    return cli
+
+
 @pytest.mark.parametrize(
     "bad_env",
     [pytest.param({}, id="no-key"), pytest.param({"SQUALL_TEMPORAL_KEY": OTHER}, id="other-key")],
@@ -91,23 +116,11 @@ def test_a_rollback_no_worker_can_read_says_so_and_waits_for_one_that_can(
 ) -> None:
     queue = queue_name(request)
     locked = f"{queue}-locked"
-    experiment = write_experiment(
-        tmp_path / "owed.json", [marked(tmp_path, "act")],
-        [_routed(marked(tmp_path, "undo"), locked)],
-    )  # fmt: skip
-    journal = tmp_path / "journal.json"
-    output = tmp_path / "cli.log"
-    bed.worker(queue, SQUALL_TEMPORAL_KEY=KEY)
+    journal, output = tmp_path / "journal.json", tmp_path / "cli.log"
     bad = bed.worker(locked, **bad_env)
-    cli = bed.popen(tmp_path, "run", "--engine", "temporal", "--task-queue", queue,
-                    "--rollback-strategy", "always", "--journal-path", str(journal),
-                    str(experiment), output=output, SQUALL_TEMPORAL_KEY=KEY)  # fmt: skip
+    cli = _waiting_rollback(bed, tmp_path, queue, locked)
     try:
         said = f'rollback "undo" waits for a worker of task queue "{locked}" that can read'
-        deadline = time.monotonic() + PROMPT
-        while said not in output.read_text():
-            assert cli.poll() is None and time.monotonic() < deadline, output.read_text()
-            time.sleep(0.1)
         assert f"the worker {bad.pid}@" in output.read_text()
         assert lines(tmp_path / "undo") == []  # owed, not given up, not played
         good = bed.worker(locked, SQUALL_TEMPORAL_KEY=KEY)
@@ -181,3 +194,35 @@ def _start_scheduled(events: list[dict[str, Any]]) -> bool:
         if (attributes.get("activityType") or {}).get("name") == "squall.start":
             return True
     return False
+
+
+def test_squall_stop_ends_a_rollbacks_wait_and_says_it_was_not_played(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The rollback waits for a worker that can read the run (above); the user gives up
+    on it with ``squall stop``: the wait ends at once, the rollback is recorded as
+    failed, NOT played, loudly (a warning, the journal's reasons), and the run ends
+    interrupted (exit 130). Found: ``squall stop`` changed nothing, the run waited on."""
+    queue = queue_name(request)
+    locked = f"{queue}-locked"
+    journal, output = tmp_path / "journal.json", tmp_path / "cli.log"
+    bed.worker(locked)
+    cli = _waiting_rollback(bed, tmp_path, queue, locked)
+    try:
+        stopped = bed.squall("stop", bed.running(queue), "--reason", "giving up on it")
+        assert stopped.returncode == 0, stopped.stderr
+        cli.wait(timeout=PROMPT)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    text = output.read_text()
+    assert cli.returncode == 130, text
+    assert "those waiting for a worker are given up: NOT played" in text, text
+    gave_up = 'rollback "undo" NOT played: giving up on it, while it waited for a worker'
+    assert gave_up in text and "Traceback" not in text, text
+    assert lines(tmp_path / "undo") == []
+    document = json.loads(journal.read_text())
+    assert document["status"] == "interrupted"
+    (undo,) = document["rollbacks"]
+    assert undo["status"] == "failed" and undo["exception"][0].startswith("NOT played"), undo
+    assert any(gave_up in r for r in document["squall"]["reasons"]), document["squall"]

@@ -47,7 +47,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from squall.temporal.flow.activity import OFFERS
+from squall.temporal.flow.activity import ENDS_WAITS, OFFERS
 from squall.temporal.flow.failures import key_refused, why
 from squall.temporal.flow.groups import GroupSteps
 from squall.temporal.flow.hooks import LOST, HookSteps
@@ -118,6 +118,8 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
         if interruption is None:
             why = reason or "the run was stopped (squall stop)"
             interruption = Interruption("stop", why, kind="stop")
+        if kind not in KINDS:  # a user's stop, not a control's: rollbacks' waits end
+            self._end_waits(interruption.reason)
         self._request_stop(interruption)
 
     @workflow.query
@@ -150,6 +152,7 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
         if self._hooks_lost and not (self._stop is not None and self._stop.name == LOST):
             journal.reasons.append(self._hooks_lost)  # lost once the rollbacks were decided
         journal.reasons.extend(self._waits)  # rollbacks a worker could not read
+        journal.reasons.extend(self._unplayed)  # rollbacks a stop gave up waiting for
         text = fitted_journal(journal.to_dict())  # a payload of Temporal's size at most
         written = await self._record(run, text) if run.record_on_worker else ""
         self._done = True
@@ -192,6 +195,7 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
         self._pauses = dict(header.get("pauses") or {})
         self._resumes = workflow.patched(RESUMES)  # False when replaying an older run
         self._offers = workflow.patched(OFFERS)
+        self._ends_waits = workflow.patched(ENDS_WAITS)
         self._started = workflow.now()
         journal = Journal(
             experiment=header["experiment"],

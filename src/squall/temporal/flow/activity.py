@@ -7,6 +7,7 @@ and is played again on another one when its worker is lost."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from datetime import timedelta
 from typing import Any
@@ -39,6 +40,8 @@ __all__ = ["ActivitySteps"]
 _SOURCES = (Phase.BEFORE, Phase.METHOD, Phase.ROLLBACKS)
 #: the workflow patch under which the workflow offers an owed rollback again itself
 OFFERS = "squall-rollbacks-offered-again"
+#: the workflow patch under which a stop during the rollbacks ends their waits
+ENDS_WAITS = "squall-stop-ends-rollback-waits"
 #: most seconds between two offers of a rollback whose play did not end
 LOST_WAIT = 30.0
 #: most seconds between two offers of a rollback no worker that took it could read (a
@@ -162,7 +165,9 @@ class ActivitySteps(Resumes):
                 return await self._attempts(step, activity, queue, rollback)
             except ActivityError as exc:
                 again = await self._offered_again(exc, step, activity, queue) if rollback else None
-                if again is not None:  # an owed rollback never gives up
+                if again is not None and self._waits_ended:  # a stop ended its wait
+                    return self._unplayed_rollback(activity, start, queue)
+                if again is not None:  # an owed rollback never gives up by itself
                     step = again
                     continue
                 refused = key_refused(exc)
@@ -205,13 +210,35 @@ class ActivitySteps(Resumes):
                 self._waits.append(said)
                 self._emit("warning", text=said)
             self._refusals += 1
-            await workflow.sleep(_backoff(self._refusals, REFUSED_WAIT))
+            await self._between_offers(_backoff(self._refusals, REFUSED_WAIT))
             return step
         cause = error.cause
         if isinstance(cause, ApplicationError) and cause.non_retryable:
             return None
-        await workflow.sleep(_backoff(step.tried, LOST_WAIT))  # lost, shut down, too long
+        await self._between_offers(_backoff(step.tried, LOST_WAIT))  # lost, shut down, too long
         return dataclasses.replace(step, lost=lost or step.lost, tried=step.tried + 1)
+
+    async def _between_offers(self, seconds: float) -> None:
+        """Wait ``seconds`` before offering a rollback again; a stop during the
+        rollbacks ends the wait (:meth:`FlowState._end_waits`)."""
+        if not self._ends_waits:  # a run an older squall began
+            await workflow.sleep(seconds)
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await workflow.wait_condition(lambda: bool(self._waits_ended), timeout=seconds)
+
+    def _unplayed_rollback(self, activity: Activity, start: Any, queue: str) -> StepResult:
+        """An owed rollback whose wait for a worker a stop ended: failed, NOT played,
+        and said loudly (a warning, the journal's reasons)."""
+        reason = (
+            f"NOT played: {self._waits_ended}, while it waited for a worker of task queue "
+            f"{show_value(queue)}; it is owed: what the method changed may still be in "
+            "place (play it by hand)"
+        )
+        said = f"rollback {show_value(activity.name)} {reason}"
+        self._unplayed.append(said)
+        self._emit("warning", text=said)
+        return StepResult(entry=dumps(failed_entry(activity, start, reason)))
 
     async def _attempts(
         self, step: StepInput, activity: Activity, queue: str, rollback: bool

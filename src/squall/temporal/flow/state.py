@@ -98,6 +98,13 @@ class FlowState:
         self._waits: list[str] = []
         #: offers of rollbacks refused so far (the wait between two grows with them)
         self._refusals = 0
+        #: a stop during the rollbacks ends their waits for a worker (flow.activity;
+        #: False in a run an older squall began: it did not)
+        self._ends_waits = False
+        #: why a stop during the rollbacks ended their waits ("" when none did)
+        self._waits_ended = ""
+        #: the rollbacks that stop left unplayed (said in the journal's reasons)
+        self._unplayed: list[str] = []
         #: the ``${name}`` pauses the run's start resolved, by activity pointer
         #: (timeouts.resolved_pauses; none in the header of a run an older squall began)
         self._pauses: dict[str, list[float | None]] = {}
@@ -122,6 +129,21 @@ class FlowState:
         return self._aborted_by
 
     # -- stops -------------------------------------------------------------------------
+
+    def _end_waits(self, reason: str) -> None:
+        """``squall stop`` (or a signal the command line passed on) during the rollbacks:
+        those played go on to their end; those waiting for a worker (none of their queue,
+        none that can read the run, or their worker lost) are given up, not played, and
+        said so loudly (flow.activity)."""
+        if not self._in_rollbacks or not self._ends_waits or self._waits_ended or self._done:
+            return
+        self._waits_ended = reason or "the run was stopped (squall stop)"
+        self._emit(
+            "warning",
+            text=f"stop requested during the rollbacks: {self._waits_ended}; the rollbacks "
+            "being played are played to their end, those waiting for a worker are given "
+            "up: NOT played",
+        )
 
     def _request_stop(self, interruption: Interruption) -> None:
         if self._stop is not None or self._done:
