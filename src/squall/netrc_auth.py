@@ -128,7 +128,7 @@ def _entries(path: str, info: os.stat_result) -> tuple[dict[str, tuple[str, str]
     try:
         parsed = netrc.netrc(path)
     except netrc.NetrcParseError as exc:
-        return {}, f"malformed: {exc.msg}", exc.lineno or None
+        return {}, f"malformed: {_unquoted(exc.msg)}", exc.lineno or None
     except (OSError, UnicodeError, ValueError) as exc:
         return {}, f"cannot be read: {exc}", None
     entries: dict[str, tuple[str, str]] = {}
@@ -138,3 +138,13 @@ def _entries(path: str, info: os.stat_result) -> tuple[dict[str, tuple[str, str]
         # requests' choice: the login, else the account
         entries.setdefault(host.lower(), (login or account or "", password or ""))
     return entries, "", None
+
+
+def _unquoted(message: str) -> str:
+    """The parser's message without the token it quotes: in a password left unquoted
+    with a space in it, that token is the rest of the password (the line still says
+    where)."""
+    import re
+
+    head = re.split("['\"]", message, maxsplit=1)[0].rstrip()
+    return head if head == message else f"{head} (a word not shown)"

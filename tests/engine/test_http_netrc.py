@@ -268,6 +268,22 @@ def test_a_file_that_is_not_safe_or_not_right_is_not_used_and_says_why(
     assert servers.one.seen == [("/x", None)]
 
 
+def test_a_malformed_file_does_not_quote_a_piece_of_a_password(
+    squall: Any, servers: _Servers, tmp_path: Path, netrc: Path
+) -> None:
+    """Found (session 9): Python's parser names the token it trips on, and in a password
+    with a space left unquoted that token is the password's second half: the warning
+    printed it on the console and in the journal."""
+    path = tmp_path / "bad-netrc"
+    path.write_text(f"machine 127.0.0.1 login a password {PASSWORD} tail-of-it-93c1\n")
+    path.chmod(0o600)
+    result = _cli_run(squall, tmp_path, servers.url("one"), str(path))
+    assert result.code == 0, result.stderr
+    assert f"warn get: {path}:" in result.stderr and "malformed" in result.stderr
+    for text in (result.stderr, (tmp_path / "journal.json").read_text()):
+        assert "tail-of-it-93c1" not in text and PASSWORD not in text
+
+
 @pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
 def test_a_netrc_that_is_no_regular_file_is_not_read(
     squall: Any, servers: _Servers, tmp_path: Path, kind: str, netrc: Path
