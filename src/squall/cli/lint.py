@@ -80,6 +80,9 @@ def lint(
         raise click.BadParameter(
             f"unknown rule {unknown[0]!r} (known: {', '.join(RULES)})", param_hint="--disable"
         )
+    from squall.cli.suite import expand_sources
+
+    sources = tuple(expand_sources(sources))  # directories stand for their experiments
     settings = load_cli_settings(ctx)
     overrides, secret_overrides, shared = read_sourced_overrides(variables, var_files)
     given = (overrides, secret_overrides, shared)

@@ -21,6 +21,10 @@ from squall.cli.temporal_options import connection_options
 from squall.errors import Problem, ValidationError, printable
 from squall.intervals import MAX_SECONDS, MIN_INTERVAL
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from squall.experiment.model import ControlDecl
+
 __all__ = [
     "load_cli_document",
     "load_cli_settings",
@@ -237,7 +241,7 @@ def run(ctx: click.Context, /, **params: Any) -> int:
 
 
 @click.command()
-@click.argument("source")
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @_input_options
 @click.option(
     "--strict",
@@ -248,53 +252,98 @@ def run(ctx: click.Context, /, **params: Any) -> int:
 @click.pass_context
 def validate(
     ctx: click.Context,
-    source: str,
+    sources: tuple[str, ...],
     no_verify_tls: bool,
     variables: tuple[str, ...],
     var_files: tuple[str, ...],
     strict: bool,
     control_files: tuple[str, ...],
 ) -> int:
-    """Check an experiment without running it (exit 0 valid, 2 problems found).
+    """Check experiments without running them.
+
+    Files, URLs and directories of experiment files, as `squall run` takes them: exit 0
+    when every one is valid, 2 when problems are found.
 
     The global controls a run would load (the settings' and each --control-file) are
     checked too."""
-    from squall.api import document_problems, sorted_problems
     from squall.cli.controlfiles import global_control_findings
-    from squall.experiment.overrides import override_findings
-    from squall.notifications import notify
-    from squall.validate import placeholder_findings
+    from squall.cli.suite import expand_sources
+    from squall.errors import LoadError
 
+    experiments = expand_sources(sources)
     settings = load_cli_settings(ctx)
-    overrides, secret_overrides, shared = read_sourced_overrides(variables, var_files)
-    document = load_cli_document(source, no_verify_tls, settings)
-    notify(settings, "validate-started", document.data)
-    try:
-        experiment, problems = document_problems(  # one pass: format and registry
-            document, overrides=overrides, secret_overrides=secret_overrides, shared_keys=shared
+    given = read_sourced_overrides(variables, var_files)
+    controls, elsewhere = global_control_findings(settings, control_files)  # located
+    valid = 0
+    for index, source in enumerate(experiments):
+        try:
+            document = load_cli_document(source, no_verify_tls, settings)
+        except LoadError as exc:
+            if len(experiments) == 1:
+                raise  # the command's own error line, as for any bad input
+            sys.stderr.write(f"squall: error: {printable(str(exc))}\n")
+            continue
+        check = _Check(settings, given, strict, controls, elsewhere if index == 0 else [])
+        valid += check(document)
+    if len(experiments) > 1:
+        invalid = len(experiments) - valid
+        sys.stderr.write(
+            f"squall: {len(experiments)} experiments: {valid} valid, {invalid} with problems\n"
         )
-        controls, elsewhere = global_control_findings(settings, control_files)  # located
-        warnings, notes = placeholder_findings(
-            experiment,
-            overrides=overrides,
-            secret_overrides=secret_overrides,
-            global_controls=controls,
-        )
-        warnings += override_findings(
-            experiment, overrides, secret_overrides, global_controls=controls, shared=shared
-        )[1]
-        if strict:
-            problems, warnings = problems + warnings, []
-        _print_findings("warning", document.located(warnings))
-        _print_findings("note", document.located(notes))
-        if problems or elsewhere:
-            located = sorted_problems(document, problems) + elsewhere
-            raise ValidationError(located, document.name)
-    except ValidationError as exc:
-        _print_problems(exc)
-        notify(settings, "validate-failed", document.data, exc)
-        return 2
-    notify(settings, "validate-completed", document.data)
-    count = len(experiment.activities())
-    sys.stderr.write(f"squall: {document.name}: valid ({count} activities)\n")
-    return 0
+    return 0 if valid == len(experiments) else 2
+
+
+class _Check:
+    """``squall validate`` of one document: True when it is valid (problems printed)."""
+
+    def __init__(
+        self,
+        settings: dict[str, Any],
+        given: tuple[dict[str, Any], dict[str, dict[str, Any]], frozenset[str]],
+        strict: bool,
+        controls: tuple[ControlDecl, ...],
+        elsewhere: list[Problem],
+    ) -> None:
+        self.settings = settings
+        self.given = given
+        self.strict = strict
+        self.controls = controls  # the global controls that are right
+        self.elsewhere = elsewhere  # the problems of the others (located in their files)
+
+    def __call__(self, document: Any) -> bool:
+        from squall.api import document_problems, sorted_problems
+        from squall.experiment.overrides import override_findings
+        from squall.notifications import notify
+        from squall.validate import placeholder_findings
+
+        settings, controls = self.settings, self.controls
+        overrides, secret_overrides, shared = self.given
+        notify(settings, "validate-started", document.data)
+        try:
+            experiment, problems = document_problems(  # one pass: format and registry
+                document, overrides=overrides, secret_overrides=secret_overrides, shared_keys=shared
+            )
+            warnings, notes = placeholder_findings(
+                experiment,
+                overrides=overrides,
+                secret_overrides=secret_overrides,
+                global_controls=controls,
+            )
+            warnings += override_findings(
+                experiment, overrides, secret_overrides, global_controls=controls, shared=shared
+            )[1]
+            if self.strict:
+                problems, warnings = problems + warnings, []
+            _print_findings("warning", document.located(warnings))
+            _print_findings("note", document.located(notes))
+            if problems or self.elsewhere:
+                located = sorted_problems(document, problems) + self.elsewhere
+                raise ValidationError(located, document.name)
+        except ValidationError as exc:
+            _print_problems(exc)
+            notify(settings, "validate-failed", document.data, exc)
+            return False
+        notify(settings, "validate-completed", document.data)
+        count = len(experiment.activities())
+        sys.stderr.write(f"squall: {document.name}: valid ({count} activities)\n")
+        return True
