@@ -14,9 +14,32 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["LazyLogger", "configure", "get_logger", "stdlib_logger"]
+__all__ = ["EXTENSION_LOGGERS", "LazyLogger", "adopt_extension_loggers", "configure"]
+__all__ += ["get_logger", "stdlib_logger"]
 
 _pending: list[Callable[[], None]] = []
+#: the loggers Chaos Toolkit extensions write to: logzero's (``from logzero import
+#: logger``) and chaoslib's; squall's console and log file handle them as its own
+EXTENSION_LOGGERS = ("logzero_default", "chaostoolkit", "chaoslib")
+#: what attaches squall's handlers to them (squall.cli.logs sets it when it configures)
+_attach: list[Callable[[], None]] = []
+
+
+def adopt_extension_loggers() -> None:
+    """A driver or control module was imported: if it made one of the extension loggers
+    (or imported the real logzero, which gives its logger a console handler of its own),
+    squall's console and log file are configured now and handle that logger."""
+    import sys
+
+    logging = sys.modules.get("logging")
+    if logging is None:
+        return
+    known = logging.Logger.manager.loggerDict
+    if not any(name in known for name in EXTENSION_LOGGERS):
+        return
+    _apply()
+    for attach in _attach:
+        attach()
 
 
 def configure(setup: Callable[[], None], *, now: bool = False) -> None:

@@ -72,6 +72,20 @@ def test_driver_and_control_importing_chaoslib_run(venv: tuple[Venv, Path], tmp_
     assert "never" not in run
 
 
+def test_the_stand_in_logzero_logs_through_squall(venv: tuple[Venv, Path], tmp_path: Path) -> None:
+    """What a driver logs with the stand-in's ``logzero.logger`` goes to squall's console
+    (with -v) and log file, as with the real logzero (test_extension_logging.py)."""
+    env, _ = venv
+    shutil.copy(HERE / "experiment.json", tmp_path)
+    (tmp_path / "lines.txt").write_text("a\nb\nc\n")
+    done = squall(
+        env, "-v", "--log-file", "run.log", "run", "experiment.json", cwd=tmp_path, path=str(HERE)
+    )
+    assert done.returncode == 130, done.stderr
+    assert "squall: INFO: counting lines.txt" in done.stderr.splitlines()
+    assert "INFO] [ctk_style:" in (tmp_path / "run.log").read_text()
+
+
 def test_a_chaoslib_module_the_stand_in_lacks_is_named(
     venv: tuple[Venv, Path], tmp_path: Path
 ) -> None:

@@ -41,6 +41,12 @@ class _MaskSecrets(logging.Filter):
 
 
 def setup_logging(verbose: bool, log_file: str | None, log_level: str, log_format: str) -> None:
+    """squall's console (warnings, everything with ``-v``) and ``--log-file``, for its own
+    loggers and those Chaos Toolkit extensions write to (``squall._log.EXTENSION_LOGGERS``:
+    what a driver logs through logzero or chaoslib's logger is shown and kept as the
+    Chaos Toolkit shows and keeps it, masked)."""
+    from squall import _log
+
     root = logging.getLogger("squall")
     root.setLevel(logging.DEBUG)
     root.handlers.clear()
@@ -61,3 +67,26 @@ def setup_logging(verbose: bool, log_file: str | None, log_level: str, log_forma
         )
         handler.addFilter(_MaskSecrets())
         root.addHandler(handler)
+    handlers = list(root.handlers)
+    _log._attach[:] = [lambda: _attach(handlers)]
+    _attach(handlers)
+
+
+def _attach(handlers: list[logging.Handler]) -> None:
+    """Give the extension loggers squall's handlers, in place of their own (the real
+    logzero's console handler, which would show every level in its own format) and of
+    any squall gave them before."""
+    from squall._log import EXTENSION_LOGGERS
+
+    for name in EXTENSION_LOGGERS:
+        if name not in logging.Logger.manager.loggerDict:
+            continue  # made when an extension makes it (adopt_extension_loggers)
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if hasattr(handler, "_is_logzero_internal") or hasattr(handler, "_squall"):
+                logger.removeHandler(handler)
+        for handler in handlers:
+            handler._squall = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False  # not twice through the root logger's handlers

@@ -19,6 +19,8 @@ import importlib
 import sys
 from types import ModuleType
 
+from squall._log import adopt_extension_loggers
+
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
@@ -91,11 +93,14 @@ def import_module(name: str) -> ModuleType:
         raise _stand_in_gap(exc) from None
     else:
         _share_settings()
+        adopt_extension_loggers()
         return module
     try:
-        return importlib.import_module(name)
+        module = importlib.import_module(name)
     except ImportError as exc:
         raise _stand_in_gap(exc) from None
+    adopt_extension_loggers()
+    return module
 
 
 def _share_settings() -> None:
