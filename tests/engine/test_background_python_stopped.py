@@ -16,16 +16,13 @@ swallows the exception, is still abandoned after the grace, now with a warning.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from sqharness import subprocess_env
+from sqharness import start_in
 
 INJECTOR = """
 import time
@@ -67,13 +64,7 @@ def _run(tmp_path: Path, func: str, member: dict[str, object]) -> tuple[int, str
                        "provider": {"type": "process", "path": "sh", "arguments": ["-c", UNDO]}}],
     }  # fmt: skip
     (tmp_path / "e.json").write_text(json.dumps(experiment))
-    env = subprocess_env(SQUALL_RECOVERY_DIR=str(tmp_path / "recovery"))
-    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env["PYTHONPATH"]])
-    squall = subprocess.Popen(
-        [sys.executable, "-m", "squall", "run", "e.json", "--no-history",
-         "--rollback-strategy", "always"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    squall = start_in(tmp_path, "run", "e.json", "--no-history", "--rollback-strategy", "always")
     log = tmp_path / "log"
     deadline = time.monotonic() + 30
     while (not log.exists() or log.read_text().count("inject") < 5) and (

@@ -13,16 +13,14 @@ killed), then abandons it: the check's result no longer counts, and the rollback
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from sqharness import subprocess_env
+from sqharness import start_in
 
 HANG = '''
 import os, time
@@ -73,13 +71,7 @@ def test_a_stop_does_not_wait_for_a_hung_continuous_probe(
 ) -> None:
     (tmp_path / "hangmod.py").write_text(HANG)
     _experiment(tmp_path, PROBES[kind](tmp_path))
-    env = subprocess_env(SQUALL_RECOVERY_DIR=str(tmp_path / "recovery"))
-    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env["PYTHONPATH"]])
-    squall = subprocess.Popen(
-        [sys.executable, "-m", "squall", "run", "e.json", "--no-history",
-         "--rollback-strategy", "always"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    squall = start_in(tmp_path, "run", "e.json", "--no-history", "--rollback-strategy", "always")
     deadline = time.monotonic() + 30
     while not (tmp_path / "hung").exists() and time.monotonic() < deadline:
         time.sleep(0.02)

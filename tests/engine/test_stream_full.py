@@ -36,14 +36,16 @@ MARK = (
 )
 
 
-def _step(name: str, markers: Path, size: int = 0) -> dict[str, Any]:
+def _step(name: str, markers: Path, size: float = 0, code: str = MARK) -> dict[str, Any]:
+    """A step that marks its name (``code``: MARK writes ``size`` bytes of output,
+    SLOW_MARK marks its start, then its end ``size`` seconds later)."""
     return {
         "type": "action",
         "name": name,
         "provider": {
             "type": "process",
             "path": sys.executable,
-            "arguments": ["-c", MARK, str(markers), name, str(size)],
+            "arguments": ["-c", code, str(markers), name, str(size)],
         },
     }
 
@@ -127,18 +129,6 @@ SLOW_MARK = (
 )
 
 
-def _slow_step(name: str, markers: Path, seconds: float) -> dict[str, Any]:
-    return {
-        "type": "action",
-        "name": name,
-        "provider": {
-            "type": "process",
-            "path": sys.executable,
-            "arguments": ["-c", SLOW_MARK, str(markers), name, str(seconds)],
-        },
-    }
-
-
 def test_recover_does_not_replay_a_rollback_the_full_disk_kept_out_of_the_stream(
     tmp_path: Path,
 ) -> None:
@@ -155,7 +145,7 @@ def test_recover_does_not_replay_a_rollback_the_full_disk_kept_out_of_the_stream
         "title": "a full disk, then a signal during the rollbacks",
         "description": "undo-1 is played once, undo-2 is owed",
         "method": [_step("first", markers), _step("fill", markers, 200_000), _step("third", markers)],
-        "rollbacks": [_slow_step("undo-1", markers, 1.0), _slow_step("undo-2", markers, 0.0)],
+        "rollbacks": [_step("undo-1", markers, 1.0, SLOW_MARK), _step("undo-2", markers, 0, SLOW_MARK)],
     }  # fmt: skip
     (tmp_path / "e.json").write_text(json.dumps(experiment))
     env = subprocess_env(SQUALL_RECOVERY_DIR=str(tmp_path / "recovery"))

@@ -246,3 +246,14 @@ def run_squall(
         check=False,
         timeout=timeout,
     )
+
+
+def start_in(cwd: Path, *args: str) -> subprocess.Popen[str]:
+    """``python -m squall ARGS`` started in ``cwd`` (its recovery directory there, ``cwd``
+    first on the python path: a test's own modules), its output piped."""
+    env = subprocess_env(SQUALL_RECOVERY_DIR=str(cwd / "recovery"))
+    env["PYTHONPATH"] = os.pathsep.join([str(cwd), env["PYTHONPATH"]])
+    return subprocess.Popen(
+        [sys.executable, "-m", "squall", *args],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
