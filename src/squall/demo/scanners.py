@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+
+from squall.demo import sockdiag
 
 __all__ = [
     "CertFinding",
@@ -31,10 +34,15 @@ def _address(hex_addr: str) -> str:
     return ":".join(full[i : i + 4] for i in range(0, 32, 4))
 
 
-def listening_ports(files: tuple[str, ...] = _PROC_FILES) -> dict[int, set[str]]:
-    """Listening TCP ports (IPv4 and IPv6) and the local addresses they are bound to."""
+def listening_ports(files: tuple[str, ...] | None = None) -> dict[int, set[str]]:
+    """Listening TCP ports (IPv4 and IPv6) and the local addresses they are bound to: asked
+    of the kernel by netlink (sockdiag), else (or when ``files`` are given) read from
+    /proc/net/tcp and tcp6."""
+    if files is None:
+        with contextlib.suppress(OSError):
+            return sockdiag.listening()
     ports: dict[int, set[str]] = {}
-    for name in files:
+    for name in files or _PROC_FILES:
         try:
             lines = Path(name).read_text(encoding="ascii").splitlines()[1:]
         except OSError:
