@@ -6,7 +6,10 @@
 #       --journal-path "journal-$(basename "$e").json" "$e" || failed=1
 #   done
 #
-# After: one `squall run` for the whole directory. Every experiment is validated
+# After: lint first (no counterpart in chaos): an error-level finding, such as an
+# action that has no rollback, fails the job before anything is injected.
+squall lint --fail-on error experiments/ || exit $?
+# Then one `squall run` for the whole directory. Every experiment is validated
 # before the first one runs, each writes out/<name>.journal.json, and the exit
 # code is the most severe of the runs' (0 held, 1 deviated, 3 broken, 4 not run).
 squall run --var-file ci.env --rollback-strategy always \
