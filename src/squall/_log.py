@@ -23,6 +23,9 @@ _pending: list[Callable[[], None]] = []
 EXTENSION_LOGGERS = ("logzero_default", "chaostoolkit", "chaoslib")
 #: what attaches squall's handlers to them (squall.cli.logs sets it when it configures)
 _attach: list[Callable[[], None]] = []
+#: where the console's progress lines and verdicts are copied when there is a log file
+#: (``squall --log-file``: the run's story is kept there, as the Chaos Toolkit keeps it)
+progress_sinks: list[Callable[[str], None]] = []
 
 
 def adopt_extension_loggers() -> None:

@@ -7,6 +7,7 @@ import os
 import sys
 import time
 
+from squall import _log
 from squall.cli.live import Live
 from squall.errors import printable
 from squall.experiment.model import Activity
@@ -61,6 +62,8 @@ class Console:
             self.live.write(text)
         else:
             self.stream.write(text + "\n")
+        for sink in _log.progress_sinks:  # --log-file: the run's story is kept there too
+            sink(text)
 
     def _paint(self, word: str) -> str:
         code = _COLOURS.get(word)
@@ -69,7 +72,10 @@ class Console:
     def _emit(self, text: str, **record: Any) -> None:
         if self.json_lines:
             record.setdefault("ts", time.time())
-            self.stream.write(json.dumps(record, default=str) + "\n")
+            line = json.dumps(record, default=str)
+            self.stream.write(line + "\n")
+            for sink in _log.progress_sinks:
+                sink(line)
         else:
             self._line(text)
 

@@ -67,9 +67,27 @@ def setup_logging(verbose: bool, log_file: str | None, log_level: str, log_forma
         )
         handler.addFilter(_MaskSecrets())
         root.addHandler(handler)
+        _progress_to(handler)
+    else:
+        _log.progress_sinks.clear()
     handlers = list(root.handlers)
     _log._attach[:] = [lambda: _attach(handlers)]
     _attach(handlers)
+
+
+def _progress_to(handler: logging.Handler) -> None:
+    """The console's progress lines and verdicts, also in the log file (at INFO, logger
+    ``squall.progress``), never twice on the console."""
+    import re
+
+    from squall import _log
+
+    progress = logging.getLogger("squall.progress")
+    progress.handlers[:] = [handler]
+    progress.setLevel(logging.DEBUG)
+    progress.propagate = False
+    colour = re.compile(r"\x1b\[[0-9;]*m")
+    _log.progress_sinks[:] = [lambda text: progress.info("%s", colour.sub("", text), stacklevel=2)]
 
 
 def _attach(handlers: list[logging.Handler]) -> None:
