@@ -10,6 +10,7 @@ hand), silently.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -256,3 +257,31 @@ def test_the_python_api_warns_for_shared_keys(tmp_path: Path) -> None:
     )
     assert squall.run_experiment(EXPERIMENT, run_options=options).outcome == "held"
     assert marker.exists()
+
+
+def test_thousands_of_undeclared_keys_are_bad_input_not_a_hang() -> None:
+    """Found (session 9): each undeclared key was compared with every name the
+    experiment knows, and 3,000 ``--var`` keys against 5,000 declared names kept
+    ``squall validate`` busy for minutes. Now at most ``MOST_COMPARISONS`` pairs are
+    compared; the keys past that are one error (they cannot be told from misspellings).
+    A var file's keys past it pass, as its other undeclared keys do."""
+    from squall.experiment.overrides import MOST_COMPARISONS
+
+    names = 2_000
+    experiment = squall.load_experiment(
+        {**EXPERIMENT, "configuration": {f"key_{i:05d}_abc": i for i in range(names)}}
+    )
+    given = {f"kez_{i:05d}_abd": i for i in range(1_000)}
+    started = time.process_time()
+    errors, _ = override_findings(experiment, given)
+    assert time.process_time() - started < 60, "the comparisons are bounded"
+    *near, summary = errors
+    assert summary.pointer == "/configuration", summary
+    assert summary.message.endswith(
+        f"(squall compares at most {MOST_COMPARISONS:,} pairs of names)"
+    )
+    left = int(summary.message.split()[0])
+    assert 0 < len(near) < 100 and len(near) + left == len(given)
+    assert all("did you mean" in p.message for p in near)
+    errors, _ = override_findings(experiment, given, shared=set(given))
+    assert errors == []

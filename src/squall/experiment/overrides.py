@@ -90,12 +90,12 @@ def override_findings(
         return [], []
     used = _used_names(experiment, global_controls)
     found = _Found(shared)
+    pool = {**used, **_declared(experiment), **dict.fromkeys(SQUALL_KEYS, "/configuration")}
     for key in config:
-        if key not in used:
-            pool = {**used, **_declared(experiment), **dict.fromkeys(SQUALL_KEYS, "/configuration")}
+        if key not in used and found.affords(key, pool):
             found.judge(key, "configuration", pool, overrides)
     for scope, key in secret:
-        if key in used:
+        if key in used or not found.affords(f"{scope}.{key}", experiment.secrets):
             continue
         if scope not in experiment.secrets:
             pool = {s: pointer_join("/secrets", s) for s in experiment.secrets}
@@ -105,18 +105,51 @@ def override_findings(
         where = pointer_join("/secrets", scope)
         pool = {**used, **{k: pointer_join(where, k) for k in experiment.secrets[scope]}}
         found.judge(f"{scope}.{key}", "secret", pool, secret_overrides[scope], where)
-    return found.errors, found.warnings
+    return found.errors + found.unchecked(), found.warnings
+
+
+#: the most name comparisons the near-miss check makes (keys judged x names each is
+#: compared with), a fraction of a second: thousands of undeclared keys against thousands of
+#: names took minutes (``validate`` seemed to hang); the keys past it are not compared
+MOST_COMPARISONS = 50_000
 
 
 class _Found:
     """The findings so far, and which keys came from a (shared) var file."""
 
-    __slots__ = ("errors", "shared", "warnings")
+    __slots__ = ("compared", "errors", "left", "shared", "warnings")
 
     def __init__(self, shared: Collection[str]) -> None:
         self.shared = frozenset(shared)
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
+        self.compared = 0
+        #: keys given for this run (not from a var file) left uncompared
+        self.left: list[str] = []
+
+    def affords(self, name: str, pool: Collection[str]) -> bool:
+        """Whether ``name`` can still be compared with the names of ``pool``."""
+        self.compared += len(pool)
+        if self.compared <= MOST_COMPARISONS:
+            return True
+        if name not in self.shared:
+            self.left.append(name)
+        return False
+
+    def unchecked(self) -> list[Problem]:
+        """One error for the keys given for this run that were not compared (bad input:
+        too many undeclared keys to tell a misspelt one)."""
+        if not self.left:
+            return []
+        return [
+            Problem(
+                "/configuration",
+                f"{len(self.left)} more override keys the experiment does not declare, "
+                f"from {show_value(self.left[0])} on: too many to check for misspellings "
+                f"(squall compares at most {MOST_COMPARISONS:,} pairs of names)",
+                "declare the keys the experiment uses, and give only those",
+            )
+        ]
 
     def judge(
         self,
