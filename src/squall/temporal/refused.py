@@ -106,13 +106,16 @@ class RefusedWatch:
 async def _last_failure(
     handle: WorkflowHandle[Any, Any],
 ) -> WorkflowTaskFailedEventAttributes | None:
-    """The run's last failed workflow task (Temporal records the first failure of a
-    series, not its retries); None when the server cannot say now."""
+    """The run's failed workflow task since its last completed one (Temporal records
+    the first failure of a series, not its retries); None when there is none (a task
+    timed out: its worker died mid-task) or the server cannot say now."""
     failed = None
     try:
         async for event in handle.fetch_history_events():
             if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
                 failed = event.workflow_task_failed_event_attributes
+            elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                failed = None
     except RPCError:
         return None
     return failed
