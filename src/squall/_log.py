@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["EXTENSION_LOGGERS", "LazyLogger", "adopt_extension_loggers", "configure"]
-__all__ += ["get_logger", "stdlib_logger"]
+__all__ += ["get_logger", "progress_sinks", "stdlib_logger", "to_log_file"]
 
 _pending: list[Callable[[], None]] = []
 #: the loggers Chaos Toolkit extensions write to: logzero's (``from logzero import
@@ -23,9 +23,17 @@ _pending: list[Callable[[], None]] = []
 EXTENSION_LOGGERS = ("logzero_default", "chaostoolkit", "chaoslib")
 #: what attaches squall's handlers to them (squall.cli.logs sets it when it configures)
 _attach: list[Callable[[], None]] = []
-#: where the console's progress lines and verdicts are copied when there is a log file
-#: (``squall --log-file``: the run's story is kept there, as the Chaos Toolkit keeps it)
-progress_sinks: list[Callable[[str], None]] = []
+#: where the console's progress lines, verdicts and errors are copied when there is a
+#: log file (``squall --log-file``: the run's story is kept there, as the Chaos Toolkit
+#: keeps it): ``sink(text, level)``, a :mod:`logging` level
+progress_sinks: list[Callable[[str, int], None]] = []
+INFO, ERROR = 20, 40
+
+
+def to_log_file(text: str, level: int = ERROR) -> None:
+    """``text`` (what the command printed on stderr) also in the log file, if any."""
+    for sink in progress_sinks:
+        sink(text, level)
 
 
 def adopt_extension_loggers() -> None:

@@ -69,3 +69,25 @@ def test_json_console_lines_are_kept_as_json_and_secrets_are_masked(
     assert "/nonexistent/***" in kept
     assert '"event": "verdict"' in kept and '"outcome": "broken"' in kept
     assert CANARY not in kept + result.stderr
+
+
+def test_quiet_keeps_the_console_short_and_the_log_file_whole(squall: Any, tmp_path: Path) -> None:
+    log = tmp_path / "run.log"
+    result = squall("--log-file", str(log), "run", "-q", str(EXAMPLES / "trivial.json"))
+    assert result.code == 0, result.stderr
+    assert "squall: running" not in result.stderr and "get-pid" not in result.stderr
+    kept = log.read_text()
+    assert "squall: running" in kept and "ok method   action get-pid" in kept
+
+
+def test_bad_input_is_in_the_log_file_too(squall: Any, tmp_path: Path) -> None:
+    log = tmp_path / "run.log"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"title": "no method", "description": "d"}))
+    invalid = squall("--log-file", str(log), "run", str(bad))
+    assert invalid.code == 2
+    missing = squall("--log-file", str(log), "run", str(tmp_path / "missing.json"))
+    assert missing.code == 2
+    kept = log.read_text()
+    assert "ERROR] " in kept and "an experiment requires a 'method'" in kept
+    assert "squall: error: experiment file not found" in kept

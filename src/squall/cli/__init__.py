@@ -224,12 +224,12 @@ def _handle(exc: BaseException) -> int:
         # click's usage and parameter errors are bad input (2); a command that gave its
         # error a code of its own (workshop check without its demo: 3) keeps it
         return 2 if exc.exit_code == 1 else exc.exit_code
-    if isinstance(exc, SquallError):
+    if isinstance(exc, (SquallError, OSError)):
+        from squall._log import to_log_file
+
         sys.stderr.write(f"squall: error: {exc}\n")
-        return exc.exit_code
-    if isinstance(exc, OSError):
-        sys.stderr.write(f"squall: error: {exc}\n")
-        return 2
+        to_log_file(f"squall: error: {exc}")
+        return exc.exit_code if isinstance(exc, SquallError) else 2
     if _missing_temporal(exc):
         sys.stderr.write(f"squall: error: {_TEMPORAL_MISSING}\n")
         return 2

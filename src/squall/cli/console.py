@@ -57,32 +57,36 @@ class Console:
         #: what is running now (not for JSON lines, which consumers parse, nor --quiet)
         self.live = None if quiet or json_lines else Live(self.stream, tty=tty)
 
-    def _line(self, text: str) -> None:
-        if self.live is not None:
+    def _line(self, text: str, shown: bool = True) -> None:
+        if not shown:  # --quiet: the log file only
+            pass
+        elif self.live is not None:
             self.live.write(text)
         else:
             self.stream.write(text + "\n")
         for sink in _log.progress_sinks:  # --log-file: the run's story is kept there too
-            sink(text)
+            sink(text, _log.INFO)
 
     def _paint(self, word: str) -> str:
         code = _COLOURS.get(word)
         return f"\x1b[{code}m{word}\x1b[0m" if self.colour and code else word
 
-    def _emit(self, text: str, **record: Any) -> None:
+    def _emit(self, text: str, shown: bool = True, **record: Any) -> None:
         if self.json_lines:
             record.setdefault("ts", time.time())
             line = json.dumps(record, default=str)
-            self.stream.write(line + "\n")
+            if shown:
+                self.stream.write(line + "\n")
             for sink in _log.progress_sinks:
-                sink(line)
+                sink(line, _log.INFO)
         else:
-            self._line(text)
+            self._line(text, shown)
 
     def run_started(self, title: str, run_id: str) -> None:
-        if not self.quiet:
+        if not self.quiet or _log.progress_sinks:
             self._emit(
                 f"squall: running {title!r} ({self.source}, run {run_id})",
+                not self.quiet,
                 event="start",
                 title=title,
                 source=self.source,
@@ -103,7 +107,7 @@ class Console:
             self.live.pausing(id(activity.raw), f"({where} {printable(activity.name)})", seconds)
 
     def activity_finished(self, run: ActivityRun, phase: str) -> None:
-        if self.quiet:
+        if self.quiet and not _log.progress_sinks:
             return
         activity = run.activity
         name = activity.get("name", "")
@@ -120,6 +124,7 @@ class Console:
         if self.json_lines:
             self._emit(
                 "",
+                not self.quiet,
                 event="activity",
                 phase=phase,
                 type=kind,
@@ -139,7 +144,7 @@ class Console:
             f"  {painted} {shown_phase} {_shown(kind).ljust(6)} "
             f"{_shown(name)}{where}  {run.duration * 1000:.1f} ms"
         )
-        self._line(f"{text}  {printable(detail)}" if detail else text)
+        self._line(f"{text}  {printable(detail)}" if detail else text, not self.quiet)
 
     def hypothesis_finished(self, phase: str, result: HypothesisRun) -> None:
         pass

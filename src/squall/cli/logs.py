@@ -87,7 +87,9 @@ def _progress_to(handler: logging.Handler) -> None:
     progress.setLevel(logging.DEBUG)
     progress.propagate = False
     colour = re.compile(r"\x1b\[[0-9;]*m")
-    _log.progress_sinks[:] = [lambda text: progress.info("%s", colour.sub("", text), stacklevel=2)]
+    _log.progress_sinks[:] = [
+        lambda text, level: progress.log(level, "%s", colour.sub("", text), stacklevel=2)
+    ]
 
 
 def _attach(handlers: list[logging.Handler]) -> None:

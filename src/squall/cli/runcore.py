@@ -106,13 +106,18 @@ def read_sourced_overrides(
 
 
 def print_problems(error: ValidationError) -> None:
-    sys.stderr.write(f"squall: {error.source or 'experiment'}: {len(error.problems)} problem(s)\n")
+    """The problems on stderr (and in the log file, if any)."""
+    from squall._log import to_log_file
     from squall.errors import printable  # names quoted in a problem: shown, not obeyed
 
+    lines = [f"squall: {error.source or 'experiment'}: {len(error.problems)} problem(s)"]
     for problem in error.problems:
-        sys.stderr.write(f"  {problem.where()}: {printable(problem.message)}\n")
+        lines.append(f"  {problem.where()}: {printable(problem.message)}")
         if problem.hint:
-            sys.stderr.write(f"      hint: {printable(problem.hint)}\n")
+            lines.append(f"      hint: {printable(problem.hint)}")
+    sys.stderr.write("".join(f"{line}\n" for line in lines))
+    for line in lines:
+        to_log_file(line)
 
 
 def run_command(
