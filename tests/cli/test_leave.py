@@ -84,17 +84,32 @@ def test_a_failed_run_keeps_its_exit_code(tmp_path: Path) -> None:
     assert "finalised as usual" not in done.stdout
 
 
-def test_a_driver_s_unflushed_file_is_still_written_at_exit(tmp_path: Path) -> None:
-    (tmp_path / "driver.py").write_text(DRIVER)
+def _assert_flushed_at_exit(tmp_path: Path, module: str) -> None:
+    """A python activity of ``module`` writes through leaky.py's unflushed file: squall
+    leaves as usual and the text is in the file."""
     (tmp_path / "leaky.py").write_text(LEAKY)
     method = [
-        _activity("n", {"type": "python", "module": "driver", "func": "note",
+        _activity("n", {"type": "python", "module": module, "func": "note",
                         "arguments": {"text": "kept at exit"}}),
     ]  # fmt: skip
     done = _run(tmp_path, method)
     assert done.returncode == 0, done.stderr
     assert "finalised as usual" in done.stdout
     assert (tmp_path / "leaky.py.out").read_text() == "kept at exit"
+
+
+def test_a_driver_s_unflushed_file_is_still_written_at_exit(tmp_path: Path) -> None:
+    (tmp_path / "driver.py").write_text(DRIVER)  # imports leaky during the run
+    _assert_flushed_at_exit(tmp_path, "driver")
+
+
+def test_a_driver_module_checked_before_the_run_gets_its_file_flushed_at_exit(
+    tmp_path: Path,
+) -> None:
+    """The module of a python activity is imported when the experiment is checked,
+    before the run: its objects were frozen with squall's start-up (gc.freeze), which
+    Python's exit never frees, so its buffered file was not flushed."""
+    _assert_flushed_at_exit(tmp_path, "leaky")
 
 
 def test_a_thread_still_alive_means_the_usual_exit() -> None:

@@ -20,6 +20,9 @@ __all__ = ["main", "settled"]
 own_process = False
 #: the command's collector is off until its start-up is over (``settled``)
 _starting = False
+#: ``settled`` froze the objects of modules that are not squall's (drivers, controls,
+#: plugins imported while the experiment was checked)
+_froze_others = False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if "temporalio" in sys.modules or nothing_to_finalize():
             exit_before_finalizing(code)
+        if _froze_others:  # their objects get Python's usual finalisation (see settled)
+            gc.unfreeze()
     return code
 
 
@@ -95,12 +100,20 @@ def settled() -> None:
     fewer instructions (docs/performance.md). Called before a run's engine starts,
     before click handles any other command, and when ``main`` returns; idempotent.
     Nothing happens in-process (``main(argv)``: tests, embedders keep their collector).
+
+    Python's exit never frees frozen objects: a buffered file that a driver's module
+    keeps open would not be flushed. So when modules other than squall's were frozen
+    (``squall.cli.leave.only_harmless_modules``), ``main`` unfreezes them before Python
+    finalises (when squall leaves without finalising, only squall's were).
     """
-    global _starting
+    global _starting, _froze_others
     if _starting:
         _starting = False
         gc.freeze()
         gc.enable()
+        from squall.cli.leave import only_harmless_modules
+
+        _froze_others = not only_harmless_modules()
 
 
 def _main(args: list[str]) -> int:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["HARMLESS", "exit_before_finalizing", "nothing_to_finalize"]
+__all__ = ["HARMLESS", "exit_before_finalizing", "nothing_to_finalize", "only_harmless_modules"]
 
 #: Standard library modules loaded by the interpreter's start (``python -m squall``'s
 #: too) and by a local run with python activities (of these modules' functions only)
@@ -60,8 +60,12 @@ def nothing_to_finalize() -> bool:
     """True when leaving without Python's finalisation loses nothing (module docstring)."""
     import _thread
 
-    if _thread._count():  # another thread is alive (even a daemon one)
-        return False
+    # another thread alive (even a daemon one): the usual exit
+    return not _thread._count() and only_harmless_modules()
+
+
+def only_harmless_modules() -> bool:
+    """True when every loaded module is squall's own or in ``HARMLESS``."""
     for name in list(sys.modules):
         if name in HARMLESS or name.startswith("encodings."):  # codecs hold no state
             continue
