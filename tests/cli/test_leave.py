@@ -47,8 +47,10 @@ def _activity(name: str, provider: dict[str, object]) -> dict[str, object]:
     return {"type": "action", "name": name, "provider": provider}
 
 
-def _run(tmp_path: Path, method: list[dict[str, object]]) -> subprocess.CompletedProcess[str]:
-    experiment = tmp_path / "e.json"
+def _run(
+    tmp_path: Path, method: list[dict[str, object]], name: str = "e.json"
+) -> subprocess.CompletedProcess[str]:
+    experiment = tmp_path / name  # e.yaml: read by PyYAML (JSON is YAML)
     experiment.write_text(json.dumps({"title": "t", "description": "d", "method": method}))
     return subprocess.run(
         [sys.executable, "-c", COMMAND, "run", "--journal-path", str(tmp_path / "j.json"),
@@ -75,6 +77,14 @@ def test_a_run_of_squall_alone_leaves_without_finalising_after_its_exit_handlers
     # every line the run printed is out, the last one included
     assert done.stderr.rstrip().endswith(f"journal: {tmp_path / 'j.json'}")
     assert json.loads((tmp_path / "j.json").read_text())["status"] == "completed"
+
+
+def test_a_yaml_experiment_read_by_pyyaml_leaves_the_same_way(tmp_path: Path) -> None:
+    method = [_activity("pid", {"type": "python", "module": "os", "func": "getpid"})]
+    done = _run(tmp_path, method, "e.yaml")
+    assert done.returncode == 0, done.stderr
+    assert "exit handlers ran" in done.stdout
+    assert "finalised as usual" not in done.stdout
 
 
 def test_a_failed_run_keeps_its_exit_code(tmp_path: Path) -> None:

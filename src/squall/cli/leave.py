@@ -28,28 +28,33 @@ __all__ = ["HARMLESS", "exit_before_finalizing", "nothing_to_finalize", "only_ha
 
 #: Standard library modules loaded by the interpreter's start (``python -m squall``'s
 #: too) and by a local run with python activities (of these modules' functions only)
-#: and process activities. None keeps data that only its objects' deallocation would
+#: and process activities, and PyYAML's (squall's YAML reader; its C loader's Cython
+#: modules are ``_PREFIXES``). None keeps data that only its objects' deallocation would
 #: write or delete (the history's SQLite connection is closed before: ``_sqlite3``
 #: alone is here, not the ``sqlite3`` package a user's code would import).
 HARMLESS = frozenset(
     {
         "__future__", "__main__", "_abc", "_codecs", "_collections", "_collections_abc",
-        "_contextvars", "_distutils_hack", "_frozen_importlib",
+        "_contextvars", "_datetime", "_distutils_hack", "_frozen_importlib",
         "_frozen_importlib_external", "_functools", "_imp", "_io", "_json", "_locale",
         "_operator", "_posixsubprocess", "_sha256", "_signal", "_sitebuiltins", "_sqlite3",
-        "_sre", "_stat", "_thread", "_warnings", "_weakref", "_weakrefset", "abc", "atexit",
-        "builtins", "codecs", "collections", "collections.abc", "contextlib", "contextvars",
-        "copyreg", "encodings", "encodings.aliases", "encodings.utf_8", "enum", "errno",
+        "_sre", "_stat", "_struct", "_thread", "_warnings", "_weakref", "_weakrefset",
+        "abc", "atexit", "base64", "binascii", "builtins", "codecs", "collections",
+        "collections.abc", "contextlib", "contextvars", "copyreg", "cython_runtime",
+        "datetime", "encodings", "encodings.aliases", "encodings.utf_8", "enum", "errno",
         "fcntl", "functools", "gc", "genericpath", "importlib", "importlib._abc",
         "importlib._bootstrap", "importlib._bootstrap_external", "importlib.machinery",
         "importlib.util", "io", "itertools", "json", "json.decoder", "json.encoder",
         "json.scanner", "keyword", "locale", "marshal", "math", "operator", "os", "os.path",
         "posix", "posixpath", "re", "re._casefix", "re._compiler", "re._constants",
         "re._parser", "reprlib", "runpy", "select", "selectors", "signal", "site", "stat",
-        "subprocess", "sys", "threading", "time", "types", "warnings", "weakref",
-        "zipimport",
+        "struct", "subprocess", "sys", "threading", "time", "types", "warnings", "weakref",
+        "yaml", "zipimport",
     }
 )  # fmt: skip
+
+#: harmless by their names' start: codecs (no state), PyYAML's modules and Cython's
+_PREFIXES = ("encodings.", "yaml.", "_cython_")
 
 #: squall's packages that hold code written like third-party code (drivers, with their
 #: daemons and files; the demo system, the workshop, test helpers): the usual exit
@@ -67,7 +72,7 @@ def nothing_to_finalize() -> bool:
 def only_harmless_modules() -> bool:
     """True when every loaded module is squall's own or in ``HARMLESS``."""
     for name in list(sys.modules):
-        if name in HARMLESS or name.startswith("encodings."):  # codecs hold no state
+        if name in HARMLESS or name.startswith(_PREFIXES):
             continue
         if name != "squall" and not name.startswith("squall."):
             return False
