@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from squall.allowlists import CONFIG_ALLOWED_NETWORKS, CONFIG_ALLOWED_PATHS, entry_problems
 from squall.errors import Problem, ValidationError
 from squall.experiment._reader import Reader, pointer_join
-from squall.experiment.flow import parse_failure_policy, parse_flow
+from squall.experiment.flow import FLOW_KEYS, NO_FLOW, parse_failure_policy, parse_flow
 from squall.experiment.groups import ParallelGroup, is_group, parse_group
 from squall.experiment.model import (
     NO_PAUSES,
@@ -25,6 +25,7 @@ from squall.experiment.model import (
     Runtime,
     SecretEnv,
     SecretVault,
+    new_activity,
 )
 from squall.experiment.providers import parse_provider
 from squall.experiment.tolerance import parse_tolerance
@@ -38,6 +39,12 @@ if TYPE_CHECKING:
     from squall.experiment.model import ConfigValue, SecretValue
 
 __all__ = ["parse_activity", "parse_controls", "parse_experiment", "parse_experiment_partial"]
+
+#: an Enum's member read from its class runs Enum code (about 0.9 k instructions on
+#: Python 3.11): the members read for every activity are read once, here
+_PROBE, _ACTION = ActivityType.PROBE, ActivityType.ACTION
+#: an activity without any of these keys has no flow to parse
+_FLOW = frozenset(FLOW_KEYS)
 
 ENV_VAR_TYPES = ("str", "string", "int", "integer", "float", "number", "bytes", "bool", "json")
 
@@ -163,7 +170,8 @@ def _activities(
         if is_group(item):
             out += _group(r, item, pointer_join(pointer, i), groups)
             continue
-        activity = parse_activity(r, item, pointer_join(pointer, i), in_hypothesis=in_hypothesis)
+        # ``pointer_join`` of a list index, without the call
+        activity = parse_activity(r, item, f"{pointer}/{i}", in_hypothesis=in_hypothesis)
         if activity is not None:
             out.append(activity)
     return tuple(out)
@@ -222,19 +230,21 @@ def parse_activity(
     if background is not False and background is not True:
         background = r.boolean(d, "background", pointer, False)
     controls = d.get("controls")
-    activity = Activity(
-        name=name or "",
-        type=kind or ActivityType.ACTION,
-        provider=provider,
-        pointer=pointer,
-        raw=d,
-        tolerance=tolerance,
-        pauses=NO_PAUSES if "pauses" not in d else _pauses(r, d["pauses"], pointer),
-        background=background,
-        timeout=float(timeout) if isinstance(timeout, float) else None,
-        controls=() if controls is None else _controls(r, controls, pointer + "/controls"),
-        dry=dry,
-        flow=parse_flow(
+    activity = new_activity(
+        name or "",
+        kind or _ACTION,
+        provider,
+        pointer,
+        d,
+        tolerance,
+        NO_PAUSES if "pauses" not in d else _pauses(r, d["pauses"], pointer),
+        background,
+        float(timeout) if isinstance(timeout, float) else None,
+        () if controls is None else _controls(r, controls, pointer + "/controls"),
+        dry,
+        NO_FLOW
+        if _FLOW.isdisjoint(d)  # the usual activity: none of the keys, no call
+        else parse_flow(
             r,
             d,
             pointer,
@@ -252,9 +262,9 @@ def parse_activity(
 def _activity_type(r: Reader, d: Mapping[str, Any], pointer: str) -> ActivityType | None:
     kind = d.get("type")
     if kind == "probe":
-        return ActivityType.PROBE
+        return _PROBE
     if kind == "action":
-        return ActivityType.ACTION
+        return _ACTION
     if kind is None:
         r.add(pointer, "an activity requires 'type'", 'set "type": "probe" or "action"')
     else:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from squall.experiment._reader import Reader
-from squall.experiment.model import GenericSpec, HttpSpec, ProcessSpec, ProviderSpec, PythonSpec
+from squall.experiment.model import (
+    GenericSpec,
+    HttpSpec,
+    ProcessSpec,
+    ProviderSpec,
+    PythonSpec,
+    new_python_spec,
+)
 from squall.experiment.substitute import contains_placeholder
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -53,12 +60,8 @@ def _python(
         arguments = {}
     if module is None or func is None:
         return None
-    return PythonSpec(
-        module=module,
-        func=func,
-        arguments=arguments,
-        secrets=secrets,
-        templated=r.placeholders and contains_placeholder(arguments),
+    return new_python_spec(
+        module, func, arguments, secrets, r.placeholders and contains_placeholder(arguments)
     )
 
 

@@ -174,6 +174,8 @@ class ActivityRun(Record):
 
 
 _new = object.__new__
+#: read once: an Enum member read from its class runs Enum code (0.9 k instructions)
+_SUCCEEDED = RunStatus.SUCCEEDED
 
 
 def started_run(activity: Mapping[str, Any], start: str) -> ActivityRun:
@@ -183,7 +185,7 @@ def started_run(activity: Mapping[str, Any], start: str) -> ActivityRun:
     run = _new(ActivityRun)
     run.activity = activity
     run.start = start
-    run.status = RunStatus.SUCCEEDED
+    run.status = _SUCCEEDED
     run.output = None
     run.end = ""
     run.duration = 0.0
