@@ -32,6 +32,8 @@ _COLOURS = {"ok": "32", "FAIL": "31", "MISS": "33", "warn": "33", "dry": "36"}
 #: what a progress line's columns show, formatted once (``f"{mark:>4}"``, ``f"{phase:<8}"``)
 _MARKS = {mark: mark.rjust(4) for mark in ("ok", "FAIL", "MISS")}
 _PHASE_COLUMN = {phase: shown.ljust(8) for phase, shown in _PHASE.items()}
+#: the type column of the usual activities, formatted once
+_KIND_COLUMN = {kind: kind.ljust(6) for kind in ("probe", "action")}
 
 
 def _shown(text: object) -> str:
@@ -142,8 +144,9 @@ class Console:
         where = f" (in parallel group {printable(group)})" if group else ""
         painted = self._paint(mark).rjust(4) if self.colour else _MARKS[mark]
         shown_phase = _PHASE_COLUMN.get(phase) or f"{phase:<8}"
+        shown_kind = (type(kind) is str and _KIND_COLUMN.get(kind)) or _shown(kind).ljust(6)
         text = (
-            f"  {painted} {shown_phase} {_shown(kind).ljust(6)} "
+            f"  {painted} {shown_phase} {shown_kind} "
             f"{_shown(name)}{where}  {run.duration * 1000:.1f} ms"
         )
         self._line(f"{text}  {printable(detail)}" if detail else text, not self.quiet)

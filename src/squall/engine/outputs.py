@@ -100,8 +100,8 @@ class OutputStore:
         Raises:
             ActivityFailed: an output is missing or has no such key/index (named).
         """
-        if activity.provider is None or not self.refs(activity):
-            return activity
+        if not self._mentioned or activity.provider is None or not self.refs(activity):
+            return activity  # (``_mentioned`` first: the usual run, without a call)
         used: list[dict[str, Any]] = []
 
         def lookup(ref: OutputRef) -> Any:

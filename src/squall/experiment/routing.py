@@ -52,8 +52,18 @@ def routing_problems(experiment: Experiment) -> list[Problem]:
                         "whole (steady-state-hypothesis: {squall: {task_queue: ...}})",
                     )
                 )
-    places += [(a.pointer, f"activity {a.name!r}", a.raw) for a in experiment.activities()]
-    places += [(g.pointer, f"parallel group {g.name!r}", g.raw) for g in experiment.groups.values()]
+    # only those that have the key (a key set to null is skipped below too): the words
+    # that name a place are not written for each activity of a large experiment
+    places += [
+        (a.pointer, f"activity {a.name!r}", a.raw)
+        for a in experiment.activities()
+        if ROUTING_KEY in a.raw
+    ]
+    places += [
+        (g.pointer, f"parallel group {g.name!r}", g.raw)
+        for g in experiment.groups.values()
+        if isinstance(g.raw, Mapping) and ROUTING_KEY in g.raw
+    ]
     for pointer, where, raw in places:
         extension = raw.get(ROUTING_KEY) if isinstance(raw, Mapping) else None
         at = f"{pointer}/{ROUTING_KEY}"

@@ -356,7 +356,7 @@ class EventStream:
         """An ``activity-start`` event (the most frequent one, written without a dict)."""
         self._write(
             f'{{"event": "activity-start", "phase": "{phase}", "index": {index}, '
-            f'"name": {dumps(name)}}}\n'
+            f'"name": {_text(name) if type(name) is str else dumps(name)}}}\n'
         )
 
     def emit_run(
