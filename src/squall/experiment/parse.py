@@ -197,7 +197,7 @@ def parse_activity(
     r: Reader, value: Any, pointer: str, *, in_hypothesis: bool = False
 ) -> Activity | None:
     """Parse one probe/action (or ``ref``); problems go to ``r``."""
-    d = r.mapping(value, pointer, "an activity")
+    d = value if type(value) is dict else r.mapping(value, pointer, "an activity")
     if d is None:
         return None
     if "ref" in d:

@@ -32,7 +32,7 @@ def parse_provider(
             activity or {}, "provider", pointer, message, "add a python, process or http provider"
         )
         return None
-    d = r.mapping(value, where, "'provider'")
+    d = value if type(value) is dict else r.mapping(value, where, "'provider'")
     if d is None:
         return None
     kind = d.get("type")

@@ -160,7 +160,8 @@ class Recorder:
         """Keep the place of an activity that starts now; the stream says it started (so a
         run killed during it is known to have begun injecting)."""
         with self._lock:
-            entries = self._entries(phase)
+            # ``_entries`` without the call: once for each activity
+            entries = self.journal.rollbacks if phase == Phase.ROLLBACKS else self.journal.run
             entries.append(None)
             index = len(entries) - 1
             if self._stream is not None:
@@ -175,7 +176,7 @@ class Recorder:
         the usual run: one system call less per activity); the caller then calls
         ``flush`` before anything else happens (a pause, a wait, a hook, a probe...)."""
         with self._lock:
-            entries = self._entries(phase)
+            entries = self.journal.rollbacks if phase == Phase.ROLLBACKS else self.journal.run
             if index is None:
                 entries.append(run)
                 index = len(entries) - 1

@@ -68,7 +68,9 @@ class PythonProvider:
 
     def check(self, spec: PythonSpec, pointer: str) -> list[Problem]:
         try:
-            target = self._target(spec.module, spec.func)
+            target = self._targets.get((spec.module, spec.func)) or self._target(
+                spec.module, spec.func
+            )
         except _ResolveError as exc:
             return [Problem(f"{pointer}/provider/{exc.field}", str(exc), exc.hint)]
         return _check_arguments(target, spec, pointer)
