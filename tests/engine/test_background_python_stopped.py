@@ -92,6 +92,7 @@ def test_a_python_injector_is_stopped_before_the_rollbacks(
     journal = json.loads((tmp_path / "journal.json").read_text())
     entry = next(e for e in journal["run"] if e and e["activity"]["name"] == "injector")
     assert entry["status"] == "failed", entry
+    assert entry["squall"]["reason"].startswith("interrupted by a cancel (the run stopped"), entry
     assert "could not be stopped" not in stderr
 
 

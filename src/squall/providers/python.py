@@ -364,7 +364,11 @@ class _Stopped(Interrupted):
     """Raised in a Python call's thread by a stop (made without arguments there)."""
 
     def __init__(self) -> None:
-        super().__init__("stopped: the run was stopped")
+        super().__init__("cancelled by squall", CANCELLED)
+
+
+#: what a cancelled Python call's entry says it was interrupted by
+CANCELLED = "a cancel (the run stopped, or its parallel group's first failure)"
 
 
 def _interrupt(thread: int) -> None:
