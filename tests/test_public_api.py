@@ -63,7 +63,7 @@ def test_an_experiment_given_as_a_dict(tmp_path: Path, monkeypatch: pytest.Monke
     doc = {"title": "t", "description": "d", "method": []}
     assert squall.run_experiment(doc).outcome == "held"
     assert squall.load_experiment(doc).title == "t"
-    with pytest.raises(squall.ValidationError, match=r"<mapping>:1:1 at /: .* requires a 'method'"):
+    with pytest.raises(squall.ValidationError, match=r'<mapping>:1:1 at /: .* requires a "method"'):
         squall.run_experiment({"title": "t", "description": "d"})
     with pytest.raises(squall.LoadError, match=r"given as a mapping is not JSON data: .*nan"):
         squall.run_experiment({**doc, "configuration": {"x": float("nan")}})

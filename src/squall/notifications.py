@@ -62,7 +62,7 @@ def notify(
     if not channels:
         return
     if not isinstance(channels, list):
-        log.warning("settings 'notifications' must be a list of channels; none was sent")
+        log.warning('settings "notifications" must be a list of channels; none was sent')
         return
     from squall.masking import mask_document, mask_text
 
@@ -105,7 +105,7 @@ def notify(
 def _http(channel: Mapping[str, Any], message: Mapping[str, Any]) -> None:
     url = channel.get("url")
     if not url:
-        raise ValueError("the http channel has no 'url'")
+        raise ValueError('the http channel has no "url"')
     import httpx
 
     options: dict[str, Any] = {

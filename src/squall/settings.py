@@ -14,6 +14,7 @@ import re
 from collections.abc import MutableMapping
 
 from squall.errors import InputError
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ def _tokens(key: str) -> list[str | int]:
             out.append(part)
         out.extend(indexes)
     if not out:
-        raise InputError(f"empty settings key {key!r}")
+        raise InputError(f"empty settings key {show_value(key)}")
     return out
 
 

@@ -27,6 +27,7 @@ from squall.experiment.placeholders import BUILTIN_NAMES, undefined_names
 from squall.experiment.routing import routing_problems
 from squall.hooks.loading import load_control_module
 from squall.providers import ProviderRegistry
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def _control_problems(
                     str(exc),
                     INSTALL_HINT
                     if "squall's stand-in does not serve" in str(exc)
-                    else "install the control's package or fix 'module'",
+                    else 'install the control\'s package or fix "module"',
                 )
             )
             continue
@@ -204,7 +205,7 @@ def _control_arguments(
         return [
             Problem(
                 pointer + "/provider/arguments",
-                f"control {name!r} is invalid: {message_of(exc)}",
+                f"control {show_value(name)} is invalid: {message_of(exc)}",
                 "see the control's documentation for its arguments",
             )
         ]
@@ -218,8 +219,8 @@ def _env_missing(value: ConfigEnv, key: str, overrides: Mapping[str, Any] | None
 def _missing_env(where: str, key: str, what: str) -> Problem:
     return Problem(
         where,
-        f"{what} reads environment variable {key!r}, which is not set",
-        f"export {key}=..., give a 'default', or pass --var/--var-file",
+        f"{what} reads environment variable {show_value(key)}, which is not set",
+        f'export {key}=..., give a "default", or pass --var/--var-file',
     )
 
 
@@ -234,7 +235,7 @@ def _check_refs(
             problems.append(
                 Problem(
                     activity.pointer + "/ref",
-                    f"reference to unknown activity {activity.ref!r}",
+                    f"reference to unknown activity {show_value(activity.ref)}",
                     f"declared activities: {known}",
                 )
             )
@@ -269,7 +270,7 @@ def check_provider(activity: Activity, registry: ProviderRegistry) -> list[Probl
         return [
             Problem(
                 f"{activity.pointer}/provider/type",
-                f"unknown provider type {kind!r}",
+                f"unknown provider type {show_value(kind)}",
                 f"use one of: {known} (or install the plugin that provides it)",
             )
         ]
@@ -320,8 +321,9 @@ def placeholder_findings(
                 Problem(
                     pointer,
                     f"${{{name}}} is not defined by the configuration, the secrets or --var: "
-                    f"it is sent as the literal text '${{{name}}}' (as the Chaos Toolkit does)",
-                    f"declare {name!r} in 'configuration' or pass --var {name}=...; write "
+                    f'it is sent as the literal text "${{{name}}}" (as the Chaos Toolkit does)',
+                    f'declare {show_value(name)} in "configuration" or pass --var {name}=...; '
+                    "write "
                     f"$${{{name}}} to send the text on (e.g. to a shell) without this warning",
                 )
             )

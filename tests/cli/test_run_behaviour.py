@@ -152,7 +152,7 @@ def test_unknown_provider_never_succeeds_without_validation(squall: Any) -> None
     assert result.code == 3
     assert statuses(result.journal["run"]) == [("ftp-thing", "failed")]
     with_validation = squall("run", str(EXAMPLES / "unknown-provider.json"))
-    assert with_validation.code == 2 and "unknown provider type 'ftp'" in with_validation.stderr
+    assert with_validation.code == 2 and 'unknown provider type "ftp"' in with_validation.stderr
 
 
 def test_builtin_without_signature_validates_and_runs(squall: Any) -> None:
@@ -165,12 +165,12 @@ def test_builtin_without_signature_validates_and_runs(squall: Any) -> None:
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ('{"description": "d", "method": []}', "requires 'title'"),
-        ('{"title": "t", "description": "d"}', "requires a 'method'"),
+        ('{"description": "d", "method": []}', 'requires "title"'),
+        ('{"title": "t", "description": "d"}', 'requires a "method"'),
         (
             '{"title": "t", "description": "d", "method": [{"type": "actoin", "name": "x",'
             ' "provider": {"type": "python", "module": "os", "func": "getpid"}}]}',
-            "unknown activity type 'actoin'",
+            'unknown activity type "actoin"',
         ),
         (
             '{"title": "t", "description": "d", "method": [{"type": "action", "name": "x",'
@@ -181,7 +181,7 @@ def test_builtin_without_signature_validates_and_runs(squall: Any) -> None:
             '{"title": "t", "description": "d", "method": [{"type": "action", "name": "x",'
             ' "provider": {"type": "python", "module": "os.path", "func": "exists",'
             ' "arguments": {"bogus": 1}}}]}',
-            "has no argument 'bogus'",
+            'has no argument "bogus"',
         ),
     ],
     ids=["no-title", "no-method", "bad-activity-type", "missing-process-path", "bad-argument"],
@@ -215,9 +215,9 @@ def test_every_problem_is_reported_at_once(squall: Any, tmp_path: Path) -> None:
     result = squall("validate", str(path))
     assert result.code == 2
     assert "4 problem(s)" in result.stderr
-    assert f"{path}:1:1 at /: an experiment requires 'title'" in result.stderr
-    assert f"{path}:3:5 at /method/0: an activity requires 'name'" in result.stderr
-    assert f"{path}:4:15 at /method/0/provider: a python provider requires 'func'" in result.stderr
+    assert f'{path}:1:1 at /: an experiment requires "title"' in result.stderr
+    assert f'{path}:3:5 at /method/0: an activity requires "name"' in result.stderr
+    assert f'{path}:4:15 at /method/0/provider: a python provider requires "func"' in result.stderr
     assert f"{path}:7:14 at /method/1/timeout" in result.stderr
 
 

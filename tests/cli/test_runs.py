@@ -127,7 +127,7 @@ def test_a_bad_run_id_is_a_clear_error(squall: Any, tmp_path: Path) -> None:
     typo = ("0" if held[0] != "0" else "1") + held[1:8]
     result = sq("runs", "show", typo)
     assert result.code == 2
-    assert f"no run '{typo}'" in result.stderr and f"near matches: {held}" in result.stderr
+    assert f'no run "{typo}"' in result.stderr and f"near matches: {held}" in result.stderr
     assert "Traceback" not in result.stderr
     result = sq("runs", "diff", held, "nope!")
     assert result.code == 2 and "not a run id" in result.stderr

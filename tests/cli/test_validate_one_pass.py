@@ -35,14 +35,14 @@ DOCUMENT = {
 }
 
 EXPECTED = [
-    ("", "an experiment requires 'description'"),
-    ("/method/0/provider/type", "unknown provider type 'nope'"),
-    ("/method/1", "an activity requires 'name'"),
-    ("/method/1/provider/type", "unknown provider type 'nope2'"),
-    ("/method/2/provider/func", "function 'x' not found in module 'os'"),
-    ("/method/4/ref", "reference to unknown activity 'c'"),
-    ("/rollbacks/0/type", "unknown activity type 'wrong'"),
-    ("/rollbacks/0/provider/path", "executable '/no/such/exe' not found or not executable"),
+    ("", 'an experiment requires "description"'),
+    ("/method/0/provider/type", 'unknown provider type "nope"'),
+    ("/method/1", 'an activity requires "name"'),
+    ("/method/1/provider/type", 'unknown provider type "nope2"'),
+    ("/method/2/provider/func", 'function "x" not found in module "os"'),
+    ("/method/4/ref", 'reference to unknown activity "c"'),
+    ("/rollbacks/0/type", 'unknown activity type "wrong"'),
+    ("/rollbacks/0/provider/path", 'executable "/no/such/exe" not found or not executable'),
 ]
 
 

@@ -34,7 +34,7 @@ def test_validate_and_run_name_the_missing_import(squall: Any, tmp_path: Path) -
     for command in ("validate", "run"):
         result = squall(command, "e.json", env=env)
         assert result.code == 2, result.stderr
-        assert "cannot import module 'half_driver'" in result.stderr
+        assert 'cannot import module "half_driver"' in result.stderr
         assert "No module named 'squall_missing_dependency'" in result.stderr
         assert "(missing: squall_missing_dependency)" in result.stderr
         assert f"interpreter {sys.executable}" in result.stderr

@@ -98,7 +98,7 @@ def test_safeguard_with_invalid_arguments_is_refused_before_the_run(
     for command in ("validate", "run"):
         result = squall(command, str(experiment))
         assert result.code == 2, result.stderr
-        assert "control 'guard' is invalid: 'probes' must be a non-empty list" in result.stderr
+        assert 'control "guard" is invalid: "probes" must be a non-empty list' in result.stderr
         assert "/controls/0/provider/arguments" in result.stderr
     assert not (tmp_path / "x").exists()
 

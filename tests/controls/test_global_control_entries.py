@@ -30,18 +30,18 @@ _GOOD = {"provider": {"type": "python", "module": "os"}}
 
 # (entries of a control file, the place and words each problem must show)
 WRONG = [
-    ({"a": 5}, [("c.json:1:7 at /a", "control 'a' must be an object, found a number")]),
+    ({"a": 5}, [("c.json:1:7 at /a", "control \"a\" must be an object, found a number")]),
     ({"ok": _GOOD, "a": None},
-     [("at /a", "control 'a' must be an object, found null")]),
+     [("at /a", "control \"a\" must be an object, found null")]),
     ({"a": [1]}, [("at /a", "found a list")]),
-    ({"a": {"ref": "b"}}, [("at /a", "control 'a' has no 'provider'")]),
+    ({"a": {"ref": "b"}}, [("at /a", "control \"a\" has no \"provider\"")]),
     ({"a": {"provider": 5}}, [("at /a/provider", "a control provider must be an object")]),
-    ({"a": {"provider": {"type": "python"}}}, [("at /a/provider", "'module'")]),
+    ({"a": {"provider": {"type": "python"}}}, [("at /a/provider", '"module"')]),
     ({"a": {"provider": {"type": "python", "module": "no_such_control_mod"}}},
-     [("at /a/provider/module", "cannot import module 'no_such_control_mod'")]),
+     [("at /a/provider/module", 'cannot import module "no_such_control_mod"')]),
     ({"a": {"provider": {"type": "python", "module": "squall.controls.safeguards",
                          "arguments": {"probes": 3}}}},
-     [("at /a/provider/arguments", "control 'a' is invalid")]),
+     [("at /a/provider/arguments", "control \"a\" is invalid")]),
     ({"a": 5, "b": "x"}, [("at /a", "found a number"), ("at /b", "found a string")]),
     ([1], [("c.json:1:1 at /", "controls must be a mapping of names to controls, found a list")]),
 ]  # fmt: skip
@@ -78,8 +78,8 @@ def test_settings_controls_are_checked_located_in_the_settings_file(
     )
     result = squall(command, str(path))
     assert result.code == 2, (result.stdout, result.stderr)
-    assert "settings.yaml:2:6 at /controls/a: control 'a' must be an object" in result.stderr
-    assert "settings.yaml:6:15 at /controls/b/provider/module: control 'b': cannot import" in (
+    assert 'settings.yaml:2:6 at /controls/a: control "a" must be an object' in result.stderr
+    assert 'settings.yaml:6:15 at /controls/b/provider/module: control "b": cannot import' in (
         result.stderr
     )
     assert "Traceback" not in result.stderr

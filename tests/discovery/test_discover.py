@@ -118,7 +118,7 @@ def test_missing_dependency_names_it(driver_path: Path) -> None:
     code, _, out = _discover("brokendrv")
     assert code == 2
     assert "missing: no_such_dependency" in out and sys.executable in out
-    assert out.startswith("squall: cannot import 'brokendrv.probes': ")
+    assert out.startswith('squall: cannot import "brokendrv.probes": ')
     assert "Traceback" not in out
 
 
@@ -153,7 +153,7 @@ def test_a_module_that_raises_is_one_line_exit_2(driver_path: Path) -> None:
     ]:
         code, _, out = _discover(package)
         assert code == 2, out
-        assert out.startswith(f"squall: cannot import {module!r}: importing it raised {error}")
+        assert out.startswith(f'squall: cannot import "{module}": importing it raised {error}')
         assert out.count("\n") == 1 and "Traceback" not in out
 
 

@@ -89,28 +89,28 @@ def test_answers_json_to_yaml(discovery: Path, capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"rollbacks": ["count_things"]}, "rollback 1: 'count_things' is a probe, not a action"),
+        ({"rollbacks": ["count_things"]}, 'rollback 1: "count_things" is a probe, not a action'),
         ({"hypothesis": {"probes": ["cut_cable"]}}, "is a action, not a probe"),
         ({"hypothesis": {"probes": [{"activity": "look_around"}]}}, "needs a tolerance"),
         (
             {"method": [{"activity": "cut_cable", "arguments": {"port": "eighty"}}]},
-            "argument 'port' of cut_cable: expected integer, got \"eighty\"",
+            'argument "port" of cut_cable: expected integer, got "eighty"',
         ),
-        ({"method": ["cut_cable"]}, "cut_cable needs the argument 'port'"),
+        ({"method": ["cut_cable"]}, 'cut_cable needs the argument "port"'),
         (
             {"method": [{"activity": "look_around", "arguments": {"x": 1}}]},
-            "look_around takes no argument 'x'",
+            'look_around takes no argument "x"',
         ),
-        ({"method": ["nope"]}, "no activity 'nope' in the discovery"),
+        ({"method": ["nope"]}, 'no activity "nope" in the discovery'),
         ({"method": []}, "the method needs at least one activity"),
         ({"title": ""}, "an experiment needs a title"),
         # a key squall init does not use is refused, not dropped without a word
-        ({"bogus": 1}, "the answers: unknown key 'bogus' (known keys: title, description"),
-        ({"hypothesis": {"title": "t", "probe": []}}, "the hypothesis: unknown key 'probe'"),
+        ({"bogus": 1}, 'the answers: unknown key "bogus" (known keys: title, description'),
+        ({"hypothesis": {"title": "t", "probe": []}}, 'the hypothesis: unknown key "probe"'),
         ({"hypothesis": "things are counted"}, "the hypothesis must be a mapping"),
         (
             {"method": [{"activity": "cut_cable", "argments": {"port": 80}}]},
-            "method activity 1: unknown key 'argments'",
+            'method activity 1: unknown key "argments"',
         ),
         ({"configuration": ["port", 8080]}, "the answers' configuration must be a mapping"),
     ],

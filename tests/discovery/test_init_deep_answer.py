@@ -47,5 +47,5 @@ def test_a_deep_answer_is_refused_with_exit_2(
     )  # fmt: skip
     assert result.code == 2, result.stderr
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
-    assert f"argument {name!r}" in result.stderr
+    assert f'argument "{name}"' in result.stderr
     assert not (tmp_path / "out.json").exists()

@@ -93,7 +93,7 @@ def test_env_source_bool_refuses_maybe_naming_the_key(squall: Any, tmp_path: Pat
     result = squall("run", str(exp), env={"SQUALL_TEST_FLAG": "maybe"})
     assert result.code == 2, result.stderr
     assert (
-        "configuration 'flag': environment variable SQUALL_TEST_FLAG (env_var_type bool): "
+        'configuration "flag": environment variable SQUALL_TEST_FLAG (env_var_type bool): '
         '"maybe" is not a boolean'
     ) in result.stderr
     assert result.journal is None

@@ -161,7 +161,7 @@ def test_on_failure_is_rejected_in_the_hypothesis(squall: Any, tmp_path: Path) -
     path.write_text(json.dumps(doc))
     result = squall("validate", str(path))
     assert result.code == 2
-    assert "/method/1/on_failure: unknown failure policy 'stop'" in result.stderr
-    assert "/runtime/on_failure: unknown failure policy 'ignore'" in result.stderr
+    assert '/method/1/on_failure: unknown failure policy "stop"' in result.stderr
+    assert '/runtime/on_failure: unknown failure policy "ignore"' in result.stderr
     assert "/steady-state-hypothesis/probes/0/on_failure" in result.stderr
     assert "Traceback" not in result.stderr

@@ -15,9 +15,9 @@ from squall.experiment import parse_experiment
 @pytest.mark.parametrize(
     ("method", "arguments", "said"),
     [
-        ("GET", [1, 2], "cannot send a list as query parameters (give 'arguments' an object"),
+        ("GET", [1, 2], 'cannot send a list as query parameters (give "arguments" an object'),
         ("GET", 42, "cannot send a number as query parameters"),
-        ("POST", [1, 2], "cannot send a list as a form (give 'arguments' an object or a text)"),
+        ("POST", [1, 2], 'cannot send a list as a form (give "arguments" an object or a text)'),
     ],
 )
 def test_arguments_of_the_wrong_kind_are_named_in_words(

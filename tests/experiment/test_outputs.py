@@ -30,7 +30,7 @@ def value_of(expression: str) -> Any:
         ("${outputs.find-pod.items.0.name}", "web-1"),
         ("${outputs.scan.ports.1}", 443),
         ("${outputs.scan.ports[-1]}", 443),
-        ("${outputs['scan'].ports}", [22, 443]),
+        ('${outputs["scan"].ports}', [22, 443]),
         ("${outputs.find-pod.1}", "one"),
     ],
 )
@@ -42,8 +42,8 @@ def test_paths(expression: str, value: Any) -> None:
     ("expression", "message"),
     [
         ("${outputs.scan.ports[2]}", "index 2 is outside a list of 2"),
-        ("${outputs.scan.missing}", "no key 'missing' (keys: 'ports')"),
-        ("${outputs.scan.ports.0.x}", "cannot look up 'x' in a number 22"),
+        ("${outputs.scan.missing}", 'no key "missing" (keys: "ports")'),
+        ("${outputs.scan.ports.0.x}", 'cannot look up "x" in a number 22'),
     ],
 )
 def test_missing_paths_name_the_expression(expression: str, message: str) -> None:
@@ -103,5 +103,5 @@ def test_rules_of_visibility() -> None:
     ]
     assert "comes later, or runs in the same parallel group" in problems[0].message
     assert "no activity has that name" in problems[2].message
-    assert "only in an activity's provider, not in its 'tolerance'" in problems[4].message
+    assert 'only in an activity\'s provider, not in its "tolerance"' in problems[4].message
     assert "dynamic configuration" in problems[5].message

@@ -245,8 +245,8 @@ def test_other_yaml_errors_keep_the_general_hint() -> None:
 @pytest.mark.parametrize(
     ("change", "pointer", "hint"),
     [
-        (lambda d: d.update(tolerence=d.pop("tolerance")), "/tolerence", "rename 'tolerence' to 'tolerance'"),
-        (lambda d: d.update(provder=d.pop("provider")), "/provder", "rename 'provder' to 'provider'"),
+        (lambda d: d.update(tolerence=d.pop("tolerance")), "/tolerence", "rename \"tolerence\" to \"tolerance\""),
+        (lambda d: d.update(provder=d.pop("provider")), "/provder", "rename \"provder\" to \"provider\""),
         (lambda d: d.update(toleration=d.pop("tolerance")), "", 'add the value the probe must return'),
         (lambda d: d.pop("tolerance"), "", 'add the value the probe must return'),
     ],
@@ -270,6 +270,6 @@ def test_a_misspelt_title_or_method_is_named() -> None:
         parse_experiment({"titel": "t", "description": "d", "methods": []})
     found = {(p.pointer, p.hint) for p in info.value.problems}
     assert found == {
-        ("/titel", "rename 'titel' to 'title' (a typo?)"),
-        ("/methods", "rename 'methods' to 'method' (a typo?)"),
+        ("/titel", 'rename "titel" to "title" (a typo?)'),
+        ("/methods", 'rename "methods" to "method" (a typo?)'),
     }

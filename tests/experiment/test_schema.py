@@ -39,8 +39,8 @@ PARSER_ONLY_RULES = (
     # JSONPath syntax is checked by compiling the path with jsonpath2.
     "invalid JSONPath",
     # JSON Schema counts 2.0 as an integer; the parser wants an integer literal.
-    "'count' must be an integer",
-    "'max_retries' must be a non-negative integer",
+    '"count" must be an integer',
+    '"max_retries" must be a non-negative integer',
 )
 
 

@@ -67,14 +67,14 @@ def test_a_failing_secret_backend_stops_before_the_run(
     (tmp_path / "word.txt").unlink()
     result = squall("run", "experiment.json", env=installed)
     assert result.code == 2, result.stderr
-    assert "secret greeting.word (type 'file') cannot be read: FileNotFoundError" in (result.stderr)
+    assert 'secret greeting.word (type "file") cannot be read: FileNotFoundError' in (result.stderr)
 
 
 def test_without_the_plugin_its_types_are_unknown(squall: Any, tmp_path: Path) -> None:
     shutil.copy(PLUGIN / "experiment.json", tmp_path / "experiment.json")
     result = squall("validate", "experiment.json")
     assert result.code == 2
-    assert "unsupported tolerance type 'divisible-by'" in result.stderr
+    assert 'unsupported tolerance type "divisible-by"' in result.stderr
 
 
 def test_the_plugin_command_and_help(squall: Any, installed: dict[str, str]) -> None:
@@ -92,7 +92,7 @@ def test_version_and_known_commands_do_not_load_plugins(
     """A broken plugin package shows up only where plugins are consulted."""
     broken = tmp_path / "broken"
     shutil.copytree(PLUGIN, broken, ignore=shutil.ignore_patterns("__pycache__"))
-    (broken / "squall_sample_plugin" / "__init__.py").write_text("raise ImportError('broken')\n")
+    (broken / "squall_sample_plugin" / "__init__.py").write_text('raise ImportError("broken")\n')
     env = {**installed, "PYTHONPATH": str(broken)}
     version = squall("--version", env=env)
     assert version.code == 0 and "cannot load" not in version.stderr

@@ -31,7 +31,7 @@ def bad(tmp_path: Path) -> Path:
         "method:\n"
         "  - type: action\n"
         "    name: touch-it\n"
-        "    provider: {type: process, path: touch, arguments: ['${target}']}\n"
+        '    provider: {type: process, path: touch, arguments: ["${target}"]}\n'
     )
     return path
 
@@ -41,7 +41,7 @@ def test_text_output_is_one_line_per_finding_with_place_and_fix(squall: Any, bad
     assert result.code == 1
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        f"{bad}:11:5: warning SQ101 action 'touch-it' has no rollback that undoes it [/method/0]"
+        f'{bad}:11:5: warning SQ101 action "touch-it" has no rollback that undoes it [/method/0]'
     )
     assert lines[1].startswith("    fix: add a rollback")
     assert lines[2].startswith(f"{bad}:13:56: error SQ501 ${{target}} is not defined")
@@ -64,7 +64,7 @@ def test_disable_and_var_file(squall: Any, bad: Path, tmp_path: Path) -> None:
     assert (result.code, result.stdout) == (0, "")
     assert result.stderr == "squall lint: 1 file, 0 findings\n"
     unknown = squall("lint", "--disable", "SQ1O1", str(bad))
-    assert unknown.code == 2 and "unknown rule 'SQ1O1'" in unknown.stderr
+    assert unknown.code == 2 and 'unknown rule "SQ1O1"' in unknown.stderr
 
 
 def test_json_output(squall: Any, bad: Path) -> None:
@@ -78,7 +78,7 @@ def test_json_output(squall: Any, bad: Path) -> None:
         "rule": "SQ101",
         "name": "action-without-rollback",
         "severity": "warning",
-        "message": "action 'touch-it' has no rollback that undoes it",
+        "message": 'action "touch-it" has no rollback that undoes it',
         "fix": first["fix"],
         "file": str(bad),
         "pointer": "/method/0",
@@ -108,7 +108,7 @@ def test_bad_input_exits_2_with_validates_errors_and_still_lints_the_rest(
     broken.write_text('{"title": "t", "description": "d", "method": [{"type": "act"}]}')
     result = squall("lint", str(broken), str(tmp_path / "missing.json"), str(bad))
     assert result.code == 2
-    assert f"{broken}:1:56 at /method/0/type: unknown activity type 'act'" in result.stderr
+    assert f'{broken}:1:56 at /method/0/type: unknown activity type "act"' in result.stderr
     assert squall("validate", str(broken)).stderr in result.stderr  # the same report
     assert "experiment file not found" in result.stderr
     assert "SQ101" in result.stdout  # the good file was still linted

@@ -332,7 +332,7 @@ def test_unknown_and_invalid_names_escapes_and_bare_dollars() -> None:
     messages = [f.problem.message for f in findings]
     assert len(messages) == 2
     assert "${nope} is not defined" in messages[0]
-    assert "'not-valid' is not a valid variable name" in messages[1]
+    assert '"not-valid" is not a valid variable name' in messages[1]
 
 
 def test_bare_names_defined_or_close_to_a_defined_one() -> None:
@@ -487,7 +487,7 @@ def test_a_misspelt_rollbacks_key_is_named_in_sq101() -> None:
     doc = base()
     doc["rollback"] = doc.pop("rollbacks")
     [(rule_id, fix)] = _fix(doc)
-    assert rule_id == "SQ101" and fix.startswith("rename 'rollback' to 'rollbacks'")
+    assert rule_id == "SQ101" and fix.startswith('rename "rollback" to "rollbacks"')
     assert _fix(base(rollbacks=[]))[0][1].startswith("add a rollback")
 
 
@@ -496,4 +496,4 @@ def test_a_misspelt_hypothesis_key_is_named_in_sq201() -> None:
     doc["steady-state-hypotesis"] = doc.pop("steady-state-hypothesis")
     [(rule_id, fix)] = _fix(doc)
     assert rule_id == "SQ201"
-    assert fix.startswith("rename 'steady-state-hypotesis' to 'steady-state-hypothesis'")
+    assert fix.startswith('rename "steady-state-hypotesis" to "steady-state-hypothesis"')

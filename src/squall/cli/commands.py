@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from squall.cli.run import run, validate
+from squall.show import show_value
 
 __all__ = ["info", "run", "schema", "settings_group", "validate"]
 
@@ -80,7 +81,7 @@ def settings_get(ctx: click.Context, key: str, fmt: str) -> int:
     try:
         click.echo(_dump(get_key(settings, key), fmt))
     except KeyError:
-        click.echo(f"squall: no key {key!r} in {path}", err=True)
+        click.echo(f"squall: no key {show_value(key)} in {path}", err=True)
         return 1
     return 0
 
@@ -112,7 +113,9 @@ def settings_set(ctx: click.Context, key: str, value: str | None, from_stdin: bo
     try:
         set_key(settings, key, parsed)
     except KeyError:
-        click.echo(f"squall: cannot set {key!r}: a parent is not a mapping or list", err=True)
+        click.echo(
+            f"squall: cannot set {show_value(key)}: a parent is not a mapping or list", err=True
+        )
         return 1
     save_settings(settings, path)
     return 0
@@ -165,7 +168,7 @@ def settings_remove(ctx: click.Context, key: str) -> int:
     try:
         remove_key(settings, key)
     except KeyError:
-        click.echo(f"squall: no key {key!r} in {path}", err=True)
+        click.echo(f"squall: no key {show_value(key)} in {path}", err=True)
         return 1
     save_settings(settings, path)
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from squall.errors import InputError, Problem, ValidationError
 from squall.experiment.model import ControlDecl
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -122,10 +123,12 @@ def _entry(key: str, value: Any, where: str) -> tuple[ControlDecl | None, list[P
     from squall.show import kind_of
 
     if not isinstance(value, dict):
-        message = f"control {key!r} must be an object, found {kind_of(value)}"
+        message = f"control {show_value(key)} must be an object, found {kind_of(value)}"
         return None, [Problem(where, message, _SHAPE)]
     if "ref" in value and "provider" not in value:
-        message = f"control {key!r} has no 'provider' (a global control cannot be a 'ref')"
+        message = (
+            f'control {show_value(key)} has no "provider" (a global control cannot be a "ref")'
+        )
         return None, [Problem(where, message, _SHAPE)]
     decls, problems = parse_controls([{"name": key, **value}], where)
     moved = [p.replace(pointer=where + p.pointer[len(where) + 2 :]) for p in problems]

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from squall.errors import describe
+from squall.show import show_value
 
 __all__ = ["discover", "drivers", "init"]
 
@@ -32,13 +33,13 @@ def _discovery_problem(data: Any) -> str | None:
         return "it is not a JSON object"
     activities = data.get("activities", [])
     if not isinstance(activities, list) or not all(isinstance(a, dict) for a in activities):
-        return "'activities' is not a list of objects"
+        return '"activities" is not a list of objects'
     for activity in activities:
         arguments = activity.get("arguments", [])
         if not isinstance(activity.get("name"), str) or not isinstance(arguments, list):
-            return "an activity has no name, or its 'arguments' is not a list"
+            return 'an activity has no name, or its "arguments" is not a list'
         if not all(isinstance(a, dict) and isinstance(a.get("name"), str) for a in arguments):
-            return f"activity {activity['name']!r}: an argument has no name"
+            return f"activity {show_value(activity['name'])}: an argument has no name"
     return None
 
 

@@ -16,6 +16,7 @@ from squall.cli.run import (
     read_sourced_overrides,
 )
 from squall.errors import LoadError, ValidationError
+from squall.show import show_value
 
 if TYPE_CHECKING:
     from typing import Any
@@ -78,7 +79,8 @@ def lint(
     unknown = [d for d in disabled if d.partition(":")[0] not in RULES]
     if unknown:
         raise click.BadParameter(
-            f"unknown rule {unknown[0]!r} (known: {', '.join(RULES)})", param_hint="--disable"
+            f"unknown rule {show_value(unknown[0])} (known: {', '.join(RULES)})",
+            param_hint="--disable",
         )
     from squall.cli.suite import expand_sources
 

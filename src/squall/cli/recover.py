@@ -14,6 +14,7 @@ from squall.cli.console import Console
 from squall.cli.history import history_options, open_cli_history
 from squall.cli.report import run_report_options
 from squall.errors import printable
+from squall.show import show_value
 
 if TYPE_CHECKING:
     from squall.engine.recover import Unrecovered
@@ -225,7 +226,9 @@ def _stream_of(target: str, store: RunHistory | None, find: Any) -> str:
         try:
             record = store.get(target)
         except HistoryError:
-            raise InputError(f"no unrecovered run {target!r}: nothing to recover") from None
+            raise InputError(
+                f"no unrecovered run {show_value(target)}: nothing to recover"
+            ) from None
         if record.events_path is None or not os.path.exists(record.events_path):
             if not record.finished:
                 raise InputError(_end_missed(store, record)) from None

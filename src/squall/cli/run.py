@@ -192,7 +192,7 @@ _CONTROL_FILES = click.option(
     default=None,
     metavar="SIZE",
     help="Most output an activity keeps in the journal and history, e.g. 1MiB (the "
-    "default, or the runtime.max_output setting), 64k, or 'unlimited'.",
+    'default, or the runtime.max_output setting), 64k, or "unlimited".',
 )
 @history_options
 @run_report_options

@@ -79,7 +79,7 @@ def read_var_files(paths: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, di
             raise bad_parameter(f"cannot read {name}: {exc}", param_hint="--var-file") from None
         if not isinstance(data, dict):
             raise bad_parameter(
-                f"{name} must hold an object with 'configuration' and/or 'secrets'",
+                f'{name} must hold an object with "configuration" and/or "secrets"',
                 param_hint="--var-file",
             )
         _check_var_file_keys(name, data)
@@ -138,8 +138,10 @@ def _check_var_file_keys(name: str, data: dict[Any, Any]) -> None:
             "make one with: squall demo vars --output demo-vars.json"
         )
     else:
-        hint = "a var file holds only 'configuration' and/or 'secrets' at its top level"
-    shown = ", ".join(repr(key) for key in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        hint = 'a var file holds only "configuration" and/or "secrets" at its top level'
+    shown = ", ".join(show_value(key) for key in unknown[:5]) + (
+        ", ..." if len(unknown) > 5 else ""
+    )
     raise bad_parameter(f"{name}: unknown key(s) {shown}; {hint}", param_hint="--var-file")
 
 

@@ -36,7 +36,7 @@ log = logging.getLogger("squall.controls.safeguards")
 def validate_control(control: Mapping[str, Any]) -> None:
     probes = arguments_of(control).get("probes")
     if not isinstance(probes, list) or not probes:
-        raise ValueError("'probes' must be a non-empty list of probe declarations")
+        raise ValueError('"probes" must be a non-empty list of probe declarations')
     for index, probe in enumerate(probes):
         where = f"probes[{index}]"
         if not isinstance(probe, Mapping) or not isinstance(probe.get("name"), str):

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from squall.discovery.coerce import CoercionError, coerce
+from squall.show import show_value
 
 __all__ = ["InitError", "build_experiment", "find_activity"]
 
@@ -60,10 +61,10 @@ def find_activity(discovery: Mapping[str, Any], ref: str) -> dict[str, Any]:
         if a.get("name") == name and (not module or a.get("mod") == module)
     ]
     if not matches:
-        raise InitError(f"no activity {ref!r} in the discovery")
+        raise InitError(f"no activity {show_value(ref)} in the discovery")
     if len(matches) > 1:
         mods = ", ".join(f"{a['mod']}:{a['name']}" for a in matches)
-        raise InitError(f"activity {ref!r} is ambiguous: use one of {mods}")
+        raise InitError(f"activity {show_value(ref)} is ambiguous: use one of {mods}")
     return dict(matches[0])
 
 
@@ -128,7 +129,7 @@ def _activity(
     _known_keys(answer, _ACTIVITY_KEYS, where)
     found = find_activity(discovery, str(answer["activity"]))
     if only is not None and found["type"] != only:
-        raise InitError(f"{where}: {found['name']!r} is a {found['type']}, not a {only}")
+        raise InitError(f"{where}: {show_value(found['name'])} is a {found['type']}, not a {only}")
     name = _unique(str(answer.get("name") or found["name"].replace("_", "-")), names)
     activity: dict[str, Any] = {
         "type": found["type"],
@@ -157,14 +158,14 @@ def _arguments(found: Mapping[str, Any], given: Mapping[str, Any], where: str) -
     unknown = sorted(set(given) - set(declared))
     if unknown:
         raise InitError(
-            f"{where}: {found['name']} takes no argument {unknown[0]!r} "
+            f"{where}: {found['name']} takes no argument {show_value(unknown[0])} "
             f"(it takes: {', '.join(declared) or 'none'})"
         )
     values: dict[str, Any] = {}
     for name, argument in declared.items():
         if name not in given:
             if "default" not in argument:
-                raise InitError(f"{where}: {found['name']} needs the argument {name!r}")
+                raise InitError(f"{where}: {found['name']} needs the argument {show_value(name)}")
             continue
         if isinstance(given[name], str) and _PLACEHOLDER.fullmatch(given[name]):
             values[name] = given[name]  # ${name}: its type is the value's, at run time
@@ -172,7 +173,9 @@ def _arguments(found: Mapping[str, Any], given: Mapping[str, Any], where: str) -
         try:
             values[name] = coerce(given[name], argument.get("type"))
         except CoercionError as exc:
-            raise InitError(f"{where}: argument {name!r} of {found['name']}: {exc}") from None
+            raise InitError(
+                f"{where}: argument {show_value(name)} of {found['name']}: {exc}"
+            ) from None
     return values
 
 
@@ -181,7 +184,9 @@ def _known_keys(given: Any, known: tuple[str, ...], where: str) -> None:
         raise InitError(f"{where} must be a mapping (keys: {', '.join(known)})")
     unknown = [str(key) for key in given if key not in known]
     if unknown:
-        raise InitError(f"{where}: unknown key {unknown[0]!r} (known keys: {', '.join(known)})")
+        raise InitError(
+            f"{where}: unknown key {show_value(unknown[0])} (known keys: {', '.join(known)})"
+        )
 
 
 def _unique(name: str, names: set[str]) -> str:

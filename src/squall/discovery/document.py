@@ -66,7 +66,7 @@ def _from_driver(module: ModuleType, custom: Any, system_info: bool) -> dict[str
         ) from exc
     if not isinstance(result, dict) or not isinstance(result.get("activities"), list):
         raise DiscoveryError(
-            f"{module.__name__}.discover() did not return a discovery (no 'activities' list)"
+            f'{module.__name__}.discover() did not return a discovery (no "activities" list)'
         )
     result.setdefault("chaoslib_version", CHAOSLIB_VERSION)
     return result

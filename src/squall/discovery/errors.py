@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from squall.show import show_value
+
 __all__ = ["DiscoveryError", "import_failure"]
 
 
@@ -17,10 +19,11 @@ def import_failure(module: str, exc: BaseException) -> DiscoveryError:
     if isinstance(exc, ImportError):
         missing = exc.name or module
         return DiscoveryError(
-            f"cannot import {module!r}: {exc} (missing: {missing}); interpreter {sys.executable}"
+            f"cannot import {show_value(module)}: {exc} (missing: {missing}); interpreter "
+            f"{sys.executable}"
         )
     return DiscoveryError(
-        f"cannot import {module!r}: importing it raised {type(exc).__name__}: {exc} "
+        f"cannot import {show_value(module)}: importing it raised {type(exc).__name__}: {exc} "
         f"(run `python -c 'import {module}'` to see the traceback); "
         f"interpreter {sys.executable}"
     )

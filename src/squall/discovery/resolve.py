@@ -7,6 +7,7 @@ from types import ModuleType
 
 from squall.compat import import_module
 from squall.discovery.errors import import_failure
+from squall.show import show_value
 
 __all__ = ["distribution_of", "import_package", "top_level_of"]
 
@@ -34,7 +35,7 @@ def import_package(package: str) -> ModuleType:
             first = first or exc
         except BaseException as exc:  # the module's own code is broken (or exits)
             raise import_failure(name, exc) from exc
-    raise import_failure(package, first or ImportError(f"No module named {package!r}"))
+    raise import_failure(package, first or ImportError(f"No module named {show_value(package)}"))
 
 
 def top_level_of(distribution: str) -> list[str]:

@@ -166,7 +166,7 @@ def _warn_undefined(ctx: RunContext, activity: Activity) -> None:
     for name in unresolved(activity.raw.get("provider"), ctx.variables):
         ctx.listener.warning(
             f"{activity.name}: ${{{name}}} is not defined: sent as the literal text "
-            f"(declare it in 'configuration' or pass --var {name}=...)"
+            f'(declare it in "configuration" or pass --var {name}=...)'
         )
 
 

@@ -48,7 +48,7 @@ def call_provider(
         raise ActivityFailed(f"reference to unknown activity {show_value(activity.ref)}")
     provider = ctx.registry.get(spec.type)
     if provider is None:
-        raise ActivityFailed(f"unknown provider type {spec.type!r}; nothing was run")
+        raise ActivityFailed(f"unknown provider type {show_value(spec.type)}; nothing was run")
     if isinstance(spec, GenericSpec):  # a plugin's type: it gets its mapping substituted
         spec = spec.replace(raw=substitute(spec.raw, ctx.variables))
     call = new_call(

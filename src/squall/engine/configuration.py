@@ -82,14 +82,15 @@ def _env(entry: ConfigEnv, key: str) -> Any:
         if entry.has_default:
             return entry.default
         raise InputError(
-            f"configuration {key!r} reads environment variable {entry.key!r}, which is not set "
-            f"(export it, add a 'default', or pass --var {key}=...)"
+            f"configuration {show_value(key)} reads environment variable "
+            f"{show_value(entry.key)}, which is not set "
+            f'(export it, add a "default", or pass --var {key}=...)'
         )
     try:
         return convert_env_value(raw, entry.env_var_type)
     except ValueError as exc:
         raise InputError(
-            f"configuration {key!r}: environment variable {entry.key} "
+            f"configuration {show_value(key)}: environment variable {entry.key} "
             f"(env_var_type {entry.env_var_type}): {exc}"
         ) from None
 
@@ -235,7 +236,7 @@ def _secret(scope: str, key: str, value: Any, configuration: Mapping[str, Any]) 
     if isinstance(value, SecretEnv):
         if value.key not in os.environ:
             raise InputError(
-                f"secret {scope}.{key} reads environment variable {value.key!r}, "
+                f"secret {scope}.{key} reads environment variable {show_value(value.key)}, "
                 "which is not set (export it or pass --var-file)"
             )
         return os.environ[value.key]
@@ -265,7 +266,7 @@ def _plugin_secret(
         raise
     except BaseException as exc:  # SystemExit too: a plugin must not end squall
         raise InputError(
-            f"secret {scope}.{key} (type {value.get('type')!r}) cannot be read: "
+            f"secret {scope}.{key} (type {show_value(value.get('type'))}) cannot be read: "
             f"{type(exc).__name__}: {exc}"
         ) from None
 

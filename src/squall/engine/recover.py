@@ -32,6 +32,7 @@ from squall.journal.store import EventStream, StreamBusy, events_path_for
 from squall.journal.stream import StreamState, read_event_stream
 from squall.plan import Plan, PlanOptions, make_plan
 from squall.providers import ProviderRegistry
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -62,14 +63,16 @@ def find_stream(target: str) -> str:
     several = by_id or by_journal
     if several:
         ids = ", ".join(f"{s.run_id} (started {s.started})" for s in several)
-        raise InputError(f"{target!r} names several unrecovered runs: {ids}; give a run id")
+        raise InputError(
+            f"{show_value(target)} names several unrecovered runs: {ids}; give a run id"
+        )
     legacy = events_path_for(target)  # a stream written next to its journal (squall < 0.9)
     if os.path.exists(legacy):
         return legacy
     if os.path.exists(target):
         raise InputError(f"{target}: the run finished (or was recovered); nothing to do")
     raise InputError(
-        f"no unrecovered run {target!r}: nothing to recover (`squall recover --list` "
+        f"no unrecovered run {show_value(target)}: nothing to recover (`squall recover --list` "
         "shows the runs that can be recovered)"
     )
 

@@ -38,6 +38,7 @@ from squall.journal.recorder import Recorder
 from squall.journal.store import EventStream, events_path_for, format_journal, write_journal_text
 from squall.plan import Plan
 from squall.providers import Call, ProviderRegistry, default_registry
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -387,7 +388,7 @@ class Engine:
         spec = probe.provider
         provider = self.registry.get(spec.type) if spec else None
         if spec is None or provider is None:
-            raise ValueError(f"unknown provider for dynamic configuration {probe.name!r}")
+            raise ValueError(f"unknown provider for dynamic configuration {show_value(probe.name)}")
         call = Call(
             name=probe.name,
             variables=variables_of(configuration, secrets),

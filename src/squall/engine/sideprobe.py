@@ -13,6 +13,7 @@ from squall.experiment._reader import Reader
 from squall.experiment.parse import parse_activity
 from squall.journal.model import ActivityRun, RunStatus
 from squall.providers.python import UserCodeError
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def run_side_probe(ctx: RunContext, raw: Mapping[str, Any]) -> dict[str, Any]:
     probe = parse_activity(reader, raw, "/probe", in_hypothesis=True)
     if probe is None or reader.problems:
         listed = "; ".join(f"{p.pointer}: {p.message}" for p in reader.problems)
-        raise InputError(f"invalid probe {raw.get('name', '?')!r}: {listed}")
+        raise InputError(f"invalid probe {show_value(raw.get('name', '?'))}: {listed}")
     from squall.engine.activity import call_provider
 
     run = ActivityRun(activity=dict(raw), start=now_iso())

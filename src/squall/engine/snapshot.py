@@ -16,6 +16,7 @@ from squall.journal.model import Journal
 from squall.journal.recorder import Recorder
 from squall.journal.recovery import ENV_RECOVERY_DIR, stream_path
 from squall.plan import Plan
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def new_recorder(
         return Recorder(journal, path, max_output=max_output, **start)
     except FileExistsError:
         raise InputError(
-            f"run id {journal.run_id!r} was used before: its event stream {path} exists"
+            f"run id {show_value(journal.run_id)} was used before: its event stream {path} exists"
         ) from None
     except OSError as exc:
         raise InputError(

@@ -20,6 +20,7 @@ from typing import Any
 from squall._log import get_logger
 from squall.errors import InputError
 from squall.experiment.model import SecretVault
+from squall.show import show_value
 
 __all__ = ["read_vault_secret"]
 
@@ -31,7 +32,7 @@ def _client(configuration: Mapping[str, Any]) -> Any:
         import hvac
     except ImportError:
         raise InputError(
-            "a secret comes from Vault but the 'hvac' package is missing: "
+            'a secret comes from Vault but the "hvac" package is missing: '
             "pip install 'squall[vault]'"
         ) from None
     url = configuration.get("vault_addr")
@@ -90,7 +91,7 @@ def _session(url: str) -> Any:
 def read_vault_secret(secret: SecretVault, configuration: Mapping[str, Any]) -> Any:
     """The secret payload at ``path`` (or its ``key`` field)."""
     if not secret.path:
-        log.warning("a vault secret has no 'path'; its value is empty")
+        log.warning('a vault secret has no "path"; its value is empty')
         return None
     client = _client(configuration)
     mount = configuration.get("vault_secrets_mount_point", "secret")
@@ -105,5 +106,5 @@ def read_vault_secret(secret: SecretVault, configuration: Mapping[str, Any]) -> 
             )
             data = response["data"]["data"]
     except Exception as exc:
-        raise InputError(f"cannot read Vault secret {secret.path!r}: {exc}") from exc
+        raise InputError(f"cannot read Vault secret {show_value(secret.path)}: {exc}") from exc
     return data.get(secret.key) if secret.key else data

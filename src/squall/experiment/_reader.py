@@ -47,7 +47,11 @@ class Reader:
         if typo is None:
             self.add(pointer, message, hint)
         else:
-            self.add(pointer_join(pointer, typo), message, f"rename {typo!r} to {key!r} (a typo?)")
+            self.add(
+                pointer_join(pointer, typo),
+                message,
+                f"rename {show_value(typo)} to {show_value(key)} (a typo?)",
+            )
 
     def mapping(self, value: Any, pointer: str, what: str) -> Mapping[str, Any] | None:
         if type(value) is dict or isinstance(value, Mapping):  # dict: no ABC check
@@ -64,8 +68,8 @@ class Reader:
             return value  # the usual case
         if key not in obj:
             if required:
-                hint = f"add a non-empty '{key}' string"
-                self.missing(obj, key, pointer, f"{what} requires '{key}'", hint)
+                hint = f'add a non-empty "{key}" string'
+                self.missing(obj, key, pointer, f'{what} requires "{key}"', hint)
             return None
         value = obj[key]
         if not isinstance(value, str) or not value.strip():

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from squall._record import Record
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -45,8 +46,16 @@ class CustomTolerance(Record):
         try:
             result = self.check(self.raw, output)
         except BaseException as exc:  # SystemExit too: a plugin must not end squall
-            return False, f"tolerance type {self.type!r} raised {type(exc).__name__}: {exc}"
+            return (
+                False,
+                f"tolerance type {show_value(self.type)} raised {type(exc).__name__}: {exc}",
+            )
         if isinstance(result, tuple) and len(result) == 2:
             return bool(result[0]), str(result[1] or "")
         met = bool(result)
-        return met, "" if met else f"tolerance type {self.type!r} not met by {output!r}"
+        return (
+            met,
+            ""
+            if met
+            else f"tolerance type {show_value(self.type)} not met by {show_value(output)}",
+        )

@@ -135,14 +135,14 @@ def parse_flow(
     if wait_until is not None and not has_tolerance:
         r.add(
             pointer_join(pointer, "wait_until"),
-            "'wait_until' polls until the probe's tolerance holds, but this activity has no "
-            "'tolerance'",
+            '"wait_until" polls until the probe\'s tolerance holds, but this activity has no '
+            '"tolerance"',
             'add the value to wait for, e.g. "tolerance": true',
         )
     if wait_until is not None and retry is not None:
         r.add(
             pointer_join(pointer, "retry"),
-            "'retry' and 'wait_until' cannot be combined: wait_until already polls again "
+            '"retry" and "wait_until" cannot be combined: wait_until already polls again '
             "after a failed call",
             "keep one of them",
         )
@@ -151,7 +151,7 @@ def parse_flow(
     if on_failure is not None and in_hypothesis:
         r.add(
             pointer_join(pointer, "on_failure"),
-            "'on_failure' applies to method activities; a failed hypothesis probe means the "
+            '"on_failure" applies to method activities; a failed hypothesis probe means the '
             "steady state was not met",
             "remove it here (use runtime.on_failure or set it on the method activity)",
         )
@@ -166,7 +166,7 @@ def parse_failure_policy(r: Reader, value: Any, pointer: str) -> FailurePolicy |
     except ValueError:
         r.add(
             pointer,
-            f"unknown failure policy {value!r}",
+            f"unknown failure policy {show_value(value)}",
             'use "continue" (go on, the failure is excused) or "abort" (stop the method)',
         )
         return None
@@ -181,12 +181,12 @@ def _object(r: Reader, value: Any, pointer: str, what: str) -> Mapping[str, Any]
     d = r.mapping(value, pointer, what)
     if d is None:
         return None
-    known = _KNOWN[what.strip("'")]
+    known = _KNOWN[what.strip('"')]
     for key in d:
         if key not in known:
             r.add(
                 pointer_join(pointer, key),
-                f"unknown key {key!r} in {what}",
+                f"unknown key {show_value(key)} in {what}",
                 "known keys: " + ", ".join(sorted(known)),
             )
     return d
@@ -198,21 +198,21 @@ def _seconds(r: Reader, d: Mapping[str, Any], key: str, pointer: str) -> float |
 
 
 def _retry(r: Reader, value: Any, pointer: str) -> Retry | None:
-    d = _object(r, value, pointer, "'retry'")
+    d = _object(r, value, pointer, '"retry"')
     if d is None:
         return None
     attempts = d.get("attempts")
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
         r.add(
             pointer_join(pointer, "attempts") if "attempts" in d else pointer,
-            "'retry' requires 'attempts', a whole number of 1 or more (the first call counts), "
+            '"retry" requires "attempts", a whole number of 1 or more (the first call counts), '
             f"found {kind_of(attempts) if 'attempts' in d else 'none'}",
             'e.g. "retry": {"attempts": 3, "delay": 0.5, "backoff": 2}',
         )
         return None
     backoff = _seconds(r, d, "backoff", pointer)
     if backoff is not None and backoff < 1:
-        r.add(pointer_join(pointer, "backoff"), f"'backoff' must be 1 or more, found {backoff:g}")
+        r.add(pointer_join(pointer, "backoff"), f'"backoff" must be 1 or more, found {backoff:g}')
         backoff = None
     return Retry(
         attempts=attempts,
@@ -223,7 +223,7 @@ def _retry(r: Reader, value: Any, pointer: str) -> Retry | None:
 
 
 def _wait_until(r: Reader, value: Any, pointer: str) -> WaitUntil | None:
-    d = _object(r, value, pointer, "'wait_until'")
+    d = _object(r, value, pointer, '"wait_until"')
     if d is None:
         return None
     timeout = _seconds(r, d, "timeout", pointer)
@@ -231,13 +231,13 @@ def _wait_until(r: Reader, value: Any, pointer: str) -> WaitUntil | None:
         if timeout is not None or d.get("timeout") is None:  # else: already reported
             r.add(
                 pointer_join(pointer, "timeout") if "timeout" in d else pointer,
-                "'wait_until' requires 'timeout', the seconds to wait for (more than 0)",
+                '"wait_until" requires "timeout", the seconds to wait for (more than 0)',
                 'e.g. "wait_until": {"timeout": 30, "interval": 1}',
             )
         return None
     interval = _seconds(r, d, "interval", pointer)
     if interval is not None and interval <= 0:
-        r.add(pointer_join(pointer, "interval"), "'interval' must be more than 0 seconds")
+        r.add(pointer_join(pointer, "interval"), '"interval" must be more than 0 seconds')
         interval = None
     return WaitUntil(timeout=timeout, interval=interval if interval is not None else 1.0)
 
@@ -254,8 +254,8 @@ def _isolation(r: Reader, value: Any, pointer: str, provider_type: str | None) -
     if provider_type is not None and provider_type != "python":
         r.add(
             where,
-            f"'isolation' applies to python activities, this one is {show_value(provider_type)}",
-            "a process activity already runs in its own process; remove 'isolation'",
+            f'"isolation" applies to python activities, this one is {show_value(provider_type)}',
+            'a process activity already runs in its own process; remove "isolation"',
         )
         return None
     return isolation

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 
 from squall._record import Record
 from squall.experiment._reader import Reader, pointer_join
-from squall.show import kind_of
+from squall.show import kind_of, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -65,14 +65,14 @@ def parse_group(
     name = r.text(d, "name", pointer, required=True, what="a parallel group")
     join = d.get("join", "all")
     if join not in JOINS:
-        r.add(pointer + "/join", f"unknown join {join!r}", 'use "all" or "first-failure"')
+        r.add(pointer + "/join", f"unknown join {show_value(join)}", 'use "all" or "first-failure"')
     items = d.get("activities")
     where = pointer + "/activities"
     if not isinstance(items, list) or not items:
         found = "nothing" if items is None else kind_of(items)
         r.add(
             where if items is not None else pointer,
-            f"a parallel group requires a non-empty 'activities' list, found {found}",
+            f'a parallel group requires a non-empty "activities" list, found {found}',
             "list the probes and actions to start together",
         )
         items = []
@@ -85,9 +85,9 @@ def parse_group(
         if isinstance(item, Mapping) and "background" in item:
             r.add(
                 at + "/background",
-                "'background' has no meaning inside a parallel group (all its activities "
+                '"background" has no meaning inside a parallel group (all its activities '
                 "run at once)",
-                "remove 'background'",
+                'remove "background"',
             )
         member = parse_member(r, item, at)
         if member is not None:

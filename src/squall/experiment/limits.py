@@ -73,7 +73,7 @@ class Limits(Record):
         """
         block = (settings or {}).get("limits") or {}
         if not isinstance(block, Mapping):
-            raise InputError("settings: 'limits' must be a mapping of name: number")
+            raise InputError('settings: "limits" must be a mapping of name: number')
         values: dict[str, int] = {}
         for key, env in _SETTINGS.items():
             raw = os.environ.get(env)
@@ -415,7 +415,7 @@ def _bad_key(pointer: str, key: Any) -> Problem:
     kind = "null" if key is None else type(key).__name__
     return Problem(
         pointer,
-        f"a key must be text, found {kind} {key!r}",
+        f"a key must be text, found {kind} {show_value(key)}",
         f"quote the key ('{_key_text(key)}': ...); YAML reads 1, on, yes, no and null "
         "unquoted as numbers, booleans and null",
     )

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from squall._record import Record
 from squall.experiment._reader import pointer_join
 from squall.experiment.substitute import map_strings
-from squall.show import kind_of
+from squall.show import kind_of, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -76,7 +76,9 @@ def parse_output_ref(expression: str) -> OutputRef:
     """
     match = _token().fullmatch(expression)
     if match is None or match.group(0) == "$$":
-        raise OutputPathError(f"{expression!r} is not an ${{outputs.<activity>...}} expression")
+        raise OutputPathError(
+            f"{show_value(expression)} is not an ${{outputs.<activity>...}} expression"
+        )
     return _parse_path(expression, match.group("path") or "")
 
 
@@ -87,7 +89,7 @@ def _parse_path(expression: str, text: str) -> OutputRef:
         match = _segment().match(text, position)
         if match is None:
             raise OutputPathError(
-                f"{expression}: cannot read the path at {text[position:]!r}; write "
+                f"{expression}: cannot read the path at {show_value(text[position:])}; write "
                 "'.key', '.0', '[0]' or ['key with . or spaces']"
             )
         if match.group("int") is not None:
@@ -172,17 +174,17 @@ def _step(value: Any, segment: str | int, ref: OutputRef, depth: int) -> Any:
         index = segment if isinstance(segment, int) else _as_int(segment)
         if index is not None and -len(value) <= index < len(value):
             return value[index]
-        problem = f"index {segment!r} is outside a list of {len(value)}"
+        problem = f"index {show_value(segment)} is outside a list of {len(value)}"
     elif isinstance(value, Mapping):
         for key in (str(segment), _as_int(str(segment))):
             if key is not None and key in value:
                 return value[key]
-        keys = ", ".join(repr(k) for k in list(value)[:10]) or "none"
-        problem = f"no key {segment!r} (keys: {keys})"
+        keys = ", ".join(show_value(k) for k in list(value)[:10]) or "none"
+        problem = f"no key {show_value(segment)} (keys: {keys})"
     else:
-        problem = f"cannot look up {segment!r} in {kind_of(value)} {_short(value)}"
-    so_far = "".join(f"[{s!r}]" for s in ref.path[:depth])
-    raise OutputPathError(f"{ref.expression}: output of {ref.name!r}{so_far}: {problem}")
+        problem = f"cannot look up {show_value(segment)} in {kind_of(value)} {_short(value)}"
+    so_far = "".join(f"[{show_value(s)}]" for s in ref.path[:depth])
+    raise OutputPathError(f"{ref.expression}: output of {show_value(ref.name)}{so_far}: {problem}")
 
 
 def _as_int(text: str | int) -> int | None:

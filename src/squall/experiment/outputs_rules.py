@@ -26,6 +26,7 @@ from squall.experiment.outputs import (
     find_output_refs,
     mentions_outputs,
 )
+from squall.show import show_value
 
 __all__ = ["output_problems", "visible_outputs"]
 
@@ -81,7 +82,7 @@ def _outside_provider(activity: Activity) -> list[Problem]:
                 Problem(
                     pointer,
                     f"{expression}: outputs can be used only in an activity's provider, "
-                    f"not in its {key!r}",
+                    f"not in its {show_value(key)}",
                     "pass the value through the provider's arguments instead",
                 )
             )
@@ -109,7 +110,7 @@ def _judge(
     known = ", ".join(sorted(visible)) or "none"
     return Problem(
         pointer,
-        f"{ref.expression}: no output of {ref.name!r} is available here: {why}",
+        f"{ref.expression}: no output of {show_value(ref.name)} is available here: {why}",
         f"outputs available here: {known}",
     )
 

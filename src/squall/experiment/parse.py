@@ -82,7 +82,7 @@ def _experiment(r: Reader, d: Mapping[str, Any], source: str) -> Experiment:
     tags = r.str_list(d, "tags", "")
     contributions = d.get("contributions") or {}
     if not isinstance(contributions, Mapping):
-        r.add("/contributions", "'contributions' must be an object of name: high|medium|low|none")
+        r.add("/contributions", '"contributions" must be an object of name: high|medium|low|none')
         contributions = {}
     extensions = _extensions(r, d.get("extensions"))
     hypothesis = _hypothesis(r, d.get("steady-state-hypothesis"))
@@ -91,13 +91,13 @@ def _experiment(r: Reader, d: Mapping[str, Any], source: str) -> Experiment:
             d,
             "method",
             "",
-            "an experiment requires a 'method'",
+            'an experiment requires a "method"',
             'add "method": [] (it may be empty)',
         )
     elif d["method"] is None:
         r.add(
             "/method",
-            "'method' must be a list of activities, found null",
+            '"method" must be a list of activities, found null',
             'use "method": [] for a hypothesis-only run',
         )
     groups: dict[str, ParallelGroup] = {}
@@ -127,7 +127,7 @@ def _extensions(r: Reader, value: Any) -> tuple[Mapping[str, Any], ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        r.add("/extensions", f"'extensions' must be a list, found {kind_of(value)}")
+        r.add("/extensions", f'"extensions" must be a list, found {kind_of(value)}')
         return ()
     out = []
     for i, ext in enumerate(value):
@@ -142,7 +142,7 @@ def _hypothesis(r: Reader, value: Any) -> Hypothesis | None:
     if value is None:
         return None
     pointer = "/steady-state-hypothesis"
-    d = r.mapping(value, pointer, "'steady-state-hypothesis'")
+    d = r.mapping(value, pointer, '"steady-state-hypothesis"')
     if d is None:
         return None
     title = r.text(d, "title", pointer, required=True, what="the steady-state hypothesis")
@@ -266,11 +266,11 @@ def _activity_type(r: Reader, d: Mapping[str, Any], pointer: str) -> ActivityTyp
     if kind == "action":
         return _ACTION
     if kind is None:
-        r.add(pointer, "an activity requires 'type'", 'set "type": "probe" or "action"')
+        r.add(pointer, 'an activity requires "type"', 'set "type": "probe" or "action"')
     else:
         r.add(
             pointer + "/type",
-            f"unknown activity type {kind!r}",
+            f"unknown activity type {show_value(kind)}",
             'use "probe" (observes) or "action" (changes the system)',
         )
     return None
@@ -286,7 +286,7 @@ def _activity_tolerance(
             d,
             "tolerance",
             pointer,
-            "a steady-state hypothesis probe requires a 'tolerance'",
+            'a steady-state hypothesis probe requires a "tolerance"',
             'add the value the probe must return, e.g. "tolerance": true',
         )
     return None
@@ -295,7 +295,7 @@ def _activity_tolerance(
 def _pauses(r: Reader, value: Any, pointer: str) -> Pauses:
     if value is None:
         return NO_PAUSES
-    d = r.mapping(value, pointer + "/pauses", "'pauses'")
+    d = r.mapping(value, pointer + "/pauses", '"pauses"')
     if d is None:
         return NO_PAUSES
     where = pointer + "/pauses"
@@ -309,7 +309,7 @@ def _controls(r: Reader, value: Any, pointer: str) -> tuple[ControlDecl, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        r.add(pointer, f"'controls' must be a list, found {kind_of(value)}")
+        r.add(pointer, f'"controls" must be a list, found {kind_of(value)}')
         return ()
     out = []
     for i, item in enumerate(value):
@@ -322,7 +322,11 @@ def _controls(r: Reader, value: Any, pointer: str) -> tuple[ControlDecl, ...]:
         module, arguments = _control_provider(r, d, where, needed="ref" not in d)
         scope = d.get("scope")
         if scope is not None and scope not in ("before", "after"):
-            r.add(where + "/scope", f"unknown control scope {scope!r}", 'use "before" or "after"')
+            r.add(
+                where + "/scope",
+                f"unknown control scope {show_value(scope)}",
+                'use "before" or "after"',
+            )
             scope = None
         automatic = r.boolean(d, "automatic", where, True)
         out.append(
@@ -345,7 +349,7 @@ def _control_provider(
     provider = d.get("provider")
     if provider is None:
         if needed:
-            r.add(where, "a control requires a 'provider'", 'add {"type": "python", "module": ...}')
+            r.add(where, 'a control requires a "provider"', 'add {"type": "python", "module": ...}')
         return None, {}
     p = r.mapping(provider, where + "/provider", "a control provider")
     if p is None:
@@ -355,7 +359,7 @@ def _control_provider(
     module = r.text(p, "module", where + "/provider", required=True, what="a control provider")
     arguments = p.get("arguments") or {}
     if not isinstance(arguments, Mapping):
-        r.add(where + "/provider/arguments", "control 'arguments' must be an object")
+        r.add(where + "/provider/arguments", 'control "arguments" must be an object')
         arguments = {}
     return module, arguments
 
@@ -369,7 +373,7 @@ def parse_controls(value: Any, pointer: str) -> tuple[tuple[ControlDecl, ...], l
 def _configuration(r: Reader, value: Any) -> Mapping[str, ConfigValue]:
     if value is None:
         return {}
-    d = r.mapping(value, "/configuration", "'configuration'")
+    d = r.mapping(value, "/configuration", '"configuration"')
     if d is None:
         return {}
     for key in (CONFIG_ALLOWED_PATHS, CONFIG_ALLOWED_NETWORKS):
@@ -391,7 +395,7 @@ def _config_value(r: Reader, key: str, item: Any) -> ConfigValue:
         if kind is not None and kind not in ENV_VAR_TYPES:
             r.add(
                 where + "/env_var_type",
-                f"unknown env_var_type {kind!r}",
+                f"unknown env_var_type {show_value(kind)}",
                 "use one of " + ", ".join(ENV_VAR_TYPES),
             )
             kind = None
@@ -411,13 +415,13 @@ def _config_value(r: Reader, key: str, item: Any) -> ConfigValue:
 def _secrets(r: Reader, value: Any) -> Mapping[str, Mapping[str, SecretValue]]:
     if value is None:
         return {}
-    d = r.mapping(value, "/secrets", "'secrets'")
+    d = r.mapping(value, "/secrets", '"secrets"')
     if d is None:
         return {}
     out: dict[str, Mapping[str, SecretValue]] = {}
     for scope, entries in d.items():
         where = pointer_join("/secrets", scope)
-        scope_map = r.mapping(entries, where, f"secret scope {scope!r}")
+        scope_map = r.mapping(entries, where, f"secret scope {show_value(scope)}")
         if scope_map is not None:
             out[scope] = {
                 k: _secret_value(r, pointer_join(where, k), v) for k, v in scope_map.items()
@@ -454,7 +458,7 @@ def _percentage(r: Reader, obj: Mapping[str, Any], key: str, pointer: str) -> fl
 def _runtime(r: Reader, value: Any) -> Runtime:
     if value is None:
         return Runtime()
-    d = r.mapping(value, "/runtime", "'runtime'")
+    d = r.mapping(value, "/runtime", '"runtime"')
     if d is None:
         return Runtime()
     rollback = _strategy_block(r, d, "rollbacks")
@@ -466,7 +470,7 @@ def _runtime(r: Reader, value: Any) -> Runtime:
         except ValueError:
             r.add(
                 "/runtime/rollbacks/strategy",
-                f"unknown rollback strategy {rollback['strategy']!r}",
+                f"unknown rollback strategy {show_value(rollback['strategy'])}",
                 "use default, always, never or deviated",
             )
     if "strategy" in hypothesis:
@@ -475,7 +479,7 @@ def _runtime(r: Reader, value: Any) -> Runtime:
         except ValueError:
             r.add(
                 "/runtime/hypothesis/strategy",
-                f"unknown hypothesis strategy {hypothesis['strategy']!r}",
+                f"unknown hypothesis strategy {show_value(hypothesis['strategy'])}",
                 "use " + ", ".join(s.value for s in HypothesisStrategy),
             )
     frequency = r.number(hypothesis, "frequency", "/runtime/hypothesis")
@@ -488,7 +492,7 @@ def _runtime(r: Reader, value: Any) -> Runtime:
     ratio = _percentage(r, hypothesis, "fail_fast_ratio", "/runtime/hypothesis")
     fail_fast = hypothesis.get("fail_fast")
     if fail_fast is not None and not isinstance(fail_fast, bool):
-        r.add("/runtime/hypothesis/fail_fast", "'fail_fast' must be true or false")
+        r.add("/runtime/hypothesis/fail_fast", '"fail_fast" must be true or false')
     timeout = r.number(d, "timeout", "/runtime")
     return Runtime(
         present=True,

@@ -27,12 +27,12 @@ def parse_provider(
 ) -> ProviderSpec | None:
     where = pointer + "/provider"
     if value is None:
-        message = "an activity requires a 'provider'"
+        message = 'an activity requires a "provider"'
         r.missing(
             activity or {}, "provider", pointer, message, "add a python, process or http provider"
         )
         return None
-    d = value if type(value) is dict else r.mapping(value, where, "'provider'")
+    d = value if type(value) is dict else r.mapping(value, where, '"provider"')
     if d is None:
         return None
     kind = d.get("type")
@@ -44,7 +44,7 @@ def parse_provider(
     if kind == "http":
         return _http(r, d, where, secrets)
     if not isinstance(kind, str) or not kind:
-        r.add(where, "a provider requires 'type'", 'use "python", "process" or "http"')
+        r.add(where, 'a provider requires "type"', 'use "python", "process" or "http"')
         return None
     return GenericSpec(type=kind, raw=d, secrets=secrets)
 
@@ -56,7 +56,7 @@ def _python(
     func = r.text(d, "func", where, required=True, what="a python provider")
     arguments = d.get("arguments") or {}
     if type(arguments) is not dict and not isinstance(arguments, Mapping):
-        r.add(where + "/arguments", "python 'arguments' must be an object of name: value")
+        r.add(where + "/arguments", 'python "arguments" must be an object of name: value')
         arguments = {}
     if module is None or func is None:
         return None
@@ -71,7 +71,7 @@ def _process(
     path = r.text(d, "path", where, required=True, what="a process provider")
     arguments = d.get("arguments")
     if arguments is not None and not isinstance(arguments, list | str | Mapping):
-        r.add(where + "/arguments", "process 'arguments' must be a list (or a string)")
+        r.add(where + "/arguments", 'process "arguments" must be a list (or a string)')
     timeout = r.number(d, "timeout", where, allow_var=True)
     if path is None:
         return None
@@ -82,11 +82,11 @@ def _http(r: Reader, d: Mapping[str, Any], where: str, secrets: tuple[str, ...])
     url = r.text(d, "url", where, required=True, what="an http provider")
     method = d.get("method", "GET")
     if not isinstance(method, str) or not method:
-        r.add(where + "/method", "'method' must be an HTTP verb such as \"GET\"")
+        r.add(where + "/method", '"method" must be an HTTP verb such as "GET"')
         method = "GET"
     headers = d.get("headers") or {}
     if not isinstance(headers, Mapping):
-        r.add(where + "/headers", "'headers' must be an object of name: value")
+        r.add(where + "/headers", '"headers" must be an object of name: value')
         headers = {}
     timeout = d.get("timeout")
     if isinstance(timeout, list):
@@ -97,7 +97,7 @@ def _http(r: Reader, d: Mapping[str, Any], where: str, secrets: tuple[str, ...])
         timeout = r.number(d, "timeout", where, allow_var=True)
     retries = d.get("max_retries", 0)
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        r.add(where + "/max_retries", "'max_retries' must be a non-negative integer")
+        r.add(where + "/max_retries", '"max_retries" must be a non-negative integer')
         retries = 0
     if url is None:
         return None

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from squall.errors import Problem
 from squall.experiment.model import Experiment
+from squall.show import show_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,7 +48,8 @@ def routing_problems(experiment: Experiment) -> list[Problem]:
                 problems.append(
                     Problem(
                         f"/steady-state-hypothesis/probes/{index}/{ROUTING_KEY}",
-                        f"probe {probe.get('name')!r} of the steady-state hypothesis names a "
+                        f"probe {show_value(probe.get('name'))} of the steady-state hypothesis "
+                        "names a "
                         "task queue: the hypothesis runs as one activity, so route it as a "
                         "whole (steady-state-hypothesis: {squall: {task_queue: ...}})",
                     )
@@ -55,12 +57,12 @@ def routing_problems(experiment: Experiment) -> list[Problem]:
     # only those that have the key (a key set to null is skipped below too): the words
     # that name a place are not written for each activity of a large experiment
     places += [
-        (a.pointer, f"activity {a.name!r}", a.raw)
+        (a.pointer, f"activity {show_value(a.name)}", a.raw)
         for a in experiment.activities()
         if ROUTING_KEY in a.raw
     ]
     places += [
-        (g.pointer, f"parallel group {g.name!r}", g.raw)
+        (g.pointer, f"parallel group {show_value(g.name)}", g.raw)
         for g in experiment.groups.values()
         if isinstance(g.raw, Mapping) and ROUTING_KEY in g.raw
     ]
@@ -70,7 +72,7 @@ def routing_problems(experiment: Experiment) -> list[Problem]:
         if extension is None:
             continue
         if not isinstance(extension, Mapping):
-            message = f"{where}: '{ROUTING_KEY}' must be a mapping like {{task_queue: NAME}}"
+            message = f'{where}: "{ROUTING_KEY}" must be a mapping like {{task_queue: NAME}}'
             problems.append(Problem(at, message))
             continue
         queue = extension.get("task_queue")

@@ -61,7 +61,7 @@ def parse_tolerance(r: Reader, value: Any, pointer: str, parse_activity: Activit
         r.add(
             pointer,
             f"a tolerance cannot be {kind_of(value)}",
-            "use a value, a list, or an object with 'type' range/regex/jsonpath/probe",
+            'use a value, a list, or an object with "type" range/regex/jsonpath/probe',
         )
         return None
     kind = value.get("type")
@@ -83,7 +83,7 @@ def parse_tolerance(r: Reader, value: Any, pointer: str, parse_activity: Activit
         return CustomTolerance(type=str(kind), raw=value, check=check)
     r.add(
         pointer + ("/type" if kind is not None else ""),
-        f"unsupported tolerance type {kind!r}",
+        f"unsupported tolerance type {show_value(kind)}",
         "use " + ", ".join(TOLERANCE_TYPES),
     )
     return None
@@ -97,7 +97,7 @@ def _range(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None) ->
         and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
     )
     if not ok:
-        r.add(pointer + "/range", "a range tolerance needs 'range': [low, high] with two numbers")
+        r.add(pointer + "/range", 'a range tolerance needs "range": [low, high] with two numbers')
         return None
     assert isinstance(bounds, list)
     if bounds[0] > bounds[1]:
@@ -113,7 +113,7 @@ def _range(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None) ->
 def _regex(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None) -> Any:
     pattern = d.get("pattern")
     if not isinstance(pattern, str):
-        r.add(pointer, "a regex tolerance needs a 'pattern' string")
+        r.add(pointer, 'a regex tolerance needs a "pattern" string')
         return None
     try:
         re.compile(pattern)
@@ -126,17 +126,17 @@ def _regex(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None) ->
 def _jsonpath(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None) -> Any:
     path = d.get("path")
     if not isinstance(path, str) or not path.strip():
-        r.add(pointer, "a jsonpath tolerance needs a non-empty 'path'", 'e.g. "$.items[*].id"')
+        r.add(pointer, 'a jsonpath tolerance needs a non-empty "path"', 'e.g. "$.items[*].id"')
         return None
     if "${" not in path:
         try:
             compile_jsonpath(path)
         except Exception as exc:  # ValueError, or what antlr raises on odd input
-            r.add(pointer + "/path", f"invalid JSONPath {path!r}: {exc}")
+            r.add(pointer + "/path", f"invalid JSONPath {show_value(path)}: {exc}")
             return None
     count = d.get("count")
     if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
-        r.add(pointer + "/count", "'count' must be an integer")
+        r.add(pointer + "/count", '"count" must be an integer')
         count = None
     return JsonPathTolerance(
         path=path, expect=d.get("expect"), has_expect="expect" in d, count=count, target=target
@@ -280,7 +280,7 @@ def _check_regex(tolerance: RegexTolerance, output: Any, substitute: Substitute)
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if not isinstance(value, str):
-        hint = " (set 'target', e.g. stdout or body)" if tolerance.target is None else ""
+        hint = ' (set "target", e.g. stdout or body)' if tolerance.target is None else ""
         return Verdict(False, f"regex {show_value(pattern)} needs text, got {kind_of(value)}{hint}")
     met = re.search(pattern, value) is not None
     if met:

@@ -133,7 +133,7 @@ class ControlPlugin:
                     validate(decl.raw)
                 except BaseException as exc:  # SystemExit too: it must not end squall
                     raise InputError(
-                        f"control {decl.name!r} is invalid: {message_of(exc)}"
+                        f"control {show_value(decl.name)} is invalid: {message_of(exc)}"
                     ) from None
         return module
 
@@ -266,7 +266,7 @@ class ControlPlugin:
         if shape is not None and _shape(kwargs["state"]) != shape:
             self._warn_once(
                 decl,
-                f"control {decl.name!r} ({decl.module}) changed the state its "
+                f"control {show_value(decl.name)} ({decl.module}) changed the state its "
                 f"{func.__name__} was handed: squall's journal records what ran and keeps "
                 "no change a control makes to it (see docs/compatibility.md)",
             )
@@ -290,7 +290,8 @@ class ControlPlugin:
         )
         self._warn_once(
             decl,
-            f"control {decl.name!r} ({decl.module}) changed the experiment's activity lists "
+            f"control {show_value(decl.name)} ({decl.module}) changed the experiment's activity "
+            "lists "
             f"({changed}): squall runs the activities fixed when the run started and ignores "
             "the change (only copies of a method or rollback activity inserted right after "
             "it, as chaosaddons.controls.repeat does, are run)",

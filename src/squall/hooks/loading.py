@@ -7,6 +7,7 @@ from types import ModuleType
 from squall.compat import import_module
 from squall.errors import InputError, describe
 from squall.experiment.model import ControlDecl
+from squall.show import show_value
 
 __all__ = ["load_control_module"]
 
@@ -22,5 +23,6 @@ def load_control_module(decl: ControlDecl) -> ModuleType:
         return import_module(decl.module or "")
     except BaseException as exc:  # SystemExit in the module's own code too
         raise InputError(
-            f"control {decl.name!r}: cannot import module {decl.module!r}: {describe(exc)}"
+            f"control {show_value(decl.name)}: cannot import module {show_value(decl.module)}: "
+            f"{describe(exc)}"
         ) from None

@@ -17,6 +17,7 @@ from squall.lint.context import Context
 from squall.lint.model import Finding, finding
 from squall.lint.rules import rule
 from squall.lint.walk import leaves, provider_raw
+from squall.show import show_value
 
 __all__ = ["check"]
 
@@ -67,8 +68,9 @@ def _actions_without_rollback(ctx: Context) -> Iterator[Finding]:
         for action in ctx.method_actions():
             yield finding(
                 sq101, action.pointer,
-                f"action {action.name!r} is never undone: runtime.rollbacks.strategy is 'never'",
-                "remove the 'never' strategy (or use 'deviated') so the rollbacks are played",
+                f"action {show_value(action.name)} is never undone: runtime.rollbacks.strategy "
+                "is \"never\"",
+                "remove the \"never\" strategy (or use \"deviated\") so the rollbacks are played",
                 action.name,
             )  # fmt: skip
         return
@@ -84,12 +86,13 @@ def _actions_without_rollback(ctx: Context) -> Iterator[Finding]:
         )
         if typo is not None:
             fix = (
-                f"rename {typo!r} to 'rollbacks': squall (like the Chaos Toolkit) reads only "
-                f"'rollbacks', so {typo!r} is never played"
+                f'rename {show_value(typo)} to "rollbacks": squall (like the Chaos Toolkit) '
+                "reads only "
+                f'"rollbacks", so {show_value(typo)} is never played'
             )
         yield finding(
-            sq101, action.pointer, f"action {action.name!r} has no rollback that undoes it",
-            fix, action.name,
+            sq101, action.pointer,
+            f"action {show_value(action.name)} has no rollback that undoes it", fix, action.name,
         )  # fmt: skip
 
 
@@ -100,7 +103,8 @@ def _method_probe_tolerance(ctx: Context) -> Iterator[Finding]:
         if activity.type is ActivityType.PROBE and "tolerance" in activity.raw:
             yield finding(
                 rule("SQ102"), activity.pointer + "/tolerance",
-                f"probe {activity.name!r} is in the method, where its tolerance is never checked",
+                f"probe {show_value(activity.name)} is in the method, where its tolerance is "
+                "never checked",
                 "move the probe into the steady-state hypothesis, give it a wait_until, "
                 "or remove its tolerance",
                 activity.name,
@@ -116,7 +120,7 @@ def _duplicate_names(ctx: Context) -> Iterator[Finding]:
         if first != activity.pointer:
             yield finding(
                 rule("SQ103"), activity.pointer + "/name",
-                f"activity name {activity.name!r} is already used at {first}",
-                "give every activity its own name (a 'ref' or ${outputs.} finds the first only)",
+                f"activity name {show_value(activity.name)} is already used at {first}",
+                "give every activity its own name (a \"ref\" or ${outputs.} finds the first only)",
                 activity.name,
             )  # fmt: skip

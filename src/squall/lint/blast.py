@@ -17,6 +17,7 @@ from squall.lint.context import Context
 from squall.lint.model import Finding, finding
 from squall.lint.rules import rule
 from squall.lint.walk import leaves, provider_raw
+from squall.show import show_value
 
 __all__ = ["BLAST_RULES", "check"]
 
@@ -116,5 +117,7 @@ def _row(name: str, pointer: str, key: str, value: Any) -> Iterator[Finding]:
     for rule_id, test in BLAST_RULES:
         why = test(key, value)
         if why is not None:
-            yield finding(rule(rule_id), pointer, f"action {name!r}: {why}", _FIXES[rule_id], name)
+            yield finding(
+                rule(rule_id), pointer, f"action {show_value(name)}: {why}", _FIXES[rule_id], name
+            )
             return

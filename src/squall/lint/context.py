@@ -20,6 +20,7 @@ from squall.experiment.model import Activity, ActivityType, Experiment
 from squall.experiment.placeholders import BUILTIN_NAMES
 from squall.lint.model import DEFAULT_LONG_RUN_MINUTES, Finding, LintOptions, finding
 from squall.lint.rules import RULES, rule
+from squall.show import show_value
 
 __all__ = ["EXTENSION_NAME", "Context"]
 
@@ -69,7 +70,7 @@ class Context:
             if entry.partition(":")[0] in RULES:
                 self.disabled.add(entry)
             else:
-                self._bad(f"{where}/disable", f"unknown rule {entry!r} in 'disable'",
+                self._bad(f"{where}/disable", f"unknown rule {show_value(entry)} in \"disable\"",
                           "use a rule id such as SQ101, or SQ101:<activity name>")  # fmt: skip
         self.vars |= set(self._names(ext, "vars", where))
         minutes = ext.get("long_run_minutes")
@@ -77,11 +78,12 @@ class Context:
             if isinstance(minutes, int | float) and not isinstance(minutes, bool) and minutes > 0:
                 self.long_run_minutes = float(minutes)
             else:
-                self._bad(f"{where}/long_run_minutes", "'long_run_minutes' must be a number > 0",
+                self._bad(f"{where}/long_run_minutes", "\"long_run_minutes\" must be a number > 0",
                           "give the minutes after which a run counts as long, e.g. 30")  # fmt: skip
         for key in ext:
             if key not in ("name", "disable", "vars", "long_run_minutes", "note"):
-                self._bad(pointer_join(where, key), f"unknown squall-lint setting {key!r}",
+                self._bad(pointer_join(where, key),
+                          f"unknown squall-lint setting {show_value(key)}",
                           "use disable, vars, long_run_minutes or note")  # fmt: skip
 
     def _names(self, ext: Mapping[str, Any], key: str, where: str) -> list[str]:

@@ -44,11 +44,12 @@ def check(ctx: Context) -> Iterator[Finding]:
     if hypothesis is None or not hypothesis.probes:
         if strategy is not HypothesisStrategy.SKIP:
             where = "/steady-state-hypothesis" if hypothesis is not None else ""
-            fix = "add a steady-state-hypothesis probe with a tolerance that describes 'normal'"
+            fix = 'add a steady-state-hypothesis probe with a tolerance that describes "normal"'
             typo = misspelt(ctx.experiment.raw, "steady-state-hypothesis") if not where else None
             if typo is not None:
-                fix = (f"rename {typo!r} to 'steady-state-hypothesis': squall (like the Chaos "
-                       f"Toolkit) reads only that key, so {typo!r} is never checked")  # fmt: skip
+                fix = (f'rename {show_value(typo)} to "steady-state-hypothesis": squall (like '
+                       f"the Chaos Toolkit) reads only that key, so {show_value(typo)} is "
+                       "never checked")  # fmt: skip
             yield finding(
                 rule("SQ201"), where + ("/probes" if hypothesis is not None else ""),
                 "the steady-state hypothesis has no probes, so the run can never deviate", fix,
@@ -73,7 +74,7 @@ def _everything(probe: Activity) -> str | None:
     if isinstance(tolerance, RegexTolerance):
         pattern = tolerance.pattern
         if "${" not in pattern and accepts_every_string(pattern):
-            return f"the regex {pattern!r} matches every text"
+            return f"the regex {show_value(pattern)} matches every text"
     elif isinstance(tolerance, RangeTolerance):
         if tolerance.low <= -_HUGE and tolerance.high >= _HUGE:
             return f"the range [{tolerance.low:g}, {tolerance.high:g}] contains every number"
@@ -89,7 +90,7 @@ def _tolerance(probe: Activity) -> Iterator[Finding]:
     why = _everything(probe)
     if why is not None:
         yield finding(
-            rule("SQ202"), where, f"probe {probe.name!r} can never fail: {why}",
+            rule("SQ202"), where, f"probe {show_value(probe.name)} can never fail: {why}",
             "make the tolerance describe the normal output only (e.g. a narrower range, an "
             "anchored regex, a single expected value)", probe.name,
         )  # fmt: skip
@@ -99,6 +100,7 @@ def _tolerance(probe: Activity) -> Iterator[Finding]:
             return
         yield finding(
             rule("SQ203"), where,
-            f"probe {probe.name!r} only checks that {show_value(tolerance.path)} matches something",
-            "add 'expect' (the value the path must hold) or 'count'", probe.name,
+            f"probe {show_value(probe.name)} only checks that {show_value(tolerance.path)} "
+            "matches something",
+            "add \"expect\" (the value the path must hold) or \"count\"", probe.name,
         )  # fmt: skip

@@ -34,6 +34,7 @@ from squall.experiment.placeholders import (
 from squall.lint.context import Context
 from squall.lint.model import Finding, finding
 from squall.lint.rules import rule
+from squall.show import show_value
 
 __all__ = ["check", "placeholders"]
 
@@ -127,13 +128,16 @@ def _places(ctx: Context) -> Iterator[tuple[Activity | None, str, object]]:
 
 def _unknown(name: str, pointer: str, known: set[str]) -> Finding:
     if not is_variable(name):
-        message = f"${{{name}}} is never substituted: {name!r} is not a valid variable name"
+        message = (
+            f"${{{name}}} is never substituted: {show_value(name)} is not a valid variable name"
+        )
         fix = "use letters, digits and underscores only (or ${outputs.<activity>...})"
     else:
-        message = f"${{{name}}} is not defined by the configuration, the secrets or 'vars'"
+        message = f'${{{name}}} is not defined by the configuration, the secrets or "vars"'
         close = ", ".join(sorted(known)) or "none"
         fix = (
-            f"declare {name!r} in 'configuration' (known names: {close}); if it is given at "
-            "run time (--var/--var-file), list it in the squall-lint extension's 'vars'"
+            f'declare {show_value(name)} in "configuration" (known names: {close}); if it is '
+            "given at "
+            'run time (--var/--var-file), list it in the squall-lint extension\'s "vars"'
         )
     return finding(rule("SQ501"), pointer, message, fix, name)

@@ -19,6 +19,7 @@ from squall.lint.context import Context
 from squall.lint.model import Finding, finding
 from squall.lint.rules import rule
 from squall.lint.walk import leaves, provider_raw
+from squall.show import show_value
 
 __all__ = ["check", "looks_like_credential_key"]
 
@@ -33,7 +34,7 @@ _NOT_A_VALUE = re.compile(
 )
 _FLAG = re.compile(r"^--?(password|passwd|token|secret|api-key|apikey)=(?P<value>.+)$")
 _FIX = "read it from the environment or Vault: {\"type\": \"env\", \"key\": \"...\"} in " \
-    "'secrets', then use ${name}"  # fmt: skip
+    "\"secrets\", then use ${name}"  # fmt: skip
 
 
 def looks_like_credential_key(key: str) -> bool:
@@ -55,7 +56,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     for key, value in experiment.configuration.items():
         if looks_like_credential_key(key) and _literal(value):
             where = pointer_join("/configuration", key)
-            yield _found(where, f"configuration {key!r} holds a literal credential", key)
+            yield _found(where, f"configuration {show_value(key)} holds a literal credential", key)
     for activity in experiment.activities():
         raw = provider_raw(activity)
         for part in ("arguments", "headers"):
@@ -71,9 +72,11 @@ def _in_arguments(value: Any, base: str, name: str) -> Iterator[Finding]:
             continue
         flag = _FLAG.match(leaf) if isinstance(value, list) else None
         if flag and _literal(flag.group("value")):
-            yield _found(pointer, f"activity {name!r} passes a literal credential", name)
+            yield _found(pointer, f"activity {show_value(name)} passes a literal credential", name)
         elif isinstance(value, Mapping) and looks_like_credential_key(key):
-            yield _found(pointer, f"activity {name!r}: '{key}' is a literal credential", name)
+            yield _found(
+                pointer, f"activity {show_value(name)}: '{key}' is a literal credential", name
+            )
 
 
 def _found(pointer: str, message: str, subject: str) -> Finding:

@@ -10,6 +10,7 @@ Chaos Toolkit opens a new session per activity.
 from __future__ import annotations
 
 from squall.providers._url import split
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ def next_hop(hop: Hop, response: _Response) -> Hop | None:
     if following.scheme not in _DEFAULT_PORTS:
         from squall.providers._wire import WireError
 
-        raise WireError(f"redirected to an unsupported URL {url!r}")
+        raise WireError(f"redirected to an unsupported URL {show_value(url)}")
     return Hop(method, url, headers, body, _cookies(hop, response))
 
 

@@ -26,7 +26,7 @@ from squall.experiment.model import HttpSpec
 from squall.experiment.substitute import substitute
 from squall.masking import redact_url
 from squall.providers.base import Call
-from squall.show import kind_of
+from squall.show import kind_of, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -77,7 +77,7 @@ class HttpProvider:
             return [
                 Problem(
                     f"{pointer}/provider/url",
-                    f"invalid URL {spec.url!r}",
+                    f"invalid URL {show_value(spec.url)}",
                     "use an absolute http:// or https:// URL",
                 )
             ]
@@ -320,7 +320,7 @@ def _with_params(url: str, arguments: Any) -> str:
 
         raise WireError(
             f"cannot send {kind_of(arguments)} as query parameters "
-            "(give 'arguments' an object or a query string)"
+            '(give "arguments" an object or a query string)'
         )
     if not pairs:
         return url
@@ -346,7 +346,7 @@ def _form(arguments: Any) -> bytes:
     from squall.providers._wire import WireError
 
     raise WireError(
-        f"cannot send {kind_of(arguments)} as a form (give 'arguments' an object or a text)"
+        f'cannot send {kind_of(arguments)} as a form (give "arguments" an object or a text)'
     )
 
 

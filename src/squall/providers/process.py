@@ -33,7 +33,7 @@ class ProcessProvider:
         return [
             Problem(
                 f"{pointer}/provider/path",
-                f"executable {spec.path!r} not found or not executable",
+                f"executable {show_value(spec.path)} not found or not executable",
                 "give an absolute path, or a program on PATH: " + os.environ.get("PATH", ""),
             )
         ]

@@ -121,14 +121,15 @@ def _resolve(module_name: str, func_name: str) -> _Target:
     except ImportError as exc:
         missing = f" (missing: {exc.name})" if exc.name and exc.name != module_name else ""
         raise _ResolveError(
-            f"cannot import module {module_name!r}: {exc}{missing}; interpreter {sys.executable}",
+            f"cannot import module {show_value(module_name)}: {exc}{missing}; interpreter "
+            f"{sys.executable}",
             "module",
             getattr(exc, "squall_hint", None)
             or f"install the driver into the interpreter squall runs on ({sys.executable})",
         ) from exc
     except BaseException as exc:  # SystemExit in the module's own code too
         raise _ResolveError(
-            f"cannot import module {module_name!r}: importing it raised "
+            f"cannot import module {show_value(module_name)}: importing it raised "
             f"{type(exc).__name__}: {exc}",
             "module",
             "the module itself is broken: run `python -c 'import "
@@ -138,7 +139,7 @@ def _resolve(module_name: str, func_name: str) -> _Target:
     if func is None or not callable(func):
         public = sorted(n for n in getattr(module, "__all__", dir(module)) if not n.startswith("_"))
         raise _ResolveError(
-            f"function {func_name!r} not found in module {module_name!r}",
+            f"function {show_value(func_name)} not found in module {show_value(module_name)}",
             "func",
             "available: " + ", ".join(public[:15]) + (" ..." if len(public) > 15 else ""),
         )
@@ -208,12 +209,13 @@ def _from_text_signature(func: Callable[..., Any]) -> _Target | None:
 
 def _from_code(func: FunctionType, code: CodeType) -> _Target:
     count, kw_count = code.co_argcount, code.co_kwonlyargcount
-    positional = code.co_varnames[:count]
+    by_position = code.co_posonlyargcount  # f(a, /): "a" cannot be given by name
+    positional = code.co_varnames[by_position:count]
     keyword_only = code.co_varnames[count : count + kw_count]
     defaults = len(func.__defaults__ or ())
     kw_defaults = func.__kwdefaults__ or {}
     names = frozenset(positional + keyword_only)
-    required = frozenset(positional[: count - defaults]) | {
+    required = frozenset(positional[: max(count - by_position - defaults, 0)]) | {
         n for n in keyword_only if n not in kw_defaults
     }
     return _Target(
@@ -263,21 +265,41 @@ def _check_arguments(target: _Target, spec: PythonSpec, pointer: str) -> list[Pr
     problems = []
     if target.params is not None:
         for name in sorted(given - target.params):
-            accepted = ", ".join(sorted(target.params - set(INJECTED))) or "none"
-            problems.append(
-                Problem(
-                    f"{where}/{name}",
-                    f"{spec.func}() has no argument {name!r}",
-                    f"accepted arguments: {accepted}",
-                )
-            )
+            problems.append(_unknown_argument(target, spec, f"{where}/{name}", name))
     for name in sorted(target.required - given):
         problems.append(
             Problem(
-                where, f"{spec.func}() requires argument {name!r}", f'add "{name}" to arguments'
+                where,
+                f"{spec.func}() requires argument {show_value(name)}",
+                f'add "{name}" to arguments',
             )
         )
     return problems
+
+
+def _unknown_argument(target: _Target, spec: PythonSpec, where: str, name: str) -> Problem:
+    """An argument the function does not take by name: none of that name, or one it
+    takes only by position (``getitem(a, b, /)``), which squall cannot pass."""
+    import inspect
+
+    try:
+        signature = inspect.signature(target.func)
+    except (ValueError, TypeError):
+        signature = None
+    params = signature.parameters if signature is not None else {}
+    if name in params and params[name].kind is inspect.Parameter.POSITIONAL_ONLY:
+        return Problem(
+            where,
+            f"{spec.func}{signature} takes {show_value(name)} by position only: it cannot "
+            "be given by name, and squall passes arguments by name",
+            f"wrap {spec.func}() in a function of your own that takes {show_value(name)} by name",
+        )
+    accepted = ", ".join(sorted((target.params or frozenset()) - set(INJECTED))) or "none"
+    return Problem(
+        where,
+        f"{spec.func}() has no argument {show_value(name)}",
+        f"accepted arguments: {accepted}",
+    )
 
 
 def _invoke(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from squall.report.model import Entry, HypothesisCheck, RunReport
 from squall.report.read import read_journal, report_from_journal, report_from_text
+from squall.show import show_value
 
 __all__ = [
     "FORMATS",
@@ -59,7 +60,9 @@ def render(reports: list[RunReport], fmt: str) -> str:
         from squall.report.html import render_html
 
         return render_html(reports)
-    raise ValueError(f"unknown report format {fmt!r} (text formats: html, markdown, junit, json)")
+    raise ValueError(
+        f"unknown report format {show_value(fmt)} (text formats: html, markdown, junit, json)"
+    )
 
 
 def write_report(reports: list[RunReport], fmt: str, path: str) -> str:

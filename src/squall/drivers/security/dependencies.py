@@ -134,7 +134,7 @@ def load_advisories(path: str) -> dict[str, list[dict[str, Any]]]:
     table: dict[str, list[dict[str, Any]]] = {}
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("package"), str):
-            raise ActivityFailed(f"{path}: advisory #{index} has no 'package' name")
+            raise ActivityFailed(f'{path}: advisory #{index} has no "package" name')
         affected, versions = entry.get("affected", []), entry.get("versions", [])
         if isinstance(affected, str):
             affected = [affected]

@@ -236,7 +236,7 @@ def alert_observed(
         if receiver is not None:
             receiver.close()
     waited = round(time.monotonic() - started, 3)
-    problems = [] if found else [f"no event matching {match} within {wait:g}s"]
+    problems = [] if found else [f"no event matching {show_value(match)} within {wait:g}s"]
     return {
         "ok": found is not None,
         "observed": found is not None,
@@ -288,7 +288,7 @@ def audit_log_present(
     log = Path(path)
     baseline = previous if previous is not None else _read_state(state_file)
     if baseline is not None and not isinstance(baseline.get("size"), int):
-        raise ActivityFailed(f"the baseline needs an integer 'size', got {show_value(baseline)}")
+        raise ActivityFailed(f'the baseline needs an integer "size", got {show_value(baseline)}')
     result: dict[str, Any] = {"ok": False, "problems": [], "path": str(log), "exists": False}
     result.update(size=None, inode=None, device=None, mtime=None, age_s=None)
     result.update(baseline=baseline, grew=None, growth_bytes=None, truncated=None, rotated=None)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from squall.journal.history.record import RunRecord, experiment_hash
 from squall.journal.history.store import HistoryError, RunHistory, UnknownRun
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def open_history(target: str | None) -> RunHistory:
         target = target[len("sqlite://") :]
     elif "://" in target:
         raise HistoryError(
-            f"run history {target!r}: unknown kind of store "
+            f"run history {show_value(target)}: unknown kind of store "
             "(give a file path for SQLite, or a postgresql:// URL)"
         )
     from squall.journal.history.sqlite import connect_sqlite, sqlite_errors, vacuum_sqlite

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from squall.journal.history.record import RunRecord
+from squall.show import show_value
 
 __all__ = ["diff_runs", "format_diff"]
 
@@ -130,11 +131,11 @@ def format_diff(diff: dict[str, Any]) -> str:
     labels = (a["run_id"], b["run_id"])
     lines = [
         f"run {a['run_id']} ({a['started_at']}) -> run {b['run_id']} ({b['started_at']})",
-        f"experiment: {a['title']!r}"
+        f"experiment: {show_value(a['title'])}"
         + (
             " (same experiment)"
             if diff["same_experiment"]
-            else f" -> {b['title']!r} (the experiment changed: "
+            else f" -> {show_value(b['title'])} (the experiment changed: "
             f"{a['experiment_hash'][:12]} -> {b['experiment_hash'][:12]})"
         ),
     ]

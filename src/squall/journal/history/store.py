@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from squall.errors import InputError
 from squall.journal.history.record import COLUMNS, RUNNING, SUMMARY_COLUMNS, RunRecord
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -140,7 +141,9 @@ class RunHistory:
         """
         wanted = run_id.strip().lower()
         if not re.match(_ID, wanted):
-            raise UnknownRun(f"{run_id!r} is not a run id (run ids are letters and digits)")
+            raise UnknownRun(
+                f"{show_value(run_id)} is not a run id (run ids are letters and digits)"
+            )
         with self._guard("read"):
             rows = self._execute(
                 "SELECT run_id FROM squall_runs WHERE lower(run_id) LIKE ? ESCAPE '\\' "
@@ -159,10 +162,10 @@ class RunHistory:
         if ids:
             more = ", ..." if len(ids) > 10 else ""
             raise UnknownRun(
-                f"run id {run_id!r} is ambiguous in {self.where}: it starts "
+                f"run id {show_value(run_id)} is ambiguous in {self.where}: it starts "
                 f"{', '.join(ids[:10])}{more}; give more characters"
             )
-        raise UnknownRun(f"no run {run_id!r} in {self.where}{self._near(wanted)}")
+        raise UnknownRun(f"no run {show_value(run_id)} in {self.where}{self._near(wanted)}")
 
     def _near(self, wanted: str) -> str:
         import difflib
