@@ -131,7 +131,7 @@ def test_validate_sends_validate_events_with_the_error(
         "validate-failed",
     ]
     assert all(e["phase"] == "validate" for e in events)
-    assert "requires 'name'" in events[3]["error"]
+    assert 'requires "name"' in events[3]["error"]
 
 
 def test_discover_sends_discovery_events(

@@ -457,7 +457,7 @@ def test_a_run_its_worker_refuses_is_recorded_invalid_by_the_command_line(
         SQUALL_HISTORY=history,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
-    assert "cannot import module 'no_such_module_nc6'" in done.stderr
+    assert 'cannot import module "no_such_module_nc6"' in done.stderr
     assert _records(bed, history) == [("invalid", 2)]
     run_id = json.loads(bed.squall("runs", "list", "--json", "--history", history).stdout)[0]
     shown = bed.squall("runs", "show", run_id["run_id"], "--history", history)
