@@ -89,5 +89,5 @@ def test_bad_input_is_in_the_log_file_too(squall: Any, tmp_path: Path) -> None:
     missing = squall("--log-file", str(log), "run", str(tmp_path / "missing.json"))
     assert missing.code == 2
     kept = log.read_text()
-    assert "ERROR] " in kept and "an experiment requires a 'method'" in kept
+    assert "ERROR] " in kept and 'an experiment requires a "method"' in kept
     assert "squall: error: experiment file not found" in kept

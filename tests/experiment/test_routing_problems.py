@@ -38,17 +38,17 @@ def test_only_the_places_with_the_key_have_problems() -> None:
     )
     found = [(p.pointer, p.message) for p in routing_problems(experiment)]
     assert found == [
-        ("/method/3/squall", "activity 'text': 'squall' must be a mapping like {task_queue: NAME}"),
+        ("/method/3/squall", 'activity "text": "squall" must be a mapping like {task_queue: NAME}'),
         (
             "/method/4/activities/0/squall/task_queue",
-            "activity 'in-group': squall.task_queue must be a task queue's name",
+            'activity "in-group": squall.task_queue must be a task queue\'s name',
         ),
         (
             "/rollbacks/0/squall/task_queue",
-            "activity 'undo': squall.task_queue must be a task queue's name",
+            'activity "undo": squall.task_queue must be a task queue\'s name',
         ),
         (
             "/method/4/squall",
-            "parallel group 'g': 'squall' must be a mapping like {task_queue: NAME}",
+            'parallel group "g": "squall" must be a mapping like {task_queue: NAME}',
         ),
     ]
