@@ -114,7 +114,7 @@ def check_host(host: str, configuration: Mapping[str, Any] | None = None) -> str
         if not any(ip in net for net in networks if net.version == ip.version):
             raise ActivityFailed(
                 f"refusing target {show_value(host)} ({address}): not loopback and not in "
-                "configuration 'squall_allowed_networks'"
+                'configuration "squall_allowed_networks"'
             )
     return addresses[0]
 

@@ -69,7 +69,7 @@ def _entries(configuration: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
         raise ActivityFailed(f"{CONFIG_ALLOWED_PATHS} must be a list of directories")
-    found += [(str(item), f"configuration '{CONFIG_ALLOWED_PATHS}'") for item in items]
+    found += [(str(item), f'configuration "{CONFIG_ALLOWED_PATHS}"') for item in items]
     env = os.environ.get(ENV_ALLOWED_PATHS, "")
     found += [(item, ENV_ALLOWED_PATHS) for item in env.split(os.pathsep) if item.strip()]
     return found
@@ -118,7 +118,7 @@ def _describe(configuration: Mapping[str, Any] | None) -> str:
 def _refuse(path: Path, why: str, configuration: Mapping[str, Any] | None) -> ActivityFailed:
     return ActivityFailed(
         f"refusing {path}: {why}. Allowed directories: {_describe(configuration)}. Allow "
-        f"another with configuration '{CONFIG_ALLOWED_PATHS}' or {ENV_ALLOWED_PATHS}"
+        f'another with configuration "{CONFIG_ALLOWED_PATHS}" or {ENV_ALLOWED_PATHS}'
     )
 
 

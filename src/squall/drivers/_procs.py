@@ -198,7 +198,7 @@ def check_pid(
     if not allowed:
         raise ActivityFailed(
             f"refusing pid {pid}: squall did not start it, no pidfile in an allowed directory "
-            f"names it, and it is not listed in configuration '{CONFIG_ALLOWED_PIDS}' or "
+            f'names it, and it is not listed in configuration "{CONFIG_ALLOWED_PIDS}" or '
             f"{ENV_ALLOWED_PIDS}"
         )
     if expect:

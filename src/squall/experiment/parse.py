@@ -378,7 +378,7 @@ def _configuration(r: Reader, value: Any) -> Mapping[str, ConfigValue]:
         return {}
     for key in (CONFIG_ALLOWED_PATHS, CONFIG_ALLOWED_NETWORKS):
         for suffix, why in entry_problems(key, d.get(key)):
-            r.add(pointer_join("/configuration", key) + suffix, f"'{key}': {why}", _NARROW)
+            r.add(pointer_join("/configuration", key) + suffix, f'"{key}": {why}', _NARROW)
     return {key: _config_value(r, key, item) for key, item in d.items()}
 
 

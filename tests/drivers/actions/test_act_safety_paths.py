@@ -349,5 +349,5 @@ def test_a_refusal_lists_each_allowed_directory_once_with_every_source(
     listed = str(refused.value).split("Allowed directories: ")[1].split(". Allow another")[0]
     assert listed == (
         f"{tree['allowed']} (the demo's state directory, configuration "
-        "'squall_allowed_paths', SQUALL_ALLOWED_PATHS)"
+        '"squall_allowed_paths", SQUALL_ALLOWED_PATHS)'
     )
