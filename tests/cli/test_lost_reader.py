@@ -62,7 +62,7 @@ def test_a_closed_pipe_does_not_stop_the_run(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     assert run.stdout is not None
-    assert b"running 'nobody reads'" in run.stdout.readline()  # as `| head -1` reads
+    assert b'running "nobody reads"' in run.stdout.readline()  # as `| head -1` reads
     run.stdout.close()
     assert run.wait(timeout=60) == 0
     assert (tmp_path / "marks").read_text().split() == ["injected", "rolled-back"]

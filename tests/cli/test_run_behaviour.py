@@ -310,7 +310,7 @@ def test_console_shows_the_substituted_title_and_missed_tolerances(
         "overridden=nope",
         env={"SQUALL_TEST_TOKEN": "twelve-chars"},
     )
-    assert "running 'configuration hello and secrets'" in result.stderr
+    assert 'running "configuration hello and secrets"' in result.stderr
     assert "MISS before   probe  override-wins" in result.stderr
     assert 'expected "from-cli", got "nope"' in result.stderr
 

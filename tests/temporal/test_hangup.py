@@ -79,7 +79,7 @@ def test_a_hang_up_stops_following_an_attached_run_not_the_run(bed: Bed, tmp_pat
     attached = bed.popen(tmp_path, "runs", "attach", run_id, output=output)
     wait_for_lines(marks / "inject")
     deadline = time.monotonic() + 60
-    while "squall: running 'watched'" not in output.read_text():
+    while 'squall: running "watched"' not in output.read_text():
         assert time.monotonic() < deadline and attached.poll() is None, output.read_text()
         time.sleep(0.05)  # following: it showed the run's progress
     attached.send_signal(signal.SIGHUP)

@@ -12,6 +12,7 @@ from squall.cli.live import Live
 from squall.errors import printable
 from squall.experiment.model import Activity
 from squall.journal.model import ActivityRun, HypothesisRun, Journal, Outcome, RunStatus
+from squall.show import show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class Console:
     def run_started(self, title: str, run_id: str) -> None:
         if not self.quiet or _log.progress_sinks:
             self._emit(
-                f"squall: running {title!r} ({self.source}, run {run_id})",
+                f"squall: running {show_value(title)} ({self.source}, run {run_id})",
                 not self.quiet,
                 event="start",
                 title=title,
