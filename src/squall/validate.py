@@ -217,10 +217,12 @@ def _env_missing(value: ConfigEnv, key: str, overrides: Mapping[str, Any] | None
 
 
 def _missing_env(where: str, key: str, what: str) -> Problem:
+    if what == "secret":  # no default, and --var gives configuration only (as the reference)
+        hint = f"export {key}=..., or give it in a --var-file (a .env line {key}=...)"
+    else:
+        hint = f'export {key}=..., give a "default", or pass --var/--var-file'
     return Problem(
-        where,
-        f"{what} reads environment variable {show_value(key)}, which is not set",
-        f'export {key}=..., give a "default", or pass --var/--var-file',
+        where, f"{what} reads environment variable {show_value(key)}, which is not set", hint
     )
 
 

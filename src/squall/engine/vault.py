@@ -1,4 +1,6 @@
-"""Read secrets from HashiCorp Vault (extra ``vault``: ``pip install squall[vault]``).
+"""Read secrets from HashiCorp Vault (extra ``vault``: ``pip install -e '.[vault]'`` from
+a clone, or ``pip install hvac``; squall is not on PyPI, so ``squall[vault]`` would be
+somebody else's package).
 
 Authentication in the reference's order: token, AppRole (role id + secret id), then a
 Kubernetes service-account token. Settings come from the experiment's configuration
@@ -14,6 +16,7 @@ http, ``default`` not used, never from a file others may read, masked everywhere
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,7 +36,8 @@ def _client(configuration: Mapping[str, Any]) -> Any:
     except ImportError:
         raise InputError(
             'a secret comes from Vault but the "hvac" package is missing: '
-            "pip install 'squall[vault]'"
+            f"pip install hvac (into {sys.prefix}), or pip install -e '.[vault]' from a "
+            "clone of squall"
         ) from None
     url = configuration.get("vault_addr")
     client = hvac.Client(url=url, session=_session(str(url or "")))
