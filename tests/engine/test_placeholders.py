@@ -81,7 +81,7 @@ def test_validate_warns_of_an_undefined_name_with_its_place(squall: Any, tmp_pat
     assert "exp.json:12:11 at /method/0/provider/arguments/0: warning: ${undefined_x}" in (
         result.stderr
     )
-    assert "literal text '${undefined_x}'" in result.stderr
+    assert 'literal text "${undefined_x}"' in result.stderr
     assert "${known}" not in result.stderr and "HOME" not in result.stderr
     strict = squall("validate", "--strict", source)
     assert strict.code == 2 and "1 problem(s)" in strict.stderr

@@ -244,7 +244,7 @@ def test_a_control_changing_its_state_leaves_the_journal_as_it_ran(
     assert "after_activity_control" not in result.journal["run"][0]
     warned = [line for line in result.stderr.splitlines() if "changed the state" in line]
     assert len(warned) == 3  # once per control function, not once per call
-    assert "control 'mutate' (mutating_ctl) changed the state its after_method_control" in (
+    assert 'control "mutate" (mutating_ctl) changed the state its after_method_control' in (
         result.stderr
     )
 

@@ -160,8 +160,8 @@ def test_a_suite_run_masks_each_experiment_in_its_own_run(tmp_path: Path) -> Non
     )  # fmt: skip
     console = done.stdout + done.stderr
     assert done.returncode == 0, console
-    assert f"'uses {MASK}'" in console and f"uses {secret}" not in console
-    assert f"'mentions {secret} in plain text'" in console
+    assert f'"uses {MASK}"' in console and f"uses {secret}" not in console
+    assert f'"mentions {secret} in plain text"' in console
     journals = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "journals").iterdir()}
     assert len(journals) == 2, journals
     (a_journal,) = [text for name, text in journals.items() if name.startswith("a")]
