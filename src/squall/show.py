@@ -29,6 +29,7 @@ __all__ = [
     "EVENT_OUTPUT",
     "INT_BITS",
     "bounded_output",
+    "counted",
     "int_note",
     "kind_of",
     "printable_int",
@@ -46,6 +47,12 @@ LONGEST = 5000
 #: (experiment.limits.MAX_INT_DIGITS); 14,000 bits is at most 4215 digits, so whatever is
 #: kept can be written and read back. The console and the reports say the journal's note.
 INT_BITS = 14_000
+
+
+def counted(number: int, one: str, many: str = "") -> str:
+    """A count and its noun, agreeing: ``1 activity``, ``3 activities``, ``0 runs``
+    (``many`` defaults to ``one`` + "s"). Every message that counts uses it."""
+    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 def show_value(value: Any, width: int = 0) -> str:

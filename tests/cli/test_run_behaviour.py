@@ -214,7 +214,7 @@ def test_every_problem_is_reported_at_once(squall: Any, tmp_path: Path) -> None:
     )
     result = squall("validate", str(path))
     assert result.code == 2
-    assert "4 problem(s)" in result.stderr
+    assert "4 problems" in result.stderr
     assert f'{path}:1:1 at /: an experiment requires "title"' in result.stderr
     assert f'{path}:3:5 at /method/0: an activity requires "name"' in result.stderr
     assert f'{path}:4:15 at /method/0/provider: a python provider requires "func"' in result.stderr

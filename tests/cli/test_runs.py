@@ -108,7 +108,7 @@ def test_diff_of_two_runs(squall: Any, tmp_path: Path, target: str) -> None:
     touched = next(line for line in out.splitlines() if "touch-marker" in line)
     assert touched.startswith("  ~ method    action touch-marker: succeeded, ")
     assert 'output "' in touched and ' -> "' in touched  # long outputs are cut to 60 chars
-    assert out.rstrip().endswith("5 change(s)")
+    assert out.rstrip().endswith("5 changes")
     data = json.loads(sq("runs", "diff", held[:6], deviated[:6], "--json").stdout)
     assert data["verdict"]["outcome"] == {"a": "held", "b": "deviated", "changed": True}
     after = next(p for p in data["probes"] if p["phase"] == "after")
@@ -191,7 +191,7 @@ def test_a_killed_run_is_visible_and_recovered_by_id(
     assert sq("runs", "show", run_id, "--journal").code == 2
     done = sq("recover", run_id[:5], "--var", f"log={log}", "--var", "method_sleep:int=0")
     assert done.code == 0, done.stderr
-    assert "3 rollback(s) played" in done.stderr
+    assert "3 rollbacks played" in done.stderr
     record = json.loads(sq("runs", "show", run_id, "--json").stdout)
     assert (record["outcome"], record["exit_code"], record["recovered"]) == (
         "interrupted",
@@ -336,7 +336,7 @@ def test_prune_keeps_the_newest_and_every_unfinished_run(
     assert refused.code == 2 and "--keep N" in refused.stderr
     dry = sq("runs", "prune", "--keep", "1", "--dry-run")
     assert dry.code == 0, dry.stderr
-    assert dry.stdout.split() == [deviated, held] and "would delete 2 run(s)" in dry.stderr
+    assert dry.stdout.split() == [deviated, held] and "would delete 2 runs" in dry.stderr
     assert len(json.loads(sq("runs", "list", "--json").stdout)) == 4, "a dry run deletes nothing"
 
     assert sq("runs", "prune", "--older-than", "1").stdout.split() == []  # all are recent
@@ -380,7 +380,7 @@ def test_prune_gives_the_disk_space_back(squall: Any, tmp_path: Path, target: st
         assert before > 3_000_000
     sq = in_history(squall, tmp_path, target)
     done = sq("runs", "prune", "--keep", "0")
-    assert done.code == 0 and "deleted 4 run(s)" in done.stderr, done.stderr
+    assert done.code == 0 and "deleted 4 runs" in done.stderr, done.stderr
     if target.startswith("postgresql"):
         with psycopg.connect(target) as connection:
             (after,) = connection.execute(size).fetchone()

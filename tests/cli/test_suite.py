@@ -76,7 +76,7 @@ def test_each_runs_in_turn_with_its_journal_and_the_worst_code(tmp_path: Path) -
         "b-broken.journal.json": 3,
         "c-not-run.journal.json": 4,
     }
-    summary = done.stderr[done.stderr.index("3 experiment(s), exit 4") :].splitlines()
+    summary = done.stderr[done.stderr.index("3 experiments, exit 4") :].splitlines()
     assert [line.split()[:2] for line in summary[1:]] == [
         [str(held), "held"],
         [str(broken), "broken"],
@@ -146,7 +146,7 @@ def test_a_signal_stops_the_suite(tmp_path: Path) -> None:
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
     assert not after.with_suffix(".ran").exists()
-    assert "1 experiment(s), exit 130 (interrupted)" in stderr
+    assert "1 experiment, exit 130 (interrupted)" in stderr
 
 
 def test_usage_errors(tmp_path: Path) -> None:
@@ -199,4 +199,4 @@ def test_journal_dir_names_the_journal_of_a_single_experiment_too(tmp_path: Path
     done = run(tmp_path, str(write(tmp_path / "only.json")), "--journal-dir", "out")
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "out" / "only.journal.json").read_text())["status"] == "completed"
-    assert "experiment(s)" not in done.stderr  # one experiment: no suite summary
+    assert "1 experiment, exit" not in done.stderr  # one experiment: no suite summary

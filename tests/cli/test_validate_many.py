@@ -40,7 +40,7 @@ def test_one_invalid_experiment_fails_the_command_and_the_others_are_checked(
     missing = tmp_path / "missing.json"
     result = squall("validate", str(missing), str(folder))  # the missing one first
     assert result.code == 2
-    assert f"squall: {folder / 'c.json'}: 1 problem(s)" in result.stderr
+    assert f"squall: {folder / 'c.json'}: 1 problem" in result.stderr
     assert 'an experiment requires a "method"' in result.stderr
     assert f"squall: {folder / 'b.yaml'}: valid (" in result.stderr
     assert "experiment file not found: " in result.stderr  # said, the others still checked

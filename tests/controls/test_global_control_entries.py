@@ -106,7 +106,7 @@ def test_validate_reports_the_experiment_and_the_controls_together(
     (tmp_path / "c.json").write_text('{"a": 5}')
     result = squall("validate", "--control-file", str(tmp_path / "c.json"), "e.json")
     assert result.code == 2, result.stderr
-    assert "2 problem(s)" in result.stderr
+    assert "2 problems" in result.stderr
     assert "at /method/0/provider/func" in result.stderr
     assert "c.json:1:7 at /a" in result.stderr
 

@@ -318,7 +318,7 @@ def test_an_experiment_loaded_from_a_url_uses_the_hosts_entry(
     url = servers.url("one", "/private/e.json")
     done = squall("validate", url, env={"NETRC": str(netrc)})
     assert done.code == 0, done.stderr
-    assert "valid (1 activities)" in done.stderr and PASSWORD not in done.stderr
+    assert "valid (1 activity)" in done.stderr and PASSWORD not in done.stderr
     token = squall(
         "validate", url, env={"NETRC": str(netrc), "SQUALL_LOADER_AUTH_BEARER_TOKEN": "t"}
     )

@@ -84,7 +84,7 @@ def test_validate_warns_of_an_undefined_name_with_its_place(squall: Any, tmp_pat
     assert 'literal text "${undefined_x}"' in result.stderr
     assert "${known}" not in result.stderr and "HOME" not in result.stderr
     strict = squall("validate", "--strict", source)
-    assert strict.code == 2 and "1 problem(s)" in strict.stderr
+    assert strict.code == 2 and "1 problem" in strict.stderr
     defined = squall("validate", "--strict", "--var", "undefined_x=1", source)
     assert defined.code == 0 and "warning" not in defined.stderr
 

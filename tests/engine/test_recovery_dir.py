@@ -82,7 +82,7 @@ def test_a_second_run_keeps_the_first_ones_stream_and_warns(tmp_path: Path) -> N
     first = killed_run(work)
     second = squall_in(work, "run", "experiment.json")  # same ./journal.json
     assert second.returncode == 0, second.stderr
-    assert f"run {first} of this experiment" in second.stderr and "1 rollback(s) owed" in (
+    assert f"run {first} of this experiment" in second.stderr and "1 rollback owed" in (
         second.stderr
     )
     listed = squall_in(tmp_path, "recover", "--list", "--json")
@@ -93,7 +93,7 @@ def test_a_second_run_keeps_the_first_ones_stream_and_warns(tmp_path: Path) -> N
     assert shape_line(text.splitlines()[0]) == documented("RUN ID ")
     warning = [line for line in second.stderr.splitlines() if "warning" in line]
     assert [shape_line(line) for line in warning] == [documented("squall: warning: run")]
-    assert first in text and "1 rollback(s) owed" in text and "owed: undo" in text
+    assert first in text and "1 rollback owed" in text and "owed: undo" in text
     done = squall_in(tmp_path, "recover", first[:6], "--var-file", str(secrets_file(tmp_path)))
     assert done.returncode == 0, done.stderr
     # the first run's rollback ran once (the second run's own, once too)
@@ -152,7 +152,7 @@ def test_discard_a_run_that_will_not_be_recovered(tmp_path: Path) -> None:
     run_id = killed_run(work)
     discarded = squall_in(tmp_path, "recover", run_id, "--discard")
     assert discarded.returncode == 0, discarded.stderr
-    assert "1 owed rollback(s) (undo) will not be played" in discarded.stderr
+    assert "its 1 owed rollback (undo) will not be played" in discarded.stderr
     assert run_streams() == []
     assert squall_in(tmp_path, "recover", "--list").stderr == "squall: no run to recover\n"
     assert squall_in(tmp_path, "recover", run_id).returncode == 2

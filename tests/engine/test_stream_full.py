@@ -165,7 +165,7 @@ def test_recover_does_not_replay_a_rollback_the_full_disk_kept_out_of_the_stream
     run.send_signal(signal.SIGTERM)  # undo-1 ends; undo-2 is owed
     _, stderr = run.communicate(timeout=60)
     assert run.returncode == 3, stderr  # broken: the stream stopped it
-    assert '1 rollback(s) not played ("undo-2")' in stderr
+    assert '1 rollback not played ("undo-2")' in stderr
     run_id = stderr.split("run ", 1)[1].split(")", 1)[0]
     recovered = subprocess.run(
         [sys.executable, "-m", "squall", "recover", run_id, "--no-history"],

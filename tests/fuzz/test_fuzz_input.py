@@ -164,7 +164,7 @@ def test_the_harness_sees_a_crash_an_unlocated_problem_and_a_hang(tmp_path: Path
     }
     assert "crashed" in (verdict(outcome) or "")
     unlocated = {
-        "validate": {"code": 2, "err": "squall: x: 1 problem(s)\n  x at /method: bad\n"},
+        "validate": {"code": 2, "err": "squall: x: 1 problem\n  x at /method: bad\n"},
         "run": {"code": 2, "err": ""},
     }
     assert "without file:line:column" in (verdict(unlocated) or "")

@@ -38,13 +38,12 @@ def test_markdown_example_is_what_squall_writes(tmp_path: Path) -> None:
 def test_getting_started_report_command(tmp_path: Path) -> None:
     page = (DOCS / "getting-started.md").read_text()
     assert (
-        "$ squall report journal.json\nsquall: html report of 1 run(s) written to report.html"
-        in page
+        "$ squall report journal.json\nsquall: html report of 1 run written to report.html" in page
     )
     run_squall(
         "run", "--no-history", str(DOCS / "examples" / "lock-file-deviates.json"), cwd=tmp_path
     )
     done = run_squall("report", "journal.json", cwd=tmp_path)
     assert done.returncode == 0
-    assert done.stderr.strip() == "squall: html report of 1 run(s) written to report.html"
+    assert done.stderr.strip() == "squall: html report of 1 run written to report.html"
     assert "Nothing leaves a lock file behind" in (tmp_path / "report.html").read_text()

@@ -43,7 +43,7 @@ def test_history_page_per_experiment_with_linked_run_reports(history: tuple[Path
     folder, store = history
     done = sq(store, "runs", "report", "-o", "site/history.html", cwd=folder)
     assert done.returncode == 0, done.stderr
-    assert "run history of 5 run(s) written to site/history.html (5 run reports" in done.stderr
+    assert "run history of 5 runs written to site/history.html (5 run reports" in done.stderr
     page = (folder / "site" / "history.html").read_text()
     assert page.count('class="history-row') == 3
     links = re.findall(r'<a href="(history-runs/[0-9a-f]+\.html)">', page)
@@ -69,7 +69,7 @@ def test_run_reports_are_written_once(history: tuple[Path, Path]) -> None:
     reports[0].write_text("kept")
     done = sq(store, "runs", "report", "-o", "again.html", "--experiment", "trivial", cwd=folder)
     assert done.returncode == 0, done.stderr
-    assert "run history of 3 run(s)" in done.stderr
+    assert "run history of 3 runs" in done.stderr
     assert reports[0].read_text() == "kept"
     assert {p: p.stat().st_mtime_ns for p in reports[1:]} == {p: stamps[p] for p in reports[1:]}
 

@@ -63,7 +63,7 @@ def test_output_file_and_format_from_its_suffix(journals: dict[str, Path], tmp_p
     done = squall_report(str(journals["held"]), "-o", str(out))
     assert done.returncode == 0, done.stderr
     assert out.read_text().startswith("## squall report: 1 run: 1 held")
-    assert "markdown report of 1 run(s) written to" in done.stderr
+    assert "markdown report of 1 run written to" in done.stderr
 
 
 def test_bad_journal_exits_2_with_the_place(tmp_path: Path) -> None:

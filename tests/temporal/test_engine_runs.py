@@ -312,7 +312,7 @@ def test_several_experiments_start_at_once_and_end_with_the_worst_exit_code(
         str(EXAMPLES / "gate-not-met.json"),
     )
     assert done.returncode == 4, done.stderr
-    assert "squall: 3 experiment(s), exit 4" in done.stderr
+    assert "squall: 3 experiments, exit 4" in done.stderr
     written = sorted(p.name for p in journals.iterdir())
     assert written == [
         "deviated.journal.json",
@@ -360,7 +360,7 @@ def test_stop_on_failure_ends_with_the_failure_s_code_not_the_stop_s(
         str(long),
     )
     assert done.returncode == 1, done.stderr
-    assert "squall: 2 experiment(s), exit 1 (deviated)" in done.stderr
+    assert "squall: 2 experiments, exit 1 (deviated)" in done.stderr
     stopped = _journal(journals / "long.journal.json")["squall"]
     assert (stopped["outcome"], stopped["exit_code"]) == ("interrupted", 130)
     assert stopped["reasons"] == ["--stop-on-failure: an earlier run failed"]

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from squall.errors import describe
-from squall.show import show_value
+from squall.show import counted, show_value
 
 __all__ = ["discover", "drivers", "init"]
 
@@ -86,16 +86,11 @@ def discover(package: str, no_system_info: bool, discovery_path: str) -> None:
     Path(discovery_path).write_text(json.dumps(document, indent=4) + "\n", encoding="utf-8")
     activities = document.get("activities", [])
     probes = sum(1 for a in activities if a.get("type") == "probe")
-    counts = f"{_count(probes, 'probe')}, {_count(len(activities) - probes, 'action')}"
+    counts = f"{counted(probes, 'probe')}, {counted(len(activities) - probes, 'action')}"
     click.echo(
-        f"{discovery_path}: {_count(len(activities), 'activity', 'activities')} ({counts}) "
+        f"{discovery_path}: {counted(len(activities), 'activity', 'activities')} ({counts}) "
         f"from {document.get('extension', {}).get('name', package)}"
     )
-
-
-def _count(number: int, one: str, many: str = "") -> str:
-    """``1 probe``, ``3 probes``."""
-    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 @click.command()

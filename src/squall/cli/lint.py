@@ -16,7 +16,7 @@ from squall.cli.run import (
     read_sourced_overrides,
 )
 from squall.errors import LoadError, ValidationError
-from squall.show import show_value
+from squall.show import counted, show_value
 
 if TYPE_CHECKING:
     from typing import Any
@@ -154,16 +154,16 @@ def _summary(findings: list[Finding], files: int, bad: list[str]) -> None:
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.severity.label] = counts.get(f.severity.label, 0) + 1
-    detail = ", ".join(f"{n} {label}{'s' if n != 1 else ''}" for label, n in counts.items())
+    detail = ", ".join(counted(n, label) for label, n in counts.items())
     total = sum(counts.values())
     if not bad:
-        linted = f"{files} file{'s' if files != 1 else ''}"
+        linted = counted(files, "file")
     elif files:
         linted = f"{files} of {files + len(bad)} files linted"
     else:
         linted = "nothing linted"
     sys.stderr.write(
-        f"squall lint: {linted}, {total} finding{'s' if total != 1 else ''}"
+        f"squall lint: {linted}, {counted(total, 'finding')}"
         + (f" ({detail})" if detail else "")
         + (f"; not linted (bad input, see above): {', '.join(bad)}" if bad else "")
         + "\n"

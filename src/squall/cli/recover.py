@@ -14,7 +14,7 @@ from squall.cli.console import Console
 from squall.cli.history import history_options, open_cli_history
 from squall.cli.report import run_report_options
 from squall.errors import printable
-from squall.show import show_value
+from squall.show import counted, show_value
 
 if TYPE_CHECKING:
     from squall.engine.recover import Unrecovered
@@ -120,7 +120,7 @@ def recover(
     failed = [r for r in played if r.status is RunStatus.FAILED]
     owed = os.path.exists(events)
     sys.stderr.write(
-        f"squall: recovered run {journal.run_id}: {len(played)} rollback(s) played, "
+        f"squall: recovered run {journal.run_id}: {counted(len(played), 'rollback')} played, "
         f"{len(failed)} failed; journal: {journal_path}\n"
     )
     _write_reports(journal, journal_path, asked, ctx.obj["json"])
@@ -195,7 +195,8 @@ def _discard(events: str) -> int:
     forget_reports(os.path.basename(events).removesuffix(".events.jsonl"))
     names = f" ({', '.join(owed)})" if owed else ""
     sys.stderr.write(
-        f"squall: discarded {events}: its {len(owed)} owed rollback(s){names} will not be played\n"
+        f"squall: discarded {events}: its {counted(len(owed), 'owed rollback')}{names} will "
+        f"not be played\n"
     )
     return 0
 
@@ -302,7 +303,7 @@ def _print_list(runs: list[Unrecovered], as_json: bool) -> None:
         elif run.problem:
             state = "unreadable"
         else:
-            state = f"{len(run.owed)} rollback(s) owed"
+            state = f"{counted(len(run.owed), 'rollback')} owed"
         where = info.start.get("source") or ""
         title = printable(info.title)
         click.echo(f"{info.run_id:<14}{info.started[:25]:<27}{state:<22}{title} {where}")

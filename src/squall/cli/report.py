@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from squall.show import show_value
+from squall.show import counted, show_value
 
 __all__ = [
     "report",
@@ -65,7 +65,8 @@ def report(journals: tuple[str, ...], fmt: str | None, output: str | None) -> in
         sys.stdout.write(render(reports, fmt))
         return 0
     write_report(reports, fmt, output)
-    sys.stderr.write(f"squall: {fmt} report of {len(reports)} run(s) written to {output}\n")
+    runs = counted(len(reports), "run")
+    sys.stderr.write(f"squall: {fmt} report of {runs} written to {output}\n")
     return 0
 
 

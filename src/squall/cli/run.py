@@ -20,6 +20,7 @@ from squall.cli.runcore import (
 from squall.cli.temporal_options import connection_options
 from squall.errors import Problem, ValidationError, printable
 from squall.intervals import MAX_SECONDS, MIN_INTERVAL
+from squall.show import counted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -288,7 +289,8 @@ def validate(
     if len(experiments) > 1:
         invalid = len(experiments) - valid
         sys.stderr.write(
-            f"squall: {len(experiments)} experiments: {valid} valid, {invalid} with problems\n"
+            f"squall: {counted(len(experiments), 'experiment')}: {valid} valid, "
+            f"{invalid} with problems\n"
         )
     return 0 if valid == len(experiments) else 2
 
@@ -344,6 +346,6 @@ class _Check:
             notify(settings, "validate-failed", document.data, exc)
             return False
         notify(settings, "validate-completed", document.data)
-        count = len(experiment.activities())
-        sys.stderr.write(f"squall: {document.name}: valid ({count} activities)\n")
+        count = counted(len(experiment.activities()), "activity", "activities")
+        sys.stderr.write(f"squall: {document.name}: valid ({count})\n")
         return True

@@ -109,8 +109,9 @@ def print_problems(error: ValidationError) -> None:
     """The problems on stderr (and in the log file, if any)."""
     from squall._log import to_log_file
     from squall.errors import printable  # names quoted in a problem: shown, not obeyed
+    from squall.show import counted
 
-    lines = [f"squall: {error.source or 'experiment'}: {len(error.problems)} problem(s)"]
+    lines = [f"squall: {error.source or 'experiment'}: {counted(len(error.problems), 'problem')}"]
     for problem in error.problems:
         lines.append(f"  {problem.where()}: {printable(problem.message)}")
         if problem.hint:

@@ -15,6 +15,7 @@ import click
 from squall.cli.history import history_options, open_cli_history
 from squall.cli.temporal_options import temporal_options
 from squall.errors import printable
+from squall.show import counted
 
 if TYPE_CHECKING:
     from squall.journal.history import RunHistory, RunRecord
@@ -289,7 +290,7 @@ def prune_runs(
             click.echo(run_id)
         verb = "would delete" if dry_run else "deleted"
         click.echo(
-            f"{verb} {len(doomed)} run(s){_reclaimed(store, not dry_run)}",
+            f"{verb} {counted(len(doomed), 'run')}{_reclaimed(store, not dry_run)}",
             err=True,
         )
     return 0
@@ -339,8 +340,8 @@ def report_runs(
         where = store.where
     written, folder = write_history(found, output, _state, where, limit)
     click.echo(
-        f"squall: run history of {len(found)} run(s) written to {output} "
-        f"({written} run reports in {folder}/)",
+        f"squall: run history of {counted(len(found), 'run')} written to {output} "
+        f"({counted(written, 'run report')} in {folder}/)",
         err=True,
     )
     return 0

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterable
 
 from squall.cli._errors import usage_error
+from squall.show import counted
 
 __all__ = [
     "SEVERITY",
@@ -131,7 +132,7 @@ def print_summary(entries: list[SuiteEntry], skipped: list[str], *, json_lines: 
         sys.stderr.write(json.dumps(record) + "\n")
         return
     width = max(len(e.source) for e in entries)
-    out = [f"squall: {len(entries)} experiment(s), exit {code} ({_WORDS.get(code, '?')})"]
+    out = [f"squall: {counted(len(entries), 'experiment')}, exit {code} ({_WORDS.get(code, '?')})"]
     for e in entries:
         word = _WORDS.get(e.exit_code, f"exit {e.exit_code}")
         timing = f"{e.exit_code:>3}  {e.seconds:6.1f} s"

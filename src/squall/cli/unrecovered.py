@@ -23,6 +23,7 @@ def warn_unrecovered(source: str, raw: Mapping[str, Any], settings: Mapping[str,
         return
     from squall.engine.recover import unrecovered
     from squall.journal.history import experiment_hash
+    from squall.show import counted
 
     where = os.path.abspath(source) if os.path.exists(source) else source
     digest = experiment_hash(raw)
@@ -31,7 +32,7 @@ def warn_unrecovered(source: str, raw: Mapping[str, Any], settings: Mapping[str,
         same = start.get("source") == where or start.get("experiment_hash") == digest
         if run.info.running or not same:
             continue
-        owed = f"{len(run.owed)} rollback(s) owed" if run.owed else "no rollback owed"
+        owed = f"{counted(len(run.owed), 'rollback')} owed" if run.owed else "no rollback owed"
         sys.stderr.write(
             f"squall: warning: run {run.info.run_id} of this experiment (started "
             f"{run.info.started}) was stopped and not recovered ({owed}): "

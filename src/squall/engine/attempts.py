@@ -15,7 +15,7 @@ from squall.experiment.tolerance import Verdict, check_tolerance
 from squall.journal.model import ActivityRun, RunStatus
 from squall.providers.base import cancel_event, new_call
 from squall.providers.python import UserCodeError
-from squall.show import show_value
+from squall.show import counted, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ def _retry(
         _record(run, attempts, attempt)
         if run.status is RunStatus.SUCCEEDED:
             return
-    run.reason = f"{run.reason} (after {retry.attempts} attempts)"
+    run.reason = f"{run.reason} (after {counted(retry.attempts, 'attempt')})"
 
 
 def _record(run: ActivityRun, attempts: list[dict[str, Any]], attempt: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from squall.journal.model import ActivityRun, Journal, JournalStatus, Outcome, R
 from squall.journal.recorder import Phase
 from squall.masking import mask_document, mask_text, mask_value
 from squall.plan import Plan
-from squall.show import show_value
+from squall.show import counted, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def finish_journal(
     if owed:
         names = ", ".join(show_value(a.name) for a in owed)
         reasons.append(
-            f"{len(owed)} rollback(s) not played ({names}): they are owed; "
+            f"{counted(len(owed), 'rollback')} not played ({names}): they are owed; "
             f"`squall recover {journal.run_id}` plays them"
         )
     journal.reasons = [mask_text(reason) for reason in reasons]
@@ -127,8 +127,10 @@ def _left_in_place(journal: Journal, facts: RunFacts, owed: tuple[Activity, ...]
         or stop.get("name") == "SIGUSR2"  # its reason says so already
     ):
         return []
+    were = "was" if len(declared) == 1 else "were"
     return [
-        f"the {len(declared)} rollback(s) were not played (the rollback strategy plays none "
+        f"the {counted(len(declared), 'rollback')} {were} not played (the rollback strategy "
+        "plays none "
         'after a signal or a control, "default" included), so what the method changed may '
         "still be in place; --rollback-strategy always plays them whatever stops a run"
     ]

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from squall._record import Record
 from squall.experiment._reader import Reader, pointer_join
-from squall.show import kind_of, show_value
+from squall.show import counted, kind_of, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class Flow(Record):
         out = []
         if self.retry is not None:
             r = self.retry
-            text = f"retry {r.attempts} attempts, delay {r.delay:g}s"
+            text = f"retry {counted(r.attempts, 'attempt')}, delay {r.delay:g}s"
             if r.backoff != 1.0:
                 text += f" x{r.backoff:g}"
             if r.max_delay is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from squall.report.model import Entry, RunReport, short
 from squall.report.summary import LABELS, failing, overview
+from squall.show import counted
 
 __all__ = ["render_markdown"]
 
@@ -113,7 +114,8 @@ def _run(report: RunReport) -> list[str]:
     ran = len(report.method) + len(report.rollbacks)
     lines += [
         "",
-        f"<sub>{ran} activities and {len(report.probes)} probe runs in "
+        f"<sub>{counted(ran, 'activity', 'activities')} and "
+        f"{counted(len(report.probes), 'probe run')} in "
         f"{_seconds(report.duration)}; run {md(report.run_id or '-')}, journal "
         f"{md(report.source)}, {md(_engine(report))}</sub>",
     ]

@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 from squall.report.model import Entry, RunReport
+from squall.show import counted
 
 __all__ = ["LABELS", "failing", "overview", "run_summary", "summary_document"]
 
@@ -43,8 +44,7 @@ def overview(reports: list[RunReport]) -> str:
     """One line: how many runs and their verdicts (``3 runs: 2 held, 1 deviated``)."""
     counts = Counter(r.outcome for r in reports)
     parts = [f"{counts[o]} {LABELS[o]}" for o in LABELS if counts[o]]
-    noun = "run" if len(reports) == 1 else "runs"
-    return f"{len(reports)} {noun}: {', '.join(parts)}"
+    return f"{counted(len(reports), 'run')}: {', '.join(parts)}"
 
 
 def _entry(entry: Entry) -> dict[str, Any]:

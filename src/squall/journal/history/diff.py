@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from squall.journal.history.record import RunRecord
-from squall.show import show_value
+from squall.show import counted, show_value
 
 __all__ = ["diff_runs", "format_diff"]
 
@@ -152,5 +152,5 @@ def format_diff(diff: dict[str, Any]) -> str:
     changes = sum(1 for v in verdict.values() if v["changed"]) + sum(
         1 for r in (*diff["probes"], *diff["activities"]) if r["changed"]
     )
-    lines.append(f"{changes} change(s)" if changes else "no changes (besides timings)")
+    lines.append(counted(changes, "change") if changes else "no changes (besides timings)")
     return "\n".join(lines) + "\n"
