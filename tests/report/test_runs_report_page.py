@@ -111,3 +111,38 @@ def test_report_digest_is_the_run_historys_experiment_hash(history: tuple[Path, 
     html = run_squall("report", "-f", "html", "-o", "-", "last.json", cwd=folder).stdout
     assert f"sha256:{listed[0]['experiment_hash']}" in html
     assert "(as the run history has it)" in html
+
+
+def test_runs_that_ended_without_a_journal_keep_the_page(tmp_path: Path) -> None:
+    """A Temporal run its worker refused (``invalid``, exit 2) or that Temporal ended
+    (``failed``) stores its reasons, not a journal. The page shows them, with no run
+    report to link, and links the others' reports: one such run made ``runs report`` exit
+    2 with 'not a journal' (naming a journal file that was fine) and write no page."""
+    from squall.engine.context import NullListener
+    from squall.journal.history import open_history
+    from squall.temporal.record import end_unrun_record
+
+    store = tmp_path / "history.sqlite3"
+    assert sq(store, "run", str(EXAMPLES / "trivial.json"), cwd=tmp_path).returncode == 0
+    history = open_history(str(store))
+    try:
+        ran = history.get(history.runs(limit=1)[0].run_id)
+        for run_id, code, reason in (
+            ("0000000000a1", 2, '/configuration/http: environment variable "CONF_HTTP" is not set'),
+            ("0000000000b2", 3, "no worker took the run within 30s"),
+        ):
+            unrun = ran.replace(
+                run_id=run_id, status="running", outcome=None, exit_code=None, journal=None
+            )
+            history.start(unrun)
+            end_unrun_record(history, unrun, code, [reason], NullListener())
+    finally:
+        history.close()
+    done = sq(store, "runs", "report", "-o", "h.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "run history of 3 run(s) written to h.html (1 run reports in h-runs/)" in done.stderr
+    page = (tmp_path / "h.html").read_text()
+    assert "environment variable &#34;CONF_HTTP&#34; is not set" in page
+    assert 'class="run-mark invalid"' in page and 'class="run-mark failed"' in page
+    assert re.findall(r'<a href="(h-runs/[0-9a-f]+\.html)">', page) == [f"h-runs/{ran.run_id}.html"]
+    assert sorted(p.name for p in (tmp_path / "h-runs").iterdir()) == [f"{ran.run_id}.html"]

@@ -137,15 +137,21 @@ def render_history(experiments: list[ExperimentHistory], where: str, limit: int)
 
 def write_run_report(record: RunRecord, path: str) -> bool:
     """The run's own HTML report at ``path`` unless it is there already; False when the
-    run has no stored journal (not finished)."""
+    run has no stored journal (not finished), or only the reasons of a run that ended
+    without one (a Temporal run its worker refused, or that Temporal ended: there is no
+    journal to report, only those reasons, which the page shows)."""
     if os.path.exists(path):
         return True
     if not record.journal:
         return False
+    from squall.errors import InputError
     from squall.report import report_from_journal, write_report
 
-    data = json.loads(record.journal)
-    report = report_from_journal(data, record.journal_path or f"run {record.run_id}")
+    source = record.journal_path or f"run {record.run_id}"
+    try:
+        report = report_from_journal(json.loads(record.journal), source)
+    except (ValueError, InputError):
+        return False
     write_report([report], "html", path)
     return True
 
