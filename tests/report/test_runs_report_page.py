@@ -140,7 +140,7 @@ def test_runs_that_ended_without_a_journal_keep_the_page(tmp_path: Path) -> None
         history.close()
     done = sq(store, "runs", "report", "-o", "h.html", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "run history of 3 run(s) written to h.html (1 run reports in h-runs/)" in done.stderr
+    assert "run history of 3 runs written to h.html (1 run report in h-runs/)" in done.stderr
     page = (tmp_path / "h.html").read_text()
     assert "environment variable &#34;CONF_HTTP&#34; is not set" in page
     assert 'class="run-mark invalid"' in page and 'class="run-mark failed"' in page
