@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any, TextIO
 
+    from squall._sink import Sink
     from squall.journal.model import Journal
 
 __all__ = ["AgentOutput", "check_program_outputs", "start_events_file"]
@@ -56,18 +57,22 @@ def check_program_outputs(
     return str(sources[0])
 
 
-def start_events_file(path: str) -> None:
+def start_events_file(path: str) -> Sink:
     """Empty (or create) ``--events-file``'s file before anything runs: a path that
-    cannot be written is bad input (exit 2), found before the run starts.
+    cannot be written is bad input (exit 2), found before the run starts, and so is a
+    FIFO that no program reads (squall does not wait for one). The caller keeps the
+    file open until the command ends, so a FIFO's reader does not see its end between
+    runs.
 
     Raises:
         InputError: it cannot be written.
     """
+    from squall._sink import Sink, describe
+
     try:
-        with open(path, "w", encoding="utf-8"):
-            pass
+        return Sink(path, truncate=True)
     except OSError as exc:
-        raise InputError(f"--events-file {path}: {exc.strerror or exc}") from None
+        raise InputError(f"--events-file {path}: {describe(exc)}") from None
 
 
 class AgentOutput:

@@ -40,6 +40,38 @@ class _MaskSecrets(logging.Filter):
         return True
 
 
+class _LogFile(logging.Handler):
+    """``--log-file``: a ``squall._sink.Sink`` (a FIFO without a reader is refused, one
+    whose reader stops costs a record 2 s at most). A record that cannot be written ends
+    the log file with one line on stderr, not Python's traceback per record."""
+
+    def __init__(self, path: str) -> None:
+        from squall._sink import Sink, describe
+        from squall.errors import InputError
+
+        super().__init__()
+        try:
+            self.sink: Sink | None = Sink(path)
+        except OSError as exc:
+            raise InputError(f"--log-file {path}: {describe(exc)}") from None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.sink is None:
+            return
+        try:
+            self.sink.write(self.format(record) + "\n")
+        except OSError as exc:
+            from squall._sink import describe
+
+            path, self.sink = self.sink.path, None
+            sys.stderr.write(f"squall: log file {path}: {describe(exc)}: no more records\n")
+
+    def close(self) -> None:
+        if self.sink is not None:
+            self.sink.close()
+        super().close()
+
+
 def setup_logging(verbose: bool, log_file: str | None, log_level: str, log_format: str) -> None:
     """squall's console (warnings, everything with ``-v``) and ``--log-file``, for its own
     loggers and those Chaos Toolkit extensions write to (``squall._log.EXTENSION_LOGGERS``:
@@ -60,7 +92,7 @@ def setup_logging(verbose: bool, log_file: str | None, log_level: str, log_forma
     console.addFilter(_MaskSecrets())
     root.addHandler(console)
     if log_file:
-        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler = _LogFile(log_file)
         handler.setLevel(getattr(logging, log_level.upper()))
         handler.setFormatter(
             logging.Formatter("[%(asctime)s %(levelname)s] [%(module)s:%(lineno)d] %(message)s")

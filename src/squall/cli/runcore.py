@@ -140,12 +140,15 @@ def run_command(
     from squall.cli.agent_output import AgentOutput, check_program_outputs, start_events_file
 
     source = check_program_outputs(output_format, events_file, params)
-    if events_file is not None:
-        start_events_file(events_file)
-    if output_format != "agent":
-        return _run_command(obj, given, events_file=events_file, **params)
-    with AgentOutput(source, events_file) as agent:
-        return _run_command(obj, given, events_file=events_file, agent=agent, **params)
+    held = start_events_file(events_file) if events_file is not None else None
+    try:
+        if output_format != "agent":
+            return _run_command(obj, given, events_file=events_file, **params)
+        with AgentOutput(source, events_file) as agent:
+            return _run_command(obj, given, events_file=events_file, agent=agent, **params)
+    finally:
+        if held is not None:
+            held.close()
 
 
 def _run_command(

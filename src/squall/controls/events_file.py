@@ -11,9 +11,11 @@ with a ``type`` and a ``timestamp``, the lines the Chaos Toolkit's ``chaos run
     method-started, activity-started, activity-completed, method-completed,
     rollbacks-started, rollbacks-completed, run-interrupted, run-finished
 
-Each line is flushed as it is written (a reader can tail the file) and masked: a secret
-of the run never reaches it. An activity's output larger than 4096 characters once
-encoded is left to the journal (``output_truncated``, ``output_size``).
+Each line is written whole as it comes (a reader can tail the file) and masked: a secret
+of the run never reaches it. The file is a ``squall._sink.Sink``: a FIFO whose reader
+stops reading costs the run at most 2 s, then no more events are written. An
+activity's output larger than 4096 characters once encoded is left to the journal
+(``output_truncated``, ``output_size``).
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import logging
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import Any
 
+from squall._sink import Sink, describe
 from squall.compat.chaoslib.run import RunEventHandler
 from squall.controls._args import arguments_of
 from squall.masking import mask_text, mask_value
@@ -54,7 +57,7 @@ class EventFile(RunEventHandler):
         super().__init__()
         self.path = path
         self._lock = threading.Lock()
-        self._stream: IO[str] | None = None
+        self._stream: Sink | None = None
         self._failed = False
 
     def emit(self, event_type: str, **payload: Any) -> None:
@@ -69,12 +72,12 @@ class EventFile(RunEventHandler):
                 return
             try:
                 if self._stream is None:
-                    self._stream = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+                    self._stream = Sink(self.path)
                 self._stream.write(line + "\n")
-                self._stream.flush()
             except OSError as exc:  # the run goes on: the journal is the record
                 self._failed = True
-                log.warning("events file %s: %s: no more events are written", self.path, exc)
+                why = describe(exc)
+                log.warning("events file %s: %s: no more events are written", self.path, why)
 
     def _close(self) -> None:
         with self._lock:
@@ -82,7 +85,7 @@ class EventFile(RunEventHandler):
                 try:
                     self._stream.close()
                 except OSError as exc:
-                    log.warning("events file %s: %s", self.path, exc)
+                    log.warning("events file %s: %s", self.path, describe(exc))
                 self._stream = None
 
     # --- the run's events (chaoslib.run.RunEventHandler's methods) ---------------------

@@ -1,0 +1,98 @@
+"""``--events-file`` and ``--log-file`` never hold a run: a FIFO without a reader is
+refused before anything runs (exit 2, located), a reader that stops reading costs a
+line 2 s at most and the rollbacks are still played, a full device is one warning line
+(no traceback) and the verdict keeps its exit code. Real FIFOs and ``/dev/full``."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "events.fifo"
+    os.mkfifo(path)
+    yield path
+
+
+def _experiment(tmp_path: Path, outputs: int = 1) -> Path:
+    """``outputs`` actions returning 3000 characters each, then a rollback that leaves
+    a marker file."""
+    (tmp_path / "big.py").write_text(
+        "def big(n):\n    return 'x' * n\n\ndef mark(path):\n    open(path, 'w').close()\n"
+    )
+    provider = {"type": "python", "module": "big", "func": "big", "arguments": {"n": 3000}}
+    experiment = {
+        "title": "sinks",
+        "description": "outputs that fill a pipe",
+        "method": [
+            {"type": "action", "name": f"big-{i}", "provider": provider} for i in range(outputs)
+        ],
+        "rollbacks": [
+            {
+                "type": "action",
+                "name": "mark",
+                "provider": {
+                    "type": "python",
+                    "module": "big",
+                    "func": "mark",
+                    "arguments": {"path": str(tmp_path / "rolled-back")},
+                },
+            }
+        ],
+    }
+    path = tmp_path / "sinks.json"
+    path.write_text(json.dumps(experiment))
+    return path
+
+
+@pytest.mark.parametrize("option", ["--events-file", "--log-file"])
+def test_a_fifo_without_a_reader_is_refused_before_the_run(
+    squall: Any, tmp_path: Path, fifo: Path, option: str
+) -> None:
+    run = ["run", str(_experiment(tmp_path))]
+    args = [*run, option, str(fifo)] if option == "--events-file" else [option, str(fifo), *run]
+    result = squall(*args, timeout=20)  # before: blocked in open() until killed
+    assert result.code == 2, result.stderr
+    assert f"{option} {fifo}: no program reads it" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.journal is None and not (tmp_path / "rolled-back").exists()
+
+
+def test_a_reader_that_stops_reading_costs_the_run_two_seconds(
+    squall: Any, tmp_path: Path, fifo: Path
+) -> None:
+    """The reader opens the FIFO, shrinks its buffer to a page and never reads: the
+    events of five 3000-character outputs cannot fit."""
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        fcntl.fcntl(reader, fcntl.F_SETPIPE_SZ, 4096)
+        result = squall(
+            "run", "--events-file", str(fifo), str(_experiment(tmp_path, 5)), timeout=30
+        )
+    finally:
+        os.close(reader)
+    assert result.code == 0, result.stderr  # the events file is not the record
+    assert f"events file {fifo}: its reader took nothing for 2 s" in result.stderr
+    assert (tmp_path / "rolled-back").exists()
+    assert result.journal is not None and result.journal["status"] == "completed"
+
+
+def test_a_full_device_is_one_line_and_the_verdict_stands(squall: Any, tmp_path: Path) -> None:
+    path = str(_experiment(tmp_path))
+    logged = squall("--log-file", "/dev/full", "run", path)
+    assert logged.code == 0, logged.stderr
+    assert "Traceback" not in logged.stderr and "Logging error" not in logged.stderr
+    lost = "squall: log file /dev/full: No space left on device: no more records"
+    assert logged.stderr.count(lost) == 1
+    events = squall("run", "--events-file", "/dev/full", path)
+    assert events.code == 0, events.stderr
+    assert events.stderr.count("events file /dev/full: No space left on device") == 1
+    assert events.journal is not None and (tmp_path / "rolled-back").exists()
