@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ActivityFailed",
     "ActivityTimeout",
+    "Cancelled",
     "InputError",
     "Interrupted",
     "LoadError",
@@ -189,6 +190,21 @@ class Interrupted(SquallError):
         super().__init__(reason)
         self.reason = reason
         self.signal_name = signal_name
+
+
+class Cancelled(Interrupted):
+    """Raised by squall in the thread of a Python activity it stops (a stop of the run,
+    or its parallel group's first failure), again every 50 ms while the call runs. A
+    cancelled call's journal entry ends with ``squall.errors.Cancelled: cancelled by
+    squall``. Code that catches it should let it go on: squall abandons a call that does
+    not stop within its grace."""
+
+    def __init__(self) -> None:  # raised as a class, without arguments
+        super().__init__("cancelled by squall", CANCELLED)
+
+
+#: what a cancelled Python call's entry says it was interrupted by
+CANCELLED = "a cancel (the run stopped, or its parallel group's first failure)"
 
 
 class RunInterrupted(KeyboardInterrupt):

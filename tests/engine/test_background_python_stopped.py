@@ -93,6 +93,8 @@ def test_a_python_injector_is_stopped_before_the_rollbacks(
     entry = next(e for e in journal["run"] if e and e["activity"]["name"] == "injector")
     assert entry["status"] == "failed", entry
     assert entry["squall"]["reason"].startswith("interrupted by a cancel (the run stopped"), entry
+    # a public, documented name (it was the private squall.providers.python._Stopped)
+    assert entry["exception"][-1] == "squall.errors.Cancelled: cancelled by squall\n", entry
     assert "could not be stopped" not in stderr
 
 

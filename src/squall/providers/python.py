@@ -8,7 +8,7 @@ from collections.abc import Callable
 from types import BuiltinFunctionType, CodeType, FunctionType
 
 from squall.compat import import_module
-from squall.errors import ActivityFailed, ActivityTimeout, Interrupted, Problem
+from squall.errors import ActivityFailed, ActivityTimeout, Cancelled, Interrupted, Problem
 from squall.experiment.model import PythonSpec
 from squall.experiment.substitute import substitute
 from squall.masking import run_in_context
@@ -382,23 +382,12 @@ def _wait(
     return True
 
 
-class _Stopped(Interrupted):
-    """Raised in a Python call's thread by a stop (made without arguments there)."""
-
-    def __init__(self) -> None:
-        super().__init__("cancelled by squall", CANCELLED)
-
-
-#: what a cancelled Python call's entry says it was interrupted by
-CANCELLED = "a cancel (the run stopped, or its parallel group's first failure)"
-
-
 def _interrupt(thread: int) -> None:
-    """Raise ``_Stopped`` in ``thread`` at its next Python line (CPython's
+    """Raise ``Cancelled`` in ``thread`` at its next Python line (CPython's
     ``PyThreadState_SetAsyncExc``)."""
     import ctypes
 
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(_Stopped))
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), ctypes.py_object(Cancelled))
 
 
 class _Worker:
@@ -423,7 +412,7 @@ class _Worker:
                 while (job := self._jobs.get()) is not None:
                     job()
                 return
-            except _Stopped:  # a stop's interruption that came as its call ended
+            except Cancelled:  # a stop's interruption that came as its call ended
                 continue
 
 
