@@ -213,6 +213,25 @@ def test_a_run_imports_neither_click_nor_other_heavy_modules(tmp_path: Path) -> 
     assert journal["status"] == "completed"
 
 
+def test_the_python_api_imports_no_more_than_the_command(tmp_path: Path) -> None:
+    """An in-process run through the Python API (``squall.run_experiment``, recorded in a
+    history) imports nothing heavy either: session 9 saw in-process runs import click,
+    typing, inspect, uuid and platform, which the command did not."""
+    code = (
+        "import json, sys; before = set(sys.modules); import squall; "
+        f"j = squall.run_experiment({str(EXAMPLES / 'trivial.json')!r}, "
+        f"run_options=squall.RunOptions(history={str(tmp_path / 'h.sqlite3')!r})); "
+        "print(json.dumps([j.outcome, sorted(set(sys.modules) - before)]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    outcome, imported = json.loads(done.stdout.splitlines()[-1])
+    heavy = {"click", "inspect", "dataclasses", "pathlib", "uuid", "typing", "platform", "yaml"}
+    assert (outcome, heavy & set(imported)) == ("held", set())
+    assert "_sqlite3" in imported  # the run was recorded
+
+
 def test_a_process_activity_imports_neither_typing_nor_shutil(tmp_path: Path) -> None:
     experiment = {
         "title": "a process",
