@@ -233,7 +233,9 @@ def _handle(exc: BaseException) -> int:
         sys.stderr.write("squall: aborted\n")
         return 130
     if isinstance(exc, click.ClickException):
-        exc.show()
+        from squall.cli._errors import show_click_error
+
+        show_click_error(exc)
         # click's usage and parameter errors are bad input (2); a command that gave its
         # error a code of its own (workshop check without its demo: 3) keeps it
         return 2 if exc.exit_code == 1 else exc.exit_code
