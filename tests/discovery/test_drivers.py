@@ -71,3 +71,17 @@ def test_installed_controls_from_entry_points(tmp_path: Path) -> None:
     assert found["guard"]["doc"] == "Skip activities by name or type; the journal marks them dry."
     assert found["guard"]["distribution"] == "my-controls"
     assert "nope_xyz" in found["bad"]["error"]
+
+
+def test_control_hooks_of_a_chaostoolkit_distribution_are_not_activities() -> None:
+    """chaostoolkit-addons (a dev dependency: real, not a stand-in) lists its control
+    hooks in ``__all__``; `squall drivers` showed them as probes (``probe
+    before_experiment_control``), which a newcomer could put in a hypothesis."""
+    found = {d["name"]: d for d in installed_drivers()}
+    addons = [a["name"] for a in found["chaostoolkit-addons"]["activities"]]
+    assert "idle_for" in addons
+    assert not [name for name in addons if name.endswith("_control")], addons
+    from squall.discovery.activities import CONTROL_HOOKS
+
+    assert {"configure_control", "before_loading_experiment_control"} <= CONTROL_HOOKS
+    assert "after_activity_control" in CONTROL_HOOKS and len(CONTROL_HOOKS) == 15

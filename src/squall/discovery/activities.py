@@ -5,7 +5,8 @@ The rule (documented in docs/extending/write-a-driver.md):
 - every module of the package is imported, except private ones (a dotted part starting
   with ``_``) and tests (``test``/``tests`` parts, ``test_*`` modules);
 - a module contributes the functions its ``__all__`` lists (classes and other values
-  are ignored; a module without ``__all__`` contributes nothing);
+  are ignored, and so are the Chaos Toolkit's control hooks, ``CONTROL_HOOKS``; a module
+  without ``__all__`` contributes nothing);
 - the type of an activity is decided, in order, by
   1. the module's last name: ``probes``/``probes_*`` -> probe, ``actions``/``actions_*``
      -> action;
@@ -78,6 +79,24 @@ ACTION_VERBS = frozenset(
 
 _SKIPPED_PARTS = ("test", "tests", "conftest")
 
+#: the Chaos Toolkit's control hooks: a control module's functions, never activities (a
+#: ``chaostoolkit-*`` distribution such as chaostoolkit-addons lists them in ``__all__``)
+CONTROL_HOOKS = frozenset(
+    {"configure_control", "validate_control", "cleanup_control"}
+    | {
+        f"{when}_{level}_control"
+        for when in ("before", "after")
+        for level in (
+            "loading_experiment",
+            "experiment",
+            "hypothesis",
+            "method",
+            "rollback",
+            "activity",
+        )
+    }
+)
+
 
 def iter_modules(package: ModuleType) -> Iterator[ModuleType]:
     """The package itself, then its public modules in name order (all imported)."""
@@ -128,7 +147,7 @@ def activities_of(package: ModuleType) -> list[dict[str, Any]]:
             continue
         for name in names:
             func = getattr(module, name, None)
-            if not inspect.isfunction(func) or inspect.isclass(func):
+            if not inspect.isfunction(func) or name in CONTROL_HOOKS:
                 continue
             found.append(describe(module.__name__, func))
     return found
