@@ -94,10 +94,11 @@ def run_case(
     experiments: Path,
     out: Path,
     base_env: dict[str, str] | None = None,
+    work: Path | None = None,
 ) -> dict[str, Any]:
     """One case; ``base_env``: the environment the case's own is made from (default: this
-    process's)."""
-    work = out / "work" / case["id"]
+    process's); ``work``: its working directory (default: ``out/work/<id>``)."""
+    work = work or out / "work" / case["id"]
     settings = _prepare(case, work, experiments)
     journal = work / "journal.json"
     command = case.get("command", "run")

@@ -8,9 +8,11 @@ working directory layout, settings file, arguments, signals and journal reading.
 A Temporal run's activities run in a worker's process, not the command line's. A case
 whose activities depend on the command's working directory or environment (its own
 files, ``env``/``unset_env``, ``$CONF_WORK`` counters and markers, relative paths, a
-signal sent when its marker appears) gets its own worker, started in the case's working
-directory with the case's environment, on a queue of its own; every other case runs on
-one shared worker. The payload key is set on both sides, so cases with inline secrets run.
+signal sent when its marker appears) gets a worker of its own, in the case's working
+directory with the case's environment, on a queue of its own: a new one when the case
+sets its environment or sends a signal, else a slot's (corpus_slots.py: a worker kept
+for such cases, one case at a time, whose working directory is the case's while it
+runs); every other case runs on one shared worker. The payload key is set on both sides, so cases with inline secrets run.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from corpus_slots import Slots, needs_fresh_worker
 
 from sqengine import CONFORMANCE
 from sqharness import SUPPORT, LocalServer, subprocess_env
@@ -73,7 +77,7 @@ def _serve_sources() -> LocalServer:
 
 
 class _Sides:
-    def __init__(self, address: str, root: Path, http_url: str) -> None:
+    def __init__(self, address: str, root: Path, http_url: str, jobs: int) -> None:
         self.address = address
         self.root = root
         key = base64.b64encode(os.urandom(32)).decode()
@@ -86,6 +90,7 @@ class _Sides:
         )
         self.local_prefix = [sys.executable, "-m", "squall", "--no-log-file"]
         self.temporal_prefix = [sys.executable, str(HERE / "engine_cli.py"), "--no-log-file"]
+        self.slots = Slots(jobs, root / "temporal", self._slot_worker)
 
     def local(self, case: dict[str, Any]) -> dict[str, Any]:
         import driver  # tests/conformance (on the path once sqengine is imported)
@@ -100,14 +105,25 @@ class _Sides:
         if not needs_own_worker(case):
             env = {**self.env, "SQUALL_TEMPORAL_TASK_QUEUE": SHARED_QUEUE}
             return driver.run_case(case, self.temporal_prefix, EXPERIMENTS, out, env)
+        work = out / "work" / case["id"]
+        if not needs_fresh_worker(case):
+            with self.slots.taken(keep=work) as (queue, slot):
+                env = {**self.env, "SQUALL_TEMPORAL_TASK_QUEUE": queue}
+                return driver.run_case(case, self.temporal_prefix, EXPERIMENTS, out, env, slot)
         queue = f"case-{case['id']}"
         env = {**self.env, "SQUALL_TEMPORAL_TASK_QUEUE": queue}
-        work = out / "work" / case["id"]
         driver._prepare(case, work, EXPERIMENTS)  # the worker starts in it
         worker_env = driver._env(case, work, EXPERIMENTS, env)
         log = self.root / f"worker-{case['id']}.log"
         with SquallWorker(self.address, queue, log, env=worker_env, cwd=work):
             return driver.run_case(case, self.temporal_prefix, EXPERIMENTS, out, env)
+
+    def _slot_worker(self, work: Path, queue: str, log: Path) -> SquallWorker:
+        """A slot's worker: ``$CONF_WORK`` and working directory ``work``."""
+        import driver
+
+        env = driver._env({}, work, EXPERIMENTS, {**self.env, "SQUALL_TEMPORAL_TASK_QUEUE": queue})
+        return SquallWorker(self.address, queue, log, env=env, cwd=work)
 
 
 #: seconds between the ``method-started`` marker and a case's signal on the Temporal side
@@ -131,7 +147,7 @@ def run_corpus(address: str, root: Path, cases: list[dict[str, Any]], *, jobs: i
     """Every case of ``cases`` on both sides (``jobs`` commands at a time in all), with a
     shared worker for the cases that need none of their own."""
     server = _serve_sources()
-    sides = _Sides(address, root, server.url)
+    sides = _Sides(address, root, server.url, jobs)
     shared_env = {**sides.env, "SQUALL_TEMPORAL_TASK_QUEUE": SHARED_QUEUE}
     shared = SquallWorker(
         address, SHARED_QUEUE, root / "worker-shared.log", env=shared_env, cwd=root
@@ -144,6 +160,7 @@ def run_corpus(address: str, root: Path, cases: list[dict[str, Any]], *, jobs: i
             done = list(pool.map(lambda t: (t[0], getattr(sides, t[0])(t[1])), tasks))
     finally:
         shared.stop()
+        sides.slots.stop()
         server.close()
     local = {r["id"]: r for side, r in done if side == "local"}
     temporal = {r["id"]: r for side, r in done if side == "temporal"}
