@@ -13,8 +13,11 @@ from squall.journal.store import dumps_document, encode_text
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
     from typing import Any
+
+    #: puts a JSON object's value (given its key) at the end of a list of pieces
+    Put = Callable[[str, Any, list[str]], None]
 
 __all__ = ["encode_activities", "start_line"]
 
@@ -42,47 +45,77 @@ def encode_activities(experiment: Mapping[str, Any]) -> dict[int, str]:
     return {id(item): dumps_document(item) for item in _activities(experiment)}
 
 
-def _object(pairs: Iterable[tuple[str, str]]) -> str:
-    """A JSON object from its keys and its values' JSON (``dumps_document``'s layout)."""
-    return "{" + ", ".join(f"{encode_text(key)}: {value}" for key, value in pairs) + "}"
+def _object(pairs: Iterable[tuple[str, Any]], out: list[str], put: Put) -> None:
+    """Append a JSON object to ``out`` (``dumps_document``'s layout): its keys, and each
+    value put by ``put(key, value, out)``."""
+    opening = "{"
+    for key, value in pairs:
+        out.append(f"{opening}{encode_text(key)}: ")
+        put(key, value, out)
+        opening = ", "
+    out.append("{}" if opening == "{" else "}")
 
 
-def _listed(items: list[Any], known: Mapping[int, str]) -> str:
-    return "[" + ", ".join(known.get(id(i)) or dumps_document(i) for i in items) + "]"
+def _listed(items: list[Any], known: Mapping[int, str], out: list[str]) -> None:
+    if not items:
+        out.append("[]")
+        return
+    pieces = [", "] * (2 * len(items) + 1)
+    pieces[1::2] = [known.get(id(i)) or dumps_document(i) for i in items]
+    pieces[0], pieces[-1] = "[", "]"
+    out += pieces
 
 
-def _value(key: str, value: Any, known: Mapping[int, str]) -> str:
-    if key in _LISTS and type(value) is list:
-        return _listed(value, known)
-    if key == _HYPOTHESIS and _text_keys(value):
-        return _object(
-            (k, _listed(v, known) if k == "probes" and type(v) is list else dumps_document(v))
-            for k, v in value.items()
-        )
-    return dumps_document(value)
+def _plain(_key: str, value: Any, out: list[str]) -> None:
+    out.append(dumps_document(value))
+
+
+def _value(known: Mapping[int, str]) -> Put:
+    """What puts an experiment's values: its activities' text taken from ``known``."""
+
+    def put(key: str, value: Any, out: list[str]) -> None:
+        if key in _LISTS and type(value) is list:
+            _listed(value, known, out)
+        elif key == _HYPOTHESIS and _text_keys(value):
+            _object(value.items(), out, probes)
+        else:
+            out.append(dumps_document(value))
+
+    def probes(key: str, value: Any, out: list[str]) -> None:
+        if key == "probes" and type(value) is list:
+            _listed(value, known, out)
+        else:
+            out.append(dumps_document(value))
+
+    return put
 
 
 def _text_keys(value: Any) -> bool:
     return type(value) is dict and all(type(key) is str for key in value)
 
 
-def _experiment(experiment: Any, known: Mapping[int, str]) -> str:
-    """``dumps_document(experiment)``, its activities' text taken from ``known``."""
-    if not _text_keys(experiment):
-        return dumps_document(experiment)
-    return _object((key, _value(key, value, known)) for key, value in experiment.items())
-
-
 def start_line(data: Mapping[str, Any], known: Mapping[int, str]) -> str:
     """``dumps_document(data)`` of the start event's data, the experiment (under
-    ``journal``) put together from its activities' text in ``known``."""
+    ``journal``) put together from its activities' text in ``known``; joined once from
+    its pieces (joining each part on its own copied a large experiment's text several
+    times, each copy in fresh memory)."""
     journal = data.get("journal")
     if not known or journal is None or not _text_keys(journal):
         return dumps_document(data)
-    header = _object(
-        (key, _experiment(value, known) if key == "experiment" else dumps_document(value))
-        for key, value in journal.items()
-    )
-    return _object(
-        (key, header if key == "journal" else dumps_document(value)) for key, value in data.items()
-    )
+    value = _value(known)
+
+    def experiment(key: str, item: Any, out: list[str]) -> None:
+        if key == "experiment" and _text_keys(item):
+            _object(item.items(), out, value)
+        else:
+            out.append(dumps_document(item))
+
+    def header(key: str, item: Any, out: list[str]) -> None:
+        if key == "journal":
+            _object(item.items(), out, experiment)
+        else:
+            out.append(dumps_document(item))
+
+    out: list[str] = []
+    _object(data.items(), out, header)
+    return "".join(out)
