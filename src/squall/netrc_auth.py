@@ -99,19 +99,27 @@ def read_netrc() -> Netrc | None:
         home = os.path.expanduser("~")
         candidates = [os.path.join(home, ".netrc"), os.path.join(home, "_netrc")]
     for path in candidates:
-        try:
-            info = os.stat(path)
-        except OSError:
+        try:  # not blocking on a FIFO; the checks are made on what was opened (fstat)
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError):
             continue
-        entries, problem, line = _entries(path, info)
+        except OSError as exc:
+            return Netrc(path, {}, f"cannot be read: {exc.strerror or exc}")
+        try:
+            entries, problem, line = _entries(fd)
+        finally:
+            os.close(fd)
         return Netrc(f"{path}:{line}" if line else path, entries, problem)
     return None
 
 
-def _entries(path: str, info: os.stat_result) -> tuple[dict[str, tuple[str, str]], str, int | None]:
-    """(entries, "", None) or ({}, why the file is not used, the line at fault)."""
+def _entries(fd: int) -> tuple[dict[str, tuple[str, str]], str, int | None]:
+    """(entries, "", None) or ({}, why the file is not used, the line at fault), of the
+    file open on ``fd``: checked and read through the descriptor, so a file swapped in
+    after the checks is never the one read."""
     import stat
 
+    info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         return {}, "not a regular file", None
     if info.st_size > MAX_BYTES:
@@ -126,7 +134,7 @@ def _entries(path: str, info: os.stat_result) -> tuple[dict[str, tuple[str, str]
     import netrc
 
     try:
-        parsed = netrc.netrc(path)
+        parsed = netrc.netrc(f"/dev/fd/{fd}")  # the same file (its inode), not the path
     except netrc.NetrcParseError as exc:
         return {}, f"malformed: {_unquoted(exc.msg)}", exc.lineno or None
     except (OSError, UnicodeError, ValueError) as exc:

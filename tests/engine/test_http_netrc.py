@@ -328,3 +328,51 @@ def test_an_experiment_loaded_from_a_url_uses_the_hosts_entry(
     assert refused.code == 2 and "HTTP 401" in refused.stderr, refused.stderr
     assert f"{netrc}: other users may read or write it" in refused.stderr
     assert [auth for _, auth in servers.one.seen] == [_basic("alice", PASSWORD), "Bearer t", None]
+
+
+_SWAPPER = """
+import os, sys
+target, files, i = sys.argv[1], sys.argv[2:], 0
+while True:
+    i ^= 1
+    os.link(files[i], target + ".tmp")
+    os.replace(target + ".tmp", target)
+"""
+
+
+def test_a_file_swapped_after_its_checks_is_never_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``$NETRC`` in a directory another user can write: a process swaps the path,
+    as fast as it can, between a safe file and one others may read. Each read must use
+    the file it checked: never the unsafe file's entry. Found (session 9's report):
+    checked with stat(path), then opened by path; 60 of 37,818 reads in 3 s took the
+    unsafe file's password."""
+    import subprocess
+    import sys
+    import time
+
+    from squall.netrc_auth import read_netrc
+
+    safe, unsafe, target = tmp_path / "safe", tmp_path / "unsafe", tmp_path / "netrc"
+    safe.write_text(f"machine h login a password {PASSWORD}\n")
+    safe.chmod(0o600)
+    unsafe.write_text(f"machine h login b password {OTHER}\n")
+    unsafe.chmod(0o644)
+    os.link(safe, target)
+    monkeypatch.setenv("NETRC", str(target))
+    swapper = subprocess.Popen(
+        [sys.executable, "-c", _SWAPPER, str(target), str(safe), str(unsafe)]
+    )
+    seen: set[str] = set()
+    try:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            found = read_netrc()
+            assert found is not None
+            seen.add(found.problem.split(" (")[0])
+            assert found.entries.get("h", ("", ""))[1] != OTHER, "the unsafe file was read"
+    finally:
+        swapper.kill()
+        swapper.wait()
+    assert seen == {"", "other users may read or write it"}  # both files were seen
