@@ -167,6 +167,20 @@ class Engine:
         self._write(ctx, options, record, owed=bool(local.owed))
         return journal
 
+
+    def _note_played(self, ctx: RunContext, played: list[str]) -> None:
+        """Note the rollbacks played on the stream cut short; say when it cannot be."""
+        if played and not ctx.recorder.note_played(played):
+            from squall.show import counted
+
+            unique = list(dict.fromkeys(played))
+            names = ", ".join(show_value(name) for name in unique)
+            self.listener.warning(
+                f"{counted(len(unique), 'rollback')} played ({names}) could not be noted "
+                "on the event stream that the full disk cut short (its file system keeps "
+                "no user extended attributes): `squall recover` will play them again"
+            )
+
     def _run_named_history(
         self, plan: Plan, options: RunOptions, named: str | os.PathLike[str] | bool
     ) -> Journal:
@@ -340,7 +354,7 @@ class Engine:
         if not owed and not options.keep_events and not ctx.recorder.stream_complete:
             keep_events = False  # a full disk cut it short: a recovery would replay rollbacks
         if owed and not ctx.recorder.stream_complete:  # recover must know what was played
-            ctx.recorder.note_played(played_names(journal.rollbacks))
+            self._note_played(ctx, played_names(journal.rollbacks))
         store = options.store
         if store is not None and record is not None and text is not None:
             from squall.engine.history import record_end

@@ -343,8 +343,10 @@ class EventStream:
             os.close(self._fd)
             self._fd = None
             raise StreamBusy(f"{self.path} is held by another squall process") from None
-        if append and _ends_mid_line(self.path):  # a killed writer left half a line
-            self._write("\n")
+        if append and _ends_mid_line(self.path):  # a killed writer (or a full disk)
+            self.tolerant = True  # left half a line: a disk still full must not stop
+            self._write("\n")  # the recovery that plays the rollback freeing it
+            self.tolerant = False
 
     def _write(self, text: str) -> None:
         fd = self._fd
