@@ -167,7 +167,6 @@ class Engine:
         self._write(ctx, options, record, owed=bool(local.owed))
         return journal
 
-
     def _note_played(self, ctx: RunContext, played: list[str]) -> None:
         """Note the rollbacks played on the stream cut short; say when it cannot be."""
         if played and not ctx.recorder.note_played(played):
