@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from squall.hooks.manager import HookCaller
     from squall.hooks.view import RunView
 
-__all__ = ["Interruption", "Listener", "NullListener", "RunContext", "now_iso"]
+__all__ = ["Interruption", "Listener", "LoggingListener", "NullListener", "RunContext", "now_iso"]
 
 
 _time_ns = time.time_ns
@@ -95,6 +95,21 @@ class NullListener:
 
     def run_started(self, title: str, run_id: str) -> None:
         pass
+
+
+class LoggingListener(NullListener):
+    """The listener of a run given none (the Python API, the pytest plugin, an ``Engine``
+    made without one): the run's warnings (an undeclared override key, a rollback played
+    again, the run history...) go to the ``squall.run`` logger at WARNING, masked, so a
+    program sees them on stderr as Python shows any library's warning when logging is not
+    configured, and routes or silences them with :mod:`logging` when it is."""
+
+    def warning(self, text: str) -> None:
+        from squall._log import get_logger
+        from squall.errors import printable
+        from squall.masking import mask_text
+
+        get_logger("squall.run").warning("%s", printable(mask_text(text)))
 
 
 class Interruption(Record):

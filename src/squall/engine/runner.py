@@ -16,7 +16,7 @@ from squall.engine.configuration import (
     run_dynamic_configuration,
     variables_of,
 )
-from squall.engine.context import Interruption, NullListener, RunContext, now_iso
+from squall.engine.context import Interruption, LoggingListener, RunContext, now_iso
 from squall.engine.local import LocalSteps
 from squall.engine.machine import recover_steps, run_steps
 from squall.engine.rules import (
@@ -142,7 +142,7 @@ class Engine:
         entry_points: bool = True,
     ) -> None:
         self.registry = registry or default_registry()
-        self.listener: Listener = listener or NullListener()
+        self.listener: Listener = listener or LoggingListener()
         self.plugins = plugins
         self.entry_points = entry_points
 
