@@ -99,6 +99,11 @@ def test_squall_own_drivers_by_entry_point_name(driver_path: Path) -> None:
     assert types["tls_certificate"] == "probe"
     assert types["swap_certificate"] == "action"
     assert doc["extension"]["name"] == "squall"
+    # the chaoslib version a discovery names is the one squall's journals and its
+    # chaoslib stand-in name (it said 1.45.0 against their 1.45.1)
+    from squall.compat.chaoslib import __version__ as stand_in
+
+    assert doc["chaoslib_version"] == stand_in.partition("+")[0]
 
 
 def test_distribution_name(driver_path: Path) -> None:
@@ -158,7 +163,7 @@ def test_a_module_that_raises_is_one_line_exit_2(driver_path: Path) -> None:
 
 
 def test_the_summary_counts_in_words(driver_path: Path) -> None:
-    from squall.cli.discover import _count
+    from squall.show import counted as _count
 
     assert [_count(1, "probe"), _count(3, "probe"), _count(0, "action")] == [
         "1 probe", "3 probes", "0 actions"

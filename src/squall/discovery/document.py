@@ -8,14 +8,12 @@ from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
+from squall._version import CHAOSLIB_VERSION
 from squall.discovery.activities import activities_of
 from squall.discovery.errors import DiscoveryError
 from squall.discovery.resolve import distribution_of, import_package
 
 __all__ = ["DiscoveryError", "discover", "platform_info"]
-
-#: the chaostoolkit-lib format version these documents are compatible with
-CHAOSLIB_VERSION = "1.45.0"
 
 
 def platform_info() -> dict[str, str]:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 
 from squall._record import Record
+from squall._version import CHAOSLIB_VERSION
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 #: The Chaos Toolkit journal format version that squall writes (``chaoslib-version``).
-FORMAT_VERSION = "1.45.1"
+FORMAT_VERSION = CHAOSLIB_VERSION
 
 
 class RunStatus(StrEnum):

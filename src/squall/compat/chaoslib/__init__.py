@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from squall._version import CHAOSLIB_VERSION
 from squall.compat.chaoslib.exceptions import ActivityFailed
 from squall.compat.chaoslib.types import (
     Configuration,
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 #: the chaostoolkit-lib version whose behaviour squall follows, marked as a stand-in
-__version__ = "1.45.1+squall-compat"
+__version__ = f"{CHAOSLIB_VERSION}+squall-compat"
 
 
 def decode_bytes(data: bytes, default_encoding: str = "utf-8") -> str:
