@@ -59,6 +59,10 @@ def test_history_page_per_experiment_with_linked_run_reports(history: tuple[Path
     assert "expected false, got true" in page
     assert "Never failed in these runs." in page  # trivial.json
     assert page.count('points="') == 1  # a trend needs two runs: only trivial.json has three
+    # each card names the file its runs read: two cards of one title (an edited file, a
+    # copy) were told apart only by a digest
+    for source in (EXAMPLES / "trivial.json", EXAMPLES / "deviated.json", DATA / "hostile.json"):
+        assert f"from <code>{source}</code>" in page
 
 
 def test_run_reports_are_written_once(history: tuple[Path, Path]) -> None:
@@ -146,3 +150,19 @@ def test_runs_that_ended_without_a_journal_keep_the_page(tmp_path: Path) -> None
     assert 'class="run-mark invalid"' in page and 'class="run-mark failed"' in page
     assert re.findall(r'<a href="(h-runs/[0-9a-f]+\.html)">', page) == [f"h-runs/{ran.run_id}.html"]
     assert sorted(p.name for p in (tmp_path / "h-runs").iterdir()) == [f"{ran.run_id}.html"]
+
+
+def test_a_url_source_is_shown_without_its_credentials(
+    tmp_path: Path, loopback_http_server: Any
+) -> None:
+    """The page names each card's source; an experiment read from a URL with a password
+    in it keeps the password out of the page, which is made to be shared."""
+    loopback_http_server.set("/trivial.json", 200, (EXAMPLES / "trivial.json").read_text())
+    url = loopback_http_server.url("/trivial.json").replace("://", "://alice:s3cret-pw@", 1)
+    store = tmp_path / "history.sqlite3"
+    assert sq(store, "run", url, cwd=tmp_path).returncode == 0
+    done = sq(store, "runs", "report", "-o", "h.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "h.html").read_text()
+    assert "from <code>http://alice:***@127.0.0.1:" in page
+    assert "s3cret-pw" not in page

@@ -42,6 +42,7 @@ class ExperimentHistory:
     title: str
     digest: str
     runs: list[HistoryRun] = field(default_factory=list)  # oldest first
+    source: str = ""  # the file (or URL) its newest run read, which tells apart cards of one title
 
     @property
     def last(self) -> HistoryRun:
@@ -89,6 +90,14 @@ def _reasons(record: RunRecord) -> list[str]:
     return [str(r) for r in reasons] if isinstance(reasons, list) else []
 
 
+def _shown(source: str | None) -> str:
+    """A run's source as the page shows it: a URL's credentials masked (the history may
+    hold them as the command line gave them)."""
+    from squall.masking import redact_url
+
+    return redact_url(source) if source else ""
+
+
 def history_runs(
     records: Iterable[RunRecord],
     state: Callable[[RunRecord], str],
@@ -103,6 +112,7 @@ def history_runs(
             ExperimentHistory(title=record.title, digest=record.experiment_hash),
         )
         group.title = record.title or group.title
+        group.source = _shown(record.source) or group.source
         group.runs.append(
             HistoryRun(
                 run_id=record.run_id,
