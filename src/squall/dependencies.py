@@ -2,15 +2,17 @@
 
 The Chaos Toolkit (1.21) starts the run again under ``uv run --with`` those packages.
 squall installs nothing by itself (an experiment file that installs code when it is run
-is a supply-chain risk, and CI images are built beforehand), so validation checks that
-each one is installed in squall's environment and, if not, refuses the experiment (exit
-2) with the ``pip install`` command that installs it. Only the distribution's name is
-checked, not its version, extras or markers.
+is a supply-chain risk, and CI images are built beforehand), so validation checks each
+requirement (PEP 508, read by ``packaging``, the PyPA's own library, as pip reads it)
+against squall's environment: a requirement whose marker does not hold here is skipped;
+otherwise the distribution must be installed and its version must satisfy the
+specifier (PEP 440, pre-releases accepted: what is installed is what runs). If not, the
+experiment is refused (exit 2, located) with the ``pip install`` command. Extras and a
+direct reference (``name @ URL``) are not checked: only the name and the version.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from squall.errors import Problem
@@ -23,13 +25,13 @@ if TYPE_CHECKING:
 __all__ = ["dependency_problems"]
 
 WHERE = "/runtime/python/dependencies"
-#: a PEP 508 requirement's name (what comes before extras, a version, a marker or ``@``)
-_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:$|[\[(<>=!~;@ ])")
+_EXAMPLE = 'e.g. "requests>=2.31"'
 
 
 def dependency_problems(raw: Mapping[str, Any]) -> list[Problem]:
     """A problem for each requirement of ``runtime.python.dependencies`` that is not
-    installed (or not a requirement); none when the key is absent."""
+    installed in a version it accepts (or not a requirement); none when the key is
+    absent."""
     runtime = raw.get("runtime")
     python = runtime.get("python") if isinstance(runtime, Mapping) else None
     wanted = python.get("dependencies") if isinstance(python, Mapping) else None
@@ -46,22 +48,47 @@ def dependency_problems(raw: Mapping[str, Any]) -> list[Problem]:
 
 
 def _requirement_problem(requirement: Any, where: str) -> Problem | None:
-    import shlex
     from importlib.metadata import PackageNotFoundError, version
 
-    match = _NAME.match(requirement) if isinstance(requirement, str) else None
-    if match is None:
-        shown = show_value(requirement)
-        return Problem(where, f"{shown} is not a requirement", 'e.g. "requests>=2.31"')
-    try:
-        version(match.group(1))
-    except PackageNotFoundError:
-        import sys
+    from packaging.requirements import InvalidRequirement, Requirement
 
-        return Problem(
-            where,
-            f"{show_value(requirement)} is not installed in squall's environment "
-            f"({sys.prefix}): squall installs nothing by itself",
-            f"pip install {shlex.quote(requirement.strip())} (where squall is installed)",
-        )
-    return None
+    shown = show_value(requirement)
+    if not isinstance(requirement, str):
+        return Problem(where, f"{shown} is not a requirement", _EXAMPLE)
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0]
+        return Problem(where, f"{shown} is not a requirement ({reason})", _EXAMPLE)
+    if parsed.marker is not None and not parsed.marker.evaluate():
+        return None  # not for this interpreter or platform
+    try:
+        installed = version(parsed.name)
+    except PackageNotFoundError:
+        return _refused(requirement, where, "is not installed in squall's environment")
+    if not parsed.specifier or _satisfies(parsed, installed):
+        return None
+    found = f"{parsed.name} {installed} is installed in squall's environment"
+    return _refused(requirement, where, f"is not met: {found}")
+
+
+def _satisfies(requirement: Any, installed: str) -> bool:
+    """PEP 440: the installed version is one the specifier accepts (a version PEP 440
+    cannot read satisfies only ``===`` of the same text)."""
+    from packaging.version import InvalidVersion
+
+    try:
+        return bool(requirement.specifier.contains(installed, prereleases=True))
+    except InvalidVersion:
+        return False
+
+
+def _refused(requirement: str, where: str, what: str) -> Problem:
+    import shlex
+    import sys
+
+    return Problem(
+        where,
+        f"{show_value(requirement)} {what} ({sys.prefix}): squall installs nothing by itself",
+        f"pip install {shlex.quote(requirement.strip())} (where squall is installed)",
+    )

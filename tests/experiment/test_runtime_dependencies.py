@@ -1,5 +1,6 @@
 """``runtime.python.dependencies`` (the Chaos Toolkit re-runs under ``uv run --with``):
-squall checks each requirement is installed where it runs, and refuses the experiment
+squall checks each requirement is installed where it runs, in a version its specifier
+accepts (unless its marker does not hold here), and refuses the experiment
 (exit 2, located, with the pip command) when one is not; it installs nothing itself."""
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def test_a_missing_requirement_is_refused_with_the_pip_command(
         ("requests", "at /runtime/python/dependencies: must be a list of requirements"),
         ([5], "at /runtime/python/dependencies/0: 5 is not a requirement"),
         (["==1.0"], 'at /runtime/python/dependencies/0: "==1.0" is not a requirement'),
+        (["click>=>8"], 'at /runtime/python/dependencies/0: "click>=>8" is not a requirement ('),
     ],
 )
 def test_what_is_not_a_list_of_requirements_is_refused(
@@ -57,3 +59,32 @@ def test_what_is_not_a_list_of_requirements_is_refused(
 ) -> None:
     result = squall("validate", str(_with_dependencies(tmp_path, dependencies)))
     assert result.code == 2 and message in result.stderr
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_an_installed_version_the_specifier_refuses_is_refused(
+    squall: Any, tmp_path: Path, command: str
+) -> None:
+    """The version is checked too (PEP 440): only the name was, so ``click>=99`` passed."""
+    from importlib.metadata import version
+
+    path = _with_dependencies(tmp_path, ["click>=8", "click>=99"])
+    result = squall(command, str(path))
+    assert result.code == 2
+    assert (
+        f'at /runtime/python/dependencies/1: "click>=99" is not met: click {version("click")} '
+        "is installed in squall's environment" in result.stderr
+    )
+    assert "hint: pip install 'click>=99'" in result.stderr
+    assert "dependencies/0" not in result.stderr
+    assert result.journal is None  # nothing ran
+
+
+def test_a_requirement_whose_marker_does_not_hold_here_is_skipped(
+    squall: Any, tmp_path: Path
+) -> None:
+    path = _with_dependencies(
+        tmp_path, ["squall-test-not-there ; python_version < '3'", "click>=99 ; os_name == 'nt'"]
+    )
+    result = squall("validate", str(path))
+    assert result.code == 0, result.stderr
