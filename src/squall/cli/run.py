@@ -316,6 +316,7 @@ class _Check:
         from squall.api import document_problems, sorted_problems
         from squall.experiment.overrides import override_findings
         from squall.notifications import notify
+        from squall.providers.argtypes import argument_type_warnings
         from squall.validate import placeholder_findings
 
         settings, controls = self.settings, self.controls
@@ -334,6 +335,7 @@ class _Check:
             warnings += override_findings(
                 experiment, overrides, secret_overrides, global_controls=controls, shared=shared
             )[1]
+            warnings += argument_type_warnings(experiment, overrides)
             if self.strict:
                 problems, warnings = problems + warnings, []
             _print_findings("warning", document.located(warnings))
