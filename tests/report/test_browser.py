@@ -139,3 +139,41 @@ def test_docs_screenshot_is_current(browser: Browser) -> None:
         pytest.fail("docs/images/report.png is out of date: run tests/report/docs_screenshot.py")
     make_screenshot(browser)
     pytest.fail("the report's look changed: docs/images/report.png was regenerated, commit it")
+
+
+def test_the_deviation_label_stays_inside_the_timeline(browser: Browser, tmp_path: Path) -> None:
+    """A deviation seen at the end of a run (an after probe, then a quick rollback) put its
+    "deviation seen at ..." label past the chart's right edge, cut in half (getting
+    started's lock-file experiment). It is drawn to the left of its line there."""
+    experiment = {
+        "title": "late deviation",
+        "description": "the method creates a marker, pauses; the after probe sees it",
+        "steady-state-hypothesis": {
+            "title": "no marker",
+            "probes": [
+                {"type": "probe", "name": "no-marker", "tolerance": False,
+                 "provider": {"type": "python", "module": "os.path", "func": "exists",
+                              "arguments": {"path": "marker"}}},
+            ],
+        },
+        "method": [
+            {"type": "action", "name": "create-marker", "pauses": {"after": 0.3},
+             "provider": {"type": "process", "path": "touch", "arguments": ["marker"]}},
+        ],
+        "rollbacks": [
+            {"type": "action", "name": "remove-marker",
+             "provider": {"type": "process", "path": "rm", "arguments": ["-f", "marker"]}},
+        ],
+    }  # fmt: skip
+    (tmp_path / "late.json").write_text(json.dumps(experiment))
+    assert run_squall("run", "late.json", "--no-history", cwd=tmp_path).returncode == 1
+    done = run_squall("report", "journal.json", "-o", "late.html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    page = browser.open((tmp_path / "late.html").as_uri())
+    label, chart = page.evaluate(
+        """[document.querySelector('.deviation-mark text').getBoundingClientRect(),
+            document.querySelector('.timeline-chart').getBoundingClientRect()]
+           .map(box => [box.left, box.right])"""
+    )
+    page.close()
+    assert chart[0] <= label[0] and label[1] <= chart[1], (label, chart)

@@ -13,6 +13,7 @@ __all__ = ["Band", "Bar", "Timeline", "layout"]
 
 LABEL = 250.0  # width of the label column
 WIDTH = 1000.0  # the whole drawing (SVG user units)
+DEVIATION_LABEL = 190.0  # room "deviation seen at 12.345 s" takes right of its line
 ROW = 18.0  # height of one row
 TOP = 42.0  # room for the phase band and the axis
 
@@ -62,6 +63,13 @@ class Timeline:
     @property
     def width(self) -> float:
         return WIDTH
+
+    @property
+    def deviation_text(self) -> tuple[float, str]:
+        """Where the deviation's label goes (x, text-anchor): right of its line, or left
+        of it near the right edge, where the label would be cut."""
+        x = self.deviation or 0.0
+        return (x - 3, "end") if x > WIDTH - DEVIATION_LABEL else (x + 3, "start")
 
 
 def _span(entries: list[Entry]) -> tuple[float, float] | None:
