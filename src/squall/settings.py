@@ -10,7 +10,6 @@ a key (``auths.example\\.com.type``) and ``name[2]`` indexes a list.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import MutableMapping
 
 from squall.errors import InputError
@@ -126,6 +125,8 @@ def save_settings(settings: dict[str, Any], path: StrPath | None = None) -> str:
 
 
 def _tokens(key: str) -> list[str | int]:
+    import re  # only for settings keys (squall settings set/get)
+
     parts = re.split(r"(?<!\\)\.", key)
     out: list[str | int] = []
     for part in parts:

@@ -17,9 +17,10 @@ parts (``x = [x, x]`` a hundred times) or holds itself ends in bounded time.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from itertools import islice
+
+from squall import _json
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def show_value(value: Any, width: int = 0) -> str:
     quotes); cut to ``width`` characters (ending with ``…``) when ``width`` is given."""
     kind = type(value)
     if value is None or kind is bool or kind is float or (kind is int and printable_int(value)):
-        text = json.dumps(value)
+        text = _json.dumps(value)
     elif kind is str and len(value) <= TEXT:
         text = _string(value)
     else:
@@ -105,11 +106,11 @@ def int_note(number: int | str) -> str:
 
 
 def _string(text: str) -> str:
-    shown = json.dumps(text, ensure_ascii=False)
+    shown = _json.dumps(text, ensure_ascii=False)
     try:
         shown.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (a file name that is not UTF-8)
-        shown = json.dumps(text)  # escaped, as JSON escapes it: \udcff
+        shown = _json.dumps(text)  # escaped, as JSON escapes it: \udcff
     return shown
 
 
@@ -139,7 +140,7 @@ class _Spell:
         if self.size > self.limit:
             return
         if value is None or isinstance(value, bool | float):
-            self.put(json.dumps(value))
+            self.put(_json.dumps(value))
         elif isinstance(value, int):
             self.put(str(value) if printable_int(value) else _string(int_note(value)))
         elif isinstance(value, str):
@@ -188,9 +189,9 @@ def bounded_output(output: Any, limit: int = EVENT_OUTPUT) -> dict[str, Any]:
     Toolkit's rule). A value JSON cannot write (an integer too long to print, a cycle)
     is described as the console shows it."""
     try:
-        encoded = json.dumps(output, ensure_ascii=False, default=repr)
+        encoded = _json.dumps(output, ensure_ascii=False, default=repr)
     except (ValueError, RecursionError):
         return {"output": show_value(output)}
     if len(encoded) > limit:
         return {"output_truncated": True, "output_size": len(encoded)}
-    return {"output": json.loads(encoded)}
+    return {"output": _json.loads(encoded)}

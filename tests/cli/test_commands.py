@@ -331,3 +331,58 @@ def test_a_malformed_squall_placement_key_is_invalid_for_every_engine(
             "/squall/task_queue",
             "/steady-state-hypothesis/probes/0/squall",
         ], result.stderr
+
+
+def _script_run_imports(tmp_path: Path, experiment: dict[str, Any]) -> set[str]:
+    """The modules ``python -X importtime bin/squall run`` of ``experiment`` imports."""
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps(experiment), encoding="utf-8")
+    script = Path(__file__).resolve().parents[2] / "bin" / "squall"
+    command = [sys.executable, "-X", "importtime", str(script), "run"]
+    done = subprocess.run(
+        [*command, "--journal-path", "j.json", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env=subprocess_env(SQUALL_HISTORY=str(tmp_path / "h.sqlite3")),
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "j.json").read_text())["status"] == "completed"
+    return {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+
+
+def _python(name: str, func: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    provider = {"type": "python", "module": "os.path", "func": func, "arguments": arguments}
+    return {"type": "probe", "name": name, "provider": provider}
+
+
+def test_a_run_imports_neither_json_nor_re(tmp_path: Path) -> None:
+    """json and re cost a run about 14 M instructions (issue 14's eighth pass): squall
+    reads and writes JSON with squall._json, and its patterns are read by hand or
+    compiled only when used (outputs, regex tolerances)."""
+    hypothesis = {"title": "holds", "probes": [_python("exists", "exists", {"path": "/"})]}
+    hypothesis["probes"][0]["tolerance"] = True
+    experiment = {
+        "title": "a ${what} run",
+        "description": "placeholders, a hypothesis and a python activity",
+        "configuration": {"what": "trivial"},
+        "steady-state-hypothesis": hypothesis,
+        "method": [_python("base", "basename", {"p": "/tmp/${what}"})],
+    }
+    imported = _script_run_imports(tmp_path, experiment)
+    assert "squall.engine.runner" in imported
+    assert not imported & {"json", "re", "json.decoder"}, imported & {"json", "re"}
+
+
+def test_a_process_activity_imports_no_json(tmp_path: Path) -> None:
+    """subprocess imports re (through locale); json stays out."""
+    provider = {"type": "process", "path": "true", "arguments": []}
+    experiment = {
+        "title": "a process",
+        "description": "one process activity",
+        "method": [{"type": "action", "name": "true", "provider": provider}],
+    }
+    imported = _script_run_imports(tmp_path, experiment)
+    assert "subprocess" in imported
+    assert "json" not in imported

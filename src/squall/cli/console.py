@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 
-from squall import _log
+from squall import _json, _log
 from squall.cli.live import Live
 from squall.errors import printable
 from squall.experiment.model import Activity
@@ -79,7 +78,7 @@ class Console:
     def _emit(self, text: str, shown: bool = True, **record: Any) -> None:
         if self.json_lines:
             record.setdefault("ts", time.time())
-            line = json.dumps(record, default=str)
+            line = _json.dumps(record, default=str)
             if shown:
                 self.stream.write(line + "\n")
             for sink in _log.progress_sinks:

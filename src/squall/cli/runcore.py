@@ -8,10 +8,10 @@ it for every other one. Both pass the same parameters (a test compares the two p
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable, Mapping
 
+from squall import _json
 from squall.cli import settled
 from squall.cli._errors import bad_parameter
 from squall.cli.console import Console
@@ -228,7 +228,7 @@ def _run_command(
     if show_plan:
         for p in prepared:
             assert p is not None
-            sys.stdout.write(json.dumps(p.plan.describe(), indent=2) + "\n")
+            sys.stdout.write(_json.dumps(p.plan.describe(), indent=2) + "\n")
         return 0
     global_controls = _global_controls(settings, control_files, events_file)
     named = suite or "journal_dir" in given

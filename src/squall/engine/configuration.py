@@ -3,11 +3,11 @@ Vault, command-line overrides, then dynamic (probe) configuration."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections import ChainMap
 from collections.abc import Callable, Collection, Mapping
 
+from squall import _json
 from squall._log import get_logger
 from squall.errors import InputError, Interrupted
 from squall.experiment.booleans import parse_bool
@@ -62,8 +62,8 @@ def convert_env_value(value: str, kind: str | None) -> Any:
         return parse_bool(value)
     if kind == "json":
         try:
-            return json.loads(value) if value else value
-        except json.JSONDecodeError as exc:
+            return _json.loads(value) if value else value
+        except _json.JSONDecodeError as exc:
             raise ValueError(f"not JSON: {exc}") from None
     raise ValueError(f"unknown type {show_value(kind)}")
 

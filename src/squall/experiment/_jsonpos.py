@@ -8,7 +8,9 @@ nothing), and answers the deepest place it reached.
 
 from __future__ import annotations
 
-import json
+from functools import cache
+
+from squall._json import scanstring
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -16,10 +18,18 @@ if TYPE_CHECKING:
 
 __all__ = ["json_position"]
 
-_SKIPPER = json.JSONDecoder(
-    parse_int=lambda _: 0, parse_float=lambda _: 0.0, parse_constant=lambda _: 0.0
-)
 _SPACE = " \t\n\r"
+
+
+@cache
+def _skipper() -> Any:
+    """The standard decoder, numbers not converted (json is imported only when a problem
+    is reported: a run does not import it)."""
+    import json
+
+    return json.JSONDecoder(
+        parse_int=lambda _: 0, parse_float=lambda _: 0.0, parse_constant=lambda _: 0.0
+    )
 
 
 def json_position(text: str, tokens: list[str]) -> tuple[int, int] | None:
@@ -58,7 +68,7 @@ def _member(text: str, at: int, token: str) -> int | None:
     found = None  # the last of duplicate keys wins, as in json.loads
     at = _skip_space(text, at + 1)
     while at < len(text) and text[at] == '"':
-        key, at = json.decoder.scanstring(text, at + 1)  # type: ignore[attr-defined]
+        key, at = scanstring(text, at + 1)
         at = _skip_space(text, _skip_space(text, at) + 1)  # past the ':'
         if key == token:
             found = at
@@ -84,7 +94,7 @@ def _element(text: str, at: int, index: int) -> int | None:
 def _next(text: str, at: int) -> int | None:
     """Past the value at ``at`` and its comma: where the next item starts (None: the end)."""
     _value: Any
-    _value, end = _SKIPPER.raw_decode(text, at)
+    _value, end = _skipper().raw_decode(text, at)
     end = _skip_space(text, end)
     if end < len(text) and text[end] == ",":
         return _skip_space(text, end + 1)

@@ -7,13 +7,13 @@ only when a problem must be reported, so the happy path pays nothing for them.
 from __future__ import annotations
 
 import gc
-import json
 import math
 import os
 import sys
 from collections.abc import Mapping
 from functools import cache, lru_cache, partial
 
+from squall import _json
 from squall.errors import LoadError, Problem
 from squall.experiment._jsonpos import json_position
 from squall.experiment.limits import (
@@ -368,9 +368,9 @@ def _parse(text: str, name: str, fmt: str, unusual: list[str]) -> tuple[Any, Any
             return value
 
         try:
-            data = json.loads(text, parse_int=number, parse_float=real, parse_constant=constant)
+            data = _json.loads(text, parse_int=number, parse_float=real, parse_constant=constant)
             return data, None
-        except json.JSONDecodeError as exc:
+        except _json.JSONDecodeError as exc:
             problem = Problem("", f"invalid JSON: {exc.msg}", "fix the syntax at that place")
             raise LoadError(
                 f"cannot parse {name} as JSON",

@@ -15,10 +15,9 @@ The rules, shared by the engine, ``squall validate`` and ``squall lint``:
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Iterator, Mapping
 
+from squall import _json
 from squall._record import Record
 from squall.experiment._reader import pointer_join
 from squall.experiment.substitute import map_strings
@@ -26,6 +25,7 @@ from squall.show import kind_of, show_value
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
+    import re
     from typing import Any
 
 __all__ = [
@@ -46,10 +46,14 @@ _SEGMENT_RE = r"\.(?P<bare>[^.\[\]}]+)|\[(?:(?P<int>-?\d+)|'(?P<sq>[^'}]*)'|\"(?
 
 
 def _token() -> re.Pattern[str]:
+    import re  # not at import: a run without outputs never loads it
+
     return re.compile(_TOKEN_RE)  # re caches compiled patterns
 
 
 def _segment() -> re.Pattern[str]:
+    import re
+
     return re.compile(_SEGMENT_RE)
 
 
@@ -206,7 +210,7 @@ def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     try:
-        return json.dumps(value, ensure_ascii=False, default=str)
+        return _json.dumps(value, ensure_ascii=False, default=str)
     except ValueError:
         return str(value)
 

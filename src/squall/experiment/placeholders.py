@@ -9,7 +9,6 @@ commands use it); ``${outputs...}`` has rules of its own (``outputs_rules``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Container, Iterator, Mapping
 
 from squall.experiment._reader import pointer_join
@@ -34,8 +33,6 @@ __all__ = [
 #: names the engine itself defines
 BUILTIN_NAMES = frozenset({"squall_run_id"})
 
-_PLACEHOLDER = re.compile(r"\$(?:\$|\{([^}]*)\})")
-_IDENTIFIER = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*\Z")
 
 #: (pointer, nearest mapping key or "", value) of a scalar inside a structure
 if TYPE_CHECKING:
@@ -43,8 +40,23 @@ if TYPE_CHECKING:
 
 
 def placeholders(text: str) -> list[str]:
-    """The names inside ``${...}`` in ``text`` (an escaped ``$${`` is not one)."""
-    return [m.group(1) for m in _PLACEHOLDER.finditer(text) if m.group(1) is not None]
+    r"""The names inside ``${...}`` in ``text`` (an escaped ``$${`` is not one): what the
+    pattern ``\$(?:\$|\{([^}]*)\})`` finds, read without ``re`` (a run does not
+    import it)."""
+    names = []
+    at = text.find("$")
+    while at >= 0:
+        after = text[at + 1 : at + 2]
+        if after == "$":  # an escaped dollar
+            at = text.find("$", at + 2)
+            continue
+        end = text.find("}", at + 2) if after == "{" else -1
+        if end >= 0:
+            names.append(text[at + 2 : end])
+            at = text.find("$", end + 1)
+        else:
+            at = text.find("$", at + 1)
+    return names
 
 
 def is_output(name: str) -> bool:
@@ -54,7 +66,7 @@ def is_output(name: str) -> bool:
 
 def is_variable(name: str) -> bool:
     """A name substitution can replace (letters, digits, underscores; not outputs)."""
-    return _IDENTIFIER.match(name) is not None
+    return name.isascii() and name.isidentifier()  # [_a-zA-Z][_a-zA-Z0-9]*
 
 
 def leaves(value: Any, pointer: str, key: str = "") -> Iterator[Leaf]:

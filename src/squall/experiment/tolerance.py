@@ -10,10 +10,9 @@ engine and are not decided here.
 from __future__ import annotations
 
 import contextlib
-import json
-import re
 from collections.abc import Callable, Mapping
 
+from squall import _json
 from squall.experiment._reader import Reader
 from squall.experiment.custom import CustomTolerance, tolerance_check
 from squall.experiment.jsonpath import compile_jsonpath, jsonpath_values
@@ -115,6 +114,8 @@ def _regex(r: Reader, d: Mapping[str, Any], pointer: str, target: str | None) ->
     if not isinstance(pattern, str):
         r.add(pointer, 'a regex tolerance needs a "pattern" string')
         return None
+    import re  # only for regex tolerances
+
     try:
         re.compile(pattern)
     except re.error as exc:
@@ -282,6 +283,8 @@ def _check_regex(tolerance: RegexTolerance, output: Any, substitute: Substitute)
     if not isinstance(value, str):
         hint = ' (set "target", e.g. stdout or body)' if tolerance.target is None else ""
         return Verdict(False, f"regex {show_value(pattern)} needs text, got {kind_of(value)}{hint}")
+    import re
+
     met = re.search(pattern, value) is not None
     if met:
         return Verdict(True)
@@ -296,7 +299,7 @@ def _check_jsonpath(tolerance: JsonPathTolerance, output: Any, substitute: Subst
         value = value.decode("utf-8", "replace")
     if isinstance(value, str):
         with contextlib.suppress(ValueError):  # text that is not JSON is matched as text
-            value = json.loads(value)
+            value = _json.loads(value)
     path = str(substitute(tolerance.path))
     try:
         matches = jsonpath_values(path, value)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import sys
+
+from squall import _json
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def read_start(path: str) -> dict[str, Any] | None:
     try:
         with open(path, encoding="utf-8") as handle:
             first = handle.readline(1 << 24)
-        record = json.loads(first)
+        record = _json.loads(first)
     except (OSError, ValueError):
         return None
     if not isinstance(record, dict) or record.get("event") != "start":

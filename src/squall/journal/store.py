@@ -8,9 +8,10 @@ each run entry on one line: readable, diff-friendly, and written by the C JSON e
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Mapping
+
+from squall import _json
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -53,16 +54,18 @@ def encodable(value: Any) -> Any:
     return str(value)
 
 
-_compact = json.JSONEncoder(ensure_ascii=False, default=encodable, separators=(", ", ": "))
+def _compact(value: Any) -> str:
+    """The journal's JSON of ``value`` (one line, non-ASCII kept)."""
+    return _json.dumps(value, ensure_ascii=False, default=encodable)
 
 
-_text = json.encoder.encode_basestring  # what the encoder uses for text (C when available)
+_text = _json.encode_text  # what the encoder uses for text
 encode_text = _text
-_c_encoder: Any = getattr(json.encoder, "c_make_encoder", None)  # not in the stubs
+_c_encoder: Any = _json.make_encoder
 
 
 def dumps(value: Any) -> str:
-    """One-line JSON with the same encoding rules as the journal (what ``_compact.encode``
+    """One-line JSON with the same encoding rules as the journal (what ``_compact``
     writes; text, null, booleans and integers without its layers of calls)."""
     kind = type(value)
     if kind is str:
@@ -74,7 +77,7 @@ def dumps(value: Any) -> str:
     if kind is int:
         return int.__repr__(value)
     if _c_encoder is None or kind is float:
-        return _compact.encode(value)
+        return _compact(value)
     return "".join(_c_encoder({}, encodable, _text, None, ": ", ", ", False, False, True)(value, 0))
 
 
@@ -258,7 +261,7 @@ def _write_text(path: str, text: str) -> None:
 def read_journal(path: StrPath) -> dict[str, Any]:
     """Read a journal file written by squall or the Chaos Toolkit."""
     with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+        data = _json.loads(handle.read())
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not a journal (top level is not an object)")
     return data
@@ -276,7 +279,7 @@ PLAYED_ATTRIBUTE = "user.squall.played"
 def played_noted(path: str) -> list[str]:
     """The rollbacks ``EventStream.note_played`` noted on ``path`` ([] when none)."""
     try:
-        names = json.loads(os.getxattr(path, PLAYED_ATTRIBUTE))
+        names = _json.loads(os.getxattr(path, PLAYED_ATTRIBUTE))
     except (OSError, AttributeError, ValueError):
         return []
     return [str(n) for n in names] if isinstance(names, list) else []
@@ -421,7 +424,7 @@ class EventStream:
         which needs no data block (ext4, XFS and btrfs keep a small one in the inode) and
         no file size (``RLIMIT_FSIZE``). False when the file system refuses it."""
         try:
-            os.setxattr(self.path, PLAYED_ATTRIBUTE, json.dumps(names).encode("utf-8"))
+            os.setxattr(self.path, PLAYED_ATTRIBUTE, _json.dumps(names).encode("utf-8"))
         except (OSError, AttributeError):  # no xattr support, or none left
             return False
         return True

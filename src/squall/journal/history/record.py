@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 
+from squall import _json
 from squall._record import Record
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -36,7 +36,7 @@ COLUMNS = (*SUMMARY_COLUMNS, "journal")
 
 RUNNING = "running"
 
-_TEXT = json.encoder.encode_basestring  # a text as JSON (C when available)
+_TEXT = _json.encode_text  # a text as JSON, non-ASCII kept (C)
 
 
 def experiment_hash(raw: Mapping[str, Any]) -> str:
@@ -101,7 +101,7 @@ _SLICE = 32
 
 
 def _dumps_canonical(value: Any, _level: int = 0) -> list[str]:
-    text = json.dumps(
+    text = _json.dumps(
         value,
         sort_keys=True,
         separators=(",", ":"),
@@ -116,7 +116,7 @@ def _dumps_canonical(value: Any, _level: int = 0) -> list[str]:
 #: as pieces to join; the C encoder itself when there is one (a list of its pieces),
 #: without ``dumps``' layers (the document has passed the input limits: no cycle)
 _canonical: Callable[[Any, int], list[str]] = _dumps_canonical
-_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)  # not in the stubs
+_C_ENCODER: Any = _json.make_encoder
 if _C_ENCODER is not None:
     # markers, default, text encoder, indent, separators, sort_keys, skipkeys, allow_nan
     _canonical = _C_ENCODER(None, str, _TEXT, None, ":", ",", True, False, True)
@@ -197,7 +197,7 @@ class RunRecord(Record):
         """The stored final journal, parsed (None while the run has not finished)."""
         if not self.journal:
             return None
-        data = json.loads(self.journal)
+        data = _json.loads(self.journal)
         return data if isinstance(data, dict) else None
 
     def summary(self) -> dict[str, Any]:

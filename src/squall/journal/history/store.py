@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable
 
 from squall.errors import InputError
@@ -140,6 +139,8 @@ class RunHistory:
             UnknownRun: no run, or several, match (the message names near matches).
         """
         wanted = run_id.strip().lower()
+        import re  # not on a run's path
+
         if not re.match(_ID, wanted):
             raise UnknownRun(
                 f"{show_value(run_id)} is not a run id (run ids are letters and digits)"
