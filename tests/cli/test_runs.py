@@ -121,6 +121,30 @@ def test_diff_of_two_runs(squall: Any, tmp_path: Path, target: str) -> None:
     assert "no changes (besides timings)" in sq("runs", "diff", held, held).stdout
 
 
+def test_diff_says_why_an_activity_failed(squall: Any, tmp_path: Path) -> None:
+    """A failure's reason (the last line of the journal's exception) is in the diff: the
+    reader need not open the journal to see why a run broke (newcomer9's walk)."""
+    sq = in_history(squall, tmp_path)
+    experiment = tmp_path / "mkdir.json"
+    action = {"type": "python", "module": "os", "func": "mkdir", "arguments": {"path": "d"}}
+    experiment.write_text(json.dumps({"title": "t", "description": "d", "method": [
+        {"type": "action", "name": "make-dir", "provider": action}]}))  # fmt: skip
+    first, second = sq("run", str(experiment)), sq("run", str(experiment))
+    assert (first.code, second.code) == (0, 3), second.stderr
+    ids = [r.journal["squall"]["run_id"] for r in (first, second)]
+    text = sq("runs", "diff", *ids).stdout
+    assert (
+        "  ~ method    action make-dir: succeeded -> failed (FileExistsError: [Errno 17] File "
+        "exists: 'd'), "
+    ) in text
+    data = json.loads(sq("runs", "diff", *ids, "--json").stdout)
+    row = data["activities"][0]
+    assert row["b"]["reason"] == "FileExistsError: [Errno 17] File exists: 'd'"
+    assert "reason" not in row["a"] and row["changed"] == ["status", "reason"]
+    again = json.loads(sq("runs", "diff", ids[1], ids[1], "--json").stdout)
+    assert again["activities"][0]["changed"] == []
+
+
 def test_a_bad_run_id_is_a_clear_error(squall: Any, tmp_path: Path) -> None:
     sq = in_history(squall, tmp_path)
     held, _ = two_runs(sq, tmp_path)

@@ -52,7 +52,20 @@ def _activities(journal: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, 
 def _facts(entry: Mapping[str, Any] | None, *fields: str) -> dict[str, Any] | None:
     if entry is None:
         return None
-    return {f: entry.get(f) for f in fields}
+    facts = {f: entry.get(f) for f in fields}
+    if entry.get("status") == "failed":
+        facts["reason"] = _reason(entry)
+    return facts
+
+
+def _reason(entry: Mapping[str, Any]) -> str | None:
+    """Why an activity failed: the last line of its journal ``exception`` (``Type:
+    message``), as ``runs show`` and the console give it."""
+    lines = entry.get("exception")
+    if not isinstance(lines, list) or not lines:
+        return None
+    last = str(lines[-1]).strip().splitlines()
+    return last[-1] if last else None
 
 
 def _pair(
@@ -64,7 +77,9 @@ def _pair(
         if left is None or right is None:
             changed = ["presence"]
         else:
-            changed = [f for f in fields if f != "duration" and left[f] != right[f]]
+            changed = [
+                f for f in (*fields, "reason") if f != "duration" and left.get(f) != right.get(f)
+            ]
         entry = a.get(key) or b.get(key) or {}
         kind = (entry.get("activity") or {}).get("type", "")
         row = {"phase": key[0], "name": key[1], "type": kind, "a": left, "b": right}
@@ -113,7 +128,7 @@ def _row(row: dict[str, Any], labels: tuple[str, str]) -> str:
     if left is None or right is None:
         only = labels[0] if right is None else labels[1]
         return f"  {'-' if right is None else '+'} {where}: only in run {only}"
-    parts = [_change("", left["status"], right["status"], str).strip()]
+    parts = [_change("", _status(left), _status(right), str).strip()]
     if "tolerance_met" in left:
         parts.append(_change("tolerance met", left["tolerance_met"], right["tolerance_met"]))
     if "duration" in left:
@@ -122,6 +137,14 @@ def _row(row: dict[str, Any], labels: tuple[str, str]) -> str:
         parts.append(_change("output", left["output"], right["output"]))
     mark = "~" if row["changed"] else " "
     return f"  {mark} {where}: {', '.join(parts)}"
+
+
+def _status(facts: Mapping[str, Any]) -> str:
+    """``failed (ValueError: disk full)``: a failure with its reason, cut to 80 characters."""
+    reason = facts.get("reason")
+    if not reason:
+        return str(facts["status"])
+    return f"{facts['status']} ({reason if len(reason) <= 80 else reason[:79] + '…'})"
 
 
 def format_diff(diff: dict[str, Any]) -> str:
