@@ -79,3 +79,55 @@ def test_an_http_error_does_not_write_a_query_token(squall: Any, tmp_path: Path)
     for text in (result.stdout, result.stderr):
         assert TOKEN not in text, text
     assert TOKEN not in json.dumps(json.loads(journal)["run"])
+
+
+URL_PW = "CNRYurlpass-04"
+
+
+def test_an_experiment_url_with_credentials_reaches_no_sink(squall: Any, tmp_path: Path) -> None:
+    """An experiment fetched from ``http://user:password@...`` (or ``?access_token=``):
+    the password was in the console's first line ("running ... (URL, run ...)"), the run
+    history's source (``runs show``) and validate's messages (newcomer9's walk). The URL is
+    now named with its credentials masked wherever it is shown, and they are secrets."""
+    import http.server
+    import threading
+
+    from sqharness import EXAMPLES
+
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "trivial.json").write_text((EXAMPLES / "trivial.json").read_text())
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(  # noqa: E731
+        *a, directory=str(tmp_path / "www")
+    )
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    history = str(tmp_path / "h.sqlite3")
+    try:
+        outputs = []
+        for url in (
+            f"http://alice:{URL_PW}@127.0.0.1:{port}/trivial.json",
+            f"http://127.0.0.1:{port}/trivial.json?access_token={URL_PW}",
+        ):
+            run = squall("run", url, "--history", history)
+            assert run.code == 0, run.stderr
+            assert 'running "trivial" (http://' in run.stderr and MASK in run.stderr
+            outputs += [run.stdout, run.stderr, (tmp_path / "journal.json").read_text()]
+            run_id = run.journal["squall"]["run_id"]
+            shown = squall("runs", "show", run_id, "--history", history)
+            assert f":{MASK}@" in shown.stdout or f"={MASK}" in shown.stdout, shown.stdout
+            outputs += [shown.stdout, squall("runs", "list", "--history", history).stdout]
+            checked = squall("validate", url)
+            assert checked.code == 0, checked.stderr
+            outputs += [checked.stderr]
+        missing = squall("run", f"http://alice:{URL_PW}@127.0.0.1:{port}/nope.json")
+        assert missing.code == 2 and "HTTP 404" in missing.stderr
+        outputs.append(missing.stderr)
+    finally:
+        server.shutdown()
+        server.server_close()
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("h.sqlite3*"))
+    assert URL_PW.encode() not in stored
+    leaks = [text for text in outputs if URL_PW in text]
+    assert not leaks, leaks[0]

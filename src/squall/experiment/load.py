@@ -546,8 +546,13 @@ def _auth_header(url: str, auths: Mapping[str, Any]) -> str | None:
 
 
 def _load_url(url: str, *, verify_tls: bool, auths: Mapping[str, Any], limits: Limits) -> Document:
+    """The document at ``url``, named by the URL with its credentials (userinfo password,
+    token parameters) masked: they are registered as secrets, so no sink gets them."""
     import httpx
 
+    from squall.masking import mask_text, redact_url
+
+    name = redact_url(url)
     headers = {"Accept": "application/json, application/x-yaml"}
     auth = _auth_header(url, auths)
     if auth:
@@ -555,17 +560,17 @@ def _load_url(url: str, *, verify_tls: bool, auths: Mapping[str, Any], limits: L
     try:
         with httpx.stream("GET", url, headers=headers, verify=verify_tls, timeout=30.0) as response:
             if response.status_code != 200:
-                raise LoadError(f"cannot fetch {url}: HTTP {response.status_code}")
+                raise LoadError(f"cannot fetch {name}: HTTP {response.status_code}")
             raw = b""
             for chunk in response.iter_bytes():
                 raw += chunk
                 if len(raw) > limits.document_bytes:
                     break
     except httpx.HTTPError as exc:
-        raise LoadError(f"cannot fetch {url}: {exc}") from None
+        raise LoadError(f"cannot fetch {name}: {mask_text(str(exc))}") from None
     content_type = response.headers.get("content-type", "").split(";")[0].strip()
     fmt = {"application/json": "json", "application/x-yaml": "yaml", "text/yaml": "yaml"}.get(
         content_type
     ) or _format_for(url.split("?", maxsplit=1)[0])
-    text = _decode(raw, url, limits, response.charset_encoding or "utf-8")
-    return parse_text(text, url, fmt, limits)
+    text = _decode(raw, name, limits, response.charset_encoding or "utf-8")
+    return parse_text(text, name, fmt, limits)
