@@ -154,16 +154,15 @@ def _stop_on_sigterm() -> None:
     Both are remembered (squall.errors.early_signal): code that swallows the
     KeyboardInterrupt (a driver module imported for validation catches everything) must
     not turn the stop into another exit code, nor let a run start after it."""
-    import signal
-
+    from squall import _signal as signal
     from squall.errors import note_early_signal
 
     def stop(signum: int, frame: object) -> None:
-        note_early_signal(signal.Signals(signum).name)
+        note_early_signal(signal.name_of(signum))
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    if signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:  # not under nohup
+    if signal.getsignal(signal.SIGHUP) == signal.SIG_DFL:  # not under nohup
         signal.signal(signal.SIGHUP, stop)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, stop)
@@ -184,8 +183,9 @@ def _after_early_signal(code: int) -> int:
 def _dispositions() -> dict[int, object]:
     """The handlers of the signals a command may change for its own end (SIGUSR1/2 after
     a run), when called in-process (tests, embedders: their process keeps its own)."""
-    import signal
     import threading
+
+    from squall import _signal as signal
 
     if threading.current_thread() is not threading.main_thread():
         return {}
@@ -193,7 +193,7 @@ def _dispositions() -> dict[int, object]:
 
 
 def _restore(kept: dict[int, object]) -> None:
-    import signal
+    from squall import _signal as signal
 
     for sig, handler in kept.items():
         signal.signal(sig, handler)  # type: ignore[arg-type]
@@ -203,7 +203,7 @@ def _ignore_stop_signals() -> None:
     """The command is done and its exit code known: a SIGINT or SIGTERM now (while
     Python shuts down, when it puts the default handlers back) must not turn it into
     -2 or -15."""
-    import signal
+    from squall import _signal as signal
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)

@@ -594,14 +594,13 @@ def _ignore_late_stop_signals() -> None:
     """The run is over and its journal written: a SIGUSR1/SIGUSR2 sent now (a control's
     thread asking, too late, to stop the run, as chaosaddons' safeguards may) has nothing
     left to stop and must not kill squall and change its exit code."""
-    import signal
-
+    from squall import _signal as signal
     from squall import cli
 
     if not cli.own_process:  # in-process (tests, CliRunner): the caller's handlers stay
         return
     for name in ("SIGUSR1", "SIGUSR2"):
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
+        signal.signal(signal.number_of(name), signal.SIG_IGN)
 
 
 def _run_notified(settings: dict[str, Any], experiment: Any, run: Callable[[], _T]) -> _T:

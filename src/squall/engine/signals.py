@@ -7,12 +7,12 @@ recover``; a second signal stops that rollback too (it is then owed again)."""
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from squall import _signal as signal
 from squall.engine.context import Interruption, RunContext
 from squall.errors import Interrupted, early_signal
 
@@ -87,7 +87,7 @@ def request_stop_now(ctx: RunContext, interruption: Interruption) -> None:
     reason)."""
     first = request_stop(ctx, interruption)
     main = threading.main_thread()
-    if not first or threading.current_thread() is main or not hasattr(signal, "SIGUSR1"):
+    if not first or threading.current_thread() is main:
         return
     if ctx.raise_on_signal and callable(signal.getsignal(signal.SIGUSR1)) and main.ident:
         signal.pthread_kill(main.ident, signal.SIGUSR1)
@@ -95,7 +95,7 @@ def request_stop_now(ctx: RunContext, interruption: Interruption) -> None:
 
 def _ignored(name: str) -> bool:
     """SIGHUP ignored by whoever started squall (``nohup``): a hang-up must not stop it."""
-    return name == "SIGHUP" and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    return name == "SIGHUP" and signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
 
 
 @contextmanager
@@ -115,18 +115,18 @@ def handle_signals(ctx: RunContext, deadline: float | None = None) -> Iterator[N
         )
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
+        name = signal.name_of(signum)
         interruption = known[name]
         request_stop(ctx, interruption.replace())
         if ctx.raise_on_signal and ctx.halt.is_set():
             first = ctx.interruption or interruption  # the first request gives the reason
             raise Interrupted(first.reason, first.name)
 
-    names = [n for n in known if hasattr(signal, n) and not _ignored(n)]
+    names = [n for n in known if not _ignored(n)]
     early = early_signal()
     if early in known:  # received while loading (and maybe swallowed): nothing may start
         request_stop(ctx, known[early].replace())
-    previous = {n: signal.signal(getattr(signal, n), handler) for n in names}
+    previous = {n: signal.signal(signal.number_of(n), handler) for n in names}
     if deadline:
         signal.setitimer(signal.ITIMER_REAL, deadline)
     try:
@@ -134,7 +134,7 @@ def handle_signals(ctx: RunContext, deadline: float | None = None) -> Iterator[N
     finally:
         disarm_deadline()
         for name, old in previous.items():
-            signal.signal(getattr(signal, name), old)
+            signal.signal(signal.number_of(name), old)
         _put_back_sigquit()
 
 
@@ -143,10 +143,9 @@ def _put_back_sigquit() -> None:
     ignores SIGINT and SIGQUIT in the whole process until its child ends: SIGINT was put
     back above; SIGQUIT gets the disposition Python has for it (an in-process run must
     not return with it ignored)."""
-    if hasattr(signal, "SIGQUIT"):
-        current = signal.getsignal(signal.SIGQUIT)
-        if current is not None:
-            signal.signal(signal.SIGQUIT, current)
+    current = signal.getsignal(signal.SIGQUIT)
+    if current is not None:
+        signal.signal(signal.SIGQUIT, current)
 
 
 def disarm_deadline() -> None:
