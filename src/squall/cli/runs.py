@@ -1,4 +1,4 @@
-"""``squall runs list|show|diff|prune|report|attach``: the run history (and following a
+"""``squall runs list|show|diff|prune|report|attach|import``: the run history (and following a
 Temporal run to its end)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from squall.cli.history import history_options, open_cli_history
+from squall.cli.runs_import import IMPORTED, import_runs
 from squall.cli.temporal_options import temporal_options
 from squall.errors import printable
 from squall.show import counted
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from squall.journal.history import RunHistory, RunRecord
     from squall.temporal.options import ConnectOptions
 
-__all__ = ["runs"]
+__all__ = ["open_store", "runs"]
 
 _OUTCOMES = ["held", "deviated", "broken", "not-run", "interrupted"]
 #: the largest --limit: SQLite and PostgreSQL hold 64-bit integers, more is refused
@@ -29,7 +30,7 @@ _MOST_RUNS = 2**63 - 1
 
 
 @contextmanager
-def _store(ctx: click.Context, history: str | None, no_history: bool) -> Iterator[RunHistory]:
+def open_store(ctx: click.Context, history: str | None, no_history: bool) -> Iterator[RunHistory]:
     from squall.cli.run import load_cli_settings
     from squall.errors import InputError
 
@@ -79,7 +80,7 @@ def list_runs(
     no_history: bool,
 ) -> int:
     """List runs, newest first."""
-    with _store(ctx, history, no_history) as store:
+    with open_store(ctx, history, no_history) as store:
         status = "running" if outcome == "running" else None
         found = store.runs(
             experiment=experiment,
@@ -124,7 +125,7 @@ def show_run(
     """Show one run (RUN_ID may be a unique prefix)."""
     from squall.errors import InputError
 
-    with _store(ctx, history, no_history) as store:
+    with open_store(ctx, history, no_history) as store:
         record = store.get(run_id)
     if show_journal:
         if not record.journal:
@@ -185,6 +186,8 @@ def attach(
 
 
 def _events(record: RunRecord) -> str:
+    if (record.squall_version or "").endswith(IMPORTED):
+        return "- (an imported journal)"
     if record.events_path is None:
         return "- (not streamed: --no-events)"
     if record.finished and not os.path.exists(record.events_path):
@@ -236,7 +239,7 @@ def diff_runs_command(
     from squall.errors import InputError
     from squall.journal.history.diff import diff_runs, format_diff
 
-    with _store(ctx, history, no_history) as store:
+    with open_store(ctx, history, no_history) as store:
         a, b = store.get(run_a), store.get(run_b)
     for record in (a, b):
         if not record.journal:
@@ -284,7 +287,7 @@ def prune_runs(
     before = None
     if older_than is not None:
         before = (datetime.now(UTC) - timedelta(days=older_than)).isoformat()
-    with _store(ctx, history, no_history) as store:
+    with open_store(ctx, history, no_history) as store:
         doomed = store.prune(keep=keep, before=before, dry_run=dry_run)
         for run_id in doomed:
             click.echo(run_id)
@@ -335,7 +338,7 @@ def report_runs(
     duration trend, the last failure and why; each run links to its own report."""
     from squall.report.history import write_history
 
-    with _store(ctx, history, no_history) as store:
+    with open_store(ctx, history, no_history) as store:
         found = [store.get(r.run_id) for r in store.runs(experiment=experiment, limit=limit)]
         where = store.where
     written, folder = write_history(found, output, _state, where, limit)
@@ -345,3 +348,6 @@ def report_runs(
         err=True,
     )
     return 0
+
+
+runs.add_command(import_runs)

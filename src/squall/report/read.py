@@ -20,7 +20,7 @@ from squall.masking import mask_value
 from squall.report.model import Entry, Group, HypothesisCheck, RunReport, short
 from squall.show import int_note
 
-__all__ = ["read_journal", "report_from_journal", "report_from_text"]
+__all__ = ["journal_from_text", "read_journal", "report_from_journal", "report_from_text"]
 
 _OUTCOMES = {"held": 0, "deviated": 1, "broken": 3, "not-run": 4, "interrupted": 130}
 
@@ -43,6 +43,16 @@ def report_from_text(text: str, source: str = "journal") -> RunReport:
     Raises:
         InputError: not JSON, or not a journal.
     """
+    return report_from_journal(journal_from_text(text, source), source)
+
+
+def journal_from_text(text: str, source: str = "journal") -> Any:
+    """A journal's JSON text, parsed as a report reads it (what Python cannot print made
+    printable), not yet checked to be a journal.
+
+    Raises:
+        InputError: not JSON (located), or nested too deeply.
+    """
     try:
         # what the JSON holds that Python cannot print (an integer of over 4300 digits,
         # a lone surrogate escape, nesting deeper than the templates recurse) is made
@@ -54,7 +64,7 @@ def report_from_text(text: str, source: str = "journal") -> RunReport:
         ) from None
     except RecursionError:
         raise InputError(f"{source}: not a journal (JSON nested too deeply)") from None
-    return report_from_journal(data, source)
+    return data
 
 
 def _integer(digits: str) -> int | str:
