@@ -122,6 +122,13 @@ def _refuse(path: Path, why: str, configuration: Mapping[str, Any] | None) -> Ac
     )
 
 
+def _placeholder(text: str) -> str:
+    """The first ``${name}`` left in ``text`` (substitution keeps one it cannot fill)."""
+    start = text.find("${")
+    end = text.find("}", start)
+    return text[start : end + 1] if start >= 0 and end > start + 2 else ""
+
+
 def _root_of(real: Path, roots: list[Allowed]) -> Allowed | None:
     return next((root for root in roots if _inside(real, root.real)), None)
 
@@ -147,6 +154,12 @@ def check_path(
     """
     if not str(path) or "\0" in str(path):
         raise ActivityFailed(f"not a path: {show_value(str(path))}")
+    placeholder = _placeholder(str(path))
+    if placeholder:  # the value never came: widening the allow-list is not the fix
+        raise ActivityFailed(
+            f"refusing {path}: it still holds {placeholder}, which nothing defined (the "
+            "run warned of it): give its value with --var or --var-file"
+        )
     roots = allowed_roots(configuration)
     lexical = _lexical(path)
     real = Path(os.path.realpath(lexical))

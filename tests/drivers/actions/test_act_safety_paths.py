@@ -26,6 +26,8 @@ from squall.drivers.security.actions_files import (
     restore_permissions,
 )
 
+from sqharness import run_squall
+
 
 def mode(path: Path) -> int:
     return path.lstat().st_mode & 0o7777
@@ -351,3 +353,30 @@ def test_a_refusal_lists_each_allowed_directory_once_with_every_source(
         f"{tree['allowed']} (the demo's state directory, configuration "
         '"squall_allowed_paths", SQUALL_ALLOWED_PATHS)'
     )
+
+
+def test_a_path_that_still_holds_a_placeholder_says_so(tree: dict[str, Path]) -> None:
+    """A security example run without its var file sends "${config_file}" on as text (as
+    the Chaos Toolkit does); the refusal named the allow-list and how to widen it, which
+    is not the fix. It names the placeholder nobody defined and how to give it."""
+    for folder in ("outside", "allowed"):
+        with pytest.raises(ActivityFailed) as refused:
+            check_path(str(tree[folder] / "${config_file}"), must_exist=False)
+        message = str(refused.value)
+        assert "still holds ${config_file}, which nothing defined" in message
+        assert "--var or --var-file" in message and "squall_allowed_paths" not in message
+    # a real path outside the allow-list keeps its message
+    with pytest.raises(ActivityFailed, match=r"not inside an allowed directory\. Allowed"):
+        check_path(str(tree["protected"]))
+
+
+def test_a_security_example_without_its_var_file_says_what_is_missing(tmp_path: Path) -> None:
+    """The run a newcomer makes when they forget --var-file demo-vars.json."""
+    example = Path(__file__).resolve().parents[3] / "examples" / "security"
+    done = run_squall(
+        "run", str(example / "revoked-token-refused.yaml"), "--no-history", cwd=tmp_path
+    )
+    assert done.returncode == 3, done.stderr
+    verdict = next(line for line in done.stderr.splitlines() if "BROKEN" in line)
+    assert "still holds ${config_file}, which nothing defined" in verdict, verdict
+    assert "squall_allowed_paths" not in verdict
