@@ -229,13 +229,13 @@ def test_a_worker_told_to_stop_mid_method_gives_the_rest_to_another(
         said = victim.log()
         assert (
             "squall worker: SIGTERM received: stopping: it takes no new work; the 1 "
-            "step(s) it runs may finish within 1 s (--shutdown-grace)" in said
+            "step it runs may finish within 1 s (--shutdown-grace), then it is stopped" in said
         ), said
         assert (
             'method activity "slow" was still running when the shutdown grace '
             "ended: stopped (its run records it as failed)" in said
         ), said
-        assert "1 step(s) were stopped unfinished" in said and "Traceback" not in said, said
+        assert "1 step was stopped unfinished" in said and "Traceback" not in said, said
         journal = tmp_path / "j.json"
         attached = _attach(bed, started.stdout.strip(), journal)
         assert attached.returncode == 3, attached.stderr

@@ -184,8 +184,10 @@ def run_input(
     carried = [f"{s}.{k}" for s, k in inline_secrets(experiment)]
     carried += [f"{s}.{k}" for s, entries in (secret_overrides or {}).items() for k in entries]
     if carried and not encrypted:
+        names = sorted(set(carried))
         raise InputError(
-            f"{experiment.source or 'experiment'}: secret(s) {', '.join(sorted(set(carried)))} "
+            f"{experiment.source or 'experiment'}: {'secret' if len(names) == 1 else 'secrets'} "
+            f"{', '.join(names)} "
             "would be stored in Temporal's history in clear: set a payload key "
             "(SQUALL_TEMPORAL_KEY or SQUALL_TEMPORAL_KEY_FILE, see docs/scale-out.md) to "
             "encrypt them, or give them to the workers as environment (type: env) or Vault "

@@ -34,6 +34,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from squall.errors import InputError
+from squall.show import counted
 from squall.temporal.codec import PayloadKeyError
 from squall.temporal.names import WORKFLOW_NAME
 from squall.temporal.spec import say_every
@@ -244,7 +245,7 @@ def _outcome_of(result: Any) -> str:
         return "unknown"
     if "problems" in result:
         count = len(result["problems"] or [])
-        return f"not valid ({count} problem{'' if count == 1 else 's'})"
+        return f"not valid ({counted(count, 'problem')})"
     if "error" in result:
         return "not started"
     try:

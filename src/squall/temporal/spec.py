@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from squall.errors import InputError
+from squall.show import counted
 
 __all__ = ["MIN_EVERY", "check_cron", "check_timezone", "parse_every", "say_every"]
 
@@ -74,7 +75,7 @@ def check_cron(expression: str) -> str:
     if len(fields) != len(_FIELDS):
         raise InputError(
             f"--cron {expression!r}: expected 5 fields (minute hour day-of-month month "
-            f"day-of-week) or a macro such as @hourly, got {len(fields)} field(s)"
+            f"day-of-week) or a macro such as @hourly, got {counted(len(fields), 'field')}"
         )
     for number, (value, field) in enumerate(zip(fields, _FIELDS, strict=True), 1):
         problem = _field_problem(value, *field[1:])

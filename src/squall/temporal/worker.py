@@ -23,6 +23,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from squall.show import counted
 from squall.temporal.activities import BEAT, WorkerActivities, worker_identity
 from squall.temporal.codec import PayloadKeyError
 from squall.temporal.workflow import ExperimentWorkflow
@@ -183,7 +184,7 @@ def _signalled(name: str) -> None:
     stopped = process_signalled(name)
     sys.stderr.write(
         f"squall worker: {name} received (a control's exit request): "
-        f"{stopped} run(s) whose controls run here stopped\n"
+        f"{counted(stopped, 'run')} whose controls run here stopped\n"
     )
 
 
@@ -257,8 +258,8 @@ def _stopping(stop: asyncio.Event, name: str, activities: WorkerActivities, grac
     stop.set()
     running = activities.plays.running()
     then = (
-        f"the {running} step(s) it runs may finish within {grace:g} s (--shutdown-grace), "
-        "then they are stopped"
+        f"the {counted(running, 'step')} it runs may finish within {grace:g} s "
+        f"(--shutdown-grace), then {'it is' if running == 1 else 'they are'} stopped"
         if running
         else "it runs no step"
     )
@@ -272,7 +273,8 @@ def _stopped(cut: list[str]) -> int:
         sys.stderr.write("squall worker: stopped (every step it ran had finished)\n")
         return 0
     sys.stderr.write(
-        f"squall worker: stopped; {len(cut)} step(s) were stopped unfinished "
+        f"squall worker: stopped; {counted(len(cut), 'step')} "
+        f"{'was' if len(cut) == 1 else 'were'} stopped unfinished "
         "(each said above): exit 130\n"
     )
     return 130
