@@ -8,12 +8,13 @@ import contextlib
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -219,9 +220,18 @@ def examples() -> Path:
 
 @pytest.fixture
 def squall(tmp_path: Path) -> Any:
-    """Run the real ``squall`` console script in a subprocess; returns CliResult."""
+    """Run the real ``squall`` console script in a subprocess; returns CliResult.
+    ``timeout``: seconds of wall time; ``cpu_seconds``: seconds of CPU time the squall
+    process may use (``RLIMIT_CPU``: the kernel ends it with SIGXCPU), the bound to give a
+    run that must end in bounded time but does seconds of work, which a loaded machine
+    stretches past any wall-time bound."""
 
-    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> CliResult:
+    def run(
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+        cpu_seconds: int | None = None,
+    ) -> CliResult:
         journal = tmp_path / "journal.json"
         argv = [
             sys.executable,
@@ -242,11 +252,21 @@ def squall(tmp_path: Path) -> Any:
             env=subprocess_env(**(env or {})),
             stdin=subprocess.DEVNULL,
             check=False,
+            preexec_fn=None if cpu_seconds is None else _cpu_limit(cpu_seconds),
         )
         data = json.loads(journal.read_text()) if journal.exists() else None
         return CliResult(done.returncode, done.stdout, done.stderr, data)
 
     return run
+
+
+def _cpu_limit(seconds: int) -> Callable[[], None]:
+    """A ``preexec_fn`` setting the child's ``RLIMIT_CPU`` to ``seconds``."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+
+    return limit
 
 
 @pytest.fixture

@@ -79,9 +79,11 @@ def test_a_later_activity_uses_any_return_value_in_bounded_time(
     """``${outputs.odd}`` of such a value: the later activity gets the value as the
     journal holds it (as on Temporal, where only that crosses), the run ends with its
     journal and its rollback. Before: an internal error (circular, surrogate, deep), a
-    hang (shared), or a run aborted (a long integer)."""
+    hang (shared), or a run aborted (a long integer). Bounded: 60 s of CPU (the shared
+    case's run uses about 14 s: its million values are walked and written out), and 300
+    s of wall time, which a loaded machine needs (three times 60 s at load 15-24)."""
     (tmp_path / "e.json").write_text(json.dumps(_experiment(func, uses=True)))
-    result = squall("run", "e.json", timeout=60)
+    result = squall("run", "e.json", timeout=300, cpu_seconds=60)
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
     assert result.journal is not None, result.stderr
     marks = (tmp_path / "marks").read_text().split("\n")
