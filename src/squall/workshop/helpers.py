@@ -40,7 +40,8 @@ def todo_item(path: Path) -> Item:
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     lines = [n for n, line in enumerate(text.splitlines(), 1) if "TODO" in line]
     where = ", ".join(str(n) for n in lines[:8])
-    return Item(not lines, f"{path.name}: no TODO left", f"still a TODO on line(s) {where}")
+    on = "line" if len(lines) == 1 else "lines"
+    return Item(not lines, f"{path.name}: no TODO left", f"still a TODO on {on} {where}")
 
 
 def validate_item(done: Any, path: Path) -> Item:
