@@ -32,10 +32,8 @@ seen by the activities that run after it.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
-from types import ModuleType
-from typing import Any
+from types import FunctionType, ModuleType
 
 from squall._log import get_logger
 from squall.errors import InputError, Interrupted, message_of
@@ -50,8 +48,33 @@ from squall.show import show_value
 
 __all__ = ["ControlPlugin"]
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
+
 log = get_logger(__name__)
+#: code flags: the function takes ``*args`` / ``**kwargs``
+_CO_VARARGS, _CO_VARKEYWORDS = 0x04, 0x08
 _INJECTED = ("configuration", "secrets", "experiment", "extensions", "settings")
+
+
+def _parameters(func: Callable[..., Any]) -> tuple[frozenset[str], bool]:
+    """The names of ``func``'s parameters and whether it takes ``**kwargs``, as
+    ``inspect.signature`` gives them; read from a plain function's code object (``inspect``
+    is costly to import: a run with a control would import it for this alone)."""
+    code = getattr(func, "__code__", None)
+    if type(func) is FunctionType and not hasattr(func, "__wrapped__") and code is not None:
+        flags = code.co_flags
+        count = code.co_argcount + code.co_kwonlyargcount
+        count += bool(flags & _CO_VARARGS) + bool(flags & _CO_VARKEYWORDS)
+        return frozenset(code.co_varnames[:count]), bool(flags & _CO_VARKEYWORDS)
+    import inspect
+
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return frozenset(), False
+    return frozenset(params), any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def _own_lists(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -306,12 +329,7 @@ class ControlPlugin:
     def _signature(self, func: Callable[..., Any]) -> tuple[frozenset[str], bool]:
         found = self._params.get(func)
         if found is None:
-            try:
-                params = inspect.signature(func).parameters
-            except (TypeError, ValueError):
-                params = {}  # type: ignore[assignment]
-            var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
-            found = self._params[func] = (frozenset(params), var_kw)
+            found = self._params[func] = _parameters(func)
         return found
 
     # --- hook implementations --------------------------------------------------------
@@ -322,7 +340,10 @@ class ControlPlugin:
         for decl in [*global_controls, *own]:
             func = getattr(self._module(decl), "configure_control", None)
             if callable(func):
-                self._invoke(run, decl, func, {"event_registry": self.events.registry})
+                names, var_kw = self._signature(func)
+                asks = var_kw or "event_registry" in names  # else no registry is made
+                base = {"event_registry": self.events.registry} if asks else {}
+                self._invoke(run, decl, func, base)
         if self.events:
             self.events.send(
                 "running", self._raw(), run.journal.to_dict(), run.configuration,

@@ -29,9 +29,11 @@ reference. Journals are handed as mappings (copies of squall's journal so far).
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
-from squall.compat.chaoslib.run import EventHandlerRegistry
+    from squall.compat.chaoslib.run import EventHandlerRegistry
 
 __all__ = ["RunEvents"]
 
@@ -39,22 +41,32 @@ __all__ = ["RunEvents"]
 class RunEvents:
     """One run's registry, and where the run is (before or after its method)."""
 
-    __slots__ = ("continuous", "iteration", "journal", "registry")
+    __slots__ = ("_registry", "continuous", "iteration", "journal")
 
     def __init__(self) -> None:
-        self.registry = EventHandlerRegistry()
+        #: made when a control's ``configure_control`` asks for it (the stand-in chaoslib
+        #: it comes from imports uuid, json, hashlib: not for a run whose controls do not)
+        self._registry: EventHandlerRegistry | None = None
         #: the journal the run ended with (for ``finish``, sent after the cleanup)
         self.journal: dict[str, Any] | None = None
         #: the continuous hypothesis: "" not started, "running", "completed"
         self.continuous = ""
         self.iteration = 0
 
+    @property
+    def registry(self) -> EventHandlerRegistry:
+        if self._registry is None:
+            from squall.compat.chaoslib.run import EventHandlerRegistry
+
+            self._registry = EventHandlerRegistry()
+        return self._registry
+
     def __bool__(self) -> bool:
         """Whether any handler listens (no event is built otherwise)."""
-        return bool(self.registry.handlers)
+        return self._registry is not None and bool(self._registry.handlers)
 
     def send(self, event: str, *args: Any) -> None:
-        if self.registry.handlers:
+        if self:
             getattr(self.registry, event)(*args)
 
     def during(self, started: bool, experiment: Any, state: Any = None) -> None:
