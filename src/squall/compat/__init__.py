@@ -15,7 +15,6 @@ raised by a control interrupts the run, exactly as the real ones do.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from types import ModuleType
 
@@ -84,7 +83,7 @@ def import_module(name: str) -> ModuleType:
             ``squall_hint`` says to install chaostoolkit-lib.
     """
     try:
-        module = importlib.import_module(name)
+        module = _import(name)
     except ModuleNotFoundError as exc:
         top = (exc.name or "").split(".", 1)[0]
         if top not in _TOPS or not install() or top not in _installed_tops():
@@ -96,10 +95,24 @@ def import_module(name: str) -> ModuleType:
         adopt_extension_loggers()
         return module
     try:
-        module = importlib.import_module(name)
+        module = _import(name)
     except ImportError as exc:
         raise _stand_in_gap(exc) from None
     adopt_extension_loggers()
+    return module
+
+
+def _import(name: str) -> ModuleType:
+    """``importlib.import_module(name)``. A module already imported, and not being
+    initialised by another thread, is what importlib would return (``sys.modules``'
+    entry): it is returned without importing importlib, and warnings behind it (about
+    2.6 M instructions of a run whose python activities call loaded modules, such as
+    ``os.path``)."""
+    module = sys.modules.get(name)
+    if module is None or getattr(getattr(module, "__spec__", None), "_initializing", False):
+        import importlib
+
+        return importlib.import_module(name)
     return module
 
 
