@@ -7,13 +7,8 @@ else needs the real package: the import error says to install chaostoolkit-lib.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from squall._version import CHAOSLIB_VERSION
 from squall.compat.chaoslib.exceptions import ActivityFailed
@@ -52,20 +47,22 @@ def decode_bytes(data: bytes, default_encoding: str = "utf-8") -> str:
         return data.decode("latin-1")
 
 
-class PayloadEncoder(json.JSONEncoder):
-    """JSON for journals and events: dates, UUIDs and decimals as strings."""
+def __getattr__(name: str) -> Any:
+    """``PayloadEncoder`` is made when a module asks for it: it needs ``json``, ``uuid``
+    (which imports ``platform``), ``decimal`` and ``datetime``, which a run whose controls
+    only register event handlers does not (this package is imported for them)."""
+    if name == "PayloadEncoder":
+        from squall.compat.chaoslib._encoder import PayloadEncoder
 
-    def default(self, o: Any) -> Any:
-        if isinstance(o, datetime | date):
-            return o.isoformat()
-        if isinstance(o, UUID | Decimal):
-            return str(o)
-        return super().default(o)
+        return PayloadEncoder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def canonical_json(experiment: Experiment) -> bytes:
     """The experiment as compact JSON with sorted keys (keys that are not text, numbers
     or booleans left out), UTF-8 encoded: what ``experiment_hash`` hashes."""
+    import json
+
     return json.dumps(experiment, skipkeys=True, sort_keys=True, indent=None).encode("utf-8")
 
 
@@ -76,6 +73,8 @@ def experiment_hash(experiment: Experiment, hash_algo: str | None = None) -> str
     Raises:
         ValueError: ``hash_algo`` is not available.
     """
+    import hashlib
+
     data = canonical_json(experiment)
     if hash_algo is None:
         return hashlib.blake2b(data, digest_size=12).hexdigest()

@@ -8,12 +8,13 @@ handlers").
 
 from __future__ import annotations
 
-import logging
 from typing import Any
+
+from squall._log import get_logger
 
 __all__ = ["EVENTS", "EventHandlerRegistry", "RunEventHandler"]
 
-log = logging.getLogger("squall.compat")
+log = get_logger("squall.compat")
 
 #: the run events of chaoslib's RunEventHandler, in the order a run meets them
 EVENTS = (
