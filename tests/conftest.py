@@ -289,8 +289,10 @@ def postgres_server() -> Iterator[PostgresServer]:
 def temporal_server() -> Iterator[TemporalServer]:
     """A real Temporal dev server on loopback for the session, one per xdist worker
     (``.address`` is "127.0.0.1:PORT", ``.namespace`` "default", ``.env()`` the variables a
-    squall subprocess needs); skips when the binary is missing, fails instead under CI=true."""
-    server = TemporalServer(temporal_binary_or_skip())
+    squall subprocess needs), its database in memory (a test that restarts a server or
+    reads what it stored starts its own, ``persist=True``); skips when the binary is
+    missing, fails instead under CI=true."""
+    server = TemporalServer(temporal_binary_or_skip(), persist=False)
     yield server
     server.stop()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 from sqengine import Bed
 from sqhistory import stored_bytes
 from sqmarks import queue_name, shell, write_experiment
+from temporal import TemporalServer, temporal_binary_or_skip
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +29,19 @@ VAR_FILE = "canary-varfile-93ac5e21"
 ENV = "canary-env-b6f07c3d"
 #: not a secret: proves the raw search finds what is stored in clear
 PUBLIC = "public-marker-2a8f6c19"
+
+
+@pytest.fixture(scope="module")
+def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bed]:
+    """This module's bed: a dev server of its own whose database is a file (the session's
+    keeps it in memory), for ``_stored`` to read; each test starts its own workers."""
+    server = TemporalServer(temporal_binary_or_skip(), persist=True)
+    own = Bed(server, tmp_path_factory.mktemp("history-secrets"))
+    try:
+        yield own
+    finally:
+        own.stop()
+        server.stop()
 
 
 def _stored(bed: Bed) -> bytes:
