@@ -20,6 +20,7 @@ worker for 20 s after the run has ended).
 
 from __future__ import annotations
 
+import os
 import queue
 import shutil
 from collections.abc import Callable, Iterator
@@ -62,12 +63,14 @@ class Slots:
         ``keep`` afterwards."""
         slot = self._free.get()
         try:
-            if slot.worker is None:
-                slot.work.mkdir(parents=True)
+            if slot.worker is None or not slot.worker.alive():  # a dead one: its case says
+                if slot.worker is not None:
+                    slot.worker.stop()
+                slot.work.mkdir(parents=True, exist_ok=True)
                 slot.worker = self._start(slot.work, slot.queue, slot.log)
             _empty(slot.work)
             yield slot.queue, slot.work
-            shutil.copytree(slot.work, keep, dirs_exist_ok=True)
+            shutil.copytree(slot.work, keep, symlinks=True, ignore=_special, dirs_exist_ok=True)
         finally:
             self._free.put(slot)
 
@@ -75,6 +78,13 @@ class Slots:
         for slot in self._all:
             if slot.worker is not None:
                 slot.worker.stop()
+
+
+def _special(folder: str, names: list[str]) -> set[str]:
+    """The entries of ``folder`` not to copy: neither files, folders nor links (a FIFO
+    would block the copy's read)."""
+    return {n for n in names if not os.path.islink(p := os.path.join(folder, n))
+            and not (os.path.isfile(p) or os.path.isdir(p))}  # fmt: skip
 
 
 def _empty(folder: Path) -> None:
