@@ -87,6 +87,18 @@ def test_a_yaml_experiment_read_by_pyyaml_leaves_the_same_way(tmp_path: Path) ->
     assert "finalised as usual" not in done.stdout
 
 
+def test_a_run_whose_journal_the_history_compresses_leaves_the_same_way(
+    tmp_path: Path,
+) -> None:
+    # enough activities for a journal the history stores compressed (zlib is loaded)
+    pid = {"type": "python", "module": "os", "func": "getpid"}
+    done = _run(tmp_path, [_activity(f"pid-{i}", pid) for i in range(300)])
+    assert done.returncode == 0, done.stderr
+    assert len((tmp_path / "j.json").read_text()) >= 64 * 1024
+    assert "exit handlers ran" in done.stdout
+    assert "finalised as usual" not in done.stdout
+
+
 def test_a_failed_run_keeps_its_exit_code(tmp_path: Path) -> None:
     method = [_activity("x", {"type": "python", "module": "os", "func": "no_such_function"})]
     done = _run(tmp_path, method)

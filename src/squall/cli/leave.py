@@ -28,10 +28,11 @@ __all__ = ["HARMLESS", "exit_before_finalizing", "nothing_to_finalize", "only_ha
 
 #: Standard library modules loaded by the interpreter's start (``python -m squall``'s
 #: too) and by a local run with python activities (of these modules' functions only)
-#: and process activities, and PyYAML's (squall's YAML reader; its C loader's Cython
-#: modules are ``_PREFIXES``). None keeps data that only its objects' deallocation would
-#: write or delete (the history's SQLite connection is closed before: ``_sqlite3``
-#: alone is here, not the ``sqlite3`` package a user's code would import).
+#: and process activities, PyYAML's (squall's YAML reader; its C loader's Cython
+#: modules are ``_PREFIXES``), and ``zlib`` (a large journal compressed for the run
+#: history). None keeps data that only its objects' deallocation would write or delete
+#: (the history's SQLite connection is closed before: ``_sqlite3`` alone is here, not
+#: the ``sqlite3`` package a user's code would import).
 HARMLESS = frozenset(
     {
         "__future__", "__main__", "_abc", "_codecs", "_collections", "_collections_abc",
@@ -49,7 +50,7 @@ HARMLESS = frozenset(
         "posix", "posixpath", "re", "re._casefix", "re._compiler", "re._constants",
         "re._parser", "reprlib", "runpy", "select", "selectors", "signal", "site", "stat",
         "struct", "subprocess", "sys", "threading", "time", "types", "warnings", "weakref",
-        "yaml", "zipimport",
+        "yaml", "zipimport", "zlib",
     }
 )  # fmt: skip
 

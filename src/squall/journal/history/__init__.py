@@ -106,4 +106,6 @@ def open_history(target: str | None) -> RunHistory:
     from squall.journal.history.sqlite import connect_sqlite, sqlite_errors, vacuum_sqlite
 
     path = os.path.abspath(os.path.expanduser(target or default_history_path()))
-    return RunHistory(connect_sqlite(path), "?", path, sqlite_errors(), vacuum_sqlite)
+    return RunHistory(
+        connect_sqlite(path), "?", path, sqlite_errors(), vacuum_sqlite, compress=True
+    )

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Callable
 
 from squall.errors import InputError
+from squall.journal.history.compress import COMPRESS_FROM, compress_journal, expand_journal
 from squall.journal.history.record import COLUMNS, RUNNING, SUMMARY_COLUMNS, RunRecord
 from squall.show import show_value
 
@@ -73,7 +74,8 @@ class RunHistory:
     """One open store. ``param`` is the driver's placeholder (``?`` or ``%s``); ``where``
     names the store in messages; ``errors`` are the driver's exception classes;
     ``reclaim`` gives the space of deleted rows back (the kind of store knows how) and
-    returns the bytes the store's files shrank by, when it can tell."""
+    returns the bytes the store's files shrank by, when it can tell; ``compress``: a
+    journal of ``COMPRESS_FROM`` characters or more is stored compressed (SQLite)."""
 
     def __init__(
         self,
@@ -82,8 +84,12 @@ class RunHistory:
         where: str,
         errors: tuple[type[Exception], ...] = (),
         reclaim: Callable[[Any], int | None] | None = None,
+        *,
+        compress: bool = False,
     ) -> None:
         self.connection = connection
+        #: a large journal is stored compressed (``stored_journal``)
+        self.compress = compress
         self.where = where
         self._reclaim = reclaim
         self._param = param
@@ -104,7 +110,7 @@ class RunHistory:
 
     def start(self, record: RunRecord) -> None:
         """Record a run that starts now (or replace the record of that id)."""
-        record = _masked(record)
+        record = self._stored(_masked(record))
         updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
         marks = ", ".join("?" for _ in COLUMNS)
         with self._guard("record the run in"):
@@ -117,7 +123,7 @@ class RunHistory:
 
     def finish(self, record: RunRecord) -> None:
         """Record how a run ended (inserts the whole record if its start was not kept)."""
-        record = _masked(record)
+        record = self._stored(_masked(record))
         sets = ", ".join(f"{c} = ?" for c in _END_COLUMNS)
         values = tuple(int(v) if c == "recovered" else v for c, v in _end_values(record))
         with self._guard("record the end of the run in"):
@@ -159,7 +165,7 @@ class RunHistory:
                 row = self._execute(
                     f"SELECT {', '.join(COLUMNS)} FROM squall_runs WHERE run_id = ?", (ids[0],)
                 ).fetchone()
-                return RunRecord.from_row(tuple(row))
+                return self._read(tuple(row))
         if ids:
             more = ", ..." if len(ids) > 10 else ""
             raise UnknownRun(
@@ -167,6 +173,30 @@ class RunHistory:
                 f"{', '.join(ids[:10])}{more}; give more characters"
             )
         raise UnknownRun(f"no run {show_value(run_id)} in {self.where}{self._near(wanted)}")
+
+    def _stored(self, record: RunRecord) -> RunRecord:
+        """The record as the store keeps it: its journal compressed when large."""
+        journal = record.journal
+        if self.compress and journal is not None and len(journal) >= COMPRESS_FROM:
+            return record.replace(journal=compress_journal(journal))
+        return record
+
+    def _read(self, row: tuple[Any, ...]) -> RunRecord:
+        """A row of all ``COLUMNS`` as a record, its journal as text.
+
+        Raises:
+            HistoryError: the stored journal is damaged.
+        """
+        *summary, journal = row
+        if isinstance(journal, bytes | memoryview):
+            try:
+                journal = expand_journal(bytes(journal))
+            except ValueError as exc:
+                raise HistoryError(
+                    f"the journal of run {summary[0]} in the run history {self.where} "
+                    f"is damaged: {exc}"
+                ) from None
+        return RunRecord.from_row((*summary, journal))
 
     def _near(self, wanted: str) -> str:
         import difflib
