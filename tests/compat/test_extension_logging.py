@@ -79,3 +79,23 @@ def test_verbose_shows_every_level_once(squall: Any, tmp_path: Path, experiment:
         "squall: WARNING: warning: token is ***",
         "squall: WARNING: modern warning: token is ***",
     ]
+
+
+def test_a_record_whose_arguments_do_not_fit_its_format_fails_nothing(
+    squall: Any, tmp_path: Path, experiment: Path
+) -> None:
+    """Found: squall's masking filter formatted the record in the driver's call, so a
+    driver's ``logger.warning("%d", token)`` failed its activity (a rollback too) with
+    squall's filter in the traceback; the Chaos Toolkit goes on. Now the line is shown
+    unformatted, masked."""
+    (tmp_path / "leakdrv.py").write_text(
+        DRIVER.replace('"modern warning: token is %s"', '"modern warning: %d tokens"')
+    )
+    log = tmp_path / "run.log"
+    result = squall("--log-file", str(log), "run", str(experiment), env=_env(tmp_path))
+    assert result.code == 0, result.stderr
+    said = "squall: WARNING: modern warning: %d tokens ('***',) (not formatted: TypeError:"
+    assert said in result.stderr, result.stderr
+    assert "modern warning: %d tokens ('***',)" in log.read_text()
+    assert "Traceback" not in result.stderr and "Logging error" not in result.stderr
+    assert TOKEN not in log.read_text() + result.stderr + result.stdout

@@ -30,7 +30,7 @@ class _MaskSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from squall.masking import mask_text
 
-        record.msg, record.args = mask_text(record.getMessage()), None
+        record.msg, record.args = mask_text(_message(record)), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -70,6 +70,16 @@ class _LogFile(logging.Handler):
         if self.sink is not None:
             self.sink.close()
         super().close()
+
+
+def _message(record: logging.LogRecord) -> str:
+    """The record's message; when its arguments do not fit its format (a driver's
+    ``logger.warning("%d", "x")``), the format and the arguments as they are: a log
+    line must not fail the activity that logs it (logging would print a traceback)."""
+    try:
+        return record.getMessage()
+    except Exception as exc:  # any error the format or an argument's __str__ raises
+        return f"{record.msg} {record.args!r} (not formatted: {type(exc).__name__}: {exc})"
 
 
 def setup_logging(verbose: bool, log_file: str | None, log_level: str, log_format: str) -> None:
