@@ -58,6 +58,8 @@ class Recorder:
         #: id() of each activity definition -> its JSON (activities live as long as the run)
         self.encoded_activities: dict[int, str] = {}
         self._lock = threading.Lock()
+        #: closed: what a thread the run abandoned records later leaves the journal alone
+        self._sealed = False
         append = stream is not None
         if stream is None and events_path:
             stream = EventStream(events_path)
@@ -160,6 +162,8 @@ class Recorder:
         """Keep the place of an activity that starts now; the stream says it started (so a
         run killed during it is known to have begun injecting)."""
         with self._lock:
+            if self._sealed:
+                return -1
             # ``_entries`` without the call: once for each activity
             entries = self.journal.rollbacks if phase == Phase.ROLLBACKS else self.journal.run
             entries.append(None)
@@ -176,6 +180,8 @@ class Recorder:
         the usual run: one system call less per activity); the caller then calls
         ``flush`` before anything else happens (a pause, a wait, a hook, a probe...)."""
         with self._lock:
+            if self._sealed:
+                return
             entries = self.journal.rollbacks if phase == Phase.ROLLBACKS else self.journal.run
             if index is None:
                 entries.append(run)
@@ -194,16 +200,21 @@ class Recorder:
         """A parallel group started (status "running") or ended: kept in the journal (the
         end replaces the start) and streamed."""
         with self._lock:
+            if self._sealed:
+                return
             put_group(self.journal.groups, run)
             self._emit("group", group=run.to_dict())
 
     def probe(self, phase: str, run: ActivityRun) -> None:
         """Stream a hypothesis probe (it is stored with its hypothesis result)."""
         with self._lock:
-            self._stream_run("probe", phase, None, run)
+            if not self._sealed:
+                self._stream_run("probe", phase, None, run)
 
     def hypothesis(self, phase: str, result: HypothesisRun) -> None:
         with self._lock:
+            if self._sealed:
+                return
             if phase == Phase.BEFORE:
                 self.journal.before = result
             elif phase == Phase.AFTER:
@@ -231,8 +242,11 @@ class Recorder:
     def close(self, *, keep_events: bool, ended: bool = True, keep_as: str | None = None) -> None:
         """Close the stream (kept: moved to ``keep_as`` when given); ``ended`` False: the
         run left rollbacks owed, so its stream gets no ``end`` event (``squall recover``
-        finishes it)."""
+        finishes it). The journal is then sealed: a thread the run abandoned (a
+        continuous check, Python code that did not stop) that ends later, while the
+        process lives (an in-process run), records nothing in the journal returned."""
         with self._lock:
+            self._sealed = True
             if ended:
                 self._emit(
                     "end",
