@@ -376,3 +376,30 @@ def test_a_file_swapped_after_its_checks_is_never_read(
         swapper.kill()
         swapper.wait()
     assert seen == {"", "other users may read or write it"}  # both files were seen
+
+
+def test_a_kept_event_file_masks_a_password_learnt_during_the_run(
+    squall: Any, netrc: Path, servers: _Servers, tmp_path: Path
+) -> None:
+    """The experiment's own text holds the ``.netrc`` password (a probe's argument),
+    which squall learns only at the http request: the event file's start line was
+    written before, in clear, and ``--keep-events`` kept it so (session 9, documented).
+    Now the kept copy of an ended run is masked throughout."""
+    doc = {"title": "t", "description": "d", "method": [
+        {"type": "probe", "name": "look", "provider": {
+            "type": "python", "module": "os.path", "func": "exists", "arguments": {"path": PASSWORD}}},
+        {"type": "probe", "name": "get", "provider": {"type": "http", "url": servers.url("one")}}]}  # fmt: skip
+    (tmp_path / "e.json").write_text(json.dumps(doc))
+    journal = tmp_path / "journal.json"
+    result = squall(
+        "run", "--keep-events", "--journal-path", str(journal), str(tmp_path / "e.json"),
+        env={"NETRC": str(netrc)},
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert servers.one.seen == [("/x", _basic("alice", PASSWORD))]
+    kept = [p for p in tmp_path.iterdir() if p.name.endswith(".events.jsonl")]
+    assert len(kept) == 1 and kept[0].stat().st_mode & 0o077 == 0, kept
+    lines = kept[0].read_text().splitlines()
+    assert json.loads(lines[0])["event"] == "start" and json.loads(lines[-1])["event"] == "end"
+    assert PASSWORD not in kept[0].read_text() and '"path": "***"' in lines[0]
+    assert PASSWORD not in journal.read_text()

@@ -335,7 +335,7 @@ class Engine:
         keep_events = options.keep_events or options.journal_path is None or owed
         text = None
         if options.journal_path is not None or record is not None:
-            text = format_journal(journal.to_document(), ctx.recorder.encoded_activities)
+            text = _journal_text(ctx)
         if options.journal_path is not None and text is not None:
             try:
                 write_journal_text(text, options.journal_path)
@@ -348,7 +348,7 @@ class Engine:
                     if ctx.recorder.stream_complete
                     else f"the journal could not be written ({exc})",
                 )
-                text = format_journal(journal.to_document(), ctx.recorder.encoded_activities)
+                text = _journal_text(ctx)
                 log.error("cannot write the journal %s: %s", options.journal_path, exc)
         if not owed and not options.keep_events and not ctx.recorder.stream_complete:
             keep_events = False  # a full disk cut it short: a recovery would replay rollbacks
@@ -417,3 +417,15 @@ class Engine:
         if spec.type == "http":
             return output["body"]
         return output
+
+
+def _journal_text(ctx: RunContext) -> str:
+    """The final journal's text, masked again when a secret was learnt during the run
+    (the experiment and the entries encoded before it could hold it in clear)."""
+    recorder = ctx.recorder
+    text = format_journal(recorder.journal.to_document(), recorder.encoded_activities)
+    if not recorder.secret_learnt:
+        return text
+    from squall.masking import mask_text
+
+    return mask_text(text)

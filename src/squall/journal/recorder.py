@@ -6,13 +6,15 @@ and squall section masked (squall.journal.limits, squall.masking)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 
 from squall.journal.limits import DEFAULT_MAX_OUTPUT, cap_output, safe_text
 from squall.journal.model import ActivityRun, GroupRun, HypothesisRun, Journal, RunStatus
 from squall.journal.preencode import encode_activities, start_line
 from squall.journal.store import EventStream, dumps_document, encode_entry
-from squall.masking import mask_text, mask_value
+from squall.masking import mask_text, mask_value, secrets_known
 from squall.masking import scopes as _scopes
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -60,6 +62,9 @@ class Recorder:
         self._lock = threading.Lock()
         #: closed: what a thread the run abandoned records later leaves the journal alone
         self._sealed = False
+        #: the secrets known as the run started (secrets_known): one learnt later may be
+        #: in clear in what was encoded before it (the start line, entries)
+        self._secrets_at_start = secrets_known()
         append = stream is not None
         if stream is None and events_path:
             stream = EventStream(events_path)
@@ -87,6 +92,12 @@ class Recorder:
                 raise
         if stream is not None:  # from now on a full disk stops the run, not the rollbacks
             stream.tolerant = True
+
+    @property
+    def secret_learnt(self) -> bool:
+        """A secret was registered since the run started (a ``.netrc`` password): what
+        was encoded before it (the experiment, earlier entries) must be masked again."""
+        return secrets_known() > self._secrets_at_start
 
     @property
     def stream_error(self) -> OSError | None:
@@ -255,8 +266,45 @@ class Recorder:
                         "deviated": self.journal.deviated,
                     },
                 )
-            if self._stream is not None:
-                self._stream.close(remove=not keep_events, keep_as=keep_as)
+            stream = self._stream
+            if stream is None:
+                return
+            if keep_as is not None and keep_events and self.secret_learnt:
+                stream.flush()  # the run is over: its kept copy need not replay anything
+                if kept_masked(stream.path, keep_as):
+                    keep_events, keep_as = False, None
+            stream.close(remove=not keep_events, keep_as=keep_as)
+
+
+def kept_masked(path: str, keep_as: str) -> bool:
+    """Copy the ended run's event file to ``keep_as``, every line masked again (a secret
+    learnt during the run, a ``.netrc`` password, was in clear in the lines written
+    before it was known: the start line's experiment). False when it cannot be written
+    (the file is then moved as it is: readable by its owner only)."""
+    import json
+
+    partial = f"{keep_as}.partial"
+    try:
+        with (
+            open(path, encoding="utf-8") as source,
+            open(
+                os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                "w",
+                encoding="utf-8",
+            ) as target,
+        ):
+            for line in source:
+                try:
+                    text = json.dumps(mask_value(json.loads(line)), ensure_ascii=False)
+                except ValueError:
+                    text = line.rstrip("\n")
+                target.write(mask_text(text) + "\n")
+        os.replace(partial, keep_as)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.remove(partial)
+        return False
+    return True
 
 
 def put_group(groups: list[GroupRun], run: GroupRun) -> None:

@@ -61,6 +61,7 @@ __all__ = [
     "secret_scope",
     "secret_suffix",
     "secret_texts",
+    "secrets_known",
 ]
 
 
@@ -226,6 +227,13 @@ def register_secrets(secrets: Any) -> frozenset[str]:
     texts = secret_texts(secrets)
     register_in_scope(texts)
     return frozenset(t for t in texts if t and len(t) < MIN_LENGTH)
+
+
+def secrets_known() -> int:
+    """How many secrets the calling context masks: a writer that encoded text earlier
+    compares it with the count it saw then to know whether that text needs masking
+    again (a secret learnt during a run, such as a ``.netrc`` password)."""
+    return len(scope_masker()) if _scopes.any_secret else 0
 
 
 def mask_text(text: str) -> str:

@@ -83,6 +83,10 @@ class Masker:
     def __bool__(self) -> bool:
         return bool(self._secrets)
 
+    def __len__(self) -> int:
+        """How many secrets it masks (a count that only grows)."""
+        return len(self._secrets)
+
     @property
     def too_short(self) -> frozenset[str]:
         """The non-empty secrets shorter than MIN_LENGTH (not masked inside texts)."""
