@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         global _starting
         _starting = True
         gc.disable()  # until start-up is over: see settled()
+        if sys.stdout is None or sys.stderr is None or sys.stdin is None:
+            _null_for_closed_streams()
     if args == ["--version"]:
         from squall._version import __version__
 
@@ -114,6 +116,27 @@ def settled() -> None:
         from squall.cli.leave import only_harmless_modules
 
         _froze_others = not only_harmless_modules()
+
+
+def _null_for_closed_streams() -> None:
+    """Started with stdin, stdout or stderr closed (``>&-``, a daemon's habit; Python then
+    has None for it): ``/dev/null`` takes its place, descriptor included. The console
+    then writes nowhere instead of failing (a closed stderr refused every run, exit 3;
+    a closed stdout ended in a traceback), a driver's write to descriptor 1 does not
+    fail, and no file squall opens later (the journal, the event file) becomes
+    descriptor 1 or 2 for a library to write into."""
+    import os
+
+    for fd, name in enumerate(("stdin", "stdout", "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        null = os.open(os.devnull, os.O_RDWR)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        stream = open(fd, "r" if fd == 0 else "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
 
 
 def _main(args: list[str]) -> int:

@@ -82,7 +82,9 @@ class MaskedStream:
         import threading
 
         self._stream = stream
-        self._gone = False  # its reader went away: a closed pipe, a hung-up terminal
+        # its reader went away (a closed pipe, a hung-up terminal), or there is none:
+        # Python's sys.stdout is None when the command was started with it closed (>&-)
+        self._gone = stream is None
         self._held = ""  # the masked end of a line, not written yet
         self._lock = threading.Lock()
 
