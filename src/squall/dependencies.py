@@ -9,6 +9,10 @@ otherwise the distribution must be installed and its version must satisfy the
 specifier (PEP 440, pre-releases accepted: what is installed is what runs). If not, the
 experiment is refused (exit 2, located) with the ``pip install`` command. Extras and a
 direct reference (``name @ URL``) are not checked: only the name and the version.
+
+Bounded: at most ``MAX_REQUIREMENTS`` are read (a real list is a handful; 3000 took
+20 s, each looked up on its own), the installed distributions are listed once, and a
+marker that cannot be evaluated here is a located problem, not squall's error.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["dependency_problems"]
+__all__ = ["MAX_REQUIREMENTS", "dependency_problems"]
+
+#: the most requirements an experiment may list
+MAX_REQUIREMENTS = 200
 
 WHERE = "/runtime/python/dependencies"
 _EXAMPLE = 'e.g. "requests>=2.31"'
@@ -39,18 +46,43 @@ def dependency_problems(raw: Mapping[str, Any]) -> list[Problem]:
         return []
     if not isinstance(wanted, list):
         return [Problem(WHERE, f"must be a list of requirements, found {show_value(wanted)}")]
+    if len(wanted) > MAX_REQUIREMENTS:
+        return [
+            Problem(
+                WHERE,
+                f"lists {len(wanted):,} requirements: at most {MAX_REQUIREMENTS} are checked",
+                "name the packages the experiment's activities import",
+            )
+        ]
+    installed = _installed()
     problems = []
     for index, requirement in enumerate(wanted):
-        problem = _requirement_problem(requirement, f"{WHERE}/{index}")
+        problem = _requirement_problem(requirement, f"{WHERE}/{index}", installed)
         if problem is not None:
             problems.append(problem)
     return problems
 
 
-def _requirement_problem(requirement: Any, where: str) -> Problem | None:
-    from importlib.metadata import PackageNotFoundError, version
+def _installed() -> dict[str, str]:
+    """The version of each distribution in squall's environment, by normalised name
+    (the first on ``sys.path`` wins, as ``importlib.metadata.version`` finds it)."""
+    from importlib.metadata import distributions
 
+    from packaging.utils import canonicalize_name
+
+    found: dict[str, str] = {}
+    for dist in distributions():
+        name = dist.metadata["Name"] if dist.metadata else None
+        if name:
+            found.setdefault(canonicalize_name(name), dist.version)
+    return found
+
+
+def _requirement_problem(
+    requirement: Any, where: str, installed: Mapping[str, str]
+) -> Problem | None:
     from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
 
     shown = show_value(requirement)
     if not isinstance(requirement, str):
@@ -60,15 +92,17 @@ def _requirement_problem(requirement: Any, where: str) -> Problem | None:
     except InvalidRequirement as exc:
         reason = str(exc).splitlines()[0]
         return Problem(where, f"{shown} is not a requirement ({reason})", _EXAMPLE)
-    if parsed.marker is not None and not parsed.marker.evaluate():
-        return None  # not for this interpreter or platform
     try:
-        installed = version(parsed.name)
-    except PackageNotFoundError:
+        if parsed.marker is not None and not parsed.marker.evaluate():
+            return None  # not for this interpreter or platform
+    except Exception as exc:  # packaging's UndefinedComparison, UndefinedEnvironmentName...
+        return Problem(where, f"{shown}: its marker cannot be evaluated here ({exc})", _EXAMPLE)
+    version = installed.get(canonicalize_name(parsed.name))
+    if version is None:
         return _refused(requirement, where, "is not installed in squall's environment")
-    if not parsed.specifier or _satisfies(parsed, installed):
+    if not parsed.specifier or _satisfies(parsed, version):
         return None
-    found = f"{parsed.name} {installed} is installed in squall's environment"
+    found = f"{parsed.name} {version} is installed in squall's environment"
     return _refused(requirement, where, f"is not met: {found}")
 
 

@@ -88,3 +88,30 @@ def test_a_requirement_whose_marker_does_not_hold_here_is_skipped(
     )
     result = squall("validate", str(path))
     assert result.code == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "requirement", ["foo; python_version ~= 'abc'", "foo; python_full_version ~= '1'"]
+)
+def test_a_marker_that_cannot_be_evaluated_is_located_bad_input(
+    squall: Any, tmp_path: Path, requirement: str
+) -> None:
+    """Found: packaging raised UndefinedComparison out of validation: squall's
+    "internal error", exit 3."""
+    result = squall("validate", str(_with_dependencies(tmp_path, ["click", requirement])))
+    assert result.code == 2, result.stderr
+    assert "at /runtime/python/dependencies/1: " in result.stderr
+    assert "its marker cannot be evaluated here (Undefined" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_thousands_of_requirements_are_refused_at_once(squall: Any, tmp_path: Path) -> None:
+    """Found: each requirement was looked up in the environment on its own (6 ms at
+    load): 3000 kept validate busy for 20 s and printed 3000 problems; the document
+    limit allows a million."""
+    path = _with_dependencies(tmp_path, [f"pkg{i}>=1" for i in range(3000)])
+    result = squall("validate", str(path), timeout=15)
+    assert result.code == 2, result.stderr
+    said = "at /runtime/python/dependencies: lists 3,000 requirements: at most 200 are checked"
+    assert said in result.stderr
+    assert result.stderr.count("not installed") == 0
