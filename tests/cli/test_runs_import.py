@@ -47,6 +47,17 @@ def test_a_chaos_journal_is_recorded_once(squall: Any, tmp_path: Path) -> None:
     assert json.loads(journal.stdout)["experiment"]["title"] == "a marker file appears"
 
 
+def test_once_each_in_postgresql_too(squall: Any, postgres_url: str) -> None:
+    """A team's shared history (a real PostgreSQL server, tests/support/pgserver.py)."""
+    journal = str(CTK / "broken.json")
+    assert squall("runs", "import", "--history", postgres_url, journal).code == 0
+    again = squall("runs", "import", "--history", postgres_url, journal)
+    assert again.code == 0 and "already in the run history" in again.stderr
+    done = squall("runs", "list", "--json", "--history", postgres_url)
+    (run,) = json.loads(done.stdout)
+    assert (run["outcome"], run["exit_code"]) == ("broken", 3)
+
+
 def test_a_squall_run_already_recorded_is_not_imported_again(squall: Any, tmp_path: Path) -> None:
     history = tmp_path / "h.sqlite3"
     experiment = {"title": "t", "description": "d", "method": []}
