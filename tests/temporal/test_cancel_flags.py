@@ -1,5 +1,5 @@
 """What temporalio tells a running activity when Temporal gives it up, and how squall's
-worker reads it (``squall.temporal.activities._given_up``), on a real dev server with a
+worker reads it (``squall.temporal.playends.given_up``), on a real dev server with a
 real temporalio worker in this process: a play silent past its heartbeat timeout (a
 starved worker: the workflow will ask it for its result) and a play that heartbeats but
 runs past its start-to-close (its time limit: nobody will ask, it must stop at once)
@@ -23,7 +23,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, TimeoutError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from squall.temporal.activities import _given_up
+from squall.temporal.playends import given_up
 
 from temporal import TemporalServer
 
@@ -47,7 +47,7 @@ async def play(kind: str) -> None:
     except asyncio.CancelledError:
         details = activity.cancellation_details()
         assert details is not None
-        SEEN[kind] = (details.not_found, details.timed_out, _given_up(started))
+        SEEN[kind] = (details.not_found, details.timed_out, given_up(started))
         raise
 
 

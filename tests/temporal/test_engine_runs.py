@@ -108,7 +108,7 @@ def test_an_activity_for_a_queue_without_worker_fails_clearly(bed: Bed, tmp_path
     assert time.monotonic() - began < 30
     entry = _entries(_journal(journal))["lost"]
     assert entry["status"] == "failed"
-    assert "no worker of task queue 'nobody-polls-this'" in done.stderr
+    assert 'no worker of task queue "nobody-polls-this"' in done.stderr
     assert "squall worker --task-queue nobody-polls-this" in done.stderr
     assert _entries(_journal(journal), "rollbacks")["undo"]["status"] == "succeeded"
 
@@ -140,7 +140,7 @@ def test_an_owed_rollback_waits_for_a_worker_of_its_queue(bed: Bed, tmp_path: Pa
     )
     try:
         assert attach.stderr is not None
-        waiting = f"rollback 'undo-later' waits for a worker of task queue '{queue}'"
+        waiting = f'rollback "undo-later" waits for a worker of task queue "{queue}"'
         seen = ""
         while waiting not in seen:
             line = attach.stderr.readline()
@@ -214,7 +214,7 @@ def test_a_detached_run_is_recorded_by_the_worker_and_attach_gives_its_journal(
     assert json.loads(shown.stdout)["outcome"] == "held"
     unknown = bed.squall("runs", "attach", "nosuchrun123", "--journal-path", str(journal))
     assert unknown.returncode == 2
-    assert "no Temporal run 'nosuchrun123'" in unknown.stderr
+    assert 'no Temporal run "nosuchrun123"' in unknown.stderr
 
 
 def test_no_secret_reaches_temporal_s_history(bed: Bed, tmp_path: Path) -> None:
@@ -482,7 +482,7 @@ def test_a_run_no_worker_takes(bed: Bed, tmp_path: Path) -> None:
         SQUALL_HISTORY=history,
     )  # fmt: skip
     assert done.returncode == 3, done.stderr
-    assert "no worker took the run from task queue 'unserved-1'" in done.stderr
+    assert 'no worker took the run from task queue "unserved-1"' in done.stderr
     assert "nothing ran" in done.stderr
     # its record ends too (it stayed `running` for ever: no process here, never pruned)
     assert _records(bed, history) == [("failed", 3)]

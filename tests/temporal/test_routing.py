@@ -124,7 +124,7 @@ def test_a_hypothesis_routed_to_a_queue_without_worker_fails_within_its_timeout(
     assert journal["squall"]["outcome"] == "not-run", journal["squall"]
     assert journal["run"] == []
     reason = journal["steady_states"]["before"]["probes"][0]["exception"][0]
-    assert f"no worker of task queue {nobody!r}" in reason
+    assert f"no worker of task queue {json.dumps(nobody)}" in reason
     assert f"squall worker --task-queue {nobody}" in stderr
 
 
@@ -139,7 +139,7 @@ def test_an_experiment_routed_to_a_queue_without_worker_is_ended_not_left_waitin
     )
     code, _, stderr = _run(bed, tmp_path, experiment)
     assert code == 3, stderr  # it could not run (docs/scale-out.md)
-    assert f"no worker took the run from task queue {nobody!r}" in stderr
+    assert f"no worker took the run from task queue {json.dumps(nobody)}" in stderr
     assert "nothing ran" in stderr and "Traceback" not in stderr
     listed = bed.server.cli("workflow", "list", "--query", f"TaskQueue='{nobody}'", "-o", "json")
     (workflow,) = json.loads(listed.stdout)

@@ -20,11 +20,11 @@ def _no_traceback(result: Any) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--every", "5x"], "--every '5x': expected a duration such as 90s"),
-        (["--every", "0s"], "--every '0s': the shortest interval is 1s"),
-        (["--cron", "0 25 * * *"], "--cron '0 25 * * *': field 2 (hour) '25': 25 is outside 0-23"),
+        (["--every", "5x"], '--every "5x": expected a duration such as 90s'),
+        (["--every", "0s"], '--every "0s": the shortest interval is 1s'),
+        (["--cron", "0 25 * * *"], '--cron "0 25 * * *": field 2 (hour) "25": 25 is outside 0-23'),
         (["--cron", "* * *"], "expected 5 fields"),
-        (["--cron", "@daily", "--timezone", "Mars/Olympus"], "--timezone 'Mars/Olympus'"),
+        (["--cron", "@daily", "--timezone", "Mars/Olympus"], '--timezone "Mars/Olympus"'),
         (["--every", "1h", "--cron", "@daily"], "give exactly one of --every and --cron"),
         (["--every", "1h", "--address", "nope"], '--address: "nope" is not a Temporal address'),
     ],
@@ -48,7 +48,7 @@ def test_bad_timings_and_options_are_exit_2_before_any_connection(
 
 def test_a_bad_name_is_exit_2(squall: Any) -> None:
     result = squall("schedule", "add", "no/slash", str(EXAMPLES / "trivial.json"), "--every", "1h")
-    assert result.code == 2 and "schedule name 'no/slash'" in result.stderr
+    assert result.code == 2 and 'schedule name "no/slash"' in result.stderr
     _no_traceback(result)
 
 
@@ -69,7 +69,7 @@ def test_an_unknown_namespace_is_exit_2(squall: Any, temporal_server: TemporalSe
         env={"SQUALL_TEMPORAL_ADDRESS": temporal_server.address},
     )
     assert result.code == 2, result.stderr
-    assert "--namespace: the namespace 'nowhere' does not exist" in result.stderr
+    assert '--namespace: the namespace "nowhere" does not exist' in result.stderr
     _no_traceback(result)
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from squall.cli.temporal_options import temporal_options
+from squall.show import show_value
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -108,13 +109,14 @@ def schedule_add(
 
     served = _with_client(connection, add)
     sys.stderr.write(
-        f"squall: schedule {name!r} added: {timing.describe()}, runs {memo['experiment']} on "
-        f"task queue {run_input.task_queue!r} ({connection.address}, namespace "
+        f"squall: schedule {show_value(name)} added: {timing.describe()}, runs "
+        f"{memo['experiment']} on "
+        f"task queue {show_value(run_input.task_queue)} ({connection.address}, namespace "
         f"{connection.namespace}); run ids are {name}-<fire time>\n"
     )
     if not served:
         sys.stderr.write(
-            f"squall: warning: no worker polls task queue {run_input.task_queue!r} now: "
+            f"squall: warning: no worker polls task queue {show_value(run_input.task_queue)} now: "
             "its runs wait until one does (squall worker, see docs/scale-out.md)\n"
         )
     return 0
@@ -222,7 +224,7 @@ def schedule_pause(name: str, unpause: bool, connection: ConnectOptions) -> int:
     from squall.temporal.schedules import pause
 
     _with_client(connection, lambda client: pause(client, name, paused=not unpause))
-    sys.stderr.write(f"squall: schedule {name!r} {'unpaused' if unpause else 'paused'}\n")
+    sys.stderr.write(f"squall: schedule {show_value(name)} {'unpaused' if unpause else 'paused'}\n")
     return 0
 
 
@@ -234,5 +236,5 @@ def schedule_delete(name: str, connection: ConnectOptions) -> int:
     from squall.temporal.schedules import delete
 
     _with_client(connection, lambda client: delete(client, name))
-    sys.stderr.write(f"squall: schedule {name!r} deleted\n")
+    sys.stderr.write(f"squall: schedule {show_value(name)} deleted\n")
     return 0

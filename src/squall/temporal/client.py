@@ -21,6 +21,7 @@ from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from squall.errors import InputError, SquallError
+from squall.show import show_value
 from squall.temporal.inputs import RunInput
 from squall.temporal.names import WORKFLOW_NAME
 from squall.temporal.refused import RefusedWatch
@@ -89,7 +90,7 @@ async def stop(client: Client, run_id: str, reason: str, received: str = "") -> 
         await handle_of(client, run_id).signal("stop", args=args)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise RunGone(f"no running Temporal run {run_id!r} ({exc.message})") from None
+            raise RunGone(f"no running Temporal run {show_value(run_id)} ({exc.message})") from None
         raise
 
 
@@ -108,9 +109,9 @@ async def run_input_of(client: Client, run_id: str) -> RunInput:
             return cast(RunInput, run)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise RunGone(f"no Temporal run {run_id!r} ({exc.message})") from None
+            raise RunGone(f"no Temporal run {show_value(run_id)} ({exc.message})") from None
         raise
-    raise RunGone(f"no Temporal run {run_id!r}")
+    raise RunGone(f"no Temporal run {show_value(run_id)}")
 
 
 class _Shown:
@@ -190,7 +191,9 @@ def reconnect_patience(environ: Mapping[str, str]) -> float:
     except ValueError:
         value = -1.0
     if not value >= 0:
-        raise InputError(f"${ENV_RECONNECT}: {text!r} is not a number of seconds (e.g. 300)")
+        raise InputError(
+            f"${ENV_RECONNECT}: {show_value(text)} is not a number of seconds (e.g. 300)"
+        )
     return value
 
 

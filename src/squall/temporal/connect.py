@@ -9,6 +9,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from squall.errors import InputError, SquallError
+from squall.show import show_value
 from squall.temporal.options import ConnectOptions, resolve_options
 
 if TYPE_CHECKING:
@@ -191,8 +192,8 @@ async def _check_namespace(client: Client, options: ConnectOptions) -> None:
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise InputError(
-                f"{options.where('namespace')}: the namespace {options.namespace!r} does not "
-                f"exist on {options.address}"
+                f"{options.where('namespace')}: the namespace {show_value(options.namespace)} "
+                f"does not exist on {options.address}"
             ) from None
         if exc.status != RPCStatusCode.PERMISSION_DENIED:  # a key scoped to the namespace
             raise TemporalUnavailable(

@@ -20,6 +20,7 @@ from typing import Any
 from squall.engine.configuration import convert_env_value
 from squall.errors import InputError
 from squall.experiment.model import ConfigEnv, Experiment, SecretEnv
+from squall.show import show_value
 
 __all__ = ["dotenv_overrides"]
 
@@ -50,7 +51,7 @@ def dotenv_overrides(
                 configuration[key] = convert_env_value(values[entry.key], entry.env_var_type)
             except ValueError as exc:
                 raise InputError(
-                    f"{source}: configuration {key!r}: environment variable {entry.key} "
+                    f"{source}: configuration {show_value(key)}: environment variable {entry.key} "
                     f"(from the .env file, env_var_type {entry.env_var_type}): {exc}"
                 ) from None
     secrets: dict[str, dict[str, Any]] = {}

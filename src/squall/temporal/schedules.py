@@ -34,7 +34,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from squall.errors import InputError
-from squall.show import counted
+from squall.show import counted, show_value
 from squall.temporal.codec import PayloadKeyError
 from squall.temporal.names import WORKFLOW_NAME
 from squall.temporal.spec import say_every
@@ -89,7 +89,7 @@ def check_name(name: str) -> str:
     """
     if not _NAME.match(name):
         raise InputError(
-            f"schedule name {name!r}: use letters, digits, '.', '_' and '-' "
+            f'schedule name {show_value(name)}: use letters, digits, ".", "_" and "-" '
             "(starting with a letter or digit, up to 100 characters)"
         )
     return name
@@ -116,11 +116,13 @@ async def add(
         )
     except ScheduleAlreadyRunningError:
         raise InputError(
-            f"a schedule named {name!r} exists already (squall schedule delete {name} first)"
+            f"a schedule named {show_value(name)} exists already "
+            f"(squall schedule delete {name} first)"
         ) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.INVALID_ARGUMENT:
-            raise InputError(f"schedule {name!r}: Temporal refused it: {exc.message}") from None
+            refused = f"schedule {show_value(name)}: Temporal refused it: {exc.message}"
+            raise InputError(refused) from None
         raise
 
 
@@ -272,5 +274,5 @@ def _iso(moment: datetime) -> str:
 
 def _missing(name: str, exc: RPCError) -> Exception:
     if exc.status == RPCStatusCode.NOT_FOUND:
-        return InputError(f"no schedule named {name!r} (squall schedule list shows them)")
+        return InputError(f"no schedule named {show_value(name)} (squall schedule list shows them)")
     return exc

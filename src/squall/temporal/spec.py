@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from squall.errors import InputError
-from squall.show import counted
+from squall.show import counted, show_value
 
 __all__ = ["MIN_EVERY", "check_cron", "check_timezone", "parse_every", "say_every"]
 
@@ -43,10 +43,12 @@ def parse_every(text: str) -> float:
     compact = text.strip().lower().replace(" ", "")
     parts = _EVERY.findall(compact)
     if not compact or "".join(n + u for n, u in parts) != compact:
-        raise InputError(f"--every {text!r}: expected a duration such as 90s, 15m, 1h, 1h30m or 2d")
+        raise InputError(
+            f"--every {show_value(text)}: expected a duration such as 90s, 15m, 1h, 1h30m or 2d"
+        )
     seconds = float(sum(int(n) * _UNITS[u] for n, u in parts))
     if seconds < MIN_EVERY:
-        raise InputError(f"--every {text!r}: the shortest interval is {MIN_EVERY:g}s")
+        raise InputError(f"--every {show_value(text)}: the shortest interval is {MIN_EVERY:g}s")
     return seconds
 
 
@@ -74,14 +76,15 @@ def check_cron(expression: str) -> str:
     fields = text.split()
     if len(fields) != len(_FIELDS):
         raise InputError(
-            f"--cron {expression!r}: expected 5 fields (minute hour day-of-month month "
-            f"day-of-week) or a macro such as @hourly, got {counted(len(fields), 'field')}"
+            f"--cron {show_value(expression)}: expected 5 fields (minute hour day-of-month "
+            f"month day-of-week) or a macro such as @hourly, got {counted(len(fields), 'field')}"
         )
     for number, (value, field) in enumerate(zip(fields, _FIELDS, strict=True), 1):
         problem = _field_problem(value, *field[1:])
         if problem:
             raise InputError(
-                f"--cron {expression!r}: field {number} ({field[0]}) {value!r}: {problem}"
+                f"--cron {show_value(expression)}: field {number} ({field[0]}) "
+                f"{show_value(value)}: {problem}"
             )
     return text
 
@@ -90,17 +93,17 @@ def _field_problem(value: str, low: int, high: int, names: tuple[str, ...]) -> s
     for item in value.split(","):
         body, _, step = item.partition("/")
         if step and not (step.isdigit() and int(step) > 0):
-            return f"the step {step!r} is not a positive number"
+            return f"the step {show_value(step)} is not a positive number"
         if body == "*":
             continue
         ends = body.split("-")
         if len(ends) > 2 or not all(ends):
-            return f"{item!r} is not a value, a range a-b or *"
+            return f"{show_value(item)} is not a value, a range a-b or *"
         for end in ends:
             number = names.index(end.upper()) + low if end.upper() in names else None
             if number is None:
                 if not end.isdigit():
-                    return f"{end!r} is not a number" + (
+                    return f"{show_value(end)} is not a number" + (
                         f" or a name ({', '.join(names)})" if names else ""
                     )
                 number = int(end)
@@ -121,6 +124,6 @@ def check_timezone(name: str) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError(
-            f"--timezone {name!r}: not a known time zone (e.g. UTC, Europe/Paris)"
+            f"--timezone {show_value(name)}: not a known time zone (e.g. UTC, Europe/Paris)"
         ) from None
     return name

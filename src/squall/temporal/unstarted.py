@@ -22,6 +22,7 @@ from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
 from squall._record import Record
+from squall.show import show_value
 from squall.temporal.codec import KEY_ERROR, cannot_read
 
 __all__ = ["LATE_LOOK", "LOOK", "FirstTask", "StartWatch", "first_task", "task_failure"]
@@ -150,7 +151,8 @@ class StartWatch:
         if now - self.began <= self.wait:
             return None
         why = (
-            f"no worker took the run from task queue {self.queue!r} within {self.wait:g} s "
+            f"no worker took the run from task queue {show_value(self.queue)} "
+            f"within {self.wait:g} s "
             f"(start one: squall worker --task-queue {self.queue})"
         )
         if refusal:

@@ -23,7 +23,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from squall.show import counted
+from squall.show import counted, show_value
 from squall.temporal.activities import BEAT, WorkerActivities, worker_identity
 from squall.temporal.codec import PayloadKeyError
 from squall.temporal.workflow import ExperimentWorkflow
@@ -235,7 +235,7 @@ async def serve(
             for worker in workers:
                 await running.enter_async_context(worker)
             sys.stderr.write(
-                f"squall worker: polling task queue {task_queue!r} as {identity}; "
+                f"squall worker: polling task queue {show_value(task_queue)} as {identity}; "
                 f"{_keys_said(client)}\n"
             )
             sys.stderr.flush()

@@ -29,8 +29,9 @@ with workflow.unsafe.imports_passed_through():
     from squall.journal.store import dumps
     from squall.masking import mask_value
     from squall.show import show_value
-    from squall.temporal.activities import ABANDONED, ACTIVITY
+    from squall.temporal.activities import ACTIVITY
     from squall.temporal.inputs import activity_queue
+    from squall.temporal.playends import ABANDONED
     from squall.temporal.steps import StepInput, StepResult, run_from
     from squall.temporal.timeouts import backstop, durable_pauses
 
@@ -194,8 +195,8 @@ class ActivitySteps(Resumes):
         if no_worker(error.cause):
             self._emit(
                 "warning",
-                text=f"rollback {activity.name!r} waits for a worker of task queue "
-                f"{queue!r}: start one: squall worker --task-queue {queue}",
+                text=f"rollback {show_value(activity.name)} waits for a worker of task queue "
+                f"{show_value(queue)}: start one: squall worker --task-queue {queue}",
             )
             return dataclasses.replace(step, lost=step.lost or lost)
         if not self._offers:  # a run an older squall began: Temporal retried it
@@ -249,7 +250,8 @@ class ActivitySteps(Resumes):
         try:
             return await self._played(step, activity, queue, rollback)
         except ActivityError as exc:
-            summary = f"{'rollback' if rollback else step.phase + ' activity'} {activity.name!r}"
+            what = "rollback" if rollback else f"{step.phase} activity"
+            summary = f"{what} {show_value(activity.name)}"
             resumed = await self._resumed(ACTIVITY, step, exc, backstop(activity), summary)
             if resumed is None:
                 raise

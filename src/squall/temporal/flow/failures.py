@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from squall.experiment.model import Activity
     from squall.journal.model import ActivityRun, RunStatus
     from squall.masking import mask_value
+    from squall.show import show_value
     from squall.temporal.codec import KEY_ERROR, cannot_read
     from squall.temporal.steps import entry_of
 
@@ -66,7 +67,7 @@ def why(cause: BaseException | None, queue: str, wait: float, what: str) -> str:
     if isinstance(cause, ActivityTimeout):
         if cause.type is TimeoutType.SCHEDULE_TO_START:
             return (
-                f"no worker of task queue {queue!r} took {what} within {wait:g} s "
+                f"no worker of task queue {show_value(queue)} took {what} within {wait:g} s "
                 f"(start one: squall worker --task-queue {queue})"
             )
         if cause.type is TimeoutType.HEARTBEAT:
