@@ -99,7 +99,7 @@ def main() -> int:
         method = row["method"]
         if row["reason"]:
             named = "its worker named" if row["named"] else "its worker not named"
-            method += f" ({row['reason'][:40]}...; {named})"
+            method += f" ({row['reason']}; {named})"
         print(f"| {outage:g} | {args.heartbeat:g} | {row['exit']} | {method} | "
               f"{row['method_plays']} | {row['rollback_plays']} | "
               f"{'yes' if row['silent_not_lost'] else 'no'} | {row['after_back_s']} |",

@@ -79,7 +79,7 @@ def test_pause_and_delete_of_a_missing_schedule_are_exit_2(
     for command in (["pause", "ghost"], ["pause", "ghost", "--unpause"], ["delete", "ghost"]):
         result = squall("schedule", *command, env=temporal_server.env())
         assert result.code == 2, result.stderr
-        assert "no schedule named 'ghost'" in result.stderr
+        assert 'no schedule named "ghost"' in result.stderr
         _no_traceback(result)
 
 

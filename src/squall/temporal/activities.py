@@ -12,8 +12,9 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import activity
@@ -25,7 +26,7 @@ from squall.show import show_value
 from squall.temporal import steps
 from squall.temporal.documents import documented, with_document
 from squall.temporal.inputs import RunInput
-from squall.temporal.playends import PlayEndings, given_up
+from squall.temporal.playends import PlayEndings, gave_up, given_up
 from squall.temporal.plays import Play, Plays
 from squall.temporal.runhooks import HookInput, HookResult
 from squall.temporal.steps import StepInput, StepResult
@@ -45,6 +46,9 @@ HOOK = "squall.hook"
 GUARD = "squall.guard"
 #: the failure type of a resume its worker has no play for (flow.resume)
 PLAY_UNKNOWN = "PlayUnknown"
+#: the signal by which a worker tells a run that Temporal gave up a play of its that
+#: goes on here (flow.resume)
+HELD_SIGNAL = "squall.held"
 
 
 class WorkerActivities(PlayEndings):
@@ -194,17 +198,42 @@ class WorkerActivities(PlayEndings):
         except asyncio.CancelledError:
             why = given_up(play.started)
             if why == "silent":  # starved: the workflow will ask this worker for it
-                self.plays.orphaned(play, _resume_wait(step), self._orphan_stopped)
-                raise
+                self.plays.orphaned(
+                    play, _resume_wait(step), self._orphan_stopped, self._held_sayer()
+                )
+                raise gave_up(why) from None
             if why == "overran":  # its time limit: nobody will ask for it
                 await self._overrun_stopped(play)
-                raise
+                raise gave_up(why) from None
             return await self._ended_early(play)
         result.worker = self.identity
         lost = _lost_before(step)
         if lost is not None:
             _replayed(result, lost, step.tried + activity.info().attempt)
         return result
+
+    def _held_sayer(self) -> Callable[[], Awaitable[bool]]:
+        """What tells the run of the current play that Temporal gave the play up while
+        it goes on here, and where to ask for it (this worker's own queue): the
+        ``squall.held`` signal. Temporal's heartbeat timeout may have lost the last
+        heartbeat's details, which said it (a server restarted mid-play). True once
+        said, or once the run cannot hear it (it is over)."""
+        from temporalio.service import RPCError, RPCStatusCode
+
+        info = activity.info()
+        handle = activity.client().get_workflow_handle(
+            info.workflow_id or "", run_id=info.workflow_run_id
+        )
+        said = [info.activity_id, self.hook_queue, self.identity]
+
+        async def say() -> bool:
+            try:
+                await handle.signal(HELD_SIGNAL, args=said, rpc_timeout=timedelta(seconds=5))
+            except RPCError as exc:  # the server is away: said again later
+                return exc.status == RPCStatusCode.NOT_FOUND  # the run is over
+            return True
+
+        return say
 
     async def _resumed(self, step: StepInput) -> StepResult:
         """The result of this worker's play that Temporal gave up on (this worker was
@@ -213,13 +242,15 @@ class WorkerActivities(PlayEndings):
 
         Raises:
             ApplicationError: not retryable, type ``PlayUnknown``: this worker has no
-                such play (it was restarted): the step is lost.
+                such play (it was restarted), or stopped it because the question came
+                too late (:meth:`_orphan_stopped`): the step is lost.
         """
         info = activity.info()
         play = self.plays.claim((info.workflow_id or "", step.resume))
-        if play is None:
+        if play is None or play.unclaimed:
+            gone = "stopped" if play is not None else "no longer has"
             raise ApplicationError(
-                f"the worker {self.identity} no longer has the play it was asked for",
+                f"the worker {self.identity} {gone} the play it was asked for",
                 type=PLAY_UNKNOWN,
                 non_retryable=True,
             )
@@ -231,7 +262,7 @@ class WorkerActivities(PlayEndings):
             if why == "overran":  # the question's time limit: the run moved on
                 await self._overrun_stopped(play)
             if why:  # or starved again: the next offer asks again
-                raise
+                raise gave_up(why) from None
             return await self._ended_early(play)
         result = dataclasses.replace(result, worker=self.identity, warnings=[*result.warnings])
         if play.step.lost or play.step.tried:  # that play was itself a rollback's replay

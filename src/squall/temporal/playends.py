@@ -24,7 +24,7 @@ from squall.temporal import steps
 from squall.temporal.plays import Play
 from squall.temporal.steps import StepInput, StepResult
 
-__all__ = ["ABANDONED", "GRACE", "PlayEndings", "given_up"]
+__all__ = ["ABANDONED", "GRACE", "PlayEndings", "gave_up", "given_up"]
 
 #: seconds a stopped step gets to end before it is abandoned
 GRACE = 2.0
@@ -91,6 +91,7 @@ class PlayEndings:
         it (this worker was taken for lost): it is stopped, not left running unwatched."""
         import sys
 
+        play.unclaimed = True
         play.cancel.set()
         for ctx in play.holder:
             steps.stop_context(ctx, "its run gave it up: its worker was taken for lost")
@@ -143,6 +144,17 @@ def given_up(started: float) -> Literal["", "silent", "overran"]:
     if limit is not None and time.monotonic() - started >= limit.total_seconds() - OVERRUN_SLACK:
         return "overran"
     return "silent"
+
+
+def gave_up(why: str) -> ApplicationError:
+    """What a play Temporal gave up on ends with (``why``: :func:`given_up`'s answer):
+    Temporal no longer waits for it, so nobody reads it; a benign failure, so that
+    temporalio does not log a cancelled activity's traceback on the worker's stderr."""
+    return ApplicationError(
+        f"Temporal gave this play up ({why})",
+        type="GivenUp",
+        category=ApplicationErrorCategory.BENIGN,
+    )
 
 
 def _abandoned(step: StepInput, holder: list[RunContext]) -> str:

@@ -28,7 +28,7 @@ import asyncio
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -43,6 +43,8 @@ MOST_BYTES = 64 * 1024 * 1024
 #: seconds added to ``heartbeat`` + ``schedule_to_start`` before an unclaimed play that
 #: Temporal gave up on is stopped
 MARGIN = 30.0
+#: seconds between two tries to tell a run that Temporal gave up a play (orphaned)
+SAY_EVERY = 1.0
 
 
 @dataclass
@@ -57,6 +59,8 @@ class Play:
     claimed: bool = False
     #: when it began on this worker (time.monotonic)
     started: float = field(default_factory=time.monotonic)
+    #: it was stopped because no resume claimed it in time (a late one finds it lost)
+    unclaimed: bool = False
 
 
 class Plays:
@@ -110,12 +114,25 @@ class Plays:
             play.claimed = True
         return play
 
-    def orphaned(self, play: Play, wait: float, stop: Callable[[Play], None]) -> None:
-        """Temporal gave ``play`` up: unless a resume claims it within ``wait`` seconds
-        (the workflow found the worker gone and moved on), ``stop`` it."""
+    def orphaned(
+        self,
+        play: Play,
+        wait: float,
+        stop: Callable[[Play], None],
+        say: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
+        """Temporal gave ``play`` up: ``say`` so to its run (until it is said, every
+        :data:`SAY_EVERY` seconds while the server is away); unless a resume claims it
+        within ``wait`` seconds (the workflow found the worker gone and moved on),
+        ``stop`` it."""
+        deadline = time.monotonic() + wait + MARGIN
 
         async def watch() -> None:
-            await asyncio.sleep(wait + MARGIN)
+            while say is not None and not play.claimed and not await say():
+                await asyncio.sleep(min(SAY_EVERY, max(deadline - time.monotonic(), 0)))
+                if time.monotonic() >= deadline:
+                    break
+            await asyncio.sleep(max(deadline - time.monotonic(), 0))
             if not play.claimed and not play.future.done():
                 stop(play)
 

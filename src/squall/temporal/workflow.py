@@ -32,7 +32,9 @@ What a step becomes:
   :mod:`squall.temporal.flow.hooks`);
 - ``stop`` (signal): no further method activity starts, the running ones are cancelled
   (their workers stop them), the rollbacks are played as the strategy says (a stop
-  counts as a safeguard: ``default`` plays them).
+  counts as a safeguard: ``default`` plays them);
+- ``squall.held`` (signal): a worker says Temporal gave up its play while it goes on
+  there (see :mod:`squall.temporal.flow.resume`).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from squall.temporal.flow.failures import key_refused, why
 from squall.temporal.flow.groups import GroupSteps
 from squall.temporal.flow.hooks import LOST, HookSteps
 from squall.temporal.flow.hypothesis import HypothesisSteps
-from squall.temporal.flow.resume import RESUMES
+from squall.temporal.flow.resume import HELD, RESUMES
 
 with workflow.unsafe.imports_passed_through():
     from squall.engine.context import Interruption
@@ -77,7 +79,7 @@ with workflow.unsafe.imports_passed_through():
     from squall.engine.signals import signal_interruption
     from squall.engine.verdict import RunFacts
     from squall.journal.model import Journal
-    from squall.temporal.activities import RECORD, START
+    from squall.temporal.activities import HELD_SIGNAL, RECORD, START
     from squall.temporal.inputs import RunInput, plan_of
     from squall.temporal.names import WORKFLOW_NAME
     from squall.temporal.payloads import fitted_journal
@@ -121,6 +123,13 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
         if kind not in KINDS:  # a user's stop, not a control's: rollbacks' waits end
             self._end_waits(interruption.reason)
         self._request_stop(interruption)
+
+    @workflow.signal(name=HELD_SIGNAL)
+    def held(self, activity_id: str, queue: str, identity: str) -> None:
+        """A worker says Temporal gave up its play ``activity_id`` (its heartbeat timed
+        out) while the play goes on there: it is asked for on its own ``queue``
+        (flow.resume)."""
+        self._held(activity_id, queue, identity)
 
     @workflow.query
     def progress(self, since: int) -> dict[str, Any]:
@@ -196,6 +205,7 @@ class ExperimentWorkflow(GroupSteps, HypothesisSteps, HookSteps):
         self._resumes = workflow.patched(RESUMES)  # False when replaying an older run
         self._offers = workflow.patched(OFFERS)
         self._ends_waits = workflow.patched(ENDS_WAITS)
+        self._held_said = workflow.patched(HELD)
         self._started = workflow.now()
         journal = Journal(
             experiment=header["experiment"],

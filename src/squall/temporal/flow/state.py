@@ -105,6 +105,12 @@ class FlowState:
         self._waits_ended = ""
         #: the rollbacks that stop left unplayed (said in the journal's reasons)
         self._unplayed: list[str] = []
+        #: a heartbeat timeout without details waits for the worker's ``squall.held``
+        #: signal (flow.resume; False in a run an older squall began)
+        self._held_said = False
+        #: the plays workers said Temporal gave up while they go on: activity id ->
+        #: (the worker's own queue, its identity)
+        self._held_plays: dict[str, tuple[str, str]] = {}
         #: the ``${name}`` pauses the run's start resolved, by activity pointer
         #: (timeouts.resolved_pauses; none in the header of a run an older squall began)
         self._pauses: dict[str, list[float | None]] = {}
