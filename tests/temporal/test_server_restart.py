@@ -163,7 +163,9 @@ def test_a_bad_reconnect_time_is_bad_input_before_connecting(tmp_path: Path, val
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
-    assert f"$SQUALL_TEMPORAL_RECONNECT: {json.dumps(value)} is not a number of seconds" in done.stderr
+    assert (
+        f"$SQUALL_TEMPORAL_RECONNECT: {json.dumps(value)} is not a number of seconds" in done.stderr
+    )
 
 
 def test_a_call_cut_off_by_the_dying_server_is_an_outage_not_an_answer() -> None:
