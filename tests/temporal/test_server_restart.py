@@ -12,6 +12,8 @@ other test of the process: killing it would break them)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -26,6 +28,8 @@ from temporal import TemporalServer, temporal_binary_or_skip
 QUEUE = "restart"
 #: seconds the server stays dead: long enough for every poll and heartbeat to fail
 OUTAGE = 3.0
+#: the heartbeat timeout of a run whose play the restarted server gives up (short: soon)
+GIVEN_UP_HEARTBEAT = 4
 
 
 @pytest.fixture
@@ -180,3 +184,78 @@ def test_a_call_cut_off_by_the_dying_server_is_an_outage_not_an_answer() -> None
     assert out_of_reach(RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b""))
     assert not out_of_reach(RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b""))
     assert not out_of_reach(RPCError("a bug of the server", RPCStatusCode.UNKNOWN, b""))
+
+
+def _timed_out(server: TemporalServer, run_id: str) -> bool:
+    """Whether the server has timed out a play of the run (an event in its history)."""
+    shown = server.cli("workflow", "show", "--workflow-id", run_id, "--output", "json")
+    return shown.returncode == 0 and "TIMED_OUT" in shown.stdout.upper().replace(
+        "TIMEDOUT", "TIMED_OUT"
+    )
+
+
+def _workflow_id(server: TemporalServer) -> str:
+    deadline = time.monotonic() + 60
+    while True:
+        listed = server.cli("workflow", "list", "--output", "json")
+        found = json.loads(listed.stdout or "[]") if listed.returncode == 0 else []
+        if found:
+            return str(found[0]["execution"]["workflowId"])
+        assert time.monotonic() < deadline, listed.stderr
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_a_play_given_up_across_a_server_restart_is_resumed_without_a_traceback(
+    own_server: TemporalServer, tmp_path: Path
+) -> None:
+    """A server outage longer than the run's heartbeat timeout, while a method activity
+    plays: the restarted server gives the play up (its heartbeat timed out) while its worker
+    is alive and the play goes on. The worker is frozen (SIGSTOP) across the outage until
+    the restarted server has timed the play out, so that the server gives it up before any
+    heartbeat of the worker reaches it.
+
+    The workflow asks that worker for the play's result (flow.resume): the activity counts
+    as played once and the run ends as it would have. Found: the worker logged temporalio's
+    "Completing activity as failed" with a traceback of the cancelled activity each time
+    Temporal gave a play up (here, and in the long outage test above, at load).
+
+    The other half of the outage case, a timeout that came without the last heartbeat's
+    details (scripts/temporal_outage.py, session 9: 1 or 2 runs of 3 failed "worker lost"
+    after a 15 to 60 s outage), could not be made to happen on purpose here; the worker's
+    ``squall.held`` signal covers it (see flow.resume)."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    experiment = write_experiment(
+        tmp_path / "outage.json", [held(marks, "long")], [marked(marks, "undo")],
+        squall={"heartbeat": GIVEN_UP_HEARTBEAT},
+    )  # fmt: skip
+    worker = SquallWorker(own_server.address, QUEUE, tmp_path / "worker.log", cwd=tmp_path)
+    cli = _follow(own_server, tmp_path, experiment)
+    try:
+        wait_for_lines(marks / "long", timeout=120)
+        run_id = _workflow_id(own_server)
+        os.kill(worker.pid, signal.SIGSTOP)
+        try:
+            own_server.kill()
+            own_server.start_again()
+            deadline = time.monotonic() + 120
+            while not _timed_out(own_server, run_id):
+                assert time.monotonic() < deadline, "the restarted server gave nothing up"
+                time.sleep(0.2)
+        finally:
+            os.kill(worker.pid, signal.SIGCONT)
+        (marks / "release").touch()
+        _, stderr = cli.communicate(timeout=240)
+        log = worker.log()
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+        worker.stop()
+    assert cli.returncode == 0, stderr + log
+    assert "not played twice" in stderr and "Traceback" not in stderr, stderr
+    assert "Traceback" not in log and "Completing activity as failed" not in log, log
+    document = json.loads((tmp_path / "journal.json").read_text())
+    assert [e["status"] for e in document["run"]] == ["succeeded"], document["run"]
+    assert len(lines(marks / "long")) == 1 and len(lines(marks / "long.done")) == 1
+    assert len(lines(marks / "undo")) == 1 and len(lines(marks / "undo.done")) == 1
