@@ -226,3 +226,51 @@ def test_a_play_asked_for_long_after_it_ended_is_found(
     assert entry["status"] == "succeeded", entry
     assert entry["squall"]["worker"].startswith(f"{player.pid}@"), entry
     assert lines(marks / "inject") == [str(player.pid)]
+
+
+def test_a_play_stopped_unasked_is_lost_when_the_question_comes_later(
+    bed: Bed, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The run's workflow worker stays away longer than a given-up play waits for its
+    question (heartbeat + schedule_to_start + 30 s, docs/scale-out.md): the play's worker
+    stops it then. When a workflow worker is back and the question comes, the step
+    counts as lost, as with a dead worker: the method activity failed "worker lost",
+    played once, the run not taken for stopped. Before, the late question got the
+    stopped play's own result (interrupted), and the run ended as if a user had stopped
+    it."""
+    queue = queue_name(request)
+    steps = f"{queue}-steps"
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    inject = {**held(marks, "inject"), "squall": {"task_queue": steps}}
+    experiment = write_experiment(
+        tmp_path / "unasked.json",
+        [inject],
+        squall={"task_queue": queue, "heartbeat": HEARTBEAT, "schedule_to_start": 5},
+    )
+    flow = bed.worker(queue)
+    player = bed.worker(steps)
+    journal = tmp_path / "journal.json"
+    cli = bed.follow(tmp_path, experiment, "--task-queue", queue, "--journal-path",
+                     str(journal))  # fmt: skip
+    try:
+        wait_for_lines(marks / "inject", timeout=120)
+        run_id = bed.running(queue)
+        flow.stop()  # no workflow worker: nobody asks for the play for now
+        _frozen(bed, player, run_id, cli)
+        deadline = time.monotonic() + 120  # 4 + 5 + 30 s after the worker thawed
+        while "was not asked for again: stopped" not in player.log():
+            assert time.monotonic() < deadline, player.log()
+            time.sleep(0.5)
+        bed.worker(queue)  # a workflow worker is back: the question comes, late
+        stderr = ended(cli, 240)
+    finally:
+        (marks / "release").touch()
+    assert cli.returncode == 3, stderr
+    document = json.loads(journal.read_text())
+    (entry,) = document["run"]
+    assert entry["status"] == "failed", entry
+    assert entry["exception"][0].startswith("worker lost"), entry
+    assert document["status"] != "interrupted", document["status"]
+    assert lines(marks / "inject") == [str(player.pid)]
+    assert "Traceback" not in stderr and "Traceback" not in player.log(), player.log()

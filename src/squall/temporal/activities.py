@@ -253,6 +253,7 @@ class WorkerActivities(PlayEndings):
                 f"the worker {self.identity} {gone} the play it was asked for",
                 type=PLAY_UNKNOWN,
                 non_retryable=True,
+                category=ApplicationErrorCategory.BENIGN,  # the run says it: no traceback
             )
         asked = time.monotonic()
         try:
