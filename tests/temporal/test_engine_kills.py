@@ -202,9 +202,12 @@ def test_a_worker_told_to_stop_mid_method_gives_the_rest_to_another(
     """SIGTERM: the worker lets its activity run for --shutdown-grace seconds, then stops
     it, says so and exits 130; the method activity is recorded as failed (not run
     again), the run goes on with the other worker of the queue. Found: the worker said
-    nothing of its own, printed temporalio's traceback of the stop, and exited 0."""
+    nothing of its own, printed temporalio's traceback of the stop, and exited 0.
+
+    A second signal during the grace (here SIGINT after the SIGTERM) changes nothing but
+    is said: the grace is not cut short. Found: it was silently ignored."""
     queue = "graceful"
-    workers = [bed.worker(queue, "--shutdown-grace", "1") for _ in range(2)]
+    workers = [bed.worker(queue, "--shutdown-grace", "3") for _ in range(2)]
     marks = tmp_path / "marks"
     marks.mkdir()
     experiment = _experiment(
@@ -222,14 +225,24 @@ def test_a_worker_told_to_stop_mid_method_gives_the_rest_to_another(
         (victim_pid,) = _wait_for(marks / "slow")
         victim = next(w for w in workers if str(w.pid) == victim_pid)
         survivor = next(w for w in workers if w is not victim)
+        told = time.monotonic()
         victim.process.send_signal(signal.SIGTERM)
+        while "SIGTERM received: stopping" not in victim.log():
+            assert time.monotonic() < told + 30, victim.log()
+            time.sleep(0.05)
+        victim.process.send_signal(signal.SIGINT)  # a second signal, during the grace
         # it stopped a step unfinished: exit 130, each said in squall's words (no
-        # temporalio traceback)
+        # temporalio traceback), once the whole grace had passed
         assert victim.process.wait(timeout=30) == 130, victim.log()
+        assert time.monotonic() - told >= 3, victim.log()
         said = victim.log()
         assert (
             "squall worker: SIGTERM received: stopping: it takes no new work; the 1 "
-            "step it runs may finish within 1 s (--shutdown-grace), then it is stopped" in said
+            "step it runs may finish within 3 s (--shutdown-grace), then it is stopped" in said
+        ), said
+        assert (
+            "squall worker: SIGINT received again: still stopping, within the 3 s of "
+            "--shutdown-grace (kill -9 cuts it short" in said
         ), said
         assert (
             'method activity "slow" was still running when the shutdown grace '

@@ -252,8 +252,16 @@ async def serve(
 
 def _stopping(stop: asyncio.Event, name: str, activities: WorkerActivities, grace: float) -> None:
     """SIGINT or SIGTERM: the worker takes no new work and says how long what it runs
-    may go on (a second signal changes nothing: the grace is the grace)."""
+    may go on. A second signal changes nothing (the grace is the grace: what runs is not
+    cut shorter, a rollback stopped half-way would be played again elsewhere), and says
+    so, with the way to cut it short."""
     if stop.is_set():
+        sys.stderr.write(
+            f"squall worker: {name} received again: still stopping, within the "
+            f"{grace:g} s of --shutdown-grace (kill -9 cuts it short: what it runs then "
+            "is handled as with a worker that died)\n"
+        )
+        sys.stderr.flush()
         return
     stop.set()
     running = activities.plays.running()
