@@ -176,7 +176,8 @@ class ActivitySteps(Resumes):
                     self._refuse(refused)
                     entry = dumps(failed_entry(activity, start, refused))
                     return StepResult(entry=entry, interrupted=True)
-                reason = why(exc.cause, queue, run.schedule_to_start, activity.name)
+                named = f"activity {show_value(activity.name)}"
+                reason = why(exc.cause, queue, run.schedule_to_start, named)
                 lost = heartbeat_of(exc.cause)  # the worker lost with it, if known
                 return StepResult(entry=dumps(failed_entry(activity, start, reason)), worker=lost)
             except asyncio.CancelledError:  # stopped before a worker took it
