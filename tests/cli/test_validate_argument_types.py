@@ -16,7 +16,8 @@ class Target:
     pass
 
 def add_ballast(path: str, megabytes: int, ratio: float = 1.0, tags: list[str] | None = None,
-                note: str = None, target: Target | None = None, flag: bool = False) -> bool:
+                note: str = None, target: Target | None = None, flag: bool = False,
+                shape: [int] = None) -> bool:  # an annotation that is no type (a list)
     return megabytes < 100
 """
 
@@ -38,8 +39,9 @@ def test_a_literal_of_the_wrong_type_is_a_located_warning(squall: Any, tmp_path:
         tmp_path,
         {"path": "/p", "megabytes": "50", "tags": "a,b", "flag": 0},
         # accepted: an int for a float, null for a parameter whose default is None, a
-        # class of the driver's own (not judged), a text holding a placeholder
-        {"path": "/p/${x}", "megabytes": 5, "ratio": 2, "note": None, "target": "t"},
+        # class of the driver's own and an annotation that is no type (not judged), a
+        # text holding a placeholder
+        {"path": "/p/${x}", "megabytes": 5, "ratio": 2, "note": None, "target": "t", "shape": 1},
     )
     result = squall("validate", str(path), env=env)
     assert result.code == 0, result.stderr

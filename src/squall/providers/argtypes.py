@@ -143,7 +143,10 @@ def _accepts(hint: Any, value: Any) -> bool | None:
         if True in verdicts:
             return True
         return None if None in verdicts else False
-    kinds = _ACCEPTED.get(origin or hint)
+    try:
+        kinds = _ACCEPTED.get(origin or hint)
+    except TypeError:  # an annotation that is no type (``[int]``): not judged
+        return None
     if kinds is None:
         return None
     if isinstance(value, bool):
