@@ -45,6 +45,9 @@ def _closed_port() -> int:
         ("https://bob:hunter2@db.example:5432/x?y=1", f"https://bob:{MASK}@db.example:5432/x?y=1"),
         ("http://127.0.0.1/plain?q=password", "http://127.0.0.1/plain?q=password"),
         ("https://h/x?Client_Secret=zz9988", f"https://h/x?Client_Secret={MASK}"),
+        # urllib refuses it (an unclosed IPv6 address): the password is found as text
+        ("http://bob:hunter3@[::1/x?y=1", f"http://bob:{MASK}@[::1/x?y=1"),
+        ("http://[::1/x@y:z", "http://[::1/x@y:z"),
     ],
 )  # fmt: skip
 def test_redact_url(url: str, shown: str) -> None:
@@ -131,3 +134,21 @@ def test_an_experiment_url_with_credentials_reaches_no_sink(squall: Any, tmp_pat
     assert URL_PW.encode() not in stored
     leaks = [text for text in outputs if URL_PW in text]
     assert not leaks, leaks[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://bob:CNRYbadurl-04@127.0.0.1:99999/e.json", "not a valid URL (Port out of range"),
+        ("http://bob:CNRYbadurl-04@127.0.0.1:80x/e.json", "not a valid URL (Port could not be"),
+        ("http://bob:CNRYbadurl-04@[::1/e.json", "not a valid URL (Invalid IPv6 URL)"),
+        ("https://bob:CNRYbadurl-04@xn--/e.json", "cannot fetch https://bob:***@xn--/e.json: "),
+    ],
+)
+def test_an_experiment_url_that_is_not_valid_is_bad_input(squall: Any, url: str, why: str) -> None:
+    """A URL urllib or httpx cannot read (a port out of range, a broken IPv6 address, an
+    IDNA host) was an internal error (exit 3): it is bad input, its password masked."""
+    result = squall("validate", url)
+    assert result.code == 2, result.stderr
+    assert why in result.stderr and "internal error" not in result.stderr
+    assert "CNRYbadurl-04" not in result.stderr + result.stdout

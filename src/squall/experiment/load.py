@@ -554,7 +554,10 @@ def _load_url(url: str, *, verify_tls: bool, auths: Mapping[str, Any], limits: L
 
     name = redact_url(url)
     headers = {"Accept": "application/json, application/x-yaml"}
-    auth = _auth_header(url, auths)
+    try:
+        auth = _auth_header(url, auths)
+    except ValueError as exc:  # urllib: a port out of range or not a number, a broken [IPv6]
+        raise LoadError(f"cannot fetch {name}: not a valid URL ({mask_text(str(exc))})") from None
     if auth:
         headers["Authorization"] = auth
     try:
@@ -566,7 +569,7 @@ def _load_url(url: str, *, verify_tls: bool, auths: Mapping[str, Any], limits: L
                 raw += chunk
                 if len(raw) > limits.document_bytes:
                     break
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:  # UnicodeError: IDNA
         raise LoadError(f"cannot fetch {name}: {mask_text(str(exc))}") from None
     content_type = response.headers.get("content-type", "").split(";")[0].strip()
     fmt = {"application/json": "json", "application/x-yaml": "yaml", "text/yaml": "yaml"}.get(

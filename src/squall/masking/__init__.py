@@ -335,8 +335,8 @@ def redact_url(url: str) -> str:
     try:
         parts = urlsplit(url)
         password = parts.password
-    except ValueError:  # not a URL after all: mask what is known
-        return mask_text(url)
+    except ValueError:  # urllib cannot read it (an unclosed [IPv6): its password still goes
+        return mask_text(_userinfo_masked(url))
     found = [password] if password else []
     if password:
         user, _, host = parts.netloc.rpartition("@")
@@ -354,6 +354,20 @@ def redact_url(url: str) -> str:
         register_secrets(found)
         url = urlunsplit(parts)
     return mask_text(url)
+
+
+def _userinfo_masked(url: str) -> str:
+    """``url`` with the password of its ``user:password@``, read as text, replaced by
+    ``***`` and registered as a secret: for a URL that urllib refuses to split."""
+    scheme, sep, rest = url.partition("://")
+    ends = [at for at in (rest.find(c) for c in "/?#") if at >= 0]
+    end = min(ends, default=len(rest))
+    userinfo, at, host = rest[:end].rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    if not (sep and at and colon and password):
+        return url
+    register_secrets(password)
+    return f"{scheme}://{user}:{MASK}@{host}{rest[end:]}"
 
 
 #: a query parameter whose name holds one of these (any case) carries a credential
