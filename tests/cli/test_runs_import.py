@@ -43,6 +43,10 @@ def test_a_chaos_journal_is_recorded_once(squall: Any, tmp_path: Path) -> None:
     )  # fmt: skip
     shown = squall("runs", "show", deviated["run_id"], "--history", str(history))
     assert "squall:     chaostoolkit-lib 1.45.1 (imported)" in shown.stdout
+    assert (
+        'why:        the steady state deviated after the method: probe "marker-absent": '
+        "expected false, got true" in shown.stdout
+    )
     journal = squall("runs", "show", deviated["run_id"], "--journal", "--history", str(history))
     assert json.loads(journal.stdout)["experiment"]["title"] == "a marker file appears"
 

@@ -212,12 +212,22 @@ def _describe(record: RunRecord) -> str:
         ("squall", record.squall_version or "-"),
     ]
     data = record.journal_data() or {}
-    reasons = (data.get("squall") or {}).get("reasons") or []
+    reasons = (data.get("squall") or {}).get("reasons") or _judged(record, data)
     if reasons:
         rows.append(("why", "; ".join(str(r) for r in reasons)))
     if state == "stopped":
         rows.append(("next", f"squall recover {record.run_id}"))
     return "\n".join(f"{name + ':':<12}{printable(value)}" for name, value in rows)
+
+
+def _judged(record: RunRecord, data: dict[str, Any]) -> list[str]:
+    """The reasons of an imported Chaos Toolkit run (its journal has none of squall's),
+    judged as ``squall report`` judges it; none for other runs."""
+    if not data or not (record.squall_version or "").endswith(IMPORTED):
+        return []
+    from squall.report import report_from_journal
+
+    return [r for r in report_from_journal(data).reasons if r != "the steady state held"]
 
 
 @runs.command("diff")
