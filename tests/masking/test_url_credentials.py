@@ -48,6 +48,7 @@ def _closed_port() -> int:
         # urllib refuses it (an unclosed IPv6 address): the password is found as text
         ("http://bob:hunter3@[::1/x?y=1", f"http://bob:{MASK}@[::1/x?y=1"),
         ("http://[::1/x@y:z", "http://[::1/x@y:z"),
+        ("http://[::1/x?access_token=tok3456&a=1#f", f"http://[::1/x?access_token={MASK}&a=1#f"),
     ],
 )  # fmt: skip
 def test_redact_url(url: str, shown: str) -> None:

@@ -330,43 +330,58 @@ def redact_url(url: str) -> str:
     not declare it: an error that echoes it is masked too), then masked."""
     if "@" not in url and "?" not in url:
         return mask_text(url)
-    from urllib.parse import unquote, urlsplit, urlunsplit
+    from urllib.parse import urlsplit, urlunsplit
 
+    found: list[str] = []
     try:
         parts = urlsplit(url)
         password = parts.password
-    except ValueError:  # urllib cannot read it (an unclosed [IPv6): its password still goes
-        return mask_text(_userinfo_masked(url))
-    found = [password] if password else []
-    if password:
-        user, _, host = parts.netloc.rpartition("@")
-        parts = parts._replace(netloc=f"{user.split(':', 1)[0]}:{MASK}@{host}")
-    if parts.query:
-        pieces = []
-        for piece in parts.query.split("&"):
-            name, equals, value = piece.partition("=")
-            if equals and value and _credential_name(unquote(name)):
-                found.append(unquote(value))
-                piece = f"{name}={MASK}"
-            pieces.append(piece)
-        parts = parts._replace(query="&".join(pieces))
+    except ValueError:  # urllib cannot read it (an unclosed [IPv6): its credentials still go
+        url = _masked_as_text(url, found)
+    else:
+        if password:
+            found.append(password)
+            user, _, host = parts.netloc.rpartition("@")
+            parts = parts._replace(netloc=f"{user.split(':', 1)[0]}:{MASK}@{host}")
+        if parts.query:
+            parts = parts._replace(query=_query_masked(parts.query, found))
+        if found:
+            url = urlunsplit(parts)
     if found:
         register_secrets(found)
-        url = urlunsplit(parts)
     return mask_text(url)
 
 
-def _userinfo_masked(url: str) -> str:
-    """``url`` with the password of its ``user:password@``, read as text, replaced by
-    ``***`` and registered as a secret: for a URL that urllib refuses to split."""
-    scheme, sep, rest = url.partition("://")
+def _query_masked(query: str, found: list[str]) -> str:
+    """``query`` with the value of each parameter named like a credential replaced by
+    ``***`` (the values added to ``found``)."""
+    from urllib.parse import unquote
+
+    pieces = []
+    for piece in query.split("&"):
+        name, equals, value = piece.partition("=")
+        if equals and value and _credential_name(unquote(name)):
+            found.append(unquote(value))
+            piece = f"{name}={MASK}"
+        pieces.append(piece)
+    return "&".join(pieces)
+
+
+def _masked_as_text(url: str, found: list[str]) -> str:
+    """``url``'s ``user:password@`` and query credentials read as text and masked (the
+    values added to ``found``): for a URL that urllib refuses to split."""
+    head, question, query = url.partition("?")
+    if question:
+        query, hash_, fragment = query.partition("#")
+        head = head + question + _query_masked(query, found) + hash_ + fragment
+    scheme, sep, rest = head.partition("://")
     ends = [at for at in (rest.find(c) for c in "/?#") if at >= 0]
     end = min(ends, default=len(rest))
     userinfo, at, host = rest[:end].rpartition("@")
     user, colon, password = userinfo.partition(":")
     if not (sep and at and colon and password):
-        return url
-    register_secrets(password)
+        return head
+    found.append(password)
     return f"{scheme}://{user}:{MASK}@{host}{rest[end:]}"
 
 
