@@ -193,7 +193,7 @@ def test_var_file_with_unknown_keys_is_bad_input(squall: Any, tmp_path: Path) ->
     typo.write_text("configuraton:\n  overridden: x\n", encoding="utf-8")
     result = squall("run", str(EXAMPLES / "config-secrets.yaml"), "--var-file", str(typo))
     assert result.code == 2 and result.journal is None
-    assert 'unknown key(s) "configuraton"' in result.stderr
+    assert 'unknown key "configuraton"' in result.stderr
     assert 'only "configuration" and/or "secrets"' in result.stderr
 
     state = tmp_path / "demo.json"  # the demo's own state file, passed by mistake

@@ -171,8 +171,10 @@ def test_limits_come_from_settings_then_environment(monkeypatch: pytest.MonkeyPa
     with pytest.raises(InputError, match=r"\$SQUALL_LIMIT_DEPTH must be a positive whole number"):
         Limits.resolve()
     monkeypatch.delenv("SQUALL_LIMIT_DEPTH")
-    with pytest.raises(InputError, match="unknown limit"):
+    with pytest.raises(InputError, match="unknown limit deep: "):  # one: no "limit(s)"
         Limits.resolve({"limits": {"deep": 3}})
+    with pytest.raises(InputError, match="unknown limits deep, wide: "):
+        Limits.resolve({"limits": {"deep": 3, "wide": 4}})
 
 
 @pytest.mark.parametrize(

@@ -142,7 +142,8 @@ def _check_var_file_keys(name: str, data: dict[Any, Any]) -> None:
     shown = ", ".join(show_value(key) for key in unknown[:5]) + (
         ", ..." if len(unknown) > 5 else ""
     )
-    raise bad_parameter(f"{name}: unknown key(s) {shown}; {hint}", param_hint="--var-file")
+    keys = "key" if len(unknown) == 1 else "keys"
+    raise bad_parameter(f"{name}: unknown {keys} {shown}; {hint}", param_hint="--var-file")
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

@@ -140,8 +140,9 @@ def _choose_ports(base_port: int | None) -> dict[str, int]:
     ports = {name: base_port + i for i, name in enumerate(COMPONENTS)}
     taken = [f"{port} ({name})" for name, port in ports.items() if not port_free(port)]
     if taken:
+        ports_word = "port" if len(taken) == 1 else "ports"
         raise DemoError(
-            f"port(s) {', '.join(taken)} on 127.0.0.1 already in use; "
+            f"{ports_word} {', '.join(taken)} on 127.0.0.1 already in use; "
             f"choose another --base-port or stop what listens there"
         )
     return ports

@@ -85,7 +85,8 @@ class Limits(Record):
         unknown = sorted(set(block) - set(_SETTINGS))
         if unknown:
             known = ", ".join(_SETTINGS)
-            raise InputError(f"settings: unknown limit(s) {', '.join(map(str, unknown))}: {known}")
+            limit = "limit" if len(unknown) == 1 else "limits"
+            raise InputError(f"settings: unknown {limit} {', '.join(map(str, unknown))}: {known}")
         if values.get("depth", 0) > MAX_DEPTH_CEILING:
             raise InputError(f"the depth limit cannot be raised above {MAX_DEPTH_CEILING}")
         return cls(**values)

@@ -277,3 +277,12 @@ def test_brute_force_finds_the_lockout(target: Target) -> None:
     assert stopped["attempts"] == 1 and stopped["statuses"] == [429]
     with pytest.raises(ActivityFailed, match="style"):
         brute_force(url, style="carrier-pigeon")
+
+
+def test_unknown_faults_are_named_in_agreement_with_their_count() -> None:
+    from squall.drivers.network.proxy import Faults
+
+    with pytest.raises(ValueError, match=r'^unknown fault: \["latency"\]; known: '):
+        Faults.from_mapping({"latency": 5})
+    with pytest.raises(ValueError, match=r'^unknown faults: \["jitter", "latency"\]; known: '):
+        Faults.from_mapping({"latency": 5, "jitter": 1})

@@ -67,8 +67,9 @@ class Faults:
         known = {f.name for f in fields(cls)}
         unknown = set(raw) - known
         if unknown:
+            noun = "fault" if len(unknown) == 1 else "faults"
             raise ValueError(
-                f"unknown fault(s): {show_value(sorted(unknown))}; "
+                f"unknown {noun}: {show_value(sorted(unknown))}; "
                 f"known: {show_value(sorted(known))}"
             )
         faults = cls(**dict(raw))
