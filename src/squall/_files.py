@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
-__all__ = ["special_file"]
+__all__ = ["same_file", "special_file"]
 
 
 def special_file(path: str | os.PathLike[str]) -> bool:
@@ -20,3 +20,11 @@ def special_file(path: str | os.PathLike[str]) -> bool:
     except (OSError, ValueError):
         return False
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def same_file(path: str | os.PathLike[str], other: str | os.PathLike[str]) -> bool:
+    """True when both name one existing file (a link, a relative path: the same inode)."""
+    try:
+        return os.path.samefile(path, other)
+    except (OSError, ValueError):
+        return False

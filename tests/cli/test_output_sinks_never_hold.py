@@ -96,3 +96,19 @@ def test_a_full_device_is_one_line_and_the_verdict_stands(squall: Any, tmp_path:
     assert events.code == 0, events.stderr
     assert events.stderr.count("events file /dev/full: No space left on device") == 1
     assert events.journal is not None and (tmp_path / "rolled-back").exists()
+
+
+@pytest.mark.parametrize("option", ["--events-file", "--journal-path"])
+def test_an_output_that_is_the_experiment_file_is_refused(
+    squall: Any, tmp_path: Path, option: str
+) -> None:
+    """Found: ``--events-file e.json`` emptied the experiment before it was read (the
+    run then failed on an empty file: the user's file was lost); ``--journal-path
+    e.json`` wrote the journal over it. Also through a link."""
+    path = _experiment(tmp_path)
+    text = path.read_text()
+    (tmp_path / "link.json").symlink_to(path.name)
+    result = squall("run", option, "link.json", str(path))
+    assert result.code == 2, result.stderr
+    assert f"{option} link.json is the experiment file {path}: squall would" in result.stderr
+    assert path.read_text() == text and not (tmp_path / "rolled-back").exists()

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from squall._sink import Sink
     from squall.journal.model import Journal
 
-__all__ = ["AgentOutput", "check_program_outputs", "start_events_file"]
+__all__ = ["AgentOutput", "check_program_outputs", "refuse_overwriting", "start_events_file"]
 
 
 def check_program_outputs(
@@ -55,6 +55,24 @@ def check_program_outputs(
             "`squall runs attach` and its journal"
         )
     return str(sources[0])
+
+
+def refuse_overwriting(option: str, path: str, experiments: list[str]) -> None:
+    """An output file must not be one of the experiment files run: ``--events-file``
+    emptied it before it was read (the run then failed on an empty file),
+    ``--journal-path`` wrote over it after the run.
+
+    Raises:
+        InputError: it is one of them (exit 2, nothing is written).
+    """
+    from squall._files import same_file
+
+    for experiment in experiments:
+        if same_file(path, experiment):
+            raise InputError(
+                f"{option} {path} is the experiment file {experiment}: squall would write "
+                "over it; choose another path"
+            )
 
 
 def start_events_file(path: str) -> Sink:

@@ -137,9 +137,18 @@ def run_command(
     (squall.cli.agent_output)."""
     if output_format == "text" and events_file is None:
         return _run_command(obj, given, **params)
-    from squall.cli.agent_output import AgentOutput, check_program_outputs, start_events_file
+    from squall.cli.agent_output import (
+        AgentOutput,
+        check_program_outputs,
+        refuse_overwriting,
+        start_events_file,
+    )
 
     source = check_program_outputs(output_format, events_file, params)
+    if events_file is not None:
+        from squall.cli.suite import expand_sources
+
+        refuse_overwriting("--events-file", events_file, expand_sources(params["sources"]))
     held = start_events_file(events_file) if events_file is not None else None
     try:
         if output_format != "agent":
@@ -149,6 +158,21 @@ def run_command(
     finally:
         if held is not None:
             held.close()
+
+
+def _checked(journal_path: str, experiments: list[str]) -> str:
+    """``--journal-path``, refused when it is the experiment file (a stat or two).
+
+    Raises:
+        InputError: it is.
+    """
+    from squall._files import same_file
+
+    if journal_path and any(same_file(journal_path, e) for e in experiments):
+        from squall.cli.agent_output import refuse_overwriting
+
+        refuse_overwriting("--journal-path", journal_path, experiments)
+    return journal_path
 
 
 def _run_command(
@@ -232,7 +256,9 @@ def _run_command(
         return 0
     global_controls = _global_controls(settings, control_files, events_file)
     named = suite or "journal_dir" in given
-    paths = journal_paths(experiments, journal_dir) if named else [journal_path]
+    paths = (
+        journal_paths(experiments, journal_dir) if named else [_checked(journal_path, experiments)]
+    )
     if engine == "temporal":
         return _run_temporal(
             obj,
