@@ -69,8 +69,7 @@ class Faults:
         if unknown:
             noun = "fault" if len(unknown) == 1 else "faults"
             raise ValueError(
-                f"unknown {noun}: {show_value(sorted(unknown))}; "
-                f"known: {show_value(sorted(known))}"
+                f"unknown {noun}: {show_value(sorted(unknown))}; known: {show_value(sorted(known))}"
             )
         faults = cls(**dict(raw))
         for name in ("latency_ms", "jitter_ms", "bandwidth_bytes_per_second"):
