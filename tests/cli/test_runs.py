@@ -145,6 +145,22 @@ def test_diff_says_why_an_activity_failed(squall: Any, tmp_path: Path) -> None:
     assert again["activities"][0]["changed"] == []
 
 
+def test_a_diff_escapes_the_control_characters_of_names_and_reasons(
+    squall: Any, tmp_path: Path
+) -> None:
+    """An activity's name (or a failure's reason) holding an escape sequence reached the
+    terminal as is from ``runs diff`` (a title rewritten, the screen cleared)."""
+    sq = in_history(squall, tmp_path)
+    experiment = tmp_path / "mkdir.json"
+    action = {"type": "python", "module": "os", "func": "mkdir", "arguments": {"path": "d"}}
+    experiment.write_text(json.dumps({"title": "t", "description": "d", "method": [
+        {"type": "action", "name": "make\x1b]0;owned\x07dir", "provider": action}]}))  # fmt: skip
+    ids = [sq("run", str(experiment)).journal["squall"]["run_id"] for _ in range(2)]
+    text = sq("runs", "diff", *ids).stdout
+    assert "\x1b" not in text and "\x07" not in text
+    assert "  ~ method    action make\\x1b]0;owned\\x07dir: succeeded -> failed (" in text
+
+
 def test_a_bad_run_id_is_a_clear_error(squall: Any, tmp_path: Path) -> None:
     sq = in_history(squall, tmp_path)
     held, _ = two_runs(sq, tmp_path)

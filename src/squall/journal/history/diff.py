@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from squall.errors import printable
 from squall.journal.history.record import RunRecord
 from squall.show import counted, show_value
 
@@ -176,4 +177,6 @@ def format_diff(diff: dict[str, Any]) -> str:
         1 for r in (*diff["probes"], *diff["activities"]) if r["changed"]
     )
     lines.append(counted(changes, "change") if changes else "no changes (besides timings)")
-    return "\n".join(lines) + "\n"
+    # names, reasons and times come from journals (an imported one too): each line is
+    # shown as is on its line, its control characters escaped
+    return "\n".join(printable(line) for line in lines) + "\n"
