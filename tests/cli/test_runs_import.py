@@ -124,6 +124,30 @@ def test_a_journal_id_that_is_not_a_run_id_is_not_used(squall: Any, tmp_path: Pa
     assert len(run["run_id"]) == 12 and set(run["run_id"]) <= set("0123456789abcdef")
 
 
+@pytest.mark.parametrize(
+    ("member", "why"),
+    [
+        ("x", None),  # a held run: no reason to show
+        ({"reasons": "a text, not a list"}, "why:        a text, not a list\n"),
+    ],
+)
+def test_an_imported_journal_with_an_odd_squall_member_is_shown(
+    squall: Any, tmp_path: Path, member: Any, why: str | None
+) -> None:
+    """A journal's ``squall`` member that is no object (or whose reasons are a text) was
+    imported, then ``runs show`` failed on it (an internal error) or spelt the text out
+    letter by letter."""
+    journal = json.loads((CTK / "held.json").read_text())
+    journal["squall"] = member
+    (tmp_path / "odd.json").write_text(json.dumps(journal))
+    history = tmp_path / "h.sqlite3"
+    assert squall("runs", "import", "--history", str(history), "odd.json").code == 0
+    (run,) = _runs(squall, history)
+    shown = squall("runs", "show", run["run_id"], "--history", str(history))
+    assert shown.code == 0, shown.stderr
+    assert (why in shown.stdout) if why else ("why:" not in shown.stdout), shown.stdout
+
+
 _text = st.text(max_size=8) | st.sampled_from(["\ud800", "${x}", "env", "type", "key"])
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | _text,
@@ -149,6 +173,7 @@ def test_any_journal_is_recorded_as_a_finished_run(
 ) -> None:
     """Whatever a journal holds, it is recorded as a finished run with a run id squall
     could have written, or refused as bad input: never an internal error."""
+    from squall.cli.runs import _describe
     from squall.cli.runs_import import _record
     from squall.journal.history import open_history
 
@@ -159,6 +184,8 @@ def test_any_journal_is_recorded_as_a_finished_run(
     store = open_history(str(path.with_suffix(".sqlite3")))
     try:
         store.finish(record)
-        assert store.get(record.run_id).journal == record.journal
+        stored = store.get(record.run_id)
+        assert stored.journal == record.journal
+        _describe(stored)  # runs show can show it
     finally:
         store.close()

@@ -212,7 +212,11 @@ def _describe(record: RunRecord) -> str:
         ("squall", record.squall_version or "-"),
     ]
     data = record.journal_data() or {}
-    reasons = (data.get("squall") or {}).get("reasons") or _judged(record, data)
+    own = data.get("squall")  # an imported journal's may be anything
+    reasons = own.get("reasons") if isinstance(own, dict) else None
+    if isinstance(reasons, str):
+        reasons = [reasons]
+    reasons = (reasons if isinstance(reasons, list) else []) or _judged(record, data)
     if reasons:
         rows.append(("why", "; ".join(str(r) for r in reasons)))
     if state == "stopped":
