@@ -30,24 +30,36 @@ def _keyed(entries: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[tuple[str, 
     seen: dict[tuple[str, str], int] = {}
     out: dict[tuple[str, str, int], Any] = {}
     for phase, entry in entries:
-        activity = entry.get("activity") or {}
-        name = str(activity.get("name", "?"))
+        name = str(_mapping(entry.get("activity")).get("name", "?"))
         n = seen[(phase, name)] = seen.get((phase, name), -1) + 1
         out[(phase, name, n)] = entry
     return out
 
 
 def _probes(journal: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
-    states = journal.get("steady_states") or {}
+    states = _mapping(journal.get("steady_states"))
     for phase in ("before", "after"):
-        for probe in (states.get(phase) or {}).get("probes") or []:
+        for probe in _entries(_mapping(states.get(phase)).get("probes")):
             yield phase, probe
 
 
 def _activities(journal: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
     for phase in ("run", "rollbacks"):
-        for entry in journal.get(phase) or []:
+        for entry in _entries(journal.get(phase)):
             yield ("method" if phase == "run" else "rollbacks"), entry
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is an object, else an empty one: an imported journal (``squall runs
+    import``) may hold anything where squall writes an object."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _entries(value: Any) -> list[Mapping[str, Any]]:
+    """The objects of a journal's list (none when it is not a list)."""
+    return (
+        [entry for entry in value if isinstance(entry, Mapping)] if isinstance(value, list) else []
+    )
 
 
 def _facts(entry: Mapping[str, Any] | None, *fields: str) -> dict[str, Any] | None:
@@ -82,7 +94,8 @@ def _pair(
                 f for f in (*fields, "reason") if f != "duration" and left.get(f) != right.get(f)
             ]
         entry = a.get(key) or b.get(key) or {}
-        kind = (entry.get("activity") or {}).get("type", "")
+        kind = _mapping(entry.get("activity")).get("type")
+        kind = kind if isinstance(kind, str) else ""
         row = {"phase": key[0], "name": key[1], "type": kind, "a": left, "b": right}
         rows.append({**row, "changed": changed})
     return rows
