@@ -112,3 +112,23 @@ def test_an_output_that_is_the_experiment_file_is_refused(
     assert result.code == 2, result.stderr
     assert f"{option} link.json is the experiment file {path}: squall would" in result.stderr
     assert path.read_text() == text and not (tmp_path / "rolled-back").exists()
+
+
+def test_an_agent_report_that_cannot_be_written_is_said(tmp_path: Path) -> None:
+    """``--output agent`` with stdout on a full device: the report was lost without a
+    word (exit 0); now stderr says so. The exit code stays the verdict's."""
+    import subprocess
+    import sys
+
+    from sqharness import subprocess_env
+
+    path = _experiment(tmp_path)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "squall", "run", "-q", "--output", "agent", str(path)],
+            cwd=tmp_path, env=subprocess_env(), stdout=full, stderr=subprocess.PIPE,
+            text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "squall: --output agent: the report could not be written to stdout" in done.stderr
+    assert "Traceback" not in done.stderr and (tmp_path / "rolled-back").exists()

@@ -120,6 +120,11 @@ class AgentOutput:
         if self.report is not None:
             sys.stdout.write(json.dumps(self.report, indent=2, ensure_ascii=False) + "\n")
             sys.stdout.flush()
+            if getattr(sys.stdout, "lost", False):  # a full disk, a reader gone: say so
+                sys.stderr.write(
+                    "squall: --output agent: the report could not be written to stdout "
+                    "(the journal holds the run)\n"
+                )
 
     def failed(self, stage: str, exc: BaseException, message: str | None = None) -> None:
         """The run could not start at ``stage`` (called where its secrets are masked)."""

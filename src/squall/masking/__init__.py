@@ -150,6 +150,11 @@ class MaskedStream:
         replaced) and go through this stream."""
         return _MaskedBytes(self, getattr(self._stream, "encoding", None) or "utf-8")
 
+    @property
+    def lost(self) -> bool:
+        """What is written goes nowhere: the reader went away, or there was none."""
+        return self._gone
+
     def _lost(self) -> None:
         """Nobody reads any more (``squall run ... | head``, the terminal closed): the run
         goes on to its rollbacks and its journal, what it prints goes nowhere, and the
