@@ -49,7 +49,7 @@ def test_a_literal_of_the_wrong_type_is_a_located_warning(squall: Any, tmp_path:
     assert len(lines) == 3, result.stderr
     assert lines[0].startswith(f"squall: {path}:1:")  # located in the file
     assert lines[0].endswith(
-        ' at /method/0/provider/arguments/megabytes: warning: argument "megabytes" is the text '
+        ' at /method/0/provider/arguments/megabytes: warning: argument "megabytes" is a string '
         '"50", but add_ballast() declares megabytes: int (it may fail when it runs)'
     )
     assert "hint: give a value of type int: write it without the quotes (50)" in result.stderr
@@ -66,7 +66,7 @@ def test_a_whole_placeholder_is_judged_by_its_value(squall: Any, tmp_path: Path)
     path, env = _experiment(tmp_path, {"path": "/p", "megabytes": "${mb}"})
     untyped = squall("validate", str(path), "--var", "mb=5", env=env)
     assert untyped.code == 0, untyped.stderr
-    assert 'argument "megabytes" is ${mb}, which is the text "5" before the run' in untyped.stderr
+    assert 'argument "megabytes" is ${mb}, which is a string "5" before the run' in untyped.stderr
     assert "a typed --var (mb:int=5," in untyped.stderr
     typed = squall("validate", str(path), "--var", "mb:int=5", env=env)
     assert typed.code == 0 and "warning" not in typed.stderr, typed.stderr

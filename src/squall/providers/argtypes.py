@@ -27,7 +27,7 @@ from typing import Any
 from squall.compat import import_module
 from squall.errors import Problem
 from squall.experiment.model import ConfigEnv, ConfigProbe, Experiment, PythonSpec
-from squall.show import show_value
+from squall.show import kind_of, show_value
 
 __all__ = ["argument_type_warnings"]
 
@@ -109,7 +109,7 @@ def _value(given: Any, values: Mapping[str, Any]) -> tuple[Any, Any]:
 def _function(spec: PythonSpec) -> Callable[..., Any] | None:
     try:
         func = getattr(import_module(spec.module), spec.func, None)
-    except BaseException:  # reported by the binding check, with its reason
+    except (Exception, SystemExit):  # reported by the binding check, with its reason
         return None
     return func if callable(func) else None
 
@@ -121,7 +121,7 @@ def _annotations(func: Callable[..., Any]) -> tuple[dict[str, Any], dict[str, An
     try:
         hints = typing.get_type_hints(func, include_extras=True)
         parameters = inspect.signature(func).parameters
-    except BaseException:  # a name only known under TYPE_CHECKING, a builtin...
+    except (Exception, SystemExit):  # a name known only under TYPE_CHECKING, a builtin...
         return {}, {}
     hints.pop("return", None)
     defaults = {n: p.default for n, p in parameters.items() if p.default is not p.empty}
@@ -157,11 +157,11 @@ def _accepts(hint: Any, value: Any) -> bool | None:
 def _warning(where: str, spec: PythonSpec, name: str, hint: Any, value: Any, via: Any) -> Problem:
     declared = _spelt(hint)
     if via is None:
-        said = f"argument {show_value(name)} is {_kind(value)} {show_value(value, 60)}"
+        said = f"argument {show_value(name)} is {kind_of(value)} {show_value(value, 60)}"
         hint_text = f"give a value of type {declared}" + _unquoted(hint, value)
     else:
         said = (
-            f"argument {show_value(name)} is ${{{via}}}, which is {_kind(value)} "
+            f"argument {show_value(name)} is ${{{via}}}, which is {kind_of(value)} "
             f"{show_value(value, 60)} before the run"
         )
         hint_text = (
@@ -186,18 +186,6 @@ def _unquoted(hint: Any, value: Any) -> str:
     except ValueError:
         return ""
     return f": write it without the quotes ({value.strip()})" if _accepts(hint, parsed) else ""
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "the boolean"
-    if isinstance(value, int | float):
-        return "the number"
-    if isinstance(value, str):
-        return "the text"
-    return "a list" if isinstance(value, list) else "an object"
 
 
 def _spelt(hint: Any) -> str:
