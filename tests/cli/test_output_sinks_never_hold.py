@@ -114,6 +114,24 @@ def test_an_output_that_is_the_experiment_file_is_refused(
     assert path.read_text() == text and not (tmp_path / "rolled-back").exists()
 
 
+@pytest.mark.parametrize("journal", [None, "j.json", "link.json"])
+def test_the_events_file_is_not_the_journal(
+    squall: Any, tmp_path: Path, journal: str | None
+) -> None:
+    """``--events-file`` naming the journal's path (journal.json by default, or through a
+    link): the journal written at the end replaced the events a program was reading
+    (review10's note). Refused before anything runs."""
+    path = _experiment(tmp_path)
+    (tmp_path / "j.json").write_text("")
+    (tmp_path / "link.json").symlink_to("j.json")
+    events = "journal.json" if journal is None else "j.json"
+    given = [] if journal is None else ["--journal-path", journal]
+    result = squall("run", "--events-file", events, *given, str(path))
+    assert result.code == 2, result.stderr
+    assert f"--events-file {events} is the journal's path too" in result.stderr
+    assert not (tmp_path / "rolled-back").exists()
+
+
 def test_an_agent_report_that_cannot_be_written_is_said(tmp_path: Path) -> None:
     """``--output agent`` with stdout on a full device: the report was lost without a
     word (exit 0); now stderr says so. The exit code stays the verdict's."""

@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from squall._sink import Sink
     from squall.journal.model import Journal
 
-__all__ = ["AgentOutput", "check_program_outputs", "refuse_overwriting", "start_events_file"]
+__all__ = [
+    "AgentOutput",
+    "check_program_outputs",
+    "refuse_overwriting",
+    "refuse_shared",
+    "start_events_file",
+]
 
 
 def check_program_outputs(
@@ -73,6 +79,26 @@ def refuse_overwriting(option: str, path: str, experiments: list[str]) -> None:
                 f"{option} {path} is the experiment file {experiment}: squall would write "
                 "over it; choose another path"
             )
+
+
+def refuse_shared(events_file: str, journal_path: str) -> None:
+    """``--events-file`` must not be the journal's path (``journal.json`` by default): the
+    journal, written at the end, would replace the events, which a program was reading.
+
+    Raises:
+        InputError: both name one file (exit 2, nothing is written).
+    """
+    import os
+
+    from squall._files import same_file
+
+    if os.path.realpath(events_file) == os.path.realpath(journal_path) or same_file(
+        events_file, journal_path
+    ):
+        raise InputError(
+            f"--events-file {events_file} is the journal's path too (--journal-path "
+            f"{journal_path}): the journal would write over the events; choose another path"
+        )
 
 
 def start_events_file(path: str) -> Sink:

@@ -141,6 +141,7 @@ def run_command(
         AgentOutput,
         check_program_outputs,
         refuse_overwriting,
+        refuse_shared,
         start_events_file,
     )
 
@@ -148,7 +149,10 @@ def run_command(
     if events_file is not None:
         from squall.cli.suite import expand_sources
 
-        refuse_overwriting("--events-file", events_file, expand_sources(params["sources"]))
+        experiments = expand_sources(params["sources"])
+        refuse_overwriting("--events-file", events_file, experiments)
+        if len(experiments) == 1 and "journal_dir" not in given:
+            refuse_shared(events_file, params["journal_path"])
     held = start_events_file(events_file) if events_file is not None else None
     try:
         if output_format != "agent":
