@@ -46,7 +46,7 @@ def test_a_run_s_secret_is_not_masked_in_the_next_runs_of_the_worker(
     try:
         journals = {}
         for name, secret in (("owner", True), ("next", False)):
-            journal = tmp_path / f"{name}.json"
+            journal = tmp_path / f"{name}.journal.json"
             done = bed.squall(
                 "run", "--engine", "temporal", "--task-queue", "scopes",
                 "--journal-path", str(journal), str(_experiment(tmp_path / f"{name}.json", secret)),

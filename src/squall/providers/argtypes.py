@@ -109,7 +109,8 @@ def _value(given: Any, values: Mapping[str, Any]) -> tuple[Any, Any]:
 def _function(spec: PythonSpec) -> Callable[..., Any] | None:
     try:
         func = getattr(import_module(spec.module), spec.func, None)
-    except (Exception, SystemExit):  # reported by the binding check, with its reason
+    except BaseException:  # the module's own code (KeyboardInterrupt, a custom
+        # BaseException at import too): the binding check reports it, exit 2, as bad input
         return None
     return func if callable(func) else None
 
@@ -121,7 +122,8 @@ def _annotations(func: Callable[..., Any]) -> tuple[dict[str, Any], dict[str, An
     try:
         hints = typing.get_type_hints(func, include_extras=True)
         parameters = inspect.signature(func).parameters
-    except (Exception, SystemExit):  # a name known only under TYPE_CHECKING, a builtin...
+    except BaseException:  # a name known only under TYPE_CHECKING, a builtin, the
+        # driver's own code raising while annotations are evaluated
         return {}, {}
     hints.pop("return", None)
     defaults = {n: p.default for n, p in parameters.items() if p.default is not p.empty}
