@@ -182,6 +182,15 @@ class _Spell:
 EVENT_OUTPUT = 4096
 
 
+def last_line(exception: Any) -> str | None:
+    """Why an activity failed, from its journal's ``exception`` (a list of texts): its last
+    line, ``Type: message``; None when there is none."""
+    if not isinstance(exception, list):
+        return None
+    lines = "".join(str(x) for x in exception).strip().splitlines()
+    return lines[-1] if lines else None
+
+
 def bounded_output(output: Any, limit: int = EVENT_OUTPUT) -> dict[str, Any]:
     """``{"output": output}`` when its JSON text has at most ``limit`` characters, else
     ``{"output_truncated": True, "output_size": <characters>}`` (the journal has it):

@@ -24,7 +24,6 @@ from collections import abc
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from squall.compat import import_module
 from squall.errors import Problem
 from squall.experiment.model import ConfigEnv, ConfigProbe, Experiment, PythonSpec
 from squall.show import kind_of, show_value
@@ -107,12 +106,15 @@ def _value(given: Any, values: Mapping[str, Any]) -> tuple[Any, Any]:
 
 
 def _function(spec: PythonSpec) -> Callable[..., Any] | None:
+    """The function the python provider calls, found as it finds it; None when it cannot
+    be (the binding check reports why, exit 2)."""
+    from squall.errors import ActivityFailed
+    from squall.providers.python import resolve_target
+
     try:
-        func = getattr(import_module(spec.module), spec.func, None)
-    except BaseException:  # the module's own code (KeyboardInterrupt, a custom
-        # BaseException at import too): the binding check reports it, exit 2, as bad input
+        return resolve_target(spec.module, spec.func).func
+    except ActivityFailed:
         return None
-    return func if callable(func) else None
 
 
 def _annotations(func: Callable[..., Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -19,7 +19,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["PythonProvider", "UserCodeError"]
+__all__ = ["PythonProvider", "UserCodeError", "resolve_target"]
 
 INJECTED = ("configuration", "secrets")
 
@@ -102,7 +102,7 @@ class PythonProvider:
         key = (module_name, func_name)
         target = self._targets.get(key)
         if target is None:
-            target = self._targets[key] = _resolve(module_name, func_name)
+            target = self._targets[key] = resolve_target(module_name, func_name)
         return target
 
 
@@ -115,7 +115,14 @@ class _ResolveError(ActivityFailed):
         self.hint = hint
 
 
-def _resolve(module_name: str, func_name: str) -> _Target:
+def resolve_target(module_name: str, func_name: str) -> _Target:
+    """``module_name.func_name`` imported and described (validate's argument-type check
+    finds the function this way too).
+
+    Raises:
+        ActivityFailed: the module cannot be imported (whatever its own code raised) or
+            has no such function; the message says which and why.
+    """
     try:
         module = import_module(module_name)
     except ImportError as exc:

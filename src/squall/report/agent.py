@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from squall.show import bounded_output
+from squall.show import bounded_output, last_line
 
 __all__ = ["RUN_SCHEMA", "classify", "run_error_report", "run_report"]
 
@@ -254,7 +254,7 @@ def _interrupted_by(journal: Journal) -> dict[str, Any] | None:
         **bounded_output(run.get("output")),
     }
     if run.get("exception"):
-        detail["error"] = _last_line(run["exception"])
+        detail["error"] = last_line(run["exception"])
     return detail
 
 
@@ -291,7 +291,7 @@ def _probe_detail(probe: Any) -> dict[str, Any]:
         **bounded_output(_get(probe, "output")),
     }
     if _get(probe, "exception"):
-        detail["error"] = _last_line(probe["exception"])
+        detail["error"] = last_line(probe["exception"])
     return detail
 
 
@@ -317,16 +317,11 @@ def _failed(journal: Journal, key: str) -> list[dict[str, Any]]:
     return [
         {
             "name": _get(_get(run, "activity"), "name"),
-            "error": _last_line(_get(run, "exception") or []),
+            "error": last_line(_get(run, "exception") or []),
         }
         for run in _list(journal.get(key))
         if _get(run, "status") == "failed"
     ]
-
-
-def _last_line(exception: Any) -> str | None:
-    lines = "".join(str(x) for x in _list(exception)).strip().splitlines()
-    return lines[-1] if lines else None
 
 
 def _join(phases: list[str]) -> str:

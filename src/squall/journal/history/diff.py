@@ -9,7 +9,7 @@ from typing import Any
 
 from squall.errors import printable
 from squall.journal.history.record import RunRecord
-from squall.show import counted, show_value
+from squall.show import counted, last_line, show_value
 
 __all__ = ["diff_runs", "format_diff"]
 
@@ -67,18 +67,8 @@ def _facts(entry: Mapping[str, Any] | None, *fields: str) -> dict[str, Any] | No
         return None
     facts = {f: entry.get(f) for f in fields}
     if entry.get("status") == "failed":
-        facts["reason"] = _reason(entry)
+        facts["reason"] = last_line(entry.get("exception"))
     return facts
-
-
-def _reason(entry: Mapping[str, Any]) -> str | None:
-    """Why an activity failed: the last line of its journal ``exception`` (``Type:
-    message``), as ``runs show`` and the console give it."""
-    lines = entry.get("exception")
-    if not isinstance(lines, list) or not lines:
-        return None
-    last = str(lines[-1]).strip().splitlines()
-    return last[-1] if last else None
 
 
 def _pair(
